@@ -1,0 +1,302 @@
+"""Canonical business documents: what every X12 or EDIFACT transaction is translated into.
+
+Maps (:mod:`gateway.mapping`) produce these; Odoo delivery (:mod:`gateway.odoo`) reads
+them. They are pydantic models so they validate on the way in and serialize to JSON for
+the store, the console and golden-file tests. Field names are part of the product's
+public interface (maps name them), so they are kept exactly as the issue gave them.
+
+Quantities, prices and amounts are :class:`~decimal.Decimal` (serialized as strings in
+JSON) so that implied decimals and currency amounts survive untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+
+class SourceRef(_Model):
+    """Which transaction a canonical document came from."""
+
+    syntax: Literal["x12", "edifact"]
+    sender_id: str
+    receiver_id: str = ""
+    interchange_control_number: str
+    group_control_number: str = ""
+    transaction_control_number: str
+    transaction_set: str  # "850", "ORDERS", ...
+    version: str = ""
+    partner_id: str = ""  # the gateway's partner profile id
+    transaction_id: int | None = None  # the gateway's store id, when stored
+
+
+class Address(_Model):
+    """A postal address."""
+
+    street: str | None = None
+    street2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class Party(_Model):
+    """A trading party (buyer, seller, ship-to ...) with its identifiers."""
+
+    name: str | None = None
+    gln: str | None = None
+    duns: str | None = None
+    identifiers: dict[str, str] = Field(default_factory=dict)  # other qualifier -> id
+    address: Address | None = None
+
+
+class ItemIds(_Model):
+    """Every identifier a line carries for its item, plus the description."""
+
+    vendor_part: str | None = None
+    buyer_part: str | None = None
+    gtin: str | None = None
+    ndc: str | None = None
+    hibcc: str | None = None
+    upc: str | None = None
+    description: str | None = None
+    other: dict[str, str] = Field(default_factory=dict)  # unmapped qualifier -> id
+
+    def identifiers(self) -> dict[str, str]:
+        """The identifier kinds present, in a stable order (for messages and lookups)."""
+        known = {
+            k: v
+            for k in ("vendor_part", "buyer_part", "gtin", "ndc", "hibcc", "upc")
+            if (v := getattr(self, k))
+        }
+        return {**known, **self.other}
+
+
+class Purpose(enum.StrEnum):
+    """Why a purchase order was sent (BEG01 / BGM 1225)."""
+
+    ORIGINAL = "original"
+    CHANGE = "change"
+    CANCEL = "cancel"
+
+
+class PurchaseOrderLine(_Model):
+    """One ordered line (PO1 / LIN group)."""
+
+    line_number: str
+    quantity: Decimal
+    uom: str | None = None
+    unit_price: Decimal | None = None
+    item: ItemIds = Field(default_factory=ItemIds)
+    requested_date: dt.date | None = None
+
+
+class PurchaseOrder(_Model):
+    """X12 850 / EDIFACT ORDERS."""
+
+    document_type: Literal["purchase_order"] = "purchase_order"
+    source: SourceRef | None = None
+    po_number: str
+    order_date: dt.date | None = None
+    purpose: Purpose = Purpose.ORIGINAL
+    currency: str | None = None
+    buyer: Party | None = None
+    seller: Party | None = None
+    ship_to: Party | None = None
+    bill_to: Party | None = None
+    requested_delivery_date: dt.date | None = None
+    contract_number: str | None = None
+    lines: list[PurchaseOrderLine] = Field(default_factory=list)
+
+    @property
+    def business_key(self) -> str:
+        """What makes this document unique for one partner."""
+        return self.po_number
+
+
+class AckType(enum.StrEnum):
+    """Header status of a purchase order acknowledgement (BAK02 / BGM 1225)."""
+
+    ACCEPTED = "accepted"
+    ACCEPTED_WITH_CHANGES = "accepted_with_changes"
+    REJECTED = "rejected"
+
+
+class LineStatus(enum.StrEnum):
+    """Line status of a purchase order acknowledgement (ACK01 / LIN 1229)."""
+
+    ACCEPTED = "accepted"
+    CHANGED = "changed"
+    REJECTED = "rejected"
+    BACKORDERED = "backordered"
+    DELETED = "deleted"
+    SUBSTITUTED = "substituted"
+    PENDING = "pending"
+
+
+class OrderAcknowledgementLine(_Model):
+    """One acknowledged line (PO1+ACK / LIN group)."""
+
+    line_number: str
+    status: LineStatus = LineStatus.ACCEPTED
+    quantity: Decimal | None = None
+    uom: str | None = None
+    unit_price: Decimal | None = None
+    scheduled_date: dt.date | None = None
+    item: ItemIds = Field(default_factory=ItemIds)
+
+
+class OrderAcknowledgement(_Model):
+    """X12 855 / EDIFACT ORDRSP."""
+
+    document_type: Literal["order_acknowledgement"] = "order_acknowledgement"
+    source: SourceRef | None = None
+    po_number: str
+    ack_type: AckType = AckType.ACCEPTED
+    ack_date: dt.date | None = None
+    ack_number: str | None = None
+    seller: Party | None = None
+    buyer: Party | None = None
+    lines: list[OrderAcknowledgementLine] = Field(default_factory=list)
+
+    @property
+    def business_key(self) -> str:
+        """What makes this document unique for one partner."""
+        return f"{self.po_number}/{self.ack_number or self.ack_date or ''}"
+
+
+class ShipNoticeLine(_Model):
+    """One shipped item with its lot (HL item level / LIN group)."""
+
+    po_line_number: str | None = None
+    quantity: Decimal
+    uom: str | None = None
+    item: ItemIds = Field(default_factory=ItemIds)
+    lot_number: str | None = None
+    expiry_date: dt.date | None = None
+    serial_numbers: list[str] = Field(default_factory=list)
+    sscc: str | None = None  # serial shipping container code of the pack/pallet
+
+
+class ShipNoticeOrder(_Model):
+    """The part of a shipment for one purchase order (HL order level)."""
+
+    po_number: str
+    lines: list[ShipNoticeLine] = Field(default_factory=list)
+
+
+class ShipNotice(_Model):
+    """X12 856 / EDIFACT DESADV."""
+
+    document_type: Literal["ship_notice"] = "ship_notice"
+    source: SourceRef | None = None
+    shipment_id: str
+    ship_date: dt.date | None = None
+    estimated_delivery: dt.date | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    ship_from: Party | None = None
+    ship_to: Party | None = None
+    orders: list[ShipNoticeOrder] = Field(default_factory=list)
+
+    @property
+    def business_key(self) -> str:
+        """What makes this document unique for one partner."""
+        return self.shipment_id
+
+
+class AllowanceCharge(_Model):
+    """An allowance (discount) or charge (freight ...) on an invoice (SAC / ALC)."""
+
+    kind: Literal["allowance", "charge"]
+    code: str | None = None
+    description: str | None = None
+    amount: Decimal
+    line_number: str | None = None  # None for header level
+
+
+class Tax(_Model):
+    """A tax on an invoice (TXI / TAX+MOA)."""
+
+    tax_type: str | None = None
+    rate: Decimal | None = None
+    amount: Decimal | None = None
+    line_number: str | None = None
+
+
+class InvoiceLine(_Model):
+    """One invoiced line (IT1 / LIN group)."""
+
+    line_number: str
+    po_line_number: str | None = None
+    quantity: Decimal
+    uom: str | None = None
+    unit_price: Decimal
+    item: ItemIds = Field(default_factory=ItemIds)
+    amount: Decimal | None = None
+
+
+class Invoice(_Model):
+    """X12 810 / EDIFACT INVOIC."""
+
+    document_type: Literal["invoice"] = "invoice"
+    source: SourceRef | None = None
+    invoice_number: str
+    invoice_date: dt.date | None = None
+    po_number: str | None = None
+    currency: str | None = None
+    seller: Party | None = None
+    buyer: Party | None = None
+    remit_to: Party | None = None
+    terms: str | None = None
+    lines: list[InvoiceLine] = Field(default_factory=list)
+    allowances_charges: list[AllowanceCharge] = Field(default_factory=list)
+    taxes: list[Tax] = Field(default_factory=list)
+    total_amount: Decimal | None = None
+
+    @property
+    def business_key(self) -> str:
+        """What makes this document unique for one partner."""
+        return self.invoice_number
+
+
+CanonicalDocument = Annotated[
+    PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice,
+    Field(discriminator="document_type"),
+]
+
+DOCUMENT_TYPES: dict[str, type[PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice]] = {
+    "purchase_order": PurchaseOrder,
+    "order_acknowledgement": OrderAcknowledgement,
+    "ship_notice": ShipNotice,
+    "invoice": Invoice,
+}
+
+# Which canonical document each transaction set becomes.
+SET_TO_DOCUMENT: dict[str, str] = {
+    "850": "purchase_order",
+    "ORDERS": "purchase_order",
+    "855": "order_acknowledgement",
+    "ORDRSP": "order_acknowledgement",
+    "856": "ship_notice",
+    "DESADV": "ship_notice",
+    "810": "invoice",
+    "INVOIC": "invoice",
+}
+
+
+def load_document(data: dict[str, object]) -> PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice:
+    """Validate stored JSON back into its canonical document type."""
+    kind = data.get("document_type")
+    if not isinstance(kind, str) or kind not in DOCUMENT_TYPES:
+        raise ValueError(f"unknown canonical document_type {kind!r}")
+    return DOCUMENT_TYPES[kind].model_validate(data)

@@ -1,0 +1,78 @@
+"""The seam between transports (AS2, SFTP, REST upload, CLI ingest) and the pipeline.
+
+A transport hands every payload it receives to an :class:`Intake`; the pipeline's
+implementation stores the raw bytes by SHA-256 before anything else, records an
+inbound message row and an event, and queues the first stage. Transports never touch
+the store or the queue themselves, and their tests pass an in-memory intake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Transport = Literal["as2", "sftp", "sftp-poll", "api", "cli", "replay"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedPayload:
+    """One payload as a transport received it."""
+
+    data: bytes
+    transport: Transport
+    partner_id: str | None = None  # when the transport already knows (AS2, SFTP login)
+    filename: str | None = None
+    # transport details kept with the message: AS2 Message-ID and headers, SFTP path,
+    # remote mtime and size, uploader ... (string values only)
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    actor: str = "system"  # who did it, for the event trail
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the intake answers: the stored message and its content hash."""
+
+    message_id: int
+    sha256: str
+    duplicate_of: int | None = None  # an earlier message with the same transport key
+
+
+class Intake(Protocol):
+    """Takes payloads from transports. Safe to call from several threads."""
+
+    def receive(self, payload: ReceivedPayload) -> Receipt:
+        """Store the bytes, record the message, queue processing; return once stored."""
+        ...
+
+    def record_event(
+        self, kind: str, detail: str, *, partner_id: str | None = None,
+        actor: str = "system", message_id: int | None = None,
+        data: Mapping[str, object] | None = None,
+    ) -> None:
+        """Record a transport event (login, refusal, download ...) in the audit trail."""
+        ...
+
+
+class OutboundSender(Protocol):
+    """Sends a document or acknowledgement to a partner over one transport."""
+
+    def send(self, partner_id: str, filename: str, data: bytes, *, kind: str) -> str:
+        """Deliver the bytes; return a transport reference (AS2 Message-ID, remote path).
+
+        Raises :class:`TransientSendError` when a retry may succeed and
+        :class:`PermanentSendError` when it cannot (negative MDN, refused, no config).
+        """
+        ...
+
+
+class SendError(Exception):
+    """Base of outbound transport failures."""
+
+
+class TransientSendError(SendError):
+    """Network down, timeout, 5xx: the pipeline retries with backoff."""
+
+
+class PermanentSendError(SendError):
+    """Refused, negative MDN, missing configuration: fails at once, visible to operators."""

@@ -1,0 +1,49 @@
+"""The AS2 section of a partner profile (owned by the AS2 package's needs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, HttpUrl
+
+from gateway.partners.common import StrictModel
+
+SignatureAlgorithm = Literal["sha1", "sha224", "sha256", "sha384", "sha512"]
+EncryptionAlgorithm = Literal[
+    "tripledes-cbc", "aes128-cbc", "aes192-cbc", "aes256-cbc"
+]
+
+
+class As2Certificate(StrictModel):
+    """One partner certificate (PEM or DER file); several allow rollover."""
+
+    file: Path
+    use: list[Literal["signature", "encryption"]] = Field(
+        default_factory=lambda: ["signature", "encryption"]
+    )
+
+
+class As2Settings(StrictModel):
+    """How the partner talks AS2 with us (RFC 4130)."""
+
+    as2_id: str = Field(min_length=1, max_length=128)
+    url: HttpUrl | None = None  # where we send to; None = receive only
+    our_identity: str | None = None  # name of our identity; None = the default one
+    certificates: list[As2Certificate] = Field(default_factory=list)
+    # what we do when sending
+    sign: SignatureAlgorithm | None = "sha256"
+    encrypt: EncryptionAlgorithm | None = "aes256-cbc"
+    key_encryption: Literal["rsaes-pkcs1-v1_5", "rsaes-oaep"] = "rsaes-pkcs1-v1_5"
+    signature_scheme: Literal["pkcs1v15", "pss"] = "pkcs1v15"
+    compress: bool = False
+    mdn: Literal["sync", "async", "none"] = "sync"
+    mdn_signed: bool = True
+    mdn_url: HttpUrl | None = None  # our async MDN URL when mdn == "async"
+    # what we require when receiving
+    require_signature: bool = True
+    require_encryption: bool = True
+    # sending policy
+    timeout_seconds: float = 60.0
+    retries: int = Field(default=5, ge=0, le=50)
+    max_body_bytes: int = Field(default=100 * 1024 * 1024, gt=0)

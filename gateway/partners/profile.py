@@ -1,0 +1,102 @@
+"""The partner profile: everything the gateway knows about one trading partner.
+
+One YAML file per partner in ``partner_profiles/`` (and the site's own directories
+named in ``EDIGW_PROFILES_DIR``). Transport and Odoo sections live in their own modules.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from gateway.partners.as2 import As2Settings
+from gateway.partners.common import StrictModel
+from gateway.partners.odoo import OdooPartnerSettings
+from gateway.partners.sftp import SftpSettings
+
+
+class X12Ids(StrictModel):
+    """The partner's X12 envelope identifiers."""
+
+    isa_qualifier: str = Field(min_length=2, max_length=2)
+    isa_id: str = Field(min_length=1, max_length=15)
+    gs_id: str | None = None  # defaults to isa_id
+    version: Literal["004010", "005010"] = "004010"
+
+    @property
+    def group_id(self) -> str:
+        """GS02/GS03 application code."""
+        return self.gs_id or self.isa_id
+
+
+class EdifactIds(StrictModel):
+    """The partner's EDIFACT envelope identifiers."""
+
+    unb_id: str = Field(min_length=1, max_length=35)
+    unb_qualifier: str = ""  # e.g. "14" (GLN), "ZZZ"
+    syntax: str = "UNOC:3"  # syntax identifier and version for what we send
+    directory: Literal["D96A", "D01B"] = "D96A"
+
+
+class Acknowledgements(StrictModel):
+    """Which acknowledgements this partner wants from us."""
+
+    x12: Literal["997", "999", "none"] = "997"
+    ta1: Literal["never", "on_error", "when_requested", "always"] = "on_error"
+    contrl: bool = False
+    # where acknowledgements go: the transport the document came in on, or a fixed one
+    transport: Literal["inbound", "as2", "sftp", "none"] = "inbound"
+
+
+class DuplicatePolicy(StrictModel):
+    """What to do when an interchange control number comes again from this partner."""
+
+    policy: Literal["reject", "ignore"] = "ignore"
+
+
+class Mode(StrictModel):
+    """Test or production, and what a mismatch with the envelope's indicator does."""
+
+    usage: Literal["test", "production"] = "production"
+    on_mismatch: Literal["reject", "accept", "warn"] = "reject"
+
+
+class PartnerProfile(StrictModel):
+    """One trading partner."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1)
+    enabled: bool = True
+    x12: X12Ids | None = None
+    edifact: EdifactIds | None = None
+    as2: As2Settings | None = None
+    sftp: SftpSettings | None = None
+    our_identity: str | None = None  # name of one of our identities; None = default
+    acknowledgements: Acknowledgements = Field(default_factory=Acknowledgements)
+    duplicates: DuplicatePolicy = Field(default_factory=DuplicatePolicy)
+    mode: Mode = Field(default_factory=Mode)
+    odoo: OdooPartnerSettings | None = None
+    # transaction set ("850", "DESADV", ...) -> map name ("x12/004010/850") or override
+    # file relative to the maps directories ("overrides/acme/856.yaml")
+    maps: dict[str, str] = Field(default_factory=dict)
+
+    # set by the loader: the file the profile came from (for relative secret paths)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _has_identifiers(self) -> PartnerProfile:
+        if self.x12 is None and self.edifact is None:
+            raise ValueError("a partner needs x12 or edifact identifiers (or both)")
+        return self
+
+    @property
+    def source(self) -> Path | None:
+        """The YAML file this profile was loaded from."""
+        return self._source
+
+    @property
+    def base_dir(self) -> Path | None:
+        """Directory relative paths in this profile are resolved against."""
+        return self._source.parent if self._source else None

@@ -1,0 +1,164 @@
+"""Runtime settings, read once from the environment (prefix ``EDIGW_``).
+
+Defaults give a working single-machine gateway under ``./var``: SQLite, a file payload
+store, kombu's filesystem broker and the dry-run Odoo outbox. Production sets
+``EDIGW_DATABASE_URL`` (PostgreSQL), ``EDIGW_BROKER_URL`` (Redis) and ``EDIGW_ODOO_*``.
+
+Only edges (CLI, API, tasks, transports) call :func:`get_settings`; everything below
+them receives values as arguments.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _default_dirs(name: str) -> list[Path]:
+    """The shipped directory (profiles or maps) next to the package, else ./name."""
+    shipped = PROJECT_DIR / name
+    return [shipped if shipped.is_dir() else Path(name)]
+
+
+class Settings(BaseSettings):
+    """All settings of the gateway. Each field is ``EDIGW_<FIELD NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EDIGW_", env_file=None, extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the database, payloads, broker and keys live."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the message store; default SQLite in the data dir. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker URL, e.g. redis://127.0.0.1:6379/0; default kombu's "
+        "filesystem transport in the data dir (no server needed).",
+    )
+    payload_store: Literal["file", "database"] = Field(
+        default="file",
+        description="Where raw payloads are kept: files under the data dir, or the database "
+        "(for several machines without shared storage).",
+    )
+    profiles_dir: str = Field(
+        default="",
+        description="Colon-separated directories of partner profiles; later ones override "
+        "earlier ones. The shipped partner_profiles/ always comes first.",
+    )
+    maps_dir: str = Field(
+        default="",
+        description="Colon-separated directories of maps, layered like profiles_dir.",
+    )
+    identities_file: Path = Field(
+        default=PROJECT_DIR / "identities.yaml",
+        description="YAML file with our own identities (ISA/GS/UNB/AS2 ids and keys).",
+    )
+    shipped_profiles: bool = Field(
+        default=True, description="Load the sample partners shipped in partner_profiles/."
+    )
+
+    http_host: str = Field(default="127.0.0.1", description="Bind address of API and AS2.")
+    http_port: int = Field(default=8080, description="Port of the API, pages and /as2.")
+    sftp_host: str = Field(default="127.0.0.1", description="Bind address of the SFTP server.")
+    sftp_port: int = Field(default=2222, description="Port of the hosted SFTP server.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="How partners reach us (async MDN URL, links in notifications).",
+    )
+
+    max_payload_bytes: int = Field(
+        default=100 * 1024 * 1024, description="Largest payload accepted on any transport."
+    )
+    task_max_retries: int = Field(
+        default=8, description="Retries of a stage on transient errors before dead letter."
+    )
+    task_backoff_seconds: float = Field(
+        default=2.0, description="First retry delay; doubles each retry (capped at 10 min)."
+    )
+    stalled_after_seconds: int = Field(
+        default=600,
+        description="A transaction left in a non-final state this long is re-queued by the "
+        "scheduler (recovers work lost with a broker or worker).",
+    )
+
+    odoo_url: str | None = Field(default=None, description="Odoo base URL; unset = dry run.")
+    odoo_db: str | None = Field(default=None, description="Odoo database name.")
+    odoo_user: str | None = Field(default=None, description="Odoo login.")
+    odoo_password: SecretStr | None = Field(default=None, description="Odoo password.")
+    odoo_api_key: SecretStr | None = Field(
+        default=None, description="Odoo API key (preferred; required for Odoo 19 JSON-2)."
+    )
+    odoo_timeout_seconds: float = Field(default=30.0, description="Per-request Odoo timeout.")
+
+    admin_api_key: SecretStr | None = Field(
+        default=None,
+        description="Bootstrap admin API key accepted by the console (create real keys with "
+        "`edi-gateway keys create`).",
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    # ---- derived values ----------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        """The store URL, defaulting to SQLite in the data dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'gateway.db'}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        """The broker URL, defaulting to kombu's filesystem transport."""
+        return self.broker_url or "filesystem://"
+
+    @property
+    def broker_dir(self) -> Path:
+        """Folder of the filesystem broker (used only when no broker URL is set)."""
+        return self.data_dir / "broker"
+
+    @property
+    def payload_dir(self) -> Path:
+        """Folder of the file payload store."""
+        return self.data_dir / "payloads"
+
+    @property
+    def sftp_root(self) -> Path:
+        """Root of the hosted SFTP server; one folder per partner below it."""
+        return self.data_dir / "sftp"
+
+    @property
+    def dry_run_dir(self) -> Path:
+        """Where the dry-run Odoo outbox writes the calls it would make."""
+        return self.data_dir / "odoo-outbox"
+
+    @property
+    def odoo_configured(self) -> bool:
+        """True when a real Odoo is configured (otherwise deliveries are a dry run)."""
+        return bool(self.odoo_url and self.odoo_db and self.odoo_user)
+
+    def profile_dirs(self) -> list[Path]:
+        """Profile directories in override order (later wins)."""
+        shipped = _default_dirs("partner_profiles") if self.shipped_profiles else []
+        return shipped + [Path(p) for p in self.profiles_dir.split(":") if p]
+
+    def map_dirs(self) -> list[Path]:
+        """Map directories in override order (later wins)."""
+        return _default_dirs("maps") + [Path(p) for p in self.maps_dir.split(":") if p]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()
