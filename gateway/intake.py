@@ -27,6 +27,10 @@ class ReceivedPayload:
     # remote mtime and size, uploader ... (string values only)
     metadata: Mapping[str, str] = field(default_factory=dict)
     actor: str = "system"  # who did it, for the event trail
+    # When set, a second payload with the same (partner, transport, dedupe_key) is not
+    # processed again (AS2 Message-ID); the receipt names the first message instead.
+    dedupe_key: str | None = None
+    raw_sha256: str | None = None  # the raw request/file this payload was unpacked from
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,10 @@ class Receipt:
 
 class Intake(Protocol):
     """Takes payloads from transports. Safe to call from several threads."""
+
+    def store_raw(self, data: bytes) -> str:
+        """Store bytes content-addressed (e.g. a whole AS2 request) and return SHA-256."""
+        ...
 
     def receive(self, payload: ReceivedPayload) -> Receipt:
         """Store the bytes, record the message, queue processing; return once stored."""

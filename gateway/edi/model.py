@@ -236,3 +236,19 @@ class BuiltAck:
     control_number: str  # the ISA13 / UNB 0020 of the ack interchange
     acknowledges: str  # the control number of what it acknowledges
     status: str  # "accepted", "accepted_with_errors", "rejected", "partially_accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAck:
+    """What a partner's 997/999/TA1/CONTRL says about something we sent.
+
+    The pipeline links it to the outbound interchange, group and transactions it
+    acknowledges by these control numbers.
+    """
+
+    kind: str  # "997", "999", "TA1", "CONTRL"
+    interchange_control_number: str | None  # TA1/UCI: the interchange acknowledged
+    group_control_number: str | None  # AK1/UCF: the group acknowledged
+    status: str  # "accepted", "accepted_with_errors", "rejected", "partially_accepted"
+    transactions: dict[str, str] = field(default_factory=dict)  # set control no. -> status
+    codes: tuple[str, ...] = ()  # error codes reported, for the record
