@@ -1,0 +1,69 @@
+"""The Celery application: broker from the settings, reliable delivery options, beat schedule.
+
+Reliability choices: ``acks_late`` with ``task_reject_on_worker_lost`` so a message whose
+worker dies is delivered again; prefetch of one so a killed worker loses at most the
+task it was running; results ignored (the store is the result). The embedded default
+broker is kombu's filesystem transport (no server, files an operator can look at); it
+does not redeliver unacknowledged messages, which is why the beat schedule also runs
+``gateway.recover_stalled`` — the store, not the broker, is the source of truth.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from gateway.settings import Settings, get_settings
+
+TASK_NAMES = ("split", "validate", "acknowledge", "send_ack", "translate", "deliver")
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery configuration for the given settings."""
+    url = settings.resolved_broker_url
+    config: dict[str, Any] = {
+        "broker_url": url,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_default_queue": "gateway",
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "recover-stalled": {
+                "task": "gateway.recover_stalled",
+                "schedule": max(30.0, settings.stalled_after_seconds / 4),
+            },
+        },
+    }
+    if url.startswith("filesystem"):
+        folder = settings.broker_dir
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        config["broker_transport_options"] = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    elif url.startswith(("redis", "rediss")):
+        # an unacknowledged task comes back after this long (worker killed mid-task)
+        config["broker_transport_options"] = {"visibility_timeout": 300}
+    return config
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    """Create the Celery app and register the gateway's tasks on it."""
+    settings = settings or get_settings()
+    app = Celery("gateway")
+    app.conf.update(celery_config(settings))
+    from gateway import tasks
+
+    tasks.register(app)
+    return app
+
+
+app = make_celery()  # `celery -A gateway.celery_app worker`

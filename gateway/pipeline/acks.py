@@ -1,0 +1,198 @@
+"""The acknowledge and send_ack stages: build the partner's 997/999/TA1/CONTRL and send it.
+
+Control numbers come from per-partner counters in the store. The acknowledgement is
+stored (bytes and row) before it is queued for sending, so a failed send can be retried
+or downloaded from the console.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gateway.edi.engines import parse_payload
+from gateway.edi.model import AckControlNumbers, BuiltAck, EdiInterchange, OwnIdentity, Syntax
+from gateway.identity import OurIdentity
+from gateway.intake import PermanentSendError, TransientSendError
+from gateway.pipeline.dispatch import Next
+from gateway.pipeline.errors import PermanentError, TransientError
+from gateway.pipeline.issues import gateway_issues
+from gateway.pipeline.runtime import Runtime
+from gateway.store.audit import add_event, next_counter
+from gateway.store.db import session_scope
+from gateway.store.models import Acknowledgement, Interchange, Message, Transaction
+
+
+def reparse_interchange(runtime: Runtime, session, ic: Interchange) -> EdiInterchange:  # type: ignore[no-untyped-def]
+    """Parse one stored interchange again from its raw bytes (the source of truth)."""
+    message = session.get(Message, ic.message_id)
+    data = runtime.payloads.get(session, message.payload_sha256)
+    payload = parse_payload(data[ic.start : ic.end])
+    if not payload.interchanges:
+        raise PermanentError(f"interchange {ic.id} no longer parses from its stored bytes")
+    edi = payload.interchanges[0]
+    # merge what the gateway found (unknown partner, duplicate, test mode, unsupported sets)
+    edi.issues.extend(gateway_issues(ic.issues))
+    rows = {
+        t.start - ic.start: t
+        for t in session.scalars(select(Transaction).where(Transaction.interchange_id == ic.id))
+    }
+    for txn in edi.transactions:
+        row = rows.get(txn.start)
+        if row is not None:
+            txn.issues.extend(gateway_issues(row.issues))
+    return edi
+
+
+def our_identity(runtime: Runtime, profile_identity: str | None, receiver_id: str) -> OurIdentity:
+    """The identity an interchange was addressed to (or the profile's, or the default)."""
+    for ident in runtime.identities.identities:
+        if receiver_id.strip().upper() in (ident.x12_id.upper(), ident.edifact_id.upper()):
+            return ident
+    return runtime.identities.get(profile_identity)
+
+
+def _numbers(session, partner_id: str, syntax: Syntax) -> AckControlNumbers:  # type: ignore[no-untyped-def]
+    prefix = syntax.value
+    return AckControlNumbers(
+        interchange=next_counter(session, partner_id, f"{prefix}-interchange"),
+        group=next_counter(session, partner_id, f"{prefix}-group"),
+        transaction=next_counter(session, partner_id, f"{prefix}-transaction", modulo=9999),
+    )
+
+
+def build_acks(runtime: Runtime, session, ic: Interchange, edi: EdiInterchange,  # type: ignore[no-untyped-def]
+               profile) -> list[BuiltAck]:  # type: ignore[no-untyped-def]
+    """The acknowledgements the partner's profile asks for, for one interchange."""
+    ident = our_identity(runtime, profile.our_identity, ic.receiver_id)
+    policy = profile.acknowledgements
+    built: list[BuiltAck] = []
+    if edi.syntax is Syntax.X12:
+        from gateway import x12
+
+        ours = OwnIdentity(qualifier=ident.x12_qualifier, id=ident.x12_id, group_id=ident.group_id)
+        if x12.needs_ta1(edi, policy.ta1):
+            built.append(x12.build_ta1(edi, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax)))
+        if policy.x12 != "none" and not edi.rejected:
+            ack = x12.build_acknowledgement(
+                edi, kind=policy.x12, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax)
+            )
+            if ack is not None:
+                built.append(ack)
+    elif policy.contrl:
+        from gateway import edifact
+
+        ours = OwnIdentity(
+            qualifier=ident.edifact_qualifier, id=ident.edifact_id, group_id=ident.edifact_id
+        )
+        built.append(
+            edifact.build_contrl(edi, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax))
+        )
+    return built
+
+
+def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
+    """Build and store the acknowledgements for an interchange; queue them for sending."""
+    follow: list[Next] = []
+    with session_scope(runtime.sessions) as session:
+        ic = session.get(Interchange, interchange_id, with_for_update=True)
+        if ic is None or ic.partner_id is None:
+            return []
+        already = session.scalar(
+            select(Acknowledgement.id).where(
+                Acknowledgement.interchange_id == ic.id, Acknowledgement.direction == "out"
+            )
+        )
+        if already is not None:
+            return []  # built before (a redelivered task)
+        profile = runtime.registry.get(ic.partner_id)
+        if profile is None:
+            return []
+        edi = reparse_interchange(runtime, session, ic)
+        message = session.get(Message, ic.message_id)
+        for built in build_acks(runtime, session, ic, edi, profile):
+            sha = runtime.payloads.put(session, built.data)
+            row = Acknowledgement(
+                direction="out", kind=built.kind, partner_id=ic.partner_id,
+                interchange_id=ic.id, acknowledged_control_number=built.acknowledges,
+                control_number=built.control_number, status=built.status,
+                payload_sha256=sha, state="queued",
+                transport=_ack_transport(profile, message.transport),
+            )
+            session.add(row)
+            session.flush()
+            if built.kind != "TA1":
+                ic.ack_status = built.status
+                for txn in session.scalars(select(Transaction).where(Transaction.interchange_id == ic.id)):
+                    txn.ack_status = built.status
+            add_event(
+                session, "ack_built",
+                f"{built.kind} {built.control_number} ({built.status}) for interchange "
+                f"{ic.control_number}",
+                partner_id=ic.partner_id, message_id=ic.message_id, interchange_id=ic.id,
+                data={"acknowledgement_id": row.id},
+            )
+            follow.append(Next("send_ack", (row.id,)))
+    return follow
+
+
+def _ack_transport(profile, inbound_transport: str) -> str:  # type: ignore[no-untyped-def]
+    wanted = profile.acknowledgements.transport
+    if wanted == "inbound":
+        return {"sftp-poll": "sftp-poll", "sftp": "sftp", "as2": "as2"}.get(inbound_transport, "none")
+    return wanted
+
+
+def ack_filename(ack: Acknowledgement, syntax_ext: str = "edi") -> str:
+    """File name of an acknowledgement in an outbox."""
+    return f"{ack.kind}_{ack.control_number}_{ack.acknowledged_control_number}.{syntax_ext}"
+
+
+def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
+    """Send a stored acknowledgement over the partner's transport."""
+    with session_scope(runtime.sessions) as session:
+        ack = session.get(Acknowledgement, ack_id)
+        if ack is None or ack.state in ("sent", "stored"):
+            return []
+        sender = runtime.senders.get(ack.transport or "none")
+        if sender is None:
+            ack.state = "stored"
+            add_event(
+                session, "ack_stored",
+                f"{ack.kind} {ack.control_number} kept for download (no outbound "
+                f"{ack.transport or 'transport'} configured)",
+                partner_id=ack.partner_id, interchange_id=ack.interchange_id,
+            )
+            return []
+        data = runtime.payloads.get(session, ack.payload_sha256 or "")
+        ack.attempts += 1
+        try:
+            ref = sender.send(ack.partner_id or "", ack_filename(ack), data, kind=ack.kind)
+        except TransientSendError as exc:
+            ack.error = str(exc)
+            raise TransientError(f"sending {ack.kind} {ack.control_number}: {exc}") from exc
+        except PermanentSendError as exc:
+            ack.state = "failed"
+            ack.error = str(exc)
+            add_event(session, "ack_failed", f"{ack.kind} {ack.control_number}: {exc}",
+                      partner_id=ack.partner_id, interchange_id=ack.interchange_id)
+            return []
+        ack.state = "sent"
+        ack.transport_ref = ref
+        ack.error = None
+        add_event(
+            session, "ack_sent", f"{ack.kind} {ack.control_number} sent over {ack.transport}: {ref}",
+            partner_id=ack.partner_id, interchange_id=ack.interchange_id,
+        )
+    return []
+
+
+def fail_ack(runtime: Runtime, ack_id: int, error: str) -> None:
+    """Dead-letter an acknowledgement whose sending kept failing."""
+    with session_scope(runtime.sessions) as session:
+        ack = session.get(Acknowledgement, ack_id)
+        if ack is None:
+            return
+        ack.state = "failed"
+        ack.error = error
+        add_event(session, "ack_failed", f"{ack.kind} {ack.control_number}: gave up: {error}",
+                  partner_id=ack.partner_id, interchange_id=ack.interchange_id)

@@ -1,0 +1,151 @@
+"""Operator actions on the pipeline: replay, cancel, dead letters and stall recovery.
+
+Every action is an event with its actor. Replays start from the stored raw bytes; the
+delivery ledger keeps a replay of something already delivered from delivering it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from gateway.intake import ReceivedPayload
+from gateway.pipeline.dispatch import Next
+from gateway.pipeline.runtime import Runtime
+from gateway.pipeline.stages import _set_state
+from gateway.store.audit import add_event
+from gateway.store.db import session_scope
+from gateway.store.models import (
+    FINAL_TRANSACTION_STATES,
+    Acknowledgement,
+    Interchange,
+    Message,
+    MessageState,
+    Transaction,
+    TransactionState,
+    utcnow,
+)
+
+
+class OperationError(ValueError):
+    """An operator action that cannot be done (unknown id, wrong state)."""
+
+
+def fail_subject(runtime: Runtime, stage: str, subject_id: int, error: str) -> None:
+    """Dead-letter what a split/validate/acknowledge/translate stage was working on."""
+    with session_scope(runtime.sessions) as session:
+        if stage == "split":
+            message = session.get(Message, subject_id)
+            if message is not None and message.state == MessageState.RECEIVED:
+                message.state = MessageState.REJECTED
+                message.error = f"processing failed: {error}"
+                add_event(session, "failed", message.error, message_id=message.id,
+                          partner_id=message.partner_id, correlation_id=message.correlation_id)
+            return
+        txns = session.scalars(select(Transaction).where(Transaction.interchange_id == subject_id))
+        for txn in txns:
+            if txn.state not in FINAL_TRANSACTION_STATES:
+                _set_state(session, txn, TransactionState.FAILED, f"{stage} failed: {error}",
+                           error=error)
+
+
+def replay_transaction(runtime: Runtime, transaction_id: int, *, actor: str) -> None:
+    """Run a transaction again from its stored raw bytes (translate, then deliver).
+
+    Already delivered documents are found in the ledger and not delivered twice.
+    """
+    with session_scope(runtime.sessions) as session:
+        txn = session.get(Transaction, transaction_id, with_for_update=True)
+        if txn is None:
+            raise OperationError(f"no transaction {transaction_id}")
+        if txn.state in (TransactionState.RECEIVED, TransactionState.DELIVERING):
+            raise OperationError(f"transaction {transaction_id} is {txn.state}: still in progress")
+        if txn.state == TransactionState.REJECTED and txn.issues and any(
+            d.get("fatal", True) for d in txn.issues
+        ):
+            raise OperationError(
+                f"transaction {transaction_id} was rejected for its content; the partner "
+                "must send a corrected one (replay the message after fixing configuration)"
+            )
+        _set_state(session, txn, TransactionState.PARSED, "replay requested", actor=actor)
+        txn.error = None
+        interchange_id = txn.interchange_id
+    runtime.dispatcher.dispatch([Next("translate", (interchange_id, [transaction_id]))])
+
+
+def replay_message(runtime: Runtime, message_id: int, *, actor: str) -> int:
+    """Feed a stored message through the whole pipeline again as a new message."""
+    from gateway.pipeline.intake import StoreIntake
+
+    with session_scope(runtime.sessions) as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise OperationError(f"no message {message_id}")
+        data = runtime.payloads.get(session, message.payload_sha256)
+        partner, name = message.partner_id, message.filename
+    receipt = StoreIntake(runtime).receive(ReceivedPayload(
+        data=data, transport="replay", partner_id=partner, filename=name,
+        metadata={"replay_of": str(message_id)}, actor=actor,
+    ))
+    return receipt.message_id
+
+
+def cancel_transaction(runtime: Runtime, transaction_id: int, *, actor: str, reason: str) -> None:
+    """Stop a transaction that has not reached a final state."""
+    with session_scope(runtime.sessions) as session:
+        txn = session.get(Transaction, transaction_id, with_for_update=True)
+        if txn is None:
+            raise OperationError(f"no transaction {transaction_id}")
+        if txn.state in (TransactionState.DELIVERED, TransactionState.DELIVERING):
+            raise OperationError(f"transaction {transaction_id} is {txn.state}: cannot cancel")
+        _set_state(session, txn, TransactionState.CANCELLED, reason or "cancelled", actor=actor)
+
+
+def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None) -> int:
+    """Re-queue work left behind by a lost broker message or a killed worker.
+
+    The store is the source of truth: anything not final and untouched for a while gets
+    its stage queued again. Stages are idempotent, so a spurious re-queue does nothing.
+    """
+    age = older_than or dt.timedelta(seconds=runtime.settings.stalled_after_seconds)
+    cutoff = utcnow() - age
+    follow: list[Next] = []
+    with session_scope(runtime.sessions) as session:
+        for (mid,) in session.execute(
+            select(Message.id).where(Message.state == MessageState.RECEIVED, Message.direction == "in",
+                                     Message.updated_at < cutoff)
+        ):
+            follow.append(Next("split", (mid,)))
+        for (iid,) in session.execute(
+            select(Interchange.id).where(Interchange.state.in_(("received", "duplicate")),
+                                         Interchange.created_at < cutoff)
+        ):
+            follow.append(Next("validate", (iid,)))
+        stale = session.scalars(
+            select(Transaction).where(
+                Transaction.state.in_((TransactionState.PARSED, TransactionState.TRANSLATED,
+                                       TransactionState.DELIVERING)),
+                Transaction.updated_at < cutoff,
+            )
+        )
+        interchanges: set[int] = set()
+        for txn in stale:
+            if txn.state == TransactionState.PARSED:
+                interchanges.add(txn.interchange_id)
+            else:
+                if txn.state == TransactionState.DELIVERING:
+                    txn.state = TransactionState.TRANSLATED  # its worker died mid-delivery
+                    add_event(session, "recovered", "delivery claim released after stall",
+                              transaction_id=txn.id, partner_id=txn.partner_id)
+                follow.append(Next("deliver", (txn.id,)))
+        follow.extend(Next("translate", (i, None)) for i in sorted(interchanges))
+        for (aid,) in session.execute(
+            select(Acknowledgement.id).where(Acknowledgement.state == "queued",
+                                             Acknowledgement.direction == "out",
+                                             Acknowledgement.updated_at < cutoff)
+        ):
+            follow.append(Next("send_ack", (aid,)))
+    if follow:
+        runtime.dispatcher.dispatch(follow)
+    return len(follow)

@@ -1,0 +1,106 @@
+"""Runs one stage once: attempt row, error classification, retry or dead letter.
+
+Both the Celery tasks and the inline dispatcher call :func:`run_stage`, so the demo,
+the tests and production run the same code. Only :class:`TransientError` (and database
+connection trouble) is retried, with exponential backoff; anything else fails at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from gateway.pipeline.dispatch import InlineDispatcher, Next
+from gateway.pipeline.errors import TransientError
+from gateway.pipeline.runtime import Runtime
+from gateway.store.db import session_scope
+from gateway.store.models import StageAttempt, utcnow
+
+log = logging.getLogger(__name__)
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
+    from gateway.pipeline.acks import acknowledge, send_ack
+    from gateway.pipeline.deliver import deliver
+    from gateway.pipeline.stages import split, validate
+    from gateway.pipeline.translate import translate
+
+    return {
+        "split": split,
+        "validate": validate,
+        "acknowledge": acknowledge,
+        "send_ack": send_ack,
+        "translate": translate,
+        "deliver": deliver,
+    }
+
+
+def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str) -> None:
+    """Put the subject of a stage that will not succeed in its failed state."""
+    from gateway.pipeline.acks import fail_ack
+    from gateway.pipeline.deliver import fail_delivery
+    from gateway.pipeline.operations import fail_subject
+
+    if stage == "deliver":
+        fail_delivery(runtime, args[0], error)
+    elif stage == "send_ack":
+        fail_ack(runtime, args[0], error)
+    else:
+        fail_subject(runtime, stage, args[0], error)
+
+
+def backoff(runtime: Runtime, attempt: int) -> float:
+    """Delay before the next attempt: doubles each time, capped at ten minutes."""
+    return float(min(runtime.settings.task_backoff_seconds * 2 ** (attempt - 1), 600.0))
+
+
+def run_stage(runtime: Runtime, stage: str, args: tuple[Any, ...], attempt: int = 1) -> float | None:
+    """Run a stage; dispatch its follow-ups; return a retry delay or None when finished."""
+    func = _stage_functions()[stage]
+    with session_scope(runtime.sessions) as session:
+        row = StageAttempt(stage=stage, subject_id=int(args[0]), attempt=attempt, worker=WORKER)
+        session.add(row)
+        session.flush()
+        attempt_id = row.id
+    outcome, error, retry_in = "ok", None, None
+    try:
+        follow = func(runtime, *args)
+    except (TransientError, OperationalError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        if attempt <= runtime.settings.task_max_retries:
+            outcome, retry_in = "retry", backoff(runtime, attempt)
+            log.warning("stage %s%s attempt %d will retry in %.1fs: %s", stage, args, attempt,
+                        retry_in, error)
+        else:
+            outcome = "dead_letter"
+            _dead_letter(runtime, stage, args, error)
+        follow = []
+    except DBAPIError as exc:
+        outcome, error, follow = "failed", f"database: {exc.orig}", []
+        _dead_letter(runtime, stage, args, error)
+    except Exception as exc:
+        # our bug or a permanent refusal: fail visibly now, an operator replays later
+        outcome, error, follow = "failed", f"{type(exc).__name__}: {exc}", []
+        log.error("stage %s%s failed: %s\n%s", stage, args, error, traceback.format_exc())
+        _dead_letter(runtime, stage, args, error)
+    with session_scope(runtime.sessions) as session:
+        row = session.get(StageAttempt, attempt_id)
+        if row is not None:
+            row.finished_at = utcnow()
+            row.outcome = outcome
+            row.error = error
+    if follow:
+        runtime.dispatcher.dispatch(follow)
+    return retry_in
+
+
+def attach_inline(runtime: Runtime, dispatcher: InlineDispatcher) -> None:
+    """Make an inline dispatcher run stages with this runtime."""
+    dispatcher.runner = lambda item, attempt: run_stage(runtime, item.stage, item.args, attempt)

@@ -1,0 +1,125 @@
+"""Everything a process needs to run the pipeline, built once from the settings.
+
+The runtime is the only place that turns settings into objects (engine, payload store,
+partner registry, maps, Odoo client, transports, dispatcher). Stages receive it as an
+argument; tests build their own with :func:`build_runtime`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.identity import Identities, load_identities
+from gateway.pipeline.dispatch import Dispatcher, InlineDispatcher
+from gateway.settings import Settings
+from gateway.store.db import make_engine, make_session_factory, migrate
+from gateway.store.payloads import PayloadStore, make_payload_store
+
+if TYPE_CHECKING:
+    from gateway.intake import OutboundSender
+    from gateway.mapping import MapLibrary
+    from gateway.partners.registry import PartnerRegistry
+
+
+@dataclass
+class Runtime:
+    """Process-wide services of the gateway."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    payloads: PayloadStore
+    dispatcher: Dispatcher
+    identities_loader: Callable[[], Identities]
+    odoo_factory: Callable[[], Any] | None = None  # -> OdooApi; None = from settings
+    senders: dict[str, OutboundSender] = field(default_factory=dict)  # transport -> sender
+    _registry: PartnerRegistry | None = None
+    _maps: MapLibrary | None = None
+    _identities: Identities | None = None
+    _odoo: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # ---- lazily loaded configuration (reload() re-reads it) -------------------------
+    @property
+    def registry(self) -> PartnerRegistry:
+        """Partner profiles, loaded on first use."""
+        with self._lock:
+            if self._registry is None:
+                from gateway.partners.registry import PartnerRegistry
+
+                self._registry = PartnerRegistry.from_dirs(
+                    self.settings.profile_dirs(), self.settings.map_dirs()
+                )
+            return self._registry
+
+    @property
+    def maps(self) -> MapLibrary:
+        """Maps, loaded on first use."""
+        with self._lock:
+            if self._maps is None:
+                from gateway.mapping import MapLibrary
+
+                self._maps = MapLibrary.load(self.settings.map_dirs())
+            return self._maps
+
+    @property
+    def identities(self) -> Identities:
+        """Our own identities."""
+        with self._lock:
+            if self._identities is None:
+                self._identities = self.identities_loader()
+            return self._identities
+
+    @property
+    def odoo(self) -> Any:
+        """The Odoo API (real client, or the dry-run outbox when Odoo is not configured)."""
+        with self._lock:
+            if self._odoo is None:
+                if self.odoo_factory is not None:
+                    self._odoo = self.odoo_factory()
+                else:
+                    from gateway.odoo import make_odoo
+
+                    self._odoo = make_odoo(self.settings)
+            return self._odoo
+
+    def reload(self) -> None:
+        """Forget loaded profiles, maps and identities: the next use reads them again."""
+        with self._lock:
+            self._registry = None
+            self._maps = None
+            self._identities = None
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    dispatcher: Dispatcher | None = None,
+    run_migrations: bool = True,
+    odoo_factory: Callable[[], Any] | None = None,
+) -> Runtime:
+    """Build a runtime: engine, migrated schema, payload store and dispatcher."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    if run_migrations:
+        migrate(engine)
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        payloads=make_payload_store(settings.payload_store, settings.payload_dir),
+        dispatcher=dispatcher or InlineDispatcher(),
+        identities_loader=lambda: load_identities(settings.identities_file),
+        odoo_factory=odoo_factory,
+    )
+    if isinstance(runtime.dispatcher, InlineDispatcher):
+        from gateway.pipeline.runner import attach_inline
+
+        attach_inline(runtime, runtime.dispatcher)
+    return runtime

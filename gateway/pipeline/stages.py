@@ -1,0 +1,271 @@
+"""The pipeline stages as plain functions: split → validate → acknowledge → translate → deliver.
+
+Each stage takes the runtime and database ids, does its work in one database
+transaction, records events, and returns the follow-up stages to queue (queued by the
+runner only after commit). Each stage first checks the state of its subject, so running
+it twice (a redelivered task, a worker killed after commit) does nothing the second time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.canonical import SET_TO_DOCUMENT
+from gateway.edi.engines import parse_payload
+from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level, Syntax
+from gateway.pipeline import partners as partner_rules
+from gateway.pipeline.dispatch import Next
+from gateway.pipeline.errors import PermanentError
+from gateway.pipeline.issues import GATEWAY, issues_to_json, summarize
+from gateway.pipeline.runtime import Runtime
+from gateway.store.audit import add_event
+from gateway.store.db import session_scope
+from gateway.store.models import (
+    FunctionalGroup,
+    Interchange,
+    Message,
+    MessageState,
+    Transaction,
+    TransactionState,
+)
+
+ACK_SETS = {"997", "999", "CONTRL"}
+
+
+def _set_state(
+    session: Session, txn: Transaction, state: TransactionState, detail: str = "", *,
+    actor: str = "system", error: str | None = None, data: dict[str, Any] | None = None,
+) -> None:
+    """Change a transaction's state and append the event that says so."""
+    previous = txn.state
+    txn.state = state
+    if error is not None:
+        txn.error = error
+    add_event(
+        session, state.value, detail, actor=actor, partner_id=txn.partner_id,
+        message_id=txn.message_id, interchange_id=txn.interchange_id,
+        transaction_id=txn.id, state_from=previous, state_to=state,
+        correlation_id=txn.correlation_id, data=data,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# split: find interchanges, groups and transactions in a received message
+# ---------------------------------------------------------------------------------------
+def split(runtime: Runtime, message_id: int) -> list[Next]:
+    """Parse a received message and record its interchanges, groups and transactions."""
+    follow: list[Next] = []
+    with session_scope(runtime.sessions) as session:
+        message = session.get(Message, message_id, with_for_update=True)
+        if message is None:
+            raise PermanentError(f"message {message_id} does not exist")
+        if message.state != MessageState.RECEIVED:
+            return []  # already split (a redelivered task)
+        data = runtime.payloads.get(session, message.payload_sha256)
+        payload = parse_payload(data)
+        message.syntax = payload.syntax.value if payload.syntax else None
+        if not payload.interchanges:
+            _reject_message(session, message, payload)
+            return []
+        new_interchanges = 0
+        for edi in payload.interchanges:
+            row = _record_interchange(runtime, session, message, edi)
+            if row is not None:
+                new_interchanges += 1
+                follow.append(Next("validate", (row.id,)))
+        if new_interchanges == 0:
+            message.state = MessageState.DUPLICATE
+        else:
+            message.state = MessageState.SPLIT
+        add_event(
+            session, "split",
+            f"{len(payload.interchanges)} interchange(s), "
+            f"{sum(len(i.transactions) for i in payload.interchanges)} transaction(s)",
+            partner_id=message.partner_id, message_id=message.id,
+            state_from=MessageState.RECEIVED, state_to=message.state,
+            correlation_id=message.correlation_id,
+            data={"file_issues": issues_to_json(payload.issues)} if payload.issues else None,
+        )
+    return follow
+
+
+def _reject_message(session: Session, message: Message, payload: EdiPayload) -> None:
+    issues = payload.issues or [
+        Issue(level=Level.FILE, code="no-interchange", message="no interchange found")
+    ]
+    message.state = MessageState.REJECTED
+    message.error = summarize(issues_to_json(issues))
+    add_event(
+        session, "rejected", message.error, partner_id=message.partner_id,
+        message_id=message.id, state_from=MessageState.RECEIVED, state_to=message.state,
+        correlation_id=message.correlation_id, data={"issues": issues_to_json(issues)},
+    )
+
+
+def _dedupe_key(edi: EdiInterchange) -> str:
+    return "|".join(
+        (edi.syntax.value, edi.sender_qualifier.strip(), edi.sender_id.strip().upper(),
+         edi.receiver_id.strip().upper(), edi.control_number.strip())
+    )
+
+
+def _record_interchange(
+    runtime: Runtime, session: Session, message: Message, edi: EdiInterchange
+) -> Interchange | None:
+    """Record one interchange with its groups and transactions; None if a dropped duplicate."""
+    profile = partner_rules.identify(runtime, edi, message.partner_id)
+    partner_id = profile.id if profile else None
+    key = _dedupe_key(edi)
+    extra: list[Issue] = []
+    existing = session.execute(
+        select(Interchange.id, Interchange.message_id).where(Interchange.dedupe_key == key)
+    ).first()
+    if existing is not None:
+        policy = profile.duplicates.policy if profile else "ignore"
+        add_event(
+            session, "duplicate",
+            f"interchange {edi.control_number} from {edi.sender_id.strip()} was already "
+            f"received in message {existing.message_id} (policy: {policy})",
+            partner_id=partner_id, message_id=message.id,
+            correlation_id=message.correlation_id,
+            data={"first_interchange_id": existing.id, "policy": policy},
+        )
+        if policy == "ignore":
+            return None
+        extra.append(partner_rules.duplicate_issue(edi))
+        key_to_store: str | None = None
+    else:
+        key_to_store = key
+    row = Interchange(
+        message_id=message.id, direction="in", partner_id=partner_id,
+        syntax=edi.syntax.value, sender_qualifier=edi.sender_qualifier,
+        sender_id=edi.sender_id.strip(), receiver_qualifier=edi.receiver_qualifier,
+        receiver_id=edi.receiver_id.strip(), control_number=edi.control_number,
+        version=edi.version, test=edi.test, start=edi.start, end=edi.end,
+        state="received" if not extra else "duplicate",
+        issues=issues_to_json(edi.issues) + issues_to_json(extra, source=GATEWAY),
+        dedupe_key=key_to_store,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # the same interchange committed concurrently by another worker
+        add_event(
+            session, "duplicate", f"interchange {edi.control_number} recorded concurrently",
+            partner_id=partner_id, message_id=message.id, correlation_id=message.correlation_id,
+        )
+        return None
+    for edi_group in edi.groups:
+        group = FunctionalGroup(
+            interchange_id=row.id, functional_id=edi_group.functional_id,
+            sender_id=edi_group.sender_id, receiver_id=edi_group.receiver_id,
+            control_number=edi_group.control_number, version=edi_group.version,
+            issues=issues_to_json(edi_group.issues),
+        )
+        session.add(group)
+        session.flush()
+        for edi_txn in edi_group.transactions:
+            session.add(
+                Transaction(
+                    group_id=group.id, interchange_id=row.id, message_id=message.id,
+                    direction="in", partner_id=partner_id, set_id=edi_txn.set_id,
+                    document_type=SET_TO_DOCUMENT.get(edi_txn.set_id),
+                    control_number=edi_txn.control_number,
+                    version=edi_txn.version or edi_group.version,
+                    state=TransactionState.RECEIVED, start=edi_txn.start, end=edi_txn.end,
+                    issues=issues_to_json(edi_txn.issues),
+                    correlation_id=message.correlation_id,
+                )
+            )
+    session.flush()
+    add_event(
+        session, "interchange",
+        f"{edi.syntax.value} interchange {edi.control_number} from "
+        f"{edi.sender_qualifier}/{edi.sender_id.strip()} "
+        f"({partner_id or 'unknown partner'}): {len(edi.transactions)} transaction(s)",
+        partner_id=partner_id, message_id=message.id, interchange_id=row.id,
+        correlation_id=message.correlation_id,
+    )
+    if edi.syntax is Syntax.X12 and not edi.groups:
+        partner_rules.record_inbound_ta1(session, row, edi)
+    return row
+
+
+# ---------------------------------------------------------------------------------------
+# validate: apply the partner's rules and decide each transaction's fate
+# ---------------------------------------------------------------------------------------
+def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
+    """Accept or reject the interchange's transactions; queue acknowledgement and translation."""
+    with session_scope(runtime.sessions) as session:
+        ic = session.get(Interchange, interchange_id, with_for_update=True)
+        if ic is None:
+            raise PermanentError(f"interchange {interchange_id} does not exist")
+        if ic.state not in ("received", "duplicate"):
+            return []
+        profile = runtime.registry.get(ic.partner_id) if ic.partner_id else None
+        added = partner_rules.interchange_rules(runtime, ic, profile)
+        if added:
+            ic.issues = [*ic.issues, *issues_to_json(added, source=GATEWAY)]
+        fatal = ic.state == "duplicate" or any(
+            d.get("fatal", True) and d.get("level") == Level.INTERCHANGE.value for d in ic.issues
+        )
+        txns = list(
+            session.scalars(
+                select(Transaction).where(Transaction.interchange_id == ic.id).order_by(Transaction.id)
+            )
+        )
+        accepted = 0
+        for txn in txns:
+            if fatal:
+                _set_state(session, txn, TransactionState.REJECTED,
+                           "interchange rejected: " + summarize(ic.issues),
+                           error=summarize(ic.issues))
+                continue
+            txn_added = partner_rules.transaction_rules(txn, ic.syntax)
+            if txn_added:
+                txn.issues = [*txn.issues, *issues_to_json(txn_added, source=GATEWAY)]
+            if any(d.get("fatal", True) for d in txn.issues):
+                _set_state(session, txn, TransactionState.REJECTED, summarize(txn.issues),
+                           error=summarize(txn.issues), data={"issues": txn.issues})
+            else:
+                accepted += 1
+                warn = f" with {len(txn.issues)} warning(s)" if txn.issues else ""
+                _set_state(session, txn, TransactionState.PARSED,
+                           f"{txn.set_id} {txn.control_number} accepted{warn}")
+        if fatal:
+            ic.state = "rejected" if ic.state != "duplicate" else "duplicate"
+            ic.dedupe_key = None  # a rejected interchange may be sent again with its number
+        else:
+            ic.state = "validated"
+        add_event(
+            session, "validated",
+            f"{accepted} of {len(txns)} transaction(s) accepted"
+            + (f"; interchange rejected: {summarize(ic.issues)}" if fatal else ""),
+            partner_id=ic.partner_id, message_id=ic.message_id, interchange_id=ic.id,
+            state_to=ic.state,
+        )
+        follow = []
+        if profile is not None:
+            follow.append(Next("acknowledge", (ic.id,)))
+        if accepted:
+            follow.append(Next("translate", (ic.id, None)))
+    return follow
+
+
+# ---------------------------------------------------------------------------------------
+# the later stages live in their own modules (acknowledge, translate, deliver)
+# ---------------------------------------------------------------------------------------
+def claim(session: Session, txn_id: int, from_state: str, to_state: str) -> bool:
+    """Atomically move a transaction between states; False if someone else did first."""
+    result = session.execute(
+        update(Transaction)
+        .where(Transaction.id == txn_id, Transaction.state == from_state)
+        .values(state=to_state)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

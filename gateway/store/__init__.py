@@ -1,0 +1,1 @@
+"""The message store: tables, sessions, migrations, payload bytes and the audit trail."""

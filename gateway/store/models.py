@@ -1,0 +1,348 @@
+"""The message store's tables.
+
+Lineage runs message → interchange → group → transaction → document → delivery, each
+row pointing at its parent, so "what happened to this file?" is one query. Every state
+change is also an append-only :class:`Event` row (who, what, when, correlation id).
+
+The schema itself is owned by the Alembic migrations in ``gateway/migrations``; these
+classes must match them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now; every timestamp in the store is UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class MessageState(enum.StrEnum):
+    """State of a received (or sent) payload as a whole."""
+
+    RECEIVED = "received"  # bytes stored, not split yet
+    SPLIT = "split"  # interchanges found and recorded
+    REJECTED = "rejected"  # nothing usable: not EDI, empty, truncated before any envelope
+    DUPLICATE = "duplicate"  # every interchange in it was seen before
+    SENT = "sent"  # outbound: delivered to the partner's transport
+    FAILED = "failed"  # outbound: gave up
+
+
+class TransactionState(enum.StrEnum):
+    """State of one transaction (ST..SE / UNH..UNT) through the pipeline."""
+
+    RECEIVED = "received"
+    PARSED = "parsed"  # validated and accepted (possibly with warnings)
+    REJECTED = "rejected"  # partner data refused (acknowledged as rejected)
+    TRANSLATED = "translated"  # canonical document stored
+    DELIVERING = "delivering"  # claimed by a worker for delivery
+    DELIVERED = "delivered"  # in Odoo (or the dry-run outbox)
+    ACKNOWLEDGED = "acknowledged"  # outbound: the partner's 997/999/CONTRL accepted it
+    BUSINESS_EXCEPTION = "business_exception"  # waits for procurement staff
+    FAILED = "failed"  # dead letter: technical failure after the last retry
+    CANCELLED = "cancelled"  # an operator stopped it
+
+
+FINAL_TRANSACTION_STATES = frozenset(
+    {
+        TransactionState.REJECTED,
+        TransactionState.DELIVERED,
+        TransactionState.ACKNOWLEDGED,
+        TransactionState.BUSINESS_EXCEPTION,
+        TransactionState.FAILED,
+        TransactionState.CANCELLED,
+    }
+)
+
+
+class Payload(Base):
+    """Raw bytes, content-addressed: stored once however often they arrive."""
+
+    __tablename__ = "payloads"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    storage: Mapped[str] = mapped_column(String(16))  # "file" | "database"
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Message(Base):
+    """One payload as received from (or sent to) a transport."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), default="in")  # "in" | "out"
+    transport: Mapped[str] = mapped_column(String(16))
+    partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    payload_sha256: Mapped[str] = mapped_column(ForeignKey("payloads.sha256"))
+    raw_sha256: Mapped[str | None] = mapped_column(String(64))  # whole AS2 request etc.
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    syntax: Mapped[str | None] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16), default=MessageState.RECEIVED, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    dedupe_key: Mapped[str | None] = mapped_column(String(255))
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    correlation_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    interchanges: Mapped[list[Interchange]] = relationship(back_populates="message")
+
+    __table_args__ = (Index("ix_messages_dedupe", "partner_id", "transport", "dedupe_key"),)
+
+
+class Interchange(Base):
+    """One ISA..IEA / UNB..UNZ found in a message."""
+
+    __tablename__ = "interchanges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3), default="in")
+    partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    syntax: Mapped[str] = mapped_column(String(8))
+    sender_qualifier: Mapped[str] = mapped_column(String(8), default="")
+    sender_id: Mapped[str] = mapped_column(String(64))
+    receiver_qualifier: Mapped[str] = mapped_column(String(8), default="")
+    receiver_id: Mapped[str] = mapped_column(String(64))
+    control_number: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(32), default="")
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    start: Mapped[int] = mapped_column(BigInteger, default=0)
+    end: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[str] = mapped_column(String(16), default="received")
+    ack_status: Mapped[str | None] = mapped_column(String(24))
+    issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # unique per sender and control number while not a duplicate: the duplicate check
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="interchanges")
+    groups: Mapped[list[FunctionalGroup]] = relationship(back_populates="interchange")
+
+
+class FunctionalGroup(Base):
+    """One GS..GE / UNG..UNE (or the implicit EDIFACT group)."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interchange_id: Mapped[int] = mapped_column(ForeignKey("interchanges.id"), index=True)
+    functional_id: Mapped[str | None] = mapped_column(String(8))
+    sender_id: Mapped[str] = mapped_column(String(64), default="")
+    receiver_id: Mapped[str] = mapped_column(String(64), default="")
+    control_number: Mapped[str] = mapped_column(String(32), default="")
+    version: Mapped[str] = mapped_column(String(32), default="")
+    issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    interchange: Mapped[Interchange] = relationship(back_populates="groups")
+    transactions: Mapped[list[Transaction]] = relationship(back_populates="group")
+
+
+class Transaction(Base):
+    """One ST..SE / UNH..UNT and its way through the pipeline."""
+
+    __tablename__ = "transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)
+    interchange_id: Mapped[int] = mapped_column(ForeignKey("interchanges.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3), default="in")
+    partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    set_id: Mapped[str] = mapped_column(String(16))
+    document_type: Mapped[str | None] = mapped_column(String(32), index=True)
+    control_number: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(32), default="")
+    business_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    state: Mapped[str] = mapped_column(String(24), default=TransactionState.RECEIVED, index=True)
+    ack_status: Mapped[str | None] = mapped_column(String(24))
+    start: Mapped[int] = mapped_column(BigInteger, default=0)
+    end: Mapped[int] = mapped_column(BigInteger, default=0)
+    issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    correlation_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
+    )
+
+    group: Mapped[FunctionalGroup] = relationship(back_populates="transactions")
+
+
+class Document(Base):
+    """The canonical document a transaction was translated into (latest translation)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), unique=True)
+    document_type: Mapped[str] = mapped_column(String(32))
+    business_key: Mapped[str] = mapped_column(String(128), index=True)
+    map_name: Mapped[str] = mapped_column(String(255), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Delivery(Base):
+    """Which Odoo records a document became: the exactly-once ledger."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    document_type: Mapped[str] = mapped_column(String(32))
+    business_key: Mapped[str] = mapped_column(String(128))
+    target: Mapped[str] = mapped_column(String(16), default="odoo")  # "odoo" | "dry-run"
+    records: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{model, id, name}]
+    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("partner_id", "document_type", "business_key", name="uq_delivery_key"),
+    )
+
+
+class Acknowledgement(Base):
+    """A 997/999/TA1/CONTRL we sent or received, linked to what it acknowledges."""
+
+    __tablename__ = "acknowledgements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "out" (we sent) | "in" (received)
+    kind: Mapped[str] = mapped_column(String(8))
+    partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    interchange_id: Mapped[int | None] = mapped_column(ForeignKey("interchanges.id"), index=True)
+    acknowledged_control_number: Mapped[str] = mapped_column(String(32), default="")
+    control_number: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(24))  # accepted / rejected / ...
+    payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("payloads.sha256"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued/sent/stored/failed/received
+    transport: Mapped[str | None] = mapped_column(String(16))
+    transport_ref: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class BusinessException(Base):
+    """A business problem procurement staff must look at (not a technical failure)."""
+
+    __tablename__ = "business_exceptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    line_number: Mapped[str | None] = mapped_column(String(32))
+    expected: Mapped[str | None] = mapped_column(Text)
+    received: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    """Append-only audit trail: every state change and notable action."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(128), default="system")
+    kind: Mapped[str] = mapped_column(String(48), index=True)
+    partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    message_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    interchange_id: Mapped[int | None] = mapped_column(Integer)
+    transaction_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    state_from: Mapped[str | None] = mapped_column(String(24))
+    state_to: Mapped[str | None] = mapped_column(String(24))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    correlation_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class StageAttempt(Base):
+    """One try of one pipeline stage (for retries, latency metrics and debugging)."""
+
+    __tablename__ = "stage_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)  # id the task carried
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(16), default="running")  # ok/retry/failed/...
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128))
+
+
+class Counter(Base):
+    """Per-partner control number counters for what we send."""
+
+    __tablename__ = "counters"
+
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ApiKey(Base):
+    """Console/API credentials, stored hashed, each with one role."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # admin/onboarding/operator/viewer
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,64 @@
+"""Thin Celery tasks: each carries ids only and calls one pipeline function.
+
+The runtime (engine, payload store, profiles ...) is built once per worker process.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from celery import Celery, Task
+
+from gateway.pipeline.dispatch import CeleryDispatcher
+from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.settings import get_settings
+
+_runtime: Runtime | None = None
+_lock = threading.Lock()
+
+
+def worker_runtime(app: Celery) -> Runtime:
+    """The process's runtime, dispatching follow-up stages through this Celery app."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(app))
+        return _runtime
+
+
+def set_worker_runtime(runtime: Runtime | None) -> None:
+    """Use a given runtime in this process (tests running an in-process worker)."""
+    global _runtime
+    with _lock:
+        _runtime = runtime
+
+
+def register(app: Celery) -> None:
+    """Register the pipeline tasks and the maintenance tasks on an app."""
+    from gateway.pipeline.runner import run_stage
+
+    def make(stage: str) -> None:
+        @app.task(name=f"gateway.{stage}", bind=True, acks_late=True,
+                  reject_on_worker_lost=True, ignore_result=True, max_retries=None)
+        def stage_task(self: Task, *args: Any) -> None:
+            runtime = worker_runtime(app)
+            attempt = int(self.request.retries or 0) + 1
+            retry_in = run_stage(runtime, stage, tuple(args), attempt)
+            if retry_in is not None:
+                raise self.retry(countdown=retry_in)
+
+    for stage in ("split", "validate", "acknowledge", "send_ack", "translate", "deliver"):
+        make(stage)
+
+    @app.task(name="gateway.recover_stalled", ignore_result=True)
+    def recover_stalled_task() -> int:
+        from gateway.pipeline.operations import recover_stalled
+
+        return recover_stalled(worker_runtime(app))
+
+    @app.task(name="gateway.sftp.poll", ignore_result=True, acks_late=True)
+    def sftp_poll_task(partner_id: str) -> None:
+        from gateway.transports import poll_partner_now
+
+        poll_partner_now(worker_runtime(app), partner_id)
