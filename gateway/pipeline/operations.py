@@ -149,3 +149,42 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
     if follow:
         runtime.dispatcher.dispatch(follow)
     return len(follow)
+
+
+def resolve_exception(runtime: Runtime, exception_id: int, *, actor: str, action: str,
+                      comment: str = "") -> None:
+    """Close a business exception: ``resolve`` (handled), ``dismiss``, or ``retry``.
+
+    ``retry`` delivers the transaction again (after master data was fixed in Odoo); the
+    delivery searches Odoo by business key first, so nothing already created is doubled.
+    """
+    from gateway.store.models import BusinessException
+
+    if action not in ("resolve", "dismiss", "retry"):
+        raise OperationError(f"unknown action {action!r}: use resolve, dismiss or retry")
+    retry_txn: int | None = None
+    with session_scope(runtime.sessions) as session:
+        exc = session.get(BusinessException, exception_id, with_for_update=True)
+        if exc is None:
+            raise OperationError(f"no business exception {exception_id}")
+        if exc.state != "open":
+            raise OperationError(f"business exception {exception_id} is already {exc.state}")
+        exc.state = {"resolve": "resolved", "dismiss": "dismissed", "retry": "retried"}[action]
+        exc.resolution = comment
+        exc.resolved_by = actor
+        exc.resolved_at = utcnow()
+        txn = session.get(Transaction, exc.transaction_id, with_for_update=True)
+        add_event(session, f"exception_{exc.state}", f"{exc.kind}: {comment or action}",
+                  actor=actor, partner_id=exc.partner_id, transaction_id=exc.transaction_id,
+                  message_id=txn.message_id if txn else None,
+                  data={"exception_id": exc.id})
+        if action == "retry" and txn is not None and txn.state == TransactionState.BUSINESS_EXCEPTION:
+            # the other open exceptions of this transaction are superseded by the retry
+            for other in session.scalars(select(BusinessException).where(
+                    BusinessException.transaction_id == txn.id, BusinessException.state == "open")):
+                other.state, other.resolved_by, other.resolved_at = "retried", actor, utcnow()
+            _set_state(session, txn, TransactionState.TRANSLATED, "retry after exception",
+                       actor=actor)
+            retry_txn = txn.id
+    if retry_txn is not None:
+        runtime.dispatcher.dispatch([Next("deliver", (retry_txn,))])

@@ -1,0 +1,1 @@
+"""The edi-gateway command line."""

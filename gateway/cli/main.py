@@ -1,0 +1,396 @@
+"""The ``edi-gateway`` command line.
+
+Gateway processes (``run``, ``api``, ``worker``, ``scheduler``, ``sftp``), feeding and
+inspecting the pipeline (``ingest``, ``messages``, ``replay``, ``cancel``), the demo, and
+the command groups contributed by the packages (``parse``/``validate``, ``partners``,
+``translate``, ``certs``, ``odoo``, ``keys``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gateway.settings import get_settings
+
+app = typer.Typer(
+    name="edi-gateway",
+    help="EDI and B2B partner gateway for Odoo: X12 and EDIFACT over AS2 and SFTP.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+messages_app = typer.Typer(help="Inspect received messages and their transactions.",
+                           no_args_is_help=True)
+app.add_typer(messages_app, name="messages")
+console = Console()
+err = Console(stderr=True)
+
+
+def _runtime(*, queue: bool = False):  # type: ignore[no-untyped-def]
+    """A runtime for this CLI process: inline pipeline, or the broker with ``queue``."""
+    from gateway.pipeline.dispatch import CeleryDispatcher
+    from gateway.pipeline.runtime import build_runtime
+    from gateway.transports import attach_senders
+
+    settings = get_settings()
+    dispatcher = None
+    if queue:
+        from gateway.celery_app import app as celery_app
+
+        dispatcher = CeleryDispatcher(celery_app)
+    runtime = build_runtime(settings, dispatcher=dispatcher)
+    attach_senders(runtime)
+    return runtime
+
+
+# ---------------------------------------------------------------------------------------
+# processes
+# ---------------------------------------------------------------------------------------
+def _celery_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "gateway.celery_app", *args]
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Worker threads/processes.")] = 2,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads, solo.")] = "prefork",
+) -> None:
+    """Run a pipeline worker (Celery) against the configured broker."""
+    os.execv(sys.executable, _celery_cmd("worker", "--loglevel", "INFO", "-Q", "gateway",
+                                         "--pool", pool, "--concurrency", str(concurrency)))
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler (Celery beat): stall recovery and SFTP polls."""
+    settings = get_settings()
+    schedule = settings.data_dir / "celerybeat-schedule"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.execv(sys.executable, _celery_cmd("beat", "--loglevel", "INFO", "-s", str(schedule)))
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    http_port: Annotated[int | None, typer.Option(help="HTTP port.")] = None,
+) -> None:
+    """Run the HTTP server only: REST API, console pages and the AS2 endpoint."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("gateway.api.app:create_app", factory=True, host=host or settings.http_host,
+                port=http_port or settings.http_port, log_level="info")
+
+
+@app.command()
+def sftp(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    sftp_port: Annotated[int | None, typer.Option(help="SFTP port.")] = None,
+) -> None:
+    """Run the hosted SFTP server for partners."""
+    from gateway.transports import make_sftp_server
+
+    settings = get_settings()
+    runtime = _runtime(queue=True)
+    server = make_sftp_server(runtime, host=host or settings.sftp_host,
+                              port=sftp_port if sftp_port is not None else settings.sftp_port)
+    console.print(f"SFTP server listening on {server.host}:{server.port}")
+    server.serve_forever()
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="Bind address of HTTP and SFTP.")] = "127.0.0.1",
+    http_port: Annotated[int, typer.Option(help="HTTP port (API, pages, /as2).")] = 8080,
+    sftp_port: Annotated[int, typer.Option(help="SFTP port.")] = 2222,
+    workers: Annotated[int, typer.Option(help="Worker threads.")] = 2,
+) -> None:
+    """Run everything on one machine: API + AS2, SFTP server, worker and scheduler."""
+    import uvicorn
+
+    from gateway.transports import make_sftp_server
+
+    env = dict(os.environ)
+    children = [
+        subprocess.Popen(_celery_cmd("worker", "--loglevel", "INFO", "-Q", "gateway", "--pool",
+                                     "threads", "--concurrency", str(workers), "--beat", "-s",
+                                     str(get_settings().data_dir / "celerybeat-schedule")),
+                         env=env),
+    ]
+    runtime = _runtime(queue=True)
+    server = make_sftp_server(runtime, host=host, port=sftp_port)
+    server.start()
+    console.print(f"[bold]edi-gateway[/] HTTP on http://{host}:{http_port}  SFTP on {host}:{server.port}")
+    try:
+        uvicorn.run("gateway.api.app:create_app", factory=True, host=host, port=http_port,
+                    log_level="info")
+    finally:
+        server.stop()
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+# ---------------------------------------------------------------------------------------
+# feeding and inspecting the pipeline
+# ---------------------------------------------------------------------------------------
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="EDI files to feed in.", exists=True,
+                                                dir_okay=False, readable=True)],
+    partner: Annotated[str | None, typer.Option(help="Partner id (else from the envelope).")] = None,
+    queue: Annotated[bool, typer.Option("--queue", help="Hand to the workers via the broker "
+                                        "instead of processing here and now.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Feed files into the pipeline as if received from a partner."""
+    from gateway.intake import ReceivedPayload
+    from gateway.pipeline.dispatch import InlineDispatcher
+    from gateway.pipeline.intake import StoreIntake
+    from gateway.queries import message_detail
+    from gateway.store.db import session_scope
+
+    runtime = _runtime(queue=queue)
+    intake = StoreIntake(runtime)
+    receipts = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, disable=as_json) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+        for path in files:
+            progress.update(task, description=f"ingesting {path.name}")
+            receipt = intake.receive(ReceivedPayload(
+                data=path.read_bytes(), transport="cli", partner_id=partner,
+                filename=path.name, metadata={"path": str(path.resolve())},
+                actor=f"cli:{os.environ.get('USER', 'operator')}",
+            ))
+            if isinstance(runtime.dispatcher, InlineDispatcher):
+                runtime.dispatcher.drain()
+            receipts.append(receipt)
+            progress.advance(task)
+    with session_scope(runtime.sessions) as session:
+        details = [message_detail(session, r.message_id) for r in receipts]
+    if as_json:
+        console.print_json(json.dumps(details, default=str))
+        return
+    for detail in details:
+        if detail:
+            _print_message(detail, brief=True)
+    if queue:
+        console.print("[dim]queued for the workers; follow with `edi-gateway messages list`[/]")
+
+
+def _state_style(state: str | None) -> str:
+    return {
+        "delivered": "green", "acknowledged": "green", "translated": "cyan", "parsed": "cyan",
+        "split": "cyan", "sent": "green", "rejected": "red", "failed": "bold red",
+        "business_exception": "yellow", "duplicate": "magenta", "cancelled": "dim",
+    }.get(state or "", "white")
+
+
+def _print_message(detail: dict[str, Any], *, brief: bool = False) -> None:
+    state = detail["state"]
+    console.print(
+        f"[bold]message {detail['id']}[/] {detail.get('filename') or ''} "
+        f"({detail['size']} bytes, {detail['transport']}, {detail.get('syntax') or 'unknown syntax'}) "
+        f"[{_state_style(state)}]{state}[/]"
+    )
+    if detail.get("error"):
+        console.print(f"  [red]{detail['error']}[/]")
+    for ic in detail["interchanges"]:
+        console.print(f"  interchange {ic['control_number']} {ic['sender']} → {ic['receiver']} "
+                      f"partner={ic['partner_id'] or '?'} [{_state_style(ic['state'])}]{ic['state']}[/]"
+                      + (f" ack={ic['ack_status']}" if ic['ack_status'] else ""))
+        for issue in ic["issues"]:
+            console.print(f"    [red]• {issue.get('text')}[/]")
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("txn", "set", "control", "key", "state", "ack", "detail"):
+        table.add_column(col)
+    for t in detail["transaction_list"]:
+        table.add_row(str(t["id"]), t["set_id"], t["control_number"], t["business_key"] or "",
+                      f"[{_state_style(t['state'])}]{t['state']}[/]", t["ack_status"] or "",
+                      (t["error"] or "")[:80])
+    if detail["transaction_list"]:
+        console.print(table)
+    for ack in detail["acknowledgements"]:
+        console.print(f"  {ack['direction']} {ack['kind']} {ack['control_number']} "
+                      f"for {ack['acknowledges']}: {ack['status']} ({ack['state']})")
+    if not brief:
+        console.print("[bold]events[/]")
+        for e in detail["events"]:
+            console.print(f"  {e['at'][:19]} {e['actor']:<12} {e['kind']:<14} {e['detail']}")
+
+
+@messages_app.command("list")
+def messages_list(
+    limit: Annotated[int, typer.Option(help="How many.")] = 20,
+    partner: Annotated[str | None, typer.Option(help="Only this partner.")] = None,
+    state: Annotated[str | None, typer.Option(help="Only messages in this state.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """List received messages, newest first."""
+    from gateway.queries import list_messages
+    from gateway.store.db import session_scope
+
+    runtime = _runtime()
+    with session_scope(runtime.sessions) as session:
+        rows = list_messages(session, limit=limit, partner_id=partner, state=state)
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    if not rows:
+        console.print("no messages yet — feed one with `edi-gateway ingest FILE`")
+        return
+    table = Table(title="messages")
+    for col in ("id", "received", "transport", "partner", "file", "state", "transactions"):
+        table.add_column(col)
+    for r in rows:
+        txns = ", ".join(f"{n} {s}" for s, n in sorted(r["transactions"].items()))
+        table.add_row(str(r["id"]), r["created_at"][:19], r["transport"],
+                      ",".join(r["partners"]) or (r["partner_id"] or "?"), r["filename"] or "",
+                      f"[{_state_style(r['state'])}]{r['state']}[/]", txns)
+    console.print(table)
+
+
+@messages_app.command("show")
+def messages_show(
+    message_id: Annotated[int, typer.Argument(help="Message id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Show one message: envelopes, transactions, acknowledgements, errors and events."""
+    from gateway.queries import message_detail
+    from gateway.store.db import session_scope
+
+    runtime = _runtime()
+    with session_scope(runtime.sessions) as session:
+        detail = message_detail(session, message_id)
+    if detail is None:
+        err.print(f"no message {message_id}")
+        raise typer.Exit(1)
+    if as_json:
+        console.print_json(json.dumps(detail, default=str))
+    else:
+        _print_message(detail)
+
+
+@app.command()
+def replay(
+    transaction_id: Annotated[int, typer.Argument(help="Transaction id (or message id with --message).")],
+    message: Annotated[bool, typer.Option("--message", help="Replay a whole message.")] = False,
+    queue: Annotated[bool, typer.Option("--queue", help="Hand to the workers.")] = False,
+) -> None:
+    """Replay a transaction (or a message) from its stored raw bytes."""
+    from gateway.pipeline.dispatch import InlineDispatcher
+    from gateway.pipeline.operations import OperationError, replay_message, replay_transaction
+
+    runtime = _runtime(queue=queue)
+    actor = f"cli:{os.environ.get('USER', 'operator')}"
+    try:
+        if message:
+            new_id = replay_message(runtime, transaction_id, actor=actor)
+            console.print(f"message {transaction_id} replayed as message {new_id}")
+        else:
+            replay_transaction(runtime, transaction_id, actor=actor)
+            console.print(f"transaction {transaction_id} replayed")
+    except OperationError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    if isinstance(runtime.dispatcher, InlineDispatcher):
+        runtime.dispatcher.drain()
+
+
+@app.command()
+def cancel(
+    transaction_id: Annotated[int, typer.Argument(help="Transaction id.")],
+    reason: Annotated[str, typer.Option(help="Why.")] = "cancelled by operator",
+) -> None:
+    """Cancel a transaction that has not been delivered."""
+    from gateway.pipeline.operations import OperationError, cancel_transaction
+
+    runtime = _runtime()
+    try:
+        cancel_transaction(runtime, transaction_id, actor=f"cli:{os.environ.get('USER', 'operator')}",
+                           reason=reason)
+    except OperationError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"transaction {transaction_id} cancelled")
+
+
+@app.command("db-upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the message store schema."""
+    from gateway.store.db import make_engine, migrate
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(make_engine(settings.resolved_database_url))
+    console.print("store schema is up to date")
+
+
+@app.command()
+def demo(
+    keep: Annotated[bool, typer.Option(help="Keep the demo's data directory.")] = False,
+) -> None:
+    """Play the sample partners' documents end to end and show what happened to each."""
+    from gateway.demo import run_demo
+
+    start = time.monotonic()
+    ok = run_demo(console, keep=keep)
+    console.print(f"[dim]demo finished in {time.monotonic() - start:.1f}s[/]")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _mount_contributed() -> None:
+    """Add the command groups the packages contribute."""
+    try:  # TEMPORARY while the packages land; made strict before release
+        _mount_all()
+    except ImportError as exc:
+        err.print(f"[yellow]some commands unavailable: {exc}[/]")
+
+
+def _mount_all() -> None:
+    from gateway.cli import edi_commands, partner_commands
+
+    edi_commands.register(app)
+    partner_commands.register(app)
+    from gateway.as2 import cli as as2_cli
+
+    certs = typer.Typer(help="AS2 certificates: create and inspect.", no_args_is_help=True)
+    as2_cli.register(certs)
+    app.add_typer(certs, name="certs")
+    from gateway.odoo import cli as odoo_cli
+
+    odoo = typer.Typer(help="Odoo connection checks.", no_args_is_help=True)
+    odoo_cli.register(odoo)
+    app.add_typer(odoo, name="odoo")
+    from gateway.api import keys_cli
+
+    keys_cli.register(app)
+
+
+_mount_contributed()
+
+
+def main() -> None:
+    """Console script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

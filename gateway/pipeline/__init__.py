@@ -1,0 +1,1 @@
+"""The pipeline: stages, their runner, dispatch, intake and operator actions."""
