@@ -1,0 +1,102 @@
+"""The interface every Odoo backend offers: the real client, the dry run, test fakes.
+
+Delivery code talks only to :class:`OdooApi`. A call is always *named*: the record ids
+the method runs on (``ids``) plus the method's parameters by name. That is the JSON-2
+shape; the JSON-RPC backend turns it into ``execute_kw`` positional arguments for the
+few ORM methods whose positional form Odoo documents (``search_read(domain, ...)``,
+``write(ids, vals)`` ...), so the requests look exactly like the recorded ones.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.odoo.dialect import OdooDialect
+
+Domain = list[Any]
+Values = dict[str, Any]
+
+
+class OdooApi(abc.ABC):
+    """One Odoo database, as one user."""
+
+    @property
+    @abc.abstractmethod
+    def dialect(self) -> OdooDialect:
+        """The server's version-specific names (reads the version on first use)."""
+
+    @abc.abstractmethod
+    def call(
+        self,
+        model: str,
+        method: str,
+        *,
+        ids: Sequence[int] | None = None,
+        params: Values | None = None,
+        context: Values | None = None,
+    ) -> Any:
+        """Call ``model.method`` on ``ids`` (``None`` for model-level methods)."""
+
+    def describe(self) -> str:
+        """Where this backend sends its calls, for messages and logs."""
+        return type(self).__name__
+
+    # ---- ORM helpers ---------------------------------------------------------------
+    def search_read(
+        self,
+        model: str,
+        domain: Domain,
+        fields: Sequence[str],
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+    ) -> list[Values]:
+        """Records matching ``domain`` with ``fields`` (plus ``id``)."""
+        params: Values = {"domain": domain, "fields": list(fields)}
+        if limit is not None:
+            params["limit"] = limit
+        if order is not None:
+            params["order"] = order
+        result = self.call(model, "search_read", params=params)
+        return list(result or [])
+
+    def read(self, model: str, ids: Sequence[int], fields: Sequence[str]) -> list[Values]:
+        """Read ``fields`` of ``ids``; ids that do not exist are left out (as Odoo does)."""
+        if not ids:
+            return []
+        return list(self.call(model, "read", ids=list(ids), params={"fields": list(fields)}) or [])
+
+    def create(self, model: str, values: Values, *, context: Values | None = None) -> int:
+        """Create one record and return its id."""
+        result = self.call(model, "create", params={"vals_list": values}, context=context)
+        # JSON-RPC answers an int for one dict; JSON-2 answers the list of new ids.
+        if isinstance(result, list):
+            return int(result[0])
+        return int(result)
+
+    def write(self, model: str, ids: Sequence[int], values: Values) -> bool:
+        """Write ``values`` on ``ids``."""
+        return bool(self.call(model, "write", ids=list(ids), params={"vals": values}))
+
+    def message_post(self, model: str, record_id: int, body: str) -> int | None:
+        """Post an internal note in the record's chatter."""
+        result = self.call(
+            model,
+            "message_post",
+            ids=[record_id],
+            params={"body": body, "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
+        )
+        if isinstance(result, list):  # JSON-2 serializes the new message as its ids
+            return int(result[0]) if result else None
+        return int(result) if isinstance(result, int) else None
+
+
+def m2o_id(value: Any) -> int | None:
+    """The id of a many2one value as read (``[id, "name"]`` or ``false``)."""
+    if isinstance(value, list | tuple) and value:
+        return int(value[0])
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
