@@ -37,3 +37,75 @@ def require_corpus(sub: str = "") -> Path:
 def corpus_dir() -> Path:
     """The root of the shared sample corpus."""
     return require_corpus()
+
+
+# ---------------------------------------------------------------------------------------
+# real services: PostgreSQL and Redis
+# ---------------------------------------------------------------------------------------
+POSTGRES_URL = os.environ.get(
+    "EDIGW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("EDIGW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _unavailable(what: str, start: str, exc: BaseException) -> None:
+    message = f"{what} is not reachable ({exc}); start it with: {start}"
+    if IN_CI:
+        pytest.fail(message + " - required under CI=true")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """URL of the test PostgreSQL server's ``test`` database (skip/fail when down)."""
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("select 1"))
+        engine.dispose()
+    except Exception as exc:
+        _unavailable(
+            "PostgreSQL", "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            exc,
+        )
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str):  # type: ignore[no-untyped-def]
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    import uuid
+
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+
+    name = f"edigw_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of a Redis database for tests (flushed before use; skip/fail when down)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.ping()
+        client.flushdb()
+    except Exception as exc:
+        _unavailable(
+            "Redis", 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save ""',
+            exc,
+        )
+    return REDIS_URL

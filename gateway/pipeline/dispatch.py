@@ -99,3 +99,85 @@ class InlineDispatcher:
             if retry_in is not None:
                 self.push(Next(item.stage, item.args, retry_in), attempt=attempt + 1)
         return ran
+
+
+class ThreadedDispatcher:
+    """Runs stages on a pool of threads in this process (the demo's embedded gateway).
+
+    Transports call ``dispatch`` from their own threads (HTTP, SFTP); worker threads run
+    the stages with the same code as the Celery tasks. Retry delays use timers.
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        import queue
+        import threading
+
+        self._queue: queue.Queue[tuple[Next, int] | None] = queue.Queue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"stage-worker-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        self._busy = 0
+        self._timers = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self.runner: Callable[[Next, int], float | None] | None = None
+
+    def start(self) -> None:
+        """Start the worker threads."""
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Stop the worker threads after the queued work."""
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def dispatch(self, items: Sequence[Next]) -> None:
+        """Queue items (attempt 1)."""
+        with self._lock:
+            self._busy += len(items)
+        for item in items:
+            self._queue.put((item, 1))
+
+    def _later(self, item: Next, attempt: int, delay: float) -> None:
+        import threading
+
+        def fire() -> None:
+            with self._lock:
+                self._timers -= 1
+                self._busy += 1
+            self._queue.put((item, attempt))
+
+        with self._lock:
+            self._timers += 1
+        threading.Timer(delay, fire).start()
+
+    def _work(self) -> None:
+        while True:
+            entry = self._queue.get()
+            if entry is None:
+                return
+            item, attempt = entry
+            try:
+                assert self.runner is not None
+                retry_in = self.runner(item, attempt)
+                if retry_in is not None:
+                    self._later(item, attempt + 1, retry_in)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until nothing is queued, running or waiting to retry; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._busy > 0 or self._timers > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        return True

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gateway.pipeline.dispatch import InlineDispatcher, Next
+from gateway.pipeline.dispatch import InlineDispatcher, Next, ThreadedDispatcher
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.runtime import Runtime
 from gateway.store.db import session_scope
@@ -101,6 +101,6 @@ def run_stage(runtime: Runtime, stage: str, args: tuple[Any, ...], attempt: int 
     return retry_in
 
 
-def attach_inline(runtime: Runtime, dispatcher: InlineDispatcher) -> None:
-    """Make an inline dispatcher run stages with this runtime."""
+def attach_inline(runtime: Runtime, dispatcher: InlineDispatcher | ThreadedDispatcher) -> None:
+    """Make an in-process dispatcher run stages with this runtime."""
     dispatcher.runner = lambda item, attempt: run_stage(runtime, item.stage, item.args, attempt)

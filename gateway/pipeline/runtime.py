@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.identity import Identities, load_identities
-from gateway.pipeline.dispatch import Dispatcher, InlineDispatcher
+from gateway.pipeline.dispatch import Dispatcher, InlineDispatcher, ThreadedDispatcher
 from gateway.settings import Settings
 from gateway.store.db import make_engine, make_session_factory, migrate
 from gateway.store.payloads import PayloadStore, make_payload_store
@@ -118,7 +118,7 @@ def build_runtime(
         identities_loader=lambda: load_identities(settings.identities_file),
         odoo_factory=odoo_factory,
     )
-    if isinstance(runtime.dispatcher, InlineDispatcher):
+    if isinstance(runtime.dispatcher, InlineDispatcher | ThreadedDispatcher):
         from gateway.pipeline.runner import attach_inline
 
         attach_inline(runtime, runtime.dispatcher)
