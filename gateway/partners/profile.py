@@ -7,9 +7,9 @@ named in ``EDIGW_PROFILES_DIR``). Transport and Odoo sections live in their own 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from gateway.partners.as2 import As2Settings
 from gateway.partners.common import StrictModel
@@ -81,9 +81,20 @@ class PartnerProfile(StrictModel):
     # transaction set ("850", "DESADV", ...) -> map name ("x12/004010/850") or override
     # file relative to the maps directories ("overrides/acme/856.yaml")
     maps: dict[str, str] = Field(default_factory=dict)
+    # the partner's unit codes -> the canonical code, applied before the map's uom table
+    # (e.g. {"BX": "BOX", "PCE": "EA"}); odoo.uom then names the Odoo unit per code
+    uom_codes: dict[str, str] = Field(default_factory=dict)
 
     # set by the loader: the file the profile came from (for relative secret paths)
     _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("maps", "uom_codes", mode="before")
+    @classmethod
+    def _text_keys(cls, value: Any) -> Any:
+        # YAML reads `850:` as an int; set ids and codes are text
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
 
     @model_validator(mode="after")
     def _has_identifiers(self) -> PartnerProfile:

@@ -1,0 +1,115 @@
+"""Value conversions named by map rules: dates, numbers, implied decimals, unit codes.
+
+Each function takes the raw text of one element and returns the canonical value, or
+raises :class:`BadValue` with a reason and the acknowledgement code it deserves
+(X12 AK4: ``8`` invalid date, ``6`` invalid character/number). They never see a
+segment: the engine adds the position.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+MAX_NUMBER_CHARS = 40  # X12 R/N elements are at most 18 digits; EDIFACT n..35
+
+
+class BadValue(ValueError):
+    """A value that does not convert; ``code`` is the X12 AK4 element error code."""
+
+    def __init__(self, reason: str, code: str = "6") -> None:
+        self.reason = reason
+        self.code = code
+        super().__init__(reason)
+
+
+_LAYOUTS = {
+    "CCYYMMDD": "%Y%m%d",
+    "YYMMDD": "%y%m%d",
+    "CCYYMMDDHHMM": "%Y%m%d%H%M",
+    "CCYYMMDDHHMMSS": "%Y%m%d%H%M%S",
+    "YYMMDDHHMM": "%y%m%d%H%M",
+}
+
+# EDIFACT 2379 date/time/period format qualifiers we accept, as layouts.
+EDIFACT_FORMATS = {
+    "101": "YYMMDD",
+    "102": "CCYYMMDD",
+    "201": "YYMMDDHHMM",
+    "203": "CCYYMMDDHHMM",
+    "204": "CCYYMMDDHHMMSS",
+    "718": "CCYYMMDD",  # period CCYYMMDD-CCYYMMDD: the start date is taken
+}
+
+
+def to_date(raw: str, layout: str | None = None) -> dt.date:
+    """A date from CCYYMMDD or YYMMDD (by length when no layout is given)."""
+    text = raw.strip()
+    if layout is None:
+        layout = {8: "CCYYMMDD", 6: "YYMMDD", 12: "CCYYMMDDHHMM", 14: "CCYYMMDDHHMMSS"}.get(
+            len(text), ""
+        )
+    if layout == "CCYYMMDD" and len(text) == 17 and text[8] == "-":
+        text = text[:8]
+    fmt = _LAYOUTS.get(layout)
+    if fmt is None or not text.isdigit():
+        raise BadValue(f"{raw!r} is not a date (expected CCYYMMDD or YYMMDD)", code="8")
+    try:
+        return dt.datetime.strptime(text, fmt).date()
+    except ValueError as exc:
+        raise BadValue(f"{raw!r} is not a valid {layout} date", code="8") from exc
+
+
+def to_edifact_date(raw: str, format_code: str) -> dt.date:
+    """A date from an EDIFACT C507 value and its 2379 format qualifier (102, 203 ...)."""
+    code = format_code.strip() or ("102" if len(raw.strip()) == 8 else "")
+    layout = EDIFACT_FORMATS.get(code)
+    if layout is None:
+        raise BadValue(f"date format qualifier {format_code!r} is not supported", code="8")
+    return to_date(raw, layout)
+
+
+def to_decimal(raw: str) -> Decimal:
+    """A decimal number; a decimal comma (EDIFACT) is accepted as well as a point."""
+    text = raw.strip()
+    if not text or len(text) > MAX_NUMBER_CHARS:
+        raise BadValue(f"{raw[:MAX_NUMBER_CHARS]!r} is not a number")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise BadValue(f"{raw!r} is not a number") from exc
+    if not value.is_finite():
+        raise BadValue(f"{raw!r} is not a number")
+    return value
+
+
+def to_implied(raw: str, places: int) -> Decimal:
+    """An X12 Nn number: digits with ``places`` implied decimal places (``N2 1234`` = 12.34)."""
+    text = raw.strip()
+    if not text or len(text) > MAX_NUMBER_CHARS:
+        raise BadValue(f"{raw[:MAX_NUMBER_CHARS]!r} is not a number")
+    sign = ""
+    if text[0] in "+-":
+        sign, text = ("-" if text[0] == "-" else ""), text[1:]
+    if not text.isdigit():
+        raise BadValue(f"{raw!r} is not an N{places} number (digits only, implied decimals)")
+    return Decimal(f"{sign}{text}").scaleb(-places)
+
+
+def to_int(raw: str) -> int:
+    """A whole number."""
+    text = raw.strip()
+    if not text.lstrip("+-").isdigit() or len(text) > MAX_NUMBER_CHARS:
+        raise BadValue(f"{raw!r} is not a whole number")
+    return int(text)
+
+
+def to_uom(raw: str, *tables: Mapping[str, str]) -> str:
+    """A unit code passed through the partner's and the map's unit tables, in order."""
+    code = raw.strip().upper()
+    for table in tables:
+        code = table.get(code, code)
+    return code

@@ -1,0 +1,347 @@
+"""The mapping engine: one EDI transaction + its map + the partner profile -> a document.
+
+:func:`translate` is pure: no files, settings or database. Each canonical document
+type has a small builder that knows the document's shape (lines, orders, parties);
+*where* every value comes from is only in the map. The result is validated by the
+canonical pydantic model; a mandatory field the partner left out is a
+:class:`DocumentError`, a map that produces something the model cannot hold is a
+:class:`MappingError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from gateway.canonical import (
+    DOCUMENT_TYPES,
+    SET_TO_DOCUMENT,
+    Invoice,
+    OrderAcknowledgement,
+    PurchaseOrder,
+    ShipNotice,
+    SourceRef,
+)
+from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentLike
+from gateway.mapping.errors import DocumentError, MappingError
+from gateway.mapping.resolve import FieldTrace, Resolver, Scopes
+from gateway.mapping.schema import Loop, Map
+from gateway.mapping.scope import Regions, Segments, hl_tree, regions, split_loop
+from gateway.partners.profile import PartnerProfile
+
+CanonicalModel = PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice
+MAX_SEGMENTS = 2_000_000  # a transaction larger than this is refused, not translated
+
+
+@dataclass
+class Translation:
+    """A canonical document and, on request, where each of its fields came from."""
+
+    document: CanonicalModel
+    explain: list[FieldTrace] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def translate(
+    transaction: EdiTransaction,
+    *,
+    interchange: EdiInterchange,
+    group: EdiGroup,
+    map: Map,
+    profile: PartnerProfile,
+    explain: bool = False,
+) -> Translation:
+    """Translate one transaction into its canonical document.
+
+    Raises :class:`DocumentError` for partner data that cannot become the document and
+    :class:`MappingError` for a broken map (never a partner reject).
+    """
+    if transaction.set_id != map.set_id:
+        raise MappingError(
+            f"map {map.name or map.set_id} is for {map.set_id}, transaction is {transaction.set_id}"
+        )
+    if SET_TO_DOCUMENT.get(map.set_id, map.document) != map.document:
+        raise MappingError(f"map {map.name}: set {map.set_id} cannot become a {map.document}")
+    segments = transaction.segments
+    if len(segments) > MAX_SEGMENTS:
+        raise DocumentError(f"transaction has {len(segments)} segments; limit {MAX_SEGMENTS}")
+    resolver = Resolver(map, unit_codes=profile.uom_codes, explain=explain)
+    parts = regions(segments, map)
+    try:
+        builder = _BUILDERS[map.document]
+        data = builder(resolver, parts)
+    except (DocumentError, MappingError):
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise MappingError(f"map {map.name}: {type(exc).__name__}: {exc}") from exc
+    data["source"] = _source(transaction, interchange, group, profile)
+    document = _validate(map, data, segments)
+    return Translation(document=document, explain=resolver.traces, warnings=resolver.warnings)
+
+
+def _source(
+    tx: EdiTransaction, interchange: EdiInterchange, group: EdiGroup, profile: PartnerProfile
+) -> SourceRef:
+    return SourceRef(
+        syntax=interchange.syntax.value,
+        sender_id=interchange.sender_id,
+        receiver_id=interchange.receiver_id,
+        interchange_control_number=interchange.control_number,
+        group_control_number=group.control_number,
+        transaction_control_number=tx.control_number,
+        transaction_set=tx.set_id,
+        version=tx.version,
+        partner_id=profile.id,
+    )
+
+
+def _validate(map_: Map, data: dict[str, Any], segments: Segments) -> CanonicalModel:
+    model = DOCUMENT_TYPES[map_.document]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = _loc(err["loc"])
+        if err["type"] == "missing":
+            anchor = segments[0] if segments else None
+            raise DocumentError(
+                "mandatory value missing",
+                field=path,
+                segment_tag=anchor.tag if anchor is not None else None,
+                segment_position=anchor.position if anchor is not None else None,
+                code="1",
+            ) from exc
+        raise MappingError(f"map {map_.name}: {path}: {err['msg']}") from exc
+
+
+def _loc(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+# ---- shared pieces -----------------------------------------------------------------
+
+
+def _base_scopes(parts: Regions) -> dict[str, Segments]:
+    return {"header": parts.header, "body": parts.body, "summary": parts.summary, "all": parts.all}
+
+
+def _header(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
+    scopes = _base_scopes(parts)
+    r.fields("", r.map.header, scopes, ["header"], data)
+    r.fields("", r.map.summary, scopes, ["summary"], data)
+    _parties(r, scopes, data)
+
+
+def _parties(r: Resolver, scopes: Scopes, data: dict[str, Any]) -> None:
+    spec = r.map.parties
+    if spec is None:
+        return
+    for scope_name in spec.scope:
+        for group in split_loop(scopes.get(scope_name, ()), spec):
+            local = {**scopes, "group": group}
+            role = r.value("party.role", spec.role, local, ["group"])
+            target = spec.roles.get(str(role).upper()) if role else None
+            if target is None or target in data:
+                continue  # a role we do not map, or a second party of a role already filled
+            party: dict[str, Any] = {}
+            r.fields(f"{target}.", spec.fields, local, ["group"], party, anchor=group[0])
+            r.ids(f"{target}.", spec.ids, group, party)
+            if party:
+                data[target] = party
+
+
+def _loop_items(
+    r: Resolver,
+    loop: Loop,
+    prefix: str,
+    scopes: Scopes,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """One dict per loop group, over every scope the loop names."""
+    out: list[dict[str, Any]] = []
+    for scope_name in loop.scope:
+        for group in split_loop(scopes.get(scope_name, ()), loop):
+            index = len(out)
+            item: dict[str, Any] = dict(extra or {})
+            local = {**scopes, "group": group}
+            path = f"{prefix}[{index}]."
+            r.fields(path, loop.fields, local, ["group"], item, index=index + 1, anchor=group[0])
+            r.ids(path, loop.ids, group, item)
+            out.append(item)
+    return out
+
+
+def _lines(r: Resolver, parts: Regions, data: dict[str, Any], name: str = "lines") -> None:
+    loop = r.map.lines
+    if loop is None:
+        return
+    scopes = _base_scopes(parts)
+    lines = _loop_items(r, loop, name, scopes)
+    if loop.allowances_charges is not None or loop.taxes is not None:
+        # line-level allowances/taxes: re-cut each line group and tag with its number
+        groups = [g for s in loop.scope for g in split_loop(scopes.get(s, ()), loop)]
+        for line, group in zip(lines, groups, strict=True):
+            local = {**scopes, "group": group, "line": group}
+            number = line.get("line_number")
+            if loop.allowances_charges is not None:
+                for ac in _loop_items(
+                    r,
+                    loop.allowances_charges,
+                    "allowances_charges",
+                    local,
+                    extra={"line_number": number},
+                ):
+                    data.setdefault("allowances_charges", []).append(ac)
+            if loop.taxes is not None:
+                for tax in _loop_items(
+                    r, loop.taxes, "taxes", local, extra={"line_number": number}
+                ):
+                    data.setdefault("taxes", []).append(tax)
+    data[name] = lines
+
+
+# ---- builders ----------------------------------------------------------------------
+
+
+def _purchase_order(r: Resolver, parts: Regions) -> dict[str, Any]:
+    data: dict[str, Any] = {"document_type": "purchase_order"}
+    _header(r, parts, data)
+    _lines(r, parts, data)
+    return data
+
+
+def _order_ack(r: Resolver, parts: Regions) -> dict[str, Any]:
+    data: dict[str, Any] = {"document_type": "order_acknowledgement"}
+    _header(r, parts, data)
+    _lines(r, parts, data)
+    return data
+
+
+def _invoice(r: Resolver, parts: Regions) -> dict[str, Any]:
+    data: dict[str, Any] = {"document_type": "invoice"}
+    _header(r, parts, data)
+    _lines(r, parts, data)
+    scopes = _base_scopes(parts)
+    header_acs: list[dict[str, Any]] = []
+    if r.map.allowances_charges is not None:
+        header_acs = _loop_items(r, r.map.allowances_charges, "allowances_charges", scopes)
+    header_taxes: list[dict[str, Any]] = []
+    if r.map.taxes is not None:
+        header_taxes = _loop_items(r, r.map.taxes, "taxes", scopes)
+    data["allowances_charges"] = header_acs + data.get("allowances_charges", [])
+    data["taxes"] = header_taxes + data.get("taxes", [])
+    return data
+
+
+def _ship_notice(r: Resolver, parts: Regions) -> dict[str, Any]:
+    data: dict[str, Any] = {"document_type": "ship_notice"}
+    scopes = _base_scopes(parts)
+    if r.map.hierarchy is not None:
+        # shipment-level HL segments count as header (carrier, ship date, parties)
+        nodes = hl_tree(parts.body, r.map.hierarchy)
+        shipment = [s for n in nodes if n.level == "shipment" for s in n.segments]
+        scopes["header"] = [*parts.header, *shipment]
+        scopes["shipment"] = shipment
+        r.fields("", r.map.header, scopes, ["header"], data)
+        r.fields("", r.map.summary, scopes, ["summary"], data)
+        _parties(r, scopes, data)
+        items: list[tuple[dict[str, Segments], SegmentLike | None]] = []
+        orders_seen: list[dict[str, Segments]] = []
+        for node in nodes:
+            pack = node.ancestor("pack")
+            order = node if node.level == "order" else node.ancestor("order")
+            local: dict[str, Segments] = {
+                **scopes,
+                "group": node.segments,
+                "item": node.segments,
+                "pack": pack.segments if pack is not None else (),
+                "order": order.segments if order is not None else (),
+            }
+            if node.level == "order":
+                orders_seen.append(local)
+            elif node.level == "item":
+                items.append((local, node.head))
+        _collect_orders(r, data, orders_seen, items)
+    else:
+        _header(r, parts, data)
+        item_loop = r.map.lines
+        if item_loop is None:
+            raise MappingError(f"map {r.map.name}: a ship notice needs hierarchy or lines")
+        pack_groups: list[tuple[Segments, Segments]] = []  # (pack scope, pack group)
+        if r.map.packs is not None and split_loop(parts.body, r.map.packs):
+            for group in split_loop(parts.body, r.map.packs):
+                first_item = next(
+                    (i for i, s in enumerate(group) if s.tag == item_loop.start.segment),
+                    len(group),
+                )
+                pack_groups.append((group[:first_item], group))
+        else:
+            pack_groups.append(((), parts.body))
+        items = []
+        for pack_scope, group in pack_groups:
+            for item_group in split_loop(group, item_loop):
+                local = {**scopes, "group": item_group, "item": item_group, "pack": pack_scope}
+                items.append((local, item_group[0]))
+        _collect_orders(r, data, [], items)
+    return data
+
+
+def _collect_orders(
+    r: Resolver,
+    data: dict[str, Any],
+    order_scopes: list[dict[str, Segments]],
+    items: list[tuple[dict[str, Segments], SegmentLike | None]],
+) -> None:
+    """Group item records under their purchase order, in the order they were sent."""
+    loop = r.map.items or r.map.lines
+    if loop is None:
+        raise MappingError(f"map {r.map.name}: no item fields (items: or lines:)")
+    po_rules = r.map.order.get("po_number")
+    if not po_rules:
+        raise MappingError(f"map {r.map.name}: order.po_number is not mapped")
+    orders: dict[str, dict[str, Any]] = {}
+    for index, local in enumerate(order_scopes):
+        po = r.value(f"orders[{index}].po_number", po_rules, local, ["order", "header"])
+        if po is not None and po not in orders:
+            orders[po] = {"po_number": po, "lines": []}
+    for local, anchor in items:
+        po = r.value(
+            f"orders[{len(orders)}].po_number",
+            po_rules,
+            local,
+            ["order", "group", "header"],
+            anchor=anchor,
+        )
+        if po is None:
+            raise DocumentError(
+                "no purchase order number for this item (order level or item reference)",
+                field="orders.po_number",
+                segment_tag=anchor.tag if anchor is not None else None,
+                segment_position=anchor.position if anchor is not None else None,
+                code="1",
+            )
+        order = orders.setdefault(po, {"po_number": po, "lines": []})
+        o_index = list(orders).index(po)
+        path = f"orders[{o_index}].lines[{len(order['lines'])}]."
+        line: dict[str, Any] = {}
+        r.fields(
+            path, loop.fields, local, ["group"], line, index=len(order["lines"]) + 1, anchor=anchor
+        )
+        r.ids(path, loop.ids, local["group"], line)
+        order["lines"].append(line)
+    data["orders"] = list(orders.values())
+
+
+_BUILDERS = {
+    "purchase_order": _purchase_order,
+    "order_acknowledgement": _order_ack,
+    "invoice": _invoice,
+    "ship_notice": _ship_notice,
+}

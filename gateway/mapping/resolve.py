@@ -1,0 +1,313 @@
+"""Reading values out of segments by map rules, with conversions and a trace.
+
+:class:`Resolver` is the engine's working state for one transaction: the map, the
+profile's unit table, the explain trace and the warnings. Builders (one per canonical
+document type, in :mod:`gateway.mapping.engine`) call :meth:`Resolver.fields`,
+:meth:`Resolver.ids` and :meth:`Resolver.value` with the scopes a rule may look in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.edi.model import SegmentLike
+from gateway.mapping import convert
+from gateway.mapping.errors import DocumentError, MappingError
+from gateway.mapping.schema import IdsRule, Map, Rule
+from gateway.mapping.scope import Segments, where_matches
+
+Scopes = Mapping[str, Segments]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTrace:
+    """Where one canonical field came from (``translate --explain``)."""
+
+    field_path: str
+    segment_tag: str | None
+    segment_position: int | None
+    element: int | None
+    component: int | None
+    raw_value: str
+
+
+class Resolver:
+    """Applies a map's rules to segments for one transaction."""
+
+    def __init__(
+        self, map_: Map, *, unit_codes: Mapping[str, str] | None = None, explain: bool = False
+    ) -> None:
+        self.map = map_
+        self.unit_tables: list[Mapping[str, str]] = [unit_codes or {}, map_.tables.get("uom", {})]
+        self.explain = explain
+        self.traces: list[FieldTrace] = []
+        self.warnings: list[str] = []
+
+    # ---- single values ------------------------------------------------------------
+    def value(
+        self,
+        path: str,
+        rules: Sequence[Rule],
+        scopes: Scopes,
+        default_scope: Sequence[str],
+        *,
+        index: int | None = None,
+        anchor: SegmentLike | None = None,
+    ) -> Any:
+        """The first value the rules yield, converted; None when there is none.
+
+        ``index`` is the 1-based group number (for ``sequence`` rules); ``anchor`` is
+        the segment named in errors when a required value is absent (the group start).
+        """
+        for rule in rules:
+            if rule.const is not None:
+                value = self._convert(path, rule, rule.const, None)
+                self._trace(path, None, rule, rule.const)
+                return value
+            if rule.segment is not None and rule.element is not None:
+                found = self._from_segments(path, rule, scopes, default_scope)
+                if found is not _NOTHING:
+                    return found
+        for rule in rules:
+            if rule.sequence and index is not None:
+                self._trace(path, None, rule, str(index))
+                return str(index)
+            if rule.default is not None:
+                self._trace(path, None, rule, rule.default)
+                return self._convert(path, rule, rule.default, None)
+        if any(rule.required for rule in rules):
+            first = rules[0]
+            names = " or ".join(_describe(r) for r in rules if r.segment)
+            raise DocumentError(
+                f"mandatory value missing: no {names or 'value'} found",
+                field=path,
+                segment_tag=anchor.tag if anchor is not None else first.segment,
+                segment_position=anchor.position if anchor is not None else None,
+                code="1" if anchor is None else "7",
+            )
+        return None
+
+    def _from_segments(
+        self, path: str, rule: Rule, scopes: Scopes, default_scope: Sequence[str]
+    ) -> Any:
+        assert rule.segment is not None and rule.element is not None
+        collected: list[Any] = []
+        for scope_name in rule.scope or default_scope:
+            segments = scopes.get(scope_name)
+            if segments is None:
+                if scope_name not in _OPTIONAL_SCOPES:
+                    raise MappingError(f"{path}: scope {scope_name!r} does not exist here")
+                continue
+            seen = 0
+            for seg in segments:
+                if seg.tag != rule.segment or not where_matches(seg, rule.where):
+                    continue
+                seen += 1
+                if not rule.all and seen < rule.occurrence:
+                    continue
+                raw = seg.value(rule.element, rule.component, rule.repetition)
+                if not raw.strip():
+                    if rule.all:
+                        continue
+                    break  # the segment is there but the element is empty: try the next rule
+                value = self._convert(path, rule, raw, seg)
+                if value is _NOTHING:
+                    if rule.all:
+                        continue
+                    break
+                self._trace(path, seg, rule, raw)
+                if not rule.all:
+                    return value
+                collected.append(value)
+            if collected:
+                return collected
+        return _NOTHING
+
+    def _convert(self, path: str, rule: Rule, raw: str, seg: SegmentLike | None) -> Any:
+        """Table lookup then conversion; a bad value is an error or a warning."""
+        text = raw.strip()
+        try:
+            if rule.table is not None:
+                table = self.map.tables.get(rule.table)
+                if table is None:
+                    raise MappingError(f"{path}: table {rule.table!r} is not defined in the map")
+                if text.upper() in table:
+                    text = table[text.upper()]
+                elif text in table:
+                    text = table[text]
+                elif rule.default is not None:
+                    text = rule.default
+                else:
+                    raise convert.BadValue(
+                        f"code {text!r} is not one of {sorted(table)} ({rule.table})", code="7"
+                    )
+            return self._apply(rule, text, seg)
+        except convert.BadValue as exc:
+            where = _where(seg, rule)
+            if rule.required or self.map.strict or rule.on_bad == "error":
+                raise DocumentError(
+                    exc.reason,
+                    field=path,
+                    segment_tag=seg.tag if seg is not None else rule.segment,
+                    segment_position=seg.position if seg is not None else None,
+                    element=rule.element,
+                    code=exc.code,
+                ) from exc
+            self.warnings.append(f"{path}: {where}: {exc.reason} (ignored)")
+            return _NOTHING
+
+    def _apply(self, rule: Rule, text: str, seg: SegmentLike | None) -> Any:
+        kind = rule.convert
+        if kind is None or kind == "text":
+            return text
+        if kind == "upper":
+            return text.upper()
+        if kind == "date":
+            return convert.to_date(text, rule.format)
+        if kind == "edifact_date":
+            fmt = rule.format
+            if fmt is None and seg is not None and rule.element is not None:
+                fmt = seg.value(rule.element, rule.component + 1, rule.repetition)
+            return convert.to_edifact_date(text, fmt or "")
+        if kind == "decimal":
+            return convert.to_decimal(text)
+        if kind.startswith("implied"):
+            return convert.to_implied(text, int(kind[-1]))
+        if kind == "int":
+            return convert.to_int(text)
+        if kind == "uom":
+            return convert.to_uom(text, *self.unit_tables)
+        raise MappingError(f"unknown conversion {kind!r}")  # pragma: no cover - schema limits
+
+    def _trace(self, path: str, seg: SegmentLike | None, rule: Rule, raw: str) -> None:
+        if self.explain:
+            self.traces.append(
+                FieldTrace(
+                    field_path=path,
+                    segment_tag=seg.tag if seg is not None else None,
+                    segment_position=seg.position if seg is not None else None,
+                    element=rule.element if seg is not None else None,
+                    component=rule.component if seg is not None else None,
+                    raw_value=raw,
+                )
+            )
+
+    # ---- groups of values ---------------------------------------------------------
+    def fields(
+        self,
+        prefix: str,
+        fields: Mapping[str, Sequence[Rule]],
+        scopes: Scopes,
+        default_scope: Sequence[str],
+        target: dict[str, Any],
+        *,
+        index: int | None = None,
+        anchor: SegmentLike | None = None,
+    ) -> None:
+        """Resolve every field into ``target`` (dotted paths become nested dicts)."""
+        for name, rules in fields.items():
+            path = f"{prefix}{name}"
+            value = self.value(path, rules, scopes, default_scope, index=index, anchor=anchor)
+            if value is not None and value != []:
+                set_path(target, name, value)
+
+    def ids(
+        self, prefix: str, rules: Sequence[IdsRule], segments: Segments, target: dict[str, Any]
+    ) -> None:
+        """File every qualifier/identifier pair of matching segments under its field."""
+        for rule in rules:
+            table = self._qualifier_table(rule)
+            for seg in segments:
+                if seg.tag != rule.segment or not where_matches(seg, rule.where):
+                    continue
+                for qualifier, ident, element in _pairs(seg, rule):
+                    name = table.get(qualifier.upper())
+                    if name is None:
+                        if rule.other is None:
+                            continue
+                        name = f"{rule.other}.{qualifier.upper()}"
+                    if get_path(target, name) is not None:
+                        continue  # the first identifier of a kind wins
+                    set_path(target, name, ident)
+                    if self.explain:
+                        self.traces.append(
+                            FieldTrace(
+                                f"{prefix}{name}",
+                                seg.tag,
+                                seg.position,
+                                element,
+                                rule.id_component if rule.layout == "composites" else 1,
+                                ident,
+                            )
+                        )
+                if rule.occurrences == "first":
+                    break
+
+    def _qualifier_table(self, rule: IdsRule) -> dict[str, str]:
+        if isinstance(rule.qualifiers, dict):
+            return {k.upper(): v for k, v in rule.qualifiers.items()}
+        table = self.map.tables.get(rule.qualifiers)
+        if table is None:
+            raise MappingError(f"qualifier table {rule.qualifiers!r} is not defined in the map")
+        return {k.upper(): v for k, v in table.items()}
+
+
+class _Nothing:
+    """Marker for 'no value' (None is a legitimate converted value nowhere, but be clear)."""
+
+
+_NOTHING: Any = _Nothing()
+_OPTIONAL_SCOPES = frozenset({"pack", "order", "shipment", "summary", "body", "header", "item"})
+
+
+def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
+    out: list[tuple[str, str, int]] = []
+    if rule.layout == "pairs":
+        for qual_pos in range(rule.first, rule.last + 1, 2):
+            qualifier = seg.value(qual_pos).strip()
+            ident = seg.value(qual_pos + 1).strip()
+            if qualifier and ident:
+                out.append((qualifier, ident, qual_pos + 1))
+    else:
+        for pos in range(rule.first, rule.last + 1):
+            ident = seg.value(pos, rule.id_component).strip()
+            qualifier = seg.value(pos, rule.qualifier_component).strip()
+            if qualifier and ident:
+                out.append((qualifier, ident, pos))
+    return out
+
+
+def _describe(rule: Rule) -> str:
+    cond = ",".join(f"{k}={'/'.join(v)}" for k, v in rule.where.items())
+    return f"{rule.segment}{rule.element:02d}" + (f" where {cond}" if cond else "")
+
+
+def _where(seg: SegmentLike | None, rule: Rule) -> str:
+    if seg is None:
+        return "value"
+    return f"segment {seg.position} ({seg.tag}) element {rule.element}"
+
+
+def set_path(target: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested dicts, creating the intermediate ones."""
+    *parents, last = path.split(".")
+    node = target
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[last] = value
+
+
+def get_path(target: Mapping[str, Any], path: str) -> Any:
+    """Read ``a.b.c`` from nested dicts; None when any part is absent."""
+    node: Any = target
+    for part in path.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node

@@ -1,0 +1,272 @@
+"""The map file model: what a declarative map may say, validated with ``extra="forbid"``.
+
+A map names, for one syntax/version/transaction set, where each canonical field comes
+from. Building blocks:
+
+* a **rule** picks one value: ``{segment: REF, where: {1: LT}, element: 2}``; written
+  short as ``REF02`` or ``NAD02.1`` (element 2, component 1). A field may list several
+  rules: the first that yields a value wins.
+* a **matcher** picks segments: a tag (``PO1``) or ``{segment: HL, where: {3: [O, I]}}``.
+* a **loop** cuts a scope into groups that begin with its ``start`` segment and run
+  while the tags are ``members`` (or until the next start or an ``end`` matcher).
+* an **ids** rule reads every qualifier/identifier pair of a segment (PO1, LIN, PIA,
+  N1, NAD) and files each identifier under the canonical field its qualifier names.
+
+``where`` keys are element positions (``"1"``) or element.component (``"1.1"``); values
+are a code or a list of codes. Positions are 1-based, as in the standards.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Convert = Literal[
+    "text",
+    "upper",
+    "date",
+    "edifact_date",
+    "decimal",
+    "implied2",
+    "implied3",
+    "implied4",
+    "int",
+    "uom",
+]
+
+_SHORT = re.compile(r"^([A-Z][A-Z0-9]{1,2})(\d{2})(?:\.(\d{1,2}))?$")
+_WHERE_KEY = re.compile(r"^\d{1,2}(?:\.\d{1,2})?$")
+
+
+class MapModel(BaseModel):
+    """Base for map models: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _where(value: dict[Any, Any]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for key, codes in value.items():
+        key_s = str(key)
+        if not _WHERE_KEY.match(key_s):
+            raise ValueError(f"where key {key_s!r} must be an element position like 1 or 2.1")
+        items = codes if isinstance(codes, list) else [codes]
+        out[key_s] = tuple("" if c is None else str(c).upper() for c in items)
+    return out
+
+
+class Matcher(MapModel):
+    """Selects segments by tag and optional element conditions."""
+
+    segment: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,2}$")
+    where: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"segment": data}
+        return data
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _where(cls, value: Any) -> Any:
+        return _where(value) if isinstance(value, dict) else value
+
+
+class Rule(MapModel):
+    """Where one value comes from, and how it is converted."""
+
+    segment: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9]{1,2}$")
+    where: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    element: int | None = Field(default=None, ge=1, le=99)
+    component: int = Field(default=1, ge=1, le=99)
+    repetition: int = Field(default=1, ge=1, le=99)
+    occurrence: int = Field(default=1, ge=1, le=99)  # n-th matching segment in the scope
+    const: str | None = None  # a fixed value (no segment)
+    table: str | None = None  # name of a code table in ``tables``
+    convert: Convert | None = None
+    format: str | None = None  # date layout for ``date``: CCYYMMDD, YYMMDD, ...
+    default: str | None = None  # used when nothing (or an unknown code) is found
+    required: bool = False
+    all: bool = False  # collect every match into a list (serial numbers)
+    scope: list[str] | None = None  # where to look (ship notices: item, pack, order, ...)
+    on_bad: Literal["error", "warn"] | None = None  # bad value: default error if required
+    sequence: bool = False  # when absent, use the 1-based index of the loop group
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            match = _SHORT.match(data.strip())
+            if not match:
+                raise ValueError(
+                    f"{data!r} is not a rule; write SEGNN or SEGNN.C (e.g. BEG03, NAD02.1) "
+                    "or a mapping with segment/element"
+                )
+            rule: dict[str, Any] = {"segment": match[1], "element": int(match[2])}
+            if match[3]:
+                rule["component"] = int(match[3])
+            return rule
+        return data
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _where(cls, value: Any) -> Any:
+        return _where(value) if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _source(self) -> Rule:
+        if (
+            self.const is None
+            and not self.sequence
+            and (self.segment is None or self.element is None)
+        ) and self.default is None:
+            raise ValueError("a rule needs segment and element, const, or sequence")
+        return self
+
+
+def _rules(value: Any) -> Any:
+    """A field is one rule or a list of alternatives; always a list internally."""
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+class FieldMap(MapModel):
+    """Wrapper so a field accepts one rule or a list of alternatives."""
+
+    rules: list[Rule]
+
+
+Fields = dict[str, list[Rule]]
+
+
+def _fields(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return {key: _rules(rule) for key, rule in value.items()}
+
+
+class IdsRule(MapModel):
+    """Every qualifier/identifier pair of matching segments, filed by qualifier.
+
+    ``layout: pairs`` reads X12 element pairs: qualifier at ``first``, ``first + 2`` ...
+    up to ``last``, each identifier in the element after its qualifier (PO1 06/07 ...).
+    ``layout: composites`` reads EDIFACT composites ``first`` .. ``last``, identifier in
+    component ``id_component`` and qualifier in ``qualifier_component`` (PIA, LIN C212).
+    ``qualifiers`` names a table (or gives one inline) from qualifier to canonical field;
+    a qualifier not in it goes to ``other`` (``item.other``) under its own code.
+    """
+
+    segment: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,2}$")
+    where: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    layout: Literal["pairs", "composites"] = "pairs"
+    first: int = Field(ge=1, le=99)
+    last: int = Field(ge=1, le=99)
+    id_component: int = Field(default=1, ge=1)
+    qualifier_component: int = Field(default=2, ge=1)
+    qualifiers: str | dict[str, str]
+    other: str | None = None
+    occurrences: Literal["first", "all"] = "all"
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _where(cls, value: Any) -> Any:
+        return _where(value) if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _range(self) -> IdsRule:
+        if self.last < self.first:
+            raise ValueError("last must not be before first")
+        return self
+
+
+class Loop(MapModel):
+    """A repeated group of segments (PO1 loop, LIN group, N1 loop, SAC, ALC group ...)."""
+
+    start: Matcher
+    members: list[str] | None = None  # tags that belong to the group after its start
+    end: list[Matcher] = Field(default_factory=list)  # matchers that close the group
+    scope: list[str] = Field(default_factory=lambda: ["body"])
+    fields: Fields = Field(default_factory=dict)
+    ids: list[IdsRule] = Field(default_factory=list)
+    allowances_charges: Loop | None = None  # line-level allowances and charges
+    taxes: Loop | None = None  # line-level taxes
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields(cls, value: Any) -> Any:
+        return _fields(value)
+
+
+class Parties(Loop):
+    """Party groups (N1 loop, NAD group): ``roles`` maps the role code to a canonical party."""
+
+    role: list[Rule]
+    roles: dict[str, str]
+    scope: list[str] = Field(default_factory=lambda: ["header"])
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, value: Any) -> Any:
+        return _rules(value)
+
+
+class Hierarchy(MapModel):
+    """An X12 HL hierarchy: which HL03 codes are shipment, order, pack and item levels."""
+
+    segment: str = "HL"
+    id_element: int = 1
+    parent_element: int = 2
+    level_element: int = 3
+    levels: dict[Literal["shipment", "order", "pack", "item"], list[str]]
+    end: list[Matcher] = Field(default_factory=lambda: [Matcher(segment="CTT")])
+
+
+DocumentKind = Literal["purchase_order", "order_acknowledgement", "ship_notice", "invoice"]
+
+
+class Map(MapModel):
+    """One map: a syntax/version/transaction set to one canonical document type."""
+
+    name: str = ""  # set by the library: "x12/004010/850", "overrides/acme/856"
+    description: str = ""
+    extends: str | None = None
+    document: DocumentKind
+    syntax: Literal["x12", "edifact"]
+    version: str = Field(min_length=4, max_length=12)
+    set_id: str = Field(alias="set", min_length=3, max_length=6)
+    strict: bool = False  # every bad value is an error, even in optional fields
+    tables: dict[str, dict[str, str]] = Field(default_factory=dict)
+    header_until: list[Matcher] = Field(default_factory=list)
+    summary_from: list[Matcher] = Field(default_factory=list)
+    header: Fields = Field(default_factory=dict)
+    summary: Fields = Field(default_factory=dict)
+    parties: Parties | None = None
+    lines: Loop | None = None  # order/ack/invoice lines; ship notice items (EDIFACT)
+    packs: Loop | None = None  # DESADV CPS groups
+    hierarchy: Hierarchy | None = None  # X12 856 HL levels
+    items: Loop | None = None  # X12 856 item-level fields (scopes item/pack/order/...)
+    order: Fields = Field(default_factory=dict)  # ship notice: the order's po_number
+    allowances_charges: Loop | None = None
+    taxes: Loop | None = None
+
+    @field_validator("header", "summary", "order", mode="before")
+    @classmethod
+    def _fields(cls, value: Any) -> Any:
+        return _fields(value)
+
+    @field_validator("tables", mode="before")
+    @classmethod
+    def _tables(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {
+            str(name): (
+                {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else table
+            )
+            for name, table in value.items()
+        }

@@ -1,0 +1,165 @@
+"""Selecting segments: matchers, loop groups, header/body/summary regions, HL trees.
+
+All functions work on sequences of :class:`~gateway.edi.SegmentLike` and return slices
+or lists of them; nothing is copied beyond the lists themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from gateway.edi.model import SegmentLike
+from gateway.mapping.schema import Hierarchy, Loop, Map, Matcher
+
+Segments = Sequence[SegmentLike]
+TRAILERS = frozenset({"SE", "UNT"})
+MAX_HL_DEPTH = 50  # deeper parent chains are cycles or garbage
+
+
+def where_matches(segment: SegmentLike, where: Mapping[str, tuple[str, ...]]) -> bool:
+    """True when every ``where`` condition holds (codes compared upper-case, stripped)."""
+    for key, codes in where.items():
+        element, _, component = key.partition(".")
+        value = segment.value(int(element), int(component) if component else 1)
+        if value.strip().upper() not in codes:
+            return False
+    return True
+
+
+def matches(segment: SegmentLike, matcher: Matcher) -> bool:
+    """True when the segment has the matcher's tag and meets its conditions."""
+    return segment.tag == matcher.segment and where_matches(segment, matcher.where)
+
+
+def first_index(segments: Segments, matchers: Sequence[Matcher], start: int = 0) -> int | None:
+    """Index of the first segment at or after ``start`` matching any matcher."""
+    for index in range(start, len(segments)):
+        seg = segments[index]
+        if any(matches(seg, m) for m in matchers):
+            return index
+    return None
+
+
+def split_loop(segments: Segments, loop: Loop) -> list[Segments]:
+    """Cut ``segments`` into the loop's groups, each starting with a ``start`` segment.
+
+    A group runs while the following tags are in ``members`` (when given), else until
+    the next start segment or a segment matching ``end``.
+    """
+    groups: list[Segments] = []
+    index, count = 0, len(segments)
+    members = frozenset(loop.members) if loop.members is not None else None
+    while index < count:
+        if not matches(segments[index], loop.start):
+            index += 1
+            continue
+        begin = index
+        index += 1
+        while index < count:
+            seg = segments[index]
+            if matches(seg, loop.start):
+                break
+            if members is not None and seg.tag not in members:
+                break
+            if any(matches(seg, m) for m in loop.end):
+                break
+            index += 1
+        groups.append(segments[begin:index])
+    return groups
+
+
+@dataclass(frozen=True, slots=True)
+class Regions:
+    """A transaction's header, body (the loops) and summary, trailer excluded."""
+
+    header: Segments
+    body: Segments
+    summary: Segments
+    all: Segments
+
+
+def regions(segments: Segments, map_: Map) -> Regions:
+    """Split a transaction by the map's ``header_until`` and ``summary_from`` matchers."""
+    end = len(segments)
+    while end > 0 and segments[end - 1].tag in TRAILERS:
+        end -= 1
+    content = segments[:end]
+    until = list(map_.header_until)
+    if not until:
+        for loop in (map_.lines, map_.packs):
+            if loop is not None:
+                until.append(loop.start)
+        if map_.hierarchy is not None:
+            until.append(Matcher(segment=map_.hierarchy.segment))
+    head_end = first_index(content, until) if until else None
+    if head_end is None:
+        head_end = len(content)
+    summary_start = first_index(content, map_.summary_from, head_end) if map_.summary_from else None
+    if summary_start is None:
+        summary_start = len(content)
+    return Regions(
+        header=content[:head_end],
+        body=content[head_end:summary_start],
+        summary=content[summary_start:],
+        all=content,
+    )
+
+
+@dataclass(slots=True)
+class HlNode:
+    """One HL level: its id, parent id, level name (shipment/order/pack/item) and segments."""
+
+    hl_id: str
+    parent_id: str
+    level: str | None
+    head: SegmentLike  # the HL segment itself
+    segments: Segments  # the segments after it, up to the next HL
+    parent: HlNode | None = None
+    children: list[HlNode] = field(default_factory=list)
+
+    def ancestor(self, level: str) -> HlNode | None:
+        """The nearest ancestor at ``level`` (bounded walk: cycles cannot hang us)."""
+        node, depth = self.parent, 0
+        while node is not None and depth < MAX_HL_DEPTH:
+            if node.level == level:
+                return node
+            node, depth = node.parent, depth + 1
+        return None
+
+
+def hl_tree(body: Segments, spec: Hierarchy) -> list[HlNode]:
+    """The HL levels of a body in order, linked to their parents by HL02.
+
+    A missing or unknown HL02 links to the nearest earlier level that can hold this
+    one (shipment > order > pack > item), which is how partners that leave HL02 empty
+    mean it.
+    """
+    level_of = {code.upper(): name for name, codes in spec.levels.items() for code in codes}
+    rank = {"shipment": 0, "order": 1, "pack": 2, "item": 3}
+    hl = Loop(start=Matcher(segment=spec.segment), end=spec.end)
+    nodes: list[HlNode] = []
+    by_id: dict[str, HlNode] = {}
+    for group in split_loop(body, hl):
+        head = group[0]
+        node = HlNode(
+            hl_id=head.value(spec.id_element).strip(),
+            parent_id=head.value(spec.parent_element).strip(),
+            level=level_of.get(head.value(spec.level_element).strip().upper()),
+            head=head,
+            segments=group[1:],
+        )
+        parent = by_id.get(node.parent_id) if node.parent_id else None
+        if parent is None and node.level is not None:
+            my_rank = rank[node.level]
+            for earlier in reversed(nodes):
+                if earlier.level is not None and rank[earlier.level] < my_rank:
+                    parent = earlier
+                    break
+        node.parent = parent
+        if parent is not None:
+            parent.children.append(node)
+        nodes.append(node)
+        if node.hl_id and node.hl_id not in by_id:
+            by_id[node.hl_id] = node
+    return nodes
