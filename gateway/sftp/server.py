@@ -1,0 +1,372 @@
+"""The hosted SFTP server: partners log in with their keys and exchange files.
+
+One listening socket, one thread per connection (paramiko's ``Transport`` adds its own
+threads), and a sweeper thread that retries inbox files the intake could not take. The
+server only allows the ``sftp`` subsystem on session channels: no shell, exec, or port
+forwarding. Accounts are read through a callable on every login, so a profile reload
+takes effect for the next login without a restart.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import paramiko
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_SUCCEEDED,
+)
+
+from gateway.intake import Intake
+from gateway.partners.sftp import HostedAccount
+from gateway.sftp.events import record
+from gateway.sftp.jail import ensure_partner_dirs, partner_dir
+from gateway.sftp.keys import (
+    AuthorizedKeys,
+    key_fingerprint,
+    load_authorized_keys,
+    load_or_create_host_key,
+)
+from gateway.sftp.session import GatewaySftpServer, JailedSftp, OpenWrites, SessionContext
+from gateway.sftp.taking import TakeResult, take_pending
+
+log = logging.getLogger("gateway.sftp.server")
+
+Accounts = Callable[[], Mapping[str, tuple[str, HostedAccount]]]
+MAX_AUTH_FAILURES = 10  # per connection, like OpenSSH's MaxAuthTries
+
+
+class _PartnerAuth(paramiko.ServerInterface):
+    """Authentication and channel policy for one connection."""
+
+    def __init__(self, owner: SftpServer, transport: paramiko.Transport, peer: str) -> None:
+        self.owner = owner
+        self.transport = transport
+        self.peer = peer
+        self.failures = 0
+        self.method = ""
+        self.context: SessionContext | None = None
+
+    # ---- authentication ------------------------------------------------------
+    def get_allowed_auths(self, username: str) -> str:
+        entry = self.owner.lookup(username)
+        if entry is not None and entry[1].password is not None:
+            return "publickey,password"
+        return "publickey"
+
+    def check_auth_none(self, username: str) -> int:
+        return AUTH_FAILED
+
+    def _refuse(self, username: str, partner_id: str | None, reason: str) -> int:
+        self.failures += 1
+        record(
+            self.owner.intake,
+            "sftp.login_refused",
+            f"login as {username!r} from {self.peer} refused: {reason}",
+            partner_id=partner_id,
+            actor=f"sftp:{self.peer}",
+            data={"username": username, "peer": self.peer, "reason": reason},
+        )
+        return AUTH_FAILED
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        if self.failures >= MAX_AUTH_FAILURES:
+            return AUTH_FAILED
+        entry = self.owner.lookup(username)
+        if entry is None:
+            return self._refuse(username, None, "unknown user")
+        partner_id, account = entry
+        if self.owner.authorized_keys(partner_id, account).allows(key):
+            # paramiko verifies the signature after this check; the session is only
+            # built once the transport says the user is authenticated
+            self.method = f"publickey {key_fingerprint(key)}"
+            return AUTH_SUCCESSFUL
+        return self._refuse(username, partner_id, f"key {key_fingerprint(key)} not authorized")
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        if self.failures >= MAX_AUTH_FAILURES:
+            return AUTH_FAILED
+        entry = self.owner.lookup(username)
+        if entry is None:
+            return self._refuse(username, None, "unknown user")
+        partner_id, account = entry
+        if account.password is None:
+            return self._refuse(username, partner_id, "password login is off")
+        try:
+            expected = account.password.resolve().rstrip(b"\r\n")
+        except LookupError as exc:
+            return self._refuse(username, partner_id, f"password not available: {exc}")
+        if hmac.compare_digest(expected, password.encode()):
+            self.method = "password"
+            return AUTH_SUCCESSFUL
+        return self._refuse(username, partner_id, "wrong password")
+
+    # ---- channels ---------------------------------------------------------------
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return OPEN_SUCCEEDED
+        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_subsystem_request(self, channel: paramiko.Channel, name: str) -> bool:
+        if name != "sftp" or not self.transport.is_authenticated():
+            return False
+        username = self.transport.get_username()
+        entry = self.owner.lookup(username) if username else None
+        if entry is None or username is None:
+            return False  # account removed since login
+        partner_id, account = entry
+        try:
+            base = ensure_partner_dirs(self.owner.root, partner_id)
+        except (OSError, ValueError):
+            log.exception("cannot prepare the SFTP folders of %s", partner_id)
+            return False
+        self.context = SessionContext(
+            partner_id, username, account, base, self.owner.intake, self.owner.open_writes
+        )
+        record(
+            self.owner.intake,
+            "sftp.login",
+            f"{username} logged in from {self.peer} ({self.method})",
+            partner_id=partner_id,
+            actor=f"partner:{partner_id}",
+            data={"username": username, "peer": self.peer, "method": self.method},
+        )
+        return bool(super().check_channel_subsystem_request(channel, name))
+
+
+class SftpServer:
+    """The hosted SFTP server for partners.
+
+    ``accounts`` maps SSH user names to ``(partner_id, HostedAccount)``; it is called on
+    every login (see :func:`gateway.sftp.accounts.hosted_accounts` to build it from
+    profiles, which also resolves relative key paths).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        root: Path,
+        host_key_path: Path,
+        accounts: Accounts,
+        intake: Intake,
+        *,
+        max_connections: int = 64,
+        login_timeout: float = 30.0,
+        sweep_interval: float | None = 60.0,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self.root = Path(root)
+        self.host_key_path = Path(host_key_path)
+        self.accounts = accounts
+        self.intake = intake
+        self.max_connections = max_connections
+        self.login_timeout = login_timeout
+        self.sweep_interval = sweep_interval
+        self.open_writes = OpenWrites()
+        self._socket: socket.socket | None = None
+        self._host_key: paramiko.PKey | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._transports: set[paramiko.Transport] = set()
+        self._warned: set[str] = set()
+
+    # ---- lifecycle --------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """The port listened on (the real one when 0 was asked for)."""
+        if self._socket is None:
+            return self._requested_port
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def host_key(self) -> paramiko.PKey:
+        """The server's host key (loaded or created on first use)."""
+        if self._host_key is None:
+            self._host_key = load_or_create_host_key(self.host_key_path)
+        return self._host_key
+
+    def start(self) -> None:
+        """Load the host key, take leftovers, listen; returns once accepting."""
+        if self._socket is not None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        _ = self.host_key
+        self.sweep()
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._requested_port))
+        sock.listen(64)
+        sock.settimeout(0.5)
+        self._socket = sock
+        self._stop.clear()
+        self._spawn(self._accept_loop, "sftp-accept")
+        if self.sweep_interval:
+            self._spawn(self._sweep_loop, "sftp-sweep")
+        log.info("SFTP server listening on %s:%s", self.host, self.port)
+
+    def serve_forever(self) -> None:
+        """Start (if needed) and block until :meth:`stop` is called from elsewhere."""
+        self.start()
+        try:
+            while not self._stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop accepting, close every connection, wait for the threads."""
+        self._stop.set()
+        if self._socket is not None:
+            self._socket.close()
+        with self._lock:
+            transports = list(self._transports)
+        for transport in transports:
+            transport.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads.clear()
+        self._socket = None
+
+    def __enter__(self) -> SftpServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- accounts ---------------------------------------------------------------
+    def lookup(self, username: str) -> tuple[str, HostedAccount] | None:
+        """The partner and account of a user name, from the current profiles."""
+        try:
+            return self.accounts().get(username)
+        except Exception:
+            log.exception("cannot read SFTP accounts")
+            return None
+
+    def authorized_keys(self, partner_id: str, account: HostedAccount) -> AuthorizedKeys:
+        """The account's usable keys; unusable entries are reported once each."""
+        keys = load_authorized_keys(account.authorized_keys)
+        for warning in keys.warnings:
+            marker = f"{partner_id}\x00{warning}"
+            with self._lock:
+                if marker in self._warned:
+                    continue
+                self._warned.add(marker)
+            record(
+                self.intake,
+                "sftp.account_warning",
+                f"account {account.username}: {warning}",
+                partner_id=partner_id,
+                data={"username": account.username, "warning": warning},
+            )
+        return keys
+
+    def sweep(self) -> list[TakeResult]:
+        """Take files left in any partner's inbox (intake errors, crash, restart)."""
+        results: list[TakeResult] = []
+        for username, (partner_id, account) in dict(self.lookup_all()).items():
+            base = partner_dir(self.root, partner_id)
+            if not (base / "inbox").is_dir():
+                continue
+            try:
+                results.extend(
+                    take_pending(
+                        base,
+                        partner_id,
+                        username=username,
+                        temp_suffix=account.temp_suffix,
+                        intake=self.intake,
+                        max_bytes=account.max_file_bytes,
+                        busy=self.open_writes.snapshot(),
+                    )
+                )
+            except OSError:
+                log.exception("sweep of %s failed", partner_id)
+        return results
+
+    def lookup_all(self) -> Mapping[str, tuple[str, HostedAccount]]:
+        """All accounts (empty when they cannot be read)."""
+        try:
+            return self.accounts()
+        except Exception:
+            log.exception("cannot read SFTP accounts")
+            return {}
+
+    # ---- threads ----------------------------------------------------------------
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _sweep_loop(self) -> None:
+        assert self.sweep_interval
+        while not self._stop.wait(self.sweep_interval):
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("SFTP inbox sweep failed")
+
+    def _accept_loop(self) -> None:
+        sock = self._socket
+        assert sock is not None
+        while not self._stop.is_set():
+            try:
+                conn, address = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    return
+                log.exception("accept failed")
+                continue
+            with self._lock:
+                busy = len(self._transports) >= self.max_connections
+            if busy:
+                log.warning(
+                    "SFTP connection from %s refused: %d connections open",
+                    address,
+                    self.max_connections,
+                )
+                conn.close()
+                continue
+            threading.Thread(
+                target=self._serve_connection,
+                args=(conn, f"{address[0]}:{address[1]}"),
+                name=f"sftp-{address[0]}:{address[1]}",
+                daemon=True,
+            ).start()
+
+    def _serve_connection(self, conn: socket.socket, peer: str) -> None:
+        conn.settimeout(None)
+        transport = paramiko.Transport(conn)
+        with self._lock:
+            self._transports.add(transport)
+        try:
+            transport.add_server_key(self.host_key)
+            transport.set_subsystem_handler("sftp", GatewaySftpServer, JailedSftp)
+            auth = _PartnerAuth(self, transport, peer)
+            try:
+                transport.start_server(server=auth)
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                log.info("SSH negotiation with %s failed: %s", peer, exc)
+                return
+            channel = transport.accept(timeout=self.login_timeout)
+            if channel is None:
+                return  # no login (or no session channel) in time
+            while transport.is_active() and not self._stop.is_set():
+                transport.join(timeout=1.0)
+        finally:
+            transport.close()
+            with self._lock:
+                self._transports.discard(transport)

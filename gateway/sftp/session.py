@@ -1,0 +1,405 @@
+"""One partner's SFTP session on the hosted server: paramiko's SFTP callbacks.
+
+Every request is resolved through the partner's :class:`~gateway.sftp.jail.PartnerJail`
+first. Writes are allowed only directly in ``inbox/``; the partner may read anywhere in
+its three areas and remove files from ``inbox/`` and ``outbox/``. Creating directories
+or symlinks is refused. A file written to ``inbox/`` is taken (handed to the intake)
+when the client closes it, unless its name ends in the account's temporary suffix; a
+rename of such a file to its final name takes it then. OS errors become SFTP status
+codes here, once; a refusal is also an ``sftp.refused`` event.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from paramiko.sftp import (
+    CMD_NAME,
+    CMD_REALPATH,
+    SFTP_FAILURE,
+    SFTP_NO_SUCH_FILE,
+    SFTP_OK,
+    SFTP_PERMISSION_DENIED,
+    SFTPError,
+)
+
+from gateway.intake import Intake
+from gateway.partners.sftp import HostedAccount
+from gateway.sftp.errors import PathRefused
+from gateway.sftp.events import record
+from gateway.sftp.jail import AREAS, PartnerJail, Resolved
+from gateway.sftp.taking import TakeResult, take_file
+
+# OpenSSH's own server refuses SFTP packets over 256 KiB; paramiko would accept 16 MiB
+# per packet and per session, which a hostile client could use to pin memory.
+MAX_PACKET_BYTES = 256 * 1024 + 1024
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+class OpenWrites:
+    """Files some session has open for writing (a sweep must not take them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paths: dict[Path, int] = {}
+
+    def add(self, path: Path) -> None:
+        """Note one more writer of ``path``."""
+        with self._lock:
+            self._paths[path] = self._paths.get(path, 0) + 1
+
+    def discard(self, path: Path) -> None:
+        """Note that one writer of ``path`` is done."""
+        with self._lock:
+            count = self._paths.get(path, 0) - 1
+            if count > 0:
+                self._paths[path] = count
+            else:
+                self._paths.pop(path, None)
+
+    def snapshot(self) -> frozenset[Path]:
+        """The paths open for writing right now."""
+        with self._lock:
+            return frozenset(self._paths)
+
+
+@dataclass(slots=True)
+class SessionContext:
+    """Who is logged in and what the session may use."""
+
+    partner_id: str
+    username: str
+    account: HostedAccount
+    base: Path
+    intake: Intake
+    open_writes: OpenWrites = field(default_factory=OpenWrites)
+    jail: PartnerJail = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.jail = PartnerJail(self.base)
+
+    @property
+    def actor(self) -> str:
+        """The actor named in events."""
+        return f"partner:{self.partner_id}"
+
+    def event(self, kind: str, detail: str, **data: object) -> None:
+        """Record an event for this partner."""
+        record(
+            self.intake,
+            kind,
+            detail,
+            partner_id=self.partner_id,
+            actor=self.actor,
+            data={"username": self.username, **data},
+        )
+
+    def refused(self, operation: str, path: str, reason: str) -> int:
+        """Record a refusal and return the status the client gets."""
+        self.event(
+            "sftp.refused",
+            f"{operation} {path!r} refused: {reason}",
+            operation=operation,
+            path=path,
+            reason=reason,
+        )
+        return SFTP_PERMISSION_DENIED
+
+    def is_temporary(self, name: str) -> bool:
+        """True for names of unfinished uploads (rename-into-place)."""
+        suffix = self.account.temp_suffix
+        return bool(suffix) and name.endswith(suffix)
+
+    def take(self, resolved: Resolved) -> TakeResult | None:
+        """Hand a finished inbox file to the intake."""
+        return take_file(
+            self.base,
+            self.partner_id,
+            resolved.real,
+            virtual=resolved.virtual,
+            username=self.username,
+            intake=self.intake,
+            max_bytes=self.account.max_file_bytes,
+        )
+
+
+def _status(exc: OSError) -> int:
+    return int(paramiko.SFTPServer.convert_errno(exc.errno or errno.EIO))
+
+
+class GatewayHandle(paramiko.SFTPHandle):
+    """An open file: positional reads and writes on a raw descriptor, size-limited."""
+
+    def __init__(
+        self, sftp: JailedSftp, fd: int, resolved: Resolved, *, writing: bool, reading: bool
+    ) -> None:
+        super().__init__()
+        self.sftp = sftp
+        self.fd: int | None = fd
+        self.resolved = resolved
+        self.writing = writing
+        self.reading = reading
+        self.failed = False
+        self.bytes_read = 0
+        self.bytes_written = 0
+
+    def read(self, offset: int, length: int) -> bytes | int:
+        """Read up to ``length`` bytes at ``offset``."""
+        if self.fd is None or not self.reading:
+            return SFTP_PERMISSION_DENIED
+        try:
+            data = os.pread(self.fd, min(length, MAX_PACKET_BYTES), offset)
+        except OSError as exc:
+            return _status(exc)
+        self.bytes_read += len(data)
+        return data
+
+    def write(self, offset: int, data: bytes) -> int:  # type: ignore[override]
+        """Write at ``offset``; past the partner's size limit the upload is dropped."""
+        if self.fd is None or not self.writing or self.failed:
+            return SFTP_FAILURE
+        ctx = self.sftp.ctx
+        limit = ctx.account.max_file_bytes
+        if offset + len(data) > limit:
+            self.failed = True
+            self._discard()
+            ctx.refused("write", self.resolved.virtual, f"file larger than {limit} bytes")
+            return SFTP_FAILURE
+        try:
+            os.pwrite(self.fd, data, offset)
+        except OSError as exc:
+            return _status(exc)
+        self.bytes_written += len(data)
+        return SFTP_OK
+
+    def stat(self) -> paramiko.SFTPAttributes | int:
+        """Attributes of the open file."""
+        if self.fd is None:
+            return SFTP_FAILURE
+        try:
+            return paramiko.SFTPAttributes.from_stat(os.fstat(self.fd))
+        except OSError as exc:
+            return _status(exc)
+
+    def chattr(self, attr: paramiko.SFTPAttributes) -> int:
+        """Accepted and ignored: the gateway owns modes and times of partner files."""
+        return SFTP_OK
+
+    def _discard(self) -> None:
+        """Drop a refused upload: close and remove the partial file."""
+        self._close_fd()
+        self.resolved.real.unlink(missing_ok=True)
+
+    def _close_fd(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+            if self.writing:
+                self.sftp.ctx.open_writes.discard(self.resolved.real)
+
+    def close(self) -> None:
+        """Close; a finished inbox upload is taken, a download is recorded."""
+        was_open = self.fd is not None
+        self._close_fd()
+        ctx = self.sftp.ctx
+        name = self.resolved.real.name
+        if self.writing and was_open and not self.failed:
+            if self.sftp.ending:
+                # the connection dropped with the file open: it may be incomplete
+                if not ctx.is_temporary(name):
+                    self.resolved.real.unlink(missing_ok=True)
+                ctx.event(
+                    "sftp.upload_aborted",
+                    f"{self.resolved.virtual} left open when the session ended",
+                    path=self.resolved.virtual,
+                    size=self.bytes_written,
+                )
+            elif not ctx.is_temporary(name):
+                ctx.take(self.resolved)
+        elif self.reading and not self.writing and self.bytes_read:
+            ctx.event(
+                "sftp.download",
+                f"{self.resolved.virtual} downloaded",
+                path=self.resolved.virtual,
+                size=self.bytes_read,
+            )
+
+
+class JailedSftp(paramiko.SFTPServerInterface):
+    """paramiko's SFTP callbacks over one partner's root."""
+
+    def __init__(self, server: Any, *args: object, **kwargs: object) -> None:
+        super().__init__(server, *args, **kwargs)
+        context = getattr(server, "context", None)
+        if not isinstance(context, SessionContext):
+            raise TypeError("SFTP subsystem started without an authenticated partner")
+        self.ctx = context
+        self.ending = False
+
+    def session_ended(self) -> None:
+        """Mark the end so handles closed now are treated as aborted uploads."""
+        self.ending = True
+
+    def _resolve(self, operation: str, path: str) -> Resolved | int:
+        try:
+            return self.ctx.jail.resolve(path)
+        except PathRefused as exc:
+            return self.ctx.refused(operation, path, exc.reason)
+
+    # ---- files -------------------------------------------------------------
+    def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> Any:
+        """Open a file: read in any area, write only directly in ``inbox/``."""
+        resolved = self._resolve("open", path)
+        if isinstance(resolved, int):
+            return resolved
+        writing = bool(flags & _WRITE_FLAGS)
+        reading = not (flags & os.O_WRONLY)
+        if resolved.is_root:
+            return self.ctx.refused("open", path, "the root is not a file")
+        if writing and (
+            resolved.area != "inbox" or resolved.real.parent != self.ctx.jail.base / "inbox"
+        ):
+            return self.ctx.refused("write", path, "uploads go directly into inbox/")
+        try:
+            fd = os.open(resolved.real, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
+        except OSError as exc:
+            return _status(exc)
+        if writing:
+            self.ctx.open_writes.add(resolved.real)
+        handle = GatewayHandle(self, fd, resolved, writing=writing, reading=reading)
+        return handle
+
+    def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
+        """List a folder; the root shows the three areas only."""
+        resolved = self._resolve("list", path)
+        if isinstance(resolved, int):
+            return resolved
+        names: list[str] | None = list(AREAS) if resolved.is_root else None
+        try:
+            if names is None:
+                names = sorted(os.listdir(resolved.real))
+            return [
+                paramiko.SFTPAttributes.from_stat(os.lstat(resolved.real / name), name)
+                for name in names
+                if (resolved.real / name).exists() or (resolved.real / name).is_symlink()
+            ]
+        except OSError as exc:
+            return _status(exc)
+
+    def stat(self, path: str) -> paramiko.SFTPAttributes | int:
+        """Attributes of a path (symlinks already resolved inside the jail)."""
+        resolved = self._resolve("stat", path)
+        if isinstance(resolved, int):
+            return resolved
+        try:
+            return paramiko.SFTPAttributes.from_stat(os.stat(resolved.real))
+        except OSError as exc:
+            return _status(exc)
+
+    lstat = stat
+
+    def remove(self, path: str) -> int:
+        """Remove a file from ``inbox/`` or ``outbox/`` (not from ``archive/``)."""
+        resolved = self._resolve("remove", path)
+        if isinstance(resolved, int):
+            return resolved
+        if resolved.area not in ("inbox", "outbox"):
+            return self.ctx.refused("remove", path, "only inbox/ and outbox/ files")
+        try:
+            os.unlink(resolved.real)
+        except OSError as exc:
+            return _status(exc)
+        self.ctx.event("sftp.remove", f"{resolved.virtual} removed", path=resolved.virtual)
+        return SFTP_OK
+
+    def rename(self, oldpath: str, newpath: str) -> int:
+        """SFTP v3 rename: inside ``inbox/`` only, never over an existing file."""
+        return self._rename(oldpath, newpath, replace=False)
+
+    def posix_rename(self, oldpath: str, newpath: str) -> int:
+        """OpenSSH's posix-rename: like rename, but replaces an existing target."""
+        return self._rename(oldpath, newpath, replace=True)
+
+    def _rename(self, oldpath: str, newpath: str, *, replace: bool) -> int:
+        old = self._resolve("rename", oldpath)
+        if isinstance(old, int):
+            return old
+        new = self._resolve("rename", newpath)
+        if isinstance(new, int):
+            return new
+        inbox = self.ctx.jail.base / "inbox"
+        if old.real.parent != inbox or new.real.parent != inbox:
+            return self.ctx.refused("rename", f"{oldpath} -> {newpath}", "only within inbox/")
+        try:
+            if replace:
+                os.rename(old.real, new.real)
+            else:
+                os.link(old.real, new.real)  # fails if the target exists, atomically
+                os.unlink(old.real)
+        except FileNotFoundError:
+            return SFTP_NO_SUCH_FILE
+        except FileExistsError:
+            return SFTP_FAILURE
+        except OSError as exc:
+            return _status(exc)
+        if not self.ctx.is_temporary(new.real.name):
+            self.ctx.take(new)
+        return SFTP_OK
+
+    def canonicalize(self, path: str) -> str | int:  # type: ignore[override]
+        """The normalised path as the partner sees it; refused when it leaves the root."""
+        resolved = self._resolve("realpath", path)
+        return resolved if isinstance(resolved, int) else resolved.virtual
+
+    # ---- refused outright ---------------------------------------------------
+    def mkdir(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        """Partners cannot create folders."""
+        return self.ctx.refused("mkdir", path, "folders are fixed")
+
+    def rmdir(self, path: str) -> int:
+        """Partners cannot remove folders."""
+        return self.ctx.refused("rmdir", path, "folders are fixed")
+
+    def symlink(self, target_path: str, path: str) -> int:
+        """Partners cannot create symlinks."""
+        return self.ctx.refused("symlink", f"{path} -> {target_path}", "symlinks are not allowed")
+
+    def readlink(self, path: str) -> str | int:
+        """Link targets are not shown (they are server paths)."""
+        return self.ctx.refused("readlink", path, "symlinks are not shown")
+
+    def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        """Accepted and ignored (``put -p``): the gateway owns modes and times."""
+        resolved = self._resolve("setstat", path)
+        return resolved if isinstance(resolved, int) else SFTP_OK
+
+
+class GatewaySftpServer(paramiko.SFTPServer):
+    """paramiko's SFTP subsystem with a packet-size cap and refusable realpath."""
+
+    def _read_packet(self) -> tuple[int, bytes]:
+        header = self._read_all(4)  # type: ignore[attr-defined]
+        (size,) = struct.unpack(">I", header)
+        if size > MAX_PACKET_BYTES:
+            raise SFTPError(f"SFTP packet of {size} bytes refused")
+        data = self._read_all(size)  # type: ignore[attr-defined]
+        return (data[0], data[1:]) if size else (0, b"")
+
+    def _process(self, t: int, request_number: int, msg: paramiko.Message) -> None:
+        if t == CMD_REALPATH:
+            # paramiko expects a string back; a refusal must reach the client as a status
+            result = self.server.canonicalize(msg.get_text())
+            if isinstance(result, int):
+                self._send_status(request_number, result)
+            else:
+                attrs = paramiko.SFTPAttributes()
+                self._response(request_number, CMD_NAME, 1, result, "", attrs)  # type: ignore[attr-defined]
+            return
+        super()._process(t, request_number, msg)  # type: ignore[misc]

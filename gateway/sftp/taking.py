@@ -1,0 +1,185 @@
+"""Taking uploaded files: hand the bytes to the intake, then move the file to archive/.
+
+A file is first claimed by renaming it into the partner's private ``.taking/`` folder,
+so a second close, a sweep, or a partner overwriting the same name cannot hand over
+the same bytes twice or mix two uploads. Only after :meth:`Intake.receive` returned
+(the bytes are stored) is the file linked into ``archive/``; when the intake raises,
+the file goes back to ``inbox/`` and the error is recorded, so nothing is lost and
+:func:`take_pending` retries it later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.intake import Intake, Receipt, ReceivedPayload
+from gateway.sftp.events import log, record
+from gateway.sftp.jail import TAKING
+
+
+@dataclass(frozen=True, slots=True)
+class TakeResult:
+    """What happened to one uploaded file."""
+
+    filename: str
+    receipt: Receipt | None = None
+    archived_as: Path | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the intake stored the file."""
+        return self.receipt is not None
+
+
+def link_unique(source: Path, directory: Path, name: str) -> Path:
+    """Hard-link ``source`` into ``directory`` under ``name`` or a free variant of it.
+
+    ``os.link`` never replaces an existing file, which makes the choice of name atomic
+    without a lock (``os.rename`` would silently overwrite).
+    """
+    stem, dot, suffix = name.partition(".")
+    for attempt in range(1000):
+        candidate = name if attempt == 0 else f"{stem}~{attempt}{dot}{suffix}"
+        target = directory / candidate
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            continue
+        return target
+    raise FileExistsError(f"no free name for {name} in {directory}")
+
+
+def move_unique(source: Path, directory: Path, name: str) -> Path:
+    """Move ``source`` into ``directory`` without overwriting anything there."""
+    target = link_unique(source, directory, name)
+    source.unlink()
+    return target
+
+
+def take_file(
+    base: Path,
+    partner_id: str,
+    real: Path,
+    *,
+    virtual: str,
+    username: str,
+    intake: Intake,
+    max_bytes: int,
+) -> TakeResult | None:
+    """Hand one inbox file to the intake and archive it. None if it was already taken."""
+    name = real.name
+    claimed = base / TAKING / f"{uuid.uuid4().hex}-{name}"
+    try:
+        os.rename(real, claimed)
+    except FileNotFoundError:
+        return None  # another close or a sweep got there first
+    actor = f"partner:{partner_id}"
+    try:
+        size = claimed.stat().st_size
+        if size > max_bytes:
+            raise ValueError(f"{size} bytes is over the limit of {max_bytes}")
+        data = claimed.read_bytes()
+        sha256 = hashlib.sha256(data).hexdigest()
+        receipt = intake.receive(
+            ReceivedPayload(
+                data,
+                transport="sftp",
+                partner_id=partner_id,
+                filename=name,
+                metadata={
+                    "path": virtual,
+                    "username": username,
+                    "size": str(len(data)),
+                    "sha256": sha256,
+                },
+                actor=actor,
+            )
+        )
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            returned = move_unique(claimed, base / "inbox", name)
+        except OSError:
+            log.exception("could not put %s back into the inbox of %s", claimed, partner_id)
+            returned = claimed
+        record(
+            intake,
+            "sftp.take_failed",
+            f"{virtual} was not taken ({error}); kept as {returned.name}",
+            partner_id=partner_id,
+            actor=actor,
+            data={"path": virtual, "error": error, "kept_as": str(returned)},
+        )
+        return TakeResult(name, error=error)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    try:
+        archived: Path | None = move_unique(claimed, base / "archive", f"{stamp}-{name}")
+    except OSError as exc:
+        # the bytes are stored; a file left in .taking is only disk space
+        log.exception("could not archive %s for %s", claimed, partner_id)
+        archived = None
+        error_text: str | None = f"archive failed: {exc}"
+    else:
+        error_text = None
+    record(
+        intake,
+        "sftp.upload",
+        f"{virtual} received ({len(data)} bytes)",
+        partner_id=partner_id,
+        actor=actor,
+        message_id=receipt.message_id,
+        data={
+            "path": virtual,
+            "username": username,
+            "size": len(data),
+            "sha256": sha256,
+            "archived_as": archived.name if archived else None,
+            "duplicate_of": receipt.duplicate_of,
+        },
+    )
+    return TakeResult(name, receipt=receipt, archived_as=archived, error=error_text)
+
+
+def take_pending(
+    base: Path,
+    partner_id: str,
+    *,
+    username: str,
+    temp_suffix: str,
+    intake: Intake,
+    max_bytes: int,
+    busy: frozenset[Path] = frozenset(),
+) -> list[TakeResult]:
+    """Take every finished file left in a partner's inbox (after errors or a crash).
+
+    Files half-way through a take when the process died go back to the inbox first.
+    ``busy`` names files some session still has open for writing; they are left alone.
+    """
+    for leftover in sorted((base / TAKING).glob("*")):
+        if leftover.is_file():
+            original = leftover.name.split("-", 1)[-1]
+            move_unique(leftover, base / "inbox", original)
+    results = []
+    for path in sorted((base / "inbox").iterdir()):
+        if path in busy or not path.is_file() or path.is_symlink():
+            continue
+        if temp_suffix and path.name.endswith(temp_suffix):
+            continue
+        result = take_file(
+            base,
+            partner_id,
+            path,
+            virtual=f"/inbox/{path.name}",
+            username=username,
+            intake=intake,
+            max_bytes=max_bytes,
+        )
+        if result is not None:
+            results.append(result)
+    return results
