@@ -10,18 +10,21 @@ from pydantic import Field, HttpUrl
 from gateway.partners.common import StrictModel
 
 SignatureAlgorithm = Literal["sha1", "sha224", "sha256", "sha384", "sha512"]
-EncryptionAlgorithm = Literal[
-    "tripledes-cbc", "aes128-cbc", "aes192-cbc", "aes256-cbc"
-]
+EncryptionAlgorithm = Literal["tripledes-cbc", "aes128-cbc", "aes192-cbc", "aes256-cbc"]
+
+
+CertificateUse = Literal["signature", "encryption"]
+
+
+def _both_uses() -> list[CertificateUse]:
+    return ["signature", "encryption"]
 
 
 class As2Certificate(StrictModel):
     """One partner certificate (PEM or DER file); several allow rollover."""
 
     file: Path
-    use: list[Literal["signature", "encryption"]] = Field(
-        default_factory=lambda: ["signature", "encryption"]
-    )
+    use: list[CertificateUse] = Field(default_factory=_both_uses)
 
 
 class As2Settings(StrictModel):

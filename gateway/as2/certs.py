@@ -1,0 +1,360 @@
+"""Certificates and keys: loading, validity windows for rollover, expiry warnings, new pairs.
+
+A partner may list several certificates (current and next); verification tries every
+one valid now, encryption uses the newest valid one. Our own key pairs roll over the same
+way: the newest valid one signs, every one may decrypt (a partner may still encrypt to
+the previous certificate for a while).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from gateway.as2.cms import KeyPair
+from gateway.as2.errors import As2LocalError
+from gateway.identity import Identities, OurIdentity
+from gateway.partners.profile import PartnerProfile
+
+EXPIRY_WARNING = timedelta(days=30)
+CertUse = Literal["signature", "encryption"]
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerCertificate:
+    """One partner certificate with the uses the profile allows."""
+
+    certificate: x509.Certificate
+    uses: frozenset[str]
+    file: Path
+
+
+@dataclass(frozen=True, slots=True)
+class OurKey:
+    """One of our key pairs with the file its certificate came from."""
+
+    pair: KeyPair
+    file: Path
+
+
+@dataclass(frozen=True, slots=True)
+class CertWarning:
+    """A certificate that expires soon (warning) or has expired / cannot be read (error)."""
+
+    level: Literal["warning", "error"]
+    partner_id: str | None
+    file: Path
+    message: str
+    not_after: datetime | None = None
+
+
+def is_valid(cert: x509.Certificate, now: datetime) -> bool:
+    """Whether ``now`` lies inside the certificate's validity window."""
+    return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
+
+
+def load_certificates(path: Path) -> list[x509.Certificate]:
+    """Every certificate in a PEM file, or the one in a DER file. Raises As2LocalError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise As2LocalError(f"cannot read certificate {path}: {exc.strerror}") from exc
+    try:
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            return x509.load_pem_x509_certificates(data)
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise As2LocalError(f"{path}: not a PEM or DER certificate: {exc}") from exc
+
+
+def load_private_key(data: bytes, passphrase: bytes | None, where: str) -> rsa.RSAPrivateKey:
+    """An RSA private key from PEM or DER bytes. Raises As2LocalError naming ``where``."""
+    try:
+        if b"-----BEGIN" in data:
+            key = serialization.load_pem_private_key(data, passphrase)
+        else:
+            key = serialization.load_der_private_key(data, passphrase)
+    except (ValueError, TypeError) as exc:
+        raise As2LocalError(f"{where}: cannot load private key: {exc}") from exc
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise As2LocalError(f"{where}: AS2 needs an RSA private key")
+    return key
+
+
+def _resolve(path: Path, base_dir: Path | None) -> Path:
+    return path if path.is_absolute() or base_dir is None else base_dir / path
+
+
+def partner_certificates(profile: PartnerProfile) -> list[PartnerCertificate]:
+    """The certificates named in the profile's AS2 section (first one of each file)."""
+    if profile.as2 is None:
+        return []
+    out: list[PartnerCertificate] = []
+    for entry in profile.as2.certificates:
+        path = _resolve(entry.file, profile.base_dir)
+        out.append(PartnerCertificate(load_certificates(path)[0], frozenset(entry.use), path))
+    return out
+
+
+def our_keys(identity: OurIdentity, identities: Identities) -> list[OurKey]:
+    """Our key pairs for one identity, with relative paths resolved."""
+    keys: list[OurKey] = []
+    base = identities.base_dir
+    for entry in identity.as2_keys:
+        cert_path = identities.resolve_path(entry.certificate)
+        cert = load_certificates(cert_path)[0]
+        try:
+            key_bytes = entry.private_key.resolve(base)
+            passphrase = entry.passphrase.resolve(base).strip() if entry.passphrase else None
+        except LookupError as exc:
+            raise As2LocalError(f"identity {identity.name}: {exc}") from exc
+        key = load_private_key(key_bytes, passphrase or None, entry.private_key.describe())
+        keys.append(OurKey(KeyPair(cert, key), cert_path))
+    return keys
+
+
+def valid_certificates(
+    certs: Sequence[PartnerCertificate], use: CertUse, now: datetime
+) -> list[x509.Certificate]:
+    """Certificates allowed for ``use`` and valid at ``now``, newest first."""
+    usable = [c.certificate for c in certs if use in c.uses and is_valid(c.certificate, now)]
+    return sorted(usable, key=lambda c: c.not_valid_before_utc, reverse=True)
+
+
+def encryption_certificate(
+    certs: Sequence[PartnerCertificate], now: datetime
+) -> x509.Certificate | None:
+    """The newest valid encryption certificate, or None."""
+    usable = valid_certificates(certs, "encryption", now)
+    return usable[0] if usable else None
+
+
+def signing_key(keys: Sequence[OurKey], now: datetime) -> KeyPair | None:
+    """Our newest valid key pair, or None."""
+    usable = [k.pair for k in keys if is_valid(k.pair.certificate, now)]
+    usable.sort(key=lambda p: p.certificate.not_valid_before_utc, reverse=True)
+    return usable[0] if usable else None
+
+
+class KeyCache:
+    """Loads partner certificates and our keys once, reloading when a file changes.
+
+    Parsing an encrypted PEM key costs milliseconds; doing it per request would cap
+    throughput, so the receiver and sender share one cache. Thread-safe.
+    """
+
+    def __init__(self, identities: Identities) -> None:
+        self._identities = identities
+        self._lock = threading.Lock()
+        self._partners: dict[str, tuple[tuple[float, ...], list[PartnerCertificate]]] = {}
+        self._ours: dict[str, tuple[tuple[float, ...], list[OurKey]]] = {}
+
+    @property
+    def identities(self) -> Identities:
+        """The identities the keys come from."""
+        return self._identities
+
+    @staticmethod
+    def _stamp(paths: Sequence[Path]) -> tuple[float, ...]:
+        stamps = []
+        for path in paths:
+            try:
+                stamps.append(path.stat().st_mtime)
+            except OSError:
+                stamps.append(-1.0)
+        return tuple(stamps)
+
+    def partner(self, profile: PartnerProfile) -> list[PartnerCertificate]:
+        """The partner's certificates (cached)."""
+        paths = (
+            [_resolve(c.file, profile.base_dir) for c in profile.as2.certificates]
+            if profile.as2
+            else []
+        )
+        stamp = self._stamp(paths)
+        key = f"{profile.id}:{profile.base_dir}"
+        with self._lock:
+            hit = self._partners.get(key)
+        if hit and hit[0] == stamp:
+            return hit[1]
+        certs = partner_certificates(profile)
+        with self._lock:
+            self._partners[key] = (stamp, certs)
+        return certs
+
+    def ours(self, identity: OurIdentity) -> list[OurKey]:
+        """Our key pairs of one identity (cached)."""
+        paths = [self._identities.resolve_path(k.certificate) for k in identity.as2_keys]
+        stamp = self._stamp(paths)
+        with self._lock:
+            hit = self._ours.get(identity.name)
+        if hit and hit[0] == stamp:
+            return hit[1]
+        keys = our_keys(identity, self._identities)
+        with self._lock:
+            self._ours[identity.name] = (stamp, keys)
+        return keys
+
+
+def _warn_for(
+    cert: x509.Certificate, file: Path, partner_id: str | None, now: datetime
+) -> CertWarning | None:
+    subject = cert.subject.rfc4514_string()
+    not_after = cert.not_valid_after_utc
+    if now > not_after:
+        return CertWarning(
+            "error",
+            partner_id,
+            file,
+            f"certificate {subject} expired on {not_after:%Y-%m-%d}",
+            not_after,
+        )
+    if now < cert.not_valid_before_utc:
+        return None  # a 'next' certificate waiting for its start date is fine
+    if not_after - now <= EXPIRY_WARNING:
+        days = (not_after - now).days
+        return CertWarning(
+            "warning",
+            partner_id,
+            file,
+            f"certificate {subject} expires on {not_after:%Y-%m-%d} (in {days} days)",
+            not_after,
+        )
+    return None
+
+
+def check_certificates(profile: PartnerProfile, now: datetime | None = None) -> list[CertWarning]:
+    """Warnings 30 days before a partner certificate expires, errors once expired or unreadable.
+
+    When every certificate of a use is expired or missing the partner cannot trade, which
+    is reported as an error too.
+    """
+    now = now or datetime.now(UTC)
+    if profile.as2 is None:
+        return []
+    out: list[CertWarning] = []
+    valid_uses: set[str] = set()
+    for entry in profile.as2.certificates:
+        path = _resolve(entry.file, profile.base_dir)
+        try:
+            cert = load_certificates(path)[0]
+        except As2LocalError as exc:
+            out.append(CertWarning("error", profile.id, path, str(exc)))
+            continue
+        warning = _warn_for(cert, path, profile.id, now)
+        if warning:
+            out.append(warning)
+        if is_valid(cert, now):
+            valid_uses.update(entry.use)
+    needed = set()
+    if profile.as2.require_signature:
+        needed.add("signature")
+    if profile.as2.encrypt and profile.as2.url is not None:
+        needed.add("encryption")
+    for use in sorted(needed - valid_uses):
+        out.append(
+            CertWarning(
+                "error",
+                profile.id,
+                profile.source or Path(profile.id),
+                f"no valid certificate for {use}",
+            )
+        )
+    return out
+
+
+def check_our_keys(
+    identity: OurIdentity, identities: Identities, now: datetime
+) -> list[CertWarning]:
+    """The same expiry checks for our own certificates."""
+    out: list[CertWarning] = []
+    for entry in identity.as2_keys:
+        path = identities.resolve_path(entry.certificate)
+        try:
+            cert = load_certificates(path)[0]
+        except As2LocalError as exc:
+            out.append(CertWarning("error", None, path, str(exc)))
+            continue
+        warning = _warn_for(cert, path, None, now)
+        if warning:
+            out.append(warning)
+    return out
+
+
+def create_key_pair(
+    common_name: str,
+    days: int,
+    out_key: Path,
+    out_cert: Path,
+    *,
+    key_size: int = 2048,
+    not_before: datetime | None = None,
+) -> x509.Certificate:
+    """A new RSA key and self-signed certificate for AS2 (PEM files; key mode 0600)."""
+    if days <= 0:
+        raise ValueError("days must be positive")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    start = (not_before or datetime.now(UTC)).replace(microsecond=0)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start - timedelta(minutes=5))
+        .not_valid_after(start + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem_key = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(out_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem_key)
+    out_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert
+
+
+def describe_certificate(cert: x509.Certificate) -> dict[str, str]:
+    """Human-readable facts about a certificate (for ``certs show``)."""
+    fp = cert.fingerprint(hashes.SHA256()).hex(":").upper()
+    public_key = cert.public_key()
+    key_text = f"{type(public_key).__name__} {getattr(public_key, 'key_size', '')}".strip()
+    return {
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "serial": format(cert.serial_number, "X"),
+        "not_before": cert.not_valid_before_utc.isoformat(),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "public_key": key_text,
+        "sha256_fingerprint": fp,
+    }

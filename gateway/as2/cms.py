@@ -1,0 +1,516 @@
+"""CMS (RFC 5652) for AS2: sign/verify detached SignedData, EnvelopedData, CompressedData.
+
+ASN.1 structures are read and written with asn1crypto; every cryptographic operation
+(RSA, AES, 3DES, digests) is done by ``cryptography``. cryptography's own ``pkcs7``
+module cannot verify SignedData, and only decrypts a subset of EnvelopedData, so the
+CMS layer is ours. Inputs are DER/BER bytes from partners: any parse failure becomes an
+:mod:`gateway.as2.errors` exception carrying the MDN disposition modifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from asn1crypto import algos, cms
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives import hashes, padding
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from gateway.as2.errors import (
+    As2LocalError,
+    AuthenticationFailed,
+    DecompressionFailed,
+    DecryptionFailed,
+    IntegrityCheckFailed,
+    MalformedMessage,
+)
+
+DigestName = Literal["sha1", "sha224", "sha256", "sha384", "sha512"]
+CipherName = Literal["tripledes-cbc", "aes128-cbc", "aes192-cbc", "aes256-cbc"]
+KeyEncryption = Literal["rsaes-pkcs1-v1_5", "rsaes-oaep"]
+SignatureScheme = Literal["pkcs1v15", "pss"]
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+# profile cipher name -> (asn1crypto algorithm id, key length)
+_CIPHERS: dict[str, tuple[str, int]] = {
+    "tripledes-cbc": ("tripledes_3key", 24),
+    "aes128-cbc": ("aes128_cbc", 16),
+    "aes192-cbc": ("aes192_cbc", 24),
+    "aes256-cbc": ("aes256_cbc", 32),
+}
+
+
+def digest_name(name: str) -> DigestName:
+    """Normalize ``SHA-256``, ``sha256``, ``SHA256`` ... to ``sha256``; ValueError if unknown."""
+    norm = name.strip().lower().replace("-", "").replace("_", "")
+    if norm not in _HASHES:
+        raise ValueError(f"unsupported digest algorithm {name!r}")
+    return norm  # type: ignore[return-value]
+
+
+def micalg_name(name: DigestName) -> str:
+    """The RFC 5751 ``micalg`` spelling (``sha-256``) of a digest name."""
+    return "sha1" if name == "sha1" else "sha-" + name[3:]
+
+
+def _hash(name: str) -> hashes.HashAlgorithm:
+    try:
+        return _HASHES[name]()
+    except KeyError:
+        raise AuthenticationFailed(f"unsupported digest algorithm {name!r}") from None
+
+
+def digest(name: DigestName, data: bytes) -> bytes:
+    """Digest of ``data`` (hashlib: faster than cryptography for one-shot hashing)."""
+    return hashlib.new(name, data).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    """One of our RSA keys and its certificate."""
+
+    certificate: x509.Certificate
+    private_key: rsa.RSAPrivateKey
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSignature:
+    """What a successful verification established."""
+
+    certificate: x509.Certificate  # the partner certificate that verified
+    digest_algorithm: DigestName
+    content: bytes  # the candidate content whose digest matched
+
+
+def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+
+
+def _ski(cert: x509.Certificate) -> bytes | None:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    except x509.ExtensionNotFound:
+        return None
+    return ext.value.digest
+
+
+def _matches(
+    identifier: cms.SignerIdentifier | cms.RecipientIdentifier, cert: x509.Certificate
+) -> bool:
+    """Whether a CMS signer/recipient identifier names ``cert``."""
+    if identifier.name == "issuer_and_serial_number":
+        ias = identifier.chosen
+        return bool(
+            ias["serial_number"].native == cert.serial_number
+            and ias["issuer"].dump() == _asn1_cert(cert).issuer.dump()
+        )
+    if identifier.name == "subject_key_identifier":
+        return identifier.chosen.native == _ski(cert)
+    return False
+
+
+def _content_info(der: bytes, expected: str) -> cms.ContentInfo:
+    try:
+        info = cms.ContentInfo.load(der)
+        kind = info["content_type"].native
+        # force a full parse now so that truncation surfaces here, not later
+        info["content"].native  # noqa: B018
+    except (ValueError, TypeError, KeyError) as exc:
+        raise MalformedMessage(f"not a readable CMS {expected}: {exc}") from exc
+    if kind != expected:
+        raise MalformedMessage(f"CMS content is {kind!r}, expected {expected!r}")
+    return info
+
+
+def content_kind(der: bytes) -> str:
+    """The CMS content type (``signed_data``, ``enveloped_data``, ``compressed_data``)."""
+    try:
+        return str(cms.ContentInfo.load(der)["content_type"].native)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise MalformedMessage(f"not a readable CMS structure: {exc}") from exc
+
+
+# --------------------------------------------------------------------------- signing
+
+
+def _pss_params(hash_name: str) -> algos.RSASSAPSSParams:
+    return algos.RSASSAPSSParams(
+        {
+            "hash_algorithm": {"algorithm": hash_name},
+            "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": hash_name}},
+            "salt_length": _HASHES[hash_name].digest_size,
+        }
+    )
+
+
+def sign_detached(
+    content: bytes,
+    signer: KeyPair,
+    digest_alg: DigestName = "sha256",
+    *,
+    scheme: SignatureScheme = "pkcs1v15",
+    now: datetime | None = None,
+) -> bytes:
+    """A detached CMS SignedData (DER) over ``content``, with signed attributes."""
+    signing_time = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    attrs = [
+        cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+        cms.CMSAttribute(
+            {"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]}
+        ),
+        cms.CMSAttribute({"type": "message_digest", "values": [digest(digest_alg, content)]}),
+    ]
+    # DER orders SET OF by encoding; OpenSSL re-encodes before verifying, so we must too
+    attrs.sort(key=lambda a: a.dump())
+    signed_attrs = cms.CMSAttributes(attrs)
+    hash_alg = _hash(digest_alg)
+    if scheme == "pss":
+        pad: asym_padding.AsymmetricPadding = asym_padding.PSS(
+            mgf=asym_padding.MGF1(hash_alg), salt_length=hash_alg.digest_size
+        )
+        sig_alg = algos.SignedDigestAlgorithm(
+            {"algorithm": "rsassa_pss", "parameters": _pss_params(digest_alg)}
+        )
+    else:
+        pad = asym_padding.PKCS1v15()
+        sig_alg = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"})
+    signature = signer.private_key.sign(signed_attrs.dump(), pad, hash_alg)
+    cert = _asn1_cert(signer.certificate)
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                name="issuer_and_serial_number",
+                value=cms.IssuerAndSerialNumber(
+                    {"issuer": cert.issuer, "serial_number": cert.serial_number}
+                ),
+            ),
+            "digest_algorithm": {"algorithm": digest_alg},
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": sig_alg,
+            "signature": signature,
+        }
+    )
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [{"algorithm": digest_alg}],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": [cert],
+            "signer_infos": [signer_info],
+        }
+    )
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+
+
+# ---------------------------------------------------------------------- verification
+
+
+def _signature_padding(
+    signer_info: cms.SignerInfo, digest_alg: str
+) -> tuple[asym_padding.AsymmetricPadding, hashes.HashAlgorithm]:
+    sig_alg = signer_info["signature_algorithm"]
+    name = sig_alg["algorithm"].native
+    if name == "rsassa_pss":
+        params = sig_alg["parameters"]
+        hash_name = params["hash_algorithm"]["algorithm"].native
+        mgf_hash = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
+        return (
+            asym_padding.PSS(
+                mgf=asym_padding.MGF1(_hash(mgf_hash)), salt_length=params["salt_length"].native
+            ),
+            _hash(hash_name),
+        )
+    if name.endswith("_rsa") or name in ("rsassa_pkcs1v15", "rsa"):
+        return asym_padding.PKCS1v15(), _hash(digest_alg)
+    raise AuthenticationFailed(f"unsupported signature algorithm {name!r}")
+
+
+def verify_detached(
+    signature_der: bytes,
+    candidates: Sequence[bytes],
+    certificates: Sequence[x509.Certificate],
+) -> VerifiedSignature:
+    """Verify a detached SignedData over the first candidate content whose digest matches.
+
+    ``candidates`` are the signed bytes as received and any canonical variants (some
+    products sign before or without canonicalizing line endings). ``certificates`` are
+    the partner's currently valid certificates; certificates inside the message are
+    never trusted. Raises :class:`IntegrityCheckFailed` when no candidate matches the
+    signed digest and :class:`AuthenticationFailed` when no certificate verifies.
+    """
+    info = _content_info(signature_der, "signed_data")
+    return _verify_signed_data(info["content"], candidates, certificates)
+
+
+def verify_opaque(der: bytes, certificates: Sequence[x509.Certificate]) -> VerifiedSignature:
+    """Verify an encapsulating SignedData (smime-type=signed-data); content is returned."""
+    info = _content_info(der, "signed_data")
+    encap = info["content"]["encap_content_info"]["content"]
+    if encap.native is None:
+        raise MalformedMessage("signed-data without encapsulated content")
+    content = encap.native if isinstance(encap.native, bytes) else encap.contents
+    return _verify_signed_data(info["content"], [content], certificates)
+
+
+def _verify_signed_data(
+    signed_data: cms.SignedData,
+    candidates: Sequence[bytes],
+    certificates: Sequence[x509.Certificate],
+) -> VerifiedSignature:
+    if not certificates:
+        raise AuthenticationFailed("no valid partner certificate to verify the signature with")
+    signer_infos = list(signed_data["signer_infos"])
+    if not signer_infos:
+        raise AuthenticationFailed("signed-data has no signer")
+    failures: list[str] = []
+    for signer_info in signer_infos:
+        try:
+            digest_alg = digest_name(signer_info["digest_algorithm"]["algorithm"].native)
+        except ValueError as exc:
+            failures.append(str(exc))
+            continue
+        attrs = signer_info["signed_attrs"]
+        content: bytes | None
+        if attrs.native is not None and len(attrs) > 0:
+            wanted = None
+            for attr in attrs:
+                if attr["type"].native == "message_digest":
+                    wanted = attr["values"][0].native
+            content = next((c for c in candidates if digest(digest_alg, c) == wanted), None)
+            if content is None:
+                raise IntegrityCheckFailed(
+                    f"content does not match the signed {digest_alg} digest (altered in transit?)"
+                )
+            # the signature covers the DER of the attributes as a SET (tag 0x31)
+            signed_bytes = b"\x31" + attrs.dump()[1:]
+            to_verify = [(content, signed_bytes)]
+        else:
+            content = None
+            to_verify = [(c, c) for c in candidates]
+        pad, hash_alg = _signature_padding(signer_info, digest_alg)
+        signature = signer_info["signature"].native
+        ordered = sorted(certificates, key=lambda c: not _matches(signer_info["sid"], c))
+        for cert in ordered:
+            public_key = cert.public_key()
+            if not isinstance(public_key, rsa.RSAPublicKey):
+                continue
+            for matched, data in to_verify:
+                try:
+                    public_key.verify(signature, data, pad, hash_alg)
+                except (InvalidSignature, ValueError):
+                    continue
+                return VerifiedSignature(cert, digest_alg, matched)
+        failures.append("signature does not verify with any valid partner certificate")
+    raise AuthenticationFailed("; ".join(failures))
+
+
+# ------------------------------------------------------------------------ encryption
+
+
+def encrypt(
+    content: bytes,
+    recipient: x509.Certificate,
+    cipher: CipherName = "aes256-cbc",
+    *,
+    key_encryption: KeyEncryption = "rsaes-pkcs1-v1_5",
+) -> bytes:
+    """A CMS EnvelopedData (DER) of ``content`` for one RSA recipient."""
+    algo_id, key_len = _CIPHERS[cipher]
+    cek = os.urandom(key_len)
+    block = 8 if cipher == "tripledes-cbc" else 16
+    iv = os.urandom(block)
+    padder = padding.PKCS7(block * 8).padder()
+    padded = padder.update(content) + padder.finalize()
+    encryptor = _cipher(cipher, cek, iv).encryptor()
+    ciphertext = encryptor.update(padded) + encryptor.finalize()
+    public_key = recipient.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise As2LocalError("partner encryption certificate does not hold an RSA key")
+    if key_encryption == "rsaes-oaep":
+        enc_key = public_key.encrypt(
+            cek,
+            asym_padding.OAEP(
+                mgf=asym_padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None
+            ),
+        )
+        kea = cms.KeyEncryptionAlgorithm(
+            {
+                "algorithm": "rsaes_oaep",
+                "parameters": algos.RSAESOAEPParams(
+                    {
+                        "hash_algorithm": {"algorithm": "sha256"},
+                        "mask_gen_algorithm": {
+                            "algorithm": "mgf1",
+                            "parameters": {"algorithm": "sha256"},
+                        },
+                    }
+                ),
+            }
+        )
+    else:
+        enc_key = public_key.encrypt(cek, asym_padding.PKCS1v15())
+        kea = cms.KeyEncryptionAlgorithm({"algorithm": "rsaes_pkcs1v15"})
+    cert = _asn1_cert(recipient)
+    ktri = cms.KeyTransRecipientInfo(
+        {
+            "version": "v0",
+            "rid": cms.RecipientIdentifier(
+                name="issuer_and_serial_number",
+                value=cms.IssuerAndSerialNumber(
+                    {"issuer": cert.issuer, "serial_number": cert.serial_number}
+                ),
+            ),
+            "key_encryption_algorithm": kea,
+            "encrypted_key": enc_key,
+        }
+    )
+    enveloped = cms.EnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": [cms.RecipientInfo(name="ktri", value=ktri)],
+            "encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": {"algorithm": algo_id, "parameters": iv},
+                "encrypted_content": ciphertext,
+            },
+        }
+    )
+    return cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+
+
+def _cipher(name: str, key: bytes, iv: bytes) -> Cipher[modes.CBC]:
+    if name == "tripledes-cbc":
+        return Cipher(TripleDES(key), modes.CBC(iv))
+    return Cipher(algorithms.AES(key), modes.CBC(iv))
+
+
+_CIPHER_BY_OID = {v[0]: k for k, v in _CIPHERS.items()}
+
+
+def _unwrap_key(ktri: cms.KeyTransRecipientInfo, key: rsa.RSAPrivateKey) -> bytes:
+    kea = ktri["key_encryption_algorithm"]
+    name = kea["algorithm"].native
+    encrypted_key = ktri["encrypted_key"].native
+    if name == "rsaes_oaep":
+        params = kea["parameters"]
+        hash_name = params["hash_algorithm"]["algorithm"].native
+        mgf_hash = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
+        label = params["p_source_algorithm"]["parameters"].native or None
+        pad: asym_padding.AsymmetricPadding = asym_padding.OAEP(
+            mgf=asym_padding.MGF1(_hash(mgf_hash)), algorithm=_hash(hash_name), label=label
+        )
+    elif name in ("rsaes_pkcs1v15", "rsa"):
+        pad = asym_padding.PKCS1v15()
+    else:
+        raise DecryptionFailed(f"unsupported key transport algorithm {name!r}")
+    return key.decrypt(encrypted_key, pad)
+
+
+def decrypt(der: bytes, keys: Sequence[KeyPair]) -> bytes:
+    """The content of a CMS EnvelopedData, decrypted with whichever of our keys it names.
+
+    Raises :class:`DecryptionFailed` when no key opens it or the ciphertext is corrupt.
+    """
+    try:
+        info = _content_info(der, "enveloped_data")
+    except MalformedMessage as exc:
+        raise DecryptionFailed(str(exc)) from exc
+    enveloped = info["content"]
+    eci = enveloped["encrypted_content_info"]
+    algo = eci["content_encryption_algorithm"]
+    cipher_name = _CIPHER_BY_OID.get(algo["algorithm"].native)
+    if cipher_name is None:
+        raise DecryptionFailed(f"unsupported content encryption {algo['algorithm'].native!r}")
+    ciphertext = eci["encrypted_content"].native
+    if not isinstance(ciphertext, bytes):
+        raise DecryptionFailed("enveloped-data without encrypted content")
+    iv = algo["parameters"].native
+    attempts: list[tuple[cms.KeyTransRecipientInfo, KeyPair]] = []
+    for recipient in enveloped["recipient_infos"]:
+        if recipient.name != "ktri":
+            continue
+        ktri = recipient.chosen
+        for pair in sorted(keys, key=lambda p: not _matches(ktri["rid"], p.certificate)):
+            if _matches(ktri["rid"], pair.certificate):
+                attempts.insert(0, (ktri, pair))
+            else:
+                attempts.append((ktri, pair))
+    if not attempts:
+        raise DecryptionFailed("no RSA key-transport recipient we hold a key for")
+    _, key_len = _CIPHERS[cipher_name]
+    block = 8 if cipher_name == "tripledes-cbc" else 16
+    if not isinstance(iv, bytes) or len(iv) != block or len(ciphertext) % block:
+        raise DecryptionFailed("ciphertext or IV has the wrong length (truncated?)")
+    for ktri, pair in attempts:
+        try:
+            cek = _unwrap_key(ktri, pair.private_key)
+        except ValueError:
+            continue
+        if len(cek) != key_len:
+            continue
+        decryptor = _cipher(cipher_name, cek, iv).decryptor()
+        padded = decryptor.update(ciphertext) + decryptor.finalize()
+        unpadder = padding.PKCS7(block * 8).unpadder()
+        try:
+            return unpadder.update(padded) + unpadder.finalize()
+        except ValueError:
+            continue
+    raise DecryptionFailed("the message cannot be decrypted with any of our keys")
+
+
+# ----------------------------------------------------------------------- compression
+
+
+def compress(content: bytes) -> bytes:
+    """A CMS CompressedData (RFC 3274, zlib) of ``content``."""
+    compressed = cms.CompressedData(
+        {
+            "version": "v0",
+            "compression_algorithm": {"algorithm": "zlib"},
+            "encap_content_info": {"content_type": "data", "content": zlib.compress(content)},
+        }
+    )
+    return cms.ContentInfo({"content_type": "compressed_data", "content": compressed}).dump()
+
+
+def decompress(der: bytes, max_size: int) -> bytes:
+    """The content of a CMS CompressedData, refusing to expand beyond ``max_size`` bytes."""
+    try:
+        info = _content_info(der, "compressed_data")
+    except MalformedMessage as exc:
+        raise DecompressionFailed(str(exc)) from exc
+    data = info["content"]
+    if data["compression_algorithm"]["algorithm"].native != "zlib":
+        raise DecompressionFailed("unsupported compression algorithm (only zlib is defined)")
+    packed = data["encap_content_info"]["content"].native
+    if not isinstance(packed, bytes):
+        raise DecompressionFailed("compressed-data without content")
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(packed, max_size + 1)
+    except zlib.error as exc:
+        raise DecompressionFailed(f"corrupt zlib data: {exc}") from exc
+    if len(out) > max_size or inflater.unconsumed_tail:
+        raise DecompressionFailed(f"compressed content expands beyond {max_size} bytes")
+    if not inflater.eof:
+        raise DecompressionFailed("compressed content is truncated")
+    return out

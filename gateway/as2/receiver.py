@@ -1,0 +1,338 @@
+"""The receiving side of AS2: one request in, one response (with its MDN) out.
+
+:class:`As2Receiver` is pure except for the callbacks it is given: it stores the raw
+request through the intake first, finds the partner, unpacks the message, hands the
+payload to the intake, and answers with a synchronous MDN or schedules an asynchronous
+one. Requests that carry an MDN for a message we sent go to ``on_mdn_received``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from gateway.as2 import certs, mdn
+from gateway.as2.errors import As2Error, As2LocalError, As2RemoteError, MdnError
+from gateway.as2.inbound import (
+    InboundMessage,
+    UnpackPolicy,
+    requested_mic_algorithm,
+    signed_receipt_requested,
+    unpack_message,
+)
+from gateway.as2.mime import Headers, header_block
+from gateway.identity import Identities, OurIdentity
+from gateway.intake import Intake, Receipt, ReceivedPayload
+from gateway.partners.profile import PartnerProfile
+
+log = logging.getLogger(__name__)
+
+FindPartner = Callable[[str, str], "tuple[PartnerProfile, OurIdentity] | None"]
+_KEPT_HEADERS = (
+    "message-id", "as2-from", "as2-to", "as2-version", "subject", "date", "content-type",
+    "disposition-notification-to", "disposition-notification-options",
+    "receipt-delivery-option", "user-agent", "ediint-features",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class As2Response:
+    """What the HTTP layer sends back."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncMdnJob:
+    """An MDN to POST to the partner's Receipt-Delivery-Option URL."""
+
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    partner_id: str | None
+    original_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMdn:
+    """An asynchronous MDN that arrived on ``/as2`` for a message we sent."""
+
+    partner_id: str
+    mdn: mdn.Mdn
+    verified: bool  # signature checked against the partner's valid certificates
+    error: str | None = None  # why verification failed, when it did
+    raw_sha256: str | None = None
+
+
+def unquote_id(value: str | None) -> str:
+    """AS2-From/To and Message-ID values without surrounding quotes."""
+    value = (value or "").strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return value
+
+
+def serialize_request(headers: Mapping[str, str], body: bytes) -> bytes:
+    """Headers and body as one blob for the raw store (what we received, in order)."""
+    return header_block(headers.items()) + b"\r\n" + body
+
+
+class As2Receiver:
+    """Handles ``POST /as2``: messages from partners and asynchronous MDNs for ours."""
+
+    def __init__(
+        self,
+        *,
+        intake: Intake,
+        find_partner: FindPartner,
+        identities: Identities | certs.KeyCache,
+        max_body_bytes: int,
+        schedule_async_mdn: Callable[[AsyncMdnJob], None],
+        on_mdn_received: Callable[[ReceivedMdn], None] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.intake = intake
+        self.find_partner = find_partner
+        self.keys = (
+            identities if isinstance(identities, certs.KeyCache) else certs.KeyCache(identities)
+        )
+        self.max_body_bytes = max_body_bytes
+        self.schedule_async_mdn = schedule_async_mdn
+        self.on_mdn_received = on_mdn_received
+        self.clock = clock
+
+    # ------------------------------------------------------------------ size limits
+
+    def body_limit(self, headers: Mapping[str, str]) -> int:
+        """The body size allowed for this request (partner's limit, capped globally).
+
+        Called by the HTTP layer before it reads the body, so an oversized request is
+        refused without being read.
+        """
+        h = Headers(headers.items())
+        found = self._find(h)
+        if found and found[0].as2 is not None:
+            return min(self.max_body_bytes, found[0].as2.max_body_bytes)
+        return self.max_body_bytes
+
+    def _find(self, h: Headers) -> tuple[PartnerProfile, OurIdentity] | None:
+        as2_from, as2_to = unquote_id(h.get("as2-from")), unquote_id(h.get("as2-to"))
+        if not as2_from or not as2_to:
+            return None
+        try:
+            return self.find_partner(as2_from, as2_to)
+        except Exception:  # a lookup failure must not crash the endpoint
+            log.exception("partner lookup failed for %s -> %s", as2_from, as2_to)
+            return None
+
+    # ---------------------------------------------------------------------- handling
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> As2Response:
+        """Process one request; never raises for anything the partner sent."""
+        h = Headers(headers.items())
+        if len(body) > self.max_body_bytes:
+            return _text(413, f"request body exceeds {self.max_body_bytes} bytes")
+        raw_sha256 = self.intake.store_raw(serialize_request(h, body))
+        as2_from, as2_to = unquote_id(h.get("as2-from")), unquote_id(h.get("as2-to"))
+        message_id = unquote_id(h.get("message-id"))
+        if not as2_from or not as2_to:
+            self.intake.record_event("as2.refused", "request without AS2-From/AS2-To")
+            return _text(400, "AS2-From and AS2-To headers are required")
+        if mdn.is_mdn(h, body):
+            return self._handle_mdn(h, body, raw_sha256)
+        if not message_id:
+            self.intake.record_event("as2.refused", f"message from {as2_from} without Message-ID")
+            return _text(400, "Message-ID header is required")
+
+        found = self._find(h)
+        if found is None:
+            self.intake.record_event(
+                "as2.unknown_partner",
+                f"no partner for AS2-From {as2_from!r} / AS2-To {as2_to!r}",
+                data={"raw_sha256": raw_sha256, "message_id": message_id},
+            )
+            return self._answer(
+                h, None, None, None, "processed/error", "unknown-trading-partner", None
+            )
+        profile, identity = found
+        assert profile.as2 is not None  # find_partner only returns AS2 partners
+        if len(body) > profile.as2.max_body_bytes:
+            return _text(413, f"request body exceeds {profile.as2.max_body_bytes} bytes")
+        now = self.clock()
+        message: InboundMessage | None = None
+        try:
+            ours = self.keys.ours(identity)
+            partner_certs = self.keys.partner(profile)
+            verify_with = certs.valid_certificates(partner_certs, "signature", now)
+            policy = UnpackPolicy(
+                require_signature=profile.as2.require_signature,
+                require_encryption=profile.as2.require_encryption,
+                max_content_bytes=profile.as2.max_body_bytes,
+            )
+            message = unpack_message(
+                h, body,
+                our_keys=[k.pair for k in ours],
+                partner_certs=verify_with,
+                policy=policy,
+                mic_algorithm=requested_mic_algorithm(h.get("disposition-notification-options")),
+            )  # fmt: skip
+        except As2Error as exc:
+            detail = str(exc)
+            if isinstance(exc, As2RemoteError) and partner_certs and not verify_with:
+                detail += " (no partner certificate is valid now: expired or not yet valid)"
+            kind = "as2.rejected" if isinstance(exc, As2RemoteError) else "as2.local_error"
+            if isinstance(exc, As2LocalError):
+                log.error("AS2 configuration error for partner %s: %s", profile.id, exc)
+            self.intake.record_event(
+                kind,
+                f"{message_id}: {exc.disposition_modifier}: {detail}",
+                partner_id=profile.id,
+                data={"raw_sha256": raw_sha256, "message_id": message_id},
+            )
+            return self._answer(
+                h, profile, identity, None, "processed/error", exc.disposition_modifier, None
+            )
+        try:
+            receipt = self.intake.receive(self._payload(h, profile, message, raw_sha256))
+        except Exception as exc:  # storage down: ours to fix, the partner should resend
+            log.exception("intake failed for AS2 message %s", message_id)
+            self.intake.record_event(
+                "as2.local_error", f"{message_id}: intake failed: {exc}", partner_id=profile.id
+            )
+            return self._answer(
+                h,
+                profile,
+                identity,
+                message,
+                "processed/error",
+                "unexpected-processing-error",
+                None,
+            )
+        if receipt.duplicate_of is not None:
+            return self._answer(
+                h, profile, identity, message, "processed/warning", "duplicate-document", receipt
+            )
+        return self._answer(h, profile, identity, message, "processed", None, receipt)
+
+    def _payload(
+        self, h: Headers, profile: PartnerProfile, message: InboundMessage, raw_sha256: str
+    ) -> ReceivedPayload:
+        metadata = {name: h[name] for name in _KEPT_HEADERS if name in h}
+        metadata.update(
+            {
+                "as2.layers": ",".join(message.layers),
+                "as2.mic": message.received_content_mic,
+                "as2.payload_content_type": message.content_type,
+            }
+        )
+        if message.signer is not None:
+            metadata["as2.signer"] = message.signer.subject.rfc4514_string()
+        return ReceivedPayload(
+            data=message.payload,
+            transport="as2",
+            partner_id=profile.id,
+            filename=message.filename,
+            metadata=metadata,
+            actor=f"as2:{unquote_id(h.get('as2-from'))}",
+            dedupe_key=unquote_id(h.get("message-id")),
+            raw_sha256=raw_sha256,
+        )
+
+    def _answer(
+        self,
+        h: Headers,
+        profile: PartnerProfile | None,
+        identity: OurIdentity | None,
+        message: InboundMessage | None,
+        status: str,
+        modifier: str | None,
+        receipt: Receipt | None,
+    ) -> As2Response:
+        """Build the MDN the sender asked for and return it, or schedule it."""
+        if "disposition-notification-to" not in h:
+            code = 200 if status == "processed" or modifier == "duplicate-document" else 400
+            return _text(code, f"{status}: {modifier}" if modifier else "processed")
+        options = h.get("disposition-notification-options")
+        signer = None
+        micalg = requested_mic_algorithm(options) or (
+            message.mic_algorithm if message else "sha256"
+        )
+        if identity is not None and signed_receipt_requested(options):
+            try:
+                signer = certs.signing_key([k for k in self.keys.ours(identity)], self.clock())
+            except As2Error as exc:
+                log.error("cannot sign MDN for %s: %s", identity.name, exc)
+        disposition_status = {"processed": "processed", "processed/warning": "warning"}.get(
+            status, "error"
+        )
+        our_id = identity.as2_id if identity else unquote_id(h.get("as2-to"))
+        outgoing = mdn.build_mdn(
+            original_message_id=h.get("message-id", "").strip(),
+            original_recipient=unquote_id(h.get("as2-to")),
+            our_as2_id=our_id,
+            partner_as2_id=unquote_id(h.get("as2-from")),
+            disposition=mdn.Disposition(disposition_status, modifier),  # type: ignore[arg-type]
+            received_mic=message.received_content_mic if message else None,
+            signer=signer,
+            micalg=micalg,
+            now=self.clock(),
+        )
+        headers = dict(outgoing.headers)
+        delivery = h.get("receipt-delivery-option", "").strip()
+        if delivery:
+            self.schedule_async_mdn(
+                AsyncMdnJob(
+                    url=delivery,
+                    headers=headers,
+                    body=outgoing.body,
+                    partner_id=profile.id if profile else None,
+                    original_message_id=h.get("message-id", "").strip(),
+                )
+            )
+            return _text(200, "message received; the MDN will be sent asynchronously")
+        return As2Response(200, headers, outgoing.body)
+
+    def _handle_mdn(self, h: Headers, body: bytes, raw_sha256: str) -> As2Response:
+        """An asynchronous MDN for a message we sent: verify and pass it on."""
+        found = self._find(h)
+        if found is None:
+            self.intake.record_event(
+                "as2.unknown_partner",
+                f"MDN from unknown AS2-From {unquote_id(h.get('as2-from'))!r}",
+                data={"raw_sha256": raw_sha256},
+            )
+            return _text(403, "unknown trading partner")
+        profile, _identity = found
+        try:
+            partner_certs = certs.valid_certificates(
+                self.keys.partner(profile), "signature", self.clock()
+            )
+            try:
+                parsed = mdn.parse_mdn(h, body, partner_certs)
+                event = ReceivedMdn(profile.id, parsed, parsed.signed, None, raw_sha256)
+            except MdnError as exc:
+                parsed = mdn.parse_mdn(h, body, [], verify=False)
+                event = ReceivedMdn(profile.id, parsed, False, str(exc), raw_sha256)
+        except As2Error as exc:
+            self.intake.record_event(
+                "as2.mdn_unreadable", str(exc), partner_id=profile.id,
+                data={"raw_sha256": raw_sha256},
+            )  # fmt: skip
+            return _text(400, f"MDN cannot be read: {exc}")
+        self.intake.record_event(
+            "as2.mdn_received",
+            f"MDN for {parsed.original_message_id}: {parsed.disposition}",
+            partner_id=profile.id,
+            data={"raw_sha256": raw_sha256, "verified": event.verified},
+        )
+        if self.on_mdn_received is not None:
+            self.on_mdn_received(event)
+        return _text(200, "MDN received")
+
+
+def _text(status: int, text: str) -> As2Response:
+    return As2Response(status, {"Content-Type": "text/plain; charset=utf-8"}, text.encode())
