@@ -1,0 +1,253 @@
+"""CONTRL: write the syntax and service report for an interchange, read a partner's.
+
+:func:`build_contrl` only reads the ``Issue.code``/positions the reader produced; it
+never re-validates. Actions (0083): 7 acknowledged, 4 rejected, 8 received with errors
+reported at a lower level (UCM/UCS/UCD).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from gateway.edi.model import (
+    AckControlNumbers,
+    BuiltAck,
+    EdiInterchange,
+    EdiTransaction,
+    InboundAck,
+    Issue,
+    Level,
+    OwnIdentity,
+    SegmentLike,
+    TransactionStatus,
+)
+from gateway.edifact import codes
+from gateway.edifact.envelope import EdifactEnvelope
+from gateway.edifact.segment import EdifactSegment, ElementInput, make_segment
+from gateway.edifact.service import DEFAULT_CHARS, codec_for
+from gateway.edifact.writer import write_interchange
+
+_MAX_UCS = 999
+
+
+def _error_elements(issue: Issue | None) -> tuple[str, ...]:
+    """0085, 0013 (segment tag) and S011 (element position) for UCI/UCF/UCM."""
+    if issue is None:
+        return ()
+    s011: tuple[str, ...] = ()
+    if issue.element_position is not None:
+        s011 = (str(issue.element_position),)
+        if issue.component_position is not None:
+            s011 = (*s011, str(issue.component_position))
+    return (issue.code, issue.segment_tag or "", *((":".join(s011),) if s011 else ()))
+
+
+def _first_fatal(issues: Sequence[Issue]) -> Issue | None:
+    return next((i for i in issues if i.fatal), None) or next(iter(issues), None)
+
+
+def _message_id(tx: EdiTransaction) -> tuple[str, ...]:
+    if tx.segments and tx.segments[0].tag == "UNH":
+        return tuple(c for c in tx.segments[0].components(2))
+    version, release = (tx.version[:1], tx.version[1:]) if tx.version else ("", "")
+    ident = (tx.set_id, version, release, "UN")
+    return (*ident, tx.association_code) if tx.association_code else ident
+
+
+def _ucm(tx: EdiTransaction) -> list[EdifactSegment]:
+    envelope_issues = [i for i in tx.issues if i.level is Level.TRANSACTION]
+    rejected = tx.status is TransactionStatus.REJECTED
+    action = codes.ACTION_REJECTED if rejected else codes.ACTION_ACKNOWLEDGED
+    head = _first_fatal(envelope_issues)
+    ucm_elements: list[ElementInput] = [tx.control_number, _message_id(tx), action]
+    if head is not None:
+        code, tag, *s011 = _error_elements(head)
+        ucm_elements += [code, tag]
+        if s011:
+            ucm_elements.append(tuple(s011[0].split(":")))
+    out = [make_segment("UCM", *ucm_elements)]
+    by_segment: dict[int, list[Issue]] = defaultdict(list)
+    for issue in tx.issues:
+        if issue.level in (Level.SEGMENT, Level.ELEMENT) and issue.segment_position:
+            by_segment[issue.segment_position].append(issue)
+    for position in sorted(by_segment)[:_MAX_UCS]:
+        found = by_segment[position]
+        seg_issue = next((i for i in found if i.level is Level.SEGMENT), None)
+        ucs: list[ElementInput] = [str(position)]
+        if seg_issue is not None:
+            ucs.append(seg_issue.code)
+        out.append(make_segment("UCS", *ucs))
+        for issue in found:
+            if issue.level is Level.ELEMENT and issue.element_position is not None:
+                ucd_s011: tuple[str, ...] = (str(issue.element_position),)
+                if issue.component_position is not None:
+                    ucd_s011 = (*ucd_s011, str(issue.component_position))
+                out.append(make_segment("UCD", issue.code, ucd_s011))
+    return out
+
+
+def build_contrl(
+    interchange: EdiInterchange, *, ours: OwnIdentity, numbers: AckControlNumbers
+) -> BuiltAck:
+    """Write a CONTRL interchange answering ``interchange`` (sender and receiver swapped).
+
+    Uses the partner's service characters and character set when we know them.
+    """
+    env = interchange.envelope if isinstance(interchange.envelope, EdifactEnvelope) else None
+    chars = env.chars if env is not None else DEFAULT_CHARS
+    syntax_id = env.syntax_id if env is not None and codec_for(env.syntax_id) else "UNOC"
+    version = env.syntax_version if env is not None else "3"
+    if version not in ("1", "2", "3", "4"):
+        version = "3"
+    their_sender = (
+        env.sender
+        if env is not None and env.sender
+        else (interchange.sender_id, interchange.sender_qualifier)
+    )
+    their_recipient = (
+        env.recipient
+        if env is not None and env.recipient
+        else (interchange.receiver_id, interchange.receiver_qualifier)
+    )
+
+    transactions = interchange.transactions
+    group_issues = [i for g in interchange.groups for i in g.issues]
+    rejected = interchange.rejected
+    anything = bool(interchange.issues or group_issues or any(t.issues for t in transactions))
+    action = (
+        codes.ACTION_REJECTED
+        if rejected
+        else codes.ACTION_RECEIVED
+        if anything
+        else codes.ACTION_ACKNOWLEDGED
+    )
+    uci: list[ElementInput] = [
+        interchange.control_number,
+        tuple(their_sender),
+        tuple(their_recipient),
+        action,
+    ]
+    head = _first_fatal(interchange.issues)
+    if head is not None:
+        code, tag, *s011 = _error_elements(head)
+        uci += [code, tag]
+        if s011:
+            uci.append(tuple(s011[0].split(":")))
+    body = [make_segment("UCI", *uci)]
+    if not rejected:
+        for group in interchange.groups:
+            if group.functional_id is not None:
+                g_rejected = any(i.fatal for i in group.issues)
+                ucf: list[ElementInput] = [
+                    group.control_number,
+                    group.sender_id,
+                    group.receiver_id,
+                    codes.ACTION_REJECTED if g_rejected else codes.ACTION_ACKNOWLEDGED,
+                ]
+                g_head = _first_fatal(group.issues)
+                if g_head is not None:
+                    ucf += [g_head.code, g_head.segment_tag or ""]
+                body.append(make_segment("UCF", *ucf))
+                if g_rejected:
+                    continue
+            for tx in group.transactions:
+                body.extend(_ucm(tx))
+
+    ref = str(numbers.transaction)
+    msg_version = ("4", "1") if version == "4" else ("D", "3")
+    unh = make_segment("UNH", ref, ("CONTRL", *msg_version, "UN"))
+    unt = make_segment("UNT", str(len(body) + 2), ref)
+    data = write_interchange(
+        [[unh, *body, unt]],
+        sender=(ours.id, ours.qualifier) if ours.qualifier else ours.id,
+        recipient=(interchange.sender_id, interchange.sender_qualifier)
+        if interchange.sender_qualifier
+        else interchange.sender_id,
+        control_reference=str(numbers.interchange),
+        chars=chars,
+        syntax_id=syntax_id,
+        syntax_version=version,
+        una=env.una if env is not None else True,
+        test=interchange.test,
+    )
+    if rejected or (
+        transactions and all(t.status is TransactionStatus.REJECTED for t in transactions)
+    ):
+        status = "rejected"
+    elif any(t.status is TransactionStatus.REJECTED for t in transactions):
+        status = "partially_accepted"
+    elif anything:
+        status = "accepted_with_errors"
+    else:
+        status = "accepted"
+    return BuiltAck(
+        kind="CONTRL",
+        data=data,
+        control_number=str(numbers.interchange),
+        acknowledges=interchange.control_number,
+        status=status,
+    )
+
+
+def _status(action: str, has_errors: bool) -> str:
+    if action == codes.ACTION_REJECTED:
+        return "rejected"
+    if has_errors:
+        return "accepted_with_errors"
+    return "accepted"
+
+
+def read_contrl(transaction: EdiTransaction) -> InboundAck | None:
+    """Read a partner's CONTRL message: what it acknowledges and how.
+
+    Returns None when the transaction is not a CONTRL or has no UCI.
+    """
+    if transaction.set_id != "CONTRL":
+        return None
+    segments: Sequence[SegmentLike] = transaction.segments
+    uci = next((s for s in segments if s.tag == "UCI"), None)
+    if uci is None:
+        return None
+    found_codes: list[str] = []
+    if uci.value(5):
+        found_codes.append(uci.value(5))
+    group_number: str | None = None
+    messages: dict[str, str] = {}
+    current: str | None = None
+    current_action = ""
+    for seg in segments:
+        if seg.tag == "UCF":
+            group_number = seg.value(1) or group_number
+            if seg.value(5):
+                found_codes.append(seg.value(5))
+        elif seg.tag == "UCM":
+            current = seg.value(1)
+            current_action = seg.value(3)
+            messages[current] = _status(current_action, bool(seg.value(4)))
+            if seg.value(4):
+                found_codes.append(seg.value(4))
+        elif seg.tag in ("UCS", "UCD"):
+            code = seg.value(2) if seg.tag == "UCS" else seg.value(1)
+            if code:
+                found_codes.append(code)
+            if current is not None and current_action != codes.ACTION_REJECTED and code:
+                messages[current] = "accepted_with_errors"
+    action = uci.value(4)
+    statuses = set(messages.values())
+    if action == codes.ACTION_REJECTED:
+        status = "rejected"
+    elif "rejected" in statuses:
+        status = "rejected" if statuses == {"rejected"} else "partially_accepted"
+    elif found_codes or "accepted_with_errors" in statuses:
+        status = "accepted_with_errors"
+    else:
+        status = "accepted"
+    return InboundAck(
+        kind="CONTRL",
+        interchange_control_number=uci.value(1) or None,
+        group_control_number=group_number,
+        status=status,
+        transactions=messages,
+        codes=tuple(found_codes),
+    )

@@ -1,0 +1,789 @@
+"""Read EDIFACT payloads: interchanges, groups and messages, with envelope checks.
+
+The reader is a generator over one payload. It yields each message
+(:class:`gateway.edi.EdiTransaction`) as soon as its UNT is read and each interchange
+(:class:`gateway.edi.EdiInterchange`) when its UNZ is read (or the data ends), so a
+caller that does not keep segments (``keep_segments=False``) reads files of any size
+in bounded memory. :func:`gateway.edifact.parse_payload` keeps everything.
+
+Envelope checks (CONTRL 0085 codes): UNA service characters (20), UNB syntax
+identifier and version (2, 46), mandatory UNB data (13), UNT segment count (29) and
+reference (28), UNE and UNZ counts (29) and references (28), missing UNT/UNE/UNZ
+(13), duplicate message references (26), groups and bare messages mixed (30), empty
+interchange (32), data outside a message (33), declared character set violated (21).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from gateway.edi.model import (
+    EdiGroup,
+    EdiInterchange,
+    EdiTransaction,
+    Issue,
+    Level,
+    Syntax,
+)
+from gateway.edifact import codes
+from gateway.edifact.envelope import EdifactEnvelope
+from gateway.edifact.errors import EdifactDataError
+from gateway.edifact.segment import EdifactSegment
+from gateway.edifact.service import (
+    DEFAULT_CHARS,
+    UNOB_DEFAULT_CHARS,
+    ServiceChars,
+    codec_for,
+    effective_chars,
+    parse_una,
+)
+from gateway.edifact.specs.model import find_message_spec
+from gateway.edifact.tokenizer import scan_segments, split_segment
+from gateway.edifact.validate import MessageValidator
+
+BOM = b"\xef\xbb\xbf"
+_WS = b" \t\r\n\x00"
+_MAX_ENVELOPE_ISSUES = 100
+# A damaged UNB tag ("NB+UNOB:1+..."): still clearly an interchange header.
+_DAMAGED_UNB = re.compile(rb"[A-Z0-9]{0,3}([+\x1d])UNO[A-Z]")
+_NEWLINE_NEXT = re.compile(rb"\r?\n[A-Z]{3}\+")
+
+ReadItem = EdiTransaction | EdiInterchange | Issue
+
+
+def read_payload(
+    data: bytes, *, keep_segments: bool = True, validate: bool = True
+) -> Iterator[ReadItem]:
+    """Yield transactions, interchanges and file-level issues in payload order.
+
+    Never raises on bad data. ``validate=False`` skips message-spec validation
+    (envelope checks still run).
+    """
+    n = len(data)
+    pos = len(BOM) if data.startswith(BOM) else 0
+    while True:
+        while pos < n and data[pos] in _WS:
+            pos += 1
+        if pos >= n:
+            return
+        head = data[pos : pos + 3]
+        damaged = None
+        if head not in (b"UNA", b"UNB"):
+            damaged = _DAMAGED_UNB.match(data, pos, min(n, pos + 12))
+            if damaged is None:
+                found = data[pos : pos + 12].decode("latin-1")
+                yield Issue(
+                    level=Level.FILE,
+                    code=codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
+                    message=f"expected UNA or UNB at byte {pos}, found {found!r}",
+                    byte_offset=pos,
+                )
+                return
+        reader = _InterchangeReader(data, pos, keep_segments, validate, damaged is not None)
+        yield from reader.run()
+        if reader.next_offset <= pos:  # defensive: never loop on the same bytes
+            return
+        pos = reader.next_offset
+
+
+class _Decoder:
+    """Turns Latin-1 segment text into the declared character set, leniently."""
+
+    __slots__ = ("ascii", "codec", "identity", "issues", "reported", "used")
+
+    def __init__(self, codec: str, issues: list[Issue]) -> None:
+        self.codec = codec
+        self.used = codec
+        self.identity = codec == "iso-8859-1"
+        self.ascii = codec == "ascii"
+        self.issues = issues
+        self.reported = False
+
+    def __call__(self, text: str, offset: int) -> str:
+        if self.identity:
+            return text
+        if self.ascii:
+            if text.isascii():
+                return text
+            raw = text.encode("latin-1")
+            try:
+                decoded = raw.decode("utf-8")
+                how = "UTF-8"
+            except UnicodeDecodeError:
+                decoded = text
+                how = "ISO-8859-1"
+            self._warn(offset, f"bytes outside the declared ASCII character set; read as {how}")
+            return decoded
+        try:
+            return text.encode("latin-1").decode(self.codec)
+        except UnicodeDecodeError as exc:
+            self._warn(
+                offset, f"bytes do not decode as {self.codec} ({exc.reason}); read as ISO-8859-1"
+            )
+            self.used = "iso-8859-1"
+            return text
+
+    def _warn(self, offset: int, message: str) -> None:
+        if not self.reported:
+            self.reported = True
+            self.issues.append(
+                Issue(
+                    level=Level.INTERCHANGE,
+                    code=codes.INVALID_CHARACTERS,
+                    message=message,
+                    fatal=False,
+                    byte_offset=offset,
+                )
+            )
+
+
+class _InterchangeReader:
+    """Reads one interchange starting at ``start`` (its UNA or UNB)."""
+
+    def __init__(
+        self, data: bytes, start: int, keep: bool, validate: bool, damaged_tag: bool
+    ) -> None:
+        self.data = data
+        self.start = start
+        self.keep = keep
+        self.validate = validate
+        self.damaged_tag = damaged_tag
+        self.next_offset = len(data)
+        self.issues: list[Issue] = []
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _issue(
+        self,
+        code: str,
+        message: str,
+        *,
+        level: Level = Level.INTERCHANGE,
+        offset: int | None = None,
+        tag: str | None = None,
+        element: int | None = None,
+        fatal: bool = True,
+        target: list[Issue] | None = None,
+    ) -> None:
+        issues = self.issues if target is None else target
+        if len(issues) >= _MAX_ENVELOPE_ISSUES:
+            return
+        issues.append(
+            Issue(
+                level=level,
+                code=code,
+                message=message,
+                fatal=fatal,
+                segment_tag=tag,
+                element_position=element,
+                byte_offset=offset,
+            )
+        )
+
+    def _chars(self) -> tuple[ServiceChars, bool, int]:
+        """Work out the service characters; return them, whether UNA, and UNB offset."""
+        data, pos = self.data, self.start
+        if data[pos : pos + 3] == b"UNA":
+            una = data[pos : pos + 9].decode("latin-1")
+            try:
+                chars = parse_una(una)
+            except EdifactDataError as exc:
+                raise EdifactDataError(str(exc), code=exc.code, byte_offset=pos) from exc
+            unb = pos + 9
+            while unb < len(data) and data[unb] in _WS and chr(data[unb]) != chars.terminator:
+                unb += 1
+            return chars, True, unb
+        if self.damaged_tag:
+            match = _DAMAGED_UNB.match(data, pos)
+            sep = match.group(1) if match else b"+"
+        else:
+            sep = data[pos + 3 : pos + 4]
+        if sep == b"\x1d":
+            return UNOB_DEFAULT_CHARS, False, pos
+        line_end = data.find(b"\n", pos, pos + 4096)
+        if (
+            line_end > 0
+            and b"'" not in data[pos:line_end]
+            and _NEWLINE_NEXT.match(data, line_end - (data[line_end - 1] == 13))
+        ):
+            # No apostrophe on the UNB line and the next line is a segment: the
+            # partner terminates segments with line breaks.
+            return ServiceChars(terminator="\n"), False, pos
+        return DEFAULT_CHARS, False, pos
+
+    # -- the interchange -------------------------------------------------------------
+
+    def run(self) -> Iterator[ReadItem]:
+        try:
+            chars, una, unb_at = self._chars()
+        except EdifactDataError as exc:
+            yield Issue(
+                level=Level.FILE,
+                code=exc.code,
+                message=f"unusable UNA service string advice: {exc}",
+                byte_offset=exc.byte_offset,
+            )
+            self.next_offset = len(self.data)
+            return
+        scanner = scan_segments(self.data, unb_at, chars, chunk=1 << 16)
+        first = next(scanner, None)
+        if first is None:
+            yield Issue(
+                level=Level.FILE,
+                code=codes.MISSING,
+                message=f"UNA at byte {self.start} is not followed by a UNB",
+                byte_offset=self.start,
+            )
+            return
+        off, end, raw, _ = first
+        tag, elements = split_segment(raw, chars)
+        unb = EdifactSegment(tag, elements, 0, off)
+        if tag != "UNB":
+            self._issue(
+                codes.MISSING,
+                f"interchange header damaged: segment tag {tag!r} where UNB is required",
+                offset=off,
+                tag="UNB",
+            )
+        syntax_id = unb.value(1, 1).upper()
+        version = unb.value(1, 2)
+        codec = codec_for(syntax_id)
+        if codec is None:
+            self._issue(
+                codes.CHARACTER_SET_NOT_SUPPORTED,
+                f"unknown syntax identifier {syntax_id!r}; text read as ISO-8859-1",
+                offset=off,
+                tag="UNB",
+                element=1,
+                fatal=False,
+            )
+            codec = "iso-8859-1"
+        if not version:
+            version = "4" if chars.repetition else "3"
+            self._issue(
+                codes.MISSING,
+                f"syntax version number (S001 0002) missing; read as version {version}",
+                offset=off,
+                tag="UNB",
+                element=1,
+                fatal=False,
+            )
+        elif version not in ("1", "2", "3", "4"):
+            self._issue(
+                codes.SYNTAX_VERSION_NOT_SUPPORTED,
+                f"syntax version {version!r} is not supported",
+                offset=off,
+                tag="UNB",
+                element=1,
+            )
+        chars = effective_chars(chars, version, from_una=una)
+        decode = _Decoder(codec, self.issues)
+        if not raw.isascii():
+            unb_text = decode(raw, off)
+            tag, elements = split_segment(unb_text, chars)
+            unb = EdifactSegment("UNB", elements, 0, off)
+        sender = unb.components(2)
+        recipient = unb.components(3)
+        for element, name in (
+            (2, "sender (S002)"),
+            (3, "recipient (S003)"),
+            (4, "date and time (S004)"),
+            (5, "control reference (0020)"),
+        ):
+            if not unb.value(element):
+                self._issue(
+                    codes.MISSING, f"UNB {name} is missing", offset=off, tag="UNB", element=element
+                )
+        reference = unb.value(5)
+        if len(reference) > 14:
+            self._issue(
+                codes.DATA_ELEMENT_TOO_LONG,
+                f"UNB control reference {reference!r} longer than 14",
+                offset=off,
+                tag="UNB",
+                element=5,
+            )
+        date, time = unb.value(4, 1), unb.value(4, 2)
+        if (date and not (date.isdigit() and len(date) in (6, 8))) or (time and not time.isdigit()):
+            self._issue(
+                codes.INVALID_VALUE,
+                f"UNB date/time {date}:{time} is not valid",
+                offset=off,
+                tag="UNB",
+                element=4,
+                fatal=False,
+            )
+        envelope = EdifactEnvelope(
+            chars=chars,
+            una=una,
+            syntax_id=syntax_id,
+            syntax_version=version,
+            codec=codec,
+            sender=sender,
+            recipient=recipient,
+            application_reference=unb.value(7),
+            recipient_reference=unb.value(6, 1),
+            agreement_id=unb.value(10),
+        )
+        ix = EdiInterchange(
+            syntax=Syntax.EDIFACT,
+            sender_qualifier=unb.value(2, 2),
+            sender_id=unb.value(2, 1),
+            receiver_qualifier=unb.value(3, 2),
+            receiver_id=unb.value(3, 1),
+            control_number=reference,
+            version=f"{unb.value(1, 1)}:{unb.value(1, 2)}" if unb.value(1, 2) else syntax_id,
+            test=unb.value(11) == "1",
+            start=self.start,
+            end=end,
+            date=date,
+            time=time,
+            ack_requested=unb.value(9) == "1",
+            issues=self.issues,
+            envelope=envelope,
+        )
+        yield from self._body(ix, scanner, chars, decode)
+        if ix.envelope is envelope and decode.used != codec:
+            ix.envelope = EdifactEnvelope(
+                chars,
+                una,
+                syntax_id,
+                version,
+                decode.used,
+                sender,
+                recipient,
+                envelope.application_reference,
+                envelope.recipient_reference,
+                envelope.agreement_id,
+            )
+        yield ix
+
+    def _body(
+        self,
+        ix: EdiInterchange,
+        scanner: Iterator[tuple[int, int, str, bool]],
+        chars: ServiceChars,
+        decode: _Decoder,
+    ) -> Iterator[ReadItem]:
+        keep, validate = self.keep, self.validate
+        implicit: EdiGroup | None = None
+        group: EdiGroup | None = None  # the open explicit group
+        explicit_groups = 0
+        tx: EdiTransaction | None = None
+        segs: list[EdifactSegment] = []
+        validator: MessageValidator | None = None
+        position = 0
+        last_end = ix.end
+        last_seg: EdifactSegment | None = None
+        refs: set[str] = set()
+        message_count = 0
+        group_count = 0
+        outside_reported = False
+        identity = decode.identity
+
+        def close_tx(t: EdiTransaction, trailer: EdifactSegment | None) -> EdiTransaction:
+            if validator is not None:
+                validator.finish(trailer if trailer is not None else last_seg)
+            t.segments = tuple(segs) if keep else ()
+            return t
+
+        for off, end, raw, terminated in scanner:
+            text = raw if identity else decode(raw, off)
+            tag, elements = split_segment(text, chars)
+            if tag[:2] != "UN" or tag == "UNS":
+                if tx is not None:
+                    position += 1
+                    seg = EdifactSegment(tag, elements, position, off)
+                    if keep:
+                        segs.append(seg)
+                    if validator is not None:
+                        validator.feed(seg)
+                    last_seg = seg
+                elif not outside_reported:
+                    outside_reported = True
+                    self._issue(
+                        codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
+                        f"segment {tag} outside any message",
+                        offset=off,
+                        tag=tag,
+                    )
+                last_end = end
+                continue
+            if tag.startswith("UNA") or tag == "UNB":
+                # A new interchange begins before this one was closed.
+                self.next_offset = off
+                break
+            seg = EdifactSegment(tag, elements, 0, off)
+            if tag == "UNH":
+                if tx is not None:
+                    self._issue(
+                        codes.MISSING,
+                        f"message {tx.control_number}: UNT missing",
+                        level=Level.TRANSACTION,
+                        offset=off,
+                        tag="UNT",
+                        target=tx.issues,
+                    )
+                    tx.end = last_end
+                    yield close_tx(tx, None)
+                    tx = None
+                position = 1
+                seg.position = 1
+                tx, validator = self._open_message(seg, off, refs)
+                segs = [seg] if keep else []
+                last_seg = seg
+                if validator is not None and validate:
+                    validator.feed(seg)
+                else:
+                    validator = None
+                if group is not None:
+                    group.transactions.append(tx)
+                else:
+                    if implicit is None:
+                        implicit = EdiGroup(None, ix.sender_id, ix.receiver_id, "", tx.version)
+                        ix.groups.append(implicit)
+                        if explicit_groups:
+                            self._issue(
+                                codes.GROUPS_AND_MESSAGES_MIXED,
+                                "messages outside UNG..UNE next to groups",
+                                offset=off,
+                                tag="UNH",
+                            )
+                    implicit.transactions.append(tx)
+                message_count += 1
+            elif tag == "UNT":
+                if tx is None:
+                    self._issue(
+                        codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
+                        "UNT without UNH",
+                        offset=off,
+                        tag="UNT",
+                    )
+                    continue
+                position += 1
+                seg.position = position
+                if keep:
+                    segs.append(seg)
+                if validator is not None:
+                    validator.feed(seg)
+                self._check_unt(tx, seg, position)
+                tx.end = end
+                yield close_tx(tx, seg)
+                tx = None
+                validator = None
+                segs = []
+            elif tag == "UNG":
+                if tx is not None:
+                    self._issue(
+                        codes.MISSING,
+                        f"message {tx.control_number}: UNT missing",
+                        level=Level.TRANSACTION,
+                        offset=off,
+                        tag="UNT",
+                        target=tx.issues,
+                    )
+                    tx.end = last_end
+                    yield close_tx(tx, None)
+                    tx = None
+                if group is not None:
+                    self._issue(
+                        codes.MISSING,
+                        f"group {group.control_number}: UNE missing",
+                        level=Level.GROUP,
+                        offset=off,
+                        tag="UNE",
+                        target=group.issues,
+                    )
+                group = self._open_group(seg)
+                ix.groups.append(group)
+                explicit_groups += 1
+                group_count += 1
+                if implicit is not None:
+                    self._issue(
+                        codes.GROUPS_AND_MESSAGES_MIXED,
+                        "UNG after messages outside any group",
+                        offset=off,
+                        tag="UNG",
+                    )
+            elif tag == "UNE":
+                if tx is not None:
+                    self._issue(
+                        codes.MISSING,
+                        f"message {tx.control_number}: UNT missing",
+                        level=Level.TRANSACTION,
+                        offset=off,
+                        tag="UNT",
+                        target=tx.issues,
+                    )
+                    tx.end = last_end
+                    yield close_tx(tx, None)
+                    tx = None
+                if group is None:
+                    self._issue(
+                        codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
+                        "UNE without UNG",
+                        offset=off,
+                        tag="UNE",
+                    )
+                else:
+                    self._check_trailer(
+                        seg,
+                        "UNE",
+                        len(group.transactions),
+                        group.control_number,
+                        group.issues,
+                        Level.GROUP,
+                    )
+                    group = None
+            elif tag == "UNZ":
+                if tx is not None:
+                    self._issue(
+                        codes.MISSING,
+                        f"message {tx.control_number}: UNT missing",
+                        level=Level.TRANSACTION,
+                        offset=off,
+                        tag="UNT",
+                        target=tx.issues,
+                    )
+                    tx.end = last_end
+                    yield close_tx(tx, None)
+                    tx = None
+                if group is not None:
+                    self._issue(
+                        codes.MISSING,
+                        f"group {group.control_number}: UNE missing",
+                        level=Level.GROUP,
+                        offset=off,
+                        tag="UNE",
+                        target=group.issues,
+                    )
+                    group = None
+                expected = group_count if explicit_groups else message_count
+                self._check_trailer(
+                    seg, "UNZ", expected, ix.control_number, self.issues, Level.INTERCHANGE
+                )
+                ix.end = end
+                self.next_offset = end
+                if not terminated:
+                    self._issue(
+                        codes.MISSING, "UNZ is not terminated", offset=off, tag="UNZ", fatal=False
+                    )
+                break
+            else:
+                # UNx tags that are not envelope segments (UNO, UNP, UNQ... of
+                # syntax 4 packages) are treated as data inside a message.
+                if tx is not None:
+                    position += 1
+                    seg.position = position
+                    if keep:
+                        segs.append(seg)
+                    if validator is not None:
+                        validator.feed(seg)
+                    last_seg = seg
+                else:
+                    self._issue(
+                        codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
+                        f"segment {tag} outside any message",
+                        offset=off,
+                        tag=tag,
+                    )
+            last_end = end
+        else:
+            # The data ended before UNZ.
+            self.next_offset = len(self.data)
+            if tx is not None:
+                self._issue(
+                    codes.MISSING,
+                    f"message {tx.control_number}: UNT missing",
+                    level=Level.TRANSACTION,
+                    offset=last_end,
+                    tag="UNT",
+                    target=tx.issues,
+                )
+                tx.end = last_end
+                yield close_tx(tx, None)
+            if group is not None:
+                self._issue(
+                    codes.MISSING,
+                    f"group {group.control_number}: UNE missing",
+                    level=Level.GROUP,
+                    offset=last_end,
+                    tag="UNE",
+                    target=group.issues,
+                )
+            self._issue(
+                codes.MISSING,
+                f"interchange trailer UNZ is missing (data ends at byte {last_end})",
+                offset=last_end,
+                tag="UNZ",
+            )
+            ix.end = last_end
+        if self.next_offset < len(self.data) and ix.end < self.next_offset and tx is not None:
+            # A UNB/UNA arrived while a message was open.
+            self._issue(
+                codes.MISSING,
+                f"message {tx.control_number}: UNT missing",
+                level=Level.TRANSACTION,
+                offset=self.next_offset,
+                tag="UNT",
+                target=tx.issues,
+            )
+            tx.end = last_end
+            yield close_tx(tx, None)
+        if (
+            self.next_offset != ix.end
+            and self.next_offset < len(self.data)
+            and not any(i.segment_tag == "UNZ" for i in self.issues)
+        ):
+            self._issue(
+                codes.MISSING,
+                "interchange trailer UNZ is missing before the next interchange",
+                offset=self.next_offset,
+                tag="UNZ",
+            )
+            ix.end = last_end
+        if message_count == 0:
+            self._issue(codes.LOWER_LEVEL_EMPTY, "interchange holds no message", offset=ix.start)
+
+    # -- envelope pieces -------------------------------------------------------------
+
+    def _open_message(
+        self, unh: EdifactSegment, off: int, refs: set[str]
+    ) -> tuple[EdiTransaction, MessageValidator | None]:
+        ref = unh.value(1)
+        mtype, mversion, mrelease = unh.value(2, 1), unh.value(2, 2), unh.value(2, 3)
+        agency, assoc = unh.value(2, 4), unh.value(2, 5)
+        tx = EdiTransaction(
+            set_id=mtype,
+            control_number=ref,
+            version=f"{mversion}{mrelease}",
+            segments=(),
+            start=off,
+            end=off,
+            association_code=assoc or None,
+        )
+        if not ref:
+            self._issue(
+                codes.MISSING,
+                "UNH message reference (0062) is missing",
+                level=Level.TRANSACTION,
+                offset=off,
+                tag="UNH",
+                element=1,
+                target=tx.issues,
+            )
+        elif ref in refs:
+            self._issue(
+                codes.DUPLICATE_DETECTED,
+                f"message reference {ref!r} used twice in this interchange",
+                level=Level.TRANSACTION,
+                offset=off,
+                tag="UNH",
+                element=1,
+                target=tx.issues,
+            )
+        refs.add(ref)
+        if not mtype or not mversion or not mrelease or not agency:
+            self._issue(
+                codes.MISSING,
+                "UNH message identifier (S009) is incomplete",
+                level=Level.TRANSACTION,
+                offset=off,
+                tag="UNH",
+                element=2,
+                target=tx.issues,
+            )
+        spec, exact = find_message_spec(mtype, mrelease)
+        if spec is None:
+            return tx, None
+        if mversion != "D":
+            exact = False
+            self._issue(
+                codes.INVALID_VALUE,
+                f"message version {mversion!r} should be 'D' for directory "
+                f"{mrelease}; validated against {spec.directory}",
+                level=Level.TRANSACTION,
+                offset=off,
+                tag="UNH",
+                element=2,
+                fatal=False,
+                target=tx.issues,
+            )
+        return tx, MessageValidator(spec, exact=exact, issues=tx.issues)
+
+    def _check_unt(self, tx: EdiTransaction, unt: EdifactSegment, position: int) -> None:
+        count, ref = unt.value(1), unt.value(2)
+        if count != str(position) and not (count.isdigit() and int(count) == position):
+            self._issue(
+                codes.CONTROL_COUNT_MISMATCH,
+                f"UNT says {count!r} segments, the message has {position}",
+                level=Level.TRANSACTION,
+                offset=unt.offset,
+                tag="UNT",
+                element=1,
+                target=tx.issues,
+            )
+        if ref != tx.control_number:
+            self._issue(
+                codes.REFERENCES_DO_NOT_MATCH,
+                f"UNT reference {ref!r} does not match UNH {tx.control_number!r}",
+                level=Level.TRANSACTION,
+                offset=unt.offset,
+                tag="UNT",
+                element=2,
+                target=tx.issues,
+            )
+
+    def _open_group(self, ung: EdifactSegment) -> EdiGroup:
+        group = EdiGroup(
+            functional_id=ung.value(1),
+            sender_id=ung.value(2, 1),
+            receiver_id=ung.value(3, 1),
+            control_number=ung.value(5),
+            version=f"{ung.value(7, 1)}{ung.value(7, 2)}",
+            date=ung.value(4, 1),
+            time=ung.value(4, 2),
+        )
+        if not group.control_number:
+            self._issue(
+                codes.MISSING,
+                "UNG group reference (0048) is missing",
+                level=Level.GROUP,
+                offset=ung.offset,
+                tag="UNG",
+                element=5,
+                target=group.issues,
+            )
+        return group
+
+    def _check_trailer(
+        self,
+        seg: EdifactSegment,
+        tag: str,
+        expected: int,
+        reference: str,
+        issues: list[Issue],
+        level: Level,
+    ) -> None:
+        count, ref = seg.value(1), seg.value(2)
+        if not (count.isdigit() and int(count) == expected):
+            self._issue(
+                codes.CONTROL_COUNT_MISMATCH,
+                f"{tag} count {count!r} does not match the {expected} received",
+                level=level,
+                offset=seg.offset,
+                tag=tag,
+                element=1,
+                target=issues,
+            )
+        if ref != reference:
+            self._issue(
+                codes.REFERENCES_DO_NOT_MATCH,
+                f"{tag} reference {ref!r} does not match {reference!r}",
+                level=level,
+                offset=seg.offset,
+                tag=tag,
+                element=2,
+                target=issues,
+            )

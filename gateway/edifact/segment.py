@@ -1,0 +1,81 @@
+"""The EDIFACT segment type: tag plus elements, each element repetitions of components.
+
+A plain ``__slots__`` class rather than a frozen dataclass: millions of these are built
+on large files and a frozen dataclass's ``__init__`` costs about three times as much.
+Satisfies :class:`gateway.edi.SegmentLike`.
+"""
+
+from __future__ import annotations
+
+# element -> repetitions -> components
+Element = tuple[tuple[str, ...], ...]
+
+
+class EdifactSegment:
+    """One segment with release characters resolved and text decoded.
+
+    ``position`` is 1-based within the UNH..UNT message (UNH = 1), 0 for service
+    segments outside a message. ``offset`` is the byte offset of the tag in the payload.
+    """
+
+    __slots__ = ("elements", "offset", "position", "tag")
+
+    def __init__(
+        self, tag: str, elements: tuple[Element, ...], position: int = 0, offset: int = 0
+    ) -> None:
+        self.tag = tag
+        self.elements = elements
+        self.position = position
+        self.offset = offset
+
+    def value(self, element: int, component: int = 1, repetition: int = 1) -> str:
+        """Return one component of one repetition of one element, ``""`` if absent."""
+        comps = self.components(element, repetition)
+        if 1 <= component <= len(comps):
+            return comps[component - 1]
+        return ""
+
+    def components(self, element: int, repetition: int = 1) -> tuple[str, ...]:
+        """Return the components of an element repetition, ``()`` if absent."""
+        if not 1 <= element <= len(self.elements):
+            return ()
+        reps = self.elements[element - 1]
+        if not 1 <= repetition <= len(reps):
+            return ()
+        return reps[repetition - 1]
+
+    def element_count(self) -> int:
+        """Number of elements after the tag, trailing empty ones included as sent."""
+        return len(self.elements)
+
+    def __eq__(self, other: object) -> bool:
+        # Equality is about content; position and offset depend on where it was read.
+        if not isinstance(other, EdifactSegment):
+            return NotImplemented
+        return self.tag == other.tag and self.elements == other.elements
+
+    def __hash__(self) -> int:
+        return hash((self.tag, self.elements))
+
+    def __repr__(self) -> str:
+        return f"EdifactSegment({self.tag!r}, {self.elements!r}, position={self.position})"
+
+
+ElementInput = str | tuple[str, ...] | list[tuple[str, ...]]
+
+
+def make_segment(tag: str, *elements: ElementInput) -> EdifactSegment:
+    """Build a segment for writing: ``make_segment("QTY", ("21", "48"))``.
+
+    Each element is a string (one component), a tuple of components, or a list of
+    tuples (repetitions, syntax version 4).
+    """
+    built: list[Element] = []
+    for el in elements:
+        if isinstance(el, str):
+            built.append(((el,),))
+        elif isinstance(el, tuple):
+            built.append((tuple(el),))
+        else:
+            built.append(tuple(tuple(rep) for rep in el))
+    return EdifactSegment(tag, tuple(built))

@@ -1,0 +1,183 @@
+"""Split EDIFACT text into segments, elements, repetitions and components.
+
+The rules, in the order they apply:
+
+1. Segments are cut at the segment terminator unless it is released (preceded by an
+   odd number of release characters). The cut happens on Latin-1 text, which maps
+   every byte to one character, so byte offsets are exact for every character set:
+   all service characters are ASCII and never occur inside a UTF-8 multi-byte
+   sequence.
+2. Line breaks. When the terminator is a printable character (``'`` or any UNA
+   choice), CR and LF are formatting, never data: they are removed wherever they
+   occur, so hard-wrapped files (a break in the middle of a tag or an element) read
+   as if unwrapped. When a file uses the line break itself as terminator (no UNA,
+   UNB line without ``'``, or a UNA naming LF/CR), LF ends a segment and a CR before
+   it is dropped; empty lines are skipped.
+3. Elements and components are then split on the decoded text of one segment, with
+   release characters resolved (``??`` is a literal ``?``).
+
+The fast path (no release character in the segment) is a handful of ``str.split``
+calls; only segments that contain a release character take the character loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gateway.edifact.segment import Element
+from gateway.edifact.service import ServiceChars
+
+CHUNK = 1 << 20  # bytes decoded at a time: bounds memory on large payloads
+_CRLF = "\r\n"
+
+
+def scan_segments(
+    data: bytes, start: int, chars: ServiceChars, *, chunk: int = CHUNK
+) -> Iterator[tuple[int, int, str, bool]]:
+    """Yield ``(offset, end, text, terminated)`` for each segment from ``start``.
+
+    ``offset`` is the byte offset of the segment's first character (after any line
+    breaks), ``end`` the offset just after its terminator, ``text`` the Latin-1 text
+    without terminator and without formatting line breaks (releases not resolved),
+    ``terminated`` False only for a last segment cut off by the end of the data.
+    """
+    newline = chars.newline_terminated
+    term = "\n" if newline else chars.terminator
+    rel = chars.release
+    n = len(data)
+    pos = start
+    carry = ""
+    base = start  # byte offset of carry[0]
+    acc = ""  # a segment whose terminator was released so far
+    acc_start = -1
+    while True:
+        if pos < n:
+            text = data[pos : pos + chunk].decode("latin-1")
+            pos += chunk
+            pieces = (carry + text).split(term)
+            carry = pieces.pop()
+            final = False
+        else:
+            pieces = [carry] if carry else []
+            carry = ""
+            final = True
+        off = base
+        for piece in pieces:
+            piece_start = off
+            off += len(piece) + 1
+            if rel is not None and piece:
+                stripped = piece.rstrip(_CRLF) if not newline else piece
+                if stripped.endswith(rel):
+                    count = len(stripped) - len(stripped.rstrip(rel))
+                    if count % 2 == 1 and not (final and off > n):
+                        if not acc:
+                            acc_start = piece_start
+                        acc += piece + term
+                        continue
+            if acc:
+                piece = acc + piece
+                piece_start = acc_start
+                acc = ""
+            end = off if off <= n else n
+            if newline:
+                if piece.endswith("\r"):
+                    piece = piece[:-1]
+                if not piece.strip():
+                    continue
+                lead = len(piece) - len(piece.lstrip())
+                if lead:
+                    piece = piece[lead:]
+                yield piece_start + lead, end, piece, off <= n
+                continue
+            if (piece and piece[0] in _CRLF) or (piece and piece[0] == " "):
+                lead_text = piece.lstrip(" \r\n\t")
+                lead = len(piece) - len(lead_text)
+                piece = lead_text
+            else:
+                lead = 0
+            if "\n" in piece or "\r" in piece:
+                piece = piece.replace("\r", "").replace("\n", "")
+            if not piece:
+                continue
+            yield piece_start + lead, end, piece, off <= n
+        base = off
+        if final:
+            return
+
+
+def split_segment(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, ...]]:
+    """Split one segment's decoded text into its tag and elements.
+
+    Releases are resolved. A dangling release character at the very end is kept as
+    data (there is nothing left for it to release).
+    """
+    rel = chars.release
+    rep = chars.repetition
+    if rel is None or rel not in text:
+        parts = text.split(chars.element)
+        comp = chars.component
+        if rep is not None and rep in text:
+            return parts[0], tuple(
+                tuple(tuple(r.split(comp)) for r in p.split(rep)) for p in parts[1:]
+            )
+        return parts[0], tuple([(tuple(p.split(comp)),) for p in parts[1:]])
+    return _split_released(text, chars)
+
+
+def _split_released(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, ...]]:
+    elem, comp, rel, rep = chars.element, chars.component, chars.release, chars.repetition
+    elements: list[Element] = []
+    reps: list[tuple[str, ...]] = []
+    comps: list[str] = []
+    cur: list[str] = []
+    tag: str | None = None
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == rel:
+            i += 1
+            cur.append(text[i] if i < n else c)
+        elif c == elem:
+            comps.append("".join(cur))
+            cur = []
+            reps.append(tuple(comps))
+            comps = []
+            if tag is None:
+                tag = reps[0][0]
+            else:
+                elements.append(tuple(reps))
+            reps = []
+        elif c == comp:
+            comps.append("".join(cur))
+            cur = []
+        elif c == rep:
+            comps.append("".join(cur))
+            cur = []
+            reps.append(tuple(comps))
+            comps = []
+        else:
+            cur.append(c)
+        i += 1
+    comps.append("".join(cur))
+    reps.append(tuple(comps))
+    if tag is None:
+        return reps[0][0], ()
+    elements.append(tuple(reps))
+    return tag, tuple(elements)
+
+
+def escape(value: str, chars: ServiceChars) -> str:
+    """Release every service character in ``value`` for writing."""
+    rel = chars.release
+    specials = [chars.element, chars.component, chars.terminator]
+    if chars.repetition:
+        specials.append(chars.repetition)
+    if rel is None:
+        return value
+    if rel in value:
+        value = value.replace(rel, rel + rel)
+    for ch in specials:
+        if ch in value:
+            value = value.replace(ch, rel + ch)
+    return value
