@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+from paramiko.ssh_exception import IncompatiblePeer
 from paramiko.transport import Transport
 
 from gateway.partners.sftp import PollSettings
@@ -215,6 +216,13 @@ def connect(settings: PollSettings, base_dir: Path | None = None) -> Iterator[Re
     except RemoteError:
         client.close()
         raise
+    except IncompatiblePeer as exc:
+        client.close()
+        if algorithms is not None and "host key" in str(exc):
+            # we only offered the pinned key type: the server does not have that key
+            refused = f"{settings.host} has no {pinned.key_type} host key (the pinned type)"
+            raise HostKeyRefused(refused) from exc
+        raise ConnectFailed(f"{settings.host}:{settings.port}: {exc}") from exc
     except paramiko.AuthenticationException as exc:
         client.close()
         raise AuthenticationFailed(

@@ -278,13 +278,16 @@ def sshd(tmp_path_factory: pytest.TempPathFactory, keys_dir: Path) -> Iterator[S
     work = tmp_path_factory.mktemp("sshd")
     subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(work / "host_key")],
                    check=True, capture_output=True)  # fmt: skip
-    (work / "authorized_keys").write_text((keys_dir / "poller.pub").read_text())
     # ChrootDirectory and every folder above it must be root-owned and not writable by
     # others, which rules out /tmp (mode 1777): use a folder under /var/lib
     base = Path("/var/lib/edigw-test-sshd")
     base.mkdir(mode=0o755, exist_ok=True)
     chroot = Path(tempfile.mkdtemp(prefix="chroot-", dir=base))
     chroot.chmod(0o755)
+    # sshd reads authorized_keys as the user, who cannot enter pytest's tmp (0700)
+    authorized_keys = chroot.with_name(chroot.name + ".authorized_keys")
+    authorized_keys.write_text((keys_dir / "poller.pub").read_text())
+    authorized_keys.chmod(0o644)
     for folder in ("outbound", "inbound", "archive"):
         (chroot / folder).mkdir()
         os.chown(chroot / folder, uid, gid)
@@ -295,7 +298,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory, keys_dir: Path) -> Iterator[S
         f"""ListenAddress 127.0.0.1
 HostKey {work / "host_key"}
 PidFile {work / "sshd.pid"}
-AuthorizedKeysFile {work / "authorized_keys"}
+AuthorizedKeysFile {authorized_keys}
 UsePAM no
 StrictModes no
 PasswordAuthentication no
@@ -339,6 +342,7 @@ Match User {SSHD_USER}
         process.wait(timeout=10)
         log.close()
         shutil.rmtree(chroot, ignore_errors=True)
+        authorized_keys.unlink(missing_ok=True)
 
 
 @pytest.fixture

@@ -1,0 +1,82 @@
+"""Hosted-server behaviour that OpenSSH's sftp client cannot provoke (paramiko client)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from gateway.partners.common import SecretRef
+from gateway.partners.sftp import HostedAccount
+
+
+def _connect(hosted, user: str, **auth: object) -> tuple[paramiko.Transport, paramiko.SFTPClient]:
+    transport = paramiko.Transport(("127.0.0.1", hosted.server.port))
+    transport.connect(hostkey=hosted.server.host_key, username=user, **auth)  # type: ignore[arg-type]
+    client = paramiko.SFTPClient.from_transport(transport)
+    assert client is not None
+    return transport, client
+
+
+def test_connection_lost_mid_upload_leaves_nothing_to_take(hosted) -> None:
+    # given a partner writing a file
+    transport, client = _connect(hosted, "acme", pkey=paramiko.PKey.from_path(hosted.keys / "acme"))
+    handle = client.open("/inbox/half.edi", "wb")
+    handle.write(b"ISA*only the first half")
+    handle.flush()
+    # when the connection drops before the file is closed
+    transport.close()
+    deadline = time.monotonic() + 5
+    while "sftp.upload_aborted" not in hosted.intake.kinds() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # then the partial file is removed and never handed over
+    assert "sftp.upload_aborted" in hosted.intake.kinds()
+    assert list(hosted.inbox("acme").iterdir()) == []
+    assert hosted.intake.payloads == []
+
+
+def test_password_login_only_when_the_profile_turns_it_on(hosted, tmp_path: Path) -> None:
+    # given acme without a password and a second account with one
+    (tmp_path / "pw").write_text("s3cret\n")
+    hosted.accounts["gamma"] = (
+        "gamma",
+        HostedAccount(username="gamma", password=SecretRef(file=tmp_path / "pw")),
+    )
+    # then acme cannot log in by password, gamma can, and a wrong password fails
+    with pytest.raises(paramiko.AuthenticationException):
+        _connect(hosted, "acme", password="anything")
+    with pytest.raises(paramiko.AuthenticationException):
+        _connect(hosted, "gamma", password="wrong")
+    transport, client = _connect(hosted, "gamma", password="s3cret")
+    assert sorted(client.listdir("/")) == ["archive", "inbox", "outbox"]
+    transport.close()
+    reasons = [e.data["reason"] for e in hosted.intake.of_kind("sftp.login_refused")]
+    assert "password login is off" in reasons and "wrong password" in reasons
+
+
+def test_account_with_missing_key_file_warns_once(hosted) -> None:
+    # given an account whose .pub file does not exist (yet)
+    hosted.accounts["delta"] = (
+        "delta",
+        HostedAccount(username="delta", authorized_keys=["/nonexistent/delta.pub"]),
+    )
+    key = paramiko.PKey.from_path(hosted.keys / "acme")
+    # when someone tries to log in twice
+    for _ in range(2):
+        with pytest.raises(paramiko.AuthenticationException):
+            _connect(hosted, "delta", pkey=key)
+    # then the login is refused and the unusable key is reported once
+    [warning] = hosted.intake.of_kind("sftp.account_warning")
+    assert "delta.pub" in warning.detail and warning.partner_id == "delta"
+
+
+def test_shell_and_exec_are_refused(hosted) -> None:
+    transport, _client = _connect(
+        hosted, "acme", pkey=paramiko.PKey.from_path(hosted.keys / "acme")
+    )
+    channel = transport.open_session()
+    with pytest.raises(paramiko.SSHException):
+        channel.exec_command("cat /etc/passwd")
+    transport.close()

@@ -1,0 +1,182 @@
+"""The poller and sender against a real OpenSSH sshd (internal-sftp, chrooted user)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import paramiko
+import pytest
+
+from gateway.intake import PermanentSendError, TransientSendError
+from gateway.sftp.poller import beat_schedule, poll_all, poll_partner
+from gateway.sftp.sender import RemoteSftpSender
+
+
+def test_poll_fetches_stores_then_deletes(clean_sshd, intake) -> None:
+    # given two finished files and one still being written on the partner's server
+    first = clean_sshd.put("po-1.x12", b"ISA*first~")
+    os.utime(first, (1_700_000_000, 1_700_000_000))
+    clean_sshd.put("po-2.x12", b"ISA*second~")
+    clean_sshd.put("po-3.x12.part", b"ISA*unfinished")
+    # when we poll
+    result = poll_partner(clean_sshd.profile(), intake)
+    # then both finished files were stored with name, size, mtime and hash
+    assert result.ok, result.error
+    assert [p.filename for p in intake.payloads] == ["po-1.x12", "po-2.x12"]
+    payload = intake.payloads[0]
+    assert payload.transport == "sftp-poll" and payload.partner_id == "medsupply"
+    assert payload.data == b"ISA*first~"
+    assert payload.metadata["path"] == "/outbound/po-1.x12"
+    assert payload.metadata["size"] == "10"
+    assert payload.metadata["mtime"] == "1700000000"
+    assert payload.metadata["sha256"] == hashlib.sha256(b"ISA*first~").hexdigest()
+    # and removed from the server afterwards; the unfinished one is left alone
+    assert sorted(os.listdir(clean_sshd.chroot / "outbound")) == ["po-3.x12.part"]
+    assert [f.disposal for f in result.fetched] == ["deleted", "deleted"]
+    assert len(intake.of_kind("sftp.poll.fetched")) == 2
+
+
+def test_poll_moves_to_archive_and_pins_by_fingerprint(clean_sshd, intake) -> None:
+    # given a profile pinning the server by its SHA256 fingerprint, moving after fetch
+    clean_sshd.put("asn.x12", b"ISA*856~")
+    profile = clean_sshd.profile(
+        host_key=clean_sshd.host_fingerprint, after_fetch="move", archive_path="/archive"
+    )
+    # when we poll
+    result = poll_partner(profile, intake)
+    # then the file was stored and moved to the archive folder
+    assert result.ok, result.error
+    assert [p.data for p in intake.payloads] == [b"ISA*856~"]
+    assert os.listdir(clean_sshd.chroot / "outbound") == []
+    assert (clean_sshd.chroot / "archive" / "asn.x12").read_bytes() == b"ISA*856~"
+    assert result.fetched[0].disposal == "moved to /archive/asn.x12"
+
+
+def test_wrong_pinned_host_key_refuses_and_alerts(clean_sshd, intake, keys_dir) -> None:
+    # given a profile pinning some other key (the poller's own public key, say)
+    clean_sshd.put("po.x12", b"ISA*x~")
+    other = (keys_dir / "intruder.pub").read_text().split()
+    rsa = paramiko.RSAKey.generate(2048)  # a key type the server does not have at all
+    for pin in (
+        f"127.0.0.1 {other[0]} {other[1]}",
+        "SHA256:" + "A" * 43,
+        f"[127.0.0.1]:{clean_sshd.port} ssh-rsa {rsa.get_base64()}",
+    ):
+        # when we poll
+        result = poll_partner(clean_sshd.profile(host_key=pin, retries=3), intake)
+        # then nothing is fetched, no retry is made, and an alert is recorded
+        assert not result.ok and "pin" in (result.error or "")
+        assert result.attempts == 1
+    assert intake.payloads == []
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["po.x12"]
+    alerts = intake.of_kind("sftp.poll.host_key_mismatch")
+    assert len(alerts) == 3 and alerts[0].data["alert"] is True
+
+
+def test_refused_login_is_permanent(clean_sshd, intake, keys_dir) -> None:
+    from gateway.partners.common import SecretRef
+
+    profile = clean_sshd.profile(private_key=SecretRef(file=keys_dir / "intruder"), retries=3)
+    slept: list[float] = []
+    result = poll_partner(profile, intake, sleep=slept.append)
+    assert not result.ok and "refused" in (result.error or "")
+    assert result.attempts == 1 and slept == []
+    assert intake.of_kind("sftp.poll.failed")
+
+
+def test_crash_between_store_and_remove_is_not_a_second_delivery(clean_sshd, intake) -> None:
+    # given an intake that stores the file and then fails (as if we crashed right after)
+    clean_sshd.put("inv.x12", b"ISA*810~")
+    intake.fail_with = RuntimeError("worker died")
+    intake.fail_after_store = True
+    first = poll_partner(clean_sshd.profile(), intake)
+    # then the file is still on the server
+    assert not first.ok
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["inv.x12"]
+    # when the next poll fetches it again
+    intake.fail_with = None
+    second = poll_partner(clean_sshd.profile(), intake)
+    # then the intake sees the same dedupe key and names the first message
+    assert second.ok, second.error
+    assert intake.payloads[0].dedupe_key == intake.payloads[1].dedupe_key
+    assert second.fetched[0].duplicate_of == 1
+    assert os.listdir(clean_sshd.chroot / "outbound") == []
+
+
+def test_oversized_remote_file_is_left_with_an_event(clean_sshd, intake) -> None:
+    clean_sshd.put("huge.x12", b"x" * 2048)
+    clean_sshd.put("ok.x12", b"ISA*ok~")
+    result = poll_partner(clean_sshd.profile(max_file_bytes=1024), intake)
+    assert result.ok
+    assert [p.filename for p in intake.payloads] == ["ok.x12"]
+    assert result.skipped == ["/outbound/huge.x12"]
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["huge.x12"]
+    assert intake.of_kind("sftp.poll.skipped")
+
+
+def test_sender_uploads_ack_under_temp_name_then_renames(clean_sshd, intake) -> None:
+    # given the sender for a partner-hosted server
+    profile = clean_sshd.profile()
+    sender = RemoteSftpSender(lambda pid: profile if pid == profile.id else None, intake)
+    ack = b"ISA*997~" * 100
+    # when an acknowledgement is sent
+    reference = sender.send("medsupply", "997_0001.x12", ack, kind="997")
+    # then it is in the partner's inbound folder under its final name only
+    assert reference == "/inbound/997_0001.x12"
+    assert os.listdir(clean_sshd.chroot / "inbound") == ["997_0001.x12"]
+    assert (clean_sshd.chroot / "inbound" / "997_0001.x12").read_bytes() == ack
+    # and sending again replaces it (retries are safe)
+    sender.send("medsupply", "997_0001.x12", b"ISA*again~", kind="997")
+    assert (clean_sshd.chroot / "inbound" / "997_0001.x12").read_bytes() == b"ISA*again~"
+    assert len(intake.of_kind("sftp.sent")) == 2
+
+
+def test_sender_errors_are_permanent_or_transient(clean_sshd, intake) -> None:
+    profile = clean_sshd.profile(host_key="SHA256:" + "B" * 43)
+    sender = RemoteSftpSender(lambda pid: profile, intake)
+    with pytest.raises(PermanentSendError, match="pins"):
+        sender.send("medsupply", "997.x12", b"x", kind="997")
+    with pytest.raises(PermanentSendError, match=r"no sftp\.poll"):
+        RemoteSftpSender(lambda pid: None).send("nobody", "997.x12", b"x", kind="997")
+    down = clean_sshd.profile(port=1, timeout_seconds=2.0)
+    with pytest.raises(TransientSendError):
+        RemoteSftpSender(lambda pid: down).send("medsupply", "997.x12", b"x", kind="997")
+    with pytest.raises(PermanentSendError, match="file name"):
+        RemoteSftpSender(lambda pid: profile).send("medsupply", "../x", b"x", kind="997")
+
+
+def test_one_broken_partner_does_not_block_another(clean_sshd, intake) -> None:
+    # given a partner whose server is down (retried with backoff) and a working one
+    clean_sshd.put("good.x12", b"ISA*good~")
+    broken = clean_sshd.profile("broken", port=1, retries=2, timeout_seconds=2.0)
+    good = clean_sshd.profile("good")
+    slept: list[float] = []
+    # when all partners are polled
+    started = time.monotonic()
+    results = poll_all([broken, good], intake, sleep=slept.append)
+    # then the good partner's file arrived and the broken one reports its error
+    assert results["good"].ok and [p.partner_id for p in intake.payloads] == ["good"]
+    assert not results["broken"].ok and results["broken"].attempts == 3
+    assert slept == [1.0, 2.0]  # exponential backoff between attempts
+    assert time.monotonic() - started < 30
+    [failed] = intake.of_kind("sftp.poll.failed")
+    assert failed.partner_id == "broken"
+
+
+def test_beat_schedule_has_one_entry_per_polled_partner(sshd) -> None:
+    # given two polled partners (one disabled) and one without polling
+    polled = sshd.profile("acme", interval_seconds=60)
+    disabled = sshd.profile("old").model_copy(update={"enabled": False})
+    plain = polled.model_copy(update={"id": "plain", "sftp": None})
+    # then beat gets one task per enabled polled partner, with its interval
+    schedule = beat_schedule([polled, disabled, plain])
+    assert schedule == {
+        "sftp-poll-acme": {
+            "task": "gateway.sftp.poll",
+            "schedule": 60.0,
+            "args": ("acme",),
+            "options": {"expires": 60.0},
+        }
+    }
