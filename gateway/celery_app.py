@@ -10,12 +10,14 @@ does not redeliver unacknowledged messages, which is why the beat schedule also 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery
 
 from gateway.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
 TASK_NAMES = ("split", "validate", "acknowledge", "send_ack", "translate", "deliver")
 
 
@@ -51,15 +53,32 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         }
     elif url.startswith(("redis", "rediss")):
         # an unacknowledged task comes back after this long (worker killed mid-task)
-        config["broker_transport_options"] = {"visibility_timeout": 300}
+        config["broker_transport_options"] = {
+            "visibility_timeout": settings.broker_visibility_timeout
+        }
     return config
+
+
+def poll_schedule(settings: Settings) -> dict[str, Any]:
+    """Beat entries polling each partner-hosted SFTP server at its interval."""
+    from gateway.partners.registry import PartnerRegistry
+    from gateway.sftp import beat_schedule
+
+    try:
+        registry = PartnerRegistry.from_dirs(settings.profile_dirs(), settings.map_dirs())
+    except Exception as exc:  # a broken profile must not stop the workers starting
+        log.error("no SFTP poll schedule: profiles did not load: %s", exc)
+        return {}
+    return beat_schedule(registry.all())
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
     """Create the Celery app and register the gateway's tasks on it."""
     settings = settings or get_settings()
     app = Celery("gateway")
-    app.conf.update(celery_config(settings))
+    config = celery_config(settings)
+    config["beat_schedule"].update(poll_schedule(settings))
+    app.conf.update(config)
     from gateway import tasks
 
     tasks.register(app)

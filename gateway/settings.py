@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     task_backoff_seconds: float = Field(
         default=2.0, description="First retry delay; doubles each retry (capped at 10 min)."
     )
+    broker_visibility_timeout: int = Field(
+        default=300,
+        description="Redis broker: seconds before a task whose worker died is delivered again.",
+    )
     stalled_after_seconds: int = Field(
         default=600,
         description="A transaction left in a non-final state this long is re-queued by the "

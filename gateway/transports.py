@@ -1,0 +1,168 @@
+"""Wiring the transports (AS2, SFTP) to the pipeline's runtime.
+
+The transport packages know nothing about the store or the queue: they get an
+:class:`~gateway.intake.Intake` and lookups. This module builds those from a runtime:
+the AS2 receiver for ``POST /as2``, the hosted SFTP server, the outbound senders the
+``send_ack`` stage uses, and the SFTP poll run by the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from gateway.intake import OutboundSender, PermanentSendError
+from gateway.pipeline.intake import StoreIntake
+from gateway.pipeline.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.as2.receiver import As2Receiver
+    from gateway.identity import OurIdentity
+    from gateway.partners.profile import PartnerProfile
+    from gateway.sftp import PollResult, SftpServer
+
+log = logging.getLogger(__name__)
+
+
+class _LazySender:
+    """Builds a sender on first use, so loading keys never blocks start-up."""
+
+    def __init__(self, build: Callable[[], OutboundSender]) -> None:
+        self._build = build
+        self._sender: OutboundSender | None = None
+        self._lock = threading.Lock()
+
+    def send(self, partner_id: str, filename: str, data: bytes, *, kind: str) -> str:
+        with self._lock:
+            if self._sender is None:
+                try:
+                    self._sender = self._build()
+                except (OSError, ValueError, LookupError) as exc:
+                    raise PermanentSendError(f"transport not usable: {exc}") from exc
+        return self._sender.send(partner_id, filename, data, kind=kind)
+
+
+def as2_partner(runtime: Runtime, partner_id: str) -> tuple[PartnerProfile, OurIdentity]:
+    """A partner profile with AS2 and the identity of ours it trades with."""
+    profile = runtime.registry.get(partner_id)
+    if profile is None:
+        raise KeyError(partner_id)
+    name = (profile.as2.our_identity if profile.as2 else None) or profile.our_identity
+    return profile, runtime.identities.get(name)
+
+
+def find_as2_partner(runtime: Runtime, as2_from: str, as2_to: str
+                     ) -> tuple[PartnerProfile, OurIdentity] | None:
+    """The partner for an incoming AS2 message, if AS2-To is one of our identities."""
+    profile = runtime.registry.find_as2(as2_from)
+    if profile is None or profile.as2 is None:
+        return None
+    for identity in runtime.identities.identities:
+        if identity.as2_id.lower() == as2_to.lower():
+            wanted = profile.as2.our_identity or profile.our_identity
+            if wanted is None or wanted == identity.name:
+                return profile, identity
+    return None
+
+
+def _record_send_attempt(runtime: Runtime, attempt: Any) -> None:
+    StoreIntake(runtime).record_event(
+        "as2_send", f"{attempt.outcome}: {attempt.detail}", partner_id=attempt.partner_id,
+        data={"as2_message_id": attempt.message_id},
+    )
+
+
+def _record_mdn(runtime: Runtime, received: Any) -> None:
+    mdn = received.mdn
+    StoreIntake(runtime).record_event(
+        "as2_mdn_received",
+        f"MDN for {getattr(mdn, 'original_message_id', '?')}: "
+        f"{getattr(mdn, 'disposition', '?')} (signature "
+        f"{'verified' if received.verified else 'NOT verified: ' + str(received.error)})",
+        partner_id=received.partner_id,
+    )
+
+
+def _schedule_async_mdn(runtime: Runtime, job: Any) -> None:
+    """Post an asynchronous MDN in the background, retrying with backoff."""
+    from gateway.as2.async_mdn import deliver_async_mdn
+
+    def post() -> None:
+        ok = deliver_async_mdn(job, attempts=5, backoff=2.0)
+        StoreIntake(runtime).record_event(
+            "as2_async_mdn", f"async MDN for {job.original_message_id} to {job.url}: "
+            + ("delivered" if ok else "gave up after retries"),
+            partner_id=job.partner_id,
+        )
+
+    threading.Thread(target=post, name="async-mdn", daemon=True).start()
+
+
+def make_as2_receiver(runtime: Runtime) -> As2Receiver:
+    """The AS2 receiver for ``POST /as2``, on this runtime's store and profiles."""
+    from gateway.as2.receiver import As2Receiver
+
+    return As2Receiver(
+        intake=StoreIntake(runtime),
+        find_partner=lambda f, t: find_as2_partner(runtime, f, t),
+        identities=runtime.identities,
+        max_body_bytes=runtime.settings.max_payload_bytes,
+        schedule_async_mdn=lambda job: _schedule_async_mdn(runtime, job),
+        on_mdn_received=lambda received: _record_mdn(runtime, received),
+    )
+
+
+def attach_senders(runtime: Runtime) -> None:
+    """Give the runtime its outbound senders: AS2, hosted SFTP outbox, remote SFTP."""
+
+    def as2() -> OutboundSender:
+        from gateway.as2.certs import KeyCache
+        from gateway.as2.client import As2Sender
+
+        return As2Sender(
+            get_partner=lambda pid: as2_partner(runtime, pid),
+            keys=KeyCache(runtime.identities),
+            record_attempt=lambda attempt: _record_send_attempt(runtime, attempt),
+        )
+
+    def hosted() -> OutboundSender:
+        from gateway.sftp import HostedOutbox
+
+        return HostedOutbox(runtime.settings.sftp_root, intake=StoreIntake(runtime))
+
+    def remote() -> OutboundSender:
+        from gateway.sftp import RemoteSftpSender
+
+        return RemoteSftpSender(runtime.registry.get, StoreIntake(runtime))
+
+    runtime.senders.update(
+        {"as2": _LazySender(as2), "sftp": _LazySender(hosted), "sftp-poll": _LazySender(remote)}
+    )
+
+
+def make_sftp_server(runtime: Runtime, *, host: str, port: int) -> SftpServer:
+    """The hosted SFTP server on this runtime's store, accounts from the profiles."""
+    from gateway.sftp import SftpServer, hosted_accounts
+
+    intake = StoreIntake(runtime)
+    return SftpServer(
+        host, port, runtime.settings.sftp_root, runtime.settings.data_dir / "sftp_host_key",
+        accounts=lambda: hosted_accounts(
+            runtime.registry.all(),
+            on_warning=lambda pid, msg: intake.record_event("sftp_config", msg, partner_id=pid),
+        ),
+        intake=intake,
+    )
+
+
+def poll_partner_now(runtime: Runtime, partner_id: str) -> PollResult | None:
+    """Poll one partner's SFTP server (run by the scheduler's beat entries)."""
+    from gateway.sftp import poll_partner
+
+    profile = runtime.registry.get(partner_id)
+    if profile is None:
+        log.warning("poll for unknown partner %s skipped", partner_id)
+        return None
+    return poll_partner(profile, StoreIntake(runtime))
