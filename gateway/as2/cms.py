@@ -505,12 +505,21 @@ def decompress(der: bytes, max_size: int) -> bytes:
     if not isinstance(packed, bytes):
         raise DecompressionFailed("compressed-data without content")
     inflater = zlib.decompressobj()
+    out = bytearray()
+    pending = packed
     try:
-        out = inflater.decompress(packed, max_size + 1)
+        # inflate in 1 MiB steps so a bomb is stopped at the cap, not after expanding
+        while pending and not inflater.eof:
+            out += inflater.decompress(pending, 1 << 20)
+            if len(out) > max_size:
+                raise DecompressionFailed(f"compressed content expands beyond {max_size} bytes")
+            pending = inflater.unconsumed_tail
+        if not inflater.eof:
+            out += inflater.flush()
     except zlib.error as exc:
         raise DecompressionFailed(f"corrupt zlib data: {exc}") from exc
-    if len(out) > max_size or inflater.unconsumed_tail:
+    if len(out) > max_size:
         raise DecompressionFailed(f"compressed content expands beyond {max_size} bytes")
     if not inflater.eof:
         raise DecompressionFailed("compressed content is truncated")
-    return out
+    return bytes(out)

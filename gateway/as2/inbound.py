@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from gateway.as2 import cms
-from gateway.as2.errors import InsufficientSecurity, MalformedMessage
+from gateway.as2.errors import (
+    As2RemoteError,
+    DecompressionFailed,
+    DecryptionFailed,
+    InsufficientSecurity,
+    IntegrityCheckFailed,
+    MalformedMessage,
+)
 from gateway.as2.mime import (
     Entity,
     Headers,
@@ -27,6 +34,16 @@ from gateway.as2.mime import (
 
 MAX_LAYERS = 8  # nested signed/compressed/encrypted layers; real messages use up to three
 _CMS_TYPES = ("application/pkcs7-mime", "application/x-pkcs7-mime")
+_SMIME_KINDS = {
+    "enveloped-data": "enveloped_data",
+    "compressed-data": "compressed_data",
+    "signed-data": "signed_data",
+}
+_LAYER_ERRORS: dict[str, type[As2RemoteError]] = {
+    "enveloped_data": DecryptionFailed,
+    "compressed_data": DecompressionFailed,
+    "signed_data": IntegrityCheckFailed,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +148,13 @@ def unpack_message(
         media, params = entity.content_type
         smime = params.get("smime-type", "").lower()
         if media in _CMS_TYPES:
-            der = decode_body(entity)
-            kind = {
-                "enveloped-data": "enveloped_data",
-                "compressed-data": "compressed_data",
-                "signed-data": "signed_data",
-            }.get(smime) or cms.content_kind(der)
+            kind = _SMIME_KINDS.get(smime, "")
+            try:
+                der = decode_body(entity)
+                kind = kind or cms.content_kind(der)
+            except MalformedMessage as exc:
+                # a damaged layer is reported as that layer's failure
+                raise _LAYER_ERRORS.get(kind, MalformedMessage)(str(exc)) from exc
             if kind == "enveloped_data":
                 content = cms.decrypt(der, our_keys)
                 encrypted = True

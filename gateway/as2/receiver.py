@@ -171,7 +171,7 @@ class As2Receiver:
             policy = UnpackPolicy(
                 require_signature=profile.as2.require_signature,
                 require_encryption=profile.as2.require_encryption,
-                max_content_bytes=profile.as2.max_body_bytes,
+                max_content_bytes=profile.as2.max_decompressed_bytes,
             )
             message = unpack_message(
                 h, body,

@@ -50,3 +50,5 @@ class As2Settings(StrictModel):
     timeout_seconds: float = 60.0
     retries: int = Field(default=5, ge=0, le=50)
     max_body_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    # cap on decompressed content (RFC 5402 compression bombs)
+    max_decompressed_bytes: int = Field(default=200 * 1024 * 1024, gt=0)

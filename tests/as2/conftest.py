@@ -87,6 +87,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         }),
         "lenient": make_profile("lenient", {
             "as2_id": "LENIENT", "require_signature": False, "require_encryption": False,
+            "max_decompressed_bytes": 32 * 1024 * 1024,
             "certificates": [{"file": str(partner.cert)}],
         }),
         "expiredco": make_profile("expiredco", {
