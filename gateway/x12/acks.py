@@ -1,0 +1,320 @@
+"""Write the acknowledgements we send: 997, 999 and TA1.
+
+The writers only read the :class:`gateway.edi.Issue` objects the parser attached
+(codes and positions); they never re-inspect the partner's data. The acknowledgement
+interchange swaps sender and receiver (our identity comes from the caller), reuses
+the received interchange's delimiters and test indicator, and takes its control
+numbers from :class:`gateway.edi.AckControlNumbers`.
+
+Statuses: a transaction set with a fatal issue is R, with only warnings E, else A.
+A group is R when its envelope is broken or no set was accepted, P when some sets
+were, E when any accepted set had warnings, else A.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from gateway.edi.model import (
+    AckControlNumbers,
+    BuiltAck,
+    EdiGroup,
+    EdiInterchange,
+    EdiTransaction,
+    Issue,
+    Level,
+    OwnIdentity,
+    TransactionStatus,
+)
+from gateway.x12.codes import code_for_997_element, code_for_997_group
+from gateway.x12.envelope import envelope_of
+from gateway.x12.isa import KNOWN_VERSIONS, Delimiters
+from gateway.x12.writer import DocumentBuilder
+
+ACK_997_VERSION = "004010"
+ACK_999_VERSION = "005010X231A1"
+MAX_SEGMENT_ERRORS = 99  # per transaction set, to bound the size of what we send
+
+_STATUS_LETTER = {
+    TransactionStatus.ACCEPTED: "A",
+    TransactionStatus.ACCEPTED_WITH_ERRORS: "E",
+    TransactionStatus.REJECTED: "R",
+}
+_LETTER_WORD = {
+    "A": "accepted",
+    "E": "accepted_with_errors",
+    "R": "rejected",
+    "P": "partially_accepted",
+}
+
+
+def _ack_delimiters(received: Delimiters, version: str) -> Delimiters:
+    component = received.component if received.component != received.segment else ">"
+    repetition = received.repetition
+    if version >= "00402" and not repetition:
+        repetition = next(
+            c for c in "^~|!`{}" if c not in (received.element, component, received.segment)
+        )
+    if version < "00402":
+        repetition = None
+    return Delimiters(
+        element=received.element,
+        component=component,
+        segment=received.segment,
+        repetition=repetition,
+        suffix=received.suffix,
+    )
+
+
+def _builder(
+    interchange: EdiInterchange,
+    ours: OwnIdentity,
+    numbers: AckControlNumbers,
+    version: str,
+    now: datetime | None,
+) -> DocumentBuilder:
+    env = envelope_of(interchange)
+    return DocumentBuilder(
+        sender=(ours.qualifier, ours.id),
+        receiver=(interchange.sender_qualifier, interchange.sender_id),
+        control_number=numbers.interchange,
+        version=version,
+        delimiters=_ack_delimiters(env.delimiters, version),
+        test=interchange.test,
+        now=now or datetime.now(UTC),
+    )
+
+
+def _clean(value: str, d: Delimiters, limit: int) -> str:
+    # a copy of bad data must not carry our delimiters into the acknowledgement
+    for ch in (d.element, d.segment, d.component, d.repetition or ""):
+        if ch:
+            value = value.replace(ch, " ")
+    return "".join(c if " " <= c <= "~" else " " for c in value).strip()[:limit]
+
+
+def _group_letter(group: EdiGroup) -> str:
+    if any(i.fatal for i in group.issues):
+        return "R"
+    letters = [_STATUS_LETTER[t.status] for t in group.transactions]
+    accepted = [x for x in letters if x != "R"]
+    if letters and not accepted:
+        return "R"
+    if len(accepted) < len(letters):
+        return "P"
+    if "E" in letters or group.issues:
+        return "E"
+    return "A"
+
+
+def _set_segments(tx: EdiTransaction, kind: str, d: Delimiters) -> list[list[str]]:
+    is999 = kind == "999"
+    out: list[list[str]] = []
+    ak2 = ["AK2", tx.set_id[:3] or "000", tx.control_number[:9] or "0000"]
+    if is999 and tx.implementation_reference:
+        ak2.append(tx.implementation_reference[:35])
+    out.append(ak2)
+    by_position: dict[int, list[Issue]] = {}
+    for issue in tx.issues:
+        if issue.level in (Level.SEGMENT, Level.ELEMENT) and issue.segment_position:
+            by_position.setdefault(issue.segment_position, []).append(issue)
+    for position in sorted(by_position)[:MAX_SEGMENT_ERRORS]:
+        issues = by_position[position]
+        seg_issues = [i for i in issues if i.level is Level.SEGMENT]
+        el_issues = [i for i in issues if i.level is Level.ELEMENT]
+        tag = _clean(issues[0].segment_tag or "", d, 3) or "UNK"
+        code = seg_issues[0].code if seg_issues else "8"
+        out.append([("IK3" if is999 else "AK3"), tag, str(position), "", code])
+        if el_issues and code != "8" and not seg_issues[1:]:
+            out.append([("IK3" if is999 else "AK3"), tag, str(position), "", "8"])
+        for issue in el_issues[:99]:
+            where = str(issue.element_position or 1)
+            if issue.component_position:
+                where += d.component + str(issue.component_position)
+            if is999 and issue.repetition_position:
+                where += (
+                    d.component if issue.component_position else d.component + d.component
+                ) + str(issue.repetition_position)
+            code4 = issue.code if is999 else code_for_997_element(issue.code)
+            row = ["IK4" if is999 else "AK4", where, issue.element_reference or "", code4]
+            if issue.bad_value:
+                bad = _clean(issue.bad_value, d, 99)
+                if bad:
+                    row.append(bad)
+            out.append(row)
+    letter = _STATUS_LETTER[tx.status]
+    codes = [i.code for i in tx.issues if i.level is Level.TRANSACTION][:5]
+    if (
+        letter != "A"
+        and not codes
+        and any(i.level in (Level.SEGMENT, Level.ELEMENT) for i in tx.issues)
+    ):
+        codes = ["I5" if is999 and not any(i.fatal for i in tx.issues) else "5"]
+    out.append(["IK5" if is999 else "AK5", letter, *codes])
+    return out
+
+
+def _strip_trailing(parts: list[str]) -> list[str]:
+    while len(parts) > 1 and parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+def build_acknowledgement(
+    interchange: EdiInterchange,
+    *,
+    kind: Literal["997", "999"],
+    ours: OwnIdentity,
+    numbers: AckControlNumbers,
+    now: datetime | None = None,
+) -> BuiltAck | None:
+    """One acknowledgement interchange with one 997/999 per received group.
+
+    Returns None when there is nothing a functional acknowledgement can answer: no
+    groups, or an interchange rejected at the envelope (answer it with a TA1).
+    """
+    if kind not in ("997", "999"):
+        raise ValueError(f"kind must be '997' or '999', not {kind!r}")
+    if not interchange.groups or interchange.rejected:
+        return None
+    received = envelope_of(interchange)
+    # The 997 is a 004010 set and the 999 a 005010 one: their interchanges use the
+    # matching control versions whatever the partner sent (00400, 00403...), which is
+    # also what common validators (pyx12) accept.
+    version = "00501" if kind == "999" else "00401"
+    builder = _builder(interchange, ours, numbers, version, now)
+    d = builder.delimiters
+    letters: list[str] = []
+    for index, group in enumerate(interchange.groups):
+        builder.group(
+            "FA",
+            ours.group_id or ours.id,
+            group.sender_id or interchange.sender_id,
+            numbers.group + index,
+            ACK_999_VERSION if kind == "999" else ACK_997_VERSION,
+        )
+        letter = _group_letter(group)
+        letters.append(letter)
+        ak1 = ["AK1", group.functional_id or "", group.control_number]
+        if kind == "999":
+            ak1.append(group.version)
+        body: list[list[str]] = [ak1]
+        for tx in group.transactions:
+            body.extend(_set_segments(tx, kind, d))
+        ge = received.ge[index] if index < len(received.ge) else None
+        declared = ge[0] if ge and ge[0].strip().isdigit() else str(len(group.transactions))
+        accepted = sum(1 for t in group.transactions if t.status is not TransactionStatus.REJECTED)
+        if letter == "R":
+            accepted = 0
+        group_codes = [i.code for i in group.issues if i.fatal or letter != "A"][:5]
+        if kind == "997":
+            group_codes = [code_for_997_group(c) for c in group_codes]
+        body.append(
+            [
+                "AK9",
+                letter,
+                str(int(declared)),
+                str(len(group.transactions)),
+                str(accepted),
+                *group_codes,
+            ]
+        )
+        builder.transaction(
+            kind,
+            f"{numbers.transaction + index:04d}",
+            [
+                _strip_trailing([_clean(v, d, 99) if n else v for n, v in enumerate(row)])
+                for row in body
+            ],
+            implementation_reference=ACK_999_VERSION if kind == "999" else None,
+        )
+    if all(x == "A" for x in letters):
+        status = "accepted"
+    elif all(x == "R" for x in letters):
+        status = "rejected"
+    elif "R" in letters or "P" in letters:
+        status = "partially_accepted"
+    else:
+        status = "accepted_with_errors"
+    return BuiltAck(
+        kind=kind,
+        data=builder.to_bytes(),
+        control_number=f"{numbers.interchange:09d}",
+        acknowledges=interchange.control_number,
+        status=status,
+    )
+
+
+def needs_ta1(
+    interchange: EdiInterchange, policy: Literal["never", "on_error", "when_requested", "always"]
+) -> bool:
+    """Whether a TA1 goes back for this interchange under the partner's policy.
+
+    ``on_error``: when the interchange envelope has any finding; ``when_requested``:
+    when ISA14 asks for one, and always for a rejected interchange (no 997/999 can
+    answer it); ``always``/``never`` as said.
+    """
+    if policy == "never":
+        return False
+    if policy == "always":
+        return True
+    if policy == "on_error":
+        return bool(interchange.issues)
+    if policy == "when_requested":
+        return interchange.ack_requested or interchange.rejected
+    raise ValueError(f"unknown TA1 policy {policy!r}")
+
+
+def build_ta1(
+    interchange: EdiInterchange,
+    *,
+    ours: OwnIdentity,
+    numbers: AckControlNumbers,
+    now: datetime | None = None,
+) -> BuiltAck:
+    """A TA1 interchange answering the envelope of ``interchange``.
+
+    TA104 is R when an interchange issue is fatal, E for warnings only, else A; TA105
+    is the note code of the first such issue ("000" when none).
+    """
+    version = (
+        "00501"
+        if interchange.version in KNOWN_VERSIONS and interchange.version >= "00501"
+        else "00401"
+    )
+    builder = _builder(interchange, ours, numbers, version, now)
+    d = builder.delimiters
+    fatal = [i for i in interchange.issues if i.fatal]
+    chosen = fatal or interchange.issues
+    letter = "R" if fatal else "E" if interchange.issues else "A"
+    note = chosen[0].code if chosen and chosen[0].code.isdigit() else ("024" if chosen else "000")
+    control = interchange.control_number.strip()
+    control = f"{int(control):09d}" if control.isdigit() and len(control) <= 9 else "000000000"
+    date = (
+        interchange.date.strip()
+        if len(interchange.date.strip()) == 6 and interchange.date.strip().isdigit()
+        else "000101"
+    )
+    time = (
+        interchange.time.strip()
+        if len(interchange.time.strip()) == 4 and interchange.time.strip().isdigit()
+        else "0000"
+    )
+    built = builder.build()
+    env = envelope_of(built)
+    from gateway.x12.segment import X12Segment
+
+    env.service.append(
+        X12Segment(["TA1", control, date, time, letter, note], 0, d.component, d.repetition)
+    )
+    env.iea = ("0", env.isa[12])
+    from gateway.x12.writer import write_interchange
+
+    return BuiltAck(
+        kind="TA1",
+        data=write_interchange(built),
+        control_number=f"{numbers.interchange:09d}",
+        acknowledges=interchange.control_number,
+        status=_LETTER_WORD[letter],
+    )

@@ -1,0 +1,462 @@
+"""Check one transaction set against its spec, segment by segment, as it streams in.
+
+:class:`SetValidator` walks the set's declarative structure
+(:mod:`gateway.x12.specs.sets`) the way X12 defines it: each segment is looked for
+forward in the current loop, then as a new iteration of that loop, then in the
+enclosing loops; segments skipped on the way that were mandatory are missing (AK304
+code 3), repeats beyond max use are code 5, loop repeats beyond max code 4. A segment
+that fits nowhere is unexpected (code 2; code 7 when the set has it elsewhere; code 1
+when the tag is not a segment ID at all). Elements are checked against the segment
+layouts and the element dictionary (AK403 codes 1, 3, 4, 5, 6, 7, 8, 9).
+
+Leniency, because real partners need it: unexpected and out-of-sequence segments and
+values outside our code lists are warnings (``fatal=False``, the set is "accepted
+with errors"); missing mandatory data, too many uses, bad lengths, bad numbers, dates
+and times reject the set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.edi.model import Issue, Level
+from gateway.x12.segment import X12Segment
+from gateway.x12.specs.codes import CODE_LISTS
+from gateway.x12.specs.elements import ELEMENTS
+from gateway.x12.specs.segments import SEGMENTS
+from gateway.x12.specs.sets import HL_LEVELS, SETS, VERSIONS, Entry
+
+# Per-set cap on findings, so that a hostile file cannot make an unbounded ack.
+MAX_ISSUES = 200
+
+
+@dataclass(slots=True)
+class _Seg:
+    tag: str
+    mandatory: bool
+    max_use: int  # 0 = unbounded
+
+
+@dataclass(slots=True)
+class _Loop:
+    loop_id: str
+    mandatory: bool
+    max_use: int
+    entries: list[_Seg | _Loop] = field(default_factory=list)
+
+    @property
+    def trigger(self) -> str:
+        first = self.entries[0]
+        return first.tag if isinstance(first, _Seg) else first.trigger
+
+
+def _compile(entries: list[Entry]) -> list[_Seg | _Loop]:
+    out: list[_Seg | _Loop] = []
+    for entry in entries:
+        if entry[0] == "loop":
+            _, loop_id, req, max_use, body = entry
+            out.append(_Loop(loop_id, req == "M", max_use, _compile(body)))
+        else:
+            tag, req, max_use = entry
+            out.append(_Seg(tag, req == "M", max_use))
+    return out
+
+
+def _tags(entries: list[_Seg | _Loop]) -> set[str]:
+    found: set[str] = set()
+    for entry in entries:
+        found |= {entry.tag} if isinstance(entry, _Seg) else _tags(entry.entries)
+    return found
+
+
+# Element check plan per segment tag: (position, element id, mandatory, type, min, max,
+# codes) built once.
+_Plan = tuple[tuple[int, str, bool, str, int, int, frozenset[str] | None], ...]
+
+
+def _plan(tag: str) -> _Plan | None:
+    layout = SEGMENTS.get(tag)
+    if layout is None:
+        return None
+    plan = []
+    for pos, (eid, mandatory) in enumerate(layout, 1):
+        kind, low, high = ELEMENTS.get(eid, ("C", 0, 0)) if not eid.startswith("C") else ("C", 0, 0)
+        plan.append((pos, eid, mandatory, kind, low, high, CODE_LISTS.get(eid)))
+    return tuple(plan)
+
+
+_PLANS: dict[str, _Plan | None] = {tag: _plan(tag) for tag in SEGMENTS}
+_ROOTS: dict[str, _Loop] = {
+    set_id: _Loop(set_id, True, 1, _compile(structure))
+    for set_id, (_name, _fid, structure) in SETS.items()
+}
+_SET_TAGS: dict[str, set[str]] = {k: _tags(v.entries) for k, v in _ROOTS.items()}
+
+
+def validator_for(set_id: str, version: str, issues: list[Issue]) -> SetValidator | None:
+    """A validator for this set and version, or None when the set is parsed generically.
+
+    ``version`` is GS08 or ST03 (e.g. ``"004010VICS"``, ``"005010X231A1"``): its first
+    six characters pick the tables. Findings are appended to ``issues``.
+    """
+    root = _ROOTS.get(set_id)
+    if root is None or version[:6] not in VERSIONS:
+        return None
+    return SetValidator(set_id, root, issues)
+
+
+class _Frame:
+    __slots__ = ("counts", "index", "loop")
+
+    def __init__(self, loop: _Loop, index: int) -> None:
+        self.loop = loop
+        self.index = index
+        self.counts: dict[int, int] = {}
+
+
+class SetValidator:
+    """Validate the segments of one transaction set, fed in order."""
+
+    def __init__(self, set_id: str, root: _Loop, issues: list[Issue]) -> None:
+        self.set_id = set_id
+        self._issues = issues
+        self._known = _SET_TAGS[set_id]
+        self._stack = [_Frame(root, -1)]
+        self._last_position = 0
+        self._last_offset: int | None = None
+        self._hl_levels: dict[str, str] = {}
+        self._hl_count = 0
+
+    # -- reporting --------------------------------------------------------------------
+
+    def _add(self, issue: Issue) -> None:
+        if len(self._issues) < MAX_ISSUES:
+            self._issues.append(issue)
+
+    def _segment_issue(
+        self,
+        code: str,
+        message: str,
+        tag: str,
+        position: int,
+        offset: int | None,
+        *,
+        fatal: bool = True,
+    ) -> None:
+        self._add(
+            Issue(
+                level=Level.SEGMENT,
+                code=code,
+                message=message,
+                fatal=fatal,
+                segment_tag=tag,
+                segment_position=position,
+                byte_offset=offset,
+            )
+        )
+
+    def _element_issue(
+        self,
+        code: str,
+        message: str,
+        seg: X12Segment,
+        element: int,
+        reference: str,
+        offset: int | None,
+        value: str | None,
+        *,
+        fatal: bool = True,
+        component: int | None = None,
+    ) -> None:
+        self._add(
+            Issue(
+                level=Level.ELEMENT,
+                code=code,
+                message=message,
+                fatal=fatal,
+                segment_tag=seg.tag,
+                segment_position=seg.position,
+                element_position=element,
+                component_position=component,
+                element_reference=reference,
+                byte_offset=offset,
+                bad_value=value[:99] if value is not None else None,
+            )
+        )
+
+    # -- structure --------------------------------------------------------------------
+
+    def segment(self, seg: X12Segment, offset: int | None = None) -> None:
+        """Check one segment (ST first, SE last)."""
+        self._last_position = seg.position
+        self._last_offset = offset
+        self._place(seg, offset)
+        plan = _PLANS.get(seg.tag)
+        if plan is not None:
+            self._elements(seg, plan, offset)
+        if seg.tag == "HL" and self.set_id == "856":
+            self._hierarchy(seg, offset)
+
+    def finish(self, issues: list[Issue] | None = None) -> None:
+        """The set ended: whatever mandatory segment never came is missing."""
+        while len(self._stack) > 1:
+            self._pop(self._last_position, self._last_offset)
+        self._missing(
+            self._stack[0], len(self._stack[0].loop.entries), self._last_position, self._last_offset
+        )
+
+    def _find(self, frame: _Frame, tag: str, nested: bool) -> int | None:
+        entries = frame.loop.entries
+        start = max(frame.index, 1 if nested else 0)
+        for j in range(start, len(entries)):
+            entry = entries[j]
+            if isinstance(entry, _Seg):
+                if entry.tag == tag:
+                    return j
+            elif entry.trigger == tag:
+                return j
+        return None
+
+    def _place(self, seg: X12Segment, offset: int | None) -> None:
+        tag = seg.tag
+        stack = self._stack
+        for depth in range(len(stack) - 1, -1, -1):
+            frame = stack[depth]
+            j = self._find(frame, tag, depth > 0)
+            if j is not None:
+                while len(stack) - 1 > depth:
+                    self._pop(seg.position, offset)
+                self._advance(frame, j, seg, offset)
+                return
+            if depth > 0 and frame.loop.trigger == tag:
+                while len(stack) - 1 > depth:
+                    self._pop(seg.position, offset)
+                self._missing(frame, len(frame.loop.entries), seg.position, offset)
+                parent = stack[depth - 1]
+                loop_index = parent.index
+                uses = parent.counts.get(loop_index, 0) + 1
+                parent.counts[loop_index] = uses
+                if frame.loop.max_use and uses > frame.loop.max_use:
+                    self._segment_issue(
+                        "4",
+                        f"loop {frame.loop.loop_id} repeats more than {frame.loop.max_use} times",
+                        tag,
+                        seg.position,
+                        offset,
+                    )
+                frame.index = 0
+                frame.counts = {0: 1}
+                return
+        if not (2 <= len(tag) <= 3 and tag.isalnum() and tag.upper() == tag):
+            self._segment_issue("1", f"unrecognized segment ID {tag!r}", tag, seg.position, offset)
+        elif tag in self._known:
+            self._segment_issue(
+                "7",
+                f"segment {tag} is not in its proper place",
+                tag,
+                seg.position,
+                offset,
+                fatal=False,
+            )
+        else:
+            self._segment_issue(
+                "2",
+                f"unexpected segment {tag} in a {self.set_id}",
+                tag,
+                seg.position,
+                offset,
+                fatal=False,
+            )
+
+    def _advance(self, frame: _Frame, j: int, seg: X12Segment, offset: int | None) -> None:
+        self._missing(frame, j, seg.position, offset)
+        entry = frame.loop.entries[j]
+        uses = frame.counts.get(j, 0) + 1
+        frame.counts[j] = uses
+        frame.index = j
+        if isinstance(entry, _Seg):
+            if entry.max_use and uses > entry.max_use:
+                self._segment_issue(
+                    "5",
+                    f"segment {entry.tag} used more than {entry.max_use} times",
+                    seg.tag,
+                    seg.position,
+                    offset,
+                )
+            return
+        if entry.max_use and uses > entry.max_use:
+            self._segment_issue(
+                "4",
+                f"loop {entry.loop_id} repeats more than {entry.max_use} times",
+                seg.tag,
+                seg.position,
+                offset,
+            )
+        child = _Frame(entry, 0)
+        child.counts[0] = 1
+        self._stack.append(child)
+        # a loop whose trigger is itself a loop (not used by these sets) would recurse here
+
+    def _pop(self, position: int, offset: int | None) -> None:
+        frame = self._stack.pop()
+        self._missing(frame, len(frame.loop.entries), position, offset)
+
+    def _missing(self, frame: _Frame, upto: int, position: int, offset: int | None) -> None:
+        entries = frame.loop.entries
+        for k in range(max(frame.index + 1, 0), upto):
+            entry = entries[k]
+            if entry.mandatory and not frame.counts.get(k):
+                tag = entry.tag if isinstance(entry, _Seg) else entry.trigger
+                self._segment_issue("3", f"mandatory segment {tag} missing", tag, position, offset)
+
+    # -- elements ---------------------------------------------------------------------
+
+    def _elements(self, seg: X12Segment, plan: _Plan, offset: int | None) -> None:
+        parts = seg.parts
+        count = len(parts) - 1
+        rep = seg.repetition_separator
+        comp = seg.component_separator
+        if count > len(plan):
+            self._element_issue(
+                "3",
+                f"{seg.tag} has {count} elements, at most {len(plan)}",
+                seg,
+                len(plan) + 1,
+                "",
+                offset,
+                parts[len(plan) + 1],
+            )
+        for pos, eid, mandatory, kind, low, high, codes in plan:
+            raw = parts[pos] if pos <= count else ""
+            if not raw:
+                if mandatory:
+                    self._element_issue(
+                        "1", f"{seg.tag}{pos:02d} is mandatory", seg, pos, eid, offset, None
+                    )
+                continue
+            if kind == "C":
+                continue
+            if rep and rep in raw:
+                self._element_issue(
+                    "12", f"{seg.tag}{pos:02d} does not repeat", seg, pos, eid, offset, raw
+                )
+                continue
+            if comp and comp in raw:
+                self._element_issue(
+                    "13", f"{seg.tag}{pos:02d} is not a composite", seg, pos, eid, offset, raw
+                )
+                continue
+            code = _check_value(raw, kind, low, high)
+            if code is not None:
+                self._element_issue(
+                    code,
+                    f"{seg.tag}{pos:02d} ({kind} {low}-{high}): {_WHY[code]}",
+                    seg,
+                    pos,
+                    eid,
+                    offset,
+                    raw,
+                )
+            elif codes is not None and raw not in codes:
+                self._element_issue(
+                    "7",
+                    f"{seg.tag}{pos:02d} code {raw!r} is not in the list this gateway knows",
+                    seg,
+                    pos,
+                    eid,
+                    offset,
+                    raw,
+                    fatal=False,
+                )
+
+    def _hierarchy(self, seg: X12Segment, offset: int | None) -> None:
+        self._hl_count += 1
+        number, parent, level = seg.element(1), seg.element(2), seg.element(3)
+        if number in self._hl_levels:
+            self._element_issue("7", f"HL01 {number} repeats", seg, 1, "628", offset, number)
+        elif number.isdigit() and int(number) != self._hl_count:
+            self._element_issue(
+                "7",
+                f"HL01 {number} is out of sequence (expected {self._hl_count})",
+                seg,
+                1,
+                "628",
+                offset,
+                number,
+                fatal=False,
+            )
+        if parent and parent not in self._hl_levels:
+            self._element_issue(
+                "7", f"HL02 parent {parent} is not an earlier HL", seg, 2, "734", offset, parent
+            )
+        allowed = HL_LEVELS.get(level)
+        parent_level = self._hl_levels.get(parent) if parent else None
+        if (
+            allowed is not None
+            and parent_level not in allowed
+            and not (parent and parent not in self._hl_levels)
+        ):
+            self._element_issue(
+                "7",
+                f"HL level {level} under "
+                f"{parent_level or 'no parent'} is not a shipment/order/"
+                "tare/pack/item hierarchy",
+                seg,
+                3,
+                "735",
+                offset,
+                level,
+                fatal=False,
+            )
+        self._hl_levels[number] = level
+
+
+_WHY = {
+    "4": "too short",
+    "5": "too long",
+    "6": "invalid character",
+    "8": "invalid date",
+    "9": "invalid time",
+}
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_value(raw: str, kind: str, low: int, high: int) -> str | None:
+    """AK403 code for a bad value of this type and length, None when it is fine."""
+    if kind == "AN" or kind == "ID":
+        size = len(raw)
+    elif kind[0] == "N" and len(kind) == 2:
+        digits = raw[1:] if raw[:1] == "-" else raw
+        if not digits.isdigit():
+            return "6"
+        size = len(digits)
+    elif kind == "R":
+        digits = raw[1:] if raw[:1] == "-" else raw
+        if digits[:1] == "." or digits.count(".") > 1:
+            plain = digits.replace(".", "", 1)
+        else:
+            plain = digits.replace(".", "", 1)
+        if not plain.isdigit():
+            # exponent form (1E3) is allowed by X12.6 but not used in these sets
+            return "6"
+        size = len(plain)
+    elif kind == "DT":
+        if not raw.isdigit() or len(raw) not in (6, 8):
+            return "8"
+        month, day = int(raw[-4:-2]), int(raw[-2:])
+        if not (1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1]):
+            return "8"
+        return None
+    elif kind == "TM":
+        if not raw.isdigit() or len(raw) not in (4, 6, 7, 8):
+            return "9"
+        if int(raw[:2]) > 23 or int(raw[2:4]) > 59 or (len(raw) >= 6 and int(raw[4:6]) > 59):
+            return "9"
+        return None
+    else:
+        return None
+    if size < low:
+        return "4"
+    if size > high:
+        return "5"
+    return None
