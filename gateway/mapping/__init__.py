@@ -20,6 +20,7 @@ from gateway.mapping.errors import (
     UnsupportedDocument,
 )
 from gateway.mapping.library import MapLibrary, normalize_version
+from gateway.mapping.payload import TransactionResult, translate_payload
 from gateway.mapping.resolve import FieldTrace
 from gateway.mapping.schema import Map
 
@@ -30,9 +31,11 @@ __all__ = [
     "MapLibrary",
     "MapLoadError",
     "MappingError",
+    "TransactionResult",
     "Translation",
     "TranslationError",
     "UnsupportedDocument",
     "normalize_version",
     "translate",
+    "translate_payload",
 ]
