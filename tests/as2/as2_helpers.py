@@ -173,7 +173,12 @@ def split_http_file(raw: bytes) -> tuple[dict[str, str], bytes]:
     assert best is not None
     pos, sep = best
     headers: dict[str, str] = {}
+    last = ""
     for line in raw[:pos].decode("latin-1").replace("\r\n", "\n").split("\n"):
+        if line[:1] in (" ", "\t") and last:
+            headers[last] += " " + line.strip()  # folded header line
+            continue
         name, _, value = line.partition(":")
-        headers[name.strip()] = value.strip()
+        last = name.strip()
+        headers[last] = value.strip()
     return headers, raw[pos + len(sep) :]
