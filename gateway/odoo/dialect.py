@@ -58,6 +58,12 @@ class OdooDialect:
         """``uom_po_id`` (purchase unit) until 18; Odoo 19 dropped it."""
         return "uom_po_id" if self.major <= 18 else None
 
+    @property
+    def purchase_line_uom_field(self) -> str:
+        """Unit of a purchase order line: ``product_uom`` until 18, ``product_uom_id`` in 19
+        (renamed with the unit-of-measure rework; not verified against a 19 server here)."""
+        return "product_uom_id" if self.major >= 19 else "product_uom"
+
 
 def dialect_from_version(info: dict[str, Any]) -> OdooDialect:
     """Build the dialect from ``common.version`` / ``/web/version`` output."""

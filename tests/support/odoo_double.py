@@ -79,7 +79,7 @@ class OdooDouble:
         self.jsonrpc_enabled = jsonrpc_enabled
         self.timeout_delay = timeout_delay
         self.requests: list[RecordedRequest] = []
-        self._failures: list[FailureKind] = []
+        self._failures: list[tuple[FailureKind, str | None]] = []
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -93,7 +93,9 @@ class OdooDouble:
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @property
@@ -131,16 +133,29 @@ class OdooDouble:
             self.come_back()
 
     # ---- failure injection ------------------------------------------------------------
-    def fail_next(self, n: int, kind: FailureKind) -> None:
+    def fail_next(self, n: int, kind: FailureKind, *, on: str | None = None) -> None:
         """Make the next ``n`` requests fail: HTTP 503, a reply slower than the client's
         timeout (the call is still carried out, as on a real server), a dropped connection,
-        or a database serialization failure."""
+        or a database serialization failure. ``on="purchase.order.create"`` limits the
+        failures to calls of that model method."""
         with self._lock:
-            self._failures.extend([kind] * n)
+            self._failures.extend([(kind, on)] * n)
 
-    def _take_failure(self) -> FailureKind | None:
+    def _take_failure(self, label: str) -> FailureKind | None:
         with self._lock:
-            return self._failures.pop(0) if self._failures else None
+            for index, (kind, on) in enumerate(self._failures):
+                if on is None or on == label:
+                    del self._failures[index]
+                    return kind
+            return None
+
+    def calls(self) -> list[str]:
+        """``model.method`` of every object call received so far (both protocols)."""
+        return [label for r in self.requests if (label := _call_label(r.path, r.body))]
+
+    def sent_values(self) -> list[Any]:
+        """Every request body received (to assert field names the client used)."""
+        return [r.body for r in self.requests]
 
     # ---- seeding and inspection ---------------------------------------------------------
     def records(self, model: str) -> list[dict[str, Any]]:
@@ -272,6 +287,18 @@ class OdooDouble:
             return _JSON2_STATUS.get(fault.name, 500), _json2_error(fault)
 
 
+def _call_label(path: str, body: Any) -> str:
+    if path.startswith("/json/2/"):
+        return path[len("/json/2/") :].replace("/", ".")
+    try:
+        params = body["params"]
+        if params["service"] == "object":
+            return f"{params['args'][3]}.{params['args'][4]}"
+    except (KeyError, IndexError, TypeError):
+        pass
+    return ""
+
+
 def _guard(call: Any) -> Any:
     """Turn Python errors inside the imitation into Odoo-shaped faults."""
     try:
@@ -319,6 +346,7 @@ def _json2_error(fault: OdooFault) -> dict[str, Any]:
 def _make_handler(double: OdooDouble) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # one small reply per request: no 40 ms ACK wait
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet tests
             return
@@ -333,9 +361,9 @@ def _make_handler(double: OdooDouble) -> type[BaseHTTPRequestHandler]:
         def _send_json(self, status: int, data: Any) -> None:
             self._send(status, json.dumps(data).encode(), "application/json; charset=utf-8")
 
-        def _failure(self) -> bool:
+        def _failure(self, body: Any = None) -> bool:
             """Apply an injected failure; True when the request is answered (or dropped)."""
-            kind = double._take_failure()
+            kind = double._take_failure(_call_label(self.path, body))
             if kind is None:
                 return False
             if kind == "503":
@@ -393,7 +421,7 @@ def _make_handler(double: OdooDouble) -> type[BaseHTTPRequestHandler]:
                     dict(self.headers),
                 )
             )
-            if self._failure():
+            if self._failure(payload):
                 return
             if self.path == "/jsonrpc" and double.jsonrpc_enabled:
                 if not parsed:

@@ -1,0 +1,320 @@
+"""Finding the Odoo records a document names: vendor, products, units, the order and its lines.
+
+Lookups follow the partner profile (``OdooPartnerSettings``): the vendor by id or by
+``res.partner.ref``; each item by the profile's ordered identifier kinds (vendor part
+number through ``product.supplierinfo``, GTIN/UPC through ``barcode``, NDC/HIBCC/buyer part
+through configurable fields, ``default_code``); units through the profile's table of EDI
+unit codes to ``uom.uom`` names. A :class:`Resolver` caches what it found for one delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from gateway.canonical import ItemIds
+from gateway.odoo.api import OdooApi, m2o_id
+from gateway.odoo.delivery.outcome import BusinessIssue
+from gateway.odoo.errors import OdooConfigurationError
+from gateway.partners.odoo import OdooPartnerSettings
+
+ORDER_FIELDS = ["id", "name", "state", "partner_ref", "order_line"]
+
+
+@dataclass(frozen=True)
+class Product:
+    """A product found for a document line."""
+
+    id: int
+    name: str
+    uom_id: int | None
+    purchase_uom_id: int | None
+    tracking: str
+    found_by: str  # "vendor_part=VP-1" ...
+
+
+@dataclass
+class OrderLine:
+    """A purchase order line as the checks need it."""
+
+    id: int
+    position: int  # 1-based position in the order, the EDI line number when none is stored
+    product_id: int | None
+    product_name: str
+    quantity: Decimal
+    received: Decimal
+    invoiced: Decimal
+    price_unit: Decimal
+    uom_id: int | None
+    date_planned: str | None
+
+
+def gtin_candidates(value: str) -> list[str]:
+    """A GTIN/UPC as Odoo may store it: as given, and as 12/13/14 digits."""
+    value = value.strip()
+    if not value.isdigit() or len(value) > 14:
+        return [value]
+    core = value.lstrip("0")
+    seen: list[str] = []
+    for candidate in (value, core.zfill(12), core.zfill(13), core.zfill(14)):
+        if candidate not in seen and len(candidate) <= 14:
+            seen.append(candidate)
+    return seen
+
+
+def decimal(value: Any) -> Decimal:
+    """Odoo floats as decimals without binary noise (7.25, not 7.2500000001)."""
+    if value in (None, False):
+        return Decimal("0")
+    if isinstance(value, float):
+        return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
+    return Decimal(value)
+
+
+class Resolver:
+    """Lookups for one delivery to one partner's vendor."""
+
+    def __init__(self, odoo: OdooApi, settings: OdooPartnerSettings) -> None:
+        self.odoo = odoo
+        self.settings = settings
+        self._vendor_id: int | None = None
+        self._products: dict[tuple[tuple[str, str], ...], Product | BusinessIssue] = {}
+        self._uoms: dict[str, int | None] = {}
+
+    # ---- vendor --------------------------------------------------------------------
+    @property
+    def vendor_id(self) -> int:
+        """The vendor's ``res.partner`` id (configuration error when it cannot be found)."""
+        if self._vendor_id is None:
+            self._vendor_id = self._find_vendor()
+        return self._vendor_id
+
+    def _find_vendor(self) -> int:
+        if self.settings.vendor_id is not None:
+            rows = self.odoo.read("res.partner", [self.settings.vendor_id], ["id", "name"])
+            if not rows:
+                raise OdooConfigurationError(
+                    f"the profile's vendor_id {self.settings.vendor_id} is not a partner in Odoo"
+                )
+            return int(rows[0]["id"])
+        ref = self.settings.vendor_ref
+        rows = self.odoo.search_read(
+            "res.partner", [["ref", "=", ref]], ["id", "name", "ref"], limit=1
+        )
+        if not rows:
+            raise OdooConfigurationError(
+                f"no Odoo partner has the reference {ref!r} (the profile's odoo.vendor_ref)"
+            )
+        return int(rows[0]["id"])
+
+    # ---- products ------------------------------------------------------------------
+    def product(self, item: ItemIds, line_number: str | None) -> Product | BusinessIssue:
+        """The product for a line's identifiers, or the issue saying why there is none."""
+        key = tuple(sorted(item.identifiers().items()))
+        if key not in self._products:
+            self._products[key] = self._find_product(item, line_number)
+        found = self._products[key]
+        if isinstance(found, BusinessIssue):
+            return found.model_copy(update={"line_number": line_number})
+        return found
+
+    def _find_product(self, item: ItemIds, line_number: str | None) -> Product | BusinessIssue:
+        identifiers = item.identifiers()
+        tried: list[str] = []
+        for kind in self.settings.item_lookup:
+            for label, domain in self._lookup_domains(kind, item):
+                tried.append(label)
+                ids = self._product_ids(kind, domain)
+                if len(ids) > 1:
+                    return BusinessIssue(
+                        kind="ambiguous_item",
+                        message=f"line {line_number}: {label} matches {len(ids)} products in Odoo",
+                        line_number=line_number,
+                        received=label,
+                        identifiers=identifiers,
+                    )
+                if ids:
+                    return self._product_record(ids[0], label)
+        shown = ", ".join(tried) if tried else "no identifier the profile looks up"
+        return BusinessIssue(
+            kind="unknown_item",
+            message=f"line {line_number}: no Odoo product for {shown}",
+            line_number=line_number,
+            received=shown,
+            identifiers=identifiers,
+        )
+
+    def _lookup_domains(self, kind: str, item: ItemIds) -> list[tuple[str, list[Any]]]:
+        s = self.settings
+        if kind == "vendor_part" and item.vendor_part:
+            return [(f"vendor_part={item.vendor_part}", [["product_code", "=", item.vendor_part]])]
+        if kind in ("gtin", "upc"):
+            value = item.gtin if kind == "gtin" else item.upc
+            if value:
+                return [(f"{kind}={value}", [["barcode", "in", gtin_candidates(value)]])]
+        if kind == "ndc" and item.ndc:
+            values = sorted({item.ndc, item.ndc.replace("-", "")})
+            return [(f"ndc={item.ndc}", [[s.ndc_field, "in", values]])]
+        if kind == "hibcc" and item.hibcc:
+            return [(f"hibcc={item.hibcc}", [[s.hibcc_field, "=", item.hibcc]])]
+        if kind == "buyer_part" and item.buyer_part:
+            return [(f"buyer_part={item.buyer_part}", [[s.buyer_part_field, "=", item.buyer_part]])]
+        if kind == "default_code":
+            # our own internal reference: the buyer's part number, else the vendor's
+            values = [v for v in (item.buyer_part, item.vendor_part) if v]
+            return [(f"default_code={v}", [["default_code", "=", v]]) for v in values]
+        return []
+
+    def _product_ids(self, kind: str, domain: list[Any]) -> list[int]:
+        if kind == "vendor_part":
+            rows = self.odoo.search_read(
+                "product.supplierinfo",
+                [["partner_id", "=", self.vendor_id], *domain],
+                ["id", "product_id", "product_tmpl_id", "product_code", "price"],
+            )
+            ids: list[int] = []
+            for row in rows:
+                product_id = m2o_id(row.get("product_id"))
+                if product_id is None and (tmpl := m2o_id(row.get("product_tmpl_id"))):
+                    variants = self.odoo.search_read(
+                        "product.product", [["product_tmpl_id", "=", tmpl]], ["id"]
+                    )
+                    if len(variants) == 1:
+                        product_id = int(variants[0]["id"])
+                    else:
+                        ids.extend(int(v["id"]) for v in variants)
+                if product_id is not None:
+                    ids.append(product_id)
+            return sorted(set(ids))
+        rows = self.odoo.search_read("product.product", domain, ["id"])
+        return sorted({int(r["id"]) for r in rows})
+
+    def _product_record(self, product_id: int, found_by: str) -> Product:
+        purchase_uom = self.odoo.dialect.product_purchase_uom_field
+        fields = ["id", "display_name", "uom_id", "tracking"]
+        if purchase_uom:
+            fields.append(purchase_uom)
+        rows = self.odoo.read("product.product", [product_id], fields)
+        if not rows:
+            raise OdooConfigurationError(f"product {product_id} vanished while reading it")
+        row = rows[0]
+        uom_id = m2o_id(row.get("uom_id"))
+        return Product(
+            id=product_id,
+            name=str(row.get("display_name") or ""),
+            uom_id=uom_id,
+            purchase_uom_id=m2o_id(row.get(purchase_uom)) if purchase_uom else uom_id,
+            tracking=str(row.get("tracking") or "none"),
+            found_by=found_by,
+        )
+
+    # ---- units -----------------------------------------------------------------------
+    def uom(self, code: str | None, line_number: str | None) -> int | BusinessIssue | None:
+        """The ``uom.uom`` id for an EDI unit code; None when the line gives no unit."""
+        if not code:
+            return None
+        name = self.settings.uom.get(code) or self.settings.uom.get(code.upper())
+        if name is None:
+            return BusinessIssue(
+                kind="unknown_uom",
+                message=f"line {line_number}: unit {code!r} is not in the partner's unit table",
+                line_number=line_number,
+                received=code,
+            )
+        if name not in self._uoms:
+            rows = self.odoo.search_read("uom.uom", [["name", "=", name]], ["id", "name"], limit=1)
+            self._uoms[name] = int(rows[0]["id"]) if rows else None
+        uom_id = self._uoms[name]
+        if uom_id is None:
+            return BusinessIssue(
+                kind="unknown_uom",
+                message=f"line {line_number}: unit {code!r} maps to {name!r}, "
+                "which is not a unit of measure in Odoo",
+                line_number=line_number,
+                received=code,
+                expected=name,
+            )
+        return uom_id
+
+    # ---- orders --------------------------------------------------------------------
+    def find_order(self, po_number: str) -> dict[str, Any] | None:
+        """The vendor's purchase order with this number (partner reference, else its name)."""
+        for field in ("partner_ref", "name"):
+            rows = self.odoo.search_read(
+                "purchase.order",
+                [[field, "=", po_number], ["partner_id", "=", self.vendor_id]],
+                ORDER_FIELDS,
+                order="id",
+            )
+            if rows:
+                live = [r for r in rows if r.get("state") != "cancel"]
+                return (live or rows)[0]
+        return None
+
+    def order_lines(self, order_id: int) -> list[OrderLine]:
+        """The order's lines in Odoo's order (sequence, id), numbered from 1."""
+        uom_field = self.odoo.dialect.purchase_line_uom_field
+        rows = self.odoo.search_read(
+            "purchase.order.line",
+            [["order_id", "=", order_id]],
+            [
+                "id",
+                "product_id",
+                "product_qty",
+                "qty_received",
+                "qty_invoiced",
+                "price_unit",
+                "date_planned",
+                uom_field,
+                "sequence",
+            ],
+        )
+        rows.sort(key=lambda r: (r.get("sequence") or 0, r["id"]))
+        lines = []
+        for position, row in enumerate(rows, start=1):
+            product = row.get("product_id")
+            lines.append(
+                OrderLine(
+                    id=int(row["id"]),
+                    position=position,
+                    product_id=m2o_id(product),
+                    product_name=str(product[1]) if isinstance(product, list) else "",
+                    quantity=decimal(row.get("product_qty")),
+                    received=decimal(row.get("qty_received")),
+                    invoiced=decimal(row.get("qty_invoiced")),
+                    price_unit=decimal(row.get("price_unit")),
+                    uom_id=m2o_id(row.get(uom_field)),
+                    date_planned=row.get("date_planned") or None,
+                )
+            )
+        return lines
+
+    def match_line(
+        self,
+        lines: list[OrderLine],
+        item: ItemIds,
+        po_line_number: str | None,
+        line_number: str | None,
+    ) -> tuple[OrderLine | None, Product | BusinessIssue]:
+        """The order line a document line is about: by product, then by line number.
+
+        Several order lines with the same product are told apart by the EDI line number
+        (their position in the order, which is how the gateway creates them).
+        """
+        product = self.product(item, line_number)
+        by_position: OrderLine | None = None
+        number = po_line_number or line_number
+        if number and number.strip().isdigit():
+            position = int(number)
+            by_position = next((x for x in lines if x.position == position), None)
+        if isinstance(product, Product):
+            same = [x for x in lines if x.product_id == product.id]
+            if len(same) == 1:
+                return same[0], product
+            if by_position is not None and by_position in same:
+                return by_position, product
+            return (same[0] if same else None), product
+        if by_position is not None and not item.identifiers():
+            return by_position, product
+        return None, product

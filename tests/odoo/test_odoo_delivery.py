@@ -1,0 +1,292 @@
+"""Delivery of every document type, through the real client over HTTP, against the double."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from gateway.canonical import ItemIds, PurchaseOrderLine, ShipNoticeLine
+from gateway.odoo.client import OdooClient
+from gateway.odoo.delivery import deliver
+from tests.odoo.conftest import World, make_profile
+from tests.odoo.documents import (
+    GLOVE,
+    UNKNOWN,
+    acknowledgement,
+    invoice,
+    purchase_order,
+    ship_notice,
+)
+from tests.support.odoo_double import OdooDouble
+
+PROFILE = make_profile()
+
+
+def _order_lines(double: OdooDouble) -> list[dict]:
+    return double.records("purchase.order.line")
+
+
+def test_purchase_order_is_created_confirmed_and_keyed_by_po_number(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # when the 850 is delivered
+    outcome = deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    # then one confirmed order for the vendor carries the PO number and both lines
+    assert outcome.exceptions == [] and not outcome.already_existed
+    [order] = odoo_double.records("purchase.order")
+    assert outcome.records[0].model == "purchase.order"
+    assert outcome.records[0].id == order["id"] and outcome.records[0].name == order["name"]
+    assert order["partner_id"][0] == world.vendor_id
+    assert order["partner_ref"] == "PO-1001" and order["state"] == "purchase"
+    lines = _order_lines(odoo_double)
+    assert [(x["product_id"][0], x["product_qty"], x["price_unit"]) for x in lines] == [
+        (world.glove_id, 100.0, 7.25),
+        (world.syringe_id, 20.0, 12.0),
+    ]
+    # and confirming created the incoming receipt
+    [picking] = odoo_double.records("stock.picking")
+    assert picking["picking_type_code"] == "incoming" and picking["state"] == "assigned"
+
+
+def test_redelivering_a_purchase_order_does_not_duplicate_it(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    first = deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    # when the same document comes again (a retry after a crash, or a partner resend)
+    again = deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    # then Odoo still holds one order, reported as already there
+    assert again.already_existed
+    assert [r.id for r in again.records] == [r.id for r in first.records]
+    assert len(odoo_double.records("purchase.order")) == 1
+
+
+def test_unknown_item_creates_no_order_and_names_the_line(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given an order whose second line names an item Odoo does not know
+    document = purchase_order(
+        lines=[
+            PurchaseOrderLine(line_number="1", quantity=Decimal("5"), uom="EA", item=GLOVE),
+            PurchaseOrderLine(line_number="2", quantity=Decimal("5"), uom="EA", item=UNKNOWN),
+        ]
+    )
+    # when it is delivered
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    # then nothing is created and the issue names line 2 and its identifiers
+    assert odoo_double.records("purchase.order") == []
+    [issue] = outcome.exceptions
+    assert issue.kind == "unknown_item" and issue.line_number == "2"
+    assert issue.identifiers == {"vendor_part": "VP-NOPE", "gtin": "09999999999999"}
+    assert "VP-NOPE" in issue.message
+
+
+def test_unknown_unit_is_a_business_exception(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    document = purchase_order(
+        lines=[PurchaseOrderLine(line_number="1", quantity=Decimal("5"), uom="PL", item=GLOVE)]
+    )
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    assert [i.kind for i in outcome.exceptions] == ["unknown_uom"]
+    assert outcome.exceptions[0].received == "PL"
+    assert odoo_double.records("purchase.order") == []
+
+
+def test_unit_table_maps_edi_units_to_odoo_units(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    document = purchase_order(
+        lines=[PurchaseOrderLine(line_number="1", quantity=Decimal("3"), uom="DZ", item=GLOVE)]
+    )
+    deliver(document, profile=PROFILE, odoo=odoo_client)
+    [line] = _order_lines(odoo_double)
+    assert line["product_uom"][1] == "Dozens"
+
+
+def test_draft_profile_leaves_the_order_in_draft(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=make_profile(purchase_order_state="draft"), odoo=odoo_client)
+    [order] = odoo_double.records("purchase.order")
+    assert order["state"] == "draft"
+    assert odoo_double.records("stock.picking") == []
+
+
+def test_acknowledgement_updates_dates_notes_the_chatter_and_flags_rejections(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    # when the vendor acknowledges with a new date on line 1 and rejects line 2
+    outcome = deliver(acknowledgement(), profile=PROFILE, odoo=odoo_client)
+    # then the date is applied, the rejection is an exception, the chatter has a summary
+    glove, _syringe = _order_lines(odoo_double)
+    assert glove["date_planned"] == "2030-01-15 00:00:00"
+    assert [(i.kind, i.line_number) for i in outcome.exceptions] == [("rejected_line", "2")]
+    [note] = odoo_double.records("mail.message")
+    assert note["model"] == "purchase.order" and "line 1" in note["body"]
+    assert "line 2" in note["body"] and "rejected" in note["body"]
+    # and delivering it again changes nothing and posts no second note
+    again = deliver(acknowledgement(), profile=PROFILE, odoo=odoo_client)
+    assert again.already_existed
+    assert len(odoo_double.records("mail.message")) == 1
+
+
+def test_acknowledgement_price_change_is_flagged_and_applied_only_by_policy(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    document = acknowledgement()
+    document.lines[0].unit_price = Decimal("7.50")
+    document.lines = document.lines[:1]
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert issue.kind == "changed_line" and issue.expected == "7.25" and issue.received == "7.50"
+    assert _order_lines(odoo_double)[0]["price_unit"] == 7.25  # default policy: dates only
+    # with prices in the policy the new price is written
+    document.ack_number = "ACK-2"
+    deliver(document, profile=make_profile(ack_updates=["dates", "prices"]), odoo=odoo_client)
+    assert _order_lines(odoo_double)[0]["price_unit"] == 7.5
+
+
+def test_partial_shipment_with_two_lots_keeps_a_backorder(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    # when 60 of 100 gloves and 20 syringes in two lots arrive
+    outcome = deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+    # then the receipt is done with the shipment id and tracking number on it
+    assert outcome.exceptions == []
+    first, backorder = odoo_double.records("stock.picking")
+    assert first["state"] == "done" and first["origin"] == "ASN-1"
+    assert first["carrier_tracking_ref"] == "1Z999AA10123456784"
+    # and the 40 missing gloves stay expected in a backorder
+    assert backorder["backorder_id"][0] == first["id"] and backorder["state"] == "assigned"
+    [open_move] = [m for m in odoo_double.records("stock.move") if m["state"] == "assigned"]
+    assert open_move["product_id"][0] == world.glove_id and open_move["product_uom_qty"] == 40
+    # and both lots exist with their expiry dates
+    lots = {lot["name"]: lot for lot in odoo_double.records("stock.lot")}
+    assert lots["LOT-A"]["expiration_date"] == "2028-06-30 00:00:00"
+    assert lots["LOT-B"]["expiration_date"] == "2028-09-30 00:00:00"
+    assert {lot["product_id"][0] for lot in lots.values()} == {world.syringe_id}
+    # and the order knows what was received
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [60.0, 20.0]
+    assert [r.name for r in outcome.records] == [first["name"], backorder["name"]]
+
+
+def test_redelivering_a_ship_notice_receives_nothing_twice(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+    again = deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+    assert again.already_existed
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [60.0, 20.0]
+    assert len(odoo_double.records("stock.picking")) == 2
+
+
+def test_shipped_item_not_on_the_order_is_an_exception_and_nothing_is_received(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    lines = [
+        ShipNoticeLine(po_line_number="1", quantity=Decimal("10"), item=GLOVE),
+        ShipNoticeLine(po_line_number="3", quantity=Decimal("5"), item=ItemIds(buyer_part="GAU-1")),
+    ]
+    outcome = deliver(ship_notice(lines=lines), profile=PROFILE, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert issue.kind == "unexpected_item" and issue.identifiers == {"buyer_part": "GAU-1"}
+    assert {p["state"] for p in odoo_double.records("stock.picking")} == {"assigned"}
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 0.0]
+
+
+def test_over_shipment_beyond_tolerance_is_an_exception(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    lines = [ShipNoticeLine(po_line_number="1", quantity=Decimal("105"), item=GLOVE)]
+    outcome = deliver(ship_notice(lines=lines), profile=PROFILE, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert issue.kind == "over_shipment" and (issue.expected, issue.received) == ("100", "105")
+    # within a 10% tolerance the same shipment is received
+    tolerant = make_profile(tolerances={"quantity_over_percent": "10"})
+    outcome = deliver(ship_notice(lines=lines), profile=tolerant, odoo=odoo_client)
+    assert outcome.exceptions == []
+    assert _order_lines(odoo_double)[0]["qty_received"] == 105.0
+
+
+def test_lot_tracked_item_without_lot_is_an_exception(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    lines = [
+        ShipNoticeLine(po_line_number="2", quantity=Decimal("20"), item=ItemIds(buyer_part="SYR-1"))
+    ]
+    outcome = deliver(ship_notice(lines=lines), profile=PROFILE, odoo=odoo_client)
+    assert [i.kind for i in outcome.exceptions] == ["missing_lot"]
+
+
+def test_invoice_becomes_a_posted_bill_linked_to_the_order_lines(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+    # when the invoice for what was received arrives
+    outcome = deliver(invoice(), profile=PROFILE, odoo=odoo_client)
+    # then a posted vendor bill with the invoice number points at the order lines
+    assert outcome.exceptions == []
+    [bill] = odoo_double.records("account.move")
+    assert bill["move_type"] == "in_invoice" and bill["state"] == "posted"
+    assert bill["ref"] == "INV-1" and bill["invoice_date"] == "2026-11-22"
+    assert bill["partner_id"][0] == world.vendor_id
+    order_line_ids = [x["id"] for x in _order_lines(odoo_double)]
+    assert [x["purchase_line_id"][0] for x in odoo_double.records("account.move.line")] == (
+        order_line_ids
+    )
+    assert [x["qty_invoiced"] for x in _order_lines(odoo_double)] == [60.0, 20.0]
+    assert outcome.records[0].name == bill["name"]
+    # and the same invoice again makes no second bill (Odoo itself would accept one)
+    again = deliver(invoice(), profile=PROFILE, odoo=odoo_client)
+    assert again.already_existed and len(odoo_double.records("account.move")) == 1
+
+
+def test_price_mismatch_leaves_the_bill_in_draft_with_a_note(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+    # when the syringes are billed at 12.50 instead of the ordered 12.00
+    outcome = deliver(invoice(syringe_price="12.50"), profile=PROFILE, odoo=odoo_client)
+    # then the bill stays draft, the chatter says why and the mismatch is an exception
+    [bill] = odoo_double.records("account.move")
+    assert bill["state"] == "draft"
+    [issue] = outcome.exceptions
+    assert issue.kind == "price_mismatch" and issue.line_number == "2"
+    assert (issue.expected, issue.received) == ("12", "12.50")
+    notes = [m for m in odoo_double.records("mail.message") if m["model"] == "account.move"]
+    assert len(notes) == 1 and "12.50" in notes[0]["body"]
+    # and a retry neither posts it nor makes another
+    again = deliver(invoice(syringe_price="12.50"), profile=PROFILE, odoo=odoo_client)
+    assert again.already_existed
+    assert [b["state"] for b in odoo_double.records("account.move")] == ["draft"]
+
+
+def test_contract_price_is_checked_with_tolerance(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+    contract = make_profile(contract_prices={"VP-GLV": "7.00"})
+    outcome = deliver(invoice(), profile=contract, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert (
+        issue.kind == "price_mismatch" and issue.expected == "7.00" and "contract" in issue.message
+    )
+
+
+def test_billing_more_than_received_is_a_quantity_mismatch(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    # nothing received yet
+    outcome = deliver(invoice(), profile=PROFILE, odoo=odoo_client)
+    assert {i.kind for i in outcome.exceptions} == {"quantity_mismatch"}
+    assert [b["state"] for b in odoo_double.records("account.move")] == ["draft"]
