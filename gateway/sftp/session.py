@@ -15,6 +15,7 @@ import errno
 import os
 import struct
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from gateway.sftp.taking import TakeResult, take_file
 # OpenSSH's own server refuses SFTP packets over 256 KiB; paramiko would accept 16 MiB
 # per packet and per session, which a hostile client could use to pin memory.
 MAX_PACKET_BYTES = 256 * 1024 + 1024
+RECENTLY_TAKEN = 64  # per session
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
@@ -81,6 +83,9 @@ class SessionContext:
     intake: Intake
     open_writes: OpenWrites = field(default_factory=OpenWrites)
     jail: PartnerJail = field(init=False)
+    # inbox path -> archived file, for clients that stat a file right after uploading
+    # it (paramiko's put(confirm=True)) when it has already been taken
+    recently_taken: OrderedDict[str, Path] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.jail = PartnerJail(self.base)
@@ -119,7 +124,7 @@ class SessionContext:
 
     def take(self, resolved: Resolved) -> TakeResult | None:
         """Hand a finished inbox file to the intake."""
-        return take_file(
+        result = take_file(
             self.base,
             self.partner_id,
             resolved.real,
@@ -128,6 +133,11 @@ class SessionContext:
             intake=self.intake,
             max_bytes=self.account.max_file_bytes,
         )
+        if result is not None and result.archived_as is not None:
+            self.recently_taken[resolved.virtual] = result.archived_as
+            while len(self.recently_taken) > RECENTLY_TAKEN:
+                self.recently_taken.popitem(last=False)
+        return result
 
 
 def _status(exc: OSError) -> int:
@@ -223,7 +233,7 @@ class GatewayHandle(paramiko.SFTPHandle):
                 )
             elif not ctx.is_temporary(name):
                 ctx.take(self.resolved)
-        elif self.reading and not self.writing and self.bytes_read:
+        elif self.reading and not self.writing and was_open:
             ctx.event(
                 "sftp.download",
                 f"{self.resolved.virtual} downloaded",
@@ -300,6 +310,11 @@ class JailedSftp(paramiko.SFTPServerInterface):
             return resolved
         try:
             return paramiko.SFTPAttributes.from_stat(os.stat(resolved.real))
+        except FileNotFoundError as exc:
+            taken = self.ctx.recently_taken.get(resolved.virtual)
+            if taken is not None and taken.exists():
+                return paramiko.SFTPAttributes.from_stat(os.stat(taken))
+            return _status(exc)
         except OSError as exc:
             return _status(exc)
 

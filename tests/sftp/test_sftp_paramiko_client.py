@@ -80,3 +80,36 @@ def test_shell_and_exec_are_refused(hosted) -> None:
     with pytest.raises(paramiko.SSHException):
         channel.exec_command("cat /etc/passwd")
     transport.close()
+
+
+def test_server_built_from_settings_and_profiles(tmp_path: Path, keys_dir: Path, intake) -> None:
+    from gateway.partners.profile import PartnerProfile, X12Ids
+    from gateway.partners.sftp import SftpSettings
+    from gateway.settings import Settings
+    from gateway.sftp.service import build_server, host_key_path
+
+    # given settings and a profile whose key is a path relative to the profile file
+    profile_dir = tmp_path / "profiles"
+    (profile_dir / "keys").mkdir(parents=True)
+    (profile_dir / "keys" / "acme.pub").write_text((keys_dir / "acme.pub").read_text())
+    profile = PartnerProfile(
+        id="acme",
+        name="Acme",
+        x12=X12Ids(isa_qualifier="ZZ", isa_id="ACME"),
+        sftp=SftpSettings(hosted=HostedAccount(username="acme-edi",
+                                               authorized_keys=["keys/acme.pub"])),
+    )  # fmt: skip
+    profile._source = profile_dir / "acme.yaml"
+    settings = Settings(data_dir=tmp_path / "var", sftp_port=0)
+    # when the server is built and started
+    with build_server(settings, lambda: [profile], intake) as server:
+        transport = paramiko.Transport(("127.0.0.1", server.port))
+        transport.connect(username="acme-edi", pkey=paramiko.PKey.from_path(keys_dir / "acme"))
+        client = paramiko.SFTPClient.from_transport(transport)
+        assert client is not None
+        client.putfo(__import__("io").BytesIO(b"ISA*x~"), "/inbox/a.edi")
+        transport.close()
+    # then the upload reached the intake as partner acme, under the data dir
+    assert [(p.partner_id, p.data) for p in intake.payloads] == [("acme", b"ISA*x~")]
+    assert host_key_path(settings).exists()
+    assert (settings.sftp_root / "acme" / "archive").is_dir()
