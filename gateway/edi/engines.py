@@ -6,7 +6,9 @@ directly, so both syntaxes share one path.
 
 from __future__ import annotations
 
-from gateway.edi.model import EdiPayload, Issue, Level, Syntax
+import dataclasses
+
+from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level, Syntax
 
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n\x00"
@@ -28,20 +30,73 @@ def detect_syntax(data: bytes) -> Syntax | None:
     return None
 
 
-def parse_payload(data: bytes) -> EdiPayload:
-    """Parse and validate a payload with the engine its content calls for.
-
-    Never raises on bad partner data: what is wrong is in the returned issues.
-    """
-    syntax = detect_syntax(data)
+def _engine_parse(syntax: Syntax, data: bytes) -> EdiPayload:
     if syntax is Syntax.X12:
         from gateway import x12
 
         return x12.parse_payload(data)
-    if syntax is Syntax.EDIFACT:
-        from gateway import edifact
+    from gateway import edifact
 
-        return edifact.parse_payload(data)
+    return edifact.parse_payload(data)
+
+
+def _shift_issue(issue: Issue, by: int) -> Issue:
+    if issue.byte_offset is None or by == 0:
+        return issue
+    return dataclasses.replace(issue, byte_offset=issue.byte_offset + by)
+
+
+def _shift(interchange: EdiInterchange, by: int) -> EdiInterchange:
+    """Move an interchange's byte offsets by ``by`` (it was parsed from a slice)."""
+    if by == 0:
+        return interchange
+    interchange.start += by
+    interchange.end += by
+    interchange.issues = [_shift_issue(i, by) for i in interchange.issues]
+    for group in interchange.groups:
+        group.issues = [_shift_issue(i, by) for i in group.issues]
+        for txn in group.transactions:
+            txn.start += by
+            txn.end += by
+            txn.issues = [_shift_issue(i, by) for i in txn.issues]
+    return interchange
+
+
+def parse_payload(data: bytes) -> EdiPayload:
+    """Parse and validate a payload with the engine its content calls for.
+
+    A file may hold interchanges of both syntaxes one after the other (a partner's
+    "mailbag"): when one engine stops at data that starts an interchange of the other
+    syntax, the rest is handed to the other engine. Never raises on bad partner data:
+    what is wrong is in the returned issues.
+    """
+    syntax = detect_syntax(data)
+    if syntax is None:
+        return _not_edi(data)
+    result = EdiPayload(syntax=syntax)
+    pos = 0
+    while syntax is not None:
+        part = _engine_parse(syntax, data[pos:])
+        result.encoding = part.encoding
+        result.interchanges.extend(_shift(ic, pos) for ic in part.interchanges)
+        consumed = max((ic.end for ic in part.interchanges), default=0)
+        rest = data[pos + consumed :]
+        other = detect_syntax(rest) if consumed else None
+        if other is not None and other is not syntax:
+            # the engine's complaints about the other syntax's bytes are not findings
+            result.issues.extend(
+                _shift_issue(i, pos) for i in part.issues
+                if i.byte_offset is not None and i.byte_offset < consumed
+            )
+            pos += consumed
+            syntax = other
+            continue
+        result.issues.extend(_shift_issue(i, pos) for i in part.issues)
+        break
+    return result
+
+
+def _not_edi(data: bytes) -> EdiPayload:
     reason = "empty payload" if not data.strip(_WHITESPACE) else (
         "not EDI: no ISA, UNA or UNB header at the start of the payload"
     )

@@ -1,0 +1,41 @@
+"""Fixtures for pipeline tests: a runtime on a temporary data directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.pipeline.dispatch import InlineDispatcher
+from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.settings import Settings
+from tests.conftest import REPO
+
+FIXTURES = REPO / "tests" / "fixtures" / "partners"
+
+
+def fixture_bytes(partner: str, name: str) -> bytes:
+    """A sample partner's EDI file."""
+    return (FIXTURES / partner / name).read_bytes()
+
+
+@pytest.fixture
+def make_runtime(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
+    """Build runtimes on a temp data dir (SQLite unless a database URL is given)."""
+    made: list[Runtime] = []
+
+    def make(database_url: str | None = None, *, dispatcher: Any = None, **overrides: Any) -> Runtime:
+        settings = Settings(
+            data_dir=tmp_path / "var", database_url=database_url, task_backoff_seconds=0.01,
+            task_max_retries=3, **overrides,
+        )
+        runtime = build_runtime(settings, dispatcher=dispatcher or InlineDispatcher(),
+                                odoo_factory=overrides.pop("odoo_factory", None))
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.engine.dispose()
