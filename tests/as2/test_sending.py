@@ -42,8 +42,12 @@ def recorder() -> Iterator[tuple[Recorder, str]]:
         yield rec, server.url + "/in"
 
 
-def sender_for(world: World, profile_id: str, as2: dict[str, object],
-               transport: httpx.BaseTransport | None = None) -> tuple[As2Sender, list[SendAttempt]]:  # fmt: skip
+def sender_for(
+    world: World,
+    profile_id: str,
+    as2: dict[str, object],
+    transport: httpx.BaseTransport | None = None,
+) -> tuple[As2Sender, list[SendAttempt]]:
     world.profiles[profile_id] = make_profile(profile_id, as2)
     attempts: list[SendAttempt] = []
     sender = As2Sender(
@@ -57,11 +61,18 @@ def sender_for(world: World, profile_id: str, as2: dict[str, object],
 
 SEND_CASES = [
     ("aes256-sha256", {"encrypt": "aes256-cbc", "sign": "sha256"}),
-    ("3des-oaep-sha512-pss", {"encrypt": "tripledes-cbc", "key_encryption": "rsaes-oaep",
-                              "sign": "sha512", "signature_scheme": "pss"}),
+    (
+        "3des-oaep-sha512-pss",
+        {
+            "encrypt": "tripledes-cbc",
+            "key_encryption": "rsaes-oaep",
+            "sign": "sha512",
+            "signature_scheme": "pss",
+        },
+    ),
     ("aes128-sha1-compressed", {"encrypt": "aes128-cbc", "sign": "sha1", "compress": True}),
     ("aes192-unsigned", {"encrypt": "aes192-cbc", "sign": None}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("options", [c[1] for c in SEND_CASES], ids=[c[0] for c in SEND_CASES])
@@ -70,10 +81,17 @@ def test_openssl_decrypts_and_verifies_what_the_sender_posts(
 ) -> None:
     rec, url = recorder
     rec.requests.clear()
-    sender, attempts = sender_for(world, "outbound", {
-        "as2_id": "ACME", "url": url, "mdn": "none",
-        "certificates": [{"file": str(world.partner.cert)}], **options,
-    })  # fmt: skip
+    sender, attempts = sender_for(
+        world,
+        "outbound",
+        {
+            "as2_id": "ACME",
+            "url": url,
+            "mdn": "none",
+            "certificates": [{"file": str(world.partner.cert)}],
+            **options,
+        },
+    )
     # when
     message_id = sender.send("outbound", "ordrsp-42.edi", PAYLOAD, kind="ORDRSP")
     # then: the partner (openssl, with the partner's key) decrypts ...
@@ -81,13 +99,31 @@ def test_openssl_decrypts_and_verifies_what_the_sender_posts(
     assert headers["message-id"] == message_id and headers["as2-to"] == "ACME"
     assert headers["content-type"].startswith("application/pkcs7-mime; smime-type=enveloped-data")
     (tmp_path / "msg.der").write_bytes(body)
-    decrypted = openssl("cms", "-decrypt", "-inform", "DER", "-in", str(tmp_path / "msg.der"),
-                        "-recip", str(world.partner.cert), "-inkey", str(world.partner.key))  # fmt: skip
+    decrypted = openssl(
+        "cms",
+        "-decrypt",
+        "-inform",
+        "DER",
+        "-in",
+        str(tmp_path / "msg.der"),
+        "-recip",
+        str(world.partner.cert),
+        "-inkey",
+        str(world.partner.key),
+    )
     if options.get("sign"):
         # ... and verifies our signature against our certificate
         (tmp_path / "signed.eml").write_bytes(decrypted)
-        inner = openssl("cms", "-verify", "-in", str(tmp_path / "signed.eml"),
-                        "-CAfile", str(world.ours.cert), "-purpose", "any")  # fmt: skip
+        inner = openssl(
+            "cms",
+            "-verify",
+            "-in",
+            str(tmp_path / "signed.eml"),
+            "-CAfile",
+            str(world.ours.cert),
+            "-purpose",
+            "any",
+        )
     else:
         inner = decrypted
     if options.get("compress"):
@@ -103,9 +139,10 @@ def test_openssl_decrypts_and_verifies_what_the_sender_posts(
 def loopback(world: World, endpoint: Endpoint) -> dict[str, object]:
     """A profile whose partner is this gateway itself (our own keys both ways)."""
     return {
-        "as2_id": "GATEWAY", "url": endpoint.url,
+        "as2_id": "GATEWAY",
+        "url": endpoint.url,
         "certificates": [{"file": str(world.ours.cert)}],
-    }  # fmt: skip
+    }
 
 
 def test_sync_signed_mdn_is_verified_and_its_mic_matches(
@@ -118,8 +155,9 @@ def test_sync_signed_mdn_is_verified_and_its_mic_matches(
     assert endpoint.intake.payloads[0].dedupe_key == message_id
 
 
-def _via_receiver(endpoint: Endpoint, mangle: bytes | None = None, status: int | None = None
-                  ) -> httpx.MockTransport:  # fmt: skip
+def _via_receiver(
+    endpoint: Endpoint, mangle: bytes | None = None, status: int | None = None
+) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         if status is not None:
             return httpx.Response(status)
@@ -164,7 +202,8 @@ def test_mdn_with_a_different_mic_is_refused(
         # the receiver computes its MIC with a different algorithm than we asked for
         headers = dict(request.headers)
         headers["disposition-notification-options"] = (
-            "signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, sha1"
+            "signed-receipt-protocol=optional, pkcs7-signature; "
+            "signed-receipt-micalg=optional, sha1"
         )
         result = endpoint.receiver.handle(headers, request.content)
         return httpx.Response(result.status, headers=result.headers, content=result.body)
@@ -204,8 +243,9 @@ def test_async_mdn_delivery_retries_then_gives_up() -> None:
         calls.append(1)
         return httpx.Response(503 if len(calls) < 3 else 200)
 
-    job = AsyncMdnJob("http://partner.invalid/mdn", {"Content-Type": "multipart/report"}, b"x",
-                      "acme", "<m@x>")  # fmt: skip
+    job = AsyncMdnJob(
+        "http://partner.invalid/mdn", {"Content-Type": "multipart/report"}, b"x", "acme", "<m@x>"
+    )
     client = httpx.Client(transport=httpx.MockTransport(handler))
     sleeps: list[float] = []
     assert deliver_async_mdn(job, attempts=5, backoff=1.0, client=client, sleep=sleeps.append)

@@ -1,0 +1,80 @@
+"""Certificate rollover, expiry warnings, key creation and the certs CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import typer
+from as2_helpers import make_keys, openssl
+from conftest import World, make_profile
+from typer.testing import CliRunner
+
+from gateway.as2 import certs
+from gateway.as2.cli import register
+
+
+def test_verification_tries_every_valid_certificate_and_encryption_uses_the_newest(
+    world: World,
+) -> None:
+    now = datetime.now(UTC)
+    loaded = certs.partner_certificates(world.profile("acme"))
+    valid = certs.valid_certificates(loaded, "signature", now)
+    assert {c.serial_number for c in valid} == {
+        world.partner.certificate.serial_number,
+        world.partner_next.certificate.serial_number,
+    }
+    assert certs.encryption_certificate(loaded, now) == world.partner_next.certificate
+    # before the next certificate starts, the current one is used
+    assert (
+        certs.encryption_certificate(loaded, now - timedelta(hours=2)) == world.partner.certificate
+    )
+
+
+def test_our_newest_valid_key_signs(world: World) -> None:
+    keys = certs.our_keys(world.identities.get(), world.identities)
+    assert len(keys) == 2
+    assert certs.signing_key(keys, datetime.now(UTC)).certificate == world.ours.certificate  # type: ignore[union-attr]
+
+
+def test_check_certificates_warns_30_days_ahead_and_errors_on_expired(
+    tmp_path: Path, world: World
+) -> None:
+    now = datetime.now(UTC)
+    soon = make_keys(tmp_path, "soon", start=now - timedelta(days=340), days=350)
+    profile = make_profile(
+        "warned",
+        {
+            "as2_id": "W",
+            "certificates": [{"file": str(soon.cert)}, {"file": str(world.expired.cert)}],
+        },
+    )
+    warnings = certs.check_certificates(profile, now)
+    levels = {(w.level, w.file.name) for w in warnings}
+    assert ("warning", "soon.crt") in levels
+    assert ("error", "acme-expired.crt") in levels
+    assert not certs.check_certificates(world.profile("acme"), now)
+    missing = make_profile("gone", {"as2_id": "G", "certificates": [{"file": "/nope.pem"}]})
+    assert [w.level for w in certs.check_certificates(missing, now)] == ["error", "error"]
+
+
+def test_cli_creates_a_pair_openssl_accepts_and_shows_it(tmp_path: Path) -> None:
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    result = runner.invoke(
+        app, ["new", "GATEWAY", "--key", str(key), "--cert", str(cert), "--days", "30"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (key.stat().st_mode & 0o777) == 0o600
+    assert b"CN=GATEWAY" in openssl("x509", "-in", str(cert), "-noout", "-subject").replace(
+        b" ", b""
+    )
+    assert b"RSA key ok" in openssl("rsa", "-in", str(key), "-check", "-noout")
+    shown = runner.invoke(app, ["show", str(cert)])
+    assert shown.exit_code == 0 and "subject: CN=GATEWAY" in shown.output
+    again = runner.invoke(app, ["new", "X", "--key", str(key), "--cert", str(cert)])
+    assert again.exit_code == 1
+    bad = runner.invoke(app, ["show", str(tmp_path / "missing.pem")])
+    assert bad.exit_code == 1
