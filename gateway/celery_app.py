@@ -37,7 +37,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "beat_schedule": {
             "recover-stalled": {
                 "task": "gateway.recover_stalled",
-                "schedule": max(30.0, settings.stalled_after_seconds / 4),
+                "schedule": max(5.0, settings.stalled_after_seconds / 4),
             },
         },
     }

@@ -166,3 +166,16 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read from the environment once."""
     return Settings()
+
+
+def settings_reference() -> str:
+    """The configuration reference as a Markdown table (kept in the README by a test)."""
+    rows = ["| variable | default | what it does |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, Path):
+            default = "<project>/" + default.name if default.is_absolute() else str(default)
+        shown = "" if default in (None, "") else f"`{default}`"
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `EDIGW_{name.upper()}` | {shown} | {description} |")
+    return "\n".join(rows)

@@ -27,12 +27,12 @@ from gateway.store.models import BusinessException, Delivery, Document, Transact
 
 def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
     """Deliver one translated transaction's document to Odoo (or the dry-run outbox)."""
-    from gateway.odoo import (
+    from gateway.odoo.delivery import deliver as deliver_document
+    from gateway.odoo.errors import (
         OdooBusinessError,
         OdooConfigurationError,
         OdooTransientError,
     )
-    from gateway.odoo import deliver as deliver_document
 
     with session_scope(runtime.sessions) as session:
         if not claim(session, transaction_id, TransactionState.TRANSLATED, TransactionState.DELIVERING):
