@@ -349,6 +349,10 @@ class SftpServer:
 
     def _serve_connection(self, conn: socket.socket, peer: str) -> None:
         conn.settimeout(None)
+        # SFTP is request/response: without NODELAY, Nagle and delayed ACKs add ~40 ms
+        # to exchanges of small packets (measured: 100 KB uploads ran at a third of the
+        # speed of OpenSSH's sshd)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = paramiko.Transport(conn)
         with self._lock:
             self._transports.add(transport)
