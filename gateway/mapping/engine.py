@@ -11,7 +11,7 @@ canonical pydantic model; a mandatory field the partner left out is a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,7 +27,7 @@ from gateway.canonical import (
 )
 from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentLike
 from gateway.mapping.errors import DocumentError, MappingError
-from gateway.mapping.resolve import FieldTrace, Resolver, Scopes
+from gateway.mapping.resolve import FieldTrace, Resolver, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
 from gateway.mapping.scope import Regions, Segments, hl_tree, regions, split_loop
 from gateway.partners.profile import PartnerProfile
@@ -174,6 +174,13 @@ def _loop_items(
             path = f"{prefix}[{index}]."
             r.fields(path, loop.fields, local, ["group"], item, index=index + 1, anchor=group[0])
             r.ids(path, loop.ids, group, item)
+            missing = [name for name in loop.skip_without if get_path(item, name) is None]
+            if missing:
+                r.warnings.append(
+                    f"{prefix}: {group[0].tag} at segment {group[0].position} has no "
+                    f"{', '.join(missing)}; left out"
+                )
+                continue
             out.append(item)
     return out
 
@@ -312,12 +319,9 @@ def _collect_orders(
         if po is not None and po not in orders:
             orders[po] = {"po_number": po, "lines": []}
     for local, anchor in items:
+        mark = len(r.traces)
         po = r.value(
-            f"orders[{len(orders)}].po_number",
-            po_rules,
-            local,
-            ["order", "group", "header"],
-            anchor=anchor,
+            "orders[?].po_number", po_rules, local, ["order", "group", "header"], anchor=anchor
         )
         if po is None:
             raise DocumentError(
@@ -327,6 +331,11 @@ def _collect_orders(
                 segment_position=anchor.position if anchor is not None else None,
                 code="1",
             )
+        if po in orders:
+            del r.traces[mark:]  # already traced when the order was first seen
+        else:
+            for i in range(mark, len(r.traces)):
+                r.traces[i] = replace(r.traces[i], field_path=f"orders[{len(orders)}].po_number")
         order = orders.setdefault(po, {"po_number": po, "lines": []})
         o_index = list(orders).index(po)
         path = f"orders[{o_index}].lines[{len(order['lines'])}]."

@@ -294,6 +294,9 @@ def _loop_targets(
     for key in loop.fields:
         if not _path_ok(model, key):
             yield (*loc, "fields", key), f"{model.__name__} has no field {key!r}"
+    for index, key in enumerate(loop.skip_without):
+        if not _path_ok(model, key):
+            yield (*loc, "skip_without", index), f"{model.__name__} has no field {key!r}"
     for index, ids in enumerate(loop.ids):
         if isinstance(ids.qualifiers, str):
             table = map_.tables.get(ids.qualifiers)

@@ -193,6 +193,9 @@ class Loop(MapModel):
     scope: list[str] = Field(default_factory=lambda: ["body"])
     fields: Fields = Field(default_factory=dict)
     ids: list[IdsRule] = Field(default_factory=list)
+    # a group lacking one of these fields is left out with a warning (e.g. an ALC that
+    # gives only a percentage: the canonical allowance needs an amount)
+    skip_without: list[str] = Field(default_factory=list)
     allowances_charges: Loop | None = None  # line-level allowances and charges
     taxes: Loop | None = None  # line-level taxes
 

@@ -1,0 +1,364 @@
+"""Onboarding commands: ``partners validate|list|show`` and ``translate``.
+
+Thin edges over :mod:`gateway.partners` and :mod:`gateway.mapping`: they read the
+settings (profile and map directories), call one service function and print. Exit code
+1 means something did not load or translate; warnings (certificates, key files) print
+but do not fail.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from gateway.canonical import SET_TO_DOCUMENT
+from gateway.edi.engines import parse_payload
+from gateway.mapping import MapLibrary, MapLoadError, TransactionResult, translate_payload
+from gateway.partners.loader import ProfileError, load_profile_file
+from gateway.partners.profile import PartnerProfile
+from gateway.partners.registry import PartnerRegistry
+from gateway.settings import get_settings
+
+console = Console()
+err = Console(stderr=True)
+MAX_TRANSLATE_BYTES = 50 * 1024 * 1024
+
+partners_app = typer.Typer(help="Partner profiles: validate, list, show.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount ``partners`` and ``translate`` on the main CLI."""
+    app.add_typer(partners_app, name="partners")
+    app.command("translate")(translate_command)
+
+
+# ---- helpers -----------------------------------------------------------------------
+
+
+def _dirs(profiles: list[Path] | None, maps: list[Path] | None) -> tuple[list[Path], list[Path]]:
+    settings = get_settings()
+    return settings.profile_dirs() + list(profiles or []), settings.map_dirs() + list(maps or [])
+
+
+def file_warnings(profile: PartnerProfile) -> list[str]:
+    """Missing certificate and key files a profile names (paths relative to the profile)."""
+    base = profile.base_dir or Path(".")
+    out: list[str] = []
+
+    def check(kind: str, path: Path) -> None:
+        full = path if path.is_absolute() else base / path
+        if not full.is_file():
+            out.append(f"{profile.id}: {kind} file {full} does not exist (yet)")
+
+    if profile.as2 is not None:
+        for cert in profile.as2.certificates:
+            check("AS2 certificate", cert.file)
+    if profile.sftp is not None:
+        hosted = profile.sftp.hosted
+        if hosted is not None:
+            for key in hosted.authorized_keys:
+                if not key.lstrip().startswith(("ssh-", "ecdsa-", "sk-")):
+                    check("SFTP authorized key", Path(key))
+            if hosted.password is not None and hosted.password.file is not None:
+                check("SFTP password", hosted.password.file)
+        poll = profile.sftp.poll
+        if poll is not None:
+            for ref in (poll.private_key, poll.password):
+                if ref is not None and ref.file is not None:
+                    check("SFTP poll secret", ref.file)
+    return out
+
+
+def cert_warnings(profile: PartnerProfile) -> list[str]:
+    """Certificate expiry findings, when the AS2 package provides the check."""
+    try:
+        from gateway.as2.certs import check_certificates
+    except ImportError:  # the AS2 package is optional for onboarding checks
+        return []
+    try:
+        return [f"{profile.id}: {w.level}: {w.message}" for w in check_certificates(profile)]
+    except Exception as exc:  # a broken check must not hide the rest of the report
+        return [f"{profile.id}: certificate check failed: {exc}"]
+
+
+# ---- partners validate -------------------------------------------------------------
+
+
+@partners_app.command("validate")
+def validate_command(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A profile file or a directory of profiles (default: configured)."),
+    ] = None,
+    maps: Annotated[
+        list[Path] | None, typer.Option("--maps", help="Extra map directory (repeatable).")
+    ] = None,
+) -> None:
+    """Check that every profile and map loads; name file, line, field and reason if not."""
+    extra = [path] if path is not None and path.is_dir() else []
+    profile_dirs, map_dirs = _dirs(extra, maps)
+    problems: list[str] = []
+    warnings: list[str] = []
+    library = MapLibrary.load(map_dirs, collect=True)
+    problems += [str(e) for e in library.errors]
+    if path is not None and path.is_file():
+        try:
+            one = load_profile_file(path)
+        except ProfileError as exc:
+            problems.append(str(exc))
+            profiles: list[PartnerProfile] = []
+        else:
+            profiles = [one]
+            for set_id, name in one.maps.items():
+                if name.removesuffix(".yaml") not in library.maps:
+                    problems.append(f"{path}: maps.{set_id}: no map named {name!r}")
+    elif path is not None and not path.exists():
+        err.print(f"[red]{path}: no such file or directory[/red]")
+        raise typer.Exit(1)
+    else:
+        registry = PartnerRegistry(profile_dirs, map_dirs)
+        problems += [str(e) for e in registry.errors]
+        profiles = registry.all()
+    for profile in profiles:
+        warnings += file_warnings(profile) + cert_warnings(profile)
+    for line in warnings:
+        err.print(f"[yellow]warning[/yellow] {line}")
+    for line in problems:
+        err.print(f"[red]error[/red] {line}")
+    if problems:
+        raise typer.Exit(1)
+    console.print(
+        f"[green]OK[/green] {len(profiles)} profile(s), {len(library.maps)} map(s) "
+        f"from {', '.join(str(d) for d in [*profile_dirs, *map_dirs])}"
+    )
+
+
+# ---- partners list / show ----------------------------------------------------------
+
+
+def _summary(profile: PartnerProfile) -> dict[str, Any]:
+    ids: list[str] = []
+    if profile.x12 is not None:
+        ids.append(f"X12 {profile.x12.isa_qualifier}/{profile.x12.isa_id} {profile.x12.version}")
+    if profile.edifact is not None:
+        ids.append(
+            f"EDIFACT {profile.edifact.unb_qualifier}/{profile.edifact.unb_id} "
+            f"{profile.edifact.directory}"
+        )
+    transports = []
+    if profile.as2 is not None:
+        transports.append(f"AS2 {profile.as2.as2_id}")
+    if profile.sftp is not None and profile.sftp.hosted is not None:
+        transports.append(f"SFTP hosted {profile.sftp.hosted.username}")
+    if profile.sftp is not None and profile.sftp.poll is not None:
+        transports.append(f"SFTP poll {profile.sftp.poll.host}")
+    acks = profile.acknowledgements
+    return {
+        "id": profile.id,
+        "name": profile.name,
+        "enabled": profile.enabled,
+        "identifiers": ids,
+        "transports": transports,
+        "acknowledgements": acks.x12 + (" + CONTRL" if acks.contrl else ""),
+        "odoo_vendor": profile.odoo.vendor_ref if profile.odoo else None,
+        "mode": profile.mode.usage,
+        "source": str(profile.source) if profile.source else None,
+    }
+
+
+def _registry() -> PartnerRegistry:
+    profile_dirs, map_dirs = _dirs(None, None)
+    registry = PartnerRegistry(profile_dirs, map_dirs)
+    for problem in registry.errors:
+        err.print(f"[yellow]warning[/yellow] not loaded: {problem}")
+    return registry
+
+
+@partners_app.command("list")
+def list_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the configured partners."""
+    rows = [_summary(p) for p in _registry().all()]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Trading partners")
+    for column in ("id", "name", "identifiers", "transports", "acks", "Odoo", "mode"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["name"],
+            "\n".join(row["identifiers"]),
+            "\n".join(row["transports"]),
+            row["acknowledgements"],
+            row["odoo_vendor"] or "",
+            row["mode"],
+        )
+    console.print(table)
+
+
+def _resolved_maps(profile: PartnerProfile) -> dict[str, str]:
+    out: dict[str, str] = {}
+    sets = [s for s in SET_TO_DOCUMENT if s.isdigit()] if profile.x12 else []
+    if profile.edifact:
+        sets += [s for s in SET_TO_DOCUMENT if not s.isdigit()]
+    for set_id in sets:
+        if set_id in profile.maps:
+            out[set_id] = profile.maps[set_id]
+        elif set_id.isdigit() and profile.x12:
+            out[set_id] = f"x12/{profile.x12.version}/{set_id}"
+        elif profile.edifact:
+            out[set_id] = f"edifact/{profile.edifact.directory}/{set_id}"
+    return out
+
+
+@partners_app.command("show")
+def show_command(
+    partner_id: Annotated[str, typer.Argument(help="Partner id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one partner's profile and the maps its documents go through."""
+    profile = _registry().get(partner_id)
+    if profile is None:
+        err.print(f"[red]no partner {partner_id!r}[/red] (see `edi-gateway partners list`)")
+        raise typer.Exit(1)
+    data = profile.model_dump(mode="json", exclude_none=True)
+    data["_source"] = str(profile.source) if profile.source else None
+    data["_maps"] = _resolved_maps(profile)
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), markup=False)
+
+
+# ---- translate ---------------------------------------------------------------------
+
+
+def _result_json(result: TransactionResult, explain: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "transaction_set": result.transaction.set_id,
+        "control_number": result.transaction.control_number,
+        "partner": result.profile.id if result.profile else None,
+    }
+    if result.translation is not None:
+        out["document"] = result.translation.document.model_dump(mode="json", exclude_none=True)
+        if result.translation.warnings:
+            out["warnings"] = result.translation.warnings
+        if explain:
+            out["explain"] = [
+                {
+                    "field": t.field_path,
+                    "segment": t.segment_tag,
+                    "position": t.segment_position,
+                    "element": t.element,
+                    "component": t.component,
+                    "value": t.raw_value,
+                }
+                for t in result.translation.explain
+            ]
+    if result.error is not None:
+        out["error"] = {"kind": type(result.error).__name__, "message": str(result.error)}
+    if result.skipped:
+        out["skipped"] = result.skipped
+    return out
+
+
+def translate_command(
+    file: Annotated[Path, typer.Argument(help="An X12 or EDIFACT file.")],
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="Partner id (default: from the envelope).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show where each canonical field came from.")
+    ] = False,
+    include_rejected: Annotated[
+        bool, typer.Option("--include-rejected", help="Translate sets that failed validation.")
+    ] = False,
+) -> None:
+    """Validate an EDI file and print the canonical documents its partner's maps make."""
+    try:
+        if file.stat().st_size > MAX_TRANSLATE_BYTES:
+            err.print(f"[red]{file}: larger than {MAX_TRANSLATE_BYTES} bytes[/red]")
+            raise typer.Exit(1)
+        data = file.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]{file}: {exc.strerror}[/red]")
+        raise typer.Exit(1) from exc
+    profile_dirs, map_dirs = _dirs(None, None)
+    try:
+        library = MapLibrary.load(map_dirs)
+    except MapLoadError as exc:
+        err.print(f"[red]map error[/red] {exc}")
+        raise typer.Exit(1) from exc
+    registry = PartnerRegistry(profile_dirs, map_dirs)
+    forced = None
+    if partner is not None:
+        forced = registry.get(partner)
+        if forced is None:
+            err.print(f"[red]no partner {partner!r}[/red] (see `edi-gateway partners list`)")
+            raise typer.Exit(1)
+    payload = parse_payload(data)
+    for issue in payload.issues:
+        err.print(f"[red]{file}: {issue.describe()}[/red]")
+    results = translate_payload(
+        payload,
+        library=library,
+        find_partner=registry.find_for_interchange,
+        explain=explain,
+        include_rejected=include_rejected,
+        partner=forced,
+    )
+    failed = bool(payload.issues) or not results or any(not r.ok for r in results)
+    if as_json:
+        print(json.dumps([_result_json(r, explain) for r in results], indent=2))
+        raise typer.Exit(1 if failed else 0)
+    for result in results:
+        _print_result(result, explain)
+    if not results and not payload.issues:
+        err.print("[red]no transactions found[/red]")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _print_result(result: TransactionResult, explain: bool) -> None:
+    tx = result.transaction
+    who = result.profile.id if result.profile else "unknown partner"
+    console.rule(f"{tx.set_id} {tx.control_number} ({tx.version}) from {who}")
+    for issue in tx.issues:
+        colour = "red" if issue.fatal else "yellow"
+        console.print(f"[{colour}]{issue.describe()}[/{colour}]")
+    if result.skipped:
+        console.print(f"[red]not translated: {result.skipped}[/red]")
+    if result.error is not None:
+        kind = type(result.error).__name__
+        console.print(f"[red]{kind}: {result.error}[/red]")
+    if result.translation is None:
+        return
+    document = result.translation.document.model_dump(mode="json", exclude_none=True)
+    console.print_json(json.dumps(document))
+    for warning in result.translation.warnings:
+        console.print(f"[yellow]warning: {warning}[/yellow]")
+    if explain:
+        table = Table(title="Where each field came from")
+        for column in ("field", "segment", "pos", "element", "value"):
+            table.add_column(column)
+        for trace in result.translation.explain:
+            element = "" if trace.element is None else f"{trace.element:02d}"
+            if trace.component and trace.component > 1 and element:
+                element += f".{trace.component}"
+            table.add_row(
+                trace.field_path,
+                trace.segment_tag or "(default)",
+                "" if trace.segment_position is None else str(trace.segment_position),
+                element,
+                trace.raw_value,
+            )
+        console.print(table)
