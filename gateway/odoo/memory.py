@@ -534,6 +534,13 @@ class MemoryOdoo:
         order: str | None = None,
     ) -> list[int]:
         domain = list(domain or [])
+        for leaf in domain:  # Odoo checks every field before running the query
+            head = str(leaf[0]).split(".")[0] if isinstance(leaf, list | tuple) and leaf else "id"
+            if head != "id" and head not in self.schema[model]:
+                raise OdooFault(
+                    "builtins.ValueError",
+                    f"Invalid field {model}.{leaf[0]} in leaf {tuple(leaf)!r}",
+                )
         rows = [r for r in self.tables[model].values() if r.get("active", True) is not False]
         found = [r["id"] for r in rows if self._match(model, r, domain)]
         found.sort(reverse=bool(order and "desc" in order.lower()))

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -79,6 +79,8 @@ class OdooDouble:
         self.jsonrpc_enabled = jsonrpc_enabled
         self.timeout_delay = timeout_delay
         self.requests: list[RecordedRequest] = []
+        self._connections: set[socket.socket] = set()
+        self._in_flight = 0
         self._failures: list[tuple[FailureKind, str | None]] = []
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -110,8 +112,13 @@ class OdooDouble:
             self._server = None
 
     def go_offline(self) -> None:
-        """Close the listening socket: the client gets "connection refused"."""
+        """Close the listening socket and every open connection: "connection refused"."""
         self.stop()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def come_back(self) -> None:
         """Listen again on the same port with the same records."""
@@ -148,6 +155,16 @@ class OdooDouble:
                     del self._failures[index]
                     return kind
             return None
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Wait until no request is being answered (a slow reply finished its work)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._in_flight == 0:
+                    return
+            time.sleep(0.02)
+        raise TimeoutError("the Odoo double is still answering a request")
 
     def calls(self) -> list[str]:
         """``model.method`` of every object call received so far (both protocols)."""
@@ -351,12 +368,26 @@ def _make_handler(double: OdooDouble) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # quiet tests
             return
 
+        def setup(self) -> None:
+            super().setup()
+            with double._lock:
+                double._connections.add(self.connection)
+
+        def finish(self) -> None:
+            with double._lock:
+                double._connections.discard(self.connection)
+            with suppress(OSError):
+                super().finish()
+
         def _send(self, status: int, body: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:  # the client gave up (timeout test) or we went offline
+                self.close_connection = True
 
         def _send_json(self, status: int, data: Any) -> None:
             self._send(status, json.dumps(data).encode(), "application/json; charset=utf-8")
@@ -404,6 +435,15 @@ def _make_handler(double: OdooDouble) -> type[BaseHTTPRequestHandler]:
             self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
 
         def do_POST(self) -> None:
+            with double._lock:
+                double._in_flight += 1
+            try:
+                self._post()
+            finally:
+                with double._lock:
+                    double._in_flight -= 1
+
+        def _post(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             try:
