@@ -375,41 +375,58 @@ class _InterchangeReader:
         validator: MessageValidator | None = None
         position = 0
         last_end = ix.end
-        last_seg: EdifactSegment | None = None
         refs: set[str] = set()
         message_count = 0
         group_count = 0
         outside_reported = False
         identity = decode.identity
 
+        elem = chars.element
+        last_where: tuple[str, int, int] | None = None
+
         def close_tx(t: EdiTransaction, trailer: EdifactSegment | None) -> EdiTransaction:
             if validator is not None:
-                validator.finish(trailer if trailer is not None else last_seg)
+                validator.finish(
+                    (trailer.tag, trailer.position, trailer.offset)
+                    if trailer is not None
+                    else last_where
+                )
             t.segments = tuple(segs) if keep else ()
             return t
 
         for off, end, raw, terminated in scanner:
             text = raw if identity else decode(raw, off)
-            tag, elements = split_segment(text, chars)
+            tag = text[:3]
+            if len(text) > 3 and text[3] != elem:
+                tag = split_segment(text, chars)[0]  # a malformed tag: take what is there
             if tag[:2] != "UN" or tag == "UNS":
-                if tx is not None:
-                    position += 1
+                last_end = end
+                if tx is None:
+                    if not outside_reported:
+                        outside_reported = True
+                        self._issue(
+                            codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
+                            f"segment {tag} outside any message",
+                            offset=off,
+                            tag=tag,
+                        )
+                    continue
+                position += 1
+                last_where = (tag, position, off)
+                if validator is not None:
+                    validator.structure(tag, position, off)
+                    ok = validator.fast_ok(tag, text)
+                else:
+                    ok = True
+                if keep or not ok:
+                    tag, elements = split_segment(text, chars)
                     seg = EdifactSegment(tag, elements, position, off)
                     if keep:
                         segs.append(seg)
-                    if validator is not None:
-                        validator.feed(seg)
-                    last_seg = seg
-                elif not outside_reported:
-                    outside_reported = True
-                    self._issue(
-                        codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
-                        f"segment {tag} outside any message",
-                        offset=off,
-                        tag=tag,
-                    )
-                last_end = end
+                    if not ok and validator is not None:
+                        validator.check_elements(seg)
                 continue
+            tag, elements = split_segment(text, chars)
             if tag.startswith("UNA") or tag == "UNB":
                 # A new interchange begins before this one was closed.
                 self.next_offset = off
@@ -430,9 +447,9 @@ class _InterchangeReader:
                     tx = None
                 position = 1
                 seg.position = 1
-                tx, validator = self._open_message(seg, off, refs)
+                tx, validator = self._open_message(seg, off, refs, chars)
                 segs = [seg] if keep else []
-                last_seg = seg
+                last_where = ("UNH", 1, off)
                 if validator is not None and validate:
                     validator.feed(seg)
                 else:
@@ -580,7 +597,7 @@ class _InterchangeReader:
                         segs.append(seg)
                     if validator is not None:
                         validator.feed(seg)
-                    last_seg = seg
+                    last_where = (tag, position, off)
                 else:
                     self._issue(
                         codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
@@ -649,7 +666,7 @@ class _InterchangeReader:
     # -- envelope pieces -------------------------------------------------------------
 
     def _open_message(
-        self, unh: EdifactSegment, off: int, refs: set[str]
+        self, unh: EdifactSegment, off: int, refs: set[str], chars: ServiceChars
     ) -> tuple[EdiTransaction, MessageValidator | None]:
         ref = unh.value(1)
         mtype, mversion, mrelease = unh.value(2, 1), unh.value(2, 2), unh.value(2, 3)
@@ -710,7 +727,7 @@ class _InterchangeReader:
                 fatal=False,
                 target=tx.issues,
             )
-        return tx, MessageValidator(spec, exact=exact, issues=tx.issues)
+        return tx, MessageValidator(spec, exact=exact, issues=tx.issues, chars=chars)
 
     def _check_unt(self, tx: EdiTransaction, unt: EdifactSegment, position: int) -> None:
         count, ref = unt.value(1), unt.value(2)

@@ -66,14 +66,16 @@ def scan_segments(
             piece_start = off
             off += len(piece) + 1
             if rel is not None and piece:
-                stripped = piece.rstrip(_CRLF) if not newline else piece
-                if stripped.endswith(rel):
-                    count = len(stripped) - len(stripped.rstrip(rel))
-                    if count % 2 == 1 and not (final and off > n):
-                        if not acc:
-                            acc_start = piece_start
-                        acc += piece + term
-                        continue
+                last = piece[-1]
+                if last == rel or (last in _CRLF and not newline):
+                    stripped = piece.rstrip(_CRLF) if last != rel else piece
+                    if stripped.endswith(rel):
+                        count = len(stripped) - len(stripped.rstrip(rel))
+                        if count % 2 == 1 and not (final and off > n):
+                            if not acc:
+                                acc_start = piece_start
+                            acc += piece + term
+                            continue
             if acc:
                 piece = acc + piece
                 piece_start = acc_start
@@ -124,7 +126,47 @@ def split_segment(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, .
     return _split_released(text, chars)
 
 
+# Private-use characters stand in for released service characters while splitting.
+_PH_REL, _PH_ELEM, _PH_COMP, _PH_REP, _PH_TERM = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
+_PLACEHOLDERS = (_PH_REL, _PH_ELEM, _PH_COMP, _PH_REP, _PH_TERM)
+
+
 def _split_released(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, ...]]:
+    """Split a segment that contains release characters.
+
+    Released characters are swapped for private-use placeholders, the text is split
+    with ``str.split`` and the placeholders are swapped back; text that already holds
+    such characters (or ends in a dangling release) takes the character loop.
+    """
+    rel = chars.release
+    assert rel is not None  # only called when the segment contains one
+    if text.endswith(rel) or any(ph in text for ph in _PLACEHOLDERS):
+        return _split_loop(text, chars)
+    swapped = text.replace(rel + rel, _PH_REL)
+    back = {ord(_PH_REL): rel}
+    for ch, ph in (
+        (chars.element, _PH_ELEM),
+        (chars.component, _PH_COMP),
+        (chars.repetition, _PH_REP),
+        (chars.terminator, _PH_TERM),
+    ):
+        if ch is not None:
+            swapped = swapped.replace(rel + ch, ph)
+            back[ord(ph)] = ch
+    # A release before an ordinary character releases nothing: it is dropped.
+    swapped = swapped.replace(rel, "")
+    plain = ServiceChars(
+        chars.component, chars.element, chars.decimal, None, chars.repetition, chars.terminator
+    )
+    tag, elements = split_segment(swapped, plain)
+    # placeholders are not ASCII: components that are ASCII need no translation
+    return tag.translate(back), tuple(
+        tuple(tuple(c if c.isascii() else c.translate(back) for c in rep) for rep in el)
+        for el in elements
+    )
+
+
+def _split_loop(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, ...]]:
     elem, comp, rel, rep = chars.element, chars.component, chars.release, chars.repetition
     elements: list[Element] = []
     reps: list[tuple[str, ...]] = []

@@ -23,16 +23,32 @@ from __future__ import annotations
 
 from gateway.edi.model import Issue, Level
 from gateway.edifact import codes
+from gateway.edifact.patterns import segment_pattern
 from gateway.edifact.segment import EdifactSegment
+from gateway.edifact.service import DEFAULT_CHARS, ServiceChars
 from gateway.edifact.specs.model import ElementSpec, GroupNode, MessageSpec, SegmentNode
 
 _MAX_ISSUES = 200  # per message: a garbage file must not produce a million issues
+_UNSET = object()
+_Where = tuple[str, int, int]  # segment tag, position, byte offset
+_PATTERNS: dict[tuple[str, str, ServiceChars], dict[tuple[str, bool], object]] = {}
+
+
+def _patterns_for(spec: MessageSpec, chars: ServiceChars) -> dict[tuple[str, bool], object]:
+    """The per-tag pattern cache shared by all messages of one spec and service chars."""
+    key = (spec.message_type, spec.directory, chars)
+    cache = _PATTERNS.get(key)
+    if cache is None:
+        if len(_PATTERNS) > 64:  # many distinct UNA strings: do not grow without bound
+            _PATTERNS.clear()
+        cache = _PATTERNS[key] = {}
+    return cache
 
 
 class _Plan:
     """A group node flattened into tuples for fast lookup."""
 
-    __slots__ = ("mandatory", "max_repeat", "names", "nodes", "triggers")
+    __slots__ = ("is_group", "mandatory", "max_repeat", "names", "nodes", "triggers")
 
     def __init__(self, group: GroupNode) -> None:
         self.nodes = group.children
@@ -40,6 +56,7 @@ class _Plan:
         self.mandatory = tuple(c.mandatory for c in group.children)
         self.max_repeat = tuple(c.max_repeat for c in group.children)
         self.names = tuple(c.name if isinstance(c, GroupNode) else c.tag for c in group.children)
+        self.is_group = tuple(isinstance(c, GroupNode) for c in group.children)
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -67,23 +84,92 @@ class _Frame:
 class MessageValidator:
     """Feed the segments of one message in order, then call :meth:`finish`."""
 
-    __slots__ = ("exact", "issues", "layouts", "spec", "stack")
+    __slots__ = (
+        "chars",
+        "exact",
+        "issues",
+        "layouts",
+        "patterns",
+        "release",
+        "spec",
+        "stack",
+        "trailing",
+        "trailing_pair",
+    )
 
-    def __init__(self, spec: MessageSpec, *, exact: bool, issues: list[Issue]) -> None:
+    def __init__(
+        self,
+        spec: MessageSpec,
+        *,
+        exact: bool,
+        issues: list[Issue],
+        chars: ServiceChars = DEFAULT_CHARS,
+    ) -> None:
         self.spec = spec
         self.exact = exact
         self.issues = issues
         self.layouts = spec.segments
         self.stack = [_Frame(_plan(spec.root), pushed=False)]
+        self.chars = chars
+        self.patterns = _patterns_for(spec, chars)
+        self.trailing = (chars.element, chars.component)
+        self.trailing_pair = chars.component + chars.element
+        self.release = chars.release
 
     # -- structure -------------------------------------------------------------------
 
     def feed(self, seg: EdifactSegment) -> None:
         """Check one segment's position in the structure and its elements."""
+        self.structure(seg.tag, seg.position, seg.offset)
+        layout = self.layouts.get(seg.tag)
+        if layout is not None and len(self.issues) < _MAX_ISSUES:
+            self._elements(seg, layout)
+
+    def fast_ok(self, tag: str, text: str) -> bool:
+        """True when the segment text certainly passes the element checks.
+
+        A compiled regular expression per segment layout accepts only data the
+        element checker would accept (it may refuse more; those segments then go
+        through the full check), so most segments skip the split into components and
+        the per-component Python checks.
+        """
+        if text[-1] in self.trailing or self.trailing_pair in text:
+            return False  # trailing separators: let the checker report them
+        released = self.release is not None and self.release in text
+        key = (tag, released)
+        pattern = self.patterns.get(key, _UNSET)
+        if pattern is _UNSET:
+            layout = self.layouts.get(tag)
+            pattern = self.patterns[key] = (
+                segment_pattern(tag, layout, self.chars, released=released)
+                if layout is not None
+                else None
+            )
+        if pattern is None:
+            return tag not in self.layouts
+        return pattern.fullmatch(text) is not None  # type: ignore[attr-defined]
+
+    def check_elements(self, seg: EdifactSegment) -> None:
+        """Run the full element checks on one segment (after :meth:`structure`)."""
+        layout = self.layouts.get(seg.tag)
+        if layout is not None and len(self.issues) < _MAX_ISSUES:
+            self._elements(seg, layout)
+
+    def structure(self, tag: str, position: int, offset: int) -> None:
+        """Check one segment's position in the message structure."""
+        stack = self.stack
+        frame = stack[-1]
+        idx = frame.idx
+        plan = frame.plan
+        if plan.triggers[idx] == tag and (idx or not frame.pushed):
+            # fast path: the current segment position repeats
+            counts = frame.counts
+            counts[idx] += 1
+            if counts[idx] <= plan.max_repeat[idx] and not plan.is_group[idx]:
+                return
+            counts[idx] -= 1
         if len(self.issues) >= _MAX_ISSUES:
             return
-        tag = seg.tag
-        stack = self.stack
         depth = len(stack) - 1
         while depth >= 0:
             frame = stack[depth]
@@ -97,53 +183,51 @@ class MessageValidator:
             break
         else:
             self._add(
-                seg,
+                (tag, position, offset),
                 codes.NOT_SUPPORTED_IN_POSITION,
                 f"segment {tag} is not supported in this position of "
                 f"{self.spec.message_type} {self.spec.directory}",
                 fatal=self.exact,
             )
-            layout = self.layouts.get(tag)
-            if layout is not None:
-                self._elements(seg, layout)
             return
+        where = (tag, position, offset)
         while len(stack) - 1 > depth:
-            self._close(stack.pop(), seg)
+            self._close(stack.pop(), where)
         plan = frame.plan
         counts = frame.counts
         for k in range(idx, j):
             if counts[k] == 0 and plan.mandatory[k]:
-                self._missing(plan, k, seg)
+                self._missing(plan, k, where)
         frame.idx = j
         counts[j] += 1
         node = plan.nodes[j]
         if counts[j] > plan.max_repeat[j]:
             group = isinstance(node, GroupNode)
             self._add(
-                seg,
+                where,
                 codes.TOO_MANY_GROUP_REPETITIONS if group else codes.TOO_MANY_SEGMENT_REPETITIONS,
                 f"{plan.names[j]} repeated {counts[j]} times, at most {plan.max_repeat[j]} allowed",
                 fatal=True,
             )
         if isinstance(node, GroupNode):
             stack.append(_Frame(_plan(node), pushed=True))
-        layout = self.layouts.get(tag)
-        if layout is not None:
-            self._elements(seg, layout)
 
-    def finish(self, last: EdifactSegment | None) -> None:
-        """Close every open group and report mandatory segments never seen."""
+    def finish(self, where: _Where | None) -> None:
+        """Close every open group and report mandatory segments never seen.
+
+        ``where`` is (tag, position, offset) of the last segment read, for the report.
+        """
         while self.stack:
-            self._close(self.stack.pop(), last)
+            self._close(self.stack.pop(), where)
 
-    def _close(self, frame: _Frame, seg: EdifactSegment | None) -> None:
+    def _close(self, frame: _Frame, where: _Where | None) -> None:
         plan = frame.plan
         counts = frame.counts
         for k in range(frame.idx, len(counts)):
             if counts[k] == 0 and plan.mandatory[k]:
-                self._missing(plan, k, seg)
+                self._missing(plan, k, where)
 
-    def _missing(self, plan: _Plan, k: int, seg: EdifactSegment | None) -> None:
+    def _missing(self, plan: _Plan, k: int, where: _Where | None) -> None:
         node = plan.nodes[k]
         tag = node.tag if isinstance(node, SegmentNode) else node.trigger
         what = f"segment {tag}" if isinstance(node, SegmentNode) else f"group {node.name} ({tag})"
@@ -153,8 +237,8 @@ class MessageValidator:
             message=f"mandatory {what} is missing",
             fatal=True,
             segment_tag=tag,
-            segment_position=seg.position if seg is not None else None,
-            byte_offset=seg.offset if seg is not None else None,
+            segment_position=where[1] if where is not None else None,
+            byte_offset=where[2] if where is not None else None,
         )
         self.issues.append(issue)
 
@@ -320,16 +404,16 @@ class MessageValidator:
 
     # -- issues ----------------------------------------------------------------------
 
-    def _add(self, seg: EdifactSegment, code: str, message: str, *, fatal: bool) -> None:
+    def _add(self, where: _Where, code: str, message: str, *, fatal: bool) -> None:
         self.issues.append(
             Issue(
                 level=Level.SEGMENT,
                 code=code,
                 message=message,
                 fatal=fatal,
-                segment_tag=seg.tag,
-                segment_position=seg.position,
-                byte_offset=seg.offset,
+                segment_tag=where[0],
+                segment_position=where[1],
+                byte_offset=where[2],
             )
         )
 

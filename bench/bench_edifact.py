@@ -1,0 +1,292 @@
+"""Benchmark the EDIFACT engine against pydifact and a plain split baseline.
+
+Generates EANCOM-style ORDERS, DESADV and INVOIC interchanges (D96A) of about 200 KB
+and 20 MB, then times, each in a fresh subprocess so peak RSS is measured per run:
+
+* ``engine``   gateway.edifact streaming reader with full validation (envelope checks,
+               message structure, element formats, code lists), segments not kept;
+* ``payload``  gateway.edifact.parse_payload (keeps every segment; 200 KB files only);
+* ``split``    a plain split baseline that honours the release character but builds
+               nothing but nested lists and validates nothing;
+* ``pydifact`` pydifact's Interchange.from_str + iterating the segments (run once on
+               the 20 MB file: it is slow).
+
+Usage::
+
+    .venv/bin/python bench/bench_edifact.py [--repeat 3] [--big-mb 20] [--skip-pydifact-big]
+
+Results go to stdout as a Markdown table (median of ``--repeat`` runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+# -- generated documents -----------------------------------------------------------
+
+
+def _orders(rng: random.Random, ref: str, lines: int) -> list[str]:
+    segs = [
+        f"UNH+{ref}+ORDERS:D:96A:UN:EAN008",
+        f"BGM+220+PO{ref}+9",
+        "DTM+137:20240115:102",
+        "DTM+2:20240120:102",
+        "FTX+PUR+++Deliver to dock 3?: ring bell?+wait",
+        "RFF+CT:CONTRACT-2024",
+        "NAD+BY+5412345000013::9",
+        "NAD+SU+4012345500004::9",
+        "NAD+DP+5412345678908::9",
+        "CUX+2:EUR:9",
+    ]
+    for i in range(1, lines + 1):
+        gtin = f"{rng.randrange(10**12, 10**13)}"
+        segs += [
+            f"LIN+{i}++{gtin}:SRV",
+            f"PIA+1+ART{rng.randrange(100000)}:SA",
+            f"IMD+F++:::Sterile gloves size {rng.choice('SML')} ?'nitrile?'",
+            f"QTY+21:{rng.randrange(1, 500)}:PCE",
+            f"PRI+AAA:{rng.randrange(100, 99999) / 100}:CT::1:PCE",
+        ]
+    segs += ["UNS+S", f"CNT+2:{lines}"]
+    segs.append(f"UNT+{len(segs) + 1}+{ref}")
+    return segs
+
+
+def _desadv(rng: random.Random, ref: str, lines: int) -> list[str]:
+    segs = [
+        f"UNH+{ref}+DESADV:D:96A:UN:EAN005",
+        f"BGM+351+DN{ref}+9",
+        "DTM+137:20240115:102",
+        "DTM+11:20240116:102",
+        f"RFF+ON:PO{ref}",
+        "NAD+BY+5412345000013::9",
+        "NAD+SU+4012345500004::9",
+        "CPS+1",
+        "PAC+1++201",
+    ]
+    for i in range(1, lines + 1):
+        segs += [
+            f"CPS+{i + 1}+1",
+            "PAC+1++CT",
+            "PCI+33E",
+            f"GIN+BJ+{rng.randrange(10**17, 10**18)}",
+            f"LIN+{i}++{rng.randrange(10**12, 10**13)}:SRV",
+            f"PIA+1+LOT{rng.randrange(10**6)}:NB",
+            f"QTY+12:{rng.randrange(1, 200)}",
+            "PCI+36E",
+            "DTM+36:20270131:102",
+            f"GIN+BX+LOT{rng.randrange(10**6)}",
+        ]
+    segs.append("CNT+2:" + str(lines))
+    segs.append(f"UNT+{len(segs) + 1}+{ref}")
+    return segs
+
+
+def _invoic(rng: random.Random, ref: str, lines: int) -> list[str]:
+    segs = [
+        f"UNH+{ref}+INVOIC:D:96A:UN:EAN008",
+        f"BGM+380+IN{ref}+9",
+        "DTM+137:20240115:102",
+        f"RFF+ON:PO{ref}",
+        "NAD+BY+5412345000013::9",
+        "RFF+VA:BE0123456789",
+        "NAD+SU+4012345500004::9",
+        "CUX+2:EUR:4",
+        "PAT+1++5:3:D:30",
+    ]
+    total = 0.0
+    for i in range(1, lines + 1):
+        qty = rng.randrange(1, 100)
+        price = rng.randrange(100, 10000) / 100
+        total += qty * price
+        segs += [
+            f"LIN+{i}++{rng.randrange(10**12, 10**13)}:SRV",
+            f"QTY+47:{qty}:PCE",
+            f"MOA+203:{qty * price:.2f}",
+            f"PRI+AAA:{price:.2f}:CT",
+            "TAX+7+VAT+++:::21+S",
+        ]
+    segs += ["UNS+S", f"CNT+2:{lines}", f"MOA+86:{total * 1.21:.2f}", f"MOA+79:{total:.2f}"]
+    segs.append(f"UNT+{len(segs) + 1}+{ref}")
+    return segs
+
+
+def generate(kind: str, size: int, seed: int = 7) -> bytes:
+    """Return one interchange of about ``size`` bytes of messages of one kind."""
+    rng = random.Random(seed)
+    make = {"ORDERS": _orders, "DESADV": _desadv, "INVOIC": _invoic}[kind]
+    parts = ["UNA:+.? '", "UNB+UNOC:3+5412345000013:14+4012345500004:14+240115:1200+IC1'\r\n"]
+    written = 0
+    count = 0
+    while written < size:
+        count += 1
+        segs = make(rng, str(count), rng.randrange(5, 40))
+        text = "'\r\n".join(segs) + "'\r\n"
+        parts.append(text)
+        written += len(text)
+    parts.append(f"UNZ+{count}+IC1'\r\n")
+    return "".join(parts).encode("latin-1")
+
+
+# -- the contenders (run in a child process) ---------------------------------------
+
+
+def _split_release(text: str, sep: str, rel: str = "?") -> list[str]:
+    parts = text.split(sep)
+    if rel not in text:
+        return parts
+    out: list[str] = []
+    acc = ""
+    for part in parts:
+        body = acc + part
+        if part.endswith(rel) and (len(part) - len(part.rstrip(rel))) % 2 == 1:
+            acc = body + sep
+            continue
+        out.append(body)
+        acc = ""
+    if acc:
+        out.append(acc)
+    return out
+
+
+def run_split(data: bytes) -> int:
+    """Plain split honouring '?': segments -> elements -> components, no checks."""
+    text = data.decode("latin-1")
+    count = 0
+    for seg in _split_release(text[9:], "'"):
+        seg = seg.strip("\r\n")
+        if not seg:
+            continue
+        _ = [_split_release(el, ":") for el in _split_release(seg, "+")]
+        count += 1
+    return count
+
+
+def run_engine(data: bytes) -> int:
+    from gateway.edifact import read_payload
+    from gateway.edi import EdiTransaction
+
+    count = 0
+    for item in read_payload(data, keep_segments=False):
+        if isinstance(item, EdiTransaction):
+            count += 1
+            if item.issues and any(i.fatal for i in item.issues):
+                raise SystemExit(f"unexpected finding: {item.issues[0].describe()}")
+    return count
+
+
+def run_payload(data: bytes) -> int:
+    from gateway.edifact import parse_payload
+
+    payload = parse_payload(data)
+    return sum(len(ix.transactions) for ix in payload.interchanges)
+
+
+def run_pydifact(data: bytes) -> int:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from pydifact.segmentcollection import Interchange
+
+    interchange = Interchange.from_str(data.decode("latin-1"))
+    return sum(1 for _ in interchange.segments)
+
+
+CONTENDERS = {
+    "engine": run_engine,
+    "payload": run_payload,
+    "split": run_split,
+    "pydifact": run_pydifact,
+}
+
+
+def child(name: str, path: str) -> None:
+    data = Path(path).read_bytes()
+    start = time.perf_counter()
+    result = CONTENDERS[name](data)
+    elapsed = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak_kb / 1024, "result": result}))
+
+
+def measure(name: str, path: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", name, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--big-mb", type=float, default=20)
+    parser.add_argument("--skip-pydifact-big", action="store_true")
+    parser.add_argument("--child", nargs=2, metavar=("CONTENDER", "FILE"))
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("ORDERS", "DESADV", "INVOIC"):
+            for label, size in (("200 KB", 200_000), (f"{args.big_mb:g} MB", int(args.big_mb * 1e6))):
+                big = size > 1_000_000
+                if big and kind != "ORDERS" and args.big_mb >= 10:
+                    continue  # one big file is enough to show scaling; keep the run short
+                path = Path(tmp) / f"{kind}_{size}.edi"
+                path.write_bytes(generate(kind, size))
+                results: dict[str, dict[str, float]] = {}
+                for name in ("engine", "payload", "split", "pydifact"):
+                    if big and name == "payload":
+                        continue
+                    repeat = args.repeat
+                    if name == "pydifact" and big:
+                        if args.skip_pydifact_big:
+                            continue
+                        repeat = 1
+                    runs = [measure(name, path) for _ in range(repeat)]
+                    results[name] = {
+                        "seconds": statistics.median(r["seconds"] for r in runs),
+                        "peak_mb": max(r["peak_mb"] for r in runs),
+                        "result": runs[0]["result"],
+                    }
+                mb = path.stat().st_size / 1e6
+                eng = results["engine"]["seconds"]
+                for name, r in results.items():
+                    ratio_py = (
+                        f"{results['pydifact']['seconds'] / r['seconds']:.1f}x"
+                        if "pydifact" in results
+                        else "-"
+                    )
+                    rows.append(
+                        f"| {kind} {label} ({mb:.2f} MB) | {name} | {r['seconds']:.3f} | "
+                        f"{mb / r['seconds']:.1f} | {r['peak_mb']:.0f} | "
+                        f"{r['seconds'] / eng:.2f} | {ratio_py} |"
+                    )
+                print("\n".join(rows[-len(results):]), flush=True)
+    print()
+    print("| file | contender | median s | MB/s | peak RSS MB | time / engine | pydifact time / this |")
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
