@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 MAX_NUMBER_CHARS = 40  # X12 R/N elements are at most 18 digits; EDIFACT n..35
+MAX_EXPONENT = 18  # |value| below 10**19 and, if not zero, above 10**-19
 
 
 class BadValue(ValueError):
@@ -83,6 +84,9 @@ def to_decimal(raw: str) -> Decimal:
         raise BadValue(f"{raw!r} is not a number") from exc
     if not value.is_finite():
         raise BadValue(f"{raw!r} is not a number")
+    if value and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        # exponent notation must not smuggle in numbers no quantity or price can be
+        raise BadValue(f"{raw!r} is out of range")
     return value
 
 

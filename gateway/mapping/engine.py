@@ -195,7 +195,8 @@ def _lines(r: Resolver, parts: Regions, data: dict[str, Any], name: str = "lines
         # line-level allowances/taxes: re-cut each line group and tag with its number
         groups = [g for s in loop.scope for g in split_loop(scopes.get(s, ()), loop)]
         for line, group in zip(lines, groups, strict=True):
-            local = {**scopes, "group": group, "line": group}
+            # a loop inside a line looks only inside that line's group
+            local = {**scopes, "group": group, "line": group, "body": group}
             number = line.get("line_number")
             if loop.allowances_charges is not None:
                 for ac in _loop_items(
