@@ -86,12 +86,22 @@ def _builder(
     )
 
 
+# The X12 basic and extended character sets (004010): what may travel in an AN value.
+_SAFE = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    "!\"&'()*+,-./:;?= %~@[]_{}\\|<>#$"
+)
+
+
 def _clean(value: str, d: Delimiters, limit: int) -> str:
-    # a copy of bad data must not carry our delimiters into the acknowledgement
-    for ch in (d.element, d.segment, d.component, d.repetition or ""):
-        if ch:
-            value = value.replace(ch, " ")
-    return "".join(c if " " <= c <= "~" else " " for c in value).strip()[:limit]
+    """Make a copy of partner data safe to send back inside an acknowledgement.
+
+    Our delimiters and characters outside the X12 character sets become spaces, so the
+    AK404/IK404 copy of bad data can never break the acknowledgement's own syntax.
+    """
+    banned = {d.element, d.segment, d.component, d.repetition or ""}
+    cleaned = "".join(c if c in _SAFE and c not in banned else " " for c in value)
+    return cleaned.strip()[:limit]
 
 
 def _group_letter(group: EdiGroup) -> str:

@@ -30,6 +30,7 @@ _SKIP = " \t\r\n\x00\x1a\x85"  # between interchanges: whitespace, NUL, ^Z, EBCD
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte order mark read as latin-1
 _EBCDIC_ISA = b"\xc9\xe2\xc1"  # "ISA" in EBCDIC (cp037 and cp500 agree)
 CHUNK_SIZE = 1 << 20
+_GARBAGE_HOLD = 1 << 16  # garbage is held up to this size to report it as one run
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +140,10 @@ class Tokenizer:
             nxt = buf.find("ISA", pos + 1)
             if nxt < 0:
                 if not final:
-                    keep = max(pos, n - 2)  # "IS" may be completed by the next chunk
-                    if keep > pos:
-                        out.append(
-                            _garbage(self._base + pos, buf[pos:keep], "data that is not X12")
-                        )
+                    if n - pos < _GARBAGE_HOLD:
+                        return pos, False  # wait, to report the run once
+                    keep = n - 2  # "IS" may be completed by the next chunk
+                    out.append(_garbage(self._base + pos, buf[pos:keep], "data that is not X12"))
                     return keep, False
                 nxt = n
             out.append(_garbage(self._base + pos, buf[pos:nxt], "data that is not X12"))
