@@ -103,13 +103,15 @@ def run_clients(
     files: list[Path],
     remote_dir: list[str],
     work: Path,
+    extra: str = "",
 ) -> float:
     """Run one sftp client per user at once; each uploads all ``files``; wall seconds."""
     processes = []
     started = time.perf_counter()
     for i, user in enumerate(user_of):
         batch = work / f"batch{i}"
-        batch.write_text("".join(f"put {f} {remote_dir[i]}/c{i}-{f.name}\n" for f in files))
+        lines = [f"put {f} {remote_dir[i]}/c{i}-{f.name}\n" for f in files]
+        batch.write_text("".join(lines) + (extra + "\n" if extra else ""))
         processes.append(subprocess.Popen(
             ["sftp", "-F", "/dev/null", "-q", "-b", str(batch), "-i", str(key), "-P", str(port),
              "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}",
@@ -189,6 +191,24 @@ def main() -> None:
         )
 
         print(f"{args.clients} concurrent OpenSSH sftp clients, median of {args.repeat} runs")
+        # connection cost alone: each client logs in and runs one command
+        logins: dict[str, list[float]] = {"hosted": [], "sshd": []}
+        users = [f"p{i}" for i in range(args.clients)]
+        nowhere = [""] * args.clients
+        for _ in range(args.repeat):
+            logins["hosted"].append(
+                run_clients(users, hosted_port, key, known_hosts, [], nowhere, work, "pwd")
+            )
+            logins["sshd"].append(
+                run_clients(
+                    ["root"] * args.clients, sshd_port, key, known_hosts, [], nowhere, work, "pwd"
+                )
+            )
+        print(
+            f"login + one command, {args.clients} clients at once: hosted "
+            f"{statistics.median(logins['hosted']) * 1000:.0f} ms, sshd "
+            f"{statistics.median(logins['sshd']) * 1000:.0f} ms"
+        )
         print(f"{'size':>7} {'files':>6} | {'hosted f/s':>10} {'MB/s':>7} | "
               f"{'sshd f/s':>9} {'MB/s':>7} | hosted/sshd")  # fmt: skip
         for label, size, per_client in CASES:
@@ -207,9 +227,11 @@ def main() -> None:
                 timings["hosted"].append(run_clients(
                     users, hosted_port, key, known_hosts, files, ["/inbox"] * args.clients, work
                 ))  # fmt: skip
-                archived = sum(len(list((hosted_root / u / "archive").iterdir())) for u in users)
-                if archived != total:
-                    raise SystemExit(f"hosted server archived {archived} of {total} files")
+                sizes = [
+                    p.stat().st_size for u in users for p in (hosted_root / u / "archive").iterdir()
+                ]
+                if len(sizes) != total or sum(sizes) != total * size:
+                    raise SystemExit(f"hosted server archived {len(sizes)} of {total} files")
                 for u in users:
                     shutil.rmtree(hosted_root / u / "archive")
                     (hosted_root / u / "archive").mkdir()
