@@ -9,10 +9,12 @@ CMS layer is ours. Inputs are DER/BER bytes from partners: any parse failure bec
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -29,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from gateway.as2.errors import (
+    As2Error,
     As2LocalError,
     AuthenticationFailed,
     DecompressionFailed,
@@ -100,10 +103,18 @@ class VerifiedSignature:
     content: bytes  # the candidate content whose digest matched
 
 
+@functools.lru_cache(maxsize=256)
 def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    # cached: converting a certificate costs more than the RSA verification it serves
     return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
 
 
+@functools.lru_cache(maxsize=256)
+def _issuer_der(cert: x509.Certificate) -> bytes:
+    return bytes(_asn1_cert(cert).issuer.dump())
+
+
+@functools.lru_cache(maxsize=256)
 def _ski(cert: x509.Certificate) -> bytes | None:
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
@@ -120,7 +131,7 @@ def _matches(
         ias = identifier.chosen
         return bool(
             ias["serial_number"].native == cert.serial_number
-            and ias["issuer"].dump() == _asn1_cert(cert).issuer.dump()
+            and ias["issuer"].dump() == _issuer_der(cert)
         )
     if identifier.name == "subject_key_identifier":
         return identifier.chosen.native == _ski(cert)
@@ -131,13 +142,23 @@ def _content_info(der: bytes, expected: str) -> cms.ContentInfo:
     try:
         info = cms.ContentInfo.load(der)
         kind = info["content_type"].native
-        # force a full parse now so that truncation surfaces here, not later
-        info["content"].native  # noqa: B018
     except (ValueError, TypeError, KeyError) as exc:
         raise MalformedMessage(f"not a readable CMS {expected}: {exc}") from exc
     if kind != expected:
         raise MalformedMessage(f"CMS content is {kind!r}, expected {expected!r}")
     return info
+
+
+@contextlib.contextmanager
+def _reading(error: type[As2Error], what: str) -> Iterator[None]:
+    """asn1crypto parses lazily: a truncated or malformed structure raises on first access,
+    wherever that is; turn those into the layer's error."""
+    try:
+        yield
+    except As2Error:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise error(f"malformed {what}: {exc}") from exc
 
 
 def content_kind(der: bytes) -> str:
@@ -258,17 +279,19 @@ def verify_detached(
     signed digest and :class:`AuthenticationFailed` when no certificate verifies.
     """
     info = _content_info(signature_der, "signed_data")
-    return _verify_signed_data(info["content"], candidates, certificates)
+    with _reading(IntegrityCheckFailed, "signature"):
+        return _verify_signed_data(info["content"], candidates, certificates)
 
 
 def verify_opaque(der: bytes, certificates: Sequence[x509.Certificate]) -> VerifiedSignature:
     """Verify an encapsulating SignedData (smime-type=signed-data); content is returned."""
     info = _content_info(der, "signed_data")
-    encap = info["content"]["encap_content_info"]["content"]
-    if encap.native is None:
-        raise MalformedMessage("signed-data without encapsulated content")
-    content = encap.native if isinstance(encap.native, bytes) else encap.contents
-    return _verify_signed_data(info["content"], [content], certificates)
+    with _reading(IntegrityCheckFailed, "signed-data"):
+        encap = info["content"]["encap_content_info"]["content"]
+        if encap.native is None:
+            raise MalformedMessage("signed-data without encapsulated content")
+        content = encap.native if isinstance(encap.native, bytes) else encap.contents
+        return _verify_signed_data(info["content"], [content], certificates)
 
 
 def _verify_signed_data(
@@ -430,6 +453,11 @@ def decrypt(der: bytes, keys: Sequence[KeyPair]) -> bytes:
 
     Raises :class:`DecryptionFailed` when no key opens it or the ciphertext is corrupt.
     """
+    with _reading(DecryptionFailed, "enveloped-data"):
+        return _decrypt(der, keys)
+
+
+def _decrypt(der: bytes, keys: Sequence[KeyPair]) -> bytes:
     try:
         info = _content_info(der, "enveloped_data")
     except MalformedMessage as exc:
@@ -494,6 +522,11 @@ def compress(content: bytes) -> bytes:
 
 def decompress(der: bytes, max_size: int) -> bytes:
     """The content of a CMS CompressedData, refusing to expand beyond ``max_size`` bytes."""
+    with _reading(DecompressionFailed, "compressed-data"):
+        return _decompress(der, max_size)
+
+
+def _decompress(der: bytes, max_size: int) -> bytes:
     try:
         info = _content_info(der, "compressed_data")
     except MalformedMessage as exc:
