@@ -117,11 +117,7 @@ def check_odoo(odoo: OdooApi) -> list[CheckResult]:
         results.append(CheckResult(f"fields of {model}", not missing, detail))
     for model, operation in ACCESS:
         try:
-            allowed = odoo.call(
-                model,
-                "check_access_rights",
-                params={"operation": operation, "raise_exception": False},
-            )
+            allowed = _may(odoo, dialect, model, operation)
         except OdooError as exc:
             results.append(CheckResult(f"may {operation} {model}", False, exc.odoo_message))
             continue
@@ -131,3 +127,16 @@ def check_odoo(odoo: OdooApi) -> list[CheckResult]:
             )
         )
     return results
+
+
+def _may(odoo: OdooApi, dialect: OdooDialect, model: str, operation: str) -> bool:
+    if dialect.access_check_method == "has_access":
+        # on an empty recordset: the model's access rights only, no record rules
+        return bool(odoo.call(model, "has_access", ids=[], params={"operation": operation}))
+    return bool(
+        odoo.call(
+            model,
+            "check_access_rights",
+            params={"operation": operation, "raise_exception": False},
+        )
+    )

@@ -64,6 +64,11 @@ class OdooDialect:
         (renamed with the unit-of-measure rework; not verified against a 19 server here)."""
         return "product_uom_id" if self.major >= 19 else "product_uom"
 
+    @property
+    def access_check_method(self) -> str:
+        """``has_access(operation)`` from 18.0 (``check_access_rights`` is deprecated there)."""
+        return "has_access" if self.major >= 18 else "check_access_rights"
+
 
 def dialect_from_version(info: dict[str, Any]) -> OdooDialect:
     """Build the dialect from ``common.version`` / ``/web/version`` output."""

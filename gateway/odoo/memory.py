@@ -276,6 +276,7 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
     "write": ("vals",),
     "fields_get": ("allfields", "attributes"),
     "check_access_rights": ("operation", "raise_exception"),
+    "has_access": ("operation",),
     "message_post": (),
 }
 
@@ -384,6 +385,7 @@ class MemoryOdoo:
             "unlink": self.unlink,
             "fields_get": self.fields_get,
             "check_access_rights": self.check_access_rights,
+            "has_access": self.has_access,
             "message_post": self.message_post,
         }
         handler = generic.get(method)
@@ -627,6 +629,12 @@ class MemoryOdoo:
                 )
             return False
         return True
+
+    def has_access(
+        self, model: str, ids: list[int], operation: str = "read", context: Values | None = None
+    ) -> bool:
+        """Odoo 18+: ``has_access(operation)`` on a (possibly empty) recordset."""
+        return self.check_access_rights(model, operation, raise_exception=False)
 
     def create(self, model: str, vals_list: Any = None, context: Values | None = None) -> Any:
         context = context or {}

@@ -290,3 +290,28 @@ def test_billing_more_than_received_is_a_quantity_mismatch(
     outcome = deliver(invoice(), profile=PROFILE, odoo=odoo_client)
     assert {i.kind for i in outcome.exceptions} == {"quantity_mismatch"}
     assert [b["state"] for b in odoo_double.records("account.move")] == ["draft"]
+
+
+def test_unusable_numbers_are_issues_and_nothing_is_sent(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given a negative quantity and a negative price (bad partner data; NaN is refused
+    # by the canonical model itself)
+    document = purchase_order(
+        lines=[
+            PurchaseOrderLine(line_number="1", quantity=Decimal("-5"), uom="EA", item=GLOVE),
+            PurchaseOrderLine(
+                line_number="2",
+                quantity=Decimal("1"),
+                unit_price=Decimal("-1"),
+                uom="EA",
+                item=GLOVE,
+            ),
+        ]
+    )
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    assert [(i.kind, i.line_number) for i in outcome.exceptions] == [
+        ("invalid_value", "1"),
+        ("invalid_value", "2"),
+    ]
+    assert odoo_double.requests == []

@@ -142,3 +142,16 @@ def test_cli_check_against_the_double(cli_env: pytest.MonkeyPatch, odoo_double: 
 def test_cli_check_without_configuration_says_dry_run(cli_env: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(_app(), ["odoo", "check"])
     assert result.exit_code == 2 and "dry run" in result.output
+
+
+@pytest.mark.parametrize("major", [18, 19])
+def test_check_uses_has_access_from_odoo_18(
+    start_odoo_double: Callable[..., OdooDouble], major: int
+) -> None:
+    double = start_odoo_double(major)
+    double.odoo.denied_models.add("stock.lot")
+    with OdooClient(double.url, double.db, double.user, api_key=double.api_key) as client:
+        failed = [r.name for r in check_odoo(client) if not r.ok]
+    assert failed == ["may create stock.lot"]
+    assert "stock.lot.has_access" in double.calls()
+    assert not any(c.endswith("check_access_rights") for c in double.calls())

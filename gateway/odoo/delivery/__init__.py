@@ -14,6 +14,8 @@ Business problems (unknown item, price mismatch ...) come back in
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from gateway.canonical import Invoice, OrderAcknowledgement, PurchaseOrder, ShipNotice
 from gateway.odoo.api import OdooApi
 from gateway.odoo.delivery.acknowledgement import deliver_acknowledgement
@@ -41,6 +43,9 @@ def deliver(
     """Turn one canonical document into Odoo records (see the module docstring)."""
     if profile.odoo is None:
         raise OdooConfigurationError(f"partner {profile.id} has no odoo section in its profile")
+    invalid = invalid_numbers(document)
+    if invalid:
+        return DeliveryOutcome(exceptions=invalid, notes=["nothing sent to Odoo"])
     resolver = Resolver(odoo, profile.odoo)
     begin = getattr(odoo, "begin_document", None)
     if callable(begin):  # the dry run writes one file per delivered document
@@ -54,3 +59,33 @@ def deliver(
     if isinstance(document, Invoice):
         return deliver_invoice(document, odoo=odoo, resolver=resolver)
     raise TypeError(f"cannot deliver {type(document).__name__} to Odoo")
+
+
+def _lines(document: CanonicalDocument) -> list[tuple[str, object]]:
+    if isinstance(document, ShipNotice):
+        return [
+            (line.po_line_number or f"{order.po_number}#{n}", line)
+            for order in document.orders
+            for n, line in enumerate(order.lines, start=1)
+        ]
+    return [(line.line_number, line) for line in document.lines]
+
+
+def invalid_numbers(document: CanonicalDocument) -> list[BusinessIssue]:
+    """Quantities and prices Odoo cannot take (NaN, infinite, negative), as issues."""
+    issues: list[BusinessIssue] = []
+    for number, line in _lines(document):
+        for field in ("quantity", "unit_price"):
+            value = getattr(line, field, None)
+            if not isinstance(value, Decimal):
+                continue
+            if not value.is_finite() or value < 0:
+                issues.append(
+                    BusinessIssue(
+                        kind="invalid_value",
+                        message=f"line {number}: {field} {value} is not a usable number",
+                        line_number=number,
+                        received=str(value),
+                    )
+                )
+    return issues

@@ -21,6 +21,7 @@ IssueKind = Literal[
     "changed_order",
     "order_not_found",
     "nothing_to_receive",
+    "invalid_value",
 ]
 
 
