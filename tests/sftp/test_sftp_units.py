@@ -149,3 +149,20 @@ def test_outbox_refuses_bad_names_and_replaces_atomically(tmp_path: Path) -> Non
     assert os.listdir(tmp_path / "acme" / "outbox") == ["997.x12"]
     assert (tmp_path / "acme" / "outbox" / "997.x12").read_bytes() == b"two"
     assert os.listdir(tmp_path / "acme" / ".staging") == []
+
+
+def test_poll_settings_refuse_unpinned_hosts_and_unnamed_archives() -> None:
+    from pydantic import ValidationError
+
+    from gateway.partners.sftp import PollSettings
+
+    base = {"host": "sftp.example.com", "username": "us"}
+    with pytest.raises(ValidationError, match="never trusted on first use"):
+        PollSettings(**base, host_key="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="archive_path"):
+        PollSettings(**base, host_key="SHA256:" + "A" * 43, after_fetch="move")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="differ"):
+        PollSettings(**base, host_key="SHA256:" + "A" * 43, after_fetch="move",  # type: ignore[arg-type]
+                     inbound_path="out", archive_path="out/")  # fmt: skip
+    ok = PollSettings(**base, host_key="sftp.example.com ssh-ed25519 AAAAC3Nza")  # type: ignore[arg-type]
+    assert ok.after_fetch == "delete"
