@@ -1,0 +1,126 @@
+"""Loading partner profiles: shipped samples, errors with file/line/field, overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.partners.loader import ProfileError, load_profile_file, load_profiles
+from tests.mapping.helpers import PROFILES
+
+GOOD = """\
+id: acme-labs
+name: Acme Labs
+x12:
+  isa_qualifier: ZZ
+  isa_id: ACMELABS
+odoo:
+  vendor_ref: ACME
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_shipped_profile_loads_with_its_source() -> None:
+    result = load_profiles([PROFILES])
+    assert result.errors == []
+    assert set(result.profiles) == {"summit-medical", "keystone-pharma", "nordlicht-medtech"}
+    for pid, profile in result.profiles.items():
+        assert profile.source == (PROFILES / f"{pid}.yaml").resolve()
+    summit = result.profiles["summit-medical"]
+    assert summit.as2 is not None and summit.as2.as2_id == "SUMMITMED"
+    assert summit.x12 is not None and summit.x12.version == "004010"
+    assert summit.maps == {"856": "overrides/summit-medical/856"}
+    keystone = result.profiles["keystone-pharma"]
+    assert keystone.x12 is not None and keystone.x12.version == "005010"
+    assert keystone.acknowledgements.x12 == "999"
+    assert keystone.odoo is not None and keystone.odoo.item_lookup == ["ndc", "vendor_part"]
+    nordlicht = result.profiles["nordlicht-medtech"]
+    assert nordlicht.edifact is not None and nordlicht.edifact.unb_qualifier == "14"
+    assert nordlicht.acknowledgements.contrl is True
+
+
+def test_unknown_field_names_file_line_and_field(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "acme.yaml",
+        GOOD.replace("  isa_id: ACMELABS", "  isa_id: ACMELABS\n  isa_idd: TYPO"),
+    )
+    with pytest.raises(ProfileError) as info:
+        load_profile_file(path)
+    assert (info.value.file, info.value.line, info.value.field) == (path, 6, "x12.isa_idd")
+    assert "unknown field" in info.value.reason
+    assert str(info.value).startswith(f"{path}:6: x12.isa_idd:")
+
+
+def test_bad_value_names_the_line_of_its_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "acme.yaml", GOOD.replace("isa_qualifier: ZZ", "isa_qualifier: ZZZ"))
+    with pytest.raises(ProfileError) as info:
+        load_profile_file(path)
+    assert (info.value.line, info.value.field) == (4, "x12.isa_qualifier")
+    assert "at most 2" in info.value.reason
+
+
+def test_missing_identifiers_and_broken_yaml(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "id: acme\nname: Acme\n")
+    with pytest.raises(ProfileError, match="x12 or edifact"):
+        load_profile_file(path)
+    broken = write(tmp_path, "b.yaml", "id: acme\nname: [Acme\n")
+    with pytest.raises(ProfileError) as info:
+        load_profile_file(broken)
+    assert info.value.line is not None and "not valid YAML" in info.value.reason
+    listed = write(tmp_path, "c.yaml", "- just\n- a list\n")
+    with pytest.raises(ProfileError, match="mapping"):
+        load_profile_file(listed)
+
+
+def test_bad_file_is_reported_and_the_others_still_load(tmp_path: Path) -> None:
+    write(tmp_path, "acme.yaml", GOOD)
+    write(tmp_path, "bad.yaml", GOOD.replace("acme-labs", "Bad Id!"))
+    result = load_profiles([tmp_path])
+    assert list(result.profiles) == ["acme-labs"]
+    assert len(result.errors) == 1 and result.errors[0].field == "id"
+
+
+def test_later_directory_overrides_by_id(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write(
+        site,
+        "summit.yaml",
+        (PROFILES / "summit-medical.yaml")
+        .read_text()
+        .replace("name: Summit Medical Supply", "name: Summit (site copy)"),
+    )
+    result = load_profiles([PROFILES, site])
+    assert result.errors == []
+    assert result.profiles["summit-medical"].name == "Summit (site copy)"
+    assert result.profiles["summit-medical"].source == (site / "summit.yaml").resolve()
+
+
+def test_same_id_twice_in_one_directory_names_both_files(tmp_path: Path) -> None:
+    first = write(tmp_path, "a.yaml", GOOD)
+    second = write(tmp_path, "b.yaml", GOOD.replace("ACMELABS", "OTHER"))
+    result = load_profiles([tmp_path])
+    assert len(result.errors) == 1
+    message = str(result.errors[0])
+    assert str(second) in message and str(first.resolve()) in message
+
+
+def test_duplicate_isa_id_across_partners_names_both_files(tmp_path: Path) -> None:
+    first = write(tmp_path, "a.yaml", GOOD)
+    second = write(
+        tmp_path,
+        "b.yaml",
+        GOOD.replace("acme-labs", "acme-two").replace("isa_id: ACMELABS", "isa_id: acmelabs "),
+    )
+    result = load_profiles([tmp_path])
+    assert list(result.profiles) == ["acme-labs"]
+    error = result.errors[0]
+    assert error.field == "x12.isa_id"
+    assert error.file == second.resolve() and str(first.resolve()) in error.reason
