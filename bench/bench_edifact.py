@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import statistics
@@ -177,8 +176,8 @@ def run_split(data: bytes) -> int:
 
 
 def run_engine(data: bytes) -> int:
-    from gateway.edifact import read_payload
     from gateway.edi import EdiTransaction
+    from gateway.edifact import read_payload
 
     count = 0
     for item in read_payload(data, keep_segments=False):
@@ -247,7 +246,10 @@ def main() -> None:
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("ORDERS", "DESADV", "INVOIC"):
-            for label, size in (("200 KB", 200_000), (f"{args.big_mb:g} MB", int(args.big_mb * 1e6))):
+            for label, size in (
+                ("200 KB", 200_000),
+                (f"{args.big_mb:g} MB", int(args.big_mb * 1e6)),
+            ):
                 big = size > 1_000_000
                 if big and kind != "ORDERS" and args.big_mb >= 10:
                     continue  # one big file is enough to show scaling; keep the run short
@@ -281,9 +283,12 @@ def main() -> None:
                         f"{mb / r['seconds']:.1f} | {r['peak_mb']:.0f} | "
                         f"{r['seconds'] / eng:.2f} | {ratio_py} |"
                     )
-                print("\n".join(rows[-len(results):]), flush=True)
+                print("\n".join(rows[-len(results) :]), flush=True)
     print()
-    print("| file | contender | median s | MB/s | peak RSS MB | time / engine | pydifact time / this |")
+    print(
+        "| file | contender | median s | MB/s | peak RSS MB | time / engine "
+        "| pydifact time / this |"
+    )
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 

@@ -214,6 +214,7 @@ def read_contrl(transaction: EdiTransaction) -> InboundAck | None:
         found_codes.append(uci.value(5))
     group_number: str | None = None
     messages: dict[str, str] = {}
+    statuses: list[str] = []  # in order; refs may repeat (a duplicate is what was rejected)
     current: str | None = None
     current_action = ""
     for seg in segments:
@@ -225,6 +226,7 @@ def read_contrl(transaction: EdiTransaction) -> InboundAck | None:
             current = seg.value(1)
             current_action = seg.value(3)
             messages[current] = _status(current_action, bool(seg.value(4)))
+            statuses.append(messages[current])
             if seg.value(4):
                 found_codes.append(seg.value(4))
         elif seg.tag in ("UCS", "UCD"):
@@ -232,14 +234,14 @@ def read_contrl(transaction: EdiTransaction) -> InboundAck | None:
             if code:
                 found_codes.append(code)
             if current is not None and current_action != codes.ACTION_REJECTED and code:
-                messages[current] = "accepted_with_errors"
+                messages[current] = statuses[-1] = "accepted_with_errors"
     action = uci.value(4)
-    statuses = set(messages.values())
+    seen = set(statuses)
     if action == codes.ACTION_REJECTED:
         status = "rejected"
-    elif "rejected" in statuses:
-        status = "rejected" if statuses == {"rejected"} else "partially_accepted"
-    elif found_codes or "accepted_with_errors" in statuses:
+    elif "rejected" in seen:
+        status = "rejected" if seen == {"rejected"} else "partially_accepted"
+    elif found_codes or "accepted_with_errors" in seen:
         status = "accepted_with_errors"
     else:
         status = "accepted"

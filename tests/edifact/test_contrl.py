@@ -1,0 +1,117 @@
+"""CONTRL out (build_contrl) and in (read_contrl), checked with our parser and pydifact."""
+
+from __future__ import annotations
+
+import warnings
+
+from pydifact.segmentcollection import Interchange
+
+from gateway.edi import AckControlNumbers, OwnIdentity
+from gateway.edifact import build_contrl, parse_payload, read_contrl
+from tests.edifact.helpers import VALID_ORDERS_BODY, interchange, message
+
+OURS = OwnIdentity(qualifier="14", id="5499999999999")
+NUMBERS = AckControlNumbers(interchange=42, group=1, transaction=7)
+
+
+def _pydifact_segments(data: bytes) -> list[tuple[str, list[object]]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = Interchange.from_str(data.decode("latin-1"))
+        return [(s.tag, s.elements) for s in parsed.segments]
+
+
+def test_accepted_interchange_gets_uci_7_and_ucm_7() -> None:
+    ix = parse_payload(interchange(message("M1", *VALID_ORDERS_BODY))).interchanges[0]
+    ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
+    assert (ack.kind, ack.status, ack.control_number, ack.acknowledges) == (
+        "CONTRL",
+        "accepted",
+        "42",
+        "REF1",
+    )
+    back = parse_payload(ack.data).interchanges[0]
+    # sender and receiver swapped
+    assert (back.sender_id, back.sender_qualifier, back.receiver_id) == (
+        "5499999999999",
+        "14",
+        "SENDER",
+    )
+    (tx,) = back.transactions
+    assert not tx.issues and tx.control_number == "7"
+    tags = [s.tag for s in tx.segments]
+    assert tags == ["UNH", "UCI", "UCM", "UNT"]
+    uci = tx.segments[1]
+    assert (uci.value(1), uci.value(2, 1), uci.value(3, 1), uci.value(4)) == (
+        "REF1",
+        "SENDER",
+        "RECEIVER",
+        "7",
+    )
+    assert tx.segments[2].components(2) == ("ORDERS", "D", "96A", "UN", "EAN008")
+    # pydifact reads it too
+    py = _pydifact_segments(ack.data)
+    assert [t for t, _ in py] == ["UNH", "UCI", "UCM", "UNT"]  # pydifact drops UNB/UNZ
+    assert py[1][1][3] == "7"
+
+
+def test_element_errors_become_ucs_and_ucd_with_positions() -> None:
+    body = list(VALID_ORDERS_BODY)
+    body[6] = "QTY+21:4X8:PCE"  # position 8 in the message
+    ix = parse_payload(interchange(message("M1", *body))).interchanges[0]
+    ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
+    assert ack.status == "rejected"
+    tx = parse_payload(ack.data).interchanges[0].transactions[0]
+    texts = [(s.tag, s.elements) for s in tx.segments[1:-1]]
+    assert texts[0][0] == "UCI" and tx.segments[1].value(4) == "8"
+    assert ("UCM", ((("M1",),), (("ORDERS", "D", "96A", "UN", "EAN008"),), (("4",),))) in texts
+    assert ("UCS", ((("8",),),)) in texts
+    assert ("UCD", ((("37",),), (("1", "2"),))) in texts
+    inbound = read_contrl(tx)
+    assert inbound is not None
+    assert (inbound.status, inbound.transactions, inbound.codes) == (
+        "rejected",
+        {"M1": "rejected"},
+        ("37",),
+    )
+    py = _pydifact_segments(ack.data)
+    assert ["UCD", ["37", ["1", "2"]]] in [[t, e] for t, e in py]
+
+
+def test_envelope_error_rejects_at_uci_with_code() -> None:
+    ix = parse_payload(interchange(message("M1", *VALID_ORDERS_BODY), count=5)).interchanges[0]
+    ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
+    tx = parse_payload(ack.data).interchanges[0].transactions[0]
+    uci = tx.segments[1]
+    assert (uci.value(4), uci.value(5), uci.value(6), uci.value(7)) == ("4", "29", "UNZ", "1")
+    assert [s.tag for s in tx.segments] == ["UNH", "UCI", "UNT"]
+    assert read_contrl(tx).status == "rejected"  # type: ignore[union-attr]
+
+
+def test_unt_error_is_reported_on_ucm() -> None:
+    ix = parse_payload(interchange(message("M1", *VALID_ORDERS_BODY, count=3))).interchanges[0]
+    ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
+    tx = parse_payload(ack.data).interchanges[0].transactions[0]
+    ucm = next(s for s in tx.segments if s.tag == "UCM")
+    assert (ucm.value(3), ucm.value(4), ucm.value(5)) == ("4", "29", "UNT")
+
+
+def test_contrl_uses_partner_service_characters_and_groups() -> None:
+    text = (
+        "UNA|*.? ~UNB*UNOC|3*S|14*R|14*240115|1200*A~UNG*ORDERS*S*R*240115|1200*G1*UN*D|96A~"
+        + message("1", *VALID_ORDERS_BODY).replace("+", "*").replace(":", "|").replace("'", "~")
+        + "UNE*1*G1~UNZ*1*A~"
+    )
+    ix = parse_payload(text.encode()).interchanges[0]
+    assert not ix.issues and ix.transactions[0].status.value == "accepted"
+    ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
+    assert ack.data.startswith(b"UNA|*.? ~UNB*UNOC|3*5499999999999|14*S|14*")
+    tx = parse_payload(ack.data).interchanges[0].transactions[0]
+    assert [s.tag for s in tx.segments] == ["UNH", "UCI", "UCF", "UCM", "UNT"]
+    inbound = read_contrl(tx)
+    assert inbound is not None and inbound.group_control_number == "G1"
+
+
+def test_read_contrl_ignores_other_messages() -> None:
+    ix = parse_payload(interchange(message("M1", *VALID_ORDERS_BODY))).interchanges[0]
+    assert read_contrl(ix.transactions[0]) is None
