@@ -1182,7 +1182,8 @@ class MemoryOdoo:
                 if done <= 0 or self._line_done(line) <= 0:
                     self.tables["stock.move.line"].pop(line["id"])
                     continue
-                if line.get("lot_name") and not line.get("lot_id"):
+                tracked = move.get("has_tracking") in ("lot", "serial")
+                if tracked and line.get("lot_name") and not line.get("lot_id"):
                     line["lot_id"] = self._lot(line)
                 line["state"] = "done"
             if done <= 0:

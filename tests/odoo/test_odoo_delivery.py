@@ -315,3 +315,48 @@ def test_unusable_numbers_are_issues_and_nothing_is_sent(
         ("invalid_value", "2"),
     ]
     assert odoo_double.requests == []
+
+
+def test_serial_tracked_items_get_one_move_line_per_serial(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given a serial-tracked pump on an order
+    pump = odoo_double.add_product("Infusion pump", default_code="PMP-1", tracking="serial")
+    document = purchase_order(
+        lines=[
+            PurchaseOrderLine(
+                line_number="1", quantity=Decimal("2"), uom="EA", item=ItemIds(buyer_part="PMP-1")
+            )
+        ]
+    )
+    deliver(document, profile=PROFILE, odoo=odoo_client)
+    lines = [
+        ShipNoticeLine(
+            po_line_number="1",
+            quantity=Decimal("2"),
+            item=ItemIds(buyer_part="PMP-1"),
+            serial_numbers=["SN-1", "SN-2"],
+        )
+    ]
+    # when both arrive with their serial numbers
+    outcome = deliver(ship_notice(lines=lines), profile=PROFILE, odoo=odoo_client)
+    # then each serial is a lot of the pump and the order line is fully received
+    assert outcome.exceptions == []
+    assert {(lot["name"], lot["product_id"][0]) for lot in odoo_double.records("stock.lot")} == {
+        ("SN-1", pump),
+        ("SN-2", pump),
+    }
+    assert odoo_double.records("purchase.order.line")[0]["qty_received"] == 2.0
+
+
+def test_lot_number_on_an_untracked_item_is_received_without_a_lot(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    lines = [
+        ShipNoticeLine(po_line_number="1", quantity=Decimal("100"), item=GLOVE, lot_number="G-LOT")
+    ]
+    outcome = deliver(ship_notice(lines=lines), profile=PROFILE, odoo=odoo_client)
+    assert outcome.exceptions == []
+    assert odoo_double.records("stock.lot") == []
+    assert odoo_double.records("purchase.order.line")[0]["qty_received"] == 100.0

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.odoo.conftest import transcript_path
+from tests.conftest import IN_CI
+from tests.odoo.conftest import TRANSCRIPT_ENV, transcript_path
 from tests.support.odoo_double import OdooDouble
 
 # step -> why its value may differ (only the type/shape is compared there)
@@ -26,7 +27,10 @@ _VOLATILE = {
 def _load() -> list[dict[str, Any]]:
     path = transcript_path()
     if not path.is_file():
-        pytest.skip(f"recorded Odoo 17 transcript not found at {path}")
+        message = f"recorded Odoo 17 transcript not found at {path} (set {TRANSCRIPT_ENV})"
+        if IN_CI:
+            pytest.fail(message + " - required under CI=true")
+        pytest.skip(message)
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 

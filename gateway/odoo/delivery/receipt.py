@@ -112,7 +112,7 @@ def _receive_order(
             ]
         )
     picking = open_pickings[0]
-    receipts, issues = _plan(picking, shipped, odoo=odoo, resolver=resolver)
+    receipts, issues = _plan(picking, order_id, shipped, odoo=odoo, resolver=resolver)
     if issues:
         return DeliveryOutcome(
             exceptions=issues,
@@ -141,7 +141,12 @@ def _receive_order(
 
 
 def _plan(
-    picking: dict[str, Any], shipped: ShipNoticeOrder, *, odoo: OdooApi, resolver: Resolver
+    picking: dict[str, Any],
+    order_id: int,
+    shipped: ShipNoticeOrder,
+    *,
+    odoo: OdooApi,
+    resolver: Resolver,
 ) -> tuple[list[_Receipt], list[BusinessIssue]]:
     dialect = odoo.dialect
     qty_field = dialect.move_quantity_field
@@ -157,7 +162,7 @@ def _plan(
     if dialect.has_picked:
         move_fields.append("picked")
     moves = odoo.search_read("stock.move", [["picking_id", "=", picking["id"]]], move_fields)
-    order_lines = {line.id: line for line in resolver.order_lines(_order_of(odoo, picking))}
+    order_lines = {line.id: line for line in resolver.order_lines(order_id)}
     receipts = {int(m["id"]): _Receipt(move=m) for m in moves}
     issues: list[BusinessIssue] = []
     tolerance = resolver.settings.tolerances.quantity_over_percent
@@ -183,19 +188,37 @@ def _plan(
         receipt = receipts[int(move["id"])]
         receipt.quantity += line.quantity
         receipt.lines.append(label)
-        if line.lot_number:
-            expiry = odoo_datetime(line.expiry_date) if line.expiry_date else None
+        tracking = product.tracking if isinstance(product, Product) else "none"
+        expiry = odoo_datetime(line.expiry_date) if line.expiry_date else None
+        if tracking == "serial" and line.serial_numbers:
+            # one move line per serial number, quantity 1 each
+            receipt.lots.extend((serial, Decimal("1"), expiry) for serial in line.serial_numbers)
+            if len(line.serial_numbers) != line.quantity:
+                issues.append(
+                    BusinessIssue(
+                        kind="quantity_mismatch",
+                        message=f"{label}: {len(line.serial_numbers)} serial numbers for a "
+                        f"quantity of {line.quantity}",
+                        line_number=line.po_line_number,
+                        expected=str(line.quantity),
+                        received=str(len(line.serial_numbers)),
+                        identifiers=ids,
+                    )
+                )
+        elif tracking in ("lot", "serial") and line.lot_number:
             receipt.lots.append((line.lot_number, line.quantity, expiry))
-        elif isinstance(product, Product) and product.tracking in ("lot", "serial"):
+        elif tracking in ("lot", "serial"):
             issues.append(
                 BusinessIssue(
                     kind="missing_lot",
-                    message=f"{label}: {product.name} is lot-tracked but the shipment "
-                    "gives no lot number",
+                    message=f"{label}: {product.name if isinstance(product, Product) else ''} "
+                    f"is {tracking}-tracked but the shipment gives no "
+                    f"{'serial numbers' if tracking == 'serial' else 'lot number'}",
                     line_number=line.po_line_number,
                     identifiers=ids,
                 )
             )
+        # untracked in Odoo: the quantity is enough (a lot number would have nowhere to go)
     for receipt in receipts.values():
         demand = decimal(receipt.move.get("product_uom_qty"))
         allowed = demand * (1 + tolerance / 100)
@@ -213,14 +236,6 @@ def _plan(
                 )
             )
     return list(receipts.values()), issues
-
-
-def _order_of(odoo: OdooApi, picking: dict[str, Any]) -> int:
-    rows = odoo.read("stock.picking", [int(picking["id"])], ["purchase_id"])
-    order_id = m2o_id(rows[0].get("purchase_id")) if rows else None
-    if order_id is None:
-        raise OdooBusinessError(f"picking {picking['name']} lost its purchase order")
-    return order_id
 
 
 def _label(line: ShipNoticeLine) -> str:
