@@ -141,6 +141,7 @@ def _poll_once(
     intake: Intake,
     base_dir: Path | None,
     result: PollResult,
+    max_files: int,
 ) -> None:
     with connect(settings, base_dir) as remote:
         for remote_file in remote.list_files(settings.inbound_path):
@@ -148,6 +149,8 @@ def _poll_once(
                 continue  # still being written by the partner
             if remote_file.path in result.skipped:
                 continue
+            if len(result.fetched) >= max_files:
+                break  # the rest next time: one poll must not run for hours
             try:
                 if remote_file.size > settings.max_file_bytes:
                     raise FileTooLarge(remote_file.path, settings.max_file_bytes)
@@ -170,8 +173,10 @@ def poll_partner(
     *,
     base_dir: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    max_files: int = 500,
 ) -> PollResult:
-    """Fetch every finished file from one partner's server. Never raises for its errors.
+    """Fetch the finished files (oldest first, at most ``max_files``) from one partner's
+    server. Never raises for the partner's errors: they are in the result and events.
 
     ``base_dir`` resolves relative key paths (default: the profile's directory).
     """
@@ -185,7 +190,7 @@ def poll_partner(
     while True:
         result.attempts += 1
         try:
-            _poll_once(settings, profile, intake, base_dir, result)
+            _poll_once(settings, profile, intake, base_dir, result, max_files)
             return result
         except HostKeyRefused as exc:
             result.error = str(exc)

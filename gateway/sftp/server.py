@@ -41,6 +41,7 @@ log = logging.getLogger("gateway.sftp.server")
 
 Accounts = Callable[[], Mapping[str, tuple[str, HostedAccount]]]
 MAX_AUTH_FAILURES = 10  # per connection, like OpenSSH's MaxAuthTries
+MAX_CHANNELS = 8  # session channels opened per connection
 
 
 class _PartnerAuth(paramiko.ServerInterface):
@@ -51,6 +52,7 @@ class _PartnerAuth(paramiko.ServerInterface):
         self.transport = transport
         self.peer = peer
         self.failures = 0
+        self.channels = 0
         self.method = ""
         self.context: SessionContext | None = None
 
@@ -110,7 +112,9 @@ class _PartnerAuth(paramiko.ServerInterface):
 
     # ---- channels ---------------------------------------------------------------
     def check_channel_request(self, kind: str, chanid: int) -> int:
-        if kind == "session":
+        # each session channel runs an SFTP server thread: a few per connection suffice
+        if kind == "session" and self.channels < MAX_CHANNELS:
+            self.channels += 1
             return OPEN_SUCCEEDED
         return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 

@@ -34,7 +34,7 @@ from paramiko.sftp import (
 from gateway.intake import Intake
 from gateway.partners.sftp import HostedAccount
 from gateway.sftp.errors import PathRefused
-from gateway.sftp.events import record
+from gateway.sftp.events import log, record
 from gateway.sftp.jail import AREAS, PartnerJail, Resolved
 from gateway.sftp.taking import TakeResult, take_file
 
@@ -42,6 +42,8 @@ from gateway.sftp.taking import TakeResult, take_file
 # per packet and per session, which a hostile client could use to pin memory.
 MAX_PACKET_BYTES = 256 * 1024 + 1024
 RECENTLY_TAKEN = 64  # per session
+# open files per session: each holds a descriptor of the whole gateway process
+MAX_OPEN_FILES = 64
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 
@@ -83,6 +85,7 @@ class SessionContext:
     intake: Intake
     open_writes: OpenWrites = field(default_factory=OpenWrites)
     jail: PartnerJail = field(init=False)
+    open_files: int = 0
     # inbox path -> archived file, for clients that stat a file right after uploading
     # it (paramiko's put(confirm=True)) when it has already been taken
     recently_taken: OrderedDict[str, Path] = field(default_factory=OrderedDict)
@@ -124,15 +127,26 @@ class SessionContext:
 
     def take(self, resolved: Resolved) -> TakeResult | None:
         """Hand a finished inbox file to the intake."""
-        result = take_file(
-            self.base,
-            self.partner_id,
-            resolved.real,
-            virtual=resolved.virtual,
-            username=self.username,
-            intake=self.intake,
-            max_bytes=self.account.max_file_bytes,
-        )
+        try:
+            result = take_file(
+                self.base,
+                self.partner_id,
+                resolved.real,
+                virtual=resolved.virtual,
+                username=self.username,
+                intake=self.intake,
+                max_bytes=self.account.max_file_bytes,
+            )
+        except OSError as exc:
+            # our disk, not the partner's fault: the file stays for the sweep to retry
+            log.exception("cannot take %s for %s", resolved.real, self.partner_id)
+            self.event(
+                "sftp.take_failed",
+                f"{resolved.virtual} was not taken ({exc})",
+                path=resolved.virtual,
+                error=str(exc),
+            )
+            return None
         if result is not None and result.archived_as is not None:
             self.recently_taken[resolved.virtual] = result.archived_as
             while len(self.recently_taken) > RECENTLY_TAKEN:
@@ -211,6 +225,7 @@ class GatewayHandle(paramiko.SFTPHandle):
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+            self.sftp.ctx.open_files -= 1
             if self.writing:
                 self.sftp.ctx.open_writes.discard(self.resolved.real)
 
@@ -277,10 +292,13 @@ class JailedSftp(paramiko.SFTPServerInterface):
             resolved.area != "inbox" or resolved.real.parent != self.ctx.jail.base / "inbox"
         ):
             return self.ctx.refused("write", path, "uploads go directly into inbox/")
+        if self.ctx.open_files >= MAX_OPEN_FILES:
+            return self.ctx.refused("open", path, f"more than {MAX_OPEN_FILES} files open")
         try:
             fd = os.open(resolved.real, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
         except OSError as exc:
             return _status(exc)
+        self.ctx.open_files += 1
         if writing:
             self.ctx.open_writes.add(resolved.real)
         handle = GatewayHandle(self, fd, resolved, writing=writing, reading=reading)

@@ -62,6 +62,14 @@ def move_unique(source: Path, directory: Path, name: str) -> Path:
     return target
 
 
+def archive_name(stamp: str, name: str) -> str:
+    """``<stamp>-<name>``, the name shortened so the result (and a ``~n``) fits 255 bytes."""
+    encoded = name.encode()
+    if len(encoded) > 220:
+        name = encoded[-220:].decode(errors="ignore")  # keep the end: it has the extension
+    return f"{stamp}-{name}"
+
+
 def take_file(
     base: Path,
     partner_id: str,
@@ -74,10 +82,14 @@ def take_file(
 ) -> TakeResult | None:
     """Hand one inbox file to the intake and archive it. None if it was already taken."""
     name = real.name
-    claimed = base / TAKING / f"{uuid.uuid4().hex}-{name}"
+    # one folder per claim keeps the original name (up to 255 bytes) for recovery
+    claim_dir = base / TAKING / uuid.uuid4().hex
+    claim_dir.mkdir(parents=True)
+    claimed = claim_dir / name
     try:
         os.rename(real, claimed)
     except FileNotFoundError:
+        claim_dir.rmdir()
         return None  # another close or a sweep got there first
     actor = f"partner:{partner_id}"
     try:
@@ -105,6 +117,7 @@ def take_file(
         error = f"{type(exc).__name__}: {exc}"
         try:
             returned = move_unique(claimed, base / "inbox", name)
+            claim_dir.rmdir()
         except OSError:
             log.exception("could not put %s back into the inbox of %s", claimed, partner_id)
             returned = claimed
@@ -119,7 +132,8 @@ def take_file(
         return TakeResult(name, error=error)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     try:
-        archived: Path | None = move_unique(claimed, base / "archive", f"{stamp}-{name}")
+        archived: Path | None = move_unique(claimed, base / "archive", archive_name(stamp, name))
+        claim_dir.rmdir()
     except OSError as exc:
         # the bytes are stored; a file left in .taking is only disk space
         log.exception("could not archive %s for %s", claimed, partner_id)
@@ -161,25 +175,32 @@ def take_pending(
     Files half-way through a take when the process died go back to the inbox first.
     ``busy`` names files some session still has open for writing; they are left alone.
     """
-    for leftover in sorted((base / TAKING).glob("*")):
-        if leftover.is_file():
-            original = leftover.name.split("-", 1)[-1]
-            move_unique(leftover, base / "inbox", original)
+    for claim_dir in sorted((base / TAKING).glob("*")):
+        try:
+            for leftover in claim_dir.iterdir():
+                move_unique(leftover, base / "inbox", leftover.name)
+            claim_dir.rmdir()
+        except OSError:
+            log.exception("cannot recover %s for %s", claim_dir, partner_id)
     results = []
     for path in sorted((base / "inbox").iterdir()):
         if path in busy or not path.is_file() or path.is_symlink():
             continue
         if temp_suffix and path.name.endswith(temp_suffix):
             continue
-        result = take_file(
-            base,
-            partner_id,
-            path,
-            virtual=f"/inbox/{path.name}",
-            username=username,
-            intake=intake,
-            max_bytes=max_bytes,
-        )
+        try:
+            result = take_file(
+                base,
+                partner_id,
+                path,
+                virtual=f"/inbox/{path.name}",
+                username=username,
+                intake=intake,
+                max_bytes=max_bytes,
+            )
+        except OSError:
+            log.exception("cannot take %s for %s", path, partner_id)
+            continue
         if result is not None:
             results.append(result)
     return results

@@ -113,3 +113,47 @@ def test_server_built_from_settings_and_profiles(tmp_path: Path, keys_dir: Path,
     assert [(p.partner_id, p.data) for p in intake.payloads] == [("acme", b"ISA*x~")]
     assert host_key_path(settings).exists()
     assert (settings.sftp_root / "acme" / "archive").is_dir()
+
+
+def test_open_files_per_session_are_limited(hosted) -> None:
+    from gateway.sftp.session import MAX_OPEN_FILES
+
+    key = paramiko.PKey.from_path(hosted.keys / "acme")
+    transport, client = _connect(hosted, "acme", pkey=key)
+    handles = [client.open(f"/inbox/f{n}.part", "wb") for n in range(MAX_OPEN_FILES)]
+    with pytest.raises(PermissionError):
+        client.open("/inbox/one-too-many.part", "wb")
+    handles[0].close()
+    client.open("/inbox/now-fine.part", "wb").close()
+    transport.close()
+
+
+def test_long_names_are_taken_and_archived(hosted) -> None:
+    import io
+
+    key = paramiko.PKey.from_path(hosted.keys / "acme")
+    transport, client = _connect(hosted, "acme", pkey=key)
+    name = "n" * 240 + ".x12"
+    client.putfo(io.BytesIO(b"ISA*long~"), f"/inbox/{name}")
+    transport.close()
+    [payload] = hosted.intake.payloads
+    assert payload.filename == name
+    [archived] = list(hosted.archive("acme").iterdir())
+    assert archived.name.endswith(".x12") and len(archived.name.encode()) <= 255
+
+
+def test_sweep_recovers_a_take_interrupted_by_a_crash(hosted) -> None:
+    from gateway.sftp.jail import TAKING, ensure_partner_dirs
+
+    # given a file left half-way through a take (process died after the claim)
+    base = ensure_partner_dirs(hosted.root, "acme")
+    claim = base / TAKING / "0123abcd"
+    claim.mkdir()
+    (claim / "po.x12").write_bytes(b"ISA*crash~")
+    # when the server sweeps (it does on start)
+    results = hosted.server.sweep()
+    # then the file is delivered and archived, and the claim folder is gone
+    assert [r.filename for r in results] == ["po.x12"]
+    assert [p.data for p in hosted.intake.payloads] == [b"ISA*crash~"]
+    assert list((base / TAKING).iterdir()) == []
+    assert len(list(hosted.archive("acme").iterdir())) == 1

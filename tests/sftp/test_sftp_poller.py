@@ -180,3 +180,13 @@ def test_beat_schedule_has_one_entry_per_polled_partner(sshd) -> None:
             "options": {"expires": 60.0},
         }
     }
+
+
+def test_poll_takes_at_most_max_files_oldest_first(clean_sshd, intake) -> None:
+    for n in range(3):
+        path = clean_sshd.put(f"f{n}.x12", f"ISA*{n}~".encode())
+        os.utime(path, (1_700_000_000 - n, 1_700_000_000 - n))  # f2 is the oldest
+    result = poll_partner(clean_sshd.profile(), intake, max_files=2)
+    assert result.ok
+    assert [p.filename for p in intake.payloads] == ["f2.x12", "f1.x12"]
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["f0.x12"]
