@@ -1,0 +1,101 @@
+"""FastAPI dependencies as ``Annotated`` aliases: runtime, session, caller and role checks.
+
+Credentials: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>`` for the API, the
+signed session cookie for the pages (either works on both). Every route declares the
+permission it needs with one of the ``*Dep`` aliases below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from gateway.api.auth import (
+    SESSION_COOKIE,
+    AuthError,
+    Principal,
+    SessionSigner,
+    authenticate_key,
+    principal_for_id,
+)
+from gateway.pipeline.runtime import Runtime
+from gateway.store.db import session_scope
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The app's runtime."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """One store session per request, committed when the route returns normally."""
+    with session_scope(runtime.sessions) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_signer(request: Request) -> SessionSigner:
+    """The session cookie signer."""
+    signer: SessionSigner = request.app.state.signer
+    return signer
+
+
+def _bootstrap(runtime: Runtime) -> str | None:
+    key = runtime.settings.admin_api_key
+    return key.get_secret_value() if key is not None and key.get_secret_value() else None
+
+
+def presented_key(request: Request) -> str | None:
+    """The API key in the request headers, if any."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    key = request.headers.get("x-api-key", "").strip()
+    return key or None
+
+
+def get_principal(request: Request, runtime: RuntimeDep, session: SessionDep) -> Principal:
+    """Who is calling; raises :class:`AuthError` (401 / login page) when nobody valid is."""
+    key = presented_key(request)
+    if key is not None:
+        principal = authenticate_key(session, key, _bootstrap(runtime))
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise AuthError("no credentials: send Authorization: Bearer <key> or X-API-Key")
+        key_id = get_signer(request).verify(cookie)
+        principal = principal_for_id(session, key_id, _bootstrap(runtime))
+    # release the write lock the last-used stamp may hold before the route's own work
+    session.commit()
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(permission: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets only roles with ``permission`` through (403 otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        principal.require(permission)
+        return principal
+
+    check.__name__ = f"require_{permission}"
+    return check
+
+
+ReaderDep = Annotated[Principal, Depends(require("read"))]
+OperatorDep = Annotated[Principal, Depends(require("operate"))]
+OnboardingDep = Annotated[Principal, Depends(require("onboard"))]
+AdminDep = Annotated[Principal, Depends(require("admin"))]

@@ -1,0 +1,223 @@
+"""``/metrics`` in Prometheus format, computed from the store at scrape time.
+
+A custom collector reads the store on each scrape rather than counting in-process, so
+every API replica reports the same numbers and nothing is lost on restart. Each scrape
+is a handful of grouped queries; stage latencies look at the last day of attempts only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from sqlalchemy import func, select
+
+from gateway.pipeline.runtime import Runtime
+from gateway.store.db import session_scope
+from gateway.store.models import Acknowledgement, Message, StageAttempt, Transaction, utcnow
+
+LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+LATENCY_WINDOW = dt.timedelta(days=1)
+MAX_ATTEMPTS_SCANNED = 100_000
+ACK_OVERDUE_AFTER = dt.timedelta(minutes=30)
+QUEUE_NAME = "gateway"
+
+
+def queue_depth(runtime: Runtime) -> float | None:
+    """Messages waiting in the broker's ``gateway`` queue (None when it cannot be read)."""
+    url = runtime.settings.resolved_broker_url
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        try:
+            client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+            return float(client.llen(QUEUE_NAME))
+        except redis.RedisError:
+            return None
+    if url.startswith("filesystem"):
+        folder: Path = runtime.settings.broker_dir / "queue"
+        try:
+            return float(sum(1 for p in folder.iterdir() if p.is_file()))
+        except OSError:
+            return 0.0
+    return None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+class StoreCollector:
+    """Yields the gateway's metrics from the store."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[Metric]:
+        """Called by prometheus_client on each scrape."""
+        now = utcnow()
+        with session_scope(self.runtime.sessions) as session:
+            docs = GaugeMetricFamily(
+                "edigw_documents",
+                "Documents (transactions) by partner, type, direction and state.",
+                labels=["partner", "document_type", "direction", "state"],
+            )
+            for partner, dtype, direction, state, n in session.execute(
+                select(
+                    Transaction.partner_id,
+                    func.coalesce(Transaction.document_type, Transaction.set_id),
+                    Transaction.direction,
+                    Transaction.state,
+                    func.count(),
+                ).group_by(
+                    Transaction.partner_id,
+                    func.coalesce(Transaction.document_type, Transaction.set_id),
+                    Transaction.direction,
+                    Transaction.state,
+                )
+            ):
+                docs.add_metric([partner or "", dtype or "", direction, state], n)
+            yield docs
+
+            msgs = GaugeMetricFamily(
+                "edigw_messages", "Received and sent files by state.", labels=["direction", "state"]
+            )
+            for direction, state, n in session.execute(
+                select(Message.direction, Message.state, func.count()).group_by(
+                    Message.direction, Message.state
+                )
+            ):
+                msgs.add_metric([direction, state], n)
+            yield msgs
+
+            yield from self._latency(session, now)
+
+            retries = CounterMetricFamily(
+                "edigw_stage_retries",
+                "Stage attempts that ended in a retry, by stage.",
+                labels=["stage"],
+            )
+            for stage, n in session.execute(
+                select(StageAttempt.stage, func.count())
+                .where(StageAttempt.outcome == "retry")
+                .group_by(StageAttempt.stage)
+            ):
+                retries.add_metric([stage], n)
+            yield retries
+
+            dead = GaugeMetricFamily(
+                "edigw_dead_letters",
+                "Documents and acknowledgements that gave up (failed) and wait for an operator.",
+                labels=["kind"],
+            )
+            dead.add_metric(
+                ["transaction"],
+                session.scalar(
+                    select(func.count())
+                    .select_from(Transaction)
+                    .where(Transaction.state == "failed")
+                )
+                or 0,
+            )
+            dead.add_metric(
+                ["acknowledgement"],
+                session.scalar(
+                    select(func.count())
+                    .select_from(Acknowledgement)
+                    .where(Acknowledgement.state == "failed")
+                )
+                or 0,
+            )
+            yield dead
+
+            overdue = GaugeMetricFamily(
+                "edigw_acknowledgements_overdue",
+                f"Outbound acknowledgements queued or failed for more than "
+                f"{int(ACK_OVERDUE_AFTER.total_seconds() // 60)} minutes.",
+                labels=["partner"],
+            )
+            for partner, n in session.execute(
+                select(Acknowledgement.partner_id, func.count())
+                .where(
+                    Acknowledgement.direction == "out",
+                    Acknowledgement.state.in_(("queued", "failed")),
+                    Acknowledgement.created_at < now - ACK_OVERDUE_AFTER,
+                )
+                .group_by(Acknowledgement.partner_id)
+            ):
+                overdue.add_metric([partner or ""], n)
+            yield overdue
+
+        depth = queue_depth(self.runtime)
+        if depth is not None:
+            queue = GaugeMetricFamily(
+                "edigw_queue_depth", "Tasks waiting in the broker queue.", labels=["queue"]
+            )
+            queue.add_metric([QUEUE_NAME], depth)
+            yield queue
+
+        yield self._certificates(now)
+
+    def _latency(self, session: Any, now: dt.datetime) -> Iterator[Metric]:
+        rows = session.execute(
+            select(StageAttempt.stage, StageAttempt.started_at, StageAttempt.finished_at)
+            .where(
+                StageAttempt.finished_at.is_not(None),
+                StageAttempt.started_at >= now - LATENCY_WINDOW,
+            )
+            .order_by(StageAttempt.id.desc())
+            .limit(MAX_ATTEMPTS_SCANNED)
+        )
+        per_stage: dict[str, list[float]] = {}
+        for stage, started, finished in rows:
+            seconds = max(0.0, (_aware(finished) - _aware(started)).total_seconds())
+            per_stage.setdefault(stage, []).append(seconds)
+        hist = HistogramMetricFamily(
+            "edigw_stage_duration_seconds",
+            "Stage run time over the last day, from the stage attempt rows.",
+            labels=["stage"],
+        )
+        for stage, values in sorted(per_stage.items()):
+            buckets = [(str(b), float(sum(1 for v in values if v <= b))) for b in LATENCY_BUCKETS]
+            buckets.append(("+Inf", float(len(values))))
+            hist.add_metric([stage], buckets, sum_value=sum(values))
+        yield hist
+
+    def _certificates(self, now: dt.datetime) -> Metric:
+        gauge = GaugeMetricFamily(
+            "edigw_certificate_days_left",
+            "Days until each partner AS2 certificate expires (negative: expired).",
+            labels=["partner", "file"],
+        )
+        try:
+            from gateway.api.onboarding import certificate_status, partner_profiles
+
+            profiles = partner_profiles(self.runtime)
+        except Exception:  # profiles that do not load are reported by readyz, not here
+            return gauge
+        for profile in profiles.values():
+            for cert in certificate_status(profile, now):
+                if cert.get("days_left") is not None:
+                    gauge.add_metric([profile.id, cert["file"]], cert["days_left"])
+        return gauge
+
+
+def metrics_registry(runtime: Runtime) -> CollectorRegistry:
+    """A registry of its own (not the process-global one) holding the store collector."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(runtime))
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    """The text exposition format."""
+    return generate_latest(registry)

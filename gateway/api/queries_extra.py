@@ -1,0 +1,215 @@
+"""Read-side queries only the console needs: filtered file lists, the exception queue and
+the dashboard's aggregates. Shaped as plain dicts like :mod:`gateway.queries`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.queries import TransactionFilter, exception_json, filter_transactions, message_json
+from gateway.store.models import BusinessException, Interchange, Message, Transaction, utcnow
+
+ERROR_STATES = ("rejected", "failed")
+
+
+@dataclass(frozen=True)
+class MessageFilter:
+    """Filters of the file (message) list; transaction-level ones match any of its documents."""
+
+    partner_id: str | None = None
+    direction: str | None = None
+    state: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    document_type: str | None = None
+    control_number: str | None = None
+    business_key: str | None = None
+
+    def transaction_filter(self) -> TransactionFilter | None:
+        """The filter on documents, when one of the document-level fields is set."""
+        if not (self.document_type or self.control_number or self.business_key):
+            return None
+        return TransactionFilter(
+            document_type=self.document_type,
+            control_number=self.control_number,
+            business_key=self.business_key,
+        )
+
+
+def list_messages_filtered(
+    session: Session, f: MessageFilter, *, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of messages (newest first) with their documents' state counts, and the total."""
+    q = select(Message)
+    if f.partner_id:
+        partner_ics = select(Interchange.message_id).where(Interchange.partner_id == f.partner_id)
+        q = q.where((Message.partner_id == f.partner_id) | Message.id.in_(partner_ics))
+    if f.direction:
+        q = q.where(Message.direction == f.direction)
+    if f.state:
+        q = q.where(Message.state == f.state)
+    if f.since:
+        q = q.where(Message.created_at >= f.since)
+    if f.until:
+        q = q.where(Message.created_at < f.until)
+    tf = f.transaction_filter()
+    if tf is not None:
+        matching = filter_transactions(tf).order_by(None).with_only_columns(Transaction.message_id)
+        q = q.where(Message.id.in_(matching))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = list(session.scalars(q.order_by(Message.id.desc()).limit(limit).offset(offset)))
+    ids = [m.id for m in rows]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    types: dict[int, set[str]] = {i: set() for i in ids}
+    keys: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for mid, state, dtype, n in session.execute(
+            select(
+                Transaction.message_id,
+                Transaction.state,
+                func.coalesce(Transaction.document_type, Transaction.set_id),
+                func.count(),
+            )
+            .where(Transaction.message_id.in_(ids))
+            .group_by(
+                Transaction.message_id,
+                Transaction.state,
+                func.coalesce(Transaction.document_type, Transaction.set_id),
+            )
+        ):
+            counts[mid][state] = counts[mid].get(state, 0) + n
+            types[mid].add(dtype)
+        for mid, key in session.execute(
+            select(Transaction.message_id, Transaction.business_key).where(
+                Transaction.message_id.in_(ids), Transaction.business_key.is_not(None)
+            )
+        ):
+            if key and len(keys[mid]) < 5:
+                keys[mid].append(key)
+    out = []
+    for m in rows:
+        data = message_json(m)
+        data["transactions"] = counts[m.id]
+        data["document_types"] = sorted(types[m.id])
+        data["business_keys"] = keys[m.id]
+        out.append(data)
+    return out, int(total)
+
+
+def list_exceptions(
+    session: Session,
+    *,
+    state: str | None = "open",
+    partner_id: str | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """The business exception queue (oldest open first), with each document's key and type."""
+    q = select(BusinessException, Transaction).join(
+        Transaction, Transaction.id == BusinessException.transaction_id
+    )
+    if state:
+        q = q.where(BusinessException.state == state)
+    if partner_id:
+        q = q.where(BusinessException.partner_id == partner_id)
+    if kind:
+        q = q.where(BusinessException.kind == kind)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    order = BusinessException.id.asc() if state == "open" else BusinessException.id.desc()
+    out = []
+    for exc, txn in session.execute(q.order_by(order).limit(limit).offset(offset)):
+        data = exception_json(exc)
+        data["document_type"] = txn.document_type or txn.set_id
+        data["business_key"] = txn.business_key
+        data["message_id"] = txn.message_id
+        data["transaction_state"] = txn.state
+        out.append(data)
+    return out, int(total)
+
+
+def exception_counts(session: Session) -> dict[str, int]:
+    """Business exceptions per state."""
+    rows = session.execute(
+        select(BusinessException.state, func.count()).group_by(BusinessException.state)
+    )
+    return {s: int(n) for s, n in rows}
+
+
+def daily_volume(
+    session: Session, *, days: int = 14, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Documents per day per partner over the last ``days`` days, with error and exception
+    counts per day: ``{"days": [...], "partners": {p: [n per day]}, "errors": [...],
+    "exceptions": [...], "totals": [...]}``."""
+    now = now or utcnow()
+    first = (now - dt.timedelta(days=days - 1)).date()
+    day_list = [first + dt.timedelta(days=i) for i in range(days)]
+    index = {d.isoformat(): i for i, d in enumerate(day_list)}
+    since = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC)
+    partners: dict[str, list[int]] = {}
+    errors = [0] * days
+    exceptions = [0] * days
+    totals = [0] * days
+    rows = session.execute(
+        select(Transaction.created_at, Transaction.partner_id, Transaction.state).where(
+            Transaction.created_at >= since
+        )
+    )
+    # grouped in Python: day truncation differs between SQLite and PostgreSQL, and a
+    # dashboard's two weeks of rows are few enough
+    for created, partner, state in rows:
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=dt.UTC)
+        i = index.get(created.astimezone(dt.UTC).date().isoformat())
+        if i is None:
+            continue
+        series = partners.setdefault(partner or "(unknown)", [0] * days)
+        series[i] += 1
+        totals[i] += 1
+        if state in ERROR_STATES:
+            errors[i] += 1
+        elif state == "business_exception":
+            exceptions[i] += 1
+    return {
+        "days": [d.isoformat() for d in day_list],
+        "partners": partners,
+        "errors": errors,
+        "exceptions": exceptions,
+        "totals": totals,
+    }
+
+
+def dashboard(
+    session: Session, *, days: int = 14, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Everything the dashboard shows: volumes, rates and the queue sizes."""
+    volume = daily_volume(session, days=days, now=now)
+    total = sum(volume["totals"])
+    errors = sum(volume["errors"])
+    exceptions = sum(volume["exceptions"])
+    states = {
+        s: int(n)
+        for s, n in session.execute(
+            select(Transaction.state, func.count()).group_by(Transaction.state)
+        )
+    }
+    return {
+        "volume": volume,
+        "documents": total,
+        "error_rate": errors / total if total else 0.0,
+        "exception_rate": exceptions / total if total else 0.0,
+        "states": states,
+        "exceptions": exception_counts(session),
+        "messages": int(session.scalar(select(func.count()).select_from(Message)) or 0),
+        "rejected_files": int(
+            session.scalar(
+                select(func.count()).select_from(Message).where(Message.state == "rejected")
+            )
+            or 0
+        ),
+    }
