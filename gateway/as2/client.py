@@ -215,6 +215,10 @@ class As2Sender:
                 event.partner_id, mid, "permanent-error", "MDN for a message we did not send"
             )
             return False
+        if event.partner_id != pending.partner_id:
+            detail = f"MDN came from partner {event.partner_id}, not {pending.partner_id}"
+            self._record(pending.partner_id, pending.message_id, "permanent-error", detail)
+            return False
         if event.error:
             self._record(
                 pending.partner_id, pending.message_id, "permanent-error", f"MDN: {event.error}"
@@ -228,3 +232,17 @@ class As2Sender:
             return False
         self._record(pending.partner_id, pending.message_id, "delivered", event.mdn.disposition)
         return True
+
+
+def async_mdn_handler(
+    sender: As2Sender, find_pending: Callable[[str], PendingMdn | None]
+) -> Callable[[ReceivedMdn], None]:
+    """An ``on_mdn_received`` callback for :class:`~gateway.as2.receiver.As2Receiver`:
+    matches the MDN to the sent message by Original-Message-ID and settles it."""
+
+    def handle(event: ReceivedMdn) -> None:
+        original = (event.mdn.original_message_id or "").strip()
+        pending = find_pending(original) or find_pending(original.strip("<>"))
+        sender.settle_async_mdn(event, pending)
+
+    return handle

@@ -138,6 +138,13 @@ def _matches(
     return False
 
 
+def _describe_rid(rid: cms.RecipientIdentifier) -> str:
+    if rid.name == "issuer_and_serial_number":
+        ias = rid.chosen
+        return f"issuer {ias['issuer'].human_friendly}, serial {ias['serial_number'].native:X}"
+    return f"subject key identifier {rid.chosen.native.hex()}"
+
+
 def _content_info(der: bytes, expected: str) -> cms.ContentInfo:
     try:
         info = cms.ContentInfo.load(der)
@@ -472,18 +479,22 @@ def _decrypt(der: bytes, keys: Sequence[KeyPair]) -> bytes:
     if not isinstance(ciphertext, bytes):
         raise DecryptionFailed("enveloped-data without encrypted content")
     iv = algo["parameters"].native
+    # Only keys whose certificate the recipient info names are tried: with RSA PKCS#1
+    # v1.5 "implicit rejection" a wrong key yields a random content key instead of an
+    # error, and its garbage would pass the padding check one time in 256.
     attempts: list[tuple[cms.KeyTransRecipientInfo, KeyPair]] = []
+    named: list[str] = []
     for recipient in enveloped["recipient_infos"]:
         if recipient.name != "ktri":
+            named.append(f"unsupported recipient type {recipient.name}")
             continue
         ktri = recipient.chosen
-        for pair in sorted(keys, key=lambda p: not _matches(ktri["rid"], p.certificate)):
-            if _matches(ktri["rid"], pair.certificate):
-                attempts.insert(0, (ktri, pair))
-            else:
-                attempts.append((ktri, pair))
+        named.append(_describe_rid(ktri["rid"]))
+        attempts.extend((ktri, pair) for pair in keys if _matches(ktri["rid"], pair.certificate))
     if not attempts:
-        raise DecryptionFailed("no RSA key-transport recipient we hold a key for")
+        raise DecryptionFailed(
+            "the message is encrypted for a certificate we hold no key for: " + "; ".join(named)
+        )
     _, key_len = _CIPHERS[cipher_name]
     block = 8 if cipher_name == "tripledes-cbc" else 16
     if not isinstance(iv, bytes) or len(iv) != block or len(ciphertext) % block:

@@ -180,7 +180,11 @@ class As2Receiver:
                 policy=policy,
                 mic_algorithm=requested_mic_algorithm(h.get("disposition-notification-options")),
             )  # fmt: skip
-        except As2Error as exc:
+        except Exception as exc:
+            if not isinstance(exc, As2Error):
+                # a bug on our side: the partner still gets an MDN, operators an alert
+                log.exception("unexpected error unpacking AS2 message %s", message_id)
+                exc = As2LocalError(f"internal error: {type(exc).__name__}: {exc}")
             detail = str(exc)
             if isinstance(exc, As2RemoteError) and partner_certs and not verify_with:
                 detail += " (no partner certificate is valid now: expired or not yet valid)"

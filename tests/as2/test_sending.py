@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 
 from gateway.as2.async_mdn import deliver_async_mdn
 from gateway.as2.certs import KeyCache
-from gateway.as2.client import As2Sender, PendingMdn, SendAttempt
+from gateway.as2.client import As2Sender, PendingMdn, SendAttempt, async_mdn_handler
 from gateway.intake import PermanentSendError, TransientSendError
 
 PAYLOAD = (
@@ -229,8 +230,11 @@ def test_async_mdn_is_delivered_matched_and_settled(
     # then: the endpoint recognised an MDN, verified it, and handed it over
     (event,) = endpoint.mdns
     assert event.verified and event.mdn.original_message_id == message_id
-    assert sender.settle_async_mdn(event, pending.get(event.mdn.original_message_id or ""))
-    assert attempts[-1].outcome == "delivered"
+    async_mdn_handler(sender, pending.get)(event)
+    assert attempts[-1].outcome == "delivered" and attempts[-1].message_id == message_id
+    # the same MDN claimed by another partner, or for a message we never sent, is refused
+    assert not sender.settle_async_mdn(replace(event, partner_id="acme"), pending[message_id])
+    assert not sender.settle_async_mdn(event, None)
     assert len(endpoint.intake.payloads) == 1  # the MDN itself is not a payload
 
 
