@@ -358,6 +358,8 @@ class SftpServer:
         # speed of OpenSSH's sshd)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport = paramiko.Transport(conn)
+        # under our logger, so port probes (banner errors) can be quieted by config
+        transport.set_log_channel("gateway.sftp.ssh")
         with self._lock:
             self._transports.add(transport)
         try:
