@@ -156,7 +156,7 @@ def test_wrong_secret_on_an_object_call_is_access_denied(odoo_double: OdooDouble
     assert caught.value.odoo_name == "odoo.exceptions.AccessDenied"
 
 
-@pytest.mark.parametrize("kind", ["503", "drop", "timeout", "serialization"])
+@pytest.mark.parametrize("kind", ["503", "drop", "refused", "timeout", "serialization"])
 def test_outages_are_transient(odoo_double: OdooDouble, odoo_client: OdooClient, kind: str) -> None:
     odoo_client.search_read("res.partner", [], ["name"])  # version and login done
     odoo_double.fail_next(1, kind)  # type: ignore[arg-type]
@@ -197,6 +197,8 @@ def test_connection_refused_is_transient(odoo_double: OdooDouble, odoo_client: O
             OdooTransientError,
         ),
         ("werkzeug.exceptions.Unauthorized", "Invalid apikey", OdooConfigurationError),
+        ("builtins.KeyError", "nope", OdooConfigurationError),  # recorded: unknown service
+        ("odoo.exceptions.UserError", "Object no.such.model doesn't exist", OdooConfigurationError),
     ],
 )
 def test_fault_mapping_table(name: str, message: str, error: type) -> None:

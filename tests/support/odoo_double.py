@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from typing import Any, Literal
 
 from gateway.odoo.memory import MemoryOdoo, OdooFault
 
-FailureKind = Literal["503", "timeout", "drop", "serialization"]
+FailureKind = Literal["503", "timeout", "drop", "refused", "serialization"]
 UID = 2
 
 _BAD_JSON_HTML = (
@@ -143,8 +144,8 @@ class OdooDouble:
     def fail_next(self, n: int, kind: FailureKind, *, on: str | None = None) -> None:
         """Make the next ``n`` requests fail: HTTP 503, a reply slower than the client's
         timeout (the call is still carried out, as on a real server), a dropped connection,
-        or a database serialization failure. ``on="purchase.order.create"`` limits the
-        failures to calls of that model method."""
+        a reset connection ("refused"), or a database serialization failure.
+        ``on="purchase.order.create"`` limits the failures to calls of that model method."""
         with self._lock:
             self._failures.extend([(kind, on)] * n)
 
@@ -399,6 +400,15 @@ def _make_handler(double: OdooDouble) -> type[BaseHTTPRequestHandler]:
                 return False
             if kind == "503":
                 self._send(503, b"<html><body>503 Service Unavailable</body></html>", "text/html")
+                return True
+            if kind == "refused":
+                # reset the connection (RST): what a client sees from a port nobody serves
+                # once it had connected; for a true "connection refused" use go_offline()
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
+                self.close_connection = True
                 return True
             if kind == "drop":
                 self.connection.shutdown(socket.SHUT_RDWR)
