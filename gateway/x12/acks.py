@@ -49,22 +49,35 @@ _LETTER_WORD = {
 }
 
 
+def _usable(ch: str) -> bool:
+    return bool(ch) and not ch.isalnum() and ch not in " \t"
+
+
 def _ack_delimiters(received: Delimiters, version: str) -> Delimiters:
+    """The partner's delimiters for the answer, unless they cannot carry one.
+
+    A broken header (an alphanumeric separator, say) is answered with the common
+    ``* > ~`` set rather than with delimiters that would corrupt our own values.
+    """
+    element, segment, suffix = received.element, received.segment, received.suffix
     component = received.component if received.component != received.segment else ">"
-    repetition = received.repetition
-    if version >= "00402" and not repetition:
-        repetition = next(
-            c for c in "^~|!`{}" if c not in (received.element, component, received.segment)
+    if not (
+        _usable(element) and _usable(component) and all(_usable(c) or c in "\r\n" for c in segment)
+    ):
+        element, component, segment, suffix = "*", ">", "~", "\n"
+    repetition = received.repetition if version >= "00402" else None
+    if version >= "00402" and not (repetition and _usable(repetition)):
+        repetition = next(c for c in "^|!`{}" if c not in (element, component, segment))
+    try:
+        return Delimiters(
+            element=element,
+            component=component,
+            segment=segment,
+            repetition=repetition,
+            suffix=suffix,
         )
-    if version < "00402":
-        repetition = None
-    return Delimiters(
-        element=received.element,
-        component=component,
-        segment=received.segment,
-        repetition=repetition,
-        suffix=received.suffix,
-    )
+    except ValueError:
+        return Delimiters("*", ">", "~", "^" if version >= "00402" else None, "\n")
 
 
 def _builder(
@@ -75,12 +88,16 @@ def _builder(
     now: datetime | None,
 ) -> DocumentBuilder:
     env = envelope_of(interchange)
+    delimiters = _ack_delimiters(env.delimiters, version)
+    # the partner's ids go back into our ISA: keep them to what an ISA field can carry
+    qualifier = _clean(interchange.sender_qualifier, delimiters, 2) or "ZZ"
+    partner = _clean(interchange.sender_id, delimiters, 15) or "UNKNOWN"
     return DocumentBuilder(
         sender=(ours.qualifier, ours.id),
-        receiver=(interchange.sender_qualifier, interchange.sender_id),
+        receiver=(qualifier, partner),
         control_number=numbers.interchange,
         version=version,
-        delimiters=_ack_delimiters(env.delimiters, version),
+        delimiters=delimiters,
         test=interchange.test,
         now=now or datetime.now(UTC),
     )
@@ -104,6 +121,12 @@ def _clean(value: str, d: Delimiters, limit: int) -> str:
     return cleaned.strip()[:limit]
 
 
+def _number(value: str) -> str:
+    """A control number as the N0 element of AK102 can carry it (digits, at most 9)."""
+    digits = "".join(c for c in value if c in "0123456789")
+    return str(int(digits[-9:])) if digits else "0"
+
+
 def _group_letter(group: EdiGroup) -> str:
     if any(i.fatal for i in group.issues):
         return "R"
@@ -121,7 +144,8 @@ def _group_letter(group: EdiGroup) -> str:
 def _set_segments(tx: EdiTransaction, kind: str, d: Delimiters) -> list[list[str]]:
     is999 = kind == "999"
     out: list[list[str]] = []
-    ak2 = ["AK2", tx.set_id[:3] or "000", tx.control_number[:9] or "0000"]
+    set_id = tx.set_id if len(tx.set_id) == 3 else "000"
+    ak2 = ["AK2", set_id, tx.control_number[:9].ljust(4, "0")]
     if is999 and tx.implementation_reference:
         ak2.append(tx.implementation_reference[:35])
     out.append(ak2)
@@ -133,7 +157,7 @@ def _set_segments(tx: EdiTransaction, kind: str, d: Delimiters) -> list[list[str
         issues = by_position[position]
         seg_issues = [i for i in issues if i.level is Level.SEGMENT]
         el_issues = [i for i in issues if i.level is Level.ELEMENT]
-        tag = _clean(issues[0].segment_tag or "", d, 3) or "UNK"
+        tag = _clean(issues[0].segment_tag or "", d, 3).ljust(2, "X")  # AK301 is ID 2-3
         code = seg_issues[0].code if seg_issues else "8"
         out.append([("IK3" if is999 else "AK3"), tag, str(position), "", code])
         if el_issues and code != "8" and not seg_issues[1:]:
@@ -200,20 +224,22 @@ def build_acknowledgement(
         builder.group(
             "FA",
             ours.group_id or ours.id,
-            group.sender_id or interchange.sender_id,
+            (_clean(group.sender_id or interchange.sender_id, d, 15) or "UNKNOWN").ljust(2),
             numbers.group + index,
             ACK_999_VERSION if kind == "999" else ACK_997_VERSION,
         )
         letter = _group_letter(group)
         letters.append(letter)
-        ak1 = ["AK1", group.functional_id or "", group.control_number]
+        ak1 = ["AK1", (group.functional_id or "")[:2] or "ZZ", _number(group.control_number)]
         if kind == "999":
-            ak1.append(group.version)
+            ak1.append(group.version[:12] or "000000")
         body: list[list[str]] = [ak1]
         for tx in group.transactions:
             body.extend(_set_segments(tx, kind, d))
         ge = received.ge[index] if index < len(received.ge) else None
-        declared = ge[0] if ge and ge[0].strip().isdigit() else str(len(group.transactions))
+        declared = str(len(group.transactions))
+        if ge and ge[0].strip().isascii() and ge[0].strip().isdigit() and len(ge[0].strip()) < 7:
+            declared = ge[0].strip()
         accepted = sum(1 for t in group.transactions if t.status is not TransactionStatus.REJECTED)
         if letter == "R":
             accepted = 0
@@ -298,17 +324,24 @@ def build_ta1(
     fatal = [i for i in interchange.issues if i.fatal]
     chosen = fatal or interchange.issues
     letter = "R" if fatal else "E" if interchange.issues else "A"
-    note = chosen[0].code if chosen and chosen[0].code.isdigit() else ("024" if chosen else "000")
+    first = chosen[0].code if chosen else "000"
+    note = first if len(first) == 3 and first.isascii() and first.isdigit() else "024"
     control = interchange.control_number.strip()
-    control = f"{int(control):09d}" if control.isdigit() and len(control) <= 9 else "000000000"
+    control = (
+        f"{int(control):09d}"
+        if (control.isascii() and control.isdigit()) and len(control) <= 9
+        else "000000000"
+    )
     date = (
         interchange.date.strip()
-        if len(interchange.date.strip()) == 6 and interchange.date.strip().isdigit()
+        if len(interchange.date.strip()) == 6
+        and (interchange.date.strip().isascii() and interchange.date.strip().isdigit())
         else "000101"
     )
     time = (
         interchange.time.strip()
-        if len(interchange.time.strip()) == 4 and interchange.time.strip().isdigit()
+        if len(interchange.time.strip()) == 4
+        and (interchange.time.strip().isascii() and interchange.time.strip().isdigit())
         else "0000"
     )
     built = builder.build()

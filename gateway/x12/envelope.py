@@ -120,13 +120,13 @@ def _tx(
 
 def _count(raw: str) -> int | None:
     raw = raw.strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 10 else None
+    return int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) <= 10 else None
 
 
 def _same_number(a: str, b: str) -> bool:
     """Control numbers compare as numbers when both are numeric (000123 == 123)."""
     a, b = a.strip(), b.strip()
-    if a.isdigit() and b.isdigit():
+    if (a.isascii() and a.isdigit()) and (b.isascii() and b.isdigit()):
         return int(a) == int(b)
     return a == b
 
@@ -346,7 +346,10 @@ class EnvelopeReader:
             group.issues.append(
                 _gx("6", f"GS has {len(parts) - 1} elements, 8 required", offset, tag="GS")
             )
-        if not (group.control_number.isdigit() and len(group.control_number) <= 9):
+        if not (
+            (group.control_number.isascii() and group.control_number.isdigit())
+            and len(group.control_number) <= 9
+        ):
             group.issues.append(
                 _gx(
                     "6",

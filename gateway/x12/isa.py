@@ -324,14 +324,19 @@ def check_isa_values(values: list[str], where: int) -> list[Issue]:
     date, time, version = values[8].strip(), values[9].strip(), values[11]
     if not (
         len(date) == 6
-        and date.isdigit()
+        and (date.isascii() and date.isdigit())
         and "01" <= date[2:4] <= "12"
         and "01" <= date[4:6] <= "31"
     ):
         issues.append(
             _issue("014", "ISA09 is not a date YYMMDD", where, element=9, value=values[8])
         )
-    if not (len(time) == 4 and time.isdigit() and time[:2] <= "23" and time[2:] <= "59"):
+    if not (
+        len(time) == 4
+        and (time.isascii() and time.isdigit())
+        and time[:2] <= "23"
+        and time[2:] <= "59"
+    ):
         issues.append(_issue("015", "ISA10 is not a time HHMM", where, element=10, value=values[9]))
     if version not in KNOWN_VERSIONS:
         issues.append(
@@ -355,7 +360,7 @@ def check_isa_values(values: list[str], where: int) -> list[Issue]:
             )
         )
     control = values[12].strip()
-    if not (control.isdigit() and len(control) <= 9):
+    if not ((control.isascii() and control.isdigit()) and len(control) <= 9):
         issues.append(
             _issue(
                 "018", "ISA13 control number is not numeric", where, element=13, value=values[12]

@@ -374,7 +374,7 @@ class SetValidator:
         number, parent, level = seg.element(1), seg.element(2), seg.element(3)
         if number in self._hl_levels:
             self._element_issue("7", f"HL01 {number} repeats", seg, 1, "628", offset, number)
-        elif number.isdigit() and int(number) != self._hl_count:
+        elif (number.isascii() and number.isdigit()) and int(number) != self._hl_count:
             self._element_issue(
                 "7",
                 f"HL01 {number} is out of sequence (expected {self._hl_count})",
@@ -427,7 +427,7 @@ def _check_value(raw: str, kind: str, low: int, high: int) -> str | None:
         size = len(raw)
     elif kind[0] == "N" and len(kind) == 2:
         digits = raw[1:] if raw[:1] == "-" else raw
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):
             return "6"
         size = len(digits)
     elif kind == "R":
@@ -436,19 +436,19 @@ def _check_value(raw: str, kind: str, low: int, high: int) -> str | None:
             plain = digits.replace(".", "", 1)
         else:
             plain = digits.replace(".", "", 1)
-        if not plain.isdigit():
+        if not (plain.isascii() and plain.isdigit()):
             # exponent form (1E3) is allowed by X12.6 but not used in these sets
             return "6"
         size = len(plain)
     elif kind == "DT":
-        if not raw.isdigit() or len(raw) not in (6, 8):
+        if not (raw.isascii() and raw.isdigit()) or len(raw) not in (6, 8):
             return "8"
         month, day = int(raw[-4:-2]), int(raw[-2:])
         if not (1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1]):
             return "8"
         return None
     elif kind == "TM":
-        if not raw.isdigit() or len(raw) not in (4, 6, 7, 8):
+        if not (raw.isascii() and raw.isdigit()) or len(raw) not in (4, 6, 7, 8):
             return "9"
         if int(raw[:2]) > 23 or int(raw[2:4]) > 59 or (len(raw) >= 6 and int(raw[4:6]) > 59):
             return "9"
