@@ -100,6 +100,10 @@ def verify_mdn_with_openssl(tmp: Path, response: httpx.Response, world: World) -
     path.write_bytes(smime)
     out = openssl("cms", "-verify", "-in", str(path), "-CAfile", str(world.ours.cert),
                   "-purpose", "any")  # fmt: skip
+    # the older S/MIME command (what many partners' scripts use) agrees
+    legacy = openssl("smime", "-verify", "-in", str(path), "-CAfile", str(world.ours.cert),
+                     "-purpose", "any")  # fmt: skip
+    assert legacy == out
     return out.decode()
 
 
