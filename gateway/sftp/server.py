@@ -13,6 +13,7 @@ import hmac
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -42,6 +43,7 @@ log = logging.getLogger("gateway.sftp.server")
 Accounts = Callable[[], Mapping[str, tuple[str, HostedAccount]]]
 MAX_AUTH_FAILURES = 10  # per connection, like OpenSSH's MaxAuthTries
 MAX_CHANNELS = 8  # session channels opened per connection
+ACCOUNTS_TTL = 1.0  # seconds an answer of the accounts callable is reused
 
 
 class _PartnerAuth(paramiko.ServerInterface):
@@ -183,6 +185,7 @@ class SftpServer:
         self._lock = threading.Lock()
         self._transports: set[paramiko.Transport] = set()
         self._warned: set[str] = set()
+        self._accounts_cache: tuple[float, Mapping[str, tuple[str, HostedAccount]]] | None = None
 
     # ---- lifecycle --------------------------------------------------------------
     @property
@@ -252,11 +255,7 @@ class SftpServer:
     # ---- accounts ---------------------------------------------------------------
     def lookup(self, username: str) -> tuple[str, HostedAccount] | None:
         """The partner and account of a user name, from the current profiles."""
-        try:
-            return self.accounts().get(username)
-        except Exception:
-            log.exception("cannot read SFTP accounts")
-            return None
+        return self.lookup_all().get(username)
 
     def authorized_keys(self, partner_id: str, account: HostedAccount) -> AuthorizedKeys:
         """The account's usable keys; unusable entries are reported once each."""
@@ -300,12 +299,25 @@ class SftpServer:
         return results
 
     def lookup_all(self) -> Mapping[str, tuple[str, HostedAccount]]:
-        """All accounts (empty when they cannot be read)."""
+        """All accounts (empty when they cannot be read).
+
+        One login asks several times (allowed methods, key query, signature, subsystem);
+        the answer is kept for ``ACCOUNTS_TTL`` seconds so that is one profile read,
+        while a reload still applies within that time.
+        """
+        now = time.monotonic()
+        with self._lock:
+            cached = self._accounts_cache
+        if cached is not None and now - cached[0] < ACCOUNTS_TTL:
+            return cached[1]
         try:
-            return self.accounts()
+            accounts = self.accounts()
         except Exception:
             log.exception("cannot read SFTP accounts")
             return {}
+        with self._lock:
+            self._accounts_cache = (now, accounts)
+        return accounts
 
     # ---- threads ----------------------------------------------------------------
     def _spawn(self, target: Callable[[], None], name: str) -> None:

@@ -157,3 +157,18 @@ def test_sweep_recovers_a_take_interrupted_by_a_crash(hosted) -> None:
     assert [p.data for p in hosted.intake.payloads] == [b"ISA*crash~"]
     assert list((base / TAKING).iterdir()) == []
     assert len(list(hosted.archive("acme").iterdir())) == 1
+
+
+def test_profile_reload_applies_to_the_next_login(hosted) -> None:
+    from gateway.sftp.server import ACCOUNTS_TTL
+
+    key = paramiko.PKey.from_path(hosted.keys / "acme")
+    transport, _ = _connect(hosted, "acme", pkey=key)
+    transport.close()
+    # when acme's account disappears from the profiles
+    del hosted.accounts["acme"]
+    time.sleep(ACCOUNTS_TTL + 0.1)
+    # then its next login is refused
+    with pytest.raises(paramiko.AuthenticationException):
+        _connect(hosted, "acme", pkey=key)
+    assert hosted.intake.of_kind("sftp.login_refused")[-1].data["reason"] == "unknown user"
