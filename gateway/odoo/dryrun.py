@@ -84,7 +84,10 @@ class DryRunOdoo(OdooApi):
                 ) from None
             self._record(model, method, ids, params, context, args, kwargs, result=result)
             if method not in ("search_read", "search", "read", "search_count", "fields_get"):
-                self._state_file.write_text(json.dumps(self.memory.dump()))
+                # write-then-rename: a reader (another worker) never sees half a file
+                partial = self._state_file.with_suffix(".json.tmp")
+                partial.write_text(json.dumps(self.memory.dump()))
+                partial.replace(self._state_file)
         return result
 
     def _record(

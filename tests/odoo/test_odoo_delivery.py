@@ -360,3 +360,28 @@ def test_lot_number_on_an_untracked_item_is_received_without_a_lot(
     assert outcome.exceptions == []
     assert odoo_double.records("stock.lot") == []
     assert odoo_double.records("purchase.order.line")[0]["qty_received"] == 100.0
+
+
+def test_shipped_units_are_converted_to_the_ordered_unit(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given 100 gloves ordered in units, shipped as 5 dozen
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    lines = [ShipNoticeLine(po_line_number="1", quantity=Decimal("5"), uom="DZ", item=GLOVE)]
+    outcome = deliver(ship_notice(lines=lines), profile=PROFILE, odoo=odoo_client)
+    # then 60 units are received
+    assert outcome.exceptions == []
+    assert odoo_double.records("purchase.order.line")[0]["qty_received"] == 60.0
+
+
+def test_unit_outside_the_order_units_category_is_an_issue(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    kg = odoo_double.odoo._insert("uom.category", {"name": "Weight"})
+    odoo_double.odoo._insert("uom.uom", {"name": "kg", "category_id": kg, "factor": 1.0})
+    profile = make_profile(uom={"EA": "Units", "KG": "kg"})
+    lines = [ShipNoticeLine(po_line_number="1", quantity=Decimal("5"), uom="KG", item=GLOVE)]
+    outcome = deliver(ship_notice(lines=lines), profile=profile, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert issue.kind == "unknown_uom" and issue.expected == "Units"

@@ -140,3 +140,11 @@ def test_odoo_19_json2_errors_keep_odoos_message(start_odoo_double: Start) -> No
     assert caught.value.odoo_message == (
         "The method 'no_such_method' does not exist on the model 'res.partner'"
     )
+
+
+def test_odoo_19_with_a_password_only_falls_back_to_jsonrpc(start_odoo_double: Start) -> None:
+    double = start_odoo_double(19)
+    with OdooClient(double.url, double.db, double.user, password=double.password) as client:
+        assert not client.uses_json2
+        assert client.search_read("uom.uom", [["name", "=", "Units"]], ["name"])[0]["id"] == 1
+    assert {r.path for r in double.requests} == {"/jsonrpc"}

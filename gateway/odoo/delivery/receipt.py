@@ -186,7 +186,13 @@ def _plan(
                 )
             continue
         receipt = receipts[int(move["id"])]
-        receipt.quantity += line.quantity
+        quantity = resolver.convert(
+            line.quantity, line.uom, m2o_id(move.get("product_uom")), line.po_line_number
+        )
+        if isinstance(quantity, BusinessIssue):
+            issues.append(quantity.model_copy(update={"identifiers": ids}))
+            continue
+        receipt.quantity += quantity
         receipt.lines.append(label)
         tracking = product.tracking if isinstance(product, Product) else "none"
         expiry = odoo_datetime(line.expiry_date) if line.expiry_date else None
@@ -206,7 +212,7 @@ def _plan(
                     )
                 )
         elif tracking in ("lot", "serial") and line.lot_number:
-            receipt.lots.append((line.lot_number, line.quantity, expiry))
+            receipt.lots.append((line.lot_number, quantity, expiry))
         elif tracking in ("lot", "serial"):
             issues.append(
                 BusinessIssue(

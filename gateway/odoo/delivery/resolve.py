@@ -237,6 +237,43 @@ class Resolver:
             )
         return uom_id
 
+    def convert(
+        self, quantity: Decimal, code: str | None, to_uom_id: int | None, line_number: str | None
+    ) -> Decimal | BusinessIssue:
+        """``quantity`` in the EDI unit ``code``, expressed in the Odoo unit ``to_uom_id``.
+
+        Odoo's ``factor`` is how many of a unit make one reference unit (Units 1, Dozens
+        1/12), so q [A] = q / A.factor * B.factor [B]; units of different categories
+        (boxes vs kilograms) cannot be converted and are an issue.
+        """
+        source = self.uom(code, line_number)
+        if isinstance(source, BusinessIssue):
+            return source
+        if source is None or to_uom_id is None or source == to_uom_id:
+            return quantity
+        rows = self.odoo.read(
+            "uom.uom", [source, to_uom_id], ["id", "name", "factor", "category_id"]
+        )
+        by_id = {int(r["id"]): r for r in rows}
+        if len(by_id) != 2 or m2o_id(by_id[source].get("category_id")) != m2o_id(
+            by_id[to_uom_id].get("category_id")
+        ):
+            target = by_id.get(to_uom_id, {}).get("name", to_uom_id)
+            return BusinessIssue(
+                kind="unknown_uom",
+                message=f"line {line_number}: unit {code!r} cannot be converted to {target}",
+                line_number=line_number,
+                received=code,
+                expected=str(target),
+            )
+        factor_from = decimal(by_id[source]["factor"])
+        factor_to = decimal(by_id[to_uom_id]["factor"])
+        if factor_from == 0:
+            return quantity
+        converted = quantity / factor_from * factor_to
+        # Odoo stores factors as floats (1/12 ...): round away the binary noise
+        return converted.quantize(Decimal("0.0001")).normalize()
+
     # ---- orders --------------------------------------------------------------------
     def find_order(self, po_number: str) -> dict[str, Any] | None:
         """The vendor's purchase order with this number (partner reference, else its name)."""
