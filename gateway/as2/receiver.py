@@ -159,7 +159,13 @@ class As2Receiver:
                 h, None, None, None, "processed/error", "unknown-trading-partner", None
             )
         profile, identity = found
-        assert profile.as2 is not None  # find_partner only returns AS2 partners
+        if profile.as2 is None or not profile.enabled:
+            self.intake.record_event(
+                "as2.unknown_partner", f"partner {profile.id} has no enabled AS2 settings",
+                partner_id=profile.id, data={"raw_sha256": raw_sha256},
+            )  # fmt: skip
+            return self._answer(h, None, None, None, "processed/error",
+                                "unknown-trading-partner", None)  # fmt: skip
         if len(body) > profile.as2.max_body_bytes:
             return _text(413, f"request body exceeds {profile.as2.max_body_bytes} bytes")
         now = self.clock()

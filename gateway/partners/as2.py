@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, model_validator
 
 from gateway.partners.common import StrictModel
 
@@ -52,3 +52,9 @@ class As2Settings(StrictModel):
     max_body_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     # cap on decompressed content (RFC 5402 compression bombs)
     max_decompressed_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+
+    @model_validator(mode="after")
+    def _async_mdn_needs_url(self) -> As2Settings:
+        if self.mdn == "async" and self.mdn_url is None:
+            raise ValueError("mdn: async needs mdn_url (where the partner posts the MDN)")
+        return self

@@ -278,3 +278,32 @@ def test_garbage_requests_never_crash_the_endpoint(endpoint: Endpoint) -> None:
 def test_openssl_pkcs7_helpers_are_available() -> None:
     assert b"OpenSSL" in openssl("version")
     assert cms.micalg_name("sha256") == "sha-256"
+
+
+def test_disabled_partner_is_treated_as_unknown(
+    tmp_path: Path, world: World, endpoint: Endpoint
+) -> None:
+    from conftest import make_profile
+
+    world.profiles["disabled"] = make_profile("disabled", {"as2_id": "OFF"}).model_copy(
+        update={"enabled": False}
+    )
+    try:
+        headers, body = split_smime(
+            openssl_sign(tmp_path, payload_entity(), world.partner, "sha256")
+        )
+        response = post(endpoint, {**as2_headers("OFF"), **headers}, body)
+    finally:
+        del world.profiles["disabled"]
+    assert b"processed/Error: unknown-trading-partner" in response.content
+    assert endpoint.intake.payloads == []
+
+
+def test_async_mdn_without_a_url_is_refused_when_the_profile_loads() -> None:
+    import pytest
+    from conftest import make_profile
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="mdn_url"):
+        make_profile("p", {"as2_id": "P", "mdn": "async"})
+    assert make_profile("p", {"as2_id": "P", "mdn": "async", "mdn_url": "http://x/as2"})
