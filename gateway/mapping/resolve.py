@@ -44,6 +44,7 @@ class Resolver:
         self.explain = explain
         self.traces: list[FieldTrace] = []
         self.warnings: list[str] = []
+        self._tables: dict[int, dict[str, str]] = {}  # IdsRule id -> upper-cased table
 
     # ---- single values ------------------------------------------------------------
     def value(
@@ -246,6 +247,12 @@ class Resolver:
                     break
 
     def _qualifier_table(self, rule: IdsRule) -> dict[str, str]:
+        cached = self._tables.get(id(rule))
+        if cached is None:
+            cached = self._tables[id(rule)] = self._build_qualifier_table(rule)
+        return cached
+
+    def _build_qualifier_table(self, rule: IdsRule) -> dict[str, str]:
         if isinstance(rule.qualifiers, dict):
             return {k.upper(): v for k, v in rule.qualifiers.items()}
         table = self.map.tables.get(rule.qualifiers)
@@ -264,14 +271,15 @@ _OPTIONAL_SCOPES = frozenset({"pack", "order", "shipment", "summary", "body", "h
 
 def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
+    count = seg.element_count()  # absent elements hold no pairs
     if rule.layout == "pairs":
-        for qual_pos in range(rule.first, rule.last + 1, 2):
+        for qual_pos in range(rule.first, min(rule.last + 1, count), 2):
             qualifier = seg.value(qual_pos).strip()
             ident = seg.value(qual_pos + 1).strip()
             if qualifier and ident:
                 out.append((qualifier, ident, qual_pos + 1))
     else:
-        for pos in range(rule.first, rule.last + 1):
+        for pos in range(rule.first, min(rule.last, count) + 1):
             ident = seg.value(pos, rule.id_component).strip()
             qualifier = seg.value(pos, rule.qualifier_component).strip()
             if qualifier and ident:
