@@ -385,3 +385,19 @@ def test_unit_outside_the_order_units_category_is_an_issue(
     outcome = deliver(ship_notice(lines=lines), profile=profile, odoo=odoo_client)
     [issue] = outcome.exceptions
     assert issue.kind == "unknown_uom" and issue.expected == "Units"
+
+
+def test_invoice_in_another_unit_is_billed_in_the_order_unit(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+    # 60 gloves billed as 5 dozen at 87.00 a dozen (= 7.25 each)
+    document = invoice()
+    document.lines[0].quantity = Decimal("5")
+    document.lines[0].uom = "DZ"
+    document.lines[0].unit_price = Decimal("87.00")
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    assert outcome.exceptions == []
+    glove_line = odoo_double.records("account.move.line")[0]
+    assert (glove_line["quantity"], glove_line["price_unit"]) == (60.0, 7.25)

@@ -75,6 +75,18 @@ def deliver_invoice(document: Invoice, *, odoo: OdooApi, resolver: Resolver) -> 
                 )
             )
             continue
+        quantity = resolver.convert(line.quantity, line.uom, order_line.uom_id, line.line_number)
+        if isinstance(quantity, BusinessIssue):
+            issues.append(quantity.model_copy(update={"identifiers": line.item.identifiers()}))
+            continue
+        if quantity != line.quantity and quantity:
+            # billed in another unit than ordered: bill in the order's unit, same amount
+            line = line.model_copy(
+                update={
+                    "quantity": quantity,
+                    "unit_price": line.unit_price * line.quantity / quantity,
+                }
+            )
         billed[order_line.id] = billed.get(order_line.id, Decimal("0")) + line.quantity
         failed_checks.extend(
             _price_checks(line, order_line, settings.contract_prices, settings.tolerances)
@@ -87,7 +99,7 @@ def deliver_invoice(document: Invoice, *, odoo: OdooApi, resolver: Resolver) -> 
                     "purchase_line_id": order_line.id,
                     "product_id": order_line.product_id,
                     "quantity": float(line.quantity),
-                    "price_unit": float(line.unit_price),
+                    "price_unit": float(round(line.unit_price, 6)),
                 },
             ]
         )
