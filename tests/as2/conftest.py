@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from as2_helpers import KeyFiles, MemoryIntake, ServerThread, make_keys
 from fastapi import FastAPI
 
 from gateway.as2.certs import KeyCache
@@ -16,6 +15,8 @@ from gateway.as2.http import make_router
 from gateway.as2.receiver import As2Receiver, AsyncMdnJob, ReceivedMdn
 from gateway.identity import Identities, OurIdentity
 from gateway.partners.profile import PartnerProfile
+
+from .as2_helpers import KeyFiles, MemoryIntake, ServerThread, make_keys
 
 GLOBAL_CAP = 8 * 1024 * 1024
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-_ROOT_CONFTEST = Path(__file__).resolve().parent.parent / "conftest.py"
+from tests.conftest import require_corpus
 
 
 def require_as2_corpus() -> Path:
-    """``tests/conftest.py``'s ``require_corpus("as2")`` (skips or fails under CI)."""
-    spec = importlib.util.spec_from_file_location("_root_conftest", _ROOT_CONFTEST)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.require_corpus("as2")  # type: ignore[no-any-return]
+    """``tests/conftest.py``'s ``require_corpus("as2")`` (skips, or fails under CI)."""
+    return require_corpus("as2")

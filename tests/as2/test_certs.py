@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
-from as2_helpers import make_keys, openssl
-from conftest import World, make_profile
 from typer.testing import CliRunner
 
 from gateway.as2 import certs
 from gateway.as2.cli import register
+
+from .as2_helpers import make_keys, openssl
+from .conftest import World, make_profile
 
 
 def test_verification_tries_every_valid_certificate_and_encryption_uses_the_newest(

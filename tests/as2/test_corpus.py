@@ -6,15 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from as2_helpers import split_http_file
 from asn1crypto import cms as acms
-from conftest_corpus import require_as2_corpus
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 
 from gateway.as2 import cms, mdn
 from gateway.as2.errors import MdnError
 from gateway.as2.inbound import UnpackPolicy, unpack_message
+
+from .as2_helpers import split_http_file
+from .conftest_corpus import require_as2_corpus
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,13 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from conftest import World
 
 from gateway.as2 import cms, mdn
 from gateway.as2.errors import As2RemoteError, MdnError
 from gateway.as2.inbound import UnpackPolicy, unpack_message
 from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
+
+from .conftest import World
 
 PAYLOAD = b"ISA*00*          *00*          *ZZ*ACME*ZZ*GATEWAY~ST*850*1~SE*2*1~IEA*1*1~" * 20
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from as2_helpers import KeyFiles, openssl, split_smime
-from conftest import Endpoint, World
 
 from gateway.as2 import cms
+
+from .as2_helpers import KeyFiles, openssl, split_smime
+from .conftest import Endpoint, World
 
 PAYLOAD = (
     b"ISA*00*          *00*          *ZZ*ACME           *ZZ*GATEWAY        *241122*2109*U*00401"

@@ -10,9 +10,12 @@ import zlib
 from pathlib import Path
 
 import httpx
-from as2_helpers import openssl, split_smime
-from conftest import Endpoint, World
-from test_openssl_inbound import (
+
+from gateway.as2 import cms
+
+from .as2_helpers import openssl, split_smime
+from .conftest import Endpoint, World
+from .test_openssl_inbound import (
     as2_headers,
     openssl_encrypt,
     openssl_sign,
@@ -20,8 +23,6 @@ from test_openssl_inbound import (
     post,
     verify_mdn_with_openssl,
 )
-
-from gateway.as2 import cms
 
 
 def disposition(report: str) -> str:
@@ -283,7 +284,7 @@ def test_openssl_pkcs7_helpers_are_available() -> None:
 def test_disabled_partner_is_treated_as_unknown(
     tmp_path: Path, world: World, endpoint: Endpoint
 ) -> None:
-    from conftest import make_profile
+    from .conftest import make_profile
 
     world.profiles["disabled"] = make_profile("disabled", {"as2_id": "OFF"}).model_copy(
         update={"enabled": False}
@@ -301,8 +302,9 @@ def test_disabled_partner_is_treated_as_unknown(
 
 def test_async_mdn_without_a_url_is_refused_when_the_profile_loads() -> None:
     import pytest
-    from conftest import make_profile
     from pydantic import ValidationError
+
+    from .conftest import make_profile
 
     with pytest.raises(ValidationError, match="mdn_url"):
         make_profile("p", {"as2_id": "P", "mdn": "async"})

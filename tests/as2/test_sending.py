@@ -9,15 +9,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from as2_helpers import ServerThread, openssl
 from asn1crypto import cms as acms
-from conftest import Endpoint, World, make_profile
 from fastapi import FastAPI, Request, Response
 
 from gateway.as2.async_mdn import deliver_async_mdn
 from gateway.as2.certs import KeyCache
 from gateway.as2.client import As2Sender, PendingMdn, SendAttempt, async_mdn_handler
 from gateway.intake import PermanentSendError, TransientSendError
+
+from .as2_helpers import ServerThread, openssl
+from .conftest import Endpoint, World, make_profile
 
 PAYLOAD = (
     b"UNA:+.? 'UNB+UNOC:3+GATEWAY:14+ACME:14+241122:2200+42'UNH+1+ORDRSP:D:96A:UN'UNT+2+1'UNZ+1+42'"
