@@ -145,8 +145,10 @@ def _poll_once(
 ) -> None:
     with connect(settings, base_dir) as remote:
         for remote_file in remote.list_files(settings.inbound_path):
-            if settings.temp_suffix and remote_file.name.endswith(settings.temp_suffix):
-                continue  # still being written by the partner
+            if remote_file.name.startswith(".") or (
+                settings.temp_suffix and remote_file.name.endswith(settings.temp_suffix)
+            ):
+                continue  # still being written by the partner (temporary or hidden name)
             if remote_file.path in result.skipped:
                 continue
             if len(result.fetched) >= max_files:

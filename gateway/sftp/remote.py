@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,10 +133,16 @@ class RemoteFolder:
         temp = final + (temp_suffix or ".part")
 
         def upload() -> None:
-            with self.sftp.open(temp, "wb") as handle:
-                handle.set_pipelined(True)
-                handle.write(data)
-            self._rename(temp, final, replace=True)
+            try:
+                with self.sftp.open(temp, "wb") as handle:
+                    handle.set_pipelined(True)
+                    handle.write(data)
+                self._rename(temp, final, replace=True)
+            except BaseException:
+                # best effort: do not leave a half file behind for the partner to wonder at
+                with suppress(OSError, paramiko.SSHException, EOFError):
+                    self.sftp.remove(temp)
+                raise
 
         self._call("upload", final, upload)
         return final

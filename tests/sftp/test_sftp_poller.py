@@ -20,6 +20,7 @@ def test_poll_fetches_stores_then_deletes(clean_sshd, intake) -> None:
     os.utime(first, (1_700_000_000, 1_700_000_000))
     clean_sshd.put("po-2.x12", b"ISA*second~")
     clean_sshd.put("po-3.x12.part", b"ISA*unfinished")
+    clean_sshd.put(".po-4.x12", b"ISA*hidden, being written")
     # when we poll
     result = poll_partner(clean_sshd.profile(), intake)
     # then both finished files were stored with name, size, mtime and hash
@@ -33,7 +34,7 @@ def test_poll_fetches_stores_then_deletes(clean_sshd, intake) -> None:
     assert payload.metadata["mtime"] == "1700000000"
     assert payload.metadata["sha256"] == hashlib.sha256(b"ISA*first~").hexdigest()
     # and removed from the server afterwards; the unfinished one is left alone
-    assert sorted(os.listdir(clean_sshd.chroot / "outbound")) == ["po-3.x12.part"]
+    assert sorted(os.listdir(clean_sshd.chroot / "outbound")) == [".po-4.x12", "po-3.x12.part"]
     assert [f.disposal for f in result.fetched] == ["deleted", "deleted"]
     assert len(intake.of_kind("sftp.poll.fetched")) == 2
 
@@ -190,3 +191,21 @@ def test_poll_takes_at_most_max_files_oldest_first(clean_sshd, intake) -> None:
     assert result.ok
     assert [p.filename for p in intake.payloads] == ["f2.x12", "f1.x12"]
     assert os.listdir(clean_sshd.chroot / "outbound") == ["f0.x12"]
+
+
+def test_failed_upload_leaves_no_temporary_file(clean_sshd, intake) -> None:
+    from gateway.intake import SendError
+
+    # given a folder sitting where the acknowledgement should go (rename must fail)
+    (clean_sshd.chroot / "inbound" / "997.x12").mkdir()
+    profile = clean_sshd.profile()
+    sender = RemoteSftpSender(lambda pid: profile, intake)
+    try:
+        # when the upload cannot be renamed into place
+        with pytest.raises(SendError):
+            sender.send("medsupply", "997.x12", b"ISA*997~", kind="997")
+        # then the temporary file was cleaned up and nothing claims to be sent
+        assert os.listdir(clean_sshd.chroot / "inbound") == ["997.x12"]
+        assert not intake.of_kind("sftp.sent")
+    finally:
+        (clean_sshd.chroot / "inbound" / "997.x12").rmdir()
