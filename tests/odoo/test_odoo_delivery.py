@@ -401,3 +401,26 @@ def test_invoice_in_another_unit_is_billed_in_the_order_unit(
     assert outcome.exceptions == []
     glove_line = odoo_double.records("account.move.line")[0]
     assert (glove_line["quantity"], glove_line["price_unit"]) == (60.0, 7.25)
+
+
+def test_change_order_is_noted_once_and_flagged(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    change = purchase_order(purpose="change")
+    first = deliver(change, profile=PROFILE, odoo=odoo_client)
+    assert [i.kind for i in first.exceptions] == ["changed_order"]
+    again = deliver(change, profile=PROFILE, odoo=odoo_client)
+    assert again.already_existed
+    notes = [m for m in odoo_double.records("mail.message") if "change order" in m["body"]]
+    assert len(notes) == 1
+
+
+def test_cancel_order_cancels_it(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    deliver(purchase_order(purpose="cancel"), profile=PROFILE, odoo=odoo_client)
+    assert [o["state"] for o in odoo_double.records("purchase.order")] == ["cancel"]
+    again = deliver(purchase_order(purpose="cancel"), profile=PROFILE, odoo=odoo_client)
+    assert again.already_existed

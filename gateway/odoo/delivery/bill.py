@@ -122,6 +122,13 @@ def deliver_invoice(document: Invoice, *, odoo: OdooApi, resolver: Resolver) -> 
         values["invoice_date"] = document.invoice_date.isoformat()
     bill_id = odoo.create("account.move", values)
     notes = [f"vendor bill created for invoice {document.invoice_number}"]
+    if document.allowances_charges or document.taxes:
+        # Odoo computes taxes from its own tax setup; allowances and charges need an
+        # account decision, so they are left to the person who posts or reviews the bill
+        notes.append(
+            f"{len(document.allowances_charges)} allowance/charge and {len(document.taxes)} tax "
+            "entries of the invoice were not transferred (Odoo applies its own taxes)"
+        )
     if failed_checks:
         odoo.message_post("account.move", bill_id, _failure_note(document, failed_checks))
         notes.append("left in draft: checks failed")

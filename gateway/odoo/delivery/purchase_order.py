@@ -118,11 +118,21 @@ def _existing(
         return DeliveryOutcome(records=[ref], already_existed=True, notes=["already cancelled"])
     if document.purpose is Purpose.CHANGE:
         # A change order needs a person: Odoo has no safe automatic merge of line changes.
+        source = document.source
+        tag = f"[EDI 850 change {document.po_number}/" + (
+            f"{source.interchange_control_number}/{source.transaction_control_number}]"
+            if source
+            else f"{document.order_date or ''}]"
+        )
+        if _noted(odoo, order_id, tag):
+            return DeliveryOutcome(
+                records=[ref], already_existed=True, notes=["change already noted"]
+            )
         odoo.message_post(
             "purchase.order",
             order_id,
-            f"{source_label(document, '850')}: change order received for {document.po_number} "
-            f"({len(document.lines)} lines); review the order",
+            f"{source_label(document, '850')} {tag}: change order received for "
+            f"{document.po_number} ({len(document.lines)} lines); review the order",
         )
         issues.append(
             BusinessIssue(
@@ -144,3 +154,13 @@ def _ref(odoo: OdooApi, order_id: int) -> OdooRecordRef:
     rows = odoo.read("purchase.order", [order_id], ["name"])
     name = str(rows[0]["name"]) if rows else ""
     return OdooRecordRef(model="purchase.order", id=order_id, name=name)
+
+
+def _noted(odoo: OdooApi, order_id: int, text: str) -> bool:
+    rows = odoo.search_read(
+        "mail.message",
+        [["model", "=", "purchase.order"], ["res_id", "=", order_id], ["body", "ilike", text]],
+        ["id"],
+        limit=1,
+    )
+    return bool(rows)
