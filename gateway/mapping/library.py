@@ -237,7 +237,7 @@ Loc = tuple[str | int, ...]
 
 
 def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
-    tags = known_segments(map_.syntax, map_.set_id)
+    tags = known_segments(map_.syntax, map_.set_id, map_.version)
     if tags is not None:
         for loc, tag in _segments(map_, ()):
             if tag not in tags:

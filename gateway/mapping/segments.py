@@ -1,12 +1,18 @@
 """Segment tags each supported transaction set may contain.
 
 A map that names a segment outside its set's list is refused at load: it would never
-match, so it is a typo or a map written for another document. The lists follow the
-X12 4010/5010 and UN/EDIFACT D96A/D01B directories (all segments of the set, not only
-the ones the shipped maps use), so partner overrides can reach any of them.
+match, so it is a typo or a map written for another document. The tags come from the
+X12 and EDIFACT engines' own set specifications (what validation accepts), so a map
+cannot read a segment the engine would reject; the lists below (X12 4010/5010 and
+UN/EDIFACT D96A/D01B, every segment of the set) are the fallback when an engine's
+specs are not importable.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
 
 _X12_COMMON = {
     "ST",
@@ -206,8 +212,40 @@ _EDIFACT: dict[str, set[str]] = {
 }
 
 
-def known_segments(syntax: str, set_id: str) -> frozenset[str] | None:
+def _tags(entries: Iterable[Any]) -> set[str]:
+    """Segment tags of an engine structure: ``(TAG, status, max)`` entries and groups
+    ``("loop", name, status, max, [...])`` (X12) / ``(SGn, status, max, [...])`` (EDIFACT)."""
+    out: set[str] = set()
+    for entry in entries:
+        children = entry[-1] if isinstance(entry[-1], list) else None
+        if children is not None:
+            out |= _tags(children)
+        elif isinstance(entry[0], str):
+            out.add(entry[0])
+    return out
+
+
+@lru_cache(maxsize=64)
+def _engine_tags(syntax: str, set_id: str, version: str) -> frozenset[str] | None:
+    try:
+        if syntax == "x12":
+            from gateway.x12.specs.sets import SETS
+
+            found = SETS.get(set_id)
+            return frozenset(_tags(found[2])) if found else None
+        from gateway.edifact.specs.messages import STRUCTURES
+
+        structure = STRUCTURES.get((set_id, version)) or STRUCTURES.get((set_id, "D96A"))
+        return frozenset(_tags(structure)) if structure else None
+    except (ImportError, AttributeError, IndexError, TypeError):
+        return None
+
+
+def known_segments(syntax: str, set_id: str, version: str = "") -> frozenset[str] | None:
     """The tags of a set, or None when the set is not one we know (nothing is checked)."""
+    engine = _engine_tags(syntax, set_id, version)
+    if engine:
+        return engine | {"ST", "SE"} if syntax == "x12" else engine | {"UNH", "UNT"}
     table = _X12 if syntax == "x12" else _EDIFACT
     tags = table.get(set_id)
     return frozenset(tags) if tags is not None else None

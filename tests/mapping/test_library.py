@@ -166,3 +166,18 @@ def test_map_for_unknown_set_and_misnamed_profile_map() -> None:
     wrong = make_profile(maps={"855": "x12/004010/850"})
     with pytest.raises(MappingError, match="for x12 004010 850"):
         library.map_for(wrong, "x12", "004010", "855")
+
+
+def test_segment_checks_follow_the_engine_specs(tmp_path: Path) -> None:
+    # DESADV has no UNS section in D96A: a map that waits for one is refused
+    write(
+        tmp_path,
+        "edifact/D96A/DESADV",
+        (MAPS / "edifact/D96A/DESADV.yaml")
+        .read_text()
+        .replace("summary_from: [CNT]", "summary_from: [CNT, UNS]"),
+    )
+    with pytest.raises(MapLoadError) as info:
+        MapLibrary.load([tmp_path])
+    assert info.value.field == "summary_from[1]"
+    assert info.value.reason == "segment UNS does not occur in EDIFACT DESADV"
