@@ -112,6 +112,9 @@ def error_from_fault(name: str, message: str, *, context: str = "") -> OdooError
     """
     lowered = message.lower()
     text = f"{context}: {message}" if context else message
+    if "database" in lowered and "does not exist" in lowered:
+        # psycopg2.OperationalError for a wrong EDIGW_ODOO_DB: retrying cannot help
+        return OdooConfigurationError(text, odoo_name=name, odoo_message=message)
     if name in _TRANSIENT_NAMES or any(marker in lowered for marker in _TRANSIENT_MESSAGES):
         return OdooTransientError(text, odoo_name=name, odoo_message=message)
     if name in _BUSINESS_NAMES:

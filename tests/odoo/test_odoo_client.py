@@ -198,6 +198,12 @@ def test_connection_refused_is_transient(odoo_double: OdooDouble, odoo_client: O
         ),
         ("werkzeug.exceptions.Unauthorized", "Invalid apikey", OdooConfigurationError),
         ("builtins.KeyError", "nope", OdooConfigurationError),  # recorded: unknown service
+        ("psycopg2.OperationalError", "connection to server lost", OdooTransientError),
+        (
+            "psycopg2.OperationalError",
+            'FATAL:  database "prd" does not exist',
+            OdooConfigurationError,
+        ),
         ("odoo.exceptions.UserError", "Object no.such.model doesn't exist", OdooConfigurationError),
     ],
 )
