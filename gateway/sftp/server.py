@@ -184,6 +184,7 @@ class SftpServer:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._transports: set[paramiko.Transport] = set()
+        self._active = 0  # connections being served (accepted, not yet closed)
         self._warned: set[str] = set()
         self._accounts_cache: tuple[float, Mapping[str, tuple[str, HostedAccount]]] | None = None
 
@@ -347,7 +348,9 @@ class SftpServer:
                 log.exception("accept failed")
                 continue
             with self._lock:
-                busy = len(self._transports) >= self.max_connections
+                busy = self._active >= self.max_connections
+                if not busy:
+                    self._active += 1  # counted here, so a burst cannot overshoot
             if busy:
                 log.warning(
                     "SFTP connection from %s refused: %d connections open",
@@ -364,6 +367,16 @@ class SftpServer:
             ).start()
 
     def _serve_connection(self, conn: socket.socket, peer: str) -> None:
+        try:
+            self._serve_transport(conn, peer)
+        except Exception:
+            log.exception("SFTP connection from %s failed", peer)
+        finally:
+            conn.close()
+            with self._lock:
+                self._active -= 1
+
+    def _serve_transport(self, conn: socket.socket, peer: str) -> None:
         conn.settimeout(None)
         # SFTP is request/response: without NODELAY, Nagle and delayed ACKs add ~40 ms
         # to exchanges of small packets (measured: 100 KB uploads ran at a third of the

@@ -172,3 +172,29 @@ def test_profile_reload_applies_to_the_next_login(hosted) -> None:
     with pytest.raises(paramiko.AuthenticationException):
         _connect(hosted, "acme", pkey=key)
     assert hosted.intake.of_kind("sftp.login_refused")[-1].data["reason"] == "unknown user"
+
+
+def test_connections_over_the_limit_are_closed(hosted) -> None:
+    import socket
+
+    # given a server allowing two connections, both taken by idle clients
+    hosted.server.max_connections = 2
+    idle = [socket.create_connection(("127.0.0.1", hosted.server.port)) for _ in range(2)]
+    try:
+        for sock in idle:
+            assert sock.recv(4) == b"SSH-"
+        # when a third connects, it is closed without a banner
+        extra = socket.create_connection(("127.0.0.1", hosted.server.port))
+        extra.settimeout(5)
+        assert extra.recv(64) == b""
+        extra.close()
+    finally:
+        for sock in idle:
+            sock.close()
+    # and once they are gone, connections are served again
+    deadline = time.monotonic() + 5
+    while hosted.server._active and time.monotonic() < deadline:
+        time.sleep(0.05)
+    key = paramiko.PKey.from_path(hosted.keys / "acme")
+    transport, _ = _connect(hosted, "acme", pkey=key)
+    transport.close()
