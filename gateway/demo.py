@@ -1,0 +1,443 @@
+"""``edi-gateway demo``: the sample partners' documents end to end, on the embedded default.
+
+Starts the gateway in this process (SQLite, file payloads, stage workers on threads, the
+AS2 endpoint over real HTTP and the SFTP server over real SSH on free local ports), then
+plays the sample partners:
+
+* Summit Medical Supply (X12 4010, AS2) sends a signed and encrypted 856 with lots and
+  expiry dates and checks our signed MDN; its 997 goes back over AS2 to a small AS2
+  server the demo runs for Summit.
+* Keystone Pharmaceutical Wholesale (X12 5010, SFTP) uploads an 850 and an 810 and finds
+  its 999s in its outbox.
+* Nordlicht Medizintechnik (EDIFACT D96A, SFTP) uploads a DESADV and an INVOIC, and one
+  DESADV with a wrong segment count, and finds CONTRLs in its outbox.
+
+Deliveries go to the dry-run Odoo outbox, or to a real Odoo when ``EDIGW_ODOO_*`` is set.
+Returns False (the command exits non-zero) when anything did not go as expected.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import paramiko
+import yaml
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from gateway.pipeline.dispatch import ThreadedDispatcher
+from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.settings import PROJECT_DIR, Settings, get_settings
+from gateway.store.models import (
+    FINAL_TRANSACTION_STATES,
+    Acknowledgement,
+    BusinessException,
+    Delivery,
+    Interchange,
+    Message,
+    Transaction,
+)
+
+SAMPLES = PROJECT_DIR / "tests" / "fixtures" / "partners"
+KEYS = PROJECT_DIR / "var" / "keys"
+
+
+@dataclass
+class Play:
+    """One file a sample partner sends."""
+
+    partner: str
+    via: str  # "as2" | "sftp"
+    sample: str  # file under tests/fixtures/partners/<partner>/
+    expect: str  # "delivered" | "rejected"
+    note: str = ""
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+
+PLAYS = [
+    Play("summit-medical", "as2", "856_ship_notice.edi", "delivered",
+         "signed + encrypted 856, 3 lots with expiry"),
+    Play("keystone-pharma", "sftp", "850_purchase_order.edi", "delivered", "850 with NDCs"),
+    # billed before anything was received: the bill stays in draft for procurement
+    Play("keystone-pharma", "sftp", "810_invoice.edi", "business_exception",
+         "810 invoice before receipt"),
+    Play("nordlicht-medtech", "sftp", "DESADV_despatch_advice.edi", "delivered",
+         "DESADV with batches and expiry"),
+    Play("nordlicht-medtech", "sftp", "INVOIC_invoice.edi", "delivered", "INVOIC"),
+    Play("nordlicht-medtech", "sftp", "DESADV_ERROR_segment_count.edi", "rejected",
+         "wrong UNT segment count"),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# keys for the sample partners and for us
+# ---------------------------------------------------------------------------------------
+def ensure_keys(keys: Path) -> None:
+    """Create the AS2 certificates and SFTP keys the sample profiles refer to."""
+    from gateway.as2.certs import create_key_pair
+
+    keys.mkdir(parents=True, exist_ok=True)
+    for name, cn in (("meridian-as2", "MERIDIAN-AS2"), ("summit-medical-as2", "SUMMITMED")):
+        if not (keys / f"{name}.crt").exists():
+            create_key_pair(cn, 730, keys / f"{name}.key", keys / f"{name}.crt")
+    for name in ("keystone-sftp", "nordlicht-sftp"):
+        if not (keys / name).exists():
+            key = paramiko.ECDSAKey.generate(bits=256)
+            key.write_private_key_file(str(keys / name))
+            (keys / f"{name}.pub").write_text(f"{key.get_name()} {key.get_base64()} {name}-demo\n")
+
+
+# ---------------------------------------------------------------------------------------
+# servers
+# ---------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_http(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free local port; yield its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=f"http-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def summit_as2_app(keys: Path, received: list[bytes]) -> Any:
+    """Summit's own AS2 server (played by the demo): takes our 997 and answers an MDN."""
+    from fastapi import FastAPI
+
+    from gateway.as2.http import make_router
+    from gateway.as2.receiver import As2Receiver
+    from gateway.identity import As2KeyPair, Identities, OurIdentity
+    from gateway.intake import ReceivedPayload, Receipt
+    from gateway.partners.as2 import As2Certificate, As2Settings
+    from gateway.partners.common import SecretRef
+    from gateway.partners.profile import PartnerProfile, X12Ids
+
+    class Inbox:
+        def store_raw(self, data: bytes) -> str:
+            return ""
+
+        def receive(self, payload: ReceivedPayload) -> Receipt:
+            received.append(payload.data)
+            return Receipt(message_id=len(received), sha256="")
+
+        def record_event(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    summit = OurIdentity(
+        name="summit", x12_id="SUMMITMED", edifact_id="SUMMITMED", as2_id="SUMMITMED",
+        as2_keys=[As2KeyPair(certificate=keys / "summit-medical-as2.crt",
+                             private_key=SecretRef(file=keys / "summit-medical-as2.key"))],
+    )
+    meridian = PartnerProfile(
+        id="meridian", name="Meridian Health", x12=X12Ids(isa_qualifier="ZZ", isa_id="MERIDIANHEALTH"),
+        as2=As2Settings(as2_id="MERIDIAN-AS2",
+                        certificates=[As2Certificate(file=keys / "meridian-as2.crt")]),
+    )
+    identities = Identities(default="summit", identities=[summit])
+    receiver = As2Receiver(
+        intake=Inbox(), identities=identities, max_body_bytes=10_000_000,
+        find_partner=lambda f, t: (meridian, summit) if f == "MERIDIAN-AS2" and t == "SUMMITMED" else None,
+        schedule_async_mdn=lambda job: None,
+    )
+    app = FastAPI()
+    app.include_router(make_router(lambda: receiver, 10_000_000))
+    return app
+
+
+def demo_settings(base: Settings, data_dir: Path, summit_url: str) -> Settings:
+    """Settings for the demo: its own data dir, and Summit's AS2 URL layered on its profile."""
+    profiles = data_dir / "profiles"
+    profiles.mkdir(parents=True, exist_ok=True)
+    summit = yaml.safe_load((PROJECT_DIR / "partner_profiles" / "summit-medical.yaml").read_text())
+    summit["as2"]["url"] = f"{summit_url}/as2"
+    summit["as2"]["certificates"] = [{"file": str(KEYS / "summit-medical-as2.crt")}]
+    (profiles / "summit-medical.yaml").write_text(yaml.safe_dump(summit, sort_keys=False))
+    return base.model_copy(update={
+        "data_dir": data_dir, "database_url": None, "payload_store": "file",
+        "profiles_dir": ":".join(p for p in (base.profiles_dir, str(profiles)) if p),
+        "broker_url": None,
+    })
+
+
+# ---------------------------------------------------------------------------------------
+# the partners' side
+# ---------------------------------------------------------------------------------------
+def send_as2(url: str, play: Play, data: bytes) -> str:
+    """Summit sends a signed and encrypted document and checks our signed MDN."""
+    from gateway.as2 import certs
+    from gateway.as2.cms import KeyPair
+    from gateway.as2.mdn import parse_mdn
+    from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
+
+    summit_key = KeyPair(
+        certificate=certs.load_certificates(KEYS / "summit-medical-as2.crt")[0],
+        private_key=certs.load_private_key((KEYS / "summit-medical-as2.key").read_bytes(), None,
+                                           "summit key"),
+    )
+    meridian_cert = certs.load_certificates(KEYS / "meridian-as2.crt")[0]
+    message = build_message(
+        data, filename=play.sample, as2_from="SUMMITMED", as2_to="MERIDIAN-AS2",
+        sign=SignOptions(summit_key, "sha256"), encrypt=EncryptOptions(meridian_cert, "aes256-cbc"),
+        mdn="sync", mdn_signed=True,
+    )
+    response = httpx.post(f"{url}/as2", content=message.body, headers=message.headers, timeout=30)
+    mdn = parse_mdn(dict(response.headers), response.content, [meridian_cert], require_signature=True)
+    mic_ok = mdn.received_mic == message.mic
+    return f"MDN {mdn.disposition.split(';')[-1].strip()}, signed, MIC {'matches' if mic_ok else 'MISMATCH'}"
+
+
+def send_sftp(port: int, play: Play, data: bytes) -> str:
+    """A partner uploads into its inbox (temporary name, then rename, as careful clients do)."""
+    username = {"keystone-pharma": "keystone", "nordlicht-medtech": "nordlicht"}[play.partner]
+    key_file = KEYS / {"keystone-pharma": "keystone-sftp", "nordlicht-medtech": "nordlicht-sftp"}[play.partner]
+    transport = paramiko.Transport(("127.0.0.1", port))
+    try:
+        transport.connect(username=username, pkey=paramiko.ECDSAKey.from_private_key_file(str(key_file)))
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        assert sftp is not None
+        with sftp.open(f"inbox/{play.sample}.part", "wb") as fh:
+            fh.write(data)
+        sftp.rename(f"inbox/{play.sample}.part", f"inbox/{play.sample}")
+        sftp.close()
+    finally:
+        transport.close()
+    return f"uploaded as {username}"
+
+
+def sftp_outbox(port: int, partner: str) -> list[str]:
+    """What the partner finds in its outbox."""
+    username = {"keystone-pharma": "keystone", "nordlicht-medtech": "nordlicht"}[partner]
+    key_file = KEYS / f"{username}-sftp"
+    transport = paramiko.Transport(("127.0.0.1", port))
+    try:
+        transport.connect(username=username, pkey=paramiko.ECDSAKey.from_private_key_file(str(key_file)))
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        assert sftp is not None
+        names = sorted(sftp.listdir("outbox"))
+        sftp.close()
+        return names
+    finally:
+        transport.close()
+
+
+# ---------------------------------------------------------------------------------------
+# waiting and reporting
+# ---------------------------------------------------------------------------------------
+def wait_until_settled(runtime: Runtime, dispatcher: ThreadedDispatcher, expected: int,
+                       timeout: float) -> bool:
+    """Wait until every expected message is processed and every acknowledgement handled."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dispatcher.wait_idle(max(0.1, min(2.0, deadline - time.monotonic())))
+        with runtime.sessions() as s:
+            messages = s.scalar(select(func.count()).select_from(Message)) or 0
+            unsplit = s.scalar(select(func.count()).select_from(Message).where(Message.state == "received")) or 0
+            open_txns = s.scalar(select(func.count()).select_from(Transaction).where(
+                Transaction.state.not_in([str(x) for x in FINAL_TRANSACTION_STATES]))) or 0
+            queued_acks = s.scalar(select(func.count()).select_from(Acknowledgement).where(
+                Acknowledgement.state == "queued")) or 0
+        if messages >= expected and not unsplit and not open_txns and not queued_acks:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def report(console: Console, runtime: Runtime, plays: list[Play]) -> bool:
+    """Print each document's path and check it against what was expected."""
+    ok = True
+    table = Table(title="what happened to each document", show_lines=True)
+    table.add_column("partner / file", overflow="fold")
+    table.add_column("document", overflow="fold")
+    table.add_column("acknowledged", overflow="fold")
+    table.add_column("result", overflow="fold")
+    with runtime.sessions() as s:
+        for play in plays:
+            who = f"{play.partner}\n[dim]{play.via}: {play.sample}[/]"
+            message = s.scalar(select(Message).where(Message.filename == play.sample)
+                               .order_by(Message.id.desc()))
+            if message is None:
+                ok = False
+                table.add_row(who, "-", "-", "[red]never arrived[/]")
+                continue
+            txns = s.scalars(select(Transaction).where(Transaction.message_id == message.id)).all()
+            acks = s.scalars(select(Acknowledgement).join(
+                Interchange, Interchange.id == Acknowledgement.interchange_id).where(
+                Interchange.message_id == message.id)).all()
+            ack_text = "\n".join(f"{a.kind} {a.status} ({a.state})" for a in acks) or "-"
+            if not txns:
+                ok &= play.expect == "rejected"
+                table.add_row(who, "received", ack_text, f"[red]{message.error}[/]")
+                continue
+            for txn in txns:
+                delivery = s.scalar(select(Delivery).where(Delivery.transaction_id == txn.id))
+                excs = s.scalars(select(BusinessException).where(
+                    BusinessException.transaction_id == txn.id)).all()
+                document = f"received {txn.set_id} {txn.control_number}"
+                if txn.business_key:
+                    document += f"\ntranslated: {txn.document_type} {txn.business_key}"
+                if txn.state == "delivered":
+                    records = ", ".join(f"{r['model']} {r.get('name') or r['id']}"
+                                        for r in (delivery.records if delivery else []))
+                    target = delivery.target if delivery else "ledger"
+                    result = f"[green]delivered ({target})[/]\n{records or 'already delivered'}"
+                elif txn.state == "business_exception":
+                    result = "[yellow]business exception[/]\n" + "\n".join(e.message for e in excs)
+                else:
+                    result = f"[red]{txn.state}[/]\n{txn.error or ''}"
+                state_ok = txn.state == play.expect
+                acks_ok = bool(acks) and all(a.state in ("sent", "stored") for a in acks)
+                ok &= state_ok and acks_ok
+                flag = "" if state_ok else f"\n[bold red]expected {play.expect}[/]"
+                table.add_row(who, document, ack_text, result + flag)
+    console.print(table)
+    return ok
+
+
+def run_demo(console: Console, *, keep: bool = False) -> bool:
+    """Run the demo; True when every document went the way it should."""
+    from fastapi import FastAPI
+
+    from gateway.transports import attach_senders, make_as2_receiver, make_sftp_server
+
+    for noisy in ("paramiko", "gateway.sftp.ssh"):  # clients hanging up are normal here
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    base = get_settings()
+    data_dir = base.data_dir / "demo"
+    if data_dir.exists() and not keep:
+        shutil.rmtree(data_dir)
+    console.rule("[bold]edi-gateway demo")
+    console.print("creating keys for us and the sample partners in var/keys …")
+    ensure_keys(KEYS)
+    summit_inbox: list[bytes] = []
+    with serve_http(summit_as2_app(KEYS, summit_inbox)) as summit_url:
+        settings = demo_settings(base, data_dir, summit_url)
+        dispatcher = ThreadedDispatcher(workers=2)
+        runtime = build_runtime(settings, dispatcher=dispatcher)
+        attach_senders(runtime)
+        dispatcher.start()
+        try:
+            app = _gateway_app(runtime, FastAPI, make_as2_receiver)
+            with serve_http(app) as gateway_url:
+                sftp = make_sftp_server(runtime, host="127.0.0.1", port=0)
+                sftp.start()
+                console.print(f"gateway running: HTTP {gateway_url} (POST /as2), "
+                              f"SFTP 127.0.0.1:{sftp.port}, data in {data_dir}")
+                odoo = ("Odoo at " + str(settings.odoo_url)) if settings.odoo_configured else (
+                    f"dry-run Odoo outbox {settings.dry_run_dir}")
+                console.print(f"deliveries go to the {odoo}")
+                try:
+                    ok = _play(console, runtime, dispatcher, gateway_url, sftp.port, summit_inbox)
+                finally:
+                    sftp.stop()
+        finally:
+            dispatcher.stop()
+            runtime.engine.dispose()
+    return ok
+
+
+def _gateway_app(runtime: Runtime, fastapi_cls: Any, make_receiver: Any) -> Any:
+    try:
+        from gateway.api.app import create_app
+    except ImportError:
+        from gateway.as2.http import make_router
+
+        app = fastapi_cls(title="edi-gateway")
+        receiver = make_receiver(runtime)
+        app.include_router(make_router(lambda: receiver, runtime.settings.max_payload_bytes))
+        return app
+    return create_app(runtime)
+
+
+# Meridian's own purchase orders, sent to the suppliers earlier: in Odoo before their
+# ship notices and invoices refer to them.
+OUR_ORDERS = [("summit-medical", "850_purchase_order.edi"),
+              ("nordlicht-medtech", "ORDERS_purchase_order.edi")]
+
+
+def seed_our_orders(console: Console, runtime: Runtime) -> None:
+    """Put the purchase orders we sent to Summit and Nordlicht into Odoo, confirmed."""
+    from gateway.edi.engines import parse_payload
+    from gateway.mapping import translate
+    from gateway.odoo.delivery import deliver
+
+    for partner_id, sample in OUR_ORDERS:
+        profile = runtime.registry.get(partner_id)
+        assert profile is not None and profile.odoo is not None
+        confirmed = profile.model_copy(update={
+            "odoo": profile.odoo.model_copy(update={"purchase_order_state": "confirmed"})})
+        payload = parse_payload((SAMPLES / partner_id / sample).read_bytes())
+        interchange = payload.interchanges[0]
+        group = interchange.groups[0]
+        txn = group.transactions[0]
+        mapping = runtime.maps.map_for(profile, interchange.syntax.value, txn.version, txn.set_id)
+        document = translate(txn, interchange=interchange, group=group, map=mapping,
+                             profile=profile).document
+        outcome = deliver(document, profile=confirmed, odoo=runtime.odoo)
+        names = ", ".join(f"{r.model} {r.name or r.id}" for r in outcome.records)
+        console.print(f"  our PO {document.business_key} to {profile.name}: {names}")
+
+
+def _play(console: Console, runtime: Runtime, dispatcher: ThreadedDispatcher, gateway_url: str,
+          sftp_port: int, summit_inbox: list[bytes]) -> bool:
+    ok = True
+    if not runtime.settings.odoo_configured:
+        console.print("[bold]Odoo already holds the purchase orders we sent earlier[/]")
+        seed_our_orders(console, runtime)
+    console.print("[bold]partners sending[/] (each file is processed before the next is sent)")
+    sent = 0
+    for play in PLAYS:
+        data = (SAMPLES / play.partner / play.sample).read_bytes()
+        try:
+            detail = (send_as2(gateway_url, play, data) if play.via == "as2"
+                      else send_sftp(sftp_port, play, data))
+            console.print(f"  [green]→[/] {play.partner:<18} {play.via:<4} {play.sample:<34} {detail}")
+            sent += 1
+        except Exception as exc:
+            ok = False
+            console.print(f"  [red]✗[/] {play.partner} {play.via} {play.sample}: {exc}")
+            continue
+        with console.status(f"gateway processing {play.sample}: validate, acknowledge, translate, "
+                            "deliver …"):
+            if not wait_until_settled(runtime, dispatcher, sent, timeout=30):
+                console.print(f"[red]{play.sample} was not processed within 30 s[/]")
+                ok = False
+    ok &= report(console, runtime, PLAYS)
+    console.print("[bold]what the partners got back[/]")
+    for partner in ("keystone-pharma", "nordlicht-medtech"):
+        with suppress(Exception):
+            names = sftp_outbox(sftp_port, partner)
+            console.print(f"  {partner} outbox: {', '.join(names) or 'nothing'}")
+            ok &= bool(names)
+    statuses = [seg.strip() for ack in summit_inbox for seg in ack.decode("latin-1").split("~")
+                if seg.strip().startswith("AK9")]
+    console.print(f"  summit-medical AS2 server received {len(summit_inbox)} acknowledgement(s) "
+                  f"over AS2 with our signed MDN: {', '.join(statuses)}")
+    ok &= len(summit_inbox) == 1
+    console.print("[bold green]demo passed[/]" if ok else "[bold red]demo found problems[/]")
+    return ok
