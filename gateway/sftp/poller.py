@@ -142,8 +142,9 @@ def _poll_once(
     base_dir: Path | None,
     result: PollResult,
     max_files: int,
+    max_seconds: float,
 ) -> None:
-    with connect(settings, base_dir) as remote:
+    with connect(settings, base_dir, max_seconds=max_seconds) as remote:
         for remote_file in remote.list_files(settings.inbound_path):
             if remote_file.name.startswith(".") or (
                 settings.temp_suffix and remote_file.name.endswith(settings.temp_suffix)
@@ -153,6 +154,7 @@ def _poll_once(
                 continue
             if len(result.fetched) >= max_files:
                 break  # the rest next time: one poll must not run for hours
+            remote.check_deadline("polling")
             try:
                 if remote_file.size > settings.max_file_bytes:
                     raise FileTooLarge(remote_file.path, settings.max_file_bytes)
@@ -176,11 +178,13 @@ def poll_partner(
     base_dir: Path | None = None,
     sleep: Callable[[float], None] = time.sleep,
     max_files: int = 500,
+    max_seconds: float = 1800.0,
 ) -> PollResult:
     """Fetch the finished files (oldest first, at most ``max_files``) from one partner's
     server. Never raises for the partner's errors: they are in the result and events.
 
     ``base_dir`` resolves relative key paths (default: the profile's directory).
+    ``max_seconds`` bounds each attempt's transfers; what is left waits for the next poll.
     """
     result = PollResult(profile.id)
     settings = _settings(profile)
@@ -192,7 +196,7 @@ def poll_partner(
     while True:
         result.attempts += 1
         try:
-            _poll_once(settings, profile, intake, base_dir, result, max_files)
+            _poll_once(settings, profile, intake, base_dir, result, max_files, max_seconds)
             return result
         except HostKeyRefused as exc:
             result.error = str(exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -72,9 +73,20 @@ def _io_error(action: str, path: str, exc: OSError) -> RemoteFileError:
 class RemoteFolder:
     """The SFTP operations the poller and sender use, with mapped errors."""
 
-    def __init__(self, sftp: paramiko.SFTPClient, host: str) -> None:
+    def __init__(
+        self, sftp: paramiko.SFTPClient, host: str, *, deadline: float | None = None
+    ) -> None:
         self.sftp = sftp
         self.host = host
+        # time.monotonic() after which a transfer stops: a server that drips bytes just
+        # under the socket timeout must not hold a worker for hours
+        self.deadline = deadline
+
+    def check_deadline(self, doing: str) -> None:
+        """Raise when the session's time is up."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            # not retried at once: the next scheduled poll carries on
+            raise RemoteFileError(f"{self.host}: time limit reached while {doing}")
 
     def list_files(self, folder: str) -> list[RemoteFile]:
         """Regular files directly in ``folder``, oldest first."""
@@ -108,6 +120,7 @@ class RemoteFolder:
                     if not chunk:
                         break
                     total += len(chunk)
+                    self.check_deadline(f"reading {path}")
                     if total > limit:
                         raise FileTooLarge(path, limit)
                     chunks.append(chunk)
@@ -188,8 +201,14 @@ def _credentials(settings: PollSettings, base_dir: Path | None) -> dict[str, obj
 
 
 @contextmanager
-def connect(settings: PollSettings, base_dir: Path | None = None) -> Iterator[RemoteFolder]:
-    """Open an SFTP session to the partner's server, host key checked against the pin."""
+def connect(
+    settings: PollSettings, base_dir: Path | None = None, *, max_seconds: float | None = None
+) -> Iterator[RemoteFolder]:
+    """Open an SFTP session to the partner's server, host key checked against the pin.
+
+    ``max_seconds`` bounds the whole session's transfers (checked between chunks).
+    """
+    deadline = time.monotonic() + max_seconds if max_seconds is not None else None
     pinned = PinnedHostKey.parse(settings.host_key)
     credentials = _credentials(settings, base_dir)
     client = paramiko.SSHClient()
@@ -240,7 +259,7 @@ def connect(settings: PollSettings, base_dir: Path | None = None) -> Iterator[Re
             f"{settings.host}:{settings.port}: {exc or type(exc).__name__}"
         ) from exc
     try:
-        yield RemoteFolder(sftp, settings.host)
+        yield RemoteFolder(sftp, settings.host, deadline=deadline)
     except TimeoutError as exc:
         raise ConnectFailed(f"{settings.host}: timed out: {exc}") from exc
     finally:

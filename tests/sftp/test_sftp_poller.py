@@ -209,3 +209,11 @@ def test_failed_upload_leaves_no_temporary_file(clean_sshd, intake) -> None:
         assert not intake.of_kind("sftp.sent")
     finally:
         (clean_sshd.chroot / "inbound" / "997.x12").rmdir()
+
+
+def test_poll_stops_at_its_time_limit_and_leaves_the_rest(clean_sshd, intake) -> None:
+    clean_sshd.put("a.x12", b"ISA*a~")
+    result = poll_partner(clean_sshd.profile(retries=3), intake, max_seconds=0.0)
+    assert not result.ok and "time limit" in (result.error or "")
+    assert result.attempts == 1 and intake.payloads == []
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["a.x12"]
