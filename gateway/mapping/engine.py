@@ -263,13 +263,14 @@ def _ship_notice(r: Resolver, parts: Regions) -> dict[str, Any]:
         items: list[tuple[dict[str, Segments], SegmentLike | None]] = []
         orders_seen: list[dict[str, Segments]] = []
         for node in nodes:
-            pack = node.ancestor("pack")
+            # the carton's segments first, then its pallet's: an SSCC on either is found
+            packs = [seg for p in node.ancestors("pack") for seg in p.segments]
             order = node if node.level == "order" else node.ancestor("order")
             local: dict[str, Segments] = {
                 **scopes,
                 "group": node.segments,
                 "item": node.segments,
-                "pack": pack.segments if pack is not None else (),
+                "pack": packs,
                 "order": order.segments if order is not None else (),
             }
             if node.level == "order":

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from gateway import canonical
+from gateway.canonical import SET_TO_DOCUMENT
 from gateway.mapping.errors import MapLoadError, MappingError, UnsupportedDocument
 from gateway.mapping.schema import Hierarchy, IdsRule, Loop, Map, Matcher, Parties, Rule
 from gateway.mapping.segments import known_segments
@@ -242,6 +243,20 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
         for loc, tag in _segments(map_, ()):
             if tag not in tags:
                 yield loc, (f"segment {tag} does not occur in {map_.syntax.upper()} {map_.set_id}")
+    parts = map_.name.split("/")
+    if len(parts) == 3 and parts[0] in ("x12", "edifact"):
+        # a default map's place names what it is for: x12/004010/850
+        expected = (map_.syntax, map_.version, map_.set_id)
+        if tuple(parts) != expected:
+            yield (
+                ("set",),
+                (
+                    f"map file {map_.name} declares {'/'.join(expected)}; its path and its "
+                    "syntax/version/set must agree"
+                ),
+            )
+    if SET_TO_DOCUMENT.get(map_.set_id, map_.document) != map_.document:
+        yield ("document",), f"set {map_.set_id} becomes a {SET_TO_DOCUMENT[map_.set_id]}"
     doc_model = canonical.DOCUMENT_TYPES[map_.document]
     line_model = _LINE_MODEL[map_.document]
     for key in map_.header:

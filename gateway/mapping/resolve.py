@@ -98,9 +98,7 @@ class Resolver:
         for scope_name in rule.scope or default_scope:
             segments = scopes.get(scope_name)
             if segments is None:
-                if scope_name not in _OPTIONAL_SCOPES:
-                    raise MappingError(f"{path}: scope {scope_name!r} does not exist here")
-                continue
+                continue  # e.g. "pack" outside a ship notice: nothing to look in
             seen = 0
             for seg in segments:
                 if seg.tag != rule.segment or not where_matches(seg, rule.where):
@@ -266,7 +264,6 @@ class _Nothing:
 
 
 _NOTHING: Any = _Nothing()
-_OPTIONAL_SCOPES = frozenset({"pack", "order", "shipment", "summary", "body", "header", "item"})
 
 
 def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:

@@ -36,6 +36,22 @@ Convert = Literal[
     "uom",
 ]
 
+# Where a rule may look: the transaction's regions, the loop group it is evaluated in,
+# and for ship notices the item's pack, order and shipment levels.
+ScopeName = Literal[
+    "header", "summary", "body", "all", "group", "line", "item", "pack", "order", "shipment"
+]
+RegionName = Literal["header", "summary", "body", "all"]
+
+
+def _body() -> list[RegionName]:
+    return ["body"]
+
+
+def _header() -> list[RegionName]:
+    return ["header"]
+
+
 _SHORT = re.compile(r"^([A-Z][A-Z0-9]{1,2})(\d{2})(?:\.(\d{1,2}))?$")
 _WHERE_KEY = re.compile(r"^\d{1,2}(?:\.\d{1,2})?$")
 
@@ -92,7 +108,7 @@ class Rule(MapModel):
     default: str | None = None  # used when nothing (or an unknown code) is found
     required: bool = False
     all: bool = False  # collect every match into a list (serial numbers)
-    scope: list[str] | None = None  # where to look (ship notices: item, pack, order, ...)
+    scope: list[ScopeName] | None = None  # where to look (default: the section's own)
     on_bad: Literal["error", "warn"] | None = None  # bad value: default error if required
     sequence: bool = False  # when absent, use the 1-based index of the loop group
 
@@ -190,7 +206,7 @@ class Loop(MapModel):
     start: Matcher
     members: list[str] | None = None  # tags that belong to the group after its start
     end: list[Matcher] = Field(default_factory=list)  # matchers that close the group
-    scope: list[str] = Field(default_factory=lambda: ["body"])
+    scope: list[RegionName] = Field(default_factory=_body)
     fields: Fields = Field(default_factory=dict)
     ids: list[IdsRule] = Field(default_factory=list)
     # a group lacking one of these fields is left out with a warning (e.g. an ALC that
@@ -210,7 +226,7 @@ class Parties(Loop):
 
     role: list[Rule]
     roles: dict[str, str]
-    scope: list[str] = Field(default_factory=lambda: ["header"])
+    scope: list[RegionName] = Field(default_factory=_header)
 
     @field_validator("role", mode="before")
     @classmethod

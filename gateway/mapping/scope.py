@@ -118,6 +118,16 @@ class HlNode:
     parent: HlNode | None = None
     children: list[HlNode] = field(default_factory=list)
 
+    def ancestors(self, level: str) -> list[HlNode]:
+        """Every ancestor at ``level``, nearest first (a carton, then its pallet)."""
+        out: list[HlNode] = []
+        node, depth = self.parent, 0
+        while node is not None and depth < MAX_HL_DEPTH:
+            if node.level == level:
+                out.append(node)
+            node, depth = node.parent, depth + 1
+        return out
+
     def ancestor(self, level: str) -> HlNode | None:
         """The nearest ancestor at ``level`` (bounded walk: cycles cannot hang us)."""
         node, depth = self.parent, 0

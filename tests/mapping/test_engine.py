@@ -228,6 +228,30 @@ def test_856_hierarchy_lots_expiry_sscc_and_orders(library: MapLibrary) -> None:
     assert doc.orders[1].lines[0].sscc is None
 
 
+def test_856_item_finds_the_sscc_on_its_pallet_when_the_carton_has_none(
+    library: MapLibrary,
+) -> None:
+    doc = run(
+        library,
+        [
+            "ST*856*1",
+            "BSN*00*SH-6*20261118",
+            "HL*1**S",
+            "HL*2*1*O",
+            "PRF*PO-1",
+            "HL*3*2*T",
+            "MAN*GM*000541234500009990",
+            "HL*4*3*P",
+            "HL*5*4*I",
+            "LIN*1*VP*A",
+            "SN1**1*EA",
+            "SE*13*1",
+        ],
+    ).document
+    assert isinstance(doc, ShipNotice)
+    assert doc.orders[0].lines[0].sscc == "000541234500009990"
+
+
 def test_856_5010_lot_from_lin_qualifier_pair(library: MapLibrary) -> None:
     profile = make_profile(x12={"isa_qualifier": "ZZ", "isa_id": "S", "version": "005010"})
     doc = run(

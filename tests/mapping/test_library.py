@@ -181,3 +181,20 @@ def test_segment_checks_follow_the_engine_specs(tmp_path: Path) -> None:
         MapLibrary.load([tmp_path])
     assert info.value.field == "summary_from[1]"
     assert info.value.reason == "segment UNS does not occur in EDIFACT DESADV"
+
+
+def test_scope_typo_and_misplaced_map_are_refused(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "x12/004010/850",
+        BASE_850.replace("required: true}", "required: true, scope: [haeder]}"),
+    )
+    with pytest.raises(MapLoadError) as info:
+        MapLibrary.load([tmp_path])
+    assert info.value.line == 6 and "header" in info.value.reason
+    # a 4010 map saved under the 5010 folder would be used for the wrong version
+    (tmp_path / "x12/004010/850.yaml").unlink()
+    write(tmp_path, "x12/005010/850", BASE_850)
+    with pytest.raises(MapLoadError) as info:
+        MapLibrary.load([tmp_path])
+    assert "x12/004010/850" in info.value.reason and info.value.field == "set"
