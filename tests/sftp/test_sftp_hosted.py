@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 
+import pytest
+
+from gateway.partners.sftp import HostedAccount
 from gateway.sftp.jail import ensure_partner_dirs
 from gateway.sftp.outbox import HostedOutbox
 
@@ -259,3 +264,24 @@ def test_host_key_is_kept_across_restarts(hosted, tmp_path: Path) -> None:
     # then it presents the same key
     assert again.host_key.asbytes() == first
     assert oct(hosted.server.host_key_path.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("key_type", ["rsa", "ecdsa"])
+def test_rsa_and_ecdsa_partner_keys_log_in(hosted, tmp_path: Path, key_type: str) -> None:
+    # given a partner key of another type made by ssh-keygen (RSA signs with rsa-sha2-*)
+    key = tmp_path / f"id_{key_type}"
+    bits = ["-b", "2048"] if key_type == "rsa" else []
+    subprocess.run(["ssh-keygen", "-q", "-t", key_type, *bits, "-N", "", "-f", str(key)],
+                   check=True, capture_output=True)  # fmt: skip
+    hosted.accounts["gamma"] = (
+        "gamma",
+        HostedAccount(username="gamma", authorized_keys=[key.with_suffix(".pub").read_text()]),
+    )
+    shutil.copy(key, hosted.keys / f"gamma-{key_type}")
+    # when it uploads with OpenSSH
+    (tmp_path / "f").write_bytes(b"ISA*k~")
+    result = hosted.sftp("gamma", f"gamma-{key_type}", ["put f inbox/f.x12"], cwd=tmp_path)
+    # then the login and the upload work
+    assert result.returncode == 0, result.stderr
+    hosted.intake.wait_for(1)
+    assert [p.partner_id for p in hosted.intake.payloads] == ["gamma"]
