@@ -19,6 +19,7 @@ from rich.table import Table
 
 from gateway.canonical import SET_TO_DOCUMENT
 from gateway.edi.engines import parse_payload
+from gateway.identity import IdentityError, load_identities
 from gateway.mapping import MapLibrary, MapLoadError, TransactionResult, translate_payload
 from gateway.partners.loader import ProfileError, load_profile_file
 from gateway.partners.profile import PartnerProfile
@@ -87,6 +88,27 @@ def cert_warnings(profile: PartnerProfile) -> list[str]:
         return [f"{profile.id}: certificate check failed: {exc}"]
 
 
+def identity_problems(
+    profiles: list[PartnerProfile], identities_file: Path, warnings: list[str]
+) -> list[str]:
+    """Profiles naming an identity of ours that the identities file does not have."""
+    wanted = [p for p in profiles if p.our_identity]
+    if not wanted:
+        return []
+    try:
+        identities = load_identities(identities_file)
+    except IdentityError as exc:
+        warnings.append(f"our identities could not be checked: {exc}")
+        return []
+    names = {i.name for i in identities.identities}
+    return [
+        f"{p.source}: our_identity: no identity named {p.our_identity!r} in {identities_file} "
+        f"(known: {', '.join(sorted(names))})"
+        for p in wanted
+        if p.our_identity not in names
+    ]
+
+
 # ---- partners validate -------------------------------------------------------------
 
 
@@ -125,6 +147,7 @@ def validate_command(
         registry = PartnerRegistry(profile_dirs, map_dirs)
         problems += [str(e) for e in registry.errors]
         profiles = registry.all()
+    problems += identity_problems(profiles, get_settings().identities_file, warnings)
     for profile in profiles:
         warnings += file_warnings(profile) + cert_warnings(profile)
     for line in warnings:

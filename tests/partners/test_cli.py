@@ -118,3 +118,13 @@ def test_translate_unknown_partner_and_rejected_file(cli: CliRunner, tmp_path: P
     junk.write_bytes(b"hello")
     code, out = invoke(cli, "translate", str(junk))
     assert code == 1 and "not EDI" in out
+
+
+def test_validate_refuses_an_unknown_identity_of_ours(cli: CliRunner, tmp_path: Path) -> None:
+    profile = tmp_path / "acme.yaml"
+    profile.write_text(
+        "id: acme\nname: Acme\nedifact: {unb_id: '4000000000001'}\nour_identity: lab-division\n"
+    )
+    code, out = invoke(cli, "partners", "validate", str(profile))
+    assert code == 1
+    assert "our_identity: no identity named 'lab-division'" in out and "hospital" in out
