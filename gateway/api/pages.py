@@ -460,7 +460,7 @@ def exceptions_page(
         "exceptions",
         rows=rows,
         total=total,
-        state=state,
+        selected=state,
         partner=partner,
         kind=kind,
         partners=_partner_ids(request),

@@ -104,6 +104,9 @@ def test_forms_need_the_session_token(fresh: World) -> None:
             follow_redirects=False,
         )
         assert done.status_code == 303 and "notice=" in done.headers["location"]
+        assert "Nothing waiting" in c.get("/exceptions").text
+        assert "No resolved exceptions" not in c.get("/exceptions?state=resolved").text
+        assert "No dismissed exceptions" in c.get("/exceptions?state=dismissed").text
     with session_scope(fresh.runtime.sessions) as session:
         row = session.get(BusinessException, 1)
         assert row is not None
