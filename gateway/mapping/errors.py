@@ -11,8 +11,12 @@
                                      library does not cover
     MapLoadError                     a map file does not load (file, line, field, reason)
 
-``DocumentError`` carries ``code`` (the X12 AK4/IK4 element error code, or the CONTRL
-0085 code, the acknowledgement would report) so it can be turned into an ``Issue``.
+``DocumentError`` carries ``code``, the X12 AK4/IK4 element error code the
+acknowledgement would report (``1`` mandatory element missing, ``6`` invalid character,
+``7`` invalid code value, ``8`` invalid date), with the segment position and element,
+so the pipeline can turn it into an ``Issue``. ``UnsupportedDocument`` uses ``1`` in the
+AK5/IK5 sense: transaction set not supported. EDIFACT acknowledgements map these to
+their CONTRL codes (12 invalid value, 13 missing) in the CONTRL builder.
 """
 
 from __future__ import annotations
@@ -70,7 +74,8 @@ class DocumentError(TranslationError):
 
 
 class UnsupportedDocument(DocumentError):
-    """No map for this partner, syntax, version and transaction set."""
+    """No map for this partner, syntax, version and transaction set (or no partner):
+    ``code`` "1" is AK5/IK5 "transaction set not supported"."""
 
 
 @dataclass

@@ -111,7 +111,6 @@ class MapLibrary:
                 raise UnsupportedDocument(
                     f"partner {profile.id!r} is set up for X12 {profile.x12.version}; "
                     f"this {set_id} is version {version}",
-                    code="2",
                 )
         elif syntax == "edifact":
             if profile.edifact is None:
@@ -120,7 +119,6 @@ class MapLibrary:
                 raise UnsupportedDocument(
                     f"partner {profile.id!r} is set up for EDIFACT {profile.edifact.directory}; "
                     f"this {set_id} is directory {version}",
-                    code="2",
                 )
         else:
             raise UnsupportedDocument(f"unknown syntax {syntax!r}")

@@ -86,7 +86,7 @@ class Resolver:
                 field=path,
                 segment_tag=anchor.tag if anchor is not None else first.segment,
                 segment_position=anchor.position if anchor is not None else None,
-                code="1" if anchor is None else "7",
+                code="1",
             )
         return None
 
