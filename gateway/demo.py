@@ -380,12 +380,16 @@ OUR_ORDERS = [("summit-medical", "850_purchase_order.edi"),
               ("nordlicht-medtech", "ORDERS_purchase_order.edi")]
 
 
-def seed_our_orders(console: Console, runtime: Runtime) -> None:
-    """Put the purchase orders we sent to Summit and Nordlicht into Odoo, confirmed."""
+def seed_our_orders(runtime: Runtime) -> list[str]:
+    """Put the purchase orders we sent to Summit and Nordlicht into Odoo, confirmed.
+
+    Returns a line per order saying which Odoo records hold it.
+    """
     from gateway.edi.engines import parse_payload
     from gateway.mapping import translate
     from gateway.odoo.delivery import deliver
 
+    lines = []
     for partner_id, sample in OUR_ORDERS:
         profile = runtime.registry.get(partner_id)
         assert profile is not None and profile.odoo is not None
@@ -400,7 +404,8 @@ def seed_our_orders(console: Console, runtime: Runtime) -> None:
                              profile=profile).document
         outcome = deliver(document, profile=confirmed, odoo=runtime.odoo)
         names = ", ".join(f"{r.model} {r.name or r.id}" for r in outcome.records)
-        console.print(f"  our PO {document.business_key} to {profile.name}: {names}")
+        lines.append(f"our PO {document.business_key} to {profile.name}: {names}")
+    return lines
 
 
 def _play(console: Console, runtime: Runtime, dispatcher: ThreadedDispatcher, gateway_url: str,
@@ -408,7 +413,8 @@ def _play(console: Console, runtime: Runtime, dispatcher: ThreadedDispatcher, ga
     ok = True
     if not runtime.settings.odoo_configured:
         console.print("[bold]Odoo already holds the purchase orders we sent earlier[/]")
-        seed_our_orders(console, runtime)
+        for line in seed_our_orders(runtime):
+            console.print(f"  {line}")
     console.print("[bold]partners sending[/] (each file is processed before the next is sent)")
     sent = 0
     for play in PLAYS:

@@ -75,7 +75,7 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
         for edi in payload.interchanges:
             row = _record_interchange(runtime, session, message, edi)
             if row is not None:
-                new_interchanges += 1
+                new_interchanges += row.state != "duplicate"
                 follow.append(Next("validate", (row.id,)))
         if new_interchanges == 0:
             message.state = MessageState.DUPLICATE
@@ -161,6 +161,8 @@ def _record_interchange(
             partner_id=partner_id, message_id=message.id, correlation_id=message.correlation_id,
         )
         return None
+    if extra:
+        return row  # a rejected duplicate: recorded to answer it, its content is not
     for edi_group in edi.groups:
         group = FunctionalGroup(
             interchange_id=row.id, functional_id=edi_group.functional_id,

@@ -49,7 +49,11 @@ def counts(runtime: Runtime) -> dict[str, int]:
 
 
 def check_mixed_file(runtime: Runtime) -> None:
-    # given a file with two X12 interchanges and one EDIFACT interchange
+    from gateway.demo import seed_our_orders
+
+    # given the purchase orders the ship notices refer to are in (dry-run) Odoo
+    seed_our_orders(runtime)
+    # and a file with two X12 interchanges and one EDIFACT interchange
     message_id = ingest(runtime, mixed_file(), "mixed.edi")
     # then every level is recorded and every transaction went the whole way
     with runtime.sessions() as s:
@@ -79,13 +83,22 @@ def check_mixed_file(runtime: Runtime) -> None:
     before = counts(runtime)
     # when the same file comes again
     again = ingest(runtime, mixed_file(), "mixed-again.edi")
-    # then it is a duplicate and nothing new is created below the message row
+    # then it is a duplicate and no transaction, document or delivery is created again;
+    # Summit's profile says "reject", so its duplicate is answered with a TA1 (code 025)
     with runtime.sessions() as s:
         assert s.get(Message, again).state == "duplicate"  # type: ignore[union-attr]
         dup_events = s.scalars(select(Event).where(Event.message_id == again, Event.kind == "duplicate")).all()
         assert len(dup_events) == 3
+        rejected = s.scalars(select(Interchange).where(Interchange.message_id == again)).one()
+        assert (rejected.partner_id, rejected.state) == ("summit-medical", "duplicate")
+        ta1 = s.scalars(select(Acknowledgement).where(Acknowledgement.interchange_id == rejected.id)).one()
+        assert (ta1.kind, ta1.status) == ("TA1", "rejected")
+        ta1_bytes = runtime.payloads.get(s, ta1.payload_sha256 or "")
+        assert b"*R*025" in ta1_bytes
     after = counts(runtime)
-    assert after == {**before, "messages": before["messages"] + 1}
+    assert after == {**before, "messages": before["messages"] + 1,
+                     "interchanges": before["interchanges"] + 1,
+                     "acknowledgements": before["acknowledgements"] + 1}
 
 
 def test_mixed_file_end_to_end_on_sqlite(make_runtime: Callable[..., Runtime]) -> None:
