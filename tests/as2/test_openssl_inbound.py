@@ -11,10 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request
+from fastapi import Response as FastResponse
 
 from gateway.as2 import cms
+from gateway.as2.async_mdn import deliver_async_mdn
 
-from .as2_helpers import KeyFiles, openssl, split_smime
+from .as2_helpers import KeyFiles, ServerThread, openssl, split_smime
 from .conftest import Endpoint, World
 
 PAYLOAD = (
@@ -226,3 +229,33 @@ def test_unsigned_mdn_when_no_signature_is_requested(
     assert b"; processed" in response.content
     assert response.headers["as2-from"] == "GATEWAY"
     assert response.headers["as2-to"] == "LENIENT"
+
+
+def test_async_mdn_is_posted_to_the_receipt_delivery_option_and_verifies_with_openssl(
+    tmp_path: Path, world: World, endpoint: Endpoint
+) -> None:
+    received: list[tuple[dict[str, str], bytes]] = []
+    app = FastAPI()
+
+    @app.post("/mdn")
+    async def take(request: Request) -> FastResponse:
+        received.append((dict(request.headers), await request.body()))
+        return FastResponse(status_code=200)
+
+    with ServerThread(app) as partner_server:
+        # given: an openssl-built message asking for an asynchronous signed MDN
+        signed = openssl_sign(tmp_path, payload_entity(), world.partner, "sha256")
+        headers, body = split_smime(openssl_encrypt(tmp_path, signed, world.ours, "aes256"))
+        h = as2_headers("ACME", **{"Receipt-Delivery-Option": partner_server.url + "/mdn"})
+        # when
+        response = post(endpoint, {**h, **headers}, body)
+        # then: the HTTP answer carries no MDN; the job does, and it is delivered
+        assert response.status_code == 200 and b"asynchronously" in response.content
+        (job,) = endpoint.async_jobs
+        assert job.url == partner_server.url + "/mdn" and job.partner_id == "acme"
+        assert deliver_async_mdn(job, attempts=2, backoff=0.01)
+    ((mdn_headers, mdn_body),) = received
+    as_response = httpx.Response(200, headers=mdn_headers, content=mdn_body)
+    report = verify_mdn_with_openssl(tmp_path, as_response, world)
+    assert re.search(r"; processed\s", report) and h["Message-ID"] in report
+    assert mdn_headers["as2-to"] == "ACME" and mdn_headers["as2-from"] == "GATEWAY"
