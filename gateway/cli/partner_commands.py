@@ -122,19 +122,26 @@ def validate_command(
         list[Path] | None, typer.Option("--maps", help="Extra map directory (repeatable).")
     ] = None,
 ) -> None:
-    """Check that every profile and map loads; name file, line, field and reason if not."""
+    """Check that every profile and map loads; name file, line, field and reason if not.
+
+    PATH may be a profile file, a directory of profiles, or a map file (checked with the
+    map directory it sits in, layered on the configured ones).
+    """
     extra = [path] if path is not None and path.is_dir() else []
-    profile_dirs, map_dirs = _dirs(extra, maps)
+    map_root = _map_root(path) if path is not None and path.is_file() else None
+    profile_dirs, map_dirs = _dirs(extra, [*(maps or []), *([map_root] if map_root else [])])
     problems: list[str] = []
     warnings: list[str] = []
     library = MapLibrary.load(map_dirs, collect=True)
     problems += [str(e) for e in library.errors]
-    if path is not None and path.is_file():
+    if path is not None and map_root is not None:
+        profiles: list[PartnerProfile] = []
+    elif path is not None and path.is_file():
         try:
             one = load_profile_file(path)
         except ProfileError as exc:
             problems.append(str(exc))
-            profiles: list[PartnerProfile] = []
+            profiles = []
         else:
             profiles = [one]
             for set_id, name in one.maps.items():
@@ -160,6 +167,17 @@ def validate_command(
         f"[green]OK[/green] {len(profiles)} profile(s), {len(library.maps)} map(s) "
         f"from {', '.join(str(d) for d in [*profile_dirs, *map_dirs])}"
     )
+
+
+def _map_root(path: Path) -> Path | None:
+    """The map directory a map file sits in (``.../maps`` for ``.../maps/x12/004010/850.yaml``),
+    or None when the file is not laid out as a map."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        parts = resolved.relative_to(parent).parts
+        if len(parts) == 3 and parts[0] in ("x12", "edifact", "overrides"):
+            return parent
+    return None
 
 
 # ---- partners list / show ----------------------------------------------------------

@@ -15,8 +15,8 @@
 acknowledgement would report (``1`` mandatory element missing, ``6`` invalid character,
 ``7`` invalid code value, ``8`` invalid date), with the segment position and element,
 so the pipeline can turn it into an ``Issue``. ``UnsupportedDocument`` uses ``1`` in the
-AK5/IK5 sense: transaction set not supported. EDIFACT acknowledgements map these to
-their CONTRL codes (12 invalid value, 13 missing) in the CONTRL builder.
+AK5/IK5 sense: transaction set not supported. For EDIFACT the equivalent CONTRL
+codes are 13 (missing) and 12 (invalid value); the caller translates.
 """
 
 from __future__ import annotations

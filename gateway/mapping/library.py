@@ -85,7 +85,8 @@ class MapLibrary:
             try:
                 maps[name] = _build(name, docs)
             except MapLoadError as exc:
-                errors.append(exc)
+                if exc not in errors:  # a broken base map is reported once, not per child
+                    errors.append(exc)
         if errors and not collect:
             raise errors[0]
         return cls(maps, errors, dirs)

@@ -128,3 +128,21 @@ def test_validate_refuses_an_unknown_identity_of_ours(cli: CliRunner, tmp_path: 
     code, out = invoke(cli, "partners", "validate", str(profile))
     assert code == 1
     assert "our_identity: no identity named 'lab-division'" in out and "hospital" in out
+
+
+def test_validate_a_map_file_names_its_line(cli: CliRunner, tmp_path: Path) -> None:
+    override = tmp_path / "maps" / "overrides" / "acme" / "856.yaml"
+    override.parent.mkdir(parents=True)
+    override.write_text(
+        "extends: x12/004010/856\nitems:\n  fields:\n"
+        "    lot_number: {segment: REF, where: {1: BT}, elemnt: 2}\n"
+    )
+    code, out = invoke(cli, "partners", "validate", str(override))
+    assert code == 1
+    assert f"{override}:4: items.fields.lot_number" in out and "elemnt" in out
+    override.write_text(
+        "extends: x12/004010/856\nitems:\n  fields:\n"
+        "    lot_number: {segment: REF, where: {1: BT}, element: 2}\n"
+    )
+    code, out = invoke(cli, "partners", "validate", str(override))
+    assert code == 0, out
