@@ -119,8 +119,15 @@ class PurchaseOrder(_Model):
 
     @property
     def business_key(self) -> str:
-        """What makes this document unique for one partner."""
-        return self.po_number
+        """What makes this document unique for one partner.
+
+        A change or cancellation of an order is a document of its own (keyed by the
+        interchange it came in), not a duplicate of the original order.
+        """
+        if self.purpose is Purpose.ORIGINAL:
+            return self.po_number
+        ref = self.source.interchange_control_number if self.source else ""
+        return f"{self.po_number}/{self.purpose.value}/{ref}"
 
 
 class AckType(enum.StrEnum):

@@ -358,13 +358,6 @@ def demo(
 
 def _mount_contributed() -> None:
     """Add the command groups the packages contribute."""
-    try:  # TEMPORARY while the packages land; made strict before release
-        _mount_all()
-    except ImportError as exc:
-        err.print(f"[yellow]some commands unavailable: {exc}[/]")
-
-
-def _mount_all() -> None:
     from gateway.cli import edi_commands, partner_commands
 
     edi_commands.register(app)
@@ -376,9 +369,7 @@ def _mount_all() -> None:
     app.add_typer(certs, name="certs")
     from gateway.odoo import cli as odoo_cli
 
-    odoo = typer.Typer(help="Odoo connection checks.", no_args_is_help=True)
-    odoo_cli.register(odoo)
-    app.add_typer(odoo, name="odoo")
+    odoo_cli.register(app)
     from gateway.api import keys_cli
 
     keys_cli.register(app)
