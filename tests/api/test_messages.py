@@ -228,3 +228,24 @@ def test_cancel(fresh_client: TestClient, fresh: World) -> None:
         )
     missing = fresh_client.post("/api/v1/transactions/99/replay", headers=h)
     assert missing.status_code == 404 and "99" in missing.json()["detail"]
+
+
+def test_dashboard_counts_per_day_partner_and_rates(fresh_client: TestClient, fresh: World) -> None:
+    # given the invoice received yesterday and the order today
+    with session_scope(fresh.runtime.sessions) as session:
+        txn = session.get(Transaction, 2)
+        assert txn is not None
+        txn.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    # when the dashboard covers three days
+    data = fresh_client.get(
+        "/api/v1/dashboard", params={"days": 3}, headers=fresh.headers("viewer")
+    ).json()
+    # then each shows on its own day, and the rates follow the states
+    today = dt.datetime.now(dt.UTC).date()
+    assert data["volume"]["days"][-1] == today.isoformat()
+    assert data["volume"]["partners"] == {PARTNER: [0, 1, 1]}
+    assert data["volume"]["exceptions"] == [0, 1, 0]
+    assert data["volume"]["errors"] == [0, 0, 0]
+    assert data["documents"] == 2
+    assert data["exception_rate"] == 0.5 and data["error_rate"] == 0.0
+    assert data["exceptions"] == {"open": 1}

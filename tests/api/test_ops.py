@@ -141,3 +141,13 @@ def test_certificate_days_left(tmp_path: Path) -> None:
     ]
     assert 18 <= days <= 20
     assert detail["certificates"][0]["status"] == "expires soon"
+
+
+def test_as2_endpoint_is_mounted_without_api_keys(client: TestClient) -> None:
+    # given no API key / when a partner posts to /as2 / then AS2 itself answers (here:
+    # refusing a request without the AS2 headers), never the console's 401
+    response = client.post(
+        "/as2", content=b"garbage", headers={"AS2-From": "SUMMITMED", "AS2-To": "MERIDIAN-AS2"}
+    )
+    assert response.status_code not in (401, 404)
+    assert response.status_code == 400
