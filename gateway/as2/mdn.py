@@ -67,7 +67,7 @@ def new_message_id(as2_id: str) -> str:
     return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{safe}>"
 
 
-def _quote(as2_id: str) -> str:
+def quote_as2_id(as2_id: str) -> str:
     """AS2-From/To values with spaces or quotes must be quoted (RFC 4130 section 6.2)."""
     if any(ch in as2_id for ch in ' "\\'):
         return '"' + as2_id.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -129,8 +129,8 @@ def build_mdn(
     message_id = new_message_id(our_as2_id)
     headers = [
         ("AS2-Version", "1.2"),
-        ("AS2-From", _quote(our_as2_id)),
-        ("AS2-To", _quote(partner_as2_id)),
+        ("AS2-From", quote_as2_id(our_as2_id)),
+        ("AS2-To", quote_as2_id(partner_as2_id)),
         ("Message-ID", message_id),
         ("Date", email.utils.format_datetime(now.astimezone(UTC))),
         ("Subject", "Message Disposition Notification"),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 
 from gateway.as2 import cms
-from gateway.as2.mdn import new_message_id
+from gateway.as2.mdn import new_message_id, quote_as2_id
 from gateway.as2.mime import build_entity
 
 
@@ -142,8 +142,8 @@ def build_message(
             body = payload
     headers = {
         "AS2-Version": "1.2",
-        "AS2-From": as2_from,
-        "AS2-To": as2_to,
+        "AS2-From": quote_as2_id(as2_from),
+        "AS2-To": quote_as2_id(as2_to),
         "Message-ID": message_id,
         "Subject": subject,
         "Date": email.utils.format_datetime(now.astimezone(UTC)),

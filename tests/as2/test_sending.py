@@ -265,3 +265,16 @@ def test_unique_message_ids() -> None:
     ids = {new_message_id("GATEWAY") for _ in range(100)}
     assert len(ids) == 100 and all(i.startswith("<") for i in ids)
     assert secrets  # used by helpers above
+
+
+def test_as2_ids_with_spaces_are_quoted_and_read_back(world: World) -> None:
+    from gateway.as2 import cms
+    from gateway.as2.outbound import build_message
+    from gateway.as2.receiver import unquote_id
+
+    message = build_message(PAYLOAD, filename="f", as2_from='ACME "EU" HQ', as2_to="GATEWAY",
+                            mdn="none")  # fmt: skip
+    assert message.headers["AS2-From"] == '"ACME \\"EU\\" HQ"'
+    assert unquote_id(message.headers["AS2-From"]) == 'ACME "EU" HQ'
+    assert message.headers["AS2-To"] == "GATEWAY"
+    assert cms.micalg_name("sha1") == "sha1"
