@@ -163,12 +163,17 @@ def _loop_items(
     scopes: Scopes,
     *,
     extra: dict[str, Any] | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """One dict per loop group, over every scope the loop names."""
+    """One dict per loop group, over every scope the loop names.
+
+    ``offset`` is where these items will sit in the document's list (for the trace).
+    """
     out: list[dict[str, Any]] = []
     for scope_name in loop.scope:
         for group in split_loop(scopes.get(scope_name, ()), loop):
-            index = len(out)
+            index = offset + len(out)
+            mark = len(r.traces)
             item: dict[str, Any] = dict(extra or {})
             local = {**scopes, "group": group}
             path = f"{prefix}[{index}]."
@@ -180,17 +185,19 @@ def _loop_items(
                     f"{prefix}: {group[0].tag} at segment {group[0].position} has no "
                     f"{', '.join(missing)}; left out"
                 )
+                del r.traces[mark:]
                 continue
             out.append(item)
     return out
 
 
-def _lines(r: Resolver, parts: Regions, data: dict[str, Any], name: str = "lines") -> None:
+def _lines(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
+    """Lines, plus line-level allowances and taxes appended to the document's lists."""
     loop = r.map.lines
     if loop is None:
         return
     scopes = _base_scopes(parts)
-    lines = _loop_items(r, loop, name, scopes)
+    lines = _loop_items(r, loop, "lines", scopes)
     if loop.allowances_charges is not None or loop.taxes is not None:
         # line-level allowances/taxes: re-cut each line group and tag with its number
         groups = [g for s in loop.scope for g in split_loop(scopes.get(s, ()), loop)]
@@ -199,20 +206,26 @@ def _lines(r: Resolver, parts: Regions, data: dict[str, Any], name: str = "lines
             local = {**scopes, "group": group, "line": group, "body": group}
             number = line.get("line_number")
             if loop.allowances_charges is not None:
-                for ac in _loop_items(
+                acs = data.setdefault("allowances_charges", [])
+                acs += _loop_items(
                     r,
                     loop.allowances_charges,
                     "allowances_charges",
                     local,
                     extra={"line_number": number},
-                ):
-                    data.setdefault("allowances_charges", []).append(ac)
+                    offset=len(acs),
+                )
             if loop.taxes is not None:
-                for tax in _loop_items(
-                    r, loop.taxes, "taxes", local, extra={"line_number": number}
-                ):
-                    data.setdefault("taxes", []).append(tax)
-    data[name] = lines
+                taxes = data.setdefault("taxes", [])
+                taxes += _loop_items(
+                    r,
+                    loop.taxes,
+                    "taxes",
+                    local,
+                    extra={"line_number": number},
+                    offset=len(taxes),
+                )
+    data["lines"] = lines
 
 
 # ---- builders ----------------------------------------------------------------------
@@ -235,16 +248,15 @@ def _order_ack(r: Resolver, parts: Regions) -> dict[str, Any]:
 def _invoice(r: Resolver, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "invoice"}
     _header(r, parts, data)
-    _lines(r, parts, data)
+    # document-level allowances and taxes come first in their lists, line-level ones after
     scopes = _base_scopes(parts)
-    header_acs: list[dict[str, Any]] = []
-    if r.map.allowances_charges is not None:
-        header_acs = _loop_items(r, r.map.allowances_charges, "allowances_charges", scopes)
-    header_taxes: list[dict[str, Any]] = []
-    if r.map.taxes is not None:
-        header_taxes = _loop_items(r, r.map.taxes, "taxes", scopes)
-    data["allowances_charges"] = header_acs + data.get("allowances_charges", [])
-    data["taxes"] = header_taxes + data.get("taxes", [])
+    data["allowances_charges"] = (
+        _loop_items(r, r.map.allowances_charges, "allowances_charges", scopes)
+        if r.map.allowances_charges is not None
+        else []
+    )
+    data["taxes"] = _loop_items(r, r.map.taxes, "taxes", scopes) if r.map.taxes is not None else []
+    _lines(r, parts, data)
     return data
 
 

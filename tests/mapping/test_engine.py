@@ -515,3 +515,26 @@ def test_map_for_another_set_is_our_error(library: MapLibrary) -> None:
 def test_garbage_gives_a_document_error_never_a_crash(library: MapLibrary, junk: list[str]) -> None:
     with pytest.raises(DocumentError):
         run(library, junk)
+
+
+def test_810_explain_indexes_match_the_document_lists(library: MapLibrary) -> None:
+    result = run(
+        library,
+        [
+            "ST*810*1",
+            "BIG*20261118*INV-1**PO-77",
+            "IT1*1*2*BX*10.00**VP*A",
+            "SAC*A*C310***150",
+            "TDS*2635",
+            "SAC*C*D240***500",
+            "CTT*1",
+            "SE*8*1",
+        ],
+        explain=True,
+    )
+    traces = {t.field_path: t for t in result.explain}
+    # the summary charge is first in the list, the line allowance second
+    assert traces["allowances_charges[0].amount"].segment_position == 6
+    assert traces["allowances_charges[1].amount"].segment_position == 4
+    assert isinstance(result.document, Invoice)
+    assert [a.line_number for a in result.document.allowances_charges] == [None, "1"]
