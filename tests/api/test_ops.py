@@ -151,3 +151,11 @@ def test_as2_endpoint_is_mounted_without_api_keys(client: TestClient) -> None:
     )
     assert response.status_code not in (401, 404)
     assert response.status_code == 400
+
+
+def test_openapi_documents_the_api(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/transactions" in spec["paths"]
+    assert "/api/v1/partners/{partner_id}/test" in spec["paths"]
+    assert not any(p.startswith("/documents") for p in spec["paths"])  # pages stay out
+    assert client.get("/docs").status_code == 200
