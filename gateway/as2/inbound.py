@@ -180,11 +180,15 @@ def unpack_message(
             entity = inner
             continue
         if media == "multipart/signed":
-            parts = split_multipart(entity.body, params.get("boundary", ""))
-            if len(parts) < 2:
-                raise MalformedMessage("multipart/signed needs a content part and a signature")
-            signed_part = parts[0]
-            signature = decode_body(parse_entity(parts[1]))
+            try:
+                parts = split_multipart(entity.body, params.get("boundary", ""))
+                if len(parts) < 2:
+                    raise MalformedMessage("multipart/signed needs a content part and a signature")
+                signed_part = parts[0]
+                signature = decode_body(parse_entity(parts[1]))
+            except MalformedMessage as exc:
+                # cut short or damaged in transit: the signed structure is not intact
+                raise IntegrityCheckFailed(f"signed message is not intact: {exc}") from exc
             candidates = signed_content_candidates(signed_part)
             verified = cms.verify_detached(signature, candidates, partner_certs)
             signed, signer, sig_digest = True, verified.certificate, verified.digest_algorithm
