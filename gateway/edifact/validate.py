@@ -31,24 +31,38 @@ from gateway.edifact.specs.model import ElementSpec, GroupNode, MessageSpec, Seg
 _MAX_ISSUES = 200  # per message: a garbage file must not produce a million issues
 _UNSET = object()
 _Where = tuple[str, int, int]  # segment tag, position, byte offset
-_PATTERNS: dict[tuple[str, str, ServiceChars], dict[tuple[str, bool], object]] = {}
+_KNOWN_OK_MAX = 20_000  # remembered valid segment texts per spec and service characters
+_Caches = tuple[dict[str, object], dict[str, object], set[str]]
+_PATTERNS: dict[tuple[str, str, ServiceChars], _Caches] = {}
 
 
-def _patterns_for(spec: MessageSpec, chars: ServiceChars) -> dict[tuple[str, bool], object]:
-    """The per-tag pattern cache shared by all messages of one spec and service chars."""
+def _patterns_for(spec: MessageSpec, chars: ServiceChars) -> _Caches:
+    """Per-tag pattern caches (plain, released) and the set of texts known valid,
+    shared by all messages of one spec and set of service characters."""
     key = (spec.message_type, spec.directory, chars)
     cache = _PATTERNS.get(key)
     if cache is None:
         if len(_PATTERNS) > 64:  # many distinct UNA strings: do not grow without bound
             _PATTERNS.clear()
-        cache = _PATTERNS[key] = {}
+        cache = _PATTERNS[key] = ({}, {}, set())
     return cache
 
 
 class _Plan:
     """A group node flattened into tuples for fast lookup."""
 
-    __slots__ = ("is_group", "mandatory", "max_repeat", "names", "nodes", "triggers")
+    __slots__ = (
+        "children",
+        "is_group",
+        "mandatory",
+        "mandatory_at",
+        "max_repeat",
+        "names",
+        "next_mandatory",
+        "nodes",
+        "positions",
+        "triggers",
+    )
 
     def __init__(self, group: GroupNode) -> None:
         self.nodes = group.children
@@ -57,6 +71,21 @@ class _Plan:
         self.max_repeat = tuple(c.max_repeat for c in group.children)
         self.names = tuple(c.name if isinstance(c, GroupNode) else c.tag for c in group.children)
         self.is_group = tuple(isinstance(c, GroupNode) for c in group.children)
+        self.mandatory_at = tuple(i for i, m in enumerate(self.mandatory) if m)
+        n = len(self.mandatory)
+        # next_mandatory[i]: the first mandatory child at or after i (n when none)
+        nxt = [n] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            nxt[i] = i if self.mandatory[i] else nxt[i + 1]
+        self.next_mandatory = tuple(nxt)
+        positions: dict[str, list[int]] = {}
+        for i, trigger in enumerate(self.triggers):
+            positions.setdefault(trigger, []).append(i)
+        # tag -> the child positions it can start, in order (lookups without exceptions)
+        self.positions = {tag: tuple(p) for tag, p in positions.items()}
+        self.children: tuple[_Plan | None, ...] = tuple(
+            _plan(c) if isinstance(c, GroupNode) else None for c in group.children
+        )
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -71,6 +100,14 @@ def _plan(group: GroupNode) -> _Plan:
 
 class _Frame:
     __slots__ = ("counts", "idx", "plan", "pushed")
+
+    def unsatisfied(self) -> bool:
+        """True when a mandatory node at or after the current one was never seen."""
+        nm = self.plan.next_mandatory
+        k = nm[self.idx]
+        if k == self.idx and self.counts[k]:
+            k = nm[k + 1]
+        return k < len(self.counts)
 
     def __init__(self, plan: _Plan, pushed: bool) -> None:
         self.plan = plan
@@ -88,8 +125,10 @@ class MessageValidator:
         "chars",
         "exact",
         "issues",
+        "known_ok",
         "layouts",
         "patterns",
+        "patterns_released",
         "release",
         "spec",
         "stack",
@@ -111,7 +150,7 @@ class MessageValidator:
         self.layouts = spec.segments
         self.stack = [_Frame(_plan(spec.root), pushed=False)]
         self.chars = chars
-        self.patterns = _patterns_for(spec, chars)
+        self.patterns, self.patterns_released, self.known_ok = _patterns_for(spec, chars)
         self.trailing = (chars.element, chars.component)
         self.trailing_pair = chars.component + chars.element
         self.release = chars.release
@@ -131,23 +170,35 @@ class MessageValidator:
         A compiled regular expression per segment layout accepts only data the
         element checker would accept (it may refuse more; those segments then go
         through the full check), so most segments skip the split into components and
-        the per-component Python checks.
+        the per-component Python checks. Texts already accepted are remembered:
+        qualifier-only segments (``UNS+S``, ``PCI+36E``, tax lines) repeat a lot.
         """
+        known = self.known_ok
+        if text in known:
+            return True
         if text[-1] in self.trailing or self.trailing_pair in text:
             return False  # trailing separators: let the checker report them
-        released = self.release is not None and self.release in text
-        key = (tag, released)
-        pattern = self.patterns.get(key, _UNSET)
+        if self.release is not None and self.release in text:
+            patterns = self.patterns_released
+            released = True
+        else:
+            patterns = self.patterns
+            released = False
+        pattern = patterns.get(tag, _UNSET)
         if pattern is _UNSET:
             layout = self.layouts.get(tag)
-            pattern = self.patterns[key] = (
+            pattern = patterns[tag] = (
                 segment_pattern(tag, layout, self.chars, released=released)
                 if layout is not None
                 else None
             )
         if pattern is None:
             return tag not in self.layouts
-        return pattern.fullmatch(text) is not None  # type: ignore[attr-defined]
+        if pattern.fullmatch(text) is None:  # type: ignore[attr-defined]
+            return False
+        if len(known) < _KNOWN_OK_MAX:
+            known.add(text)
+        return True
 
     def check_elements(self, seg: EdifactSegment) -> None:
         """Run the full element checks on one segment (after :meth:`structure`)."""
@@ -156,61 +207,67 @@ class MessageValidator:
             self._elements(seg, layout)
 
     def structure(self, tag: str, position: int, offset: int) -> None:
-        """Check one segment's position in the message structure."""
+        """Check one segment's position in the message structure.
+
+        Greedy and deterministic, as EDIFACT structures are designed to be: the
+        segment belongs to the innermost open group that has a node for it at or
+        after the current node; groups above that are closed (their missing
+        mandatory segments reported), a group whose trigger it is opens.
+        """
         stack = self.stack
-        frame = stack[-1]
-        idx = frame.idx
-        plan = frame.plan
-        if plan.triggers[idx] == tag and (idx or not frame.pushed):
-            # fast path: the current segment position repeats
-            counts = frame.counts
-            counts[idx] += 1
-            if counts[idx] <= plan.max_repeat[idx] and not plan.is_group[idx]:
-                return
-            counts[idx] -= 1
-        if len(self.issues) >= _MAX_ISSUES:
-            return
         depth = len(stack) - 1
-        while depth >= 0:
+        while True:
             frame = stack[depth]
-            idx = frame.idx
-            start = idx if idx > 0 or not frame.pushed else 1
-            try:
-                j = frame.plan.triggers.index(tag, start)
-            except ValueError:
-                depth -= 1
-                continue
-            break
-        else:
+            plan = frame.plan
+            found = plan.positions.get(tag)
+            if found is not None:
+                idx = frame.idx
+                start = idx if idx or not frame.pushed else 1
+                j = -1
+                for k in found:
+                    if k >= start:
+                        j = k
+                        break
+                if j >= 0:
+                    break
+            depth -= 1
+            if depth < 0:
+                if len(self.issues) < _MAX_ISSUES:
+                    self._add(
+                        (tag, position, offset),
+                        codes.NOT_SUPPORTED_IN_POSITION,
+                        f"segment {tag} is not supported in this position of "
+                        f"{self.spec.message_type} {self.spec.directory}",
+                        fatal=self.exact,
+                    )
+                return
+        if depth < len(stack) - 1:
+            for closing in stack[depth + 1 :]:
+                if closing.unsatisfied():
+                    self._close(closing, (tag, position, offset))
+            del stack[depth + 1 :]
+        counts = frame.counts
+        nm = plan.next_mandatory
+        k = nm[idx]
+        if k == idx and counts[idx]:
+            k = nm[idx + 1]
+        if k < j:
+            for k in plan.mandatory_at:
+                if idx <= k < j and not counts[k]:
+                    self._missing(plan, k, (tag, position, offset))
+        counts[j] += 1
+        frame.idx = j
+        if counts[j] > plan.max_repeat[j] and len(self.issues) < _MAX_ISSUES:
+            group = plan.children[j] is not None
             self._add(
                 (tag, position, offset),
-                codes.NOT_SUPPORTED_IN_POSITION,
-                f"segment {tag} is not supported in this position of "
-                f"{self.spec.message_type} {self.spec.directory}",
-                fatal=self.exact,
-            )
-            return
-        where = (tag, position, offset)
-        while len(stack) - 1 > depth:
-            self._close(stack.pop(), where)
-        plan = frame.plan
-        counts = frame.counts
-        for k in range(idx, j):
-            if counts[k] == 0 and plan.mandatory[k]:
-                self._missing(plan, k, where)
-        frame.idx = j
-        counts[j] += 1
-        node = plan.nodes[j]
-        if counts[j] > plan.max_repeat[j]:
-            group = isinstance(node, GroupNode)
-            self._add(
-                where,
                 codes.TOO_MANY_GROUP_REPETITIONS if group else codes.TOO_MANY_SEGMENT_REPETITIONS,
                 f"{plan.names[j]} repeated {counts[j]} times, at most {plan.max_repeat[j]} allowed",
                 fatal=True,
             )
-        if isinstance(node, GroupNode):
-            stack.append(_Frame(_plan(node), pushed=True))
+        child = plan.children[j]
+        if child is not None:
+            stack.append(_Frame(child, pushed=True))
 
     def finish(self, where: _Where | None) -> None:
         """Close every open group and report mandatory segments never seen.
@@ -218,13 +275,16 @@ class MessageValidator:
         ``where`` is (tag, position, offset) of the last segment read, for the report.
         """
         while self.stack:
-            self._close(self.stack.pop(), where)
+            frame = self.stack.pop()
+            if frame.unsatisfied():
+                self._close(frame, where)
 
     def _close(self, frame: _Frame, where: _Where | None) -> None:
         plan = frame.plan
         counts = frame.counts
-        for k in range(frame.idx, len(counts)):
-            if counts[k] == 0 and plan.mandatory[k]:
+        idx = frame.idx
+        for k in plan.mandatory_at:
+            if k >= idx and counts[k] == 0 and len(self.issues) < _MAX_ISSUES:
                 self._missing(plan, k, where)
 
     def _missing(self, plan: _Plan, k: int, where: _Where | None) -> None:

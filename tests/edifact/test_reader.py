@@ -176,3 +176,17 @@ def test_scanner_handles_chunk_boundaries_and_released_terminators() -> None:
         "FTX",
         ((("A",),), (("",),), (("",),), (("it's",),)),
     )
+
+
+def test_unob_default_information_separators() -> None:
+    # UNOB without UNA: IS4 ends segments, IS3 separates elements, IS1 components
+    text = (
+        "UNB\x1dUNOB\x1f3\x1dS\x1dR\x1d240115\x1f1200\x1dA\x1c"
+        "UNH\x1d1\x1dORDERS\x1fD\x1f96A\x1fUN\x1c"
+        "FTX\x1dAAI\x1d\x1d\x1dplain 'text' + more: fine?\x1c"
+        "UNT\x1d3\x1d1\x1cUNZ\x1d1\x1dA\x1c"
+    )
+    ix = parse_payload(text.encode()).interchanges[0]
+    assert not ix.issues
+    (tx,) = ix.transactions
+    assert tx.segments[1].value(4) == "plain 'text' + more: fine?"
