@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gateway.as2 import certs, mdn
-from gateway.as2.errors import As2Error, As2LocalError, As2RemoteError, MdnError
+from gateway.as2.errors import As2Error, As2LocalError, As2RemoteError, MdnError, PartnerNotFound
 from gateway.as2.inbound import (
     InboundMessage,
     UnpackPolicy,
@@ -156,7 +156,7 @@ class As2Receiver:
                 data={"raw_sha256": raw_sha256, "message_id": message_id},
             )
             return self._answer(
-                h, None, None, None, "processed/error", "unknown-trading-partner", None
+                h, None, None, None, "processed/error", PartnerNotFound.disposition_modifier, None
             )
         profile, identity = found
         if profile.as2 is None or not profile.enabled:
@@ -165,7 +165,7 @@ class As2Receiver:
                 partner_id=profile.id, data={"raw_sha256": raw_sha256},
             )  # fmt: skip
             return self._answer(h, None, None, None, "processed/error",
-                                "unknown-trading-partner", None)  # fmt: skip
+                                PartnerNotFound.disposition_modifier, None)  # fmt: skip
         if len(body) > profile.as2.max_body_bytes:
             return _text(413, f"request body exceeds {profile.as2.max_body_bytes} bytes")
         now = self.clock()

@@ -259,3 +259,19 @@ def test_async_mdn_is_posted_to_the_receipt_delivery_option_and_verifies_with_op
     report = verify_mdn_with_openssl(tmp_path, as_response, world)
     assert re.search(r"; processed\s", report) and h["Message-ID"] in report
     assert mdn_headers["as2-to"] == "ACME" and mdn_headers["as2-from"] == "GATEWAY"
+
+
+def test_rollover_partner_next_certificate_and_our_previous_key_both_work(
+    tmp_path: Path, world: World, endpoint: Endpoint
+) -> None:
+    # given: the partner already signs with its next certificate, and still encrypts to
+    # our previous certificate (both are listed and valid: no downtime during rollover)
+    signed = openssl_sign(tmp_path, payload_entity(), world.partner_next, "sha256")
+    headers, body = split_smime(openssl_encrypt(tmp_path, signed, world.ours_old, "aes256"))
+    # when
+    response = post(endpoint, {**as2_headers("ACME"), **headers}, body)
+    # then
+    report = verify_mdn_with_openssl(tmp_path, response, world)
+    assert re.search(r"; processed\s", report)
+    assert endpoint.intake.payloads[0].data == PAYLOAD
+    assert endpoint.intake.payloads[0].metadata["as2.signer"] == "CN=acme-next"
