@@ -17,6 +17,17 @@ from gateway.partners.odoo import OdooPartnerSettings
 from gateway.partners.sftp import SftpSettings
 
 
+def _quoted(value: Any) -> Any:
+    """Identifiers and versions are text: an unquoted ``004010`` or GLN reaches us as a
+    number (YAML reads leading-zero digits as octal), which cannot be turned back."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            "write this value in quotes (YAML read it as the number "
+            f"{value}; e.g. version: \"004010\", unb_id: \"4045678000002\")"
+        )
+    return value
+
+
 class X12Ids(StrictModel):
     """The partner's X12 envelope identifiers."""
 
@@ -24,6 +35,10 @@ class X12Ids(StrictModel):
     isa_id: str = Field(min_length=1, max_length=15)
     gs_id: str | None = None  # defaults to isa_id
     version: Literal["004010", "005010"] = "004010"
+
+    _text = field_validator("isa_qualifier", "isa_id", "gs_id", "version", mode="before")(
+        _quoted
+    )
 
     @property
     def group_id(self) -> str:
@@ -38,6 +53,8 @@ class EdifactIds(StrictModel):
     unb_qualifier: str = ""  # e.g. "14" (GLN), "ZZZ"
     syntax: str = "UNOC:3"  # syntax identifier and version for what we send
     directory: Literal["D96A", "D01B"] = "D96A"
+
+    _text = field_validator("unb_id", "unb_qualifier", mode="before")(_quoted)
 
 
 class Acknowledgements(StrictModel):

@@ -124,3 +124,16 @@ def test_duplicate_isa_id_across_partners_names_both_files(tmp_path: Path) -> No
     error = result.errors[0]
     assert error.field == "x12.isa_id"
     assert error.file == second.resolve() and str(first.resolve()) in error.reason
+
+
+def test_unquoted_numbers_get_a_hint_to_quote_them(tmp_path: Path) -> None:
+    # YAML reads 004010 as the octal number 2056: the profile must say to quote it
+    path = write(
+        tmp_path,
+        "acme.yaml",
+        GOOD.replace("  isa_id: ACMELABS", "  isa_id: ACMELABS\n  version: 004010"),
+    )
+    with pytest.raises(ProfileError) as info:
+        load_profile_file(path)
+    assert (info.value.line, info.value.field) == (6, "x12.version")
+    assert "write this value in quotes" in info.value.reason and "2056" in info.value.reason
