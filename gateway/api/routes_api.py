@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api import onboarding, services
 from gateway.api.auth import ROLES, KeyManagementError, create_key, list_keys, revoke_key
@@ -150,8 +151,6 @@ async def upload_message(
 ) -> Done:
     """Feed a file in as if a partner had sent it (like ``edi-gateway ingest``)."""
     data = await read_upload(file, runtime.settings.max_payload_bytes)
-    from starlette.concurrency import run_in_threadpool
-
     message_id = await run_in_threadpool(
         services.ingest_upload,
         runtime,
@@ -405,8 +404,6 @@ async def test_partner_sample(
 ) -> dict[str, Any]:
     """The canonical documents and the acknowledgement that would be sent; nothing is
     delivered and nothing is stored."""
-    from starlette.concurrency import run_in_threadpool
-
     profile = onboarding.get_profile(runtime, partner_id)
     data = await read_upload(file, runtime.settings.max_payload_bytes)
     result: dict[str, Any] = await run_in_threadpool(onboarding.test_sample, runtime, profile, data)

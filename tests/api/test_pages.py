@@ -173,8 +173,20 @@ def test_partner_page_sample_test_and_validate(world: World) -> None:
         assert result.status_code == 200
         assert "translates cleanly" in result.text and "PO-PAGE-1" in result.text
         assert "ST*999" in result.text
+        assert (
+            "Where each field came from" in result.text and "<code>po_number</code>" in result.text
+        )
         form = c.get("/partners/validate").text
         checked = c.post(
             "/partners/validate", data={"csrf": _csrf(form), "text": "id: Bad Id\nname: x\n"}
         )
         assert "problem" in checked.text and "<code>id</code>" in checked.text
+
+
+def test_unknown_ids_show_a_not_found_page(world: World) -> None:
+    with TestClient(create_app(world.runtime)) as c:
+        _login(c, world.keys["viewer"])
+        for path in ("/documents/999", "/messages/999", "/partners/nobody"):
+            response = c.get(path)
+            assert response.status_code == 404
+            assert "Not found" in response.text and "Dashboard" in response.text
