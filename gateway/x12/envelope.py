@@ -29,6 +29,7 @@ from gateway.x12.tokenizer import Garbage, InterchangeStart, Token
 from gateway.x12.validate import SetValidator, validator_for
 
 _SERVICE = frozenset({"ISB", "ISE", "TA1", "TA3"})
+_ENVELOPE = frozenset({"SE", "ST", "GE", "GS", "IEA", "ISA"})
 
 
 @dataclass(slots=True)
@@ -178,26 +179,33 @@ class EnvelopeReader:
 
     def feed(self, tokens: Iterable[Token]) -> None:
         """Consume tokens in order."""
+        # The loop body is the hottest code of the engine: locals instead of attribute
+        # lookups, refreshed whenever an envelope segment may have changed them.
+        elem, comp, rep, keep = self._elem, self._comp, self._rep, self._keep
+        open_set = self._set
+        envelope = _ENVELOPE
         for token in tokens:
             if type(token) is tuple:
                 offset, text = token
-                parts = text.split(self._elem)
-                tag = parts[0]
-                open_set = self._set
-                if open_set is not None and tag not in ("SE", "ST", "GE", "GS", "IEA", "ISA"):
-                    # hot path: a segment inside a transaction set
+                parts = text.split(elem)
+                if open_set is not None and parts[0] not in envelope:
+                    # a segment inside a transaction set
                     open_set.count += 1
-                    segment = X12Segment(parts, open_set.count, self._comp, self._rep)
-                    if open_set.validator is not None:
-                        open_set.validator.segment(segment, offset)
-                    if self._keep:
+                    if keep:
+                        segment = X12Segment(parts, open_set.count, comp, rep)
                         open_set.segments.append(segment)
+                        if open_set.validator is not None:
+                            open_set.validator.parts(parts, open_set.count, offset, text, segment)
+                    elif open_set.validator is not None:
+                        open_set.validator.parts(parts, open_set.count, offset, text)
                     continue
                 self._envelope_segment(parts, offset, len(text))
             elif isinstance(token, InterchangeStart):
                 self._start_interchange(token.header)
+                elem, comp, rep = self._elem, self._comp, self._rep
             elif isinstance(token, Garbage):
                 self._garbage(token)
+            open_set = self._set
 
     def finish(self) -> None:
         """End of input: close whatever is still open, reporting missing trailers."""
@@ -510,7 +518,11 @@ class EnvelopeReader:
                 )
             )
         self._seen_st02.add(number)
-        validator = validator_for(set_id, version, tx.issues) if self._validate else None
+        validator = (
+            validator_for(set_id, version, tx.issues, (self._elem, self._comp, self._rep))
+            if self._validate
+            else None
+        )
         segment = X12Segment(parts, 1, self._comp, self._rep)
         open_set = _OpenSet(tx, validator, offset)
         if validator is not None:

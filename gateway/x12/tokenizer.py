@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate, chain, repeat
+from operator import add
 from typing import BinaryIO
 
 from gateway.edi.model import Issue, Level
@@ -170,6 +172,10 @@ class Tokenizer:
         term = delims.segment
         tlen = len(term)
         elem = delims.element
+        if not final:
+            fast = self._split_fast(out, pos, delims)
+            if fast is not None:
+                return fast, fast != pos
         pieces = buf[pos:].split(term)
         tail = pieces.pop()
         if final and tail.strip(WHITESPACE):
@@ -228,6 +234,41 @@ class Tokenizer:
             return consumed, consumed != pos
         return offset - self._base, False
 
+    def _split_fast(self, out: list[Token], pos: int, delims: Delimiters) -> int | None:
+        """Split a clean chunk without a per-segment Python step (see :func:`_uniform`);
+        None when the chunk needs the careful path."""
+        buf = self._buf
+        chunk = buf[pos:] if pos else buf
+        sep = delims.segment + delims.suffix
+        iea = chunk.find("IEA" + delims.element)
+        if iea >= 0:
+            # everything before the trailer can still go the fast way
+            cut = chunk.rfind(sep, 0, iea)
+            if cut <= 0:
+                return None
+            chunk = chunk[: cut + len(sep)]
+        if not _uniform(chunk, delims.segment, sep):
+            return None
+        pieces = chunk.split(sep)
+        tail = pieces.pop()
+        if not pieces:
+            return None
+        out.extend(zip(_offsets(self._base + pos, pieces, len(sep)), pieces, strict=False))
+        return pos + len(chunk) - len(tail)
+
+
+def _uniform(chunk: str, term: str, sep: str) -> bool:
+    """True when splitting ``chunk`` on ``sep`` gives clean segments only: every
+    terminator carries the partner's usual line break, nothing is indented and there
+    are no empty segments. (The caller keeps IEA, where delimiters may change, out.)"""
+    if chunk[:1] in WHITESPACE or (sep + sep) in chunk:
+        return False
+    if sep != term and chunk.count(term) != chunk.count(sep):
+        return False
+    if term == "\n" and "\r" in chunk:
+        return False
+    return not any((sep + ws) in chunk for ws in WHITESPACE)
+
 
 def _same(a: Delimiters, b: Delimiters) -> bool:
     return (a.element, a.component, a.segment, a.repetition) == (
@@ -236,6 +277,11 @@ def _same(a: Delimiters, b: Delimiters) -> bool:
         b.segment,
         b.repetition,
     )
+
+
+def _offsets(base: int, pieces: list[str], step: int) -> Iterator[int]:
+    # start offsets of consecutive pieces, computed in C (accumulate over map)
+    return accumulate(chain((base,), map(add, map(len, pieces), repeat(step))))
 
 
 def _rebase(header: IsaHeader, base: int) -> IsaHeader:

@@ -17,9 +17,8 @@ and times reject the set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from gateway.edi.model import Issue, Level
+from gateway.x12.fastpath import segment_patterns
 from gateway.x12.segment import X12Segment
 from gateway.x12.specs.codes import CODE_LISTS
 from gateway.x12.specs.elements import ELEMENTS
@@ -30,24 +29,56 @@ from gateway.x12.specs.sets import HL_LEVELS, SETS, VERSIONS, Entry
 MAX_ISSUES = 200
 
 
-@dataclass(slots=True)
 class _Seg:
-    tag: str
-    mandatory: bool
-    max_use: int  # 0 = unbounded
+    """A segment entry of a set structure."""
+
+    __slots__ = ("is_loop", "mandatory", "max_use", "tag", "trigger")
+
+    def __init__(self, tag: str, mandatory: bool, max_use: int) -> None:
+        self.tag = tag
+        self.trigger = tag
+        self.mandatory = mandatory
+        self.max_use = max_use  # 0 = unbounded
+        self.is_loop = False
 
 
-@dataclass(slots=True)
 class _Loop:
-    loop_id: str
-    mandatory: bool
-    max_use: int
-    entries: list[_Seg | _Loop] = field(default_factory=list)
+    """A loop entry: its body, and for each position the next entry a tag can match."""
 
-    @property
-    def trigger(self) -> str:
-        first = self.entries[0]
-        return first.tag if isinstance(first, _Seg) else first.trigger
+    __slots__ = (
+        "after",
+        "entries",
+        "is_loop",
+        "loop_id",
+        "mand",
+        "mandatory",
+        "max_use",
+        "tag",
+        "trigger",
+    )
+
+    def __init__(
+        self, loop_id: str, mandatory: bool, max_use: int, entries: list[_Seg | _Loop]
+    ) -> None:
+        self.loop_id = loop_id
+        self.mandatory = mandatory
+        self.max_use = max_use
+        self.entries = entries
+        self.is_loop = True
+        self.trigger: str = entries[0].trigger
+        self.tag: str = self.trigger
+        # after[i][tag] = first j >= i whose entry starts with tag (built once, so that
+        # placing a segment is a dictionary lookup instead of a scan)
+        # mand[k] = mandatory entries among entries[:k]: skipping from i to j passes a
+        # mandatory one exactly when mand[j] != mand[i]
+        self.mand: list[int] = [0]
+        for entry in entries:
+            self.mand.append(self.mand[-1] + (1 if entry.mandatory else 0))
+        self.after: list[dict[str, int]] = [{} for _ in range(len(entries) + 1)]
+        for i in range(len(entries) - 1, -1, -1):
+            table = dict(self.after[i + 1])
+            table[entries[i].trigger] = i
+            self.after[i] = table
 
 
 def _compile(entries: list[Entry]) -> list[_Seg | _Loop]:
@@ -93,7 +124,12 @@ _ROOTS: dict[str, _Loop] = {
 _SET_TAGS: dict[str, set[str]] = {k: _tags(v.entries) for k, v in _ROOTS.items()}
 
 
-def validator_for(set_id: str, version: str, issues: list[Issue]) -> SetValidator | None:
+def validator_for(
+    set_id: str,
+    version: str,
+    issues: list[Issue],
+    delimiters: tuple[str, str | None, str | None] = ("*", ">", None),
+) -> SetValidator | None:
     """A validator for this set and version, or None when the set is parsed generically.
 
     ``version`` is GS08 or ST03 (e.g. ``"004010VICS"``, ``"005010X231A1"``): its first
@@ -102,7 +138,7 @@ def validator_for(set_id: str, version: str, issues: list[Issue]) -> SetValidato
     root = _ROOTS.get(set_id)
     if root is None or version[:6] not in VERSIONS:
         return None
-    return SetValidator(set_id, root, issues)
+    return SetValidator(set_id, root, issues, delimiters)
 
 
 class _Frame:
@@ -117,8 +153,17 @@ class _Frame:
 class SetValidator:
     """Validate the segments of one transaction set, fed in order."""
 
-    def __init__(self, set_id: str, root: _Loop, issues: list[Issue]) -> None:
+    def __init__(
+        self,
+        set_id: str,
+        root: _Loop,
+        issues: list[Issue],
+        delimiters: tuple[str, str | None, str | None] = ("*", ">", None),
+    ) -> None:
         self.set_id = set_id
+        self._fast = segment_patterns(*delimiters)
+        self._elem, self._comp, self._rep = delimiters
+        self._hl = set_id == "856"
         self._issues = issues
         self._known = _SET_TAGS[set_id]
         self._stack = [_Frame(root, -1)]
@@ -186,16 +231,59 @@ class SetValidator:
 
     # -- structure --------------------------------------------------------------------
 
-    def segment(self, seg: X12Segment, offset: int | None = None) -> None:
-        """Check one segment (ST first, SE last)."""
-        self._last_position = seg.position
+    def segment(self, seg: X12Segment, offset: int | None = None, text: str | None = None) -> None:
+        """Check one segment (ST first, SE last); ``text`` is its raw text if at hand."""
+        self.parts(seg.parts, seg.position, offset, text, seg)
+
+    def parts(
+        self,
+        parts: list[str],
+        position: int,
+        offset: int | None = None,
+        text: str | None = None,
+        seg: X12Segment | None = None,
+    ) -> None:
+        """Check one segment given as its split parts (the streaming path: no segment
+        object is built unless something needs reporting)."""
+        self._last_position = position
         self._last_offset = offset
-        self._place(seg, offset)
-        plan = _PLANS.get(seg.tag)
-        if plan is not None:
-            self._elements(seg, plan, offset)
-        if seg.tag == "HL" and self.set_id == "856":
-            self._hierarchy(seg, offset)
+        tag = parts[0]
+        # structure: the common case (the next entry, a repeat, or a new iteration of
+        # the innermost loop) is a dictionary lookup; the general walk is _place
+        stack = self._stack
+        frame = stack[-1]
+        loop = frame.loop
+        idx = frame.index
+        nested = len(stack) > 1
+        j = loop.after[idx if idx > 0 else (1 if nested else 0)].get(tag)
+        if j is not None and loop.mand[j] == loop.mand[idx + 1]:
+            entry = loop.entries[j]
+            uses = frame.counts.get(j, 0) + 1
+            frame.counts[j] = uses
+            frame.index = j
+            if entry.is_loop:
+                child = _Frame(entry, 0)  # type: ignore[arg-type]
+                child.counts[0] = 1
+                stack.append(child)
+            if entry.max_use and uses > entry.max_use:
+                self._over_max(entry, tag, position, offset)
+        else:
+            seg = seg or self._segment(parts, position)
+            if nested and j is None and tag == loop.trigger:
+                self._restart(len(stack) - 1, seg, offset)
+            else:
+                self._place(seg, offset)
+        pattern = self._fast.get(tag)
+        raw = text if text is not None else self._elem.join(parts)
+        if pattern is not None and pattern.fullmatch(raw) is None:
+            plan = _PLANS[tag]
+            if plan is not None:
+                self._elements(seg or self._segment(parts, position), plan, offset)
+        if self._hl and tag == "HL":
+            self._hierarchy(seg or self._segment(parts, position), offset)
+
+    def _segment(self, parts: list[str], position: int) -> X12Segment:
+        return X12Segment(parts, position, self._comp, self._rep)
 
     def finish(self, issues: list[Issue] | None = None) -> None:
         """The set ended: whatever mandatory segment never came is missing."""
@@ -206,16 +294,8 @@ class SetValidator:
         )
 
     def _find(self, frame: _Frame, tag: str, nested: bool) -> int | None:
-        entries = frame.loop.entries
         start = max(frame.index, 1 if nested else 0)
-        for j in range(start, len(entries)):
-            entry = entries[j]
-            if isinstance(entry, _Seg):
-                if entry.tag == tag:
-                    return j
-            elif entry.trigger == tag:
-                return j
-        return None
+        return frame.loop.after[start].get(tag)
 
     def _place(self, seg: X12Segment, offset: int | None) -> None:
         tag = seg.tag
@@ -229,23 +309,7 @@ class SetValidator:
                 self._advance(frame, j, seg, offset)
                 return
             if depth > 0 and frame.loop.trigger == tag:
-                while len(stack) - 1 > depth:
-                    self._pop(seg.position, offset)
-                self._missing(frame, len(frame.loop.entries), seg.position, offset)
-                parent = stack[depth - 1]
-                loop_index = parent.index
-                uses = parent.counts.get(loop_index, 0) + 1
-                parent.counts[loop_index] = uses
-                if frame.loop.max_use and uses > frame.loop.max_use:
-                    self._segment_issue(
-                        "4",
-                        f"loop {frame.loop.loop_id} repeats more than {frame.loop.max_use} times",
-                        tag,
-                        seg.position,
-                        offset,
-                    )
-                frame.index = 0
-                frame.counts = {0: 1}
+                self._restart(depth, seg, offset)
                 return
         if not (2 <= len(tag) <= 3 and tag.isalnum() and tag.upper() == tag):
             self._segment_issue("1", f"unrecognized segment ID {tag!r}", tag, seg.position, offset)
@@ -266,6 +330,37 @@ class SetValidator:
                 seg.position,
                 offset,
                 fatal=False,
+            )
+
+    def _restart(self, depth: int, seg: X12Segment, offset: int | None) -> None:
+        """The loop at ``depth`` starts a new iteration (its trigger segment came)."""
+        stack = self._stack
+        while len(stack) - 1 > depth:
+            self._pop(seg.position, offset)
+        frame = stack[depth]
+        loop = frame.loop
+        if loop.mand[-1] != loop.mand[max(frame.index + 1, 0)]:
+            self._missing(frame, len(loop.entries), seg.position, offset)
+        parent = stack[depth - 1]
+        uses = parent.counts.get(parent.index, 0) + 1
+        parent.counts[parent.index] = uses
+        if loop.max_use and uses > loop.max_use:
+            self._over_max(loop, seg.parts[0], seg.position, offset)
+        frame.index = 0
+        frame.counts = {0: 1}
+
+    def _over_max(self, entry: _Seg | _Loop, tag: str, position: int, offset: int | None) -> None:
+        if entry.is_loop:
+            self._segment_issue(
+                "4",
+                f"loop {entry.trigger} repeats more than {entry.max_use} times",
+                tag,
+                position,
+                offset,
+            )
+        else:
+            self._segment_issue(
+                "5", f"segment {tag} used more than {entry.max_use} times", tag, position, offset
             )
 
     def _advance(self, frame: _Frame, j: int, seg: X12Segment, offset: int | None) -> None:

@@ -129,3 +129,27 @@ def test_ebcdic_payload_is_decoded() -> None:
     payload = x12.parse_payload(data)
     assert payload.encoding == "cp037"
     assert payload.interchanges[0].issues == [] and payload.interchanges[0].transactions
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        lambda d: d,
+        lambda d: d.replace(b"~\n", b"~"),
+        lambda d: d.replace(b"~\n", b"~\r\n"),
+        lambda d: d.replace(b"~\n", b"\n"),
+        lambda d: d.replace(b"REF*DP*038~\n", b"REF*DP*038~\n  N9*X~"),
+        lambda d: d.replace(b"REF*DP*038~\n", b"REF*DP*038~~\n"),
+    ],
+)
+def test_fast_split_matches_the_careful_path(layout, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # given the same bytes read with and without the whole-chunk fast path
+    import gateway.x12.tokenizer as tokenizer_module
+
+    data = layout(build(sets=5) + build(control=2, sets=3))
+    fast, _ = tokenize(data)
+    monkeypatch.setattr(tokenizer_module, "_uniform", lambda *args: False)
+    careful, _ = tokenize(data)
+    # then the tokens are identical
+    assert _normal(fast) == _normal(careful)
+    assert sum(1 for t in fast if isinstance(t, tuple)) > 30
