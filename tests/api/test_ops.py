@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.api.app import create_app
 from gateway.store.db import session_scope
-from gateway.store.models import Acknowledgement
+from gateway.store.models import Acknowledgement, StageAttempt
 from tests.api.world import World, make_world
 
 
@@ -76,6 +76,11 @@ def test_metrics_report_documents_latency_and_queues(fresh: World) -> None:
                 state="failed",
             )
         )
+        session.add(
+            StageAttempt(
+                stage="deliver", subject_id=2, attempt=1, outcome="retry", error="Odoo unreachable"
+            )
+        )
     queue = fresh.runtime.settings.broker_dir / "queue"
     queue.mkdir(parents=True, exist_ok=True)
     (queue / "task.msg").write_text("{}")
@@ -119,6 +124,7 @@ def test_metrics_report_documents_latency_and_queues(fresh: World) -> None:
     assert samples[("edigw_dead_letters", (("kind", "acknowledgement"),))] == 1
     assert samples[("edigw_dead_letters", (("kind", "transaction"),))] == 0
     assert samples[("edigw_queue_depth", (("queue", "gateway"),))] == 1
+    assert samples[("edigw_stage_retries_total", (("stage", "deliver"),))] == 1
 
 
 def test_certificate_days_left(tmp_path: Path) -> None:
