@@ -27,6 +27,13 @@ from gateway.x12.specs.sets import HL_LEVELS, SETS, VERSIONS, Entry
 
 # Per-set cap on findings, so that a hostile file cannot make an unbounded ack.
 MAX_ISSUES = 200
+# Segment texts already seen to pass (DTM, REF, N1... repeat a lot); bounded.
+_GOOD_CACHE = 50_000
+_GOOD: dict[tuple[str, str | None, str | None], set[str]] = {}
+
+
+def _good_texts(delimiters: tuple[str, str | None, str | None]) -> set[str]:
+    return _GOOD.setdefault(delimiters, set())
 
 
 class _Seg:
@@ -162,6 +169,7 @@ class SetValidator:
     ) -> None:
         self.set_id = set_id
         self._fast = segment_patterns(*delimiters)
+        self._good = _good_texts(delimiters)
         self._elem, self._comp, self._rep = delimiters
         self._hl = set_id == "856"
         self._issues = issues
@@ -257,16 +265,9 @@ class SetValidator:
         nested = len(stack) > 1
         j = loop.after[idx if idx > 0 else (1 if nested else 0)].get(tag)
         if j is not None and loop.mand[j] == loop.mand[idx + 1]:
-            entry = loop.entries[j]
-            uses = frame.counts.get(j, 0) + 1
-            frame.counts[j] = uses
-            frame.index = j
-            if entry.is_loop:
-                child = _Frame(entry, 0)  # type: ignore[arg-type]
-                child.counts[0] = 1
-                stack.append(child)
-            if entry.max_use and uses > entry.max_use:
-                self._over_max(entry, tag, position, offset)
+            self._step(frame, j, tag, position, offset)
+        elif j is None and nested and tag != loop.trigger and self._up(tag, position, offset):
+            pass  # the segment closed the innermost loop and continues its parent
         else:
             seg = seg or self._segment(parts, position)
             if nested and j is None and tag == loop.trigger:
@@ -275,12 +276,49 @@ class SetValidator:
                 self._place(seg, offset)
         pattern = self._fast.get(tag)
         raw = text if text is not None else self._elem.join(parts)
-        if pattern is not None and pattern.fullmatch(raw) is None:
-            plan = _PLANS[tag]
-            if plan is not None:
-                self._elements(seg or self._segment(parts, position), plan, offset)
+        good = self._good
+        if pattern is not None and raw not in good:
+            if pattern.fullmatch(raw) is not None:
+                if len(good) > _GOOD_CACHE:
+                    good.clear()
+                good.add(raw)
+            else:
+                plan = _PLANS[tag]
+                if plan is not None:
+                    self._elements(seg or self._segment(parts, position), plan, offset)
         if self._hl and tag == "HL":
             self._hierarchy(seg or self._segment(parts, position), offset)
+
+    def _step(self, frame: _Frame, j: int, tag: str, position: int, offset: int | None) -> None:
+        """Move ``frame`` to entry ``j`` (nothing mandatory skipped): count it, enter it
+        when it is a loop."""
+        entry = frame.loop.entries[j]
+        uses = frame.counts.get(j, 0) + 1
+        frame.counts[j] = uses
+        frame.index = j
+        if entry.is_loop:
+            child = _Frame(entry, 0)  # type: ignore[arg-type]
+            child.counts[0] = 1
+            self._stack.append(child)
+        if entry.max_use and uses > entry.max_use:
+            self._over_max(entry, tag, position, offset)
+
+    def _up(self, tag: str, position: int, offset: int | None) -> bool:
+        """Fast case of leaving the innermost loop for the next entry of its parent;
+        False (nothing changed) when the general walk is needed."""
+        stack = self._stack
+        inner = stack[-1]
+        if inner.loop.mand[-1] != inner.loop.mand[inner.index + 1]:
+            return False  # something mandatory missing in the inner loop: report it there
+        parent = stack[-2]
+        ploop = parent.loop
+        pidx = parent.index
+        j = ploop.after[pidx if pidx > 0 else (1 if len(stack) > 2 else 0)].get(tag)
+        if j is None or ploop.mand[j] != ploop.mand[pidx + 1]:
+            return False
+        stack.pop()
+        self._step(parent, j, tag, position, offset)
+        return True
 
     def _segment(self, parts: list[str], position: int) -> X12Segment:
         return X12Segment(parts, position, self._comp, self._rep)
