@@ -24,6 +24,7 @@ from gateway.edi.model import (
 )
 from gateway.edifact import codes
 from gateway.edifact.envelope import EdifactEnvelope
+from gateway.edifact.errors import EdifactWriteError
 from gateway.edifact.segment import EdifactSegment, ElementInput, make_segment
 from gateway.edifact.service import DEFAULT_CHARS, codec_for
 from gateway.edifact.writer import write_interchange
@@ -158,19 +159,28 @@ def build_contrl(
     msg_version = ("4", "1") if version == "4" else ("D", "3")
     unh = make_segment("UNH", ref, ("CONTRL", *msg_version, "UN"))
     unt = make_segment("UNT", str(len(body) + 2), ref)
-    data = write_interchange(
-        [[unh, *body, unt]],
-        sender=(ours.id, ours.qualifier) if ours.qualifier else ours.id,
-        recipient=(interchange.sender_id, interchange.sender_qualifier)
-        if interchange.sender_qualifier
-        else interchange.sender_id,
-        control_reference=str(numbers.interchange),
-        chars=chars,
-        syntax_id=syntax_id,
-        syntax_version=version,
-        una=env.una if env is not None else True,
-        test=interchange.test,
-    )
+    data = b""
+    # The partner's character set first; what it cannot carry (a byte outside UNOA
+    # that the partner sent and we echo back in UCI) falls back to UNOC, then UTF-8.
+    for charset in dict.fromkeys((syntax_id, "UNOC", "UNOW")):
+        try:
+            data = write_interchange(
+                [[unh, *body, unt]],
+                sender=(ours.id, ours.qualifier) if ours.qualifier else ours.id,
+                recipient=(interchange.sender_id, interchange.sender_qualifier)
+                if interchange.sender_qualifier
+                else interchange.sender_id,
+                control_reference=str(numbers.interchange),
+                chars=chars,
+                syntax_id=charset,
+                syntax_version=version,
+                una=env.una if env is not None else True,
+                test=interchange.test,
+            )
+            break
+        except EdifactWriteError:
+            if charset == "UNOW":
+                raise
     if rejected or (
         transactions and all(t.status is TransactionStatus.REJECTED for t in transactions)
     ):

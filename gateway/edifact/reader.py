@@ -242,7 +242,7 @@ class _InterchangeReader:
         if tag != "UNB":
             self._issue(
                 codes.MISSING,
-                f"interchange header damaged: segment tag {tag!r} where UNB is required",
+                f"interchange header damaged: segment tag {tag[:20]!r} where UNB is required",
                 offset=off,
                 tag="UNB",
             )
@@ -418,13 +418,15 @@ class _InterchangeReader:
                     ok = validator.fast_ok(tag, text)
                 else:
                     ok = True
-                if keep or not ok:
+                if not ok:
                     tag, elements = split_segment(text, chars)
                     seg = EdifactSegment(tag, elements, position, off)
                     if keep:
                         segs.append(seg)
-                    if not ok and validator is not None:
+                    if validator is not None:
                         validator.check_elements(seg)
+                elif keep:  # valid: split later, if anyone asks
+                    segs.append(EdifactSegment(tag, None, position, off, raw=text, chars=chars))
                 continue
             tag, elements = split_segment(text, chars)
             if tag.startswith("UNA") or tag == "UNB":
@@ -731,7 +733,9 @@ class _InterchangeReader:
 
     def _check_unt(self, tx: EdiTransaction, unt: EdifactSegment, position: int) -> None:
         count, ref = unt.value(1), unt.value(2)
-        if count != str(position) and not (count.isdigit() and int(count) == position):
+        if count != str(position) and not (
+            count.isascii() and count.isdigit() and int(count) == position
+        ):
             self._issue(
                 codes.CONTROL_COUNT_MISMATCH,
                 f"UNT says {count!r} segments, the message has {position}",
@@ -784,7 +788,7 @@ class _InterchangeReader:
         level: Level,
     ) -> None:
         count, ref = seg.value(1), seg.value(2)
-        if not (count.isdigit() and int(count) == expected):
+        if not (count.isascii() and count.isdigit() and int(count) == expected):
             self._issue(
                 codes.CONTROL_COUNT_MISMATCH,
                 f"{tag} count {count!r} does not match the {expected} received",

@@ -7,8 +7,10 @@ Satisfies :class:`gateway.edi.SegmentLike`.
 
 from __future__ import annotations
 
-# element -> repetitions -> components
-Element = tuple[tuple[str, ...], ...]
+from gateway.edifact.service import ServiceChars
+from gateway.edifact.tokenizer import Element, split_segment
+
+__all__ = ["EdifactSegment", "Element", "ElementInput", "make_segment"]
 
 
 class EdifactSegment:
@@ -16,17 +18,43 @@ class EdifactSegment:
 
     ``position`` is 1-based within the UNH..UNT message (UNH = 1), 0 for service
     segments outside a message. ``offset`` is the byte offset of the tag in the payload.
+
+    The reader may create a segment from its text only (``raw`` and ``chars``): it is
+    split into elements on first access. Most segments of a large file are never looked
+    at element by element once validated, and the text is several times smaller than
+    the nested tuples.
     """
 
-    __slots__ = ("elements", "offset", "position", "tag")
+    __slots__ = ("_chars", "_elements", "_raw", "offset", "position", "tag")
 
     def __init__(
-        self, tag: str, elements: tuple[Element, ...], position: int = 0, offset: int = 0
+        self,
+        tag: str,
+        elements: tuple[Element, ...] | None = None,
+        position: int = 0,
+        offset: int = 0,
+        *,
+        raw: str | None = None,
+        chars: ServiceChars | None = None,
     ) -> None:
+        if elements is None and (raw is None or chars is None):
+            raise TypeError("EdifactSegment needs elements, or raw text and service chars")
         self.tag = tag
-        self.elements = elements
+        self._elements = elements
+        self._raw = raw
+        self._chars = chars
         self.position = position
         self.offset = offset
+
+    @property
+    def elements(self) -> tuple[Element, ...]:
+        """The data elements after the tag: repetitions of components."""
+        elements = self._elements
+        if elements is None:
+            assert self._raw is not None and self._chars is not None
+            elements = self._elements = split_segment(self._raw, self._chars)[1]
+            self._raw = None
+        return elements
 
     def value(self, element: int, component: int = 1, repetition: int = 1) -> str:
         """Return one component of one repetition of one element, ``""`` if absent."""

@@ -54,10 +54,19 @@ class ServiceChars:
             raise EdifactDataError(
                 f"service characters are not distinct: {self.una()!r}", code="20"
             )
-        for ch in used:
+        for ch in [*used, self.decimal]:
+            if not ch.isascii():
+                # one byte in every character set, including UTF-8 (UNOW/UNOY)
+                raise EdifactDataError(f"service character {ch!r} is not ASCII", code="20")
             if ch.isalnum():
                 raise EdifactDataError(
                     f"letter or digit {ch!r} cannot be a service character", code="20"
+                )
+        for ch in used[:2] + used[3:]:
+            # line breaks are formatting (or the terminator); they cannot separate data
+            if ch in "\r\n ":
+                raise EdifactDataError(
+                    f"{ch!r} cannot be a separator or release character", code="20"
                 )
 
 

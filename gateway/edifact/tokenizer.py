@@ -24,8 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gateway.edifact.segment import Element
 from gateway.edifact.service import ServiceChars
+
+# element -> repetitions -> components
+Element = tuple[tuple[str, ...], ...]
 
 CHUNK = 1 << 20  # bytes decoded at a time: bounds memory on large payloads
 _CRLF = "\r\n"
