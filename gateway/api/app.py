@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -58,6 +59,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         description="Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`. "
         "Roles: admin, onboarding (partners), operator (replay, exceptions, upload), "
         "viewer (read only).",
+        docs_url=None,  # served below from the vendored Swagger UI: no CDN at run time
+        redoc_url=None,
     )
     bootstrap = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
     app.state.runtime = runtime
@@ -84,6 +87,17 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     @app.exception_handler(ConsoleError)
     async def _console_error(request: Request, exc: ConsoleError) -> Response:
         return _error(request, exc.status, exc.message)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        """Swagger UI from the package's static files."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="EDI gateway console API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
 
     @app.get("/healthz", tags=["operations"], summary="Alive")
     def healthz() -> dict[str, str]:

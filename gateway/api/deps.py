@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from gateway.api.auth import (
@@ -54,19 +55,22 @@ def _bootstrap(runtime: Runtime) -> str | None:
     return key.get_secret_value() if key is not None and key.get_secret_value() else None
 
 
-def presented_key(request: Request) -> str | None:
-    """The API key in the request headers, if any."""
-    auth = request.headers.get("authorization", "")
-    scheme, _, value = auth.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    key = request.headers.get("x-api-key", "").strip()
-    return key or None
+# declared as security schemes so /docs offers "Authorize"; checked by get_principal
+_bearer = HTTPBearer(auto_error=False, description="An API key as bearer token.")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+HeaderKeyDep = Annotated[str | None, Depends(_api_key)]
 
 
-def get_principal(request: Request, runtime: RuntimeDep, session: SessionDep) -> Principal:
+def get_principal(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    bearer: BearerDep,
+    header_key: HeaderKeyDep,
+) -> Principal:
     """Who is calling; raises :class:`AuthError` (401 / login page) when nobody valid is."""
-    key = presented_key(request)
+    key = (bearer.credentials.strip() if bearer else None) or (header_key or "").strip() or None
     if key is not None:
         principal = authenticate_key(session, key, _bootstrap(runtime))
     else:

@@ -164,4 +164,9 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     assert "/api/v1/transactions" in spec["paths"]
     assert "/api/v1/partners/{partner_id}/test" in spec["paths"]
     assert not any(p.startswith("/documents") for p in spec["paths"])  # pages stay out
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    # Swagger UI comes from the package, never from a CDN
+    assert "/static/swagger/swagger-ui-bundle.js" in docs.text and "https://" not in docs.text
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404

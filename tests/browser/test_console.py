@@ -133,3 +133,16 @@ def test_viewer_cannot_change_anything(page: Any, console: tuple[World, str]) ->
     page.goto(f"{url}/keys")
     assert "Not allowed" in page.locator("h1").inner_text()
     shot(page, "11-forbidden")
+
+
+def test_api_docs_render_without_leaving_the_gateway(page: Any, console: tuple[World, str]) -> None:
+    _, url = console
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{url}/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "EDI gateway console" in page.locator(".swagger-ui .info .title").inner_text()
+    page.wait_for_selector('[data-path="/api/v1/transactions"]')
+    shot(page, "14-api-docs")
+    outside = [u for u in requested if not u.startswith(url) and not u.startswith("data:")]
+    assert not outside, f"/docs fetched from outside: {outside}"
