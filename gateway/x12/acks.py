@@ -349,7 +349,9 @@ def build_ta1(
     from gateway.x12.segment import X12Segment
 
     env.service.append(
-        X12Segment(["TA1", control, date, time, letter, note], 0, d.component, d.repetition)
+        X12Segment.of(
+            ["TA1", control, date, time, letter, note], 0, d.component, d.repetition, d.element
+        )
     )
     env.iea = ("0", env.isa[12])
     from gateway.x12.writer import write_interchange

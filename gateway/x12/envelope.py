@@ -192,7 +192,7 @@ class EnvelopeReader:
                     # a segment inside a transaction set
                     open_set.count += 1
                     if keep:
-                        segment = X12Segment(parts, open_set.count, comp, rep)
+                        segment = X12Segment(text, open_set.count, comp, rep, elem)
                         open_set.segments.append(segment)
                         if open_set.validator is not None:
                             open_set.validator.parts(parts, open_set.count, offset, text, segment)
@@ -316,7 +316,7 @@ class EnvelopeReader:
         elif tag == "ISA":  # an ISA the tokenizer could not read as a header
             ix.issues.append(_ix("022", "ISA inside an interchange", offset, tag="ISA"))
         elif tag in _SERVICE and self._group is None and self._env is not None:
-            self._env.service.append(X12Segment(parts, 0, self._comp, self._rep))
+            self._env.service.append(X12Segment.of(parts, 0, self._comp, self._rep, self._elem))
         elif not self._stray:
             # Segments outside ST..SE cannot be acknowledged by a 997; say so once.
             self._stray = True
@@ -523,7 +523,7 @@ class EnvelopeReader:
             if self._validate
             else None
         )
-        segment = X12Segment(parts, 1, self._comp, self._rep)
+        segment = X12Segment.of(parts, 1, self._comp, self._rep, self._elem)
         open_set = _OpenSet(tx, validator, offset)
         if validator is not None:
             validator.segment(segment, offset)
@@ -538,7 +538,7 @@ class EnvelopeReader:
         self._set = None
         open_set.count += 1
         tx = open_set.transaction
-        segment = X12Segment(parts, open_set.count, self._comp, self._rep)
+        segment = X12Segment.of(parts, open_set.count, self._comp, self._rep, self._elem)
         if open_set.validator is not None:
             open_set.validator.segment(segment, offset)
         if self._keep:

@@ -15,7 +15,7 @@ from typing import BinaryIO
 from gateway.edi.model import EdiPayload, EdiTransaction, Issue, Level, Syntax
 from gateway.x12.envelope import EnvelopeReader
 from gateway.x12.segment import X12Segment
-from gateway.x12.tokenizer import CHUNK_SIZE, InterchangeStart, Tokenizer, tokenize
+from gateway.x12.tokenizer import CHUNK_SIZE, InterchangeStart, Tokenizer
 
 
 def parse_payload(data: bytes) -> EdiPayload:
@@ -24,10 +24,15 @@ def parse_payload(data: bytes) -> EdiPayload:
     Text is decoded as latin-1 (one character per byte, so offsets are byte offsets);
     EBCDIC payloads are recognised from their first bytes and decoded as cp037.
     """
-    tokens, encoding = tokenize(data)
+    # fed in slices so that only one slice's tokens exist at a time (the segments kept
+    # in the result share the decoded text; the token tuples do not pile up)
+    tokenizer = Tokenizer()
     reader = EnvelopeReader()
-    reader.feed(tokens)
+    for start in range(0, len(data), CHUNK_SIZE):
+        reader.feed(tokenizer.feed(data[start : start + CHUNK_SIZE]))
+    reader.feed(tokenizer.close())
     reader.finish()
+    encoding = tokenizer.encoding
     payload = EdiPayload(
         syntax=Syntax.X12,
         interchanges=reader.interchanges,
@@ -133,10 +138,13 @@ def iter_segments(
         for token in tokenizer.close() if final else tokenizer.feed(chunk):
             if type(token) is tuple:
                 offset, text = token
-                yield offset, X12Segment(text.split(elem), 0, comp, rep)
+                yield offset, X12Segment(text, 0, comp, rep, elem)
             elif isinstance(token, InterchangeStart):
                 d = token.header.delimiters
                 elem, comp, rep = d.element, d.component, d.repetition
-                yield token.header.start, X12Segment(["ISA", *token.header.elements], 0, None, None)
+                yield (
+                    token.header.start,
+                    X12Segment.of(["ISA", *token.header.elements], 0, None, None, elem),
+                )
         if final:
             break

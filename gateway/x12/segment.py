@@ -1,36 +1,68 @@
-"""The X12 segment as the engine keeps it: the raw element strings, split lazily.
+"""The X12 segment as the engine keeps it: its raw text, split only when read.
 
-Parsing a 20 MB file creates hundreds of thousands of segments, so this type is a
-plain ``__slots__`` class rather than a frozen dataclass (whose ``__init__`` costs
-several times more); nothing in the engine mutates a segment after it is built.
-Components and repetitions are split only when asked for, with the separators of the
-interchange the segment came from. It satisfies :class:`gateway.edi.SegmentLike`.
+Parsing a 20 MB file creates hundreds of thousands of segments, and a payload is kept
+whole for the pipeline, so a segment holds one string (not a list of element
+strings, which costs several times the memory) and splits it on demand with the
+separators of the interchange it came from. It is a plain ``__slots__`` class rather
+than a frozen dataclass, whose ``__init__`` costs several times more; nothing in the
+engine mutates a segment after it is built. It satisfies :class:`gateway.edi.SegmentLike`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class X12Segment:
-    """One segment: ``parts[0]`` is the tag, ``parts[n]`` element n as sent."""
+    """One segment; ``parts[0]`` is the tag, ``parts[n]`` element n as sent."""
 
-    __slots__ = ("_component", "_repetition", "parts", "position")
+    __slots__ = ("_component", "_element", "_repetition", "_text", "position")
 
     def __init__(
         self,
-        parts: list[str],
+        text: str,
         position: int = 0,
         component: str | None = ">",
         repetition: str | None = None,
+        element: str = "*",
     ) -> None:
-        self.parts = parts
+        self._text = text
         self.position = position
         self._component = component
         self._repetition = repetition
+        self._element = element
+
+    @classmethod
+    def of(
+        cls,
+        parts: Sequence[str],
+        position: int = 0,
+        component: str | None = ">",
+        repetition: str | None = None,
+        element: str = "*",
+    ) -> X12Segment:
+        """A segment from its tag and element values (they must not hold ``element``)."""
+        return cls(element.join(parts), position, component, repetition, element)
+
+    @property
+    def text(self) -> str:
+        """The segment as sent, without terminator."""
+        return self._text
+
+    @property
+    def parts(self) -> list[str]:
+        """``[tag, element 1, element 2, ...]``, split now."""
+        return self._text.split(self._element)
 
     @property
     def tag(self) -> str:
         """The segment ID, e.g. ``"PO1"``."""
-        return self.parts[0]
+        return self._text.partition(self._element)[0]
+
+    @property
+    def element_separator(self) -> str:
+        """The interchange's element separator."""
+        return self._element
 
     @property
     def component_separator(self) -> str | None:
@@ -60,7 +92,7 @@ class X12Segment:
 
     def components(self, element: int, repetition: int = 1) -> tuple[str, ...]:
         """The components of one repetition of an element, ``()`` if absent."""
-        if not 0 < element < len(self.parts):
+        if not 0 < element <= self.element_count():
             return ()
         reps = self.repetitions(element)
         if not 0 < repetition <= len(reps):
@@ -76,7 +108,7 @@ class X12Segment:
 
     def element_count(self) -> int:
         """Number of elements after the tag, trailing empty ones included as sent."""
-        return len(self.parts) - 1
+        return self._text.count(self._element)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, X12Segment):
@@ -87,4 +119,4 @@ class X12Segment:
         return hash((tuple(self.parts), self.position))
 
     def __repr__(self) -> str:
-        return f"X12Segment({'*'.join(self.parts)!r}, position={self.position})"
+        return f"X12Segment({self._text!r}, position={self.position})"

@@ -321,7 +321,7 @@ class SetValidator:
         return True
 
     def _segment(self, parts: list[str], position: int) -> X12Segment:
-        return X12Segment(parts, position, self._comp, self._rep)
+        return X12Segment.of(parts, position, self._comp, self._rep, self._elem)
 
     def finish(self, issues: list[Issue] | None = None) -> None:
         """The set ended: whatever mandatory segment never came is missing."""

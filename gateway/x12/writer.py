@@ -218,6 +218,7 @@ class DocumentBuilder:
             parts = item.split(self.delimiters.element) if isinstance(item, str) else list(item)
             if not parts or not parts[0]:
                 raise X12BuildError("empty segment")
+            segment_text(parts, self.delimiters)  # refuse a delimiter inside a value now
             rows.append(parts)
         st = ["ST", set_id, control_number]
         if implementation_reference:
@@ -260,7 +261,8 @@ class DocumentBuilder:
             )
             for set_id, number, body in draft.transactions:
                 segments = [
-                    X12Segment(parts, n, comp, d.repetition) for n, parts in enumerate(body, 1)
+                    X12Segment.of(parts, n, comp, d.repetition, d.element)
+                    for n, parts in enumerate(body, 1)
                 ]
                 group.transactions.append(
                     EdiTransaction(

@@ -64,7 +64,7 @@ def _slow_ok(tag: str, parts: list[str]) -> bool:
     assert validator is not None
     plan = _PLANS[tag]
     assert plan is not None
-    validator._elements(X12Segment(parts, 2, ">", "^"), plan, 0)
+    validator._elements(X12Segment.of(parts, 2, ">", "^"), plan, 0)
     return not issues
 
 

@@ -48,9 +48,9 @@ def test_value_containing_a_delimiter_is_our_error() -> None:
     builder = x12.DocumentBuilder(
         sender=("ZZ", "A"), receiver=("ZZ", "B"), control_number=1, now=NOW
     )
-    builder.group("PO", "A", "B", 1).transaction("850", "0001", [["BEG", "00", "SA", "P*1"]])
+    builder.group("PO", "A", "B", 1)
     with pytest.raises(x12.X12BuildError) as err:
-        builder.to_bytes()
+        builder.transaction("850", "0001", [["BEG", "00", "SA", "P*1"]])
     assert err.value.segment == "BEG" and err.value.element == 3
 
 
