@@ -127,8 +127,10 @@ _D96A: dict[str, str] = {
 
 # D01B differs from D96A in a few segments the EANCOM messages use: BGM carries the
 # document identifier as composite C106, RFF and QTY allow longer values, NAD's postal
-# code is longer, FTX gains a language coded element, TAX a calculation sequence.
+# code is longer, FTX gains a language coded element, TAX a calculation sequence,
+# CPS hierarchy ids are an..35.
 _D01B_CHANGES: dict[str, str] = {
+    "CPS": "7164 M an..35; 7166 C an..35; 7075 C an..3",
     "BGM": "C002 C[1001 C an..3|1131 C an..17|3055 C an..3|1000 C an..35];"
     " C106 C[1004 C an..35|1056 C an..9|1060 C an..6]; 1225 C an..3; 4343 C an..3",
     "RFF": "C506 M[1153 M an..3|1154 C an..70|1156 C an..6|4000 C an..35|1060 C an..6]",
