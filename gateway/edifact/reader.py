@@ -16,7 +16,7 @@ interchange (32), data outside a message (33), declared character set violated (
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from gateway.edi.model import (
     EdiGroup,
@@ -85,6 +85,15 @@ def read_payload(
         if reader.next_offset <= pos:  # defensive: never loop on the same bytes
             return
         pos = reader.next_offset
+
+
+def _no_structure(tag: str, position: int, offset: int) -> None:
+    """Placeholder until a message with a spec is open."""
+
+
+def _always_ok(tag: str, text: str) -> bool:
+    """Placeholder until a message with a spec is open."""
+    return True
 
 
 class _Decoder:
@@ -382,14 +391,17 @@ class _InterchangeReader:
         identity = decode.identity
 
         elem = chars.element
-        last_where: tuple[str, int, int] | None = None
+        last_tag, last_off = "", 0
+        # bound methods of the current message's validator (hot loop)
+        v_structure: Callable[[str, int, int], None] = _no_structure
+        v_fast_ok: Callable[[str, str], bool] = _always_ok
 
         def close_tx(t: EdiTransaction, trailer: EdifactSegment | None) -> EdiTransaction:
             if validator is not None:
                 validator.finish(
                     (trailer.tag, trailer.position, trailer.offset)
                     if trailer is not None
-                    else last_where
+                    else (last_tag, position, last_off)
                 )
             t.segments = tuple(segs) if keep else ()
             return t
@@ -412,10 +424,10 @@ class _InterchangeReader:
                         )
                     continue
                 position += 1
-                last_where = (tag, position, off)
+                last_tag, last_off = tag, off
                 if validator is not None:
-                    validator.structure(tag, position, off)
-                    ok = validator.fast_ok(tag, text)
+                    v_structure(tag, position, off)
+                    ok = v_fast_ok(tag, text)
                 else:
                     ok = True
                 if not ok:
@@ -451,7 +463,9 @@ class _InterchangeReader:
                 seg.position = 1
                 tx, validator = self._open_message(seg, off, refs, chars)
                 segs = [seg] if keep else []
-                last_where = ("UNH", 1, off)
+                last_tag, last_off = "UNH", off
+                if validator is not None:
+                    v_structure, v_fast_ok = validator.structure, validator.fast_ok
                 if validator is not None and validate:
                     validator.feed(seg)
                 else:
@@ -599,7 +613,7 @@ class _InterchangeReader:
                         segs.append(seg)
                     if validator is not None:
                         validator.feed(seg)
-                    last_where = (tag, position, off)
+                    last_tag, last_off = tag, off
                 else:
                     self._issue(
                         codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
