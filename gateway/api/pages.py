@@ -1,16 +1,15 @@
-"""Server-rendered console pages (Jinja2): dashboard, tracker, document and file detail,
-exceptions, partners and keys.
+"""Operators' pages (Jinja2): login, dashboard, the message tracker, file and document
+detail with replay and cancel, and the business exception queue.
 
 Pages use the same role checks as the API. Forms post back here with a CSRF token bound
 to the session cookie (the cookie is also ``SameSite=Strict``), and answer with a
-redirect carrying a notice or an error, so a reload never repeats an action.
+redirect carrying a notice or an error, so a reload never repeats an action. Partner and
+key pages are in :mod:`gateway.api.pages_partners`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -18,27 +17,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api import charts, onboarding, services
-from gateway.api.auth import (
-    ROLES,
-    SESSION_COOKIE,
-    SESSION_MAX_AGE,
-    AuthError,
-    KeyManagementError,
-    Principal,
-    authenticate_key,
-    create_key,
-    list_keys,
-    revoke_key,
-)
-from gateway.api.deps import (
-    AdminDep,
-    OnboardingDep,
-    OperatorDep,
-    ReaderDep,
-    RuntimeDep,
-    SessionDep,
-    get_signer,
+from gateway.api import charts, services
+from gateway.api.auth import SESSION_COOKIE, SESSION_MAX_AGE, AuthError, authenticate_key
+from gateway.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep, get_signer
+from gateway.api.page_common import (
+    back,
+    check_csrf,
+    parse_date,
+    partner_ids,
+    pretty,
+    render,
+    safe_next,
 )
 from gateway.api.queries_extra import (
     MessageFilter,
@@ -75,65 +64,11 @@ DOCUMENT_TYPES = [
 ]
 
 
-def _render(
-    request: Request, template: str, principal: Principal | None, nav: str, **context: Any
-) -> HTMLResponse:
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    csrf = get_signer(request).csrf_token(cookie) if cookie else ""
-    templates = request.app.state.templates
-    response: HTMLResponse = templates.TemplateResponse(
-        request,
-        template,
-        {
-            "principal": principal,
-            "csrf": csrf,
-            "nav": nav,
-            "notice": request.query_params.get("notice"),
-            "error": request.query_params.get("error"),
-            **context,
-        },
-    )
-    return response
-
-
-def _back(path: str, *, notice: str | None = None, error: str | None = None) -> RedirectResponse:
-    query = urlencode({k: v for k, v in (("notice", notice), ("error", error)) if v})
-    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    """Cookie-authenticated form posts must carry the session's token."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    by_header = request.headers.get("authorization") or request.headers.get("x-api-key")
-    if cookie and not by_header and not get_signer(request).check_csrf(cookie, token):
-        raise ConsoleError(403, "This form has expired; reload the page and try again.")
-
-
-def _date(value: str | None, *, end: bool = False) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ConsoleError(422, f"not a date: {value!r} (use YYYY-MM-DD)") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    if end and len(value) <= 10:
-        parsed += dt.timedelta(days=1)  # "until 2024-05-01" includes that whole day
-    return parsed
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/"
-
-
 # ---- login ------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
     """The login form: paste an API key."""
-    return _render(request, "login.html", None, "", next=_safe_next(next))
+    return render(request, "login.html", None, "", next=safe_next(next))
 
 
 @router.post("/login")
@@ -151,12 +86,12 @@ def login(
             session, key.strip(), bootstrap.get_secret_value() if bootstrap else None
         )
     except AuthError:
-        page = _render(
+        page = render(
             request,
             "login.html",
             None,
             "",
-            next=_safe_next(next),
+            next=safe_next(next),
             login_error="That key is not valid (or was revoked).",
         )
         page.status_code = 401
@@ -167,7 +102,7 @@ def login(
         f"{principal.name} ({principal.role}) logged in",
         actor=principal.actor,
     )
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         get_signer(request).sign(principal.key_id),
@@ -210,7 +145,7 @@ def dashboard_page(
             title="Error and exception rates",
         )
     )
-    return _render(
+    return render(
         request,
         "dashboard.html",
         principal,
@@ -257,8 +192,8 @@ def tracker_page(
             partner_id=partner or None,
             direction=direction or None,
             state=state or None,
-            since=_date(since),
-            until=_date(until, end=True),
+            since=parse_date(since),
+            until=parse_date(until, end=True),
             document_type=document_type or None,
             control_number=filters["control_number"] or None,
             business_key=filters["business_key"] or None,
@@ -271,14 +206,14 @@ def tracker_page(
             direction=direction or None,
             document_type=document_type or None,
             state=state or None,
-            since=_date(since),
-            until=_date(until, end=True),
+            since=parse_date(since),
+            until=parse_date(until, end=True),
             control_number=filters["control_number"] or None,
             business_key=filters["business_key"] or None,
         )
         rows, total = list_transactions(session, tf, limit=PAGE_SIZE, offset=offset)
     query = {k: v for k, v in filters.items() if v}
-    return _render(
+    return render(
         request,
         "tracker.html",
         principal,
@@ -291,17 +226,10 @@ def tracker_page(
         filters=filters,
         filtered=bool(query),
         query=urlencode({**query, "view": view}),
-        partners=_partner_ids(request),
+        partners=partner_ids(request),
         states=(MESSAGE_STATES if view == "files" else TRANSACTION_STATES),
         document_types=DOCUMENT_TYPES,
     )
-
-
-def _partner_ids(request: Request) -> list[str]:
-    try:
-        return list(onboarding.partner_profiles(request.app.state.runtime))
-    except Exception:  # a profile directory that does not load must not break the tracker
-        return []
 
 
 @router.post("/messages/upload")
@@ -314,7 +242,7 @@ async def upload_page(
     partner_id: Annotated[str, Form()] = "",
 ) -> Response:
     """Upload a file from the tracker; shows the stored file."""
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     data = await read_upload(file, runtime.settings.max_payload_bytes)
     try:
         message_id = await run_in_threadpool(
@@ -326,8 +254,8 @@ async def upload_page(
             actor=principal.actor,
         )
     except ConsoleError as exc:
-        return _back("/messages", error=exc.message)
-    return _back(
+        return back("/messages", error=exc.message)
+    return back(
         f"/messages/{message_id}", notice=f"Uploaded {file.filename} as message {message_id}."
     )
 
@@ -342,13 +270,13 @@ def message_page(
 ) -> HTMLResponse:
     """One received file: envelopes, documents, acknowledgements and its timeline."""
     data = services.message_view(runtime, session, message_id)
-    return _render(
+    return render(
         request,
         "message.html",
         principal,
         "messages",
         m=data,
-        parsed_json=_pretty(data.get("parsed")),
+        parsed_json=pretty(data.get("parsed")),
     )
 
 
@@ -363,16 +291,14 @@ def replay_message_page(
     """Replay a whole file as a new message."""
     from gateway.pipeline.operations import replay_message
 
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     try:
         new_id = services.run_operation(
             runtime, lambda: replay_message(runtime, message_id, actor=principal.actor)
         )
     except ConsoleError as exc:
-        return _back(f"/messages/{message_id}", error=exc.message)
-    return _back(
-        f"/messages/{new_id}", notice=f"Replayed message {message_id} as message {new_id}."
-    )
+        return back(f"/messages/{message_id}", error=exc.message)
+    return back(f"/messages/{new_id}", notice=f"Replayed message {message_id} as message {new_id}.")
 
 
 # ---- document detail --------------------------------------------------------------------
@@ -386,13 +312,13 @@ def document_page(
 ) -> HTMLResponse:
     """One document: timeline, raw/parsed/canonical tabs, acks, Odoo records, actions."""
     data = services.document_view(runtime, session, transaction_id)
-    return _render(
+    return render(
         request,
         "document.html",
         principal,
         "messages",
         d=data,
-        canonical_json=_pretty(data.get("document")),
+        canonical_json=pretty(data.get("document")),
         final=data["state"] in ("delivered", "acknowledged", "cancelled"),
     )
 
@@ -410,7 +336,7 @@ def document_action(
     """Replay or cancel a document."""
     from gateway.pipeline.operations import cancel_transaction, replay_transaction
 
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     here = f"/documents/{transaction_id}"
     try:
         if action == "replay":
@@ -430,9 +356,9 @@ def document_action(
         else:
             raise ConsoleError(404, f"unknown action {action!r}")
     except ConsoleError as exc:
-        return _back(here, error=exc.message)
+        return back(here, error=exc.message)
     done = "replayed" if action == "replay" else "cancelled"
-    return _back(here, notice=f"Document {transaction_id} {done}.")
+    return back(here, notice=f"Document {transaction_id} {done}.")
 
 
 # ---- exceptions -------------------------------------------------------------------------
@@ -453,7 +379,7 @@ def exceptions_page(
         kind=kind or None,
         limit=200,
     )
-    return _render(
+    return render(
         request,
         "exceptions.html",
         principal,
@@ -463,7 +389,7 @@ def exceptions_page(
         selected=state,
         partner=partner,
         kind=kind,
-        partners=_partner_ids(request),
+        partners=partner_ids(request),
     )
 
 
@@ -480,7 +406,7 @@ def exception_action(
     """Resolve, retry or dismiss, with a comment."""
     from gateway.pipeline.operations import resolve_exception
 
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     try:
         services.run_operation(
             runtime,
@@ -493,166 +419,8 @@ def exception_action(
             ),
         )
     except ConsoleError as exc:
-        return _back("/exceptions", error=exc.message)
+        return back("/exceptions", error=exc.message)
     verb = {"resolve": "resolved", "retry": "sent for retry", "dismiss": "dismissed"}.get(
         action, action
     )
-    return _back("/exceptions", notice=f"Exception {exception_id} {verb}.")
-
-
-# ---- partners ---------------------------------------------------------------------------
-@router.get("/partners", response_class=HTMLResponse)
-def partners_page(request: Request, principal: ReaderDep, runtime: RuntimeDep) -> HTMLResponse:
-    """Every partner with identifiers, transports and mode."""
-    error = None
-    try:
-        partners = [
-            onboarding.partner_summary(runtime, p)
-            for p in onboarding.partner_profiles(runtime).values()
-        ]
-    except Exception as exc:  # show why profiles do not load instead of a blank 500
-        partners, error = [], f"Profiles could not be loaded: {exc}"
-    return _render(
-        request, "partners.html", principal, "partners", partners=partners, load_error=error
-    )
-
-
-@router.get("/partners/validate", response_class=HTMLResponse)
-def validate_page(request: Request, principal: OnboardingDep) -> HTMLResponse:
-    """Paste a profile and see its errors with line and field."""
-    return _render(request, "validate.html", principal, "partners", text="", result=None)
-
-
-@router.post("/partners/validate", response_class=HTMLResponse)
-def validate_submit(
-    request: Request,
-    principal: OnboardingDep,
-    text: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    """Validate the pasted profile."""
-    _check_csrf(request, csrf)
-    result = onboarding.validate_profile_text(text)
-    return _render(request, "validate.html", principal, "partners", text=text, result=result)
-
-
-@router.get("/partners/{partner_id}", response_class=HTMLResponse)
-def partner_page(
-    partner_id: str,
-    request: Request,
-    principal: ReaderDep,
-    runtime: RuntimeDep,
-    session: SessionDep,
-) -> HTMLResponse:
-    """Profile, certificate status, traffic, and the sample-file test."""
-    profile = onboarding.get_profile(runtime, partner_id)
-    data = onboarding.partner_detail(runtime, session, profile)
-    return _render(
-        request,
-        "partner.html",
-        principal,
-        "partners",
-        p=data,
-        profile_json=_pretty(data["profile"]),
-        test=None,
-    )
-
-
-@router.post("/partners/{partner_id}/test", response_class=HTMLResponse)
-async def partner_test(
-    partner_id: str,
-    request: Request,
-    principal: OnboardingDep,
-    runtime: RuntimeDep,
-    file: Annotated[UploadFile, File()],
-    csrf: Annotated[str, Form()] = "",
-) -> HTMLResponse:
-    """Translate a sample and show the canonical result and the acknowledgement."""
-    _check_csrf(request, csrf)
-    profile = onboarding.get_profile(runtime, partner_id)
-    data = await read_upload(file, runtime.settings.max_payload_bytes)
-    try:
-        test = await run_in_threadpool(onboarding.test_sample, runtime, profile, data)
-    except ConsoleError as exc:
-        test = {
-            "ok": False,
-            "error": exc.message,
-            "issues": [],
-            "documents": [],
-            "acknowledgements": [],
-        }
-    for doc in test["documents"]:
-        doc["pretty"] = _pretty(doc.get("document"))
-    with runtime.sessions() as session:
-        detail = onboarding.partner_detail(runtime, session, profile)
-    return _render(
-        request,
-        "partner.html",
-        principal,
-        "partners",
-        p=detail,
-        profile_json=_pretty(detail["profile"]),
-        test=test,
-        sample_name=file.filename,
-    )
-
-
-# ---- keys -------------------------------------------------------------------------------
-@router.get("/keys", response_class=HTMLResponse)
-def keys_page(request: Request, principal: AdminDep, session: SessionDep) -> HTMLResponse:
-    """API keys and their roles (admin only)."""
-    return _render(
-        request, "keys.html", principal, "keys", keys=list_keys(session), roles=ROLES, new_key=None
-    )
-
-
-@router.post("/keys", response_class=HTMLResponse)
-def keys_create(
-    request: Request,
-    principal: AdminDep,
-    session: SessionDep,
-    name: Annotated[str, Form()],
-    role: Annotated[str, Form()],
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """Create a key and show it once."""
-    _check_csrf(request, csrf)
-    try:
-        row, key = create_key(session, name, role)
-    except KeyManagementError as exc:
-        return _back("/keys", error=str(exc))
-    add_event(session, "key_created", f"key {row.name!r} ({row.role})", actor=principal.actor)
-    session.commit()
-    return _render(
-        request,
-        "keys.html",
-        principal,
-        "keys",
-        keys=list_keys(session),
-        roles=ROLES,
-        new_key={"name": row.name, "role": row.role, "key": key},
-    )
-
-
-@router.post("/keys/{name}/revoke")
-def keys_revoke(
-    name: str,
-    request: Request,
-    principal: AdminDep,
-    session: SessionDep,
-    csrf: Annotated[str, Form()] = "",
-) -> Response:
-    """Revoke a key."""
-    _check_csrf(request, csrf)
-    try:
-        revoke_key(session, name)
-    except KeyManagementError as exc:
-        return _back("/keys", error=str(exc))
-    add_event(session, "key_revoked", f"key {name!r}", actor=principal.actor)
-    return _back("/keys", notice=f"Key {name!r} revoked.")
-
-
-def _pretty(value: Any) -> str:
-    if value is None:
-        return ""
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return back("/exceptions", notice=f"Exception {exception_id} {verb}.")

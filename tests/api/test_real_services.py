@@ -13,8 +13,16 @@ from gateway.api.app import create_app
 from tests.api.world import PARTNER, make_world
 
 
+def make_url_redis(url: str, *, db: int) -> str:
+    """The same Redis server with another database number."""
+    base, _, tail = url.rpartition("/")
+    return f"{base}/{db}" if tail.isdigit() else f"{url.rstrip('/')}/{db}"
+
+
 def test_console_on_postgresql_and_redis(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
-    # given the store on PostgreSQL, Redis as broker with two tasks waiting
+    # given the store on PostgreSQL, Redis as broker with two tasks waiting; the broker
+    # uses its own database number, since other suites flush and fill the shared test one
+    redis_url = make_url_redis(redis_url, db=13)
     world = make_world(tmp_path, database_url=postgres_url, broker_url=redis_url)
     queue = redis.Redis.from_url(redis_url)
     queue.delete("gateway")
