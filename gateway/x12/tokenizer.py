@@ -221,6 +221,11 @@ class Tokenizer:
                 )
                 ended = False
                 continue
+            if text[:4] == isa:
+                # an ISA while the interchange is open: its IEA never came. Hand the
+                # new header to the seeking state; the envelope reader reports 023.
+                self._delims = None
+                return start - self._base, True
             append((start, text))
             if text[:4] == iea or text == "IEA":
                 ended = True  # what follows may use other delimiters
@@ -241,6 +246,9 @@ class Tokenizer:
         chunk = buf[pos:] if pos else buf
         sep = delims.segment + delims.suffix
         iea = chunk.find("IEA" + delims.element)
+        isa = chunk.find("ISA" + delims.element)
+        if isa >= 0 and (iea < 0 or isa < iea):
+            iea = isa  # a new ISA before any IEA: the careful path ends the interchange
         if iea >= 0:
             # everything before the trailer can still go the fast way
             cut = chunk.rfind(sep, 0, iea)

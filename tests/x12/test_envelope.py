@@ -168,3 +168,12 @@ def test_non_x12_payloads_give_file_issues(data: bytes) -> None:
     payload = x12.parse_payload(data)
     assert payload.interchanges == []
     assert payload.issues and all(i.level is Level.FILE for i in payload.issues)
+
+
+def test_missing_iea_before_the_next_isa_keeps_both_interchanges() -> None:
+    first = build(control=1).replace(b"IEA*1*000000001~\n", b"")
+    payload = x12.parse_payload(first + build(control=2))
+    assert [ix.control_number for ix in payload.interchanges] == ["000000001", "000000002"]
+    assert _codes(payload.interchanges[0].issues) == ["023"]
+    assert payload.interchanges[1].issues == []
+    assert [len(ix.transactions) for ix in payload.interchanges] == [1, 1]
