@@ -32,7 +32,10 @@ _SKIP = " \t\r\n\x00\x1a\x85"  # between interchanges: whitespace, NUL, ^Z, EBCD
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte order mark read as latin-1
 _EBCDIC_ISA = b"\xc9\xe2\xc1"  # "ISA" in EBCDIC (cp037 and cp500 agree)
 CHUNK_SIZE = 1 << 20
-_GARBAGE_HOLD = 1 << 16  # garbage is held up to this size to report it as one run
+_GARBAGE_HOLD = 1 << 16
+MAX_SEGMENT = (
+    4 << 20
+)  # longest segment accepted (BIN segments aside, X12 ones are tiny)  # garbage is held up to this size to report it as one run
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +240,14 @@ class Tokenizer:
             self._delims = None
             consumed = len(buf) if not tail else offset - self._base
             return consumed, consumed != pos
+        if len(tail) > MAX_SEGMENT:
+            # No terminator for megabytes: not a segment. Drop it (bounded memory) and
+            # look for the next ISA; the open interchange ends without its IEA (023).
+            out.append(
+                _garbage(offset, tail[:64], f"no segment terminator {term!r} in {len(tail)} bytes")
+            )
+            self._delims = None
+            return len(buf), True
         return offset - self._base, False
 
     def _split_fast(self, out: list[Token], pos: int, delims: Delimiters) -> int | None:

@@ -153,3 +153,21 @@ def test_fast_split_matches_the_careful_path(layout, monkeypatch) -> None:  # ty
     # then the tokens are identical
     assert _normal(fast) == _normal(careful)
     assert sum(1 for t in fast if isinstance(t, tuple)) > 30
+
+
+def test_endless_segment_is_dropped_with_bounded_memory() -> None:
+    # given an ISA followed by megabytes without a terminator, fed in chunks
+    from gateway.x12 import tokenizer as tokenizer_module
+
+    head = build().split(b"GS*")[0]
+    tokenizer = Tokenizer()
+    tokens = tokenizer.feed(head)
+    for _ in range(6):
+        tokens += tokenizer.feed(b"A" * (1 << 20))
+        assert len(tokenizer._buf) <= tokenizer_module.MAX_SEGMENT + (1 << 20)
+    tokens += tokenizer.close()
+    # then the runaway data became a finding, not a buffer
+    garbage = [t for t in tokens if isinstance(t, tokenizer_module.Garbage)]
+    assert garbage and "no segment terminator" in garbage[0].issue.message
+    payload = x12.parse_payload(head + b"A" * (5 << 20))
+    assert [i.code for i in payload.interchanges[0].issues] == ["023"]
