@@ -32,10 +32,8 @@ _SKIP = " \t\r\n\x00\x1a\x85"  # between interchanges: whitespace, NUL, ^Z, EBCD
 _BOM = "\xef\xbb\xbf"  # UTF-8 byte order mark read as latin-1
 _EBCDIC_ISA = b"\xc9\xe2\xc1"  # "ISA" in EBCDIC (cp037 and cp500 agree)
 CHUNK_SIZE = 1 << 20
-_GARBAGE_HOLD = 1 << 16
-MAX_SEGMENT = (
-    4 << 20
-)  # longest segment accepted (BIN segments aside, X12 ones are tiny)  # garbage is held up to this size to report it as one run
+_GARBAGE_HOLD = 1 << 16  # garbage is held up to this size to report it as one run
+MAX_SEGMENT = 4 << 20  # longest segment accepted (X12 segments are tiny; BIN aside)
 
 
 @dataclass(frozen=True, slots=True)
