@@ -2,10 +2,10 @@
 
 ``M`` mandatory, ``O`` optional, ``X`` conditional (checked as optional: the
 relational conditions are not encoded). Element ids starting with ``C`` are
-composites, checked for presence only. Layouts follow X12 004010; where 005010 adds
-trailing elements they are listed too (extra trailing elements are allowed to be
-absent). Segments used only inside envelopes (ISA/GS/GE/IEA) are not here: the
-envelope reader checks them.
+composites, checked for presence only. Layouts follow X12 004010, with some 005010
+trailing elements added (N4-07, BSN-08, ACK-29, ST-03); trailing optional elements may
+be absent. Segments without a layout here get structure checks only. Envelope
+segments (ISA/GS/GE/IEA) are checked by the envelope reader.
 """
 
 from __future__ import annotations

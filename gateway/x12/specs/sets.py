@@ -4,11 +4,12 @@ Each set is a declarative table: a list of entries, in the order the standard fi
 each either a segment ``(tag, requirement, max use)`` or a loop
 ``("loop", loop id, requirement, max repeats, [entries])`` whose first entry is its
 trigger segment. ``requirement`` is ``"M"`` or ``"O"``; a max of 0 means ">1"
-(unbounded). The same table serves 004010 and 005010: for these four sets 005010 only
-added optional segments, which are listed (marked with a comment) and simply never
-appear in a 004010 document. The 856 HL hierarchy is one recursive HL loop, as in the
-standard; the level rules (shipment / order / tare / pack / item) are data in
-``HL_LEVELS`` and checked by the validator.
+(unbounded). The tables follow the 004010 structures and serve 005010 too: between
+the two releases these sets mostly gained optional segments and elements, and a
+segment a table lacks is reported as unexpected (code 2), a warning, never a
+rejection. The 856 HL hierarchy is one recursive HL loop, as in the standard; the
+level rules (shipment / order / tare / pack / item) are data in ``HL_LEVELS`` and
+checked by the validator. The mapping engine reads ``SETS`` for the known tags.
 """
 
 from __future__ import annotations
