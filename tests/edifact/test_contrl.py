@@ -115,3 +115,40 @@ def test_contrl_uses_partner_service_characters_and_groups() -> None:
 def test_read_contrl_ignores_other_messages() -> None:
     ix = parse_payload(interchange(message("M1", *VALID_ORDERS_BODY))).interchanges[0]
     assert read_contrl(ix.transactions[0]) is None
+
+
+def test_rejected_group_gets_ucf_4_and_no_ucm() -> None:
+    text = (
+        "UNB+UNOC:3+S+R+240115:1200+A'UNG+ORDERS+S+R+240115:1200+G1+UN+D:96A'"
+        + message("1", *VALID_ORDERS_BODY)
+        + "UNE+5+G1'UNZ+1+A'"
+    )
+    ix = parse_payload(text.encode()).interchanges[0]
+    ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
+    tx = parse_payload(ack.data).interchanges[0].transactions[0]
+    ucf = next(s for s in tx.segments if s.tag == "UCF")
+    assert (ucf.value(1), ucf.value(4), ucf.value(5), ucf.value(6)) == ("G1", "4", "29", "UNE")
+    assert not [s for s in tx.segments if s.tag == "UCM"]
+    assert tx.segments[1].value(4) == "8"  # interchange received, errors below
+
+
+def test_read_partner_contrl_with_errors() -> None:
+    # a partner's CONTRL about our interchange 77: group 3, message 1 ok, message 2 bad
+    contrl = message(
+        "C1",
+        "UCI+77+OURID:14+PARTNER:14+8",
+        "UCF+3+OURID+PARTNER+7",
+        "UCM+1+DESADV:D:96A:UN:EAN005+7",
+        "UCM+2+DESADV:D:96A:UN:EAN005+4",
+        "UCS+5+13",
+        "UCD+12+1:1",
+        mtype="CONTRL:D:3:UN",
+    )
+    ix = parse_payload(interchange(contrl)).interchanges[0]
+    inbound = read_contrl(ix.transactions[0])
+    assert inbound is not None
+    assert inbound.kind == "CONTRL"
+    assert (inbound.interchange_control_number, inbound.group_control_number) == ("77", "3")
+    assert inbound.status == "partially_accepted"
+    assert inbound.transactions == {"1": "accepted", "2": "rejected"}
+    assert inbound.codes == ("13", "12")

@@ -132,3 +132,14 @@ def test_round_trip(chars: ServiceChars, data: st.DataObject) -> None:
     for m, tx in zip(messages, ix.transactions, strict=True):
         assert not tx.issues
         assert list(tx.segments) == m.segments()
+
+
+def test_lazily_split_segments_behave_like_eager_ones() -> None:
+    chars = ServiceChars()
+    lazy = EdifactSegment("FTX", None, 3, 10, raw="FTX+AAI+++a?+b:c", chars=chars)
+    eager = EdifactSegment("FTX", ((("AAI",),), (("",),), (("",),), (("a+b", "c"),)), 3, 10)
+    assert lazy == eager and hash(lazy) == hash(eager)
+    assert (lazy.value(4, 1), lazy.value(4, 2), lazy.element_count()) == ("a+b", "c", 4)
+    assert lazy.components(9) == () and lazy.value(1, 5) == ""
+    with pytest.raises(TypeError):
+        EdifactSegment("FTX", None)
