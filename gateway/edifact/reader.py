@@ -27,6 +27,7 @@ from gateway.edi.model import (
     Syntax,
 )
 from gateway.edifact import codes
+from gateway.edifact.charset import Decoder
 from gateway.edifact.envelope import EdifactEnvelope
 from gateway.edifact.errors import EdifactDataError
 from gateway.edifact.segment import EdifactSegment
@@ -94,57 +95,6 @@ def _no_structure(tag: str, position: int, offset: int) -> None:
 def _always_ok(tag: str, text: str) -> bool:
     """Placeholder until a message with a spec is open."""
     return True
-
-
-class _Decoder:
-    """Turns Latin-1 segment text into the declared character set, leniently."""
-
-    __slots__ = ("ascii", "codec", "identity", "issues", "reported", "used")
-
-    def __init__(self, codec: str, issues: list[Issue]) -> None:
-        self.codec = codec
-        self.used = codec
-        self.identity = codec == "iso-8859-1"
-        self.ascii = codec == "ascii"
-        self.issues = issues
-        self.reported = False
-
-    def __call__(self, text: str, offset: int) -> str:
-        if self.identity:
-            return text
-        if self.ascii:
-            if text.isascii():
-                return text
-            raw = text.encode("latin-1")
-            try:
-                decoded = raw.decode("utf-8")
-                how = "UTF-8"
-            except UnicodeDecodeError:
-                decoded = text
-                how = "ISO-8859-1"
-            self._warn(offset, f"bytes outside the declared ASCII character set; read as {how}")
-            return decoded
-        try:
-            return text.encode("latin-1").decode(self.codec)
-        except UnicodeDecodeError as exc:
-            self._warn(
-                offset, f"bytes do not decode as {self.codec} ({exc.reason}); read as ISO-8859-1"
-            )
-            self.used = "iso-8859-1"
-            return text
-
-    def _warn(self, offset: int, message: str) -> None:
-        if not self.reported:
-            self.reported = True
-            self.issues.append(
-                Issue(
-                    level=Level.INTERCHANGE,
-                    code=codes.INVALID_CHARACTERS,
-                    message=message,
-                    fatal=False,
-                    byte_offset=offset,
-                )
-            )
 
 
 class _InterchangeReader:
@@ -287,7 +237,7 @@ class _InterchangeReader:
                 element=1,
             )
         chars = effective_chars(chars, version, from_una=una)
-        decode = _Decoder(codec, self.issues)
+        decode = Decoder(codec, self.issues)
         if not raw.isascii():
             unb_text = decode(raw, off)
             tag, elements = split_segment(unb_text, chars)
@@ -373,7 +323,7 @@ class _InterchangeReader:
         ix: EdiInterchange,
         scanner: Iterator[tuple[int, int, str, bool]],
         chars: ServiceChars,
-        decode: _Decoder,
+        decode: Decoder,
     ) -> Iterator[ReadItem]:
         keep, validate = self.keep, self.validate
         implicit: EdiGroup | None = None
@@ -395,6 +345,19 @@ class _InterchangeReader:
         # bound methods of the current message's validator (hot loop)
         v_structure: Callable[[str, int, int], None] = _no_structure
         v_fast_ok: Callable[[str, str], bool] = _always_ok
+
+        def unt_missing(t: EdiTransaction, at: int) -> EdiTransaction:
+            # the message ends where its last segment did: UNH, UNG, UNE, UNZ, UNB or EOF
+            self._issue(
+                codes.MISSING,
+                f"message {t.control_number}: UNT missing",
+                level=Level.TRANSACTION,
+                offset=at,
+                tag="UNT",
+                target=t.issues,
+            )
+            t.end = last_end
+            return close_tx(t, None)
 
         def close_tx(t: EdiTransaction, trailer: EdifactSegment | None) -> EdiTransaction:
             if validator is not None:
@@ -448,16 +411,7 @@ class _InterchangeReader:
             seg = EdifactSegment(tag, elements, 0, off)
             if tag == "UNH":
                 if tx is not None:
-                    self._issue(
-                        codes.MISSING,
-                        f"message {tx.control_number}: UNT missing",
-                        level=Level.TRANSACTION,
-                        offset=off,
-                        tag="UNT",
-                        target=tx.issues,
-                    )
-                    tx.end = last_end
-                    yield close_tx(tx, None)
+                    yield unt_missing(tx, off)
                     tx = None
                 position = 1
                 seg.position = 1
@@ -508,16 +462,7 @@ class _InterchangeReader:
                 segs = []
             elif tag == "UNG":
                 if tx is not None:
-                    self._issue(
-                        codes.MISSING,
-                        f"message {tx.control_number}: UNT missing",
-                        level=Level.TRANSACTION,
-                        offset=off,
-                        tag="UNT",
-                        target=tx.issues,
-                    )
-                    tx.end = last_end
-                    yield close_tx(tx, None)
+                    yield unt_missing(tx, off)
                     tx = None
                 if group is not None:
                     self._issue(
@@ -541,16 +486,7 @@ class _InterchangeReader:
                     )
             elif tag == "UNE":
                 if tx is not None:
-                    self._issue(
-                        codes.MISSING,
-                        f"message {tx.control_number}: UNT missing",
-                        level=Level.TRANSACTION,
-                        offset=off,
-                        tag="UNT",
-                        target=tx.issues,
-                    )
-                    tx.end = last_end
-                    yield close_tx(tx, None)
+                    yield unt_missing(tx, off)
                     tx = None
                 if group is None:
                     self._issue(
@@ -571,16 +507,7 @@ class _InterchangeReader:
                     group = None
             elif tag == "UNZ":
                 if tx is not None:
-                    self._issue(
-                        codes.MISSING,
-                        f"message {tx.control_number}: UNT missing",
-                        level=Level.TRANSACTION,
-                        offset=off,
-                        tag="UNT",
-                        target=tx.issues,
-                    )
-                    tx.end = last_end
-                    yield close_tx(tx, None)
+                    yield unt_missing(tx, off)
                     tx = None
                 if group is not None:
                     self._issue(
@@ -626,16 +553,7 @@ class _InterchangeReader:
             # The data ended before UNZ.
             self.next_offset = len(self.data)
             if tx is not None:
-                self._issue(
-                    codes.MISSING,
-                    f"message {tx.control_number}: UNT missing",
-                    level=Level.TRANSACTION,
-                    offset=last_end,
-                    tag="UNT",
-                    target=tx.issues,
-                )
-                tx.end = last_end
-                yield close_tx(tx, None)
+                yield unt_missing(tx, last_end)
             if group is not None:
                 self._issue(
                     codes.MISSING,
@@ -654,16 +572,7 @@ class _InterchangeReader:
             ix.end = last_end
         if self.next_offset < len(self.data) and ix.end < self.next_offset and tx is not None:
             # A UNB/UNA arrived while a message was open.
-            self._issue(
-                codes.MISSING,
-                f"message {tx.control_number}: UNT missing",
-                level=Level.TRANSACTION,
-                offset=self.next_offset,
-                tag="UNT",
-                target=tx.issues,
-            )
-            tx.end = last_end
-            yield close_tx(tx, None)
+            yield unt_missing(tx, self.next_offset)
         if (
             self.next_offset != ix.end
             and self.next_offset < len(self.data)
