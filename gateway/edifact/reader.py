@@ -48,7 +48,7 @@ _WS = b" \t\r\n\x00"
 _MAX_ENVELOPE_ISSUES = 100
 # A damaged UNB tag ("NB+UNOB:1+..."): still clearly an interchange header.
 _DAMAGED_UNB = re.compile(rb"[A-Z0-9]{0,3}([+\x1d])UNO[A-Z]")
-_NEWLINE_NEXT = re.compile(rb"\r?\n[A-Z]{3}\+")
+_NEWLINE_NEXT = re.compile(rb"(?:\r?\n)+[A-Z]{3}\+")
 
 ReadItem = EdiTransaction | EdiInterchange | Issue
 

@@ -190,3 +190,23 @@ def test_unob_default_information_separators() -> None:
     assert not ix.issues
     (tx,) = ix.transactions
     assert tx.segments[1].value(4) == "plain 'text' + more: fine?"
+
+
+def test_release_before_a_line_break_releases_the_next_data_character() -> None:
+    # the break is formatting, so '?' + CRLF + "'" is a released apostrophe
+    data = b"UNB+UNOC:3+S'FTX+A+++it?\r\n's fine'\r\nQTY+1:2'"
+    got = [t for _, _, t, _ in scan_segments(data, 0, DEFAULT_CHARS)]
+    assert got == ["UNB+UNOC:3+S", "FTX+A+++it?'s fine", "QTY+1:2"]
+
+
+def test_newline_terminated_with_crlf_and_blank_lines() -> None:
+    text = (
+        "UNB+UNOA:3+S+R+240115:1200+A\r\n\r\nUNH+1+ORDERS:D:96A:UN:EAN008\r\n"
+        + "\r\n".join(VALID_ORDERS_BODY)
+        + f"\r\nUNT+{len(VALID_ORDERS_BODY) + 2}+1\r\nUNZ+1+A\r\n"
+    )
+    ix = parse_payload(text.encode()).interchanges[0]
+    assert not ix.issues
+    (tx,) = ix.transactions
+    assert tx.status is TransactionStatus.ACCEPTED
+    assert tx.segments[1].value(2) == "PO4711"
