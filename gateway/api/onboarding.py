@@ -22,16 +22,20 @@ MAX_PROFILE_BYTES = 256 * 1024
 
 def partner_profiles(runtime: Runtime) -> dict[str, PartnerProfile]:
     """Every loaded partner profile by id (sorted by id)."""
-    try:
-        registry = runtime.registry
-    except ImportError:
-        # the registry module lands separately; the loader alone gives the same profiles
-        from gateway.partners.loader import load_profiles
+    return {p.id: p for p in runtime.registry.all()}
 
-        loaded = load_profiles(runtime.settings.profile_dirs()).profiles
-    else:
-        loaded = {p.id: p for p in registry.all()}
-    return dict(sorted(loaded.items()))
+
+def profile_errors(runtime: Runtime) -> list[dict[str, Any]]:
+    """Profile files that did not load, each with file, line, field and reason."""
+    return [
+        {
+            "file": str(e.file) if e.file else None,
+            "line": e.line,
+            "field": e.field,
+            "reason": e.reason,
+        }
+        for e in runtime.registry.errors
+    ]
 
 
 def get_profile(runtime: Runtime, partner_id: str) -> PartnerProfile:

@@ -24,16 +24,17 @@ router = APIRouter(include_in_schema=False)
 @router.get("/partners", response_class=HTMLResponse)
 def partners_page(request: Request, principal: ReaderDep, runtime: RuntimeDep) -> HTMLResponse:
     """Every partner with identifiers, transports and mode."""
-    error = None
-    try:
-        partners = [
-            onboarding.partner_summary(runtime, p)
-            for p in onboarding.partner_profiles(runtime).values()
-        ]
-    except Exception as exc:  # show why profiles do not load instead of a blank 500
-        partners, error = [], f"Profiles could not be loaded: {exc}"
+    partners = [
+        onboarding.partner_summary(runtime, p)
+        for p in onboarding.partner_profiles(runtime).values()
+    ]
     return render(
-        request, "partners.html", principal, "partners", partners=partners, load_error=error
+        request,
+        "partners.html",
+        principal,
+        "partners",
+        partners=partners,
+        profile_errors=onboarding.profile_errors(runtime),
     )
 
 

@@ -371,6 +371,12 @@ def get_partners(_: ReaderDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     ]
 
 
+@router.get("/partners/errors", tags=["partners"], summary="Profile files that did not load")
+def get_partner_errors(_: ReaderDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """Each with file, line, field and reason; those partners are not trading."""
+    return onboarding.profile_errors(runtime)
+
+
 @router.post("/partners/validate", tags=["partners"], summary="Validate a profile (YAML)")
 def validate_partner(
     _: OnboardingDep,

@@ -31,6 +31,7 @@ READ_ROUTES = [
     "/api/v1/exceptions",
     "/api/v1/exceptions/1",
     "/api/v1/partners",
+    "/api/v1/partners/errors",
     "/api/v1/partners/keystone-pharma",
     "/metrics",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -157,3 +159,29 @@ def test_sample_file_problems_are_reported_not_raised(client: TestClient, world:
         "/api/v1/partners/nobody/test", headers=h, files={"file": ("x.edi", b"ISA")}
     )
     assert unknown.status_code == 404
+
+
+def test_profiles_that_do_not_load_are_listed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient as Client
+
+    from gateway.api.app import create_app
+    from tests.api.world import make_world
+
+    # given a site profile directory with one broken file
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "broken.yaml").write_text(
+        "id: broken\nname: Broken\nx12:\n  isa_qualifier: Z\n  isa_id: BROKEN\n"
+    )
+    world = make_world(tmp_path / "data", documents=False, profiles_dir=str(profiles))
+    with Client(create_app(world.runtime)) as c:
+        errors = c.get("/api/v1/partners/errors", headers=world.headers("viewer")).json()
+        c.post("/login", data={"key": world.keys["viewer"]})
+        page = c.get("/partners").text
+    # then the API and the partners page name the file, line and field
+    assert [(Path(e["file"]).name, e["line"], e["field"]) for e in errors] == [
+        ("broken.yaml", 4, "x12.isa_qualifier")
+    ]
+    assert "1 profile file did not load" in page and "x12.isa_qualifier" in page
+    # and the good partners still load
+    assert "keystone-pharma" in page
