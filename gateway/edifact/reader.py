@@ -46,6 +46,7 @@ from gateway.edifact.validate import MessageValidator
 BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n\x00"
 _MAX_ENVELOPE_ISSUES = 100
+MAX_MESSAGE_SEGMENTS = 999_999  # the largest segment count UNT (n..6) can state
 # A damaged UNB tag ("NB+UNOB:1+..."): still clearly an interchange header.
 _DAMAGED_UNB = re.compile(rb"[A-Z0-9]{0,3}([+\x1d])UNO[A-Z]")
 _NEWLINE_NEXT = re.compile(rb"(?:\r?\n)+[A-Z]{3}\+")
@@ -393,6 +394,20 @@ class _InterchangeReader:
                     ok = v_fast_ok(tag, text)
                 else:
                     ok = True
+                if position > MAX_MESSAGE_SEGMENTS and keep:
+                    # UNT 0074 is n..6: no valid message is this long. Stop keeping its
+                    # segments so a hostile file cannot make us hold millions of them.
+                    if position == MAX_MESSAGE_SEGMENTS + 1:
+                        self._issue(
+                            codes.UNSPECIFIED_ERROR,
+                            f"message {tx.control_number} has more than "
+                            f"{MAX_MESSAGE_SEGMENTS} segments; the rest is not kept",
+                            level=Level.TRANSACTION,
+                            offset=off,
+                            tag=tag,
+                            target=tx.issues,
+                        )
+                    continue
                 if not ok:
                     tag, elements = split_segment(text, chars)
                     seg = EdifactSegment(tag, elements, position, off)

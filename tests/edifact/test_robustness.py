@@ -89,3 +89,17 @@ def test_pathological_inputs_are_bounded(tmp_path: Path) -> None:
         (ix,) = payload.interchanges
         for tx in ix.transactions:
             assert len(tx.issues) <= 250
+
+
+def test_overlong_message_stops_keeping_segments(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gateway.edifact import reader
+
+    monkeypatch.setattr(reader, "MAX_MESSAGE_SEGMENTS", 50)
+    data = (
+        b"UNB+UNOC:3+A+B+1:1+R'UNH+1+IFTMIN:D:96A:UN'"
+        + b"FTX+AAI+++x'" * 200
+        + b"UNT+202+1'UNZ+1+R'"
+    )
+    (tx,) = parse_payload(data).interchanges[0].transactions
+    assert len(tx.segments) <= 52
+    assert [(i.code, i.fatal) for i in tx.issues] == [("18", True)]
