@@ -187,19 +187,20 @@ class EnvelopeReader:
         for token in tokens:
             if type(token) is tuple:
                 offset, text = token
-                parts = text.split(elem)
-                if open_set is not None and parts[0] not in envelope:
-                    # a segment inside a transaction set
+                cut = text.find(elem)
+                tag = text[:cut] if cut >= 0 else text
+                if open_set is not None and tag not in envelope:
+                    # a segment inside a transaction set: not even split unless needed
                     open_set.count += 1
                     if keep:
                         segment = X12Segment(text, open_set.count, comp, rep, elem)
                         open_set.segments.append(segment)
                         if open_set.validator is not None:
-                            open_set.validator.parts(parts, open_set.count, offset, text, segment)
+                            open_set.validator.check(tag, text, open_set.count, offset, segment)
                     elif open_set.validator is not None:
-                        open_set.validator.parts(parts, open_set.count, offset, text)
+                        open_set.validator.check(tag, text, open_set.count, offset)
                     continue
-                self._envelope_segment(parts, offset, len(text))
+                self._envelope_segment(text.split(elem), offset, len(text))
             elif isinstance(token, InterchangeStart):
                 self._start_interchange(token.header)
                 elem, comp, rep = self._elem, self._comp, self._rep

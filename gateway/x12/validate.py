@@ -239,23 +239,22 @@ class SetValidator:
 
     # -- structure --------------------------------------------------------------------
 
-    def segment(self, seg: X12Segment, offset: int | None = None, text: str | None = None) -> None:
-        """Check one segment (ST first, SE last); ``text`` is its raw text if at hand."""
-        self.parts(seg.parts, seg.position, offset, text, seg)
+    def segment(self, seg: X12Segment, offset: int | None = None) -> None:
+        """Check one segment (ST first, SE last)."""
+        self.check(seg.tag, seg.text, seg.position, offset, seg)
 
-    def parts(
+    def check(
         self,
-        parts: list[str],
+        tag: str,
+        text: str,
         position: int,
         offset: int | None = None,
-        text: str | None = None,
         seg: X12Segment | None = None,
     ) -> None:
-        """Check one segment given as its split parts (the streaming path: no segment
-        object is built unless something needs reporting)."""
+        """Check one segment given as its tag and raw text (the streaming path: the text
+        is split and a segment object built only when something needs reporting)."""
         self._last_position = position
         self._last_offset = offset
-        tag = parts[0]
         # structure: the common case (the next entry, a repeat, or a new iteration of
         # the innermost loop) is a dictionary lookup; the general walk is _place
         stack = self._stack
@@ -269,13 +268,13 @@ class SetValidator:
         elif j is None and nested and tag != loop.trigger and self._up(tag, position, offset):
             pass  # the segment closed the innermost loop and continues its parent
         else:
-            seg = seg or self._segment(parts, position)
+            seg = seg or self._segment(text, position)
             if nested and j is None and tag == loop.trigger:
                 self._restart(len(stack) - 1, seg, offset)
             else:
                 self._place(seg, offset)
         pattern = self._fast.get(tag)
-        raw = text if text is not None else self._elem.join(parts)
+        raw = text
         good = self._good
         if pattern is not None and raw not in good:
             if pattern.fullmatch(raw) is not None:
@@ -285,9 +284,9 @@ class SetValidator:
             else:
                 plan = _PLANS[tag]
                 if plan is not None:
-                    self._elements(seg or self._segment(parts, position), plan, offset)
+                    self._elements(seg or self._segment(text, position), plan, offset)
         if self._hl and tag == "HL":
-            self._hierarchy(seg or self._segment(parts, position), offset)
+            self._hierarchy(seg or self._segment(text, position), offset)
 
     def _step(self, frame: _Frame, j: int, tag: str, position: int, offset: int | None) -> None:
         """Move ``frame`` to entry ``j`` (nothing mandatory skipped): count it, enter it
@@ -320,8 +319,8 @@ class SetValidator:
         self._step(parent, j, tag, position, offset)
         return True
 
-    def _segment(self, parts: list[str], position: int) -> X12Segment:
-        return X12Segment.of(parts, position, self._comp, self._rep, self._elem)
+    def _segment(self, text: str, position: int) -> X12Segment:
+        return X12Segment(text, position, self._comp, self._rep, self._elem)
 
     def finish(self, issues: list[Issue] | None = None) -> None:
         """The set ended: whatever mandatory segment never came is missing."""
