@@ -320,6 +320,9 @@ def document_page(
         d=data,
         canonical_json=pretty(data.get("document")),
         final=data["state"] in ("delivered", "acknowledged", "cancelled"),
+        # what replay_transaction accepts: not in flight, not refused for its content
+        replayable=data["state"] not in ("received", "delivering")
+        and not (data["state"] == "rejected" and any(i.get("fatal", True) for i in data["issues"])),
     )
 
 

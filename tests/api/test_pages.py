@@ -190,3 +190,18 @@ def test_unknown_ids_show_a_not_found_page(world: World) -> None:
             response = c.get(path)
             assert response.status_code == 404
             assert "Not found" in response.text and "Dashboard" in response.text
+
+
+def test_rejected_document_offers_no_replay(fresh: World) -> None:
+    from tests.api.world import purchase_order
+
+    bad = purchase_order("PO-BAD-1", 700099).replace(b"SE*12*0001", b"SE*99*0001")
+    fresh.feed("bad", bad, "bad.edi")
+    with TestClient(create_app(fresh.runtime)) as c:
+        _login(c, fresh.keys["operator"])
+        page = c.get("/documents/3").text
+    assert "rejected for its content" in page
+    assert "/documents/3/replay" not in page
+    # the stored finding is the problem banner already: not repeated as a finding below it
+    banner = page.index("<strong>Problem:</strong> segment 12 (SE), byte")
+    assert 'class="issue' not in page[banner : page.index('<div class="tabs"')]
