@@ -28,6 +28,7 @@ READ_ROUTES = [
     "/api/v1/transactions",
     "/api/v1/transactions/1",
     "/api/v1/transactions/1/raw",
+    "/api/v1/acknowledgements/1/raw",
     "/api/v1/exceptions",
     "/api/v1/exceptions/1",
     "/api/v1/partners",
