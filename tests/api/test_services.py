@@ -19,7 +19,8 @@ def test_odoo_links_point_into_odoo(tmp_path: Path) -> None:
 
 
 def test_dry_run_records_have_no_link(tmp_path: Path) -> None:
-    (link,) = odoo_links(Settings(data_dir=tmp_path), [{"model": "purchase.order", "id": 1}])
+    settings = Settings(data_dir=tmp_path, odoo_url=None)
+    (link,) = odoo_links(settings, [{"model": "purchase.order", "id": 1}])
     assert link["url"] is None and link["legacy_url"] is None
 
 

@@ -98,10 +98,21 @@ class World:
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings on a temp data dir with the bootstrap key (never from the environment)."""
+    # every field the console touches is given, so EDIGW_* variables in the environment
+    # (a developer's shell, CI) cannot point the tests at a real store, broker or Odoo
     values: dict[str, object] = {
         "data_dir": data_dir,
         "admin_api_key": SecretStr(BOOTSTRAP),
         "max_payload_bytes": 64 * 1024,
+        "database_url": None,
+        "broker_url": None,
+        "payload_store": "file",
+        "profiles_dir": "",
+        "maps_dir": "",
+        "shipped_profiles": True,
+        "odoo_url": None,
+        "odoo_db": None,
+        "odoo_user": None,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
