@@ -31,7 +31,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "task_ignore_result": True,
         "result_backend": None,
-        "task_default_queue": "gateway",
+        "task_default_queue": settings.queue_name,
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "beat_schedule": {

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     task_backoff_seconds: float = Field(
         default=2.0, description="First retry delay; doubles each retry (capped at 10 min)."
     )
+    queue_name: str = Field(
+        default="gateway",
+        description="Celery queue of the pipeline (gateways sharing one Redis use different names).",
+    )
     broker_visibility_timeout: int = Field(
         default=300,
         description="Redis broker: seconds before a task whose worker died is delivered again.",

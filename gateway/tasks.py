@@ -23,7 +23,10 @@ def worker_runtime(app: Celery) -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
+            from gateway.transports import attach_senders
+
             _runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(app))
+            attach_senders(_runtime)
         return _runtime
 
 

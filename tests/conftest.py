@@ -96,16 +96,27 @@ def postgres_url(postgres_server_url: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """URL of a Redis database for tests (flushed before use; skip/fail when down)."""
+    """URL of a Redis database for tests (skip/fail when down).
+
+    Tests using it take their own queue name (``queue_name`` fixture), so several test
+    runs can share one Redis without taking each other's tasks.
+    """
     import redis
 
     try:
         client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
         client.ping()
-        client.flushdb()
     except Exception as exc:
         _unavailable(
             "Redis", 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save ""',
             exc,
         )
     return REDIS_URL
+
+
+@pytest.fixture
+def queue_name() -> str:
+    """A Celery queue name of this test's own."""
+    import uuid
+
+    return f"gateway-test-{uuid.uuid4().hex[:10]}"

@@ -67,7 +67,8 @@ def worker(
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads, solo.")] = "prefork",
 ) -> None:
     """Run a pipeline worker (Celery) against the configured broker."""
-    os.execv(sys.executable, _celery_cmd("worker", "--loglevel", "INFO", "-Q", "gateway",
+    os.execv(sys.executable, _celery_cmd("worker", "--loglevel", "INFO", "-Q",
+                                         get_settings().queue_name,
                                          "--pool", pool, "--concurrency", str(concurrency)))
 
 
@@ -123,7 +124,8 @@ def run(
 
     env = dict(os.environ)
     children = [
-        subprocess.Popen(_celery_cmd("worker", "--loglevel", "INFO", "-Q", "gateway", "--pool",
+        subprocess.Popen(_celery_cmd("worker", "--loglevel", "INFO", "-Q",
+                                     get_settings().queue_name, "--pool",
                                      "threads", "--concurrency", str(workers), "--beat", "-s",
                                      str(get_settings().data_dir / "celerybeat-schedule")),
                          env=env),

@@ -72,7 +72,7 @@ def parse_payload(data: bytes) -> EdiPayload:
     """
     syntax = detect_syntax(data)
     if syntax is None:
-        return _not_edi(data)
+        return _damaged_header(data) or _not_edi(data)
     result = EdiPayload(syntax=syntax)
     pos = 0
     while syntax is not None:
@@ -94,6 +94,23 @@ def parse_payload(data: bytes) -> EdiPayload:
         result.issues.extend(_shift_issue(i, pos) for i in part.issues)
         break
     return result
+
+
+# Segment tags that show a payload is EDI even when its header is damaged
+# (a corrupted "ISA" or "UNB" tag): the engine then reports the damage precisely.
+_X12_MARKS = (b"\nGS", b"~GS", b"GS*", b"\nST*", b"~ST*")
+_EDIFACT_MARKS = (b"UNH+", b"'UNH", b"UNB+", b"+UNOA", b"+UNOB", b"+UNOC", b"UNT+")
+
+
+def _damaged_header(data: bytes) -> EdiPayload | None:
+    """Let an engine explain a payload whose first tag is damaged but is clearly EDI."""
+    head = data[:8192]
+    for syntax, marks in ((Syntax.EDIFACT, _EDIFACT_MARKS), (Syntax.X12, _X12_MARKS)):
+        if any(m in head for m in marks):
+            part = _engine_parse(syntax, data)
+            if part.interchanges:
+                return part
+    return None
 
 
 def _not_edi(data: bytes) -> EdiPayload:

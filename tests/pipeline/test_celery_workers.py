@@ -61,9 +61,11 @@ def seeded_double() -> OdooDouble:
     return double
 
 
-def settings_for(tmp_path: Path, database_url: str, broker_url: str, double: OdooDouble) -> Settings:
+def settings_for(tmp_path: Path, database_url: str, broker_url: str, double: OdooDouble,
+                 queue: str) -> Settings:
     return Settings(
         data_dir=tmp_path / "var", database_url=database_url, broker_url=broker_url,
+        queue_name=queue,
         odoo_url=double.url, odoo_db=double.db, odoo_user=double.user,
         odoo_password=double.password, task_backoff_seconds=0.5, stalled_after_seconds=5,
         broker_visibility_timeout=5,
@@ -83,6 +85,7 @@ def env_for(settings: Settings) -> dict[str, str]:
         "EDIGW_TASK_BACKOFF_SECONDS": "0.5",
         "EDIGW_STALLED_AFTER_SECONDS": "5",
         "EDIGW_BROKER_VISIBILITY_TIMEOUT": "5",
+        "EDIGW_QUEUE_NAME": settings.queue_name,
     })
     return env
 
@@ -108,7 +111,9 @@ def all_delivered(count: int) -> Callable[[Any], bool]:
     return check
 
 
-def test_in_process_celery_worker_on_redis(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+def test_in_process_celery_worker_on_redis(
+    tmp_path: Path, postgres_url: str, redis_url: str, queue_name: str
+) -> None:
     from celery.contrib.testing.worker import start_worker
 
     from gateway.celery_app import make_celery
@@ -116,12 +121,12 @@ def test_in_process_celery_worker_on_redis(tmp_path: Path, postgres_url: str, re
 
     double = seeded_double()
     try:
-        settings = settings_for(tmp_path, postgres_url, redis_url, double)
+        settings = settings_for(tmp_path, postgres_url, redis_url, double, queue_name)
         app = make_celery(settings)
         runtime = build_runtime(settings, dispatcher=CeleryDispatcher(app))
         set_worker_runtime(runtime)
         with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False,
-                          queues=["gateway"], shutdown_timeout=30):
+                          queues=[queue_name], shutdown_timeout=30):
             for data in purchase_orders(3):
                 StoreIntake(runtime).receive(ReceivedPayload(data=data, transport="cli"))
             wait_for(runtime, all_delivered(3), 60)
@@ -132,7 +137,8 @@ def test_in_process_celery_worker_on_redis(tmp_path: Path, postgres_url: str, re
 
 
 def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "celery", "-A", "gateway.celery_app", "worker", "-Q", "gateway",
+    cmd = [sys.executable, "-m", "celery", "-A", "gateway.celery_app", "worker", "-Q",
+           settings.queue_name,
            "--pool", "threads", "--concurrency", "2", "--beat", "-s",
            str(settings.data_dir / "beat-schedule"), "--loglevel", "INFO"]
     return subprocess.Popen(cmd, env=env_for(settings), cwd=REPO, stdout=log.open("ab"),
@@ -140,7 +146,7 @@ def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[byte
 
 
 def test_worker_killed_mid_delivery_finishes_every_transaction_exactly_once(
-    tmp_path: Path, postgres_url: str, redis_url: str
+    tmp_path: Path, postgres_url: str, redis_url: str, queue_name: str
 ) -> None:
     count = 6
     double = seeded_double()
@@ -157,7 +163,7 @@ def test_worker_killed_mid_delivery_finishes_every_transaction_exactly_once(
         return original(payload)
 
     double.handle_jsonrpc = slow_create  # type: ignore[method-assign]
-    settings = settings_for(tmp_path, postgres_url, redis_url, double)
+    settings = settings_for(tmp_path, postgres_url, redis_url, double, queue_name)
     runtime = build_runtime(settings, dispatcher=CeleryDispatcher(_app(settings)))
     log = tmp_path / "worker.log"
     worker = start_worker_process(settings, log)
