@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -68,7 +69,9 @@ CHANGES = [
 ]
 
 
-def _call(client: TestClient, method: str, path: str, kind: str | None, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+def _call(
+    client: TestClient, method: str, path: str, kind: str | None, headers: dict[str, str]
+) -> httpx.Response:
     if kind == "upload":
         return client.post(path, headers=headers, files={"file": ("x.edi", b"not edi")})
     if kind == "comment":
@@ -183,7 +186,7 @@ def test_admin_creates_a_key_that_works_and_names_are_unique(
     assert bad.status_code == 422
 
 
-def test_session_cookie_signature_and_expiry(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_session_cookie_signature_and_expiry() -> None:
     signer = SessionSigner(b"s" * 32, bootstrap="boot")
     cookie = signer.sign(7, now=1000.0)
     assert signer.verify(cookie, now=1000.0 + 60) == 7

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from gateway.api import keys_cli
@@ -29,7 +30,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer
     get_settings.cache_clear()
 
 
-def _sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _sessions(tmp_path: Path) -> sessionmaker[Session]:
     return make_session_factory(make_engine(f"sqlite:///{tmp_path / 'gateway.db'}"))
 
 

@@ -161,7 +161,7 @@ def test_sample_file_problems_are_reported_not_raised(client: TestClient, world:
     assert unknown.status_code == 404
 
 
-def test_profiles_that_do_not_load_are_listed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_profiles_that_do_not_load_are_listed(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient as Client
 
     from gateway.api.app import create_app
