@@ -33,7 +33,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-POSTGRES = os.environ.get("EDIGW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES = os.environ.get(
+    "EDIGW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS = os.environ.get("EDIGW_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
@@ -45,8 +47,11 @@ def make_files(files: int, sets: int) -> list[bytes]:
         body, count = [], 0
         for s in range(sets):
             po = f"BENCH-{f:04d}-{s:04d}"
-            segs = [f"ST*850*{s + 1:04d}*005010~", f"BEG*00*SA*{po}**20261116~",
-                    "N1*BY*MERIDIAN GENERAL HOSPITAL*92*MH~"]
+            segs = [
+                f"ST*850*{s + 1:04d}*005010~",
+                f"BEG*00*SA*{po}**20261116~",
+                "N1*BY*MERIDIAN GENERAL HOSPITAL*92*MH~",
+            ]
             segs += [line.format(n=i + 1, q=10 + i) for i in range(5)]
             segs += ["CTT*5~"]
             n_segs = sum(x.count("~") for x in segs) + 1
@@ -55,7 +60,8 @@ def make_files(files: int, sets: int) -> list[bytes]:
             count += 1
         control = f"{900000000 + f:09d}"
         text = (
-            f"ISA*00*          *00*          *ZZ*KEYSTONERX     *ZZ*MERIDIANHEALTH *261116*0930*^*00501*{control}*0*P*>~\n"
+            "ISA*00*          *00*          *ZZ*KEYSTONERX     *ZZ*MERIDIANHEALTH "
+            f"*261116*0930*^*00501*{control}*0*P*>~\n"
             f"GS*PO*KEYSTONERX*MERIDIANHEALTH*20261116*0930*{f + 1}*X*005010~\n"
             + "\n".join(body)
             + f"\nGE*{count}*{f + 1}~\nIEA*1*{control}~\n"
@@ -81,8 +87,14 @@ def count_done(runtime: Any) -> int:
     from gateway.store.models import Transaction
 
     with runtime.sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(Transaction).where(
-            Transaction.state == "delivered")) or 0)
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(Transaction)
+                .where(Transaction.state == "delivered")
+            )
+            or 0
+        )
 
 
 def run_embedded(files: list[bytes], total: int) -> float:
@@ -132,14 +144,27 @@ def run_distributed(files: list[bytes], total: int, workers: int) -> float | Non
     try:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(data_dir=Path(tmp), database_url=url, broker_url=REDIS)
-            runtime = build_runtime(settings, dispatcher=CeleryDispatcher(make_celery(settings)),
-                                    odoo_factory=lambda: None)
-            env = {**os.environ, "EDIGW_DATA_DIR": tmp, "EDIGW_DATABASE_URL": url,
-                   "EDIGW_BROKER_URL": REDIS, "PYTHONPATH": str(REPO)}
+            runtime = build_runtime(
+                settings,
+                dispatcher=CeleryDispatcher(make_celery(settings)),
+                odoo_factory=lambda: None,
+            )
+            env = {
+                **os.environ,
+                "EDIGW_DATA_DIR": tmp,
+                "EDIGW_DATABASE_URL": url,
+                "EDIGW_BROKER_URL": REDIS,
+                "PYTHONPATH": str(REPO),
+            }
             for _ in range(workers):
-                procs.append(subprocess.Popen(
-                    [sys.executable, str(Path(__file__).resolve()), "--worker"], env=env,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, str(Path(__file__).resolve()), "--worker"],
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
             time.sleep(4)  # workers connect
             intake = StoreIntake(runtime)
             start = time.perf_counter()
@@ -166,12 +191,25 @@ def worker_main() -> None:
     noop_delivery()
     from gateway.celery_app import app
 
-    app.worker_main(["worker", "-Q", "gateway", "--pool", "threads", "--concurrency", "2",
-                     "--loglevel", "WARNING"])
+    app.worker_main(
+        [
+            "worker",
+            "-Q",
+            "gateway",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "WARNING",
+        ]
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--sets", type=int, default=25, help="transactions per file")
     parser.add_argument("--repeat", type=int, default=3)
@@ -184,16 +222,22 @@ def main() -> None:
     noop_delivery()
     files = make_files(args.files, args.sets)
     total = args.files * args.sets
-    print(f"{args.files} files x {args.sets} transactions = {total} transactions, "
-          f"{sum(map(len, files)) / 1024:.0f} KB; median of {args.repeat}")
+    print(
+        f"{args.files} files x {args.sets} transactions = {total} transactions, "
+        f"{sum(map(len, files)) / 1024:.0f} KB; median of {args.repeat}"
+    )
     embedded = [run_embedded(files, total) for _ in range(args.repeat)]
-    print(f"embedded (SQLite, in-process):           {statistics.median(embedded):7.1f} txn/s  "
-          f"runs {', '.join(f'{x:.1f}' for x in embedded)}")
+    print(
+        f"embedded (SQLite, in-process):           {statistics.median(embedded):7.1f} txn/s  "
+        f"runs {', '.join(f'{x:.1f}' for x in embedded)}"
+    )
     dist = [run_distributed(files, total, args.workers) for _ in range(args.repeat)]
     got = [d for d in dist if d is not None]
     if got:
-        print(f"postgres+redis ({args.workers} worker processes x 2 threads): "
-              f"{statistics.median(got):7.1f} txn/s  runs {', '.join(f'{x:.1f}' for x in got)}")
+        print(
+            f"postgres+redis ({args.workers} worker processes x 2 threads): "
+            f"{statistics.median(got):7.1f} txn/s  runs {', '.join(f'{x:.1f}' for x in got)}"
+        )
 
 
 if __name__ == "__main__":

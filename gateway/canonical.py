@@ -301,7 +301,9 @@ SET_TO_DOCUMENT: dict[str, str] = {
 }
 
 
-def load_document(data: dict[str, object]) -> PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice:
+def load_document(
+    data: dict[str, object],
+) -> PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice:
     """Validate stored JSON back into its canonical document type."""
     kind = data.get("document_type")
     if not isinstance(kind, str) or kind not in DOCUMENT_TYPES:

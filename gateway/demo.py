@@ -66,17 +66,37 @@ class Play:
 
 
 PLAYS = [
-    Play("summit-medical", "as2", "856_ship_notice.edi", "delivered",
-         "signed + encrypted 856, 3 lots with expiry"),
+    Play(
+        "summit-medical",
+        "as2",
+        "856_ship_notice.edi",
+        "delivered",
+        "signed + encrypted 856, 3 lots with expiry",
+    ),
     Play("keystone-pharma", "sftp", "850_purchase_order.edi", "delivered", "850 with NDCs"),
     # billed before anything was received: the bill stays in draft for procurement
-    Play("keystone-pharma", "sftp", "810_invoice.edi", "business_exception",
-         "810 invoice before receipt"),
-    Play("nordlicht-medtech", "sftp", "DESADV_despatch_advice.edi", "delivered",
-         "DESADV with batches and expiry"),
+    Play(
+        "keystone-pharma",
+        "sftp",
+        "810_invoice.edi",
+        "business_exception",
+        "810 invoice before receipt",
+    ),
+    Play(
+        "nordlicht-medtech",
+        "sftp",
+        "DESADV_despatch_advice.edi",
+        "delivered",
+        "DESADV with batches and expiry",
+    ),
     Play("nordlicht-medtech", "sftp", "INVOIC_invoice.edi", "delivered", "INVOIC"),
-    Play("nordlicht-medtech", "sftp", "DESADV_ERROR_segment_count.edi", "rejected",
-         "wrong UNT segment count"),
+    Play(
+        "nordlicht-medtech",
+        "sftp",
+        "DESADV_ERROR_segment_count.edi",
+        "rejected",
+        "wrong UNT segment count",
+    ),
 ]
 
 
@@ -133,7 +153,7 @@ def summit_as2_app(keys: Path, received: list[bytes]) -> Any:
     from gateway.as2.http import make_router
     from gateway.as2.receiver import As2Receiver
     from gateway.identity import As2KeyPair, Identities, OurIdentity
-    from gateway.intake import ReceivedPayload, Receipt
+    from gateway.intake import Receipt, ReceivedPayload
     from gateway.partners.as2 import As2Certificate, As2Settings
     from gateway.partners.common import SecretRef
     from gateway.partners.profile import PartnerProfile, X12Ids
@@ -150,19 +170,33 @@ def summit_as2_app(keys: Path, received: list[bytes]) -> Any:
             return None
 
     summit = OurIdentity(
-        name="summit", x12_id="SUMMITMED", edifact_id="SUMMITMED", as2_id="SUMMITMED",
-        as2_keys=[As2KeyPair(certificate=keys / "summit-medical-as2.crt",
-                             private_key=SecretRef(file=keys / "summit-medical-as2.key"))],
+        name="summit",
+        x12_id="SUMMITMED",
+        edifact_id="SUMMITMED",
+        as2_id="SUMMITMED",
+        as2_keys=[
+            As2KeyPair(
+                certificate=keys / "summit-medical-as2.crt",
+                private_key=SecretRef(file=keys / "summit-medical-as2.key"),
+            )
+        ],
     )
     meridian = PartnerProfile(
-        id="meridian", name="Meridian Health", x12=X12Ids(isa_qualifier="ZZ", isa_id="MERIDIANHEALTH"),
-        as2=As2Settings(as2_id="MERIDIAN-AS2",
-                        certificates=[As2Certificate(file=keys / "meridian-as2.crt")]),
+        id="meridian",
+        name="Meridian Health",
+        x12=X12Ids(isa_qualifier="ZZ", isa_id="MERIDIANHEALTH"),
+        as2=As2Settings(
+            as2_id="MERIDIAN-AS2", certificates=[As2Certificate(file=keys / "meridian-as2.crt")]
+        ),
     )
     identities = Identities(default="summit", identities=[summit])
     receiver = As2Receiver(
-        intake=Inbox(), identities=identities, max_body_bytes=10_000_000,
-        find_partner=lambda f, t: (meridian, summit) if f == "MERIDIAN-AS2" and t == "SUMMITMED" else None,
+        intake=Inbox(),
+        identities=identities,
+        max_body_bytes=10_000_000,
+        find_partner=lambda f, t: (
+            (meridian, summit) if f == "MERIDIAN-AS2" and t == "SUMMITMED" else None
+        ),
         schedule_async_mdn=lambda job: None,
     )
     app = FastAPI()
@@ -178,11 +212,15 @@ def demo_settings(base: Settings, data_dir: Path, summit_url: str) -> Settings:
     summit["as2"]["url"] = f"{summit_url}/as2"
     summit["as2"]["certificates"] = [{"file": str(KEYS / "summit-medical-as2.crt")}]
     (profiles / "summit-medical.yaml").write_text(yaml.safe_dump(summit, sort_keys=False))
-    return base.model_copy(update={
-        "data_dir": data_dir, "database_url": None, "payload_store": "file",
-        "profiles_dir": ":".join(p for p in (base.profiles_dir, str(profiles)) if p),
-        "broker_url": None,
-    })
+    return base.model_copy(
+        update={
+            "data_dir": data_dir,
+            "database_url": None,
+            "payload_store": "file",
+            "profiles_dir": ":".join(p for p in (base.profiles_dir, str(profiles)) if p),
+            "broker_url": None,
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -197,28 +235,42 @@ def send_as2(url: str, play: Play, data: bytes) -> str:
 
     summit_key = KeyPair(
         certificate=certs.load_certificates(KEYS / "summit-medical-as2.crt")[0],
-        private_key=certs.load_private_key((KEYS / "summit-medical-as2.key").read_bytes(), None,
-                                           "summit key"),
+        private_key=certs.load_private_key(
+            (KEYS / "summit-medical-as2.key").read_bytes(), None, "summit key"
+        ),
     )
     meridian_cert = certs.load_certificates(KEYS / "meridian-as2.crt")[0]
     message = build_message(
-        data, filename=play.sample, as2_from="SUMMITMED", as2_to="MERIDIAN-AS2",
-        sign=SignOptions(summit_key, "sha256"), encrypt=EncryptOptions(meridian_cert, "aes256-cbc"),
-        mdn="sync", mdn_signed=True,
+        data,
+        filename=play.sample,
+        as2_from="SUMMITMED",
+        as2_to="MERIDIAN-AS2",
+        sign=SignOptions(summit_key, "sha256"),
+        encrypt=EncryptOptions(meridian_cert, "aes256-cbc"),
+        mdn="sync",
+        mdn_signed=True,
     )
     response = httpx.post(f"{url}/as2", content=message.body, headers=message.headers, timeout=30)
-    mdn = parse_mdn(dict(response.headers), response.content, [meridian_cert], require_signature=True)
+    mdn = parse_mdn(
+        dict(response.headers), response.content, [meridian_cert], require_signature=True
+    )
     mic_ok = mdn.received_mic == message.mic
-    return f"MDN {mdn.disposition.split(';')[-1].strip()}, signed, MIC {'matches' if mic_ok else 'MISMATCH'}"
+    result = mdn.disposition.split(";")[-1].strip()
+    return f"MDN {result}, signed, MIC {'matches' if mic_ok else 'MISMATCH'}"
 
 
 def send_sftp(port: int, play: Play, data: bytes) -> str:
     """A partner uploads into its inbox (temporary name, then rename, as careful clients do)."""
     username = {"keystone-pharma": "keystone", "nordlicht-medtech": "nordlicht"}[play.partner]
-    key_file = KEYS / {"keystone-pharma": "keystone-sftp", "nordlicht-medtech": "nordlicht-sftp"}[play.partner]
+    key_file = (
+        KEYS
+        / {"keystone-pharma": "keystone-sftp", "nordlicht-medtech": "nordlicht-sftp"}[play.partner]
+    )
     transport = paramiko.Transport(("127.0.0.1", port))
     try:
-        transport.connect(username=username, pkey=paramiko.ECDSAKey.from_private_key_file(str(key_file)))
+        transport.connect(
+            username=username, pkey=paramiko.ECDSAKey.from_private_key_file(str(key_file))
+        )
         sftp = paramiko.SFTPClient.from_transport(transport)
         assert sftp is not None
         with sftp.open(f"inbox/{play.sample}.part", "wb") as fh:
@@ -236,7 +288,9 @@ def sftp_outbox(port: int, partner: str) -> list[str]:
     key_file = KEYS / f"{username}-sftp"
     transport = paramiko.Transport(("127.0.0.1", port))
     try:
-        transport.connect(username=username, pkey=paramiko.ECDSAKey.from_private_key_file(str(key_file)))
+        transport.connect(
+            username=username, pkey=paramiko.ECDSAKey.from_private_key_file(str(key_file))
+        )
         sftp = paramiko.SFTPClient.from_transport(transport)
         assert sftp is not None
         names = sorted(sftp.listdir("outbox"))
@@ -249,19 +303,37 @@ def sftp_outbox(port: int, partner: str) -> list[str]:
 # ---------------------------------------------------------------------------------------
 # waiting and reporting
 # ---------------------------------------------------------------------------------------
-def wait_until_settled(runtime: Runtime, dispatcher: ThreadedDispatcher, expected: int,
-                       timeout: float) -> bool:
+def wait_until_settled(
+    runtime: Runtime, dispatcher: ThreadedDispatcher, expected: int, timeout: float
+) -> bool:
     """Wait until every expected message is processed and every acknowledgement handled."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         dispatcher.wait_idle(max(0.1, min(2.0, deadline - time.monotonic())))
         with runtime.sessions() as s:
             messages = s.scalar(select(func.count()).select_from(Message)) or 0
-            unsplit = s.scalar(select(func.count()).select_from(Message).where(Message.state == "received")) or 0
-            open_txns = s.scalar(select(func.count()).select_from(Transaction).where(
-                Transaction.state.not_in([str(x) for x in FINAL_TRANSACTION_STATES]))) or 0
-            queued_acks = s.scalar(select(func.count()).select_from(Acknowledgement).where(
-                Acknowledgement.state == "queued")) or 0
+            unsplit = (
+                s.scalar(
+                    select(func.count()).select_from(Message).where(Message.state == "received")
+                )
+                or 0
+            )
+            open_txns = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Transaction)
+                    .where(Transaction.state.not_in([str(x) for x in FINAL_TRANSACTION_STATES]))
+                )
+                or 0
+            )
+            queued_acks = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Acknowledgement)
+                    .where(Acknowledgement.state == "queued")
+                )
+                or 0
+            )
         if messages >= expected and not unsplit and not open_txns and not queued_acks:
             return True
         time.sleep(0.2)
@@ -279,16 +351,19 @@ def report(console: Console, runtime: Runtime, plays: list[Play]) -> bool:
     with runtime.sessions() as s:
         for play in plays:
             who = f"{play.partner}\n[dim]{play.via}: {play.sample}[/]"
-            message = s.scalar(select(Message).where(Message.filename == play.sample)
-                               .order_by(Message.id.desc()))
+            message = s.scalar(
+                select(Message).where(Message.filename == play.sample).order_by(Message.id.desc())
+            )
             if message is None:
                 ok = False
                 table.add_row(who, "-", "-", "[red]never arrived[/]")
                 continue
             txns = s.scalars(select(Transaction).where(Transaction.message_id == message.id)).all()
-            acks = s.scalars(select(Acknowledgement).join(
-                Interchange, Interchange.id == Acknowledgement.interchange_id).where(
-                Interchange.message_id == message.id)).all()
+            acks = s.scalars(
+                select(Acknowledgement)
+                .join(Interchange, Interchange.id == Acknowledgement.interchange_id)
+                .where(Interchange.message_id == message.id)
+            ).all()
             ack_text = "\n".join(f"{a.kind} {a.status} ({a.state})" for a in acks) or "-"
             if not txns:
                 ok &= play.expect == "rejected"
@@ -296,14 +371,17 @@ def report(console: Console, runtime: Runtime, plays: list[Play]) -> bool:
                 continue
             for txn in txns:
                 delivery = s.scalar(select(Delivery).where(Delivery.transaction_id == txn.id))
-                excs = s.scalars(select(BusinessException).where(
-                    BusinessException.transaction_id == txn.id)).all()
+                excs = s.scalars(
+                    select(BusinessException).where(BusinessException.transaction_id == txn.id)
+                ).all()
                 document = f"received {txn.set_id} {txn.control_number}"
                 if txn.business_key:
                     document += f"\ntranslated: {txn.document_type} {txn.business_key}"
                 if txn.state == "delivered":
-                    records = ", ".join(f"{r['model']} {r.get('name') or r['id']}"
-                                        for r in (delivery.records if delivery else []))
+                    records = ", ".join(
+                        f"{r['model']} {r.get('name') or r['id']}"
+                        for r in (delivery.records if delivery else [])
+                    )
                     target = delivery.target if delivery else "ledger"
                     result = f"[green]delivered ({target})[/]\n{records or 'already delivered'}"
                 elif txn.state == "business_exception":
@@ -346,10 +424,15 @@ def run_demo(console: Console, *, keep: bool = False) -> bool:
             with serve_http(app) as gateway_url:
                 sftp = make_sftp_server(runtime, host="127.0.0.1", port=0)
                 sftp.start()
-                console.print(f"gateway running: HTTP {gateway_url} (POST /as2), "
-                              f"SFTP 127.0.0.1:{sftp.port}, data in {data_dir}")
-                odoo = ("Odoo at " + str(settings.odoo_url)) if settings.odoo_configured else (
-                    f"dry-run Odoo outbox {settings.dry_run_dir}")
+                console.print(
+                    f"gateway running: HTTP {gateway_url} (POST /as2), "
+                    f"SFTP 127.0.0.1:{sftp.port}, data in {data_dir}"
+                )
+                odoo = (
+                    ("Odoo at " + str(settings.odoo_url))
+                    if settings.odoo_configured
+                    else (f"dry-run Odoo outbox {settings.dry_run_dir}")
+                )
                 console.print(f"deliveries go to the {odoo}")
                 try:
                     ok = _play(console, runtime, dispatcher, gateway_url, sftp.port, summit_inbox)
@@ -376,8 +459,10 @@ def _gateway_app(runtime: Runtime, fastapi_cls: Any, make_receiver: Any) -> Any:
 
 # Meridian's own purchase orders, sent to the suppliers earlier: in Odoo before their
 # ship notices and invoices refer to them.
-OUR_ORDERS = [("summit-medical", "850_purchase_order.edi"),
-              ("nordlicht-medtech", "ORDERS_purchase_order.edi")]
+OUR_ORDERS = [
+    ("summit-medical", "850_purchase_order.edi"),
+    ("nordlicht-medtech", "ORDERS_purchase_order.edi"),
+]
 
 
 def seed_our_orders(runtime: Runtime) -> list[str]:
@@ -393,23 +478,31 @@ def seed_our_orders(runtime: Runtime) -> list[str]:
     for partner_id, sample in OUR_ORDERS:
         profile = runtime.registry.get(partner_id)
         assert profile is not None and profile.odoo is not None
-        confirmed = profile.model_copy(update={
-            "odoo": profile.odoo.model_copy(update={"purchase_order_state": "confirmed"})})
+        confirmed = profile.model_copy(
+            update={"odoo": profile.odoo.model_copy(update={"purchase_order_state": "confirmed"})}
+        )
         payload = parse_payload((SAMPLES / partner_id / sample).read_bytes())
         interchange = payload.interchanges[0]
         group = interchange.groups[0]
         txn = group.transactions[0]
         mapping = runtime.maps.map_for(profile, interchange.syntax.value, txn.version, txn.set_id)
-        document = translate(txn, interchange=interchange, group=group, map=mapping,
-                             profile=profile).document
+        document = translate(
+            txn, interchange=interchange, group=group, map=mapping, profile=profile
+        ).document
         outcome = deliver(document, profile=confirmed, odoo=runtime.odoo)
         names = ", ".join(f"{r.model} {r.name or r.id}" for r in outcome.records)
         lines.append(f"our PO {document.business_key} to {profile.name}: {names}")
     return lines
 
 
-def _play(console: Console, runtime: Runtime, dispatcher: ThreadedDispatcher, gateway_url: str,
-          sftp_port: int, summit_inbox: list[bytes]) -> bool:
+def _play(
+    console: Console,
+    runtime: Runtime,
+    dispatcher: ThreadedDispatcher,
+    gateway_url: str,
+    sftp_port: int,
+    summit_inbox: list[bytes],
+) -> bool:
     ok = True
     if not runtime.settings.odoo_configured:
         console.print("[bold]Odoo already holds the purchase orders we sent earlier[/]")
@@ -420,16 +513,22 @@ def _play(console: Console, runtime: Runtime, dispatcher: ThreadedDispatcher, ga
     for play in PLAYS:
         data = (SAMPLES / play.partner / play.sample).read_bytes()
         try:
-            detail = (send_as2(gateway_url, play, data) if play.via == "as2"
-                      else send_sftp(sftp_port, play, data))
-            console.print(f"  [green]→[/] {play.partner:<18} {play.via:<4} {play.sample:<34} {detail}")
+            detail = (
+                send_as2(gateway_url, play, data)
+                if play.via == "as2"
+                else send_sftp(sftp_port, play, data)
+            )
+            console.print(
+                f"  [green]→[/] {play.partner:<18} {play.via:<4} {play.sample:<34} {detail}"
+            )
             sent += 1
         except Exception as exc:
             ok = False
             console.print(f"  [red]✗[/] {play.partner} {play.via} {play.sample}: {exc}")
             continue
-        with console.status(f"gateway processing {play.sample}: validate, acknowledge, translate, "
-                            "deliver …"):
+        with console.status(
+            f"gateway processing {play.sample}: validate, acknowledge, translate, deliver …"
+        ):
             if not wait_until_settled(runtime, dispatcher, sent, timeout=30):
                 console.print(f"[red]{play.sample} was not processed within 30 s[/]")
                 ok = False
@@ -440,10 +539,16 @@ def _play(console: Console, runtime: Runtime, dispatcher: ThreadedDispatcher, ga
             names = sftp_outbox(sftp_port, partner)
             console.print(f"  {partner} outbox: {', '.join(names) or 'nothing'}")
             ok &= bool(names)
-    statuses = [seg.strip() for ack in summit_inbox for seg in ack.decode("latin-1").split("~")
-                if seg.strip().startswith("AK9")]
-    console.print(f"  summit-medical AS2 server received {len(summit_inbox)} acknowledgement(s) "
-                  f"over AS2 with our signed MDN: {', '.join(statuses)}")
+    statuses = [
+        seg.strip()
+        for ack in summit_inbox
+        for seg in ack.decode("latin-1").split("~")
+        if seg.strip().startswith("AK9")
+    ]
+    console.print(
+        f"  summit-medical AS2 server received {len(summit_inbox)} acknowledgement(s) "
+        f"over AS2 with our signed MDN: {', '.join(statuses)}"
+    )
     ok &= len(summit_inbox) == 1
     console.print("[bold green]demo passed[/]" if ok else "[bold red]demo found problems[/]")
     return ok

@@ -54,8 +54,13 @@ class Intake(Protocol):
         ...
 
     def record_event(
-        self, kind: str, detail: str, *, partner_id: str | None = None,
-        actor: str = "system", message_id: int | None = None,
+        self,
+        kind: str,
+        detail: str,
+        *,
+        partner_id: str | None = None,
+        actor: str = "system",
+        message_id: int | None = None,
         data: Mapping[str, object] | None = None,
     ) -> None:
         """Record a transport event (login, refusal, download ...) in the audit trail."""

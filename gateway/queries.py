@@ -30,10 +30,18 @@ def _iso(value: dt.datetime | None) -> str | None:
 def event_json(e: Event) -> dict[str, Any]:
     """An event row as a dict."""
     return {
-        "id": e.id, "at": _iso(e.at), "actor": e.actor, "kind": e.kind, "detail": e.detail,
-        "partner_id": e.partner_id, "message_id": e.message_id,
-        "interchange_id": e.interchange_id, "transaction_id": e.transaction_id,
-        "state_from": e.state_from, "state_to": e.state_to, "data": e.data,
+        "id": e.id,
+        "at": _iso(e.at),
+        "actor": e.actor,
+        "kind": e.kind,
+        "detail": e.detail,
+        "partner_id": e.partner_id,
+        "message_id": e.message_id,
+        "interchange_id": e.interchange_id,
+        "transaction_id": e.transaction_id,
+        "state_from": e.state_from,
+        "state_to": e.state_to,
+        "data": e.data,
         "correlation_id": e.correlation_id,
     }
 
@@ -41,46 +49,85 @@ def event_json(e: Event) -> dict[str, Any]:
 def transaction_json(t: Transaction) -> dict[str, Any]:
     """A transaction row as a dict."""
     return {
-        "id": t.id, "message_id": t.message_id, "interchange_id": t.interchange_id,
-        "group_id": t.group_id, "partner_id": t.partner_id, "direction": t.direction,
-        "set_id": t.set_id, "document_type": t.document_type,
-        "control_number": t.control_number, "version": t.version,
-        "business_key": t.business_key, "state": t.state, "ack_status": t.ack_status,
-        "error": t.error, "issues": t.issues, "retries": t.retries,
-        "created_at": _iso(t.created_at), "updated_at": _iso(t.updated_at),
+        "id": t.id,
+        "message_id": t.message_id,
+        "interchange_id": t.interchange_id,
+        "group_id": t.group_id,
+        "partner_id": t.partner_id,
+        "direction": t.direction,
+        "set_id": t.set_id,
+        "document_type": t.document_type,
+        "control_number": t.control_number,
+        "version": t.version,
+        "business_key": t.business_key,
+        "state": t.state,
+        "ack_status": t.ack_status,
+        "error": t.error,
+        "issues": t.issues,
+        "retries": t.retries,
+        "created_at": _iso(t.created_at),
+        "updated_at": _iso(t.updated_at),
     }
 
 
 def message_json(m: Message) -> dict[str, Any]:
     """A message row as a dict."""
     return {
-        "id": m.id, "direction": m.direction, "transport": m.transport,
-        "partner_id": m.partner_id, "filename": m.filename, "size": m.size,
-        "sha256": m.payload_sha256, "syntax": m.syntax, "state": m.state, "error": m.error,
-        "duplicate_of": m.duplicate_of, "metadata": m.meta,
-        "correlation_id": m.correlation_id, "created_at": _iso(m.created_at),
+        "id": m.id,
+        "direction": m.direction,
+        "transport": m.transport,
+        "partner_id": m.partner_id,
+        "filename": m.filename,
+        "size": m.size,
+        "sha256": m.payload_sha256,
+        "syntax": m.syntax,
+        "state": m.state,
+        "error": m.error,
+        "duplicate_of": m.duplicate_of,
+        "metadata": m.meta,
+        "correlation_id": m.correlation_id,
+        "created_at": _iso(m.created_at),
     }
 
 
 def ack_json(a: Acknowledgement) -> dict[str, Any]:
     """An acknowledgement row as a dict."""
     return {
-        "id": a.id, "direction": a.direction, "kind": a.kind, "partner_id": a.partner_id,
-        "interchange_id": a.interchange_id, "control_number": a.control_number,
-        "acknowledges": a.acknowledged_control_number, "status": a.status, "state": a.state,
-        "transport": a.transport, "transport_ref": a.transport_ref, "attempts": a.attempts,
-        "error": a.error, "sha256": a.payload_sha256, "created_at": _iso(a.created_at),
+        "id": a.id,
+        "direction": a.direction,
+        "kind": a.kind,
+        "partner_id": a.partner_id,
+        "interchange_id": a.interchange_id,
+        "control_number": a.control_number,
+        "acknowledges": a.acknowledged_control_number,
+        "status": a.status,
+        "state": a.state,
+        "transport": a.transport,
+        "transport_ref": a.transport_ref,
+        "attempts": a.attempts,
+        "error": a.error,
+        "sha256": a.payload_sha256,
+        "created_at": _iso(a.created_at),
     }
 
 
 def exception_json(b: BusinessException) -> dict[str, Any]:
     """A business exception row as a dict."""
     return {
-        "id": b.id, "transaction_id": b.transaction_id, "partner_id": b.partner_id,
-        "kind": b.kind, "message": b.message, "line_number": b.line_number,
-        "expected": b.expected, "received": b.received, "detail": b.detail, "state": b.state,
-        "resolution": b.resolution, "resolved_by": b.resolved_by,
-        "created_at": _iso(b.created_at), "resolved_at": _iso(b.resolved_at),
+        "id": b.id,
+        "transaction_id": b.transaction_id,
+        "partner_id": b.partner_id,
+        "kind": b.kind,
+        "message": b.message,
+        "line_number": b.line_number,
+        "expected": b.expected,
+        "received": b.received,
+        "detail": b.detail,
+        "state": b.state,
+        "resolution": b.resolution,
+        "resolved_by": b.resolved_by,
+        "created_at": _iso(b.created_at),
+        "resolved_at": _iso(b.resolved_at),
     }
 
 
@@ -99,7 +146,7 @@ class TransactionFilter:
     message_id: int | None = None
 
 
-def filter_transactions(f: TransactionFilter) -> Select[tuple[Transaction]]:
+def filter_transactions(f: TransactionFilter) -> Select[Any]:
     """The tracker query for a filter (newest first)."""
     q = select(Transaction)
     if f.partner_id:
@@ -107,8 +154,9 @@ def filter_transactions(f: TransactionFilter) -> Select[tuple[Transaction]]:
     if f.direction:
         q = q.where(Transaction.direction == f.direction)
     if f.document_type:
-        q = q.where(or_(Transaction.document_type == f.document_type,
-                        Transaction.set_id == f.document_type))
+        q = q.where(
+            or_(Transaction.document_type == f.document_type, Transaction.set_id == f.document_type)
+        )
     if f.state:
         q = q.where(Transaction.state == f.state)
     if f.since:
@@ -119,16 +167,24 @@ def filter_transactions(f: TransactionFilter) -> Select[tuple[Transaction]]:
         q = q.where(Transaction.message_id == f.message_id)
     if f.control_number:
         ic_ids = select(Interchange.id).where(Interchange.control_number == f.control_number)
-        grp_ids = select(FunctionalGroup.id).where(FunctionalGroup.control_number == f.control_number)
-        q = q.where(or_(Transaction.control_number == f.control_number,
-                        Transaction.interchange_id.in_(ic_ids), Transaction.group_id.in_(grp_ids)))
+        grp_ids = select(FunctionalGroup.id).where(
+            FunctionalGroup.control_number == f.control_number
+        )
+        q = q.where(
+            or_(
+                Transaction.control_number == f.control_number,
+                Transaction.interchange_id.in_(ic_ids),
+                Transaction.group_id.in_(grp_ids),
+            )
+        )
     if f.business_key:
         q = q.where(Transaction.business_key == f.business_key)
     return q.order_by(Transaction.id.desc())
 
 
-def list_transactions(session: Session, f: TransactionFilter, *, limit: int = 50,
-                      offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def list_transactions(
+    session: Session, f: TransactionFilter, *, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
     """A page of transactions and the total count for the filter."""
     q = filter_transactions(f)
     total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
@@ -136,8 +192,14 @@ def list_transactions(session: Session, f: TransactionFilter, *, limit: int = 50
     return [transaction_json(t) for t in rows], int(total)
 
 
-def list_messages(session: Session, *, limit: int = 50, offset: int = 0,
-                  partner_id: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+def list_messages(
+    session: Session,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    partner_id: str | None = None,
+    state: str | None = None,
+) -> list[dict[str, Any]]:
     """Received messages, newest first, each with its transactions' state counts."""
     q = select(Message).order_by(Message.id.desc())
     if partner_id:
@@ -148,7 +210,8 @@ def list_messages(session: Session, *, limit: int = 50, offset: int = 0,
     for m in session.scalars(q.limit(limit).offset(offset)):
         data = message_json(m)
         states = session.execute(
-            select(Transaction.state, func.count()).where(Transaction.message_id == m.id)
+            select(Transaction.state, func.count())
+            .where(Transaction.message_id == m.id)
             .group_by(Transaction.state)
         ).all()
         data["transactions"] = {s: n for s, n in states}
@@ -168,25 +231,38 @@ def message_detail(session: Session, message_id: int) -> dict[str, Any] | None:
     data = message_json(m)
     interchanges = []
     for ic in session.scalars(select(Interchange).where(Interchange.message_id == m.id)):
-        interchanges.append({
-            "id": ic.id, "syntax": ic.syntax, "partner_id": ic.partner_id,
-            "sender": f"{ic.sender_qualifier}/{ic.sender_id}".lstrip("/"),
-            "receiver": f"{ic.receiver_qualifier}/{ic.receiver_id}".lstrip("/"),
-            "control_number": ic.control_number, "version": ic.version, "test": ic.test,
-            "state": ic.state, "ack_status": ic.ack_status, "issues": ic.issues,
-        })
+        interchanges.append(
+            {
+                "id": ic.id,
+                "syntax": ic.syntax,
+                "partner_id": ic.partner_id,
+                "sender": f"{ic.sender_qualifier}/{ic.sender_id}".lstrip("/"),
+                "receiver": f"{ic.receiver_qualifier}/{ic.receiver_id}".lstrip("/"),
+                "control_number": ic.control_number,
+                "version": ic.version,
+                "test": ic.test,
+                "state": ic.state,
+                "ack_status": ic.ack_status,
+                "issues": ic.issues,
+            }
+        )
     data["interchanges"] = interchanges
-    txns = session.scalars(select(Transaction).where(Transaction.message_id == m.id).order_by(Transaction.id))
+    txns = session.scalars(
+        select(Transaction).where(Transaction.message_id == m.id).order_by(Transaction.id)
+    )
     data["transaction_list"] = [transaction_json(t) for t in txns]
     ic_ids = [i["id"] for i in interchanges]
     data["acknowledgements"] = [
-        ack_json(a) for a in session.scalars(
-            select(Acknowledgement).where(or_(Acknowledgement.interchange_id.in_(ic_ids),
-                                              Acknowledgement.message_id == m.id)))
+        ack_json(a)
+        for a in session.scalars(
+            select(Acknowledgement).where(
+                or_(Acknowledgement.interchange_id.in_(ic_ids), Acknowledgement.message_id == m.id)
+            )
+        )
     ]
     data["events"] = [
-        event_json(e) for e in session.scalars(
-            select(Event).where(Event.message_id == m.id).order_by(Event.id))
+        event_json(e)
+        for e in session.scalars(select(Event).where(Event.message_id == m.id).order_by(Event.id))
     ]
     return data
 
@@ -201,27 +277,47 @@ def transaction_detail(session: Session, transaction_id: int) -> dict[str, Any] 
     data["document"] = doc.data if doc else None
     data["map_name"] = doc.map_name if doc else None
     data["deliveries"] = [
-        {"id": d.id, "target": d.target, "records": d.records, "notes": d.notes,
-         "business_key": d.business_key, "transaction_id": d.transaction_id,
-         "created_at": _iso(d.created_at)}
-        for d in session.scalars(select(Delivery).where(
-            Delivery.partner_id == (t.partner_id or ""),
-            Delivery.business_key == (t.business_key or ""),
-            Delivery.document_type == (t.document_type or "")))
+        {
+            "id": d.id,
+            "target": d.target,
+            "records": d.records,
+            "notes": d.notes,
+            "business_key": d.business_key,
+            "transaction_id": d.transaction_id,
+            "created_at": _iso(d.created_at),
+        }
+        for d in session.scalars(
+            select(Delivery).where(
+                Delivery.partner_id == (t.partner_id or ""),
+                Delivery.business_key == (t.business_key or ""),
+                Delivery.document_type == (t.document_type or ""),
+            )
+        )
     ]
     data["exceptions"] = [
-        exception_json(b) for b in session.scalars(
-            select(BusinessException).where(BusinessException.transaction_id == t.id))
+        exception_json(b)
+        for b in session.scalars(
+            select(BusinessException).where(BusinessException.transaction_id == t.id)
+        )
     ]
     data["acknowledgements"] = [
-        ack_json(a) for a in session.scalars(
-            select(Acknowledgement).where(Acknowledgement.interchange_id == t.interchange_id))
+        ack_json(a)
+        for a in session.scalars(
+            select(Acknowledgement).where(Acknowledgement.interchange_id == t.interchange_id)
+        )
     ]
     data["events"] = [
-        event_json(e) for e in session.scalars(
-            select(Event).where(or_(Event.transaction_id == t.id,
-                                    (Event.message_id == t.message_id) & Event.transaction_id.is_(None)))
-            .order_by(Event.id))
+        event_json(e)
+        for e in session.scalars(
+            select(Event)
+            .where(
+                or_(
+                    Event.transaction_id == t.id,
+                    (Event.message_id == t.message_id) & Event.transaction_id.is_(None),
+                )
+            )
+            .order_by(Event.id)
+        )
     ]
     return data
 

@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     )
     queue_name: str = Field(
         default="gateway",
-        description="Celery queue of the pipeline (gateways sharing one Redis use different names).",
+        description="Celery queue of the pipeline (gateways sharing one Redis use other names).",
     )
     broker_visibility_timeout: int = Field(
         default=300,

@@ -42,8 +42,14 @@ def register(app: Celery) -> None:
     from gateway.pipeline.runner import run_stage
 
     def make(stage: str) -> None:
-        @app.task(name=f"gateway.{stage}", bind=True, acks_late=True,
-                  reject_on_worker_lost=True, ignore_result=True, max_retries=None)
+        @app.task(
+            name=f"gateway.{stage}",
+            bind=True,
+            acks_late=True,
+            reject_on_worker_lost=True,
+            ignore_result=True,
+            max_retries=None,
+        )
         def stage_task(self: Task, *args: Any) -> None:
             runtime = worker_runtime(app)
             attempt = int(self.request.retries or 0) + 1

@@ -53,8 +53,9 @@ def as2_partner(runtime: Runtime, partner_id: str) -> tuple[PartnerProfile, OurI
     return profile, runtime.identities.get(name)
 
 
-def find_as2_partner(runtime: Runtime, as2_from: str, as2_to: str
-                     ) -> tuple[PartnerProfile, OurIdentity] | None:
+def find_as2_partner(
+    runtime: Runtime, as2_from: str, as2_to: str
+) -> tuple[PartnerProfile, OurIdentity] | None:
     """The partner for an incoming AS2 message, if AS2-To is one of our identities."""
     profile = runtime.registry.find_as2(as2_from)
     if profile is None or profile.as2 is None:
@@ -69,7 +70,9 @@ def find_as2_partner(runtime: Runtime, as2_from: str, as2_to: str
 
 def _record_send_attempt(runtime: Runtime, attempt: Any) -> None:
     StoreIntake(runtime).record_event(
-        "as2_send", f"{attempt.outcome}: {attempt.detail}", partner_id=attempt.partner_id,
+        "as2_send",
+        f"{attempt.outcome}: {attempt.detail}",
+        partner_id=attempt.partner_id,
         data={"as2_message_id": attempt.message_id},
     )
 
@@ -92,7 +95,8 @@ def _schedule_async_mdn(runtime: Runtime, job: Any) -> None:
     def post() -> None:
         ok = deliver_async_mdn(job, attempts=5, backoff=2.0)
         StoreIntake(runtime).record_event(
-            "as2_async_mdn", f"async MDN for {job.original_message_id} to {job.url}: "
+            "as2_async_mdn",
+            f"async MDN for {job.original_message_id} to {job.url}: "
             + ("delivered" if ok else "gave up after retries"),
             partner_id=job.partner_id,
         )
@@ -148,7 +152,10 @@ def make_sftp_server(runtime: Runtime, *, host: str, port: int) -> SftpServer:
 
     intake = StoreIntake(runtime)
     return SftpServer(
-        host, port, runtime.settings.sftp_root, runtime.settings.data_dir / "sftp_host_key",
+        host,
+        port,
+        runtime.settings.sftp_root,
+        runtime.settings.data_dir / "sftp_host_key",
         accounts=lambda: hosted_accounts(
             runtime.registry.all(),
             on_warning=lambda pid, msg: intake.record_event("sftp_config", msg, partner_id=pid),

@@ -67,7 +67,8 @@ def postgres_server_url() -> str:
         engine.dispose()
     except Exception as exc:
         _unavailable(
-            "PostgreSQL", "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            "PostgreSQL",
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
             exc,
         )
     return POSTGRES_URL
@@ -108,7 +109,8 @@ def redis_url() -> str:
         client.ping()
     except Exception as exc:
         _unavailable(
-            "Redis", 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save ""',
+            "Redis",
+            'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save ""',
             exc,
         )
     return REDIS_URL

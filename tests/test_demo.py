@@ -14,8 +14,12 @@ def test_demo_plays_every_sample_partner_and_exits_zero(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGW_")}
     env.update({"EDIGW_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "160"})
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli.main", "demo"], cwd=REPO, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "gateway.cli.main", "demo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
@@ -34,12 +38,18 @@ def test_demo_fails_when_a_document_goes_wrong(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
     profile = (REPO / "partner_profiles" / "keystone-pharma.yaml").read_text()
-    (site / "keystone-pharma.yaml").write_text(profile.replace("name: Keystone", "enabled: false\nname: Keystone"))
+    (site / "keystone-pharma.yaml").write_text(
+        profile.replace("name: Keystone", "enabled: false\nname: Keystone")
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGW_")}
     env.update({"EDIGW_DATA_DIR": str(tmp_path / "var"), "EDIGW_PROFILES_DIR": str(site)})
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli.main", "demo"], cwd=REPO, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "gateway.cli.main", "demo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1, (result.stdout + result.stderr)[-3000:]
     assert "demo found problems" in result.stdout

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import get_settings
 
 app = typer.Typer(
@@ -30,14 +31,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-messages_app = typer.Typer(help="Inspect received messages and their transactions.",
-                           no_args_is_help=True)
+messages_app = typer.Typer(
+    help="Inspect received messages and their transactions.", no_args_is_help=True
+)
 app.add_typer(messages_app, name="messages")
 console = Console()
 err = Console(stderr=True)
 
 
-def _runtime(*, queue: bool = False):  # type: ignore[no-untyped-def]
+def _runtime(*, queue: bool = False) -> Runtime:
     """A runtime for this CLI process: inline pipeline, or the broker with ``queue``."""
     from gateway.pipeline.dispatch import CeleryDispatcher
     from gateway.pipeline.runtime import build_runtime
@@ -67,9 +69,20 @@ def worker(
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads, solo.")] = "prefork",
 ) -> None:
     """Run a pipeline worker (Celery) against the configured broker."""
-    os.execv(sys.executable, _celery_cmd("worker", "--loglevel", "INFO", "-Q",
-                                         get_settings().queue_name,
-                                         "--pool", pool, "--concurrency", str(concurrency)))
+    os.execv(
+        sys.executable,
+        _celery_cmd(
+            "worker",
+            "--loglevel",
+            "INFO",
+            "-Q",
+            get_settings().queue_name,
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+        ),
+    )
 
 
 @app.command()
@@ -90,8 +103,13 @@ def api(
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("gateway.api.app:create_app", factory=True, host=host or settings.http_host,
-                port=http_port or settings.http_port, log_level="info")
+    uvicorn.run(
+        "gateway.api.app:create_app",
+        factory=True,
+        host=host or settings.http_host,
+        port=http_port or settings.http_port,
+        log_level="info",
+    )
 
 
 @app.command()
@@ -104,8 +122,11 @@ def sftp(
 
     settings = get_settings()
     runtime = _runtime(queue=True)
-    server = make_sftp_server(runtime, host=host or settings.sftp_host,
-                              port=sftp_port if sftp_port is not None else settings.sftp_port)
+    server = make_sftp_server(
+        runtime,
+        host=host or settings.sftp_host,
+        port=sftp_port if sftp_port is not None else settings.sftp_port,
+    )
     console.print(f"SFTP server listening on {server.host}:{server.port}")
     server.serve_forever()
 
@@ -124,19 +145,34 @@ def run(
 
     env = dict(os.environ)
     children = [
-        subprocess.Popen(_celery_cmd("worker", "--loglevel", "INFO", "-Q",
-                                     get_settings().queue_name, "--pool",
-                                     "threads", "--concurrency", str(workers), "--beat", "-s",
-                                     str(get_settings().data_dir / "celerybeat-schedule")),
-                         env=env),
+        subprocess.Popen(
+            _celery_cmd(
+                "worker",
+                "--loglevel",
+                "INFO",
+                "-Q",
+                get_settings().queue_name,
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(workers),
+                "--beat",
+                "-s",
+                str(get_settings().data_dir / "celerybeat-schedule"),
+            ),
+            env=env,
+        ),
     ]
     runtime = _runtime(queue=True)
     server = make_sftp_server(runtime, host=host, port=sftp_port)
     server.start()
-    console.print(f"[bold]edi-gateway[/] HTTP on http://{host}:{http_port}  SFTP on {host}:{server.port}")
+    console.print(
+        f"[bold]edi-gateway[/] HTTP on http://{host}:{http_port}  SFTP on {host}:{server.port}"
+    )
     try:
-        uvicorn.run("gateway.api.app:create_app", factory=True, host=host, port=http_port,
-                    log_level="info")
+        uvicorn.run(
+            "gateway.api.app:create_app", factory=True, host=host, port=http_port, log_level="info"
+        )
     finally:
         server.stop()
         for child in children:
@@ -153,11 +189,19 @@ def run(
 # ---------------------------------------------------------------------------------------
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="EDI files to feed in.", exists=True,
-                                                dir_okay=False, readable=True)],
-    partner: Annotated[str | None, typer.Option(help="Partner id (else from the envelope).")] = None,
-    queue: Annotated[bool, typer.Option("--queue", help="Hand to the workers via the broker "
-                                        "instead of processing here and now.")] = False,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="EDI files to feed in.", exists=True, dir_okay=False, readable=True),
+    ],
+    partner: Annotated[
+        str | None, typer.Option(help="Partner id (else from the envelope).")
+    ] = None,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue", help="Hand to the workers via the broker instead of processing here and now."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:
     """Feed files into the pipeline as if received from a partner."""
@@ -170,16 +214,27 @@ def ingest(
     runtime = _runtime(queue=queue)
     intake = StoreIntake(runtime)
     receipts = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, disable=as_json) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=as_json,
+    ) as progress:
         task = progress.add_task("ingesting", total=len(files))
         for path in files:
             progress.update(task, description=f"ingesting {path.name}")
-            receipt = intake.receive(ReceivedPayload(
-                data=path.read_bytes(), transport="cli", partner_id=partner,
-                filename=path.name, metadata={"path": str(path.resolve())},
-                actor=f"cli:{os.environ.get('USER', 'operator')}",
-            ))
+            receipt = intake.receive(
+                ReceivedPayload(
+                    data=path.read_bytes(),
+                    transport="cli",
+                    partner_id=partner,
+                    filename=path.name,
+                    metadata={"path": str(path.resolve())},
+                    actor=f"cli:{os.environ.get('USER', 'operator')}",
+                )
+            )
             if isinstance(runtime.dispatcher, InlineDispatcher):
                 runtime.dispatcher.drain()
             receipts.append(receipt)
@@ -198,9 +253,17 @@ def ingest(
 
 def _state_style(state: str | None) -> str:
     return {
-        "delivered": "green", "acknowledged": "green", "translated": "cyan", "parsed": "cyan",
-        "split": "cyan", "sent": "green", "rejected": "red", "failed": "bold red",
-        "business_exception": "yellow", "duplicate": "magenta", "cancelled": "dim",
+        "delivered": "green",
+        "acknowledged": "green",
+        "translated": "cyan",
+        "parsed": "cyan",
+        "split": "cyan",
+        "sent": "green",
+        "rejected": "red",
+        "failed": "bold red",
+        "business_exception": "yellow",
+        "duplicate": "magenta",
+        "cancelled": "dim",
     }.get(state or "", "white")
 
 
@@ -208,29 +271,40 @@ def _print_message(detail: dict[str, Any], *, brief: bool = False) -> None:
     state = detail["state"]
     console.print(
         f"[bold]message {detail['id']}[/] {detail.get('filename') or ''} "
-        f"({detail['size']} bytes, {detail['transport']}, {detail.get('syntax') or 'unknown syntax'}) "
+        f"({detail['size']} bytes, {detail['transport']}, "
+        f"{detail.get('syntax') or 'unknown syntax'}) "
         f"[{_state_style(state)}]{state}[/]"
     )
     if detail.get("error"):
         console.print(f"  [red]{detail['error']}[/]")
     for ic in detail["interchanges"]:
-        console.print(f"  interchange {ic['control_number']} {ic['sender']} → {ic['receiver']} "
-                      f"partner={ic['partner_id'] or '?'} [{_state_style(ic['state'])}]{ic['state']}[/]"
-                      + (f" ack={ic['ack_status']}" if ic['ack_status'] else ""))
+        console.print(
+            f"  interchange {ic['control_number']} {ic['sender']} → {ic['receiver']} "
+            f"partner={ic['partner_id'] or '?'} [{_state_style(ic['state'])}]{ic['state']}[/]"
+            + (f" ack={ic['ack_status']}" if ic["ack_status"] else "")
+        )
         for issue in ic["issues"]:
             console.print(f"    [red]• {issue.get('text')}[/]")
     table = Table(show_edge=False, pad_edge=False)
     for col in ("txn", "set", "control", "key", "state", "ack", "detail"):
         table.add_column(col)
     for t in detail["transaction_list"]:
-        table.add_row(str(t["id"]), t["set_id"], t["control_number"], t["business_key"] or "",
-                      f"[{_state_style(t['state'])}]{t['state']}[/]", t["ack_status"] or "",
-                      (t["error"] or "")[:80])
+        table.add_row(
+            str(t["id"]),
+            t["set_id"],
+            t["control_number"],
+            t["business_key"] or "",
+            f"[{_state_style(t['state'])}]{t['state']}[/]",
+            t["ack_status"] or "",
+            (t["error"] or "")[:80],
+        )
     if detail["transaction_list"]:
         console.print(table)
     for ack in detail["acknowledgements"]:
-        console.print(f"  {ack['direction']} {ack['kind']} {ack['control_number']} "
-                      f"for {ack['acknowledges']}: {ack['status']} ({ack['state']})")
+        console.print(
+            f"  {ack['direction']} {ack['kind']} {ack['control_number']} "
+            f"for {ack['acknowledges']}: {ack['status']} ({ack['state']})"
+        )
     if not brief:
         console.print("[bold]events[/]")
         for e in detail["events"]:
@@ -262,9 +336,15 @@ def messages_list(
         table.add_column(col)
     for r in rows:
         txns = ", ".join(f"{n} {s}" for s, n in sorted(r["transactions"].items()))
-        table.add_row(str(r["id"]), r["created_at"][:19], r["transport"],
-                      ",".join(r["partners"]) or (r["partner_id"] or "?"), r["filename"] or "",
-                      f"[{_state_style(r['state'])}]{r['state']}[/]", txns)
+        table.add_row(
+            str(r["id"]),
+            r["created_at"][:19],
+            r["transport"],
+            ",".join(r["partners"]) or (r["partner_id"] or "?"),
+            r["filename"] or "",
+            f"[{_state_style(r['state'])}]{r['state']}[/]",
+            txns,
+        )
     console.print(table)
 
 
@@ -291,7 +371,9 @@ def messages_show(
 
 @app.command()
 def replay(
-    transaction_id: Annotated[int, typer.Argument(help="Transaction id (or message id with --message).")],
+    transaction_id: Annotated[
+        int, typer.Argument(help="Transaction id (or message id with --message).")
+    ],
     message: Annotated[bool, typer.Option("--message", help="Replay a whole message.")] = False,
     queue: Annotated[bool, typer.Option("--queue", help="Hand to the workers.")] = False,
 ) -> None:
@@ -325,8 +407,12 @@ def cancel(
 
     runtime = _runtime()
     try:
-        cancel_transaction(runtime, transaction_id, actor=f"cli:{os.environ.get('USER', 'operator')}",
-                           reason=reason)
+        cancel_transaction(
+            runtime,
+            transaction_id,
+            actor=f"cli:{os.environ.get('USER', 'operator')}",
+            reason=reason,
+        )
     except OperationError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc

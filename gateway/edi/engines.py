@@ -85,7 +85,8 @@ def parse_payload(data: bytes) -> EdiPayload:
         if other is not None and other is not syntax:
             # the engine's complaints about the other syntax's bytes are not findings
             result.issues.extend(
-                _shift_issue(i, pos) for i in part.issues
+                _shift_issue(i, pos)
+                for i in part.issues
                 if i.byte_offset is not None and i.byte_offset < consumed
             )
             pos += consumed
@@ -114,8 +115,10 @@ def _damaged_header(data: bytes) -> EdiPayload | None:
 
 
 def _not_edi(data: bytes) -> EdiPayload:
-    reason = "empty payload" if not data.strip(_WHITESPACE) else (
-        "not EDI: no ISA, UNA or UNB header at the start of the payload"
+    reason = (
+        "empty payload"
+        if not data.strip(_WHITESPACE)
+        else ("not EDI: no ISA, UNA or UNB header at the start of the payload")
     )
     return EdiPayload(
         syntax=None,

@@ -41,8 +41,9 @@ class Segment:
         return len(self.elements)
 
 
-def seg(text: str, *, element: str = "*", component: str = ">", repetition: str = "^",
-        position: int = 0) -> Segment:
+def seg(
+    text: str, *, element: str = "*", component: str = ">", repetition: str = "^", position: int = 0
+) -> Segment:
     """Build a segment from text such as ``"PO1*1*10*EA*2.5**VP*ABC"`` (no terminator).
 
     No release characters are honoured; this is for tests and fixtures.
@@ -51,8 +52,7 @@ def seg(text: str, *, element: str = "*", component: str = ">", repetition: str 
     return Segment(
         tag=tag,
         elements=tuple(
-            tuple(tuple(rep.split(component)) for rep in value.split(repetition))
-            for value in raw
+            tuple(tuple(rep.split(component)) for rep in value.split(repetition)) for value in raw
         ),
         position=position,
     )

@@ -8,11 +8,13 @@ or downloaded from the console.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.edi.engines import parse_payload
 from gateway.edi.model import AckControlNumbers, BuiltAck, EdiInterchange, OwnIdentity, Syntax
 from gateway.identity import OurIdentity
 from gateway.intake import PermanentSendError, TransientSendError
+from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.issues import gateway_issues
@@ -22,9 +24,11 @@ from gateway.store.db import session_scope
 from gateway.store.models import Acknowledgement, Interchange, Message, Transaction
 
 
-def reparse_interchange(runtime: Runtime, session, ic: Interchange) -> EdiInterchange:  # type: ignore[no-untyped-def]
+def reparse_interchange(runtime: Runtime, session: Session, ic: Interchange) -> EdiInterchange:
     """Parse one stored interchange again from its raw bytes (the source of truth)."""
     message = session.get(Message, ic.message_id)
+    if message is None:
+        raise PermanentError(f"interchange {ic.id} has no message")
     data = runtime.payloads.get(session, message.payload_sha256)
     payload = parse_payload(data[ic.start : ic.end])
     if not payload.interchanges:
@@ -51,8 +55,10 @@ def our_identity(runtime: Runtime, profile_identity: str | None, receiver_id: st
     return runtime.identities.get(profile_identity)
 
 
-def _numbers(session, partner_id: str, syntax: Syntax) -> AckControlNumbers:  # type: ignore[no-untyped-def]
+def _numbers(session: Session, partner_id: str | None, syntax: Syntax) -> AckControlNumbers:
     prefix = syntax.value
+    if partner_id is None:
+        raise PermanentError("acknowledgement numbers need a partner")
     return AckControlNumbers(
         interchange=next_counter(session, partner_id, f"{prefix}-interchange"),
         group=next_counter(session, partner_id, f"{prefix}-group"),
@@ -60,8 +66,13 @@ def _numbers(session, partner_id: str, syntax: Syntax) -> AckControlNumbers:  # 
     )
 
 
-def build_acks(runtime: Runtime, session, ic: Interchange, edi: EdiInterchange,  # type: ignore[no-untyped-def]
-               profile) -> list[BuiltAck]:  # type: ignore[no-untyped-def]
+def build_acks(
+    runtime: Runtime,
+    session: Session,
+    ic: Interchange,
+    edi: EdiInterchange,
+    profile: PartnerProfile,
+) -> list[BuiltAck]:
     """The acknowledgements the partner's profile asks for, for one interchange."""
     ident = our_identity(runtime, profile.our_identity, ic.receiver_id)
     policy = profile.acknowledgements
@@ -71,10 +82,15 @@ def build_acks(runtime: Runtime, session, ic: Interchange, edi: EdiInterchange, 
 
         ours = OwnIdentity(qualifier=ident.x12_qualifier, id=ident.x12_id, group_id=ident.group_id)
         if x12.needs_ta1(edi, policy.ta1):
-            built.append(x12.build_ta1(edi, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax)))
+            built.append(
+                x12.build_ta1(edi, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax))
+            )
         if policy.x12 != "none" and not edi.rejected:
             ack = x12.build_acknowledgement(
-                edi, kind=policy.x12, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax)
+                edi,
+                kind=policy.x12,
+                ours=ours,
+                numbers=_numbers(session, ic.partner_id, edi.syntax),
             )
             if ack is not None:
                 built.append(ack)
@@ -85,7 +101,9 @@ def build_acks(runtime: Runtime, session, ic: Interchange, edi: EdiInterchange, 
             qualifier=ident.edifact_qualifier, id=ident.edifact_id, group_id=ident.edifact_id
         )
         built.append(
-            edifact.build_contrl(edi, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax))
+            edifact.build_contrl(
+                edi, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax)
+            )
         )
     return built
 
@@ -109,36 +127,49 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
             return []
         edi = reparse_interchange(runtime, session, ic)
         message = session.get(Message, ic.message_id)
+        inbound = message.transport if message else "none"
         for built in build_acks(runtime, session, ic, edi, profile):
             sha = runtime.payloads.put(session, built.data)
             row = Acknowledgement(
-                direction="out", kind=built.kind, partner_id=ic.partner_id,
-                interchange_id=ic.id, acknowledged_control_number=built.acknowledges,
-                control_number=built.control_number, status=built.status,
-                payload_sha256=sha, state="queued",
-                transport=_ack_transport(profile, message.transport),
+                direction="out",
+                kind=built.kind,
+                partner_id=ic.partner_id,
+                interchange_id=ic.id,
+                acknowledged_control_number=built.acknowledges,
+                control_number=built.control_number,
+                status=built.status,
+                payload_sha256=sha,
+                state="queued",
+                transport=_ack_transport(profile, inbound),
             )
             session.add(row)
             session.flush()
             if built.kind != "TA1":
                 ic.ack_status = built.status
-                for txn in session.scalars(select(Transaction).where(Transaction.interchange_id == ic.id)):
+                for txn in session.scalars(
+                    select(Transaction).where(Transaction.interchange_id == ic.id)
+                ):
                     txn.ack_status = built.status
             add_event(
-                session, "ack_built",
+                session,
+                "ack_built",
                 f"{built.kind} {built.control_number} ({built.status}) for interchange "
                 f"{ic.control_number}",
-                partner_id=ic.partner_id, message_id=ic.message_id, interchange_id=ic.id,
+                partner_id=ic.partner_id,
+                message_id=ic.message_id,
+                interchange_id=ic.id,
                 data={"acknowledgement_id": row.id},
             )
             follow.append(Next("send_ack", (row.id,)))
     return follow
 
 
-def _ack_transport(profile, inbound_transport: str) -> str:  # type: ignore[no-untyped-def]
+def _ack_transport(profile: PartnerProfile, inbound_transport: str) -> str:
     wanted = profile.acknowledgements.transport
     if wanted == "inbound":
-        return {"sftp-poll": "sftp-poll", "sftp": "sftp", "as2": "as2"}.get(inbound_transport, "none")
+        return {"sftp-poll": "sftp-poll", "sftp": "sftp", "as2": "as2"}.get(
+            inbound_transport, "none"
+        )
     return wanted
 
 
@@ -157,10 +188,12 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
         if sender is None:
             ack.state = "stored"
             add_event(
-                session, "ack_stored",
+                session,
+                "ack_stored",
                 f"{ack.kind} {ack.control_number} kept for download (no outbound "
                 f"{ack.transport or 'transport'} configured)",
-                partner_id=ack.partner_id, interchange_id=ack.interchange_id,
+                partner_id=ack.partner_id,
+                interchange_id=ack.interchange_id,
             )
             return []
         data = runtime.payloads.get(session, ack.payload_sha256 or "")
@@ -173,15 +206,23 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
         except PermanentSendError as exc:
             ack.state = "failed"
             ack.error = str(exc)
-            add_event(session, "ack_failed", f"{ack.kind} {ack.control_number}: {exc}",
-                      partner_id=ack.partner_id, interchange_id=ack.interchange_id)
+            add_event(
+                session,
+                "ack_failed",
+                f"{ack.kind} {ack.control_number}: {exc}",
+                partner_id=ack.partner_id,
+                interchange_id=ack.interchange_id,
+            )
             return []
         ack.state = "sent"
         ack.transport_ref = ref
         ack.error = None
         add_event(
-            session, "ack_sent", f"{ack.kind} {ack.control_number} sent over {ack.transport}: {ref}",
-            partner_id=ack.partner_id, interchange_id=ack.interchange_id,
+            session,
+            "ack_sent",
+            f"{ack.kind} {ack.control_number} sent over {ack.transport}: {ref}",
+            partner_id=ack.partner_id,
+            interchange_id=ack.interchange_id,
         )
     return []
 
@@ -194,5 +235,10 @@ def fail_ack(runtime: Runtime, ack_id: int, error: str) -> None:
             return
         ack.state = "failed"
         ack.error = error
-        add_event(session, "ack_failed", f"{ack.kind} {ack.control_number}: gave up: {error}",
-                  partner_id=ack.partner_id, interchange_id=ack.interchange_id)
+        add_event(
+            session,
+            "ack_failed",
+            f"{ack.kind} {ack.control_number}: gave up: {error}",
+            partner_id=ack.partner_id,
+            interchange_id=ack.interchange_id,
+        )

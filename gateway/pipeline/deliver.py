@@ -22,7 +22,13 @@ from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import _set_state, claim
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
-from gateway.store.models import BusinessException, Delivery, Document, Transaction, TransactionState
+from gateway.store.models import (
+    BusinessException,
+    Delivery,
+    Document,
+    Transaction,
+    TransactionState,
+)
 
 
 def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
@@ -35,15 +41,22 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
     )
 
     with session_scope(runtime.sessions) as session:
-        if not claim(session, transaction_id, TransactionState.TRANSLATED, TransactionState.DELIVERING):
+        if not claim(
+            session, transaction_id, TransactionState.TRANSLATED, TransactionState.DELIVERING
+        ):
             return []  # delivered, or being delivered, by someone else
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
         assert txn is not None
         doc_row = session.scalar(select(Document).where(Document.transaction_id == txn.id))
         if doc_row is None or txn.partner_id is None:
-            _set_state(session, txn, TransactionState.FAILED, "no canonical document to deliver",
-                       error="no canonical document")
+            _set_state(
+                session,
+                txn,
+                TransactionState.FAILED,
+                "no canonical document to deliver",
+                error="no canonical document",
+            )
             return []
         earlier = session.scalar(
             select(Delivery).where(
@@ -54,13 +67,24 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
         )
         if earlier is not None:
             _set_state(
-                session, txn, TransactionState.DELIVERED,
+                session,
+                txn,
+                TransactionState.DELIVERED,
                 f"already delivered by transaction {earlier.transaction_id} "
                 f"({_describe(earlier.records)}): not delivered again",
                 data={"delivery_id": earlier.id},
             )
             return []
         profile = runtime.registry.get(txn.partner_id)
+        if profile is None:
+            _set_state(
+                session,
+                txn,
+                TransactionState.FAILED,
+                f"partner {txn.partner_id} has no profile any more",
+                error="partner profile missing",
+            )
+            return []
         document = load_document(doc_row.data)
     # The Odoo call happens outside any open database transaction.
     try:
@@ -72,14 +96,23 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
         _finish_failed(runtime, transaction_id, f"Odoo configuration: {exc}")
         return []
     except OdooBusinessError as exc:
-        _record_outcome(runtime, transaction_id, doc_row, records=[], notes=[],
-                        exceptions=[{"kind": "odoo_refused", "message": str(exc)}],
-                        target=_target(runtime))
+        _record_outcome(
+            runtime,
+            transaction_id,
+            doc_row,
+            records=[],
+            notes=[],
+            exceptions=[{"kind": "odoo_refused", "message": str(exc)}],
+            target=_target(runtime),
+        )
         return []
     _record_outcome(
-        runtime, transaction_id, doc_row,
+        runtime,
+        transaction_id,
+        doc_row,
         records=[_ref_json(r) for r in outcome.records],
-        notes=list(outcome.notes) + (["found existing records in Odoo"] if outcome.already_existed else []),
+        notes=list(outcome.notes)
+        + (["found existing records in Odoo"] if outcome.already_existed else []),
         exceptions=[_issue_json(e) for e in outcome.exceptions],
         target=_target(runtime),
     )
@@ -104,7 +137,10 @@ def _issue_json(issue: Any) -> dict[str, Any]:
 
 
 def _describe(records: list[Any]) -> str:
-    return ", ".join(f"{r.get('model')} {r.get('name') or r.get('id')}" for r in records) or "no records"
+    return (
+        ", ".join(f"{r.get('model')} {r.get('name') or r.get('id')}" for r in records)
+        or "no records"
+    )
 
 
 def _release(runtime: Runtime, transaction_id: int, error: str) -> None:
@@ -115,9 +151,15 @@ def _release(runtime: Runtime, transaction_id: int, error: str) -> None:
             txn.state = TransactionState.TRANSLATED
             txn.retries += 1
             txn.error = error
-            add_event(session, "retry", f"delivery will be retried: {error}",
-                      partner_id=txn.partner_id, transaction_id=txn.id,
-                      message_id=txn.message_id, correlation_id=txn.correlation_id)
+            add_event(
+                session,
+                "retry",
+                f"delivery will be retried: {error}",
+                partner_id=txn.partner_id,
+                transaction_id=txn.id,
+                message_id=txn.message_id,
+                correlation_id=txn.correlation_id,
+            )
 
 
 def _finish_failed(runtime: Runtime, transaction_id: int, error: str) -> None:
@@ -131,41 +173,76 @@ def fail_delivery(runtime: Runtime, transaction_id: int, error: str) -> None:
     """Dead-letter a transaction whose delivery kept failing (after the last retry)."""
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
-        if txn is not None and txn.state in (TransactionState.TRANSLATED, TransactionState.DELIVERING):
-            _set_state(session, txn, TransactionState.FAILED,
-                       f"gave up after {txn.retries} retries: {error}", error=error)
+        if txn is not None and txn.state in (
+            TransactionState.TRANSLATED,
+            TransactionState.DELIVERING,
+        ):
+            _set_state(
+                session,
+                txn,
+                TransactionState.FAILED,
+                f"gave up after {txn.retries} retries: {error}",
+                error=error,
+            )
 
 
-def _record_outcome(runtime: Runtime, transaction_id: int, doc_row: Document, *,
-                    records: list[dict[str, Any]], notes: list[str],
-                    exceptions: list[dict[str, Any]], target: str) -> None:
+def _record_outcome(
+    runtime: Runtime,
+    transaction_id: int,
+    doc_row: Document,
+    *,
+    records: list[dict[str, Any]],
+    notes: list[str],
+    exceptions: list[dict[str, Any]],
+    target: str,
+) -> None:
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
         assert txn is not None
         if exceptions:
             for exc in exceptions:
-                session.add(BusinessException(
-                    transaction_id=txn.id, partner_id=txn.partner_id,
-                    kind=str(exc.get("kind") or "business"), message=str(exc.get("message") or ""),
-                    line_number=_opt(exc.get("line_number")), expected=_opt(exc.get("expected")),
-                    received=_opt(exc.get("received")),
-                    detail={"identifiers": exc.get("identifiers", {}), "records": records},
-                ))
-            _set_state(session, txn, TransactionState.BUSINESS_EXCEPTION,
-                       "; ".join(str(e.get("message")) for e in exceptions[:3]),
-                       data={"records": records, "exceptions": exceptions, "target": target})
+                session.add(
+                    BusinessException(
+                        transaction_id=txn.id,
+                        partner_id=txn.partner_id,
+                        kind=str(exc.get("kind") or "business"),
+                        message=str(exc.get("message") or ""),
+                        line_number=_opt(exc.get("line_number")),
+                        expected=_opt(exc.get("expected")),
+                        received=_opt(exc.get("received")),
+                        detail={"identifiers": exc.get("identifiers", {}), "records": records},
+                    )
+                )
+            _set_state(
+                session,
+                txn,
+                TransactionState.BUSINESS_EXCEPTION,
+                "; ".join(str(e.get("message")) for e in exceptions[:3]),
+                data={"records": records, "exceptions": exceptions, "target": target},
+            )
             return
         try:
             with session.begin_nested():
-                session.add(Delivery(
-                    transaction_id=txn.id, partner_id=txn.partner_id or "",
-                    document_type=doc_row.document_type, business_key=doc_row.business_key,
-                    target=target, records=records, notes=notes,
-                ))
+                session.add(
+                    Delivery(
+                        transaction_id=txn.id,
+                        partner_id=txn.partner_id or "",
+                        document_type=doc_row.document_type,
+                        business_key=doc_row.business_key,
+                        target=target,
+                        records=records,
+                        notes=notes,
+                    )
+                )
         except IntegrityError:
             notes = [*notes, "ledger already had this business key (concurrent delivery)"]
-        _set_state(session, txn, TransactionState.DELIVERED,
-                   f"{target}: {_describe(records)}", data={"records": records, "notes": notes})
+        _set_state(
+            session,
+            txn,
+            TransactionState.DELIVERED,
+            f"{target}: {_describe(records)}",
+            data={"records": records, "notes": notes},
+        )
         txn.error = None
 
 

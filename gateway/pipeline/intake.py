@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from gateway.intake import Intake, ReceivedPayload, Receipt
+from gateway.intake import Intake, Receipt, ReceivedPayload
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
 from gateway.store.audit import add_event
@@ -110,6 +110,11 @@ class StoreIntake(Intake):
         """Record a transport event in the audit trail."""
         with session_scope(self.runtime.sessions) as session:
             add_event(
-                session, kind, detail, actor=actor, partner_id=partner_id,
-                message_id=message_id, data=dict(data or {}),
+                session,
+                kind,
+                detail,
+                actor=actor,
+                partner_id=partner_id,
+                message_id=message_id,
+                data=dict(data or {}),
             )

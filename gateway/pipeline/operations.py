@@ -40,14 +40,21 @@ def fail_subject(runtime: Runtime, stage: str, subject_id: int, error: str) -> N
             if message is not None and message.state == MessageState.RECEIVED:
                 message.state = MessageState.REJECTED
                 message.error = f"processing failed: {error}"
-                add_event(session, "failed", message.error, message_id=message.id,
-                          partner_id=message.partner_id, correlation_id=message.correlation_id)
+                add_event(
+                    session,
+                    "failed",
+                    message.error,
+                    message_id=message.id,
+                    partner_id=message.partner_id,
+                    correlation_id=message.correlation_id,
+                )
             return
         txns = session.scalars(select(Transaction).where(Transaction.interchange_id == subject_id))
         for txn in txns:
             if txn.state not in FINAL_TRANSACTION_STATES:
-                _set_state(session, txn, TransactionState.FAILED, f"{stage} failed: {error}",
-                           error=error)
+                _set_state(
+                    session, txn, TransactionState.FAILED, f"{stage} failed: {error}", error=error
+                )
 
 
 def replay_transaction(runtime: Runtime, transaction_id: int, *, actor: str) -> None:
@@ -61,8 +68,10 @@ def replay_transaction(runtime: Runtime, transaction_id: int, *, actor: str) -> 
             raise OperationError(f"no transaction {transaction_id}")
         if txn.state in (TransactionState.RECEIVED, TransactionState.DELIVERING):
             raise OperationError(f"transaction {transaction_id} is {txn.state}: still in progress")
-        if txn.state == TransactionState.REJECTED and txn.issues and any(
-            d.get("fatal", True) for d in txn.issues
+        if (
+            txn.state == TransactionState.REJECTED
+            and txn.issues
+            and any(d.get("fatal", True) for d in txn.issues)
         ):
             raise OperationError(
                 f"transaction {transaction_id} was rejected for its content; the partner "
@@ -84,10 +93,16 @@ def replay_message(runtime: Runtime, message_id: int, *, actor: str) -> int:
             raise OperationError(f"no message {message_id}")
         data = runtime.payloads.get(session, message.payload_sha256)
         partner, name = message.partner_id, message.filename
-    receipt = StoreIntake(runtime).receive(ReceivedPayload(
-        data=data, transport="replay", partner_id=partner, filename=name,
-        metadata={"replay_of": str(message_id)}, actor=actor,
-    ))
+    receipt = StoreIntake(runtime).receive(
+        ReceivedPayload(
+            data=data,
+            transport="replay",
+            partner_id=partner,
+            filename=name,
+            metadata={"replay_of": str(message_id)},
+            actor=actor,
+        )
+    )
     return receipt.message_id
 
 
@@ -113,19 +128,28 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
         for (mid,) in session.execute(
-            select(Message.id).where(Message.state == MessageState.RECEIVED, Message.direction == "in",
-                                     Message.updated_at < cutoff)
+            select(Message.id).where(
+                Message.state == MessageState.RECEIVED,
+                Message.direction == "in",
+                Message.updated_at < cutoff,
+            )
         ):
             follow.append(Next("split", (mid,)))
         for (iid,) in session.execute(
-            select(Interchange.id).where(Interchange.state.in_(("received", "duplicate")),
-                                         Interchange.created_at < cutoff)
+            select(Interchange.id).where(
+                Interchange.state.in_(("received", "duplicate")), Interchange.created_at < cutoff
+            )
         ):
             follow.append(Next("validate", (iid,)))
         stale = session.scalars(
             select(Transaction).where(
-                Transaction.state.in_((TransactionState.PARSED, TransactionState.TRANSLATED,
-                                       TransactionState.DELIVERING)),
+                Transaction.state.in_(
+                    (
+                        TransactionState.PARSED,
+                        TransactionState.TRANSLATED,
+                        TransactionState.DELIVERING,
+                    )
+                ),
                 Transaction.updated_at < cutoff,
             )
         )
@@ -136,14 +160,21 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
             else:
                 if txn.state == TransactionState.DELIVERING:
                     txn.state = TransactionState.TRANSLATED  # its worker died mid-delivery
-                    add_event(session, "recovered", "delivery claim released after stall",
-                              transaction_id=txn.id, partner_id=txn.partner_id)
+                    add_event(
+                        session,
+                        "recovered",
+                        "delivery claim released after stall",
+                        transaction_id=txn.id,
+                        partner_id=txn.partner_id,
+                    )
                 follow.append(Next("deliver", (txn.id,)))
         follow.extend(Next("translate", (i, None)) for i in sorted(interchanges))
         for (aid,) in session.execute(
-            select(Acknowledgement.id).where(Acknowledgement.state == "queued",
-                                             Acknowledgement.direction == "out",
-                                             Acknowledgement.updated_at < cutoff)
+            select(Acknowledgement.id).where(
+                Acknowledgement.state == "queued",
+                Acknowledgement.direction == "out",
+                Acknowledgement.updated_at < cutoff,
+            )
         ):
             follow.append(Next("send_ack", (aid,)))
     if follow:
@@ -151,8 +182,9 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
     return len(follow)
 
 
-def resolve_exception(runtime: Runtime, exception_id: int, *, actor: str, action: str,
-                      comment: str = "") -> None:
+def resolve_exception(
+    runtime: Runtime, exception_id: int, *, actor: str, action: str, comment: str = ""
+) -> None:
     """Close a business exception: ``resolve`` (handled), ``dismiss``, or ``retry``.
 
     ``retry`` delivers the transaction again (after master data was fixed in Odoo); the
@@ -174,17 +206,31 @@ def resolve_exception(runtime: Runtime, exception_id: int, *, actor: str, action
         exc.resolved_by = actor
         exc.resolved_at = utcnow()
         txn = session.get(Transaction, exc.transaction_id, with_for_update=True)
-        add_event(session, f"exception_{exc.state}", f"{exc.kind}: {comment or action}",
-                  actor=actor, partner_id=exc.partner_id, transaction_id=exc.transaction_id,
-                  message_id=txn.message_id if txn else None,
-                  data={"exception_id": exc.id})
-        if action == "retry" and txn is not None and txn.state == TransactionState.BUSINESS_EXCEPTION:
+        add_event(
+            session,
+            f"exception_{exc.state}",
+            f"{exc.kind}: {comment or action}",
+            actor=actor,
+            partner_id=exc.partner_id,
+            transaction_id=exc.transaction_id,
+            message_id=txn.message_id if txn else None,
+            data={"exception_id": exc.id},
+        )
+        if (
+            action == "retry"
+            and txn is not None
+            and txn.state == TransactionState.BUSINESS_EXCEPTION
+        ):
             # the other open exceptions of this transaction are superseded by the retry
-            for other in session.scalars(select(BusinessException).where(
-                    BusinessException.transaction_id == txn.id, BusinessException.state == "open")):
+            for other in session.scalars(
+                select(BusinessException).where(
+                    BusinessException.transaction_id == txn.id, BusinessException.state == "open"
+                )
+            ):
                 other.state, other.resolved_by, other.resolved_at = "retried", actor, utcnow()
-            _set_state(session, txn, TransactionState.TRANSLATED, "retry after exception",
-                       actor=actor)
+            _set_state(
+                session, txn, TransactionState.TRANSLATED, "retry after exception", actor=actor
+            )
             retry_txn = txn.id
     if retry_txn is not None:
         runtime.dispatcher.dispatch([Next("deliver", (retry_txn,))])

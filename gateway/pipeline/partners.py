@@ -32,8 +32,9 @@ def _code(syntax: Syntax | str, codes: tuple[str, str]) -> str:
     return codes[0] if Syntax(syntax) is Syntax.X12 else codes[1]
 
 
-def identify(runtime: Runtime, edi: EdiInterchange, transport_partner: str | None
-             ) -> PartnerProfile | None:
+def identify(
+    runtime: Runtime, edi: EdiInterchange, transport_partner: str | None
+) -> PartnerProfile | None:
     """The partner profile for an interchange, from its envelope sender.
 
     When the transport already knows the partner (AS2 From, SFTP login), the envelope
@@ -51,41 +52,55 @@ def identify(runtime: Runtime, edi: EdiInterchange, transport_partner: str | Non
 def duplicate_issue(edi: EdiInterchange) -> Issue:
     """The interchange-level finding for a duplicate control number (policy: reject)."""
     return Issue(
-        level=Level.INTERCHANGE, code=_code(edi.syntax, _DUPLICATE),
+        level=Level.INTERCHANGE,
+        code=_code(edi.syntax, _DUPLICATE),
         message=f"duplicate interchange control number {edi.control_number}",
         segment_tag="ISA" if edi.syntax is Syntax.X12 else "UNB",
     )
 
 
-def interchange_rules(runtime: Runtime, ic: Interchange, profile: PartnerProfile | None
-                      ) -> list[Issue]:
+def interchange_rules(
+    runtime: Runtime, ic: Interchange, profile: PartnerProfile | None
+) -> list[Issue]:
     """Gateway findings about an interchange's envelope against the partner profile."""
     issues: list[Issue] = []
     tag = "ISA" if ic.syntax == Syntax.X12 else "UNB"
     if profile is None:
-        issues.append(Issue(
-            level=Level.INTERCHANGE, code=_code(ic.syntax, _UNKNOWN_SENDER), segment_tag=tag,
-            message=f"unknown sender {ic.sender_qualifier}/{ic.sender_id}: no partner profile "
-            "lists it" + (" for this transport account" if ic.partner_id is None else ""),
-        ))
+        issues.append(
+            Issue(
+                level=Level.INTERCHANGE,
+                code=_code(ic.syntax, _UNKNOWN_SENDER),
+                segment_tag=tag,
+                message=f"unknown sender {ic.sender_qualifier}/{ic.sender_id}: no partner profile "
+                "lists it" + (" for this transport account" if ic.partner_id is None else ""),
+            )
+        )
         return issues
     ours = {i.x12_id.upper() for i in runtime.identities.identities} | {
         i.edifact_id.upper() for i in runtime.identities.identities
     }
     if ic.receiver_id.strip().upper() not in ours:
-        issues.append(Issue(
-            level=Level.INTERCHANGE, code=_code(ic.syntax, _UNKNOWN_RECEIVER), segment_tag=tag,
-            message=f"receiver {ic.receiver_qualifier}/{ic.receiver_id} is not one of our "
-            "identities",
-        ))
+        issues.append(
+            Issue(
+                level=Level.INTERCHANGE,
+                code=_code(ic.syntax, _UNKNOWN_RECEIVER),
+                segment_tag=tag,
+                message=f"receiver {ic.receiver_qualifier}/{ic.receiver_id} is not one of our "
+                "identities",
+            )
+        )
     expected_test = profile.mode.usage == "test"
     if ic.test != expected_test and profile.mode.on_mismatch != "accept":
         words = "test" if ic.test else "production"
-        issues.append(Issue(
-            level=Level.INTERCHANGE, code=_code(ic.syntax, _TEST_INDICATOR), segment_tag=tag,
-            message=f"{words} interchange from a partner in {profile.mode.usage} mode",
-            fatal=profile.mode.on_mismatch == "reject",
-        ))
+        issues.append(
+            Issue(
+                level=Level.INTERCHANGE,
+                code=_code(ic.syntax, _TEST_INDICATOR),
+                segment_tag=tag,
+                message=f"{words} interchange from a partner in {profile.mode.usage} mode",
+                fatal=profile.mode.on_mismatch == "reject",
+            )
+        )
     return issues
 
 
@@ -94,10 +109,15 @@ def transaction_rules(txn: Transaction, syntax: str) -> list[Issue]:
     if txn.set_id in SET_TO_DOCUMENT or txn.set_id in ACK_SETS:
         return []
     code = _NOT_SUPPORTED_X12 if syntax == Syntax.X12 else _NOT_SUPPORTED_EDIFACT
-    return [Issue(
-        level=Level.TRANSACTION, code=code, segment_tag="ST" if syntax == Syntax.X12 else "UNH",
-        segment_position=1, message=f"transaction set {txn.set_id} is not supported",
-    )]
+    return [
+        Issue(
+            level=Level.TRANSACTION,
+            code=code,
+            segment_tag="ST" if syntax == Syntax.X12 else "UNH",
+            segment_position=1,
+            message=f"transaction set {txn.set_id} is not supported",
+        )
+    ]
 
 
 def record_inbound_ta1(session: Session, row: Interchange, edi: EdiInterchange) -> None:
@@ -107,30 +127,55 @@ def record_inbound_ta1(session: Session, row: Interchange, edi: EdiInterchange) 
     ack = x12.read_ta1(edi)
     if ack is None:
         return
-    link_inbound_ack(session, row, ack.kind, ack.interchange_control_number or "",
-                     ack.status, {"codes": list(ack.codes)})
+    link_inbound_ack(
+        session,
+        row,
+        ack.kind,
+        ack.interchange_control_number or "",
+        ack.status,
+        {"codes": list(ack.codes)},
+    )
 
 
-def link_inbound_ack(session: Session, row: Interchange, kind: str, acknowledged: str,
-                     status: str, detail: dict[str, object],
-                     transaction: Transaction | None = None) -> Acknowledgement:
+def link_inbound_ack(
+    session: Session,
+    row: Interchange,
+    kind: str,
+    acknowledged: str,
+    status: str,
+    detail: dict[str, object],
+    transaction: Transaction | None = None,
+) -> Acknowledgement:
     """Store a received acknowledgement and find what of ours it acknowledges."""
-    ours = session.query(Acknowledgement).filter(
-        Acknowledgement.direction == "out",
-        Acknowledgement.partner_id == row.partner_id,
-        Acknowledgement.control_number == acknowledged,
-    ).first()
+    ours = (
+        session.query(Acknowledgement)
+        .filter(
+            Acknowledgement.direction == "out",
+            Acknowledgement.partner_id == row.partner_id,
+            Acknowledgement.control_number == acknowledged,
+        )
+        .first()
+    )
     ack = Acknowledgement(
-        direction="in", kind=kind, partner_id=row.partner_id, interchange_id=row.id,
-        acknowledged_control_number=acknowledged, control_number=row.control_number,
-        status=status, message_id=row.message_id, state="received",
+        direction="in",
+        kind=kind,
+        partner_id=row.partner_id,
+        interchange_id=row.id,
+        acknowledged_control_number=acknowledged,
+        control_number=row.control_number,
+        status=status,
+        message_id=row.message_id,
+        state="received",
         detail={**detail, "links_to_ack": ours.id if ours else None},
     )
     session.add(ack)
     add_event(
-        session, "ack_received",
+        session,
+        "ack_received",
         f"{kind} from partner: interchange {acknowledged} {status}",
-        partner_id=row.partner_id, message_id=row.message_id, interchange_id=row.id,
+        partner_id=row.partner_id,
+        message_id=row.message_id,
+        interchange_id=row.id,
         transaction_id=transaction.id if transaction else None,
     )
     return ack

@@ -61,7 +61,9 @@ def backoff(runtime: Runtime, attempt: int) -> float:
     return float(min(runtime.settings.task_backoff_seconds * 2 ** (attempt - 1), 600.0))
 
 
-def run_stage(runtime: Runtime, stage: str, args: tuple[Any, ...], attempt: int = 1) -> float | None:
+def run_stage(
+    runtime: Runtime, stage: str, args: tuple[Any, ...], attempt: int = 1
+) -> float | None:
     """Run a stage; dispatch its follow-ups; return a retry delay or None when finished."""
     func = _stage_functions()[stage]
     with session_scope(runtime.sessions) as session:
@@ -76,8 +78,14 @@ def run_stage(runtime: Runtime, stage: str, args: tuple[Any, ...], attempt: int 
         error = f"{type(exc).__name__}: {exc}"
         if attempt <= runtime.settings.task_max_retries:
             outcome, retry_in = "retry", backoff(runtime, attempt)
-            log.warning("stage %s%s attempt %d will retry in %.1fs: %s", stage, args, attempt,
-                        retry_in, error)
+            log.warning(
+                "stage %s%s attempt %d will retry in %.1fs: %s",
+                stage,
+                args,
+                attempt,
+                retry_in,
+                error,
+            )
         else:
             outcome = "dead_letter"
             _dead_letter(runtime, stage, args, error)
@@ -91,11 +99,11 @@ def run_stage(runtime: Runtime, stage: str, args: tuple[Any, ...], attempt: int 
         log.error("stage %s%s failed: %s\n%s", stage, args, error, traceback.format_exc())
         _dead_letter(runtime, stage, args, error)
     with session_scope(runtime.sessions) as session:
-        row = session.get(StageAttempt, attempt_id)
-        if row is not None:
-            row.finished_at = utcnow()
-            row.outcome = outcome
-            row.error = error
+        finished = session.get(StageAttempt, attempt_id)
+        if finished is not None:
+            finished.finished_at = utcnow()
+            finished.outcome = outcome
+            finished.error = error
     if follow:
         runtime.dispatcher.dispatch(follow)
     return retry_in

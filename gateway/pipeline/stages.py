@@ -37,8 +37,14 @@ ACK_SETS = {"997", "999", "CONTRL"}
 
 
 def _set_state(
-    session: Session, txn: Transaction, state: TransactionState, detail: str = "", *,
-    actor: str = "system", error: str | None = None, data: dict[str, Any] | None = None,
+    session: Session,
+    txn: Transaction,
+    state: TransactionState,
+    detail: str = "",
+    *,
+    actor: str = "system",
+    error: str | None = None,
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Change a transaction's state and append the event that says so."""
     previous = txn.state
@@ -46,10 +52,18 @@ def _set_state(
     if error is not None:
         txn.error = error
     add_event(
-        session, state.value, detail, actor=actor, partner_id=txn.partner_id,
-        message_id=txn.message_id, interchange_id=txn.interchange_id,
-        transaction_id=txn.id, state_from=previous, state_to=state,
-        correlation_id=txn.correlation_id, data=data,
+        session,
+        state.value,
+        detail,
+        actor=actor,
+        partner_id=txn.partner_id,
+        message_id=txn.message_id,
+        interchange_id=txn.interchange_id,
+        transaction_id=txn.id,
+        state_from=previous,
+        state_to=state,
+        correlation_id=txn.correlation_id,
+        data=data,
     )
 
 
@@ -82,11 +96,14 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
         else:
             message.state = MessageState.SPLIT
         add_event(
-            session, "split",
+            session,
+            "split",
             f"{len(payload.interchanges)} interchange(s), "
             f"{sum(len(i.transactions) for i in payload.interchanges)} transaction(s)",
-            partner_id=message.partner_id, message_id=message.id,
-            state_from=MessageState.RECEIVED, state_to=message.state,
+            partner_id=message.partner_id,
+            message_id=message.id,
+            state_from=MessageState.RECEIVED,
+            state_to=message.state,
             correlation_id=message.correlation_id,
             data={"file_issues": issues_to_json(payload.issues)} if payload.issues else None,
         )
@@ -100,16 +117,27 @@ def _reject_message(session: Session, message: Message, payload: EdiPayload) -> 
     message.state = MessageState.REJECTED
     message.error = summarize(issues_to_json(issues))
     add_event(
-        session, "rejected", message.error, partner_id=message.partner_id,
-        message_id=message.id, state_from=MessageState.RECEIVED, state_to=message.state,
-        correlation_id=message.correlation_id, data={"issues": issues_to_json(issues)},
+        session,
+        "rejected",
+        message.error,
+        partner_id=message.partner_id,
+        message_id=message.id,
+        state_from=MessageState.RECEIVED,
+        state_to=message.state,
+        correlation_id=message.correlation_id,
+        data={"issues": issues_to_json(issues)},
     )
 
 
 def _dedupe_key(edi: EdiInterchange) -> str:
     return "|".join(
-        (edi.syntax.value, edi.sender_qualifier.strip(), edi.sender_id.strip().upper(),
-         edi.receiver_id.strip().upper(), edi.control_number.strip())
+        (
+            edi.syntax.value,
+            edi.sender_qualifier.strip(),
+            edi.sender_id.strip().upper(),
+            edi.receiver_id.strip().upper(),
+            edi.control_number.strip(),
+        )
     )
 
 
@@ -127,10 +155,12 @@ def _record_interchange(
     if existing is not None:
         policy = profile.duplicates.policy if profile else "ignore"
         add_event(
-            session, "duplicate",
+            session,
+            "duplicate",
             f"interchange {edi.control_number} from {edi.sender_id.strip()} was already "
             f"received in message {existing.message_id} (policy: {policy})",
-            partner_id=partner_id, message_id=message.id,
+            partner_id=partner_id,
+            message_id=message.id,
             correlation_id=message.correlation_id,
             data={"first_interchange_id": existing.id, "policy": policy},
         )
@@ -141,11 +171,19 @@ def _record_interchange(
     else:
         key_to_store = key
     row = Interchange(
-        message_id=message.id, direction="in", partner_id=partner_id,
-        syntax=edi.syntax.value, sender_qualifier=edi.sender_qualifier,
-        sender_id=edi.sender_id.strip(), receiver_qualifier=edi.receiver_qualifier,
-        receiver_id=edi.receiver_id.strip(), control_number=edi.control_number,
-        version=edi.version, test=edi.test, start=edi.start, end=edi.end,
+        message_id=message.id,
+        direction="in",
+        partner_id=partner_id,
+        syntax=edi.syntax.value,
+        sender_qualifier=edi.sender_qualifier,
+        sender_id=edi.sender_id.strip(),
+        receiver_qualifier=edi.receiver_qualifier,
+        receiver_id=edi.receiver_id.strip(),
+        control_number=edi.control_number,
+        version=edi.version,
+        test=edi.test,
+        start=edi.start,
+        end=edi.end,
         state="received" if not extra else "duplicate",
         issues=issues_to_json(edi.issues) + issues_to_json(extra, source=GATEWAY),
         dedupe_key=key_to_store,
@@ -157,17 +195,24 @@ def _record_interchange(
     except IntegrityError:
         # the same interchange committed concurrently by another worker
         add_event(
-            session, "duplicate", f"interchange {edi.control_number} recorded concurrently",
-            partner_id=partner_id, message_id=message.id, correlation_id=message.correlation_id,
+            session,
+            "duplicate",
+            f"interchange {edi.control_number} recorded concurrently",
+            partner_id=partner_id,
+            message_id=message.id,
+            correlation_id=message.correlation_id,
         )
         return None
     if extra:
         return row  # a rejected duplicate: recorded to answer it, its content is not
     for edi_group in edi.groups:
         group = FunctionalGroup(
-            interchange_id=row.id, functional_id=edi_group.functional_id,
-            sender_id=edi_group.sender_id, receiver_id=edi_group.receiver_id,
-            control_number=edi_group.control_number, version=edi_group.version,
+            interchange_id=row.id,
+            functional_id=edi_group.functional_id,
+            sender_id=edi_group.sender_id,
+            receiver_id=edi_group.receiver_id,
+            control_number=edi_group.control_number,
+            version=edi_group.version,
             issues=issues_to_json(edi_group.issues),
         )
         session.add(group)
@@ -175,23 +220,32 @@ def _record_interchange(
         for edi_txn in edi_group.transactions:
             session.add(
                 Transaction(
-                    group_id=group.id, interchange_id=row.id, message_id=message.id,
-                    direction="in", partner_id=partner_id, set_id=edi_txn.set_id,
+                    group_id=group.id,
+                    interchange_id=row.id,
+                    message_id=message.id,
+                    direction="in",
+                    partner_id=partner_id,
+                    set_id=edi_txn.set_id,
                     document_type=SET_TO_DOCUMENT.get(edi_txn.set_id),
                     control_number=edi_txn.control_number,
                     version=edi_txn.version or edi_group.version,
-                    state=TransactionState.RECEIVED, start=edi_txn.start, end=edi_txn.end,
+                    state=TransactionState.RECEIVED,
+                    start=edi_txn.start,
+                    end=edi_txn.end,
                     issues=issues_to_json(edi_txn.issues),
                     correlation_id=message.correlation_id,
                 )
             )
     session.flush()
     add_event(
-        session, "interchange",
+        session,
+        "interchange",
         f"{edi.syntax.value} interchange {edi.control_number} from "
         f"{edi.sender_qualifier}/{edi.sender_id.strip()} "
         f"({partner_id or 'unknown partner'}): {len(edi.transactions)} transaction(s)",
-        partner_id=partner_id, message_id=message.id, interchange_id=row.id,
+        partner_id=partner_id,
+        message_id=message.id,
+        interchange_id=row.id,
         correlation_id=message.correlation_id,
     )
     if edi.syntax is Syntax.X12 and not edi.groups:
@@ -219,37 +273,56 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
         )
         txns = list(
             session.scalars(
-                select(Transaction).where(Transaction.interchange_id == ic.id).order_by(Transaction.id)
+                select(Transaction)
+                .where(Transaction.interchange_id == ic.id)
+                .order_by(Transaction.id)
             )
         )
         accepted = 0
         for txn in txns:
             if fatal:
-                _set_state(session, txn, TransactionState.REJECTED,
-                           "interchange rejected: " + summarize(ic.issues),
-                           error=summarize(ic.issues))
+                _set_state(
+                    session,
+                    txn,
+                    TransactionState.REJECTED,
+                    "interchange rejected: " + summarize(ic.issues),
+                    error=summarize(ic.issues),
+                )
                 continue
             txn_added = partner_rules.transaction_rules(txn, ic.syntax)
             if txn_added:
                 txn.issues = [*txn.issues, *issues_to_json(txn_added, source=GATEWAY)]
             if any(d.get("fatal", True) for d in txn.issues):
-                _set_state(session, txn, TransactionState.REJECTED, summarize(txn.issues),
-                           error=summarize(txn.issues), data={"issues": txn.issues})
+                _set_state(
+                    session,
+                    txn,
+                    TransactionState.REJECTED,
+                    summarize(txn.issues),
+                    error=summarize(txn.issues),
+                    data={"issues": txn.issues},
+                )
             else:
                 accepted += 1
                 warn = f" with {len(txn.issues)} warning(s)" if txn.issues else ""
-                _set_state(session, txn, TransactionState.PARSED,
-                           f"{txn.set_id} {txn.control_number} accepted{warn}")
+                _set_state(
+                    session,
+                    txn,
+                    TransactionState.PARSED,
+                    f"{txn.set_id} {txn.control_number} accepted{warn}",
+                )
         if fatal:
             ic.state = "rejected" if ic.state != "duplicate" else "duplicate"
             ic.dedupe_key = None  # a rejected interchange may be sent again with its number
         else:
             ic.state = "validated"
         add_event(
-            session, "validated",
+            session,
+            "validated",
             f"{accepted} of {len(txns)} transaction(s) accepted"
             + (f"; interchange rejected: {summarize(ic.issues)}" if fatal else ""),
-            partner_id=ic.partner_id, message_id=ic.message_id, interchange_id=ic.id,
+            partner_id=ic.partner_id,
+            message_id=ic.message_id,
+            interchange_id=ic.id,
             state_to=ic.state,
         )
         follow = []

@@ -9,21 +9,31 @@ for an operator, who replays it after fixing the map.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.canonical import SourceRef
-from gateway.edi.model import EdiTransaction
+from gateway.edi.model import EdiGroup, EdiTransaction
 from gateway.pipeline import partners as partner_rules
 from gateway.pipeline.acks import reparse_interchange
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import _set_state
 from gateway.store.db import session_scope
-from gateway.store.models import Document, FunctionalGroup, Interchange, Transaction, TransactionState
+from gateway.store.models import (
+    Document,
+    FunctionalGroup,
+    Interchange,
+    Transaction,
+    TransactionState,
+)
 
 
-def translate(runtime: Runtime, interchange_id: int, transaction_ids: list[int] | None) -> list[Next]:
+def translate(
+    runtime: Runtime, interchange_id: int, transaction_ids: list[int] | None
+) -> list[Next]:
     """Translate the interchange's parsed transactions; queue their delivery."""
-    from gateway.mapping import DocumentError, MappingError, translate as run_map
+    from gateway.mapping import DocumentError, MappingError
+    from gateway.mapping import translate as run_map
 
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
@@ -40,16 +50,20 @@ def translate(runtime: Runtime, interchange_id: int, transaction_ids: list[int] 
             return []
         profile = runtime.registry.get(ic.partner_id) if ic.partner_id else None
         edi = reparse_interchange(runtime, session, ic)
-        by_start: dict[int, tuple[EdiTransaction, object]] = {}
+        by_start: dict[int, tuple[EdiTransaction, EdiGroup]] = {}
         for group in edi.groups:
             for txn in group.transactions:
                 by_start[txn.start] = (txn, group)
         for row in rows:
             found = by_start.get(row.start - ic.start)
             if found is None or profile is None:
-                _set_state(session, row, TransactionState.FAILED,
-                           "cannot find the transaction in its stored interchange",
-                           error="stored bytes do not match the recorded transaction")
+                _set_state(
+                    session,
+                    row,
+                    TransactionState.FAILED,
+                    "cannot find the transaction in its stored interchange",
+                    error="stored bytes do not match the recorded transaction",
+                )
                 continue
             edi_txn, edi_group = found
             if row.set_id in partner_rules.ACK_SETS:
@@ -57,44 +71,67 @@ def translate(runtime: Runtime, interchange_id: int, transaction_ids: list[int] 
                 continue
             try:
                 mapping = runtime.maps.map_for(profile, ic.syntax, row.version, row.set_id)
-                result = run_map(edi_txn, interchange=edi, group=edi_group, map=mapping,
-                                 profile=profile)
+                result = run_map(
+                    edi_txn, interchange=edi, group=edi_group, map=mapping, profile=profile
+                )
             except DocumentError as exc:
-                _set_state(session, row, TransactionState.REJECTED, f"document error: {exc}",
-                           error=str(exc))
+                _set_state(
+                    session,
+                    row,
+                    TransactionState.REJECTED,
+                    f"document error: {exc}",
+                    error=str(exc),
+                )
                 continue
             except MappingError as exc:
-                _set_state(session, row, TransactionState.FAILED,
-                           f"map error (operator action needed): {exc}", error=str(exc))
+                _set_state(
+                    session,
+                    row,
+                    TransactionState.FAILED,
+                    f"map error (operator action needed): {exc}",
+                    error=str(exc),
+                )
                 continue
             document = result.document
             group_row = session.get(FunctionalGroup, row.group_id)
             document.source = SourceRef(
-                syntax=ic.syntax, sender_id=ic.sender_id, receiver_id=ic.receiver_id,  # type: ignore[arg-type]
+                syntax=ic.syntax,
+                sender_id=ic.sender_id,
+                receiver_id=ic.receiver_id,
                 interchange_control_number=ic.control_number,
                 group_control_number=group_row.control_number if group_row else "",
-                transaction_control_number=row.control_number, transaction_set=row.set_id,
-                version=row.version, partner_id=profile.id, transaction_id=row.id,
+                transaction_control_number=row.control_number,
+                transaction_set=row.set_id,
+                version=row.version,
+                partner_id=profile.id,
+                transaction_id=row.id,
             )
             key = document.business_key
             existing = session.scalar(select(Document).where(Document.transaction_id == row.id))
             data = document.model_dump(mode="json")
             if existing is None:
-                session.add(Document(transaction_id=row.id, document_type=document.document_type,
-                                     business_key=key, map_name=getattr(mapping, "name", ""),
-                                     data=data))
+                session.add(
+                    Document(
+                        transaction_id=row.id,
+                        document_type=document.document_type,
+                        business_key=key,
+                        map_name=getattr(mapping, "name", ""),
+                        data=data,
+                    )
+                )
             else:
                 existing.data = data
                 existing.business_key = key
             row.business_key = key
             row.document_type = document.document_type
-            _set_state(session, row, TransactionState.TRANSLATED,
-                       f"{document.document_type} {key}")
+            _set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
             follow.append(Next("deliver", (row.id,)))
     return follow
 
 
-def _record_ack_transaction(session, ic: Interchange, row: Transaction, edi_txn: EdiTransaction) -> None:  # type: ignore[no-untyped-def]
+def _record_ack_transaction(
+    session: Session, ic: Interchange, row: Transaction, edi_txn: EdiTransaction
+) -> None:
     """A 997/999/CONTRL from the partner: link it to what we sent."""
     if row.set_id == "CONTRL":
         from gateway.edifact import read_contrl as reader
@@ -102,13 +139,25 @@ def _record_ack_transaction(session, ic: Interchange, row: Transaction, edi_txn:
         from gateway.x12 import read_acknowledgement as reader
     ack = reader(edi_txn)
     if ack is None:
-        _set_state(session, row, TransactionState.REJECTED, "unreadable acknowledgement",
-                   error="unreadable acknowledgement")
+        _set_state(
+            session,
+            row,
+            TransactionState.REJECTED,
+            "unreadable acknowledgement",
+            error="unreadable acknowledgement",
+        )
         return
     partner_rules.link_inbound_ack(
-        session, ic, ack.kind, ack.interchange_control_number or ack.group_control_number or "",
-        ack.status, {"group": ack.group_control_number, "transactions": ack.transactions,
-                     "codes": list(ack.codes)}, transaction=row,
+        session,
+        ic,
+        ack.kind,
+        ack.interchange_control_number or ack.group_control_number or "",
+        ack.status,
+        {
+            "group": ack.group_control_number,
+            "transactions": ack.transactions,
+            "codes": list(ack.codes),
+        },
+        transaction=row,
     )
-    _set_state(session, row, TransactionState.DELIVERED,
-               f"{ack.kind} recorded: {ack.status}")
+    _set_state(session, row, TransactionState.DELIVERED, f"{ack.kind} recorded: {ack.status}")

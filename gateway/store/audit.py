@@ -47,12 +47,12 @@ def add_event(
 
 
 @sa_event.listens_for(Event, "before_update")
-def _events_are_append_only(_mapper, _connection, target: Event) -> None:  # type: ignore[no-untyped-def]
+def _events_are_append_only(_mapper: Any, _connection: Any, target: Event) -> None:
     raise RuntimeError(f"events are append-only (tried to update event {target.id})")
 
 
 @sa_event.listens_for(Event, "before_delete")
-def _events_are_never_deleted(_mapper, _connection, target: Event) -> None:  # type: ignore[no-untyped-def]
+def _events_are_never_deleted(_mapper: Any, _connection: Any, target: Event) -> None:
     raise RuntimeError(f"events are append-only (tried to delete event {target.id})")
 
 

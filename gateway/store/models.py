@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -38,7 +38,7 @@ def utcnow() -> dt.datetime:
 class Base(DeclarativeBase):
     """Declarative base of the store."""
 
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class MessageState(enum.StrEnum):
@@ -254,7 +254,9 @@ class Acknowledgement(Base):
     status: Mapped[str] = mapped_column(String(24))  # accepted / rejected / ...
     payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("payloads.sha256"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued/sent/stored/failed/received
+    state: Mapped[str] = mapped_column(
+        String(16), default="queued"
+    )  # queued/sent/stored/failed/received
     transport: Mapped[str | None] = mapped_column(String(16))
     transport_ref: Mapped[str | None] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
@@ -23,7 +22,10 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
     try:
         out = subprocess.run(
             [str(REPO / "deploy" / "check-compose"), str(work)],
-            capture_output=True, text=True, timeout=600, check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
         )
     except (subprocess.CalledProcessError, OSError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
@@ -35,8 +37,17 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_stack_has_every_service(rendered: dict) -> None:
     services = rendered["services"]
-    assert {"postgres", "redis", "odoo", "odoo-init", "migrate", "api", "worker", "scheduler",
-            "sftp"} <= set(services)
+    assert {
+        "postgres",
+        "redis",
+        "odoo",
+        "odoo-init",
+        "migrate",
+        "api",
+        "worker",
+        "scheduler",
+        "sftp",
+    } <= set(services)
 
 
 def test_gateway_services_share_database_broker_and_payload_volume(rendered: dict) -> None:

@@ -9,6 +9,7 @@ acknowledged once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -62,15 +63,20 @@ class Site:
         create_key_pair("KEYSTONERX", 30, keys / "keystone.key", keys / "keystone.crt")
         self.sftp_key = paramiko.ECDSAKey.generate(bits=256)
         (keys / "keystone-sftp.pub").write_text(
-            f"{self.sftp_key.get_name()} {self.sftp_key.get_base64()} test\n")
+            f"{self.sftp_key.get_name()} {self.sftp_key.get_base64()} test\n"
+        )
         self.keys = keys
         ids = yaml.safe_load((REPO / "identities.yaml").read_text())
         ids["identities"][0]["as2_keys"] = [
-            {"certificate": str(keys / "us.crt"), "private_key": {"file": str(keys / "us.key")}}]
+            {"certificate": str(keys / "us.crt"), "private_key": {"file": str(keys / "us.key")}}
+        ]
         self.identities = root / "identities.yaml"
         self.identities.write_text(yaml.safe_dump(ids))
         profile = yaml.safe_load((REPO / "partner_profiles" / "keystone-pharma.yaml").read_text())
-        profile["as2"] = {"as2_id": "KEYSTONERX", "certificates": [{"file": str(keys / "keystone.crt")}]}
+        profile["as2"] = {
+            "as2_id": "KEYSTONERX",
+            "certificates": [{"file": str(keys / "keystone.crt")}],
+        }
         profile["sftp"]["hosted"]["authorized_keys"] = [str(keys / "keystone-sftp.pub")]
         profile["acknowledgements"]["transport"] = "sftp"  # every 999 into their outbox
         self.profiles = root / "profiles"
@@ -84,12 +90,23 @@ class Site:
         from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
 
         ours = certs.load_certificates(self.keys / "us.crt")[0]
-        key = KeyPair(certificate=certs.load_certificates(self.keys / "keystone.crt")[0],
-                      private_key=certs.load_private_key((self.keys / "keystone.key").read_bytes(),
-                                                         None, "keystone"))
-        message = build_message(data, filename=name, as2_from="KEYSTONERX", as2_to="MERIDIAN-AS2",
-                                sign=SignOptions(key, "sha256"), encrypt=EncryptOptions(ours))
-        response = httpx.post(f"{url}/as2", content=message.body, headers=message.headers, timeout=30)
+        key = KeyPair(
+            certificate=certs.load_certificates(self.keys / "keystone.crt")[0],
+            private_key=certs.load_private_key(
+                (self.keys / "keystone.key").read_bytes(), None, "keystone"
+            ),
+        )
+        message = build_message(
+            data,
+            filename=name,
+            as2_from="KEYSTONERX",
+            as2_to="MERIDIAN-AS2",
+            sign=SignOptions(key, "sha256"),
+            encrypt=EncryptOptions(ours),
+        )
+        response = httpx.post(
+            f"{url}/as2", content=message.body, headers=message.headers, timeout=30
+        )
         mdn = parse_mdn(dict(response.headers), response.content, [ours], require_signature=True)
         assert mdn.received_mic == message.mic
         return mdn.disposition
@@ -112,8 +129,14 @@ class Processes:
     def start(self, name: str, *args: str) -> None:
         cmd = [sys.executable, "-m", "gateway.cli.main", *args]
         log = (self.logs / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen(cmd, env=self.env, cwd=REPO, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = subprocess.Popen(
+            cmd,
+            env=self.env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def kill(self, name: str) -> None:
         proc = self.procs[name]
@@ -135,10 +158,8 @@ class Processes:
 
 
 def with_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture
@@ -161,22 +182,33 @@ def slow_first_create() -> Iterator[tuple[Any, threading.Event, threading.Event]
 
 
 def test_separate_processes_deliver_and_acknowledge_everything_once(
-    tmp_path: Path, postgres_url: str, redis_url: str, queue_name: str,
+    tmp_path: Path,
+    postgres_url: str,
+    redis_url: str,
+    queue_name: str,
     slow_first_create: tuple[Any, threading.Event, threading.Event],
 ) -> None:
     double, arrived, release = slow_first_create
     site = Site(tmp_path / "site")
     http_port, sftp_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGW_")}
-    env.update({
-        "EDIGW_DATA_DIR": str(tmp_path / "data"), "EDIGW_DATABASE_URL": postgres_url,
-        "EDIGW_BROKER_URL": redis_url, "EDIGW_IDENTITIES_FILE": str(site.identities),
-        "EDIGW_PROFILES_DIR": str(site.profiles), "EDIGW_ODOO_URL": double.url,
-        "EDIGW_ODOO_DB": double.db, "EDIGW_ODOO_USER": double.user,
-        "EDIGW_ODOO_PASSWORD": double.password, "EDIGW_STALLED_AFTER_SECONDS": "5",
-        "EDIGW_BROKER_VISIBILITY_TIMEOUT": "5", "EDIGW_TASK_BACKOFF_SECONDS": "0.5",
-        "EDIGW_QUEUE_NAME": queue_name,
-    })
+    env.update(
+        {
+            "EDIGW_DATA_DIR": str(tmp_path / "data"),
+            "EDIGW_DATABASE_URL": postgres_url,
+            "EDIGW_BROKER_URL": redis_url,
+            "EDIGW_IDENTITIES_FILE": str(site.identities),
+            "EDIGW_PROFILES_DIR": str(site.profiles),
+            "EDIGW_ODOO_URL": double.url,
+            "EDIGW_ODOO_DB": double.db,
+            "EDIGW_ODOO_USER": double.user,
+            "EDIGW_ODOO_PASSWORD": double.password,
+            "EDIGW_STALLED_AFTER_SECONDS": "5",
+            "EDIGW_BROKER_VISIBILITY_TIMEOUT": "5",
+            "EDIGW_TASK_BACKOFF_SECONDS": "0.5",
+            "EDIGW_QUEUE_NAME": queue_name,
+        }
+    )
     logs = tmp_path / "logs"
     logs.mkdir()
     procs = Processes(env, logs)
@@ -214,9 +246,14 @@ def test_separate_processes_deliver_and_acknowledge_everything_once(
         while time.monotonic() < deadline:
             with engine.connect() as conn:
                 states = [r[0] for r in conn.execute(select(Transaction.state))]
-                acks = conn.execute(select(Acknowledgement.state, Acknowledgement.transport,
-                                           Acknowledgement.error)).all()
-            if len(states) == 8 and set(states) == {"delivered"} and [a[0] for a in acks] == ["sent"] * 8:
+                acks = conn.execute(
+                    select(Acknowledgement.state, Acknowledgement.transport, Acknowledgement.error)
+                ).all()
+            if (
+                len(states) == 8
+                and set(states) == {"delivered"}
+                and [a[0] for a in acks] == ["sent"] * 8
+            ):
                 break
             time.sleep(0.5)
         else:

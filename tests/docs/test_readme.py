@@ -5,18 +5,15 @@ from __future__ import annotations
 import re
 
 from gateway.settings import settings_reference
+from gateway.settings_doc import END, START
 from tests.conftest import REPO
-
-START = "<!-- settings-reference:start (generated from gateway/settings.py; a test keeps it in sync) -->"
-END = "<!-- settings-reference:end -->"
 
 
 def test_configuration_reference_matches_settings_model() -> None:
     readme = (REPO / "README.md").read_text()
     section = readme.split(START, 1)[1].split(END, 1)[0].strip()
     assert section == settings_reference(), (
-        "README configuration reference is stale: run "
-        "`python -m gateway.settings_doc` or copy settings_reference() output"
+        "README configuration reference is stale: run `python -m gateway.settings_doc`"
     )
 
 

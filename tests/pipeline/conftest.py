@@ -26,13 +26,21 @@ def make_runtime(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
     """Build runtimes on a temp data dir (SQLite unless a database URL is given)."""
     made: list[Runtime] = []
 
-    def make(database_url: str | None = None, *, dispatcher: Any = None, **overrides: Any) -> Runtime:
+    def make(
+        database_url: str | None = None, *, dispatcher: Any = None, **overrides: Any
+    ) -> Runtime:
         settings = Settings(
-            data_dir=tmp_path / "var", database_url=database_url, task_backoff_seconds=0.01,
-            task_max_retries=3, **overrides,
+            data_dir=tmp_path / "var",
+            database_url=database_url,
+            task_backoff_seconds=0.01,
+            task_max_retries=3,
+            **overrides,
         )
-        runtime = build_runtime(settings, dispatcher=dispatcher or InlineDispatcher(),
-                                odoo_factory=overrides.pop("odoo_factory", None))
+        runtime = build_runtime(
+            settings,
+            dispatcher=dispatcher or InlineDispatcher(),
+            odoo_factory=overrides.pop("odoo_factory", None),
+        )
         made.append(runtime)
         return runtime
 

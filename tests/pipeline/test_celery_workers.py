@@ -61,32 +61,43 @@ def seeded_double() -> OdooDouble:
     return double
 
 
-def settings_for(tmp_path: Path, database_url: str, broker_url: str, double: OdooDouble,
-                 queue: str) -> Settings:
+def settings_for(
+    tmp_path: Path, database_url: str, broker_url: str, double: OdooDouble, queue: str
+) -> Settings:
     return Settings(
-        data_dir=tmp_path / "var", database_url=database_url, broker_url=broker_url,
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        broker_url=broker_url,
         queue_name=queue,
-        odoo_url=double.url, odoo_db=double.db, odoo_user=double.user,
-        odoo_password=double.password, task_backoff_seconds=0.5, stalled_after_seconds=5,
+        odoo_url=double.url,
+        odoo_db=double.db,
+        odoo_user=double.user,
+        odoo_password=double.password,
+        task_backoff_seconds=0.5,
+        stalled_after_seconds=5,
         broker_visibility_timeout=5,
     )
 
 
 def env_for(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGW_")}
-    env.update({
-        "EDIGW_DATA_DIR": str(settings.data_dir),
-        "EDIGW_DATABASE_URL": settings.resolved_database_url,
-        "EDIGW_BROKER_URL": settings.resolved_broker_url,
-        "EDIGW_ODOO_URL": settings.odoo_url or "",
-        "EDIGW_ODOO_DB": settings.odoo_db or "",
-        "EDIGW_ODOO_USER": settings.odoo_user or "",
-        "EDIGW_ODOO_PASSWORD": settings.odoo_password.get_secret_value() if settings.odoo_password else "",
-        "EDIGW_TASK_BACKOFF_SECONDS": "0.5",
-        "EDIGW_STALLED_AFTER_SECONDS": "5",
-        "EDIGW_BROKER_VISIBILITY_TIMEOUT": "5",
-        "EDIGW_QUEUE_NAME": settings.queue_name,
-    })
+    env.update(
+        {
+            "EDIGW_DATA_DIR": str(settings.data_dir),
+            "EDIGW_DATABASE_URL": settings.resolved_database_url,
+            "EDIGW_BROKER_URL": settings.resolved_broker_url,
+            "EDIGW_ODOO_URL": settings.odoo_url or "",
+            "EDIGW_ODOO_DB": settings.odoo_db or "",
+            "EDIGW_ODOO_USER": settings.odoo_user or "",
+            "EDIGW_ODOO_PASSWORD": settings.odoo_password.get_secret_value()
+            if settings.odoo_password
+            else "",
+            "EDIGW_TASK_BACKOFF_SECONDS": "0.5",
+            "EDIGW_STALLED_AFTER_SECONDS": "5",
+            "EDIGW_BROKER_VISIBILITY_TIMEOUT": "5",
+            "EDIGW_QUEUE_NAME": settings.queue_name,
+        }
+    )
     return env
 
 
@@ -125,8 +136,14 @@ def test_in_process_celery_worker_on_redis(
         app = make_celery(settings)
         runtime = build_runtime(settings, dispatcher=CeleryDispatcher(app))
         set_worker_runtime(runtime)
-        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False,
-                          queues=[queue_name], shutdown_timeout=30):
+        with start_worker(
+            app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            queues=[queue_name],
+            shutdown_timeout=30,
+        ):
             for data in purchase_orders(3):
                 StoreIntake(runtime).receive(ReceivedPayload(data=data, transport="cli"))
             wait_for(runtime, all_delivered(3), 60)
@@ -137,12 +154,28 @@ def test_in_process_celery_worker_on_redis(
 
 
 def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "celery", "-A", "gateway.celery_app", "worker", "-Q",
-           settings.queue_name,
-           "--pool", "threads", "--concurrency", "2", "--beat", "-s",
-           str(settings.data_dir / "beat-schedule"), "--loglevel", "INFO"]
-    return subprocess.Popen(cmd, env=env_for(settings), cwd=REPO, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT)
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "gateway.celery_app",
+        "worker",
+        "-Q",
+        settings.queue_name,
+        "--pool",
+        "threads",
+        "--concurrency",
+        "2",
+        "--beat",
+        "-s",
+        str(settings.data_dir / "beat-schedule"),
+        "--loglevel",
+        "INFO",
+    ]
+    return subprocess.Popen(
+        cmd, env=env_for(settings), cwd=REPO, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
 
 
 def test_worker_killed_mid_delivery_finishes_every_transaction_exactly_once(

@@ -28,11 +28,13 @@ COUNTED = (Message, Interchange, FunctionalGroup, Transaction, Document, Deliver
 
 def mixed_file() -> bytes:
     """Two X12 interchanges (4010 and 5010 partners) and one EDIFACT interchange."""
-    return b"".join([
-        fixture_bytes("summit-medical", "856_ship_notice.edi"),
-        fixture_bytes("keystone-pharma", "850_purchase_order.edi"),
-        fixture_bytes("nordlicht-medtech", "DESADV_despatch_advice.edi"),
-    ])
+    return b"".join(
+        [
+            fixture_bytes("summit-medical", "856_ship_notice.edi"),
+            fixture_bytes("keystone-pharma", "850_purchase_order.edi"),
+            fixture_bytes("nordlicht-medtech", "DESADV_despatch_advice.edi"),
+        ]
+    )
 
 
 def ingest(runtime: Runtime, data: bytes, name: str = "file.edi") -> int:
@@ -45,7 +47,9 @@ def ingest(runtime: Runtime, data: bytes, name: str = "file.edi") -> int:
 
 def counts(runtime: Runtime) -> dict[str, int]:
     with runtime.sessions() as s:
-        return {m.__tablename__: s.scalar(select(func.count()).select_from(m)) or 0 for m in COUNTED}
+        return {
+            m.__tablename__: s.scalar(select(func.count()).select_from(m)) or 0 for m in COUNTED
+        }
 
 
 def check_mixed_file(runtime: Runtime) -> None:
@@ -61,7 +65,9 @@ def check_mixed_file(runtime: Runtime) -> None:
         assert message is not None and message.state == "split"
         interchanges = s.scalars(select(Interchange).order_by(Interchange.id)).all()
         assert [(i.syntax, i.partner_id) for i in interchanges] == [
-            ("x12", "summit-medical"), ("x12", "keystone-pharma"), ("edifact", "nordlicht-medtech")
+            ("x12", "summit-medical"),
+            ("x12", "keystone-pharma"),
+            ("edifact", "nordlicht-medtech"),
         ]
         txns = s.scalars(select(Transaction).order_by(Transaction.id)).all()
         assert [t.set_id for t in txns] == ["856", "850", "DESADV"]
@@ -69,10 +75,16 @@ def check_mixed_file(runtime: Runtime) -> None:
         assert {t.business_key for t in txns} == {"SH-778812", *{t.business_key for t in txns[1:]}}
         assert all(t.ack_status == "accepted" for t in txns)
         docs = s.scalars(select(Document)).all()
-        assert sorted(d.document_type for d in docs) == ["purchase_order", "ship_notice", "ship_notice"]
+        assert sorted(d.document_type for d in docs) == [
+            "purchase_order",
+            "ship_notice",
+            "ship_notice",
+        ]
         acks = s.scalars(select(Acknowledgement).order_by(Acknowledgement.id)).all()
         assert [(a.kind, a.status) for a in acks] == [
-            ("997", "accepted"), ("999", "accepted"), ("CONTRL", "accepted")
+            ("997", "accepted"),
+            ("999", "accepted"),
+            ("CONTRL", "accepted"),
         ]
         # and each stage left an event on the transaction trail
         for txn in txns:
@@ -87,18 +99,25 @@ def check_mixed_file(runtime: Runtime) -> None:
     # Summit's profile says "reject", so its duplicate is answered with a TA1 (code 025)
     with runtime.sessions() as s:
         assert s.get(Message, again).state == "duplicate"  # type: ignore[union-attr]
-        dup_events = s.scalars(select(Event).where(Event.message_id == again, Event.kind == "duplicate")).all()
+        dup_events = s.scalars(
+            select(Event).where(Event.message_id == again, Event.kind == "duplicate")
+        ).all()
         assert len(dup_events) == 3
         rejected = s.scalars(select(Interchange).where(Interchange.message_id == again)).one()
         assert (rejected.partner_id, rejected.state) == ("summit-medical", "duplicate")
-        ta1 = s.scalars(select(Acknowledgement).where(Acknowledgement.interchange_id == rejected.id)).one()
+        ta1 = s.scalars(
+            select(Acknowledgement).where(Acknowledgement.interchange_id == rejected.id)
+        ).one()
         assert (ta1.kind, ta1.status) == ("TA1", "rejected")
         ta1_bytes = runtime.payloads.get(s, ta1.payload_sha256 or "")
         assert b"*R*025" in ta1_bytes
     after = counts(runtime)
-    assert after == {**before, "messages": before["messages"] + 1,
-                     "interchanges": before["interchanges"] + 1,
-                     "acknowledgements": before["acknowledgements"] + 1}
+    assert after == {
+        **before,
+        "messages": before["messages"] + 1,
+        "interchanges": before["interchanges"] + 1,
+        "acknowledgements": before["acknowledgements"] + 1,
+    }
 
 
 def test_mixed_file_end_to_end_on_sqlite(make_runtime: Callable[..., Runtime]) -> None:
@@ -106,7 +125,9 @@ def test_mixed_file_end_to_end_on_sqlite(make_runtime: Callable[..., Runtime]) -
 
 
 @pytest.mark.postgres
-def test_mixed_file_end_to_end_on_postgresql(make_runtime: Callable[..., Runtime], postgres_url: str) -> None:
+def test_mixed_file_end_to_end_on_postgresql(
+    make_runtime: Callable[..., Runtime], postgres_url: str
+) -> None:
     check_mixed_file(make_runtime(postgres_url))
 
 
@@ -167,7 +188,9 @@ def test_unknown_partner_is_rejected_and_named(make_runtime: Callable[..., Runti
         assert {t.state for t in s.scalars(select(Transaction))} == {"rejected"}
 
 
-def test_replay_of_delivered_transaction_does_not_deliver_twice(make_runtime: Callable[..., Runtime]) -> None:
+def test_replay_of_delivered_transaction_does_not_deliver_twice(
+    make_runtime: Callable[..., Runtime],
+) -> None:
     from gateway.pipeline.operations import replay_transaction
 
     runtime = make_runtime()
@@ -181,5 +204,7 @@ def test_replay_of_delivered_transaction_does_not_deliver_twice(make_runtime: Ca
         assert s.scalar(select(func.count()).select_from(Delivery)) == 1
         txn2 = s.get(Transaction, txn.id)
         assert txn2 is not None and txn2.state == "delivered"
-        last = s.scalars(select(Event).where(Event.transaction_id == txn.id).order_by(Event.id.desc())).first()
+        last = s.scalars(
+            select(Event).where(Event.transaction_id == txn.id).order_by(Event.id.desc())
+        ).first()
         assert last is not None and "already delivered" in last.detail
