@@ -23,7 +23,7 @@ def _quoted(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(
             "write this value in quotes (YAML read it as the number "
-            f"{value}; e.g. version: \"004010\", unb_id: \"4045678000002\")"
+            f'{value}; e.g. version: "004010", unb_id: "4045678000002")'
         )
     return value
 
@@ -36,9 +36,7 @@ class X12Ids(StrictModel):
     gs_id: str | None = None  # defaults to isa_id
     version: Literal["004010", "005010"] = "004010"
 
-    _text = field_validator("isa_qualifier", "isa_id", "gs_id", "version", mode="before")(
-        _quoted
-    )
+    _text = field_validator("isa_qualifier", "isa_id", "gs_id", "version", mode="before")(_quoted)
 
     @property
     def group_id(self) -> str:
