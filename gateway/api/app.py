@@ -35,11 +35,9 @@ def _default_runtime() -> Runtime:
     from gateway.pipeline.runtime import build_runtime
     from gateway.settings import get_settings
 
+    from gateway.transports import attach_senders
+
     runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(celery_app))
-    try:
-        from gateway.transports import attach_senders
-    except ImportError:
-        return runtime
     attach_senders(runtime)
     return runtime
 
@@ -149,12 +147,10 @@ def _error(request: Request, status: int, message: str) -> Response:
 
 
 def _mount_as2(app: FastAPI, runtime: Runtime) -> None:
-    """``POST /as2``, authenticated by AS2 itself (signatures), when transports exist."""
-    try:
-        from gateway.as2.http import make_router
-        from gateway.transports import make_as2_receiver
-    except ImportError:
-        return  # the transports module lands separately; the console works without it
+    """``POST /as2``, authenticated by AS2 itself (signatures)."""
+    from gateway.as2.http import make_router
+    from gateway.transports import make_as2_receiver
+
     lock = threading.Lock()
     holder: list[Any] = []
 
