@@ -126,13 +126,21 @@ def _warm_imports(reader: str) -> None:
         import badx12  # noqa: F401
 
 
+def _peak_kb() -> float:
+    """VmHWM of this process: unlike ru_maxrss it is not inherited across fork + exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1])
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def child(reader: str, path: str) -> None:
     """Subprocess entry: time one reader on one file, print JSON."""
     _warm_imports(reader)
     start = time.perf_counter()
     segments = _run_reader(reader, path)
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _peak_kb()
     print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "segments": segments}))
 
 

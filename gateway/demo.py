@@ -399,9 +399,7 @@ def report(console: Console, runtime: Runtime, plays: list[Play]) -> bool:
 
 def run_demo(console: Console, *, keep: bool = False) -> bool:
     """Run the demo; True when every document went the way it should."""
-    from fastapi import FastAPI
-
-    from gateway.transports import attach_senders, make_as2_receiver, make_sftp_server
+    from gateway.transports import attach_senders, make_sftp_server
 
     for noisy in ("paramiko", "gateway.sftp.ssh"):  # clients hanging up are normal here
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
@@ -420,7 +418,7 @@ def run_demo(console: Console, *, keep: bool = False) -> bool:
         attach_senders(runtime)
         dispatcher.start()
         try:
-            app = _gateway_app(runtime, FastAPI, make_as2_receiver)
+            app = _gateway_app(runtime)
             with serve_http(app) as gateway_url:
                 sftp = make_sftp_server(runtime, host="127.0.0.1", port=0)
                 sftp.start()
@@ -444,16 +442,9 @@ def run_demo(console: Console, *, keep: bool = False) -> bool:
     return ok
 
 
-def _gateway_app(runtime: Runtime, fastapi_cls: Any, make_receiver: Any) -> Any:
-    try:
-        from gateway.api.app import create_app
-    except ImportError:
-        from gateway.as2.http import make_router
+def _gateway_app(runtime: Runtime) -> Any:
+    from gateway.api.app import create_app
 
-        app = fastapi_cls(title="edi-gateway")
-        receiver = make_receiver(runtime)
-        app.include_router(make_router(lambda: receiver, runtime.settings.max_payload_bytes))
-        return app
     return create_app(runtime)
 
 

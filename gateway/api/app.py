@@ -34,7 +34,6 @@ def _default_runtime() -> Runtime:
     from gateway.pipeline.dispatch import CeleryDispatcher
     from gateway.pipeline.runtime import build_runtime
     from gateway.settings import get_settings
-
     from gateway.transports import attach_senders
 
     runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(celery_app))

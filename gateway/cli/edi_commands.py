@@ -189,20 +189,17 @@ def _x12_policy(
 ) -> tuple[Literal["997", "999", "none"], str]:
     """(997/999/none, TA1 policy) from the partner profile, else from GS08."""
     if partner:
-        try:
-            from gateway.partners.registry import PartnerRegistry
-            from gateway.settings import get_settings
-        except ImportError:  # registry not installed in this build
-            err.print("[yellow]partner registry unavailable; using GS08 defaults[/]")
-        else:
-            settings = get_settings()
-            profile = PartnerRegistry.from_dirs(settings.profile_dirs(), settings.map_dirs()).get(
-                partner
-            )
-            if profile is None:
-                err.print(f"[red]no partner profile {partner!r}[/]")
-                raise typer.Exit(2)
-            return profile.acknowledgements.x12, profile.acknowledgements.ta1
+        from gateway.partners.registry import PartnerRegistry
+        from gateway.settings import get_settings
+
+        settings = get_settings()
+        profile = PartnerRegistry.from_dirs(settings.profile_dirs(), settings.map_dirs()).get(
+            partner
+        )
+        if profile is None:
+            err.print(f"[red]no partner profile {partner!r}[/]")
+            raise typer.Exit(2)
+        return profile.acknowledgements.x12, profile.acknowledgements.ta1
     version = ix.groups[0].version if ix.groups else ""
     return ("999" if version.startswith("005") else "997"), "on_error"
 

@@ -78,10 +78,8 @@ def file_warnings(profile: PartnerProfile) -> list[str]:
 
 def cert_warnings(profile: PartnerProfile) -> list[str]:
     """Certificate expiry findings, when the AS2 package provides the check."""
-    try:
-        from gateway.as2.certs import check_certificates
-    except ImportError:  # the AS2 package is optional for onboarding checks
-        return []
+    from gateway.as2.certs import check_certificates
+
     try:
         return [f"{profile.id}: {w.level}: {w.message}" for w in check_certificates(profile)]
     except Exception as exc:  # a broken check must not hide the rest of the report

@@ -72,7 +72,7 @@ def interchange_rules(
                 code=_code(ic.syntax, _UNKNOWN_SENDER),
                 segment_tag=tag,
                 message=f"unknown sender {ic.sender_qualifier}/{ic.sender_id}: no partner profile "
-                "lists it" + (" for this transport account" if ic.partner_id is None else ""),
+                "lists it (or the transport account belongs to another partner)",
             )
         )
         return issues

@@ -56,7 +56,9 @@ def test_validate_stream_memory_stays_bounded() -> None:
                 return n
 
         summary = x12.validate_stream(io.BufferedReader(Stream(), 1 << 20))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork + exec
+        hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+        peak = int(hwm.split()[1]) / 1024
         print(summary.transactions, summary.issue_count, round(peak))
     """)
     out = subprocess.run(
