@@ -49,6 +49,7 @@ def register(app: Celery) -> None:
             reject_on_worker_lost=True,
             ignore_result=True,
             max_retries=None,
+            shared=False,
         )
         def stage_task(self: Task, *args: Any) -> None:
             runtime = worker_runtime(app)
@@ -60,13 +61,13 @@ def register(app: Celery) -> None:
     for stage in ("split", "validate", "acknowledge", "send_ack", "translate", "deliver"):
         make(stage)
 
-    @app.task(name="gateway.recover_stalled", ignore_result=True)
+    @app.task(name="gateway.recover_stalled", ignore_result=True, shared=False)
     def recover_stalled_task() -> int:
         from gateway.pipeline.operations import recover_stalled
 
         return recover_stalled(worker_runtime(app))
 
-    @app.task(name="gateway.sftp.poll", ignore_result=True, acks_late=True)
+    @app.task(name="gateway.sftp.poll", ignore_result=True, acks_late=True, shared=False)
     def sftp_poll_task(partner_id: str) -> None:
         from gateway.transports import poll_partner_now
 
