@@ -12,13 +12,17 @@ from dataclasses import dataclass
 Element = tuple[tuple[str, ...], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A segment as tag plus elements; each element is repetitions of components."""
+class ElementAccess:
+    """``SegmentLike`` element access for any segment type with ``elements``.
 
-    tag: str
-    elements: tuple[Element, ...]
-    position: int = 0
+    Shared by :class:`Segment` and the EDIFACT engine's segment type.
+    """
+
+    __slots__ = ()
+
+    @property
+    def elements(self) -> tuple[Element, ...]:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def value(self, element: int, component: int = 1, repetition: int = 1) -> str:
         """Return one component of one repetition of one element, ``""`` if absent."""
@@ -37,8 +41,17 @@ class Segment:
         return reps[repetition - 1]
 
     def element_count(self) -> int:
-        """Number of elements after the tag."""
+        """Number of elements after the tag, trailing empty ones included as sent."""
         return len(self.elements)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment(ElementAccess):
+    """A segment as tag plus elements; each element is repetitions of components."""
+
+    tag: str
+    elements: tuple[Element, ...]  # a field here, shadowing the base property
+    position: int = 0
 
 
 def seg(

@@ -20,7 +20,7 @@ Exceptions (see :mod:`gateway.edifact.errors`)::
     └── EdifactWriteError  our fault: we asked the writer for something invalid
 
 How the engine uses pydifact: not at run time. Measured on generated 20 MB EANCOM
-files (bench/README.edifact.md), pydifact needs about 11x the CPU time of this reader
+files (bench/README.md, EDIFACT section), pydifact needs about 11x the CPU time of this reader
 with full validation and about 10x its memory, and it has no message-structure
 validation; what it would contribute (UNA, release characters, serializing) is a few
 dozen lines here. The tests use pydifact as an independent parser of the CONTRL

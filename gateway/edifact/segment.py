@@ -7,13 +7,14 @@ Satisfies :class:`gateway.edi.SegmentLike`.
 
 from __future__ import annotations
 
+from gateway.edi.segment import ElementAccess
 from gateway.edifact.service import ServiceChars
 from gateway.edifact.tokenizer import Element, split_segment
 
 __all__ = ["EdifactSegment", "Element", "ElementInput", "make_segment"]
 
 
-class EdifactSegment:
+class EdifactSegment(ElementAccess):
     """One segment with release characters resolved and text decoded.
 
     ``position`` is 1-based within the UNH..UNT message (UNH = 1), 0 for service
@@ -55,26 +56,6 @@ class EdifactSegment:
             elements = self._elements = split_segment(self._raw, self._chars)[1]
             self._raw = None
         return elements
-
-    def value(self, element: int, component: int = 1, repetition: int = 1) -> str:
-        """Return one component of one repetition of one element, ``""`` if absent."""
-        comps = self.components(element, repetition)
-        if 1 <= component <= len(comps):
-            return comps[component - 1]
-        return ""
-
-    def components(self, element: int, repetition: int = 1) -> tuple[str, ...]:
-        """Return the components of an element repetition, ``()`` if absent."""
-        if not 1 <= element <= len(self.elements):
-            return ()
-        reps = self.elements[element - 1]
-        if not 1 <= repetition <= len(reps):
-            return ()
-        return reps[repetition - 1]
-
-    def element_count(self) -> int:
-        """Number of elements after the tag, trailing empty ones included as sent."""
-        return len(self.elements)
 
     def __eq__(self, other: object) -> bool:
         # Equality is about content; position and offset depend on where it was read.
