@@ -27,19 +27,16 @@ def make_runtime(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
     made: list[Runtime] = []
 
     def make(
-        database_url: str | None = None, *, dispatcher: Any = None, **overrides: Any
+        database_url: str | None = None,
+        *,
+        dispatcher: Any = None,
+        odoo_factory: Callable[[], Any] | None = None,
+        **overrides: Any,
     ) -> Runtime:
-        settings = Settings(
-            data_dir=tmp_path / "var",
-            database_url=database_url,
-            task_backoff_seconds=0.01,
-            task_max_retries=3,
-            **overrides,
-        )
+        values: dict[str, Any] = {"task_backoff_seconds": 0.01, "task_max_retries": 3, **overrides}
+        settings = Settings(data_dir=tmp_path / "var", database_url=database_url, **values)
         runtime = build_runtime(
-            settings,
-            dispatcher=dispatcher or InlineDispatcher(),
-            odoo_factory=overrides.pop("odoo_factory", None),
+            settings, dispatcher=dispatcher or InlineDispatcher(), odoo_factory=odoo_factory
         )
         made.append(runtime)
         return runtime
