@@ -13,9 +13,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from gateway.intake import OutboundSender, PermanentSendError
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
+from gateway.store.audit import add_event
+from gateway.store.db import session_scope
+from gateway.store.models import utcnow
 
 if TYPE_CHECKING:
     from gateway.as2.receiver import As2Receiver
@@ -34,14 +39,18 @@ class _LazySender:
         self._sender: OutboundSender | None = None
         self._lock = threading.Lock()
 
-    def send(self, partner_id: str, filename: str, data: bytes, *, kind: str) -> str:
+    def get(self) -> OutboundSender:
+        """The sender, built now if it was not yet."""
         with self._lock:
             if self._sender is None:
                 try:
                     self._sender = self._build()
                 except (OSError, ValueError, LookupError) as exc:
                     raise PermanentSendError(f"transport not usable: {exc}") from exc
-        return self._sender.send(partner_id, filename, data, kind=kind)
+            return self._sender
+
+    def send(self, partner_id: str, filename: str, data: bytes, *, kind: str) -> str:
+        return self.get().send(partner_id, filename, data, kind=kind)
 
 
 def as2_partner(runtime: Runtime, partner_id: str) -> tuple[PartnerProfile, OurIdentity]:
@@ -88,6 +97,80 @@ def _record_mdn(runtime: Runtime, received: Any) -> None:
     )
 
 
+def store_pending_mdn(runtime: Runtime, pending: Any) -> None:
+    """Remember a sent AS2 message whose MDN will come asynchronously."""
+    from gateway.store.models import PendingMdn
+
+    with session_scope(runtime.sessions) as session:
+        session.merge(
+            PendingMdn(
+                message_id=pending.message_id.strip("<>"),
+                partner_id=pending.partner_id,
+                mic=pending.mic,
+                mic_algorithm=pending.mic_algorithm,
+                mdn_signed=pending.mdn_signed,
+                sent_at=pending.sent_at,
+            )
+        )
+
+
+def find_pending_mdn(runtime: Runtime, message_id: str) -> Any:
+    """The pending MDN of a message we sent, as the AS2 client expects it (or None)."""
+    from gateway.as2.client import PendingMdn as ClientPending
+    from gateway.store.models import PendingMdn
+
+    with session_scope(runtime.sessions) as session:
+        row = session.get(PendingMdn, message_id.strip().strip("<>"))
+        if row is None or row.settled_at is not None:
+            return None
+        return ClientPending(
+            partner_id=row.partner_id,
+            message_id=row.message_id,
+            mic=row.mic,
+            mic_algorithm=row.mic_algorithm,
+            mdn_signed=row.mdn_signed,
+            sent_at=row.sent_at,
+        )
+
+
+def settle_async_mdn(runtime: Runtime, received: Any) -> None:
+    """An asynchronous MDN for something we sent: verify it and record the outcome."""
+    from gateway.as2.client import As2Sender
+    from gateway.store.models import Acknowledgement, PendingMdn
+
+    _record_mdn(runtime, received)
+    lazy = runtime.senders.get("as2")
+    sender = lazy.get() if isinstance(lazy, _LazySender) else lazy
+    if not isinstance(sender, As2Sender):
+        return
+    original = (received.mdn.original_message_id or "").strip().strip("<>")
+    pending = find_pending_mdn(runtime, original)
+    delivered = sender.settle_async_mdn(received, pending)
+    if pending is None:
+        return
+    with session_scope(runtime.sessions) as session:
+        row = session.get(PendingMdn, pending.message_id)
+        if row is not None:
+            row.settled_at = utcnow()
+            row.outcome = "delivered" if delivered else "failed"
+        for ack in session.scalars(
+            select(Acknowledgement).where(
+                Acknowledgement.transport_ref.in_([original, f"<{original}>"])
+            )
+        ):
+            if not delivered:
+                ack.state = "failed"
+                ack.error = f"negative or unverifiable async MDN: {received.mdn.disposition}"
+            add_event(
+                session,
+                "ack_mdn",
+                f"{ack.kind} {ack.control_number}: async MDN "
+                + ("confirms delivery" if delivered else "refused"),
+                partner_id=ack.partner_id,
+                interchange_id=ack.interchange_id,
+            )
+
+
 def _schedule_async_mdn(runtime: Runtime, job: Any) -> None:
     """Post an asynchronous MDN in the background, retrying with backoff."""
     from gateway.as2.async_mdn import deliver_async_mdn
@@ -114,7 +197,7 @@ def make_as2_receiver(runtime: Runtime) -> As2Receiver:
         identities=runtime.identities,
         max_body_bytes=runtime.settings.max_payload_bytes,
         schedule_async_mdn=lambda job: _schedule_async_mdn(runtime, job),
-        on_mdn_received=lambda received: _record_mdn(runtime, received),
+        on_mdn_received=lambda received: settle_async_mdn(runtime, received),
     )
 
 
@@ -129,6 +212,7 @@ def attach_senders(runtime: Runtime) -> None:
             get_partner=lambda pid: as2_partner(runtime, pid),
             keys=KeyCache(runtime.identities),
             record_attempt=lambda attempt: _record_send_attempt(runtime, attempt),
+            on_pending_mdn=lambda pending: store_pending_mdn(runtime, pending),
         )
 
     def hosted() -> OutboundSender:

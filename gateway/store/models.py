@@ -335,6 +335,21 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class PendingMdn(Base):
+    """An AS2 message we sent that waits for its asynchronous MDN."""
+
+    __tablename__ = "as2_pending_mdns"
+
+    message_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    mic: Mapped[str] = mapped_column(String(255))
+    mic_algorithm: Mapped[str] = mapped_column(String(16))
+    mdn_signed: Mapped[bool] = mapped_column(Boolean, default=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # "delivered" | "failed"
+
+
 class ApiKey(Base):
     """Console/API credentials, stored hashed, each with one role."""
 
