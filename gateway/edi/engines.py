@@ -30,14 +30,14 @@ def detect_syntax(data: bytes) -> Syntax | None:
     return None
 
 
-def _engine_parse(syntax: Syntax, data: bytes) -> EdiPayload:
+def _engine_parse(syntax: Syntax, data: bytes, keep_segments: bool = True) -> EdiPayload:
     if syntax is Syntax.X12:
         from gateway import x12
 
-        return x12.parse_payload(data)
+        return x12.parse_payload(data, keep_segments=keep_segments)
     from gateway import edifact
 
-    return edifact.parse_payload(data)
+    return edifact.parse_payload(data, keep_segments=keep_segments)
 
 
 def _shift_issue(issue: Issue, by: int) -> Issue:
@@ -62,21 +62,22 @@ def _shift(interchange: EdiInterchange, by: int) -> EdiInterchange:
     return interchange
 
 
-def parse_payload(data: bytes) -> EdiPayload:
+def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
     """Parse and validate a payload with the engine its content calls for.
 
     A file may hold interchanges of both syntaxes one after the other (a partner's
     "mailbag"): when one engine stops at data that starts an interchange of the other
     syntax, the rest is handed to the other engine. Never raises on bad partner data:
-    what is wrong is in the returned issues.
+    what is wrong is in the returned issues. ``keep_segments=False`` validates as
+    fully but does not keep the segments (the split stage needs only the envelopes).
     """
     syntax = detect_syntax(data)
     if syntax is None:
-        return _damaged_header(data) or _not_edi(data)
+        return _damaged_header(data, keep_segments) or _not_edi(data)
     result = EdiPayload(syntax=syntax)
     pos = 0
     while syntax is not None:
-        part = _engine_parse(syntax, data[pos:])
+        part = _engine_parse(syntax, data[pos:], keep_segments)
         result.encoding = part.encoding
         result.interchanges.extend(_shift(ic, pos) for ic in part.interchanges)
         consumed = max((ic.end for ic in part.interchanges), default=0)
@@ -103,12 +104,12 @@ _X12_MARKS = (b"\nGS", b"~GS", b"GS*", b"\nST*", b"~ST*")
 _EDIFACT_MARKS = (b"UNH+", b"'UNH", b"UNB+", b"+UNOA", b"+UNOB", b"+UNOC", b"UNT+")
 
 
-def _damaged_header(data: bytes) -> EdiPayload | None:
+def _damaged_header(data: bytes, keep_segments: bool = True) -> EdiPayload | None:
     """Let an engine explain a payload whose first tag is damaged but is clearly EDI."""
     head = data[:8192]
     for syntax, marks in ((Syntax.EDIFACT, _EDIFACT_MARKS), (Syntax.X12, _X12_MARKS)):
         if any(m in head for m in marks):
-            part = _engine_parse(syntax, data)
+            part = _engine_parse(syntax, data, keep_segments)
             if part.interchanges:
                 return part
     return None

@@ -66,10 +66,14 @@ __all__ = [
 ]
 
 
-def parse_payload(data: bytes) -> EdiPayload:
-    """Parse and validate every interchange in ``data``. Never raises on bad data."""
+def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
+    """Parse and validate every interchange in ``data``. Never raises on bad data.
+
+    ``keep_segments=False`` validates just as fully but leaves each message's
+    ``segments`` empty, so a large payload is checked without holding it parsed.
+    """
     payload = EdiPayload(syntax=Syntax.EDIFACT)
-    for item in read_payload(data, keep_segments=True):
+    for item in read_payload(data, keep_segments=keep_segments):
         if isinstance(item, EdiInterchange):
             payload.interchanges.append(item)
         elif isinstance(item, Issue):

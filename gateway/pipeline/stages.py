@@ -80,7 +80,7 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
         if message.state != MessageState.RECEIVED:
             return []  # already split (a redelivered task)
         data = runtime.payloads.get(session, message.payload_sha256)
-        payload = parse_payload(data)
+        payload = parse_payload(data, keep_segments=False)  # envelopes and findings only
         message.syntax = payload.syntax.value if payload.syntax else None
         if not payload.interchanges:
             _reject_message(session, message, payload)

@@ -18,16 +18,18 @@ from gateway.x12.segment import X12Segment
 from gateway.x12.tokenizer import CHUNK_SIZE, InterchangeStart, Tokenizer
 
 
-def parse_payload(data: bytes) -> EdiPayload:
+def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
     """Parse and validate every interchange in ``data``; findings become issues.
 
     Text is decoded as latin-1 (one character per byte, so offsets are byte offsets);
     EBCDIC payloads are recognised from their first bytes and decoded as cp037.
+    ``keep_segments=False`` validates just as fully but leaves each transaction's
+    ``segments`` empty, so a large payload is checked without holding it parsed.
     """
     # fed in slices so that only one slice's tokens exist at a time (the segments kept
     # in the result share the decoded text; the token tuples do not pile up)
     tokenizer = Tokenizer()
-    reader = EnvelopeReader()
+    reader = EnvelopeReader(keep_segments=keep_segments)
     for start in range(0, len(data), CHUNK_SIZE):
         reader.feed(tokenizer.feed(data[start : start + CHUNK_SIZE]))
     reader.feed(tokenizer.close())
