@@ -128,7 +128,10 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
         edi = reparse_interchange(runtime, session, ic)
         message = session.get(Message, ic.message_id)
         inbound = message.transport if message else "none"
-        for built in build_acks(runtime, session, ic, edi, profile):
+        built_acks = build_acks(runtime, session, ic, edi, profile)
+        if not built_acks:
+            ic.ack_status = "none"  # the profile asks for none: nothing to recover later
+        for built in built_acks:
             sha = runtime.payloads.put(session, built.data)
             row = Acknowledgement(
                 direction="out",
@@ -144,7 +147,7 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
             )
             session.add(row)
             session.flush()
-            if built.kind != "TA1":
+            if built.kind != "TA1" or ic.ack_status is None:
                 ic.ack_status = built.status
                 for txn in session.scalars(
                     select(Transaction).where(Transaction.interchange_id == ic.id)

@@ -141,6 +141,16 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
             )
         ):
             follow.append(Next("validate", (iid,)))
+        for (iid,) in session.execute(
+            select(Interchange.id).where(
+                Interchange.state.in_(("validated", "rejected", "duplicate_rejected")),
+                Interchange.partner_id.is_not(None),
+                Interchange.ack_status.is_(None),
+                Interchange.direction == "in",
+                Interchange.created_at < cutoff,
+            )
+        ):
+            follow.append(Next("acknowledge", (iid,)))
         stale = session.scalars(
             select(Transaction).where(
                 Transaction.state.in_(

@@ -92,6 +92,7 @@ def run_stage(
         follow = []
     except DBAPIError as exc:
         outcome, error, follow = "failed", f"database: {exc.orig}", []
+        log.error("stage %s%s failed in the database: %s", stage, args, exc.orig)
         _dead_letter(runtime, stage, args, error)
     except Exception as exc:
         # our bug or a permanent refusal: fail visibly now, an operator replays later

@@ -311,7 +311,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
                     f"{txn.set_id} {txn.control_number} accepted{warn}",
                 )
         if fatal:
-            ic.state = "rejected" if ic.state != "duplicate" else "duplicate"
+            ic.state = "rejected" if ic.state != "duplicate" else "duplicate_rejected"
             ic.dedupe_key = None  # a rejected interchange may be sent again with its number
         else:
             ic.state = "validated"

@@ -142,7 +142,7 @@ class Interchange(Base):
     test: Mapped[bool] = mapped_column(Boolean, default=False)
     start: Mapped[int] = mapped_column(BigInteger, default=0)
     end: Mapped[int] = mapped_column(BigInteger, default=0)
-    state: Mapped[str] = mapped_column(String(16), default="received")
+    state: Mapped[str] = mapped_column(String(24), default="received")
     ack_status: Mapped[str | None] = mapped_column(String(24))
     issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # unique per sender and control number while not a duplicate: the duplicate check

@@ -104,7 +104,7 @@ def check_mixed_file(runtime: Runtime) -> None:
         ).all()
         assert len(dup_events) == 3
         rejected = s.scalars(select(Interchange).where(Interchange.message_id == again)).one()
-        assert (rejected.partner_id, rejected.state) == ("summit-medical", "duplicate")
+        assert (rejected.partner_id, rejected.state) == ("summit-medical", "duplicate_rejected")
         ta1 = s.scalars(
             select(Acknowledgement).where(Acknowledgement.interchange_id == rejected.id)
         ).one()

@@ -154,7 +154,7 @@ def upgrade() -> None:
         sa.Column("test", sa.Boolean(), nullable=False),
         sa.Column("start", sa.BigInteger(), nullable=False),
         sa.Column("end", sa.BigInteger(), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("ack_status", sa.String(length=24), nullable=True),
         sa.Column("issues", sa.JSON(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=255), nullable=True),
