@@ -6,13 +6,14 @@ fixtures build segments with :func:`seg`.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 
 # element -> repetitions -> components
 Element = tuple[tuple[str, ...], ...]
 
 
-class ElementAccess:
+class ElementAccess(abc.ABC):
     """``SegmentLike`` element access for any segment type with ``elements``.
 
     Shared by :class:`Segment` and the EDIFACT engine's segment type.
@@ -21,8 +22,9 @@ class ElementAccess:
     __slots__ = ()
 
     @property
-    def elements(self) -> tuple[Element, ...]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def elements(self) -> tuple[Element, ...]:
+        """Each element as repetitions of components (a field or property of the subclass)."""
 
     def value(self, element: int, component: int = 1, repetition: int = 1) -> str:
         """Return one component of one repetition of one element, ``""`` if absent."""
