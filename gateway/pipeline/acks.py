@@ -182,10 +182,14 @@ def ack_filename(ack: Acknowledgement, syntax_ext: str = "edi") -> str:
 
 
 def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
-    """Send a stored acknowledgement over the partner's transport."""
+    """Send a stored acknowledgement over the partner's transport.
+
+    The network call happens outside any database transaction; every attempt and its
+    outcome is committed before a transient failure is handed to the runner to retry.
+    """
     with session_scope(runtime.sessions) as session:
         ack = session.get(Acknowledgement, ack_id)
-        if ack is None or ack.state in ("sent", "stored"):
+        if ack is None or ack.state in ("sent", "stored", "failed"):
             return []
         sender = runtime.senders.get(ack.transport or "none")
         if sender is None:
@@ -201,33 +205,62 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
             return []
         data = runtime.payloads.get(session, ack.payload_sha256 or "")
         ack.attempts += 1
-        try:
-            ref = sender.send(ack.partner_id or "", ack_filename(ack), data, kind=ack.kind)
-        except TransientSendError as exc:
-            ack.error = str(exc)
-            raise TransientError(f"sending {ack.kind} {ack.control_number}: {exc}") from exc
-        except PermanentSendError as exc:
-            ack.state = "failed"
-            ack.error = str(exc)
-            add_event(
-                session,
-                "ack_failed",
-                f"{ack.kind} {ack.control_number}: {exc}",
-                partner_id=ack.partner_id,
-                interchange_id=ack.interchange_id,
-            )
-            return []
-        ack.state = "sent"
-        ack.transport_ref = ref
-        ack.error = None
-        add_event(
-            session,
-            "ack_sent",
-            f"{ack.kind} {ack.control_number} sent over {ack.transport}: {ref}",
-            partner_id=ack.partner_id,
-            interchange_id=ack.interchange_id,
+        partner_id, kind, number, transport = (
+            ack.partner_id or "",
+            ack.kind,
+            ack.control_number,
+            ack.transport,
         )
+        filename = ack_filename(ack)
+    transient: TransientSendError | None = None
+    try:
+        ref = sender.send(partner_id, filename, data, kind=kind)
+    except TransientSendError as exc:
+        transient, ref = exc, ""
+    except PermanentSendError as exc:
+        _finish_ack(runtime, ack_id, "failed", "ack_failed", f"{kind} {number}: {exc}", str(exc))
+        return []
+    if transient is not None:
+        _finish_ack(
+            runtime, ack_id, None, "ack_retry", f"{kind} {number}: {transient}", str(transient)
+        )
+        profile = runtime.registry.get(partner_id)
+        limit = profile.as2.retries if transport == "as2" and profile and profile.as2 else None
+        raise TransientError(f"sending {kind} {number}: {transient}", max_retries=limit)
+    _finish_ack(
+        runtime,
+        ack_id,
+        "sent",
+        "ack_sent",
+        f"{kind} {number} sent over {transport}: {ref}",
+        None,
+        ref=ref,
+    )
     return []
+
+
+def _finish_ack(
+    runtime: Runtime,
+    ack_id: int,
+    state: str | None,
+    event: str,
+    detail: str,
+    error: str | None,
+    *,
+    ref: str | None = None,
+) -> None:
+    with session_scope(runtime.sessions) as session:
+        ack = session.get(Acknowledgement, ack_id)
+        if ack is None:
+            return
+        if state is not None:
+            ack.state = state
+        if ref is not None:
+            ack.transport_ref = ref
+        ack.error = error
+        add_event(
+            session, event, detail, partner_id=ack.partner_id, interchange_id=ack.interchange_id
+        )
 
 
 def fail_ack(runtime: Runtime, ack_id: int, error: str) -> None:

@@ -16,7 +16,15 @@ class PipelineError(Exception):
 
 
 class TransientError(PipelineError):
-    """Retry later."""
+    """Retry later.
+
+    ``max_retries`` overrides ``EDIGW_TASK_MAX_RETRIES`` for this failure (e.g. a
+    partner's own AS2 retry policy).
+    """
+
+    def __init__(self, message: str, *, max_retries: int | None = None) -> None:
+        super().__init__(message)
+        self.max_retries = max_retries
 
 
 class PermanentError(PipelineError):

@@ -76,7 +76,8 @@ def run_stage(
         follow = func(runtime, *args)
     except (TransientError, OperationalError) as exc:
         error = f"{type(exc).__name__}: {exc}"
-        if attempt <= runtime.settings.task_max_retries:
+        limit = getattr(exc, "max_retries", None)
+        if attempt <= (runtime.settings.task_max_retries if limit is None else limit):
             outcome, retry_in = "retry", backoff(runtime, attempt)
             log.warning(
                 "stage %s%s attempt %d will retry in %.1fs: %s",
