@@ -61,6 +61,7 @@ class _Plan:
         "next_mandatory",
         "nodes",
         "positions",
+        "tags",
         "triggers",
     )
 
@@ -86,6 +87,10 @@ class _Plan:
         self.children: tuple[_Plan | None, ...] = tuple(
             _plan(c) if isinstance(c, GroupNode) else None for c in group.children
         )
+        # every tag the group's structure knows, nested groups included
+        self.tags: frozenset[str] = frozenset(self.positions).union(
+            *(c.tags for c in self.children if c)
+        )
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -98,24 +103,97 @@ def _plan(group: GroupNode) -> _Plan:
     return plan
 
 
-class _Frame:
-    __slots__ = ("counts", "idx", "plan", "pushed")
+_Missing = tuple[tuple[_Plan, int], ...]  # (group plan, child position) pairs to report
 
-    def unsatisfied(self) -> bool:
-        """True when a mandatory node at or after the current one was never seen."""
-        nm = self.plan.next_mandatory
-        k = nm[self.idx]
-        if k == self.idx and self.counts[k]:
-            k = nm[k + 1]
-        return k < len(self.counts)
 
-    def __init__(self, plan: _Plan, pushed: bool) -> None:
-        self.plan = plan
-        self.idx = 0
-        self.counts = [0] * len(plan.triggers)
-        self.pushed = pushed
-        if pushed:
-            self.counts[0] = 1
+class _State:
+    """One configuration of the stack of open groups, shared by all messages of a spec.
+
+    ``frames`` holds ``(plan, idx, started)`` for each open group, outermost first:
+    the group's plan, its current child position and whether that child was seen
+    (False only for the message itself before its first segment). Nothing else of a
+    message's history matters to the structure check: within a group the position
+    only moves forward, so the children after it were never seen and the ones before
+    it can no longer be. Only the repetition count of the current child of each open
+    group varies between messages in the same state; the validator keeps those.
+
+    ``steps`` caches, per segment tag, the transition to the next state (see
+    :func:`_transition`); ``final`` the mandatory children :meth:`finish` reports.
+    """
+
+    __slots__ = ("final", "frames", "steps")
+
+    def __init__(self, frames: tuple[tuple[_Plan, int, bool], ...]) -> None:
+        self.frames = frames
+        self.steps: dict[str, _Step | None] = {}
+        final: list[tuple[_Plan, int]] = []
+        for plan, idx, started in reversed(frames):
+            final.extend(_unseen(plan, idx, started))
+        self.final: _Missing = tuple(final)
+
+
+# A transition: (next state, closed groups' missing children, mandatory children skipped
+# over, how many open groups close, whether the segment repeats the current child of
+# the group it belongs to (its count goes on; otherwise it starts at 1), that child's
+# maximum repetitions and name, whether it is a group (which then opens)).
+_Step = tuple[_State, _Missing, _Missing, int, bool, int, str, bool]
+_STATES: dict[tuple[tuple[_Plan, int, bool], ...], _State] = {}
+
+
+def _state(frames: tuple[tuple[_Plan, int, bool], ...]) -> _State:
+    state = _STATES.get(frames)
+    if state is None:
+        state = _STATES[frames] = _State(frames)
+    return state
+
+
+def _unseen(plan: _Plan, idx: int, started: bool) -> list[tuple[_Plan, int]]:
+    """The mandatory children of a group that are missing when it closes now."""
+    return [(plan, k) for k in plan.mandatory_at if k > idx or (k == idx and not started)]
+
+
+def _transition(state: _State, tag: str) -> _Step | None:
+    """Where a segment goes from ``state``: None when nowhere (not supported).
+
+    Greedy and deterministic, as EDIFACT structures are designed to be: the segment
+    belongs to the innermost open group that has a node for it at or after the current
+    node; groups above that are closed (their missing mandatory segments reported), a
+    group whose trigger it is opens.
+    """
+    frames = state.frames
+    depth = len(frames) - 1
+    while depth >= 0:
+        plan, idx, started = frames[depth]
+        found = plan.positions.get(tag)
+        if found is not None:
+            # a group's trigger starts a new occurrence of the group, in its parent
+            start = idx if idx or not depth else 1
+            j = next((k for k in found if k >= start), -1)
+            if j >= 0:
+                break
+        depth -= 1
+    else:
+        return None
+    closed: list[tuple[_Plan, int]] = []
+    for closing in frames[depth + 1 :]:
+        closed.extend(_unseen(*closing))
+    skipped = tuple(
+        (plan, k) for k in plan.mandatory_at if idx <= k < j and (k > idx or not started)
+    )
+    child = plan.children[j]
+    nxt = (*frames[:depth], (plan, j, True))
+    if child is not None:
+        nxt = (*nxt, (child, 0, True))
+    return (
+        _state(nxt),
+        tuple(closed),
+        skipped,
+        len(frames) - 1 - depth,
+        j == idx and started,
+        plan.max_repeat[j],
+        plan.names[j],
+        child is not None,
+    )
 
 
 class MessageValidator:
@@ -123,6 +201,7 @@ class MessageValidator:
 
     __slots__ = (
         "chars",
+        "counts",
         "exact",
         "issues",
         "known_ok",
@@ -131,7 +210,7 @@ class MessageValidator:
         "patterns_released",
         "release",
         "spec",
-        "stack",
+        "state",
         "trailing",
         "trailing_pair",
     )
@@ -148,7 +227,9 @@ class MessageValidator:
         self.exact = exact
         self.issues = issues
         self.layouts = spec.segments
-        self.stack = [_Frame(_plan(spec.root), pushed=False)]
+        self.state = _state(((_plan(spec.root), 0, False),))
+        # the repetition count of the current child of each open group (the state's frames)
+        self.counts = [0]
         self.chars = chars
         self.patterns, self.patterns_released, self.known_ok = _patterns_for(spec, chars)
         self.trailing = (chars.element, chars.component)
@@ -207,85 +288,56 @@ class MessageValidator:
             self._elements(seg, layout)
 
     def structure(self, tag: str, position: int, offset: int) -> None:
-        """Check one segment's position in the message structure.
-
-        Greedy and deterministic, as EDIFACT structures are designed to be: the
-        segment belongs to the innermost open group that has a node for it at or
-        after the current node; groups above that are closed (their missing
-        mandatory segments reported), a group whose trigger it is opens.
-        """
-        stack = self.stack
-        depth = len(stack) - 1
-        while True:
-            frame = stack[depth]
-            plan = frame.plan
-            found = plan.positions.get(tag)
-            if found is not None:
-                idx = frame.idx
-                start = idx if idx or not frame.pushed else 1
-                j = -1
-                for k in found:
-                    if k >= start:
-                        j = k
-                        break
-                if j >= 0:
-                    break
-            depth -= 1
-            if depth < 0:
+        """Check one segment's position in the message structure (see :func:`_transition`)."""
+        state = self.state
+        step = state.steps.get(tag)
+        if step is None and tag not in state.steps:
+            step = _transition(state, tag)
+            if step is not None or tag in state.frames[0][0].tags:  # bounded: spec tags
+                state.steps[tag] = step
+        if step is None:
+            if len(self.issues) < _MAX_ISSUES:
+                self._add(
+                    (tag, position, offset),
+                    codes.NOT_SUPPORTED_IN_POSITION,
+                    f"segment {tag} is not supported in this position of "
+                    f"{self.spec.message_type} {self.spec.directory}",
+                    fatal=self.exact,
+                )
+            return
+        self.state, closed, skipped, drop, repeat, limit, name, group = step
+        if closed or skipped:
+            where = (tag, position, offset)
+            for plan, k in closed:
                 if len(self.issues) < _MAX_ISSUES:
-                    self._add(
-                        (tag, position, offset),
-                        codes.NOT_SUPPORTED_IN_POSITION,
-                        f"segment {tag} is not supported in this position of "
-                        f"{self.spec.message_type} {self.spec.directory}",
-                        fatal=self.exact,
-                    )
-                return
-        if depth < len(stack) - 1:
-            for closing in stack[depth + 1 :]:
-                if closing.unsatisfied():
-                    self._close(closing, (tag, position, offset))
-            del stack[depth + 1 :]
-        counts = frame.counts
-        nm = plan.next_mandatory
-        k = nm[idx]
-        if k == idx and counts[idx]:
-            k = nm[idx + 1]
-        if k < j:
-            for k in plan.mandatory_at:
-                if idx <= k < j and not counts[k]:
-                    self._missing(plan, k, (tag, position, offset))
-        counts[j] += 1
-        frame.idx = j
-        if counts[j] > plan.max_repeat[j] and len(self.issues) < _MAX_ISSUES:
-            group = plan.children[j] is not None
+                    self._missing(plan, k, where)
+            for plan, k in skipped:
+                self._missing(plan, k, where)
+        counts = self.counts
+        if drop:
+            del counts[-drop:]
+        count = counts[-1] + 1 if repeat else 1
+        counts[-1] = count
+        if count > limit and len(self.issues) < _MAX_ISSUES:
             self._add(
                 (tag, position, offset),
                 codes.TOO_MANY_GROUP_REPETITIONS if group else codes.TOO_MANY_SEGMENT_REPETITIONS,
-                f"{plan.names[j]} repeated {counts[j]} times, at most {plan.max_repeat[j]} allowed",
+                f"{name} repeated {count} times, at most {limit} allowed",
                 fatal=True,
             )
-        child = plan.children[j]
-        if child is not None:
-            stack.append(_Frame(child, pushed=True))
+        if group:
+            counts.append(1)
 
     def finish(self, where: _Where | None) -> None:
         """Close every open group and report mandatory segments never seen.
 
         ``where`` is (tag, position, offset) of the last segment read, for the report.
         """
-        while self.stack:
-            frame = self.stack.pop()
-            if frame.unsatisfied():
-                self._close(frame, where)
-
-    def _close(self, frame: _Frame, where: _Where | None) -> None:
-        plan = frame.plan
-        counts = frame.counts
-        idx = frame.idx
-        for k in plan.mandatory_at:
-            if k >= idx and counts[k] == 0 and len(self.issues) < _MAX_ISSUES:
+        for plan, k in self.state.final:
+            if len(self.issues) < _MAX_ISSUES:
                 self._missing(plan, k, where)
+        self.state = _state(())
+        self.counts = []
 
     def _missing(self, plan: _Plan, k: int, where: _Where | None) -> None:
         node = plan.nodes[k]
