@@ -19,10 +19,40 @@ from gateway.edifact.service import ServiceChars
 from gateway.edifact.specs.model import ComponentSpec, ElementSpec
 
 
+def _optional(pat: str) -> str:
+    """``pat`` or nothing: ``(?:pat)?`` written as ``(?:pat|)``, which the ``re`` engine
+    matches about twice as fast (a branch instead of a repeat); same language."""
+    return f"(?:{pat}|)"
+
+
+_Trie = dict[str, "_Trie"]
+
+
+def _alternatives(codes: frozenset[str]) -> str:
+    """Pattern for exactly the strings of ``codes``, as a trie of alternatives: the
+    engine tries one branch per character instead of one per code."""
+    trie: _Trie = {}
+    for code in codes:
+        node = trie
+        for ch in code:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # end of a code
+
+    def emit(node: _Trie) -> str:
+        branches = [re.escape(ch) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if "" in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return emit(trie)
+
+
 def _component(cs: ComponentSpec, value: str) -> str:
     """Pattern for one non-empty component value."""
     if cs.codes is not None:
-        return "(?:" + "|".join(re.escape(c) for c in sorted(cs.codes, key=len, reverse=True)) + ")"
+        return _alternatives(cs.codes)
     if cs.kind == "n":
         digits = f"[0-9]{{{cs.min_length},{cs.max_length}}}"
         if cs.min_length > 1:
@@ -39,20 +69,25 @@ def _element(spec: ElementSpec, value: str, comp: str) -> str:
     parts = []
     for i, cs in enumerate(comps):
         pat = _component(cs, value)
-        parts.append(pat if i <= last_mandatory and cs.mandatory else f"(?:{pat})?")
+        if i <= last_mandatory and cs.mandatory:
+            parts.append(pat)
+        elif pat == f"{value}{{1,{cs.max_length}}}":
+            parts.append(f"{value}{{0,{cs.max_length}}}")  # the same as (?:pat)?, faster
+        else:
+            parts.append(_optional(pat))
     sep = re.escape(comp)
     # required prefix up to the last mandatory component, optional nested tail
     head = sep.join(parts[: last_mandatory + 1]) if last_mandatory >= 0 else parts[0]
     tail_start = last_mandatory + 1 if last_mandatory >= 0 else 1
     tail = ""
     for pat in reversed(parts[tail_start:]):
-        tail = f"(?:{sep}{pat}{tail})?"
+        tail = _optional(f"{sep}{pat}{tail}")
     body = head + tail
     if last_mandatory < 0:
         # an element without mandatory components may be left empty entirely
-        return f"(?:{body})?"
+        return _optional(body)
     if not spec.mandatory:
-        return f"(?:{body})?"
+        return _optional(body)
     return body
 
 
@@ -74,7 +109,7 @@ def _compiled(
     head = re.escape(tag) + "".join(sep + e for e in elems[: last_mandatory + 1])
     tail = ""
     for pat in reversed(elems[last_mandatory + 1 :]):
-        tail = f"(?:{sep}{pat}{tail})?"
+        tail = _optional(f"{sep}{pat}{tail}")
     try:
         return re.compile(head + tail)
     except re.error:  # pragma: no cover - a spec we cannot express: use the checker

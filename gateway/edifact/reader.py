@@ -89,11 +89,7 @@ def read_payload(
         pos = reader.next_offset
 
 
-def _no_structure(tag: str, position: int, offset: int) -> None:
-    """Placeholder until a message with a spec is open."""
-
-
-def _always_ok(tag: str, text: str) -> bool:
+def _no_segment(tag: str, text: str, position: int, offset: int) -> bool:
     """Placeholder until a message with a spec is open."""
     return True
 
@@ -344,31 +340,7 @@ class _InterchangeReader:
         elem = chars.element
         last_tag, last_off = "", 0
         # bound methods of the current message's validator (hot loop)
-        v_structure: Callable[[str, int, int], None] = _no_structure
-        v_fast_ok: Callable[[str, str], bool] = _always_ok
-
-        def unt_missing(t: EdiTransaction, at: int) -> EdiTransaction:
-            # the message ends where its last segment did: UNH, UNG, UNE, UNZ, UNB or EOF
-            self._issue(
-                codes.MISSING,
-                f"message {t.control_number}: UNT missing",
-                level=Level.TRANSACTION,
-                offset=at,
-                tag="UNT",
-                target=t.issues,
-            )
-            t.end = last_end
-            return close_tx(t, None)
-
-        def close_tx(t: EdiTransaction, trailer: EdifactSegment | None) -> EdiTransaction:
-            if validator is not None:
-                validator.finish(
-                    (trailer.tag, trailer.position, trailer.offset)
-                    if trailer is not None
-                    else (last_tag, position, last_off)
-                )
-            t.segments = tuple(segs) if keep else ()
-            return t
+        v_segment: Callable[[str, str, int, int], bool] = _no_segment
 
         for off, end, raw, terminated in scanner:
             text = raw if identity else decode(raw, off)
@@ -389,11 +361,7 @@ class _InterchangeReader:
                     continue
                 position += 1
                 last_tag, last_off = tag, off
-                if validator is not None:
-                    v_structure(tag, position, off)
-                    ok = v_fast_ok(tag, text)
-                else:
-                    ok = True
+                ok = v_segment(tag, text, position, off) if validator is not None else True
                 if position > MAX_MESSAGE_SEGMENTS and keep:
                     # UNT 0074 is n..6: no valid message is this long. Stop keeping its
                     # segments so a hostile file cannot make us hold millions of them.
@@ -426,7 +394,9 @@ class _InterchangeReader:
             seg = EdifactSegment(tag, elements, 0, off)
             if tag == "UNH":
                 if tx is not None:
-                    yield unt_missing(tx, off)
+                    yield self._unt_missing(
+                        tx, off, last_end, validator, segs, (last_tag, position, last_off)
+                    )
                     tx = None
                 position = 1
                 seg.position = 1
@@ -434,7 +404,7 @@ class _InterchangeReader:
                 segs = [seg] if keep else []
                 last_tag, last_off = "UNH", off
                 if validator is not None:
-                    v_structure, v_fast_ok = validator.structure, validator.fast_ok
+                    v_segment = validator.segment
                 if validator is not None and validate:
                     validator.feed(seg)
                 else:
@@ -471,13 +441,15 @@ class _InterchangeReader:
                     validator.feed(seg)
                 self._check_unt(tx, seg, position)
                 tx.end = end
-                yield close_tx(tx, seg)
+                yield self._close_tx(tx, validator, segs, (seg.tag, seg.position, seg.offset))
                 tx = None
                 validator = None
                 segs = []
             elif tag == "UNG":
                 if tx is not None:
-                    yield unt_missing(tx, off)
+                    yield self._unt_missing(
+                        tx, off, last_end, validator, segs, (last_tag, position, last_off)
+                    )
                     tx = None
                 if group is not None:
                     self._issue(
@@ -501,7 +473,9 @@ class _InterchangeReader:
                     )
             elif tag == "UNE":
                 if tx is not None:
-                    yield unt_missing(tx, off)
+                    yield self._unt_missing(
+                        tx, off, last_end, validator, segs, (last_tag, position, last_off)
+                    )
                     tx = None
                 if group is None:
                     self._issue(
@@ -522,7 +496,9 @@ class _InterchangeReader:
                     group = None
             elif tag == "UNZ":
                 if tx is not None:
-                    yield unt_missing(tx, off)
+                    yield self._unt_missing(
+                        tx, off, last_end, validator, segs, (last_tag, position, last_off)
+                    )
                     tx = None
                 if group is not None:
                     self._issue(
@@ -568,7 +544,9 @@ class _InterchangeReader:
             # The data ended before UNZ.
             self.next_offset = len(self.data)
             if tx is not None:
-                yield unt_missing(tx, last_end)
+                yield self._unt_missing(
+                    tx, last_end, last_end, validator, segs, (last_tag, position, last_off)
+                )
             if group is not None:
                 self._issue(
                     codes.MISSING,
@@ -587,7 +565,9 @@ class _InterchangeReader:
             ix.end = last_end
         if self.next_offset < len(self.data) and ix.end < self.next_offset and tx is not None:
             # A UNB/UNA arrived while a message was open.
-            yield unt_missing(tx, self.next_offset)
+            yield self._unt_missing(
+                tx, self.next_offset, last_end, validator, segs, (last_tag, position, last_off)
+            )
         if (
             self.next_offset != ix.end
             and self.next_offset < len(self.data)
@@ -602,6 +582,41 @@ class _InterchangeReader:
             ix.end = last_end
         if message_count == 0:
             self._issue(codes.LOWER_LEVEL_EMPTY, "interchange holds no message", offset=ix.start)
+
+    def _unt_missing(
+        self,
+        tx: EdiTransaction,
+        at: int,
+        last_end: int,
+        validator: MessageValidator | None,
+        segs: list[EdifactSegment],
+        where: tuple[str, int, int],
+    ) -> EdiTransaction:
+        """Close a message that ends without UNT where its last segment did (UNH, UNG,
+        UNE, UNZ, UNB or EOF follows); ``where`` is its last segment's tag, position
+        and offset."""
+        self._issue(
+            codes.MISSING,
+            f"message {tx.control_number}: UNT missing",
+            level=Level.TRANSACTION,
+            offset=at,
+            tag="UNT",
+            target=tx.issues,
+        )
+        tx.end = last_end
+        return self._close_tx(tx, validator, segs, where)
+
+    def _close_tx(
+        self,
+        tx: EdiTransaction,
+        validator: MessageValidator | None,
+        segs: list[EdifactSegment],
+        where: tuple[str, int, int],
+    ) -> EdiTransaction:
+        if validator is not None:
+            validator.finish(where)
+        tx.segments = tuple(segs) if self.keep else ()
+        return tx
 
     # -- envelope pieces -------------------------------------------------------------
 

@@ -132,11 +132,12 @@ class _State:
         self.final: _Missing = tuple(final)
 
 
-# A transition: (next state, closed groups' missing children, mandatory children skipped
-# over, how many open groups close, whether the segment repeats the current child of
-# the group it belongs to (its count goes on; otherwise it starts at 1), that child's
-# maximum repetitions and name, whether it is a group (which then opens)).
-_Step = tuple[_State, _Missing, _Missing, int, bool, int, str, bool]
+# A transition: (next state, how many open groups close, whether the segment repeats
+# the current child of the group it belongs to (its count goes on; otherwise it starts
+# at 1), that child's maximum repetitions, whether it is a group (which then opens),
+# and None or what to report: the closed groups' missing mandatory children and the
+# mandatory children skipped over).
+_Step = tuple["_State", int, bool, int, bool, tuple[_Missing, _Missing] | None]
 _STATES: dict[tuple[tuple[_Plan, int, bool], ...], _State] = {}
 
 
@@ -186,13 +187,11 @@ def _transition(state: _State, tag: str) -> _Step | None:
         nxt = (*nxt, (child, 0, True))
     return (
         _state(nxt),
-        tuple(closed),
-        skipped,
         len(frames) - 1 - depth,
         j == idx and started,
         plan.max_repeat[j],
-        plan.names[j],
         child is not None,
+        (tuple(closed), skipped) if closed or skipped else None,
     )
 
 
@@ -305,9 +304,10 @@ class MessageValidator:
                     fatal=self.exact,
                 )
             return
-        self.state, closed, skipped, drop, repeat, limit, name, group = step
-        if closed or skipped:
+        self.state, drop, repeat, limit, group, report = step
+        if report is not None:
             where = (tag, position, offset)
+            closed, skipped = report
             for plan, k in closed:
                 if len(self.issues) < _MAX_ISSUES:
                     self._missing(plan, k, where)
@@ -318,15 +318,49 @@ class MessageValidator:
             del counts[-drop:]
         count = counts[-1] + 1 if repeat else 1
         counts[-1] = count
-        if count > limit and len(self.issues) < _MAX_ISSUES:
-            self._add(
-                (tag, position, offset),
-                codes.TOO_MANY_GROUP_REPETITIONS if group else codes.TOO_MANY_SEGMENT_REPETITIONS,
-                f"{name} repeated {count} times, at most {limit} allowed",
-                fatal=True,
-            )
+        if count > limit:
+            self._too_many(tag, position, offset, count)
         if group:
             counts.append(1)
+
+    def segment(self, tag: str, text: str, position: int, offset: int) -> bool:
+        """:meth:`structure`, then :meth:`fast_ok`: one call per segment for the reader.
+
+        The common cases (a known move that reports nothing, a text already accepted)
+        are handled here; everything else by those two methods.
+        """
+        step = self.state.steps.get(tag)
+        if step is None or step[5] is not None:
+            self.structure(tag, position, offset)
+        else:
+            self.state, drop, repeat, limit, group, _ = step
+            counts = self.counts
+            if drop:
+                del counts[-drop:]
+            count = counts[-1] + 1 if repeat else 1
+            counts[-1] = count
+            if count > limit:
+                self._too_many(tag, position, offset, count)
+            if group:
+                counts.append(1)
+        if text in self.known_ok:
+            return True
+        return self.fast_ok(tag, text)
+
+    def _too_many(self, tag: str, position: int, offset: int, count: int) -> None:
+        """Report the repetition ``count`` of the node the last move went to."""
+        if len(self.issues) >= _MAX_ISSUES:
+            return
+        # the node is the current child of the group the segment belongs to: the
+        # innermost open group unless the segment opened a group of its own
+        plan, j, _ = self.state.frames[len(self.counts) - 1]
+        group = plan.children[j] is not None
+        self._add(
+            (tag, position, offset),
+            codes.TOO_MANY_GROUP_REPETITIONS if group else codes.TOO_MANY_SEGMENT_REPETITIONS,
+            f"{plan.names[j]} repeated {count} times, at most {plan.max_repeat[j]} allowed",
+            fatal=True,
+        )
 
     def finish(self, where: _Where | None) -> None:
         """Close every open group and report mandatory segments never seen.
