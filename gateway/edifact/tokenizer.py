@@ -31,6 +31,7 @@ Element = tuple[tuple[str, ...], ...]
 
 CHUNK = 1 << 20  # bytes decoded at a time: bounds memory on large payloads
 _CRLF = "\r\n"
+_LEAD = " \r\n"  # a piece starting with one of these has formatting to skip
 
 
 def scan_segments(
@@ -46,6 +47,9 @@ def scan_segments(
     newline = chars.newline_terminated
     term = "\n" if newline else chars.terminator
     rel = chars.release
+    # a piece ending in one of these may end in a released terminator (line breaks
+    # before the terminator are formatting, unless they are the terminator)
+    suspect = "" if rel is None else rel if newline else rel + _CRLF
     n = len(data)
     pos = start
     carry = ""
@@ -67,11 +71,11 @@ def scan_segments(
         for piece in pieces:
             piece_start = off
             off += len(piece) + 1
-            if rel is not None and piece:
+            if piece:
                 last = piece[-1]
-                if last == rel or (last in _CRLF and not newline):
+                if last in suspect:
                     stripped = piece.rstrip(_CRLF) if last != rel else piece
-                    if stripped.endswith(rel):
+                    if rel is not None and stripped.endswith(rel):
                         count = len(stripped) - len(stripped.rstrip(rel))
                         if count % 2 == 1 and not (final and off > n):
                             if not acc:
@@ -82,7 +86,6 @@ def scan_segments(
                 piece = acc + piece
                 piece_start = acc_start
                 acc = ""
-            end = off if off <= n else n
             if newline:
                 if piece.endswith("\r"):
                     piece = piece[:-1]
@@ -91,19 +94,24 @@ def scan_segments(
                 lead = len(piece) - len(piece.lstrip())
                 if lead:
                     piece = piece[lead:]
-                yield piece_start + lead, end, piece, off <= n
+                yield piece_start + lead, off if off <= n else n, piece, off <= n
                 continue
-            if (piece and piece[0] in _CRLF) or (piece and piece[0] == " "):
-                lead_text = piece.lstrip(" \r\n\t")
-                lead = len(piece) - len(lead_text)
-                piece = lead_text
-            else:
-                lead = 0
-            if "\n" in piece or "\r" in piece:
-                piece = piece.replace("\r", "").replace("\n", "")
             if not piece:
                 continue
-            yield piece_start + lead, end, piece, off <= n
+            if piece[0] in _LEAD:
+                lead_text = piece.lstrip(" \r\n\t")
+                piece_start += len(piece) - len(lead_text)
+                piece = lead_text
+                if not piece:
+                    continue
+            if "\n" in piece or "\r" in piece:
+                piece = piece.replace("\r", "").replace("\n", "")
+                if not piece:
+                    continue
+            if off <= n:
+                yield piece_start, off, piece, True
+            else:
+                yield piece_start, n, piece, False
         base = off
         if final:
             return

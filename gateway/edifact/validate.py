@@ -326,8 +326,8 @@ class MessageValidator:
     def segment(self, tag: str, text: str, position: int, offset: int) -> bool:
         """:meth:`structure`, then :meth:`fast_ok`: one call per segment for the reader.
 
-        The common cases (a known move that reports nothing, a text already accepted)
-        are handled here; everything else by those two methods.
+        The common cases (a known move that reports nothing, a text already accepted
+        or matched by a compiled pattern) are handled here, the rest by those methods.
         """
         step = self.state.steps.get(tag)
         if step is None or step[5] is not None:
@@ -343,9 +343,21 @@ class MessageValidator:
                 self._too_many(tag, position, offset, count)
             if group:
                 counts.append(1)
-        if text in self.known_ok:
+        known = self.known_ok
+        if text in known:
             return True
-        return self.fast_ok(tag, text)
+        if text[-1] in self.trailing or self.trailing_pair in text:
+            return False  # trailing separators: let the checker report them
+        release = self.release
+        if release is None or release not in text:
+            pattern = self.patterns.get(tag)
+            if pattern is not None:
+                if pattern.fullmatch(text) is None:  # type: ignore[attr-defined]
+                    return False
+                if len(known) < _KNOWN_OK_MAX:
+                    known.add(text)
+                return True
+        return self.fast_ok(tag, text)  # not compiled yet, no layout, or released
 
     def _too_many(self, tag: str, position: int, offset: int, count: int) -> None:
         """Report the repetition ``count`` of the node the last move went to."""
