@@ -53,12 +53,10 @@ class _Plan:
 
     __slots__ = (
         "children",
-        "is_group",
         "mandatory",
         "mandatory_at",
         "max_repeat",
         "names",
-        "next_mandatory",
         "nodes",
         "positions",
         "tags",
@@ -71,14 +69,7 @@ class _Plan:
         self.mandatory = tuple(c.mandatory for c in group.children)
         self.max_repeat = tuple(c.max_repeat for c in group.children)
         self.names = tuple(c.name if isinstance(c, GroupNode) else c.tag for c in group.children)
-        self.is_group = tuple(isinstance(c, GroupNode) for c in group.children)
         self.mandatory_at = tuple(i for i, m in enumerate(self.mandatory) if m)
-        n = len(self.mandatory)
-        # next_mandatory[i]: the first mandatory child at or after i (n when none)
-        nxt = [n] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            nxt[i] = i if self.mandatory[i] else nxt[i + 1]
-        self.next_mandatory = tuple(nxt)
         positions: dict[str, list[int]] = {}
         for i, trigger in enumerate(self.triggers):
             positions.setdefault(trigger, []).append(i)
