@@ -19,7 +19,7 @@ from gateway.canonical import load_document
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stages import _set_state, claim
+from gateway.pipeline.stages import claim, set_state
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -50,7 +50,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
         assert txn is not None
         doc_row = session.scalar(select(Document).where(Document.transaction_id == txn.id))
         if doc_row is None or txn.partner_id is None:
-            _set_state(
+            set_state(
                 session,
                 txn,
                 TransactionState.FAILED,
@@ -66,7 +66,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             )
         )
         if earlier is not None:
-            _set_state(
+            set_state(
                 session,
                 txn,
                 TransactionState.DELIVERED,
@@ -77,7 +77,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             return []
         profile = runtime.registry.get(txn.partner_id)
         if profile is None:
-            _set_state(
+            set_state(
                 session,
                 txn,
                 TransactionState.FAILED,
@@ -166,7 +166,7 @@ def _finish_failed(runtime: Runtime, transaction_id: int, error: str) -> None:
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
         if txn is not None:
-            _set_state(session, txn, TransactionState.FAILED, error, error=error)
+            set_state(session, txn, TransactionState.FAILED, error, error=error)
 
 
 def fail_delivery(runtime: Runtime, transaction_id: int, error: str) -> None:
@@ -177,7 +177,7 @@ def fail_delivery(runtime: Runtime, transaction_id: int, error: str) -> None:
             TransactionState.TRANSLATED,
             TransactionState.DELIVERING,
         ):
-            _set_state(
+            set_state(
                 session,
                 txn,
                 TransactionState.FAILED,
@@ -213,7 +213,7 @@ def _record_outcome(
                         detail={"identifiers": exc.get("identifiers", {}), "records": records},
                     )
                 )
-            _set_state(
+            set_state(
                 session,
                 txn,
                 TransactionState.BUSINESS_EXCEPTION,
@@ -236,7 +236,7 @@ def _record_outcome(
                 )
         except IntegrityError:
             notes = [*notes, "ledger already had this business key (concurrent delivery)"]
-        _set_state(
+        set_state(
             session,
             txn,
             TransactionState.DELIVERED,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from gateway.intake import ReceivedPayload
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stages import _set_state
+from gateway.pipeline.stages import set_state
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -52,7 +52,7 @@ def fail_subject(runtime: Runtime, stage: str, subject_id: int, error: str) -> N
         txns = session.scalars(select(Transaction).where(Transaction.interchange_id == subject_id))
         for txn in txns:
             if txn.state not in FINAL_TRANSACTION_STATES:
-                _set_state(
+                set_state(
                     session, txn, TransactionState.FAILED, f"{stage} failed: {error}", error=error
                 )
 
@@ -77,7 +77,7 @@ def replay_transaction(runtime: Runtime, transaction_id: int, *, actor: str) -> 
                 f"transaction {transaction_id} was rejected for its content; the partner "
                 "must send a corrected one (replay the message after fixing configuration)"
             )
-        _set_state(session, txn, TransactionState.PARSED, "replay requested", actor=actor)
+        set_state(session, txn, TransactionState.PARSED, "replay requested", actor=actor)
         txn.error = None
         interchange_id = txn.interchange_id
     runtime.dispatcher.dispatch([Next("translate", (interchange_id, [transaction_id]))])
@@ -114,7 +114,7 @@ def cancel_transaction(runtime: Runtime, transaction_id: int, *, actor: str, rea
             raise OperationError(f"no transaction {transaction_id}")
         if txn.state in (TransactionState.DELIVERED, TransactionState.DELIVERING):
             raise OperationError(f"transaction {transaction_id} is {txn.state}: cannot cancel")
-        _set_state(session, txn, TransactionState.CANCELLED, reason or "cancelled", actor=actor)
+        set_state(session, txn, TransactionState.CANCELLED, reason or "cancelled", actor=actor)
 
 
 def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None) -> int:
@@ -238,7 +238,7 @@ def resolve_exception(
                 )
             ):
                 other.state, other.resolved_by, other.resolved_at = "retried", actor, utcnow()
-            _set_state(
+            set_state(
                 session, txn, TransactionState.TRANSLATED, "retry after exception", actor=actor
             )
             retry_txn = txn.id

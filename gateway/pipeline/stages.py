@@ -33,10 +33,8 @@ from gateway.store.models import (
     TransactionState,
 )
 
-ACK_SETS = {"997", "999", "CONTRL"}
 
-
-def _set_state(
+def set_state(
     session: Session,
     txn: Transaction,
     state: TransactionState,
@@ -281,7 +279,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
         accepted = 0
         for txn in txns:
             if fatal:
-                _set_state(
+                set_state(
                     session,
                     txn,
                     TransactionState.REJECTED,
@@ -293,7 +291,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
             if txn_added:
                 txn.issues = [*txn.issues, *issues_to_json(txn_added, source=GATEWAY)]
             if any(d.get("fatal", True) for d in txn.issues):
-                _set_state(
+                set_state(
                     session,
                     txn,
                     TransactionState.REJECTED,
@@ -304,7 +302,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
             else:
                 accepted += 1
                 warn = f" with {len(txn.issues)} warning(s)" if txn.issues else ""
-                _set_state(
+                set_state(
                     session,
                     txn,
                     TransactionState.PARSED,

@@ -17,7 +17,7 @@ from gateway.pipeline import partners as partner_rules
 from gateway.pipeline.acks import reparse_interchange
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stages import _set_state
+from gateway.pipeline.stages import set_state
 from gateway.store.db import session_scope
 from gateway.store.models import (
     Document,
@@ -57,7 +57,7 @@ def translate(
         for row in rows:
             found = by_start.get(row.start - ic.start)
             if found is None or profile is None:
-                _set_state(
+                set_state(
                     session,
                     row,
                     TransactionState.FAILED,
@@ -75,7 +75,7 @@ def translate(
                     edi_txn, interchange=edi, group=edi_group, map=mapping, profile=profile
                 )
             except DocumentError as exc:
-                _set_state(
+                set_state(
                     session,
                     row,
                     TransactionState.REJECTED,
@@ -84,7 +84,7 @@ def translate(
                 )
                 continue
             except MappingError as exc:
-                _set_state(
+                set_state(
                     session,
                     row,
                     TransactionState.FAILED,
@@ -124,7 +124,7 @@ def translate(
                 existing.business_key = key
             row.business_key = key
             row.document_type = document.document_type
-            _set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
+            set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
             follow.append(Next("deliver", (row.id,)))
     return follow
 
@@ -139,7 +139,7 @@ def _record_ack_transaction(
         from gateway.x12 import read_acknowledgement as reader
     ack = reader(edi_txn)
     if ack is None:
-        _set_state(
+        set_state(
             session,
             row,
             TransactionState.REJECTED,
@@ -160,4 +160,4 @@ def _record_ack_transaction(
         },
         transaction=row,
     )
-    _set_state(session, row, TransactionState.DELIVERED, f"{ack.kind} recorded: {ack.status}")
+    set_state(session, row, TransactionState.DELIVERED, f"{ack.kind} recorded: {ack.status}")
