@@ -11,6 +11,7 @@ import dataclasses
 from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level, Syntax
 
 _BOM = b"\xef\xbb\xbf"
+_EBCDIC_ISA = "ISA".encode("cp037")  # the X12 engine decodes EBCDIC interchanges itself
 _WHITESPACE = b" \t\r\n\x00"
 
 
@@ -23,7 +24,7 @@ def detect_syntax(data: bytes) -> Syntax | None:
     if head.startswith(_BOM):
         head = head[len(_BOM) :]
     head = head.lstrip(_WHITESPACE)
-    if head[:3] == b"ISA":
+    if head[:3] in (b"ISA", _EBCDIC_ISA):
         return Syntax.X12
     if head[:3] in (b"UNA", b"UNB"):
         return Syntax.EDIFACT
