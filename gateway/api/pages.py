@@ -33,7 +33,7 @@ from gateway.api.queries_extra import (
     MessageFilter,
     dashboard,
     list_exceptions,
-    list_messages_filtered,
+    list_messages,
 )
 from gateway.api.services import ConsoleError
 from gateway.api.uploads import read_upload
@@ -198,7 +198,7 @@ def tracker_page(
             control_number=filters["control_number"] or None,
             business_key=filters["business_key"] or None,
         )
-        rows, total = list_messages_filtered(session, mf, limit=PAGE_SIZE, offset=offset)
+        rows, total = list_messages(session, mf, limit=PAGE_SIZE, offset=offset)
     else:
         view = "documents"
         tf = TransactionFilter(

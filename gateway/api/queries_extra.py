@@ -4,100 +4,17 @@ the dashboard's aggregates. Shaped as plain dicts like :mod:`gateway.queries`.""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.queries import TransactionFilter, exception_json, filter_transactions, message_json
-from gateway.store.models import BusinessException, Interchange, Message, Transaction, utcnow
+from gateway.queries import MessageFilter, exception_json, list_messages
+
+__all__ = ["ERROR_STATES", "MessageFilter", "dashboard", "list_exceptions", "list_messages"]
+from gateway.store.models import BusinessException, Message, Transaction, utcnow
 
 ERROR_STATES = ("rejected", "failed")
-
-
-@dataclass(frozen=True)
-class MessageFilter:
-    """Filters of the file (message) list; transaction-level ones match any of its documents."""
-
-    partner_id: str | None = None
-    direction: str | None = None
-    state: str | None = None
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-    document_type: str | None = None
-    control_number: str | None = None
-    business_key: str | None = None
-
-    def transaction_filter(self) -> TransactionFilter | None:
-        """The filter on documents, when one of the document-level fields is set."""
-        if not (self.document_type or self.control_number or self.business_key):
-            return None
-        return TransactionFilter(
-            document_type=self.document_type,
-            control_number=self.control_number,
-            business_key=self.business_key,
-        )
-
-
-def list_messages_filtered(
-    session: Session, f: MessageFilter, *, limit: int = 50, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of messages (newest first) with their documents' state counts, and the total."""
-    q = select(Message)
-    if f.partner_id:
-        partner_ics = select(Interchange.message_id).where(Interchange.partner_id == f.partner_id)
-        q = q.where((Message.partner_id == f.partner_id) | Message.id.in_(partner_ics))
-    if f.direction:
-        q = q.where(Message.direction == f.direction)
-    if f.state:
-        q = q.where(Message.state == f.state)
-    if f.since:
-        q = q.where(Message.created_at >= f.since)
-    if f.until:
-        q = q.where(Message.created_at < f.until)
-    tf = f.transaction_filter()
-    if tf is not None:
-        matching = filter_transactions(tf).order_by(None).with_only_columns(Transaction.message_id)
-        q = q.where(Message.id.in_(matching))
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = list(session.scalars(q.order_by(Message.id.desc()).limit(limit).offset(offset)))
-    ids = [m.id for m in rows]
-    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    types: dict[int, set[str]] = {i: set() for i in ids}
-    keys: dict[int, list[str]] = {i: [] for i in ids}
-    if ids:
-        for mid, state, dtype, n in session.execute(
-            select(
-                Transaction.message_id,
-                Transaction.state,
-                func.coalesce(Transaction.document_type, Transaction.set_id),
-                func.count(),
-            )
-            .where(Transaction.message_id.in_(ids))
-            .group_by(
-                Transaction.message_id,
-                Transaction.state,
-                func.coalesce(Transaction.document_type, Transaction.set_id),
-            )
-        ):
-            counts[mid][state] = counts[mid].get(state, 0) + n
-            types[mid].add(dtype)
-        for mid, key in session.execute(
-            select(Transaction.message_id, Transaction.business_key).where(
-                Transaction.message_id.in_(ids), Transaction.business_key.is_not(None)
-            )
-        ):
-            if key and len(keys[mid]) < 5:
-                keys[mid].append(key)
-    out = []
-    for m in rows:
-        data = message_json(m)
-        data["transactions"] = counts[m.id]
-        data["document_types"] = sorted(types[m.id])
-        data["business_keys"] = keys[m.id]
-        out.append(data)
-    return out, int(total)
 
 
 def list_exceptions(

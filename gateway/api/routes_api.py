@@ -30,7 +30,7 @@ from gateway.api.queries_extra import (
     MessageFilter,
     dashboard,
     list_exceptions,
-    list_messages_filtered,
+    list_messages,
 )
 from gateway.api.services import ConsoleError
 from gateway.api.uploads import read_upload
@@ -132,7 +132,7 @@ def get_messages(
         control_number=control_number,
         business_key=business_key,
     )
-    items, total = list_messages_filtered(session, f, limit=limit, offset=offset)
+    items, total = list_messages(session, f, limit=limit, offset=offset)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -319,12 +319,14 @@ def messages_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """List received messages, newest first."""
-    from gateway.queries import list_messages
+    from gateway.queries import MessageFilter, list_messages
     from gateway.store.db import session_scope
 
     runtime = _runtime()
     with session_scope(runtime.sessions) as session:
-        rows = list_messages(session, limit=limit, partner_id=partner, state=state)
+        rows, _ = list_messages(
+            session, MessageFilter(partner_id=partner, state=state), limit=limit
+        )
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
