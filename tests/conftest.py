@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(message: str) -> NoReturn:
+    """Skip a test whose real peer or data is missing - or fail it under ``CI=true``,
+    where nothing may be skipped for that reason."""
+    if IN_CI:
+        pytest.fail(message + " - required under CI=true")
+    pytest.skip(message)
 
 
 def corpus_path() -> Path:
@@ -26,10 +35,7 @@ def require_corpus(sub: str = "") -> Path:
     """Return the corpus (sub)directory, or skip (fail under CI) when it is absent."""
     path = corpus_path() / sub
     if not path.is_dir():
-        message = f"sample corpus not found at {path} (set EDIGW_CORPUS_DIR)"
-        if IN_CI:
-            pytest.fail(message + " - required under CI=true")
-        pytest.skip(message)
+        missing(f"sample corpus not found at {path} (set EDIGW_CORPUS_DIR)")
     return path
 
 
@@ -48,11 +54,8 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("EDIGW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def _unavailable(what: str, start: str, exc: BaseException) -> None:
-    message = f"{what} is not reachable ({exc}); start it with: {start}"
-    if IN_CI:
-        pytest.fail(message + " - required under CI=true")
-    pytest.skip(message)
+def _unavailable(what: str, start: str, exc: BaseException) -> NoReturn:
+    missing(f"{what} is not reachable ({exc}); start it with: {start}")
 
 
 @pytest.fixture(scope="session")

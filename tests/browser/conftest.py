@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.api.world import World, make_world
-from tests.conftest import IN_CI
+from tests.conftest import missing
 
 CHROMIUM = os.environ.get("EDIGW_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -33,21 +33,15 @@ ARGS = [
 SHOTS = os.environ.get("EDIGW_SCREENSHOTS")  # a directory: save a PNG of each page
 
 
-def _missing(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} - required under CI=true")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """A headless Chromium."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed (.venv/bin/pip install playwright)")
+        missing("playwright is not installed (.venv/bin/pip install playwright)")
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _missing(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
+        missing(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield instance

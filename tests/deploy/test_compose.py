@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO, missing
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
         )
     except (subprocess.CalledProcessError, OSError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
-        if IN_CI:
-            pytest.fail(f"docker-compose config failed: {detail}")
-        pytest.skip(f"docker-compose 1.x not available here: {detail[-300:]}")
+        missing(f"docker-compose 1.x could not check the file: {detail[-500:]}")
     return yaml.safe_load(out.stdout)
 
 

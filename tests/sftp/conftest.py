@@ -25,20 +25,16 @@ from gateway.partners.common import SecretRef
 from gateway.partners.profile import PartnerProfile, X12Ids
 from gateway.partners.sftp import HostedAccount, PollSettings, SftpSettings
 from gateway.sftp.server import SftpServer
+from tests.conftest import missing
 
 SSHD_USER = "edipartner"
-# the same rule as tests/conftest.py: missing OpenSSH fails under CI=true
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def require_tool(name: str, *candidates: str) -> str:
     """Path of an OpenSSH program, or skip (fail under CI) when it is not installed."""
     found = shutil.which(name) or next((c for c in candidates if Path(c).exists()), None)
     if found is None:
-        message = f"OpenSSH '{name}' not found (apt-get install openssh-client openssh-server)"
-        if IN_CI:
-            pytest.fail(message + " - required under CI=true")
-        pytest.skip(message)
+        missing(f"OpenSSH '{name}' not found (apt-get install openssh-client openssh-server)")
     return found
 
 
@@ -270,10 +266,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory, keys_dir: Path) -> Iterator[S
     binary = require_tool("sshd", "/usr/sbin/sshd")
     keygen = require_tool("ssh-keygen")
     if os.geteuid() != 0:
-        message = "sshd fixture needs root (chroot, useradd)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("sshd fixture needs root (chroot, useradd)")
     uid, gid = _ensure_user()
     work = tmp_path_factory.mktemp("sshd")
     subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(work / "host_key")],
