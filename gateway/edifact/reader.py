@@ -110,6 +110,17 @@ class _InterchangeReader:
 
     # -- helpers ---------------------------------------------------------------------
 
+    def _une_missing(self, group: EdiGroup, offset: int) -> None:
+        """A group still open when the next UNG or the UNZ comes."""
+        self._issue(
+            codes.MISSING,
+            f"group {group.control_number}: UNE missing",
+            level=Level.GROUP,
+            offset=offset,
+            tag="UNE",
+            target=group.issues,
+        )
+
     def _issue(
         self,
         code: str,
@@ -452,14 +463,7 @@ class _InterchangeReader:
                     )
                     tx = None
                 if group is not None:
-                    self._issue(
-                        codes.MISSING,
-                        f"group {group.control_number}: UNE missing",
-                        level=Level.GROUP,
-                        offset=off,
-                        tag="UNE",
-                        target=group.issues,
-                    )
+                    self._une_missing(group, off)
                 group = self._open_group(seg)
                 ix.groups.append(group)
                 explicit_groups += 1
@@ -501,14 +505,7 @@ class _InterchangeReader:
                     )
                     tx = None
                 if group is not None:
-                    self._issue(
-                        codes.MISSING,
-                        f"group {group.control_number}: UNE missing",
-                        level=Level.GROUP,
-                        offset=off,
-                        tag="UNE",
-                        target=group.issues,
-                    )
+                    self._une_missing(group, off)
                     group = None
                 expected = group_count if explicit_groups else message_count
                 self._check_trailer(
