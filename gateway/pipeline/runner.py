@@ -7,6 +7,7 @@ connection trouble) is retried, with exponential backoff; anything else fails at
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+@functools.cache
 def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
     from gateway.pipeline.acks import acknowledge, send_ack
     from gateway.pipeline.deliver import deliver
