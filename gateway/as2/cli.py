@@ -33,8 +33,16 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"cannot create key pair: {exc}", err=True)
             raise typer.Exit(1) from exc
         typer.echo(f"key: {out_key}\ncertificate: {out_cert}")
-        for name, value in describe_certificate(cert).items():
+        described = describe_certificate(cert)
+        for name, value in described.items():
             typer.echo(f"{name}: {value}")
+        from gateway.cli.audit_commands import record_operator_action
+
+        record_operator_action(
+            "certificate_created",
+            f"AS2 key pair for {common_name!r}: {out_cert}",
+            {"key": str(out_key), "certificate": str(out_cert), **described},
+        )
 
     @app.command("show")
     def show(file: Annotated[Path, typer.Argument(help="PEM or DER certificate file")]) -> None:

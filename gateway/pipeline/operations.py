@@ -175,7 +175,9 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
                         "recovered",
                         "delivery claim released after stall",
                         transaction_id=txn.id,
+                        message_id=txn.message_id,
                         partner_id=txn.partner_id,
+                        correlation_id=txn.correlation_id,
                     )
                 follow.append(Next("deliver", (txn.id,)))
         follow.extend(Next("translate", (i, None)) for i in sorted(interchanges))

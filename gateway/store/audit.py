@@ -1,16 +1,40 @@
-"""Writing the audit trail and per-partner control number counters."""
+"""Writing the audit trail and per-partner control number counters.
+
+Events are chained by hash as they are written (:mod:`gateway.store.chain` defines the
+chain and the hash). The chain is appended at flush time, in the unit of work that adds
+the event: the first event of a chain in a database transaction takes the chain's head
+row (one upsert, which locks that row on PostgreSQL and takes the write lock on SQLite)
+and so serialises writers of the same chain until commit; later events of that chain in
+the same transaction only hash, and each flush ends with one UPDATE of the heads it moved.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session, SessionTransaction, UOWTransaction, object_session
 
-from gateway.store.models import Counter, Event
+from gateway.store.chain import CONTENT_FIELDS, GENESIS, chain_key, row_hash
+from gateway.store.models import AuditChainHead, Counter, Event, utcnow
+
+_HEADS = "edigw_audit_heads"  # session.info: chain -> (seq, hash) locked in this transaction
+_MOVED = "edigw_audit_moved"  # session.info: chains whose head moved in the current flush
+_DOCUMENTS = "edigw_audit_documents"  # session.info: (column, id) -> correlation id
+
+_TAKE_HEAD = text(
+    "INSERT INTO audit_chain_heads (chain, seq, hash) VALUES (:chain, 1, :genesis) "
+    "ON CONFLICT (chain) DO UPDATE SET seq = audit_chain_heads.seq + 1 "
+    "RETURNING seq, hash"
+)
+_MOVE_HEAD = (
+    update(AuditChainHead)
+    .where(AuditChainHead.chain == bindparam("k"))
+    .values(seq=bindparam("s"), hash=bindparam("h"))
+)
 
 
 def add_event(
@@ -44,6 +68,92 @@ def add_event(
     )
     session.add(row)
     return row
+
+
+@sa_event.listens_for(Event, "before_insert")
+def _link_event(_mapper: Mapper[Event], connection: Connection, target: Event) -> None:
+    """Give the new row its place in its chain and its hash."""
+    session = object_session(target)
+    info: dict[str, Any] = session.info if session is not None else {}
+    if target.at is None:
+        target.at = utcnow()
+    if target.actor is None:
+        target.actor = "system"
+    if target.detail is None:
+        target.detail = ""
+    if target.data is None:
+        target.data = {}
+    if target.correlation_id is None:
+        target.correlation_id = _document_of(connection, info, target)
+    key = chain_key(
+        correlation_id=target.correlation_id,
+        transaction_id=target.transaction_id,
+        message_id=target.message_id,
+        partner_id=target.partner_id,
+    )
+    heads: dict[str, tuple[int, str]] = info.setdefault(_HEADS, {})
+    if key in heads:
+        last_seq, prev = heads[key]
+        seq = last_seq + 1
+    else:
+        taken = connection.execute(_TAKE_HEAD, {"chain": key, "genesis": GENESIS}).one()
+        seq, prev = int(taken.seq), str(taken.hash)
+    target.chain, target.seq, target.prev_hash = key, seq, prev
+    target.hash = row_hash(prev, {name: getattr(target, name) for name in CONTENT_FIELDS})
+    heads[key] = (seq, target.hash)
+    info.setdefault(_MOVED, set()).add(key)
+
+
+_CORRELATION_OF = {
+    "message_id": text("SELECT correlation_id FROM messages WHERE id = :id"),
+    "interchange_id": text(
+        "SELECT m.correlation_id FROM interchanges i JOIN messages m ON m.id = i.message_id "
+        "WHERE i.id = :id"
+    ),
+    "transaction_id": text("SELECT correlation_id FROM transactions WHERE id = :id"),
+}
+
+
+def _document_of(connection: Connection, info: dict[str, Any], target: Event) -> str | None:
+    """The correlation id of the document an event is about, when the caller gave none.
+
+    Acknowledgement and validation events name only their interchange; looking up its
+    message's correlation id (one primary-key read, remembered for the transaction) puts
+    them in their document's chain and makes them findable by that id.
+    """
+    for column, query in _CORRELATION_OF.items():
+        subject = getattr(target, column)
+        if subject is None:
+            continue
+        cache: dict[tuple[str, int], str | None] = info.setdefault(_DOCUMENTS, {})
+        if (column, subject) not in cache:
+            cache[(column, subject)] = connection.execute(query, {"id": subject}).scalar()
+        return cache[(column, subject)]
+    return None
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _move_heads(session: Session, _flush: UOWTransaction) -> None:
+    """Store each moved chain's newest link (one statement per flush)."""
+    moved: set[str] | None = session.info.pop(_MOVED, None)
+    if not moved:
+        return
+    heads: dict[str, tuple[int, str]] = session.info.get(_HEADS, {})
+    session.connection().execute(
+        _MOVE_HEAD, [{"k": key, "s": heads[key][0], "h": heads[key][1]} for key in sorted(moved)]
+    )
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
+    """A commit releases the chains' locks and a rollback undoes their links: forget them.
+
+    The flush's own inner transaction is neither (``parent`` set, not ``nested``).
+    """
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HEADS, None)
+        session.info.pop(_MOVED, None)
+        session.info.pop(_DOCUMENTS, None)
 
 
 @sa_event.listens_for(Event, "before_update")

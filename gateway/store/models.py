@@ -290,7 +290,11 @@ class BusinessException(Base):
 
 
 class Event(Base):
-    """Append-only audit trail: every state change and notable action."""
+    """Append-only audit trail: every state change and notable action.
+
+    Chained by hash per document (see :mod:`gateway.store.chain`); database triggers
+    refuse UPDATE and DELETE (migration 0003), the ORM hooks in ``audit.py`` likewise.
+    """
 
     __tablename__ = "events"
 
@@ -307,6 +311,23 @@ class Event(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     correlation_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # the hash chain (gateway/store/chain.py); filled in by the store when the row is written
+    chain: Mapped[str] = mapped_column(String(128))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_events_chain_seq"),)
+
+
+class AuditChainHead(Base):
+    """The newest link of each audit chain: its row lock serialises appends to the chain."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class StageAttempt(Base):

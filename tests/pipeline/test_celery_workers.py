@@ -25,6 +25,7 @@ from gateway.pipeline.dispatch import CeleryDispatcher
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime, build_runtime
 from gateway.settings import Settings
+from gateway.store.audit_trail import verify_chains
 from gateway.store.models import Acknowledgement, Delivery, Transaction
 from tests.conftest import REPO
 from tests.pipeline.conftest import fixture_bytes
@@ -218,6 +219,9 @@ def test_worker_killed_mid_delivery_finishes_every_transaction_exactly_once(
             assert len(acks) == len(set(acks)) == count
         refs = sorted(po["partner_ref"] for po in double.records("purchase.order"))
         assert refs == sorted(f"KPW-PO-{7000 + n}" for n in range(count))
+        # and the audit trail the worker processes wrote at once is one intact chain each
+        report = verify_chains(runtime.engine)
+        assert report.intact and report.chains >= count, report.breaks
     finally:
         release.set()
         worker.send_signal(signal.SIGTERM)
