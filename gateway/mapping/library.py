@@ -71,6 +71,8 @@ class MapLibrary:
                 continue
             for path in sorted([*directory.rglob("*.yaml"), *directory.rglob("*.yml")]):
                 name = path.relative_to(directory).with_suffix("").as_posix()
+                if name.startswith("outbound/"):
+                    continue  # outbound maps: gateway.outbound.template loads them
                 try:
                     doc = _read_yaml(path, codes=True)
                 except YamlReadError as exc:

@@ -34,7 +34,8 @@ def test_every_shipped_map_loads() -> None:
     library = MapLibrary.load([MAPS], collect=True)
     assert library.errors == []
     shipped = {p.relative_to(MAPS).with_suffix("").as_posix() for p in MAPS.rglob("*.yaml")}
-    assert set(library.maps) == shipped
+    # outbound maps are a library of their own (tests/outbound)
+    assert set(library.maps) == {name for name in shipped if not name.startswith("outbound/")}
     for syntax, version, sets in (
         ("x12", "004010", ["850", "855", "856", "810"]),
         ("x12", "005010", ["850", "855", "856", "810"]),

@@ -1,0 +1,276 @@
+"""Apply an outbound map to a canonical document: the segments to write, and why.
+
+Pure: a canonical model and an :class:`~gateway.outbound.template.OutboundMap` in,
+:class:`Rendered` out (segment values without envelope, plus one :class:`SegmentTrace`
+per segment for ``translate --outbound --explain`` and for naming the canonical field
+behind a segment our own validator refuses). A value that cannot be rendered (a path
+that does not exist in the model) is :class:`RenderError`: a broken map is our bug.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from gateway.outbound.template import (
+    PLACEHOLDER,
+    Composites,
+    Condition,
+    Count,
+    ElementValue,
+    First,
+    LoopRule,
+    OutboundMap,
+    Pairs,
+    SegmentRule,
+    When,
+)
+
+Element = str | tuple[str, ...]  # a simple element or an EDIFACT composite
+
+
+class RenderError(Exception):
+    """The map asks for something the document model does not have (our bug)."""
+
+
+@dataclass(frozen=True)
+class SegmentTrace:
+    """Where one written segment came from."""
+
+    position: int  # 1-based, within the transaction body (after ST/UNH)
+    tag: str
+    rule: str  # location in the map, e.g. segments[7].segments[0]
+    fields: tuple[str, ...]  # canonical paths read for it (loop variables resolved)
+
+
+@dataclass
+class Rendered:
+    """The body segments of one transaction and their traces."""
+
+    map_name: str
+    segments: list[tuple[str, list[Element]]] = field(default_factory=list)
+    traces: list[SegmentTrace] = field(default_factory=list)
+
+    def trace_at(self, position: int) -> SegmentTrace | None:
+        """The trace of the body segment at ``position`` (1-based), if any."""
+        if 1 <= position <= len(self.traces):
+            return self.traces[position - 1]
+        return None
+
+
+class _Scope:
+    """Names visible to templates: the document's fields plus loop variables."""
+
+    def __init__(self, document: BaseModel, variables: Mapping[str, Any], paths: Mapping[str, str]):
+        self.document = document
+        self.variables = dict(variables)
+        self.paths = dict(paths)  # loop variable -> the canonical path it stands for
+
+    def child(self, name: str, value: Any, path: str, **extra: Any) -> _Scope:
+        variables = {**self.variables, name: value, **extra}
+        return _Scope(self.document, variables, {**self.paths, name: path})
+
+    def lookup(self, path: str) -> tuple[Any, str]:
+        """The value at ``path`` and the canonical path it names (for traces)."""
+        head, _, rest = path.partition(".")
+        if head in self.variables:
+            value: Any = self.variables[head]
+            base = self.paths.get(head, head)
+        else:
+            value, base, rest = self.document, "", path
+        for part in rest.split(".") if rest else ():
+            value = _attribute(value, part, path)
+        canonical = f"{base}.{rest}".strip(".") if rest else base
+        return value, canonical
+
+
+def _attribute(value: Any, name: str, path: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, BaseModel):
+        if name not in type(value).model_fields:
+            raise RenderError(f"{path}: {type(value).__name__} has no field {name!r}")
+        return getattr(value, name)
+    if isinstance(value, Mapping):
+        return value.get(name)
+    raise RenderError(f"{path}: cannot read {name!r} of a {type(value).__name__}")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, Decimal):
+        return _decimal(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y%m%d")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y%m%d")
+    return str(value)
+
+
+def _decimal(value: Decimal) -> str:
+    """Plain notation without exponent or trailing zeros (X12 R / EDIFACT n)."""
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    text = format(value.normalize(), "f")
+    return text
+
+
+class Renderer:
+    """Renders one document with one map (create one per document)."""
+
+    def __init__(self, map_: OutboundMap, document: BaseModel) -> None:
+        self.map = map_
+        self.document = document
+        self.out = Rendered(map_.name)
+        self._fields: list[str] = []
+
+    def render(self) -> Rendered:
+        """Walk the map's segments over the document."""
+        self._rules(self.map.segments, _Scope(self.document, {}, {}), "segments")
+        return self.out
+
+    # -- rules ------------------------------------------------------------------------
+    def _rules(self, rules: Sequence[SegmentRule | LoopRule], scope: _Scope, loc: str) -> None:
+        for n, rule in enumerate(rules):
+            here = f"{loc}[{n}]"
+            if rule.when is not None and not _present(rule.when, scope):
+                continue
+            if isinstance(rule, LoopRule):
+                self._loop(rule, scope, here)
+            else:
+                self._segment(rule, scope, here)
+
+    def _loop(self, rule: LoopRule, scope: _Scope, loc: str) -> None:
+        if isinstance(rule.each, dict):
+            for attribute, code in rule.each.items():
+                value, path = scope.lookup(attribute)
+                if value is not None:
+                    inner = scope.child(rule.as_, value, path, role=code)
+                    self._rules(rule.segments, inner, f"{loc}.segments")
+            return
+        items, path = scope.lookup(rule.each)
+        if items is None:
+            return
+        if not isinstance(items, list | tuple):
+            raise RenderError(f"{loc}: each: {rule.each} is not a list")
+        for index, item in enumerate(items, 1):
+            inner = scope.child(rule.as_, item, f"{path}[{index - 1}]", index=index)
+            self._rules(rule.segments, inner, f"{loc}.segments")
+
+    def _segment(self, rule: SegmentRule, scope: _Scope, loc: str) -> None:
+        self._fields = []
+        elements: list[Element] = []
+        for value in rule.elements:
+            elements.extend(self._element(value, scope))
+        while elements and elements[-1] in ("", ()):
+            elements.pop()
+        self.out.segments.append((rule.tag, elements))
+        self.out.traces.append(
+            SegmentTrace(
+                position=len(self.out.segments),
+                tag=rule.tag,
+                rule=loc,
+                fields=tuple(dict.fromkeys(self._fields)),
+            )
+        )
+
+    # -- values -----------------------------------------------------------------------
+    def _element(self, value: ElementValue, scope: _Scope) -> list[Element]:
+        if isinstance(value, str):
+            return [self._template(value, scope)]
+        if isinstance(value, list):
+            components = [self._template(item, scope) for item in value]
+            while components and components[-1] == "":
+                components.pop()
+            return [tuple(components)]
+        if isinstance(value, When):
+            if _empty(scope.lookup(value.when)[0]):
+                if value.otherwise is not None:
+                    return self._element(value.otherwise, scope)
+                return [""] if not isinstance(value.value, list) else [()]
+            return self._element(value.value, scope)
+        if isinstance(value, Pairs):
+            out: list[Element] = []
+            for qualifier, template in value.pairs:
+                text = self._template(template, scope)
+                if text:
+                    out.extend((qualifier, text))
+            return out
+        if isinstance(value, Composites):
+            found: list[Element] = []
+            for qualifier, template in value.composites:
+                text = self._template(template, scope)
+                if text:
+                    found.append((text, qualifier))
+            return found
+        if isinstance(value, First):
+            for qualifier, template in value.first:
+                text = self._template(template, scope)
+                if text:
+                    return [qualifier, text]
+            return ["", ""]
+        if isinstance(value, Count):
+            items, path = scope.lookup(value.count)
+            self._fields.append(path)
+            return [str(len(items or ()))]
+        raise RenderError(f"unknown element value {value!r}")  # pragma: no cover - schema
+
+    def _template(self, template: str, scope: _Scope) -> str:
+        def substitute(match: Any) -> str:
+            return self._expression(match.group(1), scope)
+
+        return PLACEHOLDER.sub(substitute, template)
+
+    def _expression(self, expression: str, scope: _Scope) -> str:
+        path, *filters = (part.strip() for part in expression.split("|"))
+        value, canonical = scope.lookup(path)
+        if path not in ("index", "role"):
+            self._fields.append(canonical)
+        for spec in filters:
+            value = self._filter(spec, value)
+        return _text(value)
+
+    def _filter(self, spec: str, value: Any) -> Any:
+        name, _, arg = spec.partition(":")
+        if name == "count":
+            return str(len(value or ()))
+        if value is None or value == "":
+            return value
+        if name == "date":
+            return value.strftime("%Y%m%d") if isinstance(value, dt.date) else value
+        if name == "time":
+            return value.strftime("%H%M") if isinstance(value, dt.datetime) else value
+        if name == "decimal":
+            return _decimal(Decimal(str(value)))
+        if name == "int":
+            return str(int(Decimal(str(value))))
+        if name == "upper":
+            return _text(value).upper()
+        if name == "max":
+            return _text(value)[: int(arg)]
+        if name == "table":
+            return self.map.tables[arg].get(_text(value), _text(value))
+        raise RenderError(f"unknown filter {name!r}")  # pragma: no cover - checked at load
+
+
+def _present(condition: Condition, scope: _Scope) -> bool:
+    paths = [condition] if isinstance(condition, str) else condition
+    return any(not _empty(scope.lookup(path)[0]) for path in paths)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, list | tuple | dict) and not value)
+
+
+def render(map_: OutboundMap, document: BaseModel) -> Rendered:
+    """The body segments ``document`` becomes under ``map_``."""
+    return Renderer(map_, document).render()
