@@ -14,6 +14,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from gateway.partners.as2 import As2Settings
 from gateway.partners.common import StrictModel
 from gateway.partners.odoo import OdooPartnerSettings
+from gateway.partners.outbound import Expectations, OutboundSettings
 from gateway.partners.sftp import SftpSettings
 
 
@@ -93,6 +94,10 @@ class PartnerProfile(StrictModel):
     duplicates: DuplicatePolicy = Field(default_factory=DuplicatePolicy)
     mode: Mode = Field(default_factory=Mode)
     odoo: OdooPartnerSettings | None = None
+    # documents we send this partner (our purchase orders ...) and how long we wait for
+    # each answer before the order is overdue
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
+    expect: Expectations = Field(default_factory=Expectations)
     # transaction set ("850", "DESADV", ...) -> map name ("x12/004010/850") or override
     # file relative to the maps directories ("overrides/acme/856.yaml")
     maps: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,81 @@
+"""The ``outbound:`` and ``expect:`` sections of a partner profile.
+
+``outbound`` says which documents we send this partner and how::
+
+    outbound:
+      purchase_order:            # our confirmed Odoo purchase orders go out as 850/ORDERS
+        syntax: x12              # default: x12 when the profile has x12 ids, else edifact
+        map: overrides/acme/850  # outbound map; default <syntax>/<version>/<set>
+        transport: as2           # as2 | sftp (our hosted outbox) | sftp_remote; default:
+                                 # as2 when as2.url is set, else the SFTP the profile has
+        changes: exception       # an order changed after it was sent: exception | send
+
+``expect`` sets how long we wait for each answer before an order is overdue::
+
+    expect:
+      functional_ack: 2h         # 997/999/CONTRL after we sent it
+      order_ack: 24h             # 855/ORDRSP after we sent it
+      ship_notice: before requested date   # or a duration after the order was sent
+      invoice: 30d               # 810/INVOIC after the ship notice (or after sending)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from gateway.partners.common import StrictModel
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+BEFORE_REQUESTED_DATE = "before_requested_date"
+
+
+def parse_duration(value: Any) -> dt.timedelta:
+    """``90s``, ``15m``, ``2h``, ``3d``, ``1w`` (or seconds as a number)."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.timedelta(seconds=float(value))
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 30m, 2h, 3d or 1w")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _ship_notice(value: Any) -> Any:
+    text = str(value).strip().lower().replace(" ", "_")
+    return BEFORE_REQUESTED_DATE if text == BEFORE_REQUESTED_DATE else parse_duration(value)
+
+
+Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
+ShipNoticeDeadline = Annotated[
+    dt.timedelta | Literal["before_requested_date"], BeforeValidator(_ship_notice)
+]
+
+
+class OutboundDocumentSettings(StrictModel):
+    """How one kind of document goes out to this partner."""
+
+    syntax: Literal["x12", "edifact"] | None = None
+    map: str | None = None
+    transport: Literal["as2", "sftp", "sftp_remote"] | None = None
+    changes: Literal["exception", "send"] = "exception"
+
+
+class OutboundSettings(StrictModel):
+    """Which documents we send this partner."""
+
+    purchase_order: OutboundDocumentSettings | None = None
+
+
+class Expectations(StrictModel):
+    """How long we wait for each answer to something we sent."""
+
+    functional_ack: Duration = Field(default=dt.timedelta(hours=2))
+    order_ack: Duration = Field(default=dt.timedelta(hours=24))
+    ship_notice: ShipNoticeDeadline = BEFORE_REQUESTED_DATE
+    invoice: Duration = Field(default=dt.timedelta(days=30))
