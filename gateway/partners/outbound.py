@@ -77,5 +77,5 @@ class Expectations(StrictModel):
 
     functional_ack: Duration = Field(default=dt.timedelta(hours=2))
     order_ack: Duration = Field(default=dt.timedelta(hours=24))
-    ship_notice: ShipNoticeDeadline = BEFORE_REQUESTED_DATE
+    ship_notice: ShipNoticeDeadline = "before_requested_date"
     invoice: Duration = Field(default=dt.timedelta(days=30))
