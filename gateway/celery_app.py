@@ -39,6 +39,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "gateway.recover_stalled",
                 "schedule": max(5.0, settings.stalled_after_seconds / 4),
             },
+            "outbound-poll": {
+                "task": "gateway.outbound.poll",
+                "schedule": settings.outbound_poll_seconds,
+            },
         },
     }
     if url.startswith("filesystem"):

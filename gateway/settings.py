@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         default=300,
         description="Redis broker: seconds before a task whose worker died is delivered again.",
     )
+    outbound_poll_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the scheduler looks in Odoo for confirmed purchase orders to send "
+        "(and checks overdue answers).",
+    )
     stalled_after_seconds: int = Field(
         default=600,
         description="A transaction left in a non-final state this long is re-queued by the "

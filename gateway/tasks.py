@@ -58,7 +58,9 @@ def register(app: Celery) -> None:
             if retry_in is not None:
                 raise self.retry(countdown=retry_in)
 
-    for stage in ("split", "validate", "acknowledge", "send_ack", "translate", "deliver"):
+    from gateway.pipeline.dispatch import STAGES
+
+    for stage in STAGES:
         make(stage)
 
     @app.task(name="gateway.recover_stalled", ignore_result=True, shared=False)
@@ -66,6 +68,12 @@ def register(app: Celery) -> None:
         from gateway.pipeline.operations import recover_stalled
 
         return recover_stalled(worker_runtime(app))
+
+    @app.task(name="gateway.outbound.poll", ignore_result=True, shared=False)
+    def outbound_poll_task() -> dict[str, int]:
+        from gateway.pipeline.outbound import run_scheduled
+
+        return run_scheduled(worker_runtime(app))
 
     @app.task(name="gateway.sftp.poll", ignore_result=True, acks_late=True, shared=False)
     def sftp_poll_task(partner_id: str) -> None:

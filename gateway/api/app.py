@@ -121,12 +121,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     from gateway.api.pages import router as pages_router
+    from gateway.api.pages_orders import router as order_pages_router
     from gateway.api.pages_partners import router as partner_pages_router
     from gateway.api.routes_api import router as api_router
 
     app.include_router(api_router)
     app.include_router(pages_router)
     app.include_router(partner_pages_router)
+    app.include_router(order_pages_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _mount_as2(app, runtime)
     return app

@@ -23,7 +23,14 @@ from sqlalchemy import func, select
 
 from gateway.pipeline.runtime import Runtime
 from gateway.store.db import session_scope
-from gateway.store.models import Acknowledgement, Message, StageAttempt, Transaction, utcnow
+from gateway.store.models import (
+    Acknowledgement,
+    BusinessException,
+    Message,
+    StageAttempt,
+    Transaction,
+    utcnow,
+)
 
 LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 LATENCY_WINDOW = dt.timedelta(days=1)
@@ -61,6 +68,26 @@ class StoreCollector:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+
+    @staticmethod
+    def _overdue(session: Any) -> Metric:
+        """Open overdue exceptions on orders we sent, by partner and awaited answer."""
+        family = GaugeMetricFamily(
+            "edigw_overdue_documents",
+            "Orders we sent whose answer (functional_ack, order_ack, ship_notice, invoice) "
+            "is overdue and not yet handled.",
+            labels=["partner", "kind"],
+        )
+        for partner, kind, n in session.execute(
+            select(BusinessException.partner_id, BusinessException.kind, func.count())
+            .where(
+                BusinessException.kind.like("overdue_%"),
+                BusinessException.state == "open",
+            )
+            .group_by(BusinessException.partner_id, BusinessException.kind)
+        ):
+            family.add_metric([partner or "", kind.removeprefix("overdue_")], n)
+        return family
 
     def collect(self) -> Iterator[Metric]:
         """Called by prometheus_client on each scrape."""
@@ -138,6 +165,7 @@ class StoreCollector:
                 or 0,
             )
             yield dead
+            yield self._overdue(session)
 
             overdue = GaugeMetricFamily(
                 "edigw_acknowledgements_overdue",

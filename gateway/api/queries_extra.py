@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.queries import MessageFilter, exception_json, list_messages
 
 __all__ = ["ERROR_STATES", "MessageFilter", "dashboard", "list_exceptions", "list_messages"]
-from gateway.store.models import BusinessException, Message, Transaction, utcnow
+from gateway.store.models import BusinessException, Message, OutboundOrder, Transaction, utcnow
 
 ERROR_STATES = ("rejected", "failed")
 
@@ -27,8 +27,10 @@ def list_exceptions(
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """The business exception queue (oldest open first), with each document's key and type."""
-    q = select(BusinessException, Transaction).join(
-        Transaction, Transaction.id == BusinessException.transaction_id
+    q = (
+        select(BusinessException, Transaction, OutboundOrder)
+        .outerjoin(Transaction, Transaction.id == BusinessException.transaction_id)
+        .outerjoin(OutboundOrder, OutboundOrder.id == BusinessException.outbound_order_id)
     )
     if state:
         q = q.where(BusinessException.state == state)
@@ -39,12 +41,16 @@ def list_exceptions(
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     order = BusinessException.id.asc() if state == "open" else BusinessException.id.desc()
     out = []
-    for exc, txn in session.execute(q.order_by(order).limit(limit).offset(offset)):
+    for exc, txn, sent in session.execute(q.order_by(order).limit(limit).offset(offset)):
         data = exception_json(exc)
-        data["document_type"] = txn.document_type or txn.set_id
-        data["business_key"] = txn.business_key
-        data["message_id"] = txn.message_id
-        data["transaction_state"] = txn.state
+        if txn is not None:
+            data["document_type"] = txn.document_type or txn.set_id
+            data["business_key"] = txn.business_key
+        else:  # about an order we sent
+            data["document_type"] = f"{sent.document_type} (sent)" if sent else "order"
+            data["business_key"] = sent.business_key if sent else None
+        data["message_id"] = txn.message_id if txn is not None else (sent and sent.message_id)
+        data["transaction_state"] = txn.state if txn is not None else (sent and sent.state)
         out.append(data)
     return out, int(total)
 

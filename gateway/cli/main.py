@@ -448,11 +448,12 @@ def demo(
 
 def _mount_contributed() -> None:
     """Add the command groups the packages contribute."""
-    from gateway.cli import audit_commands, edi_commands, partner_commands
+    from gateway.cli import audit_commands, edi_commands, outbound_commands, partner_commands
 
     edi_commands.register(app)
     partner_commands.register(app)
     audit_commands.register(app)
+    outbound_commands.register(app)
     from gateway.as2 import cli as as2_cli
 
     certs = typer.Typer(help="AS2 certificates: create and inspect.", no_args_is_help=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-STAGES = ("split", "validate", "acknowledge", "send_ack", "translate", "deliver")
+STAGES = ("split", "validate", "acknowledge", "send_ack", "translate", "deliver", "send_order")
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,11 @@ def resolve_exception(
         exc.resolution = comment
         exc.resolved_by = actor
         exc.resolved_at = utcnow()
-        txn = session.get(Transaction, exc.transaction_id, with_for_update=True)
+        txn = (
+            session.get(Transaction, exc.transaction_id, with_for_update=True)
+            if exc.transaction_id is not None
+            else None  # an exception about an order we sent
+        )
         add_event(
             session,
             f"exception_{exc.state}",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from gateway.canonical import SET_TO_DOCUMENT
 from gateway.edi.model import EdiInterchange, Issue, Level, Syntax
+from gateway.pipeline.outbound import record_functional_ack
 from gateway.store.audit import add_event
 from gateway.store.models import Acknowledgement, Interchange, Transaction
 
@@ -169,6 +170,18 @@ def link_inbound_ack(
         detail={**detail, "links_to_ack": ours.id if ours else None},
     )
     session.add(ack)
+    interchange = acknowledged if kind in ("TA1", "CONTRL") else None
+    group = str(detail.get("group") or "") or (None if interchange else acknowledged)
+    codes = detail.get("codes") or []
+    record_functional_ack(
+        session,
+        row.partner_id,
+        kind,
+        interchange,
+        group,
+        status,
+        [str(code) for code in codes] if isinstance(codes, list | tuple) else [],
+    )
     add_event(
         session,
         "ack_received",

@@ -31,6 +31,7 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
     from gateway.pipeline.acks import acknowledge, send_ack
     from gateway.pipeline.deliver import deliver
+    from gateway.pipeline.outbound import send_order
     from gateway.pipeline.stages import split, validate
     from gateway.pipeline.translate import translate
 
@@ -41,6 +42,7 @@ def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
         "send_ack": send_ack,
         "translate": translate,
         "deliver": deliver,
+        "send_order": send_order,
     }
 
 
@@ -49,8 +51,11 @@ def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str
     from gateway.pipeline.acks import fail_ack
     from gateway.pipeline.deliver import fail_delivery
     from gateway.pipeline.operations import fail_subject
+    from gateway.pipeline.outbound import fail_order
 
-    if stage == "deliver":
+    if stage == "send_order":
+        fail_order(runtime, args[0], error)
+    elif stage == "deliver":
         fail_delivery(runtime, args[0], error)
     elif stage == "send_ack":
         fail_ack(runtime, args[0], error)

@@ -16,6 +16,7 @@ from gateway.edi.model import EdiGroup, EdiTransaction
 from gateway.pipeline import partners as partner_rules
 from gateway.pipeline.acks import reparse_interchange
 from gateway.pipeline.dispatch import Next
+from gateway.pipeline.outbound import record_business_document
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import set_state
 from gateway.store.db import session_scope
@@ -125,6 +126,7 @@ def translate(
             row.business_key = key
             row.document_type = document.document_type
             set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
+            record_business_document(session, profile.id, document)
             follow.append(Next("deliver", (row.id,)))
     return follow
 

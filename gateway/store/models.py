@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -274,7 +275,11 @@ class BusinessException(Base):
     __tablename__ = "business_exceptions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    # what it is about: a transaction we received, or an order we sent (one of the two)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"), index=True)
+    outbound_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_orders.id"), index=True
+    )
     partner_id: Mapped[str | None] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
@@ -384,3 +389,66 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboundOrder(Base):
+    """A document we send (an Odoo purchase order as 850/ORDERS) and its cycle.
+
+    One row per partner and Odoo record. The written bytes and their control numbers are
+    fixed when the row is queued, so a resend after a crash sends the same interchange
+    under the same control number (the partner's duplicate check sees it as such).
+    """
+
+    __tablename__ = "outbound_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    document_type: Mapped[str] = mapped_column(String(32), default="purchase_order")
+    odoo_model: Mapped[str] = mapped_column(String(64), default="purchase.order")
+    odoo_id: Mapped[int] = mapped_column(Integer)
+    odoo_write_date: Mapped[str | None] = mapped_column(String(32))
+    business_key: Mapped[str] = mapped_column(String(64), index=True)  # the PO number
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    syntax: Mapped[str] = mapped_column(String(8))
+    set_id: Mapped[str] = mapped_column(String(8))
+    map_name: Mapped[str] = mapped_column(String(128))
+    transport: Mapped[str] = mapped_column(String(16))
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    interchange_control: Mapped[str] = mapped_column(String(16), default="")
+    group_control: Mapped[str] = mapped_column(String(16), default="")
+    transaction_control: Mapped[str] = mapped_column(String(16), default="")
+    payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("payloads.sha256"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # canonical JSON
+    document_hash: Mapped[str] = mapped_column(String(64), default="")
+    transport_ref: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    timeline: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # step -> ISO time
+    overdue_raised: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes_pending: Mapped[list[str]] = mapped_column(JSON, default=list)  # chatter lines
+    correlation_id: Mapped[str] = mapped_column(String(36), index=True)
+    requested_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    __table_args__ = (
+        UniqueConstraint("partner_id", "odoo_model", "odoo_id", name="uq_outbound_odoo_record"),
+        Index("ix_outbound_orders_controls", "partner_id", "interchange_control"),
+    )
+
+
+class OutboundCursor(Base):
+    """How far the poll has read one Odoo model for one partner (``write_date``)."""
+
+    __tablename__ = "outbound_cursors"
+
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    odoo_model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    write_date: Mapped[str] = mapped_column(String(32), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -1,0 +1,758 @@
+"""Orders we send: poll Odoo, write and queue, send, and follow each order's cycle.
+
+* :func:`poll` finds confirmed ``purchase.order`` records of vendors whose profile has an
+  ``outbound.purchase_order`` section, newer than the partner's ``write_date`` cursor,
+  and queues each new one (:func:`queue_order`). A changed order that was already sent
+  raises the exception that tells the buyer the supplier was not told (860/ORDCHG
+  sending is not built yet: ``changes: send`` says so in the same exception).
+* :func:`queue_order` reads the order (:mod:`gateway.outbound.from_odoo`), writes it with
+  the partner's outbound map and our own validator, fixes its control numbers and stores
+  the bytes before anything leaves: a resend after a crash is the same interchange under
+  the same control number. A document that cannot be written is a business exception
+  naming the field, and is retried when the order changes in Odoo.
+* :func:`send_order` is the ``send_order`` pipeline stage run by the runner (attempt
+  rows, backoff, dead letter).
+* :func:`record_functional_ack` and :func:`record_business_document` move an order along
+  its cycle when the partner's 997/999/CONTRL, 855/ORDRSP, 856/DESADV and 810/INVOIC
+  arrive (called from the pipeline where those are recorded); :func:`check_overdue`
+  raises one overdue exception per order and awaited answer; :func:`flush_notes` posts
+  the cycle's chatter lines on the purchase order in Odoo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.canonical import PurchaseOrder
+from gateway.intake import PermanentSendError, TransientSendError
+from gateway.outbound import OutboundEnvelope, OutboundInvalid, render, write
+from gateway.outbound.cycle import OrderCycle, advance, is_open
+from gateway.outbound.from_odoo import OdooOrderReader, OrderNotSendable
+from gateway.outbound.overdue import OrderProgress, overdue
+from gateway.outbound.template import OutboundLibrary
+from gateway.partners.profile import PartnerProfile
+from gateway.pipeline.dispatch import Next
+from gateway.pipeline.errors import PermanentError, TransientError
+from gateway.pipeline.runtime import Runtime
+from gateway.store.audit import add_event, next_counter
+from gateway.store.db import session_scope
+from gateway.store.models import (
+    BusinessException,
+    Message,
+    OutboundCursor,
+    OutboundOrder,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+ORDER_MODEL = "purchase.order"
+CONFIRMED = ["purchase", "done"]
+POLL_BATCH = 200
+# profile transport name -> the runtime's sender key
+SENDER_KEYS = {"as2": "as2", "sftp": "sftp", "sftp_remote": "sftp-poll"}
+DOCUMENT_STEPS = {
+    "order_acknowledgement": OrderCycle.ACKNOWLEDGED,
+    "ship_notice": OrderCycle.SHIPPED,
+    "invoice": OrderCycle.INVOICED,
+}
+
+
+@dataclass
+class PollResult:
+    """What one poll did, per partner."""
+
+    queued: list[str] = field(default_factory=list)  # PO numbers
+    changed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # partners that could not be polled
+    follow: list[Next] = field(default_factory=list)
+
+
+def outbound_partners(runtime: Runtime) -> list[PartnerProfile]:
+    """Profiles that send us nothing but get our purchase orders (outbound section)."""
+    return [
+        p
+        for p in runtime.registry.all()
+        if p.enabled and p.outbound.purchase_order is not None and p.odoo is not None
+    ]
+
+
+def _vendor_ids(runtime: Runtime, profile: PartnerProfile) -> list[int]:
+    settings = profile.odoo
+    assert settings is not None
+    if settings.vendor_id is not None:
+        return [settings.vendor_id]
+    rows = runtime.odoo.search_read("res.partner", [["ref", "=", settings.vendor_ref]], ["id"])
+    return [int(r["id"]) for r in rows]
+
+
+def poll(runtime: Runtime, *, partner_id: str | None = None) -> PollResult:
+    """Queue every confirmed order not sent yet; returns what was done.
+
+    Cheap with many orders: each partner's search starts at its stored ``write_date``.
+    """
+    result = PollResult()
+    for profile in outbound_partners(runtime):
+        if partner_id is not None and profile.id != partner_id:
+            continue
+        try:
+            _poll_partner(runtime, profile, result)
+        except TransientError as exc:
+            result.errors.append(f"{profile.id}: {exc}")
+    if result.follow:
+        runtime.dispatcher.dispatch(result.follow)
+    return result
+
+
+def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult) -> None:
+    vendors = _vendor_ids(runtime, profile)
+    if not vendors:
+        result.errors.append(f"{profile.id}: no Odoo vendor with ref {profile.odoo.vendor_ref!r}")  # type: ignore[union-attr]
+        return
+    with session_scope(runtime.sessions) as session:
+        cursor = session.get(OutboundCursor, (profile.id, ORDER_MODEL))
+        since = cursor.write_date if cursor else ""
+    domain: list[Any] = [["state", "in", CONFIRMED], ["partner_id", "in", vendors]]
+    if since:
+        domain.append(["write_date", ">=", since])
+    while True:
+        rows = runtime.odoo.search_read(
+            ORDER_MODEL,
+            domain,
+            ["name", "write_date"],
+            limit=POLL_BATCH,
+            order="write_date asc, id asc",
+        )
+        for row in rows:
+            _consider(runtime, profile, row, result)
+        newest = max((str(r["write_date"]) for r in rows), default=since)
+        with session_scope(runtime.sessions) as session:
+            cursor = session.get(OutboundCursor, (profile.id, ORDER_MODEL))
+            if cursor is None:
+                session.add(
+                    OutboundCursor(partner_id=profile.id, odoo_model=ORDER_MODEL, write_date=newest)
+                )
+            elif newest > cursor.write_date:
+                cursor.write_date = newest
+        if len(rows) < POLL_BATCH or newest == since:
+            return
+        since = newest
+        domain = [*domain[:2], ["write_date", ">=", since]]
+
+
+def _consider(
+    runtime: Runtime, profile: PartnerProfile, row: dict[str, Any], out: PollResult
+) -> None:
+    """A confirmed order the poll saw: new, unchanged, changed, or waiting for a fix."""
+    with session_scope(runtime.sessions) as session:
+        existing = session.scalars(
+            select(OutboundOrder).where(
+                OutboundOrder.partner_id == profile.id,
+                OutboundOrder.odoo_model == ORDER_MODEL,
+                OutboundOrder.odoo_id == int(row["id"]),
+            )
+        ).first()
+        if existing is not None and existing.odoo_write_date == str(row["write_date"]):
+            return
+        state = OrderCycle(existing.state) if existing is not None else None
+    if existing is None or (state is OrderCycle.FAILED and existing.payload_sha256 is None):
+        order = queue_order(runtime, profile, int(row["id"]))
+        if order is not None and order.state == OrderCycle.QUEUED:
+            out.queued.append(order.business_key)
+            out.follow.append(Next("send_order", (order.id,)))
+        elif order is not None:
+            out.failed.append(order.business_key)
+        return
+    _changed_after_sending(runtime, profile, existing.id, row, out)
+
+
+def _document_hash(document: PurchaseOrder) -> str:
+    data = document.model_dump(mode="json", exclude={"source"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _changed_after_sending(
+    runtime: Runtime, profile: PartnerProfile, order_id: int, row: dict[str, Any], out: PollResult
+) -> None:
+    try:
+        document, _ = OdooOrderReader(runtime.odoo, profile).read(int(row["id"]))
+        digest = _document_hash(document)
+    except OrderNotSendable:
+        digest = "unreadable"
+    with session_scope(runtime.sessions) as session:
+        order = session.get(OutboundOrder, order_id)
+        if order is None:
+            return
+        order.odoo_write_date = str(row["write_date"])
+        if digest == order.document_hash:
+            return  # Odoo touched the record (a receipt, a bill) but not what we sent
+        out.changed.append(order.business_key)
+        policy = profile.outbound.purchase_order.changes  # type: ignore[union-attr]
+        why = (
+            "sending changes as 860/ORDCHG is not available yet"
+            if policy == "send"
+            else "the profile does not send changes (outbound.purchase_order.changes)"
+        )
+        _raise(
+            session,
+            order,
+            "order_changed_not_sent",
+            f"purchase order {order.business_key} was changed in Odoo after it was sent to "
+            f"{profile.name}; the supplier was NOT told ({why}). Tell them, or cancel and "
+            "reorder.",
+        )
+        order.document_hash = digest
+
+
+def _raise(
+    session: Session,
+    order: OutboundOrder,
+    kind: str,
+    message: str,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        BusinessException(
+            outbound_order_id=order.id,
+            partner_id=order.partner_id,
+            kind=kind,
+            message=message,
+            detail=detail or {},
+        )
+    )
+    add_event(
+        session,
+        "business_exception",
+        message,
+        partner_id=order.partner_id,
+        correlation_id=order.correlation_id,
+        data={"outbound_order_id": order.id, "kind": kind},
+    )
+
+
+def _map_name(profile: PartnerProfile) -> tuple[str, str, str]:
+    """``(syntax, set, outbound map name)`` for this partner's purchase orders."""
+    settings = profile.outbound.purchase_order
+    assert settings is not None
+    syntax = settings.syntax or ("x12" if profile.x12 is not None else "edifact")
+    if syntax == "x12":
+        if profile.x12 is None:
+            raise PermanentError(f"partner {profile.id!r} sends X12 but has no x12 ids")
+        set_id, version = "850", str(profile.x12.version)
+    else:
+        if profile.edifact is None:
+            raise PermanentError(f"partner {profile.id!r} sends EDIFACT but has no edifact ids")
+        set_id, version = "ORDERS", str(profile.edifact.directory)
+    return (
+        syntax,
+        set_id,
+        settings.map or profile.maps.get(f"out:{set_id}", f"{syntax}/{version}/{set_id}"),
+    )
+
+
+def _transport(profile: PartnerProfile) -> str:
+    settings = profile.outbound.purchase_order
+    assert settings is not None
+    if settings.transport:
+        return settings.transport
+    if profile.as2 is not None and profile.as2.url:
+        return "as2"
+    if profile.sftp is not None:
+        return "sftp" if profile.sftp.hosted is not None else "sftp_remote"
+    return "as2"
+
+
+def _envelope(
+    runtime: Runtime, session: Session, profile: PartnerProfile, syntax: str
+) -> OutboundEnvelope:
+    ident = runtime.identities.get(profile.our_identity)
+    test = profile.mode.usage == "test"
+    if syntax == "x12":
+        assert profile.x12 is not None
+        return OutboundEnvelope(
+            sender_id=ident.x12_id,
+            sender_qualifier=ident.x12_qualifier,
+            receiver_id=profile.x12.isa_id,
+            receiver_qualifier=profile.x12.isa_qualifier,
+            gs_sender=ident.group_id,
+            gs_receiver=profile.x12.group_id,
+            interchange_control=next_counter(session, profile.id, "x12-interchange"),
+            group_control=next_counter(session, profile.id, "x12-group"),
+            transaction_control=next_counter(session, profile.id, "x12-transaction", modulo=9999),
+            test=test,
+        )
+    assert profile.edifact is not None
+    syntax_id, _, syntax_version = profile.edifact.syntax.partition(":")
+    return OutboundEnvelope(
+        sender_id=ident.edifact_id,
+        sender_qualifier=ident.edifact_qualifier,
+        receiver_id=profile.edifact.unb_id,
+        receiver_qualifier=profile.edifact.unb_qualifier,
+        interchange_control=next_counter(session, profile.id, "edifact-interchange"),
+        transaction_control=next_counter(session, profile.id, "edifact-transaction", modulo=9999),
+        test=test,
+        edifact_syntax=syntax_id or "UNOC",
+        edifact_syntax_version=syntax_version or "3",
+    )
+
+
+def _library(runtime: Runtime) -> OutboundLibrary:
+    return OutboundLibrary.load(runtime.settings.map_dirs(), collect=True)
+
+
+def queue_order(runtime: Runtime, profile: PartnerProfile, odoo_id: int) -> OutboundOrder | None:
+    """Read, write, validate and store one order; ``None`` if it was queued before."""
+    syntax, set_id, map_name = _map_name(profile)
+    problem: str | None = None
+    document: PurchaseOrder | None = None
+    raw: dict[str, Any] = {}
+    try:
+        document, raw = OdooOrderReader(runtime.odoo, profile).read(odoo_id)
+        map_ = _library(runtime).get(map_name)
+    except OrderNotSendable as exc:
+        problem = str(exc)
+    except KeyError as exc:
+        raise PermanentError(str(exc)) from exc
+    with session_scope(runtime.sessions) as session:
+        order = session.scalars(
+            select(OutboundOrder).where(
+                OutboundOrder.partner_id == profile.id,
+                OutboundOrder.odoo_model == ORDER_MODEL,
+                OutboundOrder.odoo_id == odoo_id,
+            )
+        ).first()
+        if order is not None and order.payload_sha256 is not None:
+            return None
+        if order is None:
+            order = OutboundOrder(
+                partner_id=profile.id,
+                odoo_model=ORDER_MODEL,
+                odoo_id=odoo_id,
+                business_key=document.po_number if document else str(odoo_id),
+                syntax=syntax,
+                set_id=set_id,
+                map_name=map_name,
+                transport=_transport(profile),
+                test=profile.mode.usage == "test",
+                correlation_id=str(uuid.uuid4()),
+                timeline={},
+                overdue_raised=[],
+                notes_pending=[],
+                document={},
+            )
+            session.add(order)
+            session.flush()
+        order.odoo_write_date = str(raw.get("write_date") or order.odoo_write_date or "")
+        if document is not None and problem is None:
+            env = _envelope(runtime, session, profile, syntax)
+            try:
+                written = write(map_, render(map_, document), env)
+            except OutboundInvalid as exc:
+                problem = f"purchase order {document.po_number} fails our own validation: {exc}"
+            else:
+                order.business_key = document.po_number
+                order.document = document.model_dump(mode="json")
+                order.document_hash = _document_hash(document)
+                order.requested_date = document.requested_delivery_date
+                order.payload_sha256 = runtime.payloads.put(session, written.data)
+                order.interchange_control = str(env.interchange_control)
+                order.group_control = str(env.group_control) if syntax == "x12" else ""
+                order.transaction_control = (
+                    f"{env.transaction_control:04d}"
+                    if syntax == "x12"
+                    else str(env.transaction_control)
+                )
+                _move(
+                    session,
+                    order,
+                    OrderCycle.QUEUED,
+                    f"{set_id} {order.interchange_control} written",
+                )
+                return _detached(session, order)
+        order.state = OrderCycle.FAILED
+        order.error = problem
+        _raise(session, order, "order_not_sendable", problem or "cannot be written")
+        return _detached(session, order)
+
+
+def _detached(session: Session, order: OutboundOrder) -> OutboundOrder:
+    session.flush()
+    session.refresh(order)
+    session.expunge(order)
+    return order
+
+
+def _move(session: Session, order: OutboundOrder, reached: OrderCycle, detail: str) -> bool:
+    """Advance the order's cycle, stamp the timeline, queue a chatter line. True if moved."""
+    before = OrderCycle(order.state or OrderCycle.QUEUED)
+    after = reached if reached is OrderCycle.QUEUED else advance(before, reached)
+    timeline = dict(order.timeline or {})
+    timeline.setdefault(reached.value, utcnow().isoformat())
+    order.timeline = timeline
+    order.state = after
+    if reached is not OrderCycle.QUEUED:
+        order.notes_pending = [*(order.notes_pending or []), f"EDI: {detail}"]
+    add_event(
+        session,
+        f"order_{reached.value}",
+        f"purchase order {order.business_key}: {detail}",
+        partner_id=order.partner_id,
+        message_id=order.message_id,
+        state_from=before.value,
+        state_to=after.value,
+        correlation_id=order.correlation_id,
+        data={"outbound_order_id": order.id},
+    )
+    return after != before
+
+
+def send_order(runtime: Runtime, order_id: int) -> list[Next]:
+    """Pipeline stage: hand a queued order's stored bytes to the partner's transport."""
+    with session_scope(runtime.sessions) as session:
+        order = session.get(OutboundOrder, order_id)
+        if order is None or order.state != OrderCycle.QUEUED or order.payload_sha256 is None:
+            return []
+        sender = runtime.senders.get(SENDER_KEYS.get(order.transport, order.transport))
+        if sender is None:
+            raise PermanentError(f"no {order.transport} sender configured in this process")
+        data = runtime.payloads.get(session, order.payload_sha256)
+        order.attempts += 1
+        partner_id, number, transport = order.partner_id, order.interchange_control, order.transport
+        suffix = "x12" if order.syntax == "x12" else "edi"
+        filename = f"{order.set_id}_{order.business_key}_{number}.{suffix}"
+        filename = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename)
+    try:
+        ref = sender.send(partner_id, filename, data, kind=order.set_id)
+    except TransientSendError as exc:
+        _note_attempt(runtime, order_id, str(exc))
+        raise TransientError(f"sending purchase order {order.business_key}: {exc}") from exc
+    except PermanentSendError as exc:
+        raise PermanentError(f"sending purchase order {order.business_key}: {exc}") from exc
+    with session_scope(runtime.sessions) as session:
+        order = session.get(OutboundOrder, order_id)
+        if order is None:
+            return []
+        message = Message(
+            direction="out",
+            transport=transport[:16],
+            partner_id=partner_id,
+            filename=filename,
+            payload_sha256=order.payload_sha256,
+            size=len(data),
+            syntax=order.syntax,
+            state="sent",
+            correlation_id=order.correlation_id,
+            meta={"outbound_order_id": order.id, "transport_ref": ref},
+        )
+        session.add(message)
+        session.flush()
+        order.message_id = message.id
+        order.transport_ref = ref
+        order.sent_at = utcnow()
+        order.error = None
+        _move(session, order, OrderCycle.SENT, f"sent as {order.set_id} {number} over {transport}")
+    return []
+
+
+def _note_attempt(runtime: Runtime, order_id: int, error: str) -> None:
+    with session_scope(runtime.sessions) as session:
+        order = session.get(OutboundOrder, order_id)
+        if order is not None:
+            order.error = error
+            add_event(
+                session,
+                "order_retry",
+                f"purchase order {order.business_key}: {error}",
+                partner_id=order.partner_id,
+                correlation_id=order.correlation_id,
+            )
+
+
+def fail_order(runtime: Runtime, order_id: int, error: str) -> None:
+    """Dead letter: the order could not be sent; an operator resends it."""
+    with session_scope(runtime.sessions) as session:
+        order = session.get(OutboundOrder, order_id)
+        if order is None:
+            return
+        order.error = error
+        _move(session, order, OrderCycle.FAILED, f"not sent: {error}")
+
+
+# ---- answers from the partner ----------------------------------------------------------
+def _orders_for(session: Session, partner_id: str | None, **where: str) -> list[OutboundOrder]:
+    if not partner_id:
+        return []
+    query = select(OutboundOrder).where(OutboundOrder.partner_id == partner_id)
+    for column, value in where.items():
+        query = query.where(getattr(OutboundOrder, column) == value)
+    return list(session.scalars(query))
+
+
+def record_functional_ack(
+    session: Session,
+    partner_id: str | None,
+    kind: str,
+    interchange_control: str | None,
+    group_control: str | None,
+    status: str,
+    codes: Sequence[str] = (),
+) -> list[int]:
+    """A 997/999/TA1/CONTRL from the partner: accept or reject the orders it answers."""
+    if kind in ("997", "999") and group_control:
+        orders = _orders_for(session, partner_id, group_control=str(int(group_control)))
+    elif interchange_control:
+        number = (
+            str(int(interchange_control)) if interchange_control.isdigit() else interchange_control
+        )
+        orders = _orders_for(session, partner_id, interchange_control=number)
+    else:
+        orders = []
+    for order in orders:
+        if status == "rejected":
+            _move(
+                session,
+                order,
+                OrderCycle.REJECTED,
+                f"{kind} rejected it ({', '.join(codes) or 'no code'})",
+            )
+            _raise(
+                session,
+                order,
+                "order_rejected",
+                f"{kind} from the supplier rejected purchase order {order.business_key}: "
+                + (_codes_in_words(kind, codes) or "no reason given"),
+                detail={"codes": list(codes), "status": status},
+            )
+        else:
+            _move(session, order, OrderCycle.ACCEPTED, f"{kind} {status.replace('_', ' ')}")
+    return [o.id for o in orders]
+
+
+def _codes_in_words(kind: str, codes: Iterable[str]) -> str:
+    from gateway.outbound.ack_codes import describe
+
+    return "; ".join(describe(kind, code) for code in codes)
+
+
+def record_business_document(session: Session, partner_id: str | None, document: Any) -> list[int]:
+    """An 855/856/810 (or EDIFACT twin) from the partner: move the orders it answers."""
+    step = DOCUMENT_STEPS.get(getattr(document, "document_type", ""))
+    if step is None:
+        return []
+    numbers: list[str] = []
+    if getattr(document, "po_number", None):
+        numbers.append(str(document.po_number))
+    for item in getattr(document, "orders", None) or []:
+        if getattr(item, "po_number", None):
+            numbers.append(str(item.po_number))
+    moved: list[int] = []
+    for number in dict.fromkeys(numbers):
+        for order in _orders_for(session, partner_id, business_key=number):
+            label = {OrderCycle.ACKNOWLEDGED: "acknowledged", OrderCycle.SHIPPED: "shipped",
+                     OrderCycle.INVOICED: "invoiced"}[step]  # fmt: skip
+            _move(session, order, step, f"supplier {label} it")
+            moved.append(order.id)
+    return moved
+
+
+# ---- scheduled checks --------------------------------------------------------------------
+def _at(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def check_overdue(runtime: Runtime, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """Raise an overdue exception once per open order and awaited answer."""
+    now = now or utcnow()
+    raised: list[tuple[str, str]] = []
+    with session_scope(runtime.sessions) as session:
+        rows = session.scalars(
+            select(OutboundOrder).where(OutboundOrder.sent_at.is_not(None))
+        ).all()
+        for order in rows:
+            state = OrderCycle(order.state)
+            profile = runtime.registry.get(order.partner_id)
+            if profile is None or not is_open(state) or order.sent_at is None:
+                continue
+            t = order.timeline or {}
+            sent_at = (
+                order.sent_at if order.sent_at.tzinfo else order.sent_at.replace(tzinfo=dt.UTC)
+            )
+            progress = OrderProgress(
+                sent_at=sent_at,
+                functional_ack_at=_at(t.get("accepted")),
+                order_ack_at=_at(t.get("acknowledged")),
+                ship_notice_at=_at(t.get("shipped")),
+                invoice_at=_at(t.get("invoiced")),
+                requested_date=order.requested_date,
+            )
+            done = set(order.overdue_raised or [])
+            for item in overdue(progress, profile.expect, now):
+                if item.awaited.value in done:
+                    continue
+                _raise(
+                    session,
+                    order,
+                    f"overdue_{item.awaited.value}",
+                    f"purchase order {order.business_key} to {profile.name}: {item.describe(now)}",
+                    detail={"awaited": item.awaited.value, "due_at": item.due_at.isoformat()},
+                )
+                done.add(item.awaited.value)
+                raised.append((order.business_key, item.awaited.value))
+            order.overdue_raised = sorted(done)
+    return raised
+
+
+def flush_notes(runtime: Runtime) -> int:
+    """Post the queued chatter lines on the purchase orders in Odoo; returns how many."""
+    posted = 0
+    with session_scope(runtime.sessions) as session:
+        pending = [
+            (o.id, o.odoo_id, list(o.notes_pending or []))
+            for o in session.scalars(select(OutboundOrder)).all()
+            if o.notes_pending
+        ]
+    for order_id, odoo_id, lines in pending:
+        body = "".join(f"<p>{_html(line)}</p>" for line in lines)
+        try:
+            runtime.odoo.call(
+                ORDER_MODEL,
+                "message_post",
+                ids=[odoo_id],
+                params={"body": body, "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
+            )
+        except Exception as exc:  # Odoo down: the lines stay queued for the next poll
+            log.warning("chatter note on purchase.order %s not posted: %s", odoo_id, exc)
+            continue
+        with session_scope(runtime.sessions) as session:
+            order = session.get(OutboundOrder, order_id)
+            if order is not None:
+                order.notes_pending = list(order.notes_pending or [])[len(lines) :]
+        posted += len(lines)
+    return posted
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def list_orders(
+    session: Session,
+    *,
+    partner_id: str | None = None,
+    state: str | None = None,
+    search: str | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Outbound orders, newest first, as plain rows (CLI ``--json`` and the console)."""
+    query = select(OutboundOrder).order_by(OutboundOrder.id.desc()).limit(limit)
+    if partner_id:
+        query = query.where(OutboundOrder.partner_id == partner_id)
+    if state:
+        query = query.where(OutboundOrder.state == state)
+    if search:
+        query = query.where(OutboundOrder.business_key.ilike(f"%{search}%"))
+    now = utcnow()
+    out = []
+    for o in session.scalars(query):
+        created = o.created_at if o.created_at.tzinfo else o.created_at.replace(tzinfo=dt.UTC)
+        out.append(
+            {
+                "id": o.id,
+                "partner_id": o.partner_id,
+                "po_number": o.business_key,
+                "odoo_id": o.odoo_id,
+                "state": o.state,
+                "syntax": o.syntax,
+                "set": o.set_id,
+                "transport": o.transport,
+                "interchange_control": o.interchange_control,
+                "group_control": o.group_control,
+                "timeline": dict(o.timeline or {}),
+                "overdue": list(o.overdue_raised or []),
+                "error": o.error,
+                "age_hours": round((now - created).total_seconds() / 3600, 1),
+                "correlation_id": o.correlation_id,
+            }
+        )
+    return out
+
+
+def resend_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None) -> list[Next]:
+    """Queued orders nobody sent (a lost task, a crash): send them again.
+
+    The stored bytes and control numbers are the ones written first, so a send that did
+    happen before the crash reaches the partner again as the same interchange.
+    """
+    if older_than is None:  # (a zero timedelta is a valid argument: everything)
+        older_than = dt.timedelta(seconds=runtime.settings.stalled_after_seconds)
+    cutoff = utcnow() - older_than
+    with session_scope(runtime.sessions) as session:
+        ids = session.scalars(
+            select(OutboundOrder.id).where(
+                OutboundOrder.state == OrderCycle.QUEUED,
+                OutboundOrder.payload_sha256.is_not(None),
+                OutboundOrder.updated_at < cutoff,
+            )
+        ).all()
+    return [Next("send_order", (order_id,)) for order_id in ids]
+
+
+def run_scheduled(runtime: Runtime, now: dt.datetime | None = None) -> dict[str, int]:
+    """The scheduler's outbound round: poll, resend stalled, overdue check, chatter."""
+    result = poll(runtime)
+    stalled = resend_stalled(runtime)
+    if stalled:
+        runtime.dispatcher.dispatch(stalled)
+    raised = check_overdue(runtime, now)
+    notes = flush_notes(runtime)
+    return {
+        "queued": len(result.queued),
+        "changed": len(result.changed),
+        "failed": len(result.failed),
+        "resent": len(stalled),
+        "overdue": len(raised),
+        "notes": notes,
+    }
+
+
+def send_now(runtime: Runtime, po_name: str) -> OutboundOrder:
+    """``outbound send PO_NAME``: queue and send one confirmed order now."""
+    for profile in outbound_partners(runtime):
+        vendors = _vendor_ids(runtime, profile)
+        rows = runtime.odoo.search_read(
+            ORDER_MODEL,
+            [["name", "=", po_name], ["partner_id", "in", vendors]],
+            ["state", "write_date"],
+        )
+        if not rows:
+            continue
+        if rows[0]["state"] not in CONFIRMED:
+            raise PermanentError(f"purchase order {po_name} is {rows[0]['state']!r}, not confirmed")
+        order = queue_order(runtime, profile, int(rows[0]["id"]))
+        if order is None:
+            with session_scope(runtime.sessions) as session:
+                found = session.scalars(
+                    select(OutboundOrder).where(
+                        OutboundOrder.partner_id == profile.id,
+                        OutboundOrder.odoo_id == int(rows[0]["id"]),
+                    )
+                ).one()
+                session.expunge(found)
+            return found
+        if order.state == OrderCycle.QUEUED:
+            runtime.dispatcher.dispatch([Next("send_order", (order.id,))])
+        return order
+    raise PermanentError(
+        f"no confirmed purchase order {po_name!r} for a vendor with an outbound profile"
+    )
