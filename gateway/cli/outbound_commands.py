@@ -8,6 +8,7 @@ order now; ``outbound list [--json]`` shows every order with its cycle state and
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -107,3 +108,66 @@ def list_command(
 def register(app: typer.Typer) -> None:
     """Mount the ``outbound`` group on the main CLI."""
     app.add_typer(outbound_app, name="outbound")
+
+
+def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: bool) -> None:
+    """``translate --outbound ORDER.json --partner ID``: what we would send, and from where."""
+    from gateway.canonical import PurchaseOrder
+    from gateway.identity import load_identities
+    from gateway.outbound import OutboundInvalid, OutboundLibrary, render, write
+    from gateway.partners.registry import PartnerRegistry
+    from gateway.pipeline.outbound import envelope_for, outbound_map_name
+    from gateway.settings import get_settings
+
+    settings = get_settings()
+    if partner is None:
+        err.print("--outbound needs --partner ID (who the document is for)", markup=False)
+        raise typer.Exit(2)
+    profile = PartnerRegistry(settings.profile_dirs(), settings.map_dirs()).get(partner)
+    if profile is None:
+        err.print(f"no partner {partner!r} (see `edi-gateway partners list`)", markup=False)
+        raise typer.Exit(1)
+    try:
+        document = PurchaseOrder.model_validate_json(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        err.print(f"{path}: not a canonical purchase order: {exc}", markup=False)
+        raise typer.Exit(1) from exc
+    if profile.outbound.purchase_order is None:
+        from gateway.partners.outbound import OutboundDocumentSettings
+
+        profile = profile.model_copy(
+            update={
+                "outbound": profile.outbound.model_copy(
+                    update={"purchase_order": OutboundDocumentSettings()}
+                )
+            }
+        )
+    syntax, _, map_name = outbound_map_name(profile)
+    map_ = OutboundLibrary.load(settings.map_dirs()).get(map_name)
+    ident = load_identities(settings.identities_file).get(profile.our_identity)
+    rendered = render(map_, document)
+    try:
+        written = write(map_, rendered, envelope_for(ident, profile, syntax, lambda *_a, **_k: 1))
+    except OutboundInvalid as exc:
+        for finding in exc.findings:
+            err.print(f"not sendable: {finding}", markup=False)
+        raise typer.Exit(1) from exc
+    if as_json:
+        out = {
+            "map": map_name,
+            "document": written.data.decode("latin-1"),
+            "explain": [
+                {"position": t.position, "tag": t.tag, "rule": t.rule, "fields": list(t.fields)}
+                for t in rendered.traces
+            ]
+            if explain
+            else None,
+        }
+        print(json.dumps(out, indent=2))
+        return
+    print(written.data.decode("latin-1"))
+    if explain:
+        table = Table("pos", "segment", "map rule", "canonical fields", title=f"map {map_name}")
+        for t in rendered.traces:
+            table.add_row(str(t.position), t.tag, t.rule, ", ".join(t.fields))
+        console.print(table)

@@ -322,8 +322,22 @@ def translate_command(
     include_rejected: Annotated[
         bool, typer.Option("--include-rejected", help="Translate sets that failed validation.")
     ] = False,
+    outbound: Annotated[
+        bool,
+        typer.Option(
+            "--outbound", help="FILE is a canonical order (JSON): show the EDI we would send."
+        ),
+    ] = False,
 ) -> None:
-    """Validate an EDI file and print the canonical documents its partner's maps make."""
+    """Validate an EDI file and print the canonical documents its partner's maps make.
+
+    With ``--outbound``, the other way: a canonical document becomes what we would send.
+    """
+    if outbound:
+        from gateway.cli.outbound_commands import translate_outbound
+
+        translate_outbound(file, partner, explain, as_json)
+        return
     try:
         if file.stat().st_size > MAX_TRANSLATE_BYTES:
             err.print(f"[red]{file}: larger than {MAX_TRANSLATE_BYTES} bytes[/red]")

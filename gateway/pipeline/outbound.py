@@ -26,7 +26,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.canonical import PurchaseOrder
+from gateway.identity import OurIdentity
 from gateway.intake import PermanentSendError, TransientSendError
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, render, write
 from gateway.outbound.cycle import OrderCycle, advance, is_open
@@ -241,7 +242,7 @@ def _raise(
     )
 
 
-def _map_name(profile: PartnerProfile) -> tuple[str, str, str]:
+def outbound_map_name(profile: PartnerProfile) -> tuple[str, str, str]:
     """``(syntax, set, outbound map name)`` for this partner's purchase orders."""
     settings = profile.outbound.purchase_order
     assert settings is not None
@@ -276,7 +277,19 @@ def _transport(profile: PartnerProfile) -> str:
 def _envelope(
     runtime: Runtime, session: Session, profile: PartnerProfile, syntax: str
 ) -> OutboundEnvelope:
-    ident = runtime.identities.get(profile.our_identity)
+    def number(name: str, modulo: int = 999_999_999) -> int:
+        return next_counter(session, profile.id, name, modulo=modulo)
+
+    return envelope_for(runtime.identities.get(profile.our_identity), profile, syntax, number)
+
+
+def envelope_for(
+    ident: OurIdentity,
+    profile: PartnerProfile,
+    syntax: str,
+    number: Callable[..., int],
+) -> OutboundEnvelope:
+    """Our identity to the partner's, with control numbers from ``number(counter_name)``."""
     test = profile.mode.usage == "test"
     if syntax == "x12":
         assert profile.x12 is not None
@@ -287,9 +300,9 @@ def _envelope(
             receiver_qualifier=profile.x12.isa_qualifier,
             gs_sender=ident.group_id,
             gs_receiver=profile.x12.group_id,
-            interchange_control=next_counter(session, profile.id, "x12-interchange"),
-            group_control=next_counter(session, profile.id, "x12-group"),
-            transaction_control=next_counter(session, profile.id, "x12-transaction", modulo=9999),
+            interchange_control=number("x12-interchange"),
+            group_control=number("x12-group"),
+            transaction_control=number("x12-transaction", modulo=9999),
             test=test,
         )
     assert profile.edifact is not None
@@ -299,8 +312,8 @@ def _envelope(
         sender_qualifier=ident.edifact_qualifier,
         receiver_id=profile.edifact.unb_id,
         receiver_qualifier=profile.edifact.unb_qualifier,
-        interchange_control=next_counter(session, profile.id, "edifact-interchange"),
-        transaction_control=next_counter(session, profile.id, "edifact-transaction", modulo=9999),
+        interchange_control=number("edifact-interchange"),
+        transaction_control=number("edifact-transaction", modulo=9999),
         test=test,
         edifact_syntax=syntax_id or "UNOC",
         edifact_syntax_version=syntax_version or "3",
@@ -313,7 +326,7 @@ def _library(runtime: Runtime) -> OutboundLibrary:
 
 def queue_order(runtime: Runtime, profile: PartnerProfile, odoo_id: int) -> OutboundOrder | None:
     """Read, write, validate and store one order; ``None`` if it was queued before."""
-    syntax, set_id, map_name = _map_name(profile)
+    syntax, set_id, map_name = outbound_map_name(profile)
     problem: str | None = None
     document: PurchaseOrder | None = None
     raw: dict[str, Any] = {}
