@@ -52,11 +52,14 @@ class OdooApi(abc.ABC):
         *,
         limit: int | None = None,
         order: str | None = None,
+        offset: int | None = None,
     ) -> list[Values]:
         """Records matching ``domain`` with ``fields`` (plus ``id``)."""
         params: Values = {"domain": domain, "fields": list(fields)}
         if limit is not None:
             params["limit"] = limit
+        if offset:
+            params["offset"] = offset
         if order is not None:
             params["order"] = order
         result = self.call(model, "search_read", params=params)

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 ORDER_MODEL = "purchase.order"
 CONFIRMED = ["purchase", "done"]
 POLL_BATCH = 200
+CURSOR_OVERLAP = dt.timedelta(minutes=10)
 # profile transport name -> the runtime's sender key
 SENDER_KEYS = {"as2": "as2", "sftp": "sftp", "sftp_remote": "sftp-poll"}
 DOCUMENT_STEPS = {
@@ -125,7 +126,11 @@ def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult)
         since = cursor.write_date if cursor else ""
     domain: list[Any] = [["state", "in", CONFIRMED], ["partner_id", "in", vendors]]
     if since:
-        domain.append(["write_date", ">=", since])
+        # Odoo stamps write_date with its transaction's start, so an order committed just
+        # after a poll can carry an older write_date than the newest one seen: read a
+        # window before the cursor again (known orders are skipped with one lookup each)
+        domain.append(["write_date", ">=", _minus(since, CURSOR_OVERLAP)])
+    newest, offset = since, 0
     while True:
         rows = runtime.odoo.search_read(
             ORDER_MODEL,
@@ -133,22 +138,31 @@ def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult)
             ["name", "write_date"],
             limit=POLL_BATCH,
             order="write_date asc, id asc",
+            offset=offset,
         )
         for row in rows:
             _consider(runtime, profile, row, result)
-        newest = max((str(r["write_date"]) for r in rows), default=since)
-        with session_scope(runtime.sessions) as session:
-            cursor = session.get(OutboundCursor, (profile.id, ORDER_MODEL))
-            if cursor is None:
-                session.add(
-                    OutboundCursor(partner_id=profile.id, odoo_model=ORDER_MODEL, write_date=newest)
-                )
-            elif newest > cursor.write_date:
-                cursor.write_date = newest
-        if len(rows) < POLL_BATCH or newest == since:
-            return
-        since = newest
-        domain = [*domain[:2], ["write_date", ">=", since]]
+        newest = max([newest, *(str(r["write_date"]) for r in rows)])
+        if len(rows) < POLL_BATCH:
+            break
+        offset += len(rows)
+    with session_scope(runtime.sessions) as session:
+        cursor = session.get(OutboundCursor, (profile.id, ORDER_MODEL))
+        if cursor is None:
+            session.add(
+                OutboundCursor(partner_id=profile.id, odoo_model=ORDER_MODEL, write_date=newest)
+            )
+        elif newest > cursor.write_date:
+            cursor.write_date = newest
+
+
+def _minus(write_date: str, delta: dt.timedelta) -> str:
+    """An Odoo ``write_date`` text (``2026-12-04 10:00:00``) moved back by ``delta``."""
+    try:
+        moment = dt.datetime.fromisoformat(write_date[:19])
+    except ValueError:
+        return write_date
+    return (moment - delta).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _consider(
