@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +34,10 @@ from gateway.odoo.errors import (
 )
 
 USER_AGENT = "edi-gateway (Odoo delivery)"
+JSON2 = "JSON-2"
+JSONRPC = "JSON-RPC"
+_PROBE_MODEL, _PROBE_METHOD = "res.users", "context_get"
+_RETRY_STATUSES = (502, 503, 504)
 
 # ORM methods whose leading parameters go positionally in execute_kw, after the ids
 # for record methods. Everything else is passed by keyword, which Odoo accepts too.
@@ -90,6 +95,8 @@ class OdooClient(OdooApi):
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._dialect: OdooDialect | None = None
+        self._protocol: str | None = None
+        self._warnings: list[str] = []
         self._uid: int | None = None
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -106,7 +113,7 @@ class OdooClient(OdooApi):
     def describe(self) -> str:
         return f"Odoo at {self.url} (database {self.db}, user {self.user})"
 
-    # ---- version and login ---------------------------------------------------------
+    # ---- version, protocol and login ----------------------------------------------
     @property
     def dialect(self) -> OdooDialect:
         if self._dialect is None:
@@ -119,21 +126,88 @@ class OdooClient(OdooApi):
         try:
             info = self._jsonrpc("common", "version", [], context="common.version")
         except OdooConfigurationError as exc:
-            # Odoo 22 drops /jsonrpc; /web/version answers on every version since 16
+            # Odoo 20 drops /jsonrpc; /web/version answers on every version since 16
             if "HTTP 404" not in exc.message:
                 raise
             info = self._get_json("/web/version")
         if not isinstance(info, dict):
-            raise OdooConfigurationError(f"unexpected answer to common.version: {info!r}")
+            raise OdooConfigurationError(
+                f"{self.url}/jsonrpc: unexpected answer to common.version: {info!r:.200}"
+            )
         try:
-            return dialect_from_version(info)
+            return dialect_from_version(info, reader=self._fields_present)
         except ValueError as exc:
             raise OdooConfigurationError(str(exc)) from exc
 
+    def _fields_present(self, model: str, names: list[str]) -> set[str]:
+        """Which of ``names`` the server's ``model`` has (the dialect's reader)."""
+        found = self.call(model, "fields_get", params={"allfields": names, "attributes": ["type"]})
+        return set(found or {}) & set(names)
+
+    @property
+    def protocol(self) -> str:
+        """``"JSON-2"`` or ``"JSON-RPC"``: decided by what the server answers (see
+        :meth:`_detect_protocol`), never by the version number alone."""
+        if self._protocol is None:
+            self.dialect  # noqa: B018 - the version first: a server that is not Odoo fails here
+            with self._lock:
+                if self._protocol is None:
+                    self._protocol = self._detect_protocol()
+        return self._protocol
+
     @property
     def uses_json2(self) -> bool:
-        """JSON-2 needs Odoo 19+ and an API key; otherwise JSON-RPC (still served by 19)."""
-        return self.dialect.json2 and self._api_key is not None
+        """True when calls go to ``/json/2`` (server has it and an API key is configured)."""
+        return self.protocol == JSON2
+
+    @property
+    def warnings(self) -> list[str]:
+        """What ``odoo check`` should show as warnings (JSON-RPC deprecated on this server)."""
+        self.protocol  # noqa: B018
+        return list(self._warnings)
+
+    def _detect_protocol(self) -> str:
+        """Probe ``POST /json/2/res.users/context_get`` (a read every user may do).
+
+        200 JSON: JSON-2 works with the key. A JSON-2 error body (401 without or with a
+        wrong key): the server has JSON-2. Anything else (17's 404 HTML page, 18's 303 to
+        ``/web/login``): it has not, JSON-RPC is used.
+        """
+        headers = self._json2_headers()
+        path = f"/json/2/{_PROBE_MODEL}/{_PROBE_METHOD}"
+        try:
+            response = self._http.post(path, json={}, headers=headers)
+        except httpx.TransportError as exc:
+            raise OdooTransientError(f"{self.url}{path}: cannot reach Odoo: {exc}") from exc
+        if response.status_code == 200 and _is_json(response) and self._api_key:
+            return JSON2
+        payload = _json_or_none(response) if _is_json(response) else None
+        has_json2 = isinstance(payload, dict) and isinstance(payload.get("name"), str)
+        if not has_json2:
+            return JSONRPC
+        if self._api_key:
+            name = str(payload.get("name")) if isinstance(payload, dict) else ""
+            message = str(payload.get("message", "")) if isinstance(payload, dict) else ""
+            if response.status_code == 401:
+                raise OdooConfigurationError(
+                    f"{self.url}{path}: Odoo refused the API key of {self.user!r} on database "
+                    f"{self.db!r} (HTTP 401: {message}); make a new key (EDIGW_ODOO_API_KEY)",
+                    odoo_name=name,
+                    odoo_message=message,
+                )
+            return JSON2
+        self._warnings.append(
+            f"Odoo {self.dialect.server_version} has JSON-2, but only a password is configured: "
+            "the gateway uses JSON-RPC, which this version deprecates (removal announced for "
+            "Odoo 20). Set EDIGW_ODOO_API_KEY to an API key of the user to use JSON-2."
+        )
+        return JSONRPC
+
+    def _json2_headers(self) -> dict[str, str]:
+        headers = {"X-Odoo-Database": self.db}
+        if self._api_key:
+            headers["Authorization"] = f"bearer {self._api_key}"
+        return headers
 
     @property
     def uid(self) -> int:
@@ -210,10 +284,7 @@ class OdooClient(OdooApi):
             body["ids"] = list(ids)
         if context:
             body["context"] = context
-        headers = {
-            "Authorization": f"bearer {self._api_key}",
-            "X-Odoo-Database": self.db,
-        }
+        headers = self._json2_headers()
         label = f"{model}.{method}"
         response = self._post(f"/json/2/{model}/{method}", body, context=label, headers=headers)
         return self._decode(response, context=label)
@@ -240,26 +311,68 @@ class OdooClient(OdooApi):
             raise OdooTransientError(f"GET {path}: cannot reach Odoo: {exc}") from exc
         return self._decode(response, context=f"GET {path}")
 
-    @staticmethod
-    def _decode(response: httpx.Response, *, context: str) -> Any:
+    def _decode(self, response: httpx.Response, *, context: str) -> Any:
+        """The JSON of an answer; a configuration error for anything that is not Odoo's JSON.
+
+        A redirect (a login page, 18's ``/json/2``) or an HTML page where JSON is expected
+        means the URL does not lead to Odoo's API: the error names the URL and what came
+        back. A 502/503/504 page from a proxy is transient (Odoo restarting behind it).
+        """
+        url = str(response.request.url) if response.request else self.url
+        if response.is_redirect:
+            location = response.headers.get("Location", "?")
+            raise OdooConfigurationError(
+                f"{context}: {url} answered HTTP {response.status_code} redirecting to "
+                f"{location} where Odoo's JSON was expected (a login page or a proxy? check "
+                "EDIGW_ODOO_URL)"
+            )
+        payload = _json_or_none(response) if _is_json(response) else _NOT_JSON
+        if payload is _NOT_JSON:
+            what = _what_came_back(response)
+            text = (
+                f"{context}: {url} answered HTTP {response.status_code} {what} "
+                "where Odoo's JSON was expected"
+            )
+            if response.status_code in _RETRY_STATUSES:
+                raise OdooTransientError(text)
+            if response.status_code == 404 and "database" in response.text.lower():
+                text += f" (is the database {self.db!r} served there? EDIGW_ODOO_DB)"
+            else:
+                text += " (is EDIGW_ODOO_URL the address of Odoo itself?)"
+            raise OdooConfigurationError(text)
         if response.status_code == 200:
-            try:
-                return response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                # a proxy's maintenance page with status 200: try again later
-                raise OdooTransientError(
-                    f"{context}: Odoo answered something that is not JSON"
-                ) from exc
-        try:
-            payload = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            payload = None
+            return payload
         if isinstance(payload, dict) and isinstance(payload.get("name"), str):
             # JSON-2 errors name the Python exception: that decides, not the status code
             raise error_from_fault(
                 payload["name"], str(payload.get("message", "")), context=context
             )
         raise error_from_http_status(response.status_code, response.text, context=context)
+
+
+def _is_json(response: httpx.Response) -> bool:
+    return "json" in response.headers.get("Content-Type", "").lower()
+
+
+_NOT_JSON = object()
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    """The decoded body; :data:`_NOT_JSON` when it does not parse."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _NOT_JSON
+
+
+def _what_came_back(response: httpx.Response) -> str:
+    """``text/html "Odoo - Login"`` or the first words of the body, for error messages."""
+    kind = response.headers.get("Content-Type", "no Content-Type").split(";")[0].strip()
+    body = response.text
+    match = re.search(r"<title>(.*?)</title>", body, re.IGNORECASE | re.DOTALL)
+    snippet = match.group(1) if match else body
+    snippet = " ".join(snippet.split())[:120]
+    return f'{kind} "{snippet}"' if snippet else kind
 
 
 def _fault_error(error: Any, *, context: str) -> OdooError:

@@ -27,9 +27,20 @@ def test_version_and_login_happen_once_and_are_reused(
     # when several calls are made
     for _ in range(3):
         odoo_client.search_read("res.partner", [], ["name"])
-    # then the server saw one version call, one login and three object calls
-    methods = [r.body["params"]["method"] for r in odoo_double.requests]
-    assert methods == ["version", "authenticate", "execute_kw", "execute_kw", "execute_kw"]
+    # then the server saw one version call, one JSON-2 probe (17 has none: JSON-RPC), one
+    # login and three object calls
+    methods = [
+        r.body["params"]["method"] if r.path == "/jsonrpc" else r.path for r in odoo_double.requests
+    ]
+    assert methods == [
+        "version",
+        "/json/2/res.users/context_get",
+        "authenticate",
+        "execute_kw",
+        "execute_kw",
+        "execute_kw",
+    ]
+    assert odoo_client.protocol == "JSON-RPC" and odoo_client.warnings == []
     assert odoo_client.dialect.major == 17 and odoo_client.uid == 2
 
 

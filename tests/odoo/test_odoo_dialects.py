@@ -147,4 +147,9 @@ def test_odoo_19_with_a_password_only_falls_back_to_jsonrpc(start_odoo_double: S
     with OdooClient(double.url, double.db, double.user, password=double.password) as client:
         assert not client.uses_json2
         assert client.search_read("uom.uom", [["name", "=", "Units"]], ["name"])[0]["id"] == 1
-    assert {r.path for r in double.requests} == {"/jsonrpc"}
+        # the server has JSON-2 (it answered the probe with a JSON-2 401): say so
+        assert client.protocol == "JSON-RPC"
+        assert "deprecates" in client.warnings[0] and "EDIGW_ODOO_API_KEY" in client.warnings[0]
+    probe = "/json/2/res.users/context_get"
+    assert {r.path for r in double.requests} == {"/jsonrpc", probe}
+    assert [r.path for r in double.requests].count(probe) == 1
