@@ -1,9 +1,13 @@
-"""The real Odoo client: JSON-RPC for Odoo 16-18, the JSON-2 API for Odoo 19 and later.
+"""The real Odoo client: JSON-2 where the server has it and an API key is set, else JSON-RPC.
 
 Every request to a real Odoo goes through :class:`OdooClient`. It reads the server
 version once (``common.version`` over JSON-RPC; ``GET /web/version`` when ``/jsonrpc``
-is gone), logs in once and keeps the uid, reuses one ``httpx.Client`` (connection pool,
-timeouts) and maps every failure once, here, to :mod:`gateway.odoo.errors`.
+is gone), then probes ``POST /json/2/res.users/context_get`` once: the protocol is chosen
+from that answer, never from the version number alone (18 answers a 303 to the login
+page there). It logs in once and keeps the uid (JSON-RPC), reuses one ``httpx.Client``
+(connection pool, timeouts, redirects never followed) and maps every failure once, here,
+to :mod:`gateway.odoo.errors`: a redirect or an HTML page where JSON is expected is a
+configuration error naming the URL and what came back.
 
 Wire facts this module relies on (recorded against Odoo 17, see ``tests/support``):
 JSON-RPC answers HTTP 200 for application errors with ``error.data.name/message``; a
