@@ -1,26 +1,61 @@
-"""``edi-gateway odoo check``: does the configured Odoo have what delivery needs?
+"""``edi-gateway odoo check``: does the configured Odoo have everything delivery needs?
 
-Checks, in order: the server answers and its version; the login works; the modules
-(purchase, stock, account, purchase_stock, product_expiry) are installed; the models have
-the fields delivery writes (names per version); the user may read/create/write what
-delivery touches (``check_access_rights``). Each check is one :class:`CheckResult`.
+Checks, in order, each one a :class:`CheckResult` that names the fix when it fails:
+
+- the server answers, its version and the protocol in use (JSON-2 or JSON-RPC; a warning
+  when the server deprecates JSON-RPC and only a password is configured);
+- the login works; the integration user has an e-mail address (without one Odoo refuses
+  ``message_post`` and ``account.move.create``);
+- the required modules are installed (and whether the optional ``stock_delivery`` is);
+- every model, field and method of the dialect's table exists on this server (fields by
+  one ``fields_get`` per model, methods by a call on an empty recordset, which is a no-op
+  for every method in the table) - a missing field names the module that provides it;
+- the user's access rights on what delivery reads, creates and writes;
+- the company currency and each partner's currencies (``odoo.currencies``) are active;
+- per loaded partner profile: its vendor (``vendor_id``, or exactly one partner with
+  ``vendor_ref``), each Odoo unit of its unit table (exists, active, the size the profile
+  gives in ``uom_sizes``), and the product fields its item lookup uses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
-from gateway.odoo.api import OdooApi
-from gateway.odoo.dialect import OdooDialect
+from gateway.odoo.api import OdooApi, m2o_id
+from gateway.odoo.dialect import FIELDS, METHODS, OdooDialect, models
 from gateway.odoo.errors import OdooError
+from gateway.partners.odoo import OdooPartnerSettings, UnitSize
+from gateway.partners.profile import PartnerProfile
 
 REQUIRED_MODULES = ("purchase", "stock", "account", "purchase_stock", "product_expiry")
+OPTIONAL_MODULES = {"stock_delivery": "tracking numbers in stock.picking.carrier_tracking_ref"}
+
+#: the module that brings a model (a missing model names it)
+MODEL_MODULES = {
+    "purchase.order": "purchase",
+    "purchase.order.line": "purchase",
+    "stock.picking": "stock",
+    "stock.move": "stock",
+    "stock.move.line": "stock",
+    "stock.lot": "stock",
+    "stock.backorder.confirmation": "stock",
+    "account.move": "account",
+    "account.move.line": "account",
+    "uom.uom": "uom",
+    "product.product": "product",
+    "product.supplierinfo": "product",
+    "mail.message": "mail",
+}
 
 ACCESS: tuple[tuple[str, str], ...] = (
     ("res.partner", "read"),
     ("product.product", "read"),
     ("product.supplierinfo", "read"),
     ("uom.uom", "read"),
+    ("res.currency", "read"),
     ("purchase.order", "create"),
     ("purchase.order", "write"),
     ("purchase.order.line", "write"),
@@ -33,100 +68,207 @@ ACCESS: tuple[tuple[str, str], ...] = (
     ("mail.message", "read"),
 )
 
+# how Odoo says a method is not there: JSON-RPC AttributeError, JSON-2 404 NotFound
+_NO_METHOD = ("does not exist", "not found")
+
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check: what, whether it passed, and the detail an operator needs."""
+    """One check: what, whether it passed, the detail, and the fix when it did not."""
 
     name: str
     ok: bool
     detail: str
+    fix: str = ""
+    #: passed, but an operator should know (JSON-RPC deprecated, optional module absent)
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class PartnerOdoo:
+    """What ``odoo check`` needs of one partner profile."""
+
+    id: str
+    name: str
+    odoo: OdooPartnerSettings
+    edi_ids: str = ""  # "X12 ZZ:SUMMITMED; EDIFACT 14:4012345000009"
+
+    @classmethod
+    def from_profile(cls, profile: PartnerProfile) -> PartnerOdoo | None:
+        """The profile's Odoo side, or ``None`` when it has no ``odoo`` section."""
+        if profile.odoo is None:
+            return None
+        ids = []
+        if profile.x12 is not None:
+            ids.append(f"X12 {profile.x12.isa_qualifier}:{profile.x12.isa_id}")
+        if profile.edifact is not None:
+            qualifier = f"{profile.edifact.unb_qualifier}:" if profile.edifact.unb_qualifier else ""
+            ids.append(f"EDIFACT {qualifier}{profile.edifact.unb_id}")
+        return cls(profile.id, profile.name, profile.odoo, "; ".join(ids))
 
 
 def required_fields(dialect: OdooDialect) -> dict[str, list[str]]:
-    """The fields delivery reads or writes, per model, for this Odoo version."""
-    move_qty = [dialect.move_quantity_field] + (["picked"] if dialect.has_picked else [])
-    line_qty = [dialect.move_line_quantity_field] + (["picked"] if dialect.has_picked else [])
-    product = ["default_code", "barcode", "uom_id", "tracking"]
-    if dialect.product_purchase_uom_field:
-        product.append(dialect.product_purchase_uom_field)
-    return {
-        "res.partner": ["ref", "name"],
-        "product.product": product,
-        "product.supplierinfo": ["partner_id", "product_id", "product_tmpl_id", "product_code"],
-        "purchase.order": ["partner_ref", "partner_id", "state", "order_line", "origin"],
-        "purchase.order.line": [
-            "product_id",
-            "product_qty",
-            "price_unit",
-            "date_planned",
-            "qty_received",
-            "qty_invoiced",
-            dialect.purchase_line_uom_field,
-        ],
-        "stock.picking": [
-            "purchase_id",
-            "origin",
-            "carrier_tracking_ref",
-            "backorder_id",
-            "picking_type_code",
-        ],
-        "stock.move": ["purchase_line_id", "product_uom_qty", "move_line_ids", *move_qty],
-        "stock.move.line": ["lot_name", "expiration_date", *line_qty],
-        "stock.lot": ["name", "expiration_date"],
-        "account.move": ["move_type", "ref", "invoice_date", "invoice_line_ids", "state"],
-        "account.move.line": ["purchase_line_id", "quantity", "price_unit"],
-    }
+    """Odoo's names of every field of the table this version should have, per model."""
+    out: dict[str, list[str]] = {}
+    for model in models():
+        names = [n for n, row in dialect.expected_fields(model).items() if not row.optional]
+        if names:
+            out[model] = names
+    return out
 
 
-def check_odoo(odoo: OdooApi) -> list[CheckResult]:
+def check_odoo(odoo: OdooApi, partners: Sequence[PartnerOdoo] = ()) -> list[CheckResult]:
     """Run every check; stops early only when the server or the login fails."""
     results: list[CheckResult] = []
     try:
         dialect = odoo.dialect
+        protocol = str(getattr(odoo, "protocol", "JSON-RPC"))
+        warnings = list(getattr(odoo, "warnings", []))
     except OdooError as exc:
-        return [CheckResult("server", False, str(exc))]
-    protocol = "JSON-2" if getattr(odoo, "uses_json2", False) else "JSON-RPC"
+        return [CheckResult("server", False, str(exc), "check EDIGW_ODOO_URL and EDIGW_ODOO_DB")]
     results.append(
-        CheckResult(
-            "server", True, f"Odoo {dialect.server_version} ({protocol}) at {odoo.describe()}"
-        )
+        CheckResult("server", True, f"Odoo {dialect.server_version}, {protocol}, {odoo.describe()}")
     )
+    for warning in warnings:
+        results.append(
+            CheckResult("protocol", True, warning, "set EDIGW_ODOO_API_KEY", warning=True)
+        )
+    user = _check_user(odoo, results)
+    if user is None:
+        return results
+    _check_modules(odoo, results)
+    present = _check_table(odoo, dialect, results)
+    _check_methods(odoo, results)
+    _check_access(odoo, dialect, results)
+    _check_currencies(odoo, user, partners, results)
+    for partner in partners:
+        _check_partner(odoo, dialect, partner, present, results)
+    return results
+
+
+def _check_user(odoo: OdooApi, results: list[CheckResult]) -> dict[str, Any] | None:
+    login = str(getattr(odoo, "user", ""))
     try:
         rows = odoo.search_read(
-            "ir.module.module", [["name", "in", list(REQUIRED_MODULES)]], ["name", "state"]
+            "res.users", [["login", "=", login]], ["login", "email", "company_id"], limit=1
         )
     except OdooError as exc:
-        results.append(CheckResult("login", False, str(exc)))
-        return results
-    results.append(CheckResult("login", True, "logged in"))
+        fix = "check EDIGW_ODOO_USER and EDIGW_ODOO_PASSWORD / EDIGW_ODOO_API_KEY"
+        results.append(CheckResult("login", False, str(exc), fix))
+        return None
+    results.append(CheckResult("login", True, f"logged in as {login}"))
+    user = rows[0] if rows else {"login": login, "email": False, "company_id": False}
+    email = user.get("email")
+    results.append(
+        CheckResult(
+            "user e-mail",
+            bool(email),
+            str(email) if email else f"the user {login!r} has no e-mail address",
+            ""
+            if email
+            else "give the integration user an e-mail address (Settings > Users): without "
+            "one Odoo refuses chatter notes and vendor bills",
+        )
+    )
+    return user
+
+
+def _check_modules(odoo: OdooApi, results: list[CheckResult]) -> None:
+    wanted = [*REQUIRED_MODULES, *OPTIONAL_MODULES]
+    rows = odoo.search_read("ir.module.module", [["name", "in", wanted]], ["name", "state"])
     states = {str(r["name"]): str(r["state"]) for r in rows}
     for module in REQUIRED_MODULES:
         state = states.get(module, "not found")
-        results.append(CheckResult(f"module {module}", state == "installed", state))
-    for model, fields in required_fields(dialect).items():
+        ok = state == "installed"
+        fix = "" if ok else f"install the module {module} (Apps)"
+        results.append(CheckResult(f"module {module}", ok, state, fix))
+    for module, purpose in OPTIONAL_MODULES.items():
+        state = states.get(module, "not found")
+        detail = f"{state} (optional: {purpose})"
+        if state != "installed":
+            detail += "; without it they go to the picking's chatter"
+        results.append(CheckResult(f"module {module}", True, detail))
+
+
+def _check_table(
+    odoo: OdooApi, dialect: OdooDialect, results: list[CheckResult]
+) -> dict[str, set[str]]:
+    """Every field of the table on this server; returns the fields each model has."""
+    present: dict[str, set[str]] = {}
+    for model in models():
         try:
-            known = odoo.call(
-                model, "fields_get", params={"allfields": fields, "attributes": ["type"]}
-            )
+            known = odoo.call(model, "fields_get", params={"attributes": ["type"]})
         except OdooError as exc:
-            results.append(CheckResult(f"fields of {model}", False, exc.odoo_message))
+            module = MODEL_MODULES.get(model, "")
+            fix = f"install the module {module}" if module else ""
+            results.append(CheckResult(f"model {model}", False, exc.odoo_message, fix))
             continue
-        missing = [f for f in fields if f not in (known or {})]
-        detail = "missing: " + ", ".join(missing) if missing else f"{len(fields)} fields present"
-        results.append(CheckResult(f"fields of {model}", not missing, detail))
+        present[model] = set(known or {})
+        missing: list[str] = []
+        modules: set[str] = set()
+        optional_absent: list[str] = []
+        for name, row in dialect.expected_fields(model).items():
+            if name in present[model]:
+                continue
+            if row.optional:
+                optional_absent.append(f"{name} (module {row.module})")
+                continue
+            missing.append(name)
+            modules.add(row.module or MODEL_MODULES.get(model, "?"))
+        expected = len(dialect.expected_fields(model))
+        if missing:
+            detail = "missing: " + ", ".join(missing)
+            fix = "install the module(s) " + ", ".join(sorted(modules))
+        else:
+            detail = f"{expected - len(optional_absent)} fields present"
+            fix = ""
+        if optional_absent:
+            detail += "; optional, not present: " + ", ".join(optional_absent)
+        results.append(CheckResult(f"fields of {model}", not missing, detail, fix))
+    return present
+
+
+def _check_methods(odoo: OdooApi, results: list[CheckResult]) -> None:
+    dialect = odoo.dialect
+    for row in METHODS:
+        name = row.for_major(dialect.major)
+        if name is None or not row.probe or row.key == "access_check":
+            continue
+        label = f"method {row.model}.{name}"
+        try:
+            # on an empty recordset: a no-op (or "expected singleton") when it exists
+            odoo.call(row.model, name, ids=[])
+        except OdooError as exc:
+            text = exc.odoo_message.lower()
+            if any(marker in text for marker in _NO_METHOD) or "NotFound" in exc.odoo_name:
+                module = MODEL_MODULES.get(row.model, "")
+                results.append(
+                    CheckResult(label, False, exc.odoo_message, f"install the module {module}")
+                )
+                continue
+        results.append(CheckResult(label, True, "present"))
+
+
+def _check_access(odoo: OdooApi, dialect: OdooDialect, results: list[CheckResult]) -> None:
     for model, operation in ACCESS:
         try:
             allowed = _may(odoo, dialect, model, operation)
         except OdooError as exc:
             results.append(CheckResult(f"may {operation} {model}", False, exc.odoo_message))
             continue
+        fix = (
+            ""
+            if allowed
+            else "give the user the groups Purchase: User, Inventory: User, Invoicing: Billing"
+        )
         results.append(
             CheckResult(
-                f"may {operation} {model}", bool(allowed), "allowed" if allowed else "access denied"
+                f"may {operation} {model}",
+                bool(allowed),
+                "allowed" if allowed else "access denied",
+                fix,
             )
         )
-    return results
 
 
 def _may(odoo: OdooApi, dialect: OdooDialect, model: str, operation: str) -> bool:
@@ -140,3 +282,186 @@ def _may(odoo: OdooApi, dialect: OdooDialect, model: str, operation: str) -> boo
             params={"operation": operation, "raise_exception": False},
         )
     )
+
+
+def _check_currencies(
+    odoo: OdooApi,
+    user: dict[str, Any],
+    partners: Sequence[PartnerOdoo],
+    results: list[CheckResult],
+) -> None:
+    wanted: dict[str, list[str]] = {}
+    company_id = m2o_id(user.get("company_id"))
+    if company_id is not None:
+        rows = odoo.read("res.company", [company_id], ["currency_id"])
+        if rows and isinstance(rows[0].get("currency_id"), list):
+            wanted.setdefault(str(rows[0]["currency_id"][1]), []).append("company currency")
+    for partner in partners:
+        for code in partner.odoo.currencies:
+            wanted.setdefault(code, []).append(partner.id)
+    if not wanted:
+        return
+    rows = odoo.search_read(
+        "res.currency",
+        [["name", "in", sorted(wanted)], ["active", "in", [True, False]]],
+        ["name", "active"],
+    )
+    active = {str(r["name"]): bool(r["active"]) for r in rows}
+    for code, users in wanted.items():
+        used_by = ", ".join(users)
+        if code not in active:
+            results.append(
+                CheckResult(
+                    f"currency {code}",
+                    False,
+                    f"unknown to Odoo (used by {used_by})",
+                    f"check the ISO code {code} in the profile's odoo.currencies",
+                )
+            )
+        elif not active[code]:
+            results.append(
+                CheckResult(
+                    f"currency {code}",
+                    False,
+                    f"inactive (used by {used_by})",
+                    f"edi-gateway odoo prepare (activates it), or activate {code} in "
+                    "Accounting > Configuration > Currencies",
+                )
+            )
+        else:
+            results.append(CheckResult(f"currency {code}", True, f"active (used by {used_by})"))
+
+
+def _check_partner(
+    odoo: OdooApi,
+    dialect: OdooDialect,
+    partner: PartnerOdoo,
+    present: dict[str, set[str]],
+    results: list[CheckResult],
+) -> None:
+    settings = partner.odoo
+    prepare = f"edi-gateway odoo prepare --partner {partner.id}"
+    if settings.vendor_id is not None:
+        rows = odoo.read("res.partner", [settings.vendor_id], ["name"])
+        ok = bool(rows)
+        detail = f"vendor_id {settings.vendor_id}" + (
+            f" is {rows[0]['name']}" if rows else " is not a partner"
+        )
+        fix = "" if ok else "correct odoo.vendor_id in the profile"
+        results.append(CheckResult(f"{partner.id}: vendor", ok, detail, fix))
+    else:
+        ref = settings.vendor_ref
+        rows = odoo.search_read("res.partner", [["ref", "=", ref]], ["name"])
+        if not rows:
+            results.append(
+                CheckResult(
+                    f"{partner.id}: vendor",
+                    False,
+                    f"no partner has the reference {ref!r}",
+                    f"{prepare} (creates it), or set {ref!r} as the vendor's reference",
+                )
+            )
+        elif len(rows) > 1:
+            which = ", ".join(f"#{r['id']} {r['name']}" for r in rows)
+            results.append(
+                CheckResult(
+                    f"{partner.id}: vendor",
+                    False,
+                    f"{len(rows)} partners have the reference {ref!r}: {which}",
+                    "keep the reference on one vendor (change or archive the others)",
+                )
+            )
+        else:
+            results.append(
+                CheckResult(
+                    f"{partner.id}: vendor", True, f"{ref!r} is #{rows[0]['id']} {rows[0]['name']}"
+                )
+            )
+    _check_units(odoo, dialect, partner, prepare, results)
+    product_fields = present.get("product.product", set())
+    for kind, field in (
+        ("ndc", settings.ndc_field),
+        ("hibcc", settings.hibcc_field),
+        ("buyer_part", settings.buyer_part_field),
+    ):
+        if kind in settings.item_lookup and product_fields and field not in product_fields:
+            results.append(
+                CheckResult(
+                    f"{partner.id}: item lookup {kind}",
+                    False,
+                    f"product.product has no field {field!r}",
+                    f"set odoo.{kind}_field to a field of product.product",
+                )
+            )
+
+
+def _check_units(
+    odoo: OdooApi,
+    dialect: OdooDialect,
+    partner: PartnerOdoo,
+    prepare: str,
+    results: list[CheckResult],
+) -> None:
+    names = sorted(set(partner.odoo.uom.values()))
+    wanted = sorted({*names, *(s.of for s in partner.odoo.unit_sizes().values())})
+    rows = odoo.search_read(
+        "uom.uom",
+        [["name", "in", wanted], ["active", "in", [True, False]]],
+        dialect.unit_fields(),
+    )
+    units = {str(r["name"]): r for r in rows}
+    sizes = partner.odoo.unit_sizes()
+    for name in names:
+        label = f"{partner.id}: unit {name}"
+        unit = units.get(name)
+        if unit is None:
+            how = (
+                f"{prepare} (creates it: {sizes[name].text})"
+                if name in sizes
+                else f"give its size in the profile (odoo.uom_sizes: {{{name}: '12 Units'}}) "
+                f"and run {prepare}, or create it in Odoo"
+            )
+            results.append(CheckResult(label, False, "no such unit in Odoo", how))
+            continue
+        if not unit.get("active", True):
+            results.append(
+                CheckResult(label, False, "archived in Odoo", f"{prepare} (unarchives it)")
+            )
+            continue
+        size = sizes.get(name)
+        problem = unit_size_problem(dialect, unit, size, units) if size else None
+        if problem:
+            results.append(
+                CheckResult(label, False, problem, "correct the unit in Odoo or the profile")
+            )
+        else:
+            results.append(CheckResult(label, True, f"#{unit['id']}"))
+
+
+def unit_size_problem(
+    dialect: OdooDialect,
+    unit: dict[str, Any],
+    size: UnitSize,
+    units: dict[str, dict[str, Any]],
+) -> str | None:
+    """Why ``unit`` does not hold ``size`` (``None`` when it does)."""
+    of = units.get(size.of)
+    if of is None:
+        return f"the profile sizes it in {size.of!r}, which Odoo does not have"
+    if dialect.unit_family(unit) != dialect.unit_family(of):
+        return f"not convertible into {size.of} in Odoo (another category)"
+    have = dialect.unit_size(unit) / dialect.unit_size(of)
+    if abs(have - size.ratio) > Decimal("0.0001") * size.ratio:
+        return f"holds {have.normalize():f} {size.of} in Odoo, the profile says {size.text}"
+    return None
+
+
+__all__ = [
+    "ACCESS",
+    "FIELDS",
+    "REQUIRED_MODULES",
+    "CheckResult",
+    "PartnerOdoo",
+    "check_odoo",
+    "required_fields",
+]

@@ -110,7 +110,7 @@ FIELDS: tuple[FieldName, ...] = (
     *_same("res.partner", "name", "ref", "email", "is_company", "supplier_rank"),
     *_same("res.users", "login", "email", "company_id"),
     *_same("res.company", "currency_id"),
-    *_same("res.currency", "name", "active"),
+    *_same("res.currency", "name", "active", "rate_ids"),
     *_same("ir.module.module", "name", "state"),
     *_same("uom.uom", "name", "active", "factor", "rounding"),
     FieldName("uom.uom", "category_id", ((16, "category_id"), (19, None))),

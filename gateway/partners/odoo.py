@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from gateway.partners.common import StrictModel
 
@@ -21,6 +22,31 @@ def _default_lookup() -> list[ItemIdKind]:
 
 def _default_ack_updates() -> list[AckUpdate]:
     return ["dates"]
+
+
+@dataclass(frozen=True)
+class UnitSize:
+    """One Odoo unit's size from the profile: ``ratio`` of unit ``of`` ("12 Units")."""
+
+    ratio: Decimal
+    of: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.ratio.normalize():f} {self.of}"
+
+
+def parse_unit_size(value: str | int | float | Decimal) -> UnitSize:
+    """``"12 Units"`` / ``"0.5 kg"`` / ``12`` (of ``Units``) as a :class:`UnitSize`."""
+    text = str(value).strip()
+    number, _, of = text.partition(" ")
+    try:
+        ratio = Decimal(number)
+    except InvalidOperation:
+        raise ValueError(f"unit size {text!r} is not '<number> <unit>' (e.g. '12 Units')") from None
+    if ratio <= 0:
+        raise ValueError(f"unit size {text!r} must be positive")
+    return UnitSize(ratio, of.strip() or "Units")
 
 
 class Tolerances(StrictModel):
@@ -46,6 +72,34 @@ class OdooPartnerSettings(StrictModel):
     ack_updates: list[AckUpdate] = Field(default_factory=_default_ack_updates)
     contract_prices: dict[str, Decimal] = Field(default_factory=dict)  # vendor part -> price
     tolerances: Tolerances = Field(default_factory=Tolerances)
+    # Odoo unit name -> its size, "12 Units": lets `odoo prepare` create missing units and
+    # `odoo check` verify existing ones (the unit table above only names them)
+    uom_sizes: dict[str, str] = Field(default_factory=dict)
+    # ISO codes of the currencies this partner's documents use (checked active in Odoo)
+    currencies: list[str] = Field(default_factory=list)
+
+    @field_validator("uom_sizes", mode="before")
+    @classmethod
+    def _sizes_parse(cls, value: object) -> object:
+        if isinstance(value, dict):
+            out = {str(k): str(v) for k, v in value.items()}
+            for text in out.values():
+                parse_unit_size(text)
+            return out
+        return value
+
+    @field_validator("currencies")
+    @classmethod
+    def _iso_codes(cls, value: list[str]) -> list[str]:
+        codes = [c.strip().upper() for c in value]
+        bad = [c for c in codes if len(c) != 3 or not c.isalpha()]
+        if bad:
+            raise ValueError(f"not ISO 4217 currency codes: {', '.join(bad)}")
+        return codes
+
+    def unit_sizes(self) -> dict[str, UnitSize]:
+        """``uom_sizes`` parsed."""
+        return {name: parse_unit_size(text) for name, text in self.uom_sizes.items()}
 
     @model_validator(mode="after")
     def _vendor_named(self) -> OdooPartnerSettings:
