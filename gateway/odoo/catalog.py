@@ -210,6 +210,7 @@ class CatalogImport:
         self._units: dict[str, dict[str, Any] | None] = {}
         self._currencies: dict[str, int | None] = {}
         self._vendor_id: int | None = None
+        self._product_fields: set[str] | None = None
 
     # ---- lookups -------------------------------------------------------------------
     @property
@@ -236,6 +237,14 @@ class CatalogImport:
             )
             self._units[name] = rows[0] if rows else None
         return self._units[name]
+
+    @property
+    def product_fields(self) -> set[str]:
+        """The fields ``product.product`` has here (one ``fields_get``)."""
+        if self._product_fields is None:
+            found = self.odoo.call("product.product", "fields_get", params={"attributes": ["type"]})
+            self._product_fields = set(found or {})
+        return self._product_fields
 
     def _currency(self, code: str) -> int | None:
         if code not in self._currencies:
@@ -281,6 +290,10 @@ class CatalogImport:
                 f"pack size {row.pack_size.normalize():f} but Odoo's {purchase_name} holds "
                 f"{size.normalize():f} {stock_unit['name']}: use a unit of that size "
                 "(odoo.uom / uom_sizes in the profile)",
+            )
+        if row.expiry and "use_expiration_date" not in self.product_fields:
+            return self._refuse(
+                row, "expiry dates need the Odoo module product_expiry (not installed)"
             )
         currency_id = None
         if row.currency:
@@ -335,7 +348,7 @@ class CatalogImport:
         po_unit = self.dialect.product_purchase_uom_field
         if po_unit:
             values[po_unit] = int(purchase_unit["id"])
-        if self.dialect.has_field("product.product", "use_expiration_date"):
+        if "use_expiration_date" in self.product_fields:
             values["use_expiration_date"] = row.expiry
         for kind, value in self._identifiers(row):
             values[self._identifier_field(kind)] = value

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from gateway.odoo.check import check_odoo
 from gateway.odoo.cli import register
 from gateway.odoo.client import OdooClient
 from gateway.odoo.delivery import deliver
@@ -19,7 +18,6 @@ from gateway.odoo.factory import make_odoo
 from gateway.settings import Settings, get_settings
 from tests.odoo.conftest import make_profile
 from tests.odoo.documents import acknowledgement, invoice, purchase_order, ship_notice
-from tests.support.odoo_double import OdooDouble
 
 PROFILE = make_profile()
 
@@ -70,39 +68,6 @@ def test_dry_run_runs_the_whole_path_and_writes_one_file_per_document(tmp_path: 
     assert isinstance(create["answer"], int)
 
 
-def test_check_passes_on_a_complete_odoo(odoo_client: OdooClient) -> None:
-    results = check_odoo(odoo_client)
-    assert all(r.ok for r in results), [r for r in results if not r.ok]
-    names = {r.name for r in results}
-    assert {"module product_expiry", "fields of stock.move", "may create account.move"} <= names
-
-
-def test_check_names_a_missing_module_and_a_denied_right(
-    odoo_double: OdooDouble, odoo_client: OdooClient
-) -> None:
-    for module in odoo_double.odoo.tables["ir.module.module"].values():
-        if module["name"] == "product_expiry":
-            module["state"] = "uninstalled"
-    odoo_double.odoo.denied_models.add("account.move")
-    failed = {r.name: r.detail for r in check_odoo(odoo_client) if not r.ok}
-    assert failed == {
-        "module product_expiry": "uninstalled",
-        "may create account.move": "access denied",
-        "may write account.move": "access denied",
-    }
-
-
-def test_check_reports_fields_missing_for_the_version(
-    start_odoo_double: Callable[..., OdooDouble],
-) -> None:
-    # an Odoo 16 server checked with the 17 field names would fail; the dialect asks for 16's
-    double = start_odoo_double(16)
-    with OdooClient(double.url, double.db, double.user, password=double.password) as client:
-        results = {r.name: r for r in check_odoo(client)}
-    assert results["fields of stock.move"].ok
-    assert results["fields of stock.move.line"].ok
-
-
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[pytest.MonkeyPatch]:
     monkeypatch.setenv("EDIGW_DATA_DIR", str(tmp_path))
@@ -124,34 +89,6 @@ def _app() -> typer.Typer:
     return app
 
 
-def test_cli_check_against_the_double(cli_env: pytest.MonkeyPatch, odoo_double: OdooDouble) -> None:
-    cli_env.setenv("EDIGW_ODOO_URL", odoo_double.url)
-    cli_env.setenv("EDIGW_ODOO_DB", odoo_double.db)
-    cli_env.setenv("EDIGW_ODOO_USER", odoo_double.user)
-    cli_env.setenv("EDIGW_ODOO_PASSWORD", odoo_double.password)
-    result = CliRunner().invoke(_app(), ["odoo", "check"])
-    assert result.exit_code == 0, result.output
-    assert "ready for EDI delivery" in result.output
-    # a wrong password fails with the reason
-    cli_env.setenv("EDIGW_ODOO_PASSWORD", "wrong")
-    get_settings.cache_clear()
-    result = CliRunner().invoke(_app(), ["odoo", "check"])
-    assert result.exit_code == 1 and "refused the login" in result.output
-
-
 def test_cli_check_without_configuration_says_dry_run(cli_env: pytest.MonkeyPatch) -> None:
     result = CliRunner().invoke(_app(), ["odoo", "check"])
     assert result.exit_code == 2 and "dry run" in result.output
-
-
-@pytest.mark.parametrize("major", [18, 19])
-def test_check_uses_has_access_from_odoo_18(
-    start_odoo_double: Callable[..., OdooDouble], major: int
-) -> None:
-    double = start_odoo_double(major)
-    double.odoo.denied_models.add("stock.lot")
-    with OdooClient(double.url, double.db, double.user, api_key=double.api_key) as client:
-        failed = [r.name for r in check_odoo(client) if not r.ok]
-    assert failed == ["may create stock.lot"]
-    assert "stock.lot.has_access" in double.calls()
-    assert not any(c.endswith("check_access_rights") for c in double.calls())
