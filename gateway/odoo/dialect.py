@@ -494,6 +494,12 @@ class OdooDialect:
         return self.field("purchase.order.line", "uom")
 
     @property
+    def note_html_param(self) -> str | None:
+        """``message_post(body_is_html=True)`` (17.0+) keeps an HTML body as HTML; 16 took
+        a string body as HTML already and knows no such parameter."""
+        return "body_is_html" if self.major >= 17 else None
+
+    @property
     def access_check_method(self) -> str:
         """``has_access(operation)`` from 18.0 (``check_access_rights`` is deprecated there)."""
         return self.method("access_check")
