@@ -83,14 +83,19 @@ class OdooApi(abc.ABC):
         """Write ``values`` on ``ids``."""
         return bool(self.call(model, "write", ids=list(ids), params={"vals": values}))
 
-    def message_post(self, model: str, record_id: int, body: str) -> int | None:
-        """Post an internal note in the record's chatter."""
-        result = self.call(
-            model,
-            "message_post",
-            ids=[record_id],
-            params={"body": body, "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
-        )
+    def message_post(
+        self, model: str, record_id: int, body: str, *, html: bool = False
+    ) -> int | None:
+        """Post an internal note in the record's chatter.
+
+        ``html=True``: ``body`` is HTML the caller escaped (Odoo escapes a plain string,
+        so lines would run together in one paragraph).
+        """
+        params: Values = {"body": body, "message_type": "comment", "subtype_xmlid": "mail.mt_note"}
+        flag = self.dialect.note_html_param
+        if html and flag:
+            params[flag] = True
+        result = self.call(model, "message_post", ids=[record_id], params=params)
         if isinstance(result, list):  # JSON-2 serializes the new message as its ids
             return int(result[0]) if result else None
         return int(result) if isinstance(result, int) else None

@@ -57,6 +57,13 @@ class Tolerances(StrictModel):
     quantity_over_percent: Decimal = Decimal("0")
 
 
+class InvoiceTolerance(StrictModel):
+    """How far an invoice's totals may differ from the bill Odoo computes (either limit)."""
+
+    amount: Decimal = Decimal("0.01")
+    percent: Decimal = Decimal("0")
+
+
 class OdooPartnerSettings(StrictModel):
     """Odoo side of the partner."""
 
@@ -100,6 +107,9 @@ class OdooPartnerSettings(StrictModel):
     def unit_sizes(self) -> dict[str, UnitSize]:
         """``uom_sizes`` parsed."""
         return {name: parse_unit_size(text) for name, text in self.uom_sizes.items()}
+    # SAC / ALC code -> product (default_code or name) the charge or allowance is billed on
+    charges: dict[str, str] = Field(default_factory=dict)
+    invoice_tolerance: InvoiceTolerance = Field(default_factory=InvoiceTolerance)
 
     @model_validator(mode="after")
     def _vendor_named(self) -> OdooPartnerSettings:

@@ -38,7 +38,15 @@ ITEM_FILES = {
 
 
 def seed_master_data(double: OdooDouble, runtime: Runtime) -> None:
-    """Vendors, units and every product the sample partners' documents name."""
+    """Vendors, units, taxes and every product the sample partners' documents name.
+
+    As the real-Odoo tests set it up: US medical supplies untaxed, Nordlicht's goods
+    with 19 % VAT, a Freight product for Summit's freight charges.
+    """
+    vat19 = double.odoo.create(
+        "account.tax", {"name": "19% VAT", "amount": 19.0, "type_tax_use": "purchase"}
+    )
+    double.add_product("Freight", default_code="Freight", taxes=[])
     for profile in runtime.registry.all():
         assert profile.odoo is not None and profile.odoo.vendor_ref
         vendor = double.add_vendor(profile.name, profile.odoo.vendor_ref)
@@ -72,6 +80,7 @@ def seed_master_data(double: OdooDouble, runtime: Runtime) -> None:
                 barcode=item.gtin or item.ndc or item.upc or None,
                 tracking="lot" if entry["lot"] else "none",
                 use_expiration_date=entry["lot"],
+                taxes=[vat19] if profile.id == "nordlicht-medtech" else [],
             )
             if item.vendor_part:
                 double.add_supplierinfo(vendor, product, item.vendor_part)
@@ -150,8 +159,14 @@ def test_x12_4010_supplier_chain_ack_receipt_with_lots_and_bill(
     assert asn.state == "delivered", asn.error
     lots = {lot["name"]: lot for lot in odoo.records("stock.lot")}
     assert len(lots) >= 2 and all(lot["expiration_date"] for lot in lots.values())
-    pickings = [p for p in odoo.records("stock.picking") if p.get("origin") == "SH-778812"]
+    # the receipts keep the order's name as origin; the shipment id is in the chatter
+    pickings = [p for p in odoo.records("stock.picking") if p.get("origin") == po["name"]]
     done = [p for p in pickings if p["state"] == "done"]
+    assert any(
+        "SH-778812" in m["body"]
+        for m in odoo.records("mail.message")
+        if m["model"] == "stock.picking" and m["res_id"] == done[0]["id"]
+    )
     assert len(done) == 1
     # a partial shipment: the rest waits in a backorder of the received picking
     assert [p["backorder_id"][0] for p in pickings if p["state"] != "done"] == [done[0]["id"]]
@@ -164,7 +179,11 @@ def test_x12_4010_supplier_chain_ack_receipt_with_lots_and_bill(
         for line in odoo.records("account.move.line")
         if m2o(line.get("move_id")) == bills[0]["id"]
     ]
-    assert lines and all(line.get("purchase_line_id") for line in lines if line.get("product_id"))
+    goods = [line for line in lines if line.get("purchase_line_id")]
+    assert len(goods) == 4  # and the freight charge on its own line
+    assert [(line["name"], line["price_unit"]) for line in lines if line not in goods] == [
+        ("FREIGHT", 25.0)
+    ]
     assert bill_txn.state == "delivered", exceptions(runtime, bill_txn)
     assert bills[0]["state"] == "posted"
 

@@ -70,8 +70,9 @@ class OdooDouble:
         api_key: str = "0123456789abcdef0123456789abcdef01234567",
         jsonrpc_enabled: bool = True,
         timeout_delay: float = 1.5,
+        modules: tuple[str, ...] | None = None,
     ) -> None:
-        self.odoo = MemoryOdoo(major)
+        self.odoo = MemoryOdoo(major) if modules is None else MemoryOdoo(major, modules=modules)
         self.major = major
         self.db = db
         self.user = user
@@ -201,7 +202,9 @@ class OdooDouble:
         use_expiration_date: bool = False,
         standard_price: float = 0.0,
         uom: str = "Units",
+        taxes: list[int] | None = None,
     ) -> int:
+        """A storable product; ``taxes`` = purchase tax ids (default: Odoo's default tax)."""
         values: dict[str, Any] = {
             "name": name,
             "tracking": tracking,
@@ -213,6 +216,8 @@ class OdooDouble:
             values["default_code"] = default_code
         if barcode:
             values["barcode"] = barcode
+        if taxes is not None:
+            values["supplier_taxes_id"] = [[6, 0, taxes]]
         if self.major >= 18:
             values.update({"type": "consu", "is_storable": True})
         else:

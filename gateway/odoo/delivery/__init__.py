@@ -1,9 +1,11 @@
-"""Delivery of canonical documents to Odoo, exactly once.
+"""Delivery of canonical documents to Odoo, exactly once, decisions included.
 
-:func:`deliver` is what the pipeline calls. Each document type has its module
-(``purchase_order``, ``acknowledgement``, ``receipt``, ``bill``); lookups shared by them are
-in ``resolve``. Every delivery first searches Odoo for what an earlier, interrupted
-attempt may have created (by the document's business key), so a retry never duplicates.
+:func:`deliver` is what the pipeline calls: :func:`plan_delivery` decides (reads Odoo,
+writes nothing; each document type has its planner in ``purchase_order``,
+``acknowledgement``, ``receipt``, ``bill``, lookups in ``resolve``), the caller records the
+:class:`~gateway.odoo.delivery.plan.DeliveryPlan`, and :func:`apply_plan` carries it out.
+A retry replays the recorded plan; every step first looks for what an interrupted
+attempt already wrote, so nothing is duplicated and nothing is decided twice.
 
 Business problems (unknown item, price mismatch ...) come back in
 :attr:`DeliveryOutcome.exceptions`; technical ones are raised as
@@ -18,18 +20,28 @@ from decimal import Decimal
 
 from gateway.canonical import Invoice, OrderAcknowledgement, PurchaseOrder, ShipNotice
 from gateway.odoo.api import OdooApi
-from gateway.odoo.delivery.acknowledgement import deliver_acknowledgement
-from gateway.odoo.delivery.bill import deliver_invoice
+from gateway.odoo.delivery.acknowledgement import plan_acknowledgement
+from gateway.odoo.delivery.bill import plan_invoice
 from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
-from gateway.odoo.delivery.purchase_order import deliver_purchase_order
-from gateway.odoo.delivery.receipt import deliver_ship_notice
+from gateway.odoo.delivery.plan import Checkpoint, DeliveryPlan, apply_plan
+from gateway.odoo.delivery.purchase_order import plan_purchase_order
+from gateway.odoo.delivery.receipt import plan_ship_notice
 from gateway.odoo.delivery.resolve import Resolver
 from gateway.odoo.errors import OdooConfigurationError
 from gateway.partners.profile import PartnerProfile
 
 CanonicalDocument = PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice
 
-__all__ = ["BusinessIssue", "DeliveryOutcome", "OdooRecordRef", "deliver", "delivery_key"]
+__all__ = [
+    "BusinessIssue",
+    "DeliveryOutcome",
+    "DeliveryPlan",
+    "OdooRecordRef",
+    "apply_plan",
+    "deliver",
+    "delivery_key",
+    "plan_delivery",
+]
 
 
 def delivery_key(document: CanonicalDocument, profile: PartnerProfile) -> str:
@@ -38,26 +50,47 @@ def delivery_key(document: CanonicalDocument, profile: PartnerProfile) -> str:
 
 
 def deliver(
-    document: CanonicalDocument, *, profile: PartnerProfile, odoo: OdooApi
+    document: CanonicalDocument,
+    *,
+    profile: PartnerProfile,
+    odoo: OdooApi,
+    record: Checkpoint | None = None,
 ) -> DeliveryOutcome:
-    """Turn one canonical document into Odoo records (see the module docstring)."""
+    """Turn one canonical document into Odoo records (see the module docstring).
+
+    ``record`` is called with the plan before the first write, and again when the plan
+    changes while it runs (a bill's totals check): the pipeline stores it there.
+    """
+    plan = plan_delivery(document, profile=profile, odoo=odoo)
+    if record is not None and plan.writes:
+        record(plan)
+    return apply_plan(plan, odoo, checkpoint=record)
+
+
+def plan_delivery(
+    document: CanonicalDocument, *, profile: PartnerProfile, odoo: OdooApi
+) -> DeliveryPlan:
+    """Decide what delivering ``document`` writes, without writing (reads Odoo)."""
     if profile.odoo is None:
         raise OdooConfigurationError(f"partner {profile.id} has no odoo section in its profile")
+    plan = DeliveryPlan(document_type=document.document_type, key=delivery_key(document, profile))
     invalid = invalid_numbers(document)
     if invalid:
-        return DeliveryOutcome(exceptions=invalid, notes=["nothing sent to Odoo"])
+        plan.exceptions.extend(invalid)
+        plan.notes.append("nothing sent to Odoo")
+        return plan
     resolver = Resolver(odoo, profile.odoo)
     begin = getattr(odoo, "begin_document", None)
     if callable(begin):  # the dry run writes one file per delivered document
-        begin(delivery_key(document, profile))
+        begin(plan.key)
     if isinstance(document, PurchaseOrder):
-        return deliver_purchase_order(document, profile=profile, odoo=odoo, resolver=resolver)
+        return plan_purchase_order(document, plan=plan, odoo=odoo, resolver=resolver)
     if isinstance(document, OrderAcknowledgement):
-        return deliver_acknowledgement(document, odoo=odoo, resolver=resolver)
+        return plan_acknowledgement(document, plan=plan, odoo=odoo, resolver=resolver)
     if isinstance(document, ShipNotice):
-        return deliver_ship_notice(document, odoo=odoo, resolver=resolver)
+        return plan_ship_notice(document, plan=plan, odoo=odoo, resolver=resolver)
     if isinstance(document, Invoice):
-        return deliver_invoice(document, odoo=odoo, resolver=resolver)
+        return plan_invoice(document, plan=plan, odoo=odoo, resolver=resolver)
     raise TypeError(f"cannot deliver {type(document).__name__} to Odoo")
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from gateway.canonical import AckType, LineStatus, OrderAcknowledgement
 from gateway.odoo.api import OdooApi
-from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
+from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
+from gateway.odoo.delivery.plan import DeliveryPlan, PostNote, WriteRecords, noted
 from gateway.odoo.delivery.purchase_order import odoo_datetime, source_label
 from gateway.odoo.delivery.resolve import Resolver
 
@@ -25,42 +26,32 @@ def marker(kind: str, key: str) -> str:
     return f"[EDI {kind} {key}]"
 
 
-def already_noted(odoo: OdooApi, model: str, record_id: int, text: str) -> bool:
-    """True when the record's chatter already holds a note containing ``text``."""
-    rows = odoo.search_read(
-        "mail.message",
-        [["model", "=", model], ["res_id", "=", record_id], ["body", "ilike", text]],
-        ["id"],
-        limit=1,
-    )
-    return bool(rows)
+already_noted = noted
 
 
-def deliver_acknowledgement(
-    document: OrderAcknowledgement, *, odoo: OdooApi, resolver: Resolver
-) -> DeliveryOutcome:
-    """Apply the acknowledgement to its purchase order; see the module docstring."""
+def plan_acknowledgement(
+    document: OrderAcknowledgement, *, plan: DeliveryPlan, odoo: OdooApi, resolver: Resolver
+) -> DeliveryPlan:
+    """Decide what the acknowledgement changes on its purchase order (module docstring)."""
     order = resolver.find_order(document.po_number)
     if order is None:
-        return DeliveryOutcome(
-            exceptions=[
-                BusinessIssue(
-                    kind="order_not_found",
-                    message=f"acknowledgement for purchase order {document.po_number}, "
-                    "which is not in Odoo",
-                    received=document.po_number,
-                )
-            ]
+        plan.exceptions.append(
+            BusinessIssue(
+                kind="order_not_found",
+                message=f"acknowledgement for purchase order {document.po_number}, "
+                "which is not in Odoo",
+                received=document.po_number,
+            )
         )
+        return plan
     order_id = int(order["id"])
     ref = OdooRecordRef(model="purchase.order", id=order_id, name=str(order.get("name") or ""))
+    plan.records.append(ref)
     tag = marker("855", document.business_key)
     if already_noted(odoo, "purchase.order", order_id, tag):
-        return DeliveryOutcome(
-            records=[ref],
-            already_existed=True,
-            notes=[f"acknowledgement {document.business_key} was already applied"],
-        )
+        plan.already_existed = True
+        plan.notes.append(f"acknowledgement {document.business_key} was already applied")
+        return plan
 
     updates = set(resolver.settings.ack_updates)
     lines = resolver.order_lines(order_id)
@@ -144,16 +135,15 @@ def deliver_acknowledgement(
             text.append("applied" if len(values) == len(text) - 1 else "partly applied")
         summary.append(", ".join(text))
 
-    for line_id, values in writes:
-        odoo.write("purchase.order.line", [line_id], values)
+    if writes:
+        plan.steps.append(WriteRecords(model="purchase.order.line", writes=writes))
     header = f"{source_label(document, '855')} {tag}: {document.ack_type.value.replace('_', ' ')}"
-    body = "\n".join([header, *summary]) if summary else header
-    odoo.message_post("purchase.order", order_id, body)
-    return DeliveryOutcome(
-        records=[ref],
-        exceptions=issues,
-        notes=[f"acknowledgement applied to {ref.name}: {len(writes)} lines updated"],
+    plan.steps.append(
+        PostNote(model="purchase.order", res_id=order_id, marker=tag, lines=[header, *summary])
     )
+    plan.exceptions.extend(issues)
+    plan.notes.append(f"acknowledgement applied to {ref.name}: {len(writes)} lines updated")
+    return plan
 
 
 def _changed(

@@ -1,10 +1,13 @@
 """Invoice (810 / INVOIC) → vendor bill (``account.move``, ``move_type='in_invoice'``).
 
-Each invoice line is tied to its purchase order line (``purchase_line_id``). Before
-posting, the gateway checks billed quantity against what was received and not yet billed,
-and the unit price against the order line and, where the profile lists one, the contract
-price, within the profile's tolerances. A failed check leaves the bill in draft with a
-chatter note listing the failures, and the failures come back as business issues.
+Each invoice line is tied to its purchase order line (``purchase_line_id``) and carries
+the document line's unit (``product_uom_id``, through the profile's unit table) and the
+invoice's currency (else the order's). Allowances and charges (SAC / ALC) become lines
+on the products the profile names (``odoo.charges``). The gateway checks billed quantity
+against what was received and not yet billed, the unit price against the order line and
+the contract price, and — once Odoo has computed the bill — the invoice's untaxed amount,
+tax and total against Odoo's (``odoo.invoice_tolerance``). Any failed check leaves the
+bill in draft with a chatter note listing the failures, returned as business issues.
 
 Odoo accepts two bills with the same vendor reference, so the gateway guards: a bill of
 this vendor with ``ref`` = the invoice number means the invoice was already delivered.
@@ -16,12 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.canonical import Invoice, InvoiceLine
-from gateway.odoo.api import OdooApi
+from gateway.odoo.api import OdooApi, m2o_id
 from gateway.odoo.delivery.acknowledgement import already_noted, marker
-from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
-from gateway.odoo.delivery.purchase_order import source_label
+from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
+from gateway.odoo.delivery.plan import CheckTotals, CreateBill, DeliveryPlan, PostBill
 from gateway.odoo.delivery.resolve import OrderLine, Resolver
-from gateway.partners.odoo import Tolerances
+from gateway.partners.odoo import OdooPartnerSettings, Tolerances
 
 BILL_FIELDS = ["id", "name", "state", "ref", "amount_untaxed", "amount_total"]
 
@@ -32,8 +35,10 @@ def price_within(expected: Decimal, billed: Decimal, tolerances: Tolerances) -> 
     return abs(billed - expected) <= allowed
 
 
-def deliver_invoice(document: Invoice, *, odoo: OdooApi, resolver: Resolver) -> DeliveryOutcome:
-    """Create the vendor bill, check it, post it per profile; see the module docstring."""
+def plan_invoice(
+    document: Invoice, *, plan: DeliveryPlan, odoo: OdooApi, resolver: Resolver
+) -> DeliveryPlan:
+    """Decide the vendor bill: its lines, the checks that failed, whether to post it."""
     settings = resolver.settings
     existing = odoo.search_read(
         "account.move",
@@ -47,18 +52,25 @@ def deliver_invoice(document: Invoice, *, odoo: OdooApi, resolver: Resolver) -> 
         order="id",
     )
     if existing:
-        return _existing(document, existing[0], odoo=odoo, post=settings.bill_state == "posted")
+        return _existing(document, existing[0], plan=plan, odoo=odoo, settings=settings)
     if not document.po_number:
-        return _not_found(document, "the invoice names no purchase order")
+        return _not_found(plan, document, "the invoice names no purchase order")
     order = resolver.find_order(document.po_number)
     if order is None:
-        return _not_found(document, f"purchase order {document.po_number} is not in Odoo")
+        return _not_found(plan, document, f"purchase order {document.po_number} is not in Odoo")
     order_lines = resolver.order_lines(int(order["id"]))
 
     issues: list[BusinessIssue] = []
     failed_checks: list[BusinessIssue] = []
     commands: list[list[Any]] = []
     billed: dict[int, Decimal] = {}
+    currency: int | BusinessIssue | None = resolver.currency(
+        document.currency, f"invoice {document.invoice_number}"
+    )
+    if currency is None:
+        currency = m2o_id(order.get("currency_id"))  # the order's, when the invoice names none
+    if isinstance(currency, BusinessIssue):
+        issues.append(currency)
     for line in document.lines:
         order_line, _ = resolver.match_line(
             order_lines, line.item, line.po_line_number, line.line_number
@@ -75,67 +87,128 @@ def deliver_invoice(document: Invoice, *, odoo: OdooApi, resolver: Resolver) -> 
                 )
             )
             continue
+        unit = resolver.uom(line.uom, line.line_number)
         quantity = resolver.convert(line.quantity, line.uom, order_line.uom_id, line.line_number)
-        if isinstance(quantity, BusinessIssue):
-            issues.append(quantity.model_copy(update={"identifiers": line.item.identifiers()}))
+        if isinstance(unit, BusinessIssue) or isinstance(quantity, BusinessIssue):
+            issue = unit if isinstance(unit, BusinessIssue) else quantity
+            assert isinstance(issue, BusinessIssue)
+            issues.append(issue.model_copy(update={"identifiers": line.item.identifiers()}))
             continue
+        checked = line
         if quantity != line.quantity and quantity:
-            # billed in another unit than ordered: bill in the order's unit, same amount
-            line = line.model_copy(
+            # billed in another unit than ordered: compare in the order's unit
+            checked = line.model_copy(
                 update={
                     "quantity": quantity,
                     "unit_price": line.unit_price * line.quantity / quantity,
                 }
             )
-        billed[order_line.id] = billed.get(order_line.id, Decimal("0")) + line.quantity
+        billed[order_line.id] = billed.get(order_line.id, Decimal("0")) + checked.quantity
         failed_checks.extend(
-            _price_checks(line, order_line, settings.contract_prices, settings.tolerances)
+            _price_checks(checked, order_line, settings.contract_prices, settings.tolerances)
         )
-        commands.append(
-            [
-                0,
-                0,
-                {
-                    "purchase_line_id": order_line.id,
-                    "product_id": order_line.product_id,
-                    "quantity": float(line.quantity),
-                    "price_unit": float(round(line.unit_price, 6)),
-                },
-            ]
-        )
+        values: dict[str, Any] = {
+            "purchase_line_id": order_line.id,
+            "product_id": order_line.product_id,
+            "quantity": float(line.quantity),
+            "price_unit": float(round(line.unit_price, 6)),
+        }
+        if unit is not None:
+            values["product_uom_id"] = unit  # the document's unit: 50 BX stays 50 boxes
+        commands.append([0, 0, values])
+    charges, charge_issues = _charge_lines(document, resolver)
+    commands.extend(charges)
     if issues:
         # an invoice line that matches nothing on the order: no bill at all, a person decides
-        return DeliveryOutcome(
-            exceptions=issues,
-            notes=[f"invoice {document.invoice_number} not billed: review the lines"],
-        )
+        plan.exceptions.extend(issues)
+        plan.notes.append(f"invoice {document.invoice_number} not billed: review the lines")
+        return plan
     failed_checks.extend(_quantity_checks(document, order_lines, billed, settings.tolerances))
+    failed_checks.extend(charge_issues)
 
-    values: dict[str, Any] = {
+    values = {
         "move_type": "in_invoice",
         "partner_id": resolver.vendor_id,
         "ref": document.invoice_number,
         "invoice_origin": str(order.get("name") or ""),
         "invoice_line_ids": commands,
     }
+    if isinstance(currency, int):
+        values["currency_id"] = currency
     if document.invoice_date is not None:
         values["invoice_date"] = document.invoice_date.isoformat()
-    bill_id = odoo.create("account.move", values)
-    notes = [f"vendor bill created for invoice {document.invoice_number}"]
-    if document.allowances_charges or document.taxes:
-        # Odoo computes taxes from its own tax setup; allowances and charges need an
-        # account decision, so they are left to the person who posts or reviews the bill
-        notes.append(
-            f"{len(document.allowances_charges)} allowance/charge and {len(document.taxes)} tax "
-            "entries of the invoice were not transferred (Odoo applies its own taxes)"
-        )
+    plan.steps.append(CreateBill(values=values))
+    plan.steps.append(_totals(document, settings))
+    plan.steps.append(PostBill())
+    plan.exceptions.extend(failed_checks)
+    plan.post = settings.bill_state == "posted" and not failed_checks
+    plan.notes.append(f"vendor bill created for invoice {document.invoice_number}")
     if failed_checks:
-        odoo.message_post("account.move", bill_id, _failure_note(document, failed_checks))
-        notes.append("left in draft: checks failed")
-    elif settings.bill_state == "posted":
-        odoo.call("account.move", "action_post", ids=[bill_id])  # answers false on success
-        notes.append("posted")
-    return DeliveryOutcome(records=[_ref(odoo, bill_id)], exceptions=failed_checks, notes=notes)
+        plan.notes.append("left in draft: checks failed")
+    return plan
+
+
+def _totals(document: Invoice, settings: OdooPartnerSettings) -> CheckTotals:
+    """What the invoice says the bill should come to."""
+    untaxed = sum(
+        (
+            line.amount if line.amount is not None else line.quantity * line.unit_price
+            for line in document.lines
+        ),
+        Decimal("0"),
+    )
+    for entry in document.allowances_charges:
+        untaxed += entry.amount if entry.kind == "charge" else -entry.amount
+    amounts = [t.amount for t in document.taxes if t.amount is not None]
+    return CheckTotals(
+        untaxed=untaxed.quantize(Decimal("0.01")),
+        tax=sum(amounts, Decimal("0")) if amounts else None,
+        total=document.total_amount,
+        tolerance_amount=settings.invoice_tolerance.amount,
+        tolerance_percent=settings.invoice_tolerance.percent,
+    )
+
+
+def _charge_lines(
+    document: Invoice, resolver: Resolver
+) -> tuple[list[list[Any]], list[BusinessIssue]]:
+    """Allowances and charges as bill lines on the products the profile names."""
+    commands: list[list[Any]] = []
+    issues: list[BusinessIssue] = []
+    for entry in document.allowances_charges:
+        code = entry.code or ""
+        label = f"{entry.kind} {code} {entry.description or ''}".strip()
+        name = resolver.settings.charges.get(code)
+        product_id = resolver.charge_product(name) if name else None
+        if product_id is None:
+            why = (
+                f"the product {name!r} (odoo.charges) is not in Odoo"
+                if name
+                else "the partner profile names no product for it (odoo.charges)"
+            )
+            issues.append(
+                BusinessIssue(
+                    kind="unmapped_charge",
+                    message=f"invoice {document.invoice_number}: {label} of {entry.amount}: {why}",
+                    line_number=entry.line_number,
+                    received=str(entry.amount),
+                )
+            )
+            continue
+        amount = entry.amount if entry.kind == "charge" else -entry.amount
+        commands.append(
+            [
+                0,
+                0,
+                {
+                    "product_id": product_id,
+                    "name": entry.description or label,
+                    "quantity": 1.0,
+                    "price_unit": float(amount),
+                },
+            ]
+        )
+    return commands, issues
 
 
 def _price_checks(
@@ -202,44 +275,41 @@ def _quantity_checks(
     return out
 
 
-def _failure_note(document: Invoice, failures: list[BusinessIssue]) -> str:
-    head = (
-        f"{source_label(document, '810')} {marker('810-checks-failed', document.invoice_number)}: "
-        "bill left in draft"
-    )
-    return "\n".join([head, *(f"- {f.message}" for f in failures)])
-
-
 def _existing(
-    document: Invoice, bill: dict[str, Any], *, odoo: OdooApi, post: bool
-) -> DeliveryOutcome:
+    document: Invoice,
+    bill: dict[str, Any],
+    *,
+    plan: DeliveryPlan,
+    odoo: OdooApi,
+    settings: OdooPartnerSettings,
+) -> DeliveryPlan:
     bill_id = int(bill["id"])
-    notes = [f"invoice {document.invoice_number} already billed as {bill.get('name')}"]
-    if post and bill.get("state") == "draft":
-        failed = already_noted(
-            odoo, "account.move", bill_id, marker("810-checks-failed", document.invoice_number)
-        )
-        if not failed:
-            # created, then interrupted before posting: finish the delivery
-            odoo.call("account.move", "action_post", ids=[bill_id])
-            notes.append("posted now (the earlier delivery stopped before posting)")
-    return DeliveryOutcome(records=[_ref(odoo, bill_id)], already_existed=True, notes=notes)
-
-
-def _not_found(document: Invoice, why: str) -> DeliveryOutcome:
-    return DeliveryOutcome(
-        exceptions=[
-            BusinessIssue(
-                kind="order_not_found",
-                message=f"invoice {document.invoice_number}: {why}",
-                received=document.po_number,
+    plan.records.append(
+        OdooRecordRef(model="account.move", id=bill_id, name=str(bill.get("name") or ""))
+    )
+    plan.already_existed = True
+    plan.bill_id = bill_id
+    plan.notes.append(f"invoice {document.invoice_number} already billed as {bill.get('name')}")
+    if settings.bill_state == "posted" and bill.get("state") == "draft":
+        held = already_noted(odoo, "account.move", bill_id, "[EDI bill left in draft") or (
+            already_noted(
+                odoo, "account.move", bill_id, marker("810-checks-failed", document.invoice_number)
             )
-        ]
-    )
+        )
+        if not held:
+            # created, then interrupted before posting: finish the delivery
+            plan.post = True
+            plan.steps.extend([_totals(document, settings), PostBill()])
+            plan.notes.append("posting it now (the earlier delivery stopped before posting)")
+    return plan
 
 
-def _ref(odoo: OdooApi, bill_id: int) -> OdooRecordRef:
-    rows = odoo.read("account.move", [bill_id], ["name"])
-    return OdooRecordRef(
-        model="account.move", id=bill_id, name=str(rows[0]["name"]) if rows else ""
+def _not_found(plan: DeliveryPlan, document: Invoice, why: str) -> DeliveryPlan:
+    plan.exceptions.append(
+        BusinessIssue(
+            kind="order_not_found",
+            message=f"invoice {document.invoice_number}: {why}",
+            received=document.po_number,
+        )
     )
+    return plan

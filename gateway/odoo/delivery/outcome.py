@@ -22,6 +22,10 @@ IssueKind = Literal[
     "order_not_found",
     "nothing_to_receive",
     "invalid_value",
+    "unknown_currency",
+    "unmapped_charge",
+    "total_mismatch",
+    "tax_mismatch",
 ]
 
 

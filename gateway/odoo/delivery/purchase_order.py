@@ -1,8 +1,8 @@
 """PurchaseOrder (850 / ORDERS) → ``purchase.order``.
 
-Every line is resolved (product, unit) before anything is written, so an unknown item or
-unit leaves no half-created order. The order is keyed by the vendor and ``partner_ref`` =
-the PO number: a retry after a crash finds it and answers ``already_existed``.
+Every line is resolved (product, unit, the order's currency) before anything is written,
+so an unknown item, unit or currency leaves no half-created order. The order is keyed by
+the vendor and ``partner_ref`` = the PO number: a retry after a crash finds it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,15 @@ from typing import Any
 
 from gateway.canonical import PurchaseOrder, Purpose
 from gateway.odoo.api import OdooApi
-from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
+from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
+from gateway.odoo.delivery.plan import (
+    CancelOrder,
+    ConfirmOrder,
+    CreateOrder,
+    DeliveryPlan,
+    PostNote,
+)
 from gateway.odoo.delivery.resolve import Product, Resolver
-from gateway.partners.profile import PartnerProfile
 
 
 def odoo_datetime(day: dt.date) -> str:
@@ -30,29 +36,33 @@ def source_label(document: Any, set_code: str) -> str:
     return f"EDI {source.transaction_set} {source.interchange_control_number}"
 
 
-def deliver_purchase_order(
-    document: PurchaseOrder, *, profile: PartnerProfile, odoo: OdooApi, resolver: Resolver
-) -> DeliveryOutcome:
-    """Create (and confirm, per profile) the purchase order; see the module docstring."""
+def plan_purchase_order(
+    document: PurchaseOrder, *, plan: DeliveryPlan, odoo: OdooApi, resolver: Resolver
+) -> DeliveryPlan:
+    """Decide how the purchase order lands (create and confirm, per profile)."""
     settings = resolver.settings
     existing = resolver.find_order(document.po_number)
     if existing is not None:
-        return _existing(document, existing, odoo=odoo, confirm=settings.purchase_order_state)
-    if document.purpose is not Purpose.ORIGINAL:
-        return DeliveryOutcome(
-            exceptions=[
-                BusinessIssue(
-                    kind="order_not_found",
-                    message=f"{document.purpose.value} of purchase order {document.po_number}, "
-                    "which is not in Odoo",
-                    received=document.po_number,
-                )
-            ]
+        return _existing(
+            document, existing, plan=plan, odoo=odoo, confirm=settings.purchase_order_state
         )
+    if document.purpose is not Purpose.ORIGINAL:
+        plan.exceptions.append(
+            BusinessIssue(
+                kind="order_not_found",
+                message=f"{document.purpose.value} of purchase order {document.po_number}, "
+                "which is not in Odoo",
+                received=document.po_number,
+            )
+        )
+        return plan
 
     issues: list[BusinessIssue] = []
     commands: list[list[Any]] = []
     uom_field = odoo.dialect.purchase_line_uom_field
+    currency = resolver.currency(document.currency, f"purchase order {document.po_number}")
+    if isinstance(currency, BusinessIssue):
+        issues.append(currency)
     for line in document.lines:
         product = resolver.product(line.item, line.line_number)
         uom = resolver.uom(line.uom, line.line_number)
@@ -75,10 +85,9 @@ def deliver_purchase_order(
     if not document.lines:
         issues.append(BusinessIssue(kind="unknown_item", message="the purchase order has no lines"))
     if issues:
-        return DeliveryOutcome(
-            exceptions=issues,
-            notes=[f"purchase order {document.po_number} not created: fix the lines first"],
-        )
+        plan.exceptions.extend(issues)
+        plan.notes.append(f"purchase order {document.po_number} not created: fix the lines first")
+        return plan
 
     order_values: dict[str, Any] = {
         "partner_id": resolver.vendor_id,
@@ -86,36 +95,51 @@ def deliver_purchase_order(
         "origin": source_label(document, "850"),
         "order_line": commands,
     }
+    if isinstance(currency, int):
+        order_values["currency_id"] = currency
     if document.order_date is not None:
         order_values["date_order"] = odoo_datetime(document.order_date)
     if document.requested_delivery_date is not None:
         order_values["date_planned"] = odoo_datetime(document.requested_delivery_date)
-    order_id = odoo.create("purchase.order", order_values)
-    notes = [f"created purchase order for {document.po_number}"]
-    if settings.purchase_order_state == "confirmed":
-        odoo.call("purchase.order", "button_confirm", ids=[order_id])
-        notes.append("confirmed")
-    return DeliveryOutcome(records=[_ref(odoo, order_id)], notes=notes)
+    confirm = settings.purchase_order_state == "confirmed"
+    plan.steps.append(CreateOrder(values=order_values, confirm=confirm))
+    plan.notes.append(f"created purchase order for {document.po_number}")
+    if confirm:
+        plan.notes.append("confirmed")
+    return plan
 
 
 def _existing(
-    document: PurchaseOrder, order: dict[str, Any], *, odoo: OdooApi, confirm: str
-) -> DeliveryOutcome:
+    document: PurchaseOrder,
+    order: dict[str, Any],
+    *,
+    plan: DeliveryPlan,
+    odoo: OdooApi,
+    confirm: str,
+) -> DeliveryPlan:
     order_id = int(order["id"])
     ref = OdooRecordRef(model="purchase.order", id=order_id, name=str(order.get("name") or ""))
-    notes: list[str] = []
-    issues: list[BusinessIssue] = []
+    plan.records.append(ref)
     if document.purpose is Purpose.CANCEL:
         if order.get("state") != "cancel":
-            odoo.call("purchase.order", "button_cancel", ids=[order_id])
-            odoo.message_post(
-                "purchase.order",
-                order_id,
-                f"{source_label(document, '850')}: the buyer cancelled purchase order "
-                f"{document.po_number}",
+            label = source_label(document, "850")
+            plan.steps.append(CancelOrder(order_id=order_id))
+            plan.steps.append(
+                PostNote(
+                    model="purchase.order",
+                    res_id=order_id,
+                    marker=f"[EDI 850 cancel {document.business_key}]",
+                    lines=[
+                        f"{label} [EDI 850 cancel {document.business_key}]: the buyer "
+                        f"cancelled purchase order {document.po_number}"
+                    ],
+                )
             )
-            return DeliveryOutcome(records=[ref], notes=["purchase order cancelled"])
-        return DeliveryOutcome(records=[ref], already_existed=True, notes=["already cancelled"])
+            plan.notes.append("purchase order cancelled")
+            return plan
+        plan.already_existed = True
+        plan.notes.append("already cancelled")
+        return plan
     if document.purpose is Purpose.CHANGE:
         # A change order needs a person: Odoo has no safe automatic merge of line changes.
         source = document.source
@@ -124,36 +148,37 @@ def _existing(
             if source
             else f"{document.order_date or ''}]"
         )
-        if _noted(odoo, order_id, tag):
-            return DeliveryOutcome(
-                records=[ref], already_existed=True, notes=["change already noted"]
-            )
-        odoo.message_post(
-            "purchase.order",
-            order_id,
-            f"{source_label(document, '850')} {tag}: change order received for "
-            f"{document.po_number} ({len(document.lines)} lines); review the order",
-        )
-        issues.append(
+        plan.exceptions.append(
             BusinessIssue(
                 kind="changed_order",
                 message=f"change order for {document.po_number}: review {ref.name} in Odoo",
                 received=document.po_number,
             )
         )
-        return DeliveryOutcome(records=[ref], exceptions=issues, notes=["change order noted"])
+        if _noted(odoo, order_id, tag):
+            plan.already_existed = True
+            plan.notes.append("change already noted")
+            return plan
+        plan.steps.append(
+            PostNote(
+                model="purchase.order",
+                res_id=order_id,
+                marker=tag,
+                lines=[
+                    f"{source_label(document, '850')} {tag}: change order received for "
+                    f"{document.po_number} ({len(document.lines)} lines); review the order"
+                ],
+            )
+        )
+        plan.notes.append("change order noted")
+        return plan
     # The same original again: a retry after a crash, or a duplicate from the partner.
     if confirm == "confirmed" and order.get("state") in ("draft", "sent"):
-        odoo.call("purchase.order", "button_confirm", ids=[order_id])
-        notes.append("found in draft after an interrupted delivery; confirmed now")
-    notes.append(f"purchase order {document.po_number} already in Odoo as {ref.name}")
-    return DeliveryOutcome(records=[ref], already_existed=True, notes=notes)
-
-
-def _ref(odoo: OdooApi, order_id: int) -> OdooRecordRef:
-    rows = odoo.read("purchase.order", [order_id], ["name"])
-    name = str(rows[0]["name"]) if rows else ""
-    return OdooRecordRef(model="purchase.order", id=order_id, name=name)
+        plan.steps.append(ConfirmOrder(order_id=order_id))
+        plan.notes.append("found in draft after an interrupted delivery; confirmed now")
+    plan.notes.append(f"purchase order {document.po_number} already in Odoo as {ref.name}")
+    plan.already_existed = True
+    return plan
 
 
 def _noted(odoo: OdooApi, order_id: int, text: str) -> bool:

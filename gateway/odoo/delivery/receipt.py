@@ -2,15 +2,18 @@
 
 Per order in the notice: every shipped line is matched to a move (item not on the order
 → ``unexpected_item``; more than ordered beyond the profile's tolerance →
-``over_shipment``; a lot-tracked item without a lot → ``missing_lot``) before anything is
-written. Then each move gets its received quantity — lot-tracked moves one move line per
-lot with ``lot_name`` and ``expiration_date`` — the picking gets the shipment id as
-``origin`` and the tracking number, and is validated; a partial receipt answers the
-backorder wizard with ``process`` so the rest stays expected.
+``over_shipment``; a lot-tracked item without a lot → ``missing_lot``) and the fields the
+receipt needs are checked (``fields_get``) before anything is written, so a problem never
+leaves a half-received picking. Then each move gets its received quantity — lot-tracked
+moves one move line per lot with ``lot_name`` and ``expiration_date`` — the picking is
+validated (a partial receipt answers the backorder wizard with ``process`` so the rest
+stays expected), and the shipment is noted on the picking: its ``origin`` keeps the
+purchase order's name; the shipment id, carrier and tracking number go into a chatter
+note, and the tracking number also into ``carrier_tracking_ref`` where that field exists
+(``stock_delivery``).
 
-Exactly once: a done picking of the order whose ``origin`` is the shipment id means the
-notice was already received. Writing quantities is idempotent (the full set of move lines
-is rewritten), so a retry after a crash before validation is safe too.
+Exactly once: the note carries a marker with the shipment id; a done picking of the order
+with that note means the notice was already received.
 """
 
 from __future__ import annotations
@@ -21,12 +24,17 @@ from typing import Any
 
 from gateway.canonical import ShipNotice, ShipNoticeLine, ShipNoticeOrder
 from gateway.odoo.api import OdooApi, m2o_id
-from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
-from gateway.odoo.delivery.purchase_order import odoo_datetime
-from gateway.odoo.delivery.resolve import Product, Resolver, decimal
-from gateway.odoo.errors import OdooBusinessError
-
-BACKORDER_WIZARD = "stock.backorder.confirmation"
+from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
+from gateway.odoo.delivery.plan import (
+    DeliveryPlan,
+    MoveReceipt,
+    PostNote,
+    Receive,
+    Validate,
+    WriteRecords,
+)
+from gateway.odoo.delivery.purchase_order import odoo_datetime, source_label
+from gateway.odoo.delivery.resolve import Product, Resolver, decimal, has_field
 
 
 @dataclass
@@ -39,57 +47,54 @@ class _Receipt:
     lines: list[str] = field(default_factory=list)
 
 
-def deliver_ship_notice(
-    document: ShipNotice, *, odoo: OdooApi, resolver: Resolver
-) -> DeliveryOutcome:
-    """Receive every order of the notice; see the module docstring."""
-    outcome = DeliveryOutcome()
+def shipment_marker(shipment_id: str) -> str:
+    """The text the picking's note carries so a later delivery finds the receipt."""
+    return f"[EDI 856 {shipment_id}]"
+
+
+def plan_ship_notice(
+    document: ShipNotice, *, plan: DeliveryPlan, odoo: OdooApi, resolver: Resolver
+) -> DeliveryPlan:
+    """Decide how every order of the notice is received; see the module docstring."""
     existed: list[bool] = []
     for order in document.orders:
-        part = _receive_order(document, order, odoo=odoo, resolver=resolver)
-        outcome.records.extend(part.records)
-        outcome.exceptions.extend(part.exceptions)
-        outcome.notes.extend(part.notes)
-        existed.append(part.already_existed)
+        existed.append(_plan_order(document, order, plan=plan, odoo=odoo, resolver=resolver))
     if not document.orders:
-        outcome.exceptions.append(
+        plan.exceptions.append(
             BusinessIssue(kind="order_not_found", message="the ship notice names no order")
         )
-    outcome.already_existed = bool(existed) and all(existed)
-    return outcome
+    plan.already_existed = bool(existed) and all(existed)
+    if plan.exceptions:
+        plan.steps.clear()  # one order's problem holds back the whole notice
+    return plan
 
 
-def _receive_order(
-    document: ShipNotice, shipped: ShipNoticeOrder, *, odoo: OdooApi, resolver: Resolver
-) -> DeliveryOutcome:
+def _plan_order(
+    document: ShipNotice,
+    shipped: ShipNoticeOrder,
+    *,
+    plan: DeliveryPlan,
+    odoo: OdooApi,
+    resolver: Resolver,
+) -> bool:
+    """Add one order's receipt to ``plan``; True when it was received already."""
     order = resolver.find_order(shipped.po_number)
     if order is None:
-        return DeliveryOutcome(
-            exceptions=[
-                BusinessIssue(
-                    kind="order_not_found",
-                    message=f"shipment {document.shipment_id} is for purchase order "
-                    f"{shipped.po_number}, which is not in Odoo",
-                    received=shipped.po_number,
-                )
-            ]
+        plan.exceptions.append(
+            BusinessIssue(
+                kind="order_not_found",
+                message=f"shipment {document.shipment_id} is for purchase order "
+                f"{shipped.po_number}, which is not in Odoo",
+                received=shipped.po_number,
+            )
         )
+        return False
     order_id = int(order["id"])
-    done = odoo.search_read(
-        "stock.picking",
-        [
-            ["purchase_id", "=", order_id],
-            ["origin", "=", document.shipment_id],
-            ["state", "=", "done"],
-        ],
-        ["id", "name", "state", "origin"],
-    )
+    done = _received_already(document.shipment_id, order_id, odoo=odoo)
     if done:
-        return DeliveryOutcome(
-            records=[_picking_ref(p) for p in done],
-            already_existed=True,
-            notes=[f"shipment {document.shipment_id} already received in {done[0]['name']}"],
-        )
+        plan.records.extend(_picking_ref(p) for p in done)
+        plan.notes.append(f"shipment {document.shipment_id} already received in {done[0]['name']}")
+        return True
     open_pickings = odoo.search_read(
         "stock.picking",
         [
@@ -97,47 +102,115 @@ def _receive_order(
             ["picking_type_code", "=", "incoming"],
             ["state", "not in", ["done", "cancel"]],
         ],
-        ["id", "name", "state", "move_ids", "location_id", "location_dest_id"],
+        ["id", "name", "state", "move_ids", "location_id", "location_dest_id", "origin"],
         order="id",
     )
     if not open_pickings:
-        return DeliveryOutcome(
-            exceptions=[
-                BusinessIssue(
-                    kind="nothing_to_receive",
-                    message=f"purchase order {order.get('name')} has no open receipt for "
-                    f"shipment {document.shipment_id} (not confirmed, or all received)",
-                    received=shipped.po_number,
-                )
-            ]
+        plan.exceptions.append(
+            BusinessIssue(
+                kind="nothing_to_receive",
+                message=f"purchase order {order.get('name')} has no open receipt for "
+                f"shipment {document.shipment_id} (not confirmed, or all received)",
+                received=shipped.po_number,
+            )
         )
+        return False
     picking = open_pickings[0]
     receipts, issues = _plan(picking, order_id, shipped, odoo=odoo, resolver=resolver)
     if issues:
-        return DeliveryOutcome(
-            exceptions=issues,
-            notes=[
-                f"shipment {document.shipment_id} not received into {picking['name']}: "
-                "review the lines"
+        plan.exceptions.extend(issues)
+        plan.notes.append(
+            f"shipment {document.shipment_id} not received into {picking['name']}: review the lines"
+        )
+        return False
+    picking_id = int(picking["id"])
+    plan.steps.append(
+        Receive(
+            picking_id=picking_id,
+            location_id=m2o_id(picking.get("location_id")),
+            location_dest_id=m2o_id(picking.get("location_dest_id")),
+            moves=[
+                MoveReceipt(
+                    move_id=int(r.move["id"]),
+                    quantity=r.quantity,
+                    lots=r.lots,
+                    product_id=m2o_id(r.move.get("product_id")),
+                    uom_id=m2o_id(r.move.get("product_uom")),
+                )
+                for r in receipts
             ],
         )
-    _write_quantities(picking, receipts, odoo=odoo)
-    picking_values: dict[str, Any] = {"origin": document.shipment_id}
-    if document.tracking_number:
-        picking_values["carrier_tracking_ref"] = document.tracking_number
-    odoo.write("stock.picking", [int(picking["id"])], picking_values)
-    backorder = _validate(int(picking["id"]), odoo=odoo)
-    outcome = DeliveryOutcome(
-        records=[_picking_ref(picking)],
-        notes=[f"shipment {document.shipment_id} received in {picking['name']}"],
     )
-    if backorder:
-        outcome.notes.append(
-            "partial shipment: the rest stays expected in "
-            + ", ".join(str(b["name"]) for b in backorder)
+    plan.steps.append(Validate(picking_id=picking_id))
+    if document.tracking_number and has_field(odoo, "stock.picking", "carrier_tracking_ref"):
+        plan.steps.append(
+            WriteRecords(
+                model="stock.picking",
+                writes=[(picking_id, {"carrier_tracking_ref": document.tracking_number})],
+            )
         )
-        outcome.records.extend(_picking_ref(b) for b in backorder)
-    return outcome
+    plan.steps.append(
+        PostNote(
+            model="stock.picking",
+            res_id=picking_id,
+            marker=shipment_marker(document.shipment_id),
+            lines=_note_lines(document, receipts),
+        )
+    )
+    plan.notes.append(f"shipment {document.shipment_id} received in {picking['name']}")
+    return False
+
+
+def _received_already(shipment_id: str, order_id: int, *, odoo: OdooApi) -> list[dict[str, Any]]:
+    """Done pickings of the order that hold this shipment (by note; or, as earlier
+    gateway versions did it, by ``origin``)."""
+    done = odoo.search_read(
+        "stock.picking",
+        [["purchase_id", "=", order_id], ["state", "=", "done"]],
+        ["id", "name", "state", "origin"],
+        order="id",
+    )
+    if not done:
+        return []
+    by_origin = [p for p in done if p.get("origin") == shipment_id]
+    if by_origin:
+        return by_origin
+    noted = odoo.search_read(
+        "mail.message",
+        [
+            ["model", "=", "stock.picking"],
+            ["res_id", "in", [int(p["id"]) for p in done]],
+            ["body", "ilike", shipment_marker(shipment_id)],
+        ],
+        ["res_id"],
+    )
+    ids = {int(m["res_id"]) for m in noted}
+    return [p for p in done if int(p["id"]) in ids]
+
+
+def _note_lines(document: ShipNotice, receipts: list[_Receipt]) -> list[str]:
+    head = f"{source_label(document, '856')} {shipment_marker(document.shipment_id)}"
+    lines = [f"{head}: shipment {document.shipment_id} received"]
+    if document.carrier or document.tracking_number:
+        lines.append(
+            f"carrier {document.carrier or '?'}, tracking number {document.tracking_number or '-'}"
+        )
+    if document.ship_date:
+        lines.append(f"shipped {document.ship_date.isoformat()}")
+    for receipt in receipts:
+        if not receipt.lines:
+            continue
+        product = receipt.move.get("product_id")
+        name = product[1] if isinstance(product, list) else ""
+        lots = ", ".join(
+            f"lot {lot} × {qty.normalize()}" + (f" exp. {exp[:10]}" if exp else "")
+            for lot, qty, exp in receipt.lots
+        )
+        lines.append(
+            f"{', '.join(receipt.lines)}: {receipt.quantity.normalize()} {name}"
+            + (f" ({lots})" if lots else "")
+        )
+    return lines
 
 
 def _plan(
@@ -262,63 +335,6 @@ def _match_move(
         if m2o_id(move.get("purchase_line_id")) == order_line.id:
             return move, product
     return None, product
-
-
-def _write_quantities(picking: dict[str, Any], receipts: list[_Receipt], *, odoo: OdooApi) -> None:
-    dialect = odoo.dialect
-    qty = dialect.move_line_quantity_field
-    for receipt in receipts:
-        move = receipt.move
-        move_id = int(move["id"])
-        if not receipt.lots:
-            values: dict[str, Any] = {dialect.move_quantity_field: float(receipt.quantity)}
-            if dialect.has_picked:
-                values["picked"] = receipt.quantity > 0
-            odoo.write("stock.move", [move_id], values)
-            continue
-        existing = [int(i) for i in move.get("move_line_ids") or []]
-        commands: list[list[Any]] = []
-        for index, (lot, quantity, expiry) in enumerate(receipt.lots):
-            line_values: dict[str, Any] = {"lot_name": lot, qty: float(quantity)}
-            if dialect.has_picked:
-                line_values["picked"] = True
-            if expiry:
-                line_values["expiration_date"] = expiry
-            if index < len(existing):
-                commands.append([1, existing[index], line_values])
-            else:
-                line_values.update(
-                    {
-                        "product_id": m2o_id(move.get("product_id")),
-                        "product_uom_id": m2o_id(move.get("product_uom")),
-                        "location_id": m2o_id(picking.get("location_id")),
-                        "location_dest_id": m2o_id(picking.get("location_dest_id")),
-                        "picking_id": int(picking["id"]),
-                    }
-                )
-                commands.append([0, 0, line_values])
-        commands.extend([2, stale] for stale in existing[len(receipt.lots) :])
-        odoo.write("stock.move", [move_id], {"move_line_ids": commands})
-
-
-def _validate(picking_id: int, *, odoo: OdooApi) -> list[dict[str, Any]]:
-    """Validate; keep a backorder when the receipt is partial. Returns the backorders."""
-    result = odoo.call("stock.picking", "button_validate", ids=[picking_id])
-    if isinstance(result, dict) and result.get("res_model"):
-        wizard_model = str(result["res_model"])
-        context = result.get("context") or {}
-        if wizard_model != BACKORDER_WIZARD:
-            raise OdooBusinessError(
-                f"validating the receipt opened {wizard_model!r} "
-                f"({result.get('name', '')}); finish it in Odoo",
-                odoo_name="wizard",
-            )
-        created = odoo.call(wizard_model, "create", params={"vals_list": [{}]}, context=context)
-        wizard_id = int(created[0] if isinstance(created, list) else created)
-        odoo.call(wizard_model, "process", ids=[wizard_id], context=context)
-    return odoo.search_read(
-        "stock.picking", [["backorder_id", "=", picking_id]], ["id", "name", "state"]
-    )
 
 
 def _picking_ref(picking: dict[str, Any]) -> OdooRecordRef:

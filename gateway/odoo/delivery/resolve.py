@@ -9,6 +9,7 @@ unit codes to ``uom.uom`` names. A :class:`Resolver` caches what it found for on
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,20 @@ from gateway.odoo.delivery.outcome import BusinessIssue
 from gateway.odoo.errors import OdooConfigurationError
 from gateway.partners.odoo import OdooPartnerSettings
 
-ORDER_FIELDS = ["id", "name", "state", "partner_ref", "order_line"]
+ORDER_FIELDS = ["id", "name", "state", "partner_ref", "order_line", "currency_id"]
+
+# Fields Odoo has, per backend object and model: read once per run (``fields_get``).
+_FIELDS: weakref.WeakKeyDictionary[OdooApi, dict[str, frozenset[str]]] = weakref.WeakKeyDictionary()
+
+
+def has_field(odoo: OdooApi, model: str, field: str) -> bool:
+    """True when ``model`` has ``field`` on this Odoo (modules decide: ``stock_delivery``
+    adds ``stock.picking.carrier_tracking_ref``). One ``fields_get`` per model per run."""
+    known = _FIELDS.setdefault(odoo, {})
+    if model not in known:
+        found = odoo.call(model, "fields_get", params={"attributes": ["type"]})
+        known[model] = frozenset(found or {})
+    return field in known[model]
 
 
 @dataclass(frozen=True)
@@ -273,6 +287,38 @@ class Resolver:
         converted = quantity / factor_from * factor_to
         # Odoo stores factors as floats (1/12 ...): round away the binary noise
         return converted.quantize(Decimal("0.0001")).normalize()
+
+    # ---- currencies ----------------------------------------------------------------
+    def currency(self, code: str | None, what: str) -> int | BusinessIssue | None:
+        """The active ``res.currency`` with ISO ``code``; an issue naming it otherwise."""
+        if not code:
+            return None
+        code = code.strip().upper()
+        rows = self.odoo.search_read(
+            "res.currency",
+            [["name", "=", code], ["active", "in", [True, False]]],
+            ["id", "name", "active"],
+            limit=1,
+        )
+        if rows and rows[0].get("active"):
+            return int(rows[0]["id"])
+        why = "is not active in Odoo" if rows else "is not a currency in Odoo"
+        return BusinessIssue(
+            kind="unknown_currency",
+            message=f"{what}: currency {code} {why} (activate it under Accounting → "
+            "Configuration → Currencies)",
+            received=code,
+        )
+
+    # ---- charge and allowance products -----------------------------------------------
+    def charge_product(self, name: str) -> int | None:
+        """The product a profile's ``odoo.charges`` entry names (internal reference, else
+        name); None when Odoo has no such product."""
+        for field in ("default_code", "name"):
+            rows = self.odoo.search_read("product.product", [[field, "=", name]], ["id"], limit=2)
+            if len(rows) == 1:
+                return int(rows[0]["id"])
+        return None
 
     # ---- orders --------------------------------------------------------------------
     def find_order(self, po_number: str) -> dict[str, Any] | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from gateway.odoo.memory.orm import OdooFault, Values, user_error
 from gateway.odoo.memory.purchase import PurchaseBehaviour
-from gateway.odoo.memory.schema import TAX_RATE
 
 
 class AccountBehaviour(PurchaseBehaviour):
@@ -56,8 +55,27 @@ class AccountBehaviour(PurchaseBehaviour):
             2,
         )
 
+    def _compute_account_move__amount_tax(self, move: Values) -> float:
+        # rounded per line, as Odoo's default tax_calculation_rounding_method
+        return round(
+            sum(
+                round(
+                    self._compute_account_move_line__price_subtotal(x)
+                    * self.tax_rate(x.get("product_id")),
+                    2,
+                )
+                for x in self.tables["account.move.line"].values()
+                if x.get("move_id") == move["id"]
+            ),
+            2,
+        )
+
     def _compute_account_move__amount_total(self, move: Values) -> float:
-        return round(self._compute_account_move__amount_untaxed(move) * (1 + TAX_RATE), 2)
+        return round(
+            self._compute_account_move__amount_untaxed(move)
+            + self._compute_account_move__amount_tax(move),
+            2,
+        )
 
     def _account_move__action_post(self, ids: list[int], context: Values) -> bool:
         for move_id in ids:

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 from gateway.odoo.memory.schema import (
+    CURRENCIES,
     REQUIRED_MODULES,
     STOCK_LOCATION,
+    TAX_RATE,
     VENDOR_LOCATION,
     F,
     _schema,
@@ -72,7 +74,8 @@ class MemoryOrm:
 
     def __init__(self, major: int = 17, *, modules: Sequence[str] = REQUIRED_MODULES) -> None:
         self.major = major
-        self.schema = _schema(major)
+        self.modules = tuple(modules)
+        self.schema = _schema(major, self.modules)
         self.tables: dict[str, dict[int, Values]] = {model: {} for model in self.schema}
         self.sequences: dict[str, int] = {}
         self.denied_models: set[str] = set()  # check_access_rights answers False for these
@@ -87,6 +90,12 @@ class MemoryOrm:
             "uom.uom",
             {"name": "Dozens", "category_id": category, "factor": 1 / 12, "uom_type": "bigger"},
         )
+        for code, active in CURRENCIES:
+            self._insert("res.currency", {"name": code, "active": active})
+        self._insert(
+            "account.tax",
+            {"name": f"{TAX_RATE:.0%}", "amount": TAX_RATE * 100, "type_tax_use": "purchase"},
+        )
         for location_id, name in (
             (VENDOR_LOCATION, "Partners/Vendors"),
             (STOCK_LOCATION, "WH/Stock"),
@@ -95,11 +104,17 @@ class MemoryOrm:
 
     # ---- persistence (the dry run keeps its state between documents) -------------------
     def dump(self) -> Values:
-        return {"major": self.major, "tables": self.tables, "sequences": self.sequences}
+        return {
+            "major": self.major,
+            "modules": list(self.modules),
+            "tables": self.tables,
+            "sequences": self.sequences,
+        }
 
     @classmethod
     def load(cls, data: Values) -> Self:
-        odoo = cls(int(data["major"]))
+        modules = data.get("modules")
+        odoo = cls(int(data["major"]), **({"modules": tuple(modules)} if modules else {}))
         odoo.tables = {
             model: {int(k): v for k, v in rows.items()} for model, rows in data["tables"].items()
         }
@@ -513,6 +528,7 @@ class MemoryOrm:
         message_type: str = "notification",
         subtype_xmlid: str | None = None,
         context: Values | None = None,
+        body_is_html: bool = False,
         **_: Any,
     ) -> int:
         if model not in ("purchase.order", "account.move", "stock.picking", "res.partner"):
@@ -532,7 +548,7 @@ class MemoryOrm:
             {
                 "model": model,
                 "res_id": ids[0],
-                "body": f"<p>{_escape(body)}</p>",
+                "body": body if body_is_html and self.major >= 17 else f"<p>{_escape(body)}</p>",
                 "message_type": message_type,
                 "date": _now(),
             },

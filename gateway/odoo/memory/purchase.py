@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.odoo.memory.orm import OdooFault, Values, _now, user_error
-from gateway.odoo.memory.schema import TAX_RATE
+from gateway.odoo.memory.schema import DEFAULT_PURCHASE_TAX
 from gateway.odoo.memory.stock import StockBehaviour
 
 
@@ -28,6 +28,8 @@ class PurchaseBehaviour(StockBehaviour):
         return tmpl_id
 
     def _product_defaults(self, vals: Values) -> None:
+        # as Odoo: a new product gets the company's default purchase tax unless told
+        vals.setdefault("supplier_taxes_id", [DEFAULT_PURCHASE_TAX])
         if self.major <= 17:
             vals.setdefault("detailed_type", "consu")
             if vals["detailed_type"] not in ("consu", "service", "product", "combo"):
@@ -106,8 +108,29 @@ class PurchaseBehaviour(StockBehaviour):
                 continue
             bill = self.tables["account.move"].get(int(bill_line.get("move_id") or 0), {})
             if bill.get("state") != "cancel":
-                total += float(bill_line.get("quantity", 0))
+                total += self._in_unit(
+                    float(bill_line.get("quantity", 0)),
+                    bill_line.get("product_uom_id"),
+                    line.get(self._line_uom_field),
+                )
         return total
+
+    def _in_unit(self, quantity: float, from_uom: Any, to_uom: Any) -> float:
+        """``quantity`` of ``from_uom`` expressed in ``to_uom`` (Odoo's factor semantics)."""
+        units = self.tables["uom.uom"]
+        source, target = units.get(int(from_uom or 0)), units.get(int(to_uom or 0))
+        if not source or not target or source is target:
+            return quantity
+        return quantity / float(source.get("factor") or 1) * float(target.get("factor") or 1)
+
+    def tax_rate(self, product_id: Any) -> float:
+        """The summed percent of the product's purchase taxes, as a fraction."""
+        product = self.tables["product.product"].get(int(product_id or 0))
+        if product is None:
+            return 0.0
+        taxes = self.tables["account.tax"]
+        ids = self._m2m_value(product.get("supplier_taxes_id"))
+        return sum(float(taxes[i].get("amount", 0)) for i in ids if i in taxes) / 100
 
     def _compute_purchase_order_line__state(self, line: Values) -> str:
         return str(self.tables["purchase.order"][line["order_id"]]["state"])
@@ -122,7 +145,15 @@ class PurchaseBehaviour(StockBehaviour):
         )
 
     def _compute_purchase_order__amount_total(self, order: Values) -> float:
-        return round(self._compute_purchase_order__amount_untaxed(order) * (1 + TAX_RATE), 2)
+        lines = self._lines(order["id"])
+        return round(
+            sum(
+                self._compute_purchase_order_line__price_subtotal(x)
+                * (1 + self.tax_rate(x.get("product_id")))
+                for x in lines
+            ),
+            2,
+        )
 
     def _compute_purchase_order__invoice_ids(self, order: Values) -> list[int]:
         line_ids = {line["id"] for line in self._lines(order["id"])}

@@ -9,7 +9,7 @@ def _f(kind: str, relation: str | None = None, inverse: str | None = None) -> F:
     return (kind, relation, inverse)
 
 
-def _schema(major: int) -> dict[str, dict[str, F]]:
+def _schema(major: int, modules: tuple[str, ...] = ()) -> dict[str, dict[str, F]]:
     product_fields: dict[str, F] = {
         "name": _f("char"),
         "display_name": _f("char"),
@@ -23,6 +23,7 @@ def _schema(major: int) -> dict[str, dict[str, F]]:
         "purchase_ok": _f("boolean"),
         "sale_ok": _f("boolean"),
         "uom_id": _f("many2one", "uom.uom"),
+        "supplier_taxes_id": _f("many2many", "account.tax"),
         "active": _f("boolean"),
     }
     if major <= 18:
@@ -96,6 +97,7 @@ def _schema(major: int) -> dict[str, dict[str, F]]:
             "invoice_status": _f("selection"),
             "receipt_status": _f("selection"),
             "invoice_ids": _f("many2many", "account.move"),
+            "currency_id": _f("many2one", "res.currency"),
             "picking_ids": _f("one2many", "stock.picking", "purchase_id"),
         },
         "purchase.order.line": {
@@ -124,7 +126,7 @@ def _schema(major: int) -> dict[str, dict[str, F]]:
             "picking_type_code": _f("selection"),
             "state": _f("selection"),
             "origin": _f("char"),
-            "carrier_tracking_ref": _f("char"),
+            **({"carrier_tracking_ref": _f("char")} if "stock_delivery" in modules else {}),
             "backorder_id": _f("many2one", "stock.picking"),
             "move_ids": _f("one2many", "stock.move", "picking_id"),
             "move_line_ids": _f("one2many", "stock.move.line", "picking_id"),
@@ -183,7 +185,9 @@ def _schema(major: int) -> dict[str, dict[str, F]]:
             "invoice_origin": _f("char"),
             "invoice_line_ids": _f("one2many", "account.move.line", "move_id"),
             "amount_untaxed": _f("float"),
+            "amount_tax": _f("float"),
             "amount_total": _f("float"),
+            "currency_id": _f("many2one", "res.currency"),
         },
         "account.move.line": {
             "display_name": _f("char"),
@@ -195,6 +199,17 @@ def _schema(major: int) -> dict[str, dict[str, F]]:
             "quantity": _f("float"),
             "price_unit": _f("float"),
             "price_subtotal": _f("float"),
+        },
+        "res.currency": {
+            "name": _f("char"),
+            "display_name": _f("char"),
+            "active": _f("boolean"),
+        },
+        "account.tax": {
+            "name": _f("char"),
+            "display_name": _f("char"),
+            "amount": _f("float"),
+            "type_tax_use": _f("selection"),
         },
         "mail.message": {
             "model": _f("char"),
@@ -213,5 +228,7 @@ def _schema(major: int) -> dict[str, dict[str, F]]:
 
 REQUIRED_MODULES = ("purchase", "stock", "account", "purchase_stock", "product_expiry")
 TAX_RATE = 0.15  # the recorded database's default purchase tax (965.0 -> 1109.75)
+DEFAULT_PURCHASE_TAX = 1  # account.tax id new products get, as Odoo's company default
+CURRENCIES = (("USD", True), ("EUR", True), ("GBP", False))  # the first is the company's
 VENDOR_LOCATION = 4
 STOCK_LOCATION = 8

@@ -1,0 +1,462 @@
+"""A delivery's decision as a plain value: what it will write, what it found, whether to post.
+
+Delivery is split the way Odoo's own ``purchase_stock`` splits ``_prepare_picking`` from
+``_create_picking``: a *planner* per document type reads Odoo and decides (no writes), and
+:func:`apply_plan` carries the decision out. The pipeline stores the plan before the first
+write, so a retry after a crash replays the same decision instead of deciding again from
+an Odoo that the first attempt already changed (a draft bill counts as invoiced, a posted
+note looks like "already done"). Tests and the dry run assert on plans directly.
+
+Every step is idempotent against Odoo's state: it looks for what an interrupted attempt
+may already have written (the order by vendor + ``partner_ref``, the bill by vendor +
+``ref``, a note by its marker, a picking by its state) and only writes what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from html import escape
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.odoo.api import OdooApi, m2o_id
+from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
+from gateway.odoo.errors import OdooBusinessError, OdooConfigurationError
+
+BACKORDER_WIZARD = "stock.backorder.confirmation"
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateOrder(_Step):
+    """Create the purchase order (or find the one an interrupted attempt created)."""
+
+    op: Literal["create_order"] = "create_order"
+    values: dict[str, Any]
+    confirm: bool
+
+
+class ConfirmOrder(_Step):
+    """Confirm a purchase order still in draft."""
+
+    op: Literal["confirm_order"] = "confirm_order"
+    order_id: int
+
+
+class CancelOrder(_Step):
+    """Cancel a purchase order."""
+
+    op: Literal["cancel_order"] = "cancel_order"
+    order_id: int
+
+
+class WriteRecords(_Step):
+    """Write values on records (writing the same values twice changes nothing)."""
+
+    op: Literal["write"] = "write"
+    model: str
+    writes: list[tuple[int, dict[str, Any]]]
+
+
+class PostNote(_Step):
+    """An internal chatter note; ``marker`` finds it again. ``on`` = "bill" targets the
+    bill this plan creates (its id is only known when it exists)."""
+
+    op: Literal["note"] = "note"
+    model: str
+    res_id: int | None = None
+    on: Literal["record", "bill"] = "record"
+    marker: str
+    lines: list[str]
+
+
+class MoveReceipt(_Step):
+    """What one stock move receives: a quantity, or one move line per lot."""
+
+    move_id: int
+    quantity: Decimal
+    lots: list[tuple[str, Decimal, str | None]] = Field(default_factory=list)
+    product_id: int | None = None
+    uom_id: int | None = None
+
+
+class Receive(_Step):
+    """Set the received quantities (move lines with lots and expiry) on the picking."""
+
+    op: Literal["receive"] = "receive"
+    picking_id: int
+    location_id: int | None
+    location_dest_id: int | None
+    moves: list[MoveReceipt]
+
+
+class Validate(_Step):
+    """Validate the picking; a partial receipt keeps a backorder."""
+
+    op: Literal["validate"] = "validate"
+    picking_id: int
+
+
+class CreateBill(_Step):
+    """Create the vendor bill (or find the one an interrupted attempt created)."""
+
+    op: Literal["create_bill"] = "create_bill"
+    values: dict[str, Any]
+
+
+class CheckTotals(_Step):
+    """Compare the bill Odoo computed with the invoice's totals; decides ``post``."""
+
+    op: Literal["check_totals"] = "check_totals"
+    untaxed: Decimal
+    tax: Decimal | None
+    total: Decimal | None
+    tolerance_amount: Decimal
+    tolerance_percent: Decimal
+
+
+class PostBill(_Step):
+    """Post the bill when the plan (after the totals check) says so."""
+
+    op: Literal["post_bill"] = "post_bill"
+
+
+Step = Annotated[
+    CreateOrder
+    | ConfirmOrder
+    | CancelOrder
+    | WriteRecords
+    | PostNote
+    | Receive
+    | Validate
+    | CreateBill
+    | CheckTotals
+    | PostBill,
+    Field(discriminator="op"),
+]
+
+
+class DeliveryPlan(BaseModel):
+    """The decision for one document: steps to run, issues found, whether to post.
+
+    ``post`` is only meaningful for bills; ``totals_checked`` is set once the bill's
+    totals were compared (that part of the decision needs the bill Odoo computed, so it
+    is recorded as a second checkpoint, still before any later write).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_type: str
+    key: str
+    steps: list[Step] = Field(default_factory=list)
+    exceptions: list[BusinessIssue] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    records: list[OdooRecordRef] = Field(default_factory=list)
+    already_existed: bool = False
+    post: bool = False
+    totals_checked: bool = False
+    bill_id: int | None = None
+
+    @property
+    def writes(self) -> bool:
+        """True when carrying the plan out writes anything to Odoo."""
+        return bool(self.steps)
+
+
+Checkpoint = Callable[[DeliveryPlan], None]
+
+
+def html_lines(lines: list[str]) -> str:
+    """Chatter HTML: one escaped paragraph per line."""
+    return "".join(f"<p>{escape(line)}</p>" for line in lines if line is not None)
+
+
+def noted(odoo: OdooApi, model: str, record_id: int, text: str) -> bool:
+    """True when the record's chatter already holds a note containing ``text``."""
+    rows = odoo.search_read(
+        "mail.message",
+        [["model", "=", model], ["res_id", "=", record_id], ["body", "ilike", text]],
+        ["id"],
+        limit=1,
+    )
+    return bool(rows)
+
+
+def post_note(odoo: OdooApi, model: str, record_id: int, lines: list[str]) -> None:
+    """Post an internal note whose lines show as lines."""
+    odoo.message_post(model, record_id, html_lines(lines), html=True)
+
+
+def apply_plan(
+    plan: DeliveryPlan, odoo: OdooApi, *, checkpoint: Checkpoint | None = None
+) -> DeliveryOutcome:
+    """Carry out ``plan`` (again, after a crash: each step skips what is already done)."""
+    runner = _Runner(plan, odoo, checkpoint)
+    for step in plan.steps:
+        runner.run(step)
+    return DeliveryOutcome(
+        records=runner.records,
+        exceptions=list(plan.exceptions),
+        already_existed=plan.already_existed,
+        notes=list(plan.notes),
+    )
+
+
+class _Runner:
+    def __init__(self, plan: DeliveryPlan, odoo: OdooApi, checkpoint: Checkpoint | None):
+        self.plan = plan
+        self.odoo = odoo
+        self.checkpoint = checkpoint
+        self.records = list(plan.records)
+
+    def _add(self, ref: OdooRecordRef) -> None:
+        if all((r.model, r.id) != (ref.model, ref.id) for r in self.records):
+            self.records.append(ref)
+
+    def run(self, step: Any) -> None:
+        getattr(self, f"_{step.op}")(step)
+
+    # ---- purchase orders -------------------------------------------------------------
+    def _create_order(self, step: CreateOrder) -> None:
+        odoo = self.odoo
+        values = step.values
+        found = odoo.search_read(
+            "purchase.order",
+            [
+                ["partner_ref", "=", values["partner_ref"]],
+                ["partner_id", "=", values["partner_id"]],
+                ["state", "!=", "cancel"],
+            ],
+            ["id", "name", "state"],
+            order="id",
+        )
+        if found:  # an interrupted attempt created it
+            order_id, state = int(found[0]["id"]), str(found[0].get("state"))
+        else:
+            order_id, state = odoo.create("purchase.order", values), "draft"
+        if step.confirm and state in ("draft", "sent"):
+            odoo.call("purchase.order", "button_confirm", ids=[order_id])
+        self._add(_read_ref(odoo, "purchase.order", order_id))
+
+    def _confirm_order(self, step: ConfirmOrder) -> None:
+        rows = self.odoo.read("purchase.order", [step.order_id], ["state"])
+        if rows and rows[0].get("state") in ("draft", "sent"):
+            self.odoo.call("purchase.order", "button_confirm", ids=[step.order_id])
+
+    def _cancel_order(self, step: CancelOrder) -> None:
+        rows = self.odoo.read("purchase.order", [step.order_id], ["state"])
+        if rows and rows[0].get("state") != "cancel":
+            self.odoo.call("purchase.order", "button_cancel", ids=[step.order_id])
+
+    # ---- generic ---------------------------------------------------------------------
+    def _write(self, step: WriteRecords) -> None:
+        for record_id, values in step.writes:
+            self.odoo.write(step.model, [record_id], values)
+
+    def _note(self, step: PostNote) -> None:
+        res_id = self.plan.bill_id if step.on == "bill" else step.res_id
+        if res_id is None:
+            raise OdooConfigurationError(f"note {step.marker}: no record to post it on")
+        if not noted(self.odoo, step.model, res_id, step.marker):
+            post_note(self.odoo, step.model, res_id, step.lines)
+
+    # ---- receipts --------------------------------------------------------------------
+    def _picking_state(self, picking_id: int) -> str:
+        rows = self.odoo.read("stock.picking", [picking_id], ["state"])
+        if not rows:
+            raise OdooBusinessError(f"receipt {picking_id} no longer exists in Odoo")
+        return str(rows[0].get("state"))
+
+    def _receive(self, step: Receive) -> None:
+        if self._picking_state(step.picking_id) in ("done", "cancel"):
+            return  # validated by an earlier attempt
+        odoo = self.odoo
+        dialect = odoo.dialect
+        qty = dialect.move_line_quantity_field
+        current = {
+            int(m["id"]): [int(i) for i in m.get("move_line_ids") or []]
+            for m in odoo.read("stock.move", [m.move_id for m in step.moves], ["move_line_ids"])
+        }
+        for move in step.moves:
+            if not move.lots:
+                values: dict[str, Any] = {dialect.move_quantity_field: float(move.quantity)}
+                if dialect.has_picked:
+                    values["picked"] = move.quantity > 0
+                odoo.write("stock.move", [move.move_id], values)
+                continue
+            existing = current.get(move.move_id, [])
+            commands: list[list[Any]] = []
+            for index, (lot, quantity, expiry) in enumerate(move.lots):
+                line_values: dict[str, Any] = {"lot_name": lot, qty: float(quantity)}
+                if dialect.has_picked:
+                    line_values["picked"] = True
+                if expiry:
+                    line_values["expiration_date"] = expiry
+                if index < len(existing):
+                    commands.append([1, existing[index], line_values])
+                else:
+                    line_values.update(
+                        {
+                            "product_id": move.product_id,
+                            "product_uom_id": move.uom_id,
+                            "location_id": step.location_id,
+                            "location_dest_id": step.location_dest_id,
+                            "picking_id": step.picking_id,
+                        }
+                    )
+                    commands.append([0, 0, line_values])
+            commands.extend([2, stale] for stale in existing[len(move.lots) :])
+            odoo.write("stock.move", [move.move_id], {"move_line_ids": commands})
+
+    def _validate(self, step: Validate) -> None:
+        odoo = self.odoo
+        picking_id = step.picking_id
+        if self._picking_state(picking_id) != "done":
+            result = odoo.call("stock.picking", "button_validate", ids=[picking_id])
+            if isinstance(result, dict) and result.get("res_model"):
+                wizard_model = str(result["res_model"])
+                context = result.get("context") or {}
+                if wizard_model != BACKORDER_WIZARD:
+                    raise OdooBusinessError(
+                        f"validating the receipt opened {wizard_model!r} "
+                        f"({result.get('name', '')}); finish it in Odoo",
+                        odoo_name="wizard",
+                    )
+                created = odoo.call(
+                    wizard_model, "create", params={"vals_list": [{}]}, context=context
+                )
+                wizard_id = int(created[0] if isinstance(created, list) else created)
+                odoo.call(wizard_model, "process", ids=[wizard_id], context=context)
+        self._add(_read_ref(odoo, "stock.picking", picking_id))
+        for backorder in odoo.search_read(
+            "stock.picking", [["backorder_id", "=", picking_id]], ["id", "name"]
+        ):
+            self._add(
+                OdooRecordRef(
+                    model="stock.picking", id=int(backorder["id"]), name=backorder["name"]
+                )
+            )
+
+    # ---- bills -----------------------------------------------------------------------
+    def _create_bill(self, step: CreateBill) -> None:
+        odoo = self.odoo
+        values = step.values
+        found = odoo.search_read(
+            "account.move",
+            [
+                ["ref", "=", values["ref"]],
+                ["partner_id", "=", values["partner_id"]],
+                ["move_type", "=", "in_invoice"],
+                ["state", "!=", "cancel"],
+            ],
+            ["id"],
+            order="id",
+        )
+        bill_id = int(found[0]["id"]) if found else odoo.create("account.move", values)
+        self.plan.bill_id = bill_id
+        self._add(_read_ref(odoo, "account.move", bill_id))
+
+    def _check_totals(self, step: CheckTotals) -> None:
+        plan = self.plan
+        if plan.totals_checked:
+            return  # decided (and recorded) by an earlier attempt
+        assert plan.bill_id is not None
+        rows = self.odoo.read(
+            "account.move", [plan.bill_id], ["amount_untaxed", "amount_tax", "amount_total"]
+        )
+        bill = rows[0] if rows else {}
+        if not getattr(self.odoo, "computes_taxes", True):
+            step = step.model_copy(update={"tax": None, "total": None})
+            plan.notes.append("tax and total not compared (the dry run has no real taxes)")
+        issues = total_issues(step, bill)
+        plan.exceptions.extend(issues)
+        plan.post = plan.post and not plan.exceptions
+        if issues:
+            plan.notes.append("left in draft: the totals differ")
+        plan.totals_checked = True
+        if self.checkpoint is not None:
+            self.checkpoint(plan)
+
+    def _post_bill(self, step: PostBill) -> None:
+        plan = self.plan
+        if plan.bill_id is None:
+            return
+        if not plan.post:
+            head = f"[EDI bill left in draft {plan.key}]"
+            if plan.exceptions and not noted(self.odoo, "account.move", plan.bill_id, head):
+                lines = [f"{head}: review before posting"]
+                lines.extend(f"- {issue.message}" for issue in plan.exceptions)
+                post_note(self.odoo, "account.move", plan.bill_id, lines)
+            return
+        rows = self.odoo.read("account.move", [plan.bill_id], ["state"])
+        if rows and rows[0].get("state") == "draft":
+            self.odoo.call("account.move", "action_post", ids=[plan.bill_id])
+        if "posted" not in plan.notes:
+            plan.notes.append("posted")
+
+
+def within(expected: Decimal, actual: Decimal, amount: Decimal, percent: Decimal) -> bool:
+    """True when ``actual`` is within the absolute or percent tolerance of ``expected``."""
+    allowed = max(amount, abs(expected) * percent / 100)
+    return abs(actual - expected) <= allowed
+
+
+def _money(value: Any) -> Decimal:
+    from gateway.odoo.delivery.resolve import decimal
+
+    return decimal(value).quantize(Decimal("0.01"))
+
+
+def total_issues(step: CheckTotals, bill: dict[str, Any]) -> list[BusinessIssue]:
+    """The invoice's totals against the bill Odoo computed, as business issues."""
+    out: list[BusinessIssue] = []
+    checks: list[tuple[str, Decimal | None, str]] = [
+        ("untaxed amount", step.untaxed, "amount_untaxed"),
+        ("tax", step.tax, "amount_tax"),
+        ("total", step.total, "amount_total"),
+    ]
+    for label, expected, field in checks:
+        if expected is None:
+            continue
+        actual = _money(bill.get(field))
+        if not within(expected, actual, step.tolerance_amount, step.tolerance_percent):
+            out.append(
+                BusinessIssue(
+                    kind="tax_mismatch" if field == "amount_tax" else "total_mismatch",
+                    message=f"invoice {label} {expected} differs from the bill Odoo computed: "
+                    f"{actual}",
+                    expected=str(actual),
+                    received=str(expected),
+                )
+            )
+    return out
+
+
+def _read_ref(odoo: OdooApi, model: str, record_id: int) -> OdooRecordRef:
+    rows = odoo.read(model, [record_id], ["name"])
+    return OdooRecordRef(model=model, id=record_id, name=str(rows[0]["name"]) if rows else "")
+
+
+__all__ = [
+    "CancelOrder",
+    "CheckTotals",
+    "ConfirmOrder",
+    "CreateBill",
+    "CreateOrder",
+    "DeliveryPlan",
+    "MoveReceipt",
+    "PostBill",
+    "PostNote",
+    "Receive",
+    "Validate",
+    "WriteRecords",
+    "apply_plan",
+    "html_lines",
+    "m2o_id",
+    "noted",
+    "within",
+]
