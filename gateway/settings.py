@@ -114,6 +114,15 @@ class Settings(BaseSettings):
         default=None, description="Odoo API key (preferred; required for Odoo 19 JSON-2)."
     )
     odoo_timeout_seconds: float = Field(default=30.0, description="Per-request Odoo timeout.")
+    odoo_test_url: str | None = Field(
+        default=None,
+        description="Odoo for test traffic (ISA15=T, UNB test indicator 1, partners in "
+        "mode.usage test); unset = test traffic goes to the dry-run outbox.",
+    )
+    odoo_test_db: str | None = Field(default=None, description="Test Odoo database name.")
+    odoo_test_user: str | None = Field(default=None, description="Test Odoo login.")
+    odoo_test_password: SecretStr | None = Field(default=None, description="Test Odoo password.")
+    odoo_test_api_key: SecretStr | None = Field(default=None, description="Test Odoo API key.")
 
     admin_api_key: SecretStr | None = Field(
         default=None,
@@ -161,6 +170,23 @@ class Settings(BaseSettings):
     def odoo_configured(self) -> bool:
         """True when a real Odoo is configured (otherwise deliveries are a dry run)."""
         return bool(self.odoo_url and self.odoo_db and self.odoo_user)
+
+    @property
+    def odoo_test_configured(self) -> bool:
+        """True when a separate Odoo for test traffic is configured."""
+        return bool(self.odoo_test_url and self.odoo_test_db and self.odoo_test_user)
+
+    def test_odoo_settings(self) -> Settings:
+        """These settings with the test Odoo in the place of the production one."""
+        return self.model_copy(
+            update={
+                "odoo_url": self.odoo_test_url,
+                "odoo_db": self.odoo_test_db,
+                "odoo_user": self.odoo_test_user,
+                "odoo_password": self.odoo_test_password,
+                "odoo_api_key": self.odoo_test_api_key,
+            }
+        )
 
     def profile_dirs(self) -> list[Path]:
         """Profile directories in override order (later wins)."""

@@ -61,6 +61,11 @@ class DryRunOdoo(OdooApi):
         self._current.write_text("")
         return self._current
 
+    def record_plan(self, plan: Values) -> None:
+        """Write the delivery's decision (its plan) into the document's call file."""
+        with self._lock, self._current.open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"plan": plan}, default=str) + "\n")
+
     @property
     def current_file(self) -> Path:
         """The file the calls are being written to."""

@@ -3,9 +3,14 @@
 Exactly once rests on three things: a worker claims the transaction by moving it from
 ``translated`` to ``delivering`` atomically; the ``deliveries`` ledger is unique by
 partner + document type + business key, so a replay or a second copy of the document
-finds the first delivery instead of creating another; and the Odoo delivery itself
-searches Odoo by the business key before creating, so a crash between the Odoo write and
-the ledger row does not create a duplicate on retry.
+finds the first delivery instead of creating another; and the delivery's decision (the
+plan: what to write, the business exceptions, whether to post a bill) is stored in
+``delivery_decisions`` before the first Odoo write, so a retry after a crash replays that
+decision, and each step looks for what the interrupted attempt already wrote.
+
+Where a delivery goes: test traffic (ISA15=T, UNB test indicator 1, a partner in
+``mode.usage: test``) to the test Odoo (``EDIGW_ODOO_TEST_*``) or the dry-run outbox,
+never to the production Odoo; the target is stored with the decision and the ledger row.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
     Delivery,
+    DeliveryDecision,
     Document,
+    Interchange,
     Transaction,
     TransactionState,
 )
@@ -33,7 +40,7 @@ from gateway.store.models import (
 
 def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
     """Deliver one translated transaction's document to Odoo (or the dry-run outbox)."""
-    from gateway.odoo.delivery import deliver as deliver_document
+    from gateway.odoo.delivery import DeliveryPlan, apply_plan, plan_delivery
     from gateway.odoo.errors import (
         OdooBusinessError,
         OdooConfigurationError,
@@ -74,6 +81,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
                 f"({_describe(earlier.records)}): not delivered again",
                 data={"delivery_id": earlier.id},
             )
+            txn.error = None
             return []
         profile = runtime.registry.get(txn.partner_id)
         if profile is None:
@@ -86,13 +94,40 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             )
             return []
         document = load_document(doc_row.data)
-    # The Odoo call happens outside any open database transaction.
+        interchange = session.get(Interchange, txn.interchange_id)
+        test = bool(interchange is not None and interchange.test) or profile.mode.usage == "test"
+        recorded = session.scalar(
+            select(DeliveryDecision)
+            .where(
+                DeliveryDecision.transaction_id == txn.id,
+                DeliveryDecision.state == "recorded",
+            )
+            .order_by(DeliveryDecision.id.desc())
+        )
+        replay = dict(recorded.plan) if recorded is not None else None
+        target = recorded.target if recorded is not None else runtime.odoo_target(test)
+        decision_id = recorded.id if recorded is not None else None
+    odoo = runtime.odoo_for(target)
+    decision = _Decision(runtime, transaction_id, target, decision_id)
+    # The Odoo calls happen outside any open database transaction.
     try:
-        outcome = deliver_document(document, profile=profile, odoo=runtime.odoo)
+        if replay is not None:
+            # an earlier attempt decided and may have written part of it: carry out that
+            # decision, never a new one made from an Odoo it already changed
+            plan = DeliveryPlan.model_validate(replay)
+            begin = getattr(odoo, "begin_document", None)
+            if callable(begin):
+                begin(plan.key)
+        else:
+            plan = plan_delivery(document, profile=profile, odoo=odoo)
+            if plan.writes:
+                decision.record(plan)  # before the first write
+        outcome = apply_plan(plan, odoo, checkpoint=decision.record)
     except OdooTransientError as exc:
         _release(runtime, transaction_id, str(exc))
         raise TransientError(f"Odoo unavailable: {exc}") from exc
     except OdooConfigurationError as exc:
+        decision.finish("abandoned")
         _finish_failed(runtime, transaction_id, f"Odoo configuration: {exc}")
         return []
     except OdooBusinessError as exc:
@@ -103,7 +138,8 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             records=[],
             notes=[],
             exceptions=[{"kind": "odoo_refused", "message": str(exc)}],
-            target=_target(runtime),
+            target=target,
+            decision=decision,
         )
         return []
     _record_outcome(
@@ -112,15 +148,59 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
         doc_row,
         records=[_ref_json(r) for r in outcome.records],
         notes=list(outcome.notes)
-        + (["found existing records in Odoo"] if outcome.already_existed else []),
+        + (["found existing records in Odoo"] if outcome.already_existed else [])
+        + (["replayed the decision recorded by an interrupted attempt"] if replay else []),
         exceptions=[_issue_json(e) for e in outcome.exceptions],
-        target=_target(runtime),
+        target=target,
+        decision=decision,
     )
     return []
 
 
-def _target(runtime: Runtime) -> str:
-    return "odoo" if runtime.settings.odoo_configured or runtime.odoo_factory else "dry-run"
+class _Decision:
+    """The stored plan of one delivery attempt (``delivery_decisions``)."""
+
+    def __init__(
+        self, runtime: Runtime, transaction_id: int, target: str, decision_id: int | None
+    ) -> None:
+        self.runtime = runtime
+        self.transaction_id = transaction_id
+        self.target = target
+        self.id = decision_id
+
+    def record(self, plan: Any) -> None:
+        """Store (or update) the plan; committed before this returns."""
+        data = plan.model_dump(mode="json")
+        with session_scope(self.runtime.sessions) as session:
+            row = session.get(DeliveryDecision, self.id) if self.id is not None else None
+            if row is None:
+                row = DeliveryDecision(
+                    transaction_id=self.transaction_id,
+                    delivery_key=plan.key,
+                    target=self.target,
+                    plan=data,
+                    state="recorded",
+                )
+                session.add(row)
+                session.flush()
+                self.id = row.id
+            else:
+                row.plan = data
+        record_plan = getattr(self.runtime.odoo_for(self.target), "record_plan", None)
+        if callable(record_plan):  # the dry run shows the decision next to the calls
+            record_plan(data)
+
+    def finish(self, state: str, session: Any = None) -> None:
+        """Mark the decision carried out (``applied``) or given up (``abandoned``)."""
+        if self.id is None:
+            return
+        if session is not None:
+            row = session.get(DeliveryDecision, self.id)
+            if row is not None:
+                row.state = state
+            return
+        with session_scope(self.runtime.sessions) as own:
+            self.finish(state, own)
 
 
 def _ref_json(ref: Any) -> dict[str, Any]:
@@ -195,10 +275,13 @@ def _record_outcome(
     notes: list[str],
     exceptions: list[dict[str, Any]],
     target: str,
+    decision: _Decision,
 ) -> None:
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
         assert txn is not None
+        decision.finish("applied", session)
+        txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
         if exceptions:
             for exc in exceptions:
                 session.add(

@@ -38,11 +38,14 @@ class Runtime:
     dispatcher: Dispatcher
     identities_loader: Callable[[], Identities]
     odoo_factory: Callable[[], Any] | None = None  # -> OdooApi; None = from settings
+    test_odoo_factory: Callable[[], Any] | None = None  # the Odoo for test traffic
     senders: dict[str, OutboundSender] = field(default_factory=dict)  # transport -> sender
     _registry: PartnerRegistry | None = None
     _maps: MapLibrary | None = None
     _identities: Identities | None = None
     _odoo: Any = None
+    _test_odoo: Any = None
+    _dry_run_odoo: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ---- lazily loaded configuration (reload() re-reads it) -------------------------
@@ -89,6 +92,38 @@ class Runtime:
                     self._odoo = make_odoo(self.settings)
             return self._odoo
 
+    def odoo_target(self, test: bool) -> str:
+        """Where a delivery goes: ``odoo``, ``test-odoo`` or ``dry-run``.
+
+        Test traffic never reaches the production Odoo: it goes to the test Odoo
+        (``EDIGW_ODOO_TEST_*``), or to the dry-run outbox when none is configured.
+        """
+        if test:
+            configured = self.settings.odoo_test_configured or self.test_odoo_factory
+            return "test-odoo" if configured else "dry-run"
+        return "odoo" if self.settings.odoo_configured or self.odoo_factory else "dry-run"
+
+    def odoo_for(self, target: str) -> Any:
+        """The Odoo API of a target named by :meth:`odoo_target`."""
+        production_is_dry_run = not self.settings.odoo_configured and self.odoo_factory is None
+        if target == "odoo" or (target == "dry-run" and production_is_dry_run):
+            return self.odoo
+        with self._lock:
+            if target == "test-odoo":
+                if self._test_odoo is None:
+                    if self.test_odoo_factory is not None:
+                        self._test_odoo = self.test_odoo_factory()
+                    else:
+                        from gateway.odoo import make_odoo
+
+                        self._test_odoo = make_odoo(self.settings.test_odoo_settings())
+                return self._test_odoo
+            if self._dry_run_odoo is None:
+                from gateway.odoo.dryrun import DryRunOdoo
+
+                self._dry_run_odoo = DryRunOdoo(self.settings.dry_run_dir)
+            return self._dry_run_odoo
+
     def reload(self) -> None:
         """Forget loaded profiles, maps and identities: the next use reads them again."""
         with self._lock:
@@ -103,6 +138,7 @@ def build_runtime(
     dispatcher: Dispatcher | None = None,
     run_migrations: bool = True,
     odoo_factory: Callable[[], Any] | None = None,
+    test_odoo_factory: Callable[[], Any] | None = None,
 ) -> Runtime:
     """Build a runtime: engine, migrated schema, payload store and dispatcher."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -117,6 +153,7 @@ def build_runtime(
         dispatcher=dispatcher or InlineDispatcher(),
         identities_loader=lambda: load_identities(settings.identities_file),
         odoo_factory=odoo_factory,
+        test_odoo_factory=test_odoo_factory,
     )
     if isinstance(runtime.dispatcher, InlineDispatcher | ThreadedDispatcher):
         from gateway.pipeline.runner import attach_inline

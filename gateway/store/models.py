@@ -240,6 +240,28 @@ class Delivery(Base):
     )
 
 
+class DeliveryDecision(Base):
+    """A delivery's plan, stored before its first Odoo write (see docs/odoo.md).
+
+    ``recorded``: decided, maybe partly carried out; a retry replays it instead of
+    deciding again. ``applied``: the outcome is recorded. ``abandoned``: the delivery
+    failed for good; an operator's replay decides afresh.
+    """
+
+    __tablename__ = "delivery_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    delivery_key: Mapped[str] = mapped_column(String(255))
+    target: Mapped[str] = mapped_column(String(16))
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="recorded")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
 class Acknowledgement(Base):
     """A 997/999/TA1/CONTRL we sent or received, linked to what it acknowledges."""
 
