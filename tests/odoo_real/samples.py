@@ -191,7 +191,7 @@ def sample_site(tmp_path: Path) -> Path:
     """Profiles layered over the shipped ones: Keystone's orders come in confirmed (its
     buying system's 850s are orders we place), so receipts and bills can follow."""
     site = tmp_path / "site"
-    site.mkdir(exist_ok=True)
+    site.mkdir(parents=True, exist_ok=True)
     profile = yaml.safe_load((REPO / "partner_profiles" / "keystone-pharma.yaml").read_text())
     profile["odoo"]["purchase_order_state"] = "confirmed"
     (site / "keystone-pharma.yaml").write_text(yaml.safe_dump(profile))

@@ -1,0 +1,114 @@
+"""An HTTP forwarder between the gateway and a real Odoo that can swallow one answer.
+
+:class:`DroppingProxy` passes every request to Odoo and its answer back, except the one
+it is told to trap (``model.method``, the n-th such call): that request reaches Odoo —
+which carries it out and commits — but its answer never reaches the gateway. The proxy
+sets :attr:`DroppingProxy.tripped` and holds the connection, so the test can kill the
+worker at exactly that point: after Odoo's write, before the gateway learnt of it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+
+class DroppingProxy:
+    """See the module docstring."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.calls: list[str] = []  # "model.method" of every execute_kw forwarded
+        self.tripped = threading.Event()
+        self._trap: tuple[str, int] | None = None
+        self._seen = 0
+        self._release = threading.Event()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def trap(self, call: str, nth: int = 1) -> None:
+        """Drop the answer to the ``nth`` call of ``call`` (``"purchase.order.create"``)."""
+        with self._lock:
+            self._trap, self._seen = (call, nth), 0
+            self.tripped.clear()
+
+    def stop(self) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _should_drop(self, call: str | None) -> bool:
+        with self._lock:
+            if call is not None:
+                self.calls.append(call)
+            if self._trap is None or call != self._trap[0]:
+                return False
+            self._seen += 1
+            if self._seen != self._trap[1]:
+                return False
+            self._trap = None
+            return True
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return None
+
+            def _forward(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                drop = proxy._should_drop(_call_of(body))
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() in ("content-type", "authorization", "x-odoo-database")
+                }
+                reply = httpx.request(
+                    method, proxy.upstream + self.path, content=body, headers=headers, timeout=120
+                )
+                if drop:
+                    # Odoo did it; the gateway never hears so. Hold until the test is done.
+                    proxy.tripped.set()
+                    proxy._release.wait(300)
+                    self.close_connection = True
+                    return
+                self.send_response(reply.status_code)
+                self.send_header("Content-Type", reply.headers.get("content-type", "text/html"))
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            def do_POST(self) -> None:
+                self._forward("POST")
+
+            def do_GET(self) -> None:
+                self._forward("GET")
+
+        return Handler
+
+
+def _call_of(body: bytes) -> str | None:
+    """``model.method`` of a JSON-RPC ``execute_kw`` request, else None."""
+    try:
+        payload = json.loads(body or b"{}")
+        params = payload.get("params") or {}
+        if params.get("service") == "object" and params.get("method") == "execute_kw":
+            args = params.get("args") or []
+            return f"{args[3]}.{args[4]}"
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return None
+    return None
