@@ -238,13 +238,26 @@ def parsed_view(data: bytes, *, only_start: int | None = None) -> dict[str, Any]
 
 
 # ---- Odoo links -------------------------------------------------------------------------
-def odoo_links(settings: Settings, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each delivered record with a link into Odoo (none for a dry run)."""
-    base = (settings.odoo_url or "").rstrip("/")
+def odoo_links(
+    settings: Settings, records: Sequence[dict[str, Any]], target: str = "odoo"
+) -> list[dict[str, Any]]:
+    """Each delivered record with a link into the Odoo it went to (none for a dry run).
+
+    ``target`` is the delivery's: ``odoo`` (production), ``test-odoo`` or ``dry-run``.
+    """
+    urls = {"odoo": settings.odoo_url, "test-odoo": settings.odoo_test_url}
+    base = (urls.get(target) or "").rstrip("/")
     out = []
     for rec in records:
         model, rid = rec.get("model"), rec.get("id")
-        item = {"model": model, "id": rid, "name": rec.get("name"), "url": None, "legacy_url": None}
+        item = {
+            "model": model,
+            "id": rid,
+            "name": rec.get("name"),
+            "url": None,
+            "legacy_url": None,
+            "target": target,
+        }
         if base and model and isinstance(rid, int):
             item["url"] = f"{base}/odoo/{quote(str(model))}/{rid}"
             item["legacy_url"] = f"{base}/web#model={quote(str(model))}&id={rid}&view_type=form"
@@ -261,7 +274,9 @@ def document_view(
     if data is None:
         raise ConsoleError(404, f"no transaction {txn_id}")
     for delivery in data["deliveries"]:
-        delivery["links"] = odoo_links(runtime.settings, delivery["records"])
+        delivery["links"] = odoo_links(
+            runtime.settings, delivery["records"], delivery.get("target") or "odoo"
+        )
     data["odoo_records"] = [link for d in data["deliveries"] for link in d["links"]]
     t = session.get(Transaction, txn_id)
     ic = session.get(Interchange, t.interchange_id) if t else None
@@ -301,14 +316,18 @@ def message_view(
     documents = []
     for t in data["transaction_list"]:
         doc = transaction_detail(session, t["id"]) or {}
-        records = [r for d in doc.get("deliveries", []) for r in d["records"]]
+        links = [
+            link
+            for d in doc.get("deliveries", [])
+            for link in odoo_links(runtime.settings, d["records"], d.get("target") or "odoo")
+        ]
         documents.append(
             {
                 **t,
                 "document": doc.get("document"),
                 "map_name": doc.get("map_name"),
                 "exceptions": doc.get("exceptions", []),
-                "odoo_records": odoo_links(runtime.settings, records),
+                "odoo_records": links,
             }
         )
     data["documents"] = documents

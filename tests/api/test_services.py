@@ -24,6 +24,18 @@ def test_dry_run_records_have_no_link(tmp_path: Path) -> None:
     assert link["url"] is None and link["legacy_url"] is None
 
 
+def test_links_follow_the_target_a_delivery_went_to(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, odoo_url="https://odoo.example.org", odoo_test_url="https://test.example"
+    )
+    record = [{"model": "purchase.order", "id": 7}]
+    (test,) = odoo_links(settings, record, "test-odoo")
+    assert test["url"] == "https://test.example/odoo/purchase.order/7"
+    assert test["target"] == "test-odoo"
+    (dry,) = odoo_links(settings, record, "dry-run")  # never a link into production
+    assert dry["url"] is None and dry["target"] == "dry-run"
+
+
 def test_parsed_view_of_bad_bytes_reports_issues() -> None:
     # not EDI, truncated X12 or EDIFACT, binary junk: findings, never an exception
     for data in (b"hello", b"ISA*00*", b"\x00\xff" * 100, b"UNB+UNOC:3+X", b""):
