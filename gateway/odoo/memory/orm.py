@@ -340,7 +340,15 @@ class MemoryOrm:
                     "builtins.ValueError",
                     f"Invalid field {model}.{leaf[0]} in leaf {tuple(leaf)!r}",
                 )
-        rows = [r for r in self.tables[model].values() if r.get("active", True) is not False]
+        # as Odoo's active_test: archived records only when the domain names ``active``
+        names_active = any(
+            isinstance(leaf, list | tuple) and leaf and leaf[0] == "active" for leaf in domain
+        )
+        rows = [
+            r
+            for r in self.tables[model].values()
+            if names_active or r.get("active", True) is not False
+        ]
         found = [r["id"] for r in rows if self._match(model, r, domain)]
         found.sort(reverse=bool(order and "desc" in order.lower()))
         found = found[offset:]

@@ -1,0 +1,187 @@
+"""Delivery plans: decided before any write, recorded, replayed; currency, charges, totals.
+
+Against the Odoo double through the real client (the real server runs the same paths in
+``tests/odoo_real``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from gateway.canonical import AllowanceCharge, Tax
+from gateway.odoo.client import OdooClient
+from gateway.odoo.delivery import DeliveryPlan, apply_plan, deliver, plan_delivery
+from tests.odoo.conftest import World, make_profile
+from tests.odoo.documents import invoice, purchase_order, ship_notice
+from tests.support.odoo_double import OdooDouble
+
+PROFILE = make_profile()
+WRITES = ("create", "write", "message_post", "button_confirm", "action_post", "process")
+
+
+def _writes(double: OdooDouble) -> list[str]:
+    return [c for c in double.calls() if c.rsplit(".", 1)[-1] in WRITES]
+
+
+def test_planning_writes_nothing_and_says_what_it_will_write(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    plan = plan_delivery(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    assert _writes(odoo_double) == []
+    [step] = plan.steps
+    assert step.op == "create_order" and step.confirm is True
+    assert step.values["partner_ref"] == "PO-1001"
+    assert [line[2]["product_qty"] for line in step.values["order_line"]] == [100.0, 20.0]
+    assert plan.exceptions == [] and plan.key == "acme:purchase_order:PO-1001"
+    # and the plan survives the store (JSON) unchanged
+    assert DeliveryPlan.model_validate(plan.model_dump(mode="json")) == plan
+
+
+def test_the_plan_is_recorded_before_the_first_write(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    seen: list[tuple[int, list[str]]] = []
+
+    def record(plan: DeliveryPlan) -> None:
+        seen.append((len(plan.steps), _writes(odoo_double)))
+
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client, record=record)
+    assert seen == [(1, [])]
+    assert _writes(odoo_double) == ["purchase.order.create", "purchase.order.button_confirm"]
+
+
+def test_order_and_bill_carry_the_documents_currency(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    deliver(purchase_order(currency="EUR"), profile=PROFILE, odoo=odoo_client)
+    [order] = odoo_double.records("purchase.order")
+    assert order["currency_id"][1] == "EUR"
+    deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+    document = invoice()
+    document.currency = None  # no currency named: the order's, never the company's
+    deliver(document, profile=PROFILE, odoo=odoo_client)
+    [bill] = odoo_double.records("account.move")
+    assert bill["currency_id"][1] == "EUR"
+
+
+def test_inactive_or_unknown_currency_is_an_exception_naming_it(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    for code, why in (("GBP", "is not active in Odoo"), ("XTS", "is not a currency in Odoo")):
+        outcome = deliver(purchase_order(currency=code), profile=PROFILE, odoo=odoo_client)
+        [issue] = outcome.exceptions
+        assert issue.kind == "unknown_currency" and issue.received == code
+        assert f"currency {code} {why}" in issue.message
+    assert odoo_double.records("purchase.order") == []
+
+
+def _received(odoo_client: OdooClient) -> None:
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    deliver(ship_notice(), profile=PROFILE, odoo=odoo_client)
+
+
+def _untaxed(odoo_double: OdooDouble) -> None:
+    """The world's products without the default 15 % purchase tax."""
+    for product in odoo_double.records("product.product"):
+        odoo_double.odoo.write("product.product", [product["id"]], {"supplier_taxes_id": []})
+
+
+def test_charges_become_bill_lines_on_the_profiles_products(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    _untaxed(odoo_double)
+    freight = odoo_double.add_product("Freight", default_code="FRT", taxes=[])
+    _received(odoo_client)
+    document = invoice()
+    document.allowances_charges = [
+        AllowanceCharge(kind="charge", code="D240", description="FREIGHT", amount=Decimal("25")),
+        AllowanceCharge(kind="allowance", code="C310", description="DISCOUNT", amount=Decimal("5")),
+    ]
+    document.total_amount = Decimal("695.00")  # 435 + 240 + 25 - 5
+    profile = make_profile(charges={"D240": "FRT", "C310": "FRT"})
+    outcome = deliver(document, profile=profile, odoo=odoo_client)
+    assert outcome.exceptions == []
+    [bill] = odoo_double.records("account.move")
+    assert bill["state"] == "posted" and bill["amount_total"] == 695.0
+    extra = [x for x in odoo_double.records("account.move.line") if not x["purchase_line_id"]]
+    assert [(x["product_id"][0], x["price_unit"]) for x in extra] == [
+        (freight, 25.0),
+        (freight, -5.0),
+    ]
+
+
+def test_a_charge_the_profile_does_not_name_is_an_exception(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    _untaxed(odoo_double)
+    _received(odoo_client)
+    document = invoice()
+    document.allowances_charges = [
+        AllowanceCharge(kind="charge", code="D240", description="FREIGHT", amount=Decimal("25"))
+    ]
+    document.total_amount = Decimal("700.00")
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    kinds = sorted(e.kind for e in outcome.exceptions)
+    assert kinds == ["total_mismatch", "total_mismatch", "unmapped_charge"]
+    assert "odoo.charges" in next(
+        e.message for e in outcome.exceptions if e.kind == "unmapped_charge"
+    )
+    [bill] = odoo_double.records("account.move")
+    assert bill["state"] == "draft"
+
+
+def test_a_total_beyond_tolerance_leaves_the_bill_in_draft_with_both_totals(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    _untaxed(odoo_double)
+    _received(odoo_client)
+    document = invoice()
+    document.total_amount = Decimal("675.50")  # the bill comes to 675.00
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert issue.kind == "total_mismatch"
+    assert (issue.received, issue.expected) == ("675.50", "675.00")
+    assert "675.50" in issue.message and "675.00" in issue.message
+    [bill] = odoo_double.records("account.move")
+    assert bill["state"] == "draft"
+    notes = [m["body"] for m in odoo_double.records("mail.message") if m["model"] == "account.move"]
+    assert len(notes) == 1 and "675.50" in notes[0]
+    # within the profile's tolerance the same invoice is posted
+    odoo_double.odoo.write("account.move", [bill["id"]], {"state": "cancel"})
+    loose = make_profile(invoice_tolerance={"amount": "0.01", "percent": "0.1"})
+    assert deliver(document, profile=loose, odoo=odoo_client).exceptions == []
+
+
+def test_tax_differs_from_what_odoo_computes(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    _received(odoo_client)  # Odoo's default 15 % applies: 435 + 240 = 675, tax 101.25
+    document = invoice()
+    document.taxes = [Tax(tax_type="VAT", rate=Decimal("19"), amount=Decimal("128.25"))]
+    document.total_amount = Decimal("803.25")
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    assert sorted(e.kind for e in outcome.exceptions) == ["tax_mismatch", "total_mismatch"]
+    tax = next(e for e in outcome.exceptions if e.kind == "tax_mismatch")
+    assert (tax.received, tax.expected) == ("128.25", "101.25")
+
+
+def test_a_replayed_decision_never_posts_a_bill_whose_checks_failed(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # billed before anything was received: quantity checks fail, the bill stays draft
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    plan = plan_delivery(invoice(), profile=PROFILE, odoo=odoo_client)
+    assert plan.post is False and {e.kind for e in plan.exceptions} == {"quantity_mismatch"}
+    stored = plan.model_dump(mode="json")
+    first = apply_plan(plan, odoo_client)
+    # a retry replays the stored decision: same exceptions, still draft, one note
+    again = apply_plan(DeliveryPlan.model_validate(stored), odoo_client)
+    assert again.exceptions == first.exceptions
+    [bill] = odoo_double.records("account.move")
+    assert bill["state"] == "draft"
+    notes = [m for m in odoo_double.records("mail.message") if m["model"] == "account.move"]
+    assert len(notes) == 1
+    # while deciding afresh would now see a draft bill and decide differently: that is
+    # why the pipeline stores the decision before the first write
+    fresh = plan_delivery(invoice(), profile=PROFILE, odoo=odoo_client)
+    assert fresh.already_existed and fresh.exceptions == []
