@@ -494,11 +494,18 @@ def _play(
     sftp_port: int,
     summit_inbox: list[bytes],
 ) -> bool:
+    from gateway.odoo.errors import OdooError
+
     ok = True
-    if not runtime.settings.odoo_configured:
-        console.print("[bold]Odoo already holds the purchase orders we sent earlier[/]")
+    # On a real Odoo too: delivering our own orders again finds them (exactly once), and a
+    # freshly prepared database gets them, so the ship notices and invoices find their order.
+    console.print("[bold]Odoo holds the purchase orders we sent earlier[/]")
+    try:
         for line in seed_our_orders(runtime):
             console.print(f"  {line}")
+    except OdooError as exc:
+        ok = False
+        console.print(f"  [red]✗ could not place our purchase orders in Odoo: {exc}[/]")
     console.print("[bold]partners sending[/] (each file is processed before the next is sent)")
     sent = 0
     for play in PLAYS:
