@@ -84,6 +84,9 @@ class OdooPartnerSettings(StrictModel):
     uom_sizes: dict[str, str] = Field(default_factory=dict)
     # ISO codes of the currencies this partner's documents use (checked active in Odoo)
     currencies: list[str] = Field(default_factory=list)
+    # SAC / ALC code -> product (default_code or name) the charge or allowance is billed on
+    charges: dict[str, str] = Field(default_factory=dict)
+    invoice_tolerance: InvoiceTolerance = Field(default_factory=InvoiceTolerance)
 
     @field_validator("uom_sizes", mode="before")
     @classmethod
@@ -107,9 +110,6 @@ class OdooPartnerSettings(StrictModel):
     def unit_sizes(self) -> dict[str, UnitSize]:
         """``uom_sizes`` parsed."""
         return {name: parse_unit_size(text) for name, text in self.uom_sizes.items()}
-    # SAC / ALC code -> product (default_code or name) the charge or allowance is billed on
-    charges: dict[str, str] = Field(default_factory=dict)
-    invoice_tolerance: InvoiceTolerance = Field(default_factory=InvoiceTolerance)
 
     @model_validator(mode="after")
     def _vendor_named(self) -> OdooPartnerSettings:
