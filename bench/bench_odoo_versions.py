@@ -113,11 +113,15 @@ def run(
             for document in _documents(n):
                 before = transport.count
                 start = time.perf_counter()
-                outcome = deliver(document, profile=PROFILE, odoo=client)
+                try:
+                    outcome = deliver(document, profile=PROFILE, odoo=client)
+                except Exception as exc:  # reported with the figures
+                    problems.append(f"{document.document_type}: {type(exc).__name__}: {exc}")
+                else:
+                    if outcome.exceptions:
+                        problems.append(f"{document.document_type}: {outcome.exceptions[0]}")
                 times[document.document_type].append(time.perf_counter() - start)
                 counts[document.document_type].append(transport.count - before)
-                if outcome.exceptions:
-                    problems.append(f"{document.document_type}: {outcome.exceptions[0]}")
     return protocol, counts, times, problems
 
 
