@@ -20,6 +20,8 @@ from tests.conftest import REPO
 from tests.odoo_real.samples import prepare_samples
 from tests.support.real_odoo import OdooDatabase
 
+pytestmark = pytest.mark.timeout(600)  # the demo itself may take minutes on a loaded machine
+
 
 @pytest.fixture(scope="module")
 def prepared(real_odoo: OdooDatabase, tmp_path_factory: pytest.TempPathFactory) -> OdooDatabase:

@@ -32,7 +32,7 @@ from tests.odoo_real.proxy import DroppingProxy
 from tests.odoo_real.samples import fixture_bytes, prepare_samples, sample_site
 from tests.support.real_odoo import OdooDatabase
 
-pytestmark = [pytest.mark.real_odoo, pytest.mark.slow]
+pytestmark = [pytest.mark.real_odoo, pytest.mark.slow, pytest.mark.timeout(900)]
 VERSION = 17
 
 KEYSTONE = [
