@@ -30,10 +30,11 @@ from gateway.edi.model import (
 from gateway.x12.codes import code_for_997_element, code_for_997_group
 from gateway.x12.envelope import envelope_of
 from gateway.x12.isa import KNOWN_VERSIONS, Delimiters
+from gateway.x12.specs.sets import VERSIONS
 from gateway.x12.writer import DocumentBuilder
 
-ACK_997_VERSION = "004010"
-ACK_999_VERSION = "005010X231A1"
+ACK_997_VERSION = "004010"  # the oldest version we answer in (and the fallback)
+ACK_999_VERSION = "005010X231A1"  # the 999 implementation guide (X12 005010X231A1)
 MAX_SEGMENT_ERRORS = 99  # per transaction set, to bound the size of what we send
 
 _STATUS_LETTER = {
@@ -47,6 +48,40 @@ _LETTER_WORD = {
     "R": "rejected",
     "P": "partially_accepted",
 }
+
+
+def ack_version(group_version: str) -> str:
+    """The GS08 a 997 answering a group of this GS08 is written in.
+
+    The 997 answers in the version of the group it acknowledges (X12.6: a functional
+    acknowledgment uses the version/release of the group it reports on), within the
+    versions we have specs for (``gateway.x12.specs.sets.VERSIONS``): an unknown
+    version inside our range takes the nearest release below it, one below our oldest
+    takes 004010, one above our newest takes the newest.
+    """
+    base = group_version[:6]
+    if not (len(base) == 6 and base.isascii() and base.isdigit()) or base < VERSIONS[0]:
+        return ACK_997_VERSION
+    return max(v for v in VERSIONS if v <= base)
+
+
+def ack_kind(wanted: Literal["997", "999"], group_version: str) -> Literal["997", "999"]:
+    """997 or 999 for one group: the 999 exists from 005010 on, so a 4010-family group
+    is answered by a 997 in its own version even when the profile asks for 999."""
+    if wanted == "999" and ack_version(group_version) >= "005010":
+        return "999"
+    return "997"
+
+
+def control_version(gs_version: str) -> str:
+    """The ISA12 of an acknowledgement interchange carrying a group of this GS08.
+
+    The interchange control structure is 00401 for the 4010 family and 00501 from 005010
+    on (later releases kept the 00501 control segments' layout); the content version is
+    GS08's. Keeping ISA12 to these two is also what partners' translators and common
+    validators (pyx12 ships control maps for exactly these) read without a profile change.
+    """
+    return "00501" if gs_version[:6] >= "005010" else "00401"
 
 
 def _usable(ch: str) -> bool:
@@ -141,8 +176,12 @@ def _group_letter(group: EdiGroup) -> str:
     return "A"
 
 
-def _set_segments(tx: EdiTransaction, kind: str, d: Delimiters) -> list[list[str]]:
+def _set_segments(
+    tx: EdiTransaction, kind: str, gs08: str, d: Delimiters
+) -> list[list[str]]:
     is999 = kind == "999"
+    # element codes 12/13 came with 005010: a 4010-family 997 maps them to 6
+    map_element = (lambda c: c) if gs08 >= "005010" else code_for_997_element
     out: list[list[str]] = []
     set_id = tx.set_id if len(tx.set_id) == 3 else "000"
     ak2 = ["AK2", set_id, tx.control_number[:9].ljust(4, "0")]
@@ -170,7 +209,7 @@ def _set_segments(tx: EdiTransaction, kind: str, d: Delimiters) -> list[list[str
                 where += (
                     d.component if issue.component_position else d.component + d.component
                 ) + str(issue.repetition_position)
-            code4 = issue.code if is999 else code_for_997_element(issue.code)
+            code4 = issue.code if is999 else map_element(issue.code)
             row = ["IK4" if is999 else "AK4", where, issue.element_reference or "", code4]
             if issue.bad_value:
                 bad = _clean(issue.bad_value, d, 99)
@@ -213,29 +252,35 @@ def build_acknowledgement(
     if not interchange.groups or interchange.rejected:
         return None
     received = envelope_of(interchange)
-    # The 997 is a 004010 set and the 999 a 005010 one: their interchanges use the
-    # matching control versions whatever the partner sent (00400, 00403...), which is
-    # also what common validators (pyx12) accept.
-    version = "00501" if kind == "999" else "00401"
+    # Each group is answered in its own version (997) or by a 999 (005010X231A1); the
+    # ack interchange's ISA12 is 00501 when any group we answer is 005010 or later.
+    plans = []
+    for group in interchange.groups:
+        group_kind = ack_kind(kind, group.version)
+        plans.append(
+            (group_kind, ACK_999_VERSION if group_kind == "999" else ack_version(group.version))
+        )
+    version = max(control_version(v) for _k, v in plans)
     builder = _builder(interchange, ours, numbers, version, now)
     d = builder.delimiters
     letters: list[str] = []
     for index, group in enumerate(interchange.groups):
+        group_kind, gs08 = plans[index]
         builder.group(
             "FA",
             ours.group_id or ours.id,
             (_clean(group.sender_id or interchange.sender_id, d, 15) or "UNKNOWN").ljust(2),
             numbers.group + index,
-            ACK_999_VERSION if kind == "999" else ACK_997_VERSION,
+            gs08,
         )
         letter = _group_letter(group)
         letters.append(letter)
         ak1 = ["AK1", (group.functional_id or "")[:2] or "ZZ", _number(group.control_number)]
-        if kind == "999":
+        if group_kind == "999":
             ak1.append(group.version[:12] or "000000")
         body: list[list[str]] = [ak1]
         for tx in group.transactions:
-            body.extend(_set_segments(tx, kind, d))
+            body.extend(_set_segments(tx, group_kind, gs08, d))
         ge = received.ge[index] if index < len(received.ge) else None
         declared = str(len(group.transactions))
         if ge and ge[0].strip().isascii() and ge[0].strip().isdigit() and len(ge[0].strip()) < 7:
@@ -244,7 +289,7 @@ def build_acknowledgement(
         if letter == "R":
             accepted = 0
         group_codes = [i.code for i in group.issues if i.fatal or letter != "A"][:5]
-        if kind == "997":
+        if group_kind == "997" and gs08 < "005010":
             group_codes = [code_for_997_group(c) for c in group_codes]
         body.append(
             [
@@ -257,13 +302,13 @@ def build_acknowledgement(
             ]
         )
         builder.transaction(
-            kind,
+            group_kind,
             f"{numbers.transaction + index:04d}",
             [
                 _strip_trailing([_clean(v, d, 99) if n else v for n, v in enumerate(row)])
                 for row in body
             ],
-            implementation_reference=ACK_999_VERSION if kind == "999" else None,
+            implementation_reference=ACK_999_VERSION if group_kind == "999" else None,
         )
     if all(x == "A" for x in letters):
         status = "accepted"
@@ -274,7 +319,7 @@ def build_acknowledgement(
     else:
         status = "accepted_with_errors"
     return BuiltAck(
-        kind=kind,
+        kind="999" if any(k == "999" for k, _v in plans) else "997",
         data=builder.to_bytes(),
         control_number=f"{numbers.interchange:09d}",
         acknowledges=interchange.control_number,

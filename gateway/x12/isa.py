@@ -285,6 +285,11 @@ _FIELD_CODES = {
 }
 
 
+# TA105 notes that name an ISA field whose width is wrong (I18: 005-008 the sender and
+# receiver qualifiers and ids; the rest are reported together as 024).
+_WIDTH_CODES = {5: "005", 6: "006", 7: "007", 8: "008"}
+
+
 def check_isa_values(values: list[str], where: int) -> list[Issue]:
     """Check ISA01..ISA15 contents; width problems alone are warnings.
 
@@ -310,15 +315,32 @@ def check_isa_values(values: list[str], where: int) -> list[Issue]:
                     value=value,
                 )
             )
-    if widths_bad:
-        names = ", ".join(f"ISA{n:02d}" for n in widths_bad)
+    # A field with its own TA105 note (ISA05-08 qualifiers and ids, 013/014 dates...)
+    # is named by that note, so that the partner learns which field is malformed (a
+    # sender ID of the wrong length is note 006, not the generic 024); the others share
+    # one 024. Still warnings: the delimiters already told where each field ends.
+    own = [n for n in widths_bad if n in _WIDTH_CODES]
+    for n in own:
+        issues.append(
+            _issue(
+                _WIDTH_CODES[n],
+                f"ISA{n:02d} is {len(values[n - 1])} characters, not {ISA_WIDTHS[n - 1]}",
+                where,
+                fatal=False,
+                element=n,
+                value=values[n - 1],
+            )
+        )
+    rest = [n for n in widths_bad if n not in _WIDTH_CODES]
+    if rest:
+        names = ", ".join(f"ISA{n:02d}" for n in rest)
         issues.append(
             _issue(
                 "024",
                 f"ISA fields not at their fixed width: {names}",
                 where,
                 fatal=False,
-                element=widths_bad[0],
+                element=rest[0],
             )
         )
     date, time, version = values[8].strip(), values[9].strip(), values[11]

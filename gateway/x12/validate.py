@@ -469,8 +469,25 @@ class SetValidator:
             if kind == "C":
                 continue
             if rep and rep in raw:
+                # A partner that declared a basic-character-set punctuation mark (often
+                # "-") as its ISA11 repetition separator: when the whole value is valid
+                # for the element it is read as data and the finding is a warning;
+                # otherwise (or for a real separator such as "^") it rejects.
+                whole_ok = (
+                    rep in _BASIC_PUNCTUATION
+                    and (not comp or comp not in raw)
+                    and _check_value(raw, kind, low, high) is None
+                )
                 self._element_issue(
-                    "12", f"{seg.tag}{pos:02d} does not repeat", seg, pos, eid, offset, raw
+                    "12",
+                    f"{seg.tag}{pos:02d} does not repeat"
+                    + (f" (the repetition separator {rep!r} is read as data)" if whole_ok else ""),
+                    seg,
+                    pos,
+                    eid,
+                    offset,
+                    raw,
+                    fatal=not whole_ok,
                 )
                 continue
             if comp and comp in raw:
@@ -542,6 +559,9 @@ class SetValidator:
             )
         self._hl_levels[number] = level
 
+
+# X12.6 basic character set, special characters: data partners put in values
+_BASIC_PUNCTUATION = frozenset("!\"&'()+,-./:;?= ")
 
 _WHY = {
     "4": "too short",

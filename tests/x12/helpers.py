@@ -99,10 +99,18 @@ class Pyx12Validator:
     AK201 (set id) code lists hold only health-care values, and ISA05/ISA07 only some
     qualifiers. A copy of the maps gets those lists widened with the procurement codes;
     every other check is pyx12's own.
+
+    pyx12 also ships the 997 for 004010 only and control maps for 00401 and 00501.
+    For the other releases we answer in, the copy registers the 997 map under their
+    versions (the 997 did not change from 004010 to 004060; 005010 and later only added
+    optional trailing elements and codes: AK403 12/13 and AK905 19), and widens the
+    GS08 lists with those versions.
     """
 
     def __init__(self) -> None:
         import pyx12
+
+        from gateway.x12.specs.sets import VERSIONS
 
         source = Path(pyx12.__file__).parent / "map"
         self.map_path = Path(tempfile.mkdtemp(prefix="pyx12maps")) / "map"
@@ -112,6 +120,7 @@ class Pyx12Validator:
             "AK201": ["850", "855", "856", "810", "997", "999", "204", "214", "944", "820"],
             "ISA05": _I05,
             "ISA07": _I05,
+            "GS08": list(VERSIONS),
         }
         for path in self.map_path.glob("*.xml"):
             text = path.read_text()
@@ -124,7 +133,39 @@ class Pyx12Validator:
                     flags=re.S,
                 )
             path.write_text(text)
+        self._register_versions()
 
+    def _register_versions(self) -> None:
+        from gateway.x12.specs.sets import VERSIONS
+
+        maps = self.map_path / "997.4010.xml"
+        later = maps.read_text()
+        later = re.sub(
+            r'(<element xid="AK403">.*?<valid_codes>)',
+            lambda m: m.group(1) + "<code>12</code><code>13</code>",
+            later,
+            flags=re.S,
+        )
+        for n in range(5, 10):
+            later = re.sub(
+                rf'(<element xid="AK90{n}">.*?<valid_codes>)',
+                lambda m: m.group(1) + "<code>19</code>",
+                later,
+                flags=re.S,
+            )
+        (self.map_path / "997.5010.later.xml").write_text(later)
+        index = self.map_path / "maps.xml"
+        text = index.read_text()
+        # pyx12 finds a map by ISA12 + GS08: a group of any release may travel under
+        # either control version (a 4010 group in a 00501 interchange is legal X12)
+        sections = "".join(
+            f'<version icvn="{icvn}"><map vriic="{v}" fic="FA" abbr="997">'
+            f"{'997.4010.xml' if v < '005010' else '997.5010.later.xml'}</map></version>"
+            for icvn in ("00401", "00501")
+            for v in VERSIONS
+            if (icvn, v) != ("00401", "004010")
+        )
+        index.write_text(text.replace("</maps>", sections + "</maps>"))
     def errors(self, data: bytes) -> list[str]:
         """pyx12's complaints about a document (empty when it passes)."""
         import pyx12.params

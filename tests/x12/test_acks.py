@@ -6,6 +6,7 @@ import pytest
 
 from gateway import x12
 from gateway.edi import AckControlNumbers, OwnIdentity
+from gateway.x12.specs.sets import VERSIONS
 from tests.x12.helpers import NOW, NUMBERS, OURS, Pyx12Validator, build, only_interchange
 
 
@@ -56,14 +57,16 @@ def test_997_rejected_set_carries_ak3_ak4_and_partial_group() -> None:
 
 
 def test_999_uses_ik_segments_and_5010_envelope() -> None:
-    data = build().replace(b"PO1*1*10*EA*12.5**VP", b"PO1*1*10*EA*12.5**Q9")
+    data = build(version="00501", gs_version="005010").replace(
+        b"PO1*1*10*EA*12.5**VP", b"PO1*1*10*EA*12.5**Q9"
+    )
     _ix, ack = _ack(data, "999")
     assert ack is not None and ack.status == "accepted_with_errors"
     parsed = only_interchange(ack.data)
     assert parsed.version == "00501" and parsed.groups[0].version == "005010X231A1"
     segs = _segments(ack.data)
     assert segs[0] == ["ST", "999", "0701", "005010X231A1"]
-    assert ["AK1", "PO", "1", "004010"] in segs
+    assert ["AK1", "PO", "1", "005010"] in segs
     assert ["IK3", "PO1", "8", "", "8"] in segs
     assert ["IK4", "6", "235", "7", "Q9"] in segs
     assert ["IK5", "E", "I5"] in segs and ["AK9", "E", "1", "1", "1"] in segs
@@ -152,6 +155,7 @@ def test_read_acknowledgement_ignores_other_sets() -> None:
 
 
 @pytest.mark.parametrize("kind", ["997", "999"])
+@pytest.mark.parametrize("gs08", VERSIONS)
 @pytest.mark.parametrize(
     "mutate",
     [
@@ -166,11 +170,12 @@ def test_read_acknowledgement_ignores_other_sets() -> None:
 )
 def test_pyx12_accepts_our_acknowledgements(
     kind: str,
+    gs08: str,
     mutate,  # type: ignore[no-untyped-def]
     pyx12_validator: Pyx12Validator,
 ) -> None:
-    # given a document with (or without) errors and its acknowledgement
-    data = mutate(build(sets=2))
+    # given a document of each version we have specs for, with (or without) errors
+    data = mutate(build(sets=2, version=gs08[:5], gs_version=gs08))
     ix = only_interchange(data)
     ack = x12.build_acknowledgement(
         ix,
@@ -180,7 +185,13 @@ def test_pyx12_accepts_our_acknowledgements(
         now=NOW,
     )
     assert ack is not None
-    # then pyx12 validates it without a complaint, and so do we
+    # then it answers in the group's version (997) or as a 999 for 005010 and later
+    answered = only_interchange(ack.data).groups[0]
+    if kind == "999" and gs08 >= "005010":
+        assert (ack.kind, answered.version) == ("999", "005010X231A1")
+    else:
+        assert (ack.kind, answered.version) == ("997", gs08)
+    # and pyx12 validates it without a complaint, and so do we
     assert pyx12_validator.errors(ack.data) == []
     parsed = only_interchange(ack.data)
     assert parsed.issues == [] and all(t.issues == [] for t in parsed.transactions)
@@ -196,3 +207,56 @@ def test_ack_rejects_identity_that_does_not_fit_the_isa() -> None:
             numbers=AckControlNumbers(1, 1, 1),
             now=NOW,
         )
+
+
+# X12.6 (Application Control Structure), 997 purpose: "the functional acknowledgment
+# ... reports the results of the syntactical analysis"; it is sent in the version of
+# the group it answers (AK1 names that group; GS08 of the 997 group follows it).
+@pytest.mark.parametrize(
+    ("isa12", "gs08", "kind", "want_isa12", "want_gs08", "want_set"),
+    [
+        ("00401", "004010", "997", "00401", "004010", "997"),
+        ("00403", "004030", "997", "00401", "004030", "997"),
+        ("00406", "004060", "997", "00401", "004060", "997"),
+        ("00501", "005010", "997", "00501", "005010", "997"),
+        # the 999 (005010X231A1) does not exist for 4010-family groups: a 997 answers
+        ("00401", "004010", "999", "00401", "004010", "997"),
+        ("00501", "005010", "999", "00501", "005010X231A1", "999"),
+        # GS08 with an industry suffix: the 997 uses the release it belongs to
+        ("00401", "004010VICS", "997", "00401", "004010", "997"),
+        # a release older than any we have specs for is answered in 004010
+        ("00401", "003050", "997", "00401", "004010", "997"),
+    ],
+)
+def test_ack_is_written_in_the_version_of_the_group(
+    isa12: str, gs08: str, kind: str, want_isa12: str, want_gs08: str, want_set: str
+) -> None:
+    data = build(version=isa12, gs_version=gs08)
+    _ix, ack = _ack(data, kind)
+    assert ack is not None and ack.kind == want_set
+    parsed = only_interchange(ack.data)
+    assert parsed.version == want_isa12
+    assert parsed.groups[0].version == want_gs08
+    assert parsed.transactions[0].set_id == want_set
+
+
+def test_two_groups_of_two_versions_get_one_997_group_each_in_its_version(
+    pyx12_validator: Pyx12Validator,
+) -> None:
+    # a distributor migrating: a 4010 group and a 5010 group in one interchange
+    old = build(version="00501", gs_version="004010")
+    new = build(version="00501", gs_version="005010")
+    head, rest = old.split(b"GS*", 1)
+    group_old = b"GS*" + rest[: rest.index(b"IEA")]
+    rest_new = new.split(b"GS*", 1)[1]
+    group_new = (b"GS*" + rest_new[: rest_new.index(b"IEA")]).replace(b"*1*X*", b"*2*X*")
+    group_new = group_new.replace(b"GE*1*1~", b"GE*1*2~")
+    _ix, ack = _ack(head + group_old + group_new + b"IEA*2*000000001~\n", "999")
+    assert ack is not None
+    parsed = only_interchange(ack.data)
+    assert [(g.version, g.transactions[0].set_id) for g in parsed.groups] == [
+        ("004010", "997"),
+        ("005010X231A1", "999"),
+    ]
+    assert parsed.version == "00501"
+    assert pyx12_validator.errors(ack.data) == []

@@ -6,7 +6,7 @@ import pytest
 
 from gateway import x12
 from gateway.edi import Level, TransactionStatus
-from tests.x12.helpers import build, only_interchange
+from tests.x12.helpers import NOW, NUMBERS, OURS, build, only_interchange
 
 
 def _replace(data: bytes, old: str, new: str) -> bytes:
@@ -125,8 +125,28 @@ def test_isa_field_checks_carry_their_ta1_note(field: str, old: str, new: str, c
 def test_unpadded_isa_is_a_warning_not_a_rejection() -> None:
     data = build().replace(b"HOSPITAL       ", b"HOSPITAL").replace(b"00*          *", b"00**")
     ix = only_interchange(data)
-    assert _codes(ix.issues) == ["024"] and not ix.rejected
+    # ISA06 has its own note (006); ISA02/ISA04 share the generic 024
+    assert _codes(ix.issues) == ["006", "024"] and not ix.rejected
     assert ix.sender_id == "HOSPITAL"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "note"),
+    [
+        # X12.5 ISA06 (I06) is AN 15/15: a sender ID of another length is TA105 006
+        (b"*ZZ*HOSPITAL       *", b"*ZZ*HOSPITAL*", "006"),
+        (b"*ZZ*HOSPITAL       *", b"*ZZ*HOSPITAL-GENERAL-EAST*", "006"),
+        # I05 is ID 2/2: TA105 005 for the sender's qualifier
+        (b"*ZZ*HOSPITAL       *", b"*Z*HOSPITAL       *", "005"),
+        # I07 (ISA08) is AN 15/15: TA105 008
+        (b"*ZZ*GATEWAY        *", b"*ZZ*GATEWAY*", "008"),
+    ],
+)
+def test_ta1_names_the_malformed_isa_field(old: bytes, new: bytes, note: str) -> None:
+    ix = only_interchange(build().replace(old, new, 1))
+    ta1 = x12.build_ta1(ix, ours=OURS, numbers=NUMBERS, now=NOW)
+    inbound = x12.read_ta1(only_interchange(ta1.data))
+    assert inbound is not None and inbound.codes == (note,)
 
 
 def test_isb_ise_and_ta1_between_isa_and_gs_are_kept_as_service_segments() -> None:

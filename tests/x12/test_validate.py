@@ -102,6 +102,17 @@ def test_repetition_in_a_simple_element_is_code_12() -> None:
     assert (Level.ELEMENT, "12", "BEG", 2, 3, True) in found
 
 
+def test_basic_punctuation_declared_as_repetition_separator_is_read_as_data() -> None:
+    # X12.5: ISA11 is the repetition separator from 00402 on; a partner that declared
+    # "-" (a basic character set character) keeps sending it inside REF02 values
+    data = build(version="00406", gs_version="004060").replace(b"*^*00406*", b"*-*00406*")
+    data = data.replace(b"REF*DP*038", b"REF*DP*038-A")
+    ix = only_interchange(data)
+    found = {(i.code, i.segment_tag, i.element_position, i.fatal) for i in ix.transactions[0].issues}
+    assert ("12", "REF", 2, False) in found and ("12", "BEG", 3, False) in found
+    assert ix.transactions[0].status.value == "accepted_with_errors"
+
+
 SHIP_856 = [
     "BSN*00*SHIP-1*20240301*1200",
     "HL*1**S",

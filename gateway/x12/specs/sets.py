@@ -589,7 +589,12 @@ SETS: dict[str, tuple[str, str, list[Entry]]] = {
 }
 
 # Versions (GS08 / ST03 prefixes) validated against these tables; others are generic.
-VERSIONS = ("004010", "005010")
+# 004030 and 004060 sit between the two releases the tables were written from: their
+# 850/855/856/810 structures (checked segment by segment against the X12 reference as
+# published by Stedi, stedi.com/edi/x12-004030 and /x12-004060) hold the 004010 segments
+# in the same positions and requirements, plus optional segments 005010 also has.
+# Sorted: the acknowledgement writer picks the nearest release at or below a group's.
+VERSIONS = ("004010", "004030", "004060", "005010")
 
 # 856 HL03 level codes and which levels may sit under which (None = top level).
 HL_LEVELS: dict[str, frozenset[str | None]] = {
