@@ -1,8 +1,20 @@
 """CONTRL: write the syntax and service report for an interchange, read a partner's.
 
 :func:`build_contrl` only reads the ``Issue.code``/positions the reader produced; it
-never re-validates. Actions (0083): 7 acknowledged, 4 rejected, 8 received with errors
-reported at a lower level (UCM/UCS/UCD).
+never re-validates. Actions (0083), as the CONTRL message and code list define them:
+
+* ``4`` "this level and all lower levels rejected": UCI when the interchange itself is
+  refused (nothing below is reported), UCF for a refused group, UCM for a refused
+  message; an error code is given at that level or below (UCS/UCD).
+* ``7`` "this level acknowledged, next lower level acknowledged if not explicitly
+  rejected": every other UCI/UCF/UCM, including an interchange some of whose messages
+  are rejected by their own UCM 4.
+* ``8`` "interchange received" acknowledges only UNA/UNB/UNZ and promises a later
+  CONTRL for the rest; it cannot carry UCF/UCM, so a report with any lower-level detail
+  never uses it. We do not send receipt-only reports.
+
+:func:`rule_violations` checks those combinations on any CONTRL (ours in the tests, a
+partner's when read). docs/acknowledgements.md lists every code we send and when.
 """
 
 from __future__ import annotations
@@ -61,6 +73,15 @@ def _ucm(tx: EdiTransaction) -> list[EdifactSegment]:
     rejected = tx.status is TransactionStatus.REJECTED
     action = codes.ACTION_REJECTED if rejected else codes.ACTION_ACKNOWLEDGED
     head = _first_fatal(envelope_issues)
+    detailed = any(i.level in (Level.SEGMENT, Level.ELEMENT) for i in tx.issues)
+    if rejected and head is None and not detailed:
+        # action 4 needs an error at this level or below: name it as unspecified (18)
+        head = Issue(
+            level=Level.TRANSACTION,
+            code=codes.UNSPECIFIED_ERROR,
+            message="message rejected",
+            segment_tag="UNH",
+        )
     ucm_elements: list[ElementInput] = [tx.control_number, _message_id(tx), action]
     if head is not None:
         code, tag, *s011 = _error_elements(head)
@@ -116,13 +137,9 @@ def build_contrl(
     group_issues = [i for g in interchange.groups for i in g.issues]
     rejected = interchange.rejected
     anything = bool(interchange.issues or group_issues or any(t.issues for t in transactions))
-    action = (
-        codes.ACTION_REJECTED
-        if rejected
-        else codes.ACTION_RECEIVED
-        if anything
-        else codes.ACTION_ACKNOWLEDGED
-    )
+    # 4 refuses the interchange; otherwise 7, with refused groups/messages named below
+    # (8, "received, details later", cannot be combined with UCF/UCM reports)
+    action = codes.ACTION_REJECTED if rejected else codes.ACTION_ACKNOWLEDGED
     uci: list[ElementInput] = [
         interchange.control_number,
         tuple(their_sender),
@@ -198,6 +215,72 @@ def build_contrl(
         acknowledges=interchange.control_number,
         status=status,
     )
+
+
+def rule_violations(transaction: EdiTransaction) -> list[str]:
+    """The CONTRL action-code rules a CONTRL message breaks (empty when it keeps them).
+
+    * 0083 is 4, 7 or 8 in UCI, and 4 or 7 in UCF/UCM (8 is interchange receipt only);
+    * UCI 8 reports receipt only: no UCF/UCM may follow;
+    * UCI 4 refuses everything below: no UCF/UCM 7 may follow;
+    * UCF 4 refuses its messages: no UCM follows it in that group;
+    * an action 4 carries an error (0085) at its level or a UCS/UCD below it;
+    * UCS/UCD follow a UCM; a UCS position (0096) is at least 1 (UNH is 1).
+    """
+    out: list[str] = []
+    segments = list(transaction.segments)
+    uci = next((s for s in segments if s.tag == "UCI"), None)
+    if uci is None:
+        return ["no UCI"]
+    uci_action = uci.value(4)
+    if uci_action not in ("4", "7", "8"):
+        out.append(f"UCI action {uci_action!r} is not 4, 7 or 8")
+    lower = [s for s in segments if s.tag in ("UCF", "UCM")]
+    if uci_action == "8" and lower:
+        out.append("UCI action 8 (receipt only) followed by UCF/UCM")
+    if uci_action == "4" and any(s.value(4) == "7" for s in lower):
+        out.append("UCI action 4 followed by an acknowledged UCF/UCM")
+    if uci_action == "4" and not uci.value(5) and not lower:
+        out.append("UCI action 4 without an error code")
+    group_refused = False
+    current: SegmentLike | None = None
+    has_detail = False
+
+    def close() -> None:
+        if (
+            current is not None
+            and current.value(3) == "4"
+            and not current.value(4)
+            and not has_detail
+        ):
+            out.append(f"UCM {current.value(1)} action 4 without an error at or below it")
+
+    for seg in segments:
+        if seg.tag == "UCF":
+            close()
+            current, has_detail = None, False
+            group_refused = seg.value(4) == "4"
+            if seg.value(4) not in ("4", "7"):
+                out.append(f"UCF action {seg.value(4)!r} is not 4 or 7")
+            if seg.value(4) == "4" and not seg.value(5):
+                out.append(f"UCF {seg.value(1)} action 4 without an error code")
+        elif seg.tag == "UCM":
+            close()
+            current, has_detail = seg, False
+            if group_refused:
+                out.append(f"UCM {seg.value(1)} under a refused group")
+            if seg.value(3) not in ("4", "7"):
+                out.append(f"UCM action {seg.value(3)!r} is not 4 or 7")
+        elif seg.tag in ("UCS", "UCD"):
+            if current is None:
+                out.append(f"{seg.tag} outside a UCM")
+            has_detail = True
+            if seg.tag == "UCS":
+                position = seg.value(1)
+                if not (position.isascii() and position.isdigit() and int(position) >= 1):
+                    out.append(f"UCS position {position!r} is not a count from UNH = 1")
+    close()
+    return out
 
 
 def _status(action: str, has_errors: bool) -> str:

@@ -297,13 +297,15 @@ class MessageValidator:
             return
         self.state, drop, repeat, limit, group, report = step
         if report is not None:
-            where = (tag, position, offset)
             closed, skipped = report
+            # 0096: a missing segment is reported at the position of the last segment
+            # processed before where it was expected, i.e. the one before this one
+            before = (tag, position - 1, offset)
             for plan, k in closed:
                 if len(self.issues) < _MAX_ISSUES:
-                    self._missing(plan, k, where)
+                    self._missing(plan, k, before)
             for plan, k in skipped:
-                self._missing(plan, k, where)
+                self._missing(plan, k, before)
         counts = self.counts
         if drop:
             del counts[-drop:]
@@ -368,8 +370,12 @@ class MessageValidator:
     def finish(self, where: _Where | None) -> None:
         """Close every open group and report mandatory segments never seen.
 
-        ``where`` is (tag, position, offset) of the last segment read, for the report.
+        ``where`` is (tag, position, offset) of the last segment read, for the report:
+        the UNT (a segment expected before it is reported at the position before the
+        UNT, as 0096 defines) or, when UNT is missing, the last segment processed.
         """
+        if where is not None and where[0] == "UNT":
+            where = (where[0], where[1] - 1, where[2])
         for plan, k in self.state.final:
             if len(self.issues) < _MAX_ISSUES:
                 self._missing(plan, k, where)

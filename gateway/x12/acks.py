@@ -176,9 +176,7 @@ def _group_letter(group: EdiGroup) -> str:
     return "A"
 
 
-def _set_segments(
-    tx: EdiTransaction, kind: str, gs08: str, d: Delimiters
-) -> list[list[str]]:
+def _set_segments(tx: EdiTransaction, kind: str, gs08: str, d: Delimiters) -> list[list[str]]:
     is999 = kind == "999"
     # element codes 12/13 came with 005010: a 4010-family 997 maps them to 6
     map_element = (lambda c: c) if gs08 >= "005010" else code_for_997_element

@@ -8,6 +8,7 @@ from pydifact.segmentcollection import Interchange
 
 from gateway.edi import AckControlNumbers, OwnIdentity
 from gateway.edifact import build_contrl, parse_payload, read_contrl
+from gateway.edifact.contrl import rule_violations
 from tests.edifact.helpers import VALID_ORDERS_BODY, interchange, message
 
 OURS = OwnIdentity(qualifier="14", id="5499999999999")
@@ -63,7 +64,8 @@ def test_element_errors_become_ucs_and_ucd_with_positions() -> None:
     assert ack.status == "rejected"
     tx = parse_payload(ack.data).interchanges[0].transactions[0]
     texts = [(s.tag, s.elements) for s in tx.segments[1:-1]]
-    assert texts[0][0] == "UCI" and tx.segments[1].value(4) == "8"
+    # UCM 4 under UCI 7: code 8 (receipt only) cannot carry a message rejection
+    assert texts[0][0] == "UCI" and tx.segments[1].value(4) == "7"
     assert ("UCM", ((("M1",),), (("ORDERS", "D", "96A", "UN", "EAN008"),), (("4",),))) in texts
     assert ("UCS", ((("8",),),)) in texts
     assert ("UCD", ((("37",),), (("1", "2"),))) in texts
@@ -129,7 +131,7 @@ def test_rejected_group_gets_ucf_4_and_no_ucm() -> None:
     ucf = next(s for s in tx.segments if s.tag == "UCF")
     assert (ucf.value(1), ucf.value(4), ucf.value(5), ucf.value(6)) == ("G1", "4", "29", "UNE")
     assert not [s for s in tx.segments if s.tag == "UCM"]
-    assert tx.segments[1].value(4) == "8"  # interchange received, errors below
+    assert tx.segments[1].value(4) == "7"  # acknowledged, the refused group named below
 
 
 def test_read_partner_contrl_with_errors() -> None:
@@ -152,3 +154,72 @@ def test_read_partner_contrl_with_errors() -> None:
     assert inbound.status == "partially_accepted"
     assert inbound.transactions == {"1": "accepted", "2": "rejected"}
     assert inbound.codes == ("13", "12")
+
+
+def _contrl_segments(ack_data: bytes) -> list[tuple[str, ...]]:
+    """Tag and the first six simple values of each segment, after the rule check."""
+    tx = parse_payload(ack_data).interchanges[0].transactions[0]
+    assert rule_violations(tx) == []
+    return [(s.tag, *(s.value(n) for n in range(1, 7))) for s in tx.segments]
+
+
+def test_missing_bgm_is_reported_at_the_unh_position() -> None:
+    # 0096: "To report that a segment is missing, this is the numerical count position of
+    # the last segment that was processed before the position where the missing segment
+    # was expected to be" (UNH is 1): ORDERS without BGM -> UCS+1+13
+    ix = parse_payload(interchange(message("M1", *VALID_ORDERS_BODY[1:]))).interchanges[0]
+    ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
+    tx = parse_payload(ack.data).interchanges[0].transactions[0]
+    ucs = [(s.value(1), s.value(2)) for s in tx.segments if s.tag == "UCS"]
+    assert ("1", "13") in ucs
+    assert rule_violations(tx) == []
+
+
+def test_missing_mandatory_group_is_reported_before_the_segment_that_revealed_it() -> None:
+    # ORDERS D96A: segment group 2 (NAD) is conditional, but UNS is what closes the
+    # detail; a missing mandatory segment is reported at the segment processed before
+    # the gap, never at the segment that came after it
+    body = [s for s in VALID_ORDERS_BODY if not s.startswith("BGM")]
+    ix = parse_payload(interchange(message("M1", *body))).interchanges[0]
+    missing = [i for i in ix.transactions[0].issues if i.code == "13"]
+    assert missing and all(i.segment_position == 1 for i in missing if i.segment_tag == "BGM")
+
+
+def test_message_rejection_is_under_uci_7_never_8() -> None:
+    # 0083: 8 ("interchange received") acknowledges UNA/UNB/UNZ only and announces a
+    # later CONTRL; a report that rejects a message (UCM 4) uses UCI 7
+    body = list(VALID_ORDERS_BODY)
+    body[6] = "QTY+21:4X8:PCE"
+    ix = parse_payload(interchange(message("M1", *body))).interchanges[0]
+    segs = _contrl_segments(build_contrl(ix, ours=OURS, numbers=NUMBERS).data)
+    uci = next(s for s in segs if s[0] == "UCI")
+    ucm = next(s for s in segs if s[0] == "UCM")
+    assert uci[4] == "7" and ucm[3] == "4"
+
+
+def test_refused_interchange_is_uci_4_with_its_error_and_nothing_below() -> None:
+    # 0083 4: "this level and all lower levels rejected"; UCI05 names the error
+    text = interchange(message("M1", *VALID_ORDERS_BODY)).replace(b"UNZ+1+", b"UNZ+1+X")
+    ix = parse_payload(text).interchanges[0]
+    assert ix.rejected
+    segs = _contrl_segments(build_contrl(ix, ours=OURS, numbers=NUMBERS).data)
+    uci = next(s for s in segs if s[0] == "UCI")
+    assert uci[4] == "4" and uci[5]
+    assert not [s for s in segs if s[0] in ("UCF", "UCM")]
+
+
+def test_rule_violations_catch_the_forbidden_combinations() -> None:
+    bad = message(
+        "C1",
+        "UCI+77+OURID:14+PARTNER:14+8",
+        "UCM+1+DESADV:D:96A:UN+4",
+        "UCS+0+13",
+        mtype="CONTRL:D:3:UN",
+    )
+    tx = parse_payload(interchange(bad)).interchanges[0].transactions[0]
+    found = rule_violations(tx)
+    assert "UCI action 8 (receipt only) followed by UCF/UCM" in found
+    assert "UCS position '0' is not a count from UNH = 1" in found
+    bare = message("C2", "UCI+77+OURID:14+PARTNER:14+7", "UCM+1+DESADV:D:96A:UN+4")
+    tx = parse_payload(interchange(bare)).interchanges[0].transactions[0]
+    assert rule_violations(tx) == ["UCM 1 action 4 without an error at or below it"]

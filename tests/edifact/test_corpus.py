@@ -11,6 +11,7 @@ import pytest
 
 from gateway.edi import AckControlNumbers, EdiPayload, Level, OwnIdentity, TransactionStatus
 from gateway.edifact import EdifactEnvelope, build_contrl, parse_payload, read_contrl
+from gateway.edifact.contrl import rule_violations
 from tests.edifact.conftest import codes_of, fatal_codes
 
 OURS = OwnIdentity(qualifier="14", id="5499999999999")
@@ -36,6 +37,8 @@ def test_every_corpus_file_parses_without_exception_and_answers_with_contrl(
             inbound = read_contrl(back.interchanges[0].transactions[0])
             assert inbound is not None
             assert inbound.interchange_control_number == ix.control_number
+            # and whose action codes keep the CONTRL combination rules (0083/0096)
+            assert rule_violations(back.interchanges[0].transactions[0]) == [], path.name
 
 
 def _only_tx(payload: EdiPayload):  # type: ignore[no-untyped-def]

@@ -166,6 +166,7 @@ class Pyx12Validator:
             if (icvn, v) != ("00401", "004010")
         )
         index.write_text(text.replace("</maps>", sections + "</maps>"))
+
     def errors(self, data: bytes) -> list[str]:
         """pyx12's complaints about a document (empty when it passes)."""
         import pyx12.params

@@ -108,7 +108,9 @@ def test_basic_punctuation_declared_as_repetition_separator_is_read_as_data() ->
     data = build(version="00406", gs_version="004060").replace(b"*^*00406*", b"*-*00406*")
     data = data.replace(b"REF*DP*038", b"REF*DP*038-A")
     ix = only_interchange(data)
-    found = {(i.code, i.segment_tag, i.element_position, i.fatal) for i in ix.transactions[0].issues}
+    found = {
+        (i.code, i.segment_tag, i.element_position, i.fatal) for i in ix.transactions[0].issues
+    }
     assert ("12", "REF", 2, False) in found and ("12", "BEG", 3, False) in found
     assert ix.transactions[0].status.value == "accepted_with_errors"
 
