@@ -110,9 +110,10 @@ class MapLibrary:
         if syntax == "x12":
             if profile.x12 is None:
                 raise UnsupportedDocument(f"partner {profile.id!r} is not set up for X12")
-            if profile.x12.version != norm:
+            if not profile.x12.accepts(set_id, norm):
+                listed = ", ".join(profile.x12.versions_for(set_id))
                 raise UnsupportedDocument(
-                    f"partner {profile.id!r} is set up for X12 {profile.x12.version}; "
+                    f"partner {profile.id!r} is set up for X12 {listed} for {set_id}; "
                     f"this {set_id} is version {version}",
                 )
         elif syntax == "edifact":
@@ -125,7 +126,7 @@ class MapLibrary:
                 )
         else:
             raise UnsupportedDocument(f"unknown syntax {syntax!r}")
-        name = _strip(profile.maps.get(set_id, f"{syntax}/{norm}/{set_id}"))
+        name = _strip(self._override(profile, syntax, norm, set_id) or f"{syntax}/{norm}/{set_id}")
         found = self.maps.get(name)
         if found is None:
             raise UnsupportedDocument(
@@ -138,6 +139,22 @@ class MapLibrary:
                 f"{found.syntax} {found.version} {found.set_id}"
             )
         return found
+
+    def _override(self, profile: PartnerProfile, syntax: str, norm: str, set_id: str) -> str | None:
+        """The profile's map for this set: ``maps["<version>/<set>"]`` first, then
+        ``maps["<set>"]``; for a partner on several X12 releases, a set-only entry
+        naming a map of another release leaves this release on its default map."""
+        versioned = profile.maps.get(f"{norm}/{set_id}")
+        if versioned is not None:
+            return versioned
+        plain = profile.maps.get(set_id)
+        if plain is None or syntax != "x12" or profile.x12 is None:
+            return plain
+        if len(profile.x12.versions_for(set_id)) > 1:
+            named = self.maps.get(_strip(plain))
+            if named is not None and named.version != norm:
+                return None
+        return plain
 
 
 def _strip(name: str) -> str:

@@ -29,20 +29,76 @@ def _quoted(value: Any) -> Any:
     return value
 
 
+# The X12 releases we have specs and maps for (gateway.x12.specs.sets.VERSIONS).
+X12Version = Literal["004010", "004030", "004060", "005010"]
+
+
 class X12Ids(StrictModel):
-    """The partner's X12 envelope identifiers."""
+    """The partner's X12 envelope identifiers and the releases it sends.
+
+    ``version`` is the partner's one release (the default); ``versions`` lists several,
+    either for every set (``["004010", "005010"]``) or per set
+    (``{"855": ["004010"], "856": ["005010"]}``; a set it does not name uses
+    ``version``). The partner is identified by its ISA/GS ids alone; the version of each
+    group then picks the specs and the map. A set in a version not listed is rejected in
+    the 997/999 (AK5/IK5 code 1), never accepted and then dropped.
+    """
 
     isa_qualifier: str = Field(min_length=2, max_length=2)
     isa_id: str = Field(min_length=1, max_length=15)
     gs_id: str | None = None  # defaults to isa_id
-    version: Literal["004010", "005010"] = "004010"
+    version: X12Version = "004010"
+    versions: list[X12Version] | dict[str, list[X12Version]] | None = None
 
     _text = field_validator("isa_qualifier", "isa_id", "gs_id", "version", mode="before")(_quoted)
+
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _version_texts(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_quoted(v) for v in value]
+        if isinstance(value, dict):
+            # YAML reads `855:` as an int; set ids are text
+            return {
+                str(k): [_quoted(v) for v in v_list] if isinstance(v_list, list) else v_list
+                for k, v_list in value.items()
+            }
+        return value
+
+    @field_validator("versions")
+    @classmethod
+    def _not_empty(
+        cls, value: list[str] | dict[str, list[str]] | None
+    ) -> list[str] | dict[str, list[str]] | None:
+        lists = [value] if isinstance(value, list) else list((value or {}).values())
+        if any(not versions for versions in lists):
+            raise ValueError("list at least one version (or leave versions out)")
+        return value
 
     @property
     def group_id(self) -> str:
         """GS02/GS03 application code."""
         return self.gs_id or self.isa_id
+
+    def versions_for(self, set_id: str) -> tuple[str, ...]:
+        """The releases this partner sends a set in (``version`` when none are listed)."""
+        if self.versions is None:
+            return (self.version,)
+        if isinstance(self.versions, list):
+            return tuple(self.versions)
+        return tuple(self.versions.get(set_id, [self.version]))
+
+    @property
+    def all_versions(self) -> tuple[str, ...]:
+        """Every release this partner is set up for, for any set."""
+        if isinstance(self.versions, dict):
+            found = {self.version} | {v for vs in self.versions.values() for v in vs}
+            return tuple(sorted(found))
+        return self.versions_for("")
+
+    def accepts(self, set_id: str, version: str) -> bool:
+        """Whether a set in this release (GS08/ST03, suffixes ignored) is listed."""
+        return version.strip()[:6] in self.versions_for(set_id)
 
 
 class EdifactIds(StrictModel):

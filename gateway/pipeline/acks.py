@@ -21,7 +21,13 @@ from gateway.pipeline.issues import gateway_issues
 from gateway.pipeline.runtime import Runtime
 from gateway.store.audit import add_event, next_counter
 from gateway.store.db import session_scope
-from gateway.store.models import Acknowledgement, Interchange, Message, Transaction
+from gateway.store.models import (
+    Acknowledgement,
+    FunctionalGroup,
+    Interchange,
+    Message,
+    Transaction,
+)
 
 
 def reparse_interchange(runtime: Runtime, session: Session, ic: Interchange) -> EdiInterchange:
@@ -36,6 +42,13 @@ def reparse_interchange(runtime: Runtime, session: Session, ic: Interchange) -> 
     edi = payload.interchanges[0]
     # merge what the gateway found (unknown partner, duplicate, test mode, unsupported sets)
     edi.issues.extend(gateway_issues(ic.issues))
+    groups = session.scalars(
+        select(FunctionalGroup)
+        .where(FunctionalGroup.interchange_id == ic.id)
+        .order_by(FunctionalGroup.id)
+    ).all()
+    for edi_group, group_row in zip(edi.groups, groups, strict=False):
+        edi_group.issues.extend(gateway_issues(group_row.issues))
     rows = {
         t.start - ic.start: t
         for t in session.scalars(select(Transaction).where(Transaction.interchange_id == ic.id))

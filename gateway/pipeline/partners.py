@@ -105,20 +105,69 @@ def interchange_rules(
     return issues
 
 
-def transaction_rules(txn: Transaction, syntax: str) -> list[Issue]:
-    """Gateway findings about one transaction (sets we have no use for)."""
-    if txn.set_id in SET_TO_DOCUMENT or txn.set_id in ACK_SETS:
-        return []
+def transaction_rules(
+    txn: Transaction,
+    syntax: str,
+    runtime: Runtime | None = None,
+    profile: PartnerProfile | None = None,
+) -> list[Issue]:
+    """Gateway findings about one transaction: sets we have no use for, and (given the
+    runtime and profile) a set in a version or directory the partner is not set up for
+    or that no map covers, so that it is rejected in the acknowledgement (AK5/IK5 1,
+    CONTRL 17) instead of being accepted and then dropped at translation."""
     code = _NOT_SUPPORTED_X12 if syntax == Syntax.X12 else _NOT_SUPPORTED_EDIFACT
-    return [
-        Issue(
-            level=Level.TRANSACTION,
-            code=code,
-            segment_tag="ST" if syntax == Syntax.X12 else "UNH",
-            segment_position=1,
-            message=f"transaction set {txn.set_id} is not supported",
-        )
-    ]
+    tag = "ST" if syntax == Syntax.X12 else "UNH"
+    if txn.set_id in ACK_SETS:
+        return []
+    if txn.set_id not in SET_TO_DOCUMENT:
+        return [
+            Issue(
+                level=Level.TRANSACTION,
+                code=code,
+                segment_tag=tag,
+                segment_position=1,
+                message=f"transaction set {txn.set_id} is not supported",
+            )
+        ]
+    if runtime is None or profile is None:
+        return []
+    from gateway.mapping.errors import MappingError, UnsupportedDocument
+
+    try:
+        runtime.maps.map_for(profile, syntax, txn.version, txn.set_id)
+    except UnsupportedDocument as exc:
+        return [
+            Issue(
+                level=Level.TRANSACTION,
+                code=code,
+                segment_tag=tag,
+                segment_position=1,
+                message=str(exc),
+            )
+        ]
+    except MappingError:
+        return []  # our configuration: translation alerts an operator, no reject
+    return []
+
+
+def group_version_issue(
+    profile: PartnerProfile | None, set_ids: list[str], version: str
+) -> Issue | None:
+    """AK905 2 (functional group version not supported) for an X12 group whose GS08
+    release the profile lists for none of the sets in it."""
+    if profile is None or profile.x12 is None or not set_ids:
+        return None
+    if any(profile.x12.accepts(s, version) for s in set_ids if s not in ACK_SETS):
+        return None
+    if all(s in ACK_SETS for s in set_ids):
+        return None
+    return Issue(
+        level=Level.GROUP,
+        code="2",
+        segment_tag="GS",
+        message=f"group version {version} is not one partner {profile.id!r} is set up for "
+        f"({', '.join(profile.x12.all_versions)})",
+    )
 
 
 def record_inbound_ta1(session: Session, row: Interchange, edi: EdiInterchange) -> None:

@@ -8,7 +8,7 @@ it twice (a redelivered task, a worker killed after commit) does nothing the sec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,9 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.issues import GATEWAY, issues_to_json, summarize
 from gateway.pipeline.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.partners.profile import PartnerProfile
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -277,6 +280,8 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
             )
         )
         accepted = 0
+        if not fatal and ic.syntax == Syntax.X12:
+            _group_versions(session, ic, profile, txns)
         for txn in txns:
             if fatal:
                 set_state(
@@ -287,7 +292,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
                     error=summarize(ic.issues),
                 )
                 continue
-            txn_added = partner_rules.transaction_rules(txn, ic.syntax)
+            txn_added = partner_rules.transaction_rules(txn, ic.syntax, runtime, profile)
             if txn_added:
                 txn.issues = [*txn.issues, *issues_to_json(txn_added, source=GATEWAY)]
             if any(d.get("fatal", True) for d in txn.issues):
@@ -329,6 +334,20 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
         if accepted:
             follow.append(Next("translate", (ic.id, None)))
     return follow
+
+
+def _group_versions(
+    session: Session, ic: Interchange, profile: PartnerProfile | None, txns: list[Transaction]
+) -> None:
+    """Mark each group whose release the profile lists for none of its sets (AK905 2)."""
+    groups = session.scalars(
+        select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
+    ).all()
+    for group in groups:
+        sets = [t.set_id for t in txns if t.group_id == group.id]
+        issue = partner_rules.group_version_issue(profile, sets, group.version)
+        if issue is not None:
+            group.issues = [*group.issues, *issues_to_json([issue], source=GATEWAY)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def invoke(runner: CliRunner, *args: str) -> tuple[int, str]:
 def test_validate_everything_shipped(cli: CliRunner) -> None:
     code, out = invoke(cli, "partners", "validate")
     assert code == 0, out
-    assert "OK 3 profile(s), 17 map(s)" in out
+    assert "OK 3 profile(s), 25 map(s)" in out
 
 
 def test_validate_names_file_line_field_of_a_bad_profile(cli: CliRunner, tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ def test_validate_names_file_line_field_of_a_bad_profile(cli: CliRunner, tmp_pat
     )
     code, out = invoke(cli, "partners", "validate", str(bad))
     assert code == 1
-    assert f"{bad}:6: x12.version: Input should be '004010' or '005010'" in out
+    assert f"{bad}:6: x12.version: Input should be '004010', '004030', '004060' or '005010'" in out
 
 
 def test_validate_warns_about_missing_key_files(cli: CliRunner, tmp_path: Path) -> None:

@@ -137,3 +137,33 @@ def test_unquoted_numbers_get_a_hint_to_quote_them(tmp_path: Path) -> None:
         load_profile_file(path)
     assert (info.value.line, info.value.field) == (6, "x12.version")
     assert "write this value in quotes" in info.value.reason and "2056" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("versions", "set_id", "listed"),
+    [
+        (None, "856", ("004010",)),
+        (["004010", "005010"], "856", ("004010", "005010")),
+        ({"855": ["004010"], "856": ["005010"]}, "856", ("005010",)),
+        ({"855": ["004010"], "856": ["005010"]}, "810", ("004010",)),  # unnamed: version
+    ],
+)
+def test_x12_versions_list_or_per_set(
+    versions: object, set_id: str, listed: tuple[str, ...]
+) -> None:
+    from gateway.partners.profile import X12Ids
+
+    ids = X12Ids.model_validate(
+        {"isa_qualifier": "ZZ", "isa_id": "ACME", "version": "004010", "versions": versions}
+    )
+    assert ids.versions_for(set_id) == listed
+    assert ids.accepts(set_id, listed[0] + "VICS")
+
+
+def test_x12_versions_must_be_quoted_and_known(tmp_path: Path) -> None:
+    bad = GOOD.replace("  isa_id: ACMELABS", "  isa_id: ACMELABS\n  versions: [004010, '007030']")
+    path = write(tmp_path, "acme.yaml", bad)
+    with pytest.raises(ProfileError) as info:
+        load_profile_file(path)
+    assert info.value.field.startswith("x12.versions")
+    assert "write this value in quotes" in info.value.reason
