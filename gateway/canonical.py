@@ -81,6 +81,76 @@ class ItemIds(_Model):
         return {**known, **self.other}
 
 
+class LineStatus(enum.StrEnum):
+    """Line status of a purchase order acknowledgement (ACK01 / LIN 1229)."""
+
+    ACCEPTED = "accepted"
+    CHANGED = "changed"
+    REJECTED = "rejected"
+    BACKORDERED = "backordered"
+    DELETED = "deleted"
+    SUBSTITUTED = "substituted"
+    PENDING = "pending"
+
+
+class OrderCycleDates(_Model):
+    """Every date of the order/delivery cycle a document carries, by meaning.
+
+    Maps file each DTM/ACK/SCH qualifier (X12 374, EDIFACT 2005) under its meaning; a
+    qualifier the map does not name stays out (never a wrong meaning).
+    """
+
+    requested_delivery: dt.date | None = None  # X12 002 / EDIFACT 2
+    requested_ship: dt.date | None = None  # X12 010 / EDIFACT 10
+    promised_delivery: dt.date | None = None  # X12 069 promised for delivery / EDIFACT 69
+    scheduled_ship: dt.date | None = None  # X12 068 current schedule ship
+    scheduled_delivery: dt.date | None = None  # X12 067 current schedule delivery
+    estimated_delivery: dt.date | None = None  # X12 017 / EDIFACT 17
+    estimated_arrival: dt.date | None = None  # X12 371 / EDIFACT 132
+    shipped: dt.date | None = None  # X12 011 / EDIFACT 11
+    delivered: dt.date | None = None  # X12 035 / EDIFACT 35
+    ship_not_before: dt.date | None = None  # X12 037 / EDIFACT 64 (earliest)
+    ship_no_later: dt.date | None = None  # X12 038 / EDIFACT 63 (latest)
+    deliver_not_before: dt.date | None = None  # X12 064 (do not deliver before)
+    deliver_no_later: dt.date | None = None  # X12 063 (do not deliver after)
+    cancel_after: dt.date | None = None  # X12 001 / EDIFACT 61
+
+
+class ScheduleLine(_Model):
+    """One quantity on one date of a line: an 850 SCH schedule, an 855 ACK split, an
+    EDIFACT SCC/QTY/DTM group. ``date_qualifier`` is the partner's code for the date."""
+
+    quantity: Decimal | None = None
+    uom: str | None = None
+    date: dt.date | None = None
+    date_qualifier: str | None = None
+    end_date: dt.date | None = None  # SCH08/09: a second date (e.g. the window's end)
+    status: LineStatus | None = None  # ACK01 / the line's status for this part (855)
+
+
+class Lot(_Model):
+    """One batch/lot of a shipped line, with its own quantity and dates."""
+
+    lot_number: str | None = None
+    quantity: Decimal | None = None
+    expiry_date: dt.date | None = None
+    production_date: dt.date | None = None
+
+
+class PaymentTerms(_Model):
+    """Terms of sale / payment terms (X12 ITD, EDIFACT PAT group)."""
+
+    type_code: str | None = None  # ITD01 (336) / PAT 4279
+    basis_code: str | None = None  # ITD02 (333) / PAT 2475 (the date the periods count from)
+    discount_percent: Decimal | None = None  # ITD03 / PCD+12
+    discount_due_date: dt.date | None = None  # ITD04
+    discount_days: int | None = None  # ITD05
+    net_due_date: dt.date | None = None  # ITD06 / DTM+13
+    net_days: int | None = None  # ITD07 / PAT C112 2152
+    discount_amount: Decimal | None = None  # ITD08 / MOA+52
+    description: str | None = None  # ITD12
+
+
 class Purpose(enum.StrEnum):
     """Why a purchase order was sent (BEG01 / BGM 1225)."""
 
@@ -98,6 +168,8 @@ class PurchaseOrderLine(_Model):
     unit_price: Decimal | None = None
     item: ItemIds = Field(default_factory=ItemIds)
     requested_date: dt.date | None = None
+    schedules: list[ScheduleLine] = Field(default_factory=list)  # every SCH / SCC
+    dates: OrderCycleDates | None = None
 
 
 class PurchaseOrder(_Model):
@@ -116,6 +188,8 @@ class PurchaseOrder(_Model):
     requested_delivery_date: dt.date | None = None
     contract_number: str | None = None
     lines: list[PurchaseOrderLine] = Field(default_factory=list)
+    payment_terms: list[PaymentTerms] = Field(default_factory=list)
+    dates: OrderCycleDates | None = None
 
     @property
     def business_key(self) -> str:
@@ -138,18 +212,6 @@ class AckType(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class LineStatus(enum.StrEnum):
-    """Line status of a purchase order acknowledgement (ACK01 / LIN 1229)."""
-
-    ACCEPTED = "accepted"
-    CHANGED = "changed"
-    REJECTED = "rejected"
-    BACKORDERED = "backordered"
-    DELETED = "deleted"
-    SUBSTITUTED = "substituted"
-    PENDING = "pending"
-
-
 class OrderAcknowledgementLine(_Model):
     """One acknowledged line (PO1+ACK / LIN group)."""
 
@@ -160,6 +222,9 @@ class OrderAcknowledgementLine(_Model):
     unit_price: Decimal | None = None
     scheduled_date: dt.date | None = None
     item: ItemIds = Field(default_factory=ItemIds)
+    # every ACK of the line: "20 accepted for one date, 10 backordered to a later one";
+    # status/quantity/scheduled_date above are the first one's
+    splits: list[ScheduleLine] = Field(default_factory=list)
 
 
 class OrderAcknowledgement(_Model):
@@ -174,6 +239,7 @@ class OrderAcknowledgement(_Model):
     seller: Party | None = None
     buyer: Party | None = None
     lines: list[OrderAcknowledgementLine] = Field(default_factory=list)
+    dates: OrderCycleDates | None = None
 
     @property
     def business_key(self) -> str:
@@ -192,6 +258,9 @@ class ShipNoticeLine(_Model):
     expiry_date: dt.date | None = None
     serial_numbers: list[str] = Field(default_factory=list)
     sscc: str | None = None  # serial shipping container code of the pack/pallet
+    # every batch of the line with its quantity and dates (lot_number/expiry_date above
+    # are the first one's)
+    lots: list[Lot] = Field(default_factory=list)
 
 
 class ShipNoticeOrder(_Model):
@@ -214,6 +283,7 @@ class ShipNotice(_Model):
     ship_from: Party | None = None
     ship_to: Party | None = None
     orders: list[ShipNoticeOrder] = Field(default_factory=list)
+    dates: OrderCycleDates | None = None
 
     @property
     def business_key(self) -> str:
@@ -265,6 +335,7 @@ class Invoice(_Model):
     buyer: Party | None = None
     remit_to: Party | None = None
     terms: str | None = None
+    payment_terms: list[PaymentTerms] = Field(default_factory=list)  # every ITD / PAT group
     lines: list[InvoiceLine] = Field(default_factory=list)
     allowances_charges: list[AllowanceCharge] = Field(default_factory=list)
     taxes: list[Tax] = Field(default_factory=list)

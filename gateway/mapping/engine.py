@@ -136,6 +136,7 @@ def _header(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
     r.fields("", r.map.header, scopes, ["header"], data)
     r.fields("", r.map.summary, scopes, ["summary"], data)
     _parties(r, scopes, data)
+    _document_lists(r, scopes, data)
 
 
 def _parties(r: Resolver, scopes: Scopes, data: dict[str, Any]) -> None:
@@ -179,6 +180,7 @@ def _loop_items(
             path = f"{prefix}[{index}]."
             r.fields(path, loop.fields, local, ["group"], item, index=index + 1, anchor=group[0])
             r.ids(path, loop.ids, group, item)
+            _sub_lists(r, loop, path, scopes, group, item)
             missing = [name for name in loop.skip_without if get_path(item, name) is None]
             if missing:
                 r.warnings.append(
@@ -189,6 +191,30 @@ def _loop_items(
                 continue
             out.append(item)
     return out
+
+
+def _sub_lists(
+    r: Resolver,
+    loop: Loop,
+    path: str,
+    scopes: Scopes,
+    group: Segments,
+    item: dict[str, Any],
+) -> None:
+    """The loop's nested lists (``lists:``), each cut from this group only."""
+    for name, sub in loop.lists.items():
+        local = {**scopes, "group": group, "line": group, "body": group}
+        found = _loop_items(r, sub, f"{path}{name}", local)
+        if found:
+            item[name] = found
+
+
+def _document_lists(r: Resolver, scopes: Scopes, data: dict[str, Any]) -> None:
+    """Document-level lists (``lists:`` at the top of the map), in the scopes they name."""
+    for name, sub in r.map.lists.items():
+        found = _loop_items(r, sub, name, scopes)
+        if found:
+            data[name] = found
 
 
 def _lines(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
@@ -272,6 +298,7 @@ def _ship_notice(r: Resolver, parts: Regions) -> dict[str, Any]:
         r.fields("", r.map.header, scopes, ["header"], data)
         r.fields("", r.map.summary, scopes, ["summary"], data)
         _parties(r, scopes, data)
+        _document_lists(r, scopes, data)
         items: list[tuple[dict[str, Segments], SegmentLike | None]] = []
         orders_seen: list[dict[str, Segments]] = []
         for node in nodes:
@@ -358,6 +385,7 @@ def _collect_orders(
             path, loop.fields, local, ["group"], line, index=len(order["lines"]) + 1, anchor=anchor
         )
         r.ids(path, loop.ids, local["group"], line)
+        _sub_lists(r, loop, path, local, local["group"], line)
         order["lines"].append(line)
     data["orders"] = list(orders.values())
 

@@ -310,6 +310,8 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
             )
         if item_loop.taxes is not None:
             yield from _loop_targets(map_, item_loop.taxes, canonical.Tax, (key, "taxes"))
+        yield from _list_targets(map_, item_loop, line_model, (key,))
+    yield from _list_targets(map_, map_, doc_model, ())
     if map_.allowances_charges is not None:
         yield from _loop_targets(
             map_, map_.allowances_charges, canonical.AllowanceCharge, ("allowances_charges",)
@@ -319,6 +321,20 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
     for loc, rule in _rules(map_, ()):
         if rule.table is not None and rule.table not in map_.tables:
             yield (*loc, "table"), f"table {rule.table!r} is not defined under tables:"
+
+
+def _list_targets(
+    map_: Map, owner: Loop | Map, model: type[BaseModel], loc: Loc
+) -> Iterator[tuple[Loc, str]]:
+    """``lists:`` entries name a list-of-model field of ``model``; check each sub-loop."""
+    for name, sub in owner.lists.items():
+        info = model.model_fields.get(name)
+        inner = typing.get_args(info.annotation) if info is not None else ()
+        if info is None or typing.get_origin(info.annotation) is not list or not inner:
+            yield (*loc, "lists", name), f"{model.__name__} has no list field {name!r}"
+            continue
+        yield from _loop_targets(map_, sub, inner[0], (*loc, "lists", name))
+        yield from _list_targets(map_, sub, inner[0], (*loc, "lists", name))
 
 
 def _loop_targets(

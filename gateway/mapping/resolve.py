@@ -107,6 +107,12 @@ class Resolver:
                 if not rule.all and seen < rule.occurrence:
                     continue
                 raw = seg.value(rule.element, rule.component, rule.repetition)
+                if rule.to_component is not None:
+                    raw = " ".join(
+                        part
+                        for n in range(rule.component, rule.to_component + 1)
+                        if (part := seg.value(rule.element, n, rule.repetition).strip())
+                    )
                 if not raw.strip():
                     if rule.all:
                         continue

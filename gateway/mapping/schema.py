@@ -99,6 +99,9 @@ class Rule(MapModel):
     where: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     element: int | None = Field(default=None, ge=1, le=99)
     component: int = Field(default=1, ge=1, le=99)
+    # read components component..to_component and join the non-empty ones with a space
+    # (EDIFACT C080 party name lines 3036 x5: "Müller GmbH" + "& Co. KG")
+    to_component: int | None = Field(default=None, ge=1, le=99)
     repetition: int = Field(default=1, ge=1, le=99)
     occurrence: int = Field(default=1, ge=1, le=99)  # n-th matching segment in the scope
     const: str | None = None  # a fixed value (no segment)
@@ -214,6 +217,10 @@ class Loop(MapModel):
     skip_without: list[str] = Field(default_factory=list)
     allowances_charges: Loop | None = None  # line-level allowances and charges
     taxes: Loop | None = None  # line-level taxes
+    # lists inside each group of this loop, by canonical field name: every ACK of an 855
+    # line (splits), every SCH of an 850 line (schedules), every PCI batch of a DESADV
+    # LIN (lots); each sub-loop is cut from its parent group only
+    lists: dict[str, Loop] = Field(default_factory=dict)
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -272,6 +279,8 @@ class Map(MapModel):
     order: Fields = Field(default_factory=dict)  # ship notice: the order's po_number
     allowances_charges: Loop | None = None
     taxes: Loop | None = None
+    # document-level lists by canonical field name (payment_terms: every ITD / PAT group)
+    lists: dict[str, Loop] = Field(default_factory=dict)
 
     @field_validator("header", "summary", "order", mode="before")
     @classmethod

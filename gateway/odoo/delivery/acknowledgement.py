@@ -8,9 +8,11 @@ business key, which is how a retry knows the acknowledgement was already applied
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
-from gateway.canonical import AckType, LineStatus, OrderAcknowledgement
+from gateway.canonical import AckType, LineStatus, OrderAcknowledgement, OrderAcknowledgementLine
 from gateway.odoo.api import OdooApi
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import DeliveryPlan, PostNote, WriteRecords, noted
@@ -96,13 +98,12 @@ def plan_acknowledgement(
             )
             summary.append(text[0])
             continue
-        if line.quantity is not None and line.quantity != order_line.quantity:
-            text.append(f"quantity {order_line.quantity} → {line.quantity}")
+        quantity, scheduled_date, backorder = split_view(line)
+        if quantity is not None and quantity != order_line.quantity:
+            text.append(f"quantity {order_line.quantity} → {quantity}")
             if "quantities" in updates:
-                values["product_qty"] = float(line.quantity)
-            issues.append(
-                _changed(label, "quantity", order_line.quantity, line.quantity, line, ids)
-            )
+                values["product_qty"] = float(quantity)
+            issues.append(_changed(label, "quantity", order_line.quantity, quantity, line, ids))
         if line.unit_price is not None and line.unit_price != order_line.price_unit:
             text.append(f"price {order_line.price_unit} → {line.unit_price}")
             if "prices" in updates:
@@ -110,12 +111,16 @@ def plan_acknowledgement(
             issues.append(
                 _changed(label, "price", order_line.price_unit, line.unit_price, line, ids)
             )
-        if line.scheduled_date is not None:
-            planned = odoo_datetime(line.scheduled_date)
+        if backorder is not None:
+            text.append(backorder)
+        if scheduled_date is not None:
+            planned = odoo_datetime(scheduled_date)
             if (order_line.date_planned or "")[:10] != planned[:10]:
                 text.append(f"date {(order_line.date_planned or '?')[:10]} → {planned[:10]}")
                 if "dates" in updates:
                     values["date_planned"] = planned
+                elif backorder is not None:
+                    issues.append(_backordered(label, backorder, order_line, planned, line, ids))
                 else:
                     issues.append(
                         _changed(label, "date", order_line.date_planned, planned[:10], line, ids)
@@ -144,6 +149,48 @@ def plan_acknowledgement(
     plan.exceptions.extend(issues)
     plan.notes.append(f"acknowledgement applied to {ref.name}: {len(writes)} lines updated")
     return plan
+
+
+# ---- split acknowledgements (several ACKs for one line) --------------------------------
+
+
+def split_view(line: OrderAcknowledgementLine) -> tuple[Decimal | None, dt.date | None, str | None]:
+    """What a line acknowledged in parts means for the purchase order line.
+
+    "20 accepted for 20 Nov, 10 backordered to 15 Dec" (two ACKs) is 30 to be supplied,
+    complete on 15 Dec: the quantity is the sum of the parts not rejected, the planned
+    date the latest date among them, and the text names the backordered parts. A line
+    with one ACK (or none) is read from its own fields.
+    """
+    if len(line.splits) < 2:
+        return line.quantity, line.scheduled_date, None
+    kept = [s for s in line.splits if s.status not in _REJECTED]
+    quantities = [s.quantity for s in kept if s.quantity is not None]
+    quantity = sum(quantities, Decimal(0)) if quantities else line.quantity
+    dates = [s.date for s in kept if s.date is not None]
+    planned = max(dates) if dates else line.scheduled_date
+    parts = [
+        f"{s.quantity if s.quantity is not None else '?'} backordered"
+        + (f" to {s.date.isoformat()}" if s.date else "")
+        for s in kept
+        if s.status is LineStatus.BACKORDERED
+    ]
+    return quantity, planned, ", ".join(parts) or None
+
+
+def _backordered(
+    label: str, backorder: str, order_line: Any, planned: str, line: Any, ids: dict[str, str]
+) -> BusinessIssue:
+    return BusinessIssue(
+        kind="changed_line",
+        message=f"{label}: {backorder}; the planned date stays "
+        f"{(order_line.date_planned or '?')[:10]} (the profile does not let "
+        f"acknowledgements move dates): the backordered part arrives by {planned[:10]}",
+        line_number=line.line_number,
+        expected=(order_line.date_planned or "")[:10] or None,
+        received=planned[:10],
+        identifiers=ids,
+    )
 
 
 def _changed(
