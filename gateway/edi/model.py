@@ -66,6 +66,9 @@ class Issue:
     element_reference: str | None = None  # data element reference number, e.g. "355"
     byte_offset: int | None = None  # 0-based offset into the payload
     bad_value: str | None = None  # copy of the bad data (AK4-04 / IK4-04), truncated
+    # the element whose presence made this one required or forbidden (X12 syntax notes;
+    # the 999 names it in CTX*SITUATIONAL TRIGGER)
+    trigger_element: int | None = None
 
     def where(self) -> str:
         """Return the position in plain words, e.g. ``segment 7 (PO1), element 3``."""

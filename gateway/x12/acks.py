@@ -199,6 +199,12 @@ def _set_segments(tx: EdiTransaction, kind: str, gs08: str, d: Delimiters) -> li
         out.append([("IK3" if is999 else "AK3"), tag, str(position), "", code])
         if el_issues and code != "8" and not seg_issues[1:]:
             out.append([("IK3" if is999 else "AK3"), tag, str(position), "", "8"])
+        if is999:
+            # 005010X231A1 IK3 loop CTX (segment context): a syntax-note finding names
+            # the element whose presence triggered the rule, CTX01 "SITUATIONAL TRIGGER"
+            triggers = sorted({i.trigger_element for i in el_issues if i.trigger_element})
+            for trigger in triggers[:9]:
+                out.append(["CTX", "SITUATIONAL TRIGGER", tag, str(position), "", str(trigger)])
         for issue in el_issues[:99]:
             where = str(issue.element_position or 1)
             if issue.component_position:

@@ -7,7 +7,8 @@ enclosing loops; segments skipped on the way that were mandatory are missing (AK
 code 3), repeats beyond max use are code 5, loop repeats beyond max code 4. A segment
 that fits nowhere is unexpected (code 2; code 7 when the set has it elsewhere; code 1
 when the tag is not a segment ID at all). Elements are checked against the segment
-layouts and the element dictionary (AK403 codes 1, 3, 4, 5, 6, 7, 8, 9).
+layouts and the element dictionary (AK403 codes 1, 3, 4, 5, 6, 7, 8, 9), and against the
+segment's syntax notes (P, R, C, L: code 2; E: code 10).
 
 Leniency, because real partners need it: unexpected and out-of-sequence segments and
 values outside our code lists are warnings (``fatal=False``, the set is "accepted
@@ -24,6 +25,7 @@ from gateway.x12.specs.codes import CODE_LISTS
 from gateway.x12.specs.elements import ELEMENTS
 from gateway.x12.specs.segments import SEGMENTS
 from gateway.x12.specs.sets import HL_LEVELS, SETS, VERSIONS, Entry
+from gateway.x12.specs.syntax_notes import NOTES, Note
 
 # Per-set cap on findings, so that a hostile file cannot make an unbounded ack.
 MAX_ISSUES = 200
@@ -278,13 +280,27 @@ class SetValidator:
         good = self._good
         if pattern is not None and raw not in good:
             if pattern.fullmatch(raw) is not None:
+                notes = NOTES.get(tag)
+                if notes is not None:
+                    seg = seg or self._segment(text, position)
+                    if self._notes(seg, notes, offset):
+                        return self._after(tag, seg, text, position, offset)
                 if len(good) > _GOOD_CACHE:
                     good.clear()
                 good.add(raw)
             else:
                 plan = _PLANS[tag]
                 if plan is not None:
-                    self._elements(seg or self._segment(text, position), plan, offset)
+                    seg = seg or self._segment(text, position)
+                    self._elements(seg, plan, offset)
+                    notes = NOTES.get(tag)
+                    if notes is not None:
+                        self._notes(seg, notes, offset)
+        self._after(tag, seg, text, position, offset)
+
+    def _after(
+        self, tag: str, seg: X12Segment | None, text: str, position: int, offset: int | None
+    ) -> None:
         if self._hl and tag == "HL":
             self._hierarchy(seg or self._segment(text, position), offset)
 
@@ -517,6 +533,80 @@ class SetValidator:
                     raw,
                     fatal=False,
                 )
+
+    def _notes(self, seg: X12Segment, notes: tuple[Note, ...], offset: int | None) -> bool:
+        """Check the segment's syntax notes; True when one was violated (AK403 2 / 10)."""
+        layout = SEGMENTS.get(seg.tag, ())
+        found = False
+        for kind, positions, written in notes:
+            present = [p for p in positions if seg.element(p).strip()]
+            missing: list[int] = []
+            trigger: int | None = None
+            if kind == "P" and present and len(present) < len(positions):
+                missing, trigger = [p for p in positions if p not in present], present[0]
+            elif kind == "R" and not present:
+                missing = [positions[0]]
+            elif kind == "C" and positions[0] in present:
+                missing, trigger = [p for p in positions[1:] if p not in present], positions[0]
+            elif kind == "L" and positions[0] in present and len(present) == 1:
+                missing, trigger = [positions[1]], positions[0]
+            elif kind == "E" and len(present) > 1:
+                found = True
+                self._note_issue(
+                    "10",
+                    f"{seg.tag}{present[1]:02d} may not be used with {seg.tag}{present[0]:02d} "
+                    f"(syntax note {written}: exclusion)",
+                    seg,
+                    present[1],
+                    layout,
+                    offset,
+                    present[0],
+                )
+                continue
+            for p in missing:
+                found = True
+                why = (
+                    f"is required when {seg.tag}{trigger:02d} is present"
+                    if trigger is not None
+                    else "or another element of the note is required"
+                )
+                self._note_issue(
+                    "2",
+                    f"{seg.tag}{p:02d} {why} (syntax note {written})",
+                    seg,
+                    p,
+                    layout,
+                    offset,
+                    trigger,
+                )
+        return found
+
+    def _note_issue(
+        self,
+        code: str,
+        message: str,
+        seg: X12Segment,
+        position: int,
+        layout: tuple[tuple[str, bool], ...],
+        offset: int | None,
+        trigger: int | None,
+    ) -> None:
+        reference = layout[position - 1][0] if position <= len(layout) else ""
+        value = seg.element(position)
+        self._add(
+            Issue(
+                level=Level.ELEMENT,
+                code=code,
+                message=message,
+                segment_tag=seg.tag,
+                segment_position=seg.position,
+                element_position=position,
+                element_reference=reference if not reference.startswith("C") else "",
+                byte_offset=offset,
+                bad_value=value[:99] if code == "10" and value else None,
+                trigger_element=trigger,
+            )
+        )
 
     def _hierarchy(self, seg: X12Segment, offset: int | None) -> None:
         self._hl_count += 1

@@ -25,7 +25,8 @@ EXPECTED: dict[str, tuple[int, str, str, str, str, str]] = {
     "810_4010_bots_retailer_invoice.edi": (1, "810", "A", "", "", ""),
     "810_4010_edinet_ariba_unpadded_ISA_indented.edi": (1, "810", "E", "", "", ""),
     "810_4010_staedi_simple_invoice.edi": (1, "810 810", "AA", "", "", ""),
-    "810_4010_stupidedi_pipe_element_sep.edi": (1, "810", "E", "", "", ""),
+    # IT1||4||70: IT102 quantity without IT103 unit breaks syntax note P020304 (AK4 2)
+    "810_4010_stupidedi_pipe_element_sep.edi": (1, "810", "R", "", "", ""),
     "810_850_4010_3010_staedi_two_groups_mixed_versions.edi": (1, "810 810 850", "AAA", "", "", ""),
     "850_3050_stupidedi_ERROR_isa_split_bang_terminator.edi": (1, "850", "A", "008", "", ""),
     "850_4010VICS_bots_DEL_NAK_control_char_delimiters_large.edi": (
@@ -88,11 +89,12 @@ EXPECTED: dict[str, tuple[int, str, str, str, str, str]] = {
     "999_5010X231_staedi_simple.edi": (1, "999", "A", "", "", ""),
     "TA1_4010_bots_only_IEA_zero_groups.edi": (1, "", "", "", "", ""),
     "TA1_5010_staedi_interchange_ack_only.edi": (1, "", "", "021", "", ""),
-    # the 004030 850 is validated (REF01 "YD" is outside our code list: a warning)
+    # the 004030 850 is validated (REF01 "YD" is outside our code list: a warning);
+    # DTM*037*19980205***19 sends DTM05 without DTM06, breaking note P0506 (AK4 2)
     "mixed_4010_4030_bots_mailbag_multi_interchange.edi": (
         8,
         "997 850 820 820 850 850 850 850 850 850 850 850 850 850",
-        "AEAAEARAREEAAA",
+        "AEAAEARAREEARA",
         "",
         "19",
         "23",

@@ -1,7 +1,8 @@
 """Segment layouts: for each segment ID its elements as ``"<element id><M|O|X>"``.
 
-``M`` mandatory, ``O`` optional, ``X`` conditional (checked as optional: the
-relational conditions are not encoded). Element ids starting with ``C`` are
+``M`` mandatory, ``O`` optional, ``X`` conditional (optional by itself; the relational
+conditions that make it required or forbidden are the syntax notes in
+:mod:`gateway.x12.specs.syntax_notes`). Element ids starting with ``C`` are
 composites, checked for presence only. Layouts follow X12 004010, with some 005010
 trailing elements added (N4-07, BSN-08, ACK-29, ST-03); trailing optional elements may
 be absent. Segments without a layout here get structure checks only. Envelope
