@@ -119,9 +119,10 @@ class MapLibrary:
         elif syntax == "edifact":
             if profile.edifact is None:
                 raise UnsupportedDocument(f"partner {profile.id!r} is not set up for EDIFACT")
-            if profile.edifact.directory != norm:
+            if not profile.edifact.accepts(norm):
+                listed = ", ".join(profile.edifact.directories or [profile.edifact.directory])
                 raise UnsupportedDocument(
-                    f"partner {profile.id!r} is set up for EDIFACT {profile.edifact.directory}; "
+                    f"partner {profile.id!r} is set up for EDIFACT {listed}; "
                     f"this {set_id} is directory {version}",
                 )
         else:

@@ -101,15 +101,28 @@ class X12Ids(StrictModel):
         return version.strip()[:6] in self.versions_for(set_id)
 
 
+# The EDIFACT directories we have maps for. D93A messages are validated against the
+# nearest directory we have specs for (D96A, findings as warnings) and mapped by maps
+# that extend the D96A ones.
+EdifactDirectory = Literal["D93A", "D96A", "D01B"]
+
+
 class EdifactIds(StrictModel):
     """The partner's EDIFACT envelope identifiers."""
 
     unb_id: str = Field(min_length=1, max_length=35)
     unb_qualifier: str = ""  # e.g. "14" (GLN), "ZZZ"
     syntax: str = "UNOC:3"  # syntax identifier and version for what we send
-    directory: Literal["D96A", "D01B"] = "D96A"
+    directory: EdifactDirectory = "D96A"
+    # several directories (a partner moving from D93A to D96A, say), like x12.versions;
+    # default: [directory]. A message in a directory not listed is rejected (CONTRL 17)
+    directories: list[EdifactDirectory] | None = Field(default=None, min_length=1)
 
     _text = field_validator("unb_id", "unb_qualifier", mode="before")(_quoted)
+
+    def accepts(self, directory: str) -> bool:
+        """Whether messages of this directory (``D93A``, ``D:96A``...) are listed."""
+        return directory.strip().upper().replace(":", "") in (self.directories or [self.directory])
 
 
 class Acknowledgements(StrictModel):
