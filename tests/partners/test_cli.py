@@ -146,3 +146,27 @@ def test_validate_a_map_file_names_its_line(cli: CliRunner, tmp_path: Path) -> N
     )
     code, out = invoke(cli, "partners", "validate", str(override))
     assert code == 0, out
+
+
+def test_translate_explain_shows_split_acknowledgement_lines(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    # given Summit's 855 with line 3 acknowledged in two parts: 4 changed for 18 Nov and
+    # 2 backordered (IB) to 2 Dec (two ACK segments on one PO1, SE01 counted again)
+    sample = (FIXTURES / "summit-medical" / "855_po_ack.edi").read_text()
+    split = sample.replace(
+        "ACK*IC*4*BX*068*20261118~\n", "ACK*IC*4*BX*068*20261118~\nACK*IB*2*BX*068*20261202~\n"
+    ).replace("SE*14*0001", "SE*15*0001")
+    path = tmp_path / "855_split.edi"
+    path.write_text(split)
+    code, out = invoke(cli, "translate", str(path), "--json", "--explain")
+    assert code == 0, out
+    [result] = json.loads(out)
+    line = result["document"]["lines"][2]
+    assert [(s["status"], s["quantity"], s["date"]) for s in line["splits"]] == [
+        ("changed", "4", "2026-11-18"),
+        ("backordered", "2", "2026-12-02"),
+    ]
+    traced = {(t["field"], t["segment"], t["value"]) for t in result["explain"]}
+    assert ("lines[2].splits[1].quantity", "ACK", "2") in traced
+    assert ("lines[2].splits[1].date", "ACK", "20261202") in traced
