@@ -36,8 +36,9 @@ def test_missing_mandatory_canonical_field_rejects_with_the_field_named(
     make_runtime: Callable[..., Runtime],
 ) -> None:
     # a line without a quantity: PO102 is optional in X12 syntax, mandatory for an order
+    # (the unit goes too: PO103 without PO102 breaks syntax note C0302, a validation reject)
     data = fixture_bytes("keystone-pharma", "850_purchase_order.edi").replace(
-        b"PO1*2*48*EA*", b"PO1*2**EA*"
+        b"PO1*2*48*EA*", b"PO1*2***"
     )
     txn, events = run(make_runtime(), data)
     assert txn.state == "rejected"
