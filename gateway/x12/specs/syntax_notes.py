@@ -13,10 +13,11 @@ The letters (X12.6, "relational conditions"):
 A P, R, C or L violation is reported with AK403/IK403 code 2 ("conditional required data
 element missing"), an E violation with code 10 ("exclusion condition violated").
 
-The notes are the 004010 segment directory's for the segments our 850/855/856/810
-tables lay out (checked against the X12 reference as published by Stedi,
-stedi.com/edi/x12-004010/segment/<ID>); they hold unchanged for 004030, 004060 and 005010,
-which only added notes for elements appended after these (not listed here).
+The notes are the 004010 segment directory's for segments our 850/855/856/810 tables
+lay out; ACK and SCH were checked against the X12 reference published by Stedi
+(stedi.com/edi/x12-<release>/segment/<ID>), the others are written from the directory as
+commonly published. Later releases kept these notes and added some for elements
+appended after them (not listed here), so the same list serves 004030-005010.
 """
 
 from __future__ import annotations
