@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -98,21 +99,14 @@ def prepare_samples(db: OdooDatabase, runtime: Runtime) -> Samples:
         )
         db.call("res.currency", "write", [row["id"]], {"active": True})
         out.currencies[code] = int(row["id"])
-    unit_category = db.search_read("uom.uom", [["name", "=", "Units"]], ["category_id"])[0][
-        "category_id"
-    ][0]
     out.units["Units"] = db.ref("uom.product_uom_unit")
+    # 17/18: a unit in the category of Units; 19: relative to Units (the dialect knows)
+    [units_row] = db.search_read(
+        "uom.uom", [["id", "=", out.units["Units"]]], dialect.unit_fields()
+    )
     for name, ratio in UNITS.items():
-        out.units[name] = db.create(
-            "uom.uom",
-            {
-                "name": name,
-                "category_id": unit_category,
-                "uom_type": "bigger",
-                "factor_inv": ratio,
-                "rounding": 0.01,
-            },
-        )
+        values = dialect.new_unit_values(name, Decimal(str(ratio)), units_row)
+        out.units[name] = db.create("uom.uom", {**values, "rounding": 0.01})
     out.vat19 = db.create(
         "account.tax",
         {"name": "19% VAT (purchase)", "amount": 19.0, "type_tax_use": "purchase"},
