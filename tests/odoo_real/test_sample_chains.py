@@ -2,9 +2,9 @@
 by field in Odoo: orders, acknowledgements, receipts with lots and expiry dates and
 backorders, bills with their units, currency, totals and state.
 
-Runs once on the five documented modules and once with ``stock_delivery`` added (which
-brings ``stock.picking.carrier_tracking_ref``). ``VERSIONS`` is the one place to add
-Odoo 18 and 19; version-specific names come from the gateway's dialect.
+Runs on Odoo 17, 18 and 19 with the five documented modules, and on 17 once more with
+``stock_delivery`` added (which brings ``stock.picking.carrier_tracking_ref``);
+version-specific names come from the gateway's dialect.
 """
 
 from __future__ import annotations
