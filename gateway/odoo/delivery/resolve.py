@@ -256,21 +256,23 @@ class Resolver:
     ) -> Decimal | BusinessIssue:
         """``quantity`` in the EDI unit ``code``, expressed in the Odoo unit ``to_uom_id``.
 
-        Odoo's ``factor`` is how many of a unit make one reference unit (Units 1, Dozens
-        1/12), so q [A] = q / A.factor * B.factor [B]; units of different categories
-        (boxes vs kilograms) cannot be converted and are an issue.
+        The dialect gives each unit's size in its root unit (17/18 store the inverse in
+        ``factor``, 19 the size itself), so q [A] = q * size(A) / size(B) [B]; units of
+        different categories / chains (boxes vs kilograms) cannot be converted and are an
+        issue.
         """
         source = self.uom(code, line_number)
         if isinstance(source, BusinessIssue):
             return source
         if source is None or to_uom_id is None or source == to_uom_id:
             return quantity
-        rows = self.odoo.read(
-            "uom.uom", [source, to_uom_id], ["id", "name", "factor", "category_id"]
-        )
+        dialect = self.odoo.dialect
+        # 17/18: units convert within a category; 19: within a relative_uom_id chain
+        family = "category_id" if dialect.units_have_categories else "parent_path"
+        rows = self.odoo.read("uom.uom", [source, to_uom_id], ["id", "name", "factor", family])
         by_id = {int(r["id"]): r for r in rows}
-        if len(by_id) != 2 or m2o_id(by_id[source].get("category_id")) != m2o_id(
-            by_id[to_uom_id].get("category_id")
+        if len(by_id) != 2 or dialect.unit_family(by_id[source]) != dialect.unit_family(
+            by_id[to_uom_id]
         ):
             target = by_id.get(to_uom_id, {}).get("name", to_uom_id)
             return BusinessIssue(
@@ -280,11 +282,11 @@ class Resolver:
                 received=code,
                 expected=str(target),
             )
-        factor_from = decimal(by_id[source]["factor"])
-        factor_to = decimal(by_id[to_uom_id]["factor"])
-        if factor_from == 0:
+        size_from = dialect.unit_size(by_id[source])
+        size_to = dialect.unit_size(by_id[to_uom_id])
+        if size_to == 0:
             return quantity
-        converted = quantity / factor_from * factor_to
+        converted = quantity * size_from / size_to
         # Odoo stores factors as floats (1/12 ...): round away the binary noise
         return converted.quantize(Decimal("0.0001")).normalize()
 
