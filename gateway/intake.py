@@ -31,6 +31,9 @@ class ReceivedPayload:
     # processed again (AS2 Message-ID); the receipt names the first message instead.
     dedupe_key: str | None = None
     raw_sha256: str | None = None  # the raw request/file this payload was unpacked from
+    # When set, the transport refused this payload before processing it (why): it is
+    # recorded as a message in the ``refused`` state, never processed.
+    refused: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,9 @@ class Receipt:
 
     message_id: int
     sha256: str
-    duplicate_of: int | None = None  # an earlier message with the same transport key
+    duplicate_of: int | None = None  # an earlier message with the same transport key and bytes
+    # an earlier message with the same transport key but other bytes (processed anyway)
+    key_reused_by: int | None = None
 
 
 class Intake(Protocol):

@@ -80,6 +80,31 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(
         default=100 * 1024 * 1024, description="Largest payload accepted on any transport."
     )
+    as2_memory_budget_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        description="Memory all AS2 requests being unpacked may hold together (bodies and "
+        "decompressed content); past it a request waits, then gets 503.",
+    )
+    sftp_auth_timeout_seconds: float = Field(
+        default=10.0, description="Seconds an SFTP connection has to authenticate."
+    )
+    sftp_max_preauth: int = Field(
+        default=32, description="Unauthenticated SFTP connections held at once, in total."
+    )
+    sftp_max_preauth_per_address: int = Field(
+        default=4, description="Unauthenticated SFTP connections held at once per address."
+    )
+    sftp_max_sessions: int = Field(
+        default=64, description="Authenticated SFTP sessions at once (separate from the above)."
+    )
+    sftp_lockout_failures: int = Field(
+        default=5,
+        description="Failed SFTP passwords per user or per address before a temporary "
+        "lockout; each failure before it doubles the delay of the next answer.",
+    )
+    sftp_lockout_seconds: float = Field(
+        default=900.0, description="How long an SFTP user or address stays locked out."
+    )
     task_max_retries: int = Field(
         default=8, description="Retries of a stage on transient errors before dead letter."
     )

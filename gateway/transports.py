@@ -13,17 +13,13 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from gateway.intake import OutboundSender, PermanentSendError
+from gateway.pipeline import as2_mdns
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
-from gateway.store.audit import add_event
-from gateway.store.db import session_scope
-from gateway.store.models import utcnow
 
 if TYPE_CHECKING:
-    from gateway.as2.receiver import As2Receiver
+    from gateway.as2.receiver import As2Receiver, ReceivedMdn
     from gateway.identity import OurIdentity
     from gateway.partners.profile import PartnerProfile
     from gateway.sftp import PollResult, SftpServer
@@ -86,7 +82,7 @@ def _record_send_attempt(runtime: Runtime, attempt: Any) -> None:
     )
 
 
-def _record_mdn(runtime: Runtime, received: Any) -> None:
+def _record_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
     mdn = received.mdn
     StoreIntake(runtime).record_event(
         "as2_mdn_received",
@@ -97,46 +93,9 @@ def _record_mdn(runtime: Runtime, received: Any) -> None:
     )
 
 
-def store_pending_mdn(runtime: Runtime, pending: Any) -> None:
-    """Remember a sent AS2 message whose MDN will come asynchronously."""
-    from gateway.store.models import PendingMdn
-
-    with session_scope(runtime.sessions) as session:
-        session.merge(
-            PendingMdn(
-                message_id=pending.message_id.strip("<>"),
-                partner_id=pending.partner_id,
-                mic=pending.mic,
-                mic_algorithm=pending.mic_algorithm,
-                mdn_signed=pending.mdn_signed,
-                sent_at=pending.sent_at,
-            )
-        )
-
-
-def find_pending_mdn(runtime: Runtime, message_id: str) -> Any:
-    """The pending MDN of a message we sent, as the AS2 client expects it (or None)."""
-    from gateway.as2.client import PendingMdn as ClientPending
-    from gateway.store.models import PendingMdn
-
-    with session_scope(runtime.sessions) as session:
-        row = session.get(PendingMdn, message_id.strip().strip("<>"))
-        if row is None or row.settled_at is not None:
-            return None
-        return ClientPending(
-            partner_id=row.partner_id,
-            message_id=row.message_id,
-            mic=row.mic,
-            mic_algorithm=row.mic_algorithm,
-            mdn_signed=row.mdn_signed,
-            sent_at=row.sent_at,
-        )
-
-
-def settle_async_mdn(runtime: Runtime, received: Any) -> None:
+def settle_async_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
     """An asynchronous MDN for something we sent: verify it and record the outcome."""
     from gateway.as2.client import As2Sender
-    from gateway.store.models import Acknowledgement, PendingMdn
 
     _record_mdn(runtime, received)
     lazy = runtime.senders.get("as2")
@@ -144,60 +103,26 @@ def settle_async_mdn(runtime: Runtime, received: Any) -> None:
     if not isinstance(sender, As2Sender):
         return
     original = (received.mdn.original_message_id or "").strip().strip("<>")
-    pending = find_pending_mdn(runtime, original)
+    pending = as2_mdns.find_pending_mdn(runtime, original)
     delivered = sender.settle_async_mdn(received, pending)
-    if pending is None:
-        return
-    with session_scope(runtime.sessions) as session:
-        row = session.get(PendingMdn, pending.message_id)
-        if row is not None:
-            row.settled_at = utcnow()
-            row.outcome = "delivered" if delivered else "failed"
-        for ack in session.scalars(
-            select(Acknowledgement).where(
-                Acknowledgement.transport_ref.in_([original, f"<{original}>"])
-            )
-        ):
-            if not delivered:
-                ack.state = "failed"
-                ack.error = f"negative or unverifiable async MDN: {received.mdn.disposition}"
-            add_event(
-                session,
-                "ack_mdn",
-                f"{ack.kind} {ack.control_number}: async MDN "
-                + ("confirms delivery" if delivered else "refused"),
-                partner_id=ack.partner_id,
-                interchange_id=ack.interchange_id,
-            )
-
-
-def _schedule_async_mdn(runtime: Runtime, job: Any) -> None:
-    """Post an asynchronous MDN in the background, retrying with backoff."""
-    from gateway.as2.async_mdn import deliver_async_mdn
-
-    def post() -> None:
-        ok = deliver_async_mdn(job, attempts=5, backoff=2.0)
-        StoreIntake(runtime).record_event(
-            "as2_async_mdn",
-            f"async MDN for {job.original_message_id} to {job.url}: "
-            + ("delivered" if ok else "gave up after retries"),
-            partner_id=job.partner_id,
-        )
-
-    threading.Thread(target=post, name="async-mdn", daemon=True).start()
+    if pending is not None:
+        as2_mdns.settle_pending_mdn(runtime, received, pending, delivered)
 
 
 def make_as2_receiver(runtime: Runtime) -> As2Receiver:
     """The AS2 receiver for ``POST /as2``, on this runtime's store and profiles."""
     from gateway.as2.receiver import As2Receiver
 
+    from gateway.as2.limits import MemoryBudget
+
     return As2Receiver(
         intake=StoreIntake(runtime),
         find_partner=lambda f, t: find_as2_partner(runtime, f, t),
         identities=runtime.identities,
         max_body_bytes=runtime.settings.max_payload_bytes,
-        schedule_async_mdn=lambda job: _schedule_async_mdn(runtime, job),
+        schedule_async_mdn=lambda job: as2_mdns.queue_async_mdn(runtime, job),
         on_mdn_received=lambda received: settle_async_mdn(runtime, received),
+        memory=MemoryBudget(runtime.settings.as2_memory_budget_bytes),
     )
 
 
@@ -212,7 +137,7 @@ def attach_senders(runtime: Runtime) -> None:
             get_partner=lambda pid: as2_partner(runtime, pid),
             keys=KeyCache(runtime.identities),
             record_attempt=lambda attempt: _record_send_attempt(runtime, attempt),
-            on_pending_mdn=lambda pending: store_pending_mdn(runtime, pending),
+            on_pending_mdn=lambda pending: as2_mdns.store_pending_mdn(runtime, pending),
         )
 
     def hosted() -> OutboundSender:

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import os
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -531,13 +531,35 @@ def compress(content: bytes) -> bytes:
     return cms.ContentInfo({"content_type": "compressed_data", "content": compressed}).dump()
 
 
-def decompress(der: bytes, max_size: int) -> bytes:
-    """The content of a CMS CompressedData, refusing to expand beyond ``max_size`` bytes."""
+def decompress(
+    der: bytes, max_size: int, reserve: Callable[[int], None] | None = None
+) -> bytes:
+    """The content of a CMS CompressedData, refusing to expand beyond ``max_size`` bytes.
+
+    Inflates in steps of at most 1 MiB; ``reserve`` is told the size of each step before
+    it is kept (a shared memory budget may make it wait or refuse).
+    """
     with _reading(DecompressionFailed, "compressed-data"):
-        return _decompress(der, max_size)
+        return _decompress(der, max_size, reserve=reserve)
 
 
-def _decompress(der: bytes, max_size: int) -> bytes:
+def decompress_head(der: bytes, length: int) -> bytes:
+    """The first ``length`` bytes of a CMS CompressedData's content (or all of a shorter one).
+
+    Inflates no more than that, so a receiver can look at the inner headers (is the
+    content signed?) before it spends memory on the whole content.
+    """
+    with _reading(DecompressionFailed, "compressed-data"):
+        return _decompress(der, length, head=True)
+
+
+def _decompress(
+    der: bytes,
+    max_size: int,
+    *,
+    head: bool = False,
+    reserve: Callable[[int], None] | None = None,
+) -> bytes:
     try:
         info = _content_info(der, "compressed_data")
     except MalformedMessage as exc:
@@ -554,7 +576,12 @@ def _decompress(der: bytes, max_size: int) -> bytes:
     try:
         # inflate in 1 MiB steps so a bomb is stopped at the cap, not after expanding
         while pending and not inflater.eof:
-            out += inflater.decompress(pending, 1 << 20)
+            step = inflater.decompress(pending, min(1 << 20, max_size + 1 - len(out)))
+            if reserve is not None:
+                reserve(len(step))
+            out += step
+            if head and len(out) >= max_size:
+                return bytes(out[:max_size])
             if len(out) > max_size:
                 raise DecompressionFailed(f"compressed content expands beyond {max_size} bytes")
             pending = inflater.unconsumed_tail

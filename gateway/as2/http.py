@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from gateway.as2.receiver import As2Receiver
+
+log = logging.getLogger(__name__)
 
 
 def make_router(get_receiver: Callable[[], As2Receiver], max_body_bytes: int) -> APIRouter:
@@ -31,15 +36,22 @@ def make_router(get_receiver: Callable[[], As2Receiver], max_body_bytes: int) ->
             except ValueError:
                 return _plain(400, "invalid Content-Length")
             if too_big:
+                await run_in_threadpool(receiver.refuse_oversized, headers, int(declared), limit)
                 return _plain(413, f"request body exceeds {limit} bytes", close=True)
         chunks: list[bytes] = []
         total = 0
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > limit:
-                chunks.clear()
-                return _plain(413, f"request body exceeds {limit} bytes", close=True)
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                total += len(chunk)
+                if total > limit:
+                    chunks.clear()
+                    await run_in_threadpool(receiver.refuse_oversized, headers, total, limit)
+                    return _plain(413, f"request body exceeds {limit} bytes", close=True)
+                chunks.append(chunk)
+        except ClientDisconnect:
+            # the sender went away mid-body: nothing to answer, nothing to process
+            log.info("AS2 sender disconnected after %d bytes", total)
+            return _plain(400, "client disconnected")
         body = b"".join(chunks)
         chunks.clear()
         result = await run_in_threadpool(receiver.handle, headers, body)

@@ -8,7 +8,7 @@ certificates are passed in, already filtered for validity by the caller.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -32,6 +32,7 @@ from gateway.as2.mime import (
     split_multipart,
 )
 
+HEAD_BYTES = 64 * 1024  # inflated to read a compressed layer's inner headers
 MAX_LAYERS = 8  # nested signed/compressed/encrypted layers; real messages use up to three
 _CMS_TYPES = ("application/pkcs7-mime", "application/x-pkcs7-mime")
 _SMIME_KINDS = {
@@ -53,6 +54,8 @@ class UnpackPolicy:
     require_signature: bool = True
     require_encryption: bool = True
     max_content_bytes: int = 100 * 1024 * 1024
+    # told the size of each inflated step (a shared memory budget; may wait or raise)
+    reserve: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +163,8 @@ def unpack_message(
                 encrypted = True
                 layers.append("encrypted")
             elif kind == "compressed_data":
-                content = cms.decompress(der, budget)
+                _check_before_inflating(der, policy, encrypted=encrypted, signed=signed)
+                content = cms.decompress(der, budget, policy.reserve)
                 compressed = True
                 layers.append("compressed")
             elif kind == "signed_data":
@@ -223,6 +227,34 @@ def unpack_message(
         mic_algorithm=alg,
         signer=signer,
         layers=tuple(layers),
+    )
+
+
+def _check_before_inflating(
+    der: bytes, policy: UnpackPolicy, *, encrypted: bool, signed: bool
+) -> None:
+    """Refuse a compressed layer the profile's requirements already rule out, unread.
+
+    Encryption is always the outermost layer, so a compressed layer reached without it
+    fails a profile that requires encryption. When a signature is required and none was
+    seen yet, the compressed content must itself be signed (compress-then-sign is
+    RFC 5402's other order): only its first headers are inflated to find out.
+    """
+    if policy.require_encryption and not encrypted:
+        raise InsufficientSecurity(
+            "partner profile requires encryption; message is not encrypted "
+            "(refused before decompressing)"
+        )
+    if not policy.require_signature or signed:
+        return
+    head = cms.decompress_head(der, HEAD_BYTES)
+    media, params = ("", {}) if (inner := _looks_like_mime(head)) is None else inner.content_type
+    smime = params.get("smime-type", "").lower()
+    if media == "multipart/signed" or (media in _CMS_TYPES and smime != "enveloped-data"):
+        return  # signed (or a further CMS layer whose kind is checked in turn)
+    raise InsufficientSecurity(
+        "partner profile requires a signature; the compressed content is not signed "
+        "(refused before decompressing it whole)"
     )
 
 

@@ -22,12 +22,14 @@ from gateway.as2.inbound import (
     signed_receipt_requested,
     unpack_message,
 )
+from gateway.as2.limits import BODY_FACTOR, Busy, MemoryBudget, async_mdn_url_refusal
 from gateway.as2.mime import Headers, header_block
 from gateway.identity import Identities, OurIdentity
 from gateway.intake import Intake, Receipt, ReceivedPayload
 from gateway.partners.profile import PartnerProfile
 
 log = logging.getLogger(__name__)
+DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024  # EDIGW_AS2_MEMORY_BUDGET_BYTES
 
 FindPartner = Callable[[str, str], "tuple[PartnerProfile, OurIdentity] | None"]
 _KEPT_HEADERS = (
@@ -55,6 +57,7 @@ class AsyncMdnJob:
     body: bytes
     partner_id: str | None
     original_message_id: str
+    message_id: int | None = None  # the stored message the MDN answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class As2Receiver:
         schedule_async_mdn: Callable[[AsyncMdnJob], None],
         on_mdn_received: Callable[[ReceivedMdn], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        memory: MemoryBudget | None = None,
     ) -> None:
         self.intake = intake
         self.find_partner = find_partner
@@ -104,6 +108,8 @@ class As2Receiver:
         self.schedule_async_mdn = schedule_async_mdn
         self.on_mdn_received = on_mdn_received
         self.clock = clock
+        # bounds what concurrent requests hold while unpacking (decompression above all)
+        self.memory = memory or MemoryBudget(DEFAULT_MEMORY_BUDGET)
 
     # ------------------------------------------------------------------ size limits
 
@@ -131,21 +137,80 @@ class As2Receiver:
 
     # ---------------------------------------------------------------------- handling
 
+    def refuse_oversized(self, headers: Mapping[str, str], size: int, limit: int) -> None:
+        """Record a request refused for its size before it was read (HTTP 413)."""
+        h = Headers(headers.items())
+        found = self._find(h)
+        self._refused(
+            h,
+            found[0] if found else None,
+            b"",
+            None,
+            f"request body of {size} or more bytes exceeds the limit of {limit}",
+            size=size,
+        )
+
+    def _refused(
+        self,
+        h: Headers,
+        profile: PartnerProfile | None,
+        body: bytes,
+        raw_sha256: str | None,
+        reason: str,
+        *,
+        size: int | None = None,
+    ) -> None:
+        """A request refused before a payload came out of it: a ``refused`` message."""
+        metadata = {name: h[name][:512] for name in _KEPT_HEADERS if name in h}
+        metadata["size"] = str(len(body) if size is None else size)
+        try:
+            self.intake.receive(
+                ReceivedPayload(
+                    data=body,
+                    transport="as2",
+                    partner_id=profile.id if profile else None,
+                    metadata=metadata,
+                    actor=f"as2:{unquote_id(h.get('as2-from'))[:128]}",
+                    raw_sha256=raw_sha256,
+                    refused=reason,
+                )
+            )
+        except Exception:  # the event below still tells; never fail the answer for it
+            log.exception("could not record the refused AS2 request")
+
     def handle(self, headers: Mapping[str, str], body: bytes) -> As2Response:
         """Process one request; never raises for anything the partner sent."""
         h = Headers(headers.items())
         if len(body) > self.max_body_bytes:
+            self._refused(h, None, b"", None, f"body exceeds {self.max_body_bytes} bytes",
+                          size=len(body))  # fmt: skip
             return _text(413, f"request body exceeds {self.max_body_bytes} bytes")
+        try:
+            with self.memory.request() as reservation:
+                reservation.take(BODY_FACTOR * len(body))
+                return self._handle(h, body, reservation.take)
+        except Busy as exc:
+            log.warning("AS2 request deferred: %s", exc)
+            self.intake.record_event(
+                "as2.busy", f"{unquote_id(h.get('message-id'))}: {exc}; answered 503"
+            )
+            response = _text(503, "busy: retry later")
+            response.headers["Retry-After"] = "30"
+            return response
+
+    def _handle(self, h: Headers, body: bytes, reserve: Callable[[int], None]) -> As2Response:
         raw_sha256 = self.intake.store_raw(serialize_request(h, body))
         as2_from, as2_to = unquote_id(h.get("as2-from")), unquote_id(h.get("as2-to"))
         message_id = unquote_id(h.get("message-id"))
         if not as2_from or not as2_to:
             self.intake.record_event("as2.refused", "request without AS2-From/AS2-To")
+            self._refused(h, None, body, raw_sha256, "request without AS2-From/AS2-To")
             return _text(400, "AS2-From and AS2-To headers are required")
         if mdn.is_mdn(h, body):
             return self._handle_mdn(h, body, raw_sha256)
         if not message_id:
             self.intake.record_event("as2.refused", f"message from {as2_from} without Message-ID")
+            self._refused(h, None, body, raw_sha256, "message without Message-ID")
             return _text(400, "Message-ID header is required")
 
         found = self._find(h)
@@ -155,6 +220,9 @@ class As2Receiver:
                 f"no partner for AS2-From {as2_from!r} / AS2-To {as2_to!r}",
                 data={"raw_sha256": raw_sha256, "message_id": message_id},
             )
+            self._refused(h, None, body, raw_sha256,
+                          f"{PartnerNotFound.disposition_modifier}: AS2-From {as2_from!r} "
+                          f"/ AS2-To {as2_to!r}")  # fmt: skip
             return self._answer(
                 h, None, None, None, "processed/error", PartnerNotFound.disposition_modifier, None
             )
@@ -164,9 +232,13 @@ class As2Receiver:
                 "as2.unknown_partner", f"partner {profile.id} has no enabled AS2 settings",
                 partner_id=profile.id, data={"raw_sha256": raw_sha256},
             )  # fmt: skip
+            self._refused(h, profile, body, raw_sha256, "partner has no enabled AS2 settings")
             return self._answer(h, None, None, None, "processed/error",
                                 PartnerNotFound.disposition_modifier, None)  # fmt: skip
         if len(body) > profile.as2.max_body_bytes:
+            self._refused(h, profile, b"", raw_sha256,
+                          f"body exceeds the partner's {profile.as2.max_body_bytes} bytes",
+                          size=len(body))  # fmt: skip
             return _text(413, f"request body exceeds {profile.as2.max_body_bytes} bytes")
         now = self.clock()
         message: InboundMessage | None = None
@@ -177,7 +249,9 @@ class As2Receiver:
             policy = UnpackPolicy(
                 require_signature=profile.as2.require_signature,
                 require_encryption=profile.as2.require_encryption,
-                max_content_bytes=profile.as2.max_decompressed_bytes,
+                # never more than the payload cap: more could not be taken in anyway
+                max_content_bytes=min(profile.as2.max_decompressed_bytes, self.max_body_bytes),
+                reserve=reserve,
             )
             message = unpack_message(
                 h, body,
@@ -186,6 +260,8 @@ class As2Receiver:
                 policy=policy,
                 mic_algorithm=requested_mic_algorithm(h.get("disposition-notification-options")),
             )  # fmt: skip
+        except Busy:
+            raise
         except Exception as exc:
             if not isinstance(exc, As2Error):
                 # a bug on our side: the partner still gets an MDN, operators an alert
@@ -203,6 +279,8 @@ class As2Receiver:
                 partner_id=profile.id,
                 data={"raw_sha256": raw_sha256, "message_id": message_id},
             )
+            self._refused(h, profile, body, raw_sha256,
+                          f"{exc.disposition_modifier}: {detail}"[:2000])  # fmt: skip
             return self._answer(
                 h, profile, identity, None, "processed/error", exc.disposition_modifier, None
             )
@@ -276,6 +354,17 @@ class As2Receiver:
                 signer = certs.signing_key([k for k in self.keys.ours(identity)], self.clock())
             except As2Error as exc:
                 log.error("cannot sign MDN for %s: %s", identity.name, exc)
+            if signer is None:
+                # RFC 4130 7.3: the receipt is still returned (the sender must learn the
+                # outcome), unsigned; never silently - operators get an event and a metric
+                self.intake.record_event(
+                    "as2.mdn_unsigned",
+                    f"MDN for {h.get('message-id', '').strip()} sent UNSIGNED although a "
+                    f"signed receipt was asked for: identity {identity.name} has no valid "
+                    "signing key (expired or not yet valid)",
+                    partner_id=profile.id if profile else None,
+                    data={"identity": identity.name},
+                )
         disposition_status = {"processed": "processed", "processed/warning": "warning"}.get(
             status, "error"
         )
@@ -294,17 +383,43 @@ class As2Receiver:
         headers = dict(outgoing.headers)
         delivery = h.get("receipt-delivery-option", "").strip()
         if delivery:
-            self.schedule_async_mdn(
-                AsyncMdnJob(
-                    url=delivery,
-                    headers=headers,
-                    body=outgoing.body,
-                    partner_id=profile.id if profile else None,
-                    original_message_id=h.get("message-id", "").strip(),
+            refusal = self._async_refusal(delivery, profile, message)
+            if refusal is None and profile is not None:
+                self.schedule_async_mdn(
+                    AsyncMdnJob(
+                        url=delivery,
+                        headers=headers,
+                        body=outgoing.body,
+                        partner_id=profile.id,
+                        original_message_id=h.get("message-id", "").strip(),
+                        message_id=receipt.message_id if receipt else None,
+                    )
                 )
+                return _text(200, "message received; the MDN will be sent asynchronously")
+            # never posted anywhere: the MDN goes back on this connection instead
+            self.intake.record_event(
+                "as2.async_mdn_refused",
+                f"Receipt-Delivery-Option {delivery[:300]!r} not used: {refusal}; "
+                "the MDN is returned synchronously",
+                partner_id=profile.id if profile else None,
+                data={"url": delivery[:1000], "reason": refusal},
             )
-            return _text(200, "message received; the MDN will be sent asynchronously")
         return As2Response(200, headers, outgoing.body)
+
+    @staticmethod
+    def _async_refusal(
+        url: str, profile: PartnerProfile | None, message: InboundMessage | None
+    ) -> str | None:
+        """Why an asynchronous MDN must not be posted to ``url`` (None: it may be)."""
+        if profile is None or profile.as2 is None:
+            return "unknown partner"
+        if message is None or not message.signed:
+            return "only messages whose signature verified get an asynchronous MDN"
+        return async_mdn_url_refusal(
+            url,
+            profile.as2.allowed_async_mdn_hosts(),
+            allow_private=profile.as2.async_mdn_allow_private,
+        )
 
     def _handle_mdn(self, h: Headers, body: bytes, raw_sha256: str) -> As2Response:
         """An asynchronous MDN for a message we sent: verify and pass it on."""

@@ -50,8 +50,19 @@ class As2Settings(StrictModel):
     timeout_seconds: float = 60.0
     retries: int = Field(default=5, ge=0, le=50)
     max_body_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
-    # cap on decompressed content (RFC 5402 compression bombs)
-    max_decompressed_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    # cap on decompressed content (RFC 5402 compression bombs); never above the
+    # gateway's EDIGW_MAX_PAYLOAD_BYTES, whichever is lower applies
+    max_decompressed_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    # hosts a Receipt-Delivery-Option URL may name; None = the host of ``url``
+    async_mdn_hosts: list[str] | None = None
+    # allow async MDNs to loopback/link-local/private addresses (partners on a VPN)
+    async_mdn_allow_private: bool = False
+
+    def allowed_async_mdn_hosts(self) -> list[str]:
+        """Hosts a Receipt-Delivery-Option URL may name (lower case)."""
+        if self.async_mdn_hosts is not None:
+            return [h.lower() for h in self.async_mdn_hosts]
+        return [self.url.host.lower()] if self.url is not None and self.url.host else []
 
     @model_validator(mode="after")
     def _async_mdn_needs_url(self) -> As2Settings:

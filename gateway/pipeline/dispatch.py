@@ -14,7 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-STAGES = ("split", "validate", "acknowledge", "send_ack", "translate", "deliver", "send_order")
+STAGES = (
+    "split",
+    "validate",
+    "acknowledge",
+    "send_ack",
+    "translate",
+    "deliver",
+    "send_order",
+    "send_mdn",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,25 +35,48 @@ class StoreIntake(Intake):
             return self.runtime.payloads.put(session, data)
 
     def receive(self, payload: ReceivedPayload) -> Receipt:
-        """Store, record and queue one payload; duplicates by dedupe key are not queued."""
+        """Store, record and queue one payload; duplicates by dedupe key are not queued.
+
+        A duplicate is the same dedupe key (AS2 Message-ID) *and* the same bytes; a key
+        reused for other bytes is processed and flagged. A refused payload is recorded
+        in the ``refused`` state and not queued.
+        """
         limit = self.runtime.settings.max_payload_bytes
         if len(payload.data) > limit:
             raise PayloadTooLarge(f"payload of {len(payload.data)} bytes exceeds {limit}")
         correlation = str(uuid.uuid4())
         with session_scope(self.runtime.sessions) as session:
             sha = self.runtime.payloads.put(session, payload.data)
-            duplicate_of = None
-            if payload.dedupe_key:
-                duplicate_of = session.execute(
-                    select(Message.id)
+            duplicate_of = reused = None
+            if payload.dedupe_key and payload.refused is None:
+                for earlier_id, earlier_sha in session.execute(
+                    select(Message.id, Message.payload_sha256)
                     .where(
                         Message.partner_id == payload.partner_id,
                         Message.transport == payload.transport,
                         Message.dedupe_key == payload.dedupe_key,
                         Message.duplicate_of.is_(None),
+                        Message.state != MessageState.REFUSED,
                     )
-                    .limit(1)
-                ).scalar()
+                    .order_by(Message.id)
+                    .limit(50)
+                ):
+                    if earlier_sha == sha:
+                        duplicate_of = earlier_id
+                        break
+                    reused = reused or earlier_id
+                if duplicate_of is not None:
+                    reused = None
+            state = (
+                MessageState.REFUSED
+                if payload.refused is not None
+                else MessageState.DUPLICATE
+                if duplicate_of
+                else MessageState.RECEIVED
+            )
+            meta = dict(payload.metadata)
+            if reused is not None:
+                meta["dedupe_key_reused_by"] = str(reused)
             message = Message(
                 direction="in",
                 transport=payload.transport,
@@ -64,38 +87,53 @@ class StoreIntake(Intake):
                 size=len(payload.data),
                 dedupe_key=payload.dedupe_key,
                 duplicate_of=duplicate_of,
-                state=MessageState.DUPLICATE if duplicate_of else MessageState.RECEIVED,
-                meta=dict(payload.metadata),
+                state=state,
+                error=payload.refused,
+                meta=meta,
                 correlation_id=correlation,
             )
             session.add(message)
             session.flush()
             add_event(
                 session,
-                "received",
+                "refused" if payload.refused is not None else "received",
                 f"{len(payload.data)} bytes over {payload.transport}"
-                + (f" as {payload.filename}" if payload.filename else ""),
+                + (f" as {payload.filename}" if payload.filename else "")
+                + (f" refused: {payload.refused}" if payload.refused is not None else ""),
                 actor=payload.actor,
                 partner_id=payload.partner_id,
                 message_id=message.id,
                 state_to=message.state,
                 correlation_id=correlation,
-                data={"sha256": sha, **dict(payload.metadata)},
+                data={"sha256": sha, **meta},
             )
             if duplicate_of:
                 add_event(
                     session,
                     "duplicate",
-                    f"same {payload.transport} key {payload.dedupe_key!r} as message "
-                    f"{duplicate_of}: not processed again",
+                    f"same {payload.transport} key {payload.dedupe_key!r} and same bytes as "
+                    f"message {duplicate_of}: not processed again",
                     partner_id=payload.partner_id,
                     message_id=message.id,
                     correlation_id=correlation,
                 )
+            if reused is not None:
+                add_event(
+                    session,
+                    "dedupe_key_reused",
+                    f"{payload.transport} key {payload.dedupe_key!r} was used by message "
+                    f"{reused} for other bytes: processed, flagged for the partner to fix",
+                    partner_id=payload.partner_id,
+                    message_id=message.id,
+                    correlation_id=correlation,
+                    data={"earlier_message_id": reused},
+                )
             message_id = message.id
-        if not duplicate_of:
+        if not duplicate_of and payload.refused is None:
             self.runtime.dispatcher.dispatch([Next("split", (message_id,))])
-        return Receipt(message_id=message_id, sha256=sha, duplicate_of=duplicate_of)
+        return Receipt(
+            message_id=message_id, sha256=sha, duplicate_of=duplicate_of, key_reused_by=reused
+        )
 
     def record_event(
         self,

@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from gateway.intake import ReceivedPayload
+from gateway.pipeline.as2_mdns import stalled_mdns
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import set_state
@@ -189,6 +190,7 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
             )
         ):
             follow.append(Next("send_ack", (aid,)))
+        follow.extend(stalled_mdns(session, cutoff))
     if follow:
         runtime.dispatcher.dispatch(follow)
     return len(follow)

@@ -30,6 +30,7 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 @functools.cache
 def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
     from gateway.pipeline.acks import acknowledge, send_ack
+    from gateway.pipeline.as2_mdns import send_mdn
     from gateway.pipeline.deliver import deliver
     from gateway.pipeline.outbound import send_order
     from gateway.pipeline.stages import split, validate
@@ -43,12 +44,14 @@ def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
         "translate": translate,
         "deliver": deliver,
         "send_order": send_order,
+        "send_mdn": send_mdn,
     }
 
 
 def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str) -> None:
     """Put the subject of a stage that will not succeed in its failed state."""
     from gateway.pipeline.acks import fail_ack
+    from gateway.pipeline.as2_mdns import fail_mdn
     from gateway.pipeline.deliver import fail_delivery
     from gateway.pipeline.operations import fail_subject
     from gateway.pipeline.outbound import fail_order
@@ -59,6 +62,8 @@ def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str
         fail_delivery(runtime, args[0], error)
     elif stage == "send_ack":
         fail_ack(runtime, args[0], error)
+    elif stage == "send_mdn":
+        fail_mdn(runtime, args[0], error)
     else:
         fail_subject(runtime, stage, args[0], error)
 

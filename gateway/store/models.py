@@ -49,6 +49,7 @@ class MessageState(enum.StrEnum):
     SPLIT = "split"  # interchanges found and recorded
     REJECTED = "rejected"  # nothing usable: not EDI, empty, truncated before any envelope
     DUPLICATE = "duplicate"  # every interchange in it was seen before
+    REFUSED = "refused"  # refused at the transport (size, name, security): never processed
     SENT = "sent"  # outbound: delivered to the partner's transport
     FAILED = "failed"  # outbound: gave up
 
@@ -396,6 +397,27 @@ class PendingMdn(Base):
     sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     settled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(16))  # "delivered" | "failed"
+
+
+class AsyncMdn(Base):
+    """An asynchronous MDN we owe a partner, sent by the ``send_mdn`` stage."""
+
+    __tablename__ = "as2_async_mdns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    original_message_id: Mapped[str] = mapped_column(String(255))  # the AS2 Message-ID
+    url: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    body_sha256: Mapped[str] = mapped_column(ForeignKey("payloads.sha256"))
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class ApiKey(Base):

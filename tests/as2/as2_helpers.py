@@ -66,8 +66,9 @@ class MemoryIntake:
 
     raw: dict[str, bytes] = field(default_factory=dict)
     payloads: list[ReceivedPayload] = field(default_factory=list)
+    refused: list[ReceivedPayload] = field(default_factory=list)  # "refused" messages
     events: list[tuple[str, str, str | None]] = field(default_factory=list)
-    _keys: dict[tuple[str | None, str, str], int] = field(default_factory=dict)
+    _keys: dict[tuple[str | None, str, str, str], int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     fail: bool = False
 
@@ -82,7 +83,10 @@ class MemoryIntake:
             raise OSError("disk full")
         sha = hashlib.sha256(payload.data).hexdigest()
         with self._lock:
-            key = (payload.partner_id, payload.transport, payload.dedupe_key or "")
+            if payload.refused is not None:
+                self.refused.append(payload)
+                return Receipt(len(self.refused) + 5000, sha)
+            key = (payload.partner_id, payload.transport, payload.dedupe_key or "", sha)
             if payload.dedupe_key and key in self._keys:
                 return Receipt(len(self.payloads) + 1000, sha, duplicate_of=self._keys[key])
             self.payloads.append(payload)

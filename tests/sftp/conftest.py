@@ -54,6 +54,7 @@ class MemoryIntake:
     """Records what transports hand over; dedupes like the real intake (dedupe_key)."""
 
     payloads: list[ReceivedPayload] = field(default_factory=list)
+    refused: list[ReceivedPayload] = field(default_factory=list)  # "refused" messages
     events: list[Event] = field(default_factory=list)
     fail_with: Exception | None = None
     fail_after_store: bool = False  # store, then raise (a crash after storing)
@@ -71,6 +72,9 @@ class MemoryIntake:
         with self.lock:
             if self.fail_with is not None and not self.fail_after_store:
                 raise self.fail_with
+            if payload.refused is not None:
+                self.refused.append(payload)
+                return Receipt(5000 + len(self.refused), "")
             self.payloads.append(payload)
             message_id = len(self.payloads)
             duplicate_of = None

@@ -1,0 +1,197 @@
+"""The AS2 MDN ledger: MDNs we owe partners (sent by a stage) and MDNs we wait for.
+
+Outgoing asynchronous MDNs are rows of :class:`~gateway.store.models.AsyncMdn` sent by
+the ``send_mdn`` stage, so the runner gives them attempt rows, bounded retries with
+backoff and a dead letter, and stall recovery re-queues them after a restart. Before
+every POST the URL is checked again, now with its addresses resolved (a partner's host
+that starts pointing at a private address is refused then).
+
+Incoming asynchronous MDNs for messages we sent settle :class:`PendingMdn` rows and
+the acknowledgement rows sent under that Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from gateway.as2.async_mdn import MdnPostError, post_async_mdn
+from gateway.as2.limits import async_mdn_url_refusal, resolve_host
+from gateway.pipeline.dispatch import Next
+from gateway.pipeline.errors import TransientError
+from gateway.pipeline.runtime import Runtime
+from gateway.store.audit import add_event
+from gateway.store.db import session_scope
+from gateway.store.models import Acknowledgement, AsyncMdn, PendingMdn, utcnow
+
+if TYPE_CHECKING:
+    from gateway.as2.client import PendingMdn as ClientPending
+    from gateway.as2.receiver import AsyncMdnJob, ReceivedMdn
+
+log = logging.getLogger(__name__)
+POST_TIMEOUT = 30.0  # seconds per attempt; retries come from the runner
+
+
+# ---- MDNs we owe ---------------------------------------------------------------------
+def queue_async_mdn(runtime: Runtime, job: AsyncMdnJob) -> int:
+    """Store an asynchronous MDN to send and queue the ``send_mdn`` stage; its row id."""
+    with session_scope(runtime.sessions) as session:
+        body_sha = runtime.payloads.put(session, job.body)
+        row = AsyncMdn(
+            message_id=job.message_id,
+            partner_id=job.partner_id or "",
+            original_message_id=job.original_message_id[:255],
+            url=job.url,
+            headers=dict(job.headers),
+            body_sha256=body_sha,
+            state="queued",
+        )
+        session.add(row)
+        session.flush()
+        add_event(
+            session,
+            "as2.async_mdn_queued",
+            f"async MDN for {job.original_message_id} to {job.url} queued",
+            partner_id=job.partner_id,
+            message_id=job.message_id,
+        )
+        row_id = row.id
+    runtime.dispatcher.dispatch([Next("send_mdn", (row_id,))])
+    return row_id
+
+
+def send_mdn(runtime: Runtime, mdn_id: int) -> list[Next]:
+    """The ``send_mdn`` stage: one POST of a queued asynchronous MDN.
+
+    A transient failure raises :class:`TransientError` (the runner retries with backoff,
+    then dead-letters through :func:`fail_mdn`); a refusal fails the row at once.
+    """
+    with session_scope(runtime.sessions) as session:
+        row = session.get(AsyncMdn, mdn_id)
+        if row is None or row.state != "queued":
+            return []  # already sent or failed (a re-queue after recovery)
+        row.attempts += 1
+        url, headers, partner_id = row.url, dict(row.headers), row.partner_id
+        body = runtime.payloads.get(session, row.body_sha256)
+    profile = runtime.registry.get(partner_id)
+    if profile is None or profile.as2 is None:
+        _finish(runtime, mdn_id, "failed", f"partner {partner_id!r} has no AS2 settings now")
+        return []
+    refusal = async_mdn_url_refusal(
+        url,
+        profile.as2.allowed_async_mdn_hosts(),
+        allow_private=profile.as2.async_mdn_allow_private,
+        resolve=resolve_host,
+    )
+    if refusal is not None:
+        _finish(runtime, mdn_id, "failed", f"not sent: {refusal}")
+        return []
+    try:
+        status = post_async_mdn(url, headers, body, timeout=POST_TIMEOUT)
+    except MdnPostError as exc:
+        if exc.transient:
+            with session_scope(runtime.sessions) as session:
+                row = session.get(AsyncMdn, mdn_id)
+                if row is not None:
+                    row.error = str(exc)
+            raise TransientError(f"async MDN to {url}: {exc}") from exc
+        _finish(runtime, mdn_id, "failed", f"refused by the partner: {exc}")
+        return []
+    _finish(runtime, mdn_id, "sent", f"delivered (HTTP {status})")
+    return []
+
+
+def fail_mdn(runtime: Runtime, mdn_id: int, error: str) -> None:
+    """Dead letter of ``send_mdn``: the MDN is given up, visibly."""
+    _finish(runtime, mdn_id, "failed", f"gave up: {error}")
+
+
+def _finish(runtime: Runtime, mdn_id: int, state: str, detail: str) -> None:
+    with session_scope(runtime.sessions) as session:
+        row = session.get(AsyncMdn, mdn_id)
+        if row is None:
+            return
+        row.state = state
+        row.error = None if state == "sent" else detail
+        add_event(
+            session,
+            "as2.async_mdn_" + state,
+            f"async MDN for {row.original_message_id} to {row.url}: {detail}",
+            partner_id=row.partner_id,
+            message_id=row.message_id,
+            data={"async_mdn_id": row.id, "attempts": row.attempts},
+        )
+
+
+def stalled_mdns(session: Any, cutoff: Any) -> list[Next]:
+    """``send_mdn`` stages to queue again: rows still queued and untouched since ``cutoff``."""
+    return [
+        Next("send_mdn", (mdn_id,))
+        for (mdn_id,) in session.execute(
+            select(AsyncMdn.id).where(AsyncMdn.state == "queued", AsyncMdn.updated_at < cutoff)
+        )
+    ]
+
+
+# ---- MDNs we wait for -----------------------------------------------------------------
+def store_pending_mdn(runtime: Runtime, pending: ClientPending) -> None:
+    """Remember a sent AS2 message whose MDN will come asynchronously."""
+    with session_scope(runtime.sessions) as session:
+        session.merge(
+            PendingMdn(
+                message_id=pending.message_id.strip("<>"),
+                partner_id=pending.partner_id,
+                mic=pending.mic,
+                mic_algorithm=pending.mic_algorithm,
+                mdn_signed=pending.mdn_signed,
+                sent_at=pending.sent_at,
+            )
+        )
+
+
+def find_pending_mdn(runtime: Runtime, message_id: str) -> ClientPending | None:
+    """The pending MDN of a message we sent, as the AS2 client expects it (or None)."""
+    from gateway.as2.client import PendingMdn as ClientPending
+
+    with session_scope(runtime.sessions) as session:
+        row = session.get(PendingMdn, message_id.strip().strip("<>"))
+        if row is None or row.settled_at is not None:
+            return None
+        return ClientPending(
+            partner_id=row.partner_id,
+            message_id=row.message_id,
+            mic=row.mic,
+            mic_algorithm=row.mic_algorithm,  # type: ignore[arg-type]
+            mdn_signed=row.mdn_signed,
+            sent_at=row.sent_at,
+        )
+
+
+def settle_pending_mdn(
+    runtime: Runtime, received: ReceivedMdn, pending: ClientPending, delivered: bool
+) -> None:
+    """Record the outcome of an async MDN on the pending row and the acknowledgements."""
+    original = pending.message_id
+    with session_scope(runtime.sessions) as session:
+        row = session.get(PendingMdn, pending.message_id)
+        if row is not None:
+            row.settled_at = utcnow()
+            row.outcome = "delivered" if delivered else "failed"
+        for ack in session.scalars(
+            select(Acknowledgement).where(
+                Acknowledgement.transport_ref.in_([original, f"<{original}>"])
+            )
+        ):
+            if not delivered:
+                ack.state = "failed"
+                ack.error = f"negative or unverifiable async MDN: {received.mdn.disposition}"
+            add_event(
+                session,
+                "ack_mdn",
+                f"{ack.kind} {ack.control_number}: async MDN "
+                + ("confirms delivery" if delivered else "refused"),
+                partner_id=ack.partner_id,
+                interchange_id=ack.interchange_id,
+            )
