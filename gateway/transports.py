@@ -158,18 +158,28 @@ def attach_senders(runtime: Runtime) -> None:
 def make_sftp_server(runtime: Runtime, *, host: str, port: int) -> SftpServer:
     """The hosted SFTP server on this runtime's store, accounts from the profiles."""
     from gateway.sftp import SftpServer, hosted_accounts
+    from gateway.sftp.limits import SftpLimits
 
+    settings = runtime.settings
     intake = StoreIntake(runtime)
     return SftpServer(
         host,
         port,
-        runtime.settings.sftp_root,
-        runtime.settings.data_dir / "sftp_host_key",
+        settings.sftp_root,
+        settings.data_dir / "sftp_host_key",
         accounts=lambda: hosted_accounts(
             runtime.registry.all(),
             on_warning=lambda pid, msg: intake.record_event("sftp_config", msg, partner_id=pid),
         ),
         intake=intake,
+        limits=SftpLimits(
+            auth_timeout=settings.sftp_auth_timeout_seconds,
+            max_preauth=settings.sftp_max_preauth,
+            max_preauth_per_address=settings.sftp_max_preauth_per_address,
+            max_sessions=settings.sftp_max_sessions,
+            lockout_failures=settings.sftp_lockout_failures,
+            lockout_seconds=settings.sftp_lockout_seconds,
+        ),
     )
 
 

@@ -22,6 +22,8 @@ AREAS: tuple[Area, ...] = ("inbox", "outbox", "archive")
 # private folders of the gateway inside a partner's directory, never visible to it
 STAGING = ".staging"  # outbox files being written
 TAKING = ".taking"  # inbox files being handed to the intake
+UPLOADING = ".uploading"  # one marker per inbox file open for writing under its final name
+QUARANTINE = "quarantine"  # files an upload left unfinished (crash): for an operator
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ def ensure_partner_dirs(root: Path, partner_id: str) -> Path:
     Returns the partner's directory. Safe to call again and from several threads.
     """
     base = partner_dir(root, partner_id)
-    for name in (*AREAS, STAGING, TAKING):
+    for name in (*AREAS, STAGING, TAKING, UPLOADING, QUARANTINE):
         (base / name).mkdir(parents=True, exist_ok=True, mode=0o750)
     return base
 

@@ -29,6 +29,7 @@ from gateway.intake import Intake
 from gateway.partners.sftp import HostedAccount
 from gateway.sftp.events import record
 from gateway.sftp.jail import ensure_partner_dirs, partner_dir
+from gateway.sftp.limits import LoginThrottle, SftpLimits, Slots
 from gateway.sftp.keys import (
     AuthorizedKeys,
     key_fingerprint,
@@ -53,6 +54,7 @@ class _PartnerAuth(paramiko.ServerInterface):
         self.owner = owner
         self.transport = transport
         self.peer = peer
+        self.address = peer.rsplit(":", 1)[0]
         self.failures = 0
         self.channels = 0
         self.method = ""
@@ -60,10 +62,9 @@ class _PartnerAuth(paramiko.ServerInterface):
 
     # ---- authentication ------------------------------------------------------
     def get_allowed_auths(self, username: str) -> str:
-        entry = self.owner.lookup(username)
-        if entry is not None and entry[1].password is not None:
-            return "publickey,password"
-        return "publickey"
+        # the same answer for every name: it must not tell which users exist or which
+        # have password login (a password for a key-only user simply fails)
+        return "publickey,password"
 
     def check_auth_none(self, username: str) -> int:
         return AUTH_FAILED
@@ -97,7 +98,34 @@ class _PartnerAuth(paramiko.ServerInterface):
     def check_auth_password(self, username: str, password: str) -> int:
         if self.failures >= MAX_AUTH_FAILURES:
             return AUTH_FAILED
+        throttle = self.owner.throttle
         entry = self.owner.lookup(username)
+        partner_id = entry[0] if entry else None
+        locked = throttle.locked(username, self.address)
+        if locked is not None:
+            # not even checked: during a lockout the right password fails too
+            return self._refuse(username, partner_id, f"locked out ({locked})")
+        outcome = self._check_password(username, password, entry)
+        if outcome == AUTH_SUCCESSFUL:
+            throttle.succeeded(username, self.address)
+            return outcome
+        delay, newly_locked = throttle.failed(username, self.address)
+        for key in newly_locked:
+            record(
+                self.owner.intake,
+                "sftp.lockout",
+                f"{key} locked out for {self.owner.limits.lockout_seconds:.0f}s after "
+                f"{self.owner.limits.lockout_failures} failed passwords (last from {self.peer})",
+                partner_id=partner_id,
+                actor=f"sftp:{self.peer}",
+                data={"key": key, "username": username, "peer": self.peer},
+            )
+        self.owner.stop_event.wait(delay)  # back-off: this connection answers later
+        return outcome
+
+    def _check_password(
+        self, username: str, password: str, entry: tuple[str, HostedAccount] | None
+    ) -> int:
         if entry is None:
             return self._refuse(username, None, "unknown user")
         partner_id, account = entry
@@ -164,8 +192,7 @@ class SftpServer:
         accounts: Accounts,
         intake: Intake,
         *,
-        max_connections: int = 64,
-        login_timeout: float = 30.0,
+        limits: SftpLimits | None = None,
         sweep_interval: float | None = 60.0,
     ) -> None:
         self.host = host
@@ -174,17 +201,18 @@ class SftpServer:
         self.host_key_path = Path(host_key_path)
         self.accounts = accounts
         self.intake = intake
-        self.max_connections = max_connections
-        self.login_timeout = login_timeout
+        self.limits = limits or SftpLimits()
+        self.slots = Slots(self.limits)
+        self.throttle = LoginThrottle(self.limits)
         self.sweep_interval = sweep_interval
         self.open_writes = OpenWrites()
         self._socket: socket.socket | None = None
         self._host_key: paramiko.PKey | None = None
         self._stop = threading.Event()
+        self.stop_event = self._stop
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._transports: set[paramiko.Transport] = set()
-        self._active = 0  # connections being served (accepted, not yet closed)
         self._warned: set[str] = set()
         self._accounts_cache: tuple[float, Mapping[str, tuple[str, HostedAccount]]] | None = None
 
@@ -209,7 +237,7 @@ class SftpServer:
             return
         self.root.mkdir(parents=True, exist_ok=True)
         _ = self.host_key
-        self.sweep()
+        self.sweep(quarantine=True)  # nothing is being written: unfinished files are known
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -276,8 +304,12 @@ class SftpServer:
             )
         return keys
 
-    def sweep(self) -> list[TakeResult]:
-        """Take files left in any partner's inbox (intake errors, crash, restart)."""
+    def sweep(self, *, quarantine: bool = False) -> list[TakeResult]:
+        """Take files left in any partner's inbox (intake errors, crash, restart).
+
+        ``quarantine`` (at start-up) first moves files whose upload never closed to
+        ``quarantine/``: after a crash they may be cut short.
+        """
         results: list[TakeResult] = []
         for username, (partner_id, account) in dict(self.lookup_all()).items():
             base = partner_dir(self.root, partner_id)
@@ -293,6 +325,7 @@ class SftpServer:
                         intake=self.intake,
                         max_bytes=account.max_file_bytes,
                         busy=self.open_writes.snapshot(),
+                        quarantine=quarantine,
                     )
                 )
             except OSError:
@@ -347,44 +380,49 @@ class SftpServer:
                     return
                 log.exception("accept failed")
                 continue
-            with self._lock:
-                busy = self._active >= self.max_connections
-                if not busy:
-                    self._active += 1  # counted here, so a burst cannot overshoot
-            if busy:
-                log.warning(
-                    "SFTP connection from %s refused: %d connections open",
-                    address,
-                    self.max_connections,
-                )
+            address_text = str(address[0])
+            refusal = self.slots.enter_preauth(address_text)
+            if refusal is not None:
+                # counted before any byte is read: idle strangers cannot exhaust the
+                # partners' slots, which are a separate pool (sessions)
+                log.warning("SFTP connection from %s refused: %s", address_text, refusal)
                 conn.close()
                 continue
             threading.Thread(
                 target=self._serve_connection,
-                args=(conn, f"{address[0]}:{address[1]}"),
+                args=(conn, address_text, f"{address[0]}:{address[1]}"),
                 name=f"sftp-{address[0]}:{address[1]}",
                 daemon=True,
             ).start()
 
-    def _serve_connection(self, conn: socket.socket, peer: str) -> None:
+    def _serve_connection(self, conn: socket.socket, address: str, peer: str) -> None:
+        state = {"preauth": True, "session": False}
         try:
-            self._serve_transport(conn, peer)
+            self._serve_transport(conn, address, peer, state)
         except Exception:
             log.exception("SFTP connection from %s failed", peer)
         finally:
             conn.close()
-            with self._lock:
-                self._active -= 1
+            if state["preauth"]:
+                self.slots.leave_preauth(address)
+            if state["session"]:
+                self.slots.leave_session()
 
-    def _serve_transport(self, conn: socket.socket, peer: str) -> None:
+    def _serve_transport(
+        self, conn: socket.socket, address: str, peer: str, state: dict[str, bool]
+    ) -> None:
         conn.settimeout(None)
         # SFTP is request/response: without NODELAY, Nagle and delayed ACKs add ~40 ms
         # to exchanges of small packets (measured: 100 KB uploads ran at a third of the
         # speed of OpenSSH's sshd)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        deadline = time.monotonic() + self.limits.auth_timeout
         transport = paramiko.Transport(conn)
         # under our logger, so port probes (banner errors) can be quieted by config
         transport.set_log_channel("gateway.sftp.ssh")
+        transport.banner_timeout = self.limits.auth_timeout
+        transport.handshake_timeout = self.limits.auth_timeout
+        transport.auth_timeout = self.limits.auth_timeout
         with self._lock:
             self._transports.add(transport)
         try:
@@ -396,9 +434,31 @@ class SftpServer:
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 log.info("SSH negotiation with %s failed: %s", peer, exc)
                 return
-            channel = transport.accept(timeout=self.login_timeout)
+            # the whole login (banner, key exchange, authentication) within the timeout
+            while not transport.is_authenticated():
+                if not transport.is_active() or self._stop.is_set():
+                    return
+                if time.monotonic() > deadline:
+                    log.info("SFTP connection from %s: no login within %.0fs",
+                             peer, self.limits.auth_timeout)  # fmt: skip
+                    return
+                time.sleep(0.05)
+            self.slots.leave_preauth(address)
+            state["preauth"] = False
+            if not self.slots.enter_session():
+                record(
+                    self.intake,
+                    "sftp.sessions_full",
+                    f"login of {transport.get_username()!r} from {peer} refused: "
+                    f"{self.limits.max_sessions} sessions open",
+                    actor=f"sftp:{peer}",
+                    data={"peer": peer},
+                )
+                return
+            state["session"] = True
+            channel = transport.accept(timeout=self.limits.auth_timeout)
             if channel is None:
-                return  # no login (or no session channel) in time
+                return  # no session channel in time
             while transport.is_active() and not self._stop.is_set():
                 transport.join(timeout=1.0)
         finally:

@@ -22,6 +22,7 @@ from typing import Any
 
 import paramiko
 from paramiko.sftp import (
+    CMD_CLOSE,
     CMD_NAME,
     CMD_REALPATH,
     SFTP_FAILURE,
@@ -31,12 +32,12 @@ from paramiko.sftp import (
     SFTPError,
 )
 
-from gateway.intake import Intake
+from gateway.intake import Intake, ReceivedPayload
 from gateway.partners.sftp import HostedAccount
 from gateway.sftp.errors import PathRefused
 from gateway.sftp.events import log, record
 from gateway.sftp.jail import AREAS, PartnerJail, Resolved
-from gateway.sftp.taking import TakeResult, take_file
+from gateway.sftp.taking import TakeResult, take_file, upload_marker
 
 # OpenSSH's own server refuses SFTP packets over 256 KiB; paramiko would accept 16 MiB
 # per packet and per session, which a hostile client could use to pin memory.
@@ -120,6 +121,23 @@ class SessionContext:
         )
         return SFTP_PERMISSION_DENIED
 
+    def refuse_upload(self, path: str, reason: str, size: int) -> None:
+        """An upload refused (size, name, area): a ``refused`` message an operator sees."""
+        try:
+            self.intake.receive(
+                ReceivedPayload(
+                    b"",
+                    transport="sftp",
+                    partner_id=self.partner_id,
+                    filename=path.rsplit("/", 1)[-1][:255] or None,
+                    metadata={"path": path[:1000], "username": self.username, "size": str(size)},
+                    actor=self.actor,
+                    refused=reason,
+                )
+            )
+        except Exception:  # the event is already written; never fail the session for it
+            log.exception("could not record the refused upload %s", path)
+
     def is_temporary(self, name: str) -> bool:
         """True for names of unfinished uploads (rename-into-place)."""
         suffix = self.account.temp_suffix
@@ -171,6 +189,7 @@ class GatewayHandle(paramiko.SFTPHandle):
         self.writing = writing
         self.reading = reading
         self.failed = False
+        self.marked = False  # an upload marker says this file is not finished yet
         self.bytes_read = 0
         self.bytes_written = 0
 
@@ -194,7 +213,9 @@ class GatewayHandle(paramiko.SFTPHandle):
         if offset + len(data) > limit:
             self.failed = True
             self._discard()
-            ctx.refused("write", self.resolved.virtual, f"file larger than {limit} bytes")
+            reason = f"file larger than {limit} bytes"
+            ctx.refused("write", self.resolved.virtual, reason)
+            ctx.refuse_upload(self.resolved.virtual, reason, offset + len(data))
             return SFTP_FAILURE
         try:
             os.pwrite(self.fd, data, offset)
@@ -220,6 +241,12 @@ class GatewayHandle(paramiko.SFTPHandle):
         """Drop a refused upload: close and remove the partial file."""
         self._close_fd()
         self.resolved.real.unlink(missing_ok=True)
+        self._clear_marker()
+
+    def _clear_marker(self) -> None:
+        if self.marked:
+            upload_marker(self.sftp.ctx.base, self.resolved.real.name).unlink(missing_ok=True)
+            self.marked = False
 
     def _close_fd(self) -> None:
         if self.fd is not None:
@@ -232,14 +259,19 @@ class GatewayHandle(paramiko.SFTPHandle):
     def close(self) -> None:
         """Close; a finished inbox upload is taken, a download is recorded."""
         was_open = self.fd is not None
-        self._close_fd()
         ctx = self.sftp.ctx
         name = self.resolved.real.name
+        clean = self.writing and was_open and not self.failed and not self.sftp.ending
+        if clean:
+            self._clear_marker()  # before the file stops being busy: a sweep never sees
+            # it unmarked-but-open or marked-but-closed
+        self._close_fd()
         if self.writing and was_open and not self.failed:
             if self.sftp.ending:
                 # the connection dropped with the file open: it may be incomplete
                 if not ctx.is_temporary(name):
                     self.resolved.real.unlink(missing_ok=True)
+                self._clear_marker()
                 ctx.event(
                     "sftp.upload_aborted",
                     f"{self.resolved.virtual} left open when the session ended",
@@ -291,6 +323,7 @@ class JailedSftp(paramiko.SFTPServerInterface):
         if writing and (
             resolved.area != "inbox" or resolved.real.parent != self.ctx.jail.base / "inbox"
         ):
+            self.ctx.refuse_upload(path, "uploads go directly into inbox/", 0)
             return self.ctx.refused("write", path, "uploads go directly into inbox/")
         if self.ctx.open_files >= MAX_OPEN_FILES:
             return self.ctx.refused("open", path, f"more than {MAX_OPEN_FILES} files open")
@@ -299,9 +332,18 @@ class JailedSftp(paramiko.SFTPServerInterface):
         except OSError as exc:
             return _status(exc)
         self.ctx.open_files += 1
+        handle = GatewayHandle(self, fd, resolved, writing=writing, reading=reading)
         if writing:
             self.ctx.open_writes.add(resolved.real)
-        handle = GatewayHandle(self, fd, resolved, writing=writing, reading=reading)
+            if not self.ctx.is_temporary(resolved.real.name):
+                # until a clean close removes it, the marker says "not finished": after
+                # a crash the sweep quarantines the file instead of taking it
+                try:
+                    upload_marker(self.ctx.base, resolved.real.name).touch()
+                    handle.marked = True
+                except OSError as exc:
+                    handle.close()
+                    return _status(exc)
         return handle
 
     def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
@@ -426,6 +468,19 @@ class GatewaySftpServer(paramiko.SFTPServer):
         return (data[0], data[1:]) if size else (0, b"")
 
     def _process(self, t: int, request_number: int, msg: paramiko.Message) -> None:
+        if t == CMD_CLOSE:
+            # paramiko answers every CLOSE with OK; an upload dropped for its size must
+            # fail there too, or clients that pipeline writes (put) report success
+            raw = msg.get_binary()
+            handle = self.file_table.get(raw)  # type: ignore[attr-defined]
+            if isinstance(handle, GatewayHandle) and handle.failed:
+                handle.close()
+                del self.file_table[raw]  # type: ignore[attr-defined]
+                self._send_status(request_number, SFTP_FAILURE, "upload refused: file too large")
+                return
+            msg = paramiko.Message()  # the handle again, for paramiko's own CLOSE
+            msg.add_string(raw)
+            msg.rewind()
         if t == CMD_REALPATH:
             # paramiko expects a string back; a refusal must reach the client as a status
             result = self.server.canonicalize(msg.get_text())

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gateway.intake import Intake, Receipt, ReceivedPayload
 from gateway.sftp.events import log, record
-from gateway.sftp.jail import TAKING
+from gateway.sftp.jail import QUARANTINE, TAKING, UPLOADING
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +160,49 @@ def take_file(
     return TakeResult(name, receipt=receipt, archived_as=archived, error=error_text)
 
 
+def upload_marker(base: Path, name: str) -> Path:
+    """The marker of an inbox file being written under its final name."""
+    return base / UPLOADING / name
+
+
+def quarantine_unfinished(
+    base: Path, partner_id: str, *, intake: Intake, busy: frozenset[Path] = frozenset()
+) -> list[Path]:
+    """Move inbox files whose upload never closed cleanly (a crash) to ``quarantine/``.
+
+    A marker left in ``.uploading/`` names a file the server saw opened for writing but
+    never saw closed; its bytes may be cut short, so it is never ingested: an operator
+    decides (event ``sftp.quarantined``). Files still open (``busy``) are left alone.
+    """
+    moved: list[Path] = []
+    folder = base / UPLOADING
+    if not folder.is_dir():
+        return moved
+    for marker in sorted(folder.iterdir()):
+        source = base / "inbox" / marker.name
+        if source in busy:
+            continue
+        try:
+            if source.is_file() and not source.is_symlink():
+                target = move_unique(source, base / QUARANTINE, marker.name)
+                moved.append(target)
+                size = target.stat().st_size
+                record(
+                    intake,
+                    "sftp.quarantined",
+                    f"/inbox/{marker.name} was being uploaded when the server stopped "
+                    f"({size} bytes, maybe cut short): moved to quarantine/{target.name}, "
+                    "not processed",
+                    partner_id=partner_id,
+                    data={"path": f"/inbox/{marker.name}", "size": size,
+                          "quarantined_as": str(target)},
+                )  # fmt: skip
+            marker.unlink(missing_ok=True)
+        except OSError:
+            log.exception("cannot quarantine %s for %s", source, partner_id)
+    return moved
+
+
 def take_pending(
     base: Path,
     partner_id: str,
@@ -169,11 +212,14 @@ def take_pending(
     intake: Intake,
     max_bytes: int,
     busy: frozenset[Path] = frozenset(),
+    quarantine: bool = False,
 ) -> list[TakeResult]:
     """Take every finished file left in a partner's inbox (after errors or a crash).
 
     Files half-way through a take when the process died go back to the inbox first.
-    ``busy`` names files some session still has open for writing; they are left alone.
+    ``busy`` names files some session still has open for writing; they are left alone,
+    as are files with an upload marker. With ``quarantine`` (the sweep at start-up, when
+    no session can be writing) marked files are moved to ``quarantine/`` first.
     """
     for claim_dir in sorted((base / TAKING).glob("*")):
         try:
@@ -182,10 +228,14 @@ def take_pending(
             claim_dir.rmdir()
         except OSError:
             log.exception("cannot recover %s for %s", claim_dir, partner_id)
+    if quarantine:
+        quarantine_unfinished(base, partner_id, intake=intake, busy=busy)
     results = []
     for path in sorted((base / "inbox").iterdir()):
         if path in busy or not path.is_file() or path.is_symlink():
             continue
+        if upload_marker(base, path.name).exists():
+            continue  # being uploaded (or, before the start-up sweep, left unfinished)
         if temp_suffix and path.name.endswith(temp_suffix):
             continue
         try:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -349,3 +350,31 @@ def clean_sshd(sshd: Sshd) -> Sshd:
         for path in (sshd.chroot / folder).iterdir():
             path.unlink()
     return sshd
+
+
+# ---- a gateway runtime (store, profiles) for the server built by the gateway ----------
+@pytest.fixture
+def make_runtime_for_sftp(tmp_path: Path) -> Iterator[Any]:
+    """Build runtimes on a temp data dir (SQLite, inline dispatcher, no shipped partners)."""
+    from gateway.pipeline.dispatch import InlineDispatcher
+    from gateway.pipeline.runtime import build_runtime
+    from gateway.settings import Settings
+
+    made: list[Any] = []
+
+    def make(**overrides: Any) -> Any:
+        settings = Settings(data_dir=tmp_path / "var", shipped_profiles=False, **overrides)
+        runtime = build_runtime(settings, dispatcher=_NoPipeline())
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.engine.dispose()
+
+
+class _NoPipeline:
+    """Stages queued after intake are not run: these tests look at what was received."""
+
+    def dispatch(self, items: list[Any]) -> None:
+        return None

@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 
 import paramiko
+
+from gateway.sftp.limits import SftpLimits
 import pytest
 
 from gateway.partners.common import SecretRef
@@ -82,37 +84,41 @@ def test_shell_and_exec_are_refused(hosted) -> None:
     transport.close()
 
 
-def test_server_built_from_settings_and_profiles(tmp_path: Path, keys_dir: Path, intake) -> None:
-    from gateway.partners.profile import PartnerProfile, X12Ids
-    from gateway.partners.sftp import SftpSettings
-    from gateway.settings import Settings
-    from gateway.sftp.service import build_server, host_key_path
+def test_server_built_from_settings_and_profiles(
+    tmp_path: Path, keys_dir: Path, make_runtime_for_sftp
+) -> None:
+    from gateway.transports import make_sftp_server
 
-    # given settings and a profile whose key is a path relative to the profile file
-    profile_dir = tmp_path / "profiles"
-    (profile_dir / "keys").mkdir(parents=True)
-    (profile_dir / "keys" / "acme.pub").write_text((keys_dir / "acme.pub").read_text())
-    profile = PartnerProfile(
-        id="acme",
-        name="Acme",
-        x12=X12Ids(isa_qualifier="ZZ", isa_id="ACME"),
-        sftp=SftpSettings(hosted=HostedAccount(username="acme-edi",
-                                               authorized_keys=["keys/acme.pub"])),
-    )  # fmt: skip
-    profile._source = profile_dir / "acme.yaml"
-    settings = Settings(data_dir=tmp_path / "var", sftp_port=0)
-    # when the server is built and started
-    with build_server(settings, lambda: [profile], intake) as server:
+    # given the gateway's own builder, a runtime and a profile whose key is a path
+    # relative to the profile file
+    site = tmp_path / "profiles"
+    (site / "keys").mkdir(parents=True)
+    (site / "keys" / "acme.pub").write_text((keys_dir / "acme.pub").read_text())
+    (site / "acme.yaml").write_text(
+        "id: acme\nname: Acme\nx12: {isa_qualifier: ZZ, isa_id: ACME}\n"
+        "sftp: {hosted: {username: acme-edi, authorized_keys: [keys/acme.pub]}}\n"
+    )
+    runtime = make_runtime_for_sftp(profiles_dir=str(site), sftp_auth_timeout_seconds=3.0)
+    server = make_sftp_server(runtime, host="127.0.0.1", port=0)
+    # when the server is started and the partner uploads
+    with server:
         transport = paramiko.Transport(("127.0.0.1", server.port))
         transport.connect(username="acme-edi", pkey=paramiko.PKey.from_path(keys_dir / "acme"))
         client = paramiko.SFTPClient.from_transport(transport)
         assert client is not None
         client.putfo(__import__("io").BytesIO(b"ISA*x~"), "/inbox/a.edi")
         transport.close()
-    # then the upload reached the intake as partner acme, under the data dir
-    assert [(p.partner_id, p.data) for p in intake.payloads] == [("acme", b"ISA*x~")]
-    assert host_key_path(settings).exists()
-    assert (settings.sftp_root / "acme" / "archive").is_dir()
+    # then the upload reached the store as a message of partner acme, under the data dir,
+    # and the limits came from the settings
+    from gateway.store.models import Message
+
+    with runtime.sessions() as s:
+        (message,) = s.query(Message).all()
+        assert (message.partner_id, message.transport, message.size) == ("acme", "sftp", 6)
+    assert server.limits.auth_timeout == 3.0
+    assert server.host_key_path.parent == runtime.settings.data_dir
+    assert server.host_key_path.exists()
+    assert (runtime.settings.sftp_root / "acme" / "archive").is_dir()
 
 
 def test_open_files_per_session_are_limited(hosted) -> None:
@@ -177,8 +183,8 @@ def test_profile_reload_applies_to_the_next_login(hosted) -> None:
 def test_connections_over_the_limit_are_closed(hosted) -> None:
     import socket
 
-    # given a server allowing two connections, both taken by idle clients
-    hosted.server.max_connections = 2
+    # given a server allowing two unauthenticated connections, both taken by idle clients
+    hosted.server.slots.limits = SftpLimits(max_preauth=2, max_preauth_per_address=2)
     idle = [socket.create_connection(("127.0.0.1", hosted.server.port)) for _ in range(2)]
     try:
         for sock in idle:
@@ -193,7 +199,7 @@ def test_connections_over_the_limit_are_closed(hosted) -> None:
             sock.close()
     # and once they are gone, connections are served again
     deadline = time.monotonic() + 5
-    while hosted.server._active and time.monotonic() < deadline:
+    while hosted.server.slots.preauth and time.monotonic() < deadline:
         time.sleep(0.05)
     key = paramiko.PKey.from_path(hosted.keys / "acme")
     transport, _ = _connect(hosted, "acme", pkey=key)
