@@ -19,7 +19,7 @@ from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
 
 if TYPE_CHECKING:
-    from gateway.as2.receiver import As2Receiver, ReceivedMdn
+    from gateway.as2.receiver import As2Receiver, AsyncMdnJob, ReceivedMdn
     from gateway.identity import OurIdentity
     from gateway.partners.profile import PartnerProfile
     from gateway.sftp import PollResult, SftpServer
@@ -109,18 +109,21 @@ def settle_async_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
         as2_mdns.settle_pending_mdn(runtime, received, pending, delivered)
 
 
+def _queue_mdn(runtime: Runtime, job: AsyncMdnJob) -> None:
+    as2_mdns.queue_async_mdn(runtime, job)
+
+
 def make_as2_receiver(runtime: Runtime) -> As2Receiver:
     """The AS2 receiver for ``POST /as2``, on this runtime's store and profiles."""
-    from gateway.as2.receiver import As2Receiver
-
     from gateway.as2.limits import MemoryBudget
+    from gateway.as2.receiver import As2Receiver
 
     return As2Receiver(
         intake=StoreIntake(runtime),
         find_partner=lambda f, t: find_as2_partner(runtime, f, t),
         identities=runtime.identities,
         max_body_bytes=runtime.settings.max_payload_bytes,
-        schedule_async_mdn=lambda job: as2_mdns.queue_async_mdn(runtime, job),
+        schedule_async_mdn=lambda job: _queue_mdn(runtime, job),
         on_mdn_received=lambda received: settle_async_mdn(runtime, received),
         memory=MemoryBudget(runtime.settings.as2_memory_budget_bytes),
     )

@@ -531,9 +531,7 @@ def compress(content: bytes) -> bytes:
     return cms.ContentInfo({"content_type": "compressed_data", "content": compressed}).dump()
 
 
-def decompress(
-    der: bytes, max_size: int, reserve: Callable[[int], None] | None = None
-) -> bytes:
+def decompress(der: bytes, max_size: int, reserve: Callable[[int], None] | None = None) -> bytes:
     """The content of a CMS CompressedData, refusing to expand beyond ``max_size`` bytes.
 
     Inflates in steps of at most 1 MiB; ``reserve`` is told the size of each step before

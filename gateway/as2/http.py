@@ -7,9 +7,8 @@ whole in memory. The receiver's synchronous work runs in the threadpool.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import logging
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool

@@ -73,9 +73,7 @@ class MemoryBudget:
             while self.used + size > self.total and self.used - reservation.held > 0:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise Busy(
-                        f"AS2 memory budget of {self.total} bytes in use by other requests"
-                    )
+                    raise Busy(f"AS2 memory budget of {self.total} bytes in use by other requests")
                 self._cond.wait(left)
             self.used += size
             reservation.held += size

@@ -163,7 +163,7 @@ def find_pending_mdn(runtime: Runtime, message_id: str) -> ClientPending | None:
             partner_id=row.partner_id,
             message_id=row.message_id,
             mic=row.mic,
-            mic_algorithm=row.mic_algorithm,  # type: ignore[arg-type]
+            mic_algorithm=row.mic_algorithm,
             mdn_signed=row.mdn_signed,
             sent_at=row.sent_at,
         )

@@ -112,9 +112,7 @@ class LoginThrottle:
         delay = 0.0
         with self._lock:
             if len(self._failures) > 100_000:  # a spray of names must not grow this forever
-                self._failures = {
-                    k: v for k, v in self._failures.items() if v.locked_until > now
-                }
+                self._failures = {k: v for k, v in self._failures.items() if v.locked_until > now}
             for key in (f"user:{user}", f"address:{address}"):
                 entry = self._failures.setdefault(key, _Failures())
                 if entry.locked_until and entry.locked_until <= now:

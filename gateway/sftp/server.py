@@ -29,13 +29,13 @@ from gateway.intake import Intake
 from gateway.partners.sftp import HostedAccount
 from gateway.sftp.events import record
 from gateway.sftp.jail import ensure_partner_dirs, partner_dir
-from gateway.sftp.limits import LoginThrottle, SftpLimits, Slots
 from gateway.sftp.keys import (
     AuthorizedKeys,
     key_fingerprint,
     load_authorized_keys,
     load_or_create_host_key,
 )
+from gateway.sftp.limits import LoginThrottle, SftpLimits, Slots
 from gateway.sftp.session import GatewaySftpServer, JailedSftp, OpenWrites, SessionContext
 from gateway.sftp.taking import TakeResult, take_pending
 

@@ -472,11 +472,13 @@ class GatewaySftpServer(paramiko.SFTPServer):
             # paramiko answers every CLOSE with OK; an upload dropped for its size must
             # fail there too, or clients that pipeline writes (put) report success
             raw = msg.get_binary()
-            handle = self.file_table.get(raw)  # type: ignore[attr-defined]
+            handle = self.file_table.get(raw)
             if isinstance(handle, GatewayHandle) and handle.failed:
                 handle.close()
-                del self.file_table[raw]  # type: ignore[attr-defined]
-                self._send_status(request_number, SFTP_FAILURE, "upload refused: file too large")
+                del self.file_table[raw]
+                self._send_status(  # type: ignore[attr-defined]
+                    request_number, SFTP_FAILURE, "upload refused: file too large"
+                )
                 return
             msg = paramiko.Message()  # the handle again, for paramiko's own CLOSE
             msg.add_string(raw)

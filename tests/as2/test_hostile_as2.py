@@ -18,7 +18,6 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from asn1crypto import cms as acms
 from fastapi import FastAPI, Request
@@ -294,11 +293,11 @@ def test_8_reused_message_id_with_other_content_is_processed(
 def test_12_our_expired_key_is_never_silently_unsigned(tmp_path: Path, world: World) -> None:
     now = datetime.now(UTC)
     old = make_keys(tmp_path, "gateway-expired", start=now - timedelta(days=60), days=30)
+    key = {"certificate": str(old.cert), "private_key": {"file": str(old.key)}}
     identities = Identities.model_validate({
         "default": "main",
         "identities": [{"name": "main", "x12_id": "GATEWAY", "edifact_id": "GATEWAY",
-                        "as2_id": "GATEWAY", "as2_keys": [
-                            {"certificate": str(old.cert), "private_key": {"file": str(old.key)}}]}],
+                        "as2_id": "GATEWAY", "as2_keys": [key]}],
     })  # fmt: skip
     intake = MemoryIntake()
     receiver = As2Receiver(

@@ -26,7 +26,6 @@ from gateway.partners.sftp import HostedAccount
 from gateway.sftp.limits import SftpLimits
 from gateway.sftp.server import SftpServer
 from tests.conftest import REPO
-
 from tests.sftp.conftest import Hosted, MemoryIntake, free_port
 
 PASSWORD_ENV = "EDIGW_TEST_SFTP_PASSWORD"
@@ -192,8 +191,8 @@ def test_4_partial_upload_after_a_crash_is_quarantined_not_ingested(
             proc.kill()
             proc.wait()
     intake = MemoryIntake()
-    accounts = {"acme": ("acme", HostedAccount(username="acme",
-                                               authorized_keys=[str(keys_dir / "acme.pub")]))}  # fmt: skip
+    account = HostedAccount(username="acme", authorized_keys=[str(keys_dir / "acme.pub")])
+    accounts = {"acme": ("acme", account)}
     # a finished upload from before the crash, which the intake had refused, is retried
     (root / "acme" / "inbox" / "done.edi").write_bytes(b"ISA*complete~")
     restarted = SftpServer("127.0.0.1", 0, root, host_key, lambda: accounts, intake,

@@ -6,12 +6,11 @@ import time
 from pathlib import Path
 
 import paramiko
-
-from gateway.sftp.limits import SftpLimits
 import pytest
 
 from gateway.partners.common import SecretRef
 from gateway.partners.sftp import HostedAccount
+from gateway.sftp.limits import SftpLimits
 
 
 def _connect(hosted, user: str, **auth: object) -> tuple[paramiko.Transport, paramiko.SFTPClient]:
