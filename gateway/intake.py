@@ -45,6 +45,7 @@ class Receipt:
     duplicate_of: int | None = None  # an earlier message with the same transport key and bytes
     # an earlier message with the same transport key but other bytes (processed anyway)
     key_reused_by: int | None = None
+    queued: bool = True  # False when the broker was down (stall recovery queues it later)
 
 
 class Intake(Protocol):

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.auth import AuthError, Forbidden, SessionSigner, load_secret
 from gateway.api.deps import ReaderDep, RuntimeDep
+from gateway.api.security import SecurityHeaders
 from gateway.api.services import ConsoleError
 from gateway.api.uploads import FORM_OVERHEAD, BodySizeLimit
 from gateway.pipeline.runtime import Runtime
@@ -66,7 +67,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_payload_bytes + FORM_OVERHEAD,
+        on_refused=lambda path, size: _record_too_large(runtime, path, size),
     )
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(AuthError)
     async def _unauthenticated(request: Request, exc: AuthError) -> Response:
@@ -132,6 +135,19 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _mount_as2(app, runtime)
     return app
+
+
+def _record_too_large(runtime: Runtime, path: str, size: int) -> None:
+    """A request body refused with 413: an event, and a refused message for uploads."""
+    from gateway.api.services import refuse_upload
+    from gateway.pipeline.intake import StoreIntake
+
+    detail = f"request to {path[:200]} refused: body of {size} bytes is over the limit"
+    if path.rstrip("/") in ("/api/v1/messages", "/messages/upload"):
+        refuse_upload(runtime, filename=None, partner_id=None, actor="http",
+                      reason=detail, size=size)  # fmt: skip
+    else:
+        StoreIntake(runtime).record_event("api.too_large", detail, data={"path": path[:200]})
 
 
 def _error(request: Request, status: int, message: str) -> Response:

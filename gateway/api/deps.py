@@ -7,23 +7,28 @@ permission it needs with one of the ``*Dep`` aliases below.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from gateway.api.auth import (
     SESSION_COOKIE,
     AuthError,
+    Forbidden,
     Principal,
     SessionSigner,
     authenticate_key,
     principal_for_id,
 )
+from gateway.api.security import MAX_DB_INT, cookie_csrf_refusal
 from gateway.pipeline.runtime import Runtime
 from gateway.store.db import session_scope
+
+log = logging.getLogger(__name__)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -77,7 +82,12 @@ def get_principal(
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise AuthError("no credentials: send Authorization: Bearer <key> or X-API-Key")
-        key_id = get_signer(request).verify(cookie)
+        signer = get_signer(request)
+        key_id = signer.verify(cookie)
+        refusal = cookie_csrf_refusal(request, signer.csrf_token(cookie))
+        if refusal is not None:
+            log.warning("refused %s %s: %s", request.method, request.url.path, refusal)
+            raise Forbidden(refusal)
         principal = principal_for_id(session, key_id, _bootstrap(runtime))
     # release the write lock the last-used stamp may hold before the route's own work
     session.commit()
@@ -103,3 +113,6 @@ ReaderDep = Annotated[Principal, Depends(require("read"))]
 OperatorDep = Annotated[Principal, Depends(require("operate"))]
 OnboardingDep = Annotated[Principal, Depends(require("onboard"))]
 AdminDep = Annotated[Principal, Depends(require("admin"))]
+
+# ids are 32-bit integer columns: anything else is a 422, never an overflow in the driver
+DbId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="Row id.")]

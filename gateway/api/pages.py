@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api import charts, services
 from gateway.api.auth import SESSION_COOKIE, SESSION_MAX_AGE, AuthError, authenticate_key
-from gateway.api.deps import OperatorDep, ReaderDep, RuntimeDep, SessionDep, get_signer
+from gateway.api.deps import DbId, OperatorDep, ReaderDep, RuntimeDep, SessionDep, get_signer
 from gateway.api.page_common import (
     back,
     check_csrf,
@@ -126,7 +126,10 @@ def logout() -> Response:
 # ---- dashboard --------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse)
 def dashboard_page(
-    request: Request, principal: ReaderDep, session: SessionDep, days: int = 14
+    request: Request,
+    principal: ReaderDep,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=3660)] = 14,
 ) -> HTMLResponse:
     """Volumes per day per partner and error/exception rates."""
     days = max(1, min(days, 90))
@@ -172,7 +175,7 @@ def tracker_page(
     until: str = "",
     control_number: str = "",
     business_key: str = "",
-    page: int = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
     """Find documents (or files) by partner, type, state, dates, control number or key."""
     page = max(1, page)
@@ -243,9 +246,17 @@ async def upload_page(
 ) -> Response:
     """Upload a file from the tracker; shows the stored file."""
     check_csrf(request, csrf)
-    data = await read_upload(file, runtime.settings.max_payload_bytes)
     try:
-        message_id = await run_in_threadpool(
+        data = await read_upload(file, runtime.settings.max_payload_bytes)
+    except ConsoleError as exc:
+        await run_in_threadpool(
+            services.refuse_upload, runtime, filename=file.filename,
+            partner_id=partner_id or None, actor=principal.actor, reason=exc.message,
+            size=exc.size,
+        )  # fmt: skip
+        return back("/messages", error=exc.message)
+    try:
+        receipt = await run_in_threadpool(
             services.ingest_upload,
             runtime,
             data,
@@ -255,6 +266,7 @@ async def upload_page(
         )
     except ConsoleError as exc:
         return back("/messages", error=exc.message)
+    message_id = receipt.message_id
     return back(
         f"/messages/{message_id}", notice=f"Uploaded {file.filename} as message {message_id}."
     )
@@ -262,7 +274,7 @@ async def upload_page(
 
 @router.get("/messages/{message_id}", response_class=HTMLResponse)
 def message_page(
-    message_id: int,
+    message_id: DbId,
     request: Request,
     principal: ReaderDep,
     runtime: RuntimeDep,
@@ -282,7 +294,7 @@ def message_page(
 
 @router.post("/messages/{message_id}/replay")
 def replay_message_page(
-    message_id: int,
+    message_id: DbId,
     request: Request,
     principal: OperatorDep,
     runtime: RuntimeDep,
@@ -304,7 +316,7 @@ def replay_message_page(
 # ---- document detail --------------------------------------------------------------------
 @router.get("/documents/{transaction_id}", response_class=HTMLResponse)
 def document_page(
-    transaction_id: int,
+    transaction_id: DbId,
     request: Request,
     principal: ReaderDep,
     runtime: RuntimeDep,
@@ -328,7 +340,7 @@ def document_page(
 
 @router.post("/documents/{transaction_id}/{action}")
 def document_action(
-    transaction_id: int,
+    transaction_id: DbId,
     action: str,
     request: Request,
     principal: OperatorDep,
@@ -398,7 +410,7 @@ def exceptions_page(
 
 @router.post("/exceptions/{exception_id}")
 def exception_action(
-    exception_id: int,
+    exception_id: DbId,
     request: Request,
     principal: OperatorDep,
     runtime: RuntimeDep,

@@ -19,6 +19,7 @@ from gateway.api import onboarding, services
 from gateway.api.auth import ROLES, KeyManagementError, create_key, list_keys, revoke_key
 from gateway.api.deps import (
     AdminDep,
+    DbId,
     OnboardingDep,
     OperatorDep,
     PrincipalDep,
@@ -32,6 +33,7 @@ from gateway.api.queries_extra import (
     list_exceptions,
     list_messages,
 )
+from gateway.api.security import MAX_DB_INT
 from gateway.api.services import ConsoleError
 from gateway.api.uploads import read_upload
 from gateway.queries import TransactionFilter, exception_json, list_transactions
@@ -41,7 +43,7 @@ from gateway.store.models import BusinessException
 router = APIRouter(prefix="/api/v1")
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT, description="Rows to skip.")]
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -142,16 +144,29 @@ def get_messages(
     status_code=201,
     response_model=Done,
     summary="Upload a file into the pipeline",
+    responses={202: {"description": "Stored; queued once the broker is reachable again."}},
 )
 async def upload_message(
     principal: OperatorDep,
     runtime: RuntimeDep,
+    response: Response,
     file: Annotated[UploadFile, File(description="An X12 or EDIFACT file.")],
     partner_id: Annotated[str | None, Form(description="Partner (else from the envelope).")] = None,
 ) -> Done:
-    """Feed a file in as if a partner had sent it (like ``edi-gateway ingest``)."""
-    data = await read_upload(file, runtime.settings.max_payload_bytes)
-    message_id = await run_in_threadpool(
+    """Feed a file in as if a partner had sent it (like ``edi-gateway ingest``).
+
+    201 when stored and queued; 202 when stored while the broker is down (stall
+    recovery queues it); 413 and 422 refusals are recorded as ``refused`` messages.
+    """
+    try:
+        data = await read_upload(file, runtime.settings.max_payload_bytes)
+    except ConsoleError as exc:
+        await run_in_threadpool(
+            services.refuse_upload, runtime, filename=file.filename, partner_id=partner_id,
+            actor=principal.actor, reason=exc.message, size=exc.size,
+        )  # fmt: skip
+        raise
+    receipt = await run_in_threadpool(
         services.ingest_upload,
         runtime,
         data,
@@ -159,12 +174,18 @@ async def upload_message(
         partner_id=partner_id,
         actor=principal.actor,
     )
-    return Done(id=message_id, detail=f"stored as message {message_id}")
+    if not receipt.queued and receipt.duplicate_of is None:
+        response.status_code = 202
+        return Done(
+            id=receipt.message_id,
+            detail=f"stored as message {receipt.message_id}; queued when the broker is back",
+        )
+    return Done(id=receipt.message_id, detail=f"stored as message {receipt.message_id}")
 
 
 @router.get("/messages/{message_id}", tags=["messages"], summary="Everything about one file")
 def get_message(
-    message_id: int, _: ReaderDep, runtime: RuntimeDep, session: SessionDep, parsed: bool = True
+    message_id: DbId, _: ReaderDep, runtime: RuntimeDep, session: SessionDep, parsed: bool = True
 ) -> dict[str, Any]:
     """Envelopes, documents with canonical JSON, acknowledgements, Odoo records, timeline
     and (``parsed=true``) the segments as the engine read them."""
@@ -173,7 +194,7 @@ def get_message(
 
 @router.get("/messages/{message_id}/raw", tags=["messages"], summary="Download the raw bytes")
 def get_message_raw(
-    message_id: int, _: ReaderDep, runtime: RuntimeDep, session: SessionDep
+    message_id: DbId, _: ReaderDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     """The file exactly as received."""
     return _download(*services.message_bytes(runtime, session, message_id))
@@ -185,7 +206,7 @@ def get_message_raw(
     response_model=Done,
     summary="Feed a stored file through the pipeline again",
 )
-def replay_message(message_id: int, principal: OperatorDep, runtime: RuntimeDep) -> Done:
+def replay_message(message_id: DbId, principal: OperatorDep, runtime: RuntimeDep) -> Done:
     """Replays the stored bytes as a new message (the original stays as it was)."""
     from gateway.pipeline.operations import replay_message as replay
 
@@ -215,7 +236,7 @@ def get_transactions(
     until: dt.datetime | None = None,
     control_number: str | None = None,
     business_key: Annotated[str | None, Query(description="PO, shipment or invoice number")] = None,
-    message_id: int | None = None,
+    message_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
 ) -> Page:
     """Documents newest first, by partner, direction, type, state, dates, control
     numbers (interchange, group or transaction) or business key."""
@@ -238,7 +259,11 @@ def get_transactions(
     "/transactions/{transaction_id}", tags=["documents"], summary="Everything about one document"
 )
 def get_transaction(
-    transaction_id: int, _: ReaderDep, runtime: RuntimeDep, session: SessionDep, parsed: bool = True
+    transaction_id: DbId,
+    _: ReaderDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    parsed: bool = True,
 ) -> dict[str, Any]:
     """Canonical JSON, parsed segments, acknowledgements, Odoo records, exceptions, events."""
     return services.document_view(runtime, session, transaction_id, with_parsed=parsed)
@@ -250,7 +275,7 @@ def get_transaction(
     summary="Download the document's interchange",
 )
 def get_transaction_raw(
-    transaction_id: int, _: ReaderDep, runtime: RuntimeDep, session: SessionDep
+    transaction_id: DbId, _: ReaderDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     """The raw bytes of the interchange the document came in."""
     return _download(*services.transaction_bytes(runtime, session, transaction_id))
@@ -262,7 +287,7 @@ def get_transaction_raw(
     response_model=Done,
     summary="Translate and deliver a document again",
 )
-def replay_transaction(transaction_id: int, principal: OperatorDep, runtime: RuntimeDep) -> Done:
+def replay_transaction(transaction_id: DbId, principal: OperatorDep, runtime: RuntimeDep) -> Done:
     """Runs translate and deliver again from the stored bytes (never delivers twice)."""
     from gateway.pipeline.operations import replay_transaction as replay
 
@@ -277,7 +302,7 @@ def replay_transaction(transaction_id: int, principal: OperatorDep, runtime: Run
     summary="Stop a document that is not delivered",
 )
 def cancel_transaction(
-    transaction_id: int, principal: OperatorDep, runtime: RuntimeDep, body: Comment | None = None
+    transaction_id: DbId, principal: OperatorDep, runtime: RuntimeDep, body: Comment | None = None
 ) -> Done:
     """Cancels with the given reason (kept in the audit trail)."""
     from gateway.pipeline.operations import cancel_transaction as cancel
@@ -292,7 +317,7 @@ def cancel_transaction(
 @router.get(
     "/acknowledgements/{ack_id}/raw", tags=["documents"], summary="Download an acknowledgement"
 )
-def get_ack_raw(ack_id: int, _: ReaderDep, runtime: RuntimeDep, session: SessionDep) -> Response:
+def get_ack_raw(ack_id: DbId, _: ReaderDep, runtime: RuntimeDep, session: SessionDep) -> Response:
     """The 997/999/TA1/CONTRL bytes we sent or received."""
     return _download(*services.ack_bytes(runtime, session, ack_id))
 
@@ -326,7 +351,7 @@ def get_exceptions(
 
 
 @router.get("/exceptions/{exception_id}", tags=["exceptions"], summary="One business exception")
-def get_exception(exception_id: int, _: ReaderDep, session: SessionDep) -> dict[str, Any]:
+def get_exception(exception_id: DbId, _: ReaderDep, session: SessionDep) -> dict[str, Any]:
     """The exception with its document's state."""
     row = session.get(BusinessException, exception_id)
     if row is None:
@@ -341,7 +366,7 @@ def get_exception(exception_id: int, _: ReaderDep, session: SessionDep) -> dict[
     summary="Resolve, retry or dismiss an exception",
 )
 def act_on_exception(
-    exception_id: int,
+    exception_id: DbId,
     action: Literal["resolve", "retry", "dismiss"],
     principal: OperatorDep,
     runtime: RuntimeDep,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiInterchange, EdiPayload, Issue, SegmentLike
-from gateway.intake import ReceivedPayload
+from gateway.intake import Receipt, ReceivedPayload
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.runtime import Runtime
 from gateway.queries import message_detail, transaction_detail
@@ -30,10 +30,11 @@ MAX_SEGMENTS_SHOWN = 2000  # a parsed view is for reading; huge files are downlo
 class ConsoleError(Exception):
     """A request the console cannot serve; ``status`` is the HTTP status it maps to."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, size: int = 0) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.size = size  # bytes seen, for refusals of uploads
 
 
 _settle_lock = threading.Lock()
@@ -66,11 +67,17 @@ def run_operation(runtime: Runtime, action: Callable[[], Any]) -> Any:
 # ---- uploads ----------------------------------------------------------------------------
 def ingest_upload(
     runtime: Runtime, data: bytes, *, filename: str | None, partner_id: str | None, actor: str
-) -> int:
-    """Feed an uploaded file in like ``edi-gateway ingest``; return the message id."""
+) -> Receipt:
+    """Feed an uploaded file in like ``edi-gateway ingest``; the stored message's receipt.
+
+    ``receipt.queued`` is False when the broker was down: the bytes are stored and stall
+    recovery queues them later. A refused upload is recorded as a ``refused`` message.
+    """
     from gateway.pipeline.intake import PayloadTooLarge, StoreIntake
 
     if not data:
+        refuse_upload(runtime, filename=filename, partner_id=partner_id, actor=actor,
+                      reason="the uploaded file is empty", size=0)  # fmt: skip
         raise ConsoleError(422, "the uploaded file is empty")
     try:
         receipt = StoreIntake(runtime).receive(
@@ -84,9 +91,37 @@ def ingest_upload(
             )
         )
     except PayloadTooLarge as exc:
+        refuse_upload(runtime, filename=filename, partner_id=partner_id, actor=actor,
+                      reason=str(exc), size=len(data))  # fmt: skip
         raise ConsoleError(413, str(exc)) from exc
     settle(runtime)
-    return receipt.message_id
+    return receipt
+
+
+def refuse_upload(
+    runtime: Runtime,
+    *,
+    filename: str | None,
+    partner_id: str | None,
+    actor: str,
+    reason: str,
+    size: int,
+) -> None:
+    """Record an upload refused before it was stored (size, empty): a ``refused`` message."""
+    from gateway.pipeline.intake import StoreIntake
+
+    known = partner_id if partner_id and runtime.registry.get(partner_id) else None
+    StoreIntake(runtime).receive(
+        ReceivedPayload(
+            data=b"",
+            transport="api",
+            partner_id=known,
+            filename=(filename or "upload")[:255],
+            metadata={"uploaded_by": actor, "size": str(size)},
+            actor=actor,
+            refused=reason,
+        )
+    )
 
 
 # ---- raw bytes --------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api.services import ConsoleError
 
+log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and small fields around the file
 
@@ -29,7 +32,7 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
             break
         total += len(chunk)
         if total > limit:
-            raise ConsoleError(413, f"upload exceeds the limit of {limit} bytes")
+            raise ConsoleError(413, f"upload exceeds the limit of {limit} bytes", size=total)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -45,10 +48,26 @@ class BodySizeLimit:
     stream. ``/as2`` is left alone: the AS2 router applies its own per-partner limit.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, exempt: tuple[str, ...] = ("/as2",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        exempt: tuple[str, ...] = ("/as2",),
+        on_refused: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.exempt = exempt
+        # told (path, bytes seen or declared) of each 413, to leave a record of it
+        self.on_refused = on_refused
+
+    async def _refused(self, send: Send, path: str, size: int) -> None:
+        await _plain(send, 413, b"request body too large")
+        if self.on_refused is not None:
+            try:
+                await run_in_threadpool(self.on_refused, path, size)
+            except Exception:  # the answer is sent; a failed record must not turn into a 500
+                log.exception("could not record the refused request to %s", path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -63,7 +82,7 @@ class BodySizeLimit:
                     await _plain(send, 400, b"invalid Content-Length")
                     return
                 if declared > self.limit:
-                    await _plain(send, 413, b"request body too large")
+                    await self._refused(send, scope.get("path", ""), declared)
                     return
         seen = 0
         started = False
@@ -86,7 +105,7 @@ class BodySizeLimit:
             if over:
                 if not started:
                     started = True
-                    await _plain(send, 413, b"request body too large")
+                    await self._refused(send, scope.get("path", ""), seen)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -96,7 +115,8 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _plain(send, 413, b"request body too large")
+                started = True
+                await self._refused(send, scope.get("path", ""), seen)
 
 
 async def _plain(send: Send, status: int, body: bytes) -> None:

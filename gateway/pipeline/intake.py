@@ -6,6 +6,7 @@ so whatever happens next, nothing received is lost.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 
@@ -17,6 +18,8 @@ from gateway.pipeline.runtime import Runtime
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import Message, MessageState
+
+log = logging.getLogger(__name__)
 
 
 class PayloadTooLarge(ValueError):
@@ -129,11 +132,35 @@ class StoreIntake(Intake):
                     data={"earlier_message_id": reused},
                 )
             message_id = message.id
+        queued = False
         if not duplicate_of and payload.refused is None:
-            self.runtime.dispatcher.dispatch([Next("split", (message_id,))])
+            queued = self._queue(message_id, payload)
         return Receipt(
-            message_id=message_id, sha256=sha, duplicate_of=duplicate_of, key_reused_by=reused
+            message_id=message_id,
+            sha256=sha,
+            duplicate_of=duplicate_of,
+            key_reused_by=reused,
+            queued=queued,
         )
+
+    def _queue(self, message_id: int, payload: ReceivedPayload) -> bool:
+        """Queue the first stage; a broker that is down is not the sender's problem.
+
+        The bytes and the message row are committed: stall recovery queues the message
+        once the broker is back, so the transport answers success all the same.
+        """
+        try:
+            self.runtime.dispatcher.dispatch([Next("split", (message_id,))])
+        except Exception as exc:
+            log.warning("message %s stored but not queued: %s", message_id, exc)
+            self.record_event(
+                "queue_unavailable",
+                f"stored, not queued ({type(exc).__name__}: {exc}); stall recovery queues it",
+                partner_id=payload.partner_id,
+                message_id=message_id,
+            )
+            return False
+        return True
 
     def record_event(
         self,

@@ -67,7 +67,11 @@ def partner_server(keys: Path, inbox: PartnerInbox, jobs: list[AsyncMdnJob]) -> 
         id="meridian",
         name="Meridian",
         x12=X12Ids(isa_qualifier="ZZ", isa_id="MERIDIANHEALTH"),
-        as2=As2Settings(as2_id="MERIDIAN-AS2", certificates=[As2Certificate(file=keys / "us.crt")]),
+        as2=As2Settings(
+            as2_id="MERIDIAN-AS2",
+            certificates=[As2Certificate(file=keys / "us.crt")],
+            async_mdn_hosts=["127.0.0.1"],  # where Meridian's async MDN URL points
+        ),
     )
     receiver = As2Receiver(
         intake=inbox,

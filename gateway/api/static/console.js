@@ -21,6 +21,12 @@
     var exists = Array.prototype.some.call(buttons, function (b) { return b.getAttribute("data-tab") === wanted; });
     if (buttons.length) { show(exists ? wanted : buttons[0].getAttribute("data-tab"), false); }
   }
+  function setupBack() {
+    // the error page's "Go back" (an event handler, not a javascript: URL, for the CSP)
+    document.querySelectorAll("[data-back]").forEach(function (a) {
+      a.addEventListener("click", function (ev) { ev.preventDefault(); history.back(); });
+    });
+  }
   function setupConfirm() {
     document.addEventListener("click", function (ev) {
       var el = ev.target.closest("[data-confirm]");
@@ -39,5 +45,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-tabs]").forEach(setupTabs);
     setupConfirm();
+    setupBack();
   });
 })();
