@@ -109,6 +109,19 @@ def _ucm(tx: EdiTransaction) -> list[EdifactSegment]:
     return out
 
 
+def _an(value: str | None, limit: int) -> str:
+    """A value the partner sent, cut to what its CONTRL element can carry."""
+    return (value or "").strip()[:limit]
+
+
+def _party(party: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A UNB/UCI party (id, qualifier ...) we can write back: an id is mandatory."""
+    values = [_an(v, 35) for v in party]
+    ident = values[0] if values else ""
+    qualifier = values[1][:4] if len(values) > 1 else ""
+    return (ident or "UNKNOWN", qualifier) if qualifier else (ident or "UNKNOWN",)
+
+
 def build_contrl(
     interchange: EdiInterchange, *, ours: OwnIdentity, numbers: AckControlNumbers
 ) -> BuiltAck:
@@ -122,12 +135,12 @@ def build_contrl(
     version = env.syntax_version if env is not None else "3"
     if version not in ("1", "2", "3", "4"):
         version = "3"
-    their_sender = (
+    their_sender = _party(
         env.sender
         if env is not None and env.sender
         else (interchange.sender_id, interchange.sender_qualifier)
     )
-    their_recipient = (
+    their_recipient = _party(
         env.recipient
         if env is not None and env.recipient
         else (interchange.receiver_id, interchange.receiver_qualifier)
@@ -141,9 +154,9 @@ def build_contrl(
     # (8, "received, details later", cannot be combined with UCF/UCM reports)
     action = codes.ACTION_REJECTED if rejected else codes.ACTION_ACKNOWLEDGED
     uci: list[ElementInput] = [
-        interchange.control_number,
-        tuple(their_sender),
-        tuple(their_recipient),
+        _an(interchange.control_number, 14) or "0",
+        their_sender,
+        their_recipient,
         action,
     ]
     head = _first_fatal(interchange.issues)
@@ -158,9 +171,9 @@ def build_contrl(
             if group.functional_id is not None:
                 g_rejected = any(i.fatal for i in group.issues)
                 ucf: list[ElementInput] = [
-                    group.control_number,
-                    group.sender_id,
-                    group.receiver_id,
+                    _an(group.control_number, 14) or "0",
+                    _an(group.sender_id, 35),
+                    _an(group.receiver_id, 35),
                     codes.ACTION_REJECTED if g_rejected else codes.ACTION_ACKNOWLEDGED,
                 ]
                 g_head = _first_fatal(group.issues)
@@ -184,9 +197,7 @@ def build_contrl(
             data = write_interchange(
                 [[unh, *body, unt]],
                 sender=(ours.id, ours.qualifier) if ours.qualifier else ours.id,
-                recipient=(interchange.sender_id, interchange.sender_qualifier)
-                if interchange.sender_qualifier
-                else interchange.sender_id,
+                recipient=_party((interchange.sender_id, interchange.sender_qualifier)),
                 control_reference=str(numbers.interchange),
                 chars=chars,
                 syntax_id=charset,

@@ -26,6 +26,7 @@ from gateway.edi.model import (
     Level,
     Syntax,
 )
+from gateway.edi.numbers import equals_count
 from gateway.edifact import codes
 from gateway.edifact.charset import Decoder
 from gateway.edifact.envelope import EdifactEnvelope
@@ -683,9 +684,7 @@ class _InterchangeReader:
 
     def _check_unt(self, tx: EdiTransaction, unt: EdifactSegment, position: int) -> None:
         count, ref = unt.value(1), unt.value(2)
-        if count != str(position) and not (
-            count.isascii() and count.isdigit() and int(count) == position
-        ):
+        if count != str(position) and not equals_count(count, position):
             self._issue(
                 codes.CONTROL_COUNT_MISMATCH,
                 f"UNT says {count!r} segments, the message has {position}",
@@ -738,7 +737,7 @@ class _InterchangeReader:
         level: Level,
     ) -> None:
         count, ref = seg.value(1), seg.value(2)
-        if not (count.isascii() and count.isdigit() and int(count) == expected):
+        if not equals_count(count, expected):
             self._issue(
                 codes.CONTROL_COUNT_MISMATCH,
                 f"{tag} count {count!r} does not match the {expected} received",

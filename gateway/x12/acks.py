@@ -30,7 +30,7 @@ from gateway.edi.model import (
 from gateway.x12.codes import code_for_997_element, code_for_997_group
 from gateway.x12.envelope import envelope_of
 from gateway.x12.isa import KNOWN_VERSIONS, Delimiters
-from gateway.x12.specs.sets import VERSIONS
+from gateway.x12.specs.sets import SETS, VERSIONS
 from gateway.x12.writer import DocumentBuilder
 
 ACK_997_VERSION = "004010"  # the oldest version we answer in (and the fallback)
@@ -125,7 +125,9 @@ def _builder(
     env = envelope_of(interchange)
     delimiters = _ack_delimiters(env.delimiters, version)
     # the partner's ids go back into our ISA: keep them to what an ISA field can carry
-    qualifier = _clean(interchange.sender_qualifier, delimiters, 2) or "ZZ"
+    qualifier = interchange.sender_qualifier.strip()
+    if qualifier not in ISA_QUALIFIERS:
+        qualifier = "ZZ"  # unreadable or not a code: "mutually defined" still routes it
     partner = _clean(interchange.sender_id, delimiters, 15) or "UNKNOWN"
     return DocumentBuilder(
         sender=(ours.qualifier, ours.id),
@@ -156,6 +158,75 @@ def _clean(value: str, d: Delimiters, limit: int) -> str:
     return cleaned.strip()[:limit]
 
 
+# X12 code list I05 (ISA05/ISA07 interchange id qualifiers)
+ISA_QUALIFIERS = frozenset(
+    [
+        "01",
+        "02",
+        "03",
+        "04",
+        "07",
+        "08",
+        "09",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "16",
+        "17",
+        "18",
+        "19",
+        "20",
+        "27",
+        "28",
+        "29",
+        "30",
+        "33",
+        "ZZ",
+    ]
+)
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _id(value: str, low: int, high: int) -> str | None:
+    """``value`` when it is a valid X12 ID element of ``low``-``high`` characters."""
+    value = value.strip()
+    ok = low <= len(value) <= high and all(c in _ID_CHARS for c in value)
+    return value if ok else None
+
+
+def _functional_id(group: EdiGroup) -> str:
+    """AK101: the group's GS01 when it is a valid ID, else the one of its set ids."""
+    echoed = _id(group.functional_id or "", 2, 2)
+    if echoed is not None:
+        return echoed
+    for tx in group.transactions:
+        known = SETS.get(tx.set_id)
+        if known is not None:
+            return known[1]
+    return "PO"
+
+
+def _set_id(tx: EdiTransaction, functional_id: str) -> str:
+    """AK201: ST01 when it is a valid ID; a damaged one is replaced by the set id its
+    group's functional id stands for (AK5 then says the set id was invalid)."""
+    echoed = _id(tx.set_id, 3, 3)
+    if echoed is not None:
+        return echoed
+    for set_id, (_name, fid, _structure) in SETS.items():
+        if fid == functional_id:
+            return set_id
+    return "850"
+
+
+def _tag(value: str) -> str:
+    """AK301/IK301: a segment tag as an ID of 2-3 letters or digits (damage removed)."""
+    kept = "".join(c for c in value.upper() if c.isascii() and c.isalnum())[:3]
+    return kept.ljust(2, "X")
+
+
 def _number(value: str) -> str:
     """A control number as the N0 element of AK102 can carry it (digits, at most 9)."""
     digits = "".join(c for c in value if c in "0123456789")
@@ -176,13 +247,16 @@ def _group_letter(group: EdiGroup) -> str:
     return "A"
 
 
-def _set_segments(tx: EdiTransaction, kind: str, gs08: str, d: Delimiters) -> list[list[str]]:
+def _set_segments(
+    tx: EdiTransaction, kind: str, gs08: str, d: Delimiters, functional_id: str
+) -> list[list[str]]:
     is999 = kind == "999"
     # element codes 12/13 came with 005010: a 4010-family 997 maps them to 6
     map_element = (lambda c: c) if gs08 >= "005010" else code_for_997_element
     out: list[list[str]] = []
-    set_id = tx.set_id if len(tx.set_id) == 3 else "000"
-    ak2 = ["AK2", set_id, tx.control_number[:9].ljust(4, "0")]
+    set_id = _set_id(tx, functional_id)
+    control = _clean(tx.control_number, d, 9).replace(" ", "")
+    ak2 = ["AK2", set_id, control.ljust(4, "0")]
     if is999 and tx.implementation_reference:
         ak2.append(tx.implementation_reference[:35])
     out.append(ak2)
@@ -194,7 +268,7 @@ def _set_segments(tx: EdiTransaction, kind: str, gs08: str, d: Delimiters) -> li
         issues = by_position[position]
         seg_issues = [i for i in issues if i.level is Level.SEGMENT]
         el_issues = [i for i in issues if i.level is Level.ELEMENT]
-        tag = _clean(issues[0].segment_tag or "", d, 3).ljust(2, "X")  # AK301 is ID 2-3
+        tag = _tag(issues[0].segment_tag or "")  # AK301 is ID 2-3
         code = seg_issues[0].code if seg_issues else "8"
         out.append([("IK3" if is999 else "AK3"), tag, str(position), "", code])
         if el_issues and code != "8" and not seg_issues[1:]:
@@ -279,12 +353,13 @@ def build_acknowledgement(
         )
         letter = _group_letter(group)
         letters.append(letter)
-        ak1 = ["AK1", (group.functional_id or "")[:2] or "ZZ", _number(group.control_number)]
+        functional_id = _functional_id(group)
+        ak1 = ["AK1", functional_id, _number(group.control_number)]
         if group_kind == "999":
             ak1.append(group.version[:12] or "000000")
         body: list[list[str]] = [ak1]
         for tx in group.transactions:
-            body.extend(_set_segments(tx, group_kind, gs08, d))
+            body.extend(_set_segments(tx, group_kind, gs08, d, functional_id))
         ge = received.ge[index] if index < len(received.ge) else None
         declared = str(len(group.transactions))
         if ge and ge[0].strip().isascii() and ge[0].strip().isdigit() and len(ge[0].strip()) < 7:

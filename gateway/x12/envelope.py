@@ -23,6 +23,7 @@ from gateway.edi.model import (
     Level,
     Syntax,
 )
+from gateway.edi.numbers import bounded_int, is_digits, same_number
 from gateway.x12.isa import Delimiters, IsaHeader
 from gateway.x12.segment import X12Segment
 from gateway.x12.tokenizer import Garbage, InterchangeStart, Token
@@ -120,15 +121,17 @@ def _tx(
 
 
 def _count(raw: str) -> int | None:
-    raw = raw.strip()
-    return int(raw) if (raw.isascii() and raw.isdigit()) and len(raw) <= 10 else None
+    return bounded_int(raw, 10)
 
 
 def _same_number(a: str, b: str) -> bool:
-    """Control numbers compare as numbers when both are numeric (000123 == 123)."""
+    """Control numbers compare as numbers when both are numeric (000123 == 123).
+
+    Compared as text: a partner's number may have any count of digits.
+    """
     a, b = a.strip(), b.strip()
-    if (a.isascii() and a.isdigit()) and (b.isascii() and b.isdigit()):
-        return int(a) == int(b)
+    if is_digits(a) and is_digits(b):
+        return same_number(a, b)
     return a == b
 
 

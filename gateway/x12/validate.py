@@ -19,6 +19,7 @@ and times reject the set.
 from __future__ import annotations
 
 from gateway.edi.model import Issue, Level
+from gateway.edi.numbers import equals_count, is_digits
 from gateway.x12.fastpath import segment_patterns
 from gateway.x12.segment import X12Segment
 from gateway.x12.specs.codes import CODE_LISTS
@@ -613,7 +614,7 @@ class SetValidator:
         number, parent, level = seg.element(1), seg.element(2), seg.element(3)
         if number in self._hl_levels:
             self._element_issue("7", f"HL01 {number} repeats", seg, 1, "628", offset, number)
-        elif (number.isascii() and number.isdigit()) and int(number) != self._hl_count:
+        elif is_digits(number) and not equals_count(number, self._hl_count):
             self._element_issue(
                 "7",
                 f"HL01 {number} is out of sequence (expected {self._hl_count})",
