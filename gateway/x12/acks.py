@@ -160,32 +160,7 @@ def _clean(value: str, d: Delimiters, limit: int) -> str:
 
 # X12 code list I05 (ISA05/ISA07 interchange id qualifiers)
 ISA_QUALIFIERS = frozenset(
-    [
-        "01",
-        "02",
-        "03",
-        "04",
-        "07",
-        "08",
-        "09",
-        "10",
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "16",
-        "17",
-        "18",
-        "19",
-        "20",
-        "27",
-        "28",
-        "29",
-        "30",
-        "33",
-        "ZZ",
-    ]
+    "01 02 03 04 07 08 09 10 11 12 13 14 15 16 17 18 19 20 27 28 29 30 33 ZZ".split()  # noqa: SIM905
 )
 _ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
