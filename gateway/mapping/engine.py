@@ -114,7 +114,40 @@ def _validate(map_: Map, data: dict[str, Any], segments: Segments) -> CanonicalM
                 segment_position=anchor.position if anchor is not None else None,
                 code="1",
             ) from exc
+        # the refused value, or a key made of partner data (a qualifier used as a key)
+        refused = err.get("input")
+        inner = [*refused.keys(), *refused.values()] if isinstance(refused, dict) else []
+        keys = reversed([p for p in err["loc"] if isinstance(p, str)])
+        candidates = [refused, *keys, *inner]
+        source = next(
+            (found for c in candidates if (found := _partner_source(c, segments)) is not None),
+            None,
+        )
+        if source is not None:
+            # the value came from the partner's document: their error, named where it is
+            segment, element = source
+            raise DocumentError(
+                f"{err['msg']} (from {segment.tag}{element:02d}: "
+                f"{segment.value(element)[:60]!r})",
+                field=path,
+                segment_tag=segment.tag,
+                segment_position=segment.position,
+                element=element,
+                code="7",
+            ) from exc
         raise MappingError(f"map {map_.name}: {path}: {err['msg']}") from exc
+
+
+def _partner_source(value: object, segments: Segments) -> tuple[Any, int] | None:
+    """The segment and element a refused value was read from, when it came from the
+    partner's data (a value our map made up, or a constant, is not found)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    for segment in segments:
+        for element in range(1, segment.element_count() + 1):
+            if value in segment.components(element):
+                return segment, element
+    return None
 
 
 def _loc(loc: Sequence[Any]) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.mapping.errors import DocumentError as DocumentErrorType
+
 from gateway.canonical import SourceRef
 from gateway.edi.model import EdiGroup, EdiTransaction
 from gateway.pipeline import partners as partner_rules
@@ -21,6 +23,7 @@ from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import set_state
 from gateway.store.db import session_scope
 from gateway.store.models import (
+    BusinessException,
     Document,
     FunctionalGroup,
     Interchange,
@@ -76,6 +79,8 @@ def translate(
                     edi_txn, interchange=edi, group=edi_group, map=mapping, profile=profile
                 )
             except DocumentError as exc:
+                # the partner's data: rejected, and an exception procurement can act on
+                # (naming the segment and element), never a dead letter for IT
                 set_state(
                     session,
                     row,
@@ -83,6 +88,7 @@ def translate(
                     f"document error: {exc}",
                     error=str(exc),
                 )
+                session.add(_document_exception(row, exc))
                 continue
             except MappingError as exc:
                 set_state(
@@ -129,6 +135,28 @@ def translate(
             record_business_document(session, profile.id, document)
             follow.append(Next("deliver", (row.id,)))
     return follow
+
+
+def _document_exception(row: Transaction, exc: DocumentErrorType) -> BusinessException:
+    where = (
+        f"{exc.segment_tag} (segment {exc.segment_position})" if exc.segment_tag else "the document"
+    )
+    if exc.segment_tag and exc.element:
+        where = f"{exc.segment_tag}{exc.element:02d} (segment {exc.segment_position})"
+    return BusinessException(
+        transaction_id=row.id,
+        partner_id=row.partner_id,
+        kind="invalid_value",
+        message=f"{row.set_id} {row.control_number} cannot be translated: {exc.reason} "
+        f"in {where}" + (f", field {exc.field}" if exc.field else ""),
+        detail={
+            "segment": exc.segment_tag,
+            "segment_position": exc.segment_position,
+            "element": exc.element,
+            "field": exc.field,
+            "code": exc.code,
+        },
+    )
 
 
 def _record_ack_transaction(
