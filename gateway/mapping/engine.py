@@ -127,8 +127,7 @@ def _validate(map_: Map, data: dict[str, Any], segments: Segments) -> CanonicalM
             # the value came from the partner's document: their error, named where it is
             segment, element = source
             raise DocumentError(
-                f"{err['msg']} (from {segment.tag}{element:02d}: "
-                f"{segment.value(element)[:60]!r})",
+                f"{err['msg']} (from {segment.tag}{element:02d}: {segment.value(element)[:60]!r})",
                 field=path,
                 segment_tag=segment.tag,
                 segment_position=segment.position,

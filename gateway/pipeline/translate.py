@@ -11,10 +11,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.mapping.errors import DocumentError as DocumentErrorType
-
 from gateway.canonical import SourceRef
 from gateway.edi.model import EdiGroup, EdiTransaction
+from gateway.mapping.errors import DocumentError as DocumentErrorType
 from gateway.pipeline import partners as partner_rules
 from gateway.pipeline.acks import reparse_interchange
 from gateway.pipeline.dispatch import Next

@@ -89,3 +89,48 @@ def test_map_pointing_at_a_missing_segment_dead_letters_with_file_and_line(
     assert txn.state == "failed"
     assert "ZZQ" in (txn.error or "") and "856.yaml" in (txn.error or "")
     assert events[-1].state_to == "failed"
+
+
+def test_partner_value_refused_by_the_canonical_model_is_rejected_not_dead_lettered(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    """#17 finding 11: an 855 whose N1*SE qualifier is '.' passes X12 validation but
+    cannot become a document; that is the partner's error, named where it is."""
+    from gateway.store.models import BusinessException
+
+    data = fixture_bytes("summit-medical", "855_po_ack.edi").replace(
+        b"N1*SE*SUMMIT MEDICAL SUPPLY*1*045678912~", b"N1*SE*SUMMIT MEDICAL SUPPLY*.*045678912~"
+    )
+    runtime = make_runtime()
+    txn, events = run(runtime, data)
+    # then: rejected (not failed, which would be a dead letter for IT) ...
+    assert txn.state == "rejected", txn.error
+    assert "N1" in (txn.error or "") and "element 4" in (txn.error or "")
+    assert events[-1].state_to == "rejected"
+    # ... with a business exception procurement can act on, naming segment and element
+    with runtime.sessions() as s:
+        (exc,) = s.scalars(
+            select(BusinessException).where(BusinessException.transaction_id == txn.id)
+        ).all()
+        assert exc.kind == "invalid_value" and "N104 (segment 3)" in exc.message
+        assert exc.detail["segment"] == "N1" and exc.state == "open"
+
+
+def test_giant_control_number_gets_a_ta1_not_a_python_error(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    """#17 finding 9: a 10,000-digit IEA02 used to end the message 'rejected' with a
+    Python ValueError and no TA1; now it is an envelope finding answered with a TA1."""
+    from gateway.store.models import Acknowledgement, Interchange
+
+    data = fixture_bytes("summit-medical", "856_ship_notice.edi")
+    data = data.replace(b"IEA*1*000005", b"IEA*1*" + b"9" * 10_000 + b"000005")
+    runtime = make_runtime()
+    StoreIntake(runtime).receive(ReceivedPayload(data=data, transport="cli"))
+    runtime.dispatcher.drain()  # type: ignore[attr-defined]
+    with runtime.sessions() as s:
+        (ic,) = s.scalars(select(Interchange)).all()
+        assert any(i["code"] == "001" for i in ic.issues), ic.issues
+        kinds = {a.kind for a in s.scalars(select(Acknowledgement))}
+        assert "TA1" in kinds, kinds
+        assert "Exceeds the limit" not in str([m for m in s.scalars(select(Event.detail))])
