@@ -26,6 +26,7 @@ from gateway.store.db import session_scope
 from gateway.store.models import (
     Acknowledgement,
     BusinessException,
+    Event,
     Message,
     StageAttempt,
     Transaction,
@@ -37,6 +38,17 @@ LATENCY_WINDOW = dt.timedelta(days=1)
 MAX_ATTEMPTS_SCANNED = 100_000
 ACK_OVERDUE_AFTER = dt.timedelta(minutes=30)
 QUEUE_NAME = "gateway"
+# events counted by edigw_security_events_total (docs/security.md says what each means)
+SECURITY_EVENT_KINDS = (
+    "as2.mdn_unsigned",
+    "as2.async_mdn_refused",
+    "as2.busy",
+    "sftp.lockout",
+    "sftp.login_refused",
+    "sftp.sessions_full",
+    "sftp.quarantined",
+    "dedupe_key_reused",
+)
 
 
 def queue_depth(runtime: Runtime) -> float | None:
@@ -127,6 +139,23 @@ class StoreCollector:
             yield msgs
 
             yield from self._latency(session, now)
+
+            security = CounterMetricFamily(
+                "edigw_security_events",
+                "Security events by kind (unsigned MDNs, SFTP lockouts and refusals, refused "
+                "async MDN URLs, quarantined uploads, busy AS2 answers); alert on increase.",
+                labels=["kind"],
+            )
+            counts = dict.fromkeys(SECURITY_EVENT_KINDS, 0)
+            for kind, n in session.execute(
+                select(Event.kind, func.count())
+                .where(Event.kind.in_(SECURITY_EVENT_KINDS))
+                .group_by(Event.kind)
+            ):
+                counts[kind] = n
+            for kind, n in counts.items():
+                security.add_metric([kind], n)
+            yield security
 
             retries = CounterMetricFamily(
                 "edigw_stage_retries",

@@ -168,3 +168,24 @@ def test_12_a_413_leaves_a_refused_message(fresh: World, fresh_client: TestClien
         "/api/v1/messages?state=refused", headers=fresh.headers("viewer")
     ).json()
     assert listed["total"] == 2
+
+
+def test_12_security_events_are_a_metric_and_refused_messages_show_in_the_console(
+    fresh: World, fresh_client: TestClient
+) -> None:
+    from gateway.pipeline.intake import StoreIntake
+
+    # an unsigned MDN (our key expired) and an SFTP lockout, as the transports record them
+    StoreIntake(fresh.runtime).record_event("as2.mdn_unsigned", "MDN sent UNSIGNED")
+    StoreIntake(fresh.runtime).record_event("sftp.lockout", "user:x locked out")
+    body = fresh_client.get("/metrics", headers=fresh.headers("viewer")).text
+    assert 'edigw_security_events_total{kind="as2.mdn_unsigned"} 1.0' in body
+    assert 'edigw_security_events_total{kind="sftp.lockout"} 1.0' in body
+    # a refused upload is a message in the console's tracker, filterable by its state
+    fresh_client.post(
+        "/api/v1/messages", files={"file": ("empty-upload.edi", b"", "text/plain")},
+        headers=fresh.headers("operator"),
+    )  # fmt: skip
+    login(fresh_client, fresh, "viewer")
+    page = fresh_client.get("/messages?view=files&state=refused")
+    assert page.status_code == 200 and "empty-upload.edi" in page.text
