@@ -41,6 +41,7 @@ def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
         issues=reader.file_issues,
         encoding=encoding,
     )
+    _check_last_terminator(payload, len(data))
     if not reader.interchanges:
         payload.syntax = None
         if not payload.issues:
@@ -53,6 +54,25 @@ def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
                 )
             )
     return payload
+
+
+def _check_last_terminator(payload: EdiPayload, size: int) -> None:
+    """The last segment of a file may lack its terminator (a layout some partners send,
+    accepted as is): the interchange then ends at the end of the file, not one byte past
+    it, and a file-level note records it (kept with the split event, no effect on acks)."""
+    for ix in payload.interchanges:
+        if ix.end > size:
+            ix.end = size
+            payload.issues.append(
+                Issue(
+                    level=Level.FILE,
+                    code="no-final-terminator",
+                    message="the last segment has no segment terminator",
+                    fatal=False,
+                    segment_tag="IEA",
+                    byte_offset=size,
+                )
+            )
 
 
 @dataclass(slots=True)

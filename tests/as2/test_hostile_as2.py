@@ -128,8 +128,8 @@ def test_1_compression_bomb_is_refused_before_inflating_and_memory_stays_bounded
     (tmp_path / "encrypted").write_bytes(encrypted_body)
     cap = 64 * 1024 * 1024
     ids = world.identities.model_dump(mode="json")
-    strict = world.profile("acme").model_dump(mode="json")
-    open_profile = world.profile("lenient").model_dump(mode="json")
+    strict = world.profile("acme").model_dump(mode="json", exclude_defaults=True)
+    open_profile = world.profile("lenient").model_dump(mode="json", exclude_defaults=True)
     open_profile["as2"]["max_decompressed_bytes"] = 1024 * 1024 * 1024  # above the payload cap
     spec = {
         "identities": ids, "profiles": [strict, open_profile], "cap": cap,

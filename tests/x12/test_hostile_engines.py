@@ -187,3 +187,19 @@ def test_9_cpu_is_linear_in_input_size(name: str) -> None:
     small_cpu, large_cpu = _cpu(parse, small), _cpu(parse, large)
     # 10x the input may cost at most 12x the CPU (floor against timer granularity)
     assert large_cpu <= 12 * max(small_cpu, 0.005), (name, small_cpu, large_cpu)
+
+
+def test_12_missing_last_terminator_is_a_finding_and_the_end_is_the_file_end() -> None:
+    data = build().rstrip(b"\n")
+    assert data.endswith(b"~")
+    cut = data[:-1]
+    payload = x12.parse_payload(cut)
+    (ix,) = payload.interchanges
+    assert ix.end == len(cut)  # was one byte past the file
+    # a layout partners send: no interchange finding (acks unchanged), a file-level note
+    assert ix.issues == []
+    (note,) = payload.issues
+    assert note.code == "no-final-terminator" and not note.fatal
+    # a complete file has neither
+    whole = x12.parse_payload(data)
+    assert whole.issues == [] and whole.interchanges[0].end <= len(data)
