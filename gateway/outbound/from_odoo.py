@@ -96,6 +96,10 @@ class OdooOrderReader:
         self.settings = profile.odoo
         self._states: dict[int, str] = {}
         self._countries: dict[int, str] = {}
+        # one poll reads many orders of one company and warehouse: read those once
+        self._parties: dict[int, Party | None] = {}
+        self._ship_to_by_type: dict[int, Party | None] = {}
+        self._company_party: dict[int, Party | None] = {}
 
     def read(self, order_id: int) -> tuple[PurchaseOrder, Values]:
         """The canonical order and the raw ``purchase.order`` row it was read from."""
@@ -210,23 +214,35 @@ class OdooOrderReader:
         company = _id(order.get("company_id"))
         if company is None:
             return None
-        rows = self.odoo.read("res.company", [company], ["partner_id"])
-        return self._party(_id(rows[0].get("partner_id"))) if rows else None
+        if company not in self._company_party:
+            rows = self.odoo.read("res.company", [company], ["partner_id"])
+            found = self._party(_id(rows[0].get("partner_id"))) if rows else None
+            self._company_party[company] = found
+        return self._company_party[company]
 
     def _ship_to(self, order: Values) -> Party | None:
         picking_type = _id(order.get("picking_type_id"))
         if picking_type is None:
             return None
-        types = self.odoo.read("stock.picking.type", [picking_type], ["warehouse_id"])
-        warehouse = _id(types[0].get("warehouse_id")) if types else None
-        if warehouse is None:
-            return None
-        houses = self.odoo.read("stock.warehouse", [warehouse], ["partner_id"])
-        return self._party(_id(houses[0].get("partner_id"))) if houses else None
+        if picking_type not in self._ship_to_by_type:
+            types = self.odoo.read("stock.picking.type", [picking_type], ["warehouse_id"])
+            warehouse = _id(types[0].get("warehouse_id")) if types else None
+            houses = (
+                self.odoo.read("stock.warehouse", [warehouse], ["partner_id"]) if warehouse else []
+            )
+            party = self._party(_id(houses[0].get("partner_id"))) if houses else None
+            self._ship_to_by_type[picking_type] = party
+        return self._ship_to_by_type[picking_type]
 
     def _party(self, partner_id: int | None) -> Party | None:
         if partner_id is None:
             return None
+        if partner_id not in self._parties:
+            self._parties[partner_id] = self._read_party(partner_id)
+        party = self._parties[partner_id]
+        return party.model_copy(deep=True) if party is not None else None
+
+    def _read_party(self, partner_id: int) -> Party | None:
         rows = self.odoo.read("res.partner", [partner_id], ADDRESS_FIELDS)
         if not rows:
             return None

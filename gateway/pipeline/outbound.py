@@ -131,6 +131,8 @@ def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult)
         # window before the cursor again (known orders are skipped with one lookup each)
         domain.append(["write_date", ">=", _minus(since, CURSOR_OVERLAP)])
     newest, offset = since, 0
+    # one reader and map library per poll: company, warehouse and maps are read once
+    reader, library = OdooOrderReader(runtime.odoo, profile), _library(runtime)
     while True:
         rows = runtime.odoo.search_read(
             ORDER_MODEL,
@@ -141,7 +143,7 @@ def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult)
             offset=offset,
         )
         for row in rows:
-            _consider(runtime, profile, row, result)
+            _consider(runtime, profile, row, result, (reader, library))
         newest = max([newest, *(str(r["write_date"]) for r in rows)])
         if len(rows) < POLL_BATCH:
             break
@@ -166,7 +168,11 @@ def _minus(write_date: str, delta: dt.timedelta) -> str:
 
 
 def _consider(
-    runtime: Runtime, profile: PartnerProfile, row: dict[str, Any], out: PollResult
+    runtime: Runtime,
+    profile: PartnerProfile,
+    row: dict[str, Any],
+    out: PollResult,
+    context: tuple[OdooOrderReader, OutboundLibrary] | None = None,
 ) -> None:
     """A confirmed order the poll saw: new, unchanged, changed, or waiting for a fix."""
     with session_scope(runtime.sessions) as session:
@@ -181,7 +187,8 @@ def _consider(
             return
         state = OrderCycle(existing.state) if existing is not None else None
     if existing is None or (state is OrderCycle.FAILED and existing.payload_sha256 is None):
-        order = queue_order(runtime, profile, int(row["id"]))
+        reader, library = context if context else (None, None)
+        order = queue_order(runtime, profile, int(row["id"]), reader=reader, library=library)
         if order is not None and order.state == OrderCycle.QUEUED:
             out.queued.append(order.business_key)
             out.follow.append(Next("send_order", (order.id,)))
@@ -338,15 +345,22 @@ def _library(runtime: Runtime) -> OutboundLibrary:
     return OutboundLibrary.load(runtime.settings.map_dirs(), collect=True)
 
 
-def queue_order(runtime: Runtime, profile: PartnerProfile, odoo_id: int) -> OutboundOrder | None:
+def queue_order(
+    runtime: Runtime,
+    profile: PartnerProfile,
+    odoo_id: int,
+    *,
+    reader: OdooOrderReader | None = None,
+    library: OutboundLibrary | None = None,
+) -> OutboundOrder | None:
     """Read, write, validate and store one order; ``None`` if it was queued before."""
     syntax, set_id, map_name = outbound_map_name(profile)
     problem: str | None = None
     document: PurchaseOrder | None = None
     raw: dict[str, Any] = {}
     try:
-        document, raw = OdooOrderReader(runtime.odoo, profile).read(odoo_id)
-        map_ = _library(runtime).get(map_name)
+        document, raw = (reader or OdooOrderReader(runtime.odoo, profile)).read(odoo_id)
+        map_ = (library or _library(runtime)).get(map_name)
     except OrderNotSendable as exc:
         problem = str(exc)
     except KeyError as exc:
