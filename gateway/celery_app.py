@@ -18,7 +18,6 @@ from celery import Celery
 from gateway.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-TASK_NAMES = ("split", "validate", "acknowledge", "send_ack", "translate", "deliver", "send_mdn")
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

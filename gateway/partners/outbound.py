@@ -25,13 +25,14 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
 
 from gateway.partners.common import StrictModel
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 BEFORE_REQUESTED_DATE = "before_requested_date"
+_ISO_DURATION = TypeAdapter(dt.timedelta)
 
 
 def parse_duration(value: Any) -> dt.timedelta:
@@ -42,6 +43,10 @@ def parse_duration(value: Any) -> dt.timedelta:
         return dt.timedelta(seconds=float(value))
     match = _DURATION.match(str(value))
     if not match:
+        try:  # ISO 8601 (PT2H), as a profile dumped to JSON writes it back
+            return _ISO_DURATION.validate_python(value)
+        except ValidationError:
+            pass
         raise ValueError(f"{value!r} is not a duration such as 30m, 2h, 3d or 1w")
     return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 

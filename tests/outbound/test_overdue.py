@@ -80,3 +80,9 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_duration_is_named() -> None:
     with pytest.raises(ValueError, match="'soon' is not a duration"):
         parse_duration("soon")
+
+
+def test_profile_timers_survive_a_json_round_trip() -> None:
+    timers = expect(functional_ack="90m", ship_notice="3d")
+    again = Expectations.model_validate_json(timers.model_dump_json())
+    assert again == timers
