@@ -124,7 +124,12 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
     The store is the source of truth: anything not final and untouched for a while gets
     its stage queued again. Stages are idempotent, so a spurious re-queue does nothing.
     """
-    age = older_than or dt.timedelta(seconds=runtime.settings.stalled_after_seconds)
+    # a zero timedelta means "everything" (tests, an operator's sweep), not the default
+    age = (
+        dt.timedelta(seconds=runtime.settings.stalled_after_seconds)
+        if older_than is None
+        else older_than
+    )
     cutoff = utcnow() - age
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
