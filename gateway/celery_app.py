@@ -46,12 +46,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
     if url.startswith("filesystem"):
         folder = settings.broker_dir
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         config["broker_transport_options"] = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            # fanout/broadcast exchange tables; kombu's default is ./control (the cwd)
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     elif url.startswith(("redis", "rediss")):

@@ -130,6 +130,21 @@ class Settings(BaseSettings):
         description="A transaction left in a non-final state this long is re-queued by the "
         "scheduler (recovers work lost with a broker or worker).",
     )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0,
+        description="`run`: how long the worker may take to stop on SIGTERM/SIGINT before "
+        "it (and every process it started) is killed.",
+    )
+    reload_check_seconds: float = Field(
+        default=1.0,
+        description="How often each process looks in the store for a partner reload "
+        "another process asked for (API, CLI, SIGHUP, file change).",
+    )
+    watch_config: bool = Field(
+        default=True,
+        description="Reload partner profiles and maps when a file in their directories "
+        "changes (long-running processes).",
+    )
 
     odoo_url: str | None = Field(default=None, description="Odoo base URL; unset = dry run.")
     odoo_db: str | None = Field(default=None, description="Odoo database name.")

@@ -23,10 +23,12 @@ def worker_runtime(app: Celery) -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
+            from gateway.reload import start_file_watcher
             from gateway.transports import attach_senders
 
             _runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(app))
             attach_senders(_runtime)
+            start_file_watcher(_runtime, announce=False)
         return _runtime
 
 

@@ -34,11 +34,13 @@ def _default_runtime() -> Runtime:
     from gateway.celery_app import app as celery_app
     from gateway.pipeline.dispatch import CeleryDispatcher
     from gateway.pipeline.runtime import build_runtime
+    from gateway.reload import start_file_watcher
     from gateway.settings import get_settings
     from gateway.transports import attach_senders
 
     runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(celery_app))
     attach_senders(runtime)
+    start_file_watcher(runtime)  # `edi-gateway api`: this process announces file changes
     return runtime
 
 

@@ -26,16 +26,9 @@ def partner_profiles(runtime: Runtime) -> dict[str, PartnerProfile]:
 
 
 def profile_errors(runtime: Runtime) -> list[dict[str, Any]]:
-    """Profile files that did not load, each with file, line, field and reason."""
-    return [
-        {
-            "file": str(e.file) if e.file else None,
-            "line": e.line,
-            "field": e.field,
-            "reason": e.reason,
-        }
-        for e in runtime.registry.errors
-    ]
+    """Profile and map files that did not load, each with file, line, field and reason
+    (and the partner it disables, or whether its previous good version is kept)."""
+    return [p.as_dict() for p in runtime.config.problems]
 
 
 def get_profile(runtime: Runtime, partner_id: str) -> PartnerProfile:

@@ -402,6 +402,18 @@ def get_partner_errors(_: ReaderDep, runtime: RuntimeDep) -> list[dict[str, Any]
     return onboarding.profile_errors(runtime)
 
 
+@router.post("/partners/reload", tags=["partners"], summary="Reload profiles and maps everywhere")
+async def reload_partners(principal: OnboardingDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Re-read every profile and map directory in this process and tell every other
+    process of the gateway (workers, SFTP) to do the same. Files that do not load are
+    listed in ``problems`` (file, line, field, reason); each keeps its previous good
+    version when there was one, otherwise its partner is disabled (``disabled``)."""
+    from gateway.reload import reload_everywhere
+
+    report = await run_in_threadpool(reload_everywhere, runtime, actor=principal.actor)
+    return report.as_dict()
+
+
 @router.post("/partners/validate", tags=["partners"], summary="Validate a profile (YAML)")
 def validate_partner(
     _: OnboardingDep,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -127,61 +125,42 @@ def sftp(
         host=host or settings.sftp_host,
         port=sftp_port if sftp_port is not None else settings.sftp_port,
     )
+    from gateway.reload import start_file_watcher
+
+    start_file_watcher(runtime, announce=False)
     console.print(f"SFTP server listening on {server.host}:{server.port}")
     server.serve_forever()
 
 
 @app.command()
 def run(
-    host: Annotated[str, typer.Option(help="Bind address of HTTP and SFTP.")] = "127.0.0.1",
-    http_port: Annotated[int, typer.Option(help="HTTP port (API, pages, /as2).")] = 8080,
-    sftp_port: Annotated[int, typer.Option(help="SFTP port.")] = 2222,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Bind address of HTTP and SFTP [default: EDIGW_HTTP_HOST/SFTP_HOST]."),
+    ] = None,
+    http_port: Annotated[
+        int | None, typer.Option(help="HTTP port (API, pages, /as2) [default: EDIGW_HTTP_PORT].")
+    ] = None,
+    sftp_host: Annotated[
+        str | None, typer.Option(help="Bind address of SFTP [default: --host or EDIGW_SFTP_HOST].")
+    ] = None,
+    sftp_port: Annotated[
+        int | None, typer.Option(help="SFTP port [default: EDIGW_SFTP_PORT].")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Worker threads.")] = 2,
 ) -> None:
-    """Run everything on one machine: API + AS2, SFTP server, worker and scheduler."""
-    import uvicorn
+    """Run everything on one machine: API + AS2, SFTP server, worker and scheduler.
 
-    from gateway.transports import make_sftp_server
+    SIGTERM/SIGINT stop every part (the worker is killed after
+    EDIGW_SHUTDOWN_TIMEOUT_SECONDS); SIGHUP reloads partner profiles and maps.
+    """
+    from gateway.supervisor import Binding, Supervisor
 
-    env = dict(os.environ)
-    children = [
-        subprocess.Popen(
-            _celery_cmd(
-                "worker",
-                "--loglevel",
-                "INFO",
-                "-Q",
-                get_settings().queue_name,
-                "--pool",
-                "threads",
-                "--concurrency",
-                str(workers),
-                "--beat",
-                "-s",
-                str(get_settings().data_dir / "celerybeat-schedule"),
-            ),
-            env=env,
-        ),
-    ]
-    runtime = _runtime(queue=True)
-    server = make_sftp_server(runtime, host=host, port=sftp_port)
-    server.start()
-    console.print(
-        f"[bold]edi-gateway[/] HTTP on http://{host}:{http_port}  SFTP on {host}:{server.port}"
+    settings = get_settings()
+    binding = Binding.resolve(
+        settings, host=host, http_port=http_port, sftp_host=sftp_host, sftp_port=sftp_port
     )
-    try:
-        uvicorn.run(
-            "gateway.api.app:create_app", factory=True, host=host, port=http_port, log_level="info"
-        )
-    finally:
-        server.stop()
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    raise typer.Exit(Supervisor(settings, binding, workers=workers).serve())
 
 
 # ---------------------------------------------------------------------------------------

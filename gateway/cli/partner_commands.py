@@ -9,6 +9,7 @@ but do not fail.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -415,3 +416,73 @@ def _print_result(result: TransactionResult, explain: bool) -> None:
                 trace.raw_value,
             )
         console.print(table)
+
+
+# ---- partners reload ---------------------------------------------------------------
+
+
+@partners_app.command("reload")
+def reload_command(
+    url: Annotated[
+        str | None,
+        typer.Option(help="The running gateway [default: http://EDIGW_HTTP_HOST:EDIGW_HTTP_PORT]."),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="EDIGW_API_KEY",
+            help="An admin or onboarding key [default: $EDIGW_API_KEY, else EDIGW_ADMIN_API_KEY].",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's answer.")] = False,
+) -> None:
+    """Tell the running gateway to reload profiles and maps (every process picks it up).
+
+    Exit code 1 when a file did not load (each is listed; its previous good version
+    stays in use, or its partner is disabled), 2 when the gateway cannot be reached.
+    """
+    import httpx
+
+    settings = get_settings()
+    host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::", "") else settings.http_host
+    base = (url or f"http://{host}:{settings.http_port}").rstrip("/")
+    key = api_key or (settings.admin_api_key.get_secret_value() if settings.admin_api_key else None)
+    if not key:
+        _plain_error("no API key: pass --api-key or set EDIGW_API_KEY (admin or onboarding role)")
+        raise typer.Exit(2)
+    try:
+        response = httpx.post(
+            f"{base}/api/v1/partners/reload",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
+    except httpx.HTTPError as exc:
+        _plain_error(f"cannot reach the gateway at {base}: {exc}")
+        raise typer.Exit(2) from exc
+    if response.status_code != 200:
+        detail = (
+            response.json().get("detail")
+            if response.headers.get("content-type", "").startswith("application/json")
+            else response.text[:200]
+        )
+        _plain_error(f"{base}: HTTP {response.status_code}: {detail}")
+        raise typer.Exit(2)
+    report = response.json()
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(
+            f"reloaded: {report['partners']} partner(s), {report['maps']} map(s) "
+            f"(generation {report['generation']})"
+        )
+        for problem in report["problems"]:
+            kept = " (previous version kept)" if problem.get("kept_previous") else ""
+            print(f"error {problem['text']}{kept}", file=sys.stderr)
+        for partner_id, reason in sorted(report["disabled"].items()):
+            print(f"disabled {partner_id}: {reason}", file=sys.stderr)
+    if report["problems"]:
+        raise typer.Exit(1)
+
+
+def _plain_error(text: str) -> None:
+    print(f"error: {text}", file=sys.stderr)

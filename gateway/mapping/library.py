@@ -56,6 +56,8 @@ class MapLibrary:
         self.maps = maps
         self.errors = errors
         self.dirs = list(dirs)
+        # maps whose file does not load, by name -> reason (see gateway.partners.config)
+        self.broken: dict[str, str] = {}
 
     @classmethod
     def load(cls, dirs: Sequence[Path], *, collect: bool = False) -> MapLibrary:
@@ -129,6 +131,8 @@ class MapLibrary:
             raise UnsupportedDocument(f"unknown syntax {syntax!r}")
         name = _strip(self._override(profile, syntax, norm, set_id) or f"{syntax}/{norm}/{set_id}")
         found = self.maps.get(name)
+        if found is None and name in self.broken:
+            raise MappingError(f"map {name!r} does not load: {self.broken[name]}")
         if found is None:
             raise UnsupportedDocument(
                 f"no map {name!r} for {syntax.upper()} {norm} {set_id} (partner {profile.id!r})",

@@ -40,6 +40,7 @@ class PartnerRegistry:
         map_dirs: Sequence[Path] = (),
         *,
         check_maps: bool = True,
+        load: bool = True,
     ) -> None:
         self.profile_dirs = list(profile_dirs)
         self.map_dirs = list(map_dirs)
@@ -51,7 +52,8 @@ class PartnerRegistry:
         self._as2: dict[str, PartnerProfile] = {}
         self._sftp: dict[str, PartnerProfile] = {}
         self.errors: list[ProfileError] = []
-        self.reload()
+        if load:
+            self.reload()
 
     @classmethod
     def from_dirs(
@@ -60,6 +62,19 @@ class PartnerRegistry:
         """Load the registry from profile directories (and check map names against maps)."""
         return cls(profile_dirs, map_dirs)
 
+    @classmethod
+    def from_profiles(
+        cls,
+        profiles: dict[str, PartnerProfile],
+        errors: Sequence[ProfileError],
+        profile_dirs: Sequence[Path],
+        map_dirs: Sequence[Path] = (),
+    ) -> PartnerRegistry:
+        """A registry of profiles loaded elsewhere (:mod:`gateway.partners.config`)."""
+        registry = cls(profile_dirs, map_dirs, load=False)
+        registry._index(dict(profiles), list(errors))
+        return registry
+
     # ---- loading ------------------------------------------------------------------
     def reload(self) -> list[ProfileError]:
         """Re-read every directory; returns (and keeps in ``errors``) what did not load."""
@@ -67,7 +82,11 @@ class PartnerRegistry:
         errors = list(result.errors)
         profiles = dict(result.profiles)
         if self.check_maps:
-            errors.extend(_map_errors(profiles, self.map_dirs))
+            errors.extend(map_errors(profiles, self.map_dirs))
+        self._index(profiles, errors)
+        return errors
+
+    def _index(self, profiles: dict[str, PartnerProfile], errors: list[ProfileError]) -> None:
         x12: dict[str, list[PartnerProfile]] = {}
         edifact: dict[str, list[PartnerProfile]] = {}
         as2: dict[str, PartnerProfile] = {}
@@ -84,7 +103,6 @@ class PartnerRegistry:
         with self._lock:
             self._profiles, self._x12, self._edifact = profiles, x12, edifact
             self._as2, self._sftp, self.errors = as2, sftp, errors
-        return errors
 
     # ---- lookups ------------------------------------------------------------------
     def get(self, partner_id: str) -> PartnerProfile | None:
@@ -146,9 +164,7 @@ def _pick(
     return candidates[0] if len(candidates) == 1 else None
 
 
-def _map_errors(
-    profiles: dict[str, PartnerProfile], map_dirs: Sequence[Path]
-) -> list[ProfileError]:
+def map_errors(profiles: dict[str, PartnerProfile], map_dirs: Sequence[Path]) -> list[ProfileError]:
     """Profiles naming a map that no map directory has (dropped from the registry)."""
     names: set[str] = set()
     for directory in map_dirs:

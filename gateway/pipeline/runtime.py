@@ -8,6 +8,7 @@ argument; tests build their own with :func:`build_runtime`.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from gateway.store.payloads import PayloadStore, make_payload_store
 if TYPE_CHECKING:
     from gateway.intake import OutboundSender
     from gateway.mapping import MapLibrary
+    from gateway.partners.config import PartnerConfig
     from gateway.partners.registry import PartnerRegistry
 
 
@@ -40,36 +42,38 @@ class Runtime:
     odoo_factory: Callable[[], Any] | None = None  # -> OdooApi; None = from settings
     test_odoo_factory: Callable[[], Any] | None = None  # the Odoo for test traffic
     senders: dict[str, OutboundSender] = field(default_factory=dict)  # transport -> sender
-    _registry: PartnerRegistry | None = None
-    _maps: MapLibrary | None = None
+    _config: PartnerConfig | None = None
     _identities: Identities | None = None
     _odoo: Any = None
     _test_odoo: Any = None
     _dry_run_odoo: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # the newest reload request (store generation) this process has applied
+    _generation: int | None = None
+    _generation_checked: float = 0.0
 
     # ---- lazily loaded configuration (reload() re-reads it) -------------------------
     @property
-    def registry(self) -> PartnerRegistry:
-        """Partner profiles, loaded on first use."""
+    def config(self) -> PartnerConfig:
+        """Profiles and maps with what did not load (loaded on first use; follows
+        reloads requested by other processes, see :mod:`gateway.reload`)."""
+        self._follow_reloads()
         with self._lock:
-            if self._registry is None:
-                from gateway.partners.registry import PartnerRegistry
+            if self._config is None:
+                from gateway.partners.config import load_config
 
-                self._registry = PartnerRegistry.from_dirs(
-                    self.settings.profile_dirs(), self.settings.map_dirs()
-                )
-            return self._registry
+                self._config = load_config(self.settings.profile_dirs(), self.settings.map_dirs())
+            return self._config
+
+    @property
+    def registry(self) -> PartnerRegistry:
+        """Partner profiles (the ones that loaded)."""
+        return self.config.registry
 
     @property
     def maps(self) -> MapLibrary:
-        """Maps, loaded on first use."""
-        with self._lock:
-            if self._maps is None:
-                from gateway.mapping import MapLibrary
-
-                self._maps = MapLibrary.load(self.settings.map_dirs())
-            return self._maps
+        """Maps (the ones that loaded)."""
+        return self.config.maps
 
     @property
     def identities(self) -> Identities:
@@ -124,12 +128,44 @@ class Runtime:
                 self._dry_run_odoo = DryRunOdoo(self.settings.dry_run_dir)
             return self._dry_run_odoo
 
-    def reload(self) -> None:
-        """Forget loaded profiles, maps and identities: the next use reads them again."""
+    def reload(self) -> PartnerConfig:
+        """Re-read profiles, maps and identities now; returns the new configuration.
+
+        Files that do not load keep their previous good version (see
+        :func:`gateway.partners.config.load_config`); the swap is atomic.
+        """
+        from gateway.partners.config import load_config
+
         with self._lock:
-            self._registry = None
-            self._maps = None
+            previous = self._config
+        fresh = load_config(self.settings.profile_dirs(), self.settings.map_dirs(), previous)
+        with self._lock:
+            self._config = fresh
             self._identities = None
+        return fresh
+
+    def _follow_reloads(self) -> None:
+        """Apply a reload another process asked for (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._generation_checked < self.settings.reload_check_seconds:
+            return
+        self._generation_checked = now
+        from gateway.reload import latest_generation
+
+        try:
+            generation = latest_generation(self)
+        except Exception:  # the store being away must not stop lookups
+            return
+        if self._generation is None:
+            self._generation = generation
+        elif generation != self._generation:
+            self._generation = generation
+            if self._config is not None:
+                self.reload()
+
+    def mark_generation(self, generation: int) -> None:
+        """Note that this process already applied the reload with this generation."""
+        self._generation = generation
 
 
 def build_runtime(

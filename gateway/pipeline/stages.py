@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.canonical import SET_TO_DOCUMENT
 from gateway.edi.engines import parse_payload
 from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level, Syntax
+from gateway.pipeline import disabled
 from gateway.pipeline import partners as partner_rules
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
@@ -266,6 +267,14 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
         if ic.state not in ("received", "duplicate"):
             return []
         profile = runtime.registry.get(ic.partner_id) if ic.partner_id else None
+        held = disabled.disabled_reason(runtime.config, ic)
+        if held is not None:  # our configuration is broken: hold, never reject
+            txns = list(
+                session.scalars(select(Transaction).where(Transaction.interchange_id == ic.id))
+            )
+            disabled.hold(session, ic, txns, *held)
+            ic.state = "validated"
+            return []
         added = partner_rules.interchange_rules(runtime, ic, profile)
         if added:
             ic.issues = [*ic.issues, *issues_to_json(added, source=GATEWAY)]
