@@ -108,7 +108,9 @@ def running_gateway(
     cwd = tmp_path / "cwd"
     cwd.mkdir(exist_ok=True)
     log = tmp_path / "run.log"
-    http = http_port or int(env.get("EDIGW_HTTP_PORT", "0")) or free_port()
+    env.setdefault("EDIGW_HTTP_PORT", str(free_port()))
+    env.setdefault("EDIGW_SFTP_PORT", str(free_port()))
+    http = http_port or int(env["EDIGW_HTTP_PORT"])
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli.main", "run", *args],
