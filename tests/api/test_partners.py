@@ -182,6 +182,6 @@ def test_profiles_that_do_not_load_are_listed(tmp_path: Path) -> None:
     assert [(Path(e["file"]).name, e["line"], e["field"]) for e in errors] == [
         ("broken.yaml", 4, "x12.isa_qualifier")
     ]
-    assert "1 profile file did not load" in page and "x12.isa_qualifier" in page
+    assert "1 profile or map file did not load" in page and "x12.isa_qualifier" in page
     # and the good partners still load
     assert "keystone-pharma" in page
