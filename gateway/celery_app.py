@@ -55,6 +55,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # fanout/broadcast exchange tables; kombu's default is ./control (the cwd)
             "control_folder": str(folder / "control"),
             "store_processed": False,
+            # an idle consumer looks for new files this often (kombu's default: 1 s)
+            "polling_interval": 0.1,
         }
     elif url.startswith(("redis", "rediss")):
         # an unacknowledged task comes back after this long (worker killed mid-task)

@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import Celery, Task
 
-from gateway.pipeline.dispatch import CeleryDispatcher
+from gateway.pipeline.dispatch import CeleryDispatcher, Next
 from gateway.pipeline.runtime import Runtime, build_runtime
 from gateway.settings import get_settings
 
@@ -41,7 +41,13 @@ def set_worker_runtime(runtime: Runtime | None) -> None:
 
 def register(app: Celery) -> None:
     """Register the pipeline tasks and the maintenance tasks on an app."""
-    from gateway.pipeline.runner import run_stage
+    from gateway.continuation import continuing
+
+    def retry_later(item: Next, attempt: int, delay: float) -> None:
+        # `retries` is what the task reads back as its attempt number (attempt - 1)
+        app.send_task(
+            f"gateway.{item.stage}", args=list(item.args), countdown=delay, retries=attempt - 1
+        )
 
     def make(stage: str) -> None:
         @app.task(
@@ -56,7 +62,7 @@ def register(app: Celery) -> None:
         def stage_task(self: Task, *args: Any) -> None:
             runtime = worker_runtime(app)
             attempt = int(self.request.retries or 0) + 1
-            retry_in = run_stage(runtime, stage, tuple(args), attempt)
+            retry_in = continuing(runtime).run(runtime, stage, tuple(args), attempt, retry_later)
             if retry_in is not None:
                 raise self.retry(countdown=retry_in)
 

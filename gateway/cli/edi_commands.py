@@ -10,8 +10,9 @@ Exit code 1 when anything in the file is rejected.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -27,6 +28,9 @@ from gateway.edi import (
     Syntax,
 )
 from gateway.edi.engines import parse_payload
+
+if TYPE_CHECKING:
+    from gateway.partners.profile import PartnerProfile
 
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True)
@@ -184,39 +188,68 @@ def _print_issues(payload: EdiPayload) -> int:
     return count
 
 
+def _partner_profile(partner: str) -> PartnerProfile:
+    from gateway.partners.registry import PartnerRegistry
+    from gateway.settings import get_settings
+
+    settings = get_settings()
+    profile = PartnerRegistry.from_dirs(settings.profile_dirs(), settings.map_dirs()).get(partner)
+    if profile is None:
+        print(f"error: no partner profile {partner!r}", file=sys.stderr)
+        raise typer.Exit(2)
+    return profile
+
+
 def _x12_policy(
-    ix: EdiInterchange, partner: str | None
+    ix: EdiInterchange, profile: PartnerProfile | None
 ) -> tuple[Literal["997", "999", "none"], str]:
     """(997/999/none, TA1 policy) from the partner profile, else from GS08."""
-    if partner:
-        from gateway.partners.registry import PartnerRegistry
-        from gateway.settings import get_settings
-
-        settings = get_settings()
-        profile = PartnerRegistry.from_dirs(settings.profile_dirs(), settings.map_dirs()).get(
-            partner
-        )
-        if profile is None:
-            err.print(f"[red]no partner profile {partner!r}[/]")
-            raise typer.Exit(2)
+    if profile is not None:
         return profile.acknowledgements.x12, profile.acknowledgements.ta1
     version = ix.groups[0].version if ix.groups else ""
     return ("999" if version.startswith("005") else "997"), "on_error"
 
 
+def _ours(ix: EdiInterchange, profile: PartnerProfile | None) -> OwnIdentity:
+    """Who the acknowledgement comes from: the identity of ours the interchange is
+    addressed to, else the partner's ``our_identity``, else our default identity — as
+    the pipeline does. ``GATEWAY`` only when no identities file can be read."""
+    from gateway.identity import IdentityError, load_identities
+    from gateway.settings import get_settings
+
+    try:
+        identities = load_identities(get_settings().identities_file)
+    except IdentityError:
+        return DEFAULT_OURS
+    receiver = ix.receiver_id.strip().upper()
+    chosen = next(
+        (i for i in identities.identities if receiver in (i.x12_id.upper(), i.edifact_id.upper())),
+        None,
+    )
+    if chosen is None:
+        chosen = identities.get(profile.our_identity if profile is not None else None)
+    if ix.syntax is Syntax.X12:
+        return OwnIdentity(
+            qualifier=chosen.x12_qualifier, id=chosen.x12_id, group_id=chosen.group_id
+        )
+    return OwnIdentity(
+        qualifier=chosen.edifact_qualifier, id=chosen.edifact_id, group_id=chosen.edifact_id
+    )
+
+
 def _acks(payload: EdiPayload, partner: str | None) -> list[BuiltAck]:
+    profile = _partner_profile(partner) if partner else None
     acks: list[BuiltAck] = []
     for ix in payload.interchanges:
+        ours = _ours(ix, profile)
         if ix.syntax is Syntax.X12:
             from gateway import x12
 
-            kind, ta1_policy = _x12_policy(ix, partner)
+            kind, ta1_policy = _x12_policy(ix, profile)
             if x12.needs_ta1(ix, ta1_policy):  # type: ignore[arg-type]
-                acks.append(x12.build_ta1(ix, ours=DEFAULT_OURS, numbers=PREVIEW_NUMBERS))
+                acks.append(x12.build_ta1(ix, ours=ours, numbers=PREVIEW_NUMBERS))
             if kind != "none":
-                ack = x12.build_acknowledgement(
-                    ix, kind=kind, ours=DEFAULT_OURS, numbers=PREVIEW_NUMBERS
-                )
+                ack = x12.build_acknowledgement(ix, kind=kind, ours=ours, numbers=PREVIEW_NUMBERS)
                 if ack is not None:
                     acks.append(ack)
         else:
@@ -226,7 +259,7 @@ def _acks(payload: EdiPayload, partner: str | None) -> list[BuiltAck]:
             if build_contrl is None:
                 err.print("[yellow]EDIFACT CONTRL writer not available in this build[/]")
                 continue
-            acks.append(build_contrl(ix, ours=DEFAULT_OURS, numbers=PREVIEW_NUMBERS))
+            acks.append(build_contrl(ix, ours=ours, numbers=PREVIEW_NUMBERS))
     return acks
 
 

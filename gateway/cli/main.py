@@ -182,8 +182,15 @@ def ingest(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or per-file lines: totals only.")
+    ] = False,
 ) -> None:
-    """Feed files into the pipeline as if received from a partner."""
+    """Feed files into the pipeline as if received from a partner.
+
+    Prints one line per file and, at the end, the totals per state (``--quiet``: only
+    the totals). Exit code 1 when a file ended rejected or failed.
+    """
     from gateway.intake import ReceivedPayload
     from gateway.pipeline.dispatch import InlineDispatcher
     from gateway.pipeline.intake import StoreIntake
@@ -199,7 +206,7 @@ def ingest(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
-        disable=as_json,
+        disable=as_json or quiet,
     ) as progress:
         task = progress.add_task("ingesting", total=len(files))
         for path in files:
@@ -223,11 +230,52 @@ def ingest(
     if as_json:
         console.print_json(json.dumps(details, default=str))
         return
-    for detail in details:
-        if detail:
-            _print_message(detail, brief=True)
+    found = [d for d in details if d]
+    if not quiet:
+        for detail in found:
+            print(_one_line(detail))
+    print(ingest_totals(found))
     if queue:
-        console.print("[dim]queued for the workers; follow with `edi-gateway messages list`[/]")
+        print("queued for the workers; follow with `edi-gateway messages list`")
+    if any(
+        d["state"] in ("rejected", "failed")
+        or any(t["state"] in ("rejected", "failed") for t in d["transaction_list"])
+        for d in found
+    ):
+        raise typer.Exit(1)
+
+
+def _one_line(detail: dict[str, Any]) -> str:
+    """``message 12 po.edi: split; 1 delivered`` (plain text, no markup)."""
+    counts: dict[str, int] = {}
+    for t in detail["transaction_list"]:
+        counts[t["state"]] = counts.get(t["state"], 0) + 1
+    txns = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    error = f" - {detail['error']}" if detail.get("error") else ""
+    return (
+        f"message {detail['id']} {detail.get('filename') or ''}: {detail['state']}"
+        + (f"; {txns}" if txns else "")
+        + error
+    )
+
+
+def ingest_totals(details: list[dict[str, Any]]) -> str:
+    """``200 file(s): 200 split; 200 transaction(s): 198 delivered, 2 rejected``."""
+    messages: dict[str, int] = {}
+    txns: dict[str, int] = {}
+    for detail in details:
+        messages[detail["state"]] = messages.get(detail["state"], 0) + 1
+        for t in detail["transaction_list"]:
+            txns[t["state"]] = txns.get(t["state"], 0) + 1
+
+    def words(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+
+    total_txns = sum(txns.values())
+    return (
+        f"total: {len(details)} file(s): {words(messages)}; "
+        f"{total_txns} transaction(s): {words(txns)}"
+    )
 
 
 def _state_style(state: str | None) -> str:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gateway.canonical import SET_TO_DOCUMENT
@@ -123,49 +124,105 @@ def validate_command(
 ) -> None:
     """Check that every profile and map loads; name file, line, field and reason if not.
 
-    PATH may be a profile file, a directory of profiles, or a map file (checked with the
-    map directory it sits in, layered on the configured ones).
+    PATH may be a profile file (checked together with the configured partners, as the
+    gateway would load it: a partner id or envelope id another partner already uses is
+    an error), a directory of profiles, or a map file (checked with the map directory
+    it sits in, layered on the configured ones; only that map's errors are reported).
+    Output is plain text, one line per error.
     """
+    if path is not None and not path.exists():
+        _plain_error(f"{path}: no such file or directory")
+        raise typer.Exit(1)
     extra = [path] if path is not None and path.is_dir() else []
     map_root = _map_root(path) if path is not None and path.is_file() else None
     profile_dirs, map_dirs = _dirs(extra, [*(maps or []), *([map_root] if map_root else [])])
     problems: list[str] = []
     warnings: list[str] = []
     library = MapLibrary.load(map_dirs, collect=True)
-    problems += [str(e) for e in library.errors]
+    profiles: list[PartnerProfile] = []
     if path is not None and map_root is not None:
-        profiles: list[PartnerProfile] = []
+        own = path.resolve()
+        problems += [str(e) for e in library.errors if e.file and e.file.resolve() == own]
     elif path is not None and path.is_file():
-        try:
-            one = load_profile_file(path)
-        except ProfileError as exc:
-            problems.append(str(exc))
-            profiles = []
-        else:
-            profiles = [one]
-            for set_id, name in one.maps.items():
-                if name.removesuffix(".yaml") not in library.maps:
-                    problems.append(f"{path}: maps.{set_id}: no map named {name!r}")
-    elif path is not None and not path.exists():
-        err.print(f"[red]{path}: no such file or directory[/red]")
-        raise typer.Exit(1)
+        profiles, found = _validate_one_profile(path, profile_dirs, library)
+        problems += found
     else:
+        problems += [str(e) for e in library.errors]
         registry = PartnerRegistry(profile_dirs, map_dirs)
-        problems += [str(e) for e in registry.errors]
+        problems += [str(one) for e in registry.errors for one in e.every()]
         profiles = registry.all()
     problems += identity_problems(profiles, get_settings().identities_file, warnings)
     for profile in profiles:
         warnings += file_warnings(profile) + cert_warnings(profile)
     for line in warnings:
-        err.print(f"[yellow]warning[/yellow] {line}")
+        print(f"warning {line}", file=sys.stderr)
     for line in problems:
-        err.print(f"[red]error[/red] {line}")
+        print(f"error {line}", file=sys.stderr)
     if problems:
+        print(f"{len(problems)} error(s)", file=sys.stderr)
         raise typer.Exit(1)
-    console.print(
-        f"[green]OK[/green] {len(profiles)} profile(s), {len(library.maps)} map(s) "
+    what = f"{len(profiles)} profile(s)" if map_root is None else "map"
+    print(
+        f"OK {what}, {len(library.maps)} map(s) "
         f"from {', '.join(str(d) for d in [*profile_dirs, *map_dirs])}"
     )
+
+
+def _validate_one_profile(
+    path: Path, profile_dirs: list[Path], library: MapLibrary
+) -> tuple[list[PartnerProfile], list[str]]:
+    """One profile file, loaded against the configured partners (it replaces the
+    configured profile with the same id or file, as a reload would)."""
+    from gateway.partners.loader import load_profiles
+    from gateway.partners.registry import check_identifiers
+
+    problems: list[str] = []
+    try:
+        one = load_profile_file(path)
+    except ProfileError as exc:
+        return [], [str(e) for e in exc.every()]
+    for set_id, name in one.maps.items():
+        clean = name.removesuffix(".yaml").removesuffix(".yml")
+        if clean not in library.maps:
+            problems.append(f"{path}: maps.{set_id}: no map named {clean!r}")
+    for map_name in _maps_used(one):
+        broken = [e for e in library.errors if _names_map(e, map_name, library)]
+        problems += [f"{path}: maps: {map_name} does not load: {e}" for e in broken]
+    others = load_profiles(profile_dirs).profiles
+    rest = {
+        pid: p
+        for pid, p in others.items()
+        if pid != one.id and (p.source is None or p.source.resolve() != path.resolve())
+    }
+    problems += [str(e) for e in check_identifiers(one, rest.values())]
+    return [one], problems
+
+
+def _maps_used(profile: PartnerProfile) -> list[str]:
+    """The map names a profile's documents go through (its own and the defaults)."""
+    from gateway.mapping.library import normalize_version
+
+    names = {n.removesuffix(".yaml").removesuffix(".yml") for n in profile.maps.values()}
+    for set_id in SET_TO_DOCUMENT:
+        if set_id in profile.maps:
+            continue
+        if profile.x12 is not None and set_id.isdigit():
+            names.add(f"x12/{normalize_version('x12', profile.x12.version)}/{set_id}")
+        if profile.edifact is not None and not set_id.isdigit():
+            names.add(f"edifact/{normalize_version('edifact', profile.edifact.directory)}/{set_id}")
+    return sorted(names)
+
+
+def _names_map(error: MapLoadError, name: str, library: MapLibrary) -> bool:
+    if error.file is None:
+        return False
+    file = error.file.resolve()
+    for directory in library.dirs:
+        try:
+            return file.relative_to(directory.resolve()).with_suffix("").as_posix() == name
+        except ValueError:
+            continue
+    return False
 
 
 def _map_root(path: Path) -> Path | None:
@@ -216,7 +273,7 @@ def _registry() -> PartnerRegistry:
     profile_dirs, map_dirs = _dirs(None, None)
     registry = PartnerRegistry(profile_dirs, map_dirs)
     for problem in registry.errors:
-        err.print(f"[yellow]warning[/yellow] not loaded: {problem}")
+        print(f"warning not loaded: {problem}", file=sys.stderr)
     return registry
 
 
@@ -268,7 +325,7 @@ def show_command(
     """Show one partner's profile and the maps its documents go through."""
     profile = _registry().get(partner_id)
     if profile is None:
-        err.print(f"[red]no partner {partner_id!r}[/red] (see `edi-gateway partners list`)")
+        print(f"no partner {partner_id!r} (see `edi-gateway partners list`)", file=sys.stderr)
         raise typer.Exit(1)
     data = profile.model_dump(mode="json", exclude_none=True)
     data["_source"] = str(profile.source) if profile.source else None
@@ -341,28 +398,28 @@ def translate_command(
         return
     try:
         if file.stat().st_size > MAX_TRANSLATE_BYTES:
-            err.print(f"[red]{file}: larger than {MAX_TRANSLATE_BYTES} bytes[/red]")
+            print(f"{file}: larger than {MAX_TRANSLATE_BYTES} bytes", file=sys.stderr)
             raise typer.Exit(1)
         data = file.read_bytes()
     except OSError as exc:
-        err.print(f"[red]{file}: {exc.strerror}[/red]")
+        print(f"{file}: {exc.strerror}", file=sys.stderr)
         raise typer.Exit(1) from exc
     profile_dirs, map_dirs = _dirs(None, None)
     try:
         library = MapLibrary.load(map_dirs)
     except MapLoadError as exc:
-        err.print(f"[red]map error[/red] {exc}")
+        print(f"map error {exc}", file=sys.stderr)
         raise typer.Exit(1) from exc
     registry = PartnerRegistry(profile_dirs, map_dirs)
     forced = None
     if partner is not None:
         forced = registry.get(partner)
         if forced is None:
-            err.print(f"[red]no partner {partner!r}[/red] (see `edi-gateway partners list`)")
+            print(f"no partner {partner!r} (see `edi-gateway partners list`)", file=sys.stderr)
             raise typer.Exit(1)
     payload = parse_payload(data)
     for issue in payload.issues:
-        err.print(f"[red]{file}: {issue.describe()}[/red]")
+        print(f"{file}: {issue.describe()}", file=sys.stderr)
     results = translate_payload(
         payload,
         library=library,
@@ -378,7 +435,7 @@ def translate_command(
     for result in results:
         _print_result(result, explain)
     if not results and not payload.issues:
-        err.print("[red]no transactions found[/red]")
+        print("no transactions found", file=sys.stderr)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -388,18 +445,18 @@ def _print_result(result: TransactionResult, explain: bool) -> None:
     console.rule(f"{tx.set_id} {tx.control_number} ({tx.version}) from {who}")
     for issue in tx.issues:
         colour = "red" if issue.fatal else "yellow"
-        console.print(f"[{colour}]{issue.describe()}[/{colour}]")
+        console.print(f"[{colour}]{escape(issue.describe())}[/{colour}]")
     if result.skipped:
-        console.print(f"[red]not translated: {result.skipped}[/red]")
+        console.print(f"[red]not translated: {escape(str(result.skipped))}[/red]")
     if result.error is not None:
         kind = type(result.error).__name__
-        console.print(f"[red]{kind}: {result.error}[/red]")
+        console.print(f"[red]{kind}: {escape(str(result.error))}[/red]")
     if result.translation is None:
         return
     document = result.translation.document.model_dump(mode="json", exclude_none=True)
     console.print_json(json.dumps(document))
     for warning in result.translation.warnings:
-        console.print(f"[yellow]warning: {warning}[/yellow]")
+        console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
     if explain:
         table = Table(title="Where each field came from")
         for column in ("field", "segment", "pos", "element", "value"):

@@ -21,6 +21,7 @@ codes are 13 (missing) and 12 (invalid value); the caller translates.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,12 @@ class MapLoadError(Exception):
     line: int | None
     field: str
     reason: str
+    # the map's other errors, when it has several
+    more: list[MapLoadError] = dataclasses.field(default_factory=list, compare=False)
+
+    def every(self) -> list[MapLoadError]:
+        """This error and the map's other ones."""
+        return [self, *self.more]
 
     def __str__(self) -> str:
         where = str(self.file) if self.file else "<map>"

@@ -26,7 +26,7 @@ from gateway import canonical
 from gateway.canonical import SET_TO_DOCUMENT
 from gateway.mapping.errors import MapLoadError, MappingError, UnsupportedDocument
 from gateway.mapping.schema import Hierarchy, IdsRule, Loop, Map, Matcher, Parties, Rule
-from gateway.mapping.segments import known_segments
+from gateway.mapping.segments import element_problem, known_segments
 from gateway.partners.loader import YamlDocument, YamlReadError, describe_validation, line_of
 from gateway.partners.loader import read_yaml as _read_yaml
 from gateway.partners.profile import PartnerProfile
@@ -89,8 +89,9 @@ class MapLibrary:
             try:
                 maps[name] = _build(name, docs)
             except MapLoadError as exc:
-                if exc not in errors:  # a broken base map is reported once, not per child
-                    errors.append(exc)
+                for one in exc.every():
+                    if one not in errors:  # a broken base map is reported once, not per child
+                        errors.append(one)
         if errors and not collect:
             raise errors[0]
         return cls(maps, errors, dirs)
@@ -226,8 +227,10 @@ def _build(name: str, docs: dict[str, YamlDocument]) -> Map:
     try:
         map_ = Map.model_validate(data)
     except ValidationError as exc:
-        file, line, field, reason = describe_validation(exc, roots)[0]
-        raise MapLoadError(file, line, field, reason) from exc
+        found = [MapLoadError(*item) for item in describe_validation(exc, roots)]
+        found[0].more = found[1:]
+        raise found[0] from exc
+    problems: list[MapLoadError] = []
     for loc, reason in _problems(map_):
         file, line = roots[0][0], None
         for path, root in roots:
@@ -236,7 +239,10 @@ def _build(name: str, docs: dict[str, YamlDocument]) -> Map:
                 break
         if line is None:
             line = line_of(roots[0][1], loc)
-        raise MapLoadError(file, line, _loc_text(loc), reason)
+        problems.append(MapLoadError(file, line, _loc_text(loc), reason))
+    if problems:
+        problems[0].more = problems[1:]
+        raise problems[0]
     return map_
 
 
@@ -326,6 +332,12 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
     for loc, rule in _rules(map_, ()):
         if rule.table is not None and rule.table not in map_.tables:
             yield (*loc, "table"), f"table {rule.table!r} is not defined under tables:"
+        if rule.segment is not None and rule.element is not None:
+            problem = element_problem(
+                map_.syntax, map_.version, rule.segment, rule.element, rule.component
+            )
+            if problem is not None:
+                yield (*loc, "element"), problem
 
 
 def _list_targets(

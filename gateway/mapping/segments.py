@@ -249,3 +249,41 @@ def known_segments(syntax: str, set_id: str, version: str = "") -> frozenset[str
     table = _X12 if syntax == "x12" else _EDIFACT
     tags = table.get(set_id)
     return frozenset(tags) if tags is not None else None
+
+
+def element_problem(
+    syntax: str, version: str, tag: str, element: int, component: int = 1
+) -> str | None:
+    """Why ``tag`` element ``element`` (component ``component``) cannot exist in this
+    syntax/version, or None when it can (or the segment's layout is not known)."""
+    if syntax == "x12":
+        from gateway.x12.specs.segments import SEGMENTS
+
+        layout = SEGMENTS.get(tag)
+        if layout is None:
+            return None
+        if element > len(layout):
+            return (
+                f"{tag} has {len(layout)} elements in X12 {version}; "
+                f"element {element} does not exist"
+            )
+        return None
+    from gateway.edifact.specs.model import DIRECTORIES, segment_layouts
+
+    directory = version if version in DIRECTORIES else DIRECTORIES[0]
+    elements = segment_layouts(directory).get(tag)
+    if elements is None:
+        return None
+    if element > len(elements):
+        return (
+            f"{tag} has {len(elements)} data elements in EDIFACT {directory}; "
+            f"element {element} does not exist"
+        )
+    spec = elements[element - 1]
+    if component > len(spec.components):
+        what = "composite" if spec.composite else "simple element"
+        return (
+            f"{tag} element {element} ({spec.ref}) is a {what} with {len(spec.components)} "
+            f"component(s) in EDIFACT {directory}; component {component} does not exist"
+        )
+    return None

@@ -109,11 +109,12 @@ def load_config(
     for error in library.errors:
         name = _map_name(error, map_dirs)
         kept = False
-        if previous is not None and name and name in previous.maps.maps and name not in maps:
-            maps[name] = previous.maps.maps[name]
+        if previous is not None and name and name in previous.maps.maps:
+            if name not in library.maps:  # one entry per map, however many errors it has
+                maps[name] = previous.maps.maps[name]
             kept = True
         elif name:
-            broken[name] = str(error)
+            broken.setdefault(name, str(error))
         problems.append(
             ConfigProblem(
                 str(error.file) if error.file else name or "<map>",
@@ -146,16 +147,17 @@ def load_config(
             disabled[partner_id] = f"its profile does not load: {perror}"
             for key in identifiers:
                 disabled_ids[key] = partner_id
-        problems.append(
+        problems.extend(
             ConfigProblem(
-                str(perror.file) if perror.file else "<profile>",
-                perror.line,
-                perror.field,
-                perror.reason,
+                str(one.file) if one.file else "<profile>",
+                one.line,
+                one.field,
+                one.reason,
                 "profile",
                 partner_id=partner_id,
                 kept_previous=kept,
             )
+            for one in perror.every()
         )
 
     # a partner whose own (override) map is broken is disabled, not half-working

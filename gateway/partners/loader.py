@@ -13,6 +13,7 @@ are shared with the map library, which refuses bad maps the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,12 @@ class ProfileError(Exception):
     line: int | None
     field: str
     reason: str
+    # the file's other errors, when it has several (each with its own line and field)
+    more: list[ProfileError] = dataclasses.field(default_factory=list, compare=False)
+
+    def every(self) -> list[ProfileError]:
+        """This error and the file's other ones."""
+        return [self, *self.more]
 
     def __str__(self) -> str:
         where = str(self.file) if self.file else "<profile>"
@@ -194,10 +201,10 @@ def load_profile_file(path: Path) -> PartnerProfile:
     try:
         profile = PartnerProfile.model_validate(doc.data)
     except ValidationError as exc:
-        first = describe_validation(exc, [(path, doc.root)])[0]
-        more = len(exc.errors()) - 1
-        reason = first[3] + (f" (and {more} more error(s))" if more else "")
-        raise ProfileError(first[0], first[1], first[2], reason) from exc
+        found = [ProfileError(*item) for item in describe_validation(exc, [(path, doc.root)])]
+        first = found[0]
+        first.more = found[1:]
+        raise first from exc
     profile._source = path.resolve()
     return profile
 

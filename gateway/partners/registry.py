@@ -13,13 +13,14 @@ pipeline can call them on every message.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from gateway.edi.model import EdiInterchange, Syntax
 from gateway.partners.loader import (
     ProfileError,
     YamlReadError,
+    identifier_keys,
     line_of,
     load_profiles,
     read_yaml,
@@ -162,6 +163,34 @@ def _pick(
                 return profile
         return None
     return candidates[0] if len(candidates) == 1 else None
+
+
+def check_identifiers(
+    profile: PartnerProfile, others: Iterable[PartnerProfile]
+) -> list[ProfileError]:
+    """Errors for a profile reusing a partner id or an envelope/transport identifier of
+    one of ``others`` (what loading it into the configured set would refuse)."""
+    errors: list[ProfileError] = []
+    taken = {key: other for other in others for key in identifier_keys(other)}
+    for key in identifier_keys(profile):
+        other = taken.get(key)
+        if other is not None:
+            field_name, value = key
+            line = None
+            if profile.source is not None:
+                try:
+                    line = line_of(read_yaml(profile.source).root, field_name.split("."))
+                except YamlReadError:
+                    line = None
+            errors.append(
+                ProfileError(
+                    profile.source,
+                    line,
+                    field_name,
+                    f"{value} is already used by partner {other.id!r} in {other.source}",
+                )
+            )
+    return errors
 
 
 def map_errors(profiles: dict[str, PartnerProfile], map_dirs: Sequence[Path]) -> list[ProfileError]:
