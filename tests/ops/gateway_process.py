@@ -135,7 +135,7 @@ def running_gateway(
                 process.wait()
 
 
-def wait_healthy(gateway: Gateway, timeout: float = 60) -> None:
+def wait_healthy(gateway: Gateway, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if gateway.process.poll() is not None:
