@@ -415,15 +415,36 @@ def replay(
     try:
         if message:
             new_id = replay_message(runtime, transaction_id, actor=actor)
-            console.print(f"message {transaction_id} replayed as message {new_id}")
         else:
             replay_transaction(runtime, transaction_id, actor=actor)
-            console.print(f"transaction {transaction_id} replayed")
     except OperationError as exc:
-        err.print(f"[red]{exc}[/]")
+        print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(1) from exc
     if isinstance(runtime.dispatcher, InlineDispatcher):
         runtime.dispatcher.drain()
+    if not message:
+        print(f"transaction {transaction_id} replayed")
+        return
+    if queue:
+        print(f"message {transaction_id} queued for replay as message {new_id}")
+        return
+    from gateway.queries import message_detail
+    from gateway.store.db import session_scope
+
+    with session_scope(runtime.sessions) as session:
+        detail = message_detail(session, new_id)
+    if detail is not None and detail["state"] == "duplicate":
+        first = detail.get("duplicate_of")
+        print(
+            f"message {transaction_id} replayed as message {new_id}: a duplicate of message "
+            f"{first} (its interchange control number was already received), so nothing "
+            "was processed again; replay its transactions instead "
+            "(`edi-gateway replay TRANSACTION_ID`)"
+        )
+        raise typer.Exit(1)
+    print(f"message {transaction_id} replayed as message {new_id}")
+    if detail is not None:
+        print(_one_line(detail))
 
 
 @app.command()

@@ -156,6 +156,9 @@ def _record_interchange(
     ).first()
     if existing is not None:
         policy = profile.duplicates.policy if profile else "ignore"
+        # the duplicate keeps its partner and points at the message that came first
+        message.partner_id = message.partner_id or partner_id
+        message.duplicate_of = message.duplicate_of or existing.message_id
         add_event(
             session,
             "duplicate",
