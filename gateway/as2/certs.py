@@ -74,7 +74,23 @@ def load_certificates(path: Path) -> list[x509.Certificate]:
             return x509.load_pem_x509_certificates(data)
         return [x509.load_der_x509_certificate(data)]
     except ValueError as exc:
-        raise As2LocalError(f"{path}: not a PEM or DER certificate: {exc}") from exc
+        # cryptography's reason is a Rust parser's debug text: say what the file is instead
+        raise As2LocalError(f"{path}: not a certificate: {_what_it_is(data)}") from exc
+
+
+def _what_it_is(data: bytes) -> str:
+    """Plain words about a file that did not load as a certificate."""
+    import re
+
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        return "its CERTIFICATE block does not decode as an X.509 certificate (damaged or cut)"
+    found = re.search(rb"-----BEGIN ([A-Z0-9 ]+)-----", data)
+    if found:
+        kind = found.group(1).decode("ascii")
+        return f"it holds a PEM {kind} block; expected a CERTIFICATE block (PEM) or DER data"
+    if not data:
+        return "the file is empty"
+    return "expected PEM text with a CERTIFICATE block or binary DER X.509 data"
 
 
 def load_private_key(data: bytes, passphrase: bytes | None, where: str) -> rsa.RSAPrivateKey:

@@ -519,8 +519,25 @@ _mount_contributed()
 
 
 def main() -> None:
-    """Console script entry point."""
-    app()
+    """Console script entry point.
+
+    A configuration mistake (wrong database URL, bad setting value, unreachable broker)
+    prints one line naming the setting and the cause and exits 2; ``--debug`` anywhere
+    on the command line shows the full traceback instead.
+    """
+    debug = "--debug" in sys.argv[1:]
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except Exception as exc:
+        from gateway.cli.config_errors import describe
+
+        line = None if debug else describe(exc)
+        if line is None:
+            raise
+        print(f"edi-gateway: {line} (--debug for the traceback)", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""Configuration errors in one line, ``certs show`` on a non-certificate (findings 9, 10)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def cli(tmp_path: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGW_")}
+    env.update(EDIGW_DATA_DIR=str(tmp_path / "var"), **env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        (
+            "EDIGW_DATABASE_URL",
+            "postgresql+psycopg://gw:secret@127.0.0.1:1/edi",
+            "edi-gateway: EDIGW_DATABASE_URL: cannot use the database at "
+            "postgresql+psycopg://gw:***@127.0.0.1:1/edi: connection failed",
+        ),
+        (
+            "EDIGW_DATABASE_URL",
+            "nosuchdb://x",
+            "edi-gateway: EDIGW_DATABASE_URL: not a usable database URL",
+        ),
+        ("EDIGW_HTTP_PORT", "eighty", "edi-gateway: EDIGW_HTTP_PORT: Input should be a valid"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(
+    tmp_path: Path, setting: str, value: str, expected: str
+) -> None:
+    done = cli(tmp_path, "messages", "list", **{setting: value})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(expected), lines[0]
+    assert "secret" not in done.stderr
+    # --debug shows where it came from
+    debug = cli(tmp_path, "--debug", "messages", "list", **{setting: value})
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_certs_show_on_a_non_certificate_says_so_plainly(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    done = cli(tmp_path, "certs", "show", str(text))
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"{text}: not a certificate: expected PEM text with a CERTIFICATE block or binary "
+        "DER X.509 data"
+    )
+    done = cli(tmp_path, "certs", "show", str(key))
+    assert "it holds a PEM PRIVATE KEY block" in done.stderr
+    assert "ParseError" not in done.stderr
