@@ -177,7 +177,10 @@ def filter_transactions(f: TransactionFilter) -> Select[Any]:
             )
         )
     if f.business_key:
-        q = q.where(Transaction.business_key == f.business_key)
+        # partial and case-insensitive: a fragment of a PO number finds it
+        fragment = f.business_key.strip().replace("\\", "\\\\").replace("%", "\\%")
+        fragment = fragment.replace("_", "\\_")
+        q = q.where(Transaction.business_key.ilike(f"%{fragment}%", escape="\\"))
     return q.order_by(Transaction.id.desc())
 
 

@@ -358,7 +358,12 @@ def messages_list(
         console.print_json(json.dumps(rows, default=str))
         return
     if not rows:
-        console.print("no messages yet — feed one with `edi-gateway ingest FILE`")
+        given = {k: v for k, v in (("partner", partner), ("state", state)) if v}
+        if given:
+            words = ", ".join(f"{k}={v}" for k, v in given.items())
+            print(f"no messages match these filters ({words})")
+        else:
+            print("no messages yet - feed one with `edi-gateway ingest FILE`")
         return
     table = Table(title="messages")
     for col in ("id", "received", "transport", "partner", "file", "state", "transactions"):

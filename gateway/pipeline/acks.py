@@ -207,11 +207,15 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
         sender = runtime.senders.get(ack.transport or "none")
         if sender is None:
             ack.state = "stored"
+            why = (
+                "the partner's profile has no outbound transport for acknowledgements"
+                if ack.transport in (None, "", "none")
+                else f"no {ack.transport} sender is set up in this process"
+            )
             add_event(
                 session,
                 "ack_stored",
-                f"{ack.kind} {ack.control_number} kept for download (no outbound "
-                f"{ack.transport or 'transport'} configured)",
+                f"{ack.kind} {ack.control_number} kept for download: {why}",
                 partner_id=ack.partner_id,
                 interchange_id=ack.interchange_id,
             )

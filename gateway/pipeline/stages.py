@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.canonical import SET_TO_DOCUMENT
 from gateway.edi.engines import parse_payload
+from gateway.edi.keys import envelope_key
 from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level, Syntax
 from gateway.pipeline import disabled
 from gateway.pipeline import partners as partner_rules
@@ -89,7 +90,7 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
             return []
         new_interchanges = 0
         for edi in payload.interchanges:
-            row = _record_interchange(runtime, session, message, edi)
+            row = _record_interchange(runtime, session, message, edi, data)
             if row is not None:
                 new_interchanges += row.state != "duplicate"
                 follow.append(Next("validate", (row.id,)))
@@ -144,7 +145,7 @@ def _dedupe_key(edi: EdiInterchange) -> str:
 
 
 def _record_interchange(
-    runtime: Runtime, session: Session, message: Message, edi: EdiInterchange
+    runtime: Runtime, session: Session, message: Message, edi: EdiInterchange, data: bytes
 ) -> Interchange | None:
     """Record one interchange with its groups and transactions; None if a dropped duplicate."""
     profile = partner_rules.identify(runtime, edi, message.partner_id)
@@ -225,6 +226,9 @@ def _record_interchange(
         for edi_txn in edi_group.transactions:
             session.add(
                 Transaction(
+                    business_key=envelope_key(
+                        data, edi.start, edi_txn.start, edi_txn.end, edi_txn.set_id, edi.syntax
+                    ),
                     group_id=group.id,
                     interchange_id=row.id,
                     message_id=message.id,
