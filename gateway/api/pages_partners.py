@@ -79,6 +79,60 @@ def partner_page(
     )
 
 
+@router.get("/partners/{partner_id}/edit", response_class=HTMLResponse)
+def partner_edit_page(
+    partner_id: str, request: Request, principal: OnboardingDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """The profile's YAML in an editor (onboarding and admin roles)."""
+    from gateway.api import profile_editor
+
+    text = profile_editor.current_text(runtime, partner_id)
+    return render(
+        request,
+        "profile_edit.html",
+        principal,
+        "partners",
+        partner_id=partner_id,
+        text=text,
+        errors=[],
+        target=profile_editor.site_profiles_dir(runtime),
+    )
+
+
+@router.post("/partners/{partner_id}/edit", response_class=HTMLResponse)
+def partner_edit_submit(
+    partner_id: str,
+    request: Request,
+    principal: OnboardingDep,
+    runtime: RuntimeDep,
+    text: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Validate, save to the site's profiles directory, reload; errors keep the text."""
+    from gateway.api import profile_editor
+
+    check_csrf(request, csrf)
+    onboarding.get_profile(runtime, partner_id)
+    result = profile_editor.save_profile(runtime, partner_id, text, actor=principal.actor)
+    if result["saved"]:
+        problems = len(result["reload"]["problems"])
+        extra = f"; {problems} other file(s) still do not load" if problems else ""
+        return back(
+            f"/partners/{partner_id}",
+            notice=f"Profile saved to {result['path']} and reloaded{extra}.",
+        )
+    return render(
+        request,
+        "profile_edit.html",
+        principal,
+        "partners",
+        partner_id=partner_id,
+        text=text,
+        errors=result["errors"],
+        target=profile_editor.site_profiles_dir(runtime),
+    )
+
+
 @router.post("/partners/{partner_id}/test", response_class=HTMLResponse)
 async def partner_test(
     partner_id: str,
