@@ -17,6 +17,16 @@ from tests.browser.test_console import login
 SHOT_DIR = Path(os.environ.get("EDIGW_SCREENSHOTS") or tempfile.mkdtemp(prefix="edigw-shots-"))
 
 
+def _wait_for_text(page: Any, selector: str, text: str, timeout: float = 15) -> None:
+    """Poll from Python (the console's CSP forbids the eval wait_for_function needs)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while text not in page.locator(selector).inner_text():
+        assert time.monotonic() < deadline, f"{text!r} never appeared in {selector}"
+        page.wait_for_timeout(250)
+
+
 def _drain(world: World) -> None:
     dispatcher = world.runtime.dispatcher
     assert isinstance(dispatcher, InlineDispatcher)
@@ -33,19 +43,13 @@ def test_document_timeline_and_tracker_update_live(page: Any, console: tuple[Wor
     replay_transaction(world.runtime, 1, actor="live-test-replay")
     _drain(world)
     # then its timeline shows it within a few seconds, without a reload
-    page.wait_for_function(
-        "document.getElementById('live-timeline').innerText.includes('live-test-replay')",
-        timeout=15000,
-    )
+    _wait_for_text(page, "#live-timeline", "live-test-replay")
     assert page.evaluate("window.__notReloaded") is True
     # and a file arriving shows up in the tracker the operator is looking at
     page.goto(f"{url}/messages")
     page.evaluate("window.__notReloaded = true")
     world.feed("live", purchase_order("PO-LIVE-7777", 707777), "po-live.edi")
-    page.wait_for_function(
-        "document.getElementById('live-tracker').innerText.includes('PO-LIVE-7777')",
-        timeout=15000,
-    )
+    _wait_for_text(page, "#live-tracker", "PO-LIVE-7777")
     assert page.evaluate("window.__notReloaded") is True
 
 
