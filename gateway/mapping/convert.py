@@ -117,3 +117,22 @@ def to_uom(raw: str, *tables: Mapping[str, str]) -> str:
     for table in tables:
         code = table.get(code, code)
     return code
+
+
+def item_id(field: str, qualifier: str, value: str) -> str:
+    """An item identifier as filed by an ``ids`` rule, with what its qualifier says.
+
+    X12 qualifiers N1/N2/N3 (element 235) say an NDC's layout (4-4-2, 5-3-2, 5-4-1), which
+    an undashed 10-digit NDC does not: such an NDC becomes its unambiguous 11-digit
+    (5-4-2) form here, while the qualifier is still known. Anything that does not fit is
+    left as sent, for the item lookup to report.
+    """
+    from gateway.identifiers import NDC_QUALIFIER_LAYOUTS, IdentifierError, parse_ndc
+
+    layout = NDC_QUALIFIER_LAYOUTS.get(qualifier)
+    if layout is None or layout == "5-4-2" or not field.endswith("ndc"):
+        return value
+    try:
+        return parse_ndc(value, layout).normalized or value
+    except IdentifierError:
+        return value

@@ -235,6 +235,7 @@ class Resolver:
                         name = f"{rule.other}.{qualifier.upper()}"
                     if get_path(target, name) is not None:
                         continue  # the first identifier of a kind wins
+                    ident = convert.item_id(name, qualifier.upper(), ident)
                     set_path(target, name, ident)
                     if self.explain:
                         self.traces.append(

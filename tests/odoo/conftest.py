@@ -71,7 +71,7 @@ class World:
     """What :func:`seed_world` put in a double."""
 
     vendor_id: int
-    glove_id: int  # untracked; vendor part VP-GLV, GTIN 00017953755430, default_code GLV-1
+    glove_id: int  # untracked; vendor part VP-GLV, GTIN 00017953755437, default_code GLV-1
     syringe_id: int  # lot-tracked with expiry dates; default_code SYR-1, NDC 12345-678-90
     gauze_id: int  # untracked, default_code GAU-1 only
 
@@ -82,7 +82,7 @@ def seed_world(double: OdooDouble) -> World:
     glove_id = double.add_product(
         "Nitrile exam glove, M, box of 100",
         default_code="GLV-1",
-        barcode="0017953755430",
+        barcode="0017953755437",
         standard_price=7.5,
     )
     syringe_id = double.add_product(

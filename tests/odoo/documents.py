@@ -21,10 +21,10 @@ from gateway.canonical import (
     SourceRef,
 )
 
-GLOVE = ItemIds(vendor_part="VP-GLV", gtin="00017953755430")
+GLOVE = ItemIds(vendor_part="VP-GLV", gtin="00017953755437")
 SYRINGE = ItemIds(ndc="12345-678-90", buyer_part="SYR-1")
 GAUZE = ItemIds(buyer_part="GAU-1")
-UNKNOWN = ItemIds(vendor_part="VP-NOPE", gtin="09999999999999")
+UNKNOWN = ItemIds(vendor_part="VP-NOPE", gtin="09999999999994")
 
 
 def purchase_order(po_number: str = "PO-1001", **changes: object) -> PurchaseOrder:

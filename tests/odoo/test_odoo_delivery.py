@@ -75,7 +75,7 @@ def test_unknown_item_creates_no_order_and_names_the_line(
     assert odoo_double.records("purchase.order") == []
     [issue] = outcome.exceptions
     assert issue.kind == "unknown_item" and issue.line_number == "2"
-    assert issue.identifiers == {"vendor_part": "VP-NOPE", "gtin": "09999999999999"}
+    assert issue.identifiers == {"vendor_part": "VP-NOPE", "gtin": "09999999999994"}
     assert "VP-NOPE" in issue.message
 
 

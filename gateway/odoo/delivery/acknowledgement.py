@@ -14,6 +14,7 @@ from typing import Any
 
 from gateway.canonical import AckType, LineStatus, OrderAcknowledgement, OrderAcknowledgementLine
 from gateway.odoo.api import OdooApi
+from gateway.odoo.delivery.item_checks import invalid_identifier
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import DeliveryPlan, PostNote, WriteRecords, noted
 from gateway.odoo.delivery.purchase_order import odoo_datetime, source_label
@@ -69,9 +70,13 @@ def plan_acknowledgement(
             )
         )
     for line in document.lines:
-        order_line, _product = resolver.match_line(lines, line.item, line.line_number, None)
+        order_line, product = resolver.match_line(lines, line.item, line.line_number, None)
         ids = line.item.identifiers()
         label = f"line {line.line_number}"
+        if order_line is None and invalid_identifier(product):
+            issues.append(product)
+            summary.append(f"{label}: {line.status.value}, item identifier is wrong")
+            continue
         if order_line is None:
             issues.append(
                 BusinessIssue(

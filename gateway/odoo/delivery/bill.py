@@ -21,6 +21,7 @@ from typing import Any
 from gateway.canonical import Invoice, InvoiceLine
 from gateway.odoo.api import OdooApi, m2o_id
 from gateway.odoo.delivery.acknowledgement import already_noted, marker
+from gateway.odoo.delivery.item_checks import invalid_identifier
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import CheckTotals, CreateBill, DeliveryPlan, PostBill
 from gateway.odoo.delivery.resolve import OrderLine, Resolver
@@ -72,9 +73,12 @@ def plan_invoice(
     if isinstance(currency, BusinessIssue):
         issues.append(currency)
     for line in document.lines:
-        order_line, _ = resolver.match_line(
+        order_line, product = resolver.match_line(
             order_lines, line.item, line.po_line_number, line.line_number
         )
+        if order_line is None and invalid_identifier(product):
+            issues.append(product)
+            continue
         if order_line is None:
             issues.append(
                 BusinessIssue(

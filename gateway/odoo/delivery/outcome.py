@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 IssueKind = Literal[
     "unknown_item",
     "ambiguous_item",
+    "invalid_item_id",
     "unknown_uom",
     "price_mismatch",
     "quantity_mismatch",

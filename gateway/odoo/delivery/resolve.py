@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.canonical import ItemIds
 from gateway.odoo.api import OdooApi, m2o_id
+from gateway.odoo.delivery.item_checks import identifier_issue, lookup_values
 from gateway.odoo.delivery.outcome import BusinessIssue
 from gateway.odoo.errors import OdooConfigurationError
 from gateway.partners.odoo import OdooPartnerSettings
@@ -62,19 +63,6 @@ class OrderLine:
     price_unit: Decimal
     uom_id: int | None
     date_planned: str | None
-
-
-def gtin_candidates(value: str) -> list[str]:
-    """A GTIN/UPC as Odoo may store it: as given, and as 12/13/14 digits."""
-    value = value.strip()
-    if not value.isdigit() or len(value) > 14:
-        return [value]
-    core = value.lstrip("0")
-    seen: list[str] = []
-    for candidate in (value, core.zfill(12), core.zfill(13), core.zfill(14)):
-        if candidate not in seen and len(candidate) <= 14:
-            seen.append(candidate)
-    return seen
 
 
 def decimal(value: Any) -> Decimal:
@@ -134,6 +122,9 @@ class Resolver:
         return found
 
     def _find_product(self, item: ItemIds, line_number: str | None) -> Product | BusinessIssue:
+        invalid = identifier_issue(item, self.settings.item_lookup, line_number)
+        if invalid is not None:
+            return invalid
         identifiers = item.identifiers()
         tried: list[str] = []
         for kind in self.settings.item_lookup:
@@ -166,12 +157,12 @@ class Resolver:
         if kind in ("gtin", "upc"):
             value = item.gtin if kind == "gtin" else item.upc
             if value:
-                return [(f"{kind}={value}", [["barcode", "in", gtin_candidates(value)]])]
+                return [(f"{kind}={value}", [["barcode", "in", lookup_values(kind, value)]])]
         if kind == "ndc" and item.ndc:
-            values = sorted({item.ndc, item.ndc.replace("-", "")})
-            return [(f"ndc={item.ndc}", [[s.ndc_field, "in", values]])]
+            return [(f"ndc={item.ndc}", [[s.ndc_field, "in", lookup_values("ndc", item.ndc)]])]
         if kind == "hibcc" and item.hibcc:
-            return [(f"hibcc={item.hibcc}", [[s.hibcc_field, "=", item.hibcc]])]
+            values = lookup_values("hibcc", item.hibcc)
+            return [(f"hibcc={item.hibcc}", [[s.hibcc_field, "in", values]])]
         if kind == "buyer_part" and item.buyer_part:
             return [(f"buyer_part={item.buyer_part}", [[s.buyer_part_field, "=", item.buyer_part]])]
         if kind == "default_code":
