@@ -270,8 +270,11 @@ class StoreCollector:
 
 def metrics_registry(runtime: Runtime) -> CollectorRegistry:
     """A registry of its own (not the process-global one) holding the store collector."""
+    from gateway.api.metrics_business import BusinessCollector
+
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(runtime))
+    registry.register(BusinessCollector(runtime))
     return registry
 
 

@@ -1,0 +1,74 @@
+"""How urgent each kind of business exception is: severity, due time, and age buckets.
+
+One table for the metrics (``edigw_business_exceptions_*``), the alert rules
+(exceptions older than their SLO) and the routing of exceptions to people. Pure data.
+
+Severity follows what the exception blocks: an item or unit nobody can identify and an
+order the partner rejected stop goods from arriving (``high``: 4 hours); a price or
+quantity that does not match holds a bill or a receipt (``medium``: one business day);
+changes the partner only announced wait for a look (``low``: three days).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+Severity = Literal["high", "medium", "low"]
+
+SEVERITY: dict[str, Severity] = {
+    "unknown_item": "high",
+    "invalid_item_id": "high",
+    "ambiguous_item": "high",
+    "unknown_uom": "high",
+    "rejected_order": "high",
+    "rejected_line": "high",
+    "order_not_found": "high",
+    "missing_lot": "high",
+    "over_shipment": "medium",
+    "price_mismatch": "medium",
+    "quantity_mismatch": "medium",
+    "unexpected_item": "medium",
+    "nothing_to_receive": "medium",
+    "odoo_refused": "medium",
+    "invalid_value": "medium",
+    "changed_line": "low",
+    "changed_order": "low",
+}
+DEFAULT_SEVERITY: Severity = "medium"
+
+DUE_AFTER: dict[Severity, dt.timedelta] = {
+    "high": dt.timedelta(hours=4),
+    "medium": dt.timedelta(hours=24),
+    "low": dt.timedelta(hours=72),
+}
+
+# upper bounds in seconds and their labels; the last bucket is open-ended
+AGE_BUCKETS: tuple[tuple[float, str], ...] = (
+    (3600, "under_1h"),
+    (4 * 3600, "1h_to_4h"),
+    (24 * 3600, "4h_to_1d"),
+    (3 * 24 * 3600, "1d_to_3d"),
+    (float("inf"), "over_3d"),
+)
+
+# kinds that hold a vendor bill (the bill stays in draft until someone decides)
+BILL_HOLDING_KINDS = frozenset({"price_mismatch", "quantity_mismatch", "unexpected_item"})
+
+
+def severity_of(kind: str) -> Severity:
+    """The severity of an exception kind (unknown kinds are ``medium``)."""
+    return SEVERITY.get(kind, DEFAULT_SEVERITY)
+
+
+def due_after(kind: str) -> dt.timedelta:
+    """How long an exception of this kind may stay open (its SLO)."""
+    return DUE_AFTER[severity_of(kind)]
+
+
+def age_bucket(age_seconds: float) -> str:
+    """The label of the age bucket an open exception falls in."""
+    for bound, label in AGE_BUCKETS:
+        if age_seconds < bound:
+            return label
+    return AGE_BUCKETS[-1][1]
