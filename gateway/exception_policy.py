@@ -72,3 +72,24 @@ def age_bucket(age_seconds: float) -> str:
         if age_seconds < bound:
             return label
     return AGE_BUCKETS[-1][1]
+
+
+# who works each kind unless the partner's profile says otherwise (exceptions.routes)
+DEFAULT_ROUTES: dict[str, str] = {
+    "price_mismatch": "ap-team",
+    "quantity_mismatch": "ap-team",
+    "unexpected_item": "ap-team",
+    "unknown_item": "purchasing",
+    "invalid_item_id": "purchasing",
+    "ambiguous_item": "purchasing",
+    "unknown_uom": "purchasing",
+    "rejected_order": "purchasing",
+    "rejected_line": "purchasing",
+    "changed_line": "purchasing",
+    "changed_order": "purchasing",
+    "order_not_found": "purchasing",
+    "over_shipment": "receiving",
+    "missing_lot": "receiving",
+    "nothing_to_receive": "receiving",
+}
+DEFAULT_GROUP = "operations"

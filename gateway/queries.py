@@ -127,6 +127,10 @@ def exception_json(b: BusinessException) -> dict[str, Any]:
         "resolved_by": b.resolved_by,
         "created_at": _iso(b.created_at),
         "resolved_at": _iso(b.resolved_at),
+        "owner_group": b.owner_group,
+        "assignee": b.assignee,
+        "severity": b.severity,
+        "due_at": _iso(b.due_at),
     }
 
 

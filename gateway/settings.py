@@ -169,6 +169,34 @@ class Settings(BaseSettings):
         description="Bootstrap admin API key accepted by the console (create real keys with "
         "`edi-gateway keys create`).",
     )
+    routing_file: Path = Field(
+        default=PROJECT_DIR / "routing.yaml",
+        description="YAML file naming the owner groups of business exceptions: their "
+        "e-mail addresses, default assignee and Odoo user (docs/operations.md).",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for exception e-mails; unset = no e-mail."
+    )
+    smtp_port: int = Field(default=25, description="SMTP port (587 with STARTTLS, 465 TLS).")
+    smtp_user: str | None = Field(default=None, description="SMTP login, if the server wants one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="edi-gateway@localhost", description="Sender address of exception e-mails."
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="none, starttls (port 587) or tls (port 465)."
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="URL that receives each new business exception as a JSON POST, signed "
+        "with HMAC-SHA256 (header X-EDIGW-Signature); unset = no webhook.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Shared secret of the webhook signature."
+    )
+    notify_timeout_seconds: float = Field(
+        default=10.0, description="Timeout of one e-mail or webhook delivery attempt."
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -66,8 +66,6 @@ def register(app: Celery) -> None:
             if retry_in is not None:
                 raise self.retry(countdown=retry_in)
 
-    from gateway.pipeline.dispatch import STAGES
-
     for stage in STAGES:
         make(stage)
 

@@ -385,13 +385,17 @@ def exceptions_page(
     state: str = "open",
     partner: str = "",
     kind: str = "",
+    mine: bool = False,
+    group: str = "",
 ) -> HTMLResponse:
-    """The queue procurement staff work."""
+    """The queue procurement staff work: everyone's, a group's, or "my exceptions"."""
     rows, total = list_exceptions(
         session,
         state=None if state == "all" else state,
         partner_id=partner or None,
         kind=kind or None,
+        assignee=principal.name if mine else None,
+        owner_group=group or None,
         limit=200,
     )
     return render(
@@ -404,8 +408,47 @@ def exceptions_page(
         selected=state,
         partner=partner,
         kind=kind,
+        mine=mine,
+        group=group,
         partners=partner_ids(request),
     )
+
+
+@router.post("/exceptions/bulk")
+def exceptions_bulk(
+    request: Request,
+    principal: OperatorDep,
+    runtime: RuntimeDep,
+    action: Annotated[str, Form()],
+    ids: Annotated[list[int] | None, Form()] = None,
+    csrf: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    assignee: Annotated[str, Form()] = "",
+) -> Response:
+    """One action on every ticked exception; says how many worked and why others did not."""
+    from gateway.pipeline.exception_actions import bulk_action
+
+    check_csrf(request, csrf)
+    if not ids:
+        return back("/exceptions", error="Tick the exceptions to act on first.")
+    try:
+        results = services.run_operation(
+            runtime,
+            lambda: bulk_action(
+                runtime,
+                ids,
+                action,
+                actor=principal.actor,
+                comment=comment.strip()[:2000],
+                assignee=assignee.strip() or None,
+            ),
+        )
+    except ConsoleError as exc:
+        return back("/exceptions", error=exc.message)
+    done = sum(r.ok for r in results)
+    failed = [f"#{r.id}: {r.detail}" for r in results if not r.ok]
+    notice = f"{action}: {done} of {len(results)} exception(s) done."
+    return back("/exceptions", notice=notice, error="; ".join(failed)[:500] or None)
 
 
 @router.post("/exceptions/{exception_id}")
@@ -417,25 +460,32 @@ def exception_action(
     action: Annotated[str, Form()],
     csrf: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
+    assignee: Annotated[str, Form()] = "",
 ) -> Response:
-    """Resolve, retry or dismiss, with a comment."""
-    from gateway.pipeline.operations import resolve_exception
+    """Resolve, retry or dismiss, with a comment; or assign to someone."""
+    from gateway.pipeline.exception_actions import bulk_action
 
     check_csrf(request, csrf)
     try:
-        services.run_operation(
+        [result] = services.run_operation(
             runtime,
-            lambda: resolve_exception(
+            lambda: bulk_action(
                 runtime,
-                exception_id,
+                [exception_id],
+                action,
                 actor=principal.actor,
-                action=action,
                 comment=comment.strip()[:2000],
+                assignee=assignee.strip() or None,
             ),
         )
     except ConsoleError as exc:
         return back("/exceptions", error=exc.message)
-    verb = {"resolve": "resolved", "retry": "sent for retry", "dismiss": "dismissed"}.get(
-        action, action
-    )
+    if not result.ok:
+        return back("/exceptions", error=result.detail)
+    verb = {
+        "resolve": "resolved",
+        "retry": "sent for retry",
+        "dismiss": "dismissed",
+        "assign": f"assigned to {assignee.strip() or 'its group'}",
+    }.get(action, action)
     return back("/exceptions", notice=f"Exception {exception_id} {verb}.")

@@ -23,10 +23,13 @@ def list_exceptions(
     state: str | None = "open",
     partner_id: str | None = None,
     kind: str | None = None,
+    assignee: str | None = None,
+    owner_group: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    """The business exception queue (oldest open first), with each document's key and type."""
+    """The business exception queue (oldest open first), with each document's key and type,
+    and each exception's age in seconds and whether it is past its due time."""
     q = (
         select(BusinessException, Transaction, OutboundOrder)
         .outerjoin(Transaction, Transaction.id == BusinessException.transaction_id)
@@ -38,9 +41,14 @@ def list_exceptions(
         q = q.where(BusinessException.partner_id == partner_id)
     if kind:
         q = q.where(BusinessException.kind == kind)
+    if assignee:
+        q = q.where(BusinessException.assignee == assignee)
+    if owner_group:
+        q = q.where(BusinessException.owner_group == owner_group)
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     order = BusinessException.id.asc() if state == "open" else BusinessException.id.desc()
     out = []
+    now = utcnow()
     for exc, txn, sent in session.execute(q.order_by(order).limit(limit).offset(offset)):
         data = exception_json(exc)
         if txn is not None:
@@ -51,8 +59,24 @@ def list_exceptions(
             data["business_key"] = sent.business_key if sent else None
         data["message_id"] = txn.message_id if txn is not None else (sent and sent.message_id)
         data["transaction_state"] = txn.state if txn is not None else (sent and sent.state)
+        data.update(ageing(exc, now))
         out.append(data)
     return out, int(total)
+
+
+def ageing(exc: BusinessException, now: dt.datetime) -> dict[str, Any]:
+    """How old an exception is, and whether it is open past its due time."""
+    created = exc.created_at if exc.created_at.tzinfo else exc.created_at.replace(tzinfo=dt.UTC)
+    due = exc.due_at
+    if due is not None and due.tzinfo is None:
+        due = due.replace(tzinfo=dt.UTC)
+    end = exc.resolved_at or now
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=dt.UTC)
+    return {
+        "age_seconds": max(0, int((end - created).total_seconds())),
+        "overdue": exc.state == "open" and due is not None and now > due,
+    }
 
 
 def exception_counts(session: Session) -> dict[str, int]:

@@ -327,7 +327,7 @@ def get_ack_raw(ack_id: DbId, _: ReaderDep, runtime: RuntimeDep, session: Sessio
     "/exceptions", tags=["exceptions"], response_model=Page, summary="The business exception queue"
 )
 def get_exceptions(
-    _: ReaderDep,
+    principal: ReaderDep,
     session: SessionDep,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -336,14 +336,20 @@ def get_exceptions(
     ] = "open",
     partner: str | None = None,
     kind: str | None = None,
+    assignee: Annotated[
+        str | None, Query(description="who it is assigned to; `me` for the caller's own")
+    ] = None,
+    group: Annotated[str | None, Query(description="owner group, e.g. ap-team")] = None,
 ) -> Page:
     """Unknown items, price mismatches, over-shipments and rejected lines, each with what
-    was expected and what came."""
+    was expected and what came, its owner group, assignee, due time and age."""
     items, total = list_exceptions(
         session,
         state=None if state == "all" else state,
         partner_id=partner,
         kind=kind,
+        assignee=principal.name if assignee == "me" else assignee,
+        owner_group=group,
         limit=limit,
         offset=offset,
     )
@@ -357,6 +363,67 @@ def get_exception(exception_id: DbId, _: ReaderDep, session: SessionDep) -> dict
     if row is None:
         raise ConsoleError(404, f"no business exception {exception_id}")
     return exception_json(row)
+
+
+class Assignment(BaseModel):
+    """Who an exception goes to (empty: back to its owner group)."""
+
+    assignee: str | None = Field(default=None, max_length=128)
+
+
+class BulkRequest(BaseModel):
+    """One action on many exceptions."""
+
+    ids: list[int] = Field(min_length=1, max_length=500)
+    action: Literal["resolve", "retry", "dismiss", "assign"]
+    comment: str = Field(default="", max_length=2000)
+    assignee: str | None = Field(default=None, max_length=128)
+
+
+@router.post(
+    "/exceptions/bulk",
+    tags=["exceptions"],
+    summary="Resolve, retry, dismiss or assign many exceptions at once",
+)
+def bulk_exceptions(
+    body: BulkRequest, principal: OperatorDep, runtime: RuntimeDep
+) -> list[dict[str, Any]]:
+    """Each exception succeeds or fails on its own; the answer says which and why."""
+    from gateway.pipeline.exception_actions import bulk_action
+
+    results = services.run_operation(
+        runtime,
+        lambda: bulk_action(
+            runtime,
+            body.ids,
+            body.action,
+            actor=principal.actor,
+            comment=body.comment,
+            assignee=body.assignee,
+        ),
+    )
+    return [{"id": r.id, "ok": r.ok, "detail": r.detail} for r in results]
+
+
+@router.post(
+    "/exceptions/{exception_id}/assign",
+    tags=["exceptions"],
+    response_model=Done,
+    summary="Assign an exception to someone",
+)
+def assign_exception_route(
+    exception_id: int, body: Assignment, principal: OperatorDep, runtime: RuntimeDep
+) -> Done:
+    """Give an open exception to a person (their console user name), or back to its group."""
+    from gateway.pipeline.exception_actions import assign_exception
+
+    services.run_operation(
+        runtime,
+        lambda: assign_exception(
+            runtime, exception_id, assignee=body.assignee, actor=principal.actor
+        ),
+    )
+    return Done(id=exception_id, detail=f"exception {exception_id} assigned to {body.assignee}")
 
 
 @router.post(

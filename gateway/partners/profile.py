@@ -13,6 +13,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from gateway.partners.as2 import As2Settings
 from gateway.partners.common import StrictModel
+from gateway.partners.exceptions import ExceptionSettings
 from gateway.partners.odoo import OdooPartnerSettings
 from gateway.partners.outbound import Expectations, OutboundSettings
 from gateway.partners.sftp import SftpSettings
@@ -167,6 +168,8 @@ class PartnerProfile(StrictModel):
     # each answer before the order is overdue
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     expect: Expectations = Field(default_factory=Expectations)
+    # who owns each kind of business exception (docs/operations.md)
+    exceptions: ExceptionSettings = Field(default_factory=ExceptionSettings)
     # transaction set ("850", "DESADV", ...) -> map name ("x12/004010/850") or override
     # file relative to the maps directories ("overrides/acme/856.yaml")
     maps: dict[str, str] = Field(default_factory=dict)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.canonical import load_document
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
+from gateway.pipeline.routing import route_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import claim, set_state
 from gateway.store.audit import add_event
@@ -131,7 +132,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
         _finish_failed(runtime, transaction_id, f"Odoo configuration: {exc}")
         return []
     except OdooBusinessError as exc:
-        _record_outcome(
+        return _record_outcome(
             runtime,
             transaction_id,
             doc_row,
@@ -141,8 +142,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             target=target,
             decision=decision,
         )
-        return []
-    _record_outcome(
+    return _record_outcome(
         runtime,
         transaction_id,
         doc_row,
@@ -154,7 +154,6 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
         target=target,
         decision=decision,
     )
-    return []
 
 
 class _Decision:
@@ -276,26 +275,29 @@ def _record_outcome(
     exceptions: list[dict[str, Any]],
     target: str,
     decision: _Decision,
-) -> None:
+) -> list[Next]:
+    """Record the delivery or its business exceptions; the notify stages to run next."""
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
         assert txn is not None
         decision.finish("applied", session)
         txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
         if exceptions:
-            for exc in exceptions:
-                session.add(
-                    BusinessException(
-                        transaction_id=txn.id,
-                        partner_id=txn.partner_id,
-                        kind=str(exc.get("kind") or "business"),
-                        message=str(exc.get("message") or ""),
-                        line_number=_opt(exc.get("line_number")),
-                        expected=_opt(exc.get("expected")),
-                        received=_opt(exc.get("received")),
-                        detail={"identifiers": exc.get("identifiers", {}), "records": records},
-                    )
+            rows = [
+                BusinessException(
+                    transaction_id=txn.id,
+                    partner_id=txn.partner_id,
+                    kind=str(exc.get("kind") or "business"),
+                    message=str(exc.get("message") or ""),
+                    line_number=_opt(exc.get("line_number")),
+                    expected=_opt(exc.get("expected")),
+                    received=_opt(exc.get("received")),
+                    detail={"identifiers": exc.get("identifiers", {}), "records": records},
                 )
+                for exc in exceptions
+            ]
+            session.add_all(rows)
+            follow = route_exceptions(runtime, session, txn, rows, target=target)
             set_state(
                 session,
                 txn,
@@ -303,7 +305,7 @@ def _record_outcome(
                 "; ".join(str(e.get("message")) for e in exceptions[:3]),
                 data={"records": records, "exceptions": exceptions, "target": target},
             )
-            return
+            return follow
         try:
             with session.begin_nested():
                 session.add(
@@ -327,6 +329,7 @@ def _record_outcome(
             data={"records": records, "notes": notes},
         )
         txn.error = None
+    return []
 
 
 def _opt(value: Any) -> str | None:

@@ -23,6 +23,7 @@ STAGES = (
     "deliver",
     "send_order",
     "send_mdn",
+    "notify",
 )
 
 

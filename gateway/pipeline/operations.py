@@ -23,6 +23,7 @@ from gateway.store.models import (
     Interchange,
     Message,
     MessageState,
+    Notification,
     Transaction,
     TransactionState,
     utcnow,
@@ -196,6 +197,12 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
         ):
             follow.append(Next("send_ack", (aid,)))
         follow.extend(stalled_mdns(session, cutoff))
+        for (nid,) in session.execute(
+            select(Notification.id).where(
+                Notification.state == "queued", Notification.created_at < cutoff
+            )
+        ):
+            follow.append(Next("notify", (nid,)))
     if follow:
         runtime.dispatcher.dispatch(follow)
     return len(follow)

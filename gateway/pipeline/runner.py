@@ -32,6 +32,7 @@ def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
     from gateway.pipeline.acks import acknowledge, send_ack
     from gateway.pipeline.as2_mdns import send_mdn
     from gateway.pipeline.deliver import deliver
+    from gateway.pipeline.notify import notify
     from gateway.pipeline.outbound import send_order
     from gateway.pipeline.stages import split, validate
     from gateway.pipeline.translate import translate
@@ -45,6 +46,7 @@ def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
         "deliver": deliver,
         "send_order": send_order,
         "send_mdn": send_mdn,
+        "notify": notify,
     }
 
 
@@ -53,6 +55,7 @@ def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str
     from gateway.pipeline.acks import fail_ack
     from gateway.pipeline.as2_mdns import fail_mdn
     from gateway.pipeline.deliver import fail_delivery
+    from gateway.pipeline.notify import fail_notification
     from gateway.pipeline.operations import fail_subject
     from gateway.pipeline.outbound import fail_order
 
@@ -60,6 +63,8 @@ def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str
         fail_order(runtime, args[0], error)
     elif stage == "deliver":
         fail_delivery(runtime, args[0], error)
+    elif stage == "notify":
+        fail_notification(runtime, args[0], error)
     elif stage == "send_ack":
         fail_ack(runtime, args[0], error)
     elif stage == "send_mdn":

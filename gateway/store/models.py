@@ -315,6 +315,31 @@ class BusinessException(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # routing (gateway/exception_policy.py, the profile's exceptions.routes)
+    owner_group: Mapped[str | None] = mapped_column(String(64), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(128), index=True)
+    severity: Mapped[str | None] = mapped_column(String(8))
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Notification(Base):
+    """One message about a business exception to people: e-mail, webhook or Odoo activity.
+
+    Sent by the ``notify`` stage, retried by the runner like any stage; ``failed`` after
+    the last retry (a dead letter an operator can look at).
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exception_id: Mapped[int] = mapped_column(ForeignKey("business_exceptions.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook | odoo_activity
+    target: Mapped[str] = mapped_column(String(512))  # addresses, URL, Odoo user login
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Event(Base):

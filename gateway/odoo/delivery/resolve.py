@@ -65,6 +65,20 @@ class OrderLine:
     date_planned: str | None
 
 
+def gtin_candidates(value: str) -> list[str]:
+    """A GTIN/UPC as Odoo may store it: as given, and as 12/13/14 digits (no check digit
+    test: the catalog import uses it; delivery checks first, see item_checks)."""
+    value = value.strip()
+    if not value.isdigit() or len(value) > 14:
+        return [value]
+    core = value.lstrip("0")
+    seen: list[str] = []
+    for candidate in (value, core.zfill(12), core.zfill(13), core.zfill(14)):
+        if candidate not in seen and len(candidate) <= 14:
+            seen.append(candidate)
+    return seen
+
+
 def decimal(value: Any) -> Decimal:
     """Odoo floats as decimals without binary noise (7.25, not 7.2500000001)."""
     if value in (None, False):
