@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import Celery, Task
 
-from gateway.pipeline.dispatch import CeleryDispatcher, Next
+from gateway.pipeline.dispatch import STAGES, CeleryDispatcher, Next
 from gateway.pipeline.runtime import Runtime, build_runtime
 from gateway.settings import get_settings
 
@@ -23,12 +23,14 @@ def worker_runtime(app: Celery) -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
+            from gateway.pipeline.profile_audit import record_profile_versions
             from gateway.reload import start_file_watcher
             from gateway.transports import attach_senders
 
             _runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(app))
             attach_senders(_runtime)
             start_file_watcher(_runtime, announce=False)
+            record_profile_versions(_runtime)
         return _runtime
 
 

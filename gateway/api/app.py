@@ -52,6 +52,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     """Build the FastAPI application around a runtime."""
     runtime = runtime or _default_runtime()
     settings = runtime.settings
+    from gateway.pipeline.profile_audit import record_profile_versions
+
+    record_profile_versions(runtime)
     app = FastAPI(
         title="EDI gateway console",
         summary="Find any document, see what happened to it, fix and replay, onboard partners.",

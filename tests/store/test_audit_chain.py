@@ -328,3 +328,45 @@ def test_a_new_as2_key_pair_is_an_audit_event(tmp_path: Path) -> None:
     assert len(event.data["sha256_fingerprint"]) == 95  # 32 bytes as XX:XX:...
     assert verify_chains(engine).intact
     engine.dispose()
+
+
+def test_profile_edits_are_recorded_when_a_process_starts(tmp_path: Path) -> None:
+    from gateway.pipeline.dispatch import InlineDispatcher
+    from gateway.pipeline.profile_audit import record_profile_versions
+    from gateway.pipeline.runtime import build_runtime
+    from gateway.settings import Settings
+
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    profile = profiles / "acme.yaml"
+    profile.write_text("id: acme\nname: ACME\nx12: {isa_qualifier: ZZ, isa_id: ACME}\n")
+
+    def start() -> int:
+        settings = Settings(
+            data_dir=tmp_path / "var",
+            database_url=None,
+            profiles_dir=str(profiles),
+            shipped_profiles=False,
+        )
+        runtime = build_runtime(settings, dispatcher=InlineDispatcher())
+        try:
+            return record_profile_versions(runtime)
+        finally:
+            runtime.engine.dispose()
+
+    # given a first start, a restart without changes and one after an edit
+    assert start() == 1
+    assert start() == 0
+    first = hashlib.sha256(profile.read_bytes()).hexdigest()
+    profile.write_text(profile.read_text() + "mode: {usage: test}\n")
+    assert start() == 1
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'gateway.db'}")
+    events = [r for r in rows(engine) if r.kind.startswith("profile_")]
+    assert [e.kind for e in events] == ["profile_loaded", "profile_changed"]
+    assert events[1].data == {
+        "file": str(profile),
+        "sha256": hashlib.sha256(profile.read_bytes()).hexdigest(),
+        "previous_sha256": first,
+    }
+    assert events[1].chain == "partner:acme" and verify_chains(engine).intact
+    engine.dispose()
