@@ -235,7 +235,9 @@ _HIBCC_PRIMARY = re.compile(r"^\+([A-Z][A-Z0-9]{3})([A-Z0-9]{1,18})([0-9])$")
 
 def parse_hibcc(value: str) -> Hibcc:
     """An HIBC LIC code with a correct mod-43 check character (see the module docstring)."""
-    text = value.strip().strip("*").upper()  # Code 39 start/stop characters, if copied
+    # a space is a valid check character (value 38): only line ends are trimmed at the end;
+    # "*" are Code 39 start/stop characters, if copied from a scanner
+    text = value.lstrip().rstrip("\r\n\t").strip("*").upper()
     if not text:
         raise IdentifierError("hibcc", value, "is empty")
     if not text.startswith("+"):

@@ -205,6 +205,15 @@ def test_hibcc_check_character_catches_any_single_change(
         parse_hibcc(code[:position] + replacement + code[position + 1 :])
 
 
+def test_a_space_is_a_valid_check_character() -> None:
+    body = "+K14H88GKO8"
+    assert hibcc_check_character(body) == " "
+    assert parse_hibcc(body + " ").check == " "
+    # a trailing space lost on the way is a failed check, never guessed back
+    with pytest.raises(IdentifierError, match="check character is '8'"):
+        parse_hibcc(body)
+
+
 def test_concatenated_hibcc_is_checked_by_its_final_character() -> None:
     data = "+A123BJC5D61/$$52001510X3"
     code = parse_hibcc(data + hibcc_check_character(data))
