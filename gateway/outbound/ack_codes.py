@@ -7,14 +7,12 @@ and EDIFACT CONTRL syntax error codes (0085). Procurement staff need the words.
 
 from __future__ import annotations
 
+from gateway.x12.codes import ELEMENT_CODES, GROUP_CODES, SEGMENT_CODES, SET_CODES
+
+# The codes our own acknowledgement builders use, plus the ones a partner's translator
+# may send that we never do (security, implementation-guide and 999-only codes).
 X12_TRANSACTION = {  # 718 (AK5 / IK5)
-    "1": "transaction set not supported",
-    "2": "transaction set trailer missing",
-    "3": "transaction set control number in header and trailer do not match",
-    "4": "number of included segments does not match actual count",
-    "5": "one or more segments in error",
-    "6": "missing or invalid transaction set identifier",
-    "7": "missing or invalid transaction set control number",
+    **SET_CODES,
     "8": "authentication key name unknown",
     "9": "encryption key name unknown",
     "10": "requested service not available",
@@ -24,21 +22,11 @@ X12_TRANSACTION = {  # 718 (AK5 / IK5)
     "17": "security not supported",
     "18": "transaction set not in functional group",
     "19": "invalid transaction set implementation convention reference",
-    "23": "transaction set control number not unique within the functional group",
-    "24": "S3E security end segment missing for S3S security start segment",
-    "25": "S3S security start segment missing for S3E security end segment",
-    "26": "S4E security end segment missing for S4S security start segment",
-    "27": "S4S security start segment missing for S4E security end segment",
     "I5": "implementation one or more segments in error",
     "I6": "implementation convention not supported",
 }
 X12_GROUP = {  # 716 (AK9)
-    "1": "functional group not supported",
-    "2": "functional group version not supported",
-    "3": "functional group trailer missing",
-    "4": "group control number in the header and trailer do not agree",
-    "5": "number of included transaction sets does not match actual count",
-    "6": "group control number violates syntax",
+    **GROUP_CODES,
     "10": "authentication key name unknown",
     "11": "encryption key name unknown",
     "12": "requested service not available",
@@ -46,22 +34,9 @@ X12_GROUP = {  # 716 (AK9)
     "14": "unknown security originator",
     "15": "syntax error in decrypted text",
     "16": "security not supported",
-    "17": "S3E security end segment missing for S3S security start segment",
-    "18": "S3S security start segment missing for S3E security end segment",
-    "19": "S4E security end segment missing for S4S security start segment",
-    "20": "S4S security start segment missing for S4E security end segment",
-    "23": "transaction set control number not unique within the functional group",
-    "24": "S3E security end segment missing for S3S security start segment",
 }
 X12_SEGMENT = {  # 720 (AK3 / IK3)
-    "1": "unrecognized segment ID",
-    "2": "unexpected segment",
-    "3": "required segment missing",
-    "4": "loop occurs over maximum times",
-    "5": "segment exceeds maximum use",
-    "6": "segment not in defined transaction set",
-    "7": "segment not in proper sequence",
-    "8": "segment has data element errors",
+    **SEGMENT_CODES,
     "I4": "implementation 'not used' segment present",
     "I6": "implementation dependent segment missing",
     "I7": "implementation loop occurs under minimum times",
@@ -69,18 +44,7 @@ X12_SEGMENT = {  # 720 (AK3 / IK3)
     "I9": "implementation dependent 'not used' segment present",
 }
 X12_ELEMENT = {  # 723 (AK4 / IK4)
-    "1": "required data element missing",
-    "2": "conditional required data element missing",
-    "3": "too many data elements",
-    "4": "data element too short",
-    "5": "data element too long",
-    "6": "invalid character in data element",
-    "7": "invalid code value",
-    "8": "invalid date",
-    "9": "invalid time",
-    "10": "exclusion condition violated",
-    "12": "too many repetitions",
-    "13": "too many components",
+    **ELEMENT_CODES,
     "I10": "implementation 'not used' data element present",
     "I11": "implementation too few repetitions",
     "I12": "implementation pattern match failure",

@@ -86,3 +86,12 @@ def test_profile_timers_survive_a_json_round_trip() -> None:
     timers = expect(functional_ack="90m", ship_notice="3d")
     again = Expectations.model_validate_json(timers.model_dump_json())
     assert again == timers
+
+
+def test_partner_ack_codes_in_words() -> None:
+    from gateway.outbound.ack_codes import describe
+
+    assert describe("997", "5") == "5: one or more segments in error"
+    assert describe("999", "I5") == "I5: implementation one or more segments in error"
+    assert describe("CONTRL", "26") == "26: duplicate detected"
+    assert describe("997", "ZZ9") == "ZZ9"
