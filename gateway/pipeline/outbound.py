@@ -781,7 +781,7 @@ def send_now(runtime: Runtime, po_name: str) -> OutboundOrder:
         if rows[0]["state"] not in CONFIRMED:
             raise PermanentError(f"purchase order {po_name} is {rows[0]['state']!r}, not confirmed")
         order = queue_order(runtime, profile, int(rows[0]["id"]))
-        if order is None:
+        if order is None:  # written before: resend a dead-lettered one as it was written
             with session_scope(runtime.sessions) as session:
                 found = session.scalars(
                     select(OutboundOrder).where(
@@ -789,7 +789,13 @@ def send_now(runtime: Runtime, po_name: str) -> OutboundOrder:
                         OutboundOrder.odoo_id == int(rows[0]["id"]),
                     )
                 ).one()
+                resend = found.state == OrderCycle.FAILED
+                if resend:
+                    _move(session, found, OrderCycle.QUEUED, "resend asked by an operator")
+                session.flush()
                 session.expunge(found)
+            if resend:
+                runtime.dispatcher.dispatch([Next("send_order", (found.id,))])
             return found
         if order.state == OrderCycle.QUEUED:
             runtime.dispatcher.dispatch([Next("send_order", (order.id,))])

@@ -196,6 +196,25 @@ def test_stalled_send_goes_out_as_the_same_interchange(gateway, odoo_setup) -> N
     assert [p.name for p in outbox.glob("850_*")] == [f"850_{po}_{sent_number}.x12"]
 
 
+def test_dead_lettered_order_is_resent_by_outbound_send(gateway, odoo_setup) -> None:  # type: ignore[no-untyped-def]
+    from gateway.pipeline.outbound import fail_order, send_now
+
+    db, _, po = odoo_setup
+    runtime = make(gateway, db)
+    with session_scope(runtime.sessions) as session:
+        order = session.query(OutboundOrder).filter_by(business_key=po).one()
+        order_id, number = order.id, order.interchange_control
+        order.state = "queued"
+    fail_order(runtime, order_id, "transport down for good")
+    assert order_row(runtime, po)["state"] == "failed"
+    # when an operator runs `outbound send PO`
+    send_now(runtime, po)
+    runtime.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]
+    # then it goes out again, as the same interchange
+    row = order_row(runtime, po)
+    assert (row["state"], row["interchange_control"]) == ("sent", number)
+
+
 def test_missing_997_is_overdue_exactly_once(gateway, odoo_setup) -> None:  # type: ignore[no-untyped-def]
     db, _, po = odoo_setup
     runtime = make(gateway, db)
