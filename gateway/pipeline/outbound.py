@@ -109,8 +109,9 @@ def poll(runtime: Runtime, *, partner_id: str | None = None) -> PollResult:
             continue
         try:
             _poll_partner(runtime, profile, result)
-        except TransientError as exc:
-            result.errors.append(f"{profile.id}: {exc}")
+        except Exception as exc:  # one partner's trouble (Odoo down, a broken map) only
+            log.warning("outbound poll of %s failed: %s", profile.id, exc)
+            result.errors.append(f"{profile.id}: {type(exc).__name__}: {exc}")
     if result.follow:
         runtime.dispatcher.dispatch(result.follow)
     return result
@@ -750,7 +751,10 @@ def resend_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None) 
 
 
 def run_scheduled(runtime: Runtime, now: dt.datetime | None = None) -> dict[str, int]:
-    """The scheduler's outbound round: poll, resend stalled, overdue check, chatter."""
+    """The scheduler's outbound round: poll, resend stalled, overdue check, chatter.
+
+    A partner whose poll failed is counted in ``errors`` (and logged); the others go on.
+    """
     result = poll(runtime)
     stalled = resend_stalled(runtime)
     if stalled:
@@ -764,6 +768,7 @@ def run_scheduled(runtime: Runtime, now: dt.datetime | None = None) -> dict[str,
         "resent": len(stalled),
         "overdue": len(raised),
         "notes": notes,
+        "errors": len(result.errors),
     }
 
 
