@@ -618,8 +618,11 @@ def check_overdue(runtime: Runtime, now: dt.datetime | None = None) -> list[tupl
     now = now or utcnow()
     raised: list[tuple[str, str]] = []
     with session_scope(runtime.sessions) as session:
+        waiting = [state for state in OrderCycle if is_open(state)]
         rows = session.scalars(
-            select(OutboundOrder).where(OutboundOrder.sent_at.is_not(None))
+            select(OutboundOrder).where(
+                OutboundOrder.sent_at.is_not(None), OutboundOrder.state.in_(waiting)
+            )
         ).all()
         for order in rows:
             state = OrderCycle(order.state)
@@ -659,11 +662,10 @@ def flush_notes(runtime: Runtime) -> int:
     """Post the queued chatter lines on the purchase orders in Odoo; returns how many."""
     posted = 0
     with session_scope(runtime.sessions) as session:
-        pending = [
-            (o.id, o.odoo_id, list(o.notes_pending or []))
-            for o in session.scalars(select(OutboundOrder)).all()
-            if o.notes_pending
-        ]
+        rows = session.execute(
+            select(OutboundOrder.id, OutboundOrder.odoo_id, OutboundOrder.notes_pending)
+        ).all()
+        pending = [(oid, odoo_id, list(notes)) for oid, odoo_id, notes in rows if notes]
     for order_id, odoo_id, lines in pending:
         body = "".join(f"<p>{_html(line)}</p>" for line in lines)
         try:
