@@ -225,6 +225,7 @@ class OrderAcknowledgementLine(_Model):
     # every ACK of the line: "20 accepted for one date, 10 backordered to a later one";
     # status/quantity/scheduled_date above are the first one's
     splits: list[ScheduleLine] = Field(default_factory=list)
+    dates: OrderCycleDates | None = None  # the line's DTM dates by meaning
 
 
 class OrderAcknowledgement(_Model):

@@ -29,7 +29,7 @@ from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentL
 from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.resolve import FieldTrace, Resolver, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
-from gateway.mapping.scope import Regions, Segments, hl_tree, regions, split_loop
+from gateway.mapping.scope import Regions, Segments, hl_tree, loop_groups, regions, split_loop
 from gateway.partners.profile import PartnerProfile
 
 CanonicalModel = PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice
@@ -204,7 +204,7 @@ def _loop_items(
     """
     out: list[dict[str, Any]] = []
     for scope_name in loop.scope:
-        for group in split_loop(scopes.get(scope_name, ()), loop):
+        for group in loop_groups(scopes.get(scope_name, ()), loop):
             index = offset + len(out)
             mark = len(r.traces)
             item: dict[str, Any] = dict(extra or {})
@@ -233,20 +233,26 @@ def _sub_lists(
     group: Segments,
     item: dict[str, Any],
 ) -> None:
-    """The loop's nested lists (``lists:``), each cut from this group only."""
-    for name, sub in loop.lists.items():
-        local = {**scopes, "group": group, "line": group, "body": group}
-        found = _loop_items(r, sub, f"{path}{name}", local)
-        if found:
-            item[name] = found
+    """The loop's nested lists (``lists:``), each cut from this group only; of a list's
+    alternative sub-loops the first that yields an item wins."""
+    local = {**scopes, "group": group, "line": group, "body": group}
+    for name, alternatives in loop.lists.items():
+        for sub in alternatives:
+            found = _loop_items(r, sub, f"{path}{name}", local)
+            if found:
+                item[name] = found
+                break
 
 
 def _document_lists(r: Resolver, scopes: Scopes, data: dict[str, Any]) -> None:
-    """Document-level lists (``lists:`` at the top of the map), in the scopes they name."""
-    for name, sub in r.map.lists.items():
-        found = _loop_items(r, sub, name, scopes)
-        if found:
-            data[name] = found
+    """Document-level lists (``lists:`` at the top of the map), in the scopes they name;
+    of a list's alternative sub-loops the first that yields an item wins."""
+    for name, alternatives in r.map.lists.items():
+        for sub in alternatives:
+            found = _loop_items(r, sub, name, scopes)
+            if found:
+                data[name] = found
+                break
 
 
 def _lines(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
@@ -258,7 +264,7 @@ def _lines(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
     lines = _loop_items(r, loop, "lines", scopes)
     if loop.allowances_charges is not None or loop.taxes is not None:
         # line-level allowances/taxes: re-cut each line group and tag with its number
-        groups = [g for s in loop.scope for g in split_loop(scopes.get(s, ()), loop)]
+        groups = [g for s in loop.scope for g in loop_groups(scopes.get(s, ()), loop)]
         for line, group in zip(lines, groups, strict=True):
             # a loop inside a line looks only inside that line's group
             local = {**scopes, "group": group, "line": group, "body": group}

@@ -343,15 +343,20 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
 def _list_targets(
     map_: Map, owner: Loop | Map, model: type[BaseModel], loc: Loc
 ) -> Iterator[tuple[Loc, str]]:
-    """``lists:`` entries name a list-of-model field of ``model``; check each sub-loop."""
-    for name, sub in owner.lists.items():
+    """``lists:`` entries name a list-of-model field of ``model``; check each sub-loop
+    (each alternative, when the entry lists several)."""
+    for name, alternatives in owner.lists.items():
         info = model.model_fields.get(name)
         inner = typing.get_args(info.annotation) if info is not None else ()
         if info is None or typing.get_origin(info.annotation) is not list or not inner:
             yield (*loc, "lists", name), f"{model.__name__} has no list field {name!r}"
             continue
-        yield from _loop_targets(map_, sub, inner[0], (*loc, "lists", name))
-        yield from _list_targets(map_, sub, inner[0], (*loc, "lists", name))
+        for index, sub in enumerate(alternatives):
+            at: Loc = (
+                (*loc, "lists", name) if len(alternatives) == 1 else (*loc, "lists", name, index)
+            )
+            yield from _loop_targets(map_, sub, inner[0], at)
+            yield from _list_targets(map_, sub, inner[0], at)
 
 
 def _loop_targets(

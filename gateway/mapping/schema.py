@@ -8,7 +8,8 @@ from. Building blocks:
   rules: the first that yields a value wins.
 * a **matcher** picks segments: a tag (``PO1``) or ``{segment: HL, where: {3: [O, I]}}``.
 * a **loop** cuts a scope into groups that begin with its ``start`` segment and run
-  while the tags are ``members`` (or until the next start or an ``end`` matcher).
+  while the tags are ``members`` (or until the next start or an ``end`` matcher);
+  with ``within`` it cuts only inside the groups of another loop (QTY-DTM pairs of SCC).
 * an **ids** rule reads every qualifier/identifier pair of a segment (PO1, LIN, PIA,
   N1, NAD) and files each identifier under the canonical field its qualifier names.
 
@@ -169,6 +170,13 @@ def _fields(value: Any) -> Any:
     return {key: _rules(rule) for key, rule in value.items()}
 
 
+def _loop_lists(value: Any) -> Any:
+    """``lists:`` names one sub-loop or a list of alternatives; always a list internally."""
+    if not isinstance(value, dict):
+        return value
+    return {key: loop if isinstance(loop, list) else [loop] for key, loop in value.items()}
+
+
 class IdsRule(MapModel):
     """Every qualifier/identifier pair of matching segments, filed by qualifier.
 
@@ -219,13 +227,22 @@ class Loop(MapModel):
     taxes: Loop | None = None  # line-level taxes
     # lists inside each group of this loop, by canonical field name: every ACK of an 855
     # line (splits), every SCH of an 850 line (schedules), every PCI batch of a DESADV
-    # LIN (lots); each sub-loop is cut from its parent group only
-    lists: dict[str, Loop] = Field(default_factory=dict)
+    # LIN (lots); each sub-loop is cut from its parent group only. A list of sub-loops
+    # gives alternatives: the first that yields an item wins (like a field's rules)
+    lists: dict[str, list[Loop]] = Field(default_factory=dict)
+    # cut this loop's groups only from inside the groups of ``within``: the QTY-DTM pairs
+    # of EDIFACT SCC groups (SCC-FTX-RFF-SG(QTY-DTM)), not the line's own QTY and DTM
+    within: Loop | None = None
 
     @field_validator("fields", mode="before")
     @classmethod
     def _fields(cls, value: Any) -> Any:
         return _fields(value)
+
+    @field_validator("lists", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _loop_lists(value)
 
 
 class Parties(Loop):
@@ -280,12 +297,17 @@ class Map(MapModel):
     allowances_charges: Loop | None = None
     taxes: Loop | None = None
     # document-level lists by canonical field name (payment_terms: every ITD / PAT group)
-    lists: dict[str, Loop] = Field(default_factory=dict)
+    lists: dict[str, list[Loop]] = Field(default_factory=dict)
 
     @field_validator("header", "summary", "order", mode="before")
     @classmethod
     def _fields(cls, value: Any) -> Any:
         return _fields(value)
+
+    @field_validator("lists", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _loop_lists(value)
 
     @field_validator("tables", mode="before")
     @classmethod

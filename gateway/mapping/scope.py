@@ -69,6 +69,19 @@ def split_loop(segments: Segments, loop: Loop) -> list[Segments]:
     return groups
 
 
+def loop_groups(segments: Segments, loop: Loop) -> list[Segments]:
+    """The loop's groups in ``segments``; with ``within``, only those inside its groups.
+
+    ``within`` nests (a loop inside groups of a loop inside groups of ...); every group
+    found is returned flat, in document order.
+    """
+    if loop.within is None:
+        return split_loop(segments, loop)
+    return [
+        group for outer in loop_groups(segments, loop.within) for group in split_loop(outer, loop)
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Regions:
     """A transaction's header, body (the loops) and summary, trailer excluded."""
