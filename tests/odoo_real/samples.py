@@ -213,3 +213,36 @@ def exceptions(runtime: Runtime, txn: Transaction) -> list[BusinessException]:
 
 
 MakeRuntime = Callable[..., Runtime]
+
+
+def summit_order(db: OdooDatabase, vendor_name: str = "Summit Medical Supply") -> tuple[int, str]:
+    """Vendor SUMMIT, a boxed needle with Summit's part number, one confirmed order.
+
+    Returns the order's id and name. The outbound-order tests start from it.
+    """
+    vendor = db.create("res.partner", {"name": vendor_name, "ref": "SUMMIT"})
+    unit = db.ref("uom.product_uom_unit")
+    category = db.search_read("uom.uom", [["id", "=", unit]], ["category_id"])[0]["category_id"][0]
+    box = db.create(
+        "uom.uom", {"name": "Box", "category_id": category, "uom_type": "bigger", "factor_inv": 10}
+    )
+    needle = db.create(
+        "product.product",
+        {"name": "Needle 100", "default_code": "MH-NDL", "barcode": "10884521000018",
+         "uom_id": unit, "uom_po_id": box},
+    )  # fmt: skip
+    tmpl = db.search_read("product.product", [["id", "=", needle]], ["product_tmpl_id"])
+    db.create(
+        "product.supplierinfo",
+        {"partner_id": vendor, "product_tmpl_id": tmpl[0]["product_tmpl_id"][0],
+         "product_code": "SMS-NG100M"},
+    )  # fmt: skip
+    order = db.create(
+        "purchase.order",
+        {"partner_id": vendor, "order_line": [(0, 0, {
+            "product_id": needle, "product_qty": 50, "product_uom": box, "price_unit": 8.95,
+            "date_planned": "2026-12-20 10:00:00"})]},
+    )  # fmt: skip
+    db.call("purchase.order", "button_confirm", [order])
+    name = db.search_read("purchase.order", [["id", "=", order]], ["name"])[0]["name"]
+    return order, str(name)

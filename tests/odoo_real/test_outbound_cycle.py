@@ -29,6 +29,7 @@ from gateway.store.db import session_scope
 from gateway.store.models import BusinessException, OutboundOrder
 from gateway.transports import attach_senders
 from gateway.x12.writer import DocumentBuilder
+from tests.odoo_real.samples import summit_order
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "partners" / "summit-medical"
@@ -38,33 +39,8 @@ FIXTURE_PO = "MH-2026-0417"
 @pytest.fixture(scope="module")
 def odoo_setup(real_odoo):  # type: ignore[no-untyped-def]
     """Vendor SUMMIT, a boxed product with Summit's part number, one confirmed order."""
-    db = real_odoo
-    vendor = db.create("res.partner", {"name": "Summit Medical Supply", "ref": "SUMMIT"})
-    unit = db.ref("uom.product_uom_unit")
-    category = db.search_read("uom.uom", [["id", "=", unit]], ["category_id"])[0]["category_id"][0]
-    box = db.create(
-        "uom.uom", {"name": "Box", "category_id": category, "uom_type": "bigger", "factor_inv": 10}
-    )
-    needle = db.create(
-        "product.product",
-        {"name": "Needle 100", "default_code": "MH-NDL", "barcode": "10884521000018",
-         "uom_id": unit, "uom_po_id": box},
-    )  # fmt: skip
-    tmpl = db.search_read("product.product", [["id", "=", needle]], ["product_tmpl_id"])
-    db.create(
-        "product.supplierinfo",
-        {"partner_id": vendor, "product_tmpl_id": tmpl[0]["product_tmpl_id"][0],
-         "product_code": "SMS-NG100M"},
-    )  # fmt: skip
-    order = db.create(
-        "purchase.order",
-        {"partner_id": vendor, "order_line": [(0, 0, {
-            "product_id": needle, "product_qty": 50, "product_uom": box, "price_unit": 8.95,
-            "date_planned": "2026-12-20 10:00:00"})]},
-    )  # fmt: skip
-    db.call("purchase.order", "button_confirm", [order])
-    name = db.search_read("purchase.order", [["id", "=", order]], ["name"])[0]["name"]
-    return db, order, name
+    order, name = summit_order(real_odoo)
+    return real_odoo, order, name
 
 
 @pytest.fixture(scope="module")
