@@ -203,6 +203,10 @@ class PurchaseOrder(_Model):
         ref = self.source.interchange_control_number if self.source else ""
         return f"{self.po_number}/{self.purpose.value}/{ref}"
 
+    def numbered_lines(self) -> list[tuple[str, BaseModel]]:
+        """Every line with the number messages about it use."""
+        return [(line.line_number, line) for line in self.lines]
+
 
 class AckType(enum.StrEnum):
     """Header status of a purchase order acknowledgement (BAK02 / BGM 1225)."""
@@ -247,6 +251,10 @@ class OrderAcknowledgement(_Model):
         """What makes this document unique for one partner."""
         return f"{self.po_number}/{self.ack_number or self.ack_date or ''}"
 
+    def numbered_lines(self) -> list[tuple[str, BaseModel]]:
+        """Every line with the number messages about it use."""
+        return [(line.line_number, line) for line in self.lines]
+
 
 class ShipNoticeLine(_Model):
     """One shipped item with its lot (HL item level / LIN group)."""
@@ -290,6 +298,15 @@ class ShipNotice(_Model):
     def business_key(self) -> str:
         """What makes this document unique for one partner."""
         return self.shipment_id
+
+    def numbered_lines(self) -> list[tuple[str, BaseModel]]:
+        """Every line of every order with the number messages about it use (the purchase
+        order's line number, else ``PO#n``)."""
+        return [
+            (line.po_line_number or f"{order.po_number}#{n}", line)
+            for order in self.orders
+            for n, line in enumerate(order.lines, start=1)
+        ]
 
 
 class AllowanceCharge(_Model):
@@ -347,37 +364,14 @@ class Invoice(_Model):
         """What makes this document unique for one partner."""
         return self.invoice_number
 
-
-CanonicalDocument = Annotated[
-    PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice,
-    Field(discriminator="document_type"),
-]
-
-DOCUMENT_TYPES: dict[str, type[PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice]] = {
-    "purchase_order": PurchaseOrder,
-    "order_acknowledgement": OrderAcknowledgement,
-    "ship_notice": ShipNotice,
-    "invoice": Invoice,
-}
-
-# Which canonical document each transaction set becomes.
-SET_TO_DOCUMENT: dict[str, str] = {
-    "850": "purchase_order",
-    "ORDERS": "purchase_order",
-    "855": "order_acknowledgement",
-    "ORDRSP": "order_acknowledgement",
-    "856": "ship_notice",
-    "DESADV": "ship_notice",
-    "810": "invoice",
-    "INVOIC": "invoice",
-}
+    def numbered_lines(self) -> list[tuple[str, BaseModel]]:
+        """Every line with the number messages about it use."""
+        return [(line.line_number, line) for line in self.lines]
 
 
-def load_document(
-    data: dict[str, object],
-) -> PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice:
-    """Validate stored JSON back into its canonical document type."""
-    kind = data.get("document_type")
-    if not isinstance(kind, str) or kind not in DOCUMENT_TYPES:
-        raise ValueError(f"unknown canonical document_type {kind!r}")
-    return DOCUMENT_TYPES[kind].model_validate(data)
+# The union of the canonical document models, spelled out once (type checkers need it
+# static); gateway.documents refuses to import when its table and this union disagree.
+AnyDocument = PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice
+
+# The same union as a pydantic field type: the model is chosen by ``document_type``.
+CanonicalDocument = Annotated[AnyDocument, Field(discriminator="document_type")]

@@ -37,6 +37,7 @@ from gateway.api.queries_extra import (
 )
 from gateway.api.services import ConsoleError
 from gateway.api.uploads import read_upload
+from gateway.documents import filter_options
 from gateway.queries import TransactionFilter, list_transactions
 from gateway.store.audit import add_event
 from gateway.store.models import MessageState, TransactionState
@@ -45,23 +46,8 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 TRANSACTION_STATES = [s.value for s in TransactionState]
 MESSAGE_STATES = [s.value for s in MessageState]
-DOCUMENT_TYPES = [
-    "purchase_order",
-    "order_ack",
-    "ship_notice",
-    "invoice",
-    "850",
-    "855",
-    "856",
-    "810",
-    "997",
-    "999",
-    "ORDERS",
-    "ORDRSP",
-    "DESADV",
-    "INVOIC",
-    "CONTRL",
-]
+# the tracker's type filter: (value, label); a value is a stored document_type or set id
+DOCUMENT_TYPES: list[tuple[str, str]] = filter_options()
 
 
 # ---- login ------------------------------------------------------------------------------

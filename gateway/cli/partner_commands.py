@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from gateway.canonical import SET_TO_DOCUMENT
+from gateway.documents import EDIFACT_MESSAGES, X12_SETS
 from gateway.edi.engines import parse_payload
 from gateway.identity import IdentityError, load_identities
 from gateway.mapping import MapLibrary, MapLoadError, TransactionResult, translate_payload
@@ -203,13 +203,12 @@ def _maps_used(profile: PartnerProfile) -> list[str]:
     from gateway.mapping.library import normalize_version
 
     names = {n.removesuffix(".yaml").removesuffix(".yml") for n in profile.maps.values()}
-    for set_id in SET_TO_DOCUMENT:
-        if set_id in profile.maps:
-            continue
-        if profile.x12 is not None and set_id.isdigit():
-            names.add(f"x12/{normalize_version('x12', profile.x12.version)}/{set_id}")
-        if profile.edifact is not None and not set_id.isdigit():
-            names.add(f"edifact/{normalize_version('edifact', profile.edifact.directory)}/{set_id}")
+    if profile.x12 is not None:
+        version = normalize_version("x12", profile.x12.version)
+        names |= {f"x12/{version}/{s}" for s in X12_SETS if s not in profile.maps}
+    if profile.edifact is not None:
+        directory = normalize_version("edifact", profile.edifact.directory)
+        names |= {f"edifact/{directory}/{s}" for s in EDIFACT_MESSAGES if s not in profile.maps}
     return sorted(names)
 
 
@@ -304,16 +303,13 @@ def list_command(
 
 def _resolved_maps(profile: PartnerProfile) -> dict[str, str]:
     out: dict[str, str] = {}
-    sets = [s for s in SET_TO_DOCUMENT if s.isdigit()] if profile.x12 else []
+    if profile.x12:
+        for set_id in X12_SETS:
+            out[set_id] = profile.maps.get(set_id, f"x12/{profile.x12.version}/{set_id}")
     if profile.edifact:
-        sets += [s for s in SET_TO_DOCUMENT if not s.isdigit()]
-    for set_id in sets:
-        if set_id in profile.maps:
-            out[set_id] = profile.maps[set_id]
-        elif set_id.isdigit() and profile.x12:
-            out[set_id] = f"x12/{profile.x12.version}/{set_id}"
-        elif profile.edifact:
-            out[set_id] = f"edifact/{profile.edifact.directory}/{set_id}"
+        for set_id in EDIFACT_MESSAGES:
+            default = f"edifact/{profile.edifact.directory}/{set_id}"
+            out[set_id] = profile.maps.get(set_id, default)
     return out
 
 

@@ -1,7 +1,8 @@
 """The mapping engine: one EDI transaction + its map + the partner profile -> a document.
 
 :func:`translate` is pure: no files, settings or database. Each canonical document
-type has a small builder that knows the document's shape (lines, orders, parties);
+type has a small builder that knows the document's shape (lines, orders, parties), named
+by the type's entry in :mod:`gateway.documents`;
 *where* every value comes from is only in the map. The result is validated by the
 canonical pydantic model; a mandatory field the partner left out is a
 :class:`DocumentError`, a map that produces something the model cannot hold is a
@@ -16,15 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gateway.canonical import (
-    DOCUMENT_TYPES,
-    SET_TO_DOCUMENT,
-    Invoice,
-    OrderAcknowledgement,
-    PurchaseOrder,
-    ShipNotice,
-    SourceRef,
-)
+from gateway.canonical import AnyDocument, SourceRef
+from gateway.documents import SET_TO_DOCUMENT, document_type
 from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentLike
 from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.resolve import FieldTrace, Resolver, Scopes, get_path
@@ -32,7 +26,6 @@ from gateway.mapping.schema import Loop, Map
 from gateway.mapping.scope import Regions, Segments, hl_tree, loop_groups, regions, split_loop
 from gateway.partners.profile import PartnerProfile
 
-CanonicalModel = PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice
 MAX_SEGMENTS = 2_000_000  # a transaction larger than this is refused, not translated
 
 
@@ -40,7 +33,7 @@ MAX_SEGMENTS = 2_000_000  # a transaction larger than this is refused, not trans
 class Translation:
     """A canonical document and, on request, where each of its fields came from."""
 
-    document: CanonicalModel
+    document: AnyDocument
     explain: list[FieldTrace] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -71,7 +64,7 @@ def translate(
     resolver = Resolver(map, unit_codes=profile.uom_codes, explain=explain)
     parts = regions(segments, map)
     try:
-        builder = _BUILDERS[map.document]
+        builder = document_type(map.document).map_builder()
         data = builder(resolver, parts)
     except (DocumentError, MappingError):
         raise
@@ -98,8 +91,8 @@ def _source(
     )
 
 
-def _validate(map_: Map, data: dict[str, Any], segments: Segments) -> CanonicalModel:
-    model = DOCUMENT_TYPES[map_.document]
+def _validate(map_: Map, data: dict[str, Any], segments: Segments) -> AnyDocument:
+    model = document_type(map_.document).model
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -292,24 +285,24 @@ def _lines(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
     data["lines"] = lines
 
 
-# ---- builders ----------------------------------------------------------------------
+# ---- builders (each named by its type in gateway.documents.REGISTRY) ---------------
 
 
-def _purchase_order(r: Resolver, parts: Regions) -> dict[str, Any]:
+def build_purchase_order(r: Resolver, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "purchase_order"}
     _header(r, parts, data)
     _lines(r, parts, data)
     return data
 
 
-def _order_ack(r: Resolver, parts: Regions) -> dict[str, Any]:
+def build_order_acknowledgement(r: Resolver, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "order_acknowledgement"}
     _header(r, parts, data)
     _lines(r, parts, data)
     return data
 
 
-def _invoice(r: Resolver, parts: Regions) -> dict[str, Any]:
+def build_invoice(r: Resolver, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "invoice"}
     _header(r, parts, data)
     # document-level allowances and taxes come first in their lists, line-level ones after
@@ -324,7 +317,7 @@ def _invoice(r: Resolver, parts: Regions) -> dict[str, Any]:
     return data
 
 
-def _ship_notice(r: Resolver, parts: Regions) -> dict[str, Any]:
+def build_ship_notice(r: Resolver, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "ship_notice"}
     scopes = _base_scopes(parts)
     if r.map.hierarchy is not None:
@@ -426,11 +419,3 @@ def _collect_orders(
         _sub_lists(r, loop, path, local, local["group"], line)
         order["lines"].append(line)
     data["orders"] = list(orders.values())
-
-
-_BUILDERS = {
-    "purchase_order": _purchase_order,
-    "order_acknowledgement": _order_ack,
-    "invoice": _invoice,
-    "ship_notice": _ship_notice,
-}

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from gateway import canonical
-from gateway.canonical import SET_TO_DOCUMENT
+from gateway.documents import SET_TO_DOCUMENT, document_type
 from gateway.mapping.errors import MapLoadError, MappingError, UnsupportedDocument
 from gateway.mapping.schema import Hierarchy, IdsRule, Loop, Map, Matcher, Parties, Rule
 from gateway.mapping.segments import element_problem, known_segments
@@ -32,13 +32,6 @@ from gateway.partners.loader import read_yaml as _read_yaml
 from gateway.partners.profile import PartnerProfile
 
 MAX_EXTENDS_DEPTH = 8
-
-_LINE_MODEL: dict[str, type[BaseModel]] = {
-    "purchase_order": canonical.PurchaseOrderLine,
-    "order_acknowledgement": canonical.OrderAcknowledgementLine,
-    "invoice": canonical.InvoiceLine,
-    "ship_notice": canonical.ShipNoticeLine,
-}
 
 
 def normalize_version(syntax: str, version: str) -> str:
@@ -286,8 +279,8 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
             )
     if SET_TO_DOCUMENT.get(map_.set_id, map_.document) != map_.document:
         yield ("document",), f"set {map_.set_id} becomes a {SET_TO_DOCUMENT[map_.set_id]}"
-    doc_model = canonical.DOCUMENT_TYPES[map_.document]
-    line_model = _LINE_MODEL[map_.document]
+    registered = document_type(map_.document)
+    doc_model, line_model = registered.model, registered.line_model
     for key in map_.header:
         if not _path_ok(doc_model, key):
             yield ("header", key), f"{map_.document} has no field {key!r}"

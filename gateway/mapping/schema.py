@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gateway.documents import DocumentName
+
 Convert = Literal[
     "text",
     "upper",
@@ -269,7 +271,7 @@ class Hierarchy(MapModel):
     end: list[Matcher] = Field(default_factory=lambda: [Matcher(segment="CTT")])
 
 
-DocumentKind = Literal["purchase_order", "order_acknowledgement", "ship_notice", "invoice"]
+DocumentKind = DocumentName  # the registry's names (gateway.documents)
 
 
 class Map(MapModel):

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from gateway.canonical import load_document
+from gateway.documents import load_document
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.routing import route_exceptions

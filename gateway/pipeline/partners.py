@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from gateway.canonical import SET_TO_DOCUMENT
+from gateway.documents import FUNCTIONAL_ACK_SETS, SET_TO_DOCUMENT
 from gateway.edi.model import EdiInterchange, Issue, Level, Syntax
 from gateway.pipeline.outbound import record_functional_ack
 from gateway.store.audit import add_event
@@ -26,7 +26,7 @@ _TEST_INDICATOR = ("020", "25")
 _DUPLICATE = ("025", "26")
 _NOT_SUPPORTED_X12 = "1"  # AK5/IK5: transaction set not supported
 _NOT_SUPPORTED_EDIFACT = "17"  # no agreement
-ACK_SETS = {"997", "999", "CONTRL"}
+ACK_SETS = frozenset(FUNCTIONAL_ACK_SETS)
 
 
 def _code(syntax: Syntax | str, codes: tuple[str, str]) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.canonical import SET_TO_DOCUMENT
+from gateway.documents import SET_TO_DOCUMENT
 from gateway.edi.engines import parse_payload
 from gateway.edi.keys import envelope_key
 from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level, Syntax

@@ -25,7 +25,7 @@ from gateway.x12.segment import X12Segment
 from gateway.x12.specs.codes import CODE_LISTS
 from gateway.x12.specs.elements import ELEMENTS
 from gateway.x12.specs.segments import SEGMENTS
-from gateway.x12.specs.sets import HL_LEVELS, SETS, VERSIONS, Entry
+from gateway.x12.specs.sets import HIERARCHIES, SETS, VERSIONS, Entry
 from gateway.x12.specs.syntax_notes import NOTES, Note
 
 # Per-set cap on findings, so that a hostile file cannot make an unbounded ack.
@@ -174,7 +174,8 @@ class SetValidator:
         self._fast = segment_patterns(*delimiters)
         self._good = _good_texts(delimiters)
         self._elem, self._comp, self._rep = delimiters
-        self._hl = set_id == "856"
+        self._hl_rules = HIERARCHIES.get(set_id)
+        self._hl = self._hl_rules is not None
         self._issues = issues
         self._known = _SET_TAGS[set_id]
         self._stack = [_Frame(root, -1)]
@@ -629,7 +630,7 @@ class SetValidator:
             self._element_issue(
                 "7", f"HL02 parent {parent} is not an earlier HL", seg, 2, "734", offset, parent
             )
-        allowed = HL_LEVELS.get(level)
+        allowed = self._hl_rules.get(level) if self._hl_rules is not None else None
         parent_level = self._hl_levels.get(parent) if parent else None
         if (
             allowed is not None

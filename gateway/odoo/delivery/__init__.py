@@ -1,8 +1,9 @@
 """Delivery of canonical documents to Odoo, exactly once, decisions included.
 
 :func:`deliver` is what the pipeline calls: :func:`plan_delivery` decides (reads Odoo,
-writes nothing; each document type has its planner in ``purchase_order``,
-``acknowledgement``, ``receipt``, ``bill``, lookups in ``resolve``), the caller records the
+writes nothing; each document type's planner, in ``purchase_order``, ``acknowledgement``,
+``receipt`` or ``bill``, is named by the registry in :mod:`gateway.documents`; lookups in
+``resolve``), the caller records the
 :class:`~gateway.odoo.delivery.plan.DeliveryPlan`, and :func:`apply_plan` carries it out.
 A retry replays the recorded plan; every step first looks for what an interrupted
 attempt already wrote, so nothing is duplicated and nothing is decided twice.
@@ -18,19 +19,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gateway.canonical import Invoice, OrderAcknowledgement, PurchaseOrder, ShipNotice
+from gateway.canonical import AnyDocument
+from gateway.documents import for_document
 from gateway.odoo.api import OdooApi
-from gateway.odoo.delivery.acknowledgement import plan_acknowledgement
-from gateway.odoo.delivery.bill import plan_invoice
 from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
 from gateway.odoo.delivery.plan import Checkpoint, DeliveryPlan, apply_plan
-from gateway.odoo.delivery.purchase_order import plan_purchase_order
-from gateway.odoo.delivery.receipt import plan_ship_notice
 from gateway.odoo.delivery.resolve import Resolver
 from gateway.odoo.errors import OdooConfigurationError
 from gateway.partners.profile import PartnerProfile
-
-CanonicalDocument = PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice
 
 __all__ = [
     "BusinessIssue",
@@ -44,13 +40,13 @@ __all__ = [
 ]
 
 
-def delivery_key(document: CanonicalDocument, profile: PartnerProfile) -> str:
+def delivery_key(document: AnyDocument, profile: PartnerProfile) -> str:
     """Partner + document type + business key: what makes a delivery unique."""
     return f"{profile.id}:{document.document_type}:{document.business_key}"
 
 
 def deliver(
-    document: CanonicalDocument,
+    document: AnyDocument,
     *,
     profile: PartnerProfile,
     odoo: OdooApi,
@@ -67,9 +63,7 @@ def deliver(
     return apply_plan(plan, odoo, checkpoint=record)
 
 
-def plan_delivery(
-    document: CanonicalDocument, *, profile: PartnerProfile, odoo: OdooApi
-) -> DeliveryPlan:
+def plan_delivery(document: AnyDocument, *, profile: PartnerProfile, odoo: OdooApi) -> DeliveryPlan:
     """Decide what delivering ``document`` writes, without writing (reads Odoo)."""
     if profile.odoo is None:
         raise OdooConfigurationError(f"partner {profile.id} has no odoo section in its profile")
@@ -83,31 +77,14 @@ def plan_delivery(
     begin = getattr(odoo, "begin_document", None)
     if callable(begin):  # the dry run writes one file per delivered document
         begin(plan.key)
-    if isinstance(document, PurchaseOrder):
-        return plan_purchase_order(document, plan=plan, odoo=odoo, resolver=resolver)
-    if isinstance(document, OrderAcknowledgement):
-        return plan_acknowledgement(document, plan=plan, odoo=odoo, resolver=resolver)
-    if isinstance(document, ShipNotice):
-        return plan_ship_notice(document, plan=plan, odoo=odoo, resolver=resolver)
-    if isinstance(document, Invoice):
-        return plan_invoice(document, plan=plan, odoo=odoo, resolver=resolver)
-    raise TypeError(f"cannot deliver {type(document).__name__} to Odoo")
+    planner = for_document(document).delivery_planner()
+    return planner(document, plan=plan, odoo=odoo, resolver=resolver)
 
 
-def _lines(document: CanonicalDocument) -> list[tuple[str, object]]:
-    if isinstance(document, ShipNotice):
-        return [
-            (line.po_line_number or f"{order.po_number}#{n}", line)
-            for order in document.orders
-            for n, line in enumerate(order.lines, start=1)
-        ]
-    return [(line.line_number, line) for line in document.lines]
-
-
-def invalid_numbers(document: CanonicalDocument) -> list[BusinessIssue]:
+def invalid_numbers(document: AnyDocument) -> list[BusinessIssue]:
     """Quantities and prices Odoo cannot take (NaN, infinite, negative), as issues."""
     issues: list[BusinessIssue] = []
-    for number, line in _lines(document):
+    for number, line in document.numbered_lines():
         for field in ("quantity", "unit_price"):
             value = getattr(line, field, None)
             if not isinstance(value, Decimal):

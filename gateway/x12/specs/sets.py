@@ -8,8 +8,9 @@ trigger segment. ``requirement`` is ``"M"`` or ``"O"``; a max of 0 means ">1"
 the two releases these sets mostly gained optional segments and elements, and a
 segment a table lacks is reported as unexpected (code 2), a warning, never a
 rejection. The 856 HL hierarchy is one recursive HL loop, as in the standard; the
-level rules (shipment / order / tare / pack / item) are data in ``HL_LEVELS`` and
-checked by the validator. The mapping engine reads ``SETS`` for the known tags.
+level rules (shipment / order / tare / pack / item) are data in ``HL_LEVELS``, and
+``HIERARCHIES`` names the sets whose HL loop the validator checks against them. The
+mapping engine reads ``SETS`` for the known tags.
 """
 
 from __future__ import annotations
@@ -607,3 +608,6 @@ HL_LEVELS: dict[str, frozenset[str | None]] = {
     "Q": frozenset({"S", "O", "T", "P", "I"}),  # subpack
     "F": frozenset({"S", "O", "T", "P", "I"}),  # component
 }
+
+# Sets built on an HL hierarchy -> their level rules (HL01 sequence, HL02 parent, HL03 level).
+HIERARCHIES: dict[str, dict[str, frozenset[str | None]]] = {"856": HL_LEVELS}
