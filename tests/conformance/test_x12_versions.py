@@ -80,3 +80,35 @@ def test_the_listed_release_of_the_same_partner_is_accepted_in_a_997(
     assert ["AK5", "A"] in segments
     assert ["AK9", "A", "1", "1", "1"] in segments
     assert pyx12_validator.errors(ack) == []
+
+
+def test_a_release_after_005010_is_not_supported_and_says_so_in_the_999(
+    make_runtime: Callable[..., Runtime],  # noqa: F811
+    tmp_path: Path,
+    pyx12_validator: Pyx12Validator,
+) -> None:
+    # no 006020 (or 005030-005050) specs could be sourced reliably (docs/acknowledgements.md,
+    # "Releases after 005010"): a 006020 group is answered in the nearest release we have
+    # (999 005010X231A1) and rejected as a version we do not support, never accepted
+    site = _site(tmp_path, {"855": ["004010", "005010"], "856": ["005010"]})
+    runtime = make_runtime(profiles_dir=str(site))
+    sample = _as_migrating(fixture_bytes("keystone-pharma", "855_po_ack.edi"), b"KEYSTONERX")
+    data = sample.replace(b"*00501*", b"*00602*", 1).replace(b"*X*005010~", b"*X*006020~", 1)
+    data = data.replace(b"ST*855*0001*005010~", b"ST*855*0001*006020~", 1)
+    (txn,) = _ingest(runtime, data)
+    assert (txn.set_id, txn.version, txn.state) == ("855", "006020", "rejected")
+    (ack,) = _acks(runtime)
+    version, segments = _segments(ack)
+    assert version == "005010X231A1"
+    assert ["IK5", "R", "1"] in segments
+    assert ["AK9", "R", "1", "1", "0", "2"] in segments
+    assert pyx12_validator.errors(ack) == []
+
+
+def test_a_profile_cannot_list_a_release_we_have_no_specs_for() -> None:
+    from pydantic import ValidationError
+
+    from tests.mapping.helpers import make_profile
+
+    with pytest.raises(ValidationError, match="006020"):
+        make_profile(x12={"isa_qualifier": "ZZ", "isa_id": "X", "versions": ["006020"]})
