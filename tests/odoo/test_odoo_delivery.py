@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from gateway.canonical import ItemIds, PurchaseOrderLine, ShipNoticeLine
+from gateway.canonical import ItemIds, Lot, PurchaseOrderLine, ShipNoticeLine
 from gateway.odoo.client import OdooClient
 from gateway.odoo.delivery import deliver
 from tests.odoo.conftest import World, make_profile
 from tests.odoo.documents import (
     GLOVE,
+    SYRINGE,
     UNKNOWN,
     acknowledgement,
     invoice,
@@ -438,3 +440,57 @@ def test_cancel_order_cancels_it(
     assert [o["state"] for o in odoo_double.records("purchase.order")] == ["cancel"]
     again = deliver(purchase_order(purpose="cancel"), profile=PROFILE, odoo=odoo_client)
     assert again.already_existed
+
+
+def test_several_batches_of_one_line_are_received_lot_by_lot(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given one DESADV LIN of 20 syringes in two SG20 PCI batches (canonical line.lots)
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        expiry_date=dt.date(2028, 6, 30),
+        lots=[
+            Lot(lot_number="LOT-A", quantity=Decimal("12"), expiry_date=dt.date(2028, 6, 30)),
+            Lot(lot_number="LOT-B", quantity=Decimal("8"), expiry_date=dt.date(2028, 9, 30)),
+        ],
+    )
+    # when it is delivered
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    # then each batch is its own move line with its quantity, and its own lot and expiry
+    assert outcome.exceptions == []
+    lots = {lot["id"]: lot for lot in odoo_double.records("stock.lot")}
+    received = sorted(
+        (lots[ml["lot_id"][0]]["name"], ml["quantity"])
+        for ml in odoo_double.records("stock.move.line")
+        if ml.get("lot_id")
+    )
+    assert received == [("LOT-A", 12.0), ("LOT-B", 8.0)]
+    by_name = {lot["name"]: lot for lot in lots.values()}
+    assert by_name["LOT-B"]["expiration_date"] == "2028-09-30 00:00:00"
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 20.0]
+
+
+def test_batches_that_do_not_add_up_fall_back_to_the_line_lot(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # batches whose quantities do not make the line's are not trusted: the line's own
+    # lot number takes the whole quantity, as for a line with one batch
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        lots=[
+            Lot(lot_number="LOT-A", quantity=Decimal("12")),
+            Lot(lot_number="LOT-B", quantity=Decimal("5")),
+        ],
+    )
+    deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    assert [lot["name"] for lot in odoo_double.records("stock.lot")] == ["LOT-A"]

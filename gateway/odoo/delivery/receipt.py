@@ -18,6 +18,7 @@ with that note means the notice was already received.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -213,6 +214,17 @@ def _note_lines(document: ShipNotice, receipts: list[_Receipt]) -> list[str]:
     return lines
 
 
+def _batches(line: ShipNoticeLine) -> list[tuple[str, Decimal, dt.date | None]]:
+    """The line's batches when it lists several, each with a number and a quantity, that
+    add up to the line's quantity; else nothing (the line's own lot number is used)."""
+    lots = line.lots
+    if len(lots) < 2 or any(not lot.lot_number or lot.quantity is None for lot in lots):
+        return []
+    if sum((lot.quantity or Decimal(0) for lot in lots), Decimal(0)) != line.quantity:
+        return []
+    return [(lot.lot_number or "", lot.quantity or Decimal(0), lot.expiry_date) for lot in lots]
+
+
 def _plan(
     picking: dict[str, Any],
     order_id: int,
@@ -283,6 +295,19 @@ def _plan(
                         received=str(len(line.serial_numbers)),
                         identifiers=ids,
                     )
+                )
+        elif tracking in ("lot", "serial") and (batches := _batches(line)):
+            # several batches of one line (DESADV PCI groups): one move line per batch,
+            # each with its own quantity and expiry date
+            for lot_number, lot_quantity, lot_expiry in batches:
+                converted = resolver.convert(
+                    lot_quantity, line.uom, m2o_id(move.get("product_uom")), line.po_line_number
+                )
+                if isinstance(converted, BusinessIssue):  # the line's unit converted above
+                    issues.append(converted.model_copy(update={"identifiers": ids}))
+                    continue
+                receipt.lots.append(
+                    (lot_number, converted, odoo_datetime(lot_expiry) if lot_expiry else expiry)
                 )
         elif tracking in ("lot", "serial") and line.lot_number:
             receipt.lots.append((line.lot_number, quantity, expiry))
