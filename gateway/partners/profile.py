@@ -132,6 +132,9 @@ class Acknowledgements(StrictModel):
     x12: Literal["997", "999", "none"] = "997"
     ta1: Literal["never", "on_error", "when_requested", "always"] = "on_error"
     contrl: bool = False
+    # an 824 Application Advice (X12) or APERAK (EDIFACT) for each transaction the
+    # partner sent that passed validation but cannot be translated (its data is wrong)
+    application_advice: bool = False
     # where acknowledgements go: the transport the document came in on, or a fixed one
     transport: Literal["inbound", "as2", "sftp", "none"] = "inbound"
 

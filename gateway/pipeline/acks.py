@@ -1,4 +1,5 @@
-"""The acknowledge and send_ack stages: build the partner's 997/999/TA1/CONTRL and send it.
+"""The acknowledge and send_ack stages: build the partner's 997/999/TA1/CONTRL and send it
+(``send_ack`` also sends the 824/APERAK application advice of :mod:`.advice`).
 
 Control numbers come from per-partner counters in the store. The acknowledgement is
 stored (bytes and row) before it is queued for sending, so a failed send can be retried
@@ -15,6 +16,7 @@ from gateway.edi.model import AckControlNumbers, BuiltAck, EdiInterchange, OwnId
 from gateway.identity import OurIdentity
 from gateway.intake import PermanentSendError, TransientSendError
 from gateway.partners.profile import PartnerProfile
+from gateway.pipeline.advice import ADVICE_KINDS
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.issues import gateway_issues
@@ -130,7 +132,10 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
             return []
         already = session.scalar(
             select(Acknowledgement.id).where(
-                Acknowledgement.interchange_id == ic.id, Acknowledgement.direction == "out"
+                Acknowledgement.interchange_id == ic.id,
+                Acknowledgement.direction == "out",
+                # an 824/APERAK from translation may be there first; it is no 997/CONTRL
+                Acknowledgement.kind.not_in(ADVICE_KINDS),
             )
         )
         if already is not None:
@@ -156,7 +161,7 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
                 status=built.status,
                 payload_sha256=sha,
                 state="queued",
-                transport=_ack_transport(profile, inbound),
+                transport=ack_transport(profile, inbound),
             )
             session.add(row)
             session.flush()
@@ -180,7 +185,8 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
     return follow
 
 
-def _ack_transport(profile: PartnerProfile, inbound_transport: str) -> str:
+def ack_transport(profile: PartnerProfile, inbound_transport: str) -> str:
+    """The transport acknowledgements (and application advice) go back on."""
     wanted = profile.acknowledgements.transport
     if wanted == "inbound":
         return {"sftp-poll": "sftp-poll", "sftp": "sftp", "as2": "as2"}.get(

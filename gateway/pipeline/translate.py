@@ -2,8 +2,10 @@
 
 One task per interchange parses its bytes once and translates every accepted
 transaction in it (or only the ones named, for a replay). Partner-data faults (a
-mandatory field absent) reject the transaction; our faults (a broken map) dead-letter it
-for an operator, who replays it after fixing the map.
+mandatory field absent) reject the transaction with a business exception naming the
+segment and element, and, where the profile asks for it, an 824 / APERAK back to the
+partner (:mod:`gateway.pipeline.advice`); our faults (a broken map) dead-letter it for an
+operator, who replays it after fixing the map.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from gateway.edi.model import EdiGroup, EdiTransaction
 from gateway.mapping.errors import DocumentError as DocumentErrorType
 from gateway.pipeline import partners as partner_rules
 from gateway.pipeline.acks import reparse_interchange
+from gateway.pipeline.advice import Rejected, advise
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.outbound import record_business_document
 from gateway.pipeline.runtime import Runtime
@@ -57,6 +60,7 @@ def translate(
         for group in edi.groups:
             for txn in group.transactions:
                 by_start[txn.start] = (txn, group)
+        rejected: list[Rejected] = []
         for row in rows:
             found = by_start.get(row.start - ic.start)
             if found is None or profile is None:
@@ -87,7 +91,9 @@ def translate(
                     f"document error: {exc}",
                     error=str(exc),
                 )
-                session.add(_document_exception(row, exc))
+                exception = _document_exception(row, exc)
+                session.add(exception)
+                rejected.append(Rejected(row, edi_txn, edi_group, exc, exception))
                 continue
             except MappingError as exc:
                 set_state(
@@ -133,6 +139,9 @@ def translate(
             set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
             record_business_document(session, profile.id, document)
             follow.append(Next("deliver", (row.id,)))
+        if profile is not None:
+            # the partner's errors go back as an 824 / APERAK where the profile asks
+            follow.extend(advise(runtime, session, ic, profile, rejected))
     return follow
 
 

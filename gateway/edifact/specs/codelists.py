@@ -55,6 +55,7 @@ CODE_LISTS: dict[str, frozenset[str]] = {
             "35E",
             "36E",
             "20E",
+            "313",  # application error message (the APERAK we write)
         ]
     ),
     # DTM 2005 date/time/period qualifier
@@ -186,6 +187,7 @@ CODE_LISTS: dict[str, frozenset[str]] = {
             "AUV",
             "AVE",
             "AVQ",
+            "ACW",  # reference to previous message (APERAK)
             "BO",
             "BT",
             "CD",
@@ -208,6 +210,7 @@ CODE_LISTS: dict[str, frozenset[str]] = {
             "PK",
             "PL",
             "PP",
+            "POR",  # purchase order response number
             "PQ",
             "RE",
             "SD",

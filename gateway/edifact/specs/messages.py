@@ -1,5 +1,5 @@
 """Message structures (segment groups, status, repeats) for ORDERS, ORDRSP, DESADV and
-INVOIC in directories D96A and D01B.
+INVOIC (and the APERAK we write) in directories D96A and D01B.
 
 Notation: a segment is ``(TAG, STATUS, MAX)``; a group is ``(NAME, STATUS, MAX, [...])``
 whose first entry is its trigger segment. The structures follow the UN standard
@@ -279,6 +279,52 @@ def _desadv(d01b: bool) -> list[Node]:
     ]
 
 
+def _aperak(d01b: bool) -> list[Node]:
+    """APERAK, the application error message we write. From D99A on, DOC-DTM is SG1
+    and the groups after it are numbered one higher."""
+    groups: list[Node] = [
+        ("RFF-DTM", "C", 9, [("RFF", "M", 1), ("DTM", "C", 9)]),
+        ("NAD-CTA-COM", "C", 9, [("NAD", "M", 1), ("CTA", "C", 9), ("COM", "C", 9)]),
+        (
+            "ERC-FTX",
+            "C",
+            99999 if d01b else 999,
+            [
+                ("ERC", "M", 1),
+                ("FTX", "C", 1),
+                ("RFF-FTX", "C", 1, [("RFF", "M", 1), ("FTX", "C", 9)]),
+            ],
+        ),
+    ]
+    if d01b:
+        groups.insert(0, ("DOC-DTM", "C", 99, [("DOC", "M", 1), ("DTM", "C", 99)]))
+    numbered = _number_groups(groups)
+    return [
+        ("UNH", "M", 1),
+        ("BGM", "M", 1),
+        ("DTM", "C", 9),
+        ("FTX", "C", 9),
+        ("CNT", "C", 9),
+        *numbered,
+        ("UNT", "M", 1),
+    ]
+
+
+def _number_groups(groups: list[Node]) -> list[Node]:
+    """Name segment groups SG1, SG2 ... in the order they appear (nested ones included)."""
+    counter = 0
+
+    def number(node: Node) -> Node:
+        nonlocal counter
+        if len(node) == 3:
+            return node
+        counter += 1
+        name = f"SG{counter}"
+        return (name, node[1], node[2], [number(child) for child in node[3]])
+
+    return [number(group) for group in groups]
+
+
 def _invoic(d01b: bool) -> list[Node]:
     line: list[Node] = [
         ("LIN", "M", 1),
@@ -354,6 +400,8 @@ def _invoic(d01b: bool) -> list[Node]:
 
 #: (message type, directory) -> structure
 STRUCTURES: dict[tuple[str, str], list[Node]] = {
+    ("APERAK", "D96A"): _aperak(d01b=False),
+    ("APERAK", "D01B"): _aperak(d01b=True),
     ("ORDERS", "D96A"): _order_family(d01b=False, response=False),
     ("ORDERS", "D01B"): _order_family(d01b=True, response=False),
     ("ORDRSP", "D96A"): _order_family(d01b=False, response=True),

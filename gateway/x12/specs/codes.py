@@ -315,4 +315,10 @@ CODE_LISTS: dict[str, frozenset[str]] = {
     # 715 functional group acknowledge (AK901) and 717 set acknowledgment (AK501/IK501)
     "715": frozenset({"A", "E", "M", "P", "R", "W", "X"}),
     "717": frozenset({"A", "E", "M", "R", "W", "X"}),
+    # 110 application acknowledgment code (824 OTI01): transaction set, group, batch and
+    # item level accept / accept with error / change / hold / partial / reject
+    "110": frozenset(f"{level}{result}" for level in "TGBI" for result in "ACEHPR"),
+    # 647 application error condition (824 TED01): the codes the gateway sends and their
+    # neighbours in the general list
+    "647": frozenset({"006", "007", "008", "009", "010", "011", "012", "024", "848"}),
 }

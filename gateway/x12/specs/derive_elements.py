@@ -87,6 +87,12 @@ MANUAL: dict[str, tuple[str, int, int]] = {
     "367": ("AN", 1, 30),
     "1166": ("ID", 2, 2),
     "786": ("ID", 2, 2),
+    # 824 Application Advice (OTI, TED)
+    "110": ("ID", 1, 2),
+    "305": ("ID", 1, 2),
+    "346": ("ID", 2, 2),
+    "647": ("ID", 1, 3),
+    "961": ("AN", 1, 99),
 }
 
 HEADER = '''"""X12 data element dictionary: id -> (type, min length, max length).

@@ -61,6 +61,11 @@ LAYOUTS: dict[str, str] = {
     "TXI": "963M 782X 954X 955X 956X 441X 828O 325O 350O",
     "CTP": "687O 236X 212X 380X C001X 648X 649X 782O",
     "LS": "447M",
+    # 824 Application Advice (we write it; TED05 is 722 in 004010, composite C030 in
+    # 005010, written as a plain position that reads the same in both)
+    "BGN": "353M 127M 373M 337X 623O 127O 640O 306O 786O",
+    "OTI": "110M 128M 127M 142O 124O 373O 337X 28X 329O 143O 480O 353O 640O 346O 306O 305O 641O",
+    "TED": "647M 3O 721O 719O 722O 725O 724O 961O",
     "LE": "447M",
     # acknowledgements (read only, and validated when partners send them to us)
     "AK1": "479M 28M 480O",

@@ -1,4 +1,5 @@
-"""Transaction set structures for 850, 855, 856, 810 (and the 997/999 we receive).
+"""Transaction set structures for 850, 855, 856, 810 (and the 997/999 we receive, the
+824 we write).
 
 Each set is a declarative table: a list of entries, in the order the standard fixes,
 each either a segment ``(tag, requirement, max use)`` or a loop
@@ -579,12 +580,49 @@ SET_999: list[Entry] = [
     ("SE", "M", 1),
 ]
 
+# 824 Application Advice (we write it: one OTI loop per transaction set we could not
+# use, one TED loop per error). 004010 structure; 005010 added CTX in the TED loop.
+SET_824: list[Entry] = [
+    ("ST", "M", 1),
+    ("BGN", "M", 1),
+    (
+        "loop",
+        "N1",
+        "O",
+        0,
+        [("N1", "M", 1), ("N2", "O", 2), ("N3", "O", 2), ("N4", "O", 1), ("REF", "O", 12)],
+    ),
+    (
+        "loop",
+        "OTI",
+        "O",
+        0,
+        [
+            ("OTI", "M", 1),
+            ("REF", "O", 12),
+            ("DTM", "O", 2),
+            ("PER", "O", 3),
+            ("AMT", "O", 0),
+            ("QTY", "O", 0),
+            (
+                "loop",
+                "TED",
+                "O",
+                0,
+                [("TED", "M", 1), ("CTX", "O", 10), ("NTE", "O", 100), ("RED", "O", 100)],
+            ),
+        ],
+    ),
+    ("SE", "M", 1),
+]
+
 # set id -> (name, functional group id, structure)
 SETS: dict[str, tuple[str, str, list[Entry]]] = {
     "850": ("Purchase Order", "PO", SET_850),
     "855": ("Purchase Order Acknowledgment", "PR", SET_855),
     "856": ("Ship Notice/Manifest", "SH", SET_856),
     "810": ("Invoice", "IN", SET_810),
+    "824": ("Application Advice", "AG", SET_824),
     "997": ("Functional Acknowledgment", "FA", SET_997),
     "999": ("Implementation Acknowledgment", "FA", SET_999),
 }

@@ -13,8 +13,9 @@ The letters (X12.6, "relational conditions"):
 A P, R, C or L violation is reported with AK403/IK403 code 2 ("conditional required data
 element missing"), an E violation with code 10 ("exclusion condition violated").
 
-The notes are the 004010 segment directory's for segments our 850/855/856/810 tables
-lay out; ACK and SCH were checked against the X12 reference published by Stedi
+The notes are the 004010 segment directory's for segments our 850/855/856/810/824 tables
+lay out; ACK, SCH and the 824's OTI (C0908 seen there; C0706 and BGN C0504 written from
+the directory) were checked against the X12 reference published by Stedi
 (stedi.com/edi/x12-<release>/segment/<ID>), the others are written from the directory as
 commonly published. Later releases kept these notes and added some for elements
 appended after them (not listed here), so the same list serves 004030-005010.
@@ -51,6 +52,8 @@ _WRITTEN: dict[str, str] = {
     "L192021 C2019 C2119",
     "SAC": "R0203 P0304 P0607 P0910 C1110 C1413 C1615",
     "BSN": "C0706",
+    "BGN": "C0504",
+    "OTI": "C0706 C0908",
 }
 
 
