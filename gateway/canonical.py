@@ -49,6 +49,14 @@ class Address(_Model):
     country: str | None = None
 
 
+class Contact(_Model):
+    """The person to ask about a document for one party (X12 PER, EDIFACT CTA + COM)."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
 class Party(_Model):
     """A trading party (buyer, seller, ship-to ...) with its identifiers."""
 
@@ -57,6 +65,7 @@ class Party(_Model):
     duns: str | None = None
     identifiers: dict[str, str] = Field(default_factory=dict)  # other qualifier -> id
     address: Address | None = None
+    contact: Contact | None = None  # the buyer's purchasing agent, the seller's sales desk
 
 
 class ItemIds(_Model):
@@ -190,6 +199,7 @@ class PurchaseOrder(_Model):
     lines: list[PurchaseOrderLine] = Field(default_factory=list)
     payment_terms: list[PaymentTerms] = Field(default_factory=list)
     dates: OrderCycleDates | None = None
+    notes: list[str] = Field(default_factory=list)  # X12 N9/MSG, EDIFACT FTX: free text
 
     @property
     def business_key(self) -> str:

@@ -108,8 +108,14 @@ def _same(model: str, *keys: str, module: str | None = None) -> list[FieldName]:
 #: Every field the gateway touches. A rename is one more ``(version, name)`` pair.
 FIELDS: tuple[FieldName, ...] = (
     *_same("res.partner", "name", "ref", "email", "is_company", "supplier_rank"),
-    *_same("res.users", "login", "email", "company_id"),
-    *_same("res.company", "currency_id"),
+    # the addresses the outbound order reader writes into N1/NAD
+    *_same("res.partner", "street", "street2", "city", "zip", "state_id", "country_id"),
+    *_same("res.country", "code"),
+    *_same("res.country.state", "code"),
+    *_same("res.users", "login", "email", "company_id", "name", "phone"),
+    *_same("res.company", "currency_id", "partner_id"),
+    *_same("stock.picking.type", "warehouse_id"),
+    *_same("stock.warehouse", "partner_id"),
     *_same("res.currency", "name", "active", "rate_ids"),
     *_same("ir.module.module", "name", "state"),
     *_same("uom.uom", "name", "active", "factor", "rounding"),
@@ -162,7 +168,15 @@ FIELDS: tuple[FieldName, ...] = (
         "origin",
         "date_order",
         "currency_id",
+        # read by the outbound order reader
+        "company_id",
+        "date_approve",
+        "date_planned",
+        "picking_type_id",
+        "user_id",
+        "write_date",
     ),
+    FieldName("purchase.order", "notes", ((16, "notes"), (19, "note"))),
     *_same(
         "purchase.order.line",
         "order_id",

@@ -8,7 +8,11 @@ the console treat both alike. What comes from where:
   (the supplier's own reference, kept as the contract number only when the profile
   does not say otherwise);
 * parties: buyer and bill-to from the company's partner, ship-to from the receiving
-  warehouse's address (the order's operation type), seller from the vendor;
+  warehouse's address (the order's operation type), seller from the vendor; the
+  buyer's contact (name, phone, e-mail) from the order's purchase representative
+  (``user_id``);
+* notes: the order's terms and conditions (``notes``; ``note`` in 19), HTML turned into
+  one line of text per paragraph;
 * lines: quantity and price as ordered, the unit through the profile's unit table in
   reverse (Odoo unit name -> EDI code), the vendor's part number from
   ``product.supplierinfo.product_code``, our ``default_code`` as the buyer part, and
@@ -22,11 +26,13 @@ the profile); it is never sent with a guessed code.
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from gateway.canonical import Address, ItemIds, Party, PurchaseOrder, PurchaseOrderLine
+from gateway.canonical import Address, Contact, ItemIds, Party, PurchaseOrder, PurchaseOrderLine
 from gateway.odoo.api import OdooApi, Values
 from gateway.partners.profile import PartnerProfile
 
@@ -43,7 +49,11 @@ ORDER_FIELDS = [
     "picking_type_id",
     "order_line",
     "write_date",
+    "user_id",
 ]
+CONTACT_FIELDS = ["name", "phone", "email"]
+_BLOCK_END = re.compile(r"<\s*(?:br\s*/?|/p|/div|/li|/h[1-6]|/tr)\s*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
 ADDRESS_FIELDS = ["name", "street", "street2", "city", "zip", "state_id", "country_id", "ref"]
 
 
@@ -81,6 +91,15 @@ def _text(value: Any) -> str | None:
     return str(value).strip() or None if value else None
 
 
+def html_lines(value: Any) -> list[str]:
+    """The text of an Odoo HTML field, one entry per paragraph, line break or list item."""
+    if not value or not isinstance(value, str):
+        return []
+    text = _TAG.sub("", _BLOCK_END.sub("\n", value))
+    lines = (" ".join(html.unescape(line).split()) for line in text.splitlines())
+    return [line for line in lines if line]
+
+
 def _decimal(value: Any) -> Decimal:
     return Decimal(str(value)).normalize() if value else Decimal(0)
 
@@ -100,10 +119,12 @@ class OdooOrderReader:
         self._parties: dict[int, Party | None] = {}
         self._ship_to_by_type: dict[int, Party | None] = {}
         self._company_party: dict[int, Party | None] = {}
+        self._contacts: dict[int, Contact | None] = {}
 
     def read(self, order_id: int) -> tuple[PurchaseOrder, Values]:
         """The canonical order and the raw ``purchase.order`` row it was read from."""
-        rows = self.odoo.read("purchase.order", [order_id], ORDER_FIELDS)
+        notes_field = self.odoo.dialect.field("purchase.order", "notes")
+        rows = self.odoo.read("purchase.order", [order_id], [*ORDER_FIELDS, notes_field])
         if not rows:
             raise OrderNotSendable(str(order_id), [f"purchase.order {order_id} does not exist"])
         order = rows[0]
@@ -113,16 +134,21 @@ class OdooOrderReader:
         if problems:
             raise OrderNotSendable(po_number, problems)
         company = self._company_partner(order)
+        buyer = company.model_copy(deep=True) if company is not None else None
+        contact = self._contact(_id(order.get("user_id")))
+        if contact is not None:
+            buyer = (buyer or Party()).model_copy(update={"contact": contact})
         document = PurchaseOrder(
             po_number=po_number,
             order_date=_date(order.get("date_approve") or order.get("date_order")),
             currency=_name(order.get("currency_id")),
-            buyer=company,
+            buyer=buyer,
             bill_to=company,
             ship_to=self._ship_to(order) or company,
             seller=self._party(_id(order.get("partner_id"))),
             requested_delivery_date=_date(order.get("date_planned")),
             lines=lines,
+            notes=html_lines(order.get(notes_field)),
         )
         return document, order
 
@@ -219,6 +245,21 @@ class OdooOrderReader:
             found = self._party(_id(rows[0].get("partner_id"))) if rows else None
             self._company_party[company] = found
         return self._company_party[company]
+
+    def _contact(self, user_id: int | None) -> Contact | None:
+        """The purchase representative as the buyer's contact (``None`` without one)."""
+        if user_id is None:
+            return None
+        if user_id not in self._contacts:
+            rows = self.odoo.read("res.users", [user_id], CONTACT_FIELDS)
+            row = rows[0] if rows else {}
+            found = Contact(
+                name=_text(row.get("name")),
+                phone=_text(row.get("phone")),
+                email=_text(row.get("email")),
+            )
+            self._contacts[user_id] = found if any(found.model_dump().values()) else None
+        return self._contacts[user_id]
 
     def _ship_to(self, order: Values) -> Party | None:
         picking_type = _id(order.get("picking_type_id"))

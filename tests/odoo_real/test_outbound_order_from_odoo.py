@@ -48,10 +48,15 @@ def odoo_order(real_odoo):  # type: ignore[no-untyped-def]
         {"partner_id": vendor, "product_tmpl_id": tmpl[0]["product_tmpl_id"][0],
          "product_code": "SM-100"},
     )  # fmt: skip
+    # the purchase representative (the buyer's contact) and the order's terms
+    db.call("res.users", "write", [db.uid], {"phone": "+1 555 0100",
+                                             "email": "dana@meridian.example"})  # fmt: skip
     order = db.create(
         "purchase.order",
         {
             "partner_id": vendor,
+            "user_id": db.uid,
+            "notes": "<p>Deliver to dock 4</p><p>Keep cold &amp; dry</p>",
             "order_line": [
                 (0, 0, {"product_id": gauze, "product_qty": 50, "product_uom": box,
                         "price_unit": 8.95, "date_planned": "2026-12-20 10:00:00"}),
@@ -106,6 +111,14 @@ def test_confirmed_order_reads_as_canonical_order(odoo_order) -> None:  # type: 
     company = db.search_read("res.company", [], ["name"])[0]["name"]
     assert document.buyer is not None and document.buyer.name == company
     assert document.ship_to is not None and document.ship_to.name
+    user = db.search_read("res.users", [["id", "=", db.uid]], ["name"])[0]["name"]
+    assert document.buyer.contact is not None
+    assert document.buyer.contact.model_dump() == {
+        "name": user,
+        "phone": "+1 555 0100",
+        "email": "dana@meridian.example",
+    }
+    assert document.notes == ["Deliver to dock 4", "Keep cold & dry"]
 
 
 @pytest.mark.parametrize("map_name", ["x12/004010/850", "edifact/D96A/ORDERS"])
@@ -127,11 +140,15 @@ def test_written_document_carries_the_odoo_order(odoo_order, map_name: str) -> N
         assert "PO1*2*12*EA*2.5*PE*BP*MH-SAL~" in text
         assert "DTM*002*20261220~" in text
         assert "CTT*2~" in text
+        assert "N9*L1*NOTES~\nMSG*Deliver to dock 4~\nMSG*Keep cold & dry~" in text
+        assert "*TE*+1 555 0100*EM*dana@meridian.example~" in text
     else:
         assert f"BGM+220+{document.po_number}+9'" in text
         assert "LIN+1++00614141000012:EN'PIA+5+SM-100:SA+MH-GZ-44:IN'" in text
         assert "QTY+21:50:BX'DTM+2:20261220:102'PRI+AAA:8.95'" in text
         assert "CNT+2:2'" in text
+        assert "FTX+AAI+++Deliver to dock 4'FTX+AAI+++Keep cold & dry'" in text
+        assert "COM+?+1 555 0100:TE'COM+dana@meridian.example:EM'" in text
 
 
 def test_unit_missing_from_the_profile_is_named(odoo_order) -> None:  # type: ignore[no-untyped-def]

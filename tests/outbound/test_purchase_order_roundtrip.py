@@ -17,7 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.canonical import Address, ItemIds, Party, PurchaseOrder, PurchaseOrderLine, Purpose
+from gateway.canonical import (
+    Address,
+    Contact,
+    ItemIds,
+    Party,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Purpose,
+)
 from gateway.edi.engines import parse_payload
 from gateway.mapping import MapLibrary, translate
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, OutboundLibrary, render, write
@@ -57,6 +65,13 @@ addresses = st.builds(
     country=st.none() | st.sampled_from(["US", "DE"]),
 )
 
+contacts = st.builds(
+    Contact,
+    name=text,
+    phone=st.none() | digits(10),
+    email=st.none() | code.map(lambda user: f"{user.lower()}@example.com"),
+)
+
 
 @st.composite
 def parties(draw: st.DrawFn) -> Party:
@@ -67,6 +82,7 @@ def parties(draw: st.DrawFn) -> Party:
         gln=draw(digits(13)) if gln else None,
         duns=draw(digits(9)) if duns else None,
         address=draw(st.none() | addresses),
+        contact=draw(st.none() | contacts),  # X12 PER, EDIFACT CTA + COM
     )
 
 
@@ -109,6 +125,7 @@ def orders(draw: st.DrawFn) -> PurchaseOrder:
         requested_delivery_date=draw(st.none() | dates),
         contract_number=draw(st.none() | code),
         lines=lines,
+        notes=draw(st.lists(text, max_size=3)),  # X12 N9 + MSG, EDIFACT FTX
     )
 
 
