@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from gateway.api.services import ConsoleError, issue_json, parse_bytes
+from gateway.outbound.advice import Rejection
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.runtime import Runtime
 from gateway.store.models import BusinessException, Transaction
@@ -216,11 +217,15 @@ def test_sample(runtime: Runtime, profile: PartnerProfile, data: bytes) -> dict[
         return result
     for edi in parsed.interchanges:
         result["issues"].extend(issue_json(i) for i in edi.issues)
+        rejected: list[Rejection] = []
         for group in edi.groups:
             result["issues"].extend(issue_json(i) for i in group.issues)
             for txn in group.transactions:
-                result["documents"].append(_translate_one(runtime, profile, edi, group, txn))
+                result["documents"].append(
+                    _translate_one(runtime, profile, edi, group, txn, rejected)
+                )
         result["acknowledgements"].extend(_acks_for(runtime, profile, edi))
+        result["acknowledgements"].extend(_advice_for(runtime, profile, edi, rejected))
     result["ok"] = all(d["ok"] for d in result["documents"]) and not any(
         i["fatal"] for i in result["issues"]
     )
@@ -228,9 +233,14 @@ def test_sample(runtime: Runtime, profile: PartnerProfile, data: bytes) -> dict[
 
 
 def _translate_one(
-    runtime: Runtime, profile: PartnerProfile, edi: Any, group: Any, txn: Any
+    runtime: Runtime,
+    profile: PartnerProfile,
+    edi: Any,
+    group: Any,
+    txn: Any,
+    rejected: list[Rejection],
 ) -> dict[str, Any]:
-    from gateway.mapping import TranslationError, translate
+    from gateway.mapping import DocumentError, TranslationError, translate
 
     item: dict[str, Any] = {
         "set_id": txn.set_id,
@@ -256,6 +266,8 @@ def _translate_one(
         )
     except TranslationError as exc:
         item["error"] = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, DocumentError):
+            rejected.append(Rejection(txn, group, exc))  # the partner's: advice material
         return item
     except Exception as exc:  # a map bug must show up on the page, not as a 500
         item["error"] = f"map failed ({type(exc).__name__}: {exc})"
@@ -306,3 +318,46 @@ def _acks_for(runtime: Runtime, profile: PartnerProfile, edi: Any) -> list[dict[
         }
         for b in built
     ]
+
+
+def _advice_for(
+    runtime: Runtime, profile: PartnerProfile, edi: Any, rejected: list[Rejection]
+) -> list[dict[str, Any]]:
+    """The 824 / APERAK the partner would get for documents whose data cannot be
+    translated (when its profile asks for application advice), written in a session
+    that is rolled back."""
+    from gateway.pipeline.advice import AdviceNotWritten, batches, write_advice
+
+    if not rejected or not profile.acknowledgements.application_advice:
+        return []
+    session = runtime.sessions()
+    out: list[dict[str, Any]] = []
+    try:
+        for batch in batches(edi.syntax, rejected):
+            try:
+                written = write_advice(
+                    runtime,
+                    session,
+                    profile,
+                    edi.syntax,
+                    edi.receiver_id,
+                    batch,
+                    when=dt.datetime.now(dt.UTC),
+                )
+            except AdviceNotWritten as exc:
+                out.append({"kind": None, "error": f"cannot write the advice: {exc}"})
+                continue
+            out.append(
+                {
+                    "kind": written.kind,
+                    "status": "rejected",
+                    "control_number": written.control_number,
+                    "acknowledges": edi.control_number,
+                    "text": written.data.decode("latin-1"),
+                    "error": None,
+                }
+            )
+    finally:
+        session.rollback()
+        session.close()
+    return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,9 @@ ADVICE_KINDS = frozenset({"824", "APERAK"})
 # releases / directories we have advice maps for, newest last
 X12_RELEASES = ("004010", "005010")
 EDIFACT_DIRECTORIES = {"D93A": "D96A", "D96A": "D96A", "D01B": "D01B"}
+
+
+_R = TypeVar("_R")
 
 
 @dataclass
@@ -75,6 +79,69 @@ def advice_map(profile: PartnerProfile, syntax: Syntax, version: str) -> str:
     return own or f"edifact/{directory}/APERAK"
 
 
+class AdviceNotWritten(Exception):
+    """Our side could not write the advice (a missing or broken map, a value our own
+    validator refuses): an operator's problem, never sent half-built."""
+
+
+@dataclass(frozen=True)
+class WrittenAdvice:
+    """One 824 / APERAK interchange, written and validated."""
+
+    kind: str  # "824" | "APERAK"
+    map_name: str
+    data: bytes
+    control_number: str  # its ISA13 / UNB 0020
+
+
+def batches(syntax: Syntax, rejected: Sequence[_R]) -> list[list[_R]]:
+    """One 824 answers every rejected transaction of an interchange; APERAK one message."""
+    return [list(rejected)] if syntax is Syntax.X12 else [[r] for r in rejected]
+
+
+def write_advice(
+    runtime: Runtime,
+    session: Session,
+    profile: PartnerProfile,
+    syntax: Syntax,
+    receiver_id: str,
+    batch: Sequence[Rejection],
+    *,
+    when: dt.datetime,
+) -> WrittenAdvice:
+    """Write the advice for one batch with control numbers from the partner's counters
+    (in ``session``: roll it back for a preview). Raises :class:`AdviceNotWritten`."""
+    from gateway.outbound import OutboundInvalid, RenderError, render, write
+    from gateway.outbound.template import OutboundLibrary
+    from gateway.pipeline.acks import our_identity
+    from gateway.pipeline.outbound import envelope_for
+
+    if not batch:
+        raise ValueError("an advice needs at least one rejected transaction")
+    if (profile.x12 if syntax is Syntax.X12 else profile.edifact) is None:
+        raise AdviceNotWritten(f"partner {profile.id!r} has no {syntax.value} identifiers")
+
+    def number(counter: str, modulo: int = 999_999_999) -> int:
+        return next_counter(session, profile.id, counter, modulo=modulo)
+
+    kind = "824" if syntax is Syntax.X12 else "APERAK"
+    name = advice_map(profile, syntax, batch[0].transaction.version or batch[0].group.version)
+    try:
+        map_ = OutboundLibrary.load(runtime.settings.map_dirs(), collect=True).get(name)
+        ident = our_identity(runtime, profile.our_identity, receiver_id)
+        env = replace(envelope_for(ident, profile, syntax.value, number), when=when)
+        advice = build_advice(
+            batch,
+            number=str(env.interchange_control),
+            when=when,
+            edifact=syntax is Syntax.EDIFACT,
+        )
+        written = write(map_, render(map_, advice), env)
+    except (KeyError, OutboundInvalid, RenderError, ValueError) as exc:
+        raise AdviceNotWritten(f"{kind} ({name}): {exc}") from exc
+    return WrittenAdvice(kind, name, written.data, written.control_number)
+
+
 def advise(
     runtime: Runtime,
     session: Session,
@@ -87,42 +154,26 @@ def advise(
     """Write, store and queue the advice for these rejected transactions, if asked for."""
     if not rejected or not profile.acknowledgements.application_advice:
         return []
-    syntax = Syntax(ic.syntax)
-    if syntax is Syntax.X12 and profile.x12 is None:
-        return []
-    if syntax is Syntax.EDIFACT and profile.edifact is None:
-        return []
-    from gateway.outbound import OutboundInvalid, RenderError, render, write
-    from gateway.outbound.template import OutboundLibrary
-    from gateway.pipeline.acks import ack_transport, our_identity
-    from gateway.pipeline.outbound import envelope_for
+    from gateway.pipeline.acks import ack_transport
 
-    library = OutboundLibrary.load(runtime.settings.map_dirs(), collect=True)
-    ident = our_identity(runtime, profile.our_identity, ic.receiver_id)
+    syntax = Syntax(ic.syntax)
     message = session.get(Message, ic.message_id)
     transport = ack_transport(profile, message.transport if message else "none")
     kind = "824" if syntax is Syntax.X12 else "APERAK"
-    # one 824 answers every rejected transaction of the interchange; APERAK one message
-    batches = [list(rejected)] if syntax is Syntax.X12 else [[r] for r in rejected]
     when = now or dt.datetime.now(dt.UTC)
     follow: list[Next] = []
-
-    def number(counter: str, modulo: int = 999_999_999) -> int:
-        return next_counter(session, profile.id, counter, modulo=modulo)
-
-    for batch in batches:
-        name = advice_map(profile, syntax, batch[0].row.version or batch[0].group.version)
+    for batch in batches(syntax, rejected):
         try:
-            map_ = library.get(name)
-            env = envelope_for(ident, profile, syntax.value, number)
-            advice = build_advice(
+            written = write_advice(
+                runtime,
+                session,
+                profile,
+                syntax,
+                ic.receiver_id,
                 [Rejection(r.transaction, r.group, r.error) for r in batch],
-                number=str(env.interchange_control),
                 when=when,
-                edifact=syntax is Syntax.EDIFACT,
             )
-            written = write(map_, render(map_, advice), replace(env, when=when))
-        except (KeyError, OutboundInvalid, RenderError, ValueError) as exc:
+        except AdviceNotWritten as exc:
             for r in batch:
                 add_event(
                     session,
@@ -150,7 +201,7 @@ def advise(
             transport=transport,
             detail={
                 "application_advice": True,
-                "map": name,
+                "map": written.map_name,
                 "transactions": [
                     {
                         "id": r.row.id,

@@ -235,3 +235,51 @@ def test_a_good_document_from_a_partner_with_the_option_gets_no_advice(
     assert txn.state != "rejected", txn.error
     with runtime.sessions() as s:
         assert [a.kind for a in s.scalars(select(Acknowledgement))] == ["999"]
+
+
+def test_the_onboarding_sample_test_shows_the_advice_without_storing_it(
+    make_runtime: Callable[..., Runtime], tmp_path: Path
+) -> None:
+    from gateway.api.onboarding import test_sample
+    from gateway.store.models import Counter
+
+    runtime = make_runtime(profiles_dir=str(_site(tmp_path, "keystone-pharma")))
+    profile = runtime.registry.get("keystone-pharma")
+    assert profile is not None and profile.acknowledgements.application_advice
+    data = fixture_bytes("keystone-pharma", "850_purchase_order.edi").replace(*X12_NO_QUANTITY)
+    # when onboarding staff test the bad sample against the profile
+    result = test_sample(runtime, profile, data)
+    # then the page shows the 999 and the 824 the partner would get
+    assert [(a["kind"], a["status"]) for a in result["acknowledgements"]] == [
+        ("999", "accepted"),
+        ("824", "rejected"),
+    ]
+    text = result["acknowledgements"][1]["text"]
+    assert "OTI*TR*PO*KPW-PO-88120*" in text and "TED*007*PO1 (segment 12)" in text
+    # and nothing was stored, no control number used
+    with runtime.sessions() as s:
+        assert not s.scalars(select(Acknowledgement)).all()
+        assert not s.scalars(select(Counter)).all()
+
+
+def test_an_advice_our_validator_refuses_is_an_operator_event_and_is_not_sent(
+    make_runtime: Callable[..., Runtime], tmp_path: Path
+) -> None:
+    # given a site map directory whose 824 override forgets BGN02 (mandatory)
+    maps = tmp_path / "site-maps"
+    (maps / "outbound" / "x12" / "005010").mkdir(parents=True)
+    (maps / "outbound" / "x12" / "005010" / "824.yaml").write_text(
+        "document: application_advice\nsyntax: x12\nversion: '005010'\nset: '824'\n"
+        "segments:\n  - {tag: BGN, elements: ['00']}\n"
+    )
+    runtime = make_runtime(profiles_dir=str(_site(tmp_path, "keystone-pharma")), maps_dir=str(maps))
+    data = fixture_bytes("keystone-pharma", "850_purchase_order.edi").replace(*X12_NO_QUANTITY)
+    txn = _receive(runtime, data, "keystone-pharma")
+    # then the transaction is still the partner's error (rejected, exception) ...
+    assert txn.state == "rejected"
+    with runtime.sessions() as s:
+        assert [a.kind for a in s.scalars(select(Acknowledgement))] == ["999"]
+        (failed,) = s.scalars(select(Event).where(Event.kind == "advice_failed")).all()
+        assert failed.transaction_id == txn.id and "BGN02" in failed.detail
+    # ... and nothing half-built reached the partner
+    assert not list((runtime.settings.sftp_root / "keystone-pharma" / "outbox").glob("824_*"))
