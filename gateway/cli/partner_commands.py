@@ -261,7 +261,9 @@ def _summary(profile: PartnerProfile) -> dict[str, Any]:
         "enabled": profile.enabled,
         "identifiers": ids,
         "transports": transports,
-        "acknowledgements": acks.x12 + (" + CONTRL" if acks.contrl else ""),
+        "acknowledgements": acks.x12
+        + (" + CONTRL" if acks.contrl else "")
+        + (" + 824/APERAK" if acks.application_advice else ""),
         "odoo_vendor": profile.odoo.vendor_ref if profile.odoo else None,
         "mode": profile.mode.usage,
         "source": str(profile.source) if profile.source else None,

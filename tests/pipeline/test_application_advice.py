@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from gateway.edi.engines import parse_payload
@@ -72,11 +73,16 @@ def _outbox_file(runtime: Runtime, partner: str, ack: Acknowledgement) -> bytes:
     return (runtime.settings.sftp_root / partner / "outbox" / name).read_bytes()
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_an_850_that_cannot_be_translated_gets_an_824_naming_segment_and_element(
-    make_runtime: Callable[..., Runtime], tmp_path: Path
+    make_runtime: Callable[..., Runtime],
+    tmp_path: Path,
+    database: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
     # given Keystone (X12 005010, hosted SFTP, 999) with application advice on
-    runtime = make_runtime(profiles_dir=str(_site(tmp_path, "keystone-pharma")))
+    runtime = make_runtime(url, profiles_dir=str(_site(tmp_path, "keystone-pharma")))
     data = fixture_bytes("keystone-pharma", "850_purchase_order.edi").replace(*X12_NO_QUANTITY)
     # when its 850 arrives with a line the canonical order cannot hold
     txn = _receive(runtime, data, "keystone-pharma")
