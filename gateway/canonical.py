@@ -168,8 +168,20 @@ class Purpose(enum.StrEnum):
     CANCEL = "cancel"
 
 
+class LineChange(enum.StrEnum):
+    """What a change order (860 POC02 / ORDCHG LIN 1229) does to one line."""
+
+    ADDED = "added"
+    DELETED = "deleted"
+    QUANTITY_INCREASE = "quantity_increase"
+    QUANTITY_DECREASE = "quantity_decrease"
+    PRICE = "price"
+    DATE = "date"
+    REPLACE = "replace"  # more than one of quantity, price, date and unit changed
+
+
 class PurchaseOrderLine(_Model):
-    """One ordered line (PO1 / LIN group)."""
+    """One ordered line (PO1 / LIN group; POC in a change order)."""
 
     line_number: str
     quantity: Decimal
@@ -179,6 +191,7 @@ class PurchaseOrderLine(_Model):
     requested_date: dt.date | None = None
     schedules: list[ScheduleLine] = Field(default_factory=list)  # every SCH / SCC
     dates: OrderCycleDates | None = None
+    change: LineChange | None = None  # only in a change order (purpose change)
 
 
 class PurchaseOrder(_Model):

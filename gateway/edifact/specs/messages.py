@@ -1,5 +1,5 @@
-"""Message structures (segment groups, status, repeats) for ORDERS, ORDRSP, DESADV and
-INVOIC (and the APERAK we write) in directories D96A and D01B.
+"""Message structures (segment groups, status, repeats) for ORDERS, ORDCHG, ORDRSP, DESADV
+and INVOIC (and the APERAK we write) in directories D96A and D01B.
 
 Notation: a segment is ``(TAG, STATUS, MAX)``; a group is ``(NAME, STATUS, MAX, [...])``
 whose first entry is its trigger segment. The structures follow the UN standard
@@ -404,6 +404,12 @@ STRUCTURES: dict[tuple[str, str], list[Node]] = {
     ("APERAK", "D01B"): _aperak(d01b=True),
     ("ORDERS", "D96A"): _order_family(d01b=False, response=False),
     ("ORDERS", "D01B"): _order_family(d01b=True, response=False),
+    # ORDCHG is built on the ORDERS layout: the same header groups (BGM with 1225 = 4
+    # change / 1 cancellation, DTM, RFF+ON for the order it changes, NAD, CUX ...) and the
+    # same LIN group, whose LIN 1229 action code says what happens to the line (1 added,
+    # 2 deleted, 3 changed); UN/EDIFACT ORDCHG, stedi.com/edi/edifact/<dir>/messages/ORDCHG
+    ("ORDCHG", "D96A"): _order_family(d01b=False, response=False),
+    ("ORDCHG", "D01B"): _order_family(d01b=True, response=False),
     ("ORDRSP", "D96A"): _order_family(d01b=False, response=True),
     ("ORDRSP", "D01B"): _order_family(d01b=True, response=True),
     ("DESADV", "D96A"): _desadv(d01b=False),

@@ -70,6 +70,8 @@ MANUAL: dict[str, tuple[str, int, int]] = {
     "641": ("ID", 3, 3),
     "646": ("R", 1, 15),
     "668": ("ID", 2, 2),
+    "670": ("ID", 2, 2),  # change or response type code (POC02)
+    "671": ("R", 1, 9),  # quantity left to receive (POC04)
     "728": ("ID", 2, 2),
     "731": ("ID", 1, 2),
     "732": ("AN", 1, 35),

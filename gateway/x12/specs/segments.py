@@ -18,6 +18,11 @@ LAYOUTS: dict[str, str] = {
     "ST": "143M 329M 1705O",
     "SE": "96M 329M",
     "BEG": "353M 92M 324M 328O 373M 367O 587O 1019O 1166O 1232O 786O 640O",
+    # 860: BCH11 is the change request date (BCH06 the original order's date); POC03 the
+    # quantity ordered (current, after the change), POC04 the quantity left to receive,
+    # POC05 the unit (C001 in 004010/005010), then price, basis and ten id pairs
+    "BCH": "353M 92M 324M 328O 327O 373M 326O 367O 127O 373O 373O 640O",
+    "POC": "350O 670M 330X 671X C001X 212X 639O " + _PAIRS10,
     "CUR": "98M 100M 280O 98O 100O 669O 374O 373O 337O 374O 373O 337O 374O 373O 337O "
     "374O 373O 337O 374O 373O 337O",
     "REF": "128M 127X 352X C040O",

@@ -1,4 +1,4 @@
-"""Transaction set structures for 850, 855, 856, 810 (and the 997/999 we receive, the
+"""Transaction set structures for 850, 855, 856, 810, 860 (and the 997/999 we receive, the
 824 we write).
 
 Each set is a declarative table: a list of entries, in the order the standard fixes,
@@ -616,6 +616,31 @@ SET_824: list[Entry] = [
     ("SE", "M", 1),
 ]
 
+def _change_request(order: list[Entry]) -> list[Entry]:
+    """The 860 from the 850: BCH for BEG, a POC detail loop carrying the PO1 loop's segments.
+
+    The 860 (Purchase Order Change Request - Buyer Initiated) repeats the 850's heading
+    with BCH (Beginning Segment for Purchase Order Change) in BEG's place, and its detail
+    is one POC (Line Item Change) loop holding what the 850's PO1 loop holds (LIN, SI,
+    CUR, PO3, CTP, PID, PO4, REF, SAC, DTM, TD5, SCH, N9, N1, SLN ...); the summary is the
+    same CTT loop. Checked against the 004010 and 005010 860 implementation guides
+    published by Stedi (stedi.com/app/guides, heading ST/BCH/CUR/REF/PER/.../DTM, detail
+    "POC Loop") and the POC segment reference (stedi.com/edi/x12/segment/POC).
+    """
+    out: list[Entry] = []
+    for entry in order:
+        if entry[0] == "BEG":
+            out.append(("BCH", "M", 1))
+        elif entry[0] == "loop" and entry[1] == "PO1":
+            body = [("POC", "M", 1), *entry[4][1:]]
+            out.append(("loop", "POC", "O", 100000, body))
+        else:
+            out.append(entry)
+    return out
+
+
+SET_860: list[Entry] = _change_request(SET_850)
+
 # set id -> (name, functional group id, structure)
 SETS: dict[str, tuple[str, str, list[Entry]]] = {
     "850": ("Purchase Order", "PO", SET_850),
@@ -623,6 +648,7 @@ SETS: dict[str, tuple[str, str, list[Entry]]] = {
     "856": ("Ship Notice/Manifest", "SH", SET_856),
     "810": ("Invoice", "IN", SET_810),
     "824": ("Application Advice", "AG", SET_824),
+    "860": ("Purchase Order Change Request - Buyer Initiated", "PC", SET_860),
     "997": ("Functional Acknowledgment", "FA", SET_997),
     "999": ("Implementation Acknowledgment", "FA", SET_999),
 }

@@ -29,6 +29,7 @@ NoteKind = Literal["P", "R", "E", "C", "L"]
 Note = tuple[NoteKind, tuple[int, ...], str]  # kind, element positions, the note as written
 
 _PAIRS_PO1 = " ".join(f"P{n:02d}{n + 1:02d}" for n in range(6, 25, 2))
+_PAIRS_POC = " ".join(f"P{n:02d}{n + 1:02d}" for n in range(8, 27, 2))
 _PAIRS_LIN = " ".join(f"P{n:02d}{n + 1:02d}" for n in range(4, 31, 2))
 _PAIRS_ACK = " ".join(f"P{n:02d}{n + 1:02d}" for n in range(7, 26, 2))
 
@@ -41,6 +42,8 @@ _WRITTEN: dict[str, str] = {
     "N9": "R0203 C0605",
     "PO1": "C0302 C0504 " + _PAIRS_PO1,
     "IT1": "P020304 " + _PAIRS_PO1,
+    # 860 POC: the quantity needs its unit (stedi.com/edi/x12/segment/POC: C0305)
+    "POC": "C0305 " + _PAIRS_POC,
     "LIN": _PAIRS_LIN,
     "ACK": "P0203 C0405 " + _PAIRS_ACK,
     "SCH": "C0304 L080910 C0908",
