@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
 
 def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: bool) -> None:
     """``translate --outbound ORDER.json --partner ID``: what we would send, and from where."""
-    from gateway.canonical import PurchaseOrder
+    from gateway.canonical import PurchaseOrder, Purpose
     from gateway.identity import load_identities
     from gateway.outbound import OutboundInvalid, OutboundLibrary, render, write
     from gateway.partners.registry import PartnerRegistry
@@ -142,7 +142,8 @@ def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: 
                 )
             }
         )
-    syntax, _, map_name = outbound_map_name(profile)
+    change = document.purpose is not Purpose.ORIGINAL  # a change order: 860 / ORDCHG
+    syntax, _, map_name = outbound_map_name(profile, change=change)
     map_ = OutboundLibrary.load(settings.map_dirs()).get(map_name)
     ident = load_identities(settings.identities_file).get(profile.our_identity)
     rendered = render(map_, document)

@@ -8,7 +8,8 @@
         map: overrides/acme/850  # outbound map; default <syntax>/<version>/<set>
         transport: as2           # as2 | sftp (our hosted outbox) | sftp_remote; default:
                                  # as2 when as2.url is set, else the SFTP the profile has
-        changes: exception       # an order changed after it was sent: exception | send
+        changes: exception       # an order changed or cancelled in Odoo after it was sent:
+                                 # send (as 860 / ORDCHG) | exception (tell the buyer)
 
 ``expect`` sets how long we wait for each answer before an order is overdue::
 

@@ -22,6 +22,7 @@ STAGES = (
     "translate",
     "deliver",
     "send_order",
+    "send_change",
     "send_mdn",
     "notify",
 )

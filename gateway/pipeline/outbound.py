@@ -2,9 +2,10 @@
 
 * :func:`poll` finds confirmed ``purchase.order`` records of vendors whose profile has an
   ``outbound.purchase_order`` section, newer than the partner's ``write_date`` cursor,
-  and queues each new one (:func:`queue_order`). A changed order that was already sent
-  raises the exception that tells the buyer the supplier was not told (860/ORDCHG
-  sending is not built yet: ``changes: send`` says so in the same exception).
+  and queues each new one (:func:`queue_order`). An order changed or cancelled in Odoo
+  after it was sent goes out as an 860/ORDCHG when the profile says ``changes: send``
+  (:mod:`gateway.pipeline.outbound_changes`), and otherwise raises the exception that
+  tells the buyer the supplier was not told.
 * :func:`queue_order` reads the order (:mod:`gateway.outbound.from_odoo`), writes it with
   the partner's outbound map and our own validator, fixes its control numbers and stores
   the bytes before anything leaves: a resend after a crash is the same interchange under
@@ -58,6 +59,7 @@ from gateway.store.models import (
 log = logging.getLogger(__name__)
 ORDER_MODEL = "purchase.order"
 CONFIRMED = ["purchase", "done"]
+CANCELLED = "cancel"  # seen by the poll only for orders already sent (a cancellation)
 POLL_BATCH = 200
 CURSOR_OVERLAP = dt.timedelta(minutes=10)
 # profile transport name -> the runtime's sender key
@@ -125,7 +127,7 @@ def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult)
     with session_scope(runtime.sessions) as session:
         cursor = session.get(OutboundCursor, (profile.id, ORDER_MODEL))
         since = cursor.write_date if cursor else ""
-    domain: list[Any] = [["state", "in", CONFIRMED], ["partner_id", "in", vendors]]
+    domain: list[Any] = [["state", "in", [*CONFIRMED, CANCELLED]], ["partner_id", "in", vendors]]
     if since:
         # Odoo stamps write_date with its transaction's start, so an order committed just
         # after a poll can carry an older write_date than the newest one seen: read a
@@ -138,7 +140,7 @@ def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult)
         rows = runtime.odoo.search_read(
             ORDER_MODEL,
             domain,
-            ["name", "write_date"],
+            ["name", "write_date", "state"],
             limit=POLL_BATCH,
             order="write_date asc, id asc",
             offset=offset,
@@ -187,7 +189,12 @@ def _consider(
         if existing is not None and existing.odoo_write_date == str(row["write_date"]):
             return
         state = OrderCycle(existing.state) if existing is not None else None
-    if existing is None or (state is OrderCycle.FAILED and existing.payload_sha256 is None):
+    never_sent = existing is None or (
+        state is OrderCycle.FAILED and existing.payload_sha256 is None
+    )
+    if never_sent and row.get("state") == CANCELLED:
+        return  # cancelled before anything went out: nothing to tell anyone
+    if never_sent or existing is None:
         reader, library = context if context else (None, None)
         order = queue_order(runtime, profile, int(row["id"]), reader=reader, library=library)
         if order is not None and order.state == OrderCycle.QUEUED:
@@ -207,11 +214,34 @@ def _document_hash(document: PurchaseOrder) -> str:
 def _changed_after_sending(
     runtime: Runtime, profile: PartnerProfile, order_id: int, row: dict[str, Any], out: PollResult
 ) -> None:
+    cancelled = row.get("state") == CANCELLED
+    document: PurchaseOrder | None = None
+    problem: str | None = None
     try:
         document, _ = OdooOrderReader(runtime.odoo, profile).read(int(row["id"]))
         digest = _document_hash(document)
-    except OrderNotSendable:
-        digest = "unreadable"
+    except OrderNotSendable as exc:
+        digest, problem = "unreadable", str(exc)
+    if cancelled:  # Odoo's cancel leaves the lines as they were: the state is the change
+        digest = f"cancelled:{digest}"[:64]
+    policy = profile.outbound.purchase_order.changes  # type: ignore[union-attr]
+    if policy == "send":
+        from gateway.pipeline.outbound_changes import queue_change
+
+        change_id = queue_change(
+            runtime,
+            profile,
+            order_id,
+            document,
+            digest=digest,
+            write_date=str(row["write_date"]),
+            cancelled=cancelled,
+            problem=problem,
+        )
+        if change_id is not None:
+            out.changed.append(str(row.get("name") or order_id))
+            out.follow.append(Next("send_change", (change_id,)))
+        return
     with session_scope(runtime.sessions) as session:
         order = session.get(OutboundOrder, order_id)
         if order is None:
@@ -220,17 +250,13 @@ def _changed_after_sending(
         if digest == order.document_hash:
             return  # Odoo touched the record (a receipt, a bill) but not what we sent
         out.changed.append(order.business_key)
-        policy = profile.outbound.purchase_order.changes  # type: ignore[union-attr]
-        why = (
-            "sending changes as 860/ORDCHG is not available yet"
-            if policy == "send"
-            else "the profile does not send changes (outbound.purchase_order.changes)"
-        )
+        why = "the profile does not send changes (outbound.purchase_order.changes)"
+        what = "cancelled" if cancelled else "changed"
         _raise(
             session,
             order,
             "order_changed_not_sent",
-            f"purchase order {order.business_key} was changed in Odoo after it was sent to "
+            f"purchase order {order.business_key} was {what} in Odoo after it was sent to "
             f"{profile.name}; the supplier was NOT told ({why}). Tell them, or cancel and "
             "reorder.",
         )
@@ -264,24 +290,25 @@ def _raise(
     )
 
 
-def outbound_map_name(profile: PartnerProfile) -> tuple[str, str, str]:
-    """``(syntax, set, outbound map name)`` for this partner's purchase orders."""
+def outbound_map_name(profile: PartnerProfile, *, change: bool = False) -> tuple[str, str, str]:
+    """``(syntax, set, outbound map name)`` for this partner's purchase orders.
+
+    ``change``: for their changes and cancellations (860 / ORDCHG; a profile's
+    ``maps: {out:860: ...}`` names a partner's own map, as ``out:850`` does for orders).
+    """
     settings = profile.outbound.purchase_order
     assert settings is not None
     syntax = settings.syntax or ("x12" if profile.x12 is not None else "edifact")
     if syntax == "x12":
         if profile.x12 is None:
             raise PermanentError(f"partner {profile.id!r} sends X12 but has no x12 ids")
-        set_id, version = "850", str(profile.x12.version)
+        set_id, version = ("860" if change else "850"), str(profile.x12.version)
     else:
         if profile.edifact is None:
             raise PermanentError(f"partner {profile.id!r} sends EDIFACT but has no edifact ids")
-        set_id, version = "ORDERS", str(profile.edifact.directory)
-    return (
-        syntax,
-        set_id,
-        settings.map or profile.maps.get(f"out:{set_id}", f"{syntax}/{version}/{set_id}"),
-    )
+        set_id, version = ("ORDCHG" if change else "ORDERS"), str(profile.edifact.directory)
+    default = profile.maps.get(f"out:{set_id}", f"{syntax}/{version}/{set_id}")
+    return syntax, set_id, (default if change else settings.map or default)
 
 
 def _transport(profile: PartnerProfile) -> str:
@@ -578,7 +605,12 @@ def record_functional_ack(
             )
         else:
             _move(session, order, OrderCycle.ACCEPTED, f"{kind} {status.replace('_', ' ')}")
-    return [o.id for o in orders]
+    from gateway.pipeline.outbound_changes import record_change_ack
+
+    changed = record_change_ack(
+        session, partner_id, kind, interchange_control, group_control, status, codes
+    )
+    return list(dict.fromkeys([*(o.id for o in orders), *changed]))
 
 
 def _codes_in_words(kind: str, codes: Iterable[str]) -> str:
@@ -706,9 +738,13 @@ def list_orders(
         query = query.where(OutboundOrder.state == state)
     if search:
         query = query.where(OutboundOrder.business_key.ilike(f"%{search}%"))
+    from gateway.pipeline.outbound_changes import changes_of
+
     now = utcnow()
     out = []
-    for o in session.scalars(query):
+    rows = list(session.scalars(query))
+    changes = changes_of(session, [o.id for o in rows])
+    for o in rows:
         created = o.created_at if o.created_at.tzinfo else o.created_at.replace(tzinfo=dt.UTC)
         out.append(
             {
@@ -727,6 +763,7 @@ def list_orders(
                 "error": o.error,
                 "age_hours": round((now - created).total_seconds() / 3600, 1),
                 "correlation_id": o.correlation_id,
+                "changes": changes.get(o.id, []),
             }
         )
     return out
@@ -740,8 +777,11 @@ def resend_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None) 
     """
     if older_than is None:  # (a zero timedelta is a valid argument: everything)
         older_than = dt.timedelta(seconds=runtime.settings.stalled_after_seconds)
+    from gateway.pipeline.outbound_changes import stalled_changes
+
     cutoff = utcnow() - older_than
     with session_scope(runtime.sessions) as session:
+        changes = stalled_changes(session, cutoff)
         ids = session.scalars(
             select(OutboundOrder.id).where(
                 OutboundOrder.state == OrderCycle.QUEUED,
@@ -749,7 +789,7 @@ def resend_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None) 
                 OutboundOrder.updated_at < cutoff,
             )
         ).all()
-    return [Next("send_order", (order_id,)) for order_id in ids]
+    return [*(Next("send_order", (order_id,)) for order_id in ids), *changes]
 
 
 def run_scheduled(runtime: Runtime, now: dt.datetime | None = None) -> dict[str, int]:

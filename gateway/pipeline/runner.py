@@ -34,6 +34,7 @@ def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
     from gateway.pipeline.deliver import deliver
     from gateway.pipeline.notify import notify
     from gateway.pipeline.outbound import send_order
+    from gateway.pipeline.outbound_changes import send_change
     from gateway.pipeline.stages import split, validate
     from gateway.pipeline.translate import translate
 
@@ -45,6 +46,7 @@ def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
         "translate": translate,
         "deliver": deliver,
         "send_order": send_order,
+        "send_change": send_change,
         "send_mdn": send_mdn,
         "notify": notify,
     }
@@ -58,9 +60,12 @@ def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str
     from gateway.pipeline.notify import fail_notification
     from gateway.pipeline.operations import fail_subject
     from gateway.pipeline.outbound import fail_order
+    from gateway.pipeline.outbound_changes import fail_change
 
     if stage == "send_order":
         fail_order(runtime, args[0], error)
+    elif stage == "send_change":
+        fail_change(runtime, args[0], error)
     elif stage == "deliver":
         fail_delivery(runtime, args[0], error)
     elif stage == "notify":

@@ -510,6 +510,49 @@ class OutboundOrder(Base):
     )
 
 
+class OutboundChange(Base):
+    """A change or cancellation of an order we sent (860/ORDCHG) and where it stands.
+
+    One row per change, numbered per order (``revision`` 1, 2, ...). Like the order
+    itself, the bytes and control numbers are fixed when the row is written, in the same
+    transaction that moves the order's baseline (``OutboundOrder.document``) on: a resend
+    after a crash sends the same interchange, and a poll after the crash finds nothing
+    new to tell the supplier.
+    """
+
+    __tablename__ = "outbound_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbound_order_id: Mapped[int] = mapped_column(ForeignKey("outbound_orders.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(8))  # change | cancel
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    syntax: Mapped[str] = mapped_column(String(8))
+    set_id: Mapped[str] = mapped_column(String(8))
+    map_name: Mapped[str] = mapped_column(String(128))
+    interchange_control: Mapped[str] = mapped_column(String(16), default="")
+    group_control: Mapped[str] = mapped_column(String(16), default="")
+    transaction_control: Mapped[str] = mapped_column(String(16), default="")
+    payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("payloads.sha256"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the change order
+    summary: Mapped[list[str]] = mapped_column(JSON, default=list)  # what changed, in words
+    transport_ref: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    __table_args__ = (
+        UniqueConstraint("outbound_order_id", "revision", name="uq_outbound_change_revision"),
+        Index("ix_outbound_changes_controls", "partner_id", "interchange_control"),
+    )
+
+
 class OutboundCursor(Base):
     """How far the poll has read one Odoo model for one partner (``write_date``)."""
 

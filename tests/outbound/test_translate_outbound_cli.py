@@ -63,3 +63,27 @@ def test_order_our_validator_refuses_is_named(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "lines[0].quantity" in result.output
+
+
+def test_change_document_is_written_as_860_and_ordchg(tmp_path: Path) -> None:
+    change = {
+        **ORDER,
+        "purpose": "change",
+        "lines": [{**ORDER["lines"][0], "quantity": "60", "change": "quantity_increase"}],  # type: ignore[dict-item]
+    }
+    path = tmp_path / "change.json"
+    path.write_text(json.dumps(change))
+    x12 = CliRunner().invoke(
+        app, ["translate", "--outbound", str(path), "--partner", "summit-medical", "--json"]
+    )
+    assert x12.exit_code == 0, x12.output
+    out = json.loads(x12.stdout)
+    assert out["map"] == "x12/004010/860"
+    assert "BCH*04*SA*PO-77***20261201~" in out["document"]
+    assert "POC*1*QI*60**BX*8.95*PE*VP*SMS-NG100M*UK*10884521000018~" in out["document"]
+    edifact = CliRunner().invoke(
+        app, ["translate", "--outbound", str(path), "--partner", "nordlicht-medtech", "--json"]
+    )
+    assert edifact.exit_code == 0, edifact.output
+    document = json.loads(edifact.stdout)["document"]
+    assert "BGM+230+PO-77+4'" in document and "LIN+1+3+10884521000018:EN'" in document
