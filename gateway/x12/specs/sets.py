@@ -616,6 +616,7 @@ SET_824: list[Entry] = [
     ("SE", "M", 1),
 ]
 
+
 def _change_request(order: list[Entry]) -> list[Entry]:
     """The 860 from the 850: BCH for BEG, a POC detail loop carrying the PO1 loop's segments.
 
