@@ -700,13 +700,8 @@ def flush_notes(runtime: Runtime) -> int:
         pending = [(oid, odoo_id, list(notes)) for oid, odoo_id, notes in rows if notes]
     for order_id, odoo_id, lines in pending:
         body = "".join(f"<p>{_html(line)}</p>" for line in lines)
-        try:
-            runtime.odoo.call(
-                ORDER_MODEL,
-                "message_post",
-                ids=[odoo_id],
-                params={"body": body, "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
-            )
+        try:  # as HTML: Odoo 17+ escapes a plain body, and the <p> tags showed as text
+            runtime.odoo.message_post(ORDER_MODEL, odoo_id, body, html=True)
         except Exception as exc:  # Odoo down: the lines stay queued for the next poll
             log.warning("chatter note on purchase.order %s not posted: %s", odoo_id, exc)
             continue
