@@ -2,8 +2,11 @@
 
 Starts the gateway in this process (SQLite, file payloads, stage workers on threads, the
 AS2 endpoint over real HTTP and the SFTP server over real SSH on free local ports), then
-plays the sample partners:
+plays a buyer at Meridian Health and the sample partners:
 
+* Meridian's buyer confirms two purchase orders in Odoo; the gateway's outbound poll
+  finds them and sends an 850 to Summit over AS2 (Summit's AS2 server, played by the
+  demo, answers a signed MDN) and an EDIFACT ORDERS into Nordlicht's SFTP outbox.
 * Summit Medical Supply (X12 4010, AS2) sends a signed and encrypted 856 with lots and
   expiry dates and checks our signed MDN; its 997 goes back over AS2 to a small AS2
   server the demo runs for Summit.
@@ -36,6 +39,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from gateway.canonical import PurchaseOrder
+from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import ThreadedDispatcher
 from gateway.pipeline.runtime import Runtime, build_runtime
 from gateway.settings import PROJECT_DIR, Settings, get_settings
@@ -448,30 +453,23 @@ def _gateway_app(runtime: Runtime) -> Any:
     return create_app(runtime)
 
 
-# Meridian's own purchase orders, sent to the suppliers earlier: in Odoo before their
-# ship notices and invoices refer to them.
+# Meridian's own purchase orders: what its buyer enters in Odoo (the sample files give the
+# items), confirmed, then sent by the gateway before the suppliers' answers refer to them.
 OUR_ORDERS = [
     ("summit-medical", "850_purchase_order.edi"),
     ("nordlicht-medtech", "ORDERS_purchase_order.edi"),
 ]
 
 
-def seed_our_orders(runtime: Runtime) -> list[str]:
-    """Put the purchase orders we sent to Summit and Nordlicht into Odoo, confirmed.
-
-    Returns a line per order saying which Odoo records hold it.
-    """
+def our_orders(runtime: Runtime) -> list[tuple[PartnerProfile, PurchaseOrder]]:
+    """Our orders to Summit and Nordlicht, as canonical orders (the sample files)."""
     from gateway.edi.engines import parse_payload
     from gateway.mapping import translate
-    from gateway.odoo.delivery import deliver
 
-    lines = []
+    out = []
     for partner_id, sample in OUR_ORDERS:
         profile = runtime.registry.get(partner_id)
         assert profile is not None and profile.odoo is not None
-        confirmed = profile.model_copy(
-            update={"odoo": profile.odoo.model_copy(update={"purchase_order_state": "confirmed"})}
-        )
         payload = parse_payload((SAMPLES / partner_id / sample).read_bytes())
         interchange = payload.interchanges[0]
         group = interchange.groups[0]
@@ -480,10 +478,92 @@ def seed_our_orders(runtime: Runtime) -> list[str]:
         document = translate(
             txn, interchange=interchange, group=group, map=mapping, profile=profile
         ).document
-        outcome = deliver(document, profile=confirmed, odoo=runtime.odoo)
-        names = ", ".join(f"{r.model} {r.name or r.id}" for r in outcome.records)
-        lines.append(f"our PO {document.business_key} to {profile.name}: {names}")
+        assert isinstance(document, PurchaseOrder)
+        out.append((profile, document))
+    return out
+
+
+def seed_our_orders(runtime: Runtime) -> list[str]:
+    """Play Meridian's buyer: enter and confirm our orders to Summit and Nordlicht in Odoo.
+
+    The orders carry the PO numbers the suppliers' sample answers quote. An order already
+    in Odoo (a second run on a real Odoo) is found, not entered twice. Returns a line per
+    order saying what was done.
+    """
+    from gateway.odoo.delivery import deliver
+
+    lines = []
+    for profile, document in our_orders(runtime):
+        assert profile.odoo is not None
+        po = document.po_number
+        if runtime.odoo.search_read("purchase.order", [["name", "=", po]], ["id"]):
+            lines.append(f"our PO {po} to {profile.name}: already in Odoo")
+            continue
+        draft = profile.model_copy(
+            update={"odoo": profile.odoo.model_copy(update={"purchase_order_state": "draft"})}
+        )
+        # the buyer's order: the delivery's item lookup stands in for the buyer's typing;
+        # named before it is confirmed, so its receipt carries the name as Odoo's would
+        outcome = deliver(document, profile=draft, odoo=runtime.odoo)
+        for record in outcome.records:
+            if record.model == "purchase.order":
+                runtime.odoo.write("purchase.order", [record.id], {"name": po, "partner_ref": ""})
+                runtime.odoo.call("purchase.order", "button_confirm", ids=[record.id])
+        lines.append(f"our PO {po} to {profile.name}: confirmed in Odoo")
     return lines
+
+
+def send_our_orders(console: Console, runtime: Runtime, timeout: float = 30) -> bool:
+    """The scheduler's outbound poll: our confirmed orders go out; True when all were sent."""
+    from gateway.pipeline.outbound import list_orders, poll
+
+    result = poll(runtime)
+    for error in result.errors:
+        console.print(f"  [red]✗ {error}[/]")
+    deadline = time.monotonic() + timeout
+    pos = {document.po_number for _, document in our_orders(runtime)}
+    rows: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        with runtime.sessions() as session:
+            rows = [r for r in list_orders(session) if r["po_number"] in pos]
+        if len(rows) == len(pos) and all(r["state"] != "queued" for r in rows):
+            break
+        time.sleep(0.2)
+    for row in rows:
+        sent = row["state"] == "sent"
+        mark = "[green]→[/]" if sent else "[red]✗[/]"
+        console.print(
+            f"  {mark} {row['partner_id']:<18} {row['transport']:<4} {row['set']} "
+            f"{row['po_number']} interchange {row['interchange_control']}: {row['state']}"
+            + ("" if sent else f" {row.get('error') or ''}")
+        )
+    return len(rows) == len(pos) and all(r["state"] == "sent" for r in rows)
+
+
+def report_orders(console: Console, runtime: Runtime) -> bool:
+    """Where each of our orders stands after the suppliers' answers."""
+    from gateway.pipeline.outbound import list_orders
+
+    expected = {"summit-medical": "shipped", "nordlicht-medtech": "invoiced"}
+    ok = True
+    with runtime.sessions() as session:
+        rows = list_orders(session)
+    table = Table(title="our purchase orders (edi-gateway outbound list)", show_lines=True)
+    for column in ("partner", "order", "sent as", "cycle"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        want = expected.get(row["partner_id"])
+        good = row["state"] == want
+        ok &= good
+        steps = " → ".join(row["timeline"])
+        table.add_row(
+            row["partner_id"],
+            row["po_number"],
+            f"{row['set']} {row['interchange_control']} over {row['transport']}",
+            f"{'[green]' if good else '[red]'}{row['state']}[/]\n[dim]{steps}[/]",
+        )
+    console.print(table)
+    return ok and len(rows) == len(expected)
 
 
 def _play(
@@ -497,15 +577,18 @@ def _play(
     from gateway.odoo.errors import OdooError
 
     ok = True
-    # On a real Odoo too: delivering our own orders again finds them (exactly once), and a
-    # freshly prepared database gets them, so the ship notices and invoices find their order.
-    console.print("[bold]Odoo holds the purchase orders we sent earlier[/]")
+    # On a real Odoo too: a second run finds the orders (by name) instead of entering them
+    # again, and the gateway does not send an order it sent before.
+    console.print("[bold]Meridian's buyer confirms two purchase orders in Odoo[/]")
     try:
         for line in seed_our_orders(runtime):
             console.print(f"  {line}")
     except OdooError as exc:
         ok = False
         console.print(f"  [red]✗ could not place our purchase orders in Odoo: {exc}[/]")
+    console.print("[bold]the gateway polls Odoo and sends them[/] (outbound poll)")
+    with console.status("sending our orders: read from Odoo, write, validate, send …"):
+        ok &= send_our_orders(console, runtime)
     console.print("[bold]partners sending[/] (each file is processed before the next is sent)")
     sent = 0
     for play in PLAYS:
@@ -531,22 +614,29 @@ def _play(
                 console.print(f"[red]{play.sample} was not processed within 30 s[/]")
                 ok = False
     ok &= report(console, runtime, PLAYS)
+    ok &= report_orders(console, runtime)
     console.print("[bold]what the partners got back[/]")
     for partner in ("keystone-pharma", "nordlicht-medtech"):
         with suppress(Exception):
             names = sftp_outbox(sftp_port, partner)
             console.print(f"  {partner} outbox: {', '.join(names) or 'nothing'}")
             ok &= bool(names)
+    kinds = [
+        seg.strip()[3:7].strip("*")
+        for message in summit_inbox
+        for seg in message.decode("latin-1").split("~")
+        if seg.strip().startswith("ST*")
+    ]
     statuses = [
         seg.strip()
-        for ack in summit_inbox
-        for seg in ack.decode("latin-1").split("~")
+        for message in summit_inbox
+        for seg in message.decode("latin-1").split("~")
         if seg.strip().startswith("AK9")
     ]
     console.print(
-        f"  summit-medical AS2 server received {len(summit_inbox)} acknowledgement(s) "
-        f"over AS2 with our signed MDN: {', '.join(statuses)}"
+        f"  summit-medical AS2 server received {len(summit_inbox)} message(s) over AS2 "
+        f"({', '.join(kinds)}), each answered with its signed MDN: {', '.join(statuses)}"
     )
-    ok &= len(summit_inbox) == 1
+    ok &= sorted(kinds) == ["850", "997"]
     console.print("[bold green]demo passed[/]" if ok else "[bold red]demo found problems[/]")
     return ok

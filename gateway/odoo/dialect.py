@@ -156,6 +156,7 @@ FIELDS: tuple[FieldName, ...] = (
         "price",
         "min_qty",
         "currency_id",
+        "sequence",
     ),
     FieldName("product.supplierinfo", "uom", ((16, "product_uom"), (19, "product_uom_id"))),
     *_same(
@@ -188,6 +189,7 @@ FIELDS: tuple[FieldName, ...] = (
         "qty_received",
         "qty_invoiced",
         "sequence",
+        "display_type",
     ),
     FieldName("purchase.order.line", "uom", ((16, "product_uom"), (19, "product_uom_id"))),
     FieldName("purchase.order.line", "taxes", ((16, "taxes_id"), (19, "tax_ids"))),

@@ -74,7 +74,13 @@ def m2o(value: Any) -> Any:
 def order_of(db: OdooDatabase, vendor: int, po_number: str) -> dict[str, Any]:
     [order] = db.search_read(
         "purchase.order",
-        [["partner_ref", "=", po_number], ["partner_id", "=", vendor]],
+        # our orders carry the PO number as their name, a supplier's 850 as partner_ref
+        [
+            "|",
+            ["name", "=", po_number],
+            ["partner_ref", "=", po_number],
+            ["partner_id", "=", vendor],
+        ],
         ["name", "state", "currency_id", "date_order", "origin", "partner_id", "amount_untaxed"],
     )
     return order

@@ -146,7 +146,7 @@ def test_x12_4010_supplier_chain_ack_receipt_with_lots_and_bill(
 
     # given our purchase order MH-2026-0417 to Summit, confirmed in Odoo
     seed_our_orders(runtime)
-    po = next(p for p in odoo.records("purchase.order") if p["partner_ref"] == "MH-2026-0417")
+    po = next(p for p in odoo.records("purchase.order") if p["name"] == "MH-2026-0417")
     # when Summit acknowledges it with one changed line
     ack = ingest(runtime, fixture_bytes("summit-medical", "855_po_ack.edi"), "855.edi")
     # then the buyer gets a note on the order and a changed-line exception to review

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 from gateway.odoo.memory.schema import (
+    ADMIN_USER,
+    COMPANY,
     CURRENCIES,
     REQUIRED_MODULES,
     STOCK_LOCATION,
@@ -101,6 +103,38 @@ class MemoryOrm:
             (STOCK_LOCATION, "WH/Stock"),
         ):
             self.tables["stock.location"][location_id] = {"id": location_id, "name": name}
+        self._seed_company()
+
+    def _seed_company(self) -> None:
+        """The company, its address, warehouse and receipts type, and the admin user."""
+        country_name, country_code = COMPANY["country"]
+        country = self._insert("res.country", {"name": country_name, "code": country_code})
+        state_name, state_code = COMPANY["state"]
+        state = self._insert(
+            "res.country.state", {"name": state_name, "code": state_code, "country_id": country}
+        )
+        partner = self._insert(
+            "res.partner",
+            {"name": COMPANY["name"], "is_company": True, "street": COMPANY["street"],
+             "city": COMPANY["city"], "zip": COMPANY["zip"], "state_id": state,
+             "country_id": country, "active": True},
+        )  # fmt: skip
+        company = self._insert(
+            "res.company", {"name": COMPANY["name"], "partner_id": partner, "currency_id": 1}
+        )
+        admin = self._insert(
+            "res.partner",
+            {"name": "Administrator", "email": "admin@example.com", "active": True},
+        )
+        self.tables["res.users"][ADMIN_USER] = {
+            "id": ADMIN_USER, "name": "Administrator", "login": "admin",
+            "email": "admin@example.com", "company_id": company, "partner_id": admin,
+        }  # fmt: skip
+        warehouse = self._insert("stock.warehouse", {"name": "WH", "partner_id": partner})
+        self._insert(
+            "stock.picking.type",
+            {"name": "Receipts", "code": "incoming", "warehouse_id": warehouse},
+        )
 
     # ---- persistence (the dry run keeps its state between documents) -------------------
     def dump(self) -> Values:
@@ -115,9 +149,10 @@ class MemoryOrm:
     def load(cls, data: Values) -> Self:
         modules = data.get("modules")
         odoo = cls(int(data["major"]), **({"modules": tuple(modules)} if modules else {}))
-        odoo.tables = {
-            model: {int(k): v for k, v in rows.items()} for model, rows in data["tables"].items()
-        }
+        # a state saved before a model was imitated keeps that model's fresh records
+        odoo.tables.update(
+            {model: {int(k): v for k, v in rows.items()} for model, rows in data["tables"].items()}
+        )
         odoo.sequences = dict(data["sequences"])
         return odoo
 
@@ -207,6 +242,8 @@ class MemoryOrm:
         record_id = self._next_id(model)
         record: Values = {"id": record_id}
         record.update(values)
+        if "write_date" in self.schema[model]:
+            record["write_date"] = _now()
         self.tables[model][record_id] = record
         return record_id
 
@@ -520,6 +557,8 @@ class MemoryOrm:
             if hook is not None:
                 hook(record, plain)
             record.update(plain)
+            if "write_date" in self.schema[model]:
+                record["write_date"] = _now()
             self._apply_commands(model, record_id, commands)
         return True
 

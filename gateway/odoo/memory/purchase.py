@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.odoo.memory.orm import OdooFault, Values, _now, user_error
-from gateway.odoo.memory.schema import DEFAULT_PURCHASE_TAX
+from gateway.odoo.memory.schema import ADMIN_USER, DEFAULT_PURCHASE_TAX
 from gateway.odoo.memory.stock import StockBehaviour
 
 
@@ -72,7 +72,12 @@ class PurchaseBehaviour(StockBehaviour):
         self.record("res.partner", vals["partner_id"])
         vals.setdefault("state", "draft")
         vals.setdefault("date_order", _now())
-        vals["name"] = f"P{self._sequence('purchase.order'):05d}"
+        # as Odoo's defaults: the user's company, the user, the warehouse's receipts
+        vals.setdefault("company_id", 1)
+        vals.setdefault("user_id", ADMIN_USER)
+        vals.setdefault("picking_type_id", 1)
+        if vals.get("name", "New") == "New":  # Odoo keeps a name given on create
+            vals["name"] = f"P{self._sequence('purchase.order'):05d}"
         return self._create_plain("purchase.order", vals)
 
     def _create_purchase_order_line(self, vals: Values) -> int:
@@ -209,6 +214,7 @@ class PurchaseBehaviour(StockBehaviour):
             if order["state"] not in ("draft", "sent"):
                 continue
             order["state"] = "purchase"
+            order["date_approve"] = order["write_date"] = _now()
             self._create_receipt(order)
         return True
 

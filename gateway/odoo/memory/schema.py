@@ -52,6 +52,46 @@ def _schema(major: int, modules: tuple[str, ...] = ()) -> dict[str, dict[str, F]
             "is_company": _f("boolean"),
             "supplier_rank": _f("integer"),
             "active": _f("boolean"),
+            "phone": _f("char"),
+            "street": _f("char"),
+            "street2": _f("char"),
+            "city": _f("char"),
+            "zip": _f("char"),
+            "state_id": _f("many2one", "res.country.state"),
+            "country_id": _f("many2one", "res.country"),
+        },
+        "res.country": {"name": _f("char"), "display_name": _f("char"), "code": _f("char")},
+        "res.country.state": {
+            "name": _f("char"),
+            "display_name": _f("char"),
+            "code": _f("char"),
+            "country_id": _f("many2one", "res.country"),
+        },
+        "res.company": {
+            "name": _f("char"),
+            "display_name": _f("char"),
+            "partner_id": _f("many2one", "res.partner"),
+            "currency_id": _f("many2one", "res.currency"),
+        },
+        "res.users": {
+            "name": _f("char"),
+            "display_name": _f("char"),
+            "login": _f("char"),
+            "email": _f("char"),
+            "phone": _f("char"),
+            "company_id": _f("many2one", "res.company"),
+            "partner_id": _f("many2one", "res.partner"),
+        },
+        "stock.warehouse": {
+            "name": _f("char"),
+            "display_name": _f("char"),
+            "partner_id": _f("many2one", "res.partner"),
+        },
+        "stock.picking.type": {
+            "name": _f("char"),
+            "display_name": _f("char"),
+            "code": _f("selection"),
+            "warehouse_id": _f("many2one", "stock.warehouse"),
         },
         "uom.category": {"name": _f("char"), "display_name": _f("char")},
         "uom.uom": {
@@ -77,6 +117,7 @@ def _schema(major: int, modules: tuple[str, ...] = ()) -> dict[str, dict[str, F]
             "product_tmpl_id": _f("many2one", "product.template"),
             "product_code": _f("char"),
             "product_name": _f("char"),
+            "sequence": _f("integer"),
             "price": _f("float"),
             "min_qty": _f("float"),
             "display_name": _f("char"),
@@ -89,8 +130,13 @@ def _schema(major: int, modules: tuple[str, ...] = ()) -> dict[str, dict[str, F]
             "origin": _f("char"),
             "state": _f("selection"),
             "date_order": _f("datetime"),
+            "date_approve": _f("datetime"),
             "date_planned": _f("datetime"),
-            "notes": _f("html"),
+            ("note" if major >= 19 else "notes"): _f("html"),
+            "company_id": _f("many2one", "res.company"),
+            "user_id": _f("many2one", "res.users"),
+            "picking_type_id": _f("many2one", "stock.picking.type"),
+            "write_date": _f("datetime"),
             "order_line": _f("one2many", "purchase.order.line", "order_id"),
             "amount_untaxed": _f("float"),
             "amount_total": _f("float"),
@@ -103,6 +149,7 @@ def _schema(major: int, modules: tuple[str, ...] = ()) -> dict[str, dict[str, F]
         "purchase.order.line": {
             "order_id": _f("many2one", "purchase.order"),
             "display_name": _f("char"),
+            "display_type": _f("selection"),  # line_section / line_note; False for products
             "name": _f("text"),
             "sequence": _f("integer"),
             "product_id": _f("many2one", "product.product"),
@@ -230,5 +277,10 @@ REQUIRED_MODULES = ("purchase", "stock", "account", "purchase_stock", "product_e
 TAX_RATE = 0.15  # the recorded database's default purchase tax (965.0 -> 1109.75)
 DEFAULT_PURCHASE_TAX = 1  # account.tax id new products get, as Odoo's company default
 CURRENCIES = (("USD", True), ("EUR", True), ("GBP", False))  # the first is the company's
+# the fresh database's company (its partner, warehouse, receipts type) and admin user
+COMPANY = {"name": "My Company", "street": "250 Executive Park Blvd, Suite 3400",
+           "city": "San Francisco", "zip": "94134", "state": ("California", "CA"),
+           "country": ("United States", "US")}  # fmt: skip
+ADMIN_USER = 2  # Odoo's admin is user 2 (1 is the superuser __system__)
 VENDOR_LOCATION = 4
 STOCK_LOCATION = 8
