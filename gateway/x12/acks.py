@@ -185,10 +185,11 @@ def _functional_id(group: EdiGroup) -> str:
 
 
 def _set_id(tx: EdiTransaction, functional_id: str) -> str:
-    """AK201: ST01 when it is a valid ID; a damaged one is replaced by the set id its
-    group's functional id stands for (AK5 then says the set id was invalid)."""
+    """AK201: ST01 when it can be a set id (element 143: every code is three digits); a
+    damaged one ("ISA", "8 0") is replaced by the set id its group's functional id stands
+    for (AK5 then says the set id was invalid)."""
     echoed = _id(tx.set_id, 3, 3)
-    if echoed is not None:
+    if echoed is not None and echoed.isdigit():
         return echoed
     for set_id, (_name, fid, _structure) in SETS.items():
         if fid == functional_id:

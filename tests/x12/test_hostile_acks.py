@@ -96,6 +96,7 @@ def test_10_the_damage_seen_in_the_fuzzing_is_sanitized() -> None:
     cases = [
         base.replace("GS*PO*", "GS*P\u00e9*", 1),  # AK101: not a code, not ASCII
         base.replace("ST*850*0001", "ST*8 0*0001", 1),  # AK201 with a space
+        base.replace("ST*850*0001", "ST*ISA*0001", 1),  # AK201 letters: 143 codes are digits
         base.replace("ST*850*0001", "ST*850*00>01", 1),  # AK202 with our component separator
         base.replace("ST*850*0001", "ST*850*" + "9" * 20, 1),  # AK202 too long
         base.replace("REF*DP*038", "R\u00c9*DP*038", 1),  # AK301: tag not ASCII
