@@ -150,7 +150,7 @@ def _line(odoo: TableOdoo, order_id: int, product: int, qty: float) -> int:
 
 
 def _runtime(
-    tmp_path: Path, partner: str, changes: str, odoo: TableOdoo
+    tmp_path: Path, partner: str, changes: str, odoo: TableOdoo, database_url: str | None = None
 ) -> tuple[Runtime, Recorder]:
     profiles = tmp_path / "profiles"
     profiles.mkdir(exist_ok=True)
@@ -162,7 +162,7 @@ def _runtime(
     profile["odoo"]["uom"] = {"EA": "Units"}
     (profiles / f"{partner}.yaml").write_text(yaml.safe_dump(profile))
     settings = Settings(data_dir=tmp_path / "var", profiles_dir=str(profiles),
-                        task_backoff_seconds=0.01)  # fmt: skip
+                        task_backoff_seconds=0.01, database_url=database_url)  # fmt: skip
     runtime = build_runtime(settings, dispatcher=InlineDispatcher(), odoo_factory=lambda: odoo)
     recorder = Recorder()
     runtime.senders["sftp"] = recorder
@@ -192,9 +192,13 @@ def _change_quantity_and_add_line(odoo: TableOdoo, order_id: int) -> None:
     odoo.touch(order_id, order_line=[*order["order_line"], added])
 
 
-def test_x12_change_cancel_and_their_997(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_x12_change_cancel_and_their_997(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
     odoo, order_id = _odoo("SUMMIT")
-    runtime, partner = _runtime(tmp_path, "summit-medical", "send", odoo)
+    runtime, partner = _runtime(tmp_path, "summit-medical", "send", odoo, url)
     # given the 850 went out
     _run(runtime)
     assert [name.split("_")[0] for name, _ in partner.files] == ["850"]
@@ -243,14 +247,33 @@ def test_x12_change_cancel_and_their_997(tmp_path: Path) -> None:
         (1, "change", "rejected"),
         (2, "cancel", "sent"),
     ]
+    # the console's Orders view lists both change orders with their states
+    from fastapi.testclient import TestClient
+
+    from gateway.api.app import create_app
+    from gateway.api.auth import create_key
+
+    with session_scope(runtime.sessions) as session:
+        _, key = create_key(session, "viewer-test", "viewer")
+    page = TestClient(create_app(runtime=runtime)).get(
+        "/orders?q=7001", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert page.status_code == 200
+    first, second = row["changes"]
+    assert f"860 {first['interchange_control']} change 1" in page.text
+    assert f"860 {second['interchange_control']} cancel" in page.text
     # control numbers: each 860 its own interchange, never the 850's
     controls = [parse_payload(data).interchanges[0].control_number for _, data in partner.files]
     assert len(set(controls)) == 3
 
 
-def test_a_crash_after_writing_the_860_sends_that_860_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_crash_after_writing_the_860_sends_that_860_once(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
     odoo, order_id = _odoo("SUMMIT")
-    runtime, partner = _runtime(tmp_path, "summit-medical", "send", odoo)
+    runtime, partner = _runtime(tmp_path, "summit-medical", "send", odoo, url)
     _run(runtime)
     _change_quantity_and_add_line(odoo, order_id)
     # given the worker died after the 860 was written and stored, before it was sent
@@ -258,7 +281,7 @@ def test_a_crash_after_writing_the_860_sends_that_860_once(tmp_path: Path) -> No
     runtime.dispatcher._heap.clear()  # type: ignore[attr-defined]  # the lost task
     assert [name.split("_")[0] for name, _ in partner.files] == ["850"]
     # when the process restarts: a poll finds nothing new, the stalled change is resent
-    again, partner_again = _runtime(tmp_path, "summit-medical", "send", odoo)
+    again, partner_again = _runtime(tmp_path, "summit-medical", "send", odoo, url)
     assert poll(again).changed == []
     again.dispatcher.dispatch(resend_stalled(again, older_than=dt.timedelta(0)))
     again.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]
