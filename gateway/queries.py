@@ -182,9 +182,7 @@ def filter_transactions(f: TransactionFilter) -> Select[Any]:
         )
     if f.business_key:
         # partial and case-insensitive: a fragment of a PO number finds it
-        fragment = f.business_key.strip().replace("\\", "\\\\").replace("%", "\\%")
-        fragment = fragment.replace("_", "\\_")
-        q = q.where(Transaction.business_key.ilike(f"%{fragment}%", escape="\\"))
+        q = q.where(Transaction.business_key.ilike(contains(f.business_key), escape="\\"))
     return q.order_by(Transaction.id.desc())
 
 
@@ -387,3 +385,10 @@ def transaction_detail(session: Session, transaction_id: int) -> dict[str, Any] 
         )
     ]
     return data
+
+
+def contains(fragment: str) -> str:
+    """A LIKE pattern matching ``fragment`` anywhere, its ``%``, ``_`` and ``\\`` literal
+    (use with ``escape="\\"``): searching ``PO_1`` must not find ``PO-1``."""
+    text = fragment.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{text}%"

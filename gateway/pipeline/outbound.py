@@ -46,6 +46,7 @@ from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.runtime import Runtime
+from gateway.queries import contains
 from gateway.store.audit import add_event, next_counter
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -732,7 +733,7 @@ def list_orders(
     if state:
         query = query.where(OutboundOrder.state == state)
     if search:
-        query = query.where(OutboundOrder.business_key.ilike(f"%{search}%"))
+        query = query.where(OutboundOrder.business_key.ilike(contains(search), escape="\\"))
     from gateway.pipeline.outbound_changes import changes_of
 
     now = utcnow()
