@@ -4,10 +4,11 @@ Each :class:`DocumentType` names everything that is specific to one type: its st
 (``Transaction.document_type``, ``Map.document``, canonical ``document_type``), the X12
 transaction sets and EDIFACT messages that carry it, its canonical model and line model,
 the label the console shows, the directions it travels, the mapping engine's builder and
-the Odoo delivery planner. Everything that used to repeat this (set -> type lookups, the
-map schema's document kinds, the map library's line models, the engine's builders, the
-delivery dispatch, the console's type filter, the CLI's map listings) is derived from
-:data:`REGISTRY`.
+the Odoo delivery planner for each role of the partner that sends it (an inbound 850 from a
+customer becomes a ``sale.order``, from a supplier's buying system a ``purchase.order``).
+Everything that used to repeat this (set -> type lookups, the map schema's document
+kinds, the map library's line models, the engine's builders, the delivery dispatch, the
+console's type filter, the CLI's map listings) is derived from :data:`REGISTRY`.
 
 Two things cannot be derived, because type checkers need them spelled out: the union of
 the canonical models (:data:`gateway.canonical.AnyDocument`) and the :data:`DocumentName`
@@ -28,7 +29,7 @@ Adding a document type: see docs/architecture.md, "Adding a document type".
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -54,6 +55,8 @@ if TYPE_CHECKING:  # only for the annotations of the resolved callables
 
 DocumentName = Literal["purchase_order", "order_acknowledgement", "ship_notice", "invoice"]
 Direction = Literal["inbound", "outbound"]
+#: what a partner is to us (profile ``role``); a partner may be both
+PartnerRole = Literal["supplier", "customer"]
 MapBuilder = Callable[["Resolver", "Regions"], dict[str, Any]]
 DeliveryPlanner = Callable[..., "DeliveryPlan"]
 
@@ -73,7 +76,9 @@ class DocumentType:
     edifact_messages: tuple[str, ...]
     directions: frozenset[Direction]
     builder: str  # "module:function" building the canonical dict from a map (mapping engine)
-    planner: str  # "module:function" planning its Odoo delivery (odoo.delivery)
+    # (role of the sender, "module:function" planning its Odoo delivery), in order of
+    # preference: the first role the sending partner has decides (see sender_role)
+    planners: tuple[tuple[PartnerRole, str], ...]
 
     @property
     def set_ids(self) -> tuple[str, ...]:
@@ -85,10 +90,27 @@ class DocumentType:
         builder: MapBuilder = _resolve(self.builder)
         return builder
 
-    def delivery_planner(self) -> DeliveryPlanner:
-        """The Odoo delivery planner for this type, called as
+    def sender_role(self, roles: Iterable[PartnerRole]) -> PartnerRole | None:
+        """The role in which a partner with ``roles`` sends us this type, or None when
+        none of its roles sends it (a customer-only partner's 855, say).
+
+        A partner that is both supplier and customer sends purchase orders as a customer
+        (they buy from us) and acknowledgements, ship notices and invoices as a supplier.
+        """
+        held = set(roles)
+        return next((role for role, _ in self.planners if role in held), None)
+
+    def planner_name(self, role: PartnerRole) -> str:
+        """The dotted name of the planner for documents sent in ``role``."""
+        for held, dotted in self.planners:
+            if held == role:
+                return dotted
+        raise KeyError(f"a {role} does not send {self.name} documents")
+
+    def delivery_planner(self, role: PartnerRole = "supplier") -> DeliveryPlanner:
+        """The Odoo delivery planner for this type sent in ``role``, called as
         ``planner(document, plan=..., odoo=..., resolver=...)``."""
-        planner: DeliveryPlanner = _resolve(self.planner)
+        planner: DeliveryPlanner = _resolve(self.planner_name(role))
         return planner
 
 
@@ -102,7 +124,10 @@ REGISTRY: tuple[DocumentType, ...] = (
         edifact_messages=("ORDERS",),
         directions=frozenset({"inbound", "outbound"}),
         builder="gateway.mapping.engine:build_purchase_order",
-        planner="gateway.odoo.delivery.purchase_order:plan_purchase_order",
+        planners=(
+            ("customer", "gateway.odoo.delivery.sale_order:plan_sale_order"),
+            ("supplier", "gateway.odoo.delivery.purchase_order:plan_purchase_order"),
+        ),
     ),
     DocumentType(
         name="order_acknowledgement",
@@ -113,7 +138,7 @@ REGISTRY: tuple[DocumentType, ...] = (
         edifact_messages=("ORDRSP",),
         directions=frozenset({"inbound"}),
         builder="gateway.mapping.engine:build_order_acknowledgement",
-        planner="gateway.odoo.delivery.acknowledgement:plan_acknowledgement",
+        planners=(("supplier", "gateway.odoo.delivery.acknowledgement:plan_acknowledgement"),),
     ),
     DocumentType(
         name="ship_notice",
@@ -124,7 +149,7 @@ REGISTRY: tuple[DocumentType, ...] = (
         edifact_messages=("DESADV",),
         directions=frozenset({"inbound"}),
         builder="gateway.mapping.engine:build_ship_notice",
-        planner="gateway.odoo.delivery.receipt:plan_ship_notice",
+        planners=(("supplier", "gateway.odoo.delivery.receipt:plan_ship_notice"),),
     ),
     DocumentType(
         name="invoice",
@@ -135,7 +160,7 @@ REGISTRY: tuple[DocumentType, ...] = (
         edifact_messages=("INVOIC",),
         directions=frozenset({"inbound"}),
         builder="gateway.mapping.engine:build_invoice",
-        planner="gateway.odoo.delivery.bill:plan_invoice",
+        planners=(("supplier", "gateway.odoo.delivery.bill:plan_invoice"),),
     ),
 )
 

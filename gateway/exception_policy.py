@@ -34,6 +34,10 @@ SEVERITY: dict[str, Severity] = {
     "invalid_value": "medium",
     "changed_line": "low",
     "changed_order": "low",
+    "unknown_customer": "high",
+    "unknown_ship_to": "high",
+    "customer_price_mismatch": "medium",
+    "customer_changed_order": "medium",
 }
 DEFAULT_SEVERITY: Severity = "medium"
 
@@ -91,5 +95,9 @@ DEFAULT_ROUTES: dict[str, str] = {
     "over_shipment": "receiving",
     "missing_lot": "receiving",
     "nothing_to_receive": "receiving",
+    "unknown_customer": "sales",
+    "unknown_ship_to": "sales",
+    "customer_price_mismatch": "sales",
+    "customer_changed_order": "sales",
 }
 DEFAULT_GROUP = "operations"

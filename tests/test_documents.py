@@ -20,10 +20,9 @@ from gateway.x12.specs.sets import SETS
 
 @pytest.mark.parametrize("entry", REGISTRY, ids=lambda t: t.name)
 def test_builder_and_planner_are_the_named_functions(entry: documents.DocumentType) -> None:
-    for dotted, resolved in (
-        (entry.builder, entry.map_builder()),
-        (entry.planner, entry.delivery_planner()),
-    ):
+    pairs = [(entry.builder, entry.map_builder())]
+    pairs += [(dotted, entry.delivery_planner(role)) for role, dotted in entry.planners]
+    for dotted, resolved in pairs:
         module, _, name = dotted.partition(":")
         assert resolved is getattr(importlib.import_module(module), name)
         assert inspect.isfunction(resolved)
@@ -101,3 +100,21 @@ def _minimal(name: str) -> dict[str, object]:
         "invoice": {"invoice_number": "INV-1"},
     }
     return {"document_type": name, **keys[name]}
+
+
+def test_the_senders_role_picks_the_planner() -> None:
+    from gateway.odoo.delivery.purchase_order import plan_purchase_order
+    from gateway.odoo.delivery.sale_order import plan_sale_order
+
+    orders = document_type("purchase_order")
+    assert orders.sender_role(["supplier"]) == "supplier"
+    assert orders.sender_role(["customer"]) == "customer"
+    # both: a purchase order from them is their order to us; their 855 is a supplier's
+    assert orders.sender_role(["supplier", "customer"]) == "customer"
+    assert orders.delivery_planner("customer") is plan_sale_order
+    assert orders.delivery_planner("supplier") is plan_purchase_order
+    acks = document_type("order_acknowledgement")
+    assert acks.sender_role(["supplier", "customer"]) == "supplier"
+    assert acks.sender_role(["customer"]) is None
+    with pytest.raises(KeyError, match="a customer does not send order_acknowledgement"):
+        acks.delivery_planner("customer")

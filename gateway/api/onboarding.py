@@ -99,6 +99,7 @@ def partner_summary(runtime: Runtime, profile: PartnerProfile) -> dict[str, Any]
         "name": profile.name,
         "enabled": profile.enabled,
         "mode": profile.mode.usage,
+        "roles": list(profile.roles),  # supplier, customer or both
         "identifiers": ids,
         "transports": transports,
         "source": str(profile.source) if profile.source else None,
@@ -106,7 +107,10 @@ def partner_summary(runtime: Runtime, profile: PartnerProfile) -> dict[str, Any]
 
 
 def partner_detail(runtime: Runtime, session: Any, profile: PartnerProfile) -> dict[str, Any]:
-    """Profile, certificate status and traffic counts of one partner."""
+    """Profile, certificate status and traffic counts of one partner; for a customer, its
+    part numbers for our items (``edi-gateway xref import``)."""
+    from gateway.customer_items import list_items
+
     states = {
         s: int(n)
         for s, n in session.execute(
@@ -128,6 +132,9 @@ def partner_detail(runtime: Runtime, session: Any, profile: PartnerProfile) -> d
     data["certificates"] = certificate_status(profile)
     data["states"] = states
     data["open_exceptions"] = int(open_exceptions)
+    data["customer_items"] = (
+        [vars(item) for item in list_items(session, profile.id)] if profile.is_customer else None
+    )
     return data
 
 

@@ -3,7 +3,7 @@
 Gateway processes (``run``, ``api``, ``worker``, ``scheduler``, ``sftp``), feeding and
 inspecting the pipeline (``ingest``, ``messages``, ``replay``, ``cancel``), the demo, and
 the command groups contributed by the packages (``parse``/``validate``, ``partners``,
-``translate``, ``certs``, ``odoo``, ``keys``).
+``translate``, ``xref``, ``certs``, ``odoo``, ``keys``).
 """
 
 from __future__ import annotations
@@ -501,10 +501,17 @@ def demo(
 
 def _mount_contributed() -> None:
     """Add the command groups the packages contribute."""
-    from gateway.cli import audit_commands, edi_commands, outbound_commands, partner_commands
+    from gateway.cli import (
+        audit_commands,
+        edi_commands,
+        outbound_commands,
+        partner_commands,
+        xref_commands,
+    )
 
     edi_commands.register(app)
     partner_commands.register(app)
+    xref_commands.register(app)
     audit_commands.register(app)
     outbound_commands.register(app)
     from gateway.as2 import cli as as2_cli

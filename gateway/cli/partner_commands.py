@@ -91,8 +91,17 @@ def cert_warnings(profile: PartnerProfile) -> list[str]:
 def identity_problems(
     profiles: list[PartnerProfile], identities_file: Path, warnings: list[str]
 ) -> list[str]:
-    """Profiles naming an identity of ours that the identities file does not have."""
-    wanted = [p for p in profiles if p.our_identity]
+    """Profiles naming an identity of ours that the identities file does not have
+    (``our_identity``, and ``customer_identity`` for what we send a customer)."""
+    wanted = [
+        (p, key, name)
+        for p in profiles
+        for key, name in (
+            ("our_identity", p.our_identity),
+            ("customer_identity", p.customer_identity),
+        )
+        if name
+    ]
     if not wanted:
         return []
     try:
@@ -102,10 +111,10 @@ def identity_problems(
         return []
     names = {i.name for i in identities.identities}
     return [
-        f"{p.source}: our_identity: no identity named {p.our_identity!r} in {identities_file} "
+        f"{p.source}: {key}: no identity named {name!r} in {identities_file} "
         f"(known: {', '.join(sorted(names))})"
-        for p in wanted
-        if p.our_identity not in names
+        for p, key, name in wanted
+        if name not in names
     ]
 
 

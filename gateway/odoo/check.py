@@ -12,9 +12,12 @@ Checks, in order, each one a :class:`CheckResult` that names the fix when it fai
   for every method in the table) - a missing field names the module that provides it;
 - the user's access rights on what delivery reads, creates and writes;
 - the company currency and each partner's currencies (``odoo.currencies``) are active;
+- ``sale_stock`` when a loaded profile is a customer (``role: customer``);
 - per loaded partner profile: its vendor (``vendor_id``, or exactly one partner with
-  ``vendor_ref``), each Odoo unit of its unit table (exists, active, the size the profile
-  gives in ``uom_sizes``), and the product fields its item lookup uses.
+  ``vendor_ref``) for a supplier, its customer (``customer_id``/``customer_ref``, else the
+  vendor keys) and the customer's pricelist for a customer, each Odoo unit of its unit
+  table (exists, active, the size the profile gives in ``uom_sizes``), and the product
+  fields its item lookup uses.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from gateway.partners.profile import PartnerProfile
 
 REQUIRED_MODULES = ("purchase", "stock", "account", "purchase_stock", "product_expiry")
 OPTIONAL_MODULES = {"stock_delivery": "tracking numbers in stock.picking.carrier_tracking_ref"}
+#: needed when a loaded profile is a customer (its orders become sale orders)
+CUSTOMER_MODULES = ("sale_stock",)
 
 #: the module that brings a model (a missing model names it)
 MODEL_MODULES = {
@@ -92,6 +97,7 @@ class PartnerOdoo:
     name: str
     odoo: OdooPartnerSettings
     edi_ids: str = ""  # "X12 ZZ:SUMMITMED; EDIFACT 14:4012345000009"
+    roles: tuple[str, ...] = ("supplier",)  # the profile's role(s)
 
     @classmethod
     def from_profile(cls, profile: PartnerProfile) -> PartnerOdoo | None:
@@ -104,7 +110,7 @@ class PartnerOdoo:
         if profile.edifact is not None:
             qualifier = f"{profile.edifact.unb_qualifier}:" if profile.edifact.unb_qualifier else ""
             ids.append(f"EDIFACT {qualifier}{profile.edifact.unb_id}")
-        return cls(profile.id, profile.name, profile.odoo, "; ".join(ids))
+        return cls(profile.id, profile.name, profile.odoo, "; ".join(ids), profile.roles)
 
 
 def required_fields(dialect: OdooDialect) -> dict[str, list[str]]:
@@ -136,7 +142,7 @@ def check_odoo(odoo: OdooApi, partners: Sequence[PartnerOdoo] = ()) -> list[Chec
     user = _check_user(odoo, results)
     if user is None:
         return results
-    _check_modules(odoo, results)
+    _check_modules(odoo, results, customers=any("customer" in p.roles for p in partners))
     present = _check_table(odoo, dialect, results)
     _check_methods(odoo, results)
     _check_access(odoo, dialect, results)
@@ -173,8 +179,8 @@ def _check_user(odoo: OdooApi, results: list[CheckResult]) -> dict[str, Any] | N
     return user
 
 
-def _check_modules(odoo: OdooApi, results: list[CheckResult]) -> None:
-    wanted = [*REQUIRED_MODULES, *OPTIONAL_MODULES]
+def _check_modules(odoo: OdooApi, results: list[CheckResult], *, customers: bool = False) -> None:
+    wanted = [*REQUIRED_MODULES, *OPTIONAL_MODULES, *CUSTOMER_MODULES]
     rows = odoo.search_read("ir.module.module", [["name", "in", wanted]], ["name", "state"])
     states = {str(r["name"]): str(r["state"]) for r in rows}
     for module in REQUIRED_MODULES:
@@ -188,6 +194,14 @@ def _check_modules(odoo: OdooApi, results: list[CheckResult]) -> None:
         if state != "installed":
             detail += "; without it they go to the picking's chatter"
         results.append(CheckResult(f"module {module}", True, detail))
+    if customers:  # customers' orders become sale orders, confirmed into deliveries
+        for module in CUSTOMER_MODULES:
+            state = states.get(module, "not found")
+            ok = state == "installed"
+            fix = "" if ok else f"install the module {module} (Sales and Inventory apps)"
+            results.append(
+                CheckResult(f"module {module}", ok, f"{state} (for customer partners)", fix)
+            )
 
 
 def _check_table(
@@ -341,40 +355,31 @@ def _check_partner(
 ) -> None:
     settings = partner.odoo
     prepare = f"edi-gateway odoo prepare --partner {partner.id}"
-    if settings.vendor_id is not None:
-        rows = odoo.read("res.partner", [settings.vendor_id], ["name"])
-        ok = bool(rows)
-        detail = f"vendor_id {settings.vendor_id}" + (
-            f" is {rows[0]['name']}" if rows else " is not a partner"
+    if "supplier" in partner.roles:
+        _check_named_partner(
+            odoo, partner.id, "vendor", settings.vendor_id, settings.vendor_ref, prepare, results
         )
-        fix = "" if ok else "correct odoo.vendor_id in the profile"
-        results.append(CheckResult(f"{partner.id}: vendor", ok, detail, fix))
-    else:
-        ref = settings.vendor_ref
-        rows = odoo.search_read("res.partner", [["ref", "=", ref]], ["name"])
-        if not rows:
+    if "customer" in partner.roles:
+        customer_id, customer_ref = settings.customer()
+        found = _check_named_partner(
+            odoo,
+            partner.id,
+            "customer",
+            customer_id,
+            customer_ref,
+            "",
+            results,
+            fields=["name", "property_product_pricelist"],
+        )
+        if found is not None:
+            pricelist = found.get("property_product_pricelist")
             results.append(
                 CheckResult(
-                    f"{partner.id}: vendor",
-                    False,
-                    f"no partner has the reference {ref!r}",
-                    f"{prepare} (creates it), or set {ref!r} as the vendor's reference",
-                )
-            )
-        elif len(rows) > 1:
-            which = ", ".join(f"#{r['id']} {r['name']}" for r in rows)
-            results.append(
-                CheckResult(
-                    f"{partner.id}: vendor",
-                    False,
-                    f"{len(rows)} partners have the reference {ref!r}: {which}",
-                    "keep the reference on one vendor (change or archive the others)",
-                )
-            )
-        else:
-            results.append(
-                CheckResult(
-                    f"{partner.id}: vendor", True, f"{ref!r} is #{rows[0]['id']} {rows[0]['name']}"
+                    f"{partner.id}: customer pricelist",
+                    True,
+                    f"orders are priced and checked with {pricelist[1]!r}"
+                    if isinstance(pricelist, list)
+                    else "the customer has no pricelist: orders are checked against sales prices",
                 )
             )
     _check_units(odoo, dialect, partner, prepare, results)
@@ -393,6 +398,50 @@ def _check_partner(
                     f"set odoo.{kind}_field to a field of product.product",
                 )
             )
+
+
+def _check_named_partner(
+    odoo: OdooApi,
+    partner_id: str,
+    what: str,
+    record_id: int | None,
+    ref: str | None,
+    prepare: str,
+    results: list[CheckResult],
+    *,
+    fields: Sequence[str] = ("name",),
+) -> dict[str, Any] | None:
+    """The profile's vendor or customer (``<what>_id``, else exactly one partner with the
+    reference ``<what>_ref``), as a check result; the record found, or None."""
+    label = f"{partner_id}: {what}"
+    if record_id is not None:
+        rows = odoo.read("res.partner", [record_id], list(fields))
+        detail = f"{what}_id {record_id}" + (
+            f" is {rows[0]['name']}" if rows else " is not a partner"
+        )
+        fix = "" if rows else f"correct odoo.{what}_id in the profile"
+        results.append(CheckResult(label, bool(rows), detail, fix))
+        return rows[0] if rows else None
+    rows = odoo.search_read("res.partner", [["ref", "=", ref]], list(fields))
+    if not rows:
+        fix = f"set {ref!r} as the {what}'s reference (Internal Reference)"
+        if prepare:
+            fix = f"{prepare} (creates it), or {fix}"
+        results.append(CheckResult(label, False, f"no partner has the reference {ref!r}", fix))
+        return None
+    if len(rows) > 1:
+        which = ", ".join(f"#{r['id']} {r['name']}" for r in rows)
+        results.append(
+            CheckResult(
+                label,
+                False,
+                f"{len(rows)} partners have the reference {ref!r}: {which}",
+                f"keep the reference on one {what} (change or archive the others)",
+            )
+        )
+        return None
+    results.append(CheckResult(label, True, f"{ref!r} is #{rows[0]['id']} {rows[0]['name']}"))
+    return rows[0]
 
 
 def _check_units(

@@ -34,6 +34,8 @@ class DryRunOdoo(OdooApi):
 
     #: its taxes are made up, so a bill's tax and total are not compared in a dry run
     computes_taxes = False
+    #: so are its products and pricelists: a customer order's prices are not compared
+    knows_prices = False
 
     def __init__(self, out_dir: Path, *, major: int = 17) -> None:
         self.out_dir = Path(out_dir)
@@ -152,13 +154,27 @@ class DryRunOdoo(OdooApi):
             if isinstance(leaf, list) and len(leaf) == 3 and leaf[1] in ("=", "in")
         }
         if model == "res.partner" and "ref" in equal:
+            if "id" in equal:
+                return  # a known partner's own reference: nothing to make up
+            if "parent_id" in equal:  # a customer's delivery address (ship-to by GLN)
+                memory.create(
+                    "res.partner",
+                    {
+                        "name": f"{equal['ref']} (dry run delivery address)",
+                        "ref": equal["ref"],
+                        "parent_id": equal["parent_id"],
+                        "type": equal.get("type", "delivery"),
+                    },
+                )
+                return
             memory.create(
                 "res.partner",
                 {
-                    "name": f"{equal['ref']} (dry run vendor)",
+                    "name": f"{equal['ref']} (dry run partner)",
                     "ref": equal["ref"],
                     "is_company": True,
                     "supplier_rank": 1,
+                    "customer_rank": 1,
                 },
             )
         elif model == "res.currency" and "name" in equal:

@@ -64,11 +64,38 @@ class InvoiceTolerance(StrictModel):
     percent: Decimal = Decimal("0")
 
 
+# How a customer's order line names our product: its part number through the gateway's
+# cross-reference table (`edi-gateway xref import`), our part number (the line's vendor
+# part = our default_code), or a GTIN/UPC/NDC/HIBCC on our product.
+SaleItemKind = Literal["customer_part", "our_part", "gtin", "upc", "ndc", "hibcc"]
+
+
+def _default_sale_lookup() -> list[SaleItemKind]:
+    return ["gtin", "ndc", "hibcc", "our_part", "customer_part"]
+
+
+class SaleOrderSettings(StrictModel):
+    """How a customer's order lands as a ``sale.order`` (``odoo.sale_order``).
+
+    ``confirm: review`` leaves every order as a quotation for a person to confirm;
+    ``auto`` confirms it when every check passed (customer, ship-to, items, prices).
+    An order with a business exception is always left as a quotation.
+    """
+
+    confirm: Literal["review", "auto"] = "review"
+    item_lookup: list[SaleItemKind] = Field(default_factory=_default_sale_lookup, min_length=1)
+
+
 class OdooPartnerSettings(StrictModel):
     """Odoo side of the partner."""
 
     vendor_ref: str | None = None  # res.partner.ref
     vendor_id: int | None = None  # res.partner id (wins over vendor_ref)
+    # the partner as our customer (role: customer); default: the vendor_ref/vendor_id
+    # partner (one company that both sells to and buys from us)
+    customer_ref: str | None = None  # res.partner.ref
+    customer_id: int | None = None  # res.partner id (wins over customer_ref)
+    sale_order: SaleOrderSettings = Field(default_factory=SaleOrderSettings)
     item_lookup: list[ItemIdKind] = Field(default_factory=_default_lookup)
     ndc_field: str = "barcode"  # product.product field holding the NDC
     hibcc_field: str = "barcode"
@@ -112,7 +139,21 @@ class OdooPartnerSettings(StrictModel):
         return {name: parse_unit_size(text) for name, text in self.uom_sizes.items()}
 
     @model_validator(mode="after")
-    def _vendor_named(self) -> OdooPartnerSettings:
-        if self.vendor_ref is None and self.vendor_id is None:
-            raise ValueError("give vendor_ref or vendor_id")
+    def _partner_named(self) -> OdooPartnerSettings:
+        named = (self.vendor_ref, self.vendor_id, self.customer_ref, self.customer_id)
+        if all(value is None for value in named):
+            raise ValueError(
+                "give vendor_ref or vendor_id (customer_ref or customer_id for a customer)"
+            )
         return self
+
+    @property
+    def names_vendor(self) -> bool:
+        """Whether the section says which Odoo partner is the vendor."""
+        return self.vendor_ref is not None or self.vendor_id is not None
+
+    def customer(self) -> tuple[int | None, str | None]:
+        """(res.partner id, ref) of the customer: its own keys, else the vendor's."""
+        if self.customer_id is not None or self.customer_ref is not None:
+            return self.customer_id, self.customer_ref
+        return self.vendor_id, self.vendor_ref

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
 
 from gateway.partners.as2 import As2Settings
 from gateway.partners.common import StrictModel
@@ -152,8 +152,18 @@ class Mode(StrictModel):
     on_mismatch: Literal["reject", "accept", "warn"] = "reject"
 
 
+Role = Literal["supplier", "customer"]
+
+
 class PartnerProfile(StrictModel):
-    """One trading partner."""
+    """One trading partner.
+
+    ``role`` says what the partner is to us: a ``supplier`` (the default: their 855, 856
+    and 810 come in, our 850 goes out) or a ``customer`` (their 850/ORDERS come in and
+    become sale orders), or both (``role: [supplier, customer]``; ``roles:`` is the same
+    key). Which role a document travels in is decided per document type by the registry
+    (:meth:`gateway.documents.DocumentType.sender_role`).
+    """
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1)
@@ -163,6 +173,11 @@ class PartnerProfile(StrictModel):
     as2: As2Settings | None = None
     sftp: SftpSettings | None = None
     our_identity: str | None = None  # name of one of our identities; None = default
+    role: Role | list[Role] = Field(
+        default="supplier", validation_alias=AliasChoices("role", "roles")
+    )
+    # our identity when we sell to this partner (role customer); None = our_identity
+    customer_identity: str | None = None
     acknowledgements: Acknowledgements = Field(default_factory=Acknowledgements)
     duplicates: DuplicatePolicy = Field(default_factory=DuplicatePolicy)
     mode: Mode = Field(default_factory=Mode)
@@ -191,11 +206,47 @@ class PartnerProfile(StrictModel):
             return {str(k): v for k, v in value.items()}
         return value
 
+    @field_validator("role")
+    @classmethod
+    def _roles_listed(cls, value: Role | list[Role]) -> Role | list[Role]:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("list at least one role (supplier, customer)")
+            if len(set(value)) != len(value):
+                raise ValueError("a role is listed twice")
+        return value
+
     @model_validator(mode="after")
     def _has_identifiers(self) -> PartnerProfile:
         if self.x12 is None and self.edifact is None:
             raise ValueError("a partner needs x12 or edifact identifiers (or both)")
         return self
+
+    @model_validator(mode="after")
+    def _odoo_partner_for_each_role(self) -> PartnerProfile:
+        if self.odoo is not None and "supplier" in self.roles and not self.odoo.names_vendor:
+            raise ValueError(
+                "a supplier's odoo section needs vendor_ref or vendor_id "
+                "(customer_ref/customer_id only name the partner as a customer)"
+            )
+        return self
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The partner's roles, as a tuple (``role`` may be one or a list)."""
+        return tuple(self.role) if isinstance(self.role, list) else (self.role,)
+
+    @property
+    def is_customer(self) -> bool:
+        """Whether we sell to this partner (its orders become sale orders)."""
+        return "customer" in self.roles
+
+    def identity_for(self, role: Role) -> str | None:
+        """The name of our identity for documents exchanged with this partner in ``role``
+        (None = our default identity)."""
+        if role == "customer" and self.customer_identity:
+            return self.customer_identity
+        return self.our_identity
 
     @property
     def source(self) -> Path | None:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from gateway.customer_items import lookup_table
 from gateway.documents import load_document
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
@@ -95,6 +96,13 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             )
             return []
         document = load_document(doc_row.data)
+        # a customer's part numbers -> our items, for its orders (read here, handed down;
+        # only the numbers this document names)
+        customer_items = (
+            lookup_table(session, profile.id, _buyer_parts(document))
+            if profile.is_customer
+            else None
+        )
         interchange = session.get(Interchange, txn.interchange_id)
         test = bool(interchange is not None and interchange.test) or profile.mode.usage == "test"
         recorded = session.scalar(
@@ -120,7 +128,9 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             if callable(begin):
                 begin(plan.key)
         else:
-            plan = plan_delivery(document, profile=profile, odoo=odoo)
+            plan = plan_delivery(
+                document, profile=profile, odoo=odoo, customer_items=customer_items
+            )
             if plan.writes:
                 decision.record(plan)  # before the first write
         outcome = apply_plan(plan, odoo, checkpoint=decision.record)
@@ -200,6 +210,16 @@ class _Decision:
             return
         with session_scope(self.runtime.sessions) as own:
             self.finish(state, own)
+
+
+def _buyer_parts(document: Any) -> list[str]:
+    """The buyer's part numbers a document's lines name."""
+    parts = []
+    for _, line in document.numbered_lines():
+        item = getattr(line, "item", None)
+        if item is not None and item.buyer_part:
+            parts.append(str(item.buyer_part))
+    return parts
 
 
 def _ref_json(ref: Any) -> dict[str, Any]:

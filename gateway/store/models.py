@@ -241,6 +241,29 @@ class Delivery(Base):
     )
 
 
+class CustomerItem(Base):
+    """A customer's own item number for one of our products (``edi-gateway xref import``).
+
+    Odoo Community has no ``product.customerinfo``, so the gateway keeps the table: a
+    customer's 850 line that carries only its part number (BP / IN) is found through it.
+    ``our_item`` is our ``default_code`` or our GTIN (``kind``) for the product.
+    """
+
+    __tablename__ = "customer_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_part: Mapped[str] = mapped_column(String(64))
+    our_item: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # "default_code" | "gtin"
+    line_number: Mapped[int] = mapped_column(Integer)  # its line in the imported file
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("partner_id", "customer_part", name="uq_customer_item_part"),
+    )
+
+
 class DeliveryDecision(Base):
     """A delivery's plan, stored before its first Odoo write (see docs/odoo.md).
 

@@ -167,3 +167,52 @@ def test_x12_versions_must_be_quoted_and_known(tmp_path: Path) -> None:
         load_profile_file(path)
     assert info.value.field.startswith("x12.versions")
     assert "write this value in quotes" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("line", "roles"),
+    [
+        ("", ("supplier",)),
+        ("role: customer\n", ("customer",)),
+        ("role: [supplier, customer]\n", ("supplier", "customer")),
+        ("roles: [customer, supplier]\n", ("customer", "supplier")),
+    ],
+)
+def test_role_is_one_or_several(tmp_path: Path, line: str, roles: tuple[str, ...]) -> None:
+    profile = load_profile_file(write(tmp_path, "acme.yaml", GOOD + line))
+    assert profile.roles == roles
+    assert profile.is_customer is ("customer" in roles)
+
+
+def test_customer_identity_is_used_when_we_sell(tmp_path: Path) -> None:
+    text = GOOD + "role: [supplier, customer]\nour_identity: hospital\ncustomer_identity: seller\n"
+    profile = load_profile_file(write(tmp_path, "acme.yaml", text))
+    assert profile.identity_for("customer") == "seller"
+    assert profile.identity_for("supplier") == "hospital"
+    plain = load_profile_file(write(tmp_path / "b", "acme.yaml", GOOD + "role: customer\n"))
+    assert plain.identity_for("customer") is None  # the default identity
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD + "role: buyer\n", "role: Input should be 'supplier' or 'customer'"),
+        (GOOD + "role: []\n", "list at least one role"),
+        (GOOD + "role: [customer, customer]\n", "a role is listed twice"),
+        (
+            GOOD.replace("vendor_ref: ACME", "customer_ref: ACME"),
+            "a supplier's odoo section needs vendor_ref or vendor_id",
+        ),
+    ],
+)
+def test_bad_roles_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile_file(write(tmp_path, "acme.yaml", text))
+    assert message in str(caught.value)
+
+
+def test_a_customer_may_name_only_its_customer_ref(tmp_path: Path) -> None:
+    text = GOOD.replace("vendor_ref: ACME", "customer_ref: ACME-C") + "role: customer\n"
+    profile = load_profile_file(write(tmp_path, "acme.yaml", text))
+    assert profile.odoo is not None and profile.odoo.customer() == (None, "ACME-C")
+    assert profile.odoo.sale_order.confirm == "review"

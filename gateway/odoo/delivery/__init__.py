@@ -2,8 +2,9 @@
 
 :func:`deliver` is what the pipeline calls: :func:`plan_delivery` decides (reads Odoo,
 writes nothing; each document type's planner, in ``purchase_order``, ``acknowledgement``,
-``receipt`` or ``bill``, is named by the registry in :mod:`gateway.documents`; lookups in
-``resolve``), the caller records the
+``receipt``, ``bill`` or ``sale_order``, is named by the registry in
+:mod:`gateway.documents` for the role the partner sends the document in: a customer's
+purchase order becomes a sale order; lookups in ``resolve``), the caller records the
 :class:`~gateway.odoo.delivery.plan.DeliveryPlan`, and :func:`apply_plan` carries it out.
 A retry replays the recorded plan; every step first looks for what an interrupted
 attempt already wrote, so nothing is duplicated and nothing is decided twice.
@@ -17,7 +18,9 @@ Business problems (unknown item, price mismatch ...) come back in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from gateway.canonical import AnyDocument
 from gateway.documents import for_document
@@ -27,6 +30,9 @@ from gateway.odoo.delivery.plan import Checkpoint, DeliveryPlan, apply_plan
 from gateway.odoo.delivery.resolve import Resolver
 from gateway.odoo.errors import OdooConfigurationError
 from gateway.partners.profile import PartnerProfile
+
+if TYPE_CHECKING:
+    from gateway.customer_items import CustomerItemRef
 
 __all__ = [
     "BusinessIssue",
@@ -51,33 +57,51 @@ def deliver(
     profile: PartnerProfile,
     odoo: OdooApi,
     record: Checkpoint | None = None,
+    customer_items: Mapping[str, CustomerItemRef] | None = None,
 ) -> DeliveryOutcome:
     """Turn one canonical document into Odoo records (see the module docstring).
 
     ``record`` is called with the plan before the first write, and again when the plan
     changes while it runs (a bill's totals check): the pipeline stores it there.
     """
-    plan = plan_delivery(document, profile=profile, odoo=odoo)
+    plan = plan_delivery(document, profile=profile, odoo=odoo, customer_items=customer_items)
     if record is not None and plan.writes:
         record(plan)
     return apply_plan(plan, odoo, checkpoint=record)
 
 
-def plan_delivery(document: AnyDocument, *, profile: PartnerProfile, odoo: OdooApi) -> DeliveryPlan:
-    """Decide what delivering ``document`` writes, without writing (reads Odoo)."""
+def plan_delivery(
+    document: AnyDocument,
+    *,
+    profile: PartnerProfile,
+    odoo: OdooApi,
+    customer_items: Mapping[str, CustomerItemRef] | None = None,
+) -> DeliveryPlan:
+    """Decide what delivering ``document`` writes, without writing (reads Odoo).
+
+    ``customer_items`` is the partner's cross-reference of its part numbers to our items
+    (:func:`gateway.customer_items.lookup_table`), used for a customer's orders.
+    """
     if profile.odoo is None:
         raise OdooConfigurationError(f"partner {profile.id} has no odoo section in its profile")
+    kind = for_document(document)
+    role = kind.sender_role(profile.roles)
+    if role is None:
+        raise OdooConfigurationError(
+            f"partner {profile.id} is a {' and '.join(profile.roles)}; a {kind.label.lower()} "
+            f"comes from a {' or '.join(r for r, _ in kind.planners)} (add that to its role)"
+        )
     plan = DeliveryPlan(document_type=document.document_type, key=delivery_key(document, profile))
     invalid = invalid_numbers(document)
     if invalid:
         plan.exceptions.extend(invalid)
         plan.notes.append("nothing sent to Odoo")
         return plan
-    resolver = Resolver(odoo, profile.odoo)
+    resolver = Resolver(odoo, profile.odoo, customer_items=customer_items)
     begin = getattr(odoo, "begin_document", None)
     if callable(begin):  # the dry run writes one file per delivered document
         begin(plan.key)
-    planner = for_document(document).delivery_planner()
+    planner = kind.delivery_planner(role)
     return planner(document, plan=plan, odoo=odoo, resolver=resolver)
 
 

@@ -27,6 +27,11 @@ IssueKind = Literal[
     "unmapped_charge",
     "total_mismatch",
     "tax_mismatch",
+    # a customer's order (sale side)
+    "unknown_customer",
+    "unknown_ship_to",
+    "customer_price_mismatch",
+    "customer_changed_order",
 ]
 
 

@@ -54,6 +54,42 @@ class CancelOrder(_Step):
     order_id: int
 
 
+class CreateSaleOrder(_Step):
+    """Create the customer's sale order as a quotation (or find the one an interrupted
+    attempt created, by customer + ``client_order_ref``). Lines carry no price: Odoo
+    computes it from the customer's pricelist, and :class:`CheckSalePrices` compares."""
+
+    op: Literal["create_sale_order"] = "create_sale_order"
+    values: dict[str, Any]
+
+
+class LinePrice(_Step):
+    """The price a customer's order line states, for the line at ``sequence``."""
+
+    line_number: str
+    sequence: int
+    price: Decimal
+    product: str
+
+
+class CheckSalePrices(_Step):
+    """Compare the prices Odoo computed (pricelist, quantity) with the customer's; any
+    difference is an issue and leaves the order a quotation. Decides ``confirm``."""
+
+    op: Literal["check_sale_prices"] = "check_sale_prices"
+    po_number: str
+    lines: list[LinePrice]
+    tolerance_amount: Decimal
+    tolerance_percent: Decimal
+
+
+class ConfirmSaleOrder(_Step):
+    """Confirm the quotation when the plan (after the price check) says so; otherwise
+    post a note listing what to review."""
+
+    op: Literal["confirm_sale_order"] = "confirm_sale_order"
+
+
 class WriteRecords(_Step):
     """Write values on records (writing the same values twice changes nothing)."""
 
@@ -135,7 +171,10 @@ Step = Annotated[
     | Validate
     | CreateBill
     | CheckTotals
-    | PostBill,
+    | PostBill
+    | CreateSaleOrder
+    | CheckSalePrices
+    | ConfirmSaleOrder,
     Field(discriminator="op"),
 ]
 
@@ -145,7 +184,8 @@ class DeliveryPlan(BaseModel):
 
     ``post`` is only meaningful for bills; ``totals_checked`` is set once the bill's
     totals were compared (that part of the decision needs the bill Odoo computed, so it
-    is recorded as a second checkpoint, still before any later write).
+    is recorded as a second checkpoint, still before any later write). A sale order's
+    price check works the same way (``prices_checked``, ``confirm``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -160,6 +200,11 @@ class DeliveryPlan(BaseModel):
     post: bool = False
     totals_checked: bool = False
     bill_id: int | None = None
+    # sale orders: the order this plan created or found, whether the prices were compared
+    # (a second checkpoint, like a bill's totals) and whether to confirm it
+    sale_order_id: int | None = None
+    prices_checked: bool = False
+    confirm: bool = False
 
     @property
     def writes(self) -> bool:
@@ -251,6 +296,61 @@ class _Runner:
         rows = self.odoo.read("purchase.order", [step.order_id], ["state"])
         if rows and rows[0].get("state") != "cancel":
             self.odoo.call("purchase.order", "button_cancel", ids=[step.order_id])
+
+    # ---- sale orders (a customer's order) ----------------------------------------------
+    def _create_sale_order(self, step: CreateSaleOrder) -> None:
+        odoo = self.odoo
+        values = step.values
+        found = odoo.search_read(
+            "sale.order",
+            [
+                ["client_order_ref", "=", values["client_order_ref"]],
+                ["partner_id", "=", values["partner_id"]],
+                ["state", "!=", "cancel"],
+            ],
+            ["id"],
+            order="id",
+        )
+        order_id = int(found[0]["id"]) if found else odoo.create("sale.order", values)
+        self.plan.sale_order_id = order_id
+        self._add(_read_ref(odoo, "sale.order", order_id))
+
+    def _check_sale_prices(self, step: CheckSalePrices) -> None:
+        plan = self.plan
+        if plan.prices_checked:
+            return  # decided (and recorded) by an earlier attempt
+        if plan.sale_order_id is None:
+            raise OdooConfigurationError("price check without a sale order")
+        if not getattr(self.odoo, "knows_prices", True):
+            plan.notes.append("prices not compared (the dry run has no real pricelists)")
+        else:
+            issues = sale_price_issues(step, sale_lines(self.odoo, plan.sale_order_id))
+            plan.exceptions.extend(issues)
+            if issues:
+                plan.notes.append("left as a quotation: the prices differ from the pricelist")
+        plan.confirm = plan.confirm and not plan.exceptions
+        plan.prices_checked = True
+        if self.checkpoint is not None:
+            self.checkpoint(plan)
+
+    def _confirm_sale_order(self, step: ConfirmSaleOrder) -> None:
+        plan = self.plan
+        order_id = plan.sale_order_id
+        if order_id is None:
+            return
+        if not plan.confirm:
+            head = f"[EDI quotation to review {plan.key}]"
+            if plan.exceptions and not noted(self.odoo, "sale.order", order_id, head):
+                lines = [f"{head}: review before confirming"]
+                lines.extend(f"- {issue.message}" for issue in plan.exceptions)
+                post_note(self.odoo, "sale.order", order_id, lines)
+            return
+        rows = self.odoo.read("sale.order", [order_id], ["state"])
+        if rows and rows[0].get("state") in ("draft", "sent"):
+            self.odoo.call("sale.order", "action_confirm", ids=[order_id])
+        if "confirmed" not in plan.notes:
+            plan.notes.append("confirmed")
+        self._add(_read_ref(self.odoo, "sale.order", order_id))
 
     # ---- generic ---------------------------------------------------------------------
     def _write(self, step: WriteRecords) -> None:
@@ -436,6 +536,46 @@ def total_issues(step: CheckTotals, bill: dict[str, Any]) -> list[BusinessIssue]
     return out
 
 
+def sale_lines(odoo: OdooApi, order_id: int) -> list[dict[str, Any]]:
+    """The sale order's lines in Odoo's order (sequence, id)."""
+    rows = odoo.search_read(
+        "sale.order.line",
+        [["order_id", "=", order_id]],
+        ["id", "sequence", "product_id", "product_uom_qty", "price_unit", "discount"],
+    )
+    rows.sort(key=lambda r: (r.get("sequence") or 0, r["id"]))
+    return rows
+
+
+def sale_price_issues(step: CheckSalePrices, lines: list[dict[str, Any]]) -> list[BusinessIssue]:
+    """The customer's prices against the net unit prices Odoo computed, as issues."""
+    from gateway.odoo.delivery.resolve import decimal
+
+    by_sequence = {int(line.get("sequence") or 0): line for line in lines}
+    out: list[BusinessIssue] = []
+    for wanted in step.lines:
+        line = by_sequence.get(wanted.sequence)
+        if line is None:
+            continue
+        discount = decimal(line.get("discount"))
+        ours = (decimal(line.get("price_unit")) * (1 - discount / 100)).quantize(Decimal("0.0001"))
+        ours = ours.normalize()
+        if within(ours, wanted.price, step.tolerance_amount, step.tolerance_percent):
+            continue
+        out.append(
+            BusinessIssue(
+                kind="customer_price_mismatch",
+                message=f"order {step.po_number} line {wanted.line_number} ({wanted.product}): "
+                f"the customer's price {wanted.price} differs from our price {ours:f} "
+                "(their pricelist in Odoo)",
+                line_number=wanted.line_number,
+                expected=f"{ours:f}",
+                received=str(wanted.price),
+            )
+        )
+    return out
+
+
 def _read_ref(odoo: OdooApi, model: str, record_id: int) -> OdooRecordRef:
     rows = odoo.read(model, [record_id], ["name"])
     return OdooRecordRef(model=model, id=record_id, name=str(rows[0]["name"]) if rows else "")
@@ -443,11 +583,15 @@ def _read_ref(odoo: OdooApi, model: str, record_id: int) -> OdooRecordRef:
 
 __all__ = [
     "CancelOrder",
+    "CheckSalePrices",
     "CheckTotals",
     "ConfirmOrder",
+    "ConfirmSaleOrder",
     "CreateBill",
     "CreateOrder",
+    "CreateSaleOrder",
     "DeliveryPlan",
+    "LinePrice",
     "MoveReceipt",
     "PostBill",
     "PostNote",
@@ -458,5 +602,6 @@ __all__ = [
     "html_lines",
     "m2o_id",
     "noted",
+    "sale_price_issues",
     "within",
 ]

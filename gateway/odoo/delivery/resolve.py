@@ -10,9 +10,10 @@ unit codes to ``uom.uom`` names. A :class:`Resolver` caches what it found for on
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.canonical import ItemIds
 from gateway.odoo.api import OdooApi, m2o_id
@@ -20,6 +21,9 @@ from gateway.odoo.delivery.item_checks import identifier_issue, lookup_values
 from gateway.odoo.delivery.outcome import BusinessIssue
 from gateway.odoo.errors import OdooConfigurationError
 from gateway.partners.odoo import OdooPartnerSettings
+
+if TYPE_CHECKING:  # the table itself is the store's; delivery is handed a mapping
+    from gateway.customer_items import CustomerItemRef
 
 ORDER_FIELDS = ["id", "name", "state", "partner_ref", "order_line", "currency_id"]
 
@@ -91,9 +95,17 @@ def decimal(value: Any) -> Decimal:
 class Resolver:
     """Lookups for one delivery to one partner's vendor."""
 
-    def __init__(self, odoo: OdooApi, settings: OdooPartnerSettings) -> None:
+    def __init__(
+        self,
+        odoo: OdooApi,
+        settings: OdooPartnerSettings,
+        *,
+        customer_items: Mapping[str, CustomerItemRef] | None = None,
+    ) -> None:
         self.odoo = odoo
         self.settings = settings
+        # the customer's part numbers -> our items (gateway.customer_items), passed in
+        self.customer_items: Mapping[str, CustomerItemRef] = customer_items or {}
         self._vendor_id: int | None = None
         self._products: dict[tuple[tuple[str, str], ...], Product | BusinessIssue] = {}
         self._uoms: dict[str, int | None] = {}

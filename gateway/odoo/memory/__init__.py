@@ -6,6 +6,7 @@ validating a partial receipt returns the ``stock.backorder.confirmation`` wizard
 lots are created from ``lot_name`` with their expiry date; ``qty_received`` and
 ``qty_invoiced`` follow receipts and bills; ``action_post`` returns ``False``; ``read``
 of a missing id leaves it out; errors carry Odoo's exception names and messages.
+Sale orders take the customer's pricelist price for lines without a price (``sale``).
 
 Two users: the HTTP test double (``tests/support/odoo_double.py``) serves it over
 JSON-RPC / JSON-2, and :class:`gateway.odoo.dryrun.DryRunOdoo` answers the dry run with it.
@@ -13,12 +14,12 @@ It is deliberately small: only the fields, domain operators and methods the gate
 uses, with the field names of the Odoo major version it imitates (16, 17, 18, 19).
 """
 
-from gateway.odoo.memory.account import AccountBehaviour
 from gateway.odoo.memory.orm import OdooFault, Values, user_error
+from gateway.odoo.memory.sale import SaleBehaviour
 from gateway.odoo.memory.schema import REQUIRED_MODULES, TAX_RATE
 
 __all__ = ["REQUIRED_MODULES", "TAX_RATE", "MemoryOdoo", "OdooFault", "Values", "user_error"]
 
 
-class MemoryOdoo(AccountBehaviour):
+class MemoryOdoo(SaleBehaviour):
     """The records and behaviour of one imitated Odoo database (16, 17, 18 or 19)."""
