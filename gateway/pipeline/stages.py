@@ -18,8 +18,7 @@ from gateway.documents import SET_TO_DOCUMENT
 from gateway.edi.engines import parse_payload
 from gateway.edi.keys import envelope_key
 from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level, Syntax
-from gateway.pipeline import disabled
-from gateway.pipeline import partners as partner_rules
+from gateway.pipeline import disabled, envelope_rules, inbound_acks
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.issues import GATEWAY, issues_to_json, summarize
@@ -148,7 +147,7 @@ def _record_interchange(
     runtime: Runtime, session: Session, message: Message, edi: EdiInterchange, data: bytes
 ) -> Interchange | None:
     """Record one interchange with its groups and transactions; None if a dropped duplicate."""
-    profile = partner_rules.identify(runtime, edi, message.partner_id)
+    profile = envelope_rules.identify(runtime, edi, message.partner_id)
     partner_id = profile.id if profile else None
     key = _dedupe_key(edi)
     extra: list[Issue] = []
@@ -172,7 +171,7 @@ def _record_interchange(
         )
         if policy == "ignore":
             return None
-        extra.append(partner_rules.duplicate_issue(edi))
+        extra.append(envelope_rules.duplicate_issue(edi))
         key_to_store: str | None = None
     else:
         key_to_store = key
@@ -258,7 +257,7 @@ def _record_interchange(
         correlation_id=message.correlation_id,
     )
     if edi.syntax is Syntax.X12 and not edi.groups:
-        partner_rules.record_inbound_ta1(session, row, edi)
+        inbound_acks.record_inbound_ta1(session, row, edi)
     return row
 
 
@@ -282,7 +281,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
             disabled.hold(session, ic, txns, *held)
             ic.state = "validated"
             return []
-        added = partner_rules.interchange_rules(runtime, ic, profile)
+        added = envelope_rules.interchange_rules(runtime, ic, profile)
         if added:
             ic.issues = [*ic.issues, *issues_to_json(added, source=GATEWAY)]
         fatal = ic.state == "duplicate" or any(
@@ -308,7 +307,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
                     error=summarize(ic.issues),
                 )
                 continue
-            txn_added = partner_rules.transaction_rules(txn, ic.syntax, runtime, profile)
+            txn_added = envelope_rules.transaction_rules(txn, ic.syntax, runtime, profile)
             if txn_added:
                 txn.issues = [*txn.issues, *issues_to_json(txn_added, source=GATEWAY)]
             if any(d.get("fatal", True) for d in txn.issues):
@@ -361,7 +360,7 @@ def _group_versions(
     ).all()
     for group in groups:
         sets = [t.set_id for t in txns if t.group_id == group.id]
-        issue = partner_rules.group_version_issue(profile, sets, group.version)
+        issue = envelope_rules.group_version_issue(profile, sets, group.version)
         if issue is not None:
             group.issues = [*group.issues, *issues_to_json([issue], source=GATEWAY)]
 

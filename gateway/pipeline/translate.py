@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from gateway.canonical import SourceRef
 from gateway.edi.model import EdiGroup, EdiTransaction
 from gateway.mapping.errors import DocumentError as DocumentErrorType
-from gateway.pipeline import partners as partner_rules
+from gateway.pipeline import inbound_acks
 from gateway.pipeline.acks import reparse_interchange
 from gateway.pipeline.advice import Rejected, advise
 from gateway.pipeline.dispatch import Next
+from gateway.pipeline.envelope_rules import ACK_SETS
 from gateway.pipeline.outbound import record_business_document
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import set_state
@@ -73,7 +74,7 @@ def translate(
                 )
                 continue
             edi_txn, edi_group = found
-            if row.set_id in partner_rules.ACK_SETS:
+            if row.set_id in ACK_SETS:
                 _record_ack_transaction(session, ic, row, edi_txn)
                 continue
             try:
@@ -185,7 +186,7 @@ def _record_ack_transaction(
             error="unreadable acknowledgement",
         )
         return
-    partner_rules.link_inbound_ack(
+    inbound_acks.link_inbound_ack(
         session,
         ic,
         ack.kind,

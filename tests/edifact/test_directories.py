@@ -12,7 +12,7 @@ import pytest
 from gateway.canonical import Invoice
 from gateway.edi.engines import parse_payload
 from gateway.mapping import MapLibrary, UnsupportedDocument, translate
-from gateway.pipeline.partners import transaction_rules
+from gateway.pipeline.envelope_rules import transaction_rules
 from gateway.store.models import Transaction
 from tests.conftest import require_corpus
 from tests.mapping.helpers import MAPS, make_profile

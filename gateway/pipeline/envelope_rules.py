@@ -1,19 +1,16 @@
-"""Partner rules applied to interchanges: who sent it, is it for us, test or production,
-duplicates and supported transaction sets. Each finding is an :class:`Issue` carrying
-the code the partner will see in its TA1 or CONTRL (X12 TA105 note codes, EDIFACT 0085).
+"""Envelope rules applied to interchanges against the partner profile: who sent it, is
+it for us, test or production, duplicates and supported transaction sets. Each finding is
+an :class:`Issue` carrying the code the partner will see in its TA1 or CONTRL (X12 TA105
+note codes, EDIFACT 0085).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
 from gateway.documents import FUNCTIONAL_ACK_SETS, SET_TO_DOCUMENT
 from gateway.edi.model import EdiInterchange, Issue, Level, Syntax
-from gateway.pipeline.outbound import record_functional_ack
-from gateway.store.audit import add_event
-from gateway.store.models import Acknowledgement, Interchange, Transaction
+from gateway.store.models import Interchange, Transaction
 
 if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
@@ -168,76 +165,3 @@ def group_version_issue(
         message=f"group version {version} is not one partner {profile.id!r} is set up for "
         f"({', '.join(profile.x12.all_versions)})",
     )
-
-
-def record_inbound_ta1(session: Session, row: Interchange, edi: EdiInterchange) -> None:
-    """Record a TA1 the partner sent us, linked to the interchange it acknowledges."""
-    from gateway import x12
-
-    ack = x12.read_ta1(edi)
-    if ack is None:
-        return
-    link_inbound_ack(
-        session,
-        row,
-        ack.kind,
-        ack.interchange_control_number or "",
-        ack.status,
-        {"codes": list(ack.codes)},
-    )
-
-
-def link_inbound_ack(
-    session: Session,
-    row: Interchange,
-    kind: str,
-    acknowledged: str,
-    status: str,
-    detail: dict[str, object],
-    transaction: Transaction | None = None,
-) -> Acknowledgement:
-    """Store a received acknowledgement and find what of ours it acknowledges."""
-    ours = (
-        session.query(Acknowledgement)
-        .filter(
-            Acknowledgement.direction == "out",
-            Acknowledgement.partner_id == row.partner_id,
-            Acknowledgement.control_number == acknowledged,
-        )
-        .first()
-    )
-    ack = Acknowledgement(
-        direction="in",
-        kind=kind,
-        partner_id=row.partner_id,
-        interchange_id=row.id,
-        acknowledged_control_number=acknowledged,
-        control_number=row.control_number,
-        status=status,
-        message_id=row.message_id,
-        state="received",
-        detail={**detail, "links_to_ack": ours.id if ours else None},
-    )
-    session.add(ack)
-    interchange = acknowledged if kind in ("TA1", "CONTRL") else None
-    group = str(detail.get("group") or "") or (None if interchange else acknowledged)
-    codes = detail.get("codes") or []
-    record_functional_ack(
-        session,
-        row.partner_id,
-        kind,
-        interchange,
-        group,
-        status,
-        [str(code) for code in codes] if isinstance(codes, list | tuple) else [],
-    )
-    add_event(
-        session,
-        "ack_received",
-        f"{kind} from partner: interchange {acknowledged} {status}",
-        partner_id=row.partner_id,
-        message_id=row.message_id,
-        interchange_id=row.id,
-        transaction_id=transaction.id if transaction else None,
-    )
-    return ack
