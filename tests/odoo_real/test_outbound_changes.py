@@ -46,7 +46,7 @@ def setup(real_odoo, tmp_path_factory):  # type: ignore[no-untyped-def]
     profile["odoo"]["uom"] = {"EA": "Units", "BX": "Box"}
     (profiles / "summit-medical.yaml").write_text(yaml.safe_dump(profile))
     settings = Settings(data_dir=root / "var", profiles_dir=str(profiles),
-                        task_backoff_seconds=0.01)  # fmt: skip
+                        task_backoff_seconds=0.01, shipped_profiles=False)  # fmt: skip
     db = real_odoo
     runtime = build_runtime(
         settings,

@@ -162,7 +162,8 @@ def _runtime(
     profile["odoo"]["uom"] = {"EA": "Units"}
     (profiles / f"{partner}.yaml").write_text(yaml.safe_dump(profile))
     settings = Settings(data_dir=tmp_path / "var", profiles_dir=str(profiles),
-                        task_backoff_seconds=0.01, database_url=database_url)  # fmt: skip
+                        task_backoff_seconds=0.01, database_url=database_url,
+                        shipped_profiles=False)  # fmt: skip
     runtime = build_runtime(settings, dispatcher=InlineDispatcher(), odoo_factory=lambda: odoo)
     recorder = Recorder()
     runtime.senders["sftp"] = recorder

@@ -228,6 +228,7 @@ class PurchaseBehaviour(StockBehaviour):
                         "already been done."
                     )
             order["state"] = "cancel"
+            order["write_date"] = _now()  # a write, as Odoo's cancel is: the poll sees it
             for picking in self.tables["stock.picking"].values():
                 if picking.get("purchase_id") == order_id:
                     picking["state"] = "cancel"

@@ -1,0 +1,71 @@
+"""Change orders from the dry-run Odoo (the demo's imitation): the buyer's orders to
+Summit and Nordlicht go out, then Summit's quantity changes and Nordlicht's order is
+cancelled in that Odoo, and the next poll sends an 860 and an ORDCHG."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import yaml
+
+from gateway.demo import our_orders, seed_our_orders
+from gateway.edi.engines import parse_payload
+from gateway.pipeline.dispatch import InlineDispatcher
+from gateway.pipeline.outbound import list_orders, poll
+from gateway.pipeline.runtime import build_runtime
+from gateway.settings import Settings
+from tests.outbound.test_change_pipeline import Recorder
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_dry_run_odoo_change_and_cancellation(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    for partner in ("summit-medical", "nordlicht-medtech"):
+        profile = yaml.safe_load((REPO / "partner_profiles" / f"{partner}.yaml").read_text())
+        profile.pop("as2", None)
+        profile["sftp"] = {"hosted": {"username": partner.split("-")[0]}}
+        profile["outbound"] = {"purchase_order": {"transport": "sftp", "changes": "send"}}
+        (profiles / f"{partner}.yaml").write_text(yaml.safe_dump(profile))
+    settings = Settings(
+        data_dir=tmp_path / "var", profiles_dir=str(profiles), shipped_profiles=False
+    )
+    runtime = build_runtime(settings, dispatcher=InlineDispatcher())
+    assert runtime.odoo_target(test=False) == "dry-run"
+    partner = Recorder()
+    runtime.senders["sftp"] = partner
+
+    def round_() -> None:
+        result = poll(runtime)
+        assert not result.errors, result.errors
+        runtime.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]
+
+    # given the buyer's two orders were confirmed in Odoo and sent
+    seed_our_orders(runtime)
+    round_()
+    assert sorted(name.split("_")[0] for name, _ in partner.files) == ["850", "ORDERS"]
+    (summit_po, _), (nordlicht_po, _) = [(d.po_number, p) for p, d in our_orders(runtime)]
+    odoo = runtime.odoo
+    time.sleep(1.1)  # Odoo's write_date counts seconds: the change must be newer
+    # when Summit's first line is raised by 5 and Nordlicht's order is cancelled
+    (summit,) = odoo.search_read("purchase.order", [["name", "=", summit_po]], ["order_line"])
+    first = odoo.read("purchase.order.line", summit["order_line"][:1], ["product_qty"])[0]
+    more = {"order_line": [(1, first["id"], {"product_qty": first["product_qty"] + 5})]}
+    odoo.write("purchase.order", [summit["id"]], more)
+    (nordlicht,) = odoo.search_read("purchase.order", [["name", "=", nordlicht_po]], ["id"])
+    odoo.call("purchase.order", "button_cancel", ids=[nordlicht["id"]])
+    round_()
+    # then Summit gets an 860 raising line 1, Nordlicht an ORDCHG cancelling the order
+    files = {name.split("_")[0]: data for name, data in partner.files}
+    assert set(files) == {"850", "ORDERS", "860", "ORDCHG"}
+    quantity = f"{first['product_qty'] + 5:g}"
+    text = files["860"].decode()
+    assert f"BCH*04*SA*{summit_po}*" in text and f"POC*1*QI*{quantity}*" in text
+    assert not [i for i in parse_payload(files["860"]).interchanges[0].transactions[0].issues
+                if i.fatal]  # fmt: skip
+    assert f"BGM+230+{nordlicht_po}+1'" in files["ORDCHG"].decode()
+    with runtime.sessions() as session:
+        states = {r["po_number"]: r["state"] for r in list_orders(session)}
+    assert states == {summit_po: "sent", nordlicht_po: "cancelled"}
