@@ -264,6 +264,7 @@ class OrderAcknowledgement(_Model):
     ack_type: AckType = AckType.ACCEPTED
     ack_date: dt.date | None = None
     ack_number: str | None = None
+    contract_number: str | None = None  # REF*CT / RFF+CT
     seller: Party | None = None
     buyer: Party | None = None
     lines: list[OrderAcknowledgementLine] = Field(default_factory=list)
@@ -371,6 +372,7 @@ class Invoice(_Model):
     invoice_number: str
     invoice_date: dt.date | None = None
     po_number: str | None = None
+    contract_number: str | None = None  # REF*CT / RFF+CT
     currency: str | None = None
     seller: Party | None = None
     buyer: Party | None = None

@@ -27,6 +27,8 @@ SEVERITY: dict[str, Severity] = {
     "missing_lot": "high",
     "over_shipment": "medium",
     "price_mismatch": "medium",
+    "off_contract_price": "medium",
+    "invalid_contract_reference": "medium",
     "quantity_mismatch": "medium",
     "unexpected_item": "medium",
     "nothing_to_receive": "medium",
@@ -57,7 +59,15 @@ AGE_BUCKETS: tuple[tuple[float, str], ...] = (
 )
 
 # kinds that hold a vendor bill (the bill stays in draft until someone decides)
-BILL_HOLDING_KINDS = frozenset({"price_mismatch", "quantity_mismatch", "unexpected_item"})
+BILL_HOLDING_KINDS = frozenset(
+    {
+        "price_mismatch",
+        "off_contract_price",
+        "invalid_contract_reference",
+        "quantity_mismatch",
+        "unexpected_item",
+    }
+)
 
 
 def severity_of(kind: str) -> Severity:
@@ -81,6 +91,8 @@ def age_bucket(age_seconds: float) -> str:
 # who works each kind unless the partner's profile says otherwise (exceptions.routes)
 DEFAULT_ROUTES: dict[str, str] = {
     "price_mismatch": "ap-team",
+    "off_contract_price": "ap-team",
+    "invalid_contract_reference": "ap-team",
     "quantity_mismatch": "ap-team",
     "unexpected_item": "ap-team",
     "unknown_item": "purchasing",

@@ -5,6 +5,10 @@
   past their due time, ``edigw_business_exception_oldest_age_seconds{kind}``;
 * ``edigw_bills_held{partner,currency}`` and ``edigw_bills_held_amount``: vendor bills held
   by a price or quantity mismatch and their invoiced total;
+* ``edigw_off_contract_lines_total{partner}`` and ``edigw_off_contract_value_total{partner,
+  currency}``: document lines priced above the contract (``off_contract_price``
+  exceptions, whatever became of them) and what they cost above it (price difference
+  times quantity), i.e. off-contract spend;
 * ``edigw_our_certificate_days_left{identity,file}``: our own AS2 certificates (the
   partners' are ``edigw_certificate_days_left``);
 * ``edigw_odoo_up``: Odoo answered a version call (probed at most every 30 seconds; absent
@@ -21,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import select
 
 from gateway.exception_policy import BILL_HOLDING_KINDS, age_bucket, due_after, severity_of
@@ -53,6 +57,15 @@ def invoice_amount(data: dict[str, Any]) -> Decimal:
         return Decimal("0")
 
 
+def off_contract_amount(expected: Any, received: Any, quantity: Any) -> Decimal:
+    """What one off-contract line costs above the contract (0 when it cannot be told)."""
+    try:
+        excess = Decimal(str(received)) - Decimal(str(expected))
+        return max(excess, Decimal("0")) * Decimal(str(quantity if quantity else 1))
+    except (InvalidOperation, TypeError):
+        return Decimal("0")
+
+
 class BusinessCollector:
     """Yields the business metrics; one instance per API process (it caches the probe)."""
 
@@ -68,6 +81,7 @@ class BusinessCollector:
         with session_scope(self.runtime.sessions) as session:
             yield from self._exceptions(session, now)
             yield from self._bills_held(session)
+            yield from self._off_contract(session)
         yield self._our_certificates(now)
         up = self._odoo()
         if up is not None:
@@ -154,6 +168,42 @@ class BusinessCollector:
             amount.add_metric(list(labels), float(total))
         yield held
         yield amount
+
+    def _off_contract(self, session: Any) -> Iterator[Metric]:
+        lines = CounterMetricFamily(
+            "edigw_off_contract_lines",
+            "Document lines priced above the contract price (off_contract_price exceptions).",
+            labels=["partner"],
+        )
+        value = CounterMetricFamily(
+            "edigw_off_contract_value",
+            "What off-contract lines cost above the contract: price difference x quantity.",
+            labels=["partner", "currency"],
+        )
+        counts: dict[str, int] = {}
+        amounts: dict[tuple[str, str], Decimal] = {}
+        rows = session.execute(
+            select(
+                BusinessException.partner_id,
+                BusinessException.expected,
+                BusinessException.received,
+                BusinessException.detail,
+            ).where(BusinessException.kind == "off_contract_price")
+        )
+        for partner, expected, received, detail in rows:
+            partner = partner or ""
+            counts[partner] = counts.get(partner, 0) + 1
+            detail = detail or {}
+            key = (partner, str(detail.get("currency") or ""))
+            amounts[key] = amounts.get(key, Decimal("0")) + off_contract_amount(
+                expected, received, detail.get("quantity")
+            )
+        for partner, n in sorted(counts.items()):
+            lines.add_metric([partner], n)
+        for labels, amount in sorted(amounts.items()):
+            value.add_metric(list(labels), float(amount))
+        yield lines
+        yield value
 
     def _our_certificates(self, now: dt.datetime) -> Metric:
         gauge = GaugeMetricFamily(

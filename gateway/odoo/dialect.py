@@ -156,9 +156,14 @@ FIELDS: tuple[FieldName, ...] = (
         "price",
         "min_qty",
         "currency_id",
+        # the contract price checks: Odoo 17's _select_seller rule (delivery/contract.py)
         "sequence",
+        "date_start",
+        "date_end",
+        "company_id",
     ),
     FieldName("product.supplierinfo", "uom", ((16, "product_uom"), (19, "product_uom_id"))),
+    FieldName("product.supplierinfo", "discount", ((16, None), (17, "discount"))),
     *_same(
         "purchase.order",
         "name",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -86,6 +87,21 @@ class SaleOrderSettings(StrictModel):
     item_lookup: list[SaleItemKind] = Field(default_factory=_default_sale_lookup, min_length=1)
 
 
+class Contract(StrictModel):
+    """One contract with this vendor, as procurement knows it (Odoo Community has no
+    contract model): the number a document's REF*CT / RFF+CT must carry while it is active."""
+
+    number: str
+    date_start: dt.date | None = None
+    date_end: dt.date | None = None
+
+    def active_on(self, day: dt.date) -> bool:
+        """True when ``day`` is within the contract's dates (open ends allowed)."""
+        return (self.date_start is None or self.date_start <= day) and (
+            self.date_end is None or day <= self.date_end
+        )
+
+
 class OdooPartnerSettings(StrictModel):
     """Odoo side of the partner."""
 
@@ -104,7 +120,12 @@ class OdooPartnerSettings(StrictModel):
     purchase_order_state: Literal["draft", "confirmed"] = "draft"
     bill_state: Literal["draft", "posted"] = "posted"
     ack_updates: list[AckUpdate] = Field(default_factory=_default_ack_updates)
-    contract_prices: dict[str, Decimal] = Field(default_factory=dict)  # vendor part -> price
+    # vendor part -> agreed price: overrides Odoo's vendor pricelist for that item
+    contract_prices: dict[str, Decimal] = Field(default_factory=dict)
+    # read contract prices from Odoo's vendor pricelist (product.supplierinfo)
+    vendor_pricelist: bool = True
+    # the contract numbers a document may reference (REF*CT / RFF+CT), with their dates
+    contracts: list[Contract] = Field(default_factory=list)
     tolerances: Tolerances = Field(default_factory=Tolerances)
     # Odoo unit name -> its size, "12 Units": lets `odoo prepare` create missing units and
     # `odoo check` verify existing ones (the unit table above only names them)

@@ -312,7 +312,12 @@ def _record_outcome(
                     line_number=_opt(exc.get("line_number")),
                     expected=_opt(exc.get("expected")),
                     received=_opt(exc.get("received")),
-                    detail={"identifiers": exc.get("identifiers", {}), "records": records},
+                    detail={
+                        "identifiers": exc.get("identifiers", {}),
+                        "records": records,
+                        # what a price difference is worth, and the contract line checked
+                        **{k: exc[k] for k in ("quantity", "currency", "contract") if exc.get(k)},
+                    },
                 )
                 for exc in exceptions
             ]

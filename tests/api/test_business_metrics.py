@@ -143,3 +143,31 @@ def test_our_own_certificates_and_odoo_reachability(tmp_path: Path) -> None:
         double.url, double.db, double.user, password=double.password, timeout=2
     )
     assert scrape(gone)[("edigw_odoo_up", ())] == 0
+
+
+def test_off_contract_lines_and_what_they_cost_above_the_contract(fresh: World) -> None:
+    with session_scope(fresh.runtime.sessions) as session:
+        invoice = session.scalars(
+            select(Transaction).where(Transaction.document_type == "invoice")
+        ).one()
+        for expected, received, quantity, state in [
+            ("7.00", "7.25", "60", "open"),  # 15.00 above the contract
+            ("2.30", "2.41", "100", "resolved"),  # 11.00: counted whatever became of it
+        ]:
+            session.add(
+                BusinessException(
+                    transaction_id=invoice.id,
+                    partner_id="keystone-pharma",
+                    kind="off_contract_price",
+                    message="above the contract",
+                    expected=expected,
+                    received=received,
+                    state=state,
+                    detail={"quantity": quantity, "currency": "USD"},
+                )
+            )
+    samples = scrape(fresh)
+    partner = (("partner", "keystone-pharma"),)
+    assert samples[("edigw_off_contract_lines_total", partner)] == 2
+    value = samples[("edigw_off_contract_value_total", (("currency", "USD"), *partner))]
+    assert round(value, 2) == 26.0

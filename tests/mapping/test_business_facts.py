@@ -284,3 +284,54 @@ def test_850_header_and_line_dates_by_qualifier(library: MapLibrary) -> None:
     )
     line_dates = doc.lines[0].dates
     assert line_dates is not None and line_dates.promised_delivery == dt.date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("lines", "syntax"),
+    [
+        # X12 810 / 855 header REF, REF01 (128) CT = contract number
+        (
+            [
+                "ST*810*0001",
+                "BIG*20261120*INV-9**PO-9",
+                "REF*CT*GPO-2026",
+                "IT1*1*10*EA*2.5**VP*V-1",
+                "TDS*2500",
+                "SE*6*0001",
+            ],
+            "x12",
+        ),
+        (["ST*855*0001", "BAK*00*AC*PO-9*20261101", "REF*CT*GPO-2026", "SE*4*0001"], "x12"),
+        # EDIFACT INVOIC / ORDRSP SG1 RFF, C506 1153 CT = contract number
+        (
+            [
+                "UNH+1+INVOIC:D:96A:UN",
+                "BGM+380+INV-9+9",
+                "DTM+137:20261120:102",
+                "RFF+ON:PO-9",
+                "RFF+CT:GPO-2026",
+                "UNS+S",
+                "UNT+7+1",
+            ],
+            "edifact",
+        ),
+        (
+            [
+                "UNH+1+ORDRSP:D:96A:UN",
+                "BGM+231+PO-9+4",
+                "DTM+137:20261101:102",
+                "RFF+ON:PO-9",
+                "RFF+CT:GPO-2026",
+                "UNT+6+1",
+            ],
+            "edifact",
+        ),
+    ],
+)
+def test_invoice_and_acknowledgement_carry_the_contract_number(
+    library: MapLibrary, lines: list[str], syntax: str
+) -> None:
+    version = "D96A" if syntax == "edifact" else "004010"
+    doc = run(library, lines, syntax=syntax, version=version).document
+    assert isinstance(doc, Invoice | OrderAcknowledgement)
+    assert doc.contract_number == "GPO-2026"

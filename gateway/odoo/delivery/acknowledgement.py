@@ -13,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.canonical import AckType, LineStatus, OrderAcknowledgement, OrderAcknowledgementLine
-from gateway.odoo.api import OdooApi
+from gateway.odoo.api import OdooApi, m2o_id
+from gateway.odoo.delivery.contract import ContractPrices
 from gateway.odoo.delivery.item_checks import invalid_identifier
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import DeliveryPlan, PostNote, WriteRecords, noted
@@ -61,6 +62,16 @@ def plan_acknowledgement(
     issues: list[BusinessIssue] = []
     summary: list[str] = []
     writes: list[tuple[int, dict[str, Any]]] = []
+    contracts = ContractPrices(resolver)
+    day = document.ack_date or dt.date.today()
+    company_id = m2o_id(order.get("company_id"))
+    order_currency = order.get("currency_id")
+    currency = str(order_currency[1]) if isinstance(order_currency, list) else None
+    reference = contracts.check_reference(
+        document.contract_number, day, f"acknowledgement {document.business_key}"
+    )
+    if reference is not None:
+        issues.append(reference)
     if document.ack_type is AckType.REJECTED:
         issues.append(
             BusinessIssue(
@@ -111,7 +122,25 @@ def plan_acknowledgement(
             issues.append(_changed(label, "quantity", order_line.quantity, quantity, line, ids))
         if line.unit_price is not None and line.unit_price != order_line.price_unit:
             text.append(f"price {order_line.price_unit} → {line.unit_price}")
-            if "prices" in updates:
+            # checked before anything is written: an acknowledged price above the
+            # contract never reaches the order, whatever the profile lets acks change
+            off_contract = contracts.check_price(
+                what=label,
+                line_number=line.line_number,
+                price=line.unit_price,
+                quantity=quantity if quantity is not None else order_line.quantity,
+                uom_id=order_line.uom_id,
+                currency=currency,
+                product_id=order_line.product_id,
+                vendor_part=line.item.vendor_part,
+                identifiers=ids,
+                day=day,
+                company_id=company_id,
+            )
+            if off_contract is not None:
+                issues.append(off_contract)
+                text.append("above the contract price, not applied")
+            elif "prices" in updates:
                 values["price_unit"] = float(line.unit_price)
             issues.append(
                 _changed(label, "price", order_line.price_unit, line.unit_price, line, ids)

@@ -5,8 +5,10 @@ the document line's unit (``product_uom_id``, through the profile's unit table) 
 invoice's currency (else the order's). Allowances and charges (SAC / ALC) become lines
 on the products the profile names (``odoo.charges``). The gateway checks billed quantity
 against what was received and not yet billed, the unit price against the order line and
-the contract price, and — once Odoo has computed the bill — the invoice's untaxed amount,
-tax and total against Odoo's (``odoo.invoice_tolerance``). Any failed check leaves the
+the contract price (:mod:`~gateway.odoo.delivery.contract`: Odoo's vendor pricelist,
+the profile's table as override) and the contract number the invoice names, and — once
+Odoo has computed the bill — the invoice's untaxed amount, tax and total against Odoo's
+(``odoo.invoice_tolerance``). Any failed check leaves the
 bill in draft with a chatter note listing the failures, returned as business issues.
 
 Odoo accepts two bills with the same vendor reference, so the gateway guards: a bill of
@@ -15,12 +17,14 @@ this vendor with ``ref`` = the invoice number means the invoice was already deli
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from gateway.canonical import Invoice, InvoiceLine
 from gateway.odoo.api import OdooApi, m2o_id
 from gateway.odoo.delivery.acknowledgement import already_noted, marker
+from gateway.odoo.delivery.contract import ContractPrices
 from gateway.odoo.delivery.item_checks import invalid_identifier
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import CheckTotals, CreateBill, DeliveryPlan, PostBill
@@ -72,6 +76,17 @@ def plan_invoice(
         currency = m2o_id(order.get("currency_id"))  # the order's, when the invoice names none
     if isinstance(currency, BusinessIssue):
         issues.append(currency)
+    contracts = ContractPrices(resolver)
+    day = document.invoice_date or dt.date.today()
+    order_currency = order.get("currency_id")
+    currency_code = document.currency or (
+        str(order_currency[1]) if isinstance(order_currency, list) else None
+    )
+    company_id = m2o_id(order.get("company_id"))
+    what = f"invoice {document.invoice_number}"
+    reference = contracts.check_reference(document.contract_number, day, what)
+    if reference is not None:
+        failed_checks.append(reference)
     for line in document.lines:
         order_line, product = resolver.match_line(
             order_lines, line.item, line.po_line_number, line.line_number
@@ -108,9 +123,22 @@ def plan_invoice(
                 }
             )
         billed[order_line.id] = billed.get(order_line.id, Decimal("0")) + checked.quantity
-        failed_checks.extend(
-            _price_checks(checked, order_line, settings.contract_prices, settings.tolerances)
+        failed_checks.extend(_price_checks(checked, order_line, settings.tolerances))
+        off_contract = contracts.check_price(
+            what=f"invoice line {line.line_number}",
+            line_number=line.line_number,
+            price=checked.unit_price,
+            quantity=checked.quantity,
+            uom_id=order_line.uom_id,
+            currency=currency_code,
+            product_id=order_line.product_id,
+            vendor_part=line.item.vendor_part,
+            identifiers=line.item.identifiers(),
+            day=day,
+            company_id=company_id,
         )
+        if off_contract is not None:
+            failed_checks.append(off_contract)
         values: dict[str, Any] = {
             "purchase_line_id": order_line.id,
             "product_id": order_line.product_id,
@@ -216,36 +244,23 @@ def _charge_lines(
 
 
 def _price_checks(
-    line: InvoiceLine, order_line: OrderLine, contract: dict[str, Decimal], tolerances: Tolerances
+    line: InvoiceLine, order_line: OrderLine, tolerances: Tolerances
 ) -> list[BusinessIssue]:
-    out: list[BusinessIssue] = []
-    ids = line.item.identifiers()
-    if not price_within(order_line.price_unit, line.unit_price, tolerances):
-        out.append(
-            BusinessIssue(
-                kind="price_mismatch",
-                message=f"invoice line {line.line_number}: unit price {line.unit_price} differs "
-                f"from the order's {order_line.price_unit}",
-                line_number=line.line_number,
-                expected=str(order_line.price_unit),
-                received=str(line.unit_price),
-                identifiers=ids,
-            )
+    """The billed unit price against the order's (the contract is checked separately)."""
+    if price_within(order_line.price_unit, line.unit_price, tolerances):
+        return []
+    return [
+        BusinessIssue(
+            kind="price_mismatch",
+            message=f"invoice line {line.line_number}: unit price {line.unit_price} differs "
+            f"from the order's {order_line.price_unit}",
+            line_number=line.line_number,
+            expected=str(order_line.price_unit),
+            received=str(line.unit_price),
+            identifiers=line.item.identifiers(),
+            quantity=str(line.quantity),
         )
-    agreed = contract.get(line.item.vendor_part or "") if line.item.vendor_part else None
-    if agreed is not None and not price_within(agreed, line.unit_price, tolerances):
-        out.append(
-            BusinessIssue(
-                kind="price_mismatch",
-                message=f"invoice line {line.line_number}: unit price {line.unit_price} differs "
-                f"from the contract price {agreed}",
-                line_number=line.line_number,
-                expected=str(agreed),
-                received=str(line.unit_price),
-                identifiers=ids,
-            )
-        )
-    return out
+    ]
 
 
 def _quantity_checks(

@@ -32,6 +32,8 @@ IssueKind = Literal[
     "unknown_ship_to",
     "customer_price_mismatch",
     "customer_changed_order",
+    "off_contract_price",
+    "invalid_contract_reference",
 ]
 
 
@@ -51,7 +53,9 @@ class BusinessIssue(_Model):
     """A business exception for procurement staff (not a technical failure).
 
     ``expected`` is what Odoo holds (order, receipt, contract), ``received`` what the
-    partner's document says; ``identifiers`` are the item identifiers of the line.
+    partner's document says; ``identifiers`` are the item identifiers of the line. A price
+    issue may name the line's ``quantity`` and ``currency`` (what the difference is worth)
+    and the ``contract`` line it was checked against.
     """
 
     kind: IssueKind
@@ -60,6 +64,9 @@ class BusinessIssue(_Model):
     expected: str | None = None
     received: str | None = None
     identifiers: dict[str, str] = Field(default_factory=dict)
+    quantity: str | None = None
+    currency: str | None = None
+    contract: str | None = None
 
 
 class DeliveryOutcome(_Model):

@@ -25,7 +25,15 @@ from gateway.partners.odoo import OdooPartnerSettings
 if TYPE_CHECKING:  # the table itself is the store's; delivery is handed a mapping
     from gateway.customer_items import CustomerItemRef
 
-ORDER_FIELDS = ["id", "name", "state", "partner_ref", "order_line", "currency_id"]
+ORDER_FIELDS = [
+    "id",
+    "name",
+    "state",
+    "partner_ref",
+    "order_line",
+    "currency_id",
+    "company_id",
+]
 
 # Fields Odoo has, per backend object and model: read once per run (``fields_get``).
 _FIELDS: weakref.WeakKeyDictionary[OdooApi, dict[str, frozenset[str]]] = weakref.WeakKeyDictionary()
@@ -109,6 +117,7 @@ class Resolver:
         self._vendor_id: int | None = None
         self._products: dict[tuple[tuple[str, str], ...], Product | BusinessIssue] = {}
         self._uoms: dict[str, int | None] = {}
+        self._ratios: dict[tuple[int, int], Decimal | None] = {}
 
     # ---- vendor --------------------------------------------------------------------
     @property
@@ -283,15 +292,10 @@ class Resolver:
             return source
         if source is None or to_uom_id is None or source == to_uom_id:
             return quantity
-        dialect = self.odoo.dialect
-        # 17/18: units convert within a category; 19: within a relative_uom_id chain
-        family = "category_id" if dialect.units_have_categories else "parent_path"
-        rows = self.odoo.read("uom.uom", [source, to_uom_id], ["id", "name", "factor", family])
-        by_id = {int(r["id"]): r for r in rows}
-        if len(by_id) != 2 or dialect.unit_family(by_id[source]) != dialect.unit_family(
-            by_id[to_uom_id]
-        ):
-            target = by_id.get(to_uom_id, {}).get("name", to_uom_id)
+        ratio = self.unit_ratio(source, to_uom_id)
+        if ratio is None:
+            rows = self.odoo.read("uom.uom", [to_uom_id], ["name"])
+            target = rows[0]["name"] if rows else to_uom_id
             return BusinessIssue(
                 kind="unknown_uom",
                 message=f"line {line_number}: unit {code!r} cannot be converted to {target}",
@@ -299,13 +303,31 @@ class Resolver:
                 received=code,
                 expected=str(target),
             )
-        size_from = dialect.unit_size(by_id[source])
-        size_to = dialect.unit_size(by_id[to_uom_id])
-        if size_to == 0:
-            return quantity
-        converted = quantity * size_from / size_to
+        converted = quantity * ratio
         # Odoo stores factors as floats (1/12 ...): round away the binary noise
         return converted.quantize(Decimal("0.0001")).normalize()
+
+    def unit_ratio(self, source: int, target: int) -> Decimal | None:
+        """How many ``target`` units one ``source`` unit is (``uom.uom`` ids); None when
+        they cannot be converted (different categories / chains, or a unit is missing)."""
+        if source == target:
+            return Decimal(1)
+        key = (source, target)
+        if key not in self._ratios:
+            dialect = self.odoo.dialect
+            # 17/18: units convert within a category; 19: within a relative_uom_id chain
+            family = "category_id" if dialect.units_have_categories else "parent_path"
+            rows = self.odoo.read("uom.uom", [source, target], ["id", "name", "factor", family])
+            by_id = {int(r["id"]): r for r in rows}
+            ratio: Decimal | None = None
+            if len(by_id) == 2 and dialect.unit_family(by_id[source]) == dialect.unit_family(
+                by_id[target]
+            ):
+                size_from = dialect.unit_size(by_id[source])
+                size_to = dialect.unit_size(by_id[target])
+                ratio = size_from / size_to if size_to else Decimal(1)
+            self._ratios[key] = ratio
+        return self._ratios[key]
 
     # ---- currencies ----------------------------------------------------------------
     def currency(self, code: str | None, what: str) -> int | BusinessIssue | None:

@@ -121,6 +121,12 @@ def _schema(major: int, modules: tuple[str, ...] = ()) -> dict[str, dict[str, F]
             "price": _f("float"),
             "min_qty": _f("float"),
             "display_name": _f("char"),
+            "currency_id": _f("many2one", "res.currency"),
+            "date_start": _f("date"),
+            "date_end": _f("date"),
+            "company_id": _f("many2one", "res.company"),
+            ("product_uom_id" if major >= 19 else "product_uom"): _f("many2one", "uom.uom"),
+            **({"discount": _f("float")} if major >= 17 else {}),
         },
         "purchase.order": {
             "name": _f("char"),
