@@ -44,6 +44,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             },
         },
     }
+    if settings.reconcile_every_seconds > 0:
+        config["beat_schedule"]["reconcile"] = {
+            "task": "gateway.reconcile",
+            "schedule": settings.reconcile_every_seconds,
+        }
     if url.startswith("filesystem"):
         folder = settings.broker_dir
         for sub in ("queue", "processed", "control"):

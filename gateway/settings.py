@@ -125,6 +125,23 @@ class Settings(BaseSettings):
         description="How often the scheduler looks in Odoo for confirmed purchase orders to send "
         "(and checks overdue answers).",
     )
+    reconcile_every_seconds: float = Field(
+        default=86400.0,
+        ge=0,
+        description="How often the beat runs the reconciliation against Odoo (daily; 0 turns "
+        "the job off: `edi-gateway reconcile` still runs it by hand).",
+    )
+    reconcile_days: int = Field(
+        default=30,
+        gt=0,
+        description="How many days back the reconciliation looks when no --since is given.",
+    )
+    reconcile_grace_days: int = Field(
+        default=7,
+        ge=0,
+        description="Days a receipt may wait for its bill before reconciliation raises an "
+        "exception for it.",
+    )
     stalled_after_seconds: int = Field(
         default=600,
         description="A transaction left in a non-final state this long is re-queued by the "

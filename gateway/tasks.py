@@ -83,6 +83,12 @@ def register(app: Celery) -> None:
 
         return run_scheduled(worker_runtime(app))
 
+    @app.task(name="gateway.reconcile", ignore_result=True, shared=False)
+    def reconcile_task() -> int:
+        from gateway.reconcile import reconcile
+
+        return len(reconcile(worker_runtime(app)).findings)
+
     @app.task(name="gateway.sftp.poll", ignore_result=True, acks_late=True, shared=False)
     def sftp_poll_task(partner_id: str) -> None:
         from gateway.transports import poll_partner_now

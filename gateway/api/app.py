@@ -131,12 +131,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from gateway.api.pages import router as pages_router
     from gateway.api.pages_orders import router as order_pages_router
     from gateway.api.pages_partners import router as partner_pages_router
+    from gateway.api.pages_reconcile import router as reconcile_pages_router
     from gateway.api.routes_api import router as api_router
 
     app.include_router(api_router)
     app.include_router(pages_router)
     app.include_router(partner_pages_router)
     app.include_router(order_pages_router)
+    app.include_router(reconcile_pages_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _mount_as2(app, runtime)
     return app

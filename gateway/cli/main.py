@@ -506,6 +506,7 @@ def _mount_contributed() -> None:
         edi_commands,
         outbound_commands,
         partner_commands,
+        reconcile_commands,
         xref_commands,
     )
 
@@ -514,6 +515,7 @@ def _mount_contributed() -> None:
     xref_commands.register(app)
     audit_commands.register(app)
     outbound_commands.register(app)
+    reconcile_commands.register(app)
     from gateway.as2 import cli as as2_cli
 
     certs = typer.Typer(help="AS2 certificates: create and inspect.", no_args_is_help=True)

@@ -210,6 +210,7 @@ FIELDS: tuple[FieldName, ...] = (
         "location_id",
         "location_dest_id",
         "partner_id",
+        "date_done",  # reconciliation: when goods were received
     ),
     FieldName(
         "stock.picking",
