@@ -273,7 +273,11 @@ def _summary(profile: PartnerProfile) -> dict[str, Any]:
         "acknowledgements": acks.x12
         + (" + CONTRL" if acks.contrl else "")
         + (" + 824/APERAK" if acks.application_advice else ""),
+        "roles": list(profile.roles),
         "odoo_vendor": profile.odoo.vendor_ref if profile.odoo else None,
+        "odoo_customer": (profile.odoo.customer()[1] if profile.odoo else None)
+        if profile.is_customer
+        else None,
         "mode": profile.mode.usage,
         "source": str(profile.source) if profile.source else None,
     }
@@ -297,16 +301,19 @@ def list_command(
         print(json.dumps(rows, indent=2))
         return
     table = Table(title="Trading partners")
-    for column in ("id", "name", "identifiers", "transports", "acks", "Odoo", "mode"):
+    for column in ("id", "name", "role", "identifiers", "transports", "acks", "Odoo", "mode"):
         table.add_column(column)
     for row in rows:
+        odoo = [f"vendor {row['odoo_vendor']}"] if row["odoo_vendor"] else []
+        odoo += [f"customer {row['odoo_customer']}"] if row["odoo_customer"] else []
         table.add_row(
             row["id"],
             row["name"],
+            ", ".join(row["roles"]),
             "\n".join(row["identifiers"]),
             "\n".join(row["transports"]),
             row["acknowledgements"],
-            row["odoo_vendor"] or "",
+            "\n".join(odoo),
             row["mode"],
         )
     console.print(table)

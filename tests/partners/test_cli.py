@@ -70,6 +70,10 @@ def test_list_and_show_as_json(cli: CliRunner) -> None:
     assert code == 0
     rows = json.loads(out)
     assert [r["id"] for r in rows] == ["keystone-pharma", "nordlicht-medtech", "summit-medical"]
+    assert {r["id"]: (r["roles"], r["odoo_customer"]) for r in rows}["summit-medical"] == (
+        ["supplier"],
+        None,
+    )
     code, out = invoke(cli, "partners", "show", "summit-medical", "--json")
     data = json.loads(out)
     assert data["as2"]["as2_id"] == "SUMMITMED"
@@ -170,3 +174,23 @@ def test_translate_explain_shows_split_acknowledgement_lines(
     traced = {(t["field"], t["segment"], t["value"]) for t in result["explain"]}
     assert ("lines[2].splits[1].quantity", "ACK", "2") in traced
     assert ("lines[2].splits[1].date", "ACK", "20261202") in traced
+
+
+def test_list_shows_a_customers_role_and_odoo_customer(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "mercy.yaml").write_text(
+        "id: mercy\nname: Mercy\nrole: [supplier, customer]\n"
+        "x12: {isa_qualifier: ZZ, isa_id: MERCYHOSP}\n"
+        "odoo: {vendor_ref: MERCY-V, customer_ref: MERCY}\n"
+    )
+    monkeypatch.setenv("EDIGW_PROFILES_DIR", str(site))
+    get_settings.cache_clear()
+    code, out = invoke(cli, "partners", "list", "--json")
+    [mercy] = [r for r in json.loads(out) if r["id"] == "mercy"]
+    assert mercy["roles"] == ["supplier", "customer"]
+    assert (mercy["odoo_vendor"], mercy["odoo_customer"]) == ("MERCY-V", "MERCY")
+    code, out = invoke(cli, "partners", "list")
+    assert code == 0 and "supplier, customer" in out and "customer MERCY" in out
