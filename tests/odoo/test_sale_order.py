@@ -460,3 +460,18 @@ def test_lines_by_ndc_and_hibcc_and_a_bad_check_digit(
     [issue] = _deliver(odoo_client, bad).exceptions
     assert issue.kind == "invalid_item_id" and issue.line_number == "1"
     assert "check digit is 1" in issue.message
+
+
+def test_an_order_in_another_currency_than_the_pricelist_is_an_exception(
+    odoo_double: OdooDouble, odoo_client: OdooClient
+) -> None:
+    seed_shop(odoo_double)
+    outcome = _deliver(odoo_client, customer_order(currency="EUR"), confirm="auto")
+    [issue] = outcome.exceptions
+    assert issue.kind == "customer_price_mismatch"
+    assert (issue.expected, issue.received) == ("USD", "EUR")
+    assert "is in EUR, the customer's pricelist in Odoo is in USD" in issue.message
+    [order] = odoo_double.records("sale.order")
+    assert order["state"] == "draft"
+    # the same currency as the pricelist is no issue
+    assert _deliver(odoo_client, customer_order("MH-5002", currency="usd")).exceptions == []

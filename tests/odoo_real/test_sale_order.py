@@ -131,6 +131,7 @@ def seed(db: OdooDatabase) -> Shop:
 def order_850(control: int, po: str, glove_price: str = "8.50", purpose: str = "00") -> bytes:
     body = [
         f"BEG*{purpose}*SA*{po}**20261201",
+        "CUR*BY*USD",  # the pricelist's currency: compared, no issue
         "DTM*002*20261210",
         "N1*BY*MERCY HOSPITAL*92*MERCY",
         f"N1*ST*MERCY RECEIVING DOCK*UL*{DOCK_GLN}",

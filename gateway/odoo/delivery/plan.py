@@ -81,6 +81,7 @@ class CheckSalePrices(_Step):
     lines: list[LinePrice]
     tolerance_amount: Decimal
     tolerance_percent: Decimal
+    currency: str | None = None  # the order's ISO currency (CUR / CUX), when it says one
 
 
 class ConfirmSaleOrder(_Step):
@@ -324,7 +325,9 @@ class _Runner:
         if not getattr(self.odoo, "knows_prices", True):
             plan.notes.append("prices not compared (the dry run has no real pricelists)")
         else:
-            issues = sale_price_issues(step, sale_lines(self.odoo, plan.sale_order_id))
+            issues = sale_currency_issues(step, self.odoo, plan.sale_order_id)
+            # prices in another currency than the pricelist's cannot be compared
+            issues = issues or sale_price_issues(step, sale_lines(self.odoo, plan.sale_order_id))
             plan.exceptions.extend(issues)
             if issues:
                 plan.notes.append("left as a quotation: the prices differ from the pricelist")
@@ -547,6 +550,28 @@ def sale_lines(odoo: OdooApi, order_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+def sale_currency_issues(
+    step: CheckSalePrices, odoo: OdooApi, order_id: int
+) -> list[BusinessIssue]:
+    """The customer's currency against the sale order's (its pricelist's), as an issue."""
+    if not step.currency:
+        return []
+    rows = odoo.read("sale.order", [order_id], ["currency_id"])
+    currency = rows[0].get("currency_id") if rows else None
+    ours = str(currency[1]) if isinstance(currency, list) and len(currency) > 1 else ""
+    if not ours or ours.upper() == step.currency.upper():
+        return []
+    return [
+        BusinessIssue(
+            kind="customer_price_mismatch",
+            message=f"order {step.po_number} is in {step.currency}, the customer's pricelist "
+            f"in Odoo is in {ours}: prices not compared",
+            expected=ours,
+            received=step.currency,
+        )
+    ]
+
+
 def sale_price_issues(step: CheckSalePrices, lines: list[dict[str, Any]]) -> list[BusinessIssue]:
     """The customer's prices against the net unit prices Odoo computed, as issues."""
     from gateway.odoo.delivery.resolve import decimal
@@ -602,6 +627,7 @@ __all__ = [
     "html_lines",
     "m2o_id",
     "noted",
+    "sale_currency_issues",
     "sale_price_issues",
     "within",
 ]

@@ -136,6 +136,7 @@ def plan_sale_order(
             lines=prices,
             tolerance_amount=settings.tolerances.price_amount,
             tolerance_percent=settings.tolerances.price_percent,
+            currency=document.currency.strip().upper() if document.currency else None,
         )
     )
     plan.steps.append(ConfirmSaleOrder())
