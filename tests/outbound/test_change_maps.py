@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.canonical import ItemIds, Party, PurchaseOrder, PurchaseOrderLine
+from gateway.canonical import Contact, ItemIds, Party, PurchaseOrder, PurchaseOrderLine
 from gateway.edi.engines import parse_payload
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, OutboundLibrary, render, write
 from gateway.outbound.changes import OrderChange, compare
+from gateway.outbound.template import LoopRule, SegmentRule
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = OutboundLibrary.load([REPO / "maps"])
@@ -35,7 +36,12 @@ def _order(*lines: PurchaseOrderLine) -> PurchaseOrder:
         po_number="PO-7001",
         order_date=dt.date(2026, 12, 1),
         currency="USD",
-        buyer=Party(name="Mercy Hospital", gln="0614141000012"),
+        buyer=Party(
+            name="Mercy Hospital",
+            gln="0614141000012",
+            contact=Contact(name="Pat Buyer", phone="3125550100", email="pat@mercy.example"),
+        ),
+        notes=["Deliver to dock 4"],
         lines=list(lines),
     )
 
@@ -73,6 +79,9 @@ def test_860_change_carries_one_poc_per_changed_line(version: str) -> None:
     added = next(s for s in segments if s[0] == "POC" and s[2] == "AI")
     assert added[8:10] == ["VP", "SYRINGE"]
     assert next(s for s in segments if s[0] == "CTT")[1] == "3"
+    # the buyer's contact and the order's notes travel as in the 850
+    assert ["PER", "BD", "Pat Buyer", "TE", "3125550100", "EM", "pat@mercy.example"] in segments
+    assert ["MSG", "Deliver to dock 4"] in segments
 
 
 def test_860_cancellation_has_bch01_01_and_no_lines() -> None:
@@ -95,6 +104,7 @@ def test_ordchg_change_and_cancellation(directory: str) -> None:
     assert "LIN+1+3'" in text and "QTY+21:150:EA'" in text
     assert "LIN+2+2'" in text and "QTY+21:0:EA'" in text
     assert "LIN+4+1'" in text and "PIA+5+SYRINGE:SA+OUR-SYRINGE:IN'" in text
+    assert "CTA+PD+:Pat Buyer'" in text and "FTX+AAI+++Deliver to dock 4'" in text
     cancel = write(map_, render(map_, _change(True).document), ENVELOPE).data.decode()
     assert "BGM+230+PO-7001+1'" in cancel and "LIN+" not in cancel
 
@@ -103,8 +113,12 @@ def test_our_validator_refuses_a_broken_860() -> None:
     # given a partner override that forgets POC02 (mandatory)
     map_ = LIBRARY.get("x12/004010/860")
     broken = map_.model_copy(deep=True)
-    poc = broken.segments[5].segments[0]  # type: ignore[union-attr]
-    assert poc.tag == "POC"
+    (poc,) = [
+        rule.segments[0]
+        for rule in broken.segments
+        if isinstance(rule, LoopRule) and getattr(rule.segments[0], "tag", "") == "POC"
+    ]
+    assert isinstance(poc, SegmentRule)
     poc.elements[1] = ""
     # then nothing is written, and the finding names the segment
     with pytest.raises(OutboundInvalid) as caught:
