@@ -49,7 +49,7 @@ from gateway.canonical import (
 )
 
 if TYPE_CHECKING:  # only for the annotations of the resolved callables
-    from gateway.mapping.resolve import Resolver
+    from gateway.mapping.resolve import RuleReader
     from gateway.mapping.scope import Regions
     from gateway.odoo.delivery.plan import DeliveryPlan
 
@@ -57,7 +57,7 @@ DocumentName = Literal["purchase_order", "order_acknowledgement", "ship_notice",
 Direction = Literal["inbound", "outbound"]
 #: what a partner is to us (profile ``role``); a partner may be both
 PartnerRole = Literal["supplier", "customer"]
-MapBuilder = Callable[["Resolver", "Regions"], dict[str, Any]]
+MapBuilder = Callable[["RuleReader", "Regions"], dict[str, Any]]
 DeliveryPlanner = Callable[..., "DeliveryPlan"]
 
 # Acknowledgement sets: received and linked to what they acknowledge, never translated.

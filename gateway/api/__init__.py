@@ -5,7 +5,7 @@ package's exception tree:
 
 * :class:`gateway.api.auth.AuthError` — no or bad credentials (401) and
   :class:`gateway.api.auth.Forbidden` — a role without the permission (403).
-* :class:`gateway.api.services.ConsoleError` — a request the console cannot serve
+* :class:`gateway.api.console_actions.ConsoleError` — a request the console cannot serve
   (unknown id, bad upload): carries the HTTP status it maps to.
 * :class:`gateway.api.auth.KeyManagementError` — a key that cannot be created or
   revoked (duplicate name, unknown role or name); 409/404 at the routes, exit 1 in the CLI.

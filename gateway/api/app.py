@@ -20,9 +20,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.auth import AuthError, Forbidden, SessionSigner, load_secret
+from gateway.api.console_actions import ConsoleError
 from gateway.api.deps import ReaderDep, RuntimeDep
 from gateway.api.security import SecurityHeaders
-from gateway.api.services import ConsoleError
 from gateway.api.uploads import FORM_OVERHEAD, BodySizeLimit
 from gateway.pipeline.runtime import Runtime
 
@@ -146,7 +146,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
 def _record_too_large(runtime: Runtime, path: str, size: int) -> None:
     """A request body refused with 413: an event, and a refused message for uploads."""
-    from gateway.api.services import refuse_upload
+    from gateway.api.console_actions import refuse_upload
     from gateway.pipeline.intake import StoreIntake
 
     detail = f"request to {path[:200]} refused: body of {size} bytes is over the limit"

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from gateway.api.services import ConsoleError, issue_json, parse_bytes
+from gateway.api.console_actions import ConsoleError, issue_json, parse_bytes
 from gateway.outbound.advice import Rejection
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.runtime import Runtime

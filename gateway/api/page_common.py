@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from gateway.api import onboarding
 from gateway.api.auth import SESSION_COOKIE, Principal
+from gateway.api.console_actions import ConsoleError
 from gateway.api.deps import get_signer
-from gateway.api.services import ConsoleError
 
 
 def render(

@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api import charts, services
+from gateway.api import charts, console_actions
 from gateway.api.auth import SESSION_COOKIE, SESSION_MAX_AGE, AuthError, authenticate_key
+from gateway.api.console_actions import ConsoleError
 from gateway.api.deps import DbId, OperatorDep, ReaderDep, RuntimeDep, SessionDep, get_signer
 from gateway.api.page_common import (
     back,
@@ -35,7 +36,6 @@ from gateway.api.queries_extra import (
     list_exceptions,
     list_messages,
 )
-from gateway.api.services import ConsoleError
 from gateway.api.uploads import read_upload
 from gateway.documents import filter_options
 from gateway.queries import TransactionFilter, list_transactions
@@ -236,14 +236,14 @@ async def upload_page(
         data = await read_upload(file, runtime.settings.max_payload_bytes)
     except ConsoleError as exc:
         await run_in_threadpool(
-            services.refuse_upload, runtime, filename=file.filename,
+            console_actions.refuse_upload, runtime, filename=file.filename,
             partner_id=partner_id or None, actor=principal.actor, reason=exc.message,
             size=exc.size,
         )  # fmt: skip
         return back("/messages", error=exc.message)
     try:
         receipt = await run_in_threadpool(
-            services.ingest_upload,
+            console_actions.ingest_upload,
             runtime,
             data,
             filename=file.filename,
@@ -267,7 +267,7 @@ def message_page(
     session: SessionDep,
 ) -> HTMLResponse:
     """One received file: envelopes, documents, acknowledgements and its timeline."""
-    data = services.message_view(runtime, session, message_id)
+    data = console_actions.message_view(runtime, session, message_id)
     return render(
         request,
         "message.html",
@@ -291,7 +291,7 @@ def replay_message_page(
 
     check_csrf(request, csrf)
     try:
-        new_id = services.run_operation(
+        new_id = console_actions.run_operation(
             runtime, lambda: replay_message(runtime, message_id, actor=principal.actor)
         )
     except ConsoleError as exc:
@@ -309,7 +309,7 @@ def document_page(
     session: SessionDep,
 ) -> HTMLResponse:
     """One document: timeline, raw/parsed/canonical tabs, acks, Odoo records, actions."""
-    data = services.document_view(runtime, session, transaction_id)
+    data = console_actions.document_view(runtime, session, transaction_id)
     return render(
         request,
         "document.html",
@@ -341,11 +341,11 @@ def document_action(
     here = f"/documents/{transaction_id}"
     try:
         if action == "replay":
-            services.run_operation(
+            console_actions.run_operation(
                 runtime, lambda: replay_transaction(runtime, transaction_id, actor=principal.actor)
             )
         elif action == "cancel":
-            services.run_operation(
+            console_actions.run_operation(
                 runtime,
                 lambda: cancel_transaction(
                     runtime,
@@ -418,7 +418,7 @@ def exceptions_bulk(
     if not ids:
         return back("/exceptions", error="Tick the exceptions to act on first.")
     try:
-        results = services.run_operation(
+        results = console_actions.run_operation(
             runtime,
             lambda: bulk_action(
                 runtime,
@@ -453,7 +453,7 @@ def exception_action(
 
     check_csrf(request, csrf)
     try:
-        [result] = services.run_operation(
+        [result] = console_actions.run_operation(
             runtime,
             lambda: bulk_action(
                 runtime,

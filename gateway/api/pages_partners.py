@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api import onboarding
 from gateway.api.auth import ROLES, KeyManagementError, create_key, list_keys, revoke_key
+from gateway.api.console_actions import ConsoleError
 from gateway.api.deps import AdminDep, OnboardingDep, ReaderDep, RuntimeDep, SessionDep
 from gateway.api.page_common import back, check_csrf, pretty, render
-from gateway.api.services import ConsoleError
 from gateway.api.uploads import read_upload
 from gateway.store.audit import add_event
 

@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from gateway.api.console_actions import ConsoleError
 from gateway.api.onboarding import MAX_PROFILE_BYTES, validate_profile_text
-from gateway.api.services import ConsoleError
 from gateway.pipeline.runtime import Runtime
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope

@@ -15,8 +15,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api import onboarding, services
+from gateway.api import console_actions, onboarding
 from gateway.api.auth import ROLES, KeyManagementError, create_key, list_keys, revoke_key
+from gateway.api.console_actions import ConsoleError
 from gateway.api.deps import (
     AdminDep,
     DbId,
@@ -34,7 +35,6 @@ from gateway.api.queries_extra import (
     list_messages,
 )
 from gateway.api.security import MAX_DB_INT
-from gateway.api.services import ConsoleError
 from gateway.api.uploads import read_upload
 from gateway.queries import TransactionFilter, exception_json, list_transactions
 from gateway.store.audit import add_event
@@ -162,12 +162,12 @@ async def upload_message(
         data = await read_upload(file, runtime.settings.max_payload_bytes)
     except ConsoleError as exc:
         await run_in_threadpool(
-            services.refuse_upload, runtime, filename=file.filename, partner_id=partner_id,
+            console_actions.refuse_upload, runtime, filename=file.filename, partner_id=partner_id,
             actor=principal.actor, reason=exc.message, size=exc.size,
         )  # fmt: skip
         raise
     receipt = await run_in_threadpool(
-        services.ingest_upload,
+        console_actions.ingest_upload,
         runtime,
         data,
         filename=file.filename,
@@ -189,7 +189,7 @@ def get_message(
 ) -> dict[str, Any]:
     """Envelopes, documents with canonical JSON, acknowledgements, Odoo records, timeline
     and (``parsed=true``) the segments as the engine read them."""
-    return services.message_view(runtime, session, message_id, with_parsed=parsed)
+    return console_actions.message_view(runtime, session, message_id, with_parsed=parsed)
 
 
 @router.get("/messages/{message_id}/raw", tags=["messages"], summary="Download the raw bytes")
@@ -197,7 +197,7 @@ def get_message_raw(
     message_id: DbId, _: ReaderDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     """The file exactly as received."""
-    return _download(*services.message_bytes(runtime, session, message_id))
+    return _download(*console_actions.message_bytes(runtime, session, message_id))
 
 
 @router.post(
@@ -210,7 +210,7 @@ def replay_message(message_id: DbId, principal: OperatorDep, runtime: RuntimeDep
     """Replays the stored bytes as a new message (the original stays as it was)."""
     from gateway.pipeline.operations import replay_message as replay
 
-    new_id = services.run_operation(
+    new_id = console_actions.run_operation(
         runtime, lambda: replay(runtime, message_id, actor=principal.actor)
     )
     return Done(id=new_id, detail=f"message {message_id} replayed as message {new_id}")
@@ -266,7 +266,7 @@ def get_transaction(
     parsed: bool = True,
 ) -> dict[str, Any]:
     """Canonical JSON, parsed segments, acknowledgements, Odoo records, exceptions, events."""
-    return services.document_view(runtime, session, transaction_id, with_parsed=parsed)
+    return console_actions.document_view(runtime, session, transaction_id, with_parsed=parsed)
 
 
 @router.get(
@@ -278,7 +278,7 @@ def get_transaction_raw(
     transaction_id: DbId, _: ReaderDep, runtime: RuntimeDep, session: SessionDep
 ) -> Response:
     """The raw bytes of the interchange the document came in."""
-    return _download(*services.transaction_bytes(runtime, session, transaction_id))
+    return _download(*console_actions.transaction_bytes(runtime, session, transaction_id))
 
 
 @router.post(
@@ -291,7 +291,9 @@ def replay_transaction(transaction_id: DbId, principal: OperatorDep, runtime: Ru
     """Runs translate and deliver again from the stored bytes (never delivers twice)."""
     from gateway.pipeline.operations import replay_transaction as replay
 
-    services.run_operation(runtime, lambda: replay(runtime, transaction_id, actor=principal.actor))
+    console_actions.run_operation(
+        runtime, lambda: replay(runtime, transaction_id, actor=principal.actor)
+    )
     return Done(id=transaction_id, detail=f"transaction {transaction_id} replayed")
 
 
@@ -308,7 +310,7 @@ def cancel_transaction(
     from gateway.pipeline.operations import cancel_transaction as cancel
 
     reason = (body.comment if body else "") or f"cancelled by {principal.name}"
-    services.run_operation(
+    console_actions.run_operation(
         runtime, lambda: cancel(runtime, transaction_id, actor=principal.actor, reason=reason)
     )
     return Done(id=transaction_id, detail=f"transaction {transaction_id} cancelled")
@@ -319,7 +321,7 @@ def cancel_transaction(
 )
 def get_ack_raw(ack_id: DbId, _: ReaderDep, runtime: RuntimeDep, session: SessionDep) -> Response:
     """The 997/999/TA1/CONTRL bytes we sent or received."""
-    return _download(*services.ack_bytes(runtime, session, ack_id))
+    return _download(*console_actions.ack_bytes(runtime, session, ack_id))
 
 
 # ---- business exceptions ----------------------------------------------------------------
@@ -391,7 +393,7 @@ def bulk_exceptions(
     """Each exception succeeds or fails on its own; the answer says which and why."""
     from gateway.pipeline.exception_actions import bulk_action
 
-    results = services.run_operation(
+    results = console_actions.run_operation(
         runtime,
         lambda: bulk_action(
             runtime,
@@ -417,7 +419,7 @@ def assign_exception_route(
     """Give an open exception to a person (their console user name), or back to its group."""
     from gateway.pipeline.exception_actions import assign_exception
 
-    services.run_operation(
+    console_actions.run_operation(
         runtime,
         lambda: assign_exception(
             runtime, exception_id, assignee=body.assignee, actor=principal.actor
@@ -444,7 +446,7 @@ def act_on_exception(
     from gateway.pipeline.operations import resolve_exception
 
     comment = body.comment if body else ""
-    services.run_operation(
+    console_actions.run_operation(
         runtime,
         lambda: resolve_exception(
             runtime, exception_id, actor=principal.actor, action=action, comment=comment

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api.services import ConsoleError
+from gateway.api.console_actions import ConsoleError
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024

@@ -289,24 +289,6 @@ def check_certificates(profile: PartnerProfile, now: datetime | None = None) -> 
     return out
 
 
-def check_our_keys(
-    identity: OurIdentity, identities: Identities, now: datetime
-) -> list[CertWarning]:
-    """The same expiry checks for our own certificates."""
-    out: list[CertWarning] = []
-    for entry in identity.as2_keys:
-        path = identities.resolve_path(entry.certificate)
-        try:
-            cert = load_certificates(path)[0]
-        except As2LocalError as exc:
-            out.append(CertWarning("error", None, path, str(exc)))
-            continue
-        warning = _warn_for(cert, path, None, now)
-        if warning:
-            out.append(warning)
-    return out
-
-
 def create_key_pair(
     common_name: str,
     days: int,

@@ -80,7 +80,7 @@ class MemoryBudget:
             self.peak = max(self.peak, self.used)
 
 
-Resolver = Callable[[str, int], Sequence[str]]
+HostResolver = Callable[[str, int], Sequence[str]]
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -116,7 +116,7 @@ def async_mdn_url_refusal(
     allowed_hosts: Sequence[str],
     *,
     allow_private: bool,
-    resolve: Resolver | None = None,
+    resolve: HostResolver | None = None,
 ) -> str | None:
     """Why an async MDN may not be posted to ``url`` (None when it may).
 

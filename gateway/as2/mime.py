@@ -26,13 +26,11 @@ _TOKEN_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)', re.
 class Headers(Mapping[str, str]):
     """Case-insensitive, read-only header mapping (first occurrence of a name wins)."""
 
-    __slots__ = ("_items", "_map")
+    __slots__ = ("_map",)
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
-        self._items: list[tuple[str, str]] = []
         self._map: dict[str, str] = {}
         for name, value in items:
-            self._items.append((name, value))
             self._map.setdefault(name.lower(), value)
 
     def __getitem__(self, name: str) -> str:
@@ -46,10 +44,6 @@ class Headers(Mapping[str, str]):
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._map
-
-    def items_in_order(self) -> list[tuple[str, str]]:
-        """All header lines as received, names in their original case."""
-        return list(self._items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from gateway.edifact.envelope import EdifactEnvelope
 from gateway.edifact.errors import EdifactDataError, EdifactError, EdifactWriteError
 from gateway.edifact.reader import read_payload
 from gateway.edifact.segment import EdifactSegment, make_segment
-from gateway.edifact.service import DEFAULT_CHARS, ServiceChars, parse_una
+from gateway.edifact.service_chars import DEFAULT_CHARS, ServiceChars, parse_una
 from gateway.edifact.writer import MessageBuilder, write_interchange, write_segment
 
 __all__ = [

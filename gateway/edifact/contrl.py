@@ -38,7 +38,7 @@ from gateway.edifact import codes
 from gateway.edifact.envelope import EdifactEnvelope
 from gateway.edifact.errors import EdifactWriteError
 from gateway.edifact.segment import EdifactSegment, ElementInput, make_segment
-from gateway.edifact.service import DEFAULT_CHARS, codec_for
+from gateway.edifact.service_chars import DEFAULT_CHARS, codec_for
 from gateway.edifact.writer import write_interchange
 
 _MAX_UCS = 999

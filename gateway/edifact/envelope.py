@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.edifact.service import ServiceChars
+from gateway.edifact.service_chars import ServiceChars
 
 
 @dataclass(frozen=True, slots=True)

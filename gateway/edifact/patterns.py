@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from gateway.edifact.service import ServiceChars
+from gateway.edifact.service_chars import ServiceChars
 from gateway.edifact.specs.model import ComponentSpec, ElementSpec
 
 

@@ -32,7 +32,7 @@ from gateway.edifact.charset import Decoder
 from gateway.edifact.envelope import EdifactEnvelope
 from gateway.edifact.errors import EdifactDataError
 from gateway.edifact.segment import EdifactSegment
-from gateway.edifact.service import (
+from gateway.edifact.service_chars import (
     DEFAULT_CHARS,
     UNOB_DEFAULT_CHARS,
     ServiceChars,

@@ -8,7 +8,7 @@ Satisfies :class:`gateway.edi.SegmentLike`.
 from __future__ import annotations
 
 from gateway.edi.segment import ElementAccess
-from gateway.edifact.service import ServiceChars
+from gateway.edifact.service_chars import ServiceChars
 from gateway.edifact.tokenizer import Element, split_segment
 
 __all__ = ["EdifactSegment", "Element", "ElementInput", "make_segment"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gateway.edifact.service import ServiceChars
+from gateway.edifact.service_chars import ServiceChars
 
 # element -> repetitions -> components
 Element = tuple[tuple[str, ...], ...]

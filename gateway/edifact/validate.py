@@ -25,7 +25,7 @@ from gateway.edi.model import Issue, Level
 from gateway.edifact import codes
 from gateway.edifact.patterns import segment_pattern
 from gateway.edifact.segment import EdifactSegment
-from gateway.edifact.service import DEFAULT_CHARS, ServiceChars
+from gateway.edifact.service_chars import DEFAULT_CHARS, ServiceChars
 from gateway.edifact.specs.model import ElementSpec, GroupNode, MessageSpec, SegmentNode
 
 _MAX_ISSUES = 200  # per message: a garbage file must not produce a million issues

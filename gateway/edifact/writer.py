@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from gateway.edifact.errors import EdifactWriteError
 from gateway.edifact.segment import EdifactSegment, Element, make_segment
-from gateway.edifact.service import DEFAULT_CHARS, ServiceChars, codec_for
+from gateway.edifact.service_chars import DEFAULT_CHARS, ServiceChars, codec_for
 from gateway.edifact.tokenizer import escape
 
 

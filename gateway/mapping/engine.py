@@ -21,7 +21,7 @@ from gateway.canonical import AnyDocument, SourceRef
 from gateway.documents import SET_TO_DOCUMENT, document_type
 from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentLike
 from gateway.mapping.errors import DocumentError, MappingError
-from gateway.mapping.resolve import FieldTrace, Resolver, Scopes, get_path
+from gateway.mapping.resolve import FieldTrace, RuleReader, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
 from gateway.mapping.scope import Regions, Segments, hl_tree, loop_groups, regions, split_loop
 from gateway.partners.profile import PartnerProfile
@@ -61,18 +61,18 @@ def translate(
     segments = transaction.segments
     if len(segments) > MAX_SEGMENTS:
         raise DocumentError(f"transaction has {len(segments)} segments; limit {MAX_SEGMENTS}")
-    resolver = Resolver(map, unit_codes=profile.uom_codes, explain=explain)
+    reader = RuleReader(map, unit_codes=profile.uom_codes, explain=explain)
     parts = regions(segments, map)
     try:
         builder = document_type(map.document).map_builder()
-        data = builder(resolver, parts)
+        data = builder(reader, parts)
     except (DocumentError, MappingError):
         raise
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
         raise MappingError(f"map {map.name}: {type(exc).__name__}: {exc}") from exc
     data["source"] = _source(transaction, interchange, group, profile)
     document = _validate(map, data, segments)
-    return Translation(document=document, explain=resolver.traces, warnings=resolver.warnings)
+    return Translation(document=document, explain=reader.traces, warnings=reader.warnings)
 
 
 def _source(
@@ -156,7 +156,7 @@ def _base_scopes(parts: Regions) -> dict[str, Segments]:
     return {"header": parts.header, "body": parts.body, "summary": parts.summary, "all": parts.all}
 
 
-def _header(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
+def _header(r: RuleReader, parts: Regions, data: dict[str, Any]) -> None:
     scopes = _base_scopes(parts)
     r.fields("", r.map.header, scopes, ["header"], data)
     r.fields("", r.map.summary, scopes, ["summary"], data)
@@ -164,7 +164,7 @@ def _header(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
     _document_lists(r, scopes, data)
 
 
-def _parties(r: Resolver, scopes: Scopes, data: dict[str, Any]) -> None:
+def _parties(r: RuleReader, scopes: Scopes, data: dict[str, Any]) -> None:
     spec = r.map.parties
     if spec is None:
         return
@@ -183,7 +183,7 @@ def _parties(r: Resolver, scopes: Scopes, data: dict[str, Any]) -> None:
 
 
 def _loop_items(
-    r: Resolver,
+    r: RuleReader,
     loop: Loop,
     prefix: str,
     scopes: Scopes,
@@ -219,7 +219,7 @@ def _loop_items(
 
 
 def _sub_lists(
-    r: Resolver,
+    r: RuleReader,
     loop: Loop,
     path: str,
     scopes: Scopes,
@@ -237,7 +237,7 @@ def _sub_lists(
                 break
 
 
-def _document_lists(r: Resolver, scopes: Scopes, data: dict[str, Any]) -> None:
+def _document_lists(r: RuleReader, scopes: Scopes, data: dict[str, Any]) -> None:
     """Document-level lists (``lists:`` at the top of the map), in the scopes they name;
     of a list's alternative sub-loops the first that yields an item wins."""
     for name, alternatives in r.map.lists.items():
@@ -248,7 +248,7 @@ def _document_lists(r: Resolver, scopes: Scopes, data: dict[str, Any]) -> None:
                 break
 
 
-def _lines(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
+def _lines(r: RuleReader, parts: Regions, data: dict[str, Any]) -> None:
     """Lines, plus line-level allowances and taxes appended to the document's lists."""
     loop = r.map.lines
     if loop is None:
@@ -288,21 +288,21 @@ def _lines(r: Resolver, parts: Regions, data: dict[str, Any]) -> None:
 # ---- builders (each named by its type in gateway.documents.REGISTRY) ---------------
 
 
-def build_purchase_order(r: Resolver, parts: Regions) -> dict[str, Any]:
+def build_purchase_order(r: RuleReader, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "purchase_order"}
     _header(r, parts, data)
     _lines(r, parts, data)
     return data
 
 
-def build_order_acknowledgement(r: Resolver, parts: Regions) -> dict[str, Any]:
+def build_order_acknowledgement(r: RuleReader, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "order_acknowledgement"}
     _header(r, parts, data)
     _lines(r, parts, data)
     return data
 
 
-def build_invoice(r: Resolver, parts: Regions) -> dict[str, Any]:
+def build_invoice(r: RuleReader, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "invoice"}
     _header(r, parts, data)
     # document-level allowances and taxes come first in their lists, line-level ones after
@@ -317,7 +317,7 @@ def build_invoice(r: Resolver, parts: Regions) -> dict[str, Any]:
     return data
 
 
-def build_ship_notice(r: Resolver, parts: Regions) -> dict[str, Any]:
+def build_ship_notice(r: RuleReader, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "ship_notice"}
     scopes = _base_scopes(parts)
     if r.map.hierarchy is not None:
@@ -373,7 +373,7 @@ def build_ship_notice(r: Resolver, parts: Regions) -> dict[str, Any]:
 
 
 def _collect_orders(
-    r: Resolver,
+    r: RuleReader,
     data: dict[str, Any],
     order_scopes: list[dict[str, Segments]],
     items: list[tuple[dict[str, Segments], SegmentLike | None]],

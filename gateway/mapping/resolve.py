@@ -1,9 +1,9 @@
 """Reading values out of segments by map rules, with conversions and a trace.
 
-:class:`Resolver` is the engine's working state for one transaction: the map, the
+:class:`RuleReader` is the engine's working state for one transaction: the map, the
 profile's unit table, the explain trace and the warnings. Builders (one per canonical
-document type, in :mod:`gateway.mapping.engine`) call :meth:`Resolver.fields`,
-:meth:`Resolver.ids` and :meth:`Resolver.value` with the scopes a rule may look in.
+document type, in :mod:`gateway.mapping.engine`) call :meth:`RuleReader.fields`,
+:meth:`RuleReader.ids` and :meth:`RuleReader.value` with the scopes a rule may look in.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class FieldTrace:
     raw_value: str
 
 
-class Resolver:
+class RuleReader:
     """Applies a map's rules to segments for one transaction."""
 
     def __init__(

@@ -438,13 +438,6 @@ class OdooDialect:
         return {"detailed_type": "product"}
 
     @property
-    def product_storable_fields(self) -> list[str]:
-        """Fields to read to know whether a product is storable."""
-        if self.has_field("product.product", "is_storable"):
-            return ["type", "is_storable"]
-        return ["detailed_type"]
-
-    @property
     def units_have_categories(self) -> bool:
         """17/18: units belong to a ``uom.category``; 19: a unit is relative to another."""
         return self.has_field("uom.uom", "category_id")

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from gateway.edi import Issue
 from gateway.edifact.segment import EdifactSegment
-from gateway.edifact.service import DEFAULT_CHARS
+from gateway.edifact.service_chars import DEFAULT_CHARS
 from gateway.edifact.specs.model import find_message_spec
 from gateway.edifact.tokenizer import split_segment
 from gateway.edifact.validate import MessageValidator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.edi import Level, TransactionStatus
 from gateway.edifact import EdifactEnvelope, iter_transactions, parse_payload, read_payload
-from gateway.edifact.service import DEFAULT_CHARS, ServiceChars
+from gateway.edifact.service_chars import DEFAULT_CHARS, ServiceChars
 from gateway.edifact.tokenizer import scan_segments, split_segment
 from tests.edifact.helpers import VALID_ORDERS_BODY, interchange, message
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway.api.services import odoo_links, parsed_view
+from gateway.api.console_actions import odoo_links, parsed_view
 from gateway.settings import Settings
 
 
