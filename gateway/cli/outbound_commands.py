@@ -91,13 +91,18 @@ def list_command(
         for row in rows:
             print(json.dumps(row, sort_keys=True))
         return
-    table = Table("PO", "partner", "state", "sent as", "age h", "overdue", "error")
+    table = Table("PO", "partner", "state", "sent as", "changes", "age h", "overdue", "error")
     for row in rows:
+        changes = [
+            f"{c['set']} {c['interchange_control']} {c['purpose']}: {c['state']}"
+            for c in row.get("changes") or []
+        ]
         table.add_row(
             escape(row["po_number"]),
             escape(row["partner_id"]),
             row["state"],
             f"{row['set']} {row['interchange_control']}",
+            escape("\n".join(changes)),
             str(row["age_hours"]),
             ", ".join(row["overdue"]),
             escape(row["error"] or ""),

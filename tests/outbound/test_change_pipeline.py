@@ -10,6 +10,7 @@ tests/odoo_real/test_outbound_changes.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -354,3 +355,30 @@ def test_edifact_ordchg(tmp_path: Path, directory: str) -> None:
                               None, "accepted")  # fmt: skip
     with session_scope(runtime.sessions) as session:
         assert session.scalars(select(OutboundChange)).one().state == "accepted"
+
+
+def test_outbound_list_shows_the_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from gateway.cli.main import app
+    from gateway.settings import get_settings
+
+    odoo, order_id = _odoo("SUMMIT")
+    runtime, _ = _runtime(tmp_path, "summit-medical", "send", odoo)
+    _run(runtime)
+    _change_quantity_and_add_line(odoo, order_id)
+    _run(runtime)
+    monkeypatch.setenv("EDIGW_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        listed = CliRunner().invoke(app, ["outbound", "list", "--json"])
+        table = CliRunner().invoke(app, ["outbound", "list"])
+    finally:
+        get_settings.cache_clear()
+    assert listed.exit_code == 0, listed.output
+    (row,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    (change,) = row["changes"]
+    assert (change["set"], change["purpose"], change["state"]) == ("860", "change", "sent")
+    assert change["summary"] == ["line 1 (V-A): quantity 10 -> 12", "line 3 (V-C) added (7 EA)"]
+    # the table (wrapped to the terminal) has the change order's set in its changes column
+    assert table.exit_code == 0 and "860" in table.stdout and "changes" in table.stdout
