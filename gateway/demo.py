@@ -44,6 +44,7 @@ from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import ThreadedDispatcher
 from gateway.pipeline.runtime import Runtime, build_runtime
 from gateway.settings import PROJECT_DIR, Settings, get_settings
+from gateway.states import AckState, MessageState, TransactionState
 from gateway.store.models import (
     FINAL_TRANSACTION_STATES,
     Acknowledgement,
@@ -319,7 +320,9 @@ def wait_until_settled(
             messages = s.scalar(select(func.count()).select_from(Message)) or 0
             unsplit = (
                 s.scalar(
-                    select(func.count()).select_from(Message).where(Message.state == "received")
+                    select(func.count())
+                    .select_from(Message)
+                    .where(Message.state == MessageState.RECEIVED)
                 )
                 or 0
             )
@@ -335,7 +338,7 @@ def wait_until_settled(
                 s.scalar(
                     select(func.count())
                     .select_from(Acknowledgement)
-                    .where(Acknowledgement.state == "queued")
+                    .where(Acknowledgement.state == AckState.QUEUED)
                 )
                 or 0
             )
@@ -382,19 +385,21 @@ def report(console: Console, runtime: Runtime, plays: list[Play]) -> bool:
                 document = f"received {txn.set_id} {txn.control_number}"
                 if txn.business_key:
                     document += f"\ntranslated: {txn.document_type} {txn.business_key}"
-                if txn.state == "delivered":
+                if txn.state == TransactionState.DELIVERED:
                     records = ", ".join(
                         f"{r['model']} {r.get('name') or r['id']}"
                         for r in (delivery.records if delivery else [])
                     )
                     target = delivery.target if delivery else "ledger"
                     result = f"[green]delivered ({target})[/]\n{records or 'already delivered'}"
-                elif txn.state == "business_exception":
+                elif txn.state == TransactionState.BUSINESS_EXCEPTION:
                     result = "[yellow]business exception[/]\n" + "\n".join(e.message for e in excs)
                 else:
                     result = f"[red]{txn.state}[/]\n{txn.error or ''}"
                 state_ok = txn.state == play.expect
-                acks_ok = bool(acks) and all(a.state in ("sent", "stored") for a in acks)
+                acks_ok = bool(acks) and all(
+                    a.state in (AckState.SENT, AckState.STORED) for a in acks
+                )
                 ok &= state_ok and acks_ok
                 flag = "" if state_ok else f"\n[bold red]expected {play.expect}[/]"
                 table.add_row(who, document, ack_text, result + flag)

@@ -22,6 +22,7 @@ from prometheus_client.core import (
 from sqlalchemy import func, select
 
 from gateway.pipeline.runtime import Runtime
+from gateway.states import AckState, ExceptionState, TransactionState
 from gateway.store.db import session_scope
 from gateway.store.models import (
     Acknowledgement,
@@ -94,7 +95,7 @@ class StoreCollector:
             select(BusinessException.partner_id, BusinessException.kind, func.count())
             .where(
                 BusinessException.kind.like("overdue_%"),
-                BusinessException.state == "open",
+                BusinessException.state == ExceptionState.OPEN,
             )
             .group_by(BusinessException.partner_id, BusinessException.kind)
         ):
@@ -130,12 +131,12 @@ class StoreCollector:
             msgs = GaugeMetricFamily(
                 "edigw_messages", "Received and sent files by state.", labels=["direction", "state"]
             )
-            for direction, state, n in session.execute(
+            for direction, message_state, n in session.execute(
                 select(Message.direction, Message.state, func.count()).group_by(
                     Message.direction, Message.state
                 )
             ):
-                msgs.add_metric([direction, state], n)
+                msgs.add_metric([direction, message_state], n)
             yield msgs
 
             yield from self._latency(session, now)
@@ -180,7 +181,7 @@ class StoreCollector:
                 session.scalar(
                     select(func.count())
                     .select_from(Transaction)
-                    .where(Transaction.state == "failed")
+                    .where(Transaction.state == TransactionState.FAILED)
                 )
                 or 0,
             )
@@ -189,7 +190,7 @@ class StoreCollector:
                 session.scalar(
                     select(func.count())
                     .select_from(Acknowledgement)
-                    .where(Acknowledgement.state == "failed")
+                    .where(Acknowledgement.state == AckState.FAILED)
                 )
                 or 0,
             )
@@ -206,7 +207,7 @@ class StoreCollector:
                 select(Acknowledgement.partner_id, func.count())
                 .where(
                     Acknowledgement.direction == "out",
-                    Acknowledgement.state.in_(("queued", "failed")),
+                    Acknowledgement.state.in_((AckState.QUEUED, AckState.FAILED)),
                     Acknowledgement.created_at < now - ACK_OVERDUE_AFTER,
                 )
                 .group_by(Acknowledgement.partner_id)

@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from gateway.exception_policy import BILL_HOLDING_KINDS, age_bucket, due_after, severity_of
 from gateway.pipeline.runtime import Runtime
+from gateway.states import ExceptionState
 from gateway.store.db import session_scope
 from gateway.store.models import BusinessException, Document, Transaction, utcnow
 
@@ -115,7 +116,7 @@ class BusinessCollector:
                 BusinessException.partner_id,
                 BusinessException.kind,
                 BusinessException.created_at,
-            ).where(BusinessException.state == "open")
+            ).where(BusinessException.state == ExceptionState.OPEN)
         )
         for partner, kind, created in rows:
             age = max(0.0, (now - _aware(created)).total_seconds())
@@ -149,7 +150,7 @@ class BusinessCollector:
         holding = (
             select(BusinessException.transaction_id)
             .where(
-                BusinessException.state == "open",
+                BusinessException.state == ExceptionState.OPEN,
                 BusinessException.kind.in_(sorted(BILL_HOLDING_KINDS)),
             )
             .distinct()

@@ -16,6 +16,7 @@ from gateway.api.console_actions import ConsoleError, issue_json, parse_bytes
 from gateway.outbound.advice import Rejection
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.runtime import Runtime
+from gateway.states import ExceptionState
 from gateway.store.models import BusinessException, Transaction
 
 MAX_PROFILE_BYTES = 256 * 1024
@@ -123,7 +124,10 @@ def partner_detail(runtime: Runtime, session: Any, profile: PartnerProfile) -> d
         session.scalar(
             select(func.count())
             .select_from(BusinessException)
-            .where(BusinessException.partner_id == profile.id, BusinessException.state == "open")
+            .where(
+                BusinessException.partner_id == profile.id,
+                BusinessException.state == ExceptionState.OPEN,
+            )
         )
         or 0
     )

@@ -39,6 +39,7 @@ from gateway.api.queries_extra import (
 from gateway.api.uploads import read_upload
 from gateway.documents import filter_options
 from gateway.queries import TransactionFilter, list_transactions
+from gateway.states import ExceptionState, can_cancel, can_replay
 from gateway.store.audit import add_event
 from gateway.store.models import MessageState, TransactionState
 
@@ -317,10 +318,9 @@ def document_page(
         "messages",
         d=data,
         canonical_json=pretty(data.get("document")),
-        final=data["state"] in ("delivered", "acknowledged", "cancelled"),
-        # what replay_transaction accepts: not in flight, not refused for its content
-        replayable=data["state"] not in ("received", "delivering")
-        and not (data["state"] == "rejected" and any(i.get("fatal", True) for i in data["issues"])),
+        # the actions replay_transaction / cancel_transaction accept (gateway/states.py)
+        final=not can_cancel(data["state"]),
+        replayable=can_replay(data["state"], data["issues"]),
     )
 
 
@@ -368,7 +368,7 @@ def exceptions_page(
     request: Request,
     principal: ReaderDep,
     session: SessionDep,
-    state: str = "open",
+    state: str = ExceptionState.OPEN,
     partner: str = "",
     kind: str = "",
     mine: bool = False,

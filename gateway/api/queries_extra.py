@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.queries import MessageFilter, exception_json, list_messages
 
 __all__ = ["ERROR_STATES", "MessageFilter", "dashboard", "list_exceptions", "list_messages"]
+from gateway.states import ExceptionState, MessageState, TransactionState
 from gateway.store.models import BusinessException, Message, OutboundOrder, Transaction, utcnow
 
 ERROR_STATES = ("rejected", "failed")
@@ -20,7 +21,7 @@ ERROR_STATES = ("rejected", "failed")
 def list_exceptions(
     session: Session,
     *,
-    state: str | None = "open",
+    state: str | None = ExceptionState.OPEN,
     partner_id: str | None = None,
     kind: str | None = None,
     assignee: str | None = None,
@@ -46,7 +47,9 @@ def list_exceptions(
     if owner_group:
         q = q.where(BusinessException.owner_group == owner_group)
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    order = BusinessException.id.asc() if state == "open" else BusinessException.id.desc()
+    order = (
+        BusinessException.id.asc() if state == ExceptionState.OPEN else BusinessException.id.desc()
+    )
     out = []
     now = utcnow()
     for exc, txn, sent in session.execute(q.order_by(order).limit(limit).offset(offset)):
@@ -75,7 +78,7 @@ def ageing(exc: BusinessException, now: dt.datetime) -> dict[str, Any]:
         end = end.replace(tzinfo=dt.UTC)
     return {
         "age_seconds": max(0, int((end - created).total_seconds())),
-        "overdue": exc.state == "open" and due is not None and now > due,
+        "overdue": exc.state == ExceptionState.OPEN and due is not None and now > due,
     }
 
 
@@ -123,7 +126,7 @@ def daily_volume(
         totals[i] += n
         if state in ERROR_STATES:
             errors[i] += n
-        elif state == "business_exception":
+        elif state == TransactionState.BUSINESS_EXCEPTION:
             exceptions[i] += n
     return {
         "days": [d.isoformat() for d in day_list],
@@ -158,7 +161,9 @@ def dashboard(
         "messages": int(session.scalar(select(func.count()).select_from(Message)) or 0),
         "rejected_files": int(
             session.scalar(
-                select(func.count()).select_from(Message).where(Message.state == "rejected")
+                select(func.count())
+                .select_from(Message)
+                .where(Message.state == MessageState.REJECTED)
             )
             or 0
         ),

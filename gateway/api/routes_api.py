@@ -37,6 +37,7 @@ from gateway.api.queries_extra import (
 from gateway.api.security import MAX_DB_INT
 from gateway.api.uploads import read_upload
 from gateway.queries import TransactionFilter, exception_json, list_transactions
+from gateway.states import ExceptionState
 from gateway.store.audit import add_event
 from gateway.store.models import BusinessException
 
@@ -335,7 +336,7 @@ def get_exceptions(
     offset: Offset = 0,
     state: Annotated[
         str | None, Query(description="open (default), resolved, dismissed, retried, or all")
-    ] = "open",
+    ] = ExceptionState.OPEN,
     partner: str | None = None,
     kind: str | None = None,
     assignee: Annotated[

@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.states import OrderCycle
+
 if TYPE_CHECKING:
     from gateway.pipeline.runtime import Runtime
 
@@ -65,7 +67,7 @@ def send_command(
         rows = [r for r in list_orders(session, search=order.business_key) if r["id"] == order.id]
     state = rows[0]["state"] if rows else order.state
     console.print(f"{escape(order.business_key)} to {escape(order.partner_id)}: {state}")
-    if state == "failed":
+    if state == OrderCycle.FAILED:
         raise typer.Exit(1)
 
 

@@ -6,40 +6,21 @@ INVOIC)``. Partners skip steps (no MDN over SFTP; an 856 before the 855; a 997 a
 the 855), so a later step may follow any earlier one; a document never moves backwards
 (an 855 arriving after the 856 records its time but leaves the order ``shipped``).
 ``failed`` is ours (could not be written or sent after the retries), ``rejected`` is the
-partner's functional acknowledgement, ``cancelled`` an operator's.
+partner's functional acknowledgement, ``cancelled`` an operator's. The states and the
+table of allowed moves are owned by :mod:`gateway.states` (``OUTBOUND_ORDERS``);
+:func:`advance` only ever chooses a move that table allows (a test walks both).
 """
 
 from __future__ import annotations
 
-import enum
+from gateway.states import ORDER_PROGRESS, OUTBOUND_ORDERS, OrderCycle
 
-
-class OrderCycle(enum.StrEnum):
-    """Where an order we sent stands with the partner."""
-
-    QUEUED = "queued"  # read from Odoo, written and validated, control numbers fixed
-    SENT = "sent"  # handed to the transport (AS2 POST answered, file uploaded)
-    DELIVERED = "delivered"  # the partner's MDN confirmed receipt
-    ACCEPTED = "accepted"  # 997/999/CONTRL accepted it
-    REJECTED = "rejected"  # 997/999/CONTRL rejected it
-    ACKNOWLEDGED = "acknowledged"  # 855/ORDRSP answered it
-    SHIPPED = "shipped"  # 856/DESADV for it arrived
-    INVOICED = "invoiced"  # 810/INVOIC for it arrived
-    FAILED = "failed"  # we could not send it (dead letter; an operator can resend)
-    CANCELLED = "cancelled"  # an operator stopped it
-
+__all__ = ["FINAL", "PROGRESS", "OrderCycle", "advance", "is_open"]
 
 # Progress order: an answer moves the order forward only (never back).
-PROGRESS = (
-    OrderCycle.QUEUED,
-    OrderCycle.SENT,
-    OrderCycle.DELIVERED,
-    OrderCycle.ACCEPTED,
-    OrderCycle.ACKNOWLEDGED,
-    OrderCycle.SHIPPED,
-    OrderCycle.INVOICED,
-)
-FINAL = frozenset({OrderCycle.INVOICED, OrderCycle.REJECTED, OrderCycle.CANCELLED})
+PROGRESS = ORDER_PROGRESS
+# nothing moves an order out of these (invoiced, rejected, cancelled): from the table
+FINAL = OUTBOUND_ORDERS.final
 
 
 def advance(current: OrderCycle, reached: OrderCycle) -> OrderCycle:

@@ -21,6 +21,7 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.issues import gateway_issues
 from gateway.pipeline.runtime import Runtime
+from gateway.states import ACKNOWLEDGEMENTS, AckState
 from gateway.store.audit import add_event, next_counter
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -160,7 +161,7 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
                 control_number=built.control_number,
                 status=built.status,
                 payload_sha256=sha,
-                state="queued",
+                state=AckState.QUEUED,
                 transport=ack_transport(profile, inbound),
             )
             session.add(row)
@@ -208,11 +209,11 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
     """
     with session_scope(runtime.sessions) as session:
         ack = session.get(Acknowledgement, ack_id)
-        if ack is None or ack.state in ("sent", "stored", "failed"):
+        if ack is None or ack.state is not AckState.QUEUED:
             return []
         sender = runtime.senders.get(ack.transport or "none")
         if sender is None:
-            ack.state = "stored"
+            ACKNOWLEDGEMENTS.move(ack, AckState.STORED)
             why = (
                 "the partner's profile has no outbound transport for acknowledgements"
                 if ack.transport in (None, "", "none")
@@ -241,7 +242,9 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
     except TransientSendError as exc:
         transient, ref = exc, ""
     except PermanentSendError as exc:
-        _finish_ack(runtime, ack_id, "failed", "ack_failed", f"{kind} {number}: {exc}", str(exc))
+        _finish_ack(
+            runtime, ack_id, AckState.FAILED, "ack_failed", f"{kind} {number}: {exc}", str(exc)
+        )
         return []
     if transient is not None:
         _finish_ack(
@@ -253,7 +256,7 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
     _finish_ack(
         runtime,
         ack_id,
-        "sent",
+        AckState.SENT,
         "ack_sent",
         f"{kind} {number} sent over {transport}: {ref}",
         None,
@@ -265,7 +268,7 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
 def _finish_ack(
     runtime: Runtime,
     ack_id: int,
-    state: str | None,
+    state: AckState | None,
     event: str,
     detail: str,
     error: str | None,
@@ -277,7 +280,7 @@ def _finish_ack(
         if ack is None:
             return
         if state is not None:
-            ack.state = state
+            ACKNOWLEDGEMENTS.move(ack, state)
         if ref is not None:
             ack.transport_ref = ref
         ack.error = error
@@ -292,7 +295,8 @@ def fail_ack(runtime: Runtime, ack_id: int, error: str) -> None:
         ack = session.get(Acknowledgement, ack_id)
         if ack is None:
             return
-        ack.state = "failed"
+        if ACKNOWLEDGEMENTS.allows(ack.state, AckState.FAILED):
+            ACKNOWLEDGEMENTS.move(ack, AckState.FAILED)
         ack.error = error
         add_event(
             session,

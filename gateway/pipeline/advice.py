@@ -31,6 +31,7 @@ from gateway.outbound.advice import Rejection, build_advice
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
+from gateway.states import AckState
 from gateway.store.audit import add_event, next_counter
 from gateway.store.models import (
     Acknowledgement,
@@ -197,7 +198,7 @@ def advise(
             control_number=written.control_number,
             status="rejected",
             payload_sha256=sha,
-            state="queued",
+            state=AckState.QUEUED,
             transport=transport,
             detail={
                 "application_advice": True,

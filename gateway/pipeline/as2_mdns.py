@@ -22,6 +22,7 @@ from gateway.as2.limits import async_mdn_url_refusal, resolve_host
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.runtime import Runtime
+from gateway.states import ACKNOWLEDGEMENTS, ASYNC_MDNS, AckState, AsyncMdnState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import Acknowledgement, AsyncMdn, PendingMdn, utcnow
@@ -46,7 +47,7 @@ def queue_async_mdn(runtime: Runtime, job: AsyncMdnJob) -> int:
             url=job.url,
             headers=dict(job.headers),
             body_sha256=body_sha,
-            state="queued",
+            state=AsyncMdnState.QUEUED,
         )
         session.add(row)
         session.flush()
@@ -70,14 +71,16 @@ def send_mdn(runtime: Runtime, mdn_id: int) -> list[Next]:
     """
     with session_scope(runtime.sessions) as session:
         row = session.get(AsyncMdn, mdn_id)
-        if row is None or row.state != "queued":
+        if row is None or row.state is not AsyncMdnState.QUEUED:
             return []  # already sent or failed (a re-queue after recovery)
         row.attempts += 1
         url, headers, partner_id = row.url, dict(row.headers), row.partner_id
         body = runtime.payloads.get(session, row.body_sha256)
     profile = runtime.registry.get(partner_id)
     if profile is None or profile.as2 is None:
-        _finish(runtime, mdn_id, "failed", f"partner {partner_id!r} has no AS2 settings now")
+        _finish(
+            runtime, mdn_id, AsyncMdnState.FAILED, f"partner {partner_id!r} has no AS2 settings now"
+        )
         return []
     refusal = async_mdn_url_refusal(
         url,
@@ -86,7 +89,7 @@ def send_mdn(runtime: Runtime, mdn_id: int) -> list[Next]:
         resolve=resolve_host,
     )
     if refusal is not None:
-        _finish(runtime, mdn_id, "failed", f"not sent: {refusal}")
+        _finish(runtime, mdn_id, AsyncMdnState.FAILED, f"not sent: {refusal}")
         return []
     try:
         status = post_async_mdn(url, headers, body, timeout=POST_TIMEOUT)
@@ -97,24 +100,24 @@ def send_mdn(runtime: Runtime, mdn_id: int) -> list[Next]:
                 if row is not None:
                     row.error = str(exc)
             raise TransientError(f"async MDN to {url}: {exc}") from exc
-        _finish(runtime, mdn_id, "failed", f"refused by the partner: {exc}")
+        _finish(runtime, mdn_id, AsyncMdnState.FAILED, f"refused by the partner: {exc}")
         return []
-    _finish(runtime, mdn_id, "sent", f"delivered (HTTP {status})")
+    _finish(runtime, mdn_id, AsyncMdnState.SENT, f"delivered (HTTP {status})")
     return []
 
 
 def fail_mdn(runtime: Runtime, mdn_id: int, error: str) -> None:
     """Dead letter of ``send_mdn``: the MDN is given up, visibly."""
-    _finish(runtime, mdn_id, "failed", f"gave up: {error}")
+    _finish(runtime, mdn_id, AsyncMdnState.FAILED, f"gave up: {error}")
 
 
-def _finish(runtime: Runtime, mdn_id: int, state: str, detail: str) -> None:
+def _finish(runtime: Runtime, mdn_id: int, state: AsyncMdnState, detail: str) -> None:
     with session_scope(runtime.sessions) as session:
         row = session.get(AsyncMdn, mdn_id)
         if row is None:
             return
-        row.state = state
-        row.error = None if state == "sent" else detail
+        ASYNC_MDNS.move(row, state)
+        row.error = None if state is AsyncMdnState.SENT else detail
         add_event(
             session,
             "as2.async_mdn_" + state,
@@ -130,7 +133,9 @@ def stalled_mdns(session: Any, cutoff: Any) -> list[Next]:
     return [
         Next("send_mdn", (mdn_id,))
         for (mdn_id,) in session.execute(
-            select(AsyncMdn.id).where(AsyncMdn.state == "queued", AsyncMdn.updated_at < cutoff)
+            select(AsyncMdn.id).where(
+                AsyncMdn.state == AsyncMdnState.QUEUED, AsyncMdn.updated_at < cutoff
+            )
         )
     ]
 
@@ -185,7 +190,8 @@ def settle_pending_mdn(
             )
         ):
             if not delivered:
-                ack.state = "failed"
+                if ACKNOWLEDGEMENTS.allows(ack.state, AckState.FAILED):
+                    ACKNOWLEDGEMENTS.move(ack, AckState.FAILED)
                 ack.error = f"negative or unverifiable async MDN: {received.mdn.disposition}"
             add_event(
                 session,

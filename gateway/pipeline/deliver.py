@@ -27,6 +27,7 @@ from gateway.pipeline.errors import TransientError
 from gateway.pipeline.routing import route_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import claim, set_state
+from gateway.states import DECISIONS, TRANSACTIONS, DecisionState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -109,7 +110,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             select(DeliveryDecision)
             .where(
                 DeliveryDecision.transaction_id == txn.id,
-                DeliveryDecision.state == "recorded",
+                DeliveryDecision.state == DecisionState.RECORDED,
             )
             .order_by(DeliveryDecision.id.desc())
         )
@@ -138,7 +139,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
         _release(runtime, transaction_id, str(exc))
         raise TransientError(f"Odoo unavailable: {exc}") from exc
     except OdooConfigurationError as exc:
-        decision.finish("abandoned")
+        decision.finish(DecisionState.ABANDONED)
         _finish_failed(runtime, transaction_id, f"Odoo configuration: {exc}")
         return []
     except OdooBusinessError as exc:
@@ -188,7 +189,7 @@ class _Decision:
                     delivery_key=plan.key,
                     target=self.target,
                     plan=data,
-                    state="recorded",
+                    state=DecisionState.RECORDED,
                 )
                 session.add(row)
                 session.flush()
@@ -199,14 +200,14 @@ class _Decision:
         if callable(record_plan):  # the dry run shows the decision next to the calls
             record_plan(data)
 
-    def finish(self, state: str, session: Any = None) -> None:
+    def finish(self, state: DecisionState, session: Any = None) -> None:
         """Mark the decision carried out (``applied``) or given up (``abandoned``)."""
         if self.id is None:
             return
         if session is not None:
             row = session.get(DeliveryDecision, self.id)
             if row is not None:
-                row.state = state
+                DECISIONS.move(row, state)
             return
         with session_scope(self.runtime.sessions) as own:
             self.finish(state, own)
@@ -247,7 +248,7 @@ def _release(runtime: Runtime, transaction_id: int, error: str) -> None:
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
         if txn is not None and txn.state == TransactionState.DELIVERING:
-            txn.state = TransactionState.TRANSLATED
+            TRANSACTIONS.move(txn, TransactionState.TRANSLATED)
             txn.retries += 1
             txn.error = error
             add_event(
@@ -300,7 +301,7 @@ def _record_outcome(
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
         assert txn is not None
-        decision.finish("applied", session)
+        decision.finish(DecisionState.APPLIED, session)
         txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
         if exceptions:
             rows = [

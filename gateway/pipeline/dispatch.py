@@ -7,6 +7,7 @@ never runs before the rows it needs exist.
 
 from __future__ import annotations
 
+import enum
 import heapq
 import itertools
 import time
@@ -14,18 +15,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-STAGES = (
-    "split",
-    "validate",
-    "acknowledge",
-    "send_ack",
-    "translate",
-    "deliver",
-    "send_order",
-    "send_change",
-    "send_mdn",
-    "notify",
-)
+
+class Stage(enum.StrEnum):
+    """Every pipeline stage: the one list (Celery task ``gateway.<stage>``, the runner's
+    table in :mod:`gateway.pipeline.runner`, ``stage_attempts.stage``)."""
+
+    SPLIT = "split"
+    VALIDATE = "validate"
+    ACKNOWLEDGE = "acknowledge"
+    SEND_ACK = "send_ack"
+    TRANSLATE = "translate"
+    DELIVER = "deliver"
+    SEND_ORDER = "send_order"
+    SEND_CHANGE = "send_change"
+    SEND_MDN = "send_mdn"
+    NOTIFY = "notify"
+
+
+STAGES: tuple[str, ...] = tuple(s.value for s in Stage)
 
 
 @dataclass(frozen=True, slots=True)

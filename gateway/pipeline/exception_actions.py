@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gateway.pipeline.operations import OperationError, resolve_exception
 from gateway.pipeline.runtime import Runtime
+from gateway.states import ExceptionState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import BusinessException, Transaction
@@ -30,7 +31,7 @@ def assign_exception(
         exc = session.get(BusinessException, exception_id, with_for_update=True)
         if exc is None:
             raise OperationError(f"no business exception {exception_id}")
-        if exc.state != "open":
+        if exc.state is not ExceptionState.OPEN:
             raise OperationError(f"business exception {exception_id} is already {exc.state}")
         before, exc.assignee = exc.assignee, who
         txn = session.get(Transaction, exc.transaction_id)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiInterchange
 from gateway.pipeline.outbound import record_functional_ack
+from gateway.states import AckState
 from gateway.store.audit import add_event
 from gateway.store.models import Acknowledgement, Interchange, Transaction
 
@@ -56,7 +57,7 @@ def link_inbound_ack(
         control_number=row.control_number,
         status=status,
         message_id=row.message_id,
-        state="received",
+        state=AckState.RECEIVED,
         detail={**detail, "links_to_ack": ours.id if ours else None},
     )
     session.add(ack)

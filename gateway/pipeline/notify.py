@@ -24,6 +24,7 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.runtime import Runtime
 from gateway.queries import exception_json
+from gateway.states import NOTIFICATIONS, NotificationState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import BusinessException, Notification, Transaction, utcnow
@@ -33,7 +34,7 @@ def notify(runtime: Runtime, notification_id: int) -> list[Next]:
     """Send the notification (the network call runs outside any database transaction)."""
     with session_scope(runtime.sessions) as session:
         row = session.get(Notification, notification_id)
-        if row is None or row.state in ("sent", "failed"):
+        if row is None or row.state is not NotificationState.QUEUED:
             return []
         exc = session.get(BusinessException, row.exception_id)
         txn = session.get(Transaction, exc.transaction_id) if exc else None
@@ -48,15 +49,15 @@ def notify(runtime: Runtime, notification_id: int) -> list[Next]:
         _record(runtime, notification_id, error=str(err))
         raise TransientError(f"{channel} to {target}: {err}") from err
     except NotificationRefused as err:
-        _record(runtime, notification_id, error=str(err), state="failed")
+        _record(runtime, notification_id, error=str(err), state=NotificationState.FAILED)
         return []
-    _record(runtime, notification_id, state="sent", outcome=outcome)
+    _record(runtime, notification_id, state=NotificationState.SENT, outcome=outcome)
     return []
 
 
 def fail_notification(runtime: Runtime, notification_id: int, error: str) -> None:
     """Dead-letter a notification that kept failing (after the last retry)."""
-    _record(runtime, notification_id, error=error, state="failed")
+    _record(runtime, notification_id, error=error, state=NotificationState.FAILED)
 
 
 def _content(runtime: Runtime, exc: BusinessException, txn: Transaction) -> dict[str, Any]:
@@ -128,17 +129,17 @@ def _record(
     notification_id: int,
     *,
     error: str | None = None,
-    state: str | None = None,
+    state: NotificationState | None = None,
     outcome: str | None = None,
 ) -> None:
     with session_scope(runtime.sessions) as session:
         row = session.get(Notification, notification_id)
-        if row is None or row.state in ("sent", "failed"):
+        if row is None or row.state is not NotificationState.QUEUED:
             return
         row.error = error
         if state is not None:
-            row.state = state
-            if state == "sent":
+            NOTIFICATIONS.move(row, state)
+            if state is NotificationState.SENT:
                 row.sent_at = utcnow()
             _event(session, row, outcome or error or "")
 
@@ -148,7 +149,7 @@ def _event(session: Session, row: Notification, detail: str) -> None:
     txn = session.get(Transaction, exc.transaction_id) if exc else None
     add_event(
         session,
-        "exception_notified" if row.state == "sent" else "notification_failed",
+        "exception_notified" if row.state is NotificationState.SENT else "notification_failed",
         f"{row.channel} to {row.target}: {detail}"[:2000],
         partner_id=exc.partner_id if exc else None,
         transaction_id=txn.id if txn else None,

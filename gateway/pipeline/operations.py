@@ -15,6 +15,18 @@ from gateway.pipeline.as2_mdns import stalled_mdns
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import set_state
+from gateway.states import (
+    EXCEPTIONS,
+    INTERCHANGES,
+    MESSAGES,
+    TRANSACTIONS,
+    AckState,
+    ExceptionState,
+    InterchangeState,
+    NotificationState,
+    can_cancel,
+    can_replay,
+)
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -29,6 +41,13 @@ from gateway.store.models import (
     utcnow,
 )
 
+# what an operator's action on a business exception makes of it
+EXCEPTION_ACTIONS = {
+    "resolve": ExceptionState.RESOLVED,
+    "dismiss": ExceptionState.DISMISSED,
+    "retry": ExceptionState.RETRIED,
+}
+
 
 class OperationError(ValueError):
     """An operator action that cannot be done (unknown id, wrong state)."""
@@ -40,7 +59,7 @@ def fail_subject(runtime: Runtime, stage: str, subject_id: int, error: str) -> N
         if stage == "split":
             message = session.get(Message, subject_id)
             if message is not None and message.state == MessageState.RECEIVED:
-                message.state = MessageState.REJECTED
+                MESSAGES.move(message, MessageState.REJECTED)
                 message.error = f"processing failed: {error}"
                 add_event(
                     session,
@@ -68,13 +87,9 @@ def replay_transaction(runtime: Runtime, transaction_id: int, *, actor: str) -> 
         txn = session.get(Transaction, transaction_id, with_for_update=True)
         if txn is None:
             raise OperationError(f"no transaction {transaction_id}")
-        if txn.state in (TransactionState.RECEIVED, TransactionState.DELIVERING):
+        if not can_replay(txn.state):
             raise OperationError(f"transaction {transaction_id} is {txn.state}: still in progress")
-        if (
-            txn.state == TransactionState.REJECTED
-            and txn.issues
-            and any(d.get("fatal", True) for d in txn.issues)
-        ):
+        if not can_replay(txn.state, txn.issues or ()):
             raise OperationError(
                 f"transaction {transaction_id} was rejected for its content; the partner "
                 "must send a corrected one (replay the message after fixing configuration)"
@@ -114,7 +129,7 @@ def cancel_transaction(runtime: Runtime, transaction_id: int, *, actor: str, rea
         txn = session.get(Transaction, transaction_id, with_for_update=True)
         if txn is None:
             raise OperationError(f"no transaction {transaction_id}")
-        if txn.state in (TransactionState.DELIVERED, TransactionState.DELIVERING):
+        if not can_cancel(txn.state):
             raise OperationError(f"transaction {transaction_id} is {txn.state}: cannot cancel")
         set_state(session, txn, TransactionState.CANCELLED, reason or "cancelled", actor=actor)
 
@@ -144,13 +159,14 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
             follow.append(Next("split", (mid,)))
         for (iid,) in session.execute(
             select(Interchange.id).where(
-                Interchange.state.in_(("received", "duplicate")), Interchange.created_at < cutoff
+                Interchange.state.in_((InterchangeState.RECEIVED, InterchangeState.DUPLICATE)),
+                Interchange.created_at < cutoff,
             )
         ):
             follow.append(Next("validate", (iid,)))
         for (iid,) in session.execute(
             select(Interchange.id).where(
-                Interchange.state.in_(("validated", "rejected", "duplicate_rejected")),
+                Interchange.state.in_(list(INTERCHANGES.final)),
                 Interchange.partner_id.is_not(None),
                 Interchange.ack_status.is_(None),
                 Interchange.direction == "in",
@@ -176,7 +192,8 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
                 interchanges.add(txn.interchange_id)
             else:
                 if txn.state == TransactionState.DELIVERING:
-                    txn.state = TransactionState.TRANSLATED  # its worker died mid-delivery
+                    # its worker died mid-delivery
+                    TRANSACTIONS.move(txn, TransactionState.TRANSLATED)
                     add_event(
                         session,
                         "recovered",
@@ -190,7 +207,7 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
         follow.extend(Next("translate", (i, None)) for i in sorted(interchanges))
         for (aid,) in session.execute(
             select(Acknowledgement.id).where(
-                Acknowledgement.state == "queued",
+                Acknowledgement.state == AckState.QUEUED,
                 Acknowledgement.direction == "out",
                 Acknowledgement.updated_at < cutoff,
             )
@@ -199,7 +216,7 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
         follow.extend(stalled_mdns(session, cutoff))
         for (nid,) in session.execute(
             select(Notification.id).where(
-                Notification.state == "queued", Notification.created_at < cutoff
+                Notification.state == NotificationState.QUEUED, Notification.created_at < cutoff
             )
         ):
             follow.append(Next("notify", (nid,)))
@@ -225,9 +242,9 @@ def resolve_exception(
         exc = session.get(BusinessException, exception_id, with_for_update=True)
         if exc is None:
             raise OperationError(f"no business exception {exception_id}")
-        if exc.state != "open":
+        if exc.state is not ExceptionState.OPEN:
             raise OperationError(f"business exception {exception_id} is already {exc.state}")
-        exc.state = {"resolve": "resolved", "dismiss": "dismissed", "retry": "retried"}[action]
+        EXCEPTIONS.move(exc, EXCEPTION_ACTIONS[action])
         exc.resolution = comment
         exc.resolved_by = actor
         exc.resolved_at = utcnow()
@@ -254,10 +271,12 @@ def resolve_exception(
             # the other open exceptions of this transaction are superseded by the retry
             for other in session.scalars(
                 select(BusinessException).where(
-                    BusinessException.transaction_id == txn.id, BusinessException.state == "open"
+                    BusinessException.transaction_id == txn.id,
+                    BusinessException.state == ExceptionState.OPEN,
                 )
             ):
-                other.state, other.resolved_by, other.resolved_at = "retried", actor, utcnow()
+                EXCEPTIONS.move(other, ExceptionState.RETRIED)
+                other.resolved_by, other.resolved_at = actor, utcnow()
             set_state(
                 session, txn, TransactionState.TRANSLATED, "retry after exception", actor=actor
             )

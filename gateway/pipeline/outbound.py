@@ -47,6 +47,7 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.runtime import Runtime
 from gateway.queries import contains
+from gateway.states import OUTBOUND_ORDERS, MessageState
 from gateway.store.audit import add_event, next_counter
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -450,7 +451,8 @@ def queue_order(
                     f"{set_id} {order.interchange_control} written",
                 )
                 return _detached(session, order)
-        order.state = OrderCycle.FAILED
+        if order.state is not OrderCycle.FAILED:
+            OUTBOUND_ORDERS.move(order, OrderCycle.FAILED)
         order.error = problem
         _raise(session, order, "order_not_sendable", problem or "cannot be written")
         return _detached(session, order)
@@ -470,7 +472,8 @@ def _move(session: Session, order: OutboundOrder, reached: OrderCycle, detail: s
     timeline = dict(order.timeline or {})
     timeline.setdefault(reached.value, utcnow().isoformat())
     order.timeline = timeline
-    order.state = after
+    if after is not before:
+        OUTBOUND_ORDERS.move(order, after)
     if reached is not OrderCycle.QUEUED:
         order.notes_pending = [*(order.notes_pending or []), f"EDI: {detail}"]
     add_event(
@@ -521,7 +524,7 @@ def send_order(runtime: Runtime, order_id: int) -> list[Next]:
             payload_sha256=order.payload_sha256,
             size=len(data),
             syntax=order.syntax,
-            state="sent",
+            state=MessageState.SENT,
             correlation_id=order.correlation_id,
             meta={"outbound_order_id": order.id, "transport_ref": ref},
         )

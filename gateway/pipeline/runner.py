@@ -13,11 +13,12 @@ import os
 import socket
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gateway.pipeline.dispatch import InlineDispatcher, Next, ThreadedDispatcher
+from gateway.pipeline.dispatch import InlineDispatcher, Next, Stage, ThreadedDispatcher
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.runtime import Runtime
 from gateway.store.db import session_scope
@@ -27,55 +28,56 @@ log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+DeadLetter = Callable[[Runtime, int, str], None]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """What runs a stage, and what puts its subject in its failed state at the end."""
+
+    run: Callable[..., list[Next]]
+    dead_letter: DeadLetter
+
+
 @functools.cache
-def _stage_functions() -> dict[str, Callable[..., list[Next]]]:
-    from gateway.pipeline.acks import acknowledge, send_ack
-    from gateway.pipeline.as2_mdns import send_mdn
-    from gateway.pipeline.deliver import deliver
-    from gateway.pipeline.notify import notify
-    from gateway.pipeline.outbound import send_order
-    from gateway.pipeline.outbound_changes import send_change
+def stage_table() -> dict[Stage, StageSpec]:
+    """Every :class:`Stage` with its function and its dead letter (one entry each)."""
+    # imported here: the stage modules import the runtime, which imports this module
+    from gateway.pipeline.acks import acknowledge, fail_ack, send_ack
+    from gateway.pipeline.as2_mdns import fail_mdn, send_mdn
+    from gateway.pipeline.deliver import deliver, fail_delivery
+    from gateway.pipeline.notify import fail_notification, notify
+    from gateway.pipeline.operations import fail_subject
+    from gateway.pipeline.outbound import fail_order, send_order
+    from gateway.pipeline.outbound_changes import fail_change, send_change
     from gateway.pipeline.stages import split, validate
     from gateway.pipeline.translate import translate
 
-    return {
-        "split": split,
-        "validate": validate,
-        "acknowledge": acknowledge,
-        "send_ack": send_ack,
-        "translate": translate,
-        "deliver": deliver,
-        "send_order": send_order,
-        "send_change": send_change,
-        "send_mdn": send_mdn,
-        "notify": notify,
+    def subject(stage: Stage) -> DeadLetter:
+        # split/validate/acknowledge/translate: their message's or interchange's rows
+        return lambda runtime, subject_id, error: fail_subject(runtime, stage, subject_id, error)
+
+    table = {
+        Stage.SPLIT: StageSpec(split, subject(Stage.SPLIT)),
+        Stage.VALIDATE: StageSpec(validate, subject(Stage.VALIDATE)),
+        Stage.ACKNOWLEDGE: StageSpec(acknowledge, subject(Stage.ACKNOWLEDGE)),
+        Stage.SEND_ACK: StageSpec(send_ack, fail_ack),
+        Stage.TRANSLATE: StageSpec(translate, subject(Stage.TRANSLATE)),
+        Stage.DELIVER: StageSpec(deliver, fail_delivery),
+        Stage.SEND_ORDER: StageSpec(send_order, fail_order),
+        Stage.SEND_CHANGE: StageSpec(send_change, fail_change),
+        Stage.SEND_MDN: StageSpec(send_mdn, fail_mdn),
+        Stage.NOTIFY: StageSpec(notify, fail_notification),
     }
+    missing = set(Stage) - set(table)
+    if missing:
+        raise RuntimeError(f"stages without a runner entry: {sorted(missing)}")
+    return table
 
 
 def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str) -> None:
     """Put the subject of a stage that will not succeed in its failed state."""
-    from gateway.pipeline.acks import fail_ack
-    from gateway.pipeline.as2_mdns import fail_mdn
-    from gateway.pipeline.deliver import fail_delivery
-    from gateway.pipeline.notify import fail_notification
-    from gateway.pipeline.operations import fail_subject
-    from gateway.pipeline.outbound import fail_order
-    from gateway.pipeline.outbound_changes import fail_change
-
-    if stage == "send_order":
-        fail_order(runtime, args[0], error)
-    elif stage == "send_change":
-        fail_change(runtime, args[0], error)
-    elif stage == "deliver":
-        fail_delivery(runtime, args[0], error)
-    elif stage == "notify":
-        fail_notification(runtime, args[0], error)
-    elif stage == "send_ack":
-        fail_ack(runtime, args[0], error)
-    elif stage == "send_mdn":
-        fail_mdn(runtime, args[0], error)
-    else:
-        fail_subject(runtime, stage, args[0], error)
+    stage_table()[Stage(stage)].dead_letter(runtime, args[0], error)
 
 
 def backoff(runtime: Runtime, attempt: int) -> float:
@@ -87,7 +89,7 @@ def run_stage(
     runtime: Runtime, stage: str, args: tuple[Any, ...], attempt: int = 1
 ) -> float | None:
     """Run a stage; dispatch its follow-ups; return a retry delay or None when finished."""
-    func = _stage_functions()[stage]
+    func = stage_table()[Stage(stage)].run
     with session_scope(runtime.sessions) as session:
         row = StageAttempt(stage=stage, subject_id=int(args[0]), attempt=attempt, worker=WORKER)
         session.add(row)

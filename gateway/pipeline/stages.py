@@ -26,6 +26,7 @@ from gateway.pipeline.runtime import Runtime
 
 if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
+from gateway.states import INTERCHANGES, MESSAGES, TRANSACTIONS, InterchangeState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -48,9 +49,12 @@ def set_state(
     error: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Change a transaction's state and append the event that says so."""
-    previous = txn.state
-    txn.state = state
+    """Change a transaction's state and append the event that says so.
+
+    Raises :class:`~gateway.states.IllegalTransition` for a move the transaction table
+    (:data:`gateway.states.TRANSACTIONS`) does not allow.
+    """
+    previous = TRANSACTIONS.move(txn, state)
     if error is not None:
         txn.error = error
     add_event(
@@ -91,12 +95,12 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
         for edi in payload.interchanges:
             row = _record_interchange(runtime, session, message, edi, data)
             if row is not None:
-                new_interchanges += row.state != "duplicate"
+                new_interchanges += row.state is not InterchangeState.DUPLICATE
                 follow.append(Next("validate", (row.id,)))
         if new_interchanges == 0:
-            message.state = MessageState.DUPLICATE
+            MESSAGES.move(message, MessageState.DUPLICATE)
         else:
-            message.state = MessageState.SPLIT
+            MESSAGES.move(message, MessageState.SPLIT)
         add_event(
             session,
             "split",
@@ -116,7 +120,7 @@ def _reject_message(session: Session, message: Message, payload: EdiPayload) -> 
     issues = payload.issues or [
         Issue(level=Level.FILE, code="no-interchange", message="no interchange found")
     ]
-    message.state = MessageState.REJECTED
+    MESSAGES.move(message, MessageState.REJECTED)
     message.error = summarize(issues_to_json(issues))
     add_event(
         session,
@@ -189,7 +193,7 @@ def _record_interchange(
         test=edi.test,
         start=edi.start,
         end=edi.end,
-        state="received" if not extra else "duplicate",
+        state=InterchangeState.RECEIVED if not extra else InterchangeState.DUPLICATE,
         issues=issues_to_json(edi.issues) + issues_to_json(extra, source=GATEWAY),
         dedupe_key=key_to_store,
     )
@@ -270,7 +274,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
         ic = session.get(Interchange, interchange_id, with_for_update=True)
         if ic is None:
             raise PermanentError(f"interchange {interchange_id} does not exist")
-        if ic.state not in ("received", "duplicate"):
+        if INTERCHANGES.is_final(ic.state):
             return []
         profile = runtime.registry.get(ic.partner_id) if ic.partner_id else None
         held = disabled.disabled_reason(runtime.config, ic)
@@ -279,12 +283,12 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
                 session.scalars(select(Transaction).where(Transaction.interchange_id == ic.id))
             )
             disabled.hold(session, ic, txns, *held)
-            ic.state = "validated"
+            INTERCHANGES.move(ic, InterchangeState.VALIDATED)
             return []
         added = envelope_rules.interchange_rules(runtime, ic, profile)
         if added:
             ic.issues = [*ic.issues, *issues_to_json(added, source=GATEWAY)]
-        fatal = ic.state == "duplicate" or any(
+        fatal = ic.state is InterchangeState.DUPLICATE or any(
             d.get("fatal", True) and d.get("level") == Level.INTERCHANGE.value for d in ic.issues
         )
         txns = list(
@@ -329,10 +333,15 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
                     f"{txn.set_id} {txn.control_number} accepted{warn}",
                 )
         if fatal:
-            ic.state = "rejected" if ic.state != "duplicate" else "duplicate_rejected"
+            INTERCHANGES.move(
+                ic,
+                InterchangeState.DUPLICATE_REJECTED
+                if ic.state is InterchangeState.DUPLICATE
+                else InterchangeState.REJECTED,
+            )
             ic.dedupe_key = None  # a rejected interchange may be sent again with its number
         else:
-            ic.state = "validated"
+            INTERCHANGES.move(ic, InterchangeState.VALIDATED)
         add_event(
             session,
             "validated",
@@ -368,8 +377,14 @@ def _group_versions(
 # ---------------------------------------------------------------------------------------
 # the later stages live in their own modules (acknowledge, translate, deliver)
 # ---------------------------------------------------------------------------------------
-def claim(session: Session, txn_id: int, from_state: str, to_state: str) -> bool:
-    """Atomically move a transaction between states; False if someone else did first."""
+def claim(
+    session: Session, txn_id: int, from_state: TransactionState, to_state: TransactionState
+) -> bool:
+    """Atomically move a transaction between states; False if someone else did first.
+
+    The move must be one the transaction table allows (else :class:`IllegalTransition`).
+    """
+    TRANSACTIONS.check(from_state, to_state)
     result = session.execute(
         update(Transaction)
         .where(Transaction.id == txn_id, Transaction.state == from_state)

@@ -29,6 +29,26 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from gateway.states import (
+    FINAL_TRANSACTION_STATES,
+    AckState,
+    AsyncMdnState,
+    DecisionState,
+    ExceptionState,
+    InterchangeState,
+    MessageState,
+    NotificationState,
+    OrderCycle,
+    TransactionState,
+)
+
+__all__ = [  # the state enums are re-exported: long imported from here
+    "FINAL_TRANSACTION_STATES",
+    "MessageState",
+    "TransactionState",
+]
 
 
 def utcnow() -> dt.datetime:
@@ -42,43 +62,23 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class MessageState(enum.StrEnum):
-    """State of a received (or sent) payload as a whole."""
+class StateColumn(TypeDecorator[Any]):
+    """A state column: stored as the plain string it always was (a VARCHAR, no database
+    enum or CHECK), read back as the machine's str-enum (:mod:`gateway.states`)."""
 
-    RECEIVED = "received"  # bytes stored, not split yet
-    SPLIT = "split"  # interchanges found and recorded
-    REJECTED = "rejected"  # nothing usable: not EDI, empty, truncated before any envelope
-    DUPLICATE = "duplicate"  # every interchange in it was seen before
-    REFUSED = "refused"  # refused at the transport (size, name, security): never processed
-    SENT = "sent"  # outbound: delivered to the partner's transport
-    FAILED = "failed"  # outbound: gave up
+    impl = String
+    cache_ok = True
 
+    def __init__(self, states: type[enum.StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.states = states
 
-class TransactionState(enum.StrEnum):
-    """State of one transaction (ST..SE / UNH..UNT) through the pipeline."""
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        # filters may compare with any text (an unknown one simply matches nothing)
+        return None if value is None else str(value)
 
-    RECEIVED = "received"
-    PARSED = "parsed"  # validated and accepted (possibly with warnings)
-    REJECTED = "rejected"  # partner data refused (acknowledged as rejected)
-    TRANSLATED = "translated"  # canonical document stored
-    DELIVERING = "delivering"  # claimed by a worker for delivery
-    DELIVERED = "delivered"  # in Odoo (or the dry-run outbox)
-    ACKNOWLEDGED = "acknowledged"  # outbound: the partner's 997/999/CONTRL accepted it
-    BUSINESS_EXCEPTION = "business_exception"  # waits for procurement staff
-    FAILED = "failed"  # dead letter: technical failure after the last retry
-    CANCELLED = "cancelled"  # an operator stopped it
-
-
-FINAL_TRANSACTION_STATES = frozenset(
-    {
-        TransactionState.REJECTED,
-        TransactionState.DELIVERED,
-        TransactionState.ACKNOWLEDGED,
-        TransactionState.BUSINESS_EXCEPTION,
-        TransactionState.FAILED,
-        TransactionState.CANCELLED,
-    }
-)
+    def process_result_value(self, value: Any, dialect: Any) -> enum.StrEnum | None:
+        return None if value is None else self.states(value)
 
 
 class Payload(Base):
@@ -107,7 +107,9 @@ class Message(Base):
     raw_sha256: Mapped[str | None] = mapped_column(String(64))  # whole AS2 request etc.
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     syntax: Mapped[str | None] = mapped_column(String(8))
-    state: Mapped[str] = mapped_column(String(16), default=MessageState.RECEIVED, index=True)
+    state: Mapped[MessageState] = mapped_column(
+        StateColumn(MessageState, 16), default=MessageState.RECEIVED, index=True
+    )
     error: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str | None] = mapped_column(String(255))
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
@@ -144,7 +146,9 @@ class Interchange(Base):
     test: Mapped[bool] = mapped_column(Boolean, default=False)
     start: Mapped[int] = mapped_column(BigInteger, default=0)
     end: Mapped[int] = mapped_column(BigInteger, default=0)
-    state: Mapped[str] = mapped_column(String(24), default="received")
+    state: Mapped[InterchangeState] = mapped_column(
+        StateColumn(InterchangeState, 24), default=InterchangeState.RECEIVED
+    )
     ack_status: Mapped[str | None] = mapped_column(String(24))
     issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # unique per sender and control number while not a duplicate: the duplicate check
@@ -189,7 +193,9 @@ class Transaction(Base):
     control_number: Mapped[str] = mapped_column(String(32))
     version: Mapped[str] = mapped_column(String(32), default="")
     business_key: Mapped[str | None] = mapped_column(String(128), index=True)
-    state: Mapped[str] = mapped_column(String(24), default=TransactionState.RECEIVED, index=True)
+    state: Mapped[TransactionState] = mapped_column(
+        StateColumn(TransactionState, 24), default=TransactionState.RECEIVED, index=True
+    )
     ack_status: Mapped[str | None] = mapped_column(String(24))
     start: Mapped[int] = mapped_column(BigInteger, default=0)
     end: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -279,7 +285,9 @@ class DeliveryDecision(Base):
     delivery_key: Mapped[str] = mapped_column(String(255))
     target: Mapped[str] = mapped_column(String(16))
     plan: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="recorded")
+    state: Mapped[DecisionState] = mapped_column(
+        StateColumn(DecisionState, 16), default=DecisionState.RECORDED
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -301,9 +309,7 @@ class Acknowledgement(Base):
     status: Mapped[str] = mapped_column(String(24))  # accepted / rejected / ...
     payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("payloads.sha256"))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    state: Mapped[str] = mapped_column(
-        String(16), default="queued"
-    )  # queued/sent/stored/failed/received
+    state: Mapped[AckState] = mapped_column(StateColumn(AckState, 16), default=AckState.QUEUED)
     transport: Mapped[str | None] = mapped_column(String(16))
     transport_ref: Mapped[str | None] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -333,7 +339,9 @@ class BusinessException(Base):
     expected: Mapped[str | None] = mapped_column(Text)
     received: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    state: Mapped[ExceptionState] = mapped_column(
+        StateColumn(ExceptionState, 16), default=ExceptionState.OPEN, index=True
+    )
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -358,7 +366,9 @@ class Notification(Base):
     exception_id: Mapped[int] = mapped_column(ForeignKey("business_exceptions.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))  # email | webhook | odoo_activity
     target: Mapped[str] = mapped_column(String(512))  # addresses, URL, Odoo user login
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    state: Mapped[NotificationState] = mapped_column(
+        StateColumn(NotificationState, 16), default=NotificationState.QUEUED, index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -459,7 +469,9 @@ class AsyncMdn(Base):
     url: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     body_sha256: Mapped[str] = mapped_column(ForeignKey("payloads.sha256"))
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    state: Mapped[AsyncMdnState] = mapped_column(
+        StateColumn(AsyncMdnState, 16), default=AsyncMdnState.QUEUED, index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -500,7 +512,9 @@ class OutboundOrder(Base):
     odoo_id: Mapped[int] = mapped_column(Integer)
     odoo_write_date: Mapped[str | None] = mapped_column(String(32))
     business_key: Mapped[str] = mapped_column(String(64), index=True)  # the PO number
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    state: Mapped[OrderCycle] = mapped_column(
+        StateColumn(OrderCycle, 16), default=OrderCycle.QUEUED, index=True
+    )
     syntax: Mapped[str] = mapped_column(String(8))
     set_id: Mapped[str] = mapped_column(String(8))
     map_name: Mapped[str] = mapped_column(String(128))
