@@ -359,7 +359,22 @@ OUTBOUND_ORDERS: Machine[OrderCycle] = Machine(
         (_ORDER_LIVE, [OrderCycle.REJECTED], P),  # the partner's 997/999/CONTRL
         ([OrderCycle.QUEUED, OrderCycle.FAILED], [OrderCycle.QUEUED], P),  # written again
         ([OrderCycle.FAILED], [OrderCycle.QUEUED], OP),  # resend
+        # an operator's cancel, or the cancellation (860/ORDCHG) of an order cancelled in Odoo
+        (_ORDER_LIVE, [OrderCycle.CANCELLED], P),
         (_ORDER_LIVE, [OrderCycle.CANCELLED], OP),
+    ),
+)
+
+# A change order (860/ORDCHG) we send: its own small cycle, in the order cycle's words.
+OUTBOUND_CHANGES: Machine[OrderCycle] = Machine(
+    "outbound change",
+    OrderCycle,
+    initial=frozenset({OrderCycle.QUEUED}),
+    moves=_table(
+        ([OrderCycle.QUEUED], [OrderCycle.SENT, OrderCycle.FAILED], P),
+        # the partner's 997/999/CONTRL; a later one replaces an earlier answer
+        ([OrderCycle.SENT, OrderCycle.REJECTED], [OrderCycle.ACCEPTED], P),
+        ([OrderCycle.SENT, OrderCycle.ACCEPTED], [OrderCycle.REJECTED], P),
     ),
 )
 
@@ -373,6 +388,7 @@ MACHINES: tuple[Machine[Any], ...] = (
     ASYNC_MDNS,
     DECISIONS,
     OUTBOUND_ORDERS,
+    OUTBOUND_CHANGES,
 )
 
 FINAL_TRANSACTION_STATES: frozenset[TransactionState] = TRANSACTIONS.final

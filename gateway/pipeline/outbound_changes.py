@@ -38,6 +38,7 @@ from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.runtime import Runtime
+from gateway.states import OUTBOUND_CHANGES, MessageState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import Message, OutboundChange, OutboundOrder, utcnow
@@ -138,7 +139,7 @@ def queue_change(
             partner_id=order.partner_id,
             revision=revision,
             purpose=change.purpose.value,
-            state=OrderCycle.QUEUED.value,
+            state=OrderCycle.QUEUED,
             syntax=syntax,
             set_id=set_id,
             map_name=map_name,
@@ -231,7 +232,7 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
             payload_sha256=change.payload_sha256,
             size=len(data),
             syntax=change.syntax,
-            state="sent",
+            state=MessageState.SENT,
             correlation_id=order.correlation_id,
             meta={
                 "outbound_order_id": order.id,
@@ -245,7 +246,7 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
         change.transport_ref = ref
         change.sent_at = utcnow()
         change.error = None
-        change.state = OrderCycle.SENT.value
+        _set(change, OrderCycle.SENT)
         detail = f"{set_id} {number} over {transport}"
         if change.purpose == Purpose.CANCEL:
             _move(session, order, OrderCycle.CANCELLED, f"cancellation sent as {detail}")
@@ -259,6 +260,12 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
     return []
 
 
+def _set(change: OutboundChange, state: OrderCycle) -> None:
+    """Move a change along its table (gateway/states.py); staying put is no move."""
+    if change.state is not state:
+        OUTBOUND_CHANGES.move(change, state)
+
+
 def fail_change(runtime: Runtime, change_id: int, error: str) -> None:
     """Dead letter: the change could not be sent; the buyer must know the supplier was not told."""
     from gateway.pipeline.outbound import _raise
@@ -268,7 +275,7 @@ def fail_change(runtime: Runtime, change_id: int, error: str) -> None:
         order = session.get(OutboundOrder, change.outbound_order_id) if change else None
         if change is None or order is None:
             return
-        change.state = OrderCycle.FAILED.value
+        _set(change, OrderCycle.FAILED)
         change.error = error
         what = "cancellation" if change.purpose == Purpose.CANCEL else f"change {change.revision}"
         _raise(
@@ -312,7 +319,7 @@ def record_change_ack(
             continue
         what = "cancellation" if change.purpose == Purpose.CANCEL else f"change {change.revision}"
         if status == "rejected":
-            change.state = OrderCycle.REJECTED.value
+            _set(change, OrderCycle.REJECTED)
             words = _codes_in_words(kind, codes) or "no reason given"
             _note(order, f"{kind} rejected the {what} ({', '.join(codes) or 'no code'})")
             _raise(
@@ -325,7 +332,7 @@ def record_change_ack(
                 detail={"codes": list(codes), "status": status, "revision": change.revision},
             )
         else:
-            change.state = OrderCycle.ACCEPTED.value
+            _set(change, OrderCycle.ACCEPTED)
             _note(order, f"{kind} {status.replace('_', ' ')} the {what}")
             _event(session, order, "order_change_accepted", f"{kind} accepted the {what}")
         touched.append(order.id)

@@ -564,7 +564,9 @@ class OutboundChange(Base):
     partner_id: Mapped[str] = mapped_column(String(64), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     purpose: Mapped[str] = mapped_column(String(8))  # change | cancel
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    state: Mapped[OrderCycle] = mapped_column(
+        StateColumn(OrderCycle, 16), default=OrderCycle.QUEUED, index=True
+    )
     syntax: Mapped[str] = mapped_column(String(8))
     set_id: Mapped[str] = mapped_column(String(8))
     map_name: Mapped[str] = mapped_column(String(128))
