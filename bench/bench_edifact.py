@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import resource
 import statistics
 import subprocess
@@ -36,113 +35,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
 
-# -- generated documents -----------------------------------------------------------
-
-
-def _orders(rng: random.Random, ref: str, lines: int) -> list[str]:
-    segs = [
-        f"UNH+{ref}+ORDERS:D:96A:UN:EAN008",
-        f"BGM+220+PO{ref}+9",
-        "DTM+137:20240115:102",
-        "DTM+2:20240120:102",
-        "FTX+PUR+++Deliver to dock 3?: ring bell?+wait",
-        "RFF+CT:CONTRACT-2024",
-        "NAD+BY+5412345000013::9",
-        "NAD+SU+4012345500004::9",
-        "NAD+DP+5412345678908::9",
-        "CUX+2:EUR:9",
-    ]
-    for i in range(1, lines + 1):
-        gtin = f"{rng.randrange(10**12, 10**13)}"
-        segs += [
-            f"LIN+{i}++{gtin}:SRV",
-            f"PIA+1+ART{rng.randrange(100000)}:SA",
-            f"IMD+F++:::Sterile gloves size {rng.choice('SML')} ?'nitrile?'",
-            f"QTY+21:{rng.randrange(1, 500)}:PCE",
-            f"PRI+AAA:{rng.randrange(100, 99999) / 100}:CT::1:PCE",
-        ]
-    segs += ["UNS+S", f"CNT+2:{lines}"]
-    segs.append(f"UNT+{len(segs) + 1}+{ref}")
-    return segs
-
-
-def _desadv(rng: random.Random, ref: str, lines: int) -> list[str]:
-    segs = [
-        f"UNH+{ref}+DESADV:D:96A:UN:EAN005",
-        f"BGM+351+DN{ref}+9",
-        "DTM+137:20240115:102",
-        "DTM+11:20240116:102",
-        f"RFF+ON:PO{ref}",
-        "NAD+BY+5412345000013::9",
-        "NAD+SU+4012345500004::9",
-        "CPS+1",
-        "PAC+1++201",
-    ]
-    for i in range(1, lines + 1):
-        segs += [
-            f"CPS+{i + 1}+1",
-            "PAC+1++CT",
-            "PCI+33E",
-            f"GIN+BJ+{rng.randrange(10**17, 10**18)}",
-            f"LIN+{i}++{rng.randrange(10**12, 10**13)}:SRV",
-            f"PIA+1+LOT{rng.randrange(10**6)}:NB",
-            f"QTY+12:{rng.randrange(1, 200)}",
-            "PCI+36E",
-            "DTM+36:20270131:102",
-            f"GIN+BX+LOT{rng.randrange(10**6)}",
-        ]
-    segs.append("CNT+2:" + str(lines))
-    segs.append(f"UNT+{len(segs) + 1}+{ref}")
-    return segs
-
-
-def _invoic(rng: random.Random, ref: str, lines: int) -> list[str]:
-    segs = [
-        f"UNH+{ref}+INVOIC:D:96A:UN:EAN008",
-        f"BGM+380+IN{ref}+9",
-        "DTM+137:20240115:102",
-        f"RFF+ON:PO{ref}",
-        "NAD+BY+5412345000013::9",
-        "RFF+VA:BE0123456789",
-        "NAD+SU+4012345500004::9",
-        "CUX+2:EUR:4",
-        "PAT+1++5:3:D:30",
-    ]
-    total = 0.0
-    for i in range(1, lines + 1):
-        qty = rng.randrange(1, 100)
-        price = rng.randrange(100, 10000) / 100
-        total += qty * price
-        segs += [
-            f"LIN+{i}++{rng.randrange(10**12, 10**13)}:SRV",
-            f"QTY+47:{qty}:PCE",
-            f"MOA+203:{qty * price:.2f}",
-            f"PRI+AAA:{price:.2f}:CT",
-            "TAX+7+VAT+++:::21+S",
-        ]
-    segs += ["UNS+S", f"CNT+2:{lines}", f"MOA+86:{total * 1.21:.2f}", f"MOA+79:{total:.2f}"]
-    segs.append(f"UNT+{len(segs) + 1}+{ref}")
-    return segs
-
-
-def generate(kind: str, size: int, seed: int = 7) -> bytes:
-    """Return one interchange of about ``size`` bytes of messages of one kind."""
-    rng = random.Random(seed)
-    make = {"ORDERS": _orders, "DESADV": _desadv, "INVOIC": _invoic}[kind]
-    parts = ["UNA:+.? '", "UNB+UNOC:3+5412345000013:14+4012345500004:14+240115:1200+IC1'\r\n"]
-    written = 0
-    count = 0
-    while written < size:
-        count += 1
-        segs = make(rng, str(count), rng.randrange(5, 40))
-        text = "'\r\n".join(segs) + "'\r\n"
-        parts.append(text)
-        written += len(text)
-    parts.append(f"UNZ+{count}+IC1'\r\n")
-    return "".join(parts).encode("latin-1")
-
+from edifact_generate import generate  # noqa: E402  (bench/ is on the path)
 
 # -- the contenders (run in a child process) ---------------------------------------
 

@@ -24,6 +24,7 @@ from gateway.edi.model import (
     Syntax,
 )
 from gateway.edi.numbers import bounded_int, is_digits, same_number
+from gateway.x12.bulk import MAX_BUFFERED, BulkSet
 from gateway.x12.isa import Delimiters, IsaHeader
 from gateway.x12.segment import X12Segment
 from gateway.x12.tokenizer import Garbage, InterchangeStart, Token
@@ -136,13 +137,14 @@ def _same_number(a: str, b: str) -> bool:
 
 
 class _OpenSet:
-    __slots__ = ("count", "segments", "start", "transaction", "validator")
+    __slots__ = ("bulk", "count", "segments", "start", "transaction", "validator")
 
     def __init__(
         self, transaction: EdiTransaction, validator: SetValidator | None, start: int
     ) -> None:
         self.transaction = transaction
         self.validator = validator
+        self.bulk: BulkSet | None = None  # the set's segments, checked when it ends
         self.segments: list[X12Segment] = []
         self.count = 1
         self.start = start
@@ -157,6 +159,7 @@ class EnvelopeReader:
         keep_segments: bool = True,
         validate: bool = True,
         on_transaction: Callable[[EdiTransaction], None] | None = None,
+        bulk: bool = True,
     ) -> None:
         self.interchanges: list[EdiInterchange] = []
         self.file_issues: list[Issue] = []
@@ -164,6 +167,8 @@ class EnvelopeReader:
         self.transaction_count = 0
         self._keep = keep_segments
         self._validate = validate
+        # check whole sets at once, the detailed checker only for errors (gateway.x12.bulk)
+        self._bulk = bulk
         self._on_transaction = on_transaction
         self._ix: EdiInterchange | None = None
         self._env: X12Envelope | None = None
@@ -195,11 +200,20 @@ class EnvelopeReader:
                 if open_set is not None and tag not in envelope:
                     # a segment inside a transaction set: not even split unless needed
                     open_set.count += 1
+                    bulk = open_set.bulk
                     if keep:
                         segment = X12Segment(text, open_set.count, comp, rep, elem)
                         open_set.segments.append(segment)
-                        if open_set.validator is not None:
+                        if bulk is not None:
+                            bulk.add(tag, text, offset, segment)
+                            if open_set.count > MAX_BUFFERED:
+                                self._spill(open_set)
+                        elif open_set.validator is not None:
                             open_set.validator.check(tag, text, open_set.count, offset, segment)
+                    elif bulk is not None:
+                        bulk.add(tag, text, offset, None)
+                        if open_set.count > MAX_BUFFERED:
+                            self._spill(open_set)
                     elif open_set.validator is not None:
                         open_set.validator.check(tag, text, open_set.count, offset)
                     continue
@@ -298,6 +312,7 @@ class EnvelopeReader:
                 return
             open_set = self._set
             self._set = None
+            self._spill(open_set)
             tx = open_set.transaction
             tx.issues.append(
                 _tx(
@@ -427,6 +442,7 @@ class EnvelopeReader:
         assert ix is not None and env is not None
         if self._set is not None:
             open_set, self._set = self._set, None
+            self._spill(open_set)
             open_set.transaction.issues.append(
                 _tx("2", "transaction set has no SE trailer", offset, tag="SE", position=None)
             )
@@ -529,7 +545,10 @@ class EnvelopeReader:
         )
         segment = X12Segment.of(parts, 1, self._comp, self._rep, self._elem)
         open_set = _OpenSet(tx, validator, offset)
-        if validator is not None:
+        if validator is not None and self._bulk:
+            open_set.bulk = BulkSet(set_id, version, (self._elem, self._comp, self._rep))
+            open_set.bulk.add("ST", segment.text, offset, segment if self._keep else None)
+        elif validator is not None:
             validator.segment(segment, offset)
         if self._keep:
             open_set.segments.append(segment)
@@ -543,7 +562,16 @@ class EnvelopeReader:
         open_set.count += 1
         tx = open_set.transaction
         segment = X12Segment.of(parts, open_set.count, self._comp, self._rep, self._elem)
-        if open_set.validator is not None:
+        bulk = open_set.bulk
+        if bulk is not None:
+            bulk.add("SE", segment.text, offset, segment if self._keep else None)
+            open_set.bulk = None
+            if bulk.clean():
+                open_set.validator = None  # nothing to find, nothing left to finish
+            else:
+                assert open_set.validator is not None
+                bulk.replay(open_set.validator)
+        elif open_set.validator is not None:
             open_set.validator.segment(segment, offset)
         if self._keep:
             open_set.segments.append(segment)
@@ -573,6 +601,13 @@ class EnvelopeReader:
                 )
             )
         self._finish_set(open_set, offset + length + self._tlen)
+
+    def _spill(self, open_set: _OpenSet) -> None:
+        """Hand the buffered segments to the detailed checker and go on one by one
+        (a very long set, or one that ends without its SE)."""
+        bulk, open_set.bulk = open_set.bulk, None
+        if bulk is not None and open_set.validator is not None:
+            bulk.replay(open_set.validator)
 
     def _finish_set(self, open_set: _OpenSet, end: int) -> None:
         tx = open_set.transaction

@@ -94,3 +94,86 @@ def segment_patterns(
             tail = f"{end}{item}{tail}" if not all_optional else f"(?:{end}{item}{tail})?"
         out[tag] = re.compile(re.escape(tag) + tail)
     return out
+
+
+# -- whole segments, syntax notes included: the bulk validator's patterns -------------
+
+
+def _present(name: str, end: str) -> str:
+    """At the start of an element: record in group ``name`` whether its value has a
+    non-blank character (the checker's ``element(p).strip()``). The two branches
+    exclude each other, so backtracking cannot flip the answer."""
+    blank_free = f"[^{end}]*[^\\s{end}]"
+    return f"(?:(?={blank_free})(?P<{name}>)|(?!{blank_free}))"
+
+
+def _all(names: list[str]) -> str:
+    return "".join(f"(?({n})|(?!))" for n in names)
+
+
+def _none(names: list[str]) -> str:
+    return "".join(f"(?({n})(?!)|)" for n in names)
+
+
+def _any(names: list[str]) -> str:
+    out = "(?!)"
+    for n in reversed(names):
+        out = f"(?({n})|{out})"
+    return out
+
+
+def _note_pattern(kind: str, positions: tuple[int, ...]) -> str:
+    """A zero-width check of one syntax note (X12.6 P, R, C, L, E) on the presence
+    groups, exactly as :meth:`gateway.x12.validate.SetValidator._notes` decides it."""
+    names = [f"p{p}" for p in positions]
+    first, rest = names[0], names[1:]
+    if kind == "P":  # all or none
+        return f"(?({first}){_all(rest)}|{_none(rest)})"
+    if kind == "R":  # at least one
+        return _any(names)
+    if kind == "C":  # the first requires all the others
+        return f"(?({first}){_all(rest)}|)"
+    if kind == "L":  # the first requires at least one of the others
+        return f"(?({first}){_any(rest)}|)"
+    if kind == "E":  # at most one
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+        return "".join(f"(?({a})(?({b})(?!)|)|)" for a, b in pairs)
+    return "(?!)"  # a note kind the checker does not know: let it decide
+
+
+@cache
+def bulk_patterns(
+    element: str, component: str | None, repetition: str | None
+) -> dict[str, re.Pattern[str]]:
+    """tag -> compiled full-segment regex that matches exactly the segments the element
+    checker **and** the syntax-note checker pass (the per-segment patterns above leave
+    the notes to Python). A tag with no layout gets a pattern that accepts anything, as
+    the checker checks nothing there. Used by :mod:`gateway.x12.bulk`."""
+    from gateway.x12.specs.syntax_notes import NOTES
+
+    end = re.escape(element)
+    banned = (
+        re.escape(element)
+        + (re.escape(component) if component else "")
+        + (re.escape(repetition) if repetition else "")
+    )
+    plain = f"[^{banned}]"
+    composite_plain = f"[^{re.escape(element)}]"
+    out: dict[str, re.Pattern[str]] = {}
+    for tag, layout in SEGMENTS.items():
+        notes = NOTES.get(tag, ())
+        marked = {p for _kind, positions, _written in notes for p in positions}
+        tail = ""
+        all_optional = True
+        for pos in range(len(layout), 0, -1):
+            eid, mandatory = layout[pos - 1]
+            value = _value_pattern(eid, end, composite_plain if eid.startswith("C") else plain)
+            item = value if mandatory else f"(?:{value})?"
+            if pos in marked:
+                item = _present(f"p{pos}", end) + item
+            if mandatory:
+                all_optional = False
+            tail = f"{end}{item}{tail}" if not all_optional else f"(?:{end}{item}{tail})?"
+        checks = "".join(_note_pattern(kind, positions) for kind, positions, _ in notes)
+        out[tag] = re.compile(re.escape(tag) + tail + checks)
+    return out

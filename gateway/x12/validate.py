@@ -171,6 +171,8 @@ class SetValidator:
         delimiters: tuple[str, str | None, str | None] = ("*", ">", None),
     ) -> None:
         self.set_id = set_id
+        # False: structure and HL hierarchy only (the bulk validator's structure pass)
+        self.elements = True
         self._fast = segment_patterns(*delimiters)
         self._good = _good_texts(delimiters)
         self._elem, self._comp, self._rep = delimiters
@@ -277,6 +279,8 @@ class SetValidator:
                 self._restart(len(stack) - 1, seg, offset)
             else:
                 self._place(seg, offset)
+        if not self.elements:
+            return self._after(tag, seg, text, position, offset)
         pattern = self._fast.get(tag)
         raw = text
         good = self._good

@@ -1,0 +1,252 @@
+"""Engine ratios on varied generated files: validation vs a keep-everything split,
+translate vs parse, and peak memory of a 100 MB parse.
+
+Each measurement is one child process running one mode on one file; the parent runs the
+two sides of a ratio in turn (A B A B ...) and quotes medians of CPU time measured
+around the work inside the child (imports and regex compilation are done before the
+clock starts), so machine drift hits both sides alike. Modes (also runnable alone,
+``python bench/bench_engines.py --child MODE FILE``, e.g. under ``/usr/bin/time -v``):
+
+* ``x12-split``      read the file, split segments and elements, keep every list
+* ``x12-full``       ``validate_stream``: envelopes + full set validation, streaming
+* ``x12-payload``    ``parse_payload(keep_segments=False)``: the pipeline's validation
+* ``edifact-split``  release-aware split into segments / elements / components, kept
+* ``edifact-full``   ``read_payload(keep_segments=False)``: streaming, full validation
+* ``x12-parse`` / ``x12-translate``  parse the 850 file (``parse_payload``), then the
+  second times ``translate`` of every transaction with the shipped 004010 850 map
+* ``x12-stream-mem`` / ``edifact-stream-mem``  the streaming validators reading the
+  file in chunks (VmHWM is the figure for the memory bound)
+
+Files come from ``bench/x12_generate.py`` and ``bench/edifact_generate.py`` (varied:
+the share of distinct segment texts is printed with each file).
+
+    python bench/bench_engines.py [--size 20000000] [--runs 5] [--big 100000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _x12_split(path: str) -> int:
+    text = Path(path).read_bytes().decode("latin-1")
+    kept = [segment.split("*") for segment in text.split("~")]
+    return len(kept)
+
+
+def _release_split(text: str, sep: str, rel: str = "?") -> list[str]:
+    parts = text.split(sep)
+    if rel not in text:
+        return parts
+    out: list[str] = []
+    acc = ""
+    for part in parts:
+        body = acc + part
+        if part.endswith(rel) and (len(part) - len(part.rstrip(rel))) % 2 == 1:
+            acc = body + sep
+            continue
+        out.append(body)
+        acc = ""
+    if acc:
+        out.append(acc)
+    return out
+
+
+def _edifact_split(path: str) -> int:
+    text = Path(path).read_bytes().decode("latin-1")
+    kept = [
+        [_release_split(element, ":") for element in _release_split(segment.strip(), "+")]
+        for segment in _release_split(text[9:], "'")
+    ]
+    return len(kept)
+
+
+def _x12_full(path: str) -> int:
+    from gateway.x12 import validate_stream
+
+    with open(path, "rb") as stream:
+        summary = validate_stream(stream)
+    if summary.issue_count:
+        raise SystemExit(f"unexpected findings: {summary.issues[:3]}")
+    return summary.segments
+
+
+def _x12_payload(path: str) -> int:
+    from gateway.x12 import parse_payload
+
+    payload = parse_payload(Path(path).read_bytes(), keep_segments=False)
+    return sum(len(g.transactions) for ix in payload.interchanges for g in ix.groups)
+
+
+def _edifact_full(path: str) -> int:
+    from gateway.edi import EdiTransaction
+    from gateway.edifact import read_payload
+
+    count = 0
+    for item in read_payload(Path(path).read_bytes(), keep_segments=False):
+        if isinstance(item, EdiTransaction):
+            count += 1
+            if any(i.fatal for i in item.issues):
+                raise SystemExit(f"unexpected finding: {item.issues[0].describe()}")
+    return count
+
+
+def _translate_setup(path: str) -> Callable[[], int]:
+    from gateway.edi.engines import parse_payload
+    from gateway.mapping import MapLibrary, translate
+    from gateway.partners.profile import PartnerProfile
+
+    library = MapLibrary.load([REPO / "maps"])
+    profile = PartnerProfile.model_validate(
+        {"id": "bench", "name": "Bench", "x12": {"isa_qualifier": "ZZ", "isa_id": "HOSPITALGROUP"}}
+    )
+    payload = parse_payload(Path(path).read_bytes())
+    ix = payload.interchanges[0]
+    group = ix.groups[0]
+    map_ = library.map_for(profile, "x12", group.version, group.transactions[0].set_id)
+
+    def run() -> int:
+        for tx in group.transactions:
+            translate(tx, interchange=ix, group=group, map=map_, profile=profile)
+        return len(group.transactions)
+
+    return run
+
+
+def _x12_parse(path: str) -> int:
+    from gateway.edi.engines import parse_payload
+
+    payload = parse_payload(Path(path).read_bytes())
+    return len(payload.interchanges)
+
+
+MODES: dict[str, Callable[[str], int]] = {
+    "x12-split": _x12_split,
+    "x12-full": _x12_full,
+    "x12-payload": _x12_payload,
+    "edifact-split": _edifact_split,
+    "edifact-full": _edifact_full,
+    "x12-parse": _x12_parse,
+    "x12-stream-mem": _x12_full,
+    "edifact-stream-mem": _edifact_full,
+}
+
+
+def child(mode: str, path: str) -> None:
+    """Run one mode once, after warming imports on a small file; print JSON."""
+    import gateway.edifact
+    import gateway.x12.fastpath
+
+    gateway.x12.fastpath.segment_patterns("*", ">", None)
+    if mode == "x12-translate":
+        work = _translate_setup(path)
+        start = time.process_time()
+        result = work()
+    else:
+        start = time.process_time()
+        result = MODES[mode](path)
+    cpu = time.process_time() - start
+    print(json.dumps({"cpu": cpu, "peak_mb": _peak_mb(), "result": result}))
+
+
+def measure(mode: str, path: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+    if done.returncode:
+        raise SystemExit(f"{mode} {path}: {done.stderr.strip()[-400:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def pair(a: str, b: str, path: Path, runs: int) -> tuple[float, float, float]:
+    """Medians of A's and B's CPU seconds over interleaved runs, and of A/B per pair."""
+    ta, tb, ratios = [], [], []
+    for _ in range(runs):
+        ra, rb = measure(a, path)["cpu"], measure(b, path)["cpu"]
+        ta.append(ra)
+        tb.append(rb)
+        ratios.append(ra / rb)
+    return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "FILE"))
+    parser.add_argument("--size", type=int, default=20_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--big", type=int, default=100_000_000, help="memory run size, 0 skips")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "engbench")
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    import edifact_generate
+    import x12_generate
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print("| file | distinct texts | A | B | A CPU s | B CPU s | A/B (median of pairs) |")
+    print("|---|---:|---|---|---:|---:|---:|")
+    for kind in x12_generate.KINDS:
+        path = x12_generate.write(args.workdir / f"{kind}.x12", kind, args.size)
+        distinct = x12_generate.distinct_ratio(path)
+        for a, b in (("x12-full", "x12-split"), ("x12-payload", "x12-split")):
+            ma, mb, ratio = pair(a, b, path, args.runs)
+            print(
+                f"| X12 {kind} | {distinct:.0%} | {a} | {b} | {ma:.2f} | {mb:.2f} | {ratio:.2f} |"
+            )
+        if kind == "850":
+            ma, mb, ratio = pair("x12-translate", "x12-parse", path, args.runs)
+            print(
+                f"| X12 {kind} | {distinct:.0%} | x12-translate | x12-parse | {ma:.2f} | "
+                f"{mb:.2f} | {ratio:.2f} |"
+            )
+        path.unlink()
+    for kind in edifact_generate.KINDS:
+        path = edifact_generate.write(args.workdir / f"{kind}.edi", kind, args.size)
+        distinct = edifact_generate.distinct_ratio(path)
+        ma, mb, ratio = pair("edifact-full", "edifact-split", path, args.runs)
+        print(
+            f"| EDIFACT {kind} | {distinct:.0%} | edifact-full | edifact-split | {ma:.2f} | "
+            f"{mb:.2f} | {ratio:.2f} |"
+        )
+        path.unlink()
+    if args.big:
+        print()
+        for name, gen in (("856.x12", x12_generate), ("ORDERS.edi", edifact_generate)):
+            kind = name.split(".")[0]
+            path = gen.write(args.workdir / f"big_{name}", kind, args.big)
+            mode = "x12-stream-mem" if name.endswith("x12") else "edifact-stream-mem"
+            r = measure(mode, path)
+            size_mb = path.stat().st_size / 1e6
+            print(
+                f"{mode} on {size_mb:.0f} MB: peak {r['peak_mb']:.0f} MB "
+                f"(bound 3 x payload + 150 = {3 * size_mb + 150:.0f} MB), CPU {r['cpu']:.1f} s"
+            )
+            path.unlink()
+
+
+if __name__ == "__main__":
+    main()
