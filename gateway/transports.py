@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gateway.intake import OutboundSender, PermanentSendError
 from gateway.pipeline import as2_mdns
@@ -19,7 +19,8 @@ from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
 
 if TYPE_CHECKING:
-    from gateway.as2.receiver import As2Receiver, AsyncMdnJob, ReceivedMdn
+    from gateway.as2.client import As2Sender
+    from gateway.as2.receiver import As2Receiver
     from gateway.identity import OurIdentity
     from gateway.partners.profile import PartnerProfile
     from gateway.sftp import PollResult, SftpServer
@@ -73,44 +74,13 @@ def find_as2_partner(
     return None
 
 
-def _record_send_attempt(runtime: Runtime, attempt: Any) -> None:
-    StoreIntake(runtime).record_event(
-        "as2_send",
-        f"{attempt.outcome}: {attempt.detail}",
-        partner_id=attempt.partner_id,
-        data={"as2_message_id": attempt.message_id},
-    )
-
-
-def _record_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
-    mdn = received.mdn
-    StoreIntake(runtime).record_event(
-        "as2_mdn_received",
-        f"MDN for {getattr(mdn, 'original_message_id', '?')}: "
-        f"{getattr(mdn, 'disposition', '?')} (signature "
-        f"{'verified' if received.verified else 'NOT verified: ' + str(received.error)})",
-        partner_id=received.partner_id,
-    )
-
-
-def settle_async_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
-    """An asynchronous MDN for something we sent: verify it and record the outcome."""
+def _as2_sender(runtime: Runtime) -> As2Sender | None:
+    """The runtime's AS2 sender, built now if needed (None when AS2 sending is not set up)."""
     from gateway.as2.client import As2Sender
 
-    _record_mdn(runtime, received)
     lazy = runtime.senders.get("as2")
     sender = lazy.get() if isinstance(lazy, _LazySender) else lazy
-    if not isinstance(sender, As2Sender):
-        return
-    original = (received.mdn.original_message_id or "").strip().strip("<>")
-    pending = as2_mdns.find_pending_mdn(runtime, original)
-    delivered = sender.settle_async_mdn(received, pending)
-    if pending is not None:
-        as2_mdns.settle_pending_mdn(runtime, received, pending, delivered)
-
-
-def _queue_mdn(runtime: Runtime, job: AsyncMdnJob) -> None:
-    as2_mdns.queue_async_mdn(runtime, job)
+    return sender if isinstance(sender, As2Sender) else None
 
 
 def make_as2_receiver(runtime: Runtime) -> As2Receiver:
@@ -123,8 +93,10 @@ def make_as2_receiver(runtime: Runtime) -> As2Receiver:
         find_partner=lambda f, t: find_as2_partner(runtime, f, t),
         identities=runtime.identities,
         max_body_bytes=runtime.settings.max_payload_bytes,
-        schedule_async_mdn=lambda job: _queue_mdn(runtime, job),
-        on_mdn_received=lambda received: settle_async_mdn(runtime, received),
+        schedule_async_mdn=lambda job: as2_mdns.queue_async_mdn(runtime, job),
+        on_mdn_received=lambda received: as2_mdns.settle_async_mdn(
+            runtime, received, _as2_sender(runtime)
+        ),
         memory=MemoryBudget(runtime.settings.as2_memory_budget_bytes),
     )
 
@@ -139,7 +111,7 @@ def attach_senders(runtime: Runtime) -> None:
         return As2Sender(
             get_partner=lambda pid: as2_partner(runtime, pid),
             keys=KeyCache(runtime.identities),
-            record_attempt=lambda attempt: _record_send_attempt(runtime, attempt),
+            record_attempt=lambda attempt: as2_mdns.record_send_attempt(runtime, attempt),
             on_pending_mdn=lambda pending: as2_mdns.store_pending_mdn(runtime, pending),
         )
 

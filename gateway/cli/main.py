@@ -40,8 +40,7 @@ err = Console(stderr=True)
 def _runtime(*, queue: bool = False) -> Runtime:
     """A runtime for this CLI process: inline pipeline, or the broker with ``queue``."""
     from gateway.pipeline.dispatch import CeleryDispatcher
-    from gateway.pipeline.runtime import build_runtime
-    from gateway.transports import attach_senders
+    from gateway.process import build_process_runtime
 
     settings = get_settings()
     dispatcher = None
@@ -49,9 +48,7 @@ def _runtime(*, queue: bool = False) -> Runtime:
         from gateway.celery_app import app as celery_app
 
         dispatcher = CeleryDispatcher(celery_app)
-    runtime = build_runtime(settings, dispatcher=dispatcher)
-    attach_senders(runtime)
-    return runtime
+    return build_process_runtime(settings, dispatcher=dispatcher)
 
 
 # ---------------------------------------------------------------------------------------
