@@ -104,6 +104,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             if profile.is_customer
             else None
         )
+        correlation_id = txn.correlation_id
         interchange = session.get(Interchange, txn.interchange_id)
         test = bool(interchange is not None and interchange.test) or profile.mode.usage == "test"
         recorded = session.scalar(
@@ -132,6 +133,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             plan = plan_delivery(
                 document, profile=profile, odoo=odoo, customer_items=customer_items
             )
+            plan.correlation_id = correlation_id  # noted on the records it writes
             if plan.writes:
                 decision.record(plan)  # before the first write
         outcome = apply_plan(plan, odoo, checkpoint=decision.record)

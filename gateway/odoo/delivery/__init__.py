@@ -58,13 +58,16 @@ def deliver(
     odoo: OdooApi,
     record: Checkpoint | None = None,
     customer_items: Mapping[str, CustomerItemRef] | None = None,
+    correlation_id: str | None = None,
 ) -> DeliveryOutcome:
     """Turn one canonical document into Odoo records (see the module docstring).
 
     ``record`` is called with the plan before the first write, and again when the plan
     changes while it runs (a bill's totals check): the pipeline stores it there.
+    ``correlation_id`` is noted on the purchase orders, receipts and bills it writes.
     """
     plan = plan_delivery(document, profile=profile, odoo=odoo, customer_items=customer_items)
+    plan.correlation_id = correlation_id
     if record is not None and plan.writes:
         record(plan)
     return apply_plan(plan, odoo, checkpoint=record)
