@@ -19,3 +19,16 @@ def test_the_delivered_orders_correlation_id_finds_it_in_odoo(fresh: World) -> N
     notes = odoo.search_read("mail.message", [["body", "ilike", cid]], ["model", "res_id"])
     [order] = [r for r in records if r["model"] == "purchase.order"]
     assert [(n["model"], n["res_id"]) for n in notes] == [("purchase.order", order["id"])]
+
+
+def test_the_same_id_finds_the_file_in_the_gateway(fresh: World) -> None:
+    from gateway.queries import MessageFilter, list_messages
+
+    with fresh.runtime.sessions() as s:
+        delivery = s.scalars(select(Delivery)).one()
+        txn = s.get(Transaction, delivery.transaction_id)
+        assert txn is not None
+        rows, total = list_messages(s, MessageFilter(correlation_id=txn.correlation_id))
+        assert total == 1 and rows[0]["id"] == txn.message_id
+        _, none = list_messages(s, MessageFilter(correlation_id="no-such-id"))
+        assert none == 0
