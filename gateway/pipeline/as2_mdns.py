@@ -14,9 +14,11 @@ MDN received is an event row.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.as2.async_mdn import MdnPostError, post_async_mdn
 from gateway.as2.limits import async_mdn_url_refusal, resolve_host
@@ -131,7 +133,7 @@ def _finish(runtime: Runtime, mdn_id: int, state: AsyncMdnState, detail: str) ->
         )
 
 
-def stalled_mdns(session: Any, cutoff: Any) -> list[Next]:
+def stalled_mdns(session: Session, cutoff: datetime) -> list[Next]:
     """``send_mdn`` stages to queue again: rows still queued and untouched since ``cutoff``."""
     return [
         Next("send_mdn", (mdn_id,))

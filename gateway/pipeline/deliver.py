@@ -126,9 +126,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             # an earlier attempt decided and may have written part of it: carry out that
             # decision, never a new one made from an Odoo it already changed
             plan = DeliveryPlan.model_validate(replay)
-            begin = getattr(odoo, "begin_document", None)
-            if callable(begin):
-                begin(plan.key)
+            odoo.begin_document(plan.key)
         else:
             plan = plan_delivery(
                 document, profile=profile, odoo=odoo, customer_items=customer_items
@@ -198,9 +196,8 @@ class _Decision:
                 self.id = row.id
             else:
                 row.plan = data
-        record_plan = getattr(self.runtime.odoo_for(self.target), "record_plan", None)
-        if callable(record_plan):  # the dry run shows the decision next to the calls
-            record_plan(data)
+        # the dry run shows the decision next to the calls (a no-op for a real Odoo)
+        self.runtime.odoo_for(self.target).record_plan(data)
 
     def finish(self, state: DecisionState, session: Any = None) -> None:
         """Mark the decision carried out (``applied``) or given up (``abandoned``)."""

@@ -101,9 +101,7 @@ def plan_delivery(
         plan.notes.append("nothing sent to Odoo")
         return plan
     resolver = Resolver(odoo, profile.odoo, customer_items=customer_items)
-    begin = getattr(odoo, "begin_document", None)
-    if callable(begin):  # the dry run writes one file per delivered document
-        begin(plan.key)
+    odoo.begin_document(plan.key)  # the dry run writes one file per delivered document
     planner = kind.delivery_planner(role)
     return planner(document, plan=plan, odoo=odoo, resolver=resolver)
 

@@ -353,7 +353,7 @@ class _Runner:
             return  # decided (and recorded) by an earlier attempt
         if plan.sale_order_id is None:
             raise OdooConfigurationError("price check without a sale order")
-        if not getattr(self.odoo, "knows_prices", True):
+        if not self.odoo.knows_prices:
             plan.notes.append("prices not compared (the dry run has no real pricelists)")
         else:
             issues = sale_currency_issues(step, self.odoo, plan.sale_order_id)
@@ -503,7 +503,7 @@ class _Runner:
             "account.move", [plan.bill_id], ["amount_untaxed", "amount_tax", "amount_total"]
         )
         bill = rows[0] if rows else {}
-        if not getattr(self.odoo, "computes_taxes", True):
+        if not self.odoo.computes_taxes:
             step = step.model_copy(update={"tax": None, "total": None})
             plan.notes.append("tax and total not compared (the dry run has no real taxes)")
         issues = total_issues(step, bill)
