@@ -28,6 +28,10 @@ class OdooApi(abc.ABC):
     #: False for a backend whose products and pricelists are made up (the dry run): a
     #: customer order's prices are then not compared
     knows_prices: bool = True
+    #: the login calls are made as ('' for a backend without one, as the dry run)
+    user: str = ""
+    #: the server's base URL (None for a backend without a server)
+    url: str | None = None
 
     @property
     @abc.abstractmethod
@@ -49,6 +53,16 @@ class OdooApi(abc.ABC):
     def describe(self) -> str:
         """Where this backend sends its calls, for messages and logs."""
         return type(self).__name__
+
+    @property
+    def protocol(self) -> str:
+        """The API the calls go through (``JSON-RPC`` or ``JSON-2``)."""
+        return "JSON-RPC"
+
+    @property
+    def warnings(self) -> list[str]:
+        """What ``odoo check`` shows as warnings about this backend (none by default)."""
+        return []
 
     # ---- delivery hooks (no-ops here; the dry run writes one call file per document) ----
     def begin_document(self, key: str) -> None:  # noqa: B027 - a hook, not abstract

@@ -1,7 +1,7 @@
 """Delivery of canonical documents to Odoo, exactly once, decisions included.
 
 :func:`deliver` is what the pipeline calls: :func:`plan_delivery` decides (reads Odoo,
-writes nothing; each document type's planner, in ``purchase_order``, ``acknowledgement``,
+writes nothing; each document type's planner, in ``purchase_order``, ``order_acknowledgement``,
 ``receipt``, ``bill`` or ``sale_order``, is named by the registry in
 :mod:`gateway.documents` for the role the partner sends the document in: a customer's
 purchase order becomes a sale order; lookups in ``resolve``), the caller records the
