@@ -11,19 +11,26 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from gateway.as2.certs import KeyCache
+from gateway.as2.client import As2Sender
+from gateway.as2.limits import MemoryBudget
+from gateway.as2.receiver import As2Receiver
+from gateway.identity import OurIdentity
 from gateway.intake import OutboundSender, PermanentSendError
+from gateway.partners.profile import PartnerProfile
 from gateway.pipeline import as2_mdns
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
-
-if TYPE_CHECKING:
-    from gateway.as2.client import As2Sender
-    from gateway.as2.receiver import As2Receiver
-    from gateway.identity import OurIdentity
-    from gateway.partners.profile import PartnerProfile
-    from gateway.sftp import PollResult, SftpServer
+from gateway.sftp import (
+    HostedOutbox,
+    PollResult,
+    RemoteSftpSender,
+    SftpServer,
+    hosted_accounts,
+    poll_partner,
+)
+from gateway.sftp.limits import SftpLimits
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +83,6 @@ def find_as2_partner(
 
 def _as2_sender(runtime: Runtime) -> As2Sender | None:
     """The runtime's AS2 sender, built now if needed (None when AS2 sending is not set up)."""
-    from gateway.as2.client import As2Sender
 
     lazy = runtime.senders.get("as2")
     sender = lazy.get() if isinstance(lazy, _LazySender) else lazy
@@ -85,8 +91,6 @@ def _as2_sender(runtime: Runtime) -> As2Sender | None:
 
 def make_as2_receiver(runtime: Runtime) -> As2Receiver:
     """The AS2 receiver for ``POST /as2``, on this runtime's store and profiles."""
-    from gateway.as2.limits import MemoryBudget
-    from gateway.as2.receiver import As2Receiver
 
     return As2Receiver(
         intake=StoreIntake(runtime),
@@ -105,8 +109,6 @@ def attach_senders(runtime: Runtime) -> None:
     """Give the runtime its outbound senders: AS2, hosted SFTP outbox, remote SFTP."""
 
     def as2() -> OutboundSender:
-        from gateway.as2.certs import KeyCache
-        from gateway.as2.client import As2Sender
 
         return As2Sender(
             get_partner=lambda pid: as2_partner(runtime, pid),
@@ -116,12 +118,10 @@ def attach_senders(runtime: Runtime) -> None:
         )
 
     def hosted() -> OutboundSender:
-        from gateway.sftp import HostedOutbox
 
         return HostedOutbox(runtime.settings.sftp_root, intake=StoreIntake(runtime))
 
     def remote() -> OutboundSender:
-        from gateway.sftp import RemoteSftpSender
 
         return RemoteSftpSender(runtime.registry.get, StoreIntake(runtime))
 
@@ -132,8 +132,6 @@ def attach_senders(runtime: Runtime) -> None:
 
 def make_sftp_server(runtime: Runtime, *, host: str, port: int) -> SftpServer:
     """The hosted SFTP server on this runtime's store, accounts from the profiles."""
-    from gateway.sftp import SftpServer, hosted_accounts
-    from gateway.sftp.limits import SftpLimits
 
     settings = runtime.settings
     intake = StoreIntake(runtime)
@@ -160,7 +158,6 @@ def make_sftp_server(runtime: Runtime, *, host: str, port: int) -> SftpServer:
 
 def poll_partner_now(runtime: Runtime, partner_id: str) -> PollResult | None:
     """Poll one partner's SFTP server (run by the scheduler's beat entries)."""
-    from gateway.sftp import poll_partner
 
     profile = runtime.registry.get(partner_id)
     if profile is None:
