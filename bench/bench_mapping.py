@@ -4,7 +4,7 @@ Builds an X12 850 with ``--lines`` PO1 lines (six item-id pairs each) and an 856
 the same number of lot-tracked items, plus an EANCOM DESADV of the same size, then
 times, in the same process and run:
 
-* ``parse``      gateway.edi.engines.parse_payload (tokenize + validate);
+* ``parse``      gateway.engines.parse_payload (tokenize + validate);
 * ``translate``  gateway.mapping.translate with the shipped map (no explain);
 * ``explain``    the same with ``explain=True`` (the trace ``translate --explain`` shows).
 
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, translate
 from gateway.partners.profile import PartnerProfile
 

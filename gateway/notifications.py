@@ -21,14 +21,11 @@ import smtplib
 import ssl
 import time
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from gateway.settings import Settings
-
-if TYPE_CHECKING:
-    from gateway.odoo.api import OdooApi
 
 
 class NotificationRetry(Exception):
@@ -129,7 +126,7 @@ def post_webhook(
 
 # ---- Odoo activity --------------------------------------------------------------------------
 def create_odoo_activity(
-    odoo: OdooApi,
+    odoo: Any,
     *,
     login: str,
     model: str,

@@ -29,7 +29,7 @@ from gateway.store.db import session_scope
 from gateway.store.models import Event
 
 if TYPE_CHECKING:
-    from gateway.partners.config import PartnerConfig
+    from gateway.partner_config import PartnerConfig
     from gateway.pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -250,7 +250,7 @@ def parse_bytes(data: bytes) -> EdiPayload | str:
     Only our own failures end up as text (an engine that is missing or crashes); partner
     data problems are issues inside the payload.
     """
-    from gateway.edi.engines import parse_payload
+    from gateway.engines import parse_payload
 
     try:
         return parse_payload(data)

@@ -1,9 +1,10 @@
 """``edi-gateway parse`` and ``edi-gateway validate``: look inside an EDI file.
 
-Thin edges over :func:`gateway.edi.engines.parse_payload` (content-detected, so X12 and
-EDIFACT both work) and the engines' acknowledgement builders. ``validate`` prints every
-finding in plain words with its position, then the acknowledgements the gateway would
-send (997/999/TA1 for X12, CONTRL for EDIFACT); control numbers in the preview are 1.
+Thin edges over :func:`gateway.engines.parse_payload` (content-detected, so X12 and
+EDIFACT both work) and the engines' acknowledgement builders
+(:func:`gateway.engines.engine_for`). ``validate`` prints every finding in plain words
+with its position, then the acknowledgements the gateway would send (997/999/TA1 for
+X12, CONTRL for EDIFACT); control numbers in the preview are 1.
 Exit code 1 when anything in the file is rejected.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,9 +26,8 @@ from gateway.edi import (
     EdiPayload,
     Issue,
     OwnIdentity,
-    Syntax,
 )
-from gateway.edi.engines import parse_payload
+from gateway.engines import FixedAckPolicy, engine_for, parse_payload
 
 if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
@@ -200,14 +200,15 @@ def _partner_profile(partner: str) -> PartnerProfile:
     return profile
 
 
-def _x12_policy(
-    ix: EdiInterchange, profile: PartnerProfile | None
-) -> tuple[Literal["997", "999", "none"], str]:
-    """(997/999/none, TA1 policy) from the partner profile, else from GS08."""
+def _policy(ix: EdiInterchange, profile: PartnerProfile | None) -> FixedAckPolicy:
+    """997/999/none and the TA1 policy from the partner profile, else from GS08; the
+    preview always shows the CONTRL an EDIFACT interchange would get."""
     if profile is not None:
-        return profile.acknowledgements.x12, profile.acknowledgements.ta1
+        return FixedAckPolicy(
+            x12=profile.acknowledgements.x12, ta1=profile.acknowledgements.ta1, contrl=True
+        )
     version = ix.groups[0].version if ix.groups else ""
-    return ("999" if version.startswith("005") else "997"), "on_error"
+    return FixedAckPolicy(x12="999" if version.startswith("005") else "997")
 
 
 def _ours(ix: EdiInterchange, profile: PartnerProfile | None) -> OwnIdentity:
@@ -228,38 +229,21 @@ def _ours(ix: EdiInterchange, profile: PartnerProfile | None) -> OwnIdentity:
     )
     if chosen is None:
         chosen = identities.get(profile.our_identity if profile is not None else None)
-    if ix.syntax is Syntax.X12:
-        return OwnIdentity(
-            qualifier=chosen.x12_qualifier, id=chosen.x12_id, group_id=chosen.group_id
-        )
-    return OwnIdentity(
-        qualifier=chosen.edifact_qualifier, id=chosen.edifact_id, group_id=chosen.edifact_id
-    )
+    return engine_for(ix.syntax).own_identity(chosen)
 
 
 def _acks(payload: EdiPayload, partner: str | None) -> list[BuiltAck]:
     profile = _partner_profile(partner) if partner else None
     acks: list[BuiltAck] = []
     for ix in payload.interchanges:
-        ours = _ours(ix, profile)
-        if ix.syntax is Syntax.X12:
-            from gateway import x12
-
-            kind, ta1_policy = _x12_policy(ix, profile)
-            if x12.needs_ta1(ix, ta1_policy):  # type: ignore[arg-type]
-                acks.append(x12.build_ta1(ix, ours=ours, numbers=PREVIEW_NUMBERS))
-            if kind != "none":
-                ack = x12.build_acknowledgement(ix, kind=kind, ours=ours, numbers=PREVIEW_NUMBERS)
-                if ack is not None:
-                    acks.append(ack)
-        else:
-            from gateway import edifact
-
-            build_contrl = getattr(edifact, "build_contrl", None)
-            if build_contrl is None:
-                err.print("[yellow]EDIFACT CONTRL writer not available in this build[/]")
-                continue
-            acks.append(build_contrl(ix, ours=ours, numbers=PREVIEW_NUMBERS))
+        acks.extend(
+            engine_for(ix.syntax).build_acks(
+                ix,
+                policy=_policy(ix, profile),
+                ours=_ours(ix, profile),
+                numbers=lambda: PREVIEW_NUMBERS,
+            )
+        )
     return acks
 
 

@@ -40,7 +40,8 @@ err = Console(stderr=True)
 def _runtime(*, queue: bool = False) -> Runtime:
     """A runtime for this CLI process: inline pipeline, or the broker with ``queue``."""
     from gateway.pipeline.dispatch import CeleryDispatcher
-    from gateway.process import build_process_runtime
+    from gateway.pipeline.runtime import build_runtime
+    from gateway.transports import attach_senders
 
     settings = get_settings()
     dispatcher = None
@@ -48,7 +49,9 @@ def _runtime(*, queue: bool = False) -> Runtime:
         from gateway.celery_app import app as celery_app
 
         dispatcher = CeleryDispatcher(celery_app)
-    return build_process_runtime(settings, dispatcher=dispatcher)
+    runtime = build_runtime(settings, dispatcher=dispatcher)
+    attach_senders(runtime)
+    return runtime
 
 
 # ---------------------------------------------------------------------------------------
@@ -340,10 +343,6 @@ def messages_list(
     limit: Annotated[int, typer.Option(help="How many.")] = 20,
     partner: Annotated[str | None, typer.Option(help="Only this partner.")] = None,
     state: Annotated[str | None, typer.Option(help="Only messages in this state.")] = None,
-    correlation_id: Annotated[
-        str | None,
-        typer.Option(help="The file or document with this correlation id (as noted in Odoo)."),
-    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """List received messages, newest first."""
@@ -353,19 +352,13 @@ def messages_list(
     runtime = _runtime()
     with session_scope(runtime.sessions) as session:
         rows, _ = list_messages(
-            session,
-            MessageFilter(partner_id=partner, state=state, correlation_id=correlation_id),
-            limit=limit,
+            session, MessageFilter(partner_id=partner, state=state), limit=limit
         )
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
     if not rows:
-        given = {
-            k: v
-            for k, v in (("partner", partner), ("state", state), ("correlation id", correlation_id))
-            if v
-        }
+        given = {k: v for k, v in (("partner", partner), ("state", state)) if v}
         if given:
             words = ", ".join(f"{k}={v}" for k, v in given.items())
             print(f"no messages match these filters ({words})")
@@ -523,7 +516,7 @@ def _mount_contributed() -> None:
     audit_commands.register(app)
     outbound_commands.register(app)
     reconcile_commands.register(app)
-    from gateway.as2 import cli as as2_cli
+    from gateway.cli import cert_commands as as2_cli
 
     certs = typer.Typer(help="AS2 certificates: create and inspect.", no_args_is_help=True)
     as2_cli.register(certs)

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gateway.documents import EDIFACT_MESSAGES, X12_SETS
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.identity import IdentityError, load_identities
 from gateway.mapping import MapLibrary, MapLoadError, TransactionResult, translate_payload
 from gateway.partners.loader import ProfileError, load_profile_file

@@ -49,7 +49,7 @@ class MapLibrary:
         self.maps = maps
         self.errors = errors
         self.dirs = list(dirs)
-        # maps whose file does not load, by name -> reason (see gateway.partners.config)
+        # maps whose file does not load, by name -> reason (see gateway.partner_config)
         self.broken: dict[str, str] = {}
 
     @classmethod

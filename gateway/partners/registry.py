@@ -71,7 +71,7 @@ class PartnerRegistry:
         profile_dirs: Sequence[Path],
         map_dirs: Sequence[Path] = (),
     ) -> PartnerRegistry:
-        """A registry of profiles loaded elsewhere (:mod:`gateway.partners.config`)."""
+        """A registry of profiles loaded elsewhere (:mod:`gateway.partner_config`)."""
         registry = cls(profile_dirs, map_dirs, load=False)
         registry._index(dict(profiles), list(errors))
         return registry

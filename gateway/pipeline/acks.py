@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.edi.engines import parse_payload
-from gateway.edi.model import AckControlNumbers, BuiltAck, EdiInterchange, OwnIdentity, Syntax
+from gateway.edi.model import AckControlNumbers, BuiltAck, EdiInterchange, Syntax
+from gateway.engines import engine_for, parse_payload
 from gateway.identity import OurIdentity
 from gateway.intake import PermanentSendError, TransientSendError
 from gateway.partners.profile import PartnerProfile
@@ -90,38 +90,14 @@ def build_acks(
     profile: PartnerProfile,
 ) -> list[BuiltAck]:
     """The acknowledgements the partner's profile asks for, for one interchange."""
+    engine = engine_for(edi.syntax)
     ident = our_identity(runtime, profile.our_identity, ic.receiver_id)
-    policy = profile.acknowledgements
-    built: list[BuiltAck] = []
-    if edi.syntax is Syntax.X12:
-        from gateway import x12
-
-        ours = OwnIdentity(qualifier=ident.x12_qualifier, id=ident.x12_id, group_id=ident.group_id)
-        if x12.needs_ta1(edi, policy.ta1):
-            built.append(
-                x12.build_ta1(edi, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax))
-            )
-        if policy.x12 != "none" and not edi.rejected:
-            ack = x12.build_acknowledgement(
-                edi,
-                kind=policy.x12,
-                ours=ours,
-                numbers=_numbers(session, ic.partner_id, edi.syntax),
-            )
-            if ack is not None:
-                built.append(ack)
-    elif policy.contrl:
-        from gateway import edifact
-
-        ours = OwnIdentity(
-            qualifier=ident.edifact_qualifier, id=ident.edifact_id, group_id=ident.edifact_id
-        )
-        built.append(
-            edifact.build_contrl(
-                edi, ours=ours, numbers=_numbers(session, ic.partner_id, edi.syntax)
-            )
-        )
-    return built
+    return engine.build_acks(
+        edi,
+        policy=profile.acknowledgements,
+        ours=engine.own_identity(ident),
+        numbers=lambda: _numbers(session, ic.partner_id, edi.syntax),
+    )
 
 
 def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:

@@ -26,6 +26,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiGroup, EdiTransaction, Syntax
+from gateway.engines import engine_for
 from gateway.mapping.errors import DocumentError
 from gateway.outbound.advice import Rejection, build_advice
 from gateway.partners.profile import PartnerProfile
@@ -97,7 +98,9 @@ class WrittenAdvice:
 
 def batches(syntax: Syntax, rejected: Sequence[_R]) -> list[list[_R]]:
     """One 824 answers every rejected transaction of an interchange; APERAK one message."""
-    return [list(rejected)] if syntax is Syntax.X12 else [[r] for r in rejected]
+    if engine_for(syntax).advice_per_interchange:
+        return [list(rejected)]
+    return [[r] for r in rejected]
 
 
 def write_advice(
@@ -125,7 +128,7 @@ def write_advice(
     def number(counter: str, modulo: int = 999_999_999) -> int:
         return next_counter(session, profile.id, counter, modulo=modulo)
 
-    kind = "824" if syntax is Syntax.X12 else "APERAK"
+    kind = engine_for(syntax).advice_kind
     name = advice_map(profile, syntax, batch[0].transaction.version or batch[0].group.version)
     try:
         map_ = OutboundLibrary.load(runtime.settings.map_dirs(), collect=True).get(name)
@@ -160,7 +163,7 @@ def advise(
     syntax = Syntax(ic.syntax)
     message = session.get(Message, ic.message_id)
     transport = ack_transport(profile, message.transport if message else "none")
-    kind = "824" if syntax is Syntax.X12 else "APERAK"
+    kind = engine_for(syntax).advice_kind
     when = now or dt.datetime.now(dt.UTC)
     follow: list[Next] = []
     for batch in batches(syntax, rejected):

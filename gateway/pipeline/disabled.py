@@ -1,7 +1,7 @@
 """Holding the traffic of a partner whose configuration does not load.
 
 A partner is disabled when its profile, or the override map it names, does not load
-(:mod:`gateway.partners.config`). That is our fault, not the partner's, so nothing
+(:mod:`gateway.partner_config`). That is our fault, not the partner's, so nothing
 negative is sent to them: each of its transactions stops in ``business_exception`` with
 the reason, and a business exception in the queue tells the staff what to fix. Once the
 file is fixed and reloaded, the transactions are replayed from their stored bytes.
@@ -20,7 +20,7 @@ KIND = "partner_disabled"
 
 def disabled_reason(config: object, ic: Interchange) -> tuple[str, str] | None:
     """``(partner id, reason)`` when the interchange's partner is disabled, else None."""
-    from gateway.partners.config import PartnerConfig
+    from gateway.partner_config import PartnerConfig
 
     if not isinstance(config, PartnerConfig):
         return None

@@ -9,25 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gateway.documents import FUNCTIONAL_ACK_SETS, SET_TO_DOCUMENT
-from gateway.edi.model import EdiInterchange, Issue, Level, Syntax
+from gateway.edi.model import EdiInterchange, Issue, Level
+from gateway.engines import engine_for
 from gateway.store.models import Interchange, Transaction
 
 if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
     from gateway.pipeline.runtime import Runtime
 
-# (X12 TA1 note code, EDIFACT 0085 code)
-_UNKNOWN_SENDER = ("006", "23")
-_UNKNOWN_RECEIVER = ("009", "7")
-_TEST_INDICATOR = ("020", "25")
-_DUPLICATE = ("025", "26")
-_NOT_SUPPORTED_X12 = "1"  # AK5/IK5: transaction set not supported
-_NOT_SUPPORTED_EDIFACT = "17"  # no agreement
+# the codes themselves (X12 TA105 / AK5, EDIFACT 0085) are the engine's RefusalCodes
 ACK_SETS = frozenset(FUNCTIONAL_ACK_SETS)
-
-
-def _code(syntax: Syntax | str, codes: tuple[str, str]) -> str:
-    return codes[0] if Syntax(syntax) is Syntax.X12 else codes[1]
 
 
 def identify(
@@ -49,11 +40,12 @@ def identify(
 
 def duplicate_issue(edi: EdiInterchange) -> Issue:
     """The interchange-level finding for a duplicate control number (policy: reject)."""
+    engine = engine_for(edi.syntax)
     return Issue(
         level=Level.INTERCHANGE,
-        code=_code(edi.syntax, _DUPLICATE),
+        code=engine.refusals.duplicate,
         message=f"duplicate interchange control number {edi.control_number}",
-        segment_tag="ISA" if edi.syntax is Syntax.X12 else "UNB",
+        segment_tag=engine.envelope_tag,
     )
 
 
@@ -62,12 +54,13 @@ def interchange_rules(
 ) -> list[Issue]:
     """Gateway findings about an interchange's envelope against the partner profile."""
     issues: list[Issue] = []
-    tag = "ISA" if ic.syntax == Syntax.X12 else "UNB"
+    engine = engine_for(ic.syntax)
+    tag, refusals = engine.envelope_tag, engine.refusals
     if profile is None:
         issues.append(
             Issue(
                 level=Level.INTERCHANGE,
-                code=_code(ic.syntax, _UNKNOWN_SENDER),
+                code=refusals.unknown_sender,
                 segment_tag=tag,
                 message=f"unknown sender {ic.sender_qualifier}/{ic.sender_id}: no partner profile "
                 "lists it (or the transport account belongs to another partner)",
@@ -81,7 +74,7 @@ def interchange_rules(
         issues.append(
             Issue(
                 level=Level.INTERCHANGE,
-                code=_code(ic.syntax, _UNKNOWN_RECEIVER),
+                code=refusals.unknown_receiver,
                 segment_tag=tag,
                 message=f"receiver {ic.receiver_qualifier}/{ic.receiver_id} is not one of our "
                 "identities",
@@ -93,7 +86,7 @@ def interchange_rules(
         issues.append(
             Issue(
                 level=Level.INTERCHANGE,
-                code=_code(ic.syntax, _TEST_INDICATOR),
+                code=refusals.test_indicator,
                 segment_tag=tag,
                 message=f"{words} interchange from a partner in {profile.mode.usage} mode",
                 fatal=profile.mode.on_mismatch == "reject",
@@ -112,8 +105,8 @@ def transaction_rules(
     runtime and profile) a set in a version or directory the partner is not set up for
     or that no map covers, so that it is rejected in the acknowledgement (AK5/IK5 1,
     CONTRL 17) instead of being accepted and then dropped at translation."""
-    code = _NOT_SUPPORTED_X12 if syntax == Syntax.X12 else _NOT_SUPPORTED_EDIFACT
-    tag = "ST" if syntax == Syntax.X12 else "UNH"
+    engine = engine_for(syntax)
+    code, tag = engine.refusals.set_not_supported, engine.message_tag
     if txn.set_id in ACK_SETS:
         return []
     if txn.set_id not in SET_TO_DOCUMENT:

@@ -6,17 +6,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiInterchange
+from gateway.engines import engine_for
 from gateway.pipeline.outbound import record_functional_ack
 from gateway.states import AckState
 from gateway.store.audit import add_event
 from gateway.store.models import Acknowledgement, Interchange, Transaction
 
 
-def record_inbound_ta1(session: Session, row: Interchange, edi: EdiInterchange) -> None:
-    """Record a TA1 the partner sent us, linked to the interchange it acknowledges."""
-    from gateway import x12
-
-    ack = x12.read_ta1(edi)
+def record_envelope_ack(session: Session, row: Interchange, edi: EdiInterchange) -> None:
+    """Record an acknowledgement the partner sent in an envelope (an X12 TA1), linked to
+    the interchange it acknowledges."""
+    ack = engine_for(edi.syntax).read_envelope_ack(edi)
     if ack is None:
         return
     link_inbound_ack(

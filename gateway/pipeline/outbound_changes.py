@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.canonical import PurchaseOrder, Purpose
+from gateway.engines import engine_for
 from gateway.intake import PermanentSendError, TransientSendError
 from gateway.outbound import OutboundInvalid, render, write
 from gateway.outbound.changes import compare
@@ -134,6 +135,7 @@ def queue_change(
             )
             or 0
         )
+        controls = engine_for(syntax).stored_controls(env)
         row = OutboundChange(
             outbound_order_id=order.id,
             partner_id=order.partner_id,
@@ -143,13 +145,9 @@ def queue_change(
             syntax=syntax,
             set_id=set_id,
             map_name=map_name,
-            interchange_control=str(env.interchange_control),
-            group_control=str(env.group_control) if syntax == "x12" else "",
-            transaction_control=(
-                f"{env.transaction_control:04d}"
-                if syntax == "x12"
-                else str(env.transaction_control)
-            ),
+            interchange_control=controls.interchange,
+            group_control=controls.group,
+            transaction_control=controls.transaction,
             payload_sha256=runtime.payloads.put(session, written.data),
             document=change.document.model_dump(mode="json"),
             summary=list(change.summary),
@@ -206,7 +204,7 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
         change.attempts += 1
         partner_id, transport, key = order.partner_id, order.transport, order.business_key
         number, set_id = change.interchange_control, change.set_id
-        suffix = "x12" if change.syntax == "x12" else "edi"
+        suffix = engine_for(change.syntax).file_suffix
         filename = f"{set_id}_{key}_{number}.{suffix}"
         filename = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in filename)
     try:

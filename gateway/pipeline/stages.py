@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.documents import SET_TO_DOCUMENT
-from gateway.edi.engines import parse_payload
 from gateway.edi.keys import envelope_key
-from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level, Syntax
+from gateway.edi.model import EdiInterchange, EdiPayload, Issue, Level
+from gateway.engines import engine_for, parse_payload
 from gateway.pipeline import disabled, envelope_rules, inbound_acks
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
@@ -260,8 +260,8 @@ def _record_interchange(
         interchange_id=row.id,
         correlation_id=message.correlation_id,
     )
-    if edi.syntax is Syntax.X12 and not edi.groups:
-        inbound_acks.record_inbound_ta1(session, row, edi)
+    if not edi.groups:  # an envelope-only interchange may carry a TA1
+        inbound_acks.record_envelope_ack(session, row, edi)
     return row
 
 
@@ -299,7 +299,7 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
             )
         )
         accepted = 0
-        if not fatal and ic.syntax == Syntax.X12:
+        if not fatal and engine_for(ic.syntax).checks_group_version:
             _group_versions(session, ic, profile, txns)
         for txn in txns:
             if fatal:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.canonical import SourceRef
 from gateway.edi.model import EdiGroup, EdiTransaction
+from gateway.engines import engine_for
 from gateway.mapping.errors import DocumentError as DocumentErrorType
 from gateway.pipeline import inbound_acks
 from gateway.pipeline.acks import reparse_interchange
@@ -172,11 +173,7 @@ def _record_ack_transaction(
     session: Session, ic: Interchange, row: Transaction, edi_txn: EdiTransaction
 ) -> None:
     """A 997/999/CONTRL from the partner: link it to what we sent."""
-    if row.set_id == "CONTRL":
-        from gateway.edifact import read_contrl as reader
-    else:
-        from gateway.x12 import read_acknowledgement as reader
-    ack = reader(edi_txn)
+    ack = engine_for(ic.syntax).read_ack(edi_txn)
     if ack is None:
         set_state(
             session,

@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from gateway.as2 import certs
-from gateway.as2.cli import register
+from gateway.cli.cert_commands import register
 
 from .as2_helpers import make_keys, openssl
 from .conftest import World, make_profile

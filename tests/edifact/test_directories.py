@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.canonical import Invoice
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, UnsupportedDocument, translate
 from gateway.pipeline.envelope_rules import transaction_rules
 from gateway.store.models import Transaction

@@ -2,7 +2,7 @@
 
 The unit tests exercise the mapping engine alone, so they build segments with
 :func:`gateway.edi.seg` rather than depend on the X12/EDIFACT engines (golden tests
-use the engines through :func:`gateway.edi.engines.parse_payload`).
+use the engines through :func:`gateway.engines.parse_payload`).
 """
 
 from __future__ import annotations

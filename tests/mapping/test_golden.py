@@ -1,6 +1,6 @@
 """Golden tests: real X12/EDIFACT files through the engines and the shipped maps.
 
-Each case parses a file with :func:`gateway.edi.engines.parse_payload`, translates every
+Each case parses a file with :func:`gateway.engines.parse_payload`, translates every
 transaction with the shipped maps and compares the canonical documents (JSON) with
 ``tests/mapping/golden/<case>.json``. Regenerate after an intended change with
 ``EDIGW_REGEN_GOLDEN=1 .venv/bin/pytest tests/mapping/test_golden.py`` and review the diff.
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, translate_payload
 from gateway.partners.profile import PartnerProfile
 from gateway.partners.registry import PartnerRegistry

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, UnsupportedDocument, translate_payload
 from gateway.partners.registry import PartnerRegistry
 from tests.mapping.helpers import MAPS, PROFILES

@@ -26,7 +26,7 @@ import yaml
 from sqlalchemy import select
 
 from gateway.canonical import ShipNotice
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.intake import ReceivedPayload
 from gateway.mapping import translate
 from gateway.odoo.dialect import OdooDialect

@@ -24,7 +24,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.pipeline.runtime import build_runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope

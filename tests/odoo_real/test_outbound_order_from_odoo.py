@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gateway.canonical import PurchaseOrder
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.odoo.client import OdooClient
 from gateway.outbound import OutboundEnvelope, OutboundLibrary, render, write
 from gateway.outbound.from_odoo import OdooOrderReader, OrderNotSendable

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.edi.engines import parse_payload
 from gateway.edi.model import EdiGroup, EdiPayload, EdiTransaction
+from gateway.engines import parse_payload
 from gateway.mapping.errors import DocumentError, UnsupportedDocument
 from gateway.outbound import OutboundEnvelope, OutboundLibrary, render, write
 from gateway.outbound.advice import Rejection, advice_error, build_advice, clean

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from gateway.demo import our_orders, seed_our_orders
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import list_orders, poll
 from gateway.pipeline.runtime import build_runtime

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.canonical import Contact, ItemIds, Party, PurchaseOrder, PurchaseOrderLine
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, OutboundLibrary, render, write
 from gateway.outbound.changes import OrderChange, compare
 from gateway.outbound.template import LoopRule, SegmentRule

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.odoo.api import OdooApi, Values
 from gateway.odoo.dialect import OdooDialect
 from gateway.pipeline.dispatch import InlineDispatcher

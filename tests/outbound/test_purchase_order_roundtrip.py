@@ -26,7 +26,7 @@ from gateway.canonical import (
     PurchaseOrderLine,
     Purpose,
 )
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, translate
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, OutboundLibrary, render, write
 from gateway.partners.profile import PartnerProfile

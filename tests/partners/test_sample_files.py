@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "partners"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.edi.engines import parse_payload
 from gateway.edi.model import EdiPayload
+from gateway.engines import parse_payload
 from gateway.intake import ReceivedPayload
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime

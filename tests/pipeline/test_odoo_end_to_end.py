@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import func, select
 
 from gateway.canonical import ShipNotice
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.intake import ReceivedPayload
 from gateway.mapping import translate
 from gateway.odoo.client import OdooClient

@@ -20,17 +20,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
+from gateway.mapping import MapLibrary
+from gateway.mapping.errors import MapLoadError
 from gateway.partners.loader import ProfileError, load_profiles
 from gateway.partners.profile import PartnerProfile
 from gateway.partners.registry import PartnerRegistry, map_errors
-
-if TYPE_CHECKING:
-    from gateway.mapping import MapLibrary
-    from gateway.mapping.errors import MapLoadError
 
 
 @dataclass(frozen=True)
@@ -96,8 +93,6 @@ def load_config(
     previous: PartnerConfig | None = None,
 ) -> PartnerConfig:
     """Load profiles and maps with per-file isolation (see the module docstring)."""
-    from gateway.mapping import MapLibrary
-
     problems: list[ConfigProblem] = []
     disabled: dict[str, str] = {}
     disabled_ids: dict[str, str] = {}

@@ -1,0 +1,165 @@
+"""The import contract: declared layers, no package cycles, pure engines and mapping,
+function-level imports only with a reason (gateway/depgraph.py reads the source)."""
+
+from __future__ import annotations
+
+import collections
+import subprocess
+import sys
+from pathlib import Path
+
+from gateway import depgraph
+
+REPO = Path(__file__).resolve().parents[1]
+FOUND = depgraph.imports()
+GRAPH = depgraph.package_graph(FOUND)
+
+# The codecs and the mapping engine are pure: bytes and objects in and out.
+PURE = ("edi", "x12", "edifact", "engines", "mapping")
+NEVER_FROM_PURE = ("store", "settings", "pipeline", "odoo")
+
+
+def test_reader_sees_every_kind_of_import(tmp_path: Path) -> None:
+    pkg = tmp_path / "gateway"
+    (pkg / "low").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "low" / "__init__.py").write_text("from . import mod\n")
+    (pkg / "low" / "mod.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from gateway import high\n"
+        "if TYPE_CHECKING:\n"
+        "    from gateway.top import T\n"
+        "def f():\n"
+        "    try:\n"
+        "        import gateway.store.db  # deferred: test\n"
+        "    except ImportError:\n"
+        "        from ..other import x\n"
+    )
+    found = depgraph.imports(pkg)
+    seen = {(i.module, i.function_level, i.type_checking, i.deferred_reason) for i in found}
+    assert seen == {
+        ("gateway.low", False, False, None),
+        ("gateway.high", False, False, None),
+        ("gateway.top", False, True, None),
+        ("gateway.store.db", True, False, "test"),
+        ("gateway.other", True, False, None),
+    }
+    graph = depgraph.package_graph(found, pkg)
+    assert graph["low"] == {"high", "store", "other"}  # TYPE_CHECKING is no edge
+    assert depgraph.cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_package_cycles() -> None:
+    assert depgraph.cycles(GRAPH) == []
+
+
+def test_every_package_has_a_layer() -> None:
+    assert depgraph.undeclared(GRAPH) == [], "add it to LAYERS in gateway/depgraph.py"
+    layered = [p for layer in depgraph.LAYERS for p in layer]
+    assert len(layered) == len(set(layered))
+    gone = sorted(set(layered) - set(GRAPH))
+    assert gone == [], f"LAYERS names packages that do not exist: {gone}"
+
+
+def test_nothing_below_imports_above() -> None:
+    wrong = [f"{i.path.name}:{i.line} {i.source} -> {i.module}" for i in depgraph.upward(FOUND)]
+    assert wrong == []
+
+
+def test_engines_and_mapping_never_import_store_settings_pipeline_or_odoo() -> None:
+    # type-only imports count here too: a codec does not even name the store's types
+    wrong = [
+        f"{i.path.relative_to(REPO)}:{i.line} {i.module}"
+        for i in FOUND
+        if i.source in PURE and i.target in NEVER_FROM_PURE
+    ]
+    assert wrong == []
+
+
+# Function-level imports of gateway modules that predate the rule, per file. The rule is
+# `# deferred: <reason>` on the import's line; these are still to be given a reason or
+# moved to the top of their module. Counts may only go down: a new unmarked import fails.
+UNMARKED_BEFORE = {
+    "gateway/api/app.py": 18,
+    "gateway/api/console_actions.py": 6,
+    "gateway/api/health.py": 1,
+    "gateway/api/keys_cli.py": 1,
+    "gateway/api/metrics.py": 2,
+    "gateway/api/metrics_business.py": 2,
+    "gateway/api/onboarding.py": 7,
+    "gateway/api/pages.py": 4,
+    "gateway/api/pages_partners.py": 2,
+    "gateway/api/profile_editor.py": 3,
+    "gateway/api/routes_api.py": 8,
+    "gateway/celery_app.py": 3,
+    "gateway/cli/audit_commands.py": 6,
+    "gateway/cli/cert_commands.py": 1,
+    "gateway/cli/config_errors.py": 2,
+    "gateway/cli/edi_commands.py": 4,
+    "gateway/cli/main.py": 28,
+    "gateway/cli/outbound_commands.py": 16,
+    "gateway/cli/partner_commands.py": 5,
+    "gateway/cli/reconcile_commands.py": 2,
+    "gateway/cli/xref_commands.py": 9,
+    "gateway/continuation.py": 1,
+    "gateway/demo.py": 20,
+    "gateway/mapping/convert.py": 1,
+    "gateway/mapping/segments.py": 2,
+    "gateway/notifications.py": 1,
+    "gateway/odoo/delivery/contract.py": 1,
+    "gateway/odoo/delivery/plan.py": 2,
+    "gateway/partners/exceptions.py": 1,
+    "gateway/pipeline/advice.py": 5,
+    "gateway/pipeline/as2_mdns.py": 1,
+    "gateway/pipeline/deliver.py": 2,
+    "gateway/pipeline/disabled.py": 2,
+    "gateway/pipeline/envelope_rules.py": 1,
+    "gateway/pipeline/operations.py": 2,
+    "gateway/pipeline/outbound.py": 5,
+    "gateway/pipeline/outbound_changes.py": 4,
+    "gateway/pipeline/routing.py": 1,
+    "gateway/pipeline/runner.py": 9,
+    "gateway/pipeline/runtime.py": 7,
+    "gateway/pipeline/translate.py": 2,
+    "gateway/supervisor.py": 7,
+    "gateway/tasks.py": 8,
+    "gateway/transports.py": 10,
+    "gateway/x12/acks.py": 2,
+    "gateway/x12/fastpath.py": 1,
+}
+
+
+def test_function_level_imports_say_why() -> None:
+    counts = collections.Counter(
+        i.path.relative_to(REPO).as_posix() for i in depgraph.unmarked_deferred(FOUND)
+    )
+    grown = {
+        path: f"{count} (was {UNMARKED_BEFORE.get(path, 0)})"
+        for path, count in counts.items()
+        if count > UNMARKED_BEFORE.get(path, 0)
+    }
+    assert grown == {}, (
+        "a function-level import of a gateway module needs '# deferred: <reason>' on its "
+        "line (or move it to the top of the module; a cycle is fixed, not dodged)"
+    )
+
+
+def test_depgraph_command_prints_the_graph_one_way() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.depgraph"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("layers (lowest first): edi < x12/edifact < engines")
+    assert "engines -> edi, edifact, x12" in lines
+    # printed lowest layer first, every edge points to an earlier line or its own layer
+    rank = {p: depgraph.layer_of(p) for p in GRAPH}
+    for line in lines[1:]:
+        source, _, targets = line.partition(" -> ")
+        for target in targets.split(", "):
+            if target != "(nothing)":
+                assert rank[target] <= rank[source], line
