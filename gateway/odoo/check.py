@@ -501,7 +501,9 @@ def unit_size_problem(
         return f"not convertible into {size.of} in Odoo (another category)"
     have = dialect.unit_size(unit) / dialect.unit_size(of)
     if abs(have - size.ratio) > Decimal("0.0001") * size.ratio:
-        return f"holds {have.normalize():f} {size.of} in Odoo, the profile says {size.text}"
+        # factors are floats in Odoo (1/12): round away the binary noise for the message
+        shown = have.quantize(Decimal("0.0001")).normalize()
+        return f"holds {shown:f} {size.of} in Odoo, the profile says {size.text}"
     return None
 
 

@@ -11,6 +11,7 @@ IssueKind = Literal[
     "ambiguous_item",
     "invalid_item_id",
     "unknown_uom",
+    "pack_size_mismatch",
     "price_mismatch",
     "quantity_mismatch",
     "over_shipment",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.canonical import ItemIds
 from gateway.odoo.api import OdooApi, m2o_id
+from gateway.odoo.check import unit_size_problem as _size_problem
 from gateway.odoo.delivery.item_checks import identifier_issue, lookup_values
 from gateway.odoo.delivery.outcome import BusinessIssue
 from gateway.odoo.errors import OdooConfigurationError
@@ -118,6 +119,7 @@ class Resolver:
         self._products: dict[tuple[tuple[str, str], ...], Product | BusinessIssue] = {}
         self._uoms: dict[str, int | None] = {}
         self._ratios: dict[tuple[int, int], Decimal | None] = {}
+        self._size_problems: dict[str, str | None] = {}
 
     # ---- vendor --------------------------------------------------------------------
     @property
@@ -262,10 +264,7 @@ class Resolver:
                 line_number=line_number,
                 received=code,
             )
-        if name not in self._uoms:
-            rows = self.odoo.search_read("uom.uom", [["name", "=", name]], ["id", "name"], limit=1)
-            self._uoms[name] = int(rows[0]["id"]) if rows else None
-        uom_id = self._uoms[name]
+        uom_id = self.uom_id_named(name)
         if uom_id is None:
             return BusinessIssue(
                 kind="unknown_uom",
@@ -275,7 +274,37 @@ class Resolver:
                 received=code,
                 expected=name,
             )
+        problem = self.unit_size_problem(name)
+        if problem is not None:
+            size = self.settings.unit_sizes()[name]
+            return BusinessIssue(
+                kind="pack_size_mismatch",
+                message=f"line {line_number}: the partner's {code} is {size.text} "
+                f"(odoo.uom_sizes) but Odoo's {name} {problem}",
+                line_number=line_number,
+                received=f"{code}={size.text}",
+                expected=f"{name} as Odoo holds it",
+            )
         return uom_id
+
+    def unit_size_problem(self, name: str) -> str | None:
+        """How Odoo's unit ``name`` disagrees with the size the profile's ``uom_sizes``
+        gives it (``None`` when it agrees or the profile gives no size): a case of 10 for
+        the partner must not be received as Odoo's case of 12."""
+        size = self.settings.unit_sizes().get(name)
+        if size is None:
+            return None
+        if name not in self._size_problems:
+            dialect = self.odoo.dialect
+            rows = self.odoo.search_read(
+                "uom.uom", [["name", "in", [name, size.of]]], dialect.unit_fields()
+            )
+            units = {str(r["name"]): r for r in rows}
+            have = units.get(name)
+            # a unit Odoo lacks is reported as unknown_uom by the caller
+            problem = None if have is None else _size_problem(dialect, have, size, units)
+            self._size_problems[name] = problem
+        return self._size_problems[name]
 
     def convert(
         self, quantity: Decimal, code: str | None, to_uom_id: int | None, line_number: str | None
@@ -303,9 +332,39 @@ class Resolver:
                 received=code,
                 expected=str(target),
             )
-        converted = quantity * ratio
-        # Odoo stores factors as floats (1/12 ...): round away the binary noise
-        return converted.quantize(Decimal("0.0001")).normalize()
+        converted = (quantity * ratio).quantize(Decimal("0.0001")).normalize()
+        # Odoo stores factors as floats (1/12 ...): rounded above to lose the binary noise
+        if self._packs(code, to_uom_id) and quantity % 1 == 0 and converted % 1 != 0:
+            rows = self.odoo.read("uom.uom", [to_uom_id], ["name"])
+            target = rows[0]["name"] if rows else to_uom_id
+            return BusinessIssue(
+                kind="pack_size_mismatch",
+                message=f"line {line_number}: {quantity.normalize():f} {code} is "
+                f"{converted:f} {target} - not a whole number of the order's unit; the "
+                "pack sizes of the two units do not fit",
+                line_number=line_number,
+                received=f"{quantity.normalize():f} {code}",
+                expected=f"a whole number of {target}",
+            )
+        return converted
+
+    def _packs(self, code: str | None, to_uom_id: int) -> bool:
+        """Whether a conversion is between pack units, counted whole: the profile gives a
+        size (``uom_sizes``) to the document's unit or to the order's."""
+        sizes = self.settings.unit_sizes()
+        if not sizes:
+            return False
+        name = self.settings.uom.get(code or "") or self.settings.uom.get((code or "").upper())
+        if name in sizes:
+            return True
+        return any(self.uom_id_named(n) == to_uom_id for n in sizes)
+
+    def uom_id_named(self, name: str) -> int | None:
+        """The ``uom.uom`` id of the unit called ``name`` (cached; None when Odoo has none)."""
+        if name not in self._uoms:
+            rows = self.odoo.search_read("uom.uom", [["name", "=", name]], ["id", "name"], limit=1)
+            self._uoms[name] = int(rows[0]["id"]) if rows else None
+        return self._uoms[name]
 
     def unit_ratio(self, source: int, target: int) -> Decimal | None:
         """How many ``target`` units one ``source`` unit is (``uom.uom`` ids); None when
