@@ -81,6 +81,8 @@ def test_dashboard_is_valid_grafana_json_about_exported_metrics() -> None:
     for needed in (
         "edigw_business_exceptions_open",
         "edigw_bills_held_amount",
+        "edigw_off_contract_value_total",
+        "edigw_off_contract_lines_total",
         "edigw_dead_letters",
         "edigw_our_certificate_days_left",
     ):
