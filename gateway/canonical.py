@@ -244,6 +244,9 @@ class OrderAcknowledgementLine(_Model):
 
     line_number: str
     status: LineStatus = LineStatus.ACCEPTED
+    # the X12 ACK01 code as written (IQ, IP and DR are all "changed"); None when the
+    # document carries none (EDIFACT: LIN 1229 says no more than the status)
+    status_code: str | None = None
     quantity: Decimal | None = None
     uom: str | None = None
     unit_price: Decimal | None = None

@@ -105,6 +105,10 @@ def _same(model: str, *keys: str, module: str | None = None) -> list[FieldName]:
     return [FieldName(model, key, ((16, key),), module=module) for key in keys]
 
 
+def _optional(model: str, *keys: str, module: str) -> list[FieldName]:
+    return [FieldName(model, key, ((16, key),), module=module, optional=True) for key in keys]
+
+
 #: Every field the gateway touches. A rename is one more ``(version, name)`` pair.
 FIELDS: tuple[FieldName, ...] = (
     *_same("res.partner", "name", "ref", "email", "is_company", "supplier_rank"),
@@ -271,6 +275,32 @@ FIELDS: tuple[FieldName, ...] = (
         "tax_ids",
     ),
     *_same("mail.message", "model", "res_id", "body"),
+    # the seller side (customer partners): read by the outbound 855/ORDRSP reader. The
+    # sale and sale_stock modules are only needed for customers, so the rows are optional
+    # (``odoo check`` requires the modules when a profile has role customer)
+    *_optional(
+        "sale.order",
+        "name",
+        "state",
+        "partner_id",
+        "client_order_ref",
+        "commitment_date",
+        "date_order",
+        "company_id",
+        "order_line",
+        "write_date",
+        module="sale",
+    ),
+    *_optional(
+        "sale.order.line",
+        "sequence",
+        "product_id",
+        "product_uom_qty",
+        "price_unit",
+        "display_type",
+        module="sale",
+    ),
+    *_optional("stock.move", "sale_line_id", module="sale_stock"),
 )
 
 _ORM = ("search_read", "read", "create", "write", "fields_get")
@@ -285,6 +315,7 @@ METHODS: tuple[MethodName, ...] = (
     MethodName("stock.backorder.confirmation", "process", ((16, "process"),)),
     MethodName("account.move", "action_post", ((16, "action_post"),)),
     MethodName("account.move", "message_post", ((16, "message_post"),)),
+    MethodName("sale.order", "message_post", ((16, "message_post"),), probe=False),
     # the access check of ``odoo check``: check_access_rights is deprecated from 18
     MethodName("res.partner", "access_check", ((16, "check_access_rights"), (18, "has_access"))),
 )

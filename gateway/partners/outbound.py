@@ -10,6 +10,8 @@
                                  # as2 when as2.url is set, else the SFTP the profile has
         changes: exception       # an order changed or cancelled in Odoo after it was sent:
                                  # send (as 860 / ORDCHG) | exception (tell the buyer)
+      order_acknowledgement:     # a customer's sale order (made from their 850/ORDERS),
+        transport: as2           # confirmed in Odoo, goes out as 855/ORDRSP; same keys
 
 ``expect`` sets how long we wait for each answer before an order is overdue::
 
@@ -76,6 +78,9 @@ class OutboundSettings(StrictModel):
     """Which documents we send this partner."""
 
     purchase_order: OutboundDocumentSettings | None = None
+    # a customer's (role customer) sale orders made from their 850/ORDERS: confirming one
+    # in Odoo sends them an 855/ORDRSP (``changes`` does not apply)
+    order_acknowledgement: OutboundDocumentSettings | None = None
 
 
 class Expectations(StrictModel):

@@ -29,8 +29,9 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,9 +42,11 @@ from gateway.intake import PermanentSendError, TransientSendError
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, render, write
 from gateway.outbound.cycle import OrderCycle, advance, is_open
 from gateway.outbound.from_odoo import OdooOrderReader, OrderNotSendable
+from gateway.outbound.from_odoo_sale import NotFromEdi, SaleOrderReader
 from gateway.outbound.overdue import OrderProgress, overdue
 from gateway.outbound.template import OutboundLibrary
-from gateway.partners.profile import PartnerProfile
+from gateway.partners.outbound import OutboundDocumentSettings
+from gateway.partners.profile import PartnerProfile, Role
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.runtime import Runtime
@@ -85,22 +88,94 @@ class PollResult:
     follow: list[Next] = field(default_factory=list)
 
 
-def outbound_partners(runtime: Runtime) -> list[PartnerProfile]:
-    """Profiles that send us nothing but get our purchase orders (outbound section)."""
+class _Reader(Protocol):
+    def read(self, odoo_id: int) -> tuple[Any, dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class OutboundKind:
+    """One kind of document the poll finds in Odoo and sends: which records, which
+    profile section, which sets, read by which reader. The poll, the queue (bytes and
+    control numbers stored before sending), the ``send_order`` stage and the cycle are
+    the same for every kind."""
+
+    document_type: str  # the profile's outbound section and OutboundOrder.document_type
+    odoo_model: str
+    states: tuple[str, ...]  # the record states the poll looks at
+    sets: tuple[str, str]  # (X12 set, EDIFACT message)
+    role: Role  # the partner's role for it (which of our identities sends it)
+    label: str  # "purchase order", "sale order" (messages)
+    odoo_partner: Callable[[PartnerProfile], tuple[int | None, str | None]]
+    make_reader: Callable[[Runtime, PartnerProfile], _Reader]
+
+    def settings(self, profile: PartnerProfile) -> OutboundDocumentSettings | None:
+        """The profile's ``outbound.<document_type>`` section (None: not sent)."""
+        value = getattr(profile.outbound, self.document_type, None)
+        return value if isinstance(value, OutboundDocumentSettings) else None
+
+
+def _vendor(profile: PartnerProfile) -> tuple[int | None, str | None]:
+    assert profile.odoo is not None
+    return profile.odoo.vendor_id, profile.odoo.vendor_ref
+
+
+def _customer(profile: PartnerProfile) -> tuple[int | None, str | None]:
+    assert profile.odoo is not None
+    return profile.odoo.customer()
+
+
+PURCHASE_ORDERS = OutboundKind(
+    "purchase_order",
+    ORDER_MODEL,
+    (*CONFIRMED, CANCELLED),
+    ("850", "ORDERS"),
+    "supplier",
+    "purchase order",
+    _vendor,
+    lambda runtime, profile: OdooOrderReader(runtime.odoo, profile),
+)
+ORDER_ACKNOWLEDGEMENTS = OutboundKind(
+    "order_acknowledgement",
+    "sale.order",
+    ("sale", "done"),
+    ("855", "ORDRSP"),
+    "customer",
+    "sale order",
+    _customer,
+    lambda runtime, profile: SaleOrderReader(runtime.odoo, profile, runtime.sessions),
+)
+KINDS = (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS)
+_BY_TYPE = {kind.document_type: kind for kind in KINDS}
+
+
+def kind_of(document_type: str | None) -> OutboundKind:
+    """The kind of a stored outbound row (purchase orders for rows older than kinds)."""
+    return _BY_TYPE.get(document_type or "", PURCHASE_ORDERS)
+
+
+def outbound_partners(
+    runtime: Runtime, kind: OutboundKind = PURCHASE_ORDERS
+) -> list[PartnerProfile]:
+    """Profiles with an ``outbound`` section for ``kind`` and an Odoo partner."""
     return [
         p
         for p in runtime.registry.all()
-        if p.enabled and p.outbound.purchase_order is not None and p.odoo is not None
+        if p.enabled and kind.settings(p) is not None and p.odoo is not None
     ]
 
 
-def _vendor_ids(runtime: Runtime, profile: PartnerProfile) -> list[int]:
-    settings = profile.odoo
-    assert settings is not None
-    if settings.vendor_id is not None:
-        return [settings.vendor_id]
-    rows = runtime.odoo.search_read("res.partner", [["ref", "=", settings.vendor_ref]], ["id"])
+def _partner_ids(
+    runtime: Runtime, profile: PartnerProfile, kind: OutboundKind = PURCHASE_ORDERS
+) -> list[int]:
+    partner_id, ref = kind.odoo_partner(profile)
+    if partner_id is not None:
+        return [partner_id]
+    rows = runtime.odoo.search_read("res.partner", [["ref", "=", ref]], ["id"])
     return [int(r["id"]) for r in rows]
+
+
+def _vendor_ids(runtime: Runtime, profile: PartnerProfile) -> list[int]:
+    return _partner_ids(runtime, profile, PURCHASE_ORDERS)
 
 
 def poll(runtime: Runtime, *, partner_id: str | None = None) -> PollResult:
@@ -109,28 +184,36 @@ def poll(runtime: Runtime, *, partner_id: str | None = None) -> PollResult:
     Cheap with many orders: each partner's search starts at its stored ``write_date``.
     """
     result = PollResult()
-    for profile in outbound_partners(runtime):
-        if partner_id is not None and profile.id != partner_id:
-            continue
-        try:
-            _poll_partner(runtime, profile, result)
-        except Exception as exc:  # one partner's trouble (Odoo down, a broken map) only
-            log.warning("outbound poll of %s failed: %s", profile.id, exc)
-            result.errors.append(f"{profile.id}: {type(exc).__name__}: {exc}")
+    for kind in KINDS:
+        for profile in outbound_partners(runtime, kind):
+            if partner_id is not None and profile.id != partner_id:
+                continue
+            try:
+                _poll_partner(runtime, profile, result, kind)
+            except Exception as exc:  # one partner's trouble (Odoo down, a broken map) only
+                log.warning("outbound poll of %s failed: %s", profile.id, exc)
+                result.errors.append(f"{profile.id}: {type(exc).__name__}: {exc}")
     if result.follow:
         runtime.dispatcher.dispatch(result.follow)
     return result
 
 
-def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult) -> None:
-    vendors = _vendor_ids(runtime, profile)
-    if not vendors:
-        result.errors.append(f"{profile.id}: no Odoo vendor with ref {profile.odoo.vendor_ref!r}")  # type: ignore[union-attr]
+def _poll_partner(
+    runtime: Runtime,
+    profile: PartnerProfile,
+    result: PollResult,
+    kind: OutboundKind = PURCHASE_ORDERS,
+) -> None:
+    partners = _partner_ids(runtime, profile, kind)
+    model = kind.odoo_model
+    if not partners:
+        ref = kind.odoo_partner(profile)[1]
+        result.errors.append(f"{profile.id}: no Odoo partner with ref {ref!r}")
         return
     with session_scope(runtime.sessions) as session:
-        cursor = session.get(OutboundCursor, (profile.id, ORDER_MODEL))
+        cursor = session.get(OutboundCursor, (profile.id, model))
         since = cursor.write_date if cursor else ""
-    domain: list[Any] = [["state", "in", [*CONFIRMED, CANCELLED]], ["partner_id", "in", vendors]]
+    domain: list[Any] = [["state", "in", list(kind.states)], ["partner_id", "in", partners]]
     if since:
         # Odoo stamps write_date with its transaction's start, so an order committed just
         # after a poll can carry an older write_date than the newest one seen: read a
@@ -138,10 +221,10 @@ def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult)
         domain.append(["write_date", ">=", _minus(since, CURSOR_OVERLAP)])
     newest, offset = since, 0
     # one reader and map library per poll: company, warehouse and maps are read once
-    reader, library = OdooOrderReader(runtime.odoo, profile), _library(runtime)
+    reader, library = kind.make_reader(runtime, profile), _library(runtime)
     while True:
         rows = runtime.odoo.search_read(
-            ORDER_MODEL,
+            model,
             domain,
             ["name", "write_date", "state"],
             limit=POLL_BATCH,
@@ -149,17 +232,15 @@ def _poll_partner(runtime: Runtime, profile: PartnerProfile, result: PollResult)
             offset=offset,
         )
         for row in rows:
-            _consider(runtime, profile, row, result, (reader, library))
+            _consider(runtime, profile, row, result, (reader, library), kind)
         newest = max([newest, *(str(r["write_date"]) for r in rows)])
         if len(rows) < POLL_BATCH:
             break
         offset += len(rows)
     with session_scope(runtime.sessions) as session:
-        cursor = session.get(OutboundCursor, (profile.id, ORDER_MODEL))
+        cursor = session.get(OutboundCursor, (profile.id, model))
         if cursor is None:
-            session.add(
-                OutboundCursor(partner_id=profile.id, odoo_model=ORDER_MODEL, write_date=newest)
-            )
+            session.add(OutboundCursor(partner_id=profile.id, odoo_model=model, write_date=newest))
         elif newest > cursor.write_date:
             cursor.write_date = newest
 
@@ -178,14 +259,15 @@ def _consider(
     profile: PartnerProfile,
     row: dict[str, Any],
     out: PollResult,
-    context: tuple[OdooOrderReader, OutboundLibrary] | None = None,
+    context: tuple[_Reader, OutboundLibrary] | None = None,
+    kind: OutboundKind = PURCHASE_ORDERS,
 ) -> None:
     """A confirmed order the poll saw: new, unchanged, changed, or waiting for a fix."""
     with session_scope(runtime.sessions) as session:
         existing = session.scalars(
             select(OutboundOrder).where(
                 OutboundOrder.partner_id == profile.id,
-                OutboundOrder.odoo_model == ORDER_MODEL,
+                OutboundOrder.odoo_model == kind.odoo_model,
                 OutboundOrder.odoo_id == int(row["id"]),
             )
         ).first()
@@ -199,17 +281,27 @@ def _consider(
         return  # cancelled before anything went out: nothing to tell anyone
     if never_sent or existing is None:
         reader, library = context if context else (None, None)
-        order = queue_order(runtime, profile, int(row["id"]), reader=reader, library=library)
+        order = queue_order(
+            runtime, profile, int(row["id"]), reader=reader, library=library, kind=kind
+        )
         if order is not None and order.state == OrderCycle.QUEUED:
             out.queued.append(order.business_key)
             out.follow.append(Next("send_order", (order.id,)))
         elif order is not None:
             out.failed.append(order.business_key)
         return
+    if kind is not PURCHASE_ORDERS:
+        # an acknowledgement is sent once, when the sale order is confirmed; a later
+        # change of the sale order is not acknowledged again (yet): remember having seen it
+        with session_scope(runtime.sessions) as session:
+            seen = session.get(OutboundOrder, existing.id)
+            if seen is not None:
+                seen.odoo_write_date = str(row["write_date"])
+        return
     _changed_after_sending(runtime, profile, existing.id, row, out)
 
 
-def _document_hash(document: PurchaseOrder) -> str:
+def _document_hash(document: BaseModel) -> str:
     data = document.model_dump(mode="json", exclude={"source"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -293,29 +385,33 @@ def _raise(
     )
 
 
-def outbound_map_name(profile: PartnerProfile, *, change: bool = False) -> tuple[str, str, str]:
-    """``(syntax, set, outbound map name)`` for this partner's purchase orders.
+def outbound_map_name(
+    profile: PartnerProfile, *, change: bool = False, kind: OutboundKind | None = None
+) -> tuple[str, str, str]:
+    """``(syntax, set, outbound map name)`` for this partner's documents of ``kind``
+    (purchase orders by default).
 
     ``change``: for their changes and cancellations (860 / ORDCHG; a profile's
     ``maps: {out:860: ...}`` names a partner's own map, as ``out:850`` does for orders).
     """
-    settings = profile.outbound.purchase_order
+    kind = kind or PURCHASE_ORDERS
+    settings = kind.settings(profile)
     assert settings is not None
     syntax = settings.syntax or ("x12" if profile.x12 is not None else "edifact")
     if syntax == "x12":
         if profile.x12 is None:
             raise PermanentError(f"partner {profile.id!r} sends X12 but has no x12 ids")
-        set_id, version = ("860" if change else "850"), str(profile.x12.version)
+        set_id, version = ("860" if change else kind.sets[0]), str(profile.x12.version)
     else:
         if profile.edifact is None:
             raise PermanentError(f"partner {profile.id!r} sends EDIFACT but has no edifact ids")
-        set_id, version = ("ORDCHG" if change else "ORDERS"), str(profile.edifact.directory)
+        set_id, version = ("ORDCHG" if change else kind.sets[1]), str(profile.edifact.directory)
     default = profile.maps.get(f"out:{set_id}", f"{syntax}/{version}/{set_id}")
     return syntax, set_id, (default if change else settings.map or default)
 
 
-def _transport(profile: PartnerProfile) -> str:
-    settings = profile.outbound.purchase_order
+def _transport(profile: PartnerProfile, kind: OutboundKind | None = None) -> str:
+    settings = (kind or PURCHASE_ORDERS).settings(profile)
     assert settings is not None
     if settings.transport:
         return settings.transport
@@ -327,12 +423,17 @@ def _transport(profile: PartnerProfile) -> str:
 
 
 def _envelope(
-    runtime: Runtime, session: Session, profile: PartnerProfile, syntax: str
+    runtime: Runtime,
+    session: Session,
+    profile: PartnerProfile,
+    syntax: str,
+    kind: OutboundKind | None = None,
 ) -> OutboundEnvelope:
     def number(name: str, modulo: int = 999_999_999) -> int:
         return next_counter(session, profile.id, name, modulo=modulo)
 
-    return envelope_for(runtime.identities.get(profile.our_identity), profile, syntax, number)
+    identity = profile.identity_for((kind or PURCHASE_ORDERS).role)
+    return envelope_for(runtime.identities.get(identity), profile, syntax, number)
 
 
 def envelope_for(
@@ -381,17 +482,21 @@ def queue_order(
     profile: PartnerProfile,
     odoo_id: int,
     *,
-    reader: OdooOrderReader | None = None,
+    reader: _Reader | None = None,
     library: OutboundLibrary | None = None,
+    kind: OutboundKind = PURCHASE_ORDERS,
 ) -> OutboundOrder | None:
-    """Read, write, validate and store one order; ``None`` if it was queued before."""
-    syntax, set_id, map_name = outbound_map_name(profile)
+    """Read, write, validate and store one document of ``kind`` made from Odoo record
+    ``odoo_id``; ``None`` if it was queued before (or nothing is owed for the record)."""
+    syntax, set_id, map_name = outbound_map_name(profile, kind=kind)
     problem: str | None = None
-    document: PurchaseOrder | None = None
+    document: Any = None
     raw: dict[str, Any] = {}
     try:
-        document, raw = (reader or OdooOrderReader(runtime.odoo, profile)).read(odoo_id)
+        document, raw = (reader or kind.make_reader(runtime, profile)).read(odoo_id)
         map_ = (library or _library(runtime)).get(map_name)
+    except NotFromEdi:
+        return None
     except OrderNotSendable as exc:
         problem = str(exc)
     except KeyError as exc:
@@ -400,7 +505,7 @@ def queue_order(
         order = session.scalars(
             select(OutboundOrder).where(
                 OutboundOrder.partner_id == profile.id,
-                OutboundOrder.odoo_model == ORDER_MODEL,
+                OutboundOrder.odoo_model == kind.odoo_model,
                 OutboundOrder.odoo_id == odoo_id,
             )
         ).first()
@@ -409,13 +514,14 @@ def queue_order(
         if order is None:
             order = OutboundOrder(
                 partner_id=profile.id,
-                odoo_model=ORDER_MODEL,
+                document_type=kind.document_type,
+                odoo_model=kind.odoo_model,
                 odoo_id=odoo_id,
                 business_key=document.po_number if document else str(odoo_id),
                 syntax=syntax,
                 set_id=set_id,
                 map_name=map_name,
-                transport=_transport(profile),
+                transport=_transport(profile, kind),
                 test=profile.mode.usage == "test",
                 correlation_id=str(uuid.uuid4()),
                 timeline={},
@@ -427,16 +533,19 @@ def queue_order(
             session.flush()
         order.odoo_write_date = str(raw.get("write_date") or order.odoo_write_date or "")
         if document is not None and problem is None:
-            env = _envelope(runtime, session, profile, syntax)
+            env = _envelope(runtime, session, profile, syntax, kind)
             try:
                 written = write(map_, render(map_, document), env)
             except OutboundInvalid as exc:
-                problem = f"purchase order {document.po_number} fails our own validation: {exc}"
+                problem = (
+                    f"{set_id} for {kind.label} {document.po_number} fails our own "
+                    f"validation: {exc}"
+                )
             else:
                 order.business_key = document.po_number
                 order.document = document.model_dump(mode="json")
                 order.document_hash = _document_hash(document)
-                order.requested_date = document.requested_delivery_date
+                order.requested_date = getattr(document, "requested_delivery_date", None)
                 order.payload_sha256 = runtime.payloads.put(session, written.data)
                 controls = engine_for(syntax).stored_controls(env)
                 order.interchange_control = controls.interchange
@@ -477,7 +586,7 @@ def _move(session: Session, order: OutboundOrder, reached: OrderCycle, detail: s
     add_event(
         session,
         f"order_{reached.value}",
-        f"purchase order {order.business_key}: {detail}",
+        f"{kind_of(order.document_type).label} {order.business_key}: {detail}",
         partner_id=order.partner_id,
         message_id=order.message_id,
         state_from=before.value,
@@ -634,7 +743,10 @@ def record_business_document(session: Session, partner_id: str | None, document:
             numbers.append(str(item.po_number))
     moved: list[int] = []
     for number in dict.fromkeys(numbers):
-        for order in _orders_for(session, partner_id, business_key=number):
+        orders = _orders_for(
+            session, partner_id, business_key=number, document_type="purchase_order"
+        )
+        for order in orders:
             label = {OrderCycle.ACKNOWLEDGED: "acknowledged", OrderCycle.SHIPPED: "shipped",
                      OrderCycle.INVOICED: "invoiced"}[step]  # fmt: skip
             _move(session, order, step, f"supplier {label} it")
@@ -655,7 +767,9 @@ def check_overdue(runtime: Runtime, now: dt.datetime | None = None) -> list[tupl
         waiting = [state for state in OrderCycle if is_open(state)]
         rows = session.scalars(
             select(OutboundOrder).where(
-                OutboundOrder.sent_at.is_not(None), OutboundOrder.state.in_(waiting)
+                OutboundOrder.sent_at.is_not(None),
+                OutboundOrder.state.in_(waiting),
+                OutboundOrder.document_type == PURCHASE_ORDERS.document_type,
             )
         ).all()
         for order in rows:
@@ -697,15 +811,20 @@ def flush_notes(runtime: Runtime) -> int:
     posted = 0
     with session_scope(runtime.sessions) as session:
         rows = session.execute(
-            select(OutboundOrder.id, OutboundOrder.odoo_id, OutboundOrder.notes_pending)
+            select(
+                OutboundOrder.id,
+                OutboundOrder.odoo_model,
+                OutboundOrder.odoo_id,
+                OutboundOrder.notes_pending,
+            )
         ).all()
-        pending = [(oid, odoo_id, list(notes)) for oid, odoo_id, notes in rows if notes]
-    for order_id, odoo_id, lines in pending:
+        pending = [(oid, m, odoo_id, list(notes)) for oid, m, odoo_id, notes in rows if notes]
+    for order_id, model, odoo_id, lines in pending:
         body = "".join(f"<p>{_html(line)}</p>" for line in lines)
         try:  # as HTML: Odoo 17+ escapes a plain body, and the <p> tags showed as text
-            runtime.odoo.message_post(ORDER_MODEL, odoo_id, body, html=True)
+            runtime.odoo.message_post(model or ORDER_MODEL, odoo_id, body, html=True)
         except Exception as exc:  # Odoo down: the lines stay queued for the next poll
-            log.warning("chatter note on purchase.order %s not posted: %s", odoo_id, exc)
+            log.warning("chatter note on %s %s not posted: %s", model, odoo_id, exc)
             continue
         with session_scope(runtime.sessions) as session:
             order = session.get(OutboundOrder, order_id)
@@ -748,6 +867,7 @@ def list_orders(
                 "id": o.id,
                 "partner_id": o.partner_id,
                 "po_number": o.business_key,
+                "document_type": o.document_type,
                 "odoo_id": o.odoo_id,
                 "state": o.state,
                 "syntax": o.syntax,

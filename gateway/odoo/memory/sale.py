@@ -43,6 +43,7 @@ def sale_schema(major: int) -> dict[str, dict[str, F]]:
             "property_product_pricelist": _f("many2one", "product.pricelist"),
         },
         "stock.picking": {"sale_id": _f("many2one", "sale.order")},
+        "stock.move": {"sale_line_id": _f("many2one", "sale.order.line")},
         "product.pricelist": {
             "name": _f("char"),
             "display_name": _f("char"),
@@ -78,12 +79,15 @@ def sale_schema(major: int) -> dict[str, dict[str, F]]:
             "order_line": _f("one2many", "sale.order.line", "order_id"),
             "amount_untaxed": _f("float"),
             "picking_ids": _f("one2many", "stock.picking", "sale_id"),
+            "company_id": _f("many2one", "res.company"),
+            "write_date": _f("datetime"),
         },
         "sale.order.line": {
             "order_id": _f("many2one", "sale.order"),
             "display_name": _f("char"),
             "name": _f("text"),
             "sequence": _f("integer"),
+            "display_type": _f("selection"),
             "product_id": _f("many2one", "product.product"),
             "product_uom_qty": _f("float"),
             ("product_uom_id" if major >= 19 else "product_uom"): _f("many2one", "uom.uom"),
@@ -156,6 +160,7 @@ class SaleBehaviour(AccountBehaviour):
         vals.setdefault("currency_id", pricelist.get("currency_id") or 1)
         vals.setdefault("state", "draft")
         vals.setdefault("date_order", _now())
+        vals.setdefault("company_id", 1)
         vals["name"] = f"S{self._sequence('sale.order'):05d}"
         return self._create_plain("sale.order", vals)
 
