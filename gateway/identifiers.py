@@ -268,3 +268,21 @@ def parse_hibcc(value: str) -> Hibcc:
         )
     lic, product, uom = match.groups()
     return Hibcc(text, lic, product, uom, check, secondary or None)
+
+
+def is_sscc(value: str) -> bool:
+    """True for an SSCC-18: 18 digits whose last is the GS1 mod-10 check digit."""
+    return len(value) == 18 and value.isdigit() and gtin_check_digit(value[:17]) == value[17]
+
+
+def make_sscc(gs1_prefix: str, serial: int, extension: int = 0) -> str:
+    """An SSCC-18 from our GS1 company prefix and a serial reference (a package id):
+    extension digit, prefix, the serial zero-padded to fill 17 digits, check digit."""
+    if not gs1_prefix.isdigit() or not 6 <= len(gs1_prefix) <= 12:
+        raise ValueError(f"{gs1_prefix!r} is not a GS1 company prefix (6 to 12 digits)")
+    room = 16 - len(gs1_prefix)
+    reference = str(serial)
+    if serial < 0 or len(reference) > room:
+        raise ValueError(f"serial {serial} does not fit the {room} digits the prefix leaves")
+    body = f"{extension % 10}{gs1_prefix}{reference.zfill(room)}"
+    return body + gtin_check_digit(body)

@@ -301,6 +301,11 @@ FIELDS: tuple[FieldName, ...] = (
         module="sale",
     ),
     *_optional("stock.move", "sale_line_id", module="sale_stock"),
+    # the outbound 856/DESADV reader: a customer's validated delivery, its packages
+    *_optional("stock.picking", "sale_id", module="sale_stock"),
+    *_optional("stock.picking", "carrier_id", module="stock_delivery"),
+    *_same("stock.move.line", "picking_id", "result_package_id"),
+    *_same("stock.quant.package", "name"),
 )
 
 _ORM = ("search_read", "read", "create", "write", "fields_get")

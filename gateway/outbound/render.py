@@ -132,6 +132,7 @@ class Renderer:
         self.document = document
         self.out = Rendered(map_.name)
         self._fields: list[str] = []
+        self._hl = 0
 
     def render(self) -> Rendered:
         """Walk the map's segments over the document."""
@@ -162,12 +163,21 @@ class Renderer:
             return
         if not isinstance(items, list | tuple):
             raise RenderError(f"{loc}: each: {rule.each} is not a list")
+        if rule.group_by is not None:
+            items = _grouped(items, rule.group_by, f"{loc}: group_by")
         for index, item in enumerate(items, 1):
             inner = scope.child(rule.as_, item, f"{path}[{index - 1}]", index=index)
             self._rules(rule.segments, inner, f"{loc}.segments")
 
     def _segment(self, rule: SegmentRule, scope: _Scope, loc: str) -> None:
         self._fields = []
+        if rule.tag == "HL":
+            # X12 hierarchical levels: {hl} is this HL's number (counted over the whole
+            # transaction), {hl_parent} the enclosing HL's; the segments and loops after
+            # it in the same list are its children
+            self._hl += 1
+            scope.variables["hl_parent"] = scope.variables.get("hl", "")
+            scope.variables["hl"] = self._hl
         elements: list[Element] = []
         for value in rule.elements:
             elements.extend(self._element(value, scope))
@@ -233,7 +243,7 @@ class Renderer:
     def _expression(self, expression: str, scope: _Scope) -> str:
         path, *filters = (part.strip() for part in expression.split("|"))
         value, canonical = scope.lookup(path)
-        if path not in ("index", "role"):
+        if path not in ("index", "role", "hl", "hl_parent"):
             self._fields.append(canonical)
         for spec in filters:
             value = self._filter(spec, value)
@@ -260,6 +270,14 @@ class Renderer:
         if name == "table":
             return self.map.tables[arg].get(_text(value), _text(value))
         raise RenderError(f"unknown filter {name!r}")  # pragma: no cover - checked at load
+
+
+def _grouped(items: Sequence[Any], attribute: str, loc: str) -> list[dict[str, Any]]:
+    """Items grouped by one attribute, groups in the order their first item came."""
+    groups: dict[Any, list[Any]] = {}
+    for item in items:
+        groups.setdefault(_attribute(item, attribute, loc), []).append(item)
+    return [{"key": key, "items": members} for key, members in groups.items()]
 
 
 def _present(condition: Condition, scope: _Scope) -> bool:

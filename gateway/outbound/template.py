@@ -124,6 +124,9 @@ class LoopRule(_Strict):
     each: str | dict[str, str]
     as_: str = Field(alias="as", pattern=r"^[a-z_]+$")
     when: Condition | None = None
+    # one iteration per distinct value of this attribute of the items (in the order
+    # first seen): the loop variable is {key: the value, items: the items with it}
+    group_by: str | None = None
     segments: list[SegmentRule | LoopRule]
 
 

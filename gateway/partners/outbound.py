@@ -12,6 +12,8 @@
                                  # send (as 860 / ORDCHG) | exception (tell the buyer)
       order_acknowledgement:     # a customer's sale order (made from their 850/ORDERS),
         transport: as2           # confirmed in Odoo, goes out as 855/ORDRSP; same keys
+      ship_notice:               # its validated deliveries go out as 856/DESADV
+        gs1_prefix: "0614141"    # for packages whose name is not an SSCC-18 already
 
 ``expect`` sets how long we wait for each answer before an order is overdue::
 
@@ -72,6 +74,9 @@ class OutboundDocumentSettings(StrictModel):
     map: str | None = None
     transport: Literal["as2", "sftp", "sftp_remote"] | None = None
     changes: Literal["exception", "send"] = "exception"
+    # ship notices: our GS1 company prefix, for the SSCC-18 of a package whose name is not
+    # one already (6 to 12 digits)
+    gs1_prefix: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")
 
 
 class OutboundSettings(StrictModel):
@@ -81,6 +86,9 @@ class OutboundSettings(StrictModel):
     # a customer's (role customer) sale orders made from their 850/ORDERS: confirming one
     # in Odoo sends them an 855/ORDRSP (``changes`` does not apply)
     order_acknowledgement: OutboundDocumentSettings | None = None
+    # a customer's validated deliveries (stock.picking, outgoing, of such a sale order)
+    # go out as 856/DESADV, one per delivery (a backorder's delivery is another)
+    ship_notice: OutboundDocumentSettings | None = None
 
 
 class Expectations(StrictModel):

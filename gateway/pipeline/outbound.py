@@ -42,7 +42,7 @@ from gateway.intake import PermanentSendError, TransientSendError
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, render, write
 from gateway.outbound.cycle import OrderCycle, advance, is_open
 from gateway.outbound.from_odoo import OdooOrderReader, OrderNotSendable
-from gateway.outbound.from_odoo_sale import NotFromEdi, SaleOrderReader
+from gateway.outbound.from_odoo_sale import DeliveryReader, NotFromEdi, SaleOrderReader
 from gateway.outbound.overdue import OrderProgress, overdue
 from gateway.outbound.template import OutboundLibrary
 from gateway.partners.outbound import OutboundDocumentSettings
@@ -107,6 +107,14 @@ class OutboundKind:
     label: str  # "purchase order", "sale order" (messages)
     odoo_partner: Callable[[PartnerProfile], tuple[int | None, str | None]]
     make_reader: Callable[[Runtime, PartnerProfile], _Reader]
+    # how the records name the partner ("child_of": a delivery address under it) and
+    # what else the poll asks of them
+    partner_operator: str = "in"
+    domain: tuple[tuple[str, str, Any], ...] = ()
+
+    def business_key(self, document: Any) -> str:
+        """What the stored row is known by: the PO number, or the shipment's id."""
+        return str(getattr(document, "po_number", None) or document.shipment_id)
 
     def settings(self, profile: PartnerProfile) -> OutboundDocumentSettings | None:
         """The profile's ``outbound.<document_type>`` section (None: not sent)."""
@@ -144,7 +152,19 @@ ORDER_ACKNOWLEDGEMENTS = OutboundKind(
     _customer,
     lambda runtime, profile: SaleOrderReader(runtime.odoo, profile, runtime.sessions),
 )
-KINDS = (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS)
+SHIP_NOTICES = OutboundKind(
+    "ship_notice",
+    "stock.picking",
+    ("done",),
+    ("856", "DESADV"),
+    "customer",
+    "delivery",
+    _customer,
+    lambda runtime, profile: DeliveryReader(runtime.odoo, profile, runtime.sessions),
+    partner_operator="child_of",
+    domain=(("picking_type_code", "=", "outgoing"), ("sale_id", "!=", False)),
+)
+KINDS = (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS, SHIP_NOTICES)
 _BY_TYPE = {kind.document_type: kind for kind in KINDS}
 
 
@@ -213,7 +233,11 @@ def _poll_partner(
     with session_scope(runtime.sessions) as session:
         cursor = session.get(OutboundCursor, (profile.id, model))
         since = cursor.write_date if cursor else ""
-    domain: list[Any] = [["state", "in", list(kind.states)], ["partner_id", "in", partners]]
+    domain: list[Any] = [
+        ["state", "in", list(kind.states)],
+        ["partner_id", kind.partner_operator, partners],
+        *(list(term) for term in kind.domain),
+    ]
     if since:
         # Odoo stamps write_date with its transaction's start, so an order committed just
         # after a poll can carry an older write_date than the newest one seen: read a
@@ -517,7 +541,7 @@ def queue_order(
                 document_type=kind.document_type,
                 odoo_model=kind.odoo_model,
                 odoo_id=odoo_id,
-                business_key=document.po_number if document else str(odoo_id),
+                business_key=kind.business_key(document) if document else str(odoo_id),
                 syntax=syntax,
                 set_id=set_id,
                 map_name=map_name,
@@ -538,11 +562,11 @@ def queue_order(
                 written = write(map_, render(map_, document), env)
             except OutboundInvalid as exc:
                 problem = (
-                    f"{set_id} for {kind.label} {document.po_number} fails our own "
+                    f"{set_id} for {kind.label} {kind.business_key(document)} fails our own "
                     f"validation: {exc}"
                 )
             else:
-                order.business_key = document.po_number
+                order.business_key = kind.business_key(document)
                 order.document = document.model_dump(mode="json")
                 order.document_hash = _document_hash(document)
                 order.requested_date = getattr(document, "requested_delivery_date", None)

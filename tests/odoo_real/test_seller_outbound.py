@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.canonical import OrderAcknowledgement
+from gateway.canonical import OrderAcknowledgement, ShipNotice
 from gateway.customer_items import CustomerItemRef, replace_items
+from gateway.identifiers import is_sscc, make_sscc
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import poll
 from gateway.pipeline.runtime import Runtime, build_runtime
@@ -25,6 +26,7 @@ from gateway.store.models import OutboundOrder
 from tests.odoo_real.samples import exceptions, ingest
 from tests.odoo_real.test_sale_order import Shop, lines_of, order_850, sale_orders, seed
 from tests.outbound.test_order_acknowledgement import comparable, read_back
+from tests.outbound.test_ship_notice import read_back as read_back_notice
 from tests.support.real_odoo import OdooDatabase
 
 pytestmark = [
@@ -80,14 +82,10 @@ def shop(real_odoo: OdooDatabase) -> Shop:
     return shop
 
 
-@pytest.fixture
-def runtime(real_odoo: OdooDatabase, shop: Shop, tmp_path: Path) -> Iterator[Runtime]:
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "mercy.yaml").write_text(MERCY)
-    env = real_odoo.gateway_env()
+def _runtime(db: OdooDatabase, data_dir: Path, site: Path) -> Runtime:
+    env = db.gateway_env()
     settings = Settings(
-        data_dir=tmp_path,
+        data_dir=data_dir,
         profiles_dir=str(site),
         shipped_profiles=False,
         odoo_url=env["EDIGW_ODOO_URL"],
@@ -99,6 +97,15 @@ def runtime(real_odoo: OdooDatabase, shop: Shop, tmp_path: Path) -> Iterator[Run
     rt = build_runtime(settings, dispatcher=InlineDispatcher())
     with session_scope(rt.sessions) as session:
         replace_items(session, "mercy", [CustomerItemRef("M-778", "GAU-1", "default_code", 2)])
+    return rt
+
+
+@pytest.fixture
+def runtime(real_odoo: OdooDatabase, shop: Shop, tmp_path: Path) -> Iterator[Runtime]:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "mercy.yaml").write_text(MERCY)
+    rt = _runtime(real_odoo, tmp_path, site)
     yield rt
     rt.engine.dispose()
 
@@ -161,3 +168,192 @@ def test_confirming_the_sale_order_sends_an_855_line_by_line(
     assert poll(runtime, partner_id="mercy").queued == []
     runtime.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]
     assert len(recorder.files) == 1
+
+
+SHIPPING = MERCY.replace(
+    "  order_acknowledgement: {transport: sftp}\n",
+    "  order_acknowledgement: {transport: sftp}\n"
+    '  ship_notice: {transport: sftp, gs1_prefix: "0614141"}\n',
+)
+NAMED_SSCC = "106141411234567897"  # a package named with its SSCC-18 (GS1's example)
+
+
+def lot(db: OdooDatabase, product: int, name: str, expiry: str, quantity: float) -> int:
+    lot_id = db.create(
+        "stock.lot", {"name": name, "product_id": product, "expiration_date": f"{expiry} 00:00:00"}
+    )
+    stock(db, product, quantity, lot_id)
+    return lot_id
+
+
+def pack(
+    db: OdooDatabase, move: dict[str, Any], quantity: float, package: int | None, lot_id: int | None
+) -> list[Any]:
+    """A move line command: ``quantity`` of the move's product (of ``lot_id``) picked into
+    ``package``."""
+    values: dict[str, Any] = {
+        "product_id": move["product_id"][0],
+        "quantity": quantity,
+        "picked": True,
+        "location_id": move["location_id"][0],
+        "location_dest_id": move["location_dest_id"][0],
+        "picking_id": move["picking_id"][0],
+    }
+    if package is not None:
+        values["result_package_id"] = package
+    if lot_id is not None:
+        values["lot_id"] = lot_id
+    return [0, 0, values]
+
+
+def validate(db: OdooDatabase, picking: int) -> None:
+    """``button_validate``, answering the backorder wizard with *create a backorder*."""
+    result = db.call("stock.picking", "button_validate", [picking])
+    if isinstance(result, dict) and result.get("res_model"):
+        context = result.get("context") or {}
+        wizard = db.call(result["res_model"], "create", [{}], context=context)
+        wizard_id = wizard[0] if isinstance(wizard, list) else wizard
+        db.call(result["res_model"], "process", [wizard_id], context=context)
+
+
+def ship_notices(recorder: Recorder) -> list[bytes]:
+    return [data for name, data in recorder.files if name.startswith("856_")]
+
+
+def test_a_partial_delivery_in_two_packages_and_its_backorder_send_two_856(
+    real_odoo: OdooDatabase, shop: Shop, tmp_path: Path
+) -> None:
+    db = real_odoo
+    # gloves are lot-tracked with expiry dates; two lots in stock
+    db.call(
+        "product.product", "write", [shop.glove], {"tracking": "lot", "use_expiration_date": True}
+    )
+    lot_a = lot(db, shop.glove, "GLV-A1", "2028-01-31", 30)
+    lot_b = lot(db, shop.glove, "GLV-B2", "2027-06-30", 30)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "mercy.yaml").write_text(SHIPPING)
+    runtime = _runtime(db, tmp_path, site)
+    try:
+        recorder = Recorder()
+        runtime.senders["sftp"] = recorder
+        # given Mercy's order confirmed in Odoo (its 855 goes out)
+        txn = ingest(runtime, order_850(801, "MH-8001"), "850.edi")
+        assert txn.state == "delivered", (txn.error, exceptions(runtime, txn))
+        [order] = sale_orders(db, shop.mercy, "MH-8001")
+        db.call("sale.order", "action_confirm", [order["id"]])
+        [picking] = db.search_read(
+            "stock.picking", [["sale_id", "=", order["id"]]], ["id", "name", "move_ids"]
+        )
+        moves = {
+            m["product_id"][0]: m
+            for m in db.search_read(
+                "stock.move",
+                [["picking_id", "=", picking["id"]]],
+                ["product_id", "location_id", "location_dest_id", "picking_id", "move_line_ids"],
+            )
+        }
+        # when the warehouse packs 10 gloves of lot A in a package named with its SSCC,
+        # 5 of lot B and the 5 syringes in a second package, no gauze, and validates
+        named = db.create("stock.quant.package", {"name": NAMED_SSCC})
+        second = db.create("stock.quant.package", {"name": "PACK-2"})
+        glove, syringe = moves[shop.glove], moves[shop.syringe]
+        for move, commands in (
+            (glove, [pack(db, glove, 10, named, lot_a), pack(db, glove, 5, second, lot_b)]),
+            (syringe, [pack(db, syringe, 5, second, None)]),
+        ):
+            stale = [[2, i] for i in move["move_line_ids"]]
+            db.call("stock.move", "write", [move["id"]], {"move_line_ids": stale + commands})
+            db.call("stock.move", "write", [move["id"]], {"picked": True})
+        validate(db, picking["id"])
+        assert (
+            db.search_read("stock.picking", [["id", "=", picking["id"]]], ["state"])[0]["state"]
+            == "done"
+        )
+        result = poll(runtime, partner_id="mercy")
+        assert not result.errors, result.errors
+        runtime.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]
+        # then one 856 for the delivery: shipment, order, two packs, three items
+        [first] = ship_notices(recorder)
+        seg = segments(first)
+        body = seg[3 : [s[0] for s in seg].index("SE")]
+        assert body[0][:3] == ["BSN", "00", picking["name"]] and body[0][5] == "0001"
+        levels = [s[1:4] for s in body if s[0] == "HL"]
+        assert levels == [
+            ["1", "", "S"], ["2", "1", "O"], ["3", "2", "P"], ["4", "3", "I"],
+            ["5", "2", "P"], ["6", "5", "I"], ["7", "5", "I"],
+        ]  # fmt: skip
+        assert ["PRF", "MH-8001"] in body
+        ssccs = [s[2] for s in body if s[0] == "MAN"]
+        assert ssccs[0] == NAMED_SSCC
+        # the second package's SSCC is made from our GS1 prefix and the package id
+        assert ssccs[1] == make_sscc("0614141", second) and is_sscc(ssccs[1])
+        items = _items(body)
+        assert items == [
+            (NAMED_SSCC, "1", "10", "GLV-A1", "20280131"),
+            (ssccs[1], "1", "5", "GLV-B2", "20270630"),
+            (ssccs[1], "2", "5", None, None),
+        ]
+        with runtime.sessions() as s:
+            rows = s.scalars(
+                select(OutboundOrder).where(OutboundOrder.document_type == "ship_notice")
+            ).all()
+        [row] = rows
+        assert (row.business_key, row.odoo_model, row.state) == (
+            picking["name"], "stock.picking", "sent",
+        )  # fmt: skip
+        stored = ShipNotice.model_validate(row.document)
+        back = read_back_notice(first, "004010")
+        assert _comparable(back) == _comparable(stored)
+        # when the backorder (5 gloves, 40 gauze) is delivered once gauze arrived
+        stock(db, shop.gauze, 40)
+        [backorder] = db.search_read(
+            "stock.picking", [["backorder_id", "=", picking["id"]]], ["id", "name"]
+        )
+        db.call("stock.picking", "action_assign", [backorder["id"]])
+        validate(db, backorder["id"])
+        result = poll(runtime, partner_id="mercy")
+        assert not result.errors, result.errors
+        runtime.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]
+        # then a second 856 for it, the goods without a package under the order
+        notices = ship_notices(recorder)
+        assert len(notices) == 2
+        second_body = segments(notices[1])
+        assert second_body[3][:3] == ["BSN", "00", backorder["name"]]
+        levels = [s[3] for s in second_body if s[0] == "HL"]
+        assert levels == ["S", "O", "I", "I"]
+        rest = _items(second_body)
+        assert [(x[1], x[2]) for x in rest] == [("1", "5"), ("3", "40")]
+        assert rest[0][3] in ("GLV-A1", "GLV-B2") and rest[1][3] is None
+        # nothing more on a later poll
+        assert poll(runtime, partner_id="mercy").queued == []
+    finally:
+        runtime.engine.dispose()
+
+
+def _items(body: list[list[str]]) -> list[tuple[str | None, str, str, str | None, str | None]]:
+    """(SSCC, line, quantity, lot, expiry) per item HL, in order."""
+    out: list[tuple[str | None, str, str, str | None, str | None]] = []
+    sscc: str | None = None
+    current: list[Any] | None = None
+    for s in body:
+        if s[0] == "MAN":
+            sscc = s[2]
+        elif s[0] == "HL" and s[3] == "I":
+            current = [sscc, "", "", None, None]
+            out.append(current)  # type: ignore[arg-type]
+        elif current is not None and s[0] == "LIN":
+            current[1] = s[1]
+        elif current is not None and s[0] == "SN1":
+            current[2] = s[2]
+        elif current is not None and s[:2] == ["REF", "LT"]:
+            current[3] = s[2]
+        elif current is not None and s[:2] == ["DTM", "036"]:
+            current[4] = s[2]
+    return [tuple(x) for x in out]  # type: ignore[misc]
+
+
+def _comparable(notice: ShipNotice) -> dict[str, Any]:
+    data = notice.model_dump(exclude={"source"}, exclude_none=True)
+    data.pop("dates", None)
+    return data

@@ -44,6 +44,9 @@ def sale_schema(major: int) -> dict[str, dict[str, F]]:
         },
         "stock.picking": {"sale_id": _f("many2one", "sale.order")},
         "stock.move": {"sale_line_id": _f("many2one", "sale.order.line")},
+        # the packages a delivery's goods were put in (an outbound 856's packs)
+        "stock.move.line": {"result_package_id": _f("many2one", "stock.quant.package")},
+        "stock.quant.package": {"name": _f("char"), "display_name": _f("char")},
         "product.pricelist": {
             "name": _f("char"),
             "display_name": _f("char"),
