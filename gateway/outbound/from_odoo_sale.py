@@ -2,10 +2,11 @@
 its validated deliveries as ship notices (:class:`DeliveryReader`).
 
 The order the customer asked for is the canonical :class:`PurchaseOrder` their 850/ORDERS
-was translated into: the delivery ledger (``deliveries``) names the sale order each of
-their orders became, and the stored document (``documents``) of that transaction is what
-they sent. The sale order as it stands in Odoo (lines by ``sequence``, quantity, unit
-price, the committed date, whether the stock moves wait for goods) is compared with it by
+was translated into, found by the caller (the pipeline reads the delivery ledger, which
+names the sale order each of their orders became, and the stored document of that
+transaction: :func:`gateway.pipeline.outbound.asked_order`). The sale order as it
+stands in Odoo (lines by ``sequence``, quantity, unit price, the committed date, whether
+the stock moves wait for goods) is compared with it by
 :func:`gateway.outbound.acknowledge.acknowledge`.
 
 A sale order no customer's EDI order made (entered by hand, from the web shop) is
@@ -15,11 +16,9 @@ A sale order no customer's EDI order made (entered by hand, from the web shop) i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.canonical import OrderAcknowledgement, Party, PurchaseOrder, ShipNotice
 from gateway.odoo.api import OdooApi
@@ -27,7 +26,9 @@ from gateway.outbound.acknowledge import SaleOrderState, SoldLine, acknowledge
 from gateway.outbound.from_odoo import OrderNotSendable
 from gateway.outbound.ship_notice import DeliveryState, NotShippable, ShippedUnit, ship_notice
 from gateway.partners.profile import PartnerProfile
-from gateway.store.models import Delivery, Document
+
+#: the customer's order (as translated) that became sale order ``id`` with ``po_number``
+AskedOrder = Callable[[int, str], PurchaseOrder | None]
 
 SALE_ORDER_FIELDS = [
     "name",
@@ -48,30 +49,6 @@ class NotFromEdi(Exception):
     """The sale order was not made from this customer's EDI order."""
 
 
-def asked_order(
-    session: Session, partner_id: str, sale_order_id: int, po_number: str
-) -> PurchaseOrder | None:
-    """The customer's order (as translated) that became sale order ``sale_order_id``."""
-    rows = session.scalars(
-        select(Delivery).where(
-            Delivery.partner_id == partner_id,
-            Delivery.document_type == "purchase_order",
-            Delivery.business_key == po_number,
-        )
-    ).all()
-    for delivery in rows:
-        if any(
-            r.get("model") == "sale.order" and int(r.get("id") or 0) == sale_order_id
-            for r in delivery.records or []
-        ):
-            document = session.scalars(
-                select(Document).where(Document.transaction_id == delivery.transaction_id)
-            ).first()
-            if document is not None:
-                return PurchaseOrder.model_validate(document.data)
-    return None
-
-
 def _date(value: Any) -> dt.date | None:
     if not value:
         return None
@@ -87,12 +64,10 @@ def _id(value: Any) -> int | None:
 class SaleOrderReader:
     """Reads confirmed sale orders of one customer; the company is read once."""
 
-    def __init__(
-        self, odoo: OdooApi, profile: PartnerProfile, sessions: sessionmaker[Session]
-    ) -> None:
+    def __init__(self, odoo: OdooApi, profile: PartnerProfile, asked: AskedOrder) -> None:
         self.odoo = odoo
         self.profile = profile
-        self.sessions = sessions
+        self.asked = asked
         self._seller: dict[int, Party] = {}
 
     def _company(self, company_id: int | None) -> Party | None:
@@ -115,8 +90,7 @@ class SaleOrderReader:
             raise OrderNotSendable(str(odoo_id), ["the sale order no longer exists in Odoo"])
         order = rows[0]
         po_number = str(order.get("client_order_ref") or "")
-        with self.sessions() as session:
-            asked = asked_order(session, self.profile.id, odoo_id, po_number) if po_number else None
+        asked = self.asked(odoo_id, po_number) if po_number else None
         if asked is None:
             raise NotFromEdi(f"sale order {order.get('name')} was not made from an EDI order")
         line_ids = [int(i) for i in order.get("order_line") or []]
@@ -163,12 +137,10 @@ class DeliveryReader:
     (``carrier_tracking_ref``) come from ``stock_delivery`` when it is installed.
     """
 
-    def __init__(
-        self, odoo: OdooApi, profile: PartnerProfile, sessions: sessionmaker[Session]
-    ) -> None:
+    def __init__(self, odoo: OdooApi, profile: PartnerProfile, asked: AskedOrder) -> None:
         self.odoo = odoo
         self.profile = profile
-        self.sessions = sessions
+        self.asked = asked
         settings = profile.outbound.ship_notice
         self.gs1_prefix = settings.gs1_prefix if settings is not None else None
 
@@ -186,8 +158,7 @@ class DeliveryReader:
             raise NotFromEdi(f"delivery {picking.get('name')} has no sale order")
         [order] = self.odoo.read("sale.order", [sale_id], ["name", "client_order_ref"])
         po_number = str(order.get("client_order_ref") or "")
-        with self.sessions() as session:
-            asked = asked_order(session, self.profile.id, sale_id, po_number) if po_number else None
+        asked = self.asked(sale_id, po_number) if po_number else None
         if asked is None:
             raise NotFromEdi(f"sale order {order.get('name')} was not made from an EDI order")
         quantity = d.field("stock.move.line", "quantity")

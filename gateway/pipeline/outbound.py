@@ -42,7 +42,12 @@ from gateway.intake import PermanentSendError, TransientSendError
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, render, write
 from gateway.outbound.cycle import OrderCycle, advance, is_open
 from gateway.outbound.from_odoo import OdooOrderReader, OrderNotSendable
-from gateway.outbound.from_odoo_sale import DeliveryReader, NotFromEdi, SaleOrderReader
+from gateway.outbound.from_odoo_sale import (
+    AskedOrder,
+    DeliveryReader,
+    NotFromEdi,
+    SaleOrderReader,
+)
 from gateway.outbound.overdue import OrderProgress, overdue
 from gateway.outbound.template import OutboundLibrary
 from gateway.partners.outbound import OutboundDocumentSettings
@@ -56,6 +61,8 @@ from gateway.store.audit import add_event, next_counter
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
+    Delivery,
+    Document,
     Message,
     OutboundCursor,
     OutboundOrder,
@@ -127,6 +134,39 @@ def _vendor(profile: PartnerProfile) -> tuple[int | None, str | None]:
     return profile.odoo.vendor_id, profile.odoo.vendor_ref
 
 
+def asked_order(
+    session: Session, partner_id: str, sale_order_id: int, po_number: str
+) -> PurchaseOrder | None:
+    """The customer's order (as translated) that became sale order ``sale_order_id``: the
+    delivery ledger names the sale order, the stored document is what they sent."""
+    rows = session.scalars(
+        select(Delivery).where(
+            Delivery.partner_id == partner_id,
+            Delivery.document_type == "purchase_order",
+            Delivery.business_key == po_number,
+        )
+    ).all()
+    for delivery in rows:
+        if any(
+            r.get("model") == "sale.order" and int(r.get("id") or 0) == sale_order_id
+            for r in delivery.records or []
+        ):
+            document = session.scalars(
+                select(Document).where(Document.transaction_id == delivery.transaction_id)
+            ).first()
+            if document is not None:
+                return PurchaseOrder.model_validate(document.data)
+    return None
+
+
+def _asked_orders(runtime: Runtime, profile: PartnerProfile) -> AskedOrder:
+    def find(sale_order_id: int, po_number: str) -> PurchaseOrder | None:
+        with runtime.sessions() as session:
+            return asked_order(session, profile.id, sale_order_id, po_number)
+
+    return find
+
+
 def _customer(profile: PartnerProfile) -> tuple[int | None, str | None]:
     assert profile.odoo is not None
     return profile.odoo.customer()
@@ -150,7 +190,9 @@ ORDER_ACKNOWLEDGEMENTS = OutboundKind(
     "customer",
     "sale order",
     _customer,
-    lambda runtime, profile: SaleOrderReader(runtime.odoo, profile, runtime.sessions),
+    lambda runtime, profile: SaleOrderReader(
+        runtime.odoo, profile, _asked_orders(runtime, profile)
+    ),
 )
 SHIP_NOTICES = OutboundKind(
     "ship_notice",
@@ -160,7 +202,7 @@ SHIP_NOTICES = OutboundKind(
     "customer",
     "delivery",
     _customer,
-    lambda runtime, profile: DeliveryReader(runtime.odoo, profile, runtime.sessions),
+    lambda runtime, profile: DeliveryReader(runtime.odoo, profile, _asked_orders(runtime, profile)),
     partner_operator="child_of",
     domain=(("picking_type_code", "=", "outgoing"), ("sale_id", "!=", False)),
 )

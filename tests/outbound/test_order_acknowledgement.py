@@ -22,7 +22,7 @@ from gateway.canonical import (
     PurchaseOrder,
     PurchaseOrderLine,
 )
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, translate
 from gateway.outbound import OutboundEnvelope, OutboundLibrary, render, write
 from gateway.outbound.acknowledge import SaleOrderState, SoldLine, acknowledge

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gateway.canonical import Party, ShipNotice
-from gateway.edi.engines import parse_payload
+from gateway.engines import parse_payload
 from gateway.identifiers import gtin_check_digit, is_sscc, make_sscc
 from gateway.mapping import MapLibrary, translate
 from gateway.outbound import OutboundEnvelope, OutboundLibrary, render, write
