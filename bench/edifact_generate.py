@@ -107,14 +107,14 @@ def _desadv(rng: random.Random, ref: str, lines: int) -> list[str]:
     for i in range(1, lines + 1):
         segs += [
             f"CPS+{i + 1}+1",
-            f"PAC+{rng.randrange(1, 10**4)}++CT",
+            f"PAC+{rng.randrange(1, 10**6)}++CT",
             "PCI+33E",
             f"GIN+BJ+{rng.randrange(10**17, 10**18)}",
             f"LIN+{i}++{_gln(rng)}:SRV",
             f"PIA+1+LOT{rng.randrange(10**7)}:NB",
-            f"QTY+12:{rng.randrange(1, 10**5)}",
+            f"QTY+12:{rng.randrange(1, 10**7) / 10}",
             "PCI+36E",
-            f"DTM+36:{_date(rng, 2027)}:102",
+            f"DTM+36:{_date(rng, rng.randrange(2025, 2031))}:102",
             f"GIN+BX+LOT{rng.randrange(10**7)}",
         ]
     segs.append("CNT+2:" + str(lines))
@@ -136,8 +136,8 @@ def _invoic(rng: random.Random, ref: str, lines: int) -> list[str]:
     ]
     total = 0.0
     for i in range(1, lines + 1):
-        qty = rng.randrange(1, 1000)
-        price = rng.randrange(100, 10000) / 100
+        qty = rng.randrange(1, 10**5)
+        price = rng.randrange(100, 10**6) / 100
         total += qty * price
         segs += [
             f"LIN+{i}++{_gln(rng)}:SRV",

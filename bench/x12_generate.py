@@ -196,10 +196,10 @@ def _856(n: int, rng: random.Random) -> list[str]:
                     f"HL*{hl}*{pack_hl}*I",
                     f"LIN**VP*SYR-{rng.randrange(10**6):06d}*N4*"
                     f"{rng.randrange(10**5):05d}-{rng.randrange(10**4):04d}-{rng.randrange(100):02d}",
-                    f"SN1**{rng.randrange(1, 500)}*EA",
+                    f"SN1**{rng.randrange(1, 10**5)}*EA",
                     f"PID*F****{_text(rng)}",
                     f"REF*LT*LOT{rng.randrange(10**7)}",
-                    f"DTM*036*{_date(rng, 2027)}",
+                    f"DTM*036*{_date(rng, rng.randrange(2025, 2035))}",
                 ]
     segs.append(f"CTT*{hl}")
     return segs

@@ -15,8 +15,14 @@ interchange (32), data outside a message (33), declared character set violated (
 
 from __future__ import annotations
 
+import io
+import mmap
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 from gateway.edi.model import (
     EdiGroup,
@@ -41,7 +47,7 @@ from gateway.edifact.service_chars import (
     parse_una,
 )
 from gateway.edifact.specs.model import find_message_spec
-from gateway.edifact.tokenizer import scan_segments, split_segment
+from gateway.edifact.tokenizer import CHUNK, Data, scan_segments, split_segment
 from gateway.edifact.validate import MessageValidator
 
 BOM = b"\xef\xbb\xbf"
@@ -56,15 +62,55 @@ ReadItem = EdiTransaction | EdiInterchange | Issue
 
 
 def read_payload(
-    data: bytes, *, keep_segments: bool = True, validate: bool = True
+    data: bytes | BinaryIO, *, keep_segments: bool = True, validate: bool = True
 ) -> Iterator[ReadItem]:
     """Yield transactions, interchanges and file-level issues in payload order.
 
     Never raises on bad data. ``validate=False`` skips message-spec validation
-    (envelope checks still run).
+    (envelope checks still run). ``data`` may be an open binary file: it is then read
+    in chunks as the segments are scanned (memory-mapped, each chunk released once
+    decoded), so with ``keep_segments=False`` a file of any size is read in bounded
+    memory, as :func:`gateway.x12.validate_stream` reads X12.
     """
+    if isinstance(data, bytes | bytearray | memoryview):
+        yield from _read(
+            bytes(data) if not isinstance(data, bytes) else data, keep_segments, validate
+        )
+        return
+    mapped, spool = _map(data)
+    try:
+        yield from _read(mapped, keep_segments, validate)
+    finally:
+        if isinstance(mapped, mmap.mmap):
+            mapped.close()
+        if spool is not None:
+            spool.close()
+
+
+def _map(stream: BinaryIO) -> tuple[Data, BinaryIO | None]:
+    """A read-only map of the stream's file; a stream that is not a regular file (a
+    pipe, a socket, an upload) is first spooled to a temporary file in chunks, so
+    memory never holds the whole payload either way. Also returns the spool to close."""
+    spool: BinaryIO | None = None
+    try:
+        fileno = stream.fileno()
+        mappable = stream.seekable() and stream.tell() == 0 and os.fstat(fileno).st_size > 0
+    except (OSError, ValueError, io.UnsupportedOperation):
+        mappable = False
+    if not mappable:
+        spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed by read_payload)
+        shutil.copyfileobj(stream, spool, CHUNK)
+        spool.flush()
+        if spool.tell() == 0:
+            spool.close()
+            return b"", None
+        fileno = spool.fileno()
+    return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ), spool
+
+
+def _read(data: Data, keep_segments: bool, validate: bool) -> Iterator[ReadItem]:
     n = len(data)
-    pos = len(BOM) if data.startswith(BOM) else 0
+    pos = len(BOM) if data[: len(BOM)] == BOM else 0
     while True:
         while pos < n and data[pos] in _WS:
             pos += 1
@@ -99,7 +145,7 @@ class _InterchangeReader:
     """Reads one interchange starting at ``start`` (its UNA or UNB)."""
 
     def __init__(
-        self, data: bytes, start: int, keep: bool, validate: bool, damaged_tag: bool
+        self, data: Data, start: int, keep: bool, validate: bool, damaged_tag: bool
     ) -> None:
         self.data = data
         self.start = start

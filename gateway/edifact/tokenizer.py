@@ -22,6 +22,7 @@ calls; only segments that contain a release character take the character loop.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
 
 from gateway.edifact.service_chars import ServiceChars
@@ -29,13 +30,16 @@ from gateway.edifact.service_chars import ServiceChars
 # element -> repetitions -> components
 Element = tuple[tuple[str, ...], ...]
 
+# what the readers scan: the payload's bytes, or a read-only map of its file
+Data = bytes | mmap.mmap
+
 CHUNK = 1 << 20  # bytes decoded at a time: bounds memory on large payloads
 _CRLF = "\r\n"
 _LEAD = " \r\n"  # a piece starting with one of these has formatting to skip
 
 
 def scan_segments(
-    data: bytes, start: int, chars: ServiceChars, *, chunk: int = CHUNK
+    data: Data, start: int, chars: ServiceChars, *, chunk: int = CHUNK
 ) -> Iterator[tuple[int, int, str, bool]]:
     """Yield ``(offset, end, text, terminated)`` for each segment from ``start``.
 
@@ -43,7 +47,13 @@ def scan_segments(
     breaks), ``end`` the offset just after its terminator, ``text`` the Latin-1 text
     without terminator and without formatting line breaks (releases not resolved),
     ``terminated`` False only for a last segment cut off by the end of the data.
+
+    ``data`` read from a memory-mapped file: the pages of each chunk are given back once
+    the chunk is decoded, so resident memory stays about one chunk, not the file (a
+    later read of those bytes, such as the next interchange's header, maps them again).
     """
+    mapped = isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED")
+    released = 0
     newline = chars.newline_terminated
     term = "\n" if newline else chars.terminator
     rel = chars.release
@@ -60,6 +70,11 @@ def scan_segments(
         if pos < n:
             text = data[pos : pos + chunk].decode("latin-1")
             pos += chunk
+            if mapped:
+                upto = min(pos, n) // mmap.PAGESIZE * mmap.PAGESIZE
+                if upto > released:
+                    data.madvise(mmap.MADV_DONTNEED, released, upto - released)  # type: ignore[union-attr]
+                    released = upto
             pieces = (carry + text).split(term)
             carry = pieces.pop()
             final = False

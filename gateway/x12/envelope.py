@@ -205,13 +205,13 @@ class EnvelopeReader:
                         segment = X12Segment(text, open_set.count, comp, rep, elem)
                         open_set.segments.append(segment)
                         if bulk is not None:
-                            bulk.add(tag, text, offset, segment)
+                            bulk.items.append((tag, text, offset, segment))
                             if open_set.count > MAX_BUFFERED:
                                 self._spill(open_set)
                         elif open_set.validator is not None:
                             open_set.validator.check(tag, text, open_set.count, offset, segment)
                     elif bulk is not None:
-                        bulk.add(tag, text, offset, None)
+                        bulk.items.append((tag, text, offset, None))
                         if open_set.count > MAX_BUFFERED:
                             self._spill(open_set)
                     elif open_set.validator is not None:

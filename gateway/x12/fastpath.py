@@ -141,6 +141,23 @@ def _note_pattern(kind: str, positions: tuple[int, ...]) -> str:
     return "(?!)"  # a note kind the checker does not know: let it decide
 
 
+class _BulkTable(dict[str, "re.Pattern[str]"]):
+    """tag -> pattern, each compiled the first time a segment with that tag is seen
+    (compiling every layout up front costs a few tenths of a second per process)."""
+
+    def __init__(self, delimiters: tuple[str, str | None, str | None]) -> None:
+        super().__init__()
+        self.delimiters = delimiters
+
+    def __missing__(self, tag: str) -> re.Pattern[str]:
+        pattern = _bulk_pattern(tag, *self.delimiters)
+        self[tag] = pattern
+        return pattern
+
+
+_ANY = re.compile(r"(?s:.*)")
+
+
 @cache
 def bulk_patterns(
     element: str, component: str | None, repetition: str | None
@@ -148,9 +165,19 @@ def bulk_patterns(
     """tag -> compiled full-segment regex that matches exactly the segments the element
     checker **and** the syntax-note checker pass (the per-segment patterns above leave
     the notes to Python). A tag with no layout gets a pattern that accepts anything, as
-    the checker checks nothing there. Used by :mod:`gateway.x12.bulk`."""
+    the checker checks nothing there. Compiled per tag on first use (index it, do not
+    ``.get`` it). Used by :mod:`gateway.x12.bulk`."""
+    return _BulkTable((element, component, repetition))
+
+
+def _bulk_pattern(
+    tag: str, element: str, component: str | None, repetition: str | None
+) -> re.Pattern[str]:
     from gateway.x12.specs.syntax_notes import NOTES
 
+    layout = SEGMENTS.get(tag)
+    if layout is None:
+        return _ANY
     end = re.escape(element)
     banned = (
         re.escape(element)
@@ -159,21 +186,18 @@ def bulk_patterns(
     )
     plain = f"[^{banned}]"
     composite_plain = f"[^{re.escape(element)}]"
-    out: dict[str, re.Pattern[str]] = {}
-    for tag, layout in SEGMENTS.items():
-        notes = NOTES.get(tag, ())
-        marked = {p for _kind, positions, _written in notes for p in positions}
-        tail = ""
-        all_optional = True
-        for pos in range(len(layout), 0, -1):
-            eid, mandatory = layout[pos - 1]
-            value = _value_pattern(eid, end, composite_plain if eid.startswith("C") else plain)
-            item = value if mandatory else f"(?:{value})?"
-            if pos in marked:
-                item = _present(f"p{pos}", end) + item
-            if mandatory:
-                all_optional = False
-            tail = f"{end}{item}{tail}" if not all_optional else f"(?:{end}{item}{tail})?"
-        checks = "".join(_note_pattern(kind, positions) for kind, positions, _ in notes)
-        out[tag] = re.compile(re.escape(tag) + tail + checks)
-    return out
+    notes = NOTES.get(tag, ())
+    marked = {p for _kind, positions, _written in notes for p in positions}
+    tail = ""
+    all_optional = True
+    for pos in range(len(layout), 0, -1):
+        eid, mandatory = layout[pos - 1]
+        value = _value_pattern(eid, end, composite_plain if eid.startswith("C") else plain)
+        item = value if mandatory else f"(?:{value})?"
+        if pos in marked:
+            item = _present(f"p{pos}", end) + item
+        if mandatory:
+            all_optional = False
+        tail = f"{end}{item}{tail}" if not all_optional else f"(?:{end}{item}{tail})?"
+    checks = "".join(_note_pattern(kind, positions) for kind, positions, _ in notes)
+    return re.compile(re.escape(tag) + tail + checks)

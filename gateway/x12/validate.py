@@ -304,6 +304,57 @@ class SetValidator:
                         self._notes(seg, notes, offset)
         self._after(tag, seg, text, position, offset)
 
+    def structure_only(self) -> None:
+        """Check structure alone from now on: no elements, notes or HL hierarchy (the
+        bulk validator checks those in bulk, :mod:`gateway.x12.bulk`)."""
+        self.elements = False
+        self._hl = False
+
+    def walk(self, tags: list[str], texts: list[str]) -> None:
+        """The structure pass of a whole set (after :meth:`structure_only`): :meth:`check` for each
+        segment, with its common case (the next entry, a repeat, a new iteration of the
+        innermost loop) inlined. Stops at the first finding."""
+        stack = self._stack
+        issues = self._issues
+        check = self.check
+        for position, tag in enumerate(tags, 1):
+            frame = stack[-1]
+            loop = frame.loop
+            idx = frame.index
+            nested = len(stack) > 1
+            j = loop.after[idx if idx > 0 else (1 if nested else 0)].get(tag)
+            if j is None:
+                if nested and tag == loop.trigger and loop.mand[-1] == loop.mand[idx + 1]:
+                    # a new iteration of the innermost loop, nothing mandatory missed
+                    # (what _restart does when it has nothing to report)
+                    self._last_position = position
+                    parent = stack[-2]
+                    uses = parent.counts.get(parent.index, 0) + 1
+                    parent.counts[parent.index] = uses
+                    if loop.max_use and uses > loop.max_use:
+                        return self._over_max(loop, tag, position, None)
+                    frame.index = 0
+                    frame.counts = {0: 1}
+                else:
+                    check(tag, texts[position - 1], position)
+            elif loop.mand[j] != loop.mand[idx + 1]:
+                check(tag, texts[position - 1], position)
+            else:
+                self._last_position = position
+                entry = loop.entries[j]
+                counts = frame.counts
+                uses = counts.get(j, 0) + 1
+                counts[j] = uses
+                frame.index = j
+                if entry.is_loop:
+                    child = _Frame(entry, 0)  # type: ignore[arg-type]
+                    child.counts[0] = 1
+                    stack.append(child)
+                if entry.max_use and uses > entry.max_use:
+                    self._over_max(entry, tag, position, None)
+            if issues:
+                return
+
     def _after(
         self, tag: str, seg: X12Segment | None, text: str, position: int, offset: int | None
     ) -> None:
@@ -654,6 +705,34 @@ class SetValidator:
                 fatal=False,
             )
         self._hl_levels[number] = level
+
+
+def hierarchy_clean(
+    texts: list[str], rules: dict[str, frozenset[str | None]], element: str
+) -> bool:
+    """True when :meth:`SetValidator._hierarchy` would find nothing in these HL segment
+    texts (the same rules, in the same order, without building findings)."""
+    levels: dict[str, str] = {}
+    for count, text in enumerate(texts, 1):
+        parts = text.split(element)
+        size = len(parts)
+        number = parts[1] if size > 1 else ""
+        parent = parts[2] if size > 2 else ""
+        level = parts[3] if size > 3 else ""
+        if number in levels:
+            return False
+        if number != str(count) and is_digits(number) and not equals_count(number, count):
+            return False
+        parent_level = None
+        if parent:
+            if parent not in levels:
+                return False
+            parent_level = levels[parent]
+        allowed = rules.get(level)
+        if allowed is not None and parent_level not in allowed:
+            return False
+        levels[number] = level
+    return True
 
 
 # X12.6 basic character set, special characters: data partners put in values
