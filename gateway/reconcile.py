@@ -37,10 +37,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.exception_policy import due_after, severity_of
 from gateway.odoo.api import m2o_id
 from gateway.odoo.delivery.resolve import decimal
 from gateway.outbound.cycle import OrderCycle
+from gateway.pipeline.dispatch import Next
+from gateway.pipeline.routing import route_new_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
@@ -103,6 +104,7 @@ class Finding:
     transaction_id: int | None = None
     outbound_order_id: int | None = None
     exception_id: int | None = None  # the exception raised for it (this run or before)
+    target: str = "odoo"  # the Odoo it was found in (odoo / test-odoo)
 
 
 @dataclass
@@ -173,8 +175,16 @@ def _qty(value: Decimal) -> str:
 class _Checker:
     """The comparisons for one partner against one Odoo."""
 
-    def __init__(self, partner_id: str, odoo: Any, now: dt.datetime, grace: dt.timedelta):
+    def __init__(
+        self,
+        partner_id: str,
+        odoo: Any,
+        now: dt.datetime,
+        grace: dt.timedelta,
+        target: str = "odoo",
+    ):
         self.partner_id = partner_id
+        self.target = target
         self.odoo = odoo
         self.now = now
         self.grace = grace
@@ -547,7 +557,7 @@ def reconcile(
             outbound_target = runtime.odoo_target(False)
             targets = sorted(set(by_target) | ({outbound_target} if sent else set()))
             for target in targets:
-                checker = _Checker(profile.id, runtime.odoo_for(target), now, grace)
+                checker = _Checker(profile.id, runtime.odoo_for(target), now, grace, target)
                 if target == outbound_target:
                     checker.outbound([o for o in sent if not o.test])
                 checker.delivered(by_target.get(target, []))
@@ -557,16 +567,23 @@ def reconcile(
             counts["orders_sent"] += len(sent)
             counts["deliveries"] += len(delivered)
         report.checked = counts
+        follow: list[Next] = []
         if raise_exceptions:
-            report.raised = _raise(session, runtime, report.findings, now)
+            report.raised, follow = _raise(session, runtime, report.findings, now)
+    if follow:  # notifications go out once the exceptions are committed
+        runtime.dispatcher.dispatch(follow)
     path = report_path(runtime)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report.to_json(), indent=1, default=str))
     return report
 
 
-def _raise(session: Session, runtime: Runtime, findings: list[Finding], now: dt.datetime) -> int:
-    """A business exception per finding that needs one and has none yet; returns how many."""
+def _raise(
+    session: Session, runtime: Runtime, findings: list[Finding], now: dt.datetime
+) -> tuple[int, list[Next]]:
+    """A business exception per finding that needs one and has none yet, routed like a
+    document's (owner group, assignee, due time, notifications); returns how many, and the
+    notify stages to dispatch after commit."""
     kinds = sorted({f.kind for f in findings if f.action})
     known: dict[str, int] = {}
     if kinds:
@@ -579,14 +596,13 @@ def _raise(session: Session, runtime: Runtime, findings: list[Finding], now: dt.
             if key:
                 known[str(key)] = exc_id
     raised = 0
+    follow: list[Next] = []
     for finding in findings:
         if finding.key in known:
             finding.exception_id = known[finding.key]
             continue
         if not finding.action:
             continue
-        profile = runtime.registry.get(finding.partner_id)
-        group = profile.exceptions.group_for(finding.kind) if profile is not None else None
         row = BusinessException(
             transaction_id=finding.transaction_id,
             outbound_order_id=None if finding.transaction_id else finding.outbound_order_id,
@@ -602,10 +618,7 @@ def _raise(session: Session, runtime: Runtime, findings: list[Finding], now: dt.
                 if finding.odoo_model
                 else [],
             },
-            owner_group=group,
-            severity=severity_of(finding.kind),
             created_at=now,
-            due_at=now + due_after(finding.kind),
         )
         session.add(row)
         session.flush()
@@ -616,6 +629,18 @@ def _raise(session: Session, runtime: Runtime, findings: list[Finding], now: dt.
         if finding.transaction_id is not None:
             txn = session.get(Transaction, finding.transaction_id)
             correlation = txn.correlation_id if txn is not None else None
+        elif row.outbound_order_id is not None:
+            order = session.get(OutboundOrder, row.outbound_order_id)
+            correlation = order.correlation_id if order is not None else None
+        follow += route_new_exceptions(
+            runtime,
+            session,
+            [row],
+            partner_id=finding.partner_id,
+            target=finding.target,
+            transaction_id=finding.transaction_id,
+            correlation_id=correlation,
+        )
         add_event(
             session,
             "business_exception",
@@ -625,4 +650,4 @@ def _raise(session: Session, runtime: Runtime, findings: list[Finding], now: dt.
             correlation_id=correlation,
             data={"kind": finding.kind, "finding": finding.key, "source": "reconcile"},
         )
-    return raised
+    return raised, follow

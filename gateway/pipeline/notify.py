@@ -9,6 +9,7 @@ notification ``failed`` with its error (and an event on the document).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,7 +28,13 @@ from gateway.queries import exception_json
 from gateway.states import NOTIFICATIONS, NotificationState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
-from gateway.store.models import BusinessException, Notification, Transaction, utcnow
+from gateway.store.models import (
+    BusinessException,
+    Notification,
+    OutboundOrder,
+    Transaction,
+    utcnow,
+)
 
 
 def notify(runtime: Runtime, notification_id: int) -> list[Next]:
@@ -37,12 +44,11 @@ def notify(runtime: Runtime, notification_id: int) -> list[Next]:
         if row is None or row.state is not NotificationState.QUEUED:
             return []
         exc = session.get(BusinessException, row.exception_id)
-        txn = session.get(Transaction, exc.transaction_id) if exc else None
-        if exc is None or txn is None:
+        if exc is None:
             raise PermanentError(f"notification {notification_id}: its exception is gone")
         row.attempts += 1
         channel, target = row.channel, row.target
-        content = _content(runtime, exc, txn)
+        content = _content(runtime, exc, _about(session, exc))
     try:
         outcome = _send(runtime, channel, target, content, notification_id)
     except NotificationRetry as err:
@@ -60,15 +66,49 @@ def fail_notification(runtime: Runtime, notification_id: int, error: str) -> Non
     _record(runtime, notification_id, error=error, state=NotificationState.FAILED)
 
 
-def _content(runtime: Runtime, exc: BusinessException, txn: Transaction) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _About:
+    """What an exception is about: a document we received (its transaction), an order we
+    sent (overdue answers, changes not sent), or neither (some reconciliation findings)."""
+
+    document_type: str | None
+    business_key: str | None
+    correlation_id: str | None
+    transaction_id: int | None = None
+    message_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.transaction_id is not None:
+            return f"transaction {self.transaction_id}, correlation id {self.correlation_id}"
+        return f"correlation id {self.correlation_id or '-'}"
+
+
+def _about(session: Session, exc: BusinessException) -> _About:
+    txn = session.get(Transaction, exc.transaction_id) if exc.transaction_id else None
+    if txn is not None:
+        return _About(
+            txn.document_type or txn.set_id,
+            txn.business_key,
+            txn.correlation_id,
+            txn.id,
+            txn.message_id,
+        )
+    order = session.get(OutboundOrder, exc.outbound_order_id) if exc.outbound_order_id else None
+    if order is not None:
+        return _About("purchase order sent", order.business_key, order.correlation_id)
+    return _About(None, None, None)
+
+
+def _content(runtime: Runtime, exc: BusinessException, about: _About) -> dict[str, Any]:
     data = exception_json(exc)
     data.update(
-        document_type=txn.document_type or txn.set_id,
-        business_key=txn.business_key,
-        correlation_id=txn.correlation_id,
+        document_type=about.document_type,
+        business_key=about.business_key,
+        correlation_id=about.correlation_id,
         link=f"{runtime.settings.public_url.rstrip('/')}/exceptions?kind={exc.kind}",
     )
-    where = f"{data['document_type']} {txn.business_key or ''}".strip()
+    where = f"{about.document_type or exc.kind} {about.business_key or ''}".strip()
     line = f" line {exc.line_number}" if exc.line_number else ""
     subject = (
         f"[EDI {exc.severity or 'exception'}] {exc.kind}: {where}{line} "
@@ -79,7 +119,7 @@ def _content(runtime: Runtime, exc: BusinessException, txn: Transaction) -> dict
             exc.message,
             "",
             f"Partner:      {exc.partner_id or '-'}",
-            f"Document:     {where} (transaction {txn.id}, correlation id {txn.correlation_id})",
+            f"Document:     {where} ({about.label})",
             f"Expected:     {exc.expected or '-'}",
             f"Received:     {exc.received or '-'}",
             f"Owner group:  {exc.owner_group or '-'}",
@@ -146,14 +186,14 @@ def _record(
 
 def _event(session: Session, row: Notification, detail: str) -> None:
     exc = session.get(BusinessException, row.exception_id)
-    txn = session.get(Transaction, exc.transaction_id) if exc else None
+    about = _about(session, exc) if exc else _About(None, None, None)
     add_event(
         session,
         "exception_notified" if row.state is NotificationState.SENT else "notification_failed",
         f"{row.channel} to {row.target}: {detail}"[:2000],
         partner_id=exc.partner_id if exc else None,
-        transaction_id=txn.id if txn else None,
-        message_id=txn.message_id if txn else None,
-        correlation_id=txn.correlation_id if txn else None,
+        transaction_id=about.transaction_id,
+        message_id=about.message_id,
+        correlation_id=about.correlation_id,
         data={"notification_id": row.id, "exception_id": row.exception_id},
     )

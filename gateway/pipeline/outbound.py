@@ -54,6 +54,7 @@ from gateway.partners.outbound import OutboundDocumentSettings
 from gateway.partners.profile import PartnerProfile, Role
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
+from gateway.pipeline.routing import route_new_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.queries import contains
 from gateway.states import OUTBOUND_ORDERS, MessageState
@@ -413,7 +414,7 @@ def _changed_after_sending(
         out.changed.append(order.business_key)
         why = "the profile does not send changes (outbound.purchase_order.changes)"
         what = "cancelled" if cancelled else "changed"
-        _raise(
+        changed = _raise(
             session,
             order,
             "order_changed_not_sent",
@@ -422,6 +423,8 @@ def _changed_after_sending(
             "reorder.",
         )
         order.document_hash = digest
+        # dispatched by poll() once this session has committed
+        out.follow += _route(runtime, session, order, [changed])
 
 
 def _raise(
@@ -431,16 +434,17 @@ def _raise(
     message: str,
     *,
     detail: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        BusinessException(
-            outbound_order_id=order.id,
-            partner_id=order.partner_id,
-            kind=kind,
-            message=message,
-            detail=detail or {},
-        )
+) -> BusinessException:
+    """A business exception about an order we sent, naming its Odoo record (so the Odoo
+    activity of the routing lands on the purchase order)."""
+    row = BusinessException(
+        outbound_order_id=order.id,
+        partner_id=order.partner_id,
+        kind=kind,
+        message=message,
+        detail={"records": [{"model": order.odoo_model, "id": order.odoo_id}], **(detail or {})},
     )
+    session.add(row)
     add_event(
         session,
         "business_exception",
@@ -448,6 +452,22 @@ def _raise(
         partner_id=order.partner_id,
         correlation_id=order.correlation_id,
         data={"outbound_order_id": order.id, "kind": kind},
+    )
+    return row
+
+
+def _route(
+    runtime: Runtime, session: Session, order: OutboundOrder, rows: Sequence[BusinessException]
+) -> list[Next]:
+    """Route exceptions about ``order`` like a document's (owner group, assignee, due time,
+    notifications); the notify stages to dispatch after commit."""
+    return route_new_exceptions(
+        runtime,
+        session,
+        rows,
+        partner_id=order.partner_id,
+        target=runtime.odoo_target(bool(order.test)),
+        correlation_id=order.correlation_id,
     )
 
 
@@ -627,8 +647,11 @@ def queue_order(
         if order.state is not OrderCycle.FAILED:
             OUTBOUND_ORDERS.move(order, OrderCycle.FAILED)
         order.error = problem
-        _raise(session, order, "order_not_sendable", problem or "cannot be written")
-        return _detached(session, order)
+        unsendable = _raise(session, order, "order_not_sendable", problem or "cannot be written")
+        follow = _route(runtime, session, order, [unsendable])
+        failed = _detached(session, order)
+    runtime.dispatcher.dispatch(follow)
+    return failed
 
 
 def _detached(session: Session, order: OutboundOrder) -> OutboundOrder:
@@ -829,6 +852,7 @@ def check_overdue(runtime: Runtime, now: dt.datetime | None = None) -> list[tupl
     """Raise an overdue exception once per open order and awaited answer."""
     now = now or utcnow()
     raised: list[tuple[str, str]] = []
+    follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
         waiting = [state for state in OrderCycle if is_open(state)]
         rows = session.scalars(
@@ -856,19 +880,26 @@ def check_overdue(runtime: Runtime, now: dt.datetime | None = None) -> list[tupl
                 requested_date=order.requested_date,
             )
             done = set(order.overdue_raised or [])
+            new: list[BusinessException] = []
             for item in overdue(progress, profile.expect, now):
                 if item.awaited.value in done:
                     continue
-                _raise(
-                    session,
-                    order,
-                    f"overdue_{item.awaited.value}",
-                    f"purchase order {order.business_key} to {profile.name}: {item.describe(now)}",
-                    detail={"awaited": item.awaited.value, "due_at": item.due_at.isoformat()},
+                new.append(
+                    _raise(
+                        session,
+                        order,
+                        f"overdue_{item.awaited.value}",
+                        f"purchase order {order.business_key} to {profile.name}: "
+                        f"{item.describe(now)}",
+                        detail={"awaited": item.awaited.value, "due_at": item.due_at.isoformat()},
+                    )
                 )
                 done.add(item.awaited.value)
                 raised.append((order.business_key, item.awaited.value))
             order.overdue_raised = sorted(done)
+            follow += _route(runtime, session, order, new)
+    if follow:
+        runtime.dispatcher.dispatch(follow)
     return raised
 
 

@@ -31,10 +31,38 @@ def route_exceptions(
     *,
     target: str,
 ) -> list[Next]:
-    """Route ``rows`` (new, in ``session``); the notify stages to run after commit."""
+    """Route ``rows`` (new, in ``session``) of a document; the notify stages to run after
+    commit."""
+    return route_new_exceptions(
+        runtime,
+        session,
+        rows,
+        partner_id=txn.partner_id,
+        target=target,
+        transaction_id=txn.id,
+        message_id=txn.message_id,
+        correlation_id=txn.correlation_id,
+    )
+
+
+def route_new_exceptions(
+    runtime: Runtime,
+    session: Session,
+    rows: Sequence[BusinessException],
+    *,
+    partner_id: str | None,
+    target: str,
+    transaction_id: int | None = None,
+    message_id: int | None = None,
+    correlation_id: str | None = None,
+) -> list[Next]:
+    """Route ``rows`` (new, in ``session``) of one partner, whatever raised them - a
+    document, an order we sent (overdue answers) or reconciliation: owner group, assignee,
+    severity, due time and one notification row per channel. Returns the notify stages to
+    dispatch once ``session`` has committed."""
     if not rows:
         return []
-    profile = runtime.registry.get(txn.partner_id) if txn.partner_id else None
+    profile = runtime.registry.get(partner_id) if partner_id else None
     groups = load_owner_groups(runtime.settings.routing_file)
     settings = runtime.settings
     now = utcnow()
@@ -69,10 +97,10 @@ def route_exceptions(
         session,
         "exceptions_routed",
         "; ".join(f"{name}: {len(ids)}" for name, ids in sorted(routed.items())),
-        partner_id=txn.partner_id,
-        message_id=txn.message_id,
-        transaction_id=txn.id,
-        correlation_id=txn.correlation_id,
+        partner_id=partner_id,
+        message_id=message_id,
+        transaction_id=transaction_id,
+        correlation_id=correlation_id,
         data={
             "groups": routed,
             "notifications": [[n.id, n.channel, n.target] for n in notifications],

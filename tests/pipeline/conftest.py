@@ -12,6 +12,7 @@ from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.runtime import Runtime, build_runtime
 from gateway.settings import Settings
 from tests.conftest import REPO
+from tests.support.notify_receivers import Mailbox, Receiver, smtp_server, webhook_receiver
 
 FIXTURES = REPO / "tests" / "fixtures" / "partners"
 
@@ -44,3 +45,17 @@ def make_runtime(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
     yield make
     for runtime in made:
         runtime.engine.dispose()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    """A local SMTP server (aiosmtpd): its port and what it received."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, Receiver]]:
+    """A local webhook receiver: its URL and what it received."""
+    with webhook_receiver() as receiver:
+        yield receiver

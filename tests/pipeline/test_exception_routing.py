@@ -6,16 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import threading
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -23,71 +15,9 @@ from gateway.store.audit_trail import verify_chains
 from gateway.store.models import BusinessException, Event, Notification
 from tests.api.world import World, invoice, make_world, purchase_order
 from tests.conftest import REPO
+from tests.support.notify_receivers import Mailbox, Receiver, free_port
 
 SECRET = "webhook-secret-for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it received."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Any]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        mail = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), mail))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Mailbox]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, mailbox
-    finally:
-        controller.stop()
-
-
-class Receiver:
-    """A webhook receiver: answers the statuses it is told to, then 200; keeps requests."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.statuses: list[int] = []
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, Receiver]]:
-    receiver = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            receiver.requests.append((dict(self.headers), body))
-            status = receiver.statuses.pop(0) if receiver.statuses else 200
-            self.send_response(status)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/edi-hook", receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def routed_world(tmp_path: Path, smtp_port: int, webhook_url: str) -> World:
