@@ -171,10 +171,10 @@ class Renderer:
 
     def _segment(self, rule: SegmentRule, scope: _Scope, loc: str) -> None:
         self._fields = []
-        if rule.tag == "HL":
-            # X12 hierarchical levels: {hl} is this HL's number (counted over the whole
-            # transaction), {hl_parent} the enclosing HL's; the segments and loops after
-            # it in the same list are its children
+        if rule.tag in ("HL", "CPS"):
+            # hierarchical levels (X12 HL, EDIFACT CPS): {hl} is this one's number (counted
+            # over the whole transaction), {hl_parent} the enclosing one's; the segments
+            # and loops after it in the same list are its children
             self._hl += 1
             scope.variables["hl_parent"] = scope.variables.get("hl", "")
             scope.variables["hl"] = self._hl

@@ -117,3 +117,33 @@ def test_the_856_nests_packs_and_items_and_reads_back_the_same(version: str) -> 
     theirs = back.model_dump(exclude={"source"}, exclude_none=True)
     theirs.pop("dates", None)
     assert theirs == ours
+
+
+@pytest.mark.parametrize("directory", ["D96A", "D01B"])
+def test_the_desadv_nests_packs_by_cps_and_reads_back_the_same(directory: str) -> None:
+    notice = ship_notice(asked(), delivery(*UNITS), gs1_prefix="0614141")
+    map_ = OUTBOUND.get(f"edifact/{directory}/DESADV")
+    env = OutboundEnvelope(sender_id="MERIDIAN", receiver_id="MERCY", interchange_control=4,
+                           when=WHEN)  # fmt: skip
+    written = write(map_, render(map_, notice), env)  # our own validator passed it
+    segments = [s for s in written.data.decode().split("'") if s]
+    cps = [s for s in segments if s.startswith("CPS")]
+    assert cps == ["CPS+1", "CPS+2+1", "CPS+3+1", "CPS+4+1"]  # the last: goods in no package
+    gins = [s for s in segments if s.startswith("GIN")]
+    assert gins == [f"GIN+BJ+{NAMED}", f"GIN+BJ+{make_sscc('0614141', 8)}"]
+    assert "PIA+1+LOT-A:NB" in segments and "DTM+36:20280131:102" in segments
+    payload = parse_payload(written.data)
+    (interchange,) = payload.interchanges
+    (group,) = interchange.groups
+    (transaction,) = group.transactions
+    profile = PartnerProfile.model_validate(
+        {"id": "mercy", "name": "M", "edifact": {"unb_id": "MERCY", "directory": directory}}
+    )
+    inbound = INBOUND.map_for(profile, "edifact", directory, "DESADV")
+    back = translate(
+        transaction, interchange=interchange, group=group, map=inbound, profile=profile
+    ).document
+    assert isinstance(back, ShipNotice)
+    theirs = back.model_dump(exclude={"source"}, exclude_none=True)
+    theirs.pop("dates", None)
+    assert theirs == notice.model_dump(exclude={"source"}, exclude_none=True)
