@@ -13,10 +13,11 @@ from sqlalchemy import select
 from gateway.canonical import LineStatus
 from gateway.customer_items import CustomerItemRef, replace_items
 from gateway.odoo.client import OdooClient
-from gateway.pipeline.outbound import list_orders, poll
+from gateway.pipeline.outbound import flush_notes, list_orders, poll
 from gateway.pipeline.runtime import Runtime
 from gateway.store.db import session_scope
 from gateway.store.models import OutboundOrder
+from tests.fixtures.partners.build_fixtures import x12
 from tests.odoo.test_sale_order import Shop, seed_shop
 from tests.outbound.test_order_acknowledgement import read_back
 from tests.pipeline.test_customer_orders import PROFILE, ingest, order_850
@@ -107,3 +108,18 @@ def test_confirmed_sale_order_from_a_customer_850_sends_one_855(
     again = poll(runtime, partner_id="mercy")
     runtime.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]
     assert again.queued == [] and len(recorder.files) == 1
+    # when the customer's 997 accepts our 855
+    group, transaction = row.group_control, row.transaction_control
+    body = ["AK1*PR*" + group, f"AK2*855*{transaction}", "AK5*A", "AK9*A*1*1*1"]
+    ack = x12("MERCYHOSP", "MERIDIANHEALTH", "004010", "FA", 611, [("997", body)])
+    ingest(runtime, ack.encode(), "997.edi")
+    # then the 855 is accepted, and the chatter of the sale order says what happened
+    with runtime.sessions() as s:
+        assert s.get(OutboundOrder, row.id).state == "accepted"  # type: ignore[union-attr]
+    assert flush_notes(runtime) >= 2
+    notes = [
+        m["body"]
+        for m in odoo.records("mail.message")
+        if m.get("model") == "sale.order" and m.get("res_id") == order["id"]
+    ]
+    assert any("sent as 855" in n for n in notes) and any("997 accepted" in n for n in notes)
