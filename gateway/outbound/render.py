@@ -263,6 +263,9 @@ class Renderer:
             return _decimal(Decimal(str(value)))
         if name == "int":
             return str(int(Decimal(str(value))))
+        if name == "cents":  # X12 N2: implied two decimals (TDS01, SAC05, ITD08)
+            amount = (Decimal(str(value)) * 100).quantize(Decimal(1))
+            return str(int(amount))
         if name == "upper":
             return _text(value).upper()
         if name == "max":

@@ -54,7 +54,7 @@ from gateway.partners.loader import (
 OUTBOUND_DIR = "outbound"
 MAX_EXTENDS_DEPTH = 8
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-FILTERS = ("date", "time", "decimal", "upper", "table", "max", "int", "count")
+FILTERS = ("date", "time", "decimal", "upper", "table", "max", "int", "count", "cents")
 
 
 class OutboundMapError(Exception):
