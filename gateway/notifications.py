@@ -9,6 +9,12 @@ The webhook body is JSON; ``X-EDIGW-Signature: sha256=<hex>`` is the HMAC-SHA256
 ``<X-EDIGW-Timestamp>.<body>`` with ``EDIGW_WEBHOOK_SECRET``, so a receiver can check both
 who sent it and that it is fresh; ``X-EDIGW-Delivery`` is the same on every retry of one
 notification (receivers drop repeats by it).
+
+Each sender takes the notification's stable ``key`` so a send repeated after a crash between
+sending and recording it (the notify stage's stall recovery, or a retry) is recognisable:
+the webhook's ``X-EDIGW-Delivery``, the e-mail's ``Message-ID`` and ``X-EDIGW-Delivery``
+(mail systems drop a second copy with the same Message-ID), and, in Odoo, a marker in the
+activity's note - an activity already there is found and not created twice.
 """
 
 from __future__ import annotations
@@ -37,15 +43,21 @@ class NotificationRefused(Exception):
 
 
 # ---- e-mail ---------------------------------------------------------------------------------
-def send_email(settings: Settings, to: list[str], subject: str, body: str) -> str:
-    """Send one plain-text e-mail; returns the Message-ID."""
+def send_email(
+    settings: Settings, to: list[str], subject: str, body: str, *, key: str | None = None
+) -> str:
+    """Send one plain-text e-mail; returns the Message-ID (derived from ``key`` when
+    given, so every send of one notification carries the same one)."""
     if not settings.smtp_host:
         raise NotificationRefused("no SMTP server configured (EDIGW_SMTP_HOST)")
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = ", ".join(to)
     message["Subject"] = subject
-    message["Message-ID"] = f"<edigw-{time.time_ns()}@{settings.smtp_from.split('@')[-1]}>"
+    domain = settings.smtp_from.split("@")[-1]
+    message["Message-ID"] = f"<edigw-{key or time.time_ns()}@{domain}>"
+    if key:
+        message["X-EDIGW-Delivery"] = key
     message.set_content(body)
     timeout = settings.notify_timeout_seconds
     try:
@@ -134,8 +146,13 @@ def create_odoo_activity(
     summary: str,
     note: str,
     deadline: dt.date,
+    key: str | None = None,
 ) -> int:
-    """A To-Do ``mail.activity`` on the record for the Odoo user ``login``; its id."""
+    """A To-Do ``mail.activity`` on the record for the Odoo user ``login``; its id.
+
+    With ``key``, the note carries it and an activity on the record whose note has it
+    already (an earlier send whose outcome was never recorded) is returned, not doubled.
+    """
     from gateway.odoo.errors import OdooError, OdooTransientError
 
     try:
@@ -145,6 +162,21 @@ def create_odoo_activity(
         models = odoo.search_read("ir.model", [["model", "=", model]], ["id"], limit=1)
         if not models:
             raise NotificationRefused(f"Odoo has no model {model!r}")
+        marker = f"[edigw {key}]" if key else None
+        if marker:
+            earlier = odoo.search_read(
+                "mail.activity",
+                [
+                    ["res_model_id", "=", int(models[0]["id"])],
+                    ["res_id", "=", record_id],
+                    ["note", "ilike", marker],
+                ],
+                ["id"],
+                limit=1,
+            )
+            if earlier:
+                return int(earlier[0]["id"])
+            note = f"{note}<br/>{marker}"
         values: dict[str, Any] = {
             "res_model_id": int(models[0]["id"]),
             "res_id": record_id,

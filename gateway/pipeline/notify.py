@@ -49,6 +49,9 @@ def notify(runtime: Runtime, notification_id: int) -> list[Next]:
         row.attempts += 1
         channel, target = row.channel, row.target
         content = _content(runtime, exc, _about(session, exc))
+        # with the row's creation time, a Message-ID no other gateway (a test install
+        # sending from the same domain) produces for its own notification of this number
+        content["stamp"] = row.created_at.strftime("%Y%m%d%H%M%S%f")
     try:
         outcome = _send(runtime, channel, target, content, notification_id)
     except NotificationRetry as err:
@@ -136,12 +139,16 @@ def _send(
     runtime: Runtime, channel: str, target: str, content: dict[str, Any], notification_id: int
 ) -> str:
     settings = runtime.settings
+    # the same on every send of this notification: a send repeated because the first one's
+    # outcome was never recorded (a crash in between, then stall recovery) is recognisable
+    key = f"notification-{notification_id}"
     if channel == "email":
         to = [a.strip() for a in target.split(",") if a.strip()]
-        return send_email(settings, to, content["subject"], content["body"])
+        mail_key = f"{key}.{content['stamp']}"
+        return send_email(settings, to, content["subject"], content["body"], key=mail_key)
     if channel == "webhook":
         payload = {"event": "business_exception", "exception": content["exception"]}
-        status = post_webhook(settings, payload, delivery_id=f"notification-{notification_id}")
+        status = post_webhook(settings, payload, delivery_id=key)
         return f"HTTP {status}"
     if channel == "odoo_activity":
         exception = content["exception"]
@@ -159,6 +166,7 @@ def _send(
             summary=content["subject"],
             note=content["body"].replace("\n", "<br/>"),
             deadline=deadline,
+            key=key,
         )
         return f"mail.activity {activity} on {record['model']} {record['id']}"
     raise NotificationRefused(f"unknown channel {channel!r}")

@@ -9,14 +9,20 @@ import datetime as dt
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from gateway.notifications import create_odoo_activity
 from gateway.outbound.cycle import OrderCycle
+from gateway.pipeline import notify as notify_stage
+from gateway.pipeline.operations import recover_stalled
 from gateway.pipeline.outbound import check_overdue
 from gateway.reconcile import reconcile
+from gateway.states import NotificationState
 from gateway.store.db import session_scope
-from gateway.store.models import BusinessException, Notification, OutboundOrder, utcnow
+from gateway.store.models import BusinessException, Event, Notification, OutboundOrder, utcnow
 from tests.api.world import World, make_world, purchase_order
 from tests.conftest import REPO
 from tests.pipeline.test_exception_routing import SECRET
@@ -59,22 +65,7 @@ def test_an_overdue_order_exception_is_routed_and_notified_once(
     port, mailbox = smtp
     url, receiver = webhook
     world = _world(tmp_path, port, url)
-    sent_at = utcnow() - dt.timedelta(hours=3)
-    with session_scope(world.runtime.sessions) as s:
-        order = OutboundOrder(
-            partner_id="keystone-pharma",
-            odoo_id=42,
-            business_key="P00042",
-            state=OrderCycle.SENT,
-            syntax="x12",
-            set_id="850",
-            map_name="x12/004010/850",
-            transport="as2",
-            correlation_id=str(uuid.uuid4()),
-            sent_at=sent_at,
-            timeline={"sent": sent_at.isoformat()},
-        )
-        s.add(order)
+    _sent_order(world)
     # when the overdue check runs (no 997 within the default 2 hours), twice
     raised = check_overdue(world.runtime)
     assert check_overdue(world.runtime) == []
@@ -135,3 +126,122 @@ def test_a_reconciliation_exception_is_routed_and_notified_once(
     assert recipients == ["buyer@hospital.example"] and "record_changed" in mail["Subject"]
     [(_, body)] = receiver.requests
     assert json.loads(body)["exception"]["id"] == exc.id
+
+
+class _Crash(Exception):
+    """The worker dies between sending a notification and recording it."""
+
+
+def test_a_notification_sent_before_a_crash_is_resent_under_the_same_key(
+    tmp_path: Path,
+    smtp: tuple[int, Mailbox],
+    webhook: tuple[str, Receiver],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, mailbox = smtp
+    url, receiver = webhook
+    world = _world(tmp_path, port, url)
+    _sent_order(world)
+    check_overdue(world.runtime)  # queues one notify per channel
+    with world.runtime.sessions() as s:
+        ids = list(s.scalars(select(Notification.id)))
+    assert len(ids) == 2
+    # given each notification is sent, and the worker dies before recording it
+    real_record = notify_stage._record
+
+    def crash_after_sending(*args: Any, **kwargs: Any) -> None:
+        if kwargs.get("state") is NotificationState.SENT:
+            raise _Crash
+        real_record(*args, **kwargs)
+
+    monkeypatch.setattr(notify_stage, "_record", crash_after_sending)
+    for nid in ids:
+        with pytest.raises(_Crash):
+            notify_stage.notify(world.runtime, nid)
+    monkeypatch.setattr(notify_stage, "_record", real_record)
+    # when the queued tasks run again and stall recovery sweeps too
+    world.runtime.dispatcher.drain(max_wait=0.05)
+    assert recover_stalled(world.runtime, older_than=dt.timedelta(0)) == 0
+    # then every copy carries the same key: a receiver keeps one
+    assert len(mailbox.messages) == 2
+    first, again = (mail for _, mail in mailbox.messages)
+    assert first["Message-ID"] == again["Message-ID"]
+    assert first["X-EDIGW-Delivery"] == again["X-EDIGW-Delivery"]
+    assert first["X-EDIGW-Delivery"].startswith("notification-")
+    assert len(receiver.requests) == 2
+    (h1, _), (h2, _) = receiver.requests
+    assert h1["X-EDIGW-Delivery"] == h2["X-EDIGW-Delivery"]
+    # and each notification is recorded sent once
+    with world.runtime.sessions() as s:
+        assert {n.state for n in s.scalars(select(Notification))} == {NotificationState.SENT}
+        notified = s.scalars(select(Event).where(Event.kind == "exception_notified")).all()
+        assert len(notified) == 2
+
+
+class _ActivityOdoo:
+    """Just enough of Odoo for :func:`create_odoo_activity`: users, models, activities."""
+
+    def __init__(self) -> None:
+        self.activities: list[dict[str, Any]] = []
+
+    def search_read(
+        self, model: str, domain: list[Any], fields: list[str], limit: int = 0
+    ) -> list[dict[str, Any]]:
+        if model in ("res.users", "ir.model", "mail.activity.type"):
+            return [{"id": 7, "name": "To-Do"}]
+        assert model == "mail.activity"
+        (_, _, model_id), (_, _, res_id), (_, op, marker) = domain
+        assert op == "ilike"
+        return [
+            {"id": a["id"]}
+            for a in self.activities
+            if a["res_model_id"] == model_id and a["res_id"] == res_id and marker in a["note"]
+        ][: limit or None]
+
+    def create(self, model: str, values: dict[str, Any]) -> int:
+        assert model == "mail.activity"
+        self.activities.append({"id": len(self.activities) + 1, **values})
+        return len(self.activities)
+
+
+def test_an_odoo_activity_is_not_created_twice_for_one_notification() -> None:
+    odoo = _ActivityOdoo()
+
+    def send(key: str) -> int:
+        return create_odoo_activity(
+            odoo,
+            login="alice",
+            model="purchase.order",
+            record_id=42,
+            summary="[EDI medium] overdue_functional_ack",
+            note="no 997",
+            deadline=dt.date(2026, 12, 5),
+            key=key,
+        )
+
+    first = send("notification-5")
+    # a resend after a crash finds the activity the first send created
+    assert send("notification-5") == first
+    assert len(odoo.activities) == 1 and "[edigw notification-5]" in odoo.activities[0]["note"]
+    # another notification on the same record is its own activity
+    assert send("notification-6") != first and len(odoo.activities) == 2
+
+
+def _sent_order(world: World) -> None:
+    sent_at = utcnow() - dt.timedelta(hours=3)
+    with session_scope(world.runtime.sessions) as s:
+        s.add(
+            OutboundOrder(
+                partner_id="keystone-pharma",
+                odoo_id=42,
+                business_key="P00042",
+                state=OrderCycle.SENT,
+                syntax="x12",
+                set_id="850",
+                map_name="x12/004010/850",
+                transport="as2",
+                correlation_id=str(uuid.uuid4()),
+                sent_at=sent_at,
+                timeline={"sent": sent_at.isoformat()},
+            )
+        )
