@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gateway.intake import ReceivedPayload
 from gateway.pipeline.as2_mdns import stalled_mdns
 from gateway.pipeline.dispatch import Next
+from gateway.pipeline.routing import route_unrouted
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import set_state
 from gateway.states import (
@@ -220,6 +221,8 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
             )
         ):
             follow.append(Next("notify", (nid,)))
+        # exceptions raised where routing was out of reach: routed and notified now
+        follow.extend(route_unrouted(runtime, session, utcnow()))
     if follow:
         runtime.dispatcher.dispatch(follow)
     return len(follow)

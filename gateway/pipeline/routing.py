@@ -10,17 +10,26 @@ the group names an Odoo user and the document's records are in a real Odoo.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.exception_policy import due_after, severity_of
 from gateway.owner_groups import load_owner_groups
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
+from gateway.states import ExceptionState
 from gateway.store.audit import add_event
-from gateway.store.models import BusinessException, Notification, Transaction, utcnow
+from gateway.store.models import (
+    BusinessException,
+    Notification,
+    OutboundOrder,
+    Transaction,
+    utcnow,
+)
 
 
 def route_exceptions(
@@ -107,6 +116,49 @@ def route_new_exceptions(
         },
     )
     return [Next("notify", (n.id,)) for n in notifications]
+
+
+UNROUTED_WINDOW = dt.timedelta(days=1)
+
+
+def route_unrouted(runtime: Runtime, session: Session, now: dt.datetime) -> list[Next]:
+    """Route open exceptions raised where routing was out of reach (a partner's rejecting
+    997 recorded with the acknowledgement, a disabled partner's hold, a translation
+    refusal): the stall-recovery sweep's safety net, so every exception reaches its group.
+
+    Only the last :data:`UNROUTED_WINDOW`: an upgraded store's old exceptions are not
+    announced all at once.
+    """
+    rows = session.scalars(
+        select(BusinessException)
+        .where(
+            BusinessException.owner_group.is_(None),
+            BusinessException.state == ExceptionState.OPEN,
+            BusinessException.created_at >= now - UNROUTED_WINDOW,
+        )
+        .order_by(BusinessException.id)
+    ).all()
+    follow: list[Next] = []
+    for row in rows:
+        txn = session.get(Transaction, row.transaction_id) if row.transaction_id else None
+        order = session.get(OutboundOrder, row.outbound_order_id) if row.outbound_order_id else None
+        follow += route_new_exceptions(
+            runtime,
+            session,
+            [row],
+            partner_id=row.partner_id,
+            target=runtime.odoo_target(bool(order.test) if order is not None else False),
+            transaction_id=txn.id if txn is not None else None,
+            message_id=txn.message_id if txn is not None else None,
+            correlation_id=(
+                txn.correlation_id
+                if txn is not None
+                else order.correlation_id
+                if order is not None
+                else None
+            ),
+        )
+    return follow
 
 
 def _default_group(kind: str) -> str:

@@ -18,7 +18,7 @@ from gateway.notifications import create_odoo_activity
 from gateway.outbound.cycle import OrderCycle
 from gateway.pipeline import notify as notify_stage
 from gateway.pipeline.operations import recover_stalled
-from gateway.pipeline.outbound import check_overdue
+from gateway.pipeline.outbound import check_overdue, record_functional_ack
 from gateway.reconcile import reconcile
 from gateway.states import NotificationState
 from gateway.store.db import session_scope
@@ -245,3 +245,35 @@ def _sent_order(world: World) -> None:
                 timeline={"sent": sent_at.isoformat()},
             )
         )
+
+
+def test_an_exception_raised_out_of_routing_reach_is_routed_by_the_recovery_sweep(
+    tmp_path: Path, smtp: tuple[int, Mailbox], webhook: tuple[str, Receiver]
+) -> None:
+    port, mailbox = smtp
+    url, receiver = webhook
+    world = _world(tmp_path, port, url)
+    _sent_order(world)
+    # given the partner's 997 rejects the order (recorded with the acknowledgement, where
+    # no runtime is at hand to route it)
+    with session_scope(world.runtime.sessions) as s:
+        order = s.scalars(select(OutboundOrder)).one()
+        order.group_control = "17"
+        record_functional_ack(s, "keystone-pharma", "997", None, "17", "rejected", ["5"])
+    with world.runtime.sessions() as s:
+        assert s.scalars(select(BusinessException.owner_group)).one() is None
+    # when stall recovery sweeps, twice
+    recover_stalled(world.runtime)
+    world.runtime.dispatcher.drain(max_wait=0.05)
+    recover_stalled(world.runtime)
+    world.runtime.dispatcher.drain(max_wait=0.05)
+    # then it is routed like any other and each channel got it once
+    with world.runtime.sessions() as s:
+        exc = s.scalars(select(BusinessException)).one()
+        assert exc.kind == "order_rejected" and exc.owner_group == "operations"  # default
+        assert exc.severity and exc.due_at is not None
+        notes = s.scalars(select(Notification)).all()
+        assert sorted((n.channel, n.state) for n in notes) == [("webhook", "sent")]
+    assert mailbox.messages == []  # "operations" has no addresses in this routing file
+    [(_, body)] = receiver.requests
+    assert json.loads(body)["exception"]["id"] == exc.id
