@@ -42,7 +42,8 @@ from sqlalchemy import func, select
 from gateway.canonical import PurchaseOrder
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import ThreadedDispatcher
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
+from gateway.process import build_process_runtime
 from gateway.settings import PROJECT_DIR, Settings, get_settings
 from gateway.states import AckState, MessageState, TransactionState
 from gateway.store.models import (
@@ -409,7 +410,7 @@ def report(console: Console, runtime: Runtime, plays: list[Play]) -> bool:
 
 def run_demo(console: Console, *, keep: bool = False) -> bool:
     """Run the demo; True when every document went the way it should."""
-    from gateway.transports import attach_senders, make_sftp_server
+    from gateway.transports import make_sftp_server
 
     for noisy in ("paramiko", "gateway.sftp.ssh"):  # clients hanging up are normal here
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
@@ -424,8 +425,7 @@ def run_demo(console: Console, *, keep: bool = False) -> bool:
     with serve_http(summit_as2_app(KEYS, summit_inbox)) as summit_url:
         settings = demo_settings(base, data_dir, summit_url)
         dispatcher = ThreadedDispatcher(workers=2)
-        runtime = build_runtime(settings, dispatcher=dispatcher)
-        attach_senders(runtime)
+        runtime = build_process_runtime(settings, dispatcher=dispatcher)
         dispatcher.start()
         try:
             app = _gateway_app(runtime)

@@ -53,6 +53,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("reload",),
     ("pipeline",),
     ("transports", "continuation", "reconcile"),
+    ("process",),
     ("tasks", "celery_app"),
     ("api",),
     ("supervisor", "demo"),

@@ -138,7 +138,9 @@ REGISTRY: tuple[DocumentType, ...] = (
         edifact_messages=("ORDRSP",),
         directions=frozenset({"inbound"}),
         builder="gateway.mapping.engine:build_order_acknowledgement",
-        planners=(("supplier", "gateway.odoo.delivery.acknowledgement:plan_acknowledgement"),),
+        planners=(
+            ("supplier", "gateway.odoo.delivery.order_acknowledgement:plan_order_acknowledgement"),
+        ),
     ),
     DocumentType(
         name="ship_notice",

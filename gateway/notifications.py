@@ -27,11 +27,14 @@ import smtplib
 import ssl
 import time
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.odoo.api import OdooApi
 
 
 class NotificationRetry(Exception):
@@ -138,7 +141,7 @@ def post_webhook(
 
 # ---- Odoo activity --------------------------------------------------------------------------
 def create_odoo_activity(
-    odoo: Any,
+    odoo: OdooApi,
     *,
     login: str,
     model: str,

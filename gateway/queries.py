@@ -208,6 +208,8 @@ class MessageFilter:
     document_type: str | None = None
     control_number: str | None = None
     business_key: str | None = None
+    # the file's or one of its documents' correlation id (the one noted in Odoo's chatter)
+    correlation_id: str | None = None
 
     def transaction_filter(self) -> TransactionFilter | None:
         """The filter on documents, when one of the document-level fields is set."""
@@ -240,6 +242,10 @@ def list_messages(
     if tf is not None:
         matching = filter_transactions(tf).order_by(None).with_only_columns(Transaction.message_id)
         q = q.where(Message.id.in_(matching))
+    if f.correlation_id:
+        cid = f.correlation_id.strip()
+        by_txn = select(Transaction.message_id).where(Transaction.correlation_id == cid)
+        q = q.where((Message.correlation_id == cid) | Message.id.in_(by_txn))
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = list(session.scalars(q.order_by(Message.id.desc()).limit(limit).offset(offset)))
     ids = [m.id for m in rows]

@@ -151,13 +151,12 @@ class Supervisor:
         from gateway.api.app import create_app
         from gateway.celery_app import app as celery_app
         from gateway.pipeline.dispatch import CeleryDispatcher
-        from gateway.pipeline.runtime import build_runtime
+        from gateway.process import build_process_runtime
         from gateway.reload import start_file_watcher
-        from gateway.transports import attach_senders, make_sftp_server
+        from gateway.transports import make_sftp_server
 
         self.install_signals()
-        runtime = build_runtime(self.settings, dispatcher=CeleryDispatcher(celery_app))
-        attach_senders(runtime)
+        runtime = build_process_runtime(self.settings, dispatcher=CeleryDispatcher(celery_app))
         sftp = make_sftp_server(runtime, host=self.binding.sftp_host, port=self.binding.sftp_port)
         sftp.start()
         config = uvicorn.Config(

@@ -11,7 +11,7 @@ from typing import Any
 from celery import Celery, Task
 
 from gateway.pipeline.dispatch import STAGES, CeleryDispatcher, Next
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import get_settings
 
 _runtime: Runtime | None = None
@@ -24,11 +24,10 @@ def worker_runtime(app: Celery) -> Runtime:
     with _lock:
         if _runtime is None:
             from gateway.pipeline.profile_audit import record_profile_versions
+            from gateway.process import build_process_runtime
             from gateway.reload import start_file_watcher
-            from gateway.transports import attach_senders
 
-            _runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(app))
-            attach_senders(_runtime)
+            _runtime = build_process_runtime(get_settings(), dispatcher=CeleryDispatcher(app))
             start_file_watcher(_runtime, announce=False)
             record_profile_versions(_runtime)
         return _runtime

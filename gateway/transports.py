@@ -11,18 +11,26 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
+from gateway.as2.certs import KeyCache
+from gateway.as2.client import As2Sender
+from gateway.as2.limits import MemoryBudget
+from gateway.as2.receiver import As2Receiver
+from gateway.identity import OurIdentity
 from gateway.intake import OutboundSender, PermanentSendError
+from gateway.partners.profile import PartnerProfile
 from gateway.pipeline import as2_mdns
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
-
-if TYPE_CHECKING:
-    from gateway.as2.receiver import As2Receiver, AsyncMdnJob, ReceivedMdn
-    from gateway.identity import OurIdentity
-    from gateway.partners.profile import PartnerProfile
-    from gateway.sftp import PollResult, SftpServer
+from gateway.sftp import (
+    HostedOutbox,
+    PollResult,
+    RemoteSftpSender,
+    SftpServer,
+    hosted_accounts,
+    poll_partner,
+)
+from gateway.sftp.limits import SftpLimits
 
 log = logging.getLogger(__name__)
 
@@ -73,58 +81,26 @@ def find_as2_partner(
     return None
 
 
-def _record_send_attempt(runtime: Runtime, attempt: Any) -> None:
-    StoreIntake(runtime).record_event(
-        "as2_send",
-        f"{attempt.outcome}: {attempt.detail}",
-        partner_id=attempt.partner_id,
-        data={"as2_message_id": attempt.message_id},
-    )
+def _as2_sender(runtime: Runtime) -> As2Sender | None:
+    """The runtime's AS2 sender, built now if needed (None when AS2 sending is not set up)."""
 
-
-def _record_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
-    mdn = received.mdn
-    StoreIntake(runtime).record_event(
-        "as2_mdn_received",
-        f"MDN for {getattr(mdn, 'original_message_id', '?')}: "
-        f"{getattr(mdn, 'disposition', '?')} (signature "
-        f"{'verified' if received.verified else 'NOT verified: ' + str(received.error)})",
-        partner_id=received.partner_id,
-    )
-
-
-def settle_async_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
-    """An asynchronous MDN for something we sent: verify it and record the outcome."""
-    from gateway.as2.client import As2Sender
-
-    _record_mdn(runtime, received)
     lazy = runtime.senders.get("as2")
     sender = lazy.get() if isinstance(lazy, _LazySender) else lazy
-    if not isinstance(sender, As2Sender):
-        return
-    original = (received.mdn.original_message_id or "").strip().strip("<>")
-    pending = as2_mdns.find_pending_mdn(runtime, original)
-    delivered = sender.settle_async_mdn(received, pending)
-    if pending is not None:
-        as2_mdns.settle_pending_mdn(runtime, received, pending, delivered)
-
-
-def _queue_mdn(runtime: Runtime, job: AsyncMdnJob) -> None:
-    as2_mdns.queue_async_mdn(runtime, job)
+    return sender if isinstance(sender, As2Sender) else None
 
 
 def make_as2_receiver(runtime: Runtime) -> As2Receiver:
     """The AS2 receiver for ``POST /as2``, on this runtime's store and profiles."""
-    from gateway.as2.limits import MemoryBudget
-    from gateway.as2.receiver import As2Receiver
 
     return As2Receiver(
         intake=StoreIntake(runtime),
         find_partner=lambda f, t: find_as2_partner(runtime, f, t),
         identities=runtime.identities,
         max_body_bytes=runtime.settings.max_payload_bytes,
-        schedule_async_mdn=lambda job: _queue_mdn(runtime, job),
-        on_mdn_received=lambda received: settle_async_mdn(runtime, received),
+        schedule_async_mdn=lambda job: as2_mdns.queue_async_mdn(runtime, job),
+        on_mdn_received=lambda received: as2_mdns.settle_async_mdn(
+            runtime, received, _as2_sender(runtime)
+        ),
         memory=MemoryBudget(runtime.settings.as2_memory_budget_bytes),
     )
 
@@ -133,23 +109,19 @@ def attach_senders(runtime: Runtime) -> None:
     """Give the runtime its outbound senders: AS2, hosted SFTP outbox, remote SFTP."""
 
     def as2() -> OutboundSender:
-        from gateway.as2.certs import KeyCache
-        from gateway.as2.client import As2Sender
 
         return As2Sender(
             get_partner=lambda pid: as2_partner(runtime, pid),
             keys=KeyCache(runtime.identities),
-            record_attempt=lambda attempt: _record_send_attempt(runtime, attempt),
+            record_attempt=lambda attempt: as2_mdns.record_send_attempt(runtime, attempt),
             on_pending_mdn=lambda pending: as2_mdns.store_pending_mdn(runtime, pending),
         )
 
     def hosted() -> OutboundSender:
-        from gateway.sftp import HostedOutbox
 
         return HostedOutbox(runtime.settings.sftp_root, intake=StoreIntake(runtime))
 
     def remote() -> OutboundSender:
-        from gateway.sftp import RemoteSftpSender
 
         return RemoteSftpSender(runtime.registry.get, StoreIntake(runtime))
 
@@ -160,8 +132,6 @@ def attach_senders(runtime: Runtime) -> None:
 
 def make_sftp_server(runtime: Runtime, *, host: str, port: int) -> SftpServer:
     """The hosted SFTP server on this runtime's store, accounts from the profiles."""
-    from gateway.sftp import SftpServer, hosted_accounts
-    from gateway.sftp.limits import SftpLimits
 
     settings = runtime.settings
     intake = StoreIntake(runtime)
@@ -188,7 +158,6 @@ def make_sftp_server(runtime: Runtime, *, host: str, port: int) -> SftpServer:
 
 def poll_partner_now(runtime: Runtime, partner_id: str) -> PollResult | None:
     """Poll one partner's SFTP server (run by the scheduler's beat entries)."""
-    from gateway.sftp import poll_partner
 
     profile = runtime.registry.get(partner_id)
     if profile is None:

@@ -33,13 +33,11 @@ API_PREFIXES = ("/api/", "/metrics", "/readyz", "/healthz", "/docs", "/openapi.j
 def _default_runtime() -> Runtime:
     from gateway.celery_app import app as celery_app
     from gateway.pipeline.dispatch import CeleryDispatcher
-    from gateway.pipeline.runtime import build_runtime
+    from gateway.process import build_process_runtime
     from gateway.reload import start_file_watcher
     from gateway.settings import get_settings
-    from gateway.transports import attach_senders
 
-    runtime = build_runtime(get_settings(), dispatcher=CeleryDispatcher(celery_app))
-    attach_senders(runtime)
+    runtime = build_process_runtime(get_settings(), dispatcher=CeleryDispatcher(celery_app))
     start_file_watcher(runtime)  # `edi-gateway api`: this process announces file changes
     return runtime
 

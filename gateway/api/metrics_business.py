@@ -245,7 +245,7 @@ class BusinessCollector:
         if self.runtime.settings.odoo_url:
             return str(self.runtime.settings.odoo_url)
         try:
-            url = getattr(self.runtime.odoo, "url", None)
+            url = self.runtime.odoo.url
         except Exception:  # the client cannot even be built: Odoo is not reachable
             return None
         return str(url) if url else None

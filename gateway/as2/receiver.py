@@ -94,7 +94,7 @@ class As2Receiver:
         find_partner: FindPartner,
         identities: Identities | certs.KeyCache,
         max_body_bytes: int,
-        schedule_async_mdn: Callable[[AsyncMdnJob], None],
+        schedule_async_mdn: Callable[[AsyncMdnJob], object],
         on_mdn_received: Callable[[ReceivedMdn], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         memory: MemoryBudget | None = None,

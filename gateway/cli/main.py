@@ -40,8 +40,7 @@ err = Console(stderr=True)
 def _runtime(*, queue: bool = False) -> Runtime:
     """A runtime for this CLI process: inline pipeline, or the broker with ``queue``."""
     from gateway.pipeline.dispatch import CeleryDispatcher
-    from gateway.pipeline.runtime import build_runtime
-    from gateway.transports import attach_senders
+    from gateway.process import build_process_runtime
 
     settings = get_settings()
     dispatcher = None
@@ -49,9 +48,7 @@ def _runtime(*, queue: bool = False) -> Runtime:
         from gateway.celery_app import app as celery_app
 
         dispatcher = CeleryDispatcher(celery_app)
-    runtime = build_runtime(settings, dispatcher=dispatcher)
-    attach_senders(runtime)
-    return runtime
+    return build_process_runtime(settings, dispatcher=dispatcher)
 
 
 # ---------------------------------------------------------------------------------------
@@ -343,6 +340,10 @@ def messages_list(
     limit: Annotated[int, typer.Option(help="How many.")] = 20,
     partner: Annotated[str | None, typer.Option(help="Only this partner.")] = None,
     state: Annotated[str | None, typer.Option(help="Only messages in this state.")] = None,
+    correlation_id: Annotated[
+        str | None,
+        typer.Option(help="The file or document with this correlation id (as noted in Odoo)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """List received messages, newest first."""
@@ -352,13 +353,19 @@ def messages_list(
     runtime = _runtime()
     with session_scope(runtime.sessions) as session:
         rows, _ = list_messages(
-            session, MessageFilter(partner_id=partner, state=state), limit=limit
+            session,
+            MessageFilter(partner_id=partner, state=state, correlation_id=correlation_id),
+            limit=limit,
         )
     if as_json:
         console.print_json(json.dumps(rows, default=str))
         return
     if not rows:
-        given = {k: v for k, v in (("partner", partner), ("state", state)) if v}
+        given = {
+            k: v
+            for k, v in (("partner", partner), ("state", state), ("correlation id", correlation_id))
+            if v
+        }
         if given:
             words = ", ".join(f"{k}={v}" for k, v in given.items())
             print(f"no messages match these filters ({words})")

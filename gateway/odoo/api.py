@@ -22,6 +22,17 @@ Values = dict[str, Any]
 class OdooApi(abc.ABC):
     """One Odoo database, as one user."""
 
+    #: False for a backend whose taxes are made up (the dry run): a bill's tax and total
+    #: are then not compared
+    computes_taxes: bool = True
+    #: False for a backend whose products and pricelists are made up (the dry run): a
+    #: customer order's prices are then not compared
+    knows_prices: bool = True
+    #: the login calls are made as ('' for a backend without one, as the dry run)
+    user: str = ""
+    #: the server's base URL (None for a backend without a server)
+    url: str | None = None
+
     @property
     @abc.abstractmethod
     def dialect(self) -> OdooDialect:
@@ -42,6 +53,23 @@ class OdooApi(abc.ABC):
     def describe(self) -> str:
         """Where this backend sends its calls, for messages and logs."""
         return type(self).__name__
+
+    @property
+    def protocol(self) -> str:
+        """The API the calls go through (``JSON-RPC`` or ``JSON-2``)."""
+        return "JSON-RPC"
+
+    @property
+    def warnings(self) -> list[str]:
+        """What ``odoo check`` shows as warnings about this backend (none by default)."""
+        return []
+
+    # ---- delivery hooks (no-ops here; the dry run writes one call file per document) ----
+    def begin_document(self, key: str) -> None:  # noqa: B027 - a hook, not abstract
+        """A delivery of the document ``key`` (its delivery key) starts now."""
+
+    def record_plan(self, plan: Values) -> None:  # noqa: B027 - a hook, not abstract
+        """The decision a delivery made, recorded before its first write."""
 
     # ---- ORM helpers ---------------------------------------------------------------
     def search_read(

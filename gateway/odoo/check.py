@@ -128,8 +128,8 @@ def check_odoo(odoo: OdooApi, partners: Sequence[PartnerOdoo] = ()) -> list[Chec
     results: list[CheckResult] = []
     try:
         dialect = odoo.dialect
-        protocol = str(getattr(odoo, "protocol", "JSON-RPC"))
-        warnings = list(getattr(odoo, "warnings", []))
+        protocol = odoo.protocol
+        warnings = odoo.warnings
     except OdooError as exc:
         return [CheckResult("server", False, str(exc), "check EDIGW_ODOO_URL and EDIGW_ODOO_DB")]
     results.append(
@@ -153,7 +153,7 @@ def check_odoo(odoo: OdooApi, partners: Sequence[PartnerOdoo] = ()) -> list[Chec
 
 
 def _check_user(odoo: OdooApi, results: list[CheckResult]) -> dict[str, Any] | None:
-    login = str(getattr(odoo, "user", ""))
+    login = odoo.user
     try:
         rows = odoo.search_read(
             "res.users", [["login", "=", login]], ["login", "email", "company_id"], limit=1

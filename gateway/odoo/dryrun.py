@@ -56,12 +56,11 @@ class DryRunOdoo(OdooApi):
     def describe(self) -> str:
         return f"dry run (no Odoo configured), calls written to {self.out_dir}"
 
-    def begin_document(self, key: str) -> Path:
+    def begin_document(self, key: str) -> None:
         """Start the call file of one delivered document (a new attempt starts it afresh)."""
         name = _UNSAFE.sub("_", key.replace(":", "_")).strip("_")[:150] or "document"
         self._current = self.out_dir / f"{name}.jsonl"
         self._current.write_text("")
-        return self._current
 
     def record_plan(self, plan: Values) -> None:
         """Write the delivery's decision (its plan) into the document's call file."""

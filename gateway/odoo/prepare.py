@@ -207,7 +207,7 @@ def _manual(odoo: OdooApi) -> list[PrepareStep]:
             "`edi-gateway odoo import-catalog PARTNER FILE.csv`",
         )
     ]
-    login = str(getattr(odoo, "user", ""))
+    login = odoo.user
     users = odoo.search_read("res.users", [["login", "=", login]], ["email"], limit=1)
     if users and not users[0].get("email"):
         steps.append(
@@ -269,7 +269,7 @@ def _currencies(
 
 
 def _company_currency(odoo: OdooApi) -> str:
-    login = str(getattr(odoo, "user", ""))
+    login = odoo.user
     users = odoo.search_read("res.users", [["login", "=", login]], ["company_id"], limit=1)
     company_id = m2o_id(users[0]["company_id"]) if users else None
     if company_id is None:

@@ -7,20 +7,24 @@ every POST the URL is checked again, now with its addresses resolved (a partner'
 that starts pointing at a private address is refused then).
 
 Incoming asynchronous MDNs for messages we sent settle :class:`PendingMdn` rows and
-the acknowledgement rows sent under that Message-ID.
+the acknowledgement rows sent under that Message-ID. Every AS2 send attempt and every
+MDN received is an event row.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.as2.async_mdn import MdnPostError, post_async_mdn
 from gateway.as2.limits import async_mdn_url_refusal, resolve_host
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
+from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
 from gateway.states import ACKNOWLEDGEMENTS, ASYNC_MDNS, AckState, AsyncMdnState
 from gateway.store.audit import add_event
@@ -28,6 +32,7 @@ from gateway.store.db import session_scope
 from gateway.store.models import Acknowledgement, AsyncMdn, PendingMdn, utcnow
 
 if TYPE_CHECKING:
+    from gateway.as2.client import As2Sender, SendAttempt
     from gateway.as2.client import PendingMdn as ClientPending
     from gateway.as2.receiver import AsyncMdnJob, ReceivedMdn
 
@@ -128,7 +133,7 @@ def _finish(runtime: Runtime, mdn_id: int, state: AsyncMdnState, detail: str) ->
         )
 
 
-def stalled_mdns(session: Any, cutoff: Any) -> list[Next]:
+def stalled_mdns(session: Session, cutoff: datetime) -> list[Next]:
     """``send_mdn`` stages to queue again: rows still queued and untouched since ``cutoff``."""
     return [
         Next("send_mdn", (mdn_id,))
@@ -141,6 +146,41 @@ def stalled_mdns(session: Any, cutoff: Any) -> list[Next]:
 
 
 # ---- MDNs we wait for -----------------------------------------------------------------
+def record_send_attempt(runtime: Runtime, attempt: SendAttempt) -> None:
+    """An event row for one try at sending an AS2 message (the AS2 sender's attempt log)."""
+    StoreIntake(runtime).record_event(
+        "as2_send",
+        f"{attempt.outcome}: {attempt.detail}",
+        partner_id=attempt.partner_id,
+        data={"as2_message_id": attempt.message_id},
+    )
+
+
+def record_received_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
+    """An event row for an asynchronous MDN a partner sent us, verified or not."""
+    mdn = received.mdn
+    signature = "verified" if received.verified else f"NOT verified: {received.error}"
+    StoreIntake(runtime).record_event(
+        "as2_mdn_received",
+        f"MDN for {mdn.original_message_id or '?'}: {mdn.disposition} (signature {signature})",
+        partner_id=received.partner_id,
+    )
+
+
+def settle_async_mdn(runtime: Runtime, received: ReceivedMdn, sender: As2Sender | None) -> None:
+    """An asynchronous MDN for something we sent: record it, check it against the message
+    it answers (``sender`` checks MIC and signature; None when AS2 sending is not set up)
+    and settle the pending row and the acknowledgements sent under that Message-ID."""
+    record_received_mdn(runtime, received)
+    if sender is None:
+        return
+    original = (received.mdn.original_message_id or "").strip().strip("<>")
+    pending = find_pending_mdn(runtime, original)
+    delivered = sender.settle_async_mdn(received, pending)
+    if pending is not None:
+        settle_pending_mdn(runtime, received, pending, delivered)
+
+
 def store_pending_mdn(runtime: Runtime, pending: ClientPending) -> None:
     """Remember a sent AS2 message whose MDN will come asynchronously."""
     with session_scope(runtime.sessions) as session:

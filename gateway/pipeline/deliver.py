@@ -104,6 +104,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             if profile.is_customer
             else None
         )
+        correlation_id = txn.correlation_id
         interchange = session.get(Interchange, txn.interchange_id)
         test = bool(interchange is not None and interchange.test) or profile.mode.usage == "test"
         recorded = session.scalar(
@@ -125,13 +126,12 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             # an earlier attempt decided and may have written part of it: carry out that
             # decision, never a new one made from an Odoo it already changed
             plan = DeliveryPlan.model_validate(replay)
-            begin = getattr(odoo, "begin_document", None)
-            if callable(begin):
-                begin(plan.key)
+            odoo.begin_document(plan.key)
         else:
             plan = plan_delivery(
                 document, profile=profile, odoo=odoo, customer_items=customer_items
             )
+            plan.correlation_id = correlation_id  # noted on the records it writes
             if plan.writes:
                 decision.record(plan)  # before the first write
         outcome = apply_plan(plan, odoo, checkpoint=decision.record)
@@ -196,9 +196,8 @@ class _Decision:
                 self.id = row.id
             else:
                 row.plan = data
-        record_plan = getattr(self.runtime.odoo_for(self.target), "record_plan", None)
-        if callable(record_plan):  # the dry run shows the decision next to the calls
-            record_plan(data)
+        # the dry run shows the decision next to the calls (a no-op for a real Odoo)
+        self.runtime.odoo_for(self.target).record_plan(data)
 
     def finish(self, state: DecisionState, session: Any = None) -> None:
         """Mark the decision carried out (``applied``) or given up (``abandoned``)."""

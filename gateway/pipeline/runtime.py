@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,7 @@ from gateway.store.payloads import PayloadStore, make_payload_store
 if TYPE_CHECKING:
     from gateway.intake import OutboundSender
     from gateway.mapping import MapLibrary
+    from gateway.odoo.api import OdooApi
     from gateway.partner_config import PartnerConfig
     from gateway.partners.registry import PartnerRegistry
 
@@ -39,14 +40,14 @@ class Runtime:
     payloads: PayloadStore
     dispatcher: Dispatcher
     identities_loader: Callable[[], Identities]
-    odoo_factory: Callable[[], Any] | None = None  # -> OdooApi; None = from settings
-    test_odoo_factory: Callable[[], Any] | None = None  # the Odoo for test traffic
+    odoo_factory: Callable[[], OdooApi] | None = None  # None: from the settings
+    test_odoo_factory: Callable[[], OdooApi] | None = None  # the Odoo for test traffic
     senders: dict[str, OutboundSender] = field(default_factory=dict)  # transport -> sender
     _config: PartnerConfig | None = None
     _identities: Identities | None = None
-    _odoo: Any = None
-    _test_odoo: Any = None
-    _dry_run_odoo: Any = None
+    _odoo: OdooApi | None = None
+    _test_odoo: OdooApi | None = None
+    _dry_run_odoo: OdooApi | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # the newest reload request (store generation) this process has applied
     _generation: int | None = None
@@ -84,7 +85,7 @@ class Runtime:
             return self._identities
 
     @property
-    def odoo(self) -> Any:
+    def odoo(self) -> OdooApi:
         """The Odoo API (real client, or the dry-run outbox when Odoo is not configured)."""
         with self._lock:
             if self._odoo is None:
@@ -107,7 +108,7 @@ class Runtime:
             return "test-odoo" if configured else "dry-run"
         return "odoo" if self.settings.odoo_configured or self.odoo_factory else "dry-run"
 
-    def odoo_for(self, target: str) -> Any:
+    def odoo_for(self, target: str) -> OdooApi:
         """The Odoo API of a target named by :meth:`odoo_target`."""
         production_is_dry_run = not self.settings.odoo_configured and self.odoo_factory is None
         if target == "odoo" or (target == "dry-run" and production_is_dry_run):
@@ -173,8 +174,8 @@ def build_runtime(
     *,
     dispatcher: Dispatcher | None = None,
     run_migrations: bool = True,
-    odoo_factory: Callable[[], Any] | None = None,
-    test_odoo_factory: Callable[[], Any] | None = None,
+    odoo_factory: Callable[[], OdooApi] | None = None,
+    test_odoo_factory: Callable[[], OdooApi] | None = None,
 ) -> Runtime:
     """Build a runtime: engine, migrated schema, payload store and dispatcher."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -173,9 +173,10 @@ def _id(value: str, low: int, high: int) -> str | None:
 
 
 def _functional_id(group: EdiGroup) -> str:
-    """AK101: the group's GS01 when it is a valid ID, else the one of its set ids."""
+    """AK101: the group's GS01 when it can be a functional id (element 479: every code is
+    two letters), else the one of its set ids (a damaged " 12 " is not echoed)."""
     echoed = _id(group.functional_id or "", 2, 2)
-    if echoed is not None:
+    if echoed is not None and echoed.isalpha():
         return echoed
     for tx in group.transactions:
         known = SETS.get(tx.set_id)

@@ -12,7 +12,7 @@ import pytest
 from asn1crypto import cms as acms
 from fastapi import FastAPI, Request, Response
 
-from gateway.as2.async_mdn import deliver_async_mdn
+from gateway.as2.async_mdn import MdnPostError, post_async_mdn
 from gateway.as2.certs import KeyCache
 from gateway.as2.client import As2Sender, PendingMdn, SendAttempt, async_mdn_handler
 from gateway.intake import PermanentSendError, TransientSendError
@@ -226,8 +226,8 @@ def test_async_mdn_is_delivered_matched_and_settled(
     message_id = sender.send("self", "po.x12", PAYLOAD, kind="850")
     assert attempts[-1].outcome == "pending-mdn"
     (job,) = endpoint.async_jobs
-    # and the MDN is posted (real HTTP, with retries) to /as2
-    assert deliver_async_mdn(job, attempts=3, backoff=0.01)
+    # and the MDN is posted (real HTTP) to /as2
+    assert post_async_mdn(job.url, job.headers, job.body) == 200
     # then: the endpoint recognised an MDN, verified it, and handed it over
     (event,) = endpoint.mdns
     assert event.verified and event.mdn.original_message_id == message_id
@@ -239,24 +239,26 @@ def test_async_mdn_is_delivered_matched_and_settled(
     assert len(endpoint.intake.payloads) == 1  # the MDN itself is not a payload
 
 
-def test_async_mdn_delivery_retries_then_gives_up() -> None:
-    from gateway.as2.receiver import AsyncMdnJob
-
-    calls: list[int] = []
+@pytest.mark.parametrize(
+    ("answer", "transient"), [(503, True), (408, True), (429, True), (404, False), (403, False)]
+)
+def test_async_mdn_post_says_whether_a_retry_may_help(answer: int, transient: bool) -> None:
+    # retries themselves are the runner's (tests/pipeline/test_async_mdn_stage.py)
+    calls: list[bytes] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        return httpx.Response(503 if len(calls) < 3 else 200)
+        calls.append(request.content)
+        return httpx.Response(answer)
 
-    job = AsyncMdnJob(
-        "http://partner.invalid/mdn", {"Content-Type": "multipart/report"}, b"x", "acme", "<m@x>"
-    )
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    sleeps: list[float] = []
-    assert deliver_async_mdn(job, attempts=5, backoff=1.0, client=client, sleep=sleeps.append)
-    assert sleeps == [1.0, 2.0] and len(calls) == 3
-    calls.clear()
-    assert not deliver_async_mdn(job, attempts=2, backoff=1.0, client=client, sleep=sleeps.append)
+    with pytest.raises(MdnPostError) as raised:
+        post_async_mdn("http://partner.invalid/mdn", {}, b"x", client=client)
+    assert raised.value.transient is transient and calls == [b"x"]
+    with pytest.raises(MdnPostError) as refused:
+        post_async_mdn("mailto:mdn@partner.invalid", {}, b"x", client=client)
+    assert not refused.value.transient and calls == [b"x"]
+    ok = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(202)))
+    assert post_async_mdn("https://partner.invalid/mdn", {}, b"x", client=ok) == 202
 
 
 def test_unique_message_ids() -> None:

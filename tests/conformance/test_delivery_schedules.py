@@ -143,7 +143,7 @@ def test_ordrsp_split_parts_drive_the_purchase_order_line_like_an_855(translate:
     # what Odoo delivery reads from the parts: 30 to be supplied in all, complete on the
     # backordered part's date, and the text that says so
     from gateway.canonical import OrderAcknowledgement
-    from gateway.odoo.delivery.acknowledgement import split_view
+    from gateway.odoo.delivery.order_acknowledgement import split_view
 
     doc = OrderAcknowledgement.model_validate(translate("ORDRSP_D96A_split_parts.edi")["document"])
     quantity, planned, backorder = split_view(doc.lines[0])

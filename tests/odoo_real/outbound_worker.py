@@ -31,9 +31,8 @@ from typing import Any
 
 from gateway.pipeline import outbound
 from gateway.pipeline.dispatch import InlineDispatcher
-from gateway.pipeline.runtime import build_runtime
+from gateway.process import build_process_runtime
 from gateway.settings import Settings
-from gateway.transports import attach_senders
 
 STEPS = ("written", "queued", "before-send", "after-send", "recording", "none")
 
@@ -99,8 +98,7 @@ def main() -> int:
     step, log = sys.argv[1], Path(sys.argv[2])
     if step not in STEPS:
         raise SystemExit(f"unknown step {step!r}; one of {', '.join(STEPS)}")
-    runtime = build_runtime(Settings(), dispatcher=InlineDispatcher(), run_migrations=False)
-    attach_senders(runtime)
+    runtime = build_process_runtime(Settings(), dispatcher=InlineDispatcher(), run_migrations=False)
     instrument(step, log, runtime)
     try:
         counts = outbound.run_scheduled(runtime)

@@ -22,10 +22,9 @@ from gateway.as2.certs import create_key_pair
 from gateway.odoo.client import OdooClient
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import list_orders, run_scheduled
-from gateway.pipeline.runtime import build_runtime
+from gateway.process import build_process_runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
-from gateway.transports import attach_senders
 from tests.as2.as2_helpers import ServerThread, openssl
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +80,7 @@ def test_order_goes_out_signed_and_encrypted_and_openssl_opens_it(
     )
     profile["outbound"] = {"purchase_order": {}}  # transport: as2 because as2.url is set
     (profiles / "summit-medical.yaml").write_text(yaml.safe_dump(profile))
-    runtime = build_runtime(
+    runtime = build_process_runtime(
         Settings(
             data_dir=tmp_path / "var",
             profiles_dir=str(profiles),
@@ -90,7 +89,6 @@ def test_order_goes_out_signed_and_encrypted_and_openssl_opens_it(
         dispatcher=InlineDispatcher(),
         odoo_factory=lambda: OdooClient(db.url, db.name, db.login, password=db.password),
     )
-    attach_senders(runtime)
     # when the scheduler polls
     assert run_scheduled(runtime)["queued"] == 1
     runtime.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]

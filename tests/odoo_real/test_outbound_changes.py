@@ -22,10 +22,10 @@ from gateway.odoo.client import OdooClient
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.outbound import list_orders, run_scheduled
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
+from gateway.process import build_process_runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
-from gateway.transports import attach_senders
 from gateway.x12.writer import DocumentBuilder
 from tests.odoo_real.samples import summit_order
 
@@ -48,12 +48,11 @@ def setup(real_odoo, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=root / "var", profiles_dir=str(profiles),
                         task_backoff_seconds=0.01, shipped_profiles=False)  # fmt: skip
     db = real_odoo
-    runtime = build_runtime(
+    runtime = build_process_runtime(
         settings,
         dispatcher=InlineDispatcher(),
         odoo_factory=lambda: OdooClient(db.url, db.name, db.login, password=db.password),
     )
-    attach_senders(runtime)
     return db, order, name, runtime
 
 

@@ -23,11 +23,11 @@ from gateway.odoo.client import OdooClient
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.outbound import check_overdue, list_orders, resend_stalled, run_scheduled
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
+from gateway.process import build_process_runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import BusinessException, OutboundOrder
-from gateway.transports import attach_senders
 from gateway.x12.writer import DocumentBuilder
 from tests.odoo_real.samples import summit_order
 
@@ -66,12 +66,11 @@ def make(gateway, db, **overrides: Any) -> Runtime:  # type: ignore[no-untyped-d
         task_backoff_seconds=0.01,
         **overrides,
     )
-    runtime = build_runtime(
+    runtime = build_process_runtime(
         settings,
         dispatcher=InlineDispatcher(),
         odoo_factory=lambda: OdooClient(db.url, db.name, db.login, password=db.password),
     )
-    attach_senders(runtime)
     return runtime
 
 

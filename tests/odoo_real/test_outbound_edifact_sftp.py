@@ -25,10 +25,10 @@ from gateway.odoo.client import OdooClient
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.outbound import list_orders, run_scheduled
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
+from gateway.process import build_process_runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
-from gateway.transports import attach_senders
 from tests.conftest import REPO
 from tests.sftp.conftest import SSHD_USER, Sshd, keys_dir, sshd  # noqa: F401 (fixtures)
 
@@ -87,12 +87,11 @@ def runtime(odoo_order, sshd: Sshd, tmp_path_factory) -> Runtime:  # type: ignor
     (profiles / "nordlicht-medtech.yaml").write_text(yaml.safe_dump(profile))
     settings = Settings(data_dir=root / "var", profiles_dir=str(profiles),
                         task_backoff_seconds=0.01)  # fmt: skip
-    made = build_runtime(
+    made = build_process_runtime(
         settings,
         dispatcher=InlineDispatcher(),
         odoo_factory=lambda: OdooClient(db.url, db.name, db.login, password=db.password),
     )
-    attach_senders(made)
     return made
 
 

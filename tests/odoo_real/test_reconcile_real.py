@@ -279,3 +279,38 @@ def _plant_and_check(db: OdooDatabase, world: dict[str, int], runtime: Runtime) 
     kept = load_report(runtime)
     assert kept is not None and len(kept.findings) == len(again.findings)
     assert "record_deleted,PO-DEL" in kept.to_csv().replace("acme,", "")
+
+
+def test_one_correlation_id_finds_the_odoo_record(
+    real_odoo: OdooDatabase, world: dict[str, int], tmp_path: Path
+) -> None:
+    """Issue 20: the correlation id of each transaction is noted on the purchase order,
+    receipt and bill its delivery writes; searching Odoo's chatter for it finds them."""
+    db = real_odoo
+    runtime = make_runtime(db, tmp_path)
+    profile = runtime.registry.get("acme")
+    assert profile is not None
+    try:
+        ids = {}
+        for label, document in (
+            ("order", order("PO-CID")),
+            ("receipt", shipped("PO-CID", 100)),
+            ("bill", billed("PO-CID", 100)),
+        ):
+            cid = f"0c0ffee0-{label:0>4}-4000-8000-00000000000{len(ids)}"
+            outcome = deliver(document, profile=profile, odoo=runtime.odoo, correlation_id=cid)
+            assert outcome.exceptions == []
+            ids[label] = (cid, outcome.records)
+            # delivering again (a retry) notes nothing twice
+            deliver(document, profile=profile, odoo=runtime.odoo, correlation_id=cid)
+        expected = {"order": "purchase.order", "receipt": "stock.picking", "bill": "account.move"}
+        for label, (cid, records) in ids.items():
+            notes = db.search_read(
+                "mail.message", [["body", "ilike", cid]], ["model", "res_id", "body"]
+            )
+            assert [(n["model"], n["res_id"]) for n in notes] == [
+                (r.model, r.id) for r in records if r.model == expected[label]
+            ], (label, notes)
+            assert f"correlation id {cid}" in notes[0]["body"]
+    finally:
+        runtime.engine.dispose()

@@ -146,6 +146,7 @@ def test_async_mdn_survives_a_worker_restart(
         first: Any = make_runtime(db, dispatcher=lost, profiles_dir=str(site))
         queue_async_mdn(first, job(f"{server.url}/mdn"))
         assert [n.stage for n in lost.lost] == ["send_mdn"] and partner.hits == []
+        first.engine.dispose()  # that process is gone; only the store remembers the MDN
         # when: a new worker process starts and stall recovery runs
         second = make_runtime(db, profiles_dir=str(site))
         assert recover_stalled(second, older_than=dt.timedelta(seconds=-1)) >= 1

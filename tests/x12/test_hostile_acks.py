@@ -95,6 +95,7 @@ def test_10_the_damage_seen_in_the_fuzzing_is_sanitized() -> None:
     base = _TEMPLATE
     cases = [
         base.replace("GS*PO*", "GS*P\u00e9*", 1),  # AK101: not a code, not ASCII
+        base.replace("GS*PO*", "GS* 12 *", 1),  # AK101 digits: 479 codes are letters
         base.replace("ST*850*0001", "ST*8 0*0001", 1),  # AK201 with a space
         base.replace("ST*850*0001", "ST*ISA*0001", 1),  # AK201 letters: 143 codes are digits
         base.replace("ST*850*0001", "ST*850*00>01", 1),  # AK202 with our component separator

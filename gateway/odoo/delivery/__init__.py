@@ -1,7 +1,7 @@
 """Delivery of canonical documents to Odoo, exactly once, decisions included.
 
 :func:`deliver` is what the pipeline calls: :func:`plan_delivery` decides (reads Odoo,
-writes nothing; each document type's planner, in ``purchase_order``, ``acknowledgement``,
+writes nothing; each document type's planner, in ``purchase_order``, ``order_acknowledgement``,
 ``receipt``, ``bill`` or ``sale_order``, is named by the registry in
 :mod:`gateway.documents` for the role the partner sends the document in: a customer's
 purchase order becomes a sale order; lookups in ``resolve``), the caller records the
@@ -58,13 +58,16 @@ def deliver(
     odoo: OdooApi,
     record: Checkpoint | None = None,
     customer_items: Mapping[str, CustomerItemRef] | None = None,
+    correlation_id: str | None = None,
 ) -> DeliveryOutcome:
     """Turn one canonical document into Odoo records (see the module docstring).
 
     ``record`` is called with the plan before the first write, and again when the plan
     changes while it runs (a bill's totals check): the pipeline stores it there.
+    ``correlation_id`` is noted on the purchase orders, receipts and bills it writes.
     """
     plan = plan_delivery(document, profile=profile, odoo=odoo, customer_items=customer_items)
+    plan.correlation_id = correlation_id
     if record is not None and plan.writes:
         record(plan)
     return apply_plan(plan, odoo, checkpoint=record)
@@ -98,9 +101,7 @@ def plan_delivery(
         plan.notes.append("nothing sent to Odoo")
         return plan
     resolver = Resolver(odoo, profile.odoo, customer_items=customer_items)
-    begin = getattr(odoo, "begin_document", None)
-    if callable(begin):  # the dry run writes one file per delivered document
-        begin(plan.key)
+    odoo.begin_document(plan.key)  # the dry run writes one file per delivered document
     planner = kind.delivery_planner(role)
     return planner(document, plan=plan, odoo=odoo, resolver=resolver)
 

@@ -23,9 +23,9 @@ from typing import Any
 
 from gateway.canonical import Invoice, InvoiceLine
 from gateway.odoo.api import OdooApi, m2o_id
-from gateway.odoo.delivery.acknowledgement import already_noted, marker
 from gateway.odoo.delivery.contract import ContractPrices
 from gateway.odoo.delivery.item_checks import invalid_identifier
+from gateway.odoo.delivery.order_acknowledgement import already_noted, marker
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import CheckTotals, CreateBill, DeliveryPlan, PostBill
 from gateway.odoo.delivery.resolve import OrderLine, Resolver

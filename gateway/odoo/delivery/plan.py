@@ -201,6 +201,8 @@ class DeliveryPlan(BaseModel):
     post: bool = False
     totals_checked: bool = False
     bill_id: int | None = None
+    #: the transaction's correlation id: noted on the Odoo records the plan writes
+    correlation_id: str | None = None
     # sale orders: the order this plan created or found, whether the prices were compared
     # (a second checkpoint, like a bill's totals) and whether to confirm it
     sale_order_id: int | None = None
@@ -214,6 +216,15 @@ class DeliveryPlan(BaseModel):
 
 
 Checkpoint = Callable[[DeliveryPlan], None]
+
+#: the records that get a correlation note (a customer's sale order is left alone: its
+#: chatter is the salesperson's conversation with the customer)
+CORRELATED_MODELS = frozenset({"purchase.order", "stock.picking", "account.move"})
+
+
+def correlation_text(correlation_id: str) -> str:
+    """What a correlation note says, and what a search for the id finds."""
+    return f"correlation id {correlation_id}"
 
 
 def html_lines(lines: list[str]) -> str:
@@ -242,8 +253,10 @@ def apply_plan(
 ) -> DeliveryOutcome:
     """Carry out ``plan`` (again, after a crash: each step skips what is already done)."""
     runner = _Runner(plan, odoo, checkpoint)
+    runner.correlate()  # the records the plan found (an acknowledged order ...) first
     for step in plan.steps:
         runner.run(step)
+    runner.correlate()  # and the ones it created
     return DeliveryOutcome(
         records=runner.records,
         exceptions=list(plan.exceptions),
@@ -258,6 +271,24 @@ class _Runner:
         self.odoo = odoo
         self.checkpoint = checkpoint
         self.records = list(plan.records)
+        self._correlated: set[tuple[str, int]] = set()
+
+    def correlate(self) -> None:
+        """One note per record the plan writes: the transaction's correlation id, so that
+        searching Odoo's chatter for it finds every record of the document. The note has
+        no ``[EDI ...]`` marker: it is not part of what the delivery decides."""
+        cid = self.plan.correlation_id
+        if not cid or not self.plan.steps:
+            return
+        text = correlation_text(cid)
+        for ref in list(self.records):
+            if ref.model not in CORRELATED_MODELS or (ref.model, ref.id) in self._correlated:
+                continue
+            self._correlated.add((ref.model, ref.id))
+            if not noted(self.odoo, ref.model, ref.id, text):
+                kind = self.plan.document_type.replace("_", " ")
+                key = self.plan.key.split(":", 2)[-1]
+                post_note(self.odoo, ref.model, ref.id, [f"EDI gateway: {text} ({kind} {key})"])
 
     def _add(self, ref: OdooRecordRef) -> None:
         if all((r.model, r.id) != (ref.model, ref.id) for r in self.records):
@@ -322,7 +353,7 @@ class _Runner:
             return  # decided (and recorded) by an earlier attempt
         if plan.sale_order_id is None:
             raise OdooConfigurationError("price check without a sale order")
-        if not getattr(self.odoo, "knows_prices", True):
+        if not self.odoo.knows_prices:
             plan.notes.append("prices not compared (the dry run has no real pricelists)")
         else:
             issues = sale_currency_issues(step, self.odoo, plan.sale_order_id)
@@ -472,7 +503,7 @@ class _Runner:
             "account.move", [plan.bill_id], ["amount_untaxed", "amount_tax", "amount_total"]
         )
         bill = rows[0] if rows else {}
-        if not getattr(self.odoo, "computes_taxes", True):
+        if not self.odoo.computes_taxes:
             step = step.model_copy(update={"tax": None, "total": None})
             plan.notes.append("tax and total not compared (the dry run has no real taxes)")
         issues = total_issues(step, bill)

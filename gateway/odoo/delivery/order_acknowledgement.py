@@ -33,7 +33,7 @@ def marker(kind: str, key: str) -> str:
 already_noted = noted
 
 
-def plan_acknowledgement(
+def plan_order_acknowledgement(
     document: OrderAcknowledgement, *, plan: DeliveryPlan, odoo: OdooApi, resolver: Resolver
 ) -> DeliveryPlan:
     """Decide what the acknowledgement changes on its purchase order (module docstring)."""
