@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.as2.async_mdn import MdnPostError, post_async_mdn
+from gateway.as2.client import As2Sender, SendAttempt
+from gateway.as2.client import PendingMdn as ClientPending
 from gateway.as2.limits import async_mdn_url_refusal, resolve_host
+from gateway.as2.receiver import AsyncMdnJob, ReceivedMdn
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.intake import StoreIntake
@@ -30,11 +32,6 @@ from gateway.states import ACKNOWLEDGEMENTS, ASYNC_MDNS, AckState, AsyncMdnState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import Acknowledgement, AsyncMdn, PendingMdn, utcnow
-
-if TYPE_CHECKING:
-    from gateway.as2.client import As2Sender, SendAttempt
-    from gateway.as2.client import PendingMdn as ClientPending
-    from gateway.as2.receiver import AsyncMdnJob, ReceivedMdn
 
 log = logging.getLogger(__name__)
 POST_TIMEOUT = 30.0  # seconds per attempt; retries come from the runner
@@ -198,8 +195,6 @@ def store_pending_mdn(runtime: Runtime, pending: ClientPending) -> None:
 
 def find_pending_mdn(runtime: Runtime, message_id: str) -> ClientPending | None:
     """The pending MDN of a message we sent, as the AS2 client expects it (or None)."""
-    from gateway.as2.client import PendingMdn as ClientPending
-
     with session_scope(runtime.sessions) as session:
         row = session.get(PendingMdn, message_id.strip().strip("<>"))
         if row is None or row.settled_at is not None:
