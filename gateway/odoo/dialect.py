@@ -306,6 +306,17 @@ FIELDS: tuple[FieldName, ...] = (
     *_optional("stock.picking", "carrier_id", module="stock_delivery"),
     *_same("stock.move.line", "picking_id", "result_package_id"),
     *_same("stock.quant.package", "name"),
+    # the outbound 810 reader: a customer's posted invoice
+    *_optional(
+        "account.move",
+        "invoice_date_due",
+        "invoice_payment_term_id",
+        "company_id",
+        "write_date",
+        module="account",
+    ),
+    *_optional("account.move.line", "price_subtotal", "display_type", module="account"),
+    *_optional("account.move.line", "sale_line_ids", module="sale"),
 )
 
 _ORM = ("search_read", "read", "create", "write", "fields_get")

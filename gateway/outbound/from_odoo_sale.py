@@ -20,7 +20,16 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from gateway.canonical import OrderAcknowledgement, Party, PurchaseOrder, ShipNotice
+from gateway.canonical import (
+    Invoice,
+    InvoiceLine,
+    OrderAcknowledgement,
+    Party,
+    PaymentTerms,
+    PurchaseOrder,
+    ShipNotice,
+    Tax,
+)
 from gateway.odoo.api import OdooApi
 from gateway.outbound.acknowledge import SaleOrderState, SoldLine, acknowledge
 from gateway.outbound.from_odoo import OrderNotSendable
@@ -240,3 +249,112 @@ class DeliveryReader:
             int(r["id"]): str(r.get("name") or "")
             for r in self.odoo.read("stock.quant.package", ids, ["name"])
         }
+
+
+class InvoiceReader:
+    """Reads a customer's posted invoices (``account.move``, ``out_invoice``) as 810s.
+
+    Each invoice line leads through its sale order line (``sale_line_ids``) to the
+    customer's order as it came in: the line is invoiced under the customer's line
+    number, unit and item numbers; quantity, unit price and amounts are Odoo's, the taxes
+    one ``TX`` (all taxes) amount, the total Odoo's ``amount_total``, the payment terms
+    the invoice's (net days to its due date, the terms' name).
+    """
+
+    def __init__(self, odoo: OdooApi, profile: PartnerProfile, asked: AskedOrder) -> None:
+        self.odoo = odoo
+        self.profile = profile
+        self.asked = asked
+
+    def read(self, odoo_id: int) -> tuple[Invoice, dict[str, Any]]:
+        """The invoice ``odoo_id`` as the canonical document and the raw move row."""
+        fields = [
+            "name", "move_type", "state", "partner_id", "invoice_date", "invoice_date_due",
+            "invoice_payment_term_id", "currency_id", "company_id", "amount_untaxed",
+            "amount_tax", "amount_total", "invoice_line_ids", "write_date",
+        ]  # fmt: skip
+        rows = self.odoo.read("account.move", [odoo_id], fields)
+        if not rows:
+            raise OrderNotSendable(str(odoo_id), ["the invoice no longer exists in Odoo"])
+        move = rows[0]
+        line_ids = [int(i) for i in move.get("invoice_line_ids") or []]
+        lines = self.odoo.read(
+            "account.move.line",
+            line_ids,
+            ["product_id", "quantity", "price_unit", "price_subtotal", "display_type",
+             "sale_line_ids"],
+        )  # fmt: skip
+        lines = [x for x in lines if x.get("display_type") in (None, False, "product")]
+        sale_line_ids = sorted({int(i) for x in lines for i in x.get("sale_line_ids") or []})
+        sale_lines = {
+            int(x["id"]): x
+            for x in self.odoo.read("sale.order.line", sale_line_ids, ["sequence", "order_id"])
+        }
+        orders = sorted({o for x in sale_lines.values() if (o := _id(x.get("order_id")))})
+        if len(orders) != 1:
+            raise NotFromEdi(f"invoice {move.get('name')} is not for one sale order")
+        [order] = self.odoo.read("sale.order", orders, ["name", "client_order_ref"])
+        po_number = str(order.get("client_order_ref") or "")
+        asked = self.asked(orders[0], po_number) if po_number else None
+        if asked is None:
+            raise NotFromEdi(f"sale order {order.get('name')} was not made from an EDI order")
+        out: list[InvoiceLine] = []
+        for x in lines:
+            links = [
+                sale_lines[int(i)] for i in x.get("sale_line_ids") or [] if int(i) in sale_lines
+            ]
+            sequence = int(links[0].get("sequence") or 0) if links else 0
+            if not 1 <= sequence <= len(asked.lines):
+                raise OrderNotSendable(
+                    str(move.get("name")),
+                    [f"an invoice line ({x.get('product_id')}) is not a line of {po_number}"],
+                )
+            line = asked.lines[sequence - 1]
+            out.append(
+                InvoiceLine(
+                    line_number=line.line_number,
+                    po_line_number=line.line_number,
+                    quantity=Decimal(str(x.get("quantity") or 0)),
+                    uom=line.uom,
+                    unit_price=Decimal(str(x.get("price_unit") or 0)),
+                    item=line.item,
+                )
+            )
+        invoice_date = _date(move.get("invoice_date"))
+        due = _date(move.get("invoice_date_due"))
+        term = move.get("invoice_payment_term_id")
+        # no payment terms on an Odoo invoice means due on the invoice date
+        term_name = str(term[1]) if isinstance(term, list | tuple) and term else None
+        term_name = term_name or ("Immediate Payment" if due == invoice_date else None)
+        terms: list[PaymentTerms] = []
+        if due is not None and invoice_date is not None:
+            terms.append(
+                PaymentTerms(
+                    type_code="01",
+                    basis_code="3",  # invoice date
+                    net_due_date=due,
+                    net_days=(due - invoice_date).days,
+                    description=term_name,
+                )
+            )
+        tax = Decimal(str(move.get("amount_tax") or 0)).quantize(Decimal("0.01"))
+        currency = move.get("currency_id")
+        company = _id(move.get("company_id"))
+        seller = None
+        if company is not None:
+            seller = SaleOrderReader(self.odoo, self.profile, self.asked)._company(company)
+        buyer = asked.buyer
+        document = Invoice(
+            invoice_number=str(move.get("name")),
+            invoice_date=invoice_date,
+            po_number=asked.po_number,
+            currency=str(currency[1]) if isinstance(currency, list | tuple) and currency else None,
+            seller=seller,
+            buyer=Party(name=buyer.name) if buyer is not None and buyer.name else None,
+            terms=term_name,
+            payment_terms=terms,
+            lines=out,
+            taxes=[Tax(tax_type="TX", amount=tax)] if tax else [],
+            total_amount=Decimal(str(move.get("amount_total") or 0)).quantize(Decimal("0.01")),
+        )
+        return document, move

@@ -89,6 +89,8 @@ class OutboundSettings(StrictModel):
     # a customer's validated deliveries (stock.picking, outgoing, of such a sale order)
     # go out as 856/DESADV, one per delivery (a backorder's delivery is another)
     ship_notice: OutboundDocumentSettings | None = None
+    # its posted invoices (account.move out_invoice of such a sale order) as 810
+    invoice: OutboundDocumentSettings | None = None
 
 
 class Expectations(StrictModel):

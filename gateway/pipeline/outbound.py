@@ -45,6 +45,7 @@ from gateway.outbound.from_odoo import OdooOrderReader, OrderNotSendable
 from gateway.outbound.from_odoo_sale import (
     AskedOrder,
     DeliveryReader,
+    InvoiceReader,
     NotFromEdi,
     SaleOrderReader,
 )
@@ -121,8 +122,11 @@ class OutboundKind:
     domain: tuple[tuple[str, str, Any], ...] = ()
 
     def business_key(self, document: Any) -> str:
-        """What the stored row is known by: the PO number, or the shipment's id."""
-        return str(getattr(document, "po_number", None) or document.shipment_id)
+        """What the stored row is known by: the invoice number, PO number or shipment id."""
+        for key in ("invoice_number", "po_number", "shipment_id"):
+            if getattr(document, key, None):
+                return str(getattr(document, key))
+        return ""
 
     def settings(self, profile: PartnerProfile) -> OutboundDocumentSettings | None:
         """The profile's ``outbound.<document_type>`` section (None: not sent)."""
@@ -207,7 +211,19 @@ SHIP_NOTICES = OutboundKind(
     partner_operator="child_of",
     domain=(("picking_type_code", "=", "outgoing"), ("sale_id", "!=", False)),
 )
-KINDS = (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS, SHIP_NOTICES)
+INVOICES = OutboundKind(
+    "invoice",
+    "account.move",
+    ("posted",),
+    ("810", "INVOIC"),
+    "customer",
+    "invoice",
+    _customer,
+    lambda runtime, profile: InvoiceReader(runtime.odoo, profile, _asked_orders(runtime, profile)),
+    partner_operator="child_of",
+    domain=(("move_type", "=", "out_invoice"),),
+)
+KINDS = (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS, SHIP_NOTICES, INVOICES)
 _BY_TYPE = {kind.document_type: kind for kind in KINDS}
 
 

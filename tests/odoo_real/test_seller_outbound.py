@@ -1,22 +1,28 @@
 """What we send a customer, from a real Odoo 17 with ``sale_stock``: a customer's 850
 becomes a sale order (the fixtures of test_sale_order.py); confirming it, after the
-sales desk changed a quantity, sends an 855 whose every line status is what Odoo says,
-checked segment by segment and read back by our own inbound 855 map to the same
-canonical acknowledgement.
+sales desk changed a quantity, sends an 855 whose every line status is what Odoo says;
+validating a partial delivery of lot-tracked gloves in two packages sends an 856 with two
+packs (valid SSCCs), lots and expiry dates, and the backorder's delivery a second one;
+posting the invoice sends an 810 whose totals are Odoo's. Each is checked segment by
+segment and read back by our own inbound map to the canonical document that was stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from gateway.canonical import OrderAcknowledgement, ShipNotice
+from gateway.canonical import Invoice, OrderAcknowledgement, ShipNotice
 from gateway.customer_items import CustomerItemRef, replace_items
+from gateway.engines import parse_payload
 from gateway.identifiers import is_sscc, make_sscc
+from gateway.mapping import MapLibrary, translate
+from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import poll
 from gateway.pipeline.runtime import Runtime, build_runtime
@@ -357,3 +363,98 @@ def _comparable(notice: ShipNotice) -> dict[str, Any]:
     data = notice.model_dump(exclude={"source"}, exclude_none=True)
     data.pop("dates", None)
     return data
+
+
+INVOICING = MERCY.replace(
+    "  order_acknowledgement: {transport: sftp}\n",
+    "  order_acknowledgement: {transport: sftp}\n  invoice: {transport: sftp}\n",
+)
+
+
+def test_posting_the_invoice_sends_an_810_whose_totals_are_odoos(
+    real_odoo: OdooDatabase, shop: Shop, tmp_path: Path
+) -> None:
+    db = real_odoo
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "mercy.yaml").write_text(INVOICING)
+    runtime = _runtime(db, tmp_path, site)
+    try:
+        recorder = Recorder()
+        runtime.senders["sftp"] = recorder
+        txn = ingest(runtime, order_850(901, "MH-9001"), "850.edi")
+        assert txn.state == "delivered", (txn.error, exceptions(runtime, txn))
+        [order] = sale_orders(db, shop.mercy, "MH-9001")
+        db.call("sale.order", "action_confirm", [order["id"]])
+        # when the ordered quantities are invoiced and the invoice is posted
+        context = {"active_model": "sale.order", "active_ids": [order["id"]],
+                   "active_id": order["id"]}  # fmt: skip
+        wizard = db.call(
+            "sale.advance.payment.inv",
+            "create",
+            [{"advance_payment_method": "delivered"}],
+            context=context,
+        )
+        wizard_id = wizard[0] if isinstance(wizard, list) else wizard
+        db.call("sale.advance.payment.inv", "create_invoices", [wizard_id], context=context)
+        [invoice_id] = db.search_read("sale.order", [["id", "=", order["id"]]], ["invoice_ids"])[0][
+            "invoice_ids"
+        ]
+        db.call("account.move", "action_post", [invoice_id])
+        [move] = db.search_read(
+            "account.move",
+            [["id", "=", invoice_id]],
+            ["name", "amount_untaxed", "amount_tax", "amount_total", "invoice_date"],
+        )
+        result = poll(runtime, partner_id="mercy")
+        assert not result.errors, result.errors
+        runtime.dispatcher.drain(max_wait=2)  # type: ignore[attr-defined]
+        # then an 810 with Odoo's number, lines, tax and total (implied cents) went out
+        [data] = [d for name, d in recorder.files if name.startswith("810_")]
+        seg = segments(data)
+        body = seg[3 : [s[0] for s in seg].index("SE")]
+        big = body[0]
+        assert big[0] == "BIG" and big[2] == move["name"] and big[4] == "MH-9001"
+        assert big[1] == move["invoice_date"].replace("-", "")
+        it1 = [s[1:5] for s in body if s[0] == "IT1"]
+        assert it1 == [["1", "20", "EA", "8.5"], ["2", "5", "EA", "13.5"], ["3", "40", "EA", "4"]]
+        [tds] = [s for s in body if s[0] == "TDS"]
+        assert int(tds[1]) == round(move["amount_total"] * 100)
+        taxes = [s for s in body if s[0] == "TXI"]
+        if move["amount_tax"]:  # one TXI, all taxes, Odoo's amount
+            [(tag, kind, amount)] = [tuple(t[:3]) for t in taxes]
+            assert (tag, kind, Decimal(amount)) == ("TXI", "TX", Decimal(str(move["amount_tax"])))
+        else:
+            assert taxes == []
+        assert move["amount_untaxed"] == 170.0 + 67.5 + 160.0
+        with runtime.sessions() as s:
+            [row] = s.scalars(
+                select(OutboundOrder).where(OutboundOrder.document_type == "invoice")
+            ).all()
+        assert (row.business_key, row.state) == (move["name"], "sent")
+        stored = Invoice.model_validate(row.document)
+        back = read_back_invoice(data)
+        theirs = back.model_dump(exclude={"source"}, exclude_none=True)
+        theirs.pop("dates", None)
+        assert theirs == stored.model_dump(exclude={"source"}, exclude_none=True)
+    finally:
+        runtime.engine.dispose()
+
+
+def read_back_invoice(data: bytes) -> Invoice:
+    payload = parse_payload(data)
+    (interchange,) = payload.interchanges
+    (group,) = interchange.groups
+    (transaction,) = group.transactions
+    profile = PartnerProfile.model_validate(
+        {"id": "mercy", "name": "M", "x12": {"isa_qualifier": "ZZ", "isa_id": "MERCYHOSP",
+                                              "version": "004010"}}
+    )  # fmt: skip
+    inbound = MapLibrary.load([Path(__file__).resolve().parents[2] / "maps"]).map_for(
+        profile, "x12", "004010", "810"
+    )
+    document = translate(
+        transaction, interchange=interchange, group=group, map=inbound, profile=profile
+    ).document
+    assert isinstance(document, Invoice)
+    return document
