@@ -28,6 +28,9 @@ class OdooApi(abc.ABC):
     #: False for a backend whose products and pricelists are made up (the dry run): a
     #: customer order's prices are then not compared
     knows_prices: bool = True
+    #: False for a backend whose units of measure are made up (the dry run): pack sizes
+    #: (``uom_sizes``) are then not compared with its units
+    knows_units: bool = True
     #: the login calls are made as ('' for a backend without one, as the dry run)
     user: str = ""
     #: the server's base URL (None for a backend without a server)

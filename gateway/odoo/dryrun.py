@@ -34,6 +34,8 @@ class DryRunOdoo(OdooApi):
 
     #: its taxes are made up, so a bill's tax and total are not compared in a dry run
     computes_taxes = False
+    #: its units are made up on first use (every one of size 1): pack sizes not compared
+    knows_units = False
     #: so are its products and pricelists: a customer order's prices are not compared
     knows_prices = False
 

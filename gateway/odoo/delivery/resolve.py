@@ -292,7 +292,7 @@ class Resolver:
         gives it (``None`` when it agrees or the profile gives no size): a case of 10 for
         the partner must not be received as Odoo's case of 12."""
         size = self.settings.unit_sizes().get(name)
-        if size is None:
+        if size is None or not self.odoo.knows_units:
             return None
         if name not in self._size_problems:
             dialect = self.odoo.dialect
@@ -352,7 +352,7 @@ class Resolver:
         """Whether a conversion is between pack units, counted whole: the profile gives a
         size (``uom_sizes``) to the document's unit or to the order's."""
         sizes = self.settings.unit_sizes()
-        if not sizes:
+        if not sizes or not self.odoo.knows_units:
             return False
         name = self.settings.uom.get(code or "") or self.settings.uom.get((code or "").upper())
         if name in sizes:
