@@ -7,9 +7,8 @@ Public API (what the pipeline, CLI and console call):
 * :func:`parse_payload` - every interchange in a payload, fully validated; never
   raises on bad data, findings are :class:`gateway.edi.Issue` with the CONTRL syntax
   error code (0085) in ``code``.
-* :func:`iter_transactions` / :func:`read_payload` - the streaming reader (an open file is
-  read in chunks; bounded
-  memory on large files, used by the benchmark).
+* :func:`iter_transactions` / :func:`read_payload` - the streaming reader (bounded
+  memory on large files; an open file is read in chunks, not loaded whole).
 * :func:`build_contrl` / :func:`read_contrl` - CONTRL out and in.
 * :func:`write_interchange`, :class:`MessageBuilder`, :func:`make_segment`,
   :func:`write_segment` - the writer.
