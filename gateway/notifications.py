@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from gateway.odoo.errors import OdooError, OdooTransientError
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
@@ -156,7 +157,6 @@ def create_odoo_activity(
     With ``key``, the note carries it and an activity on the record whose note has it
     already (an earlier send whose outcome was never recorded) is returned, not doubled.
     """
-    from gateway.odoo.errors import OdooError, OdooTransientError
 
     try:
         users = odoo.search_read("res.users", [["login", "=", login]], ["id"], limit=1)

@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from gateway.identifiers import NDC_QUALIFIER_LAYOUTS, IdentifierError, parse_ndc
+
 MAX_NUMBER_CHARS = 40  # X12 R/N elements are at most 18 digits; EDIFACT n..35
 MAX_EXPONENT = 18  # |value| below 10**19 and, if not zero, above 10**-19
 
@@ -127,7 +129,6 @@ def item_id(field: str, qualifier: str, value: str) -> str:
     (5-4-2) form here, while the qualifier is still known. Anything that does not fit is
     left as sent, for the item lookup to report.
     """
-    from gateway.identifiers import NDC_QUALIFIER_LAYOUTS, IdentifierError, parse_ndc
 
     layout = NDC_QUALIFIER_LAYOUTS.get(qualifier)
     if layout is None or layout == "5-4-2" or not field.endswith("ndc"):

@@ -15,6 +15,8 @@ from typing import Any
 
 from gateway.documents import EDIFACT_MESSAGES, X12_SETS
 from gateway.edifact.specs.messages import STRUCTURES
+from gateway.edifact.specs.model import DIRECTORIES, segment_layouts
+from gateway.x12.specs.segments import SEGMENTS
 from gateway.x12.specs.sets import SETS
 
 
@@ -64,8 +66,6 @@ def element_problem(
     """Why ``tag`` element ``element`` (component ``component``) cannot exist in this
     syntax/version, or None when it can (or the segment's layout is not known)."""
     if syntax == "x12":
-        from gateway.x12.specs.segments import SEGMENTS
-
         layout = SEGMENTS.get(tag)
         if layout is None:
             return None
@@ -75,7 +75,6 @@ def element_problem(
                 f"element {element} does not exist"
             )
         return None
-    from gateway.edifact.specs.model import DIRECTORIES, segment_layouts
 
     directory = version if version in DIRECTORIES else DIRECTORIES[0]
     elements = segment_layouts(directory).get(tag)

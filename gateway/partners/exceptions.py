@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from gateway.exception_policy import DEFAULT_GROUP, DEFAULT_ROUTES
 from gateway.partners.common import StrictModel
 
 
@@ -19,7 +20,6 @@ class ExceptionSettings(StrictModel):
 
     def group_for(self, kind: str) -> str:
         """The owner group of an exception kind for this partner."""
-        from gateway.exception_policy import DEFAULT_GROUP, DEFAULT_ROUTES
 
         return (
             self.routes.get(kind) or DEFAULT_ROUTES.get(kind) or self.default_group or DEFAULT_GROUP

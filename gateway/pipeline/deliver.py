@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.customer_items import lookup_table
 from gateway.documents import load_document
+from gateway.odoo.delivery import DeliveryPlan, apply_plan, plan_delivery
+from gateway.odoo.errors import OdooBusinessError, OdooConfigurationError, OdooTransientError
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.routing import route_exceptions
@@ -43,12 +45,6 @@ from gateway.store.models import (
 
 def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
     """Deliver one translated transaction's document to Odoo (or the dry-run outbox)."""
-    from gateway.odoo.delivery import DeliveryPlan, apply_plan, plan_delivery
-    from gateway.odoo.errors import (
-        OdooBusinessError,
-        OdooConfigurationError,
-        OdooTransientError,
-    )
 
     with session_scope(runtime.sessions) as session:
         if not claim(

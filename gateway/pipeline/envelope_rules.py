@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from gateway.documents import FUNCTIONAL_ACK_SETS, SET_TO_DOCUMENT
 from gateway.edi.model import EdiInterchange, Issue, Level
 from gateway.engines import engine_for
+from gateway.mapping.errors import MappingError, UnsupportedDocument
 from gateway.store.models import Interchange, Transaction
 
 if TYPE_CHECKING:
@@ -121,7 +122,6 @@ def transaction_rules(
         ]
     if runtime is None or profile is None:
         return []
-    from gateway.mapping.errors import MappingError, UnsupportedDocument
 
     try:
         runtime.maps.map_for(profile, syntax, txn.version, txn.set_id)

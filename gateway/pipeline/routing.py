@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gateway.exception_policy import due_after, severity_of
 from gateway.owner_groups import load_owner_groups
+from gateway.partners.exceptions import ExceptionSettings
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
 from gateway.states import ExceptionState
@@ -162,7 +163,6 @@ def route_unrouted(runtime: Runtime, session: Session, now: dt.datetime) -> list
 
 
 def _default_group(kind: str) -> str:
-    from gateway.partners.exceptions import ExceptionSettings
 
     return ExceptionSettings().group_for(kind)
 

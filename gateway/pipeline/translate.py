@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from gateway.canonical import SourceRef
 from gateway.edi.model import EdiGroup, EdiTransaction
 from gateway.engines import engine_for
+from gateway.mapping import DocumentError, MappingError
+from gateway.mapping import translate as run_map
 from gateway.mapping.errors import DocumentError as DocumentErrorType
 from gateway.pipeline import inbound_acks
 from gateway.pipeline.acks import reparse_interchange
@@ -40,8 +42,6 @@ def translate(
     runtime: Runtime, interchange_id: int, transaction_ids: list[int] | None
 ) -> list[Next]:
     """Translate the interchange's parsed transactions; queue their delivery."""
-    from gateway.mapping import DocumentError, MappingError
-    from gateway.mapping import translate as run_map
 
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:

@@ -30,8 +30,9 @@ from gateway.edi.model import (
 from gateway.x12.codes import code_for_997_element, code_for_997_group
 from gateway.x12.envelope import envelope_of
 from gateway.x12.isa import KNOWN_VERSIONS, Delimiters
+from gateway.x12.segment import X12Segment
 from gateway.x12.specs.sets import SETS, VERSIONS
-from gateway.x12.writer import DocumentBuilder
+from gateway.x12.writer import DocumentBuilder, write_interchange
 
 ACK_997_VERSION = "004010"  # the oldest version we answer in (and the fallback)
 ACK_999_VERSION = "005010X231A1"  # the 999 implementation guide (X12 005010X231A1)
@@ -447,7 +448,6 @@ def build_ta1(
     )
     built = builder.build()
     env = envelope_of(built)
-    from gateway.x12.segment import X12Segment
 
     env.service.append(
         X12Segment.of(
@@ -455,7 +455,6 @@ def build_ta1(
         )
     )
     env.iea = ("0", env.isa[12])
-    from gateway.x12.writer import write_interchange
 
     return BuiltAck(
         kind="TA1",

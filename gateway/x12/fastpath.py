@@ -17,6 +17,7 @@ from functools import cache
 from gateway.x12.specs.codes import CODE_LISTS
 from gateway.x12.specs.elements import ELEMENTS
 from gateway.x12.specs.segments import SEGMENTS
+from gateway.x12.specs.syntax_notes import NOTES
 
 _DIGIT = "[0-9]"
 _MMDD = (
@@ -173,7 +174,6 @@ def bulk_patterns(
 def _bulk_pattern(
     tag: str, element: str, component: str | None, repetition: str | None
 ) -> re.Pattern[str]:
-    from gateway.x12.specs.syntax_notes import NOTES
 
     layout = SEGMENTS.get(tag)
     if layout is None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from gateway.canonical import Invoice, InvoiceLine
 from gateway.odoo.api import OdooApi, m2o_id
-from gateway.odoo.delivery.contract import ContractPrices
+from gateway.odoo.delivery.contract import ContractPrices, price_within
 from gateway.odoo.delivery.item_checks import invalid_identifier
 from gateway.odoo.delivery.order_acknowledgement import already_noted, marker
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
@@ -32,12 +32,6 @@ from gateway.odoo.delivery.resolve import OrderLine, Resolver
 from gateway.partners.odoo import OdooPartnerSettings, Tolerances
 
 BILL_FIELDS = ["id", "name", "state", "ref", "amount_untaxed", "amount_total"]
-
-
-def price_within(expected: Decimal, billed: Decimal, tolerances: Tolerances) -> bool:
-    """True when ``billed`` is within the profile's amount or percent tolerance."""
-    allowed = max(tolerances.price_amount, abs(expected) * tolerances.price_percent / 100)
-    return abs(billed - expected) <= allowed
 
 
 def plan_invoice(

@@ -33,10 +33,17 @@ from typing import Any
 from gateway.odoo.api import m2o_id
 from gateway.odoo.delivery.outcome import BusinessIssue
 from gateway.odoo.delivery.resolve import Resolver, decimal
+from gateway.partners.odoo import Tolerances
 
 SUPPLIERINFO = "product.supplierinfo"
 #: Odoo's default precision of 'Product Unit of Measure' (float_compare in the filter)
 QTY_DIGITS = Decimal("0.01")
+
+
+def price_within(expected: Decimal, billed: Decimal, tolerances: Tolerances) -> bool:
+    """True when ``billed`` is within the profile's amount or percent tolerance."""
+    allowed = max(tolerances.price_amount, abs(expected) * tolerances.price_percent / 100)
+    return abs(billed - expected) <= allowed
 
 
 @dataclass(frozen=True)
@@ -256,8 +263,6 @@ class ContractPrices:
     ) -> BusinessIssue | None:
         """An ``off_contract_price`` issue when ``price`` (per ``uom_id``) is above the
         contract price beyond the profile's tolerance, or in another currency."""
-        from gateway.odoo.delivery.bill import price_within
-
         contract = self.line_for(
             product_id=product_id,
             vendor_part=vendor_part,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.odoo.api import OdooApi, m2o_id
 from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
+from gateway.odoo.delivery.resolve import decimal
 from gateway.odoo.errors import OdooBusinessError, OdooConfigurationError
 
 BACKORDER_WIZARD = "stock.backorder.confirmation"
@@ -540,7 +541,6 @@ def within(expected: Decimal, actual: Decimal, amount: Decimal, percent: Decimal
 
 
 def _money(value: Any) -> Decimal:
-    from gateway.odoo.delivery.resolve import decimal
 
     return decimal(value).quantize(Decimal("0.01"))
 
@@ -605,7 +605,6 @@ def sale_currency_issues(
 
 def sale_price_issues(step: CheckSalePrices, lines: list[dict[str, Any]]) -> list[BusinessIssue]:
     """The customer's prices against the net unit prices Odoo computed, as issues."""
-    from gateway.odoo.delivery.resolve import decimal
 
     by_sequence = {int(line.get("sequence") or 0): line for line in lines}
     out: list[BusinessIssue] = []
