@@ -20,8 +20,8 @@ err = Console(stderr=True)
 
 
 def _engine() -> Engine:
-    from gateway.settings import get_settings
-    from gateway.store.db import make_engine, migrate
+    from gateway.settings import get_settings  # deferred: CLI start-up
+    from gateway.store.db import make_engine, migrate  # deferred: CLI start-up
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -34,8 +34,8 @@ def record_operator_action(kind: str, detail: str, data: dict[str, object]) -> N
     """Append a command-line operator action (e.g. a new AS2 key pair) to the audit trail."""
     import os
 
-    from gateway.store.audit import add_event
-    from gateway.store.db import make_session_factory, session_scope
+    from gateway.store.audit import add_event  # deferred: CLI start-up
+    from gateway.store.db import make_session_factory, session_scope  # deferred: CLI start-up
 
     engine = _engine()
     try:
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         show: Annotated[int, typer.Option(help="How many breaks to list.")] = 20,
     ) -> None:
         """Recompute every event's hash chain; exit 1 and name the first break if any."""
-        from gateway.store.audit_trail import verify_chains
+        from gateway.store.audit_trail import verify_chains  # deferred: CLI start-up
 
         report = verify_chains(_engine())
         if report.intact:
@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Events in a date range as JSON lines, each with its chain, prev_hash and hash."""
-        from gateway.store.audit_trail import export_events
+        from gateway.store.audit_trail import export_events  # deferred: CLI start-up
 
         start, end = parse_when(from_, end=False), parse_when(to, end=True)
         engine = _engine()

@@ -9,6 +9,7 @@ import typer
 
 from gateway.as2.certs import create_key_pair, describe_certificate, load_certificates
 from gateway.as2.errors import As2Error
+from gateway.cli.audit_commands import record_operator_action
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +37,6 @@ def register(app: typer.Typer) -> None:
         described = describe_certificate(cert)
         for name, value in described.items():
             typer.echo(f"{name}: {value}")
-        from gateway.cli.audit_commands import record_operator_action
 
         record_operator_action(
             "certificate_created",

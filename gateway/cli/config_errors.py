@@ -80,12 +80,12 @@ def _during_connect(error: BaseException) -> bool:
 
 
 def _database_url() -> str:
-    from gateway.settings import get_settings
+    from gateway.settings import get_settings  # deferred: CLI start-up
 
     return _safe_url(get_settings().resolved_database_url)
 
 
 def _broker_url() -> str:
-    from gateway.settings import get_settings
+    from gateway.settings import get_settings  # deferred: CLI start-up
 
     return _safe_url(get_settings().resolved_broker_url)

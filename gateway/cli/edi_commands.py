@@ -189,8 +189,8 @@ def _print_issues(payload: EdiPayload) -> int:
 
 
 def _partner_profile(partner: str) -> PartnerProfile:
-    from gateway.partners.registry import PartnerRegistry
-    from gateway.settings import get_settings
+    from gateway.partners.registry import PartnerRegistry  # deferred: CLI start-up
+    from gateway.settings import get_settings  # deferred: CLI start-up
 
     settings = get_settings()
     profile = PartnerRegistry.from_dirs(settings.profile_dirs(), settings.map_dirs()).get(partner)
@@ -215,8 +215,8 @@ def _ours(ix: EdiInterchange, profile: PartnerProfile | None) -> OwnIdentity:
     """Who the acknowledgement comes from: the identity of ours the interchange is
     addressed to, else the partner's ``our_identity``, else our default identity — as
     the pipeline does. ``GATEWAY`` only when no identities file can be read."""
-    from gateway.identity import IdentityError, load_identities
-    from gateway.settings import get_settings
+    from gateway.identity import IdentityError, load_identities  # deferred: CLI start-up
+    from gateway.settings import get_settings  # deferred: CLI start-up
 
     try:
         identities = load_identities(get_settings().identities_file)

@@ -39,7 +39,7 @@ def poll_command(
     queue: Annotated[bool, typer.Option(help="Hand the sends to the workers.")] = False,
 ) -> None:
     """Look in Odoo for confirmed orders to send (and check overdue answers) now."""
-    from gateway.pipeline.outbound import run_scheduled
+    from gateway.pipeline.outbound import run_scheduled  # deferred: CLI start-up
 
     counts = run_scheduled(_runtime(queue))
     console.print(", ".join(f"{name} {count}" for name, count in counts.items()))
@@ -51,8 +51,8 @@ def send_command(
     queue: Annotated[bool, typer.Option(help="Hand the send to the workers.")] = False,
 ) -> None:
     """Send one confirmed purchase order now."""
-    from gateway.pipeline.errors import PermanentError
-    from gateway.pipeline.outbound import send_now
+    from gateway.pipeline.errors import PermanentError  # deferred: CLI start-up
+    from gateway.pipeline.outbound import send_now  # deferred: CLI start-up
 
     runtime = _runtime(queue)
     try:
@@ -60,8 +60,8 @@ def send_command(
     except PermanentError as exc:
         err.print(escape(str(exc)), markup=True)
         raise typer.Exit(1) from exc
-    from gateway.pipeline.outbound import list_orders
-    from gateway.store.db import session_scope
+    from gateway.pipeline.outbound import list_orders  # deferred: CLI start-up
+    from gateway.store.db import session_scope  # deferred: CLI start-up
 
     with session_scope(runtime.sessions) as session:
         rows = [r for r in list_orders(session, search=order.business_key) if r["id"] == order.id]
@@ -80,9 +80,14 @@ def list_command(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 200,
 ) -> None:
     """Every order we sent, newest first, with its cycle state and age."""
-    from gateway.pipeline.outbound import list_orders
-    from gateway.settings import get_settings
-    from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
+    from gateway.pipeline.outbound import list_orders  # deferred: CLI start-up
+    from gateway.settings import get_settings  # deferred: CLI start-up
+    from gateway.store.db import (  # deferred: CLI start-up
+        make_engine,
+        make_session_factory,
+        migrate,
+        session_scope,
+    )
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
@@ -119,12 +124,17 @@ def register(app: typer.Typer) -> None:
 
 def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: bool) -> None:
     """``translate --outbound ORDER.json --partner ID``: what we would send, and from where."""
-    from gateway.canonical import PurchaseOrder, Purpose
-    from gateway.identity import load_identities
-    from gateway.outbound import OutboundInvalid, OutboundLibrary, render, write
-    from gateway.partners.registry import PartnerRegistry
-    from gateway.pipeline.outbound import envelope_for, outbound_map_name
-    from gateway.settings import get_settings
+    from gateway.canonical import PurchaseOrder, Purpose  # deferred: CLI start-up
+    from gateway.identity import load_identities  # deferred: CLI start-up
+    from gateway.outbound import (  # deferred: CLI start-up
+        OutboundInvalid,
+        OutboundLibrary,
+        render,
+        write,
+    )
+    from gateway.partners.registry import PartnerRegistry  # deferred: CLI start-up
+    from gateway.pipeline.outbound import envelope_for, outbound_map_name  # deferred: CLI start-up
+    from gateway.settings import get_settings  # deferred: CLI start-up
 
     settings = get_settings()
     if partner is None:
@@ -140,7 +150,7 @@ def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: 
         err.print(f"{path}: not a canonical purchase order: {exc}", markup=False)
         raise typer.Exit(1) from exc
     if profile.outbound.purchase_order is None:
-        from gateway.partners.outbound import OutboundDocumentSettings
+        from gateway.partners.outbound import OutboundDocumentSettings  # deferred: CLI start-up
 
         profile = profile.model_copy(
             update={

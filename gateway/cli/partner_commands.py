@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.cli.outbound_commands import translate_outbound
 from gateway.documents import EDIFACT_MESSAGES, X12_SETS
 from gateway.engines import parse_payload
 from gateway.identity import IdentityError, load_identities
@@ -80,7 +81,7 @@ def file_warnings(profile: PartnerProfile) -> list[str]:
 
 def cert_warnings(profile: PartnerProfile) -> list[str]:
     """Certificate expiry findings, when the AS2 package provides the check."""
-    from gateway.as2.certs import check_certificates
+    from gateway.as2.certs import check_certificates  # deferred: CLI start-up
 
     try:
         return [f"{profile.id}: {w.level}: {w.message}" for w in check_certificates(profile)]
@@ -182,8 +183,8 @@ def _validate_one_profile(
 ) -> tuple[list[PartnerProfile], list[str]]:
     """One profile file, loaded against the configured partners (it replaces the
     configured profile with the same id or file, as a reload would)."""
-    from gateway.partners.loader import load_profiles
-    from gateway.partners.registry import check_identifiers
+    from gateway.partners.loader import load_profiles  # deferred: CLI start-up
+    from gateway.partners.registry import check_identifiers  # deferred: CLI start-up
 
     problems: list[str] = []
     try:
@@ -209,7 +210,7 @@ def _validate_one_profile(
 
 def _maps_used(profile: PartnerProfile) -> list[str]:
     """The map names a profile's documents go through (its own and the defaults)."""
-    from gateway.mapping.library import normalize_version
+    from gateway.mapping.library import normalize_version  # deferred: CLI start-up
 
     names = {n.removesuffix(".yaml").removesuffix(".yml") for n in profile.maps.values()}
     if profile.x12 is not None:
@@ -406,8 +407,6 @@ def translate_command(
     With ``--outbound``, the other way: a canonical document becomes what we would send.
     """
     if outbound:
-        from gateway.cli.outbound_commands import translate_outbound
-
         translate_outbound(file, partner, explain, as_json)
         return
     try:

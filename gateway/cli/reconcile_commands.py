@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare orders, ship notices, receipts and bills with what Odoo holds now."""
         from gateway.cli.main import _runtime
-        from gateway.reconcile import reconcile
+        from gateway.reconcile import reconcile  # deferred: CLI start-up
 
         if as_json and as_csv:
             raise typer.BadParameter("give --json or --csv, not both")

@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway.cli.audit_commands import _engine
+
 console = Console()
 err = Console(stderr=True)
 
@@ -31,8 +33,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _known_partner(partner: str) -> None:
-    from gateway.partners.registry import PartnerRegistry
-    from gateway.settings import get_settings
+    from gateway.partners.registry import PartnerRegistry  # deferred: CLI start-up
+    from gateway.settings import get_settings  # deferred: CLI start-up
 
     settings = get_settings()
     profile = PartnerRegistry(settings.profile_dirs(), settings.map_dirs()).get(partner)
@@ -55,10 +57,9 @@ def import_command(
     ],
 ) -> None:
     """Replace the partner's cross-reference table with the rows of FILE."""
-    from gateway.cli.audit_commands import _engine
-    from gateway.customer_items import parse_csv, replace_items
-    from gateway.store.audit import add_event
-    from gateway.store.db import make_session_factory, session_scope
+    from gateway.customer_items import parse_csv, replace_items  # deferred: CLI start-up
+    from gateway.store.audit import add_event  # deferred: CLI start-up
+    from gateway.store.db import make_session_factory, session_scope  # deferred: CLI start-up
 
     _known_partner(partner)
     try:
@@ -95,9 +96,8 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """Show the partner's cross-reference table."""
-    from gateway.cli.audit_commands import _engine
-    from gateway.customer_items import list_items
-    from gateway.store.db import make_session_factory, session_scope
+    from gateway.customer_items import list_items  # deferred: CLI start-up
+    from gateway.store.db import make_session_factory, session_scope  # deferred: CLI start-up
 
     engine = _engine()
     try:

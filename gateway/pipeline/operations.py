@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gateway.intake import ReceivedPayload
 from gateway.pipeline.as2_mdns import stalled_mdns
 from gateway.pipeline.dispatch import Next
+from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.routing import route_unrouted
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import set_state
@@ -33,6 +34,7 @@ from gateway.store.db import session_scope
 from gateway.store.models import (
     FINAL_TRANSACTION_STATES,
     Acknowledgement,
+    BusinessException,
     Interchange,
     Message,
     MessageState,
@@ -103,7 +105,6 @@ def replay_transaction(runtime: Runtime, transaction_id: int, *, actor: str) -> 
 
 def replay_message(runtime: Runtime, message_id: int, *, actor: str) -> int:
     """Feed a stored message through the whole pipeline again as a new message."""
-    from gateway.pipeline.intake import StoreIntake
 
     with session_scope(runtime.sessions) as session:
         message = session.get(Message, message_id)
@@ -236,7 +237,6 @@ def resolve_exception(
     ``retry`` delivers the transaction again (after master data was fixed in Odoo); the
     delivery searches Odoo by business key first, so nothing already created is doubled.
     """
-    from gateway.store.models import BusinessException
 
     if action not in ("resolve", "dismiss", "retry"):
         raise OperationError(f"unknown action {action!r}: use resolve, dismiss or retry")
