@@ -80,7 +80,7 @@ def test_engines_and_mapping_never_import_store_settings_pipeline_or_odoo() -> N
 # `# deferred: <reason>` on the import's line; these are still to be given a reason or
 # moved to the top of their module. Counts may only go down: a new unmarked import fails.
 UNMARKED_BEFORE = {
-    "gateway/api/app.py": 18,
+    "gateway/api/app.py": 17,
     "gateway/api/console_actions.py": 6,
     "gateway/api/health.py": 1,
     "gateway/api/keys_cli.py": 1,
@@ -92,13 +92,12 @@ UNMARKED_BEFORE = {
     "gateway/api/profile_editor.py": 3,
     "gateway/api/routes_api.py": 8,
     "gateway/celery_app.py": 3,
-    "gateway/cli/main.py": 28,
+    "gateway/cli/main.py": 27,
     "gateway/cli/outbound_commands.py": 1,
     "gateway/cli/reconcile_commands.py": 1,
     "gateway/continuation.py": 1,
     "gateway/demo.py": 20,
     "gateway/pipeline/advice.py": 5,
-    "gateway/pipeline/as2_mdns.py": 1,
     "gateway/pipeline/disabled.py": 2,
     "gateway/pipeline/outbound.py": 5,
     "gateway/pipeline/outbound_changes.py": 4,
@@ -106,7 +105,6 @@ UNMARKED_BEFORE = {
     "gateway/pipeline/runtime.py": 7,
     "gateway/supervisor.py": 7,
     "gateway/tasks.py": 8,
-    "gateway/transports.py": 10,
 }
 
 
