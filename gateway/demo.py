@@ -510,11 +510,15 @@ def seed_our_orders(runtime: Runtime) -> list[str]:
         # the buyer's order: the delivery's item lookup stands in for the buyer's typing;
         # named before it is confirmed, so its receipt carries the name as Odoo's would
         outcome = deliver(document, profile=draft, odoo=runtime.odoo)
-        for record in outcome.records:
-            if record.model == "purchase.order":
-                runtime.odoo.write("purchase.order", [record.id], {"name": po, "partner_ref": ""})
-                runtime.odoo.call("purchase.order", "button_confirm", ids=[record.id])
-        lines.append(f"our PO {po} to {profile.name}: confirmed in Odoo")
+        orders = [r for r in outcome.records if r.model == "purchase.order"]
+        for record in orders:
+            runtime.odoo.write("purchase.order", [record.id], {"name": po, "partner_ref": ""})
+            runtime.odoo.call("purchase.order", "button_confirm", ids=[record.id])
+        if orders:
+            lines.append(f"our PO {po} to {profile.name}: confirmed in Odoo")
+        else:
+            why = "; ".join(issue.message for issue in outcome.exceptions) or "no order made"
+            lines.append(f"our PO {po} to {profile.name}: NOT entered ({why})")
     return lines
 
 

@@ -37,6 +37,12 @@ ITEM_FILES = {
 }
 
 
+def _in_units(sizes: dict[str, Any], unit: str) -> float:
+    """A unit's size in Units by the profile's ``uom_sizes`` (Case = 10 Box = 1000)."""
+    size = sizes.get(unit)
+    return 1.0 if size is None else float(size.ratio) * _in_units(sizes, size.of)
+
+
 def seed_master_data(double: OdooDouble, runtime: Runtime) -> None:
     """Vendors, units, taxes and every product the sample partners' documents name.
 
@@ -50,11 +56,10 @@ def seed_master_data(double: OdooDouble, runtime: Runtime) -> None:
     for profile in runtime.registry.all():
         assert profile.odoo is not None and profile.odoo.vendor_ref
         vendor = double.add_vendor(profile.name, profile.odoo.vendor_ref)
-        for unit in set(profile.odoo.uom.values()) - {"Units", "Dozens"}:
-            if not double.records("uom.uom") or unit not in {
-                u["name"] for u in double.records("uom.uom")
-            }:
-                double.add_uom(unit)
+        sizes = profile.odoo.unit_sizes()
+        for unit in sorted(set(profile.odoo.uom.values()) - {"Units", "Dozens"}):
+            if unit not in {u["name"] for u in double.records("uom.uom")}:
+                double.add_uom(unit, factor=1 / _in_units(sizes, unit))
         items: dict[str, dict[str, Any]] = {}
         for name in ITEM_FILES[profile.id]:
             payload = parse_payload(fixture_bytes(profile.id, name))
