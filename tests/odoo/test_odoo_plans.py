@@ -7,6 +7,9 @@ Against the Odoo double through the real client (the real server runs the same p
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from gateway.canonical import AllowanceCharge, Tax
 from gateway.odoo.client import OdooClient
@@ -185,3 +188,43 @@ def test_a_replayed_decision_never_posts_a_bill_whose_checks_failed(
     # why the pipeline stores the decision before the first write
     fresh = plan_delivery(invoice(), profile=PROFILE, odoo=odoo_client)
     assert fresh.already_existed and fresh.exceptions == []
+
+
+def test_a_posted_bill_is_recorded_under_the_number_posting_gave_it(
+    odoo_double: OdooDouble,
+    odoo_client: OdooClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # as Odoo 18 and 19 do: a draft bill has no number (name reads false) until posted
+    memory = odoo_double.odoo
+    create, post = memory._create_account_move, memory._account_move__action_post
+    numbers: dict[int, str] = {}
+
+    def create_unnumbered(vals: dict[str, Any]) -> int:
+        bill_id = create(vals)
+        numbers[bill_id] = memory.record("account.move", bill_id)["name"]
+        memory.record("account.move", bill_id)["name"] = False
+        return bill_id
+
+    def post_numbered(ids: list[int], context: dict[str, Any]) -> bool:
+        for bill_id in ids:
+            memory.record("account.move", bill_id)["name"] = numbers[bill_id]
+        return post(ids, context)
+
+    monkeypatch.setattr(memory, "_create_account_move", create_unnumbered)
+    monkeypatch.setattr(memory, "_account_move__action_post", post_numbered)
+    _untaxed(odoo_double)
+    _received(odoo_client)
+    outcome = deliver(invoice(), profile=PROFILE, odoo=odoo_client)
+    [bill] = odoo_double.records("account.move")
+    assert bill["state"] == "posted" and bill["name"].startswith("BILL/")
+    assert [(r.model, r.name) for r in outcome.records if r.model == "account.move"] == [
+        ("account.move", bill["name"])
+    ]
+    # left in draft, the bill is recorded without a number (not "False")
+    odoo_double.odoo.write("account.move", [bill["id"]], {"state": "cancel"})
+    document = invoice()
+    document.total_amount = Decimal("1.00")
+    draft = deliver(document, profile=PROFILE, odoo=odoo_client)
+    assert [r.name for r in draft.records if r.model == "account.move"] == [""]

@@ -3,8 +3,19 @@
 :class:`DroppingProxy` passes every request to Odoo and its answer back, except the one
 it is told to trap (``model.method``, the n-th such call): that request reaches Odoo —
 which carries it out and commits — but its answer never reaches the gateway. The proxy
-sets :attr:`DroppingProxy.tripped` and holds the connection, so the test can kill the
-worker at exactly that point: after Odoo's write, before the gateway learnt of it.
+sets :attr:`DroppingProxy.tripped` and then either holds the connection, so the test can
+kill the worker at exactly that point (after Odoo's write, before the gateway learnt of
+it), or, with ``hang=False``, closes it without a reply, which the gateway sees as a
+broken connection (a transient error it retries).
+
+A call is recognised in the three shapes a client sends it:
+
+* JSON-RPC ``POST /jsonrpc`` with ``service: object, method: execute_kw`` (Odoo 16-19),
+* the web client's ``POST /web/dataset/call_kw[/model/method]`` (``params.model/method``),
+* JSON-2 ``POST /json/2/<model>/<method>`` (Odoo 19+; the body holds named arguments
+  only, the answer is the bare result).
+
+:attr:`DroppingProxy.calls` lists every call forwarded as ``(protocol, "model.method")``.
 """
 
 from __future__ import annotations
@@ -22,9 +33,10 @@ class DroppingProxy:
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
-        self.calls: list[str] = []  # "model.method" of every execute_kw forwarded
+        self.calls: list[tuple[str, str]] = []  # (protocol, "model.method") forwarded
         self.tripped = threading.Event()
         self._trap: tuple[str, int] | None = None
+        self._hang = True
         self._seen = 0
         self._release = threading.Event()
         self._lock = threading.Lock()
@@ -38,10 +50,13 @@ class DroppingProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def trap(self, call: str, nth: int = 1) -> None:
-        """Drop the answer to the ``nth`` call of ``call`` (``"purchase.order.create"``)."""
+    def trap(self, call: str, nth: int = 1, *, hang: bool = True) -> None:
+        """Drop the answer to the ``nth`` call of ``call`` (``"purchase.order.create"``).
+
+        ``hang``: hold the connection open (until :meth:`stop`) instead of closing it.
+        """
         with self._lock:
-            self._trap, self._seen = (call, nth), 0
+            self._trap, self._seen, self._hang = (call, nth), 0, hang
             self.tripped.clear()
 
     def stop(self) -> None:
@@ -49,10 +64,12 @@ class DroppingProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def _should_drop(self, call: str | None) -> bool:
+    def _should_drop(self, found: tuple[str, str] | None) -> bool:
         with self._lock:
-            if call is not None:
-                self.calls.append(call)
+            if found is None:
+                return False
+            self.calls.append(found)
+            call = found[1]
             if self._trap is None or call != self._trap[0]:
                 return False
             self._seen += 1
@@ -71,7 +88,7 @@ class DroppingProxy:
             def _forward(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                drop = proxy._should_drop(_call_of(body))
+                drop = proxy._should_drop(call_of(self.path, body))
                 headers = {
                     k: v
                     for k, v in self.headers.items()
@@ -81,9 +98,11 @@ class DroppingProxy:
                     method, proxy.upstream + self.path, content=body, headers=headers, timeout=120
                 )
                 if drop:
-                    # Odoo did it; the gateway never hears so. Hold until the test is done.
+                    # Odoo did it; the gateway never hears so. Hold until the test is
+                    # done, or hang up without a word.
                     proxy.tripped.set()
-                    proxy._release.wait(300)
+                    if proxy._hang:
+                        proxy._release.wait(300)
                     self.close_connection = True
                     return
                 self.send_response(reply.status_code)
@@ -101,14 +120,24 @@ class DroppingProxy:
         return Handler
 
 
-def _call_of(body: bytes) -> str | None:
-    """``model.method`` of a JSON-RPC ``execute_kw`` request, else None."""
+def call_of(path: str, body: bytes) -> tuple[str, str] | None:
+    """``(protocol, "model.method")`` of an ORM call request, else None (see the module
+    docstring for the shapes)."""
+    route = path.split("?", 1)[0]
+    if route.startswith("/json/2/"):
+        parts = route[len("/json/2/") :].strip("/").split("/")
+        if len(parts) == 2 and all(parts):
+            return "JSON-2", f"{parts[0]}.{parts[1]}"
+        return None
     try:
         payload = json.loads(body or b"{}")
         params = payload.get("params") or {}
-        if params.get("service") == "object" and params.get("method") == "execute_kw":
-            args = params.get("args") or []
-            return f"{args[3]}.{args[4]}"
+        if route == "/jsonrpc":
+            if params.get("service") == "object" and params.get("method") == "execute_kw":
+                args = params.get("args") or []
+                return "JSON-RPC", f"{args[3]}.{args[4]}"
+        elif route.split("/")[1:4] == ["web", "dataset", "call_kw"] and params.get("model"):
+            return "call_kw", f"{params['model']}.{params.get('method')}"
     except (ValueError, AttributeError, IndexError, TypeError):
         return None
     return None

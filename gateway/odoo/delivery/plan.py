@@ -292,8 +292,12 @@ class _Runner:
                 post_note(self.odoo, ref.model, ref.id, [f"EDI gateway: {text} ({kind} {key})"])
 
     def _add(self, ref: OdooRecordRef) -> None:
-        if all((r.model, r.id) != (ref.model, ref.id) for r in self.records):
-            self.records.append(ref)
+        """Add a record to the outcome; a record already there takes the newer name."""
+        for index, known in enumerate(self.records):
+            if (known.model, known.id) == (ref.model, ref.id):
+                self.records[index] = ref
+                return
+        self.records.append(ref)
 
     def run(self, step: Any) -> None:
         getattr(self, f"_{step.op}")(step)
@@ -530,6 +534,9 @@ class _Runner:
         rows = self.odoo.read("account.move", [plan.bill_id], ["state"])
         if rows and rows[0].get("state") == "draft":
             self.odoo.call("account.move", "action_post", ids=[plan.bill_id])
+            # a draft bill may have no number yet (18/19 read false, 17 "/" after the
+            # period's first): the ledger and the outcome keep the number posting gave it
+            self._add(_read_ref(self.odoo, "account.move", plan.bill_id))
         if "posted" not in plan.notes:
             plan.notes.append("posted")
 
@@ -633,7 +640,9 @@ def sale_price_issues(step: CheckSalePrices, lines: list[dict[str, Any]]) -> lis
 
 def _read_ref(odoo: OdooApi, model: str, record_id: int) -> OdooRecordRef:
     rows = odoo.read(model, [record_id], ["name"])
-    return OdooRecordRef(model=model, id=record_id, name=str(rows[0]["name"]) if rows else "")
+    name = rows[0].get("name") if rows else None
+    # Odoo answers false for an empty name (a draft bill on 19), never "False"
+    return OdooRecordRef(model=model, id=record_id, name=str(name) if name else "")
 
 
 __all__ = [
