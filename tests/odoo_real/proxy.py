@@ -37,6 +37,7 @@ class DroppingProxy:
         self.tripped = threading.Event()
         self._trap: tuple[str, int] | None = None
         self._hang = True
+        self._contains = b""
         self._seen = 0
         self._release = threading.Event()
         self._lock = threading.Lock()
@@ -50,13 +51,16 @@ class DroppingProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def trap(self, call: str, nth: int = 1, *, hang: bool = True) -> None:
+    def trap(self, call: str, nth: int = 1, *, hang: bool = True, contains: str = "") -> None:
         """Drop the answer to the ``nth`` call of ``call`` (``"purchase.order.create"``).
 
         ``hang``: hold the connection open (until :meth:`stop`) instead of closing it.
+        ``contains``: count only the calls whose request body has this text (one chatter
+        note among several: ``"[EDI bill left in draft"``).
         """
         with self._lock:
             self._trap, self._seen, self._hang = (call, nth), 0, hang
+            self._contains = contains.encode()
             self.tripped.clear()
 
     def stop(self) -> None:
@@ -64,13 +68,13 @@ class DroppingProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def _should_drop(self, found: tuple[str, str] | None) -> bool:
+    def _should_drop(self, found: tuple[str, str] | None, body: bytes) -> bool:
         with self._lock:
             if found is None:
                 return False
             self.calls.append(found)
             call = found[1]
-            if self._trap is None or call != self._trap[0]:
+            if self._trap is None or call != self._trap[0] or self._contains not in body:
                 return False
             self._seen += 1
             if self._seen != self._trap[1]:
@@ -88,7 +92,7 @@ class DroppingProxy:
             def _forward(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                drop = proxy._should_drop(call_of(self.path, body))
+                drop = proxy._should_drop(call_of(self.path, body), body)
                 headers = {
                     k: v
                     for k, v in self.headers.items()
