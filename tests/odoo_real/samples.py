@@ -3,7 +3,8 @@
 :func:`prepare_samples` sets a fresh database up the way the walkthrough in docs/odoo.md
 tells a user to, with plain JSON-RPC calls (the independent helper of
 :class:`tests.support.real_odoo.OdooDatabase`, not the gateway's client): vendors with
-their ``ref``, the units ``Box`` (100 Units) and ``Case`` (12 Units), EUR activated, a 19 %
+their ``ref``, the units ``Box`` (100 Units) and ``Case`` (10 Box, as Summit's profile's
+``uom_sizes`` says and ``odoo prepare`` makes it), EUR activated, a 19 %
 purchase VAT for the German supplier, a ``Freight`` service product for Summit's freight
 charges, and every item the sample documents name (lot + expiry tracked where the ship
 notices give lots, findable by vendor part number, GTIN or NDC). US medical supplies are
@@ -55,7 +56,9 @@ STOCK_UNITS = {
     "SMS-IVC20G": ("Box", "Box"),
     "SMS-GZ44S": ("Case", "Case"),
 }
-UNITS = {"Box": 100.0, "Case": 12.0}  # units of "Units" in one
+# units of "Units" in one: the sizes the profiles' uom_sizes give (Case = 10 Box), which
+# the pack-size check compares with Odoo's
+UNITS = {"Box": 100.0, "Case": 1000.0}
 
 
 def fixture_bytes(partner: str, name: str) -> bytes:
