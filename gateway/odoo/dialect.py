@@ -305,7 +305,9 @@ FIELDS: tuple[FieldName, ...] = (
     *_optional("stock.picking", "sale_id", module="sale_stock"),
     *_optional("stock.picking", "carrier_id", module="stock_delivery"),
     *_same("stock.move.line", "picking_id", "result_package_id"),
-    *_same("stock.quant.package", "name"),
+    # the package model: stock.quant.package until 18, stock.package in 19
+    FieldName("stock.quant.package", "name", ((16, "name"), (19, None))),
+    FieldName("stock.package", "name", ((19, "name"),)),
     # the outbound 810 reader: a customer's posted invoice
     *_optional(
         "account.move",
@@ -549,6 +551,12 @@ class OdooDialect:
     def product_purchase_uom_field(self) -> str | None:
         """``uom_po_id`` (purchase unit) until 18; Odoo 19 dropped it."""
         return self.name_or_none("product.product", "uom_po_id")
+
+    @property
+    def package_model(self) -> str:
+        """Where a move line's packages live: ``stock.quant.package`` until 18,
+        ``stock.package`` in 19."""
+        return "stock.package" if self.major >= 19 else "stock.quant.package"
 
     @property
     def purchase_line_uom_field(self) -> str:

@@ -247,7 +247,7 @@ class DeliveryReader:
             return {}
         return {
             int(r["id"]): str(r.get("name") or "")
-            for r in self.odoo.read("stock.quant.package", ids, ["name"])
+            for r in self.odoo.read(self.odoo.dialect.package_model, ids, ["name"])
         }
 
 

@@ -30,6 +30,7 @@ _SPECIFICITY = {"0_product_variant": 0, "1_product": 1, "2_product_category": 2,
 
 def sale_schema(major: int) -> dict[str, dict[str, F]]:
     """The sale side's models, and the fields it adds to existing ones (merged)."""
+    package = "stock.package" if major >= 19 else "stock.quant.package"  # 19 renamed it
     return {
         "res.partner": {
             "customer_rank": _f("integer"),
@@ -45,8 +46,8 @@ def sale_schema(major: int) -> dict[str, dict[str, F]]:
         "stock.picking": {"sale_id": _f("many2one", "sale.order")},
         "stock.move": {"sale_line_id": _f("many2one", "sale.order.line")},
         # the packages a delivery's goods were put in (an outbound 856's packs)
-        "stock.move.line": {"result_package_id": _f("many2one", "stock.quant.package")},
-        "stock.quant.package": {"name": _f("char"), "display_name": _f("char")},
+        "stock.move.line": {"result_package_id": _f("many2one", package)},
+        package: {"name": _f("char"), "display_name": _f("char")},
         "product.pricelist": {
             "name": _f("char"),
             "display_name": _f("char"),
