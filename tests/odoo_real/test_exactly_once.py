@@ -475,8 +475,6 @@ def test_answer_lost_and_worker_killed_ends_as_an_undisturbed_run(
     contains: str,
 ) -> None:
     version = fresh_db.version
-    if mode == "hangup" and version < 19:
-        pytest.skip("the hang-up retry is the same code on JSON-RPC: run on 19 only (CI time)")
     started = time.monotonic()
     expected = baseline(prepared, files, tmp_path / "baseline")
     # given a chain whose worker loses Odoo's answer to `trap` and is killed right then
