@@ -66,6 +66,7 @@ from gateway.store.models import (
     Delivery,
     Document,
     Message,
+    OutboundChange,
     OutboundCursor,
     OutboundOrder,
     utcnow,
@@ -728,26 +729,47 @@ def send_order(runtime: Runtime, order_id: int) -> list[Next]:
         order = session.get(OutboundOrder, order_id)
         if order is None:
             return []
-        message = Message(
-            direction="out",
-            transport=transport[:16],
-            partner_id=partner_id,
-            filename=filename,
-            payload_sha256=order.payload_sha256,
-            size=len(data),
-            syntax=order.syntax,
-            state=MessageState.SENT,
-            correlation_id=order.correlation_id,
-            meta={"outbound_order_id": order.id, "transport_ref": ref},
+        record_sent(
+            session, order, order, transport=transport, filename=filename, size=len(data), ref=ref
         )
-        session.add(message)
-        session.flush()
-        order.message_id = message.id
-        order.transport_ref = ref
-        order.sent_at = utcnow()
-        order.error = None
         _move(session, order, OrderCycle.SENT, f"sent as {order.set_id} {number} over {transport}")
     return []
+
+
+def record_sent(
+    session: Session,
+    sent: OutboundOrder | OutboundChange,
+    order: OutboundOrder,
+    *,
+    transport: str,
+    filename: str,
+    size: int,
+    ref: str,
+) -> Message:
+    """The outbound message for a document the transport took, and the document stamped
+    sent (an order's 850, or one of its 860s)."""
+    meta: dict[str, Any] = {"outbound_order_id": order.id}
+    if isinstance(sent, OutboundChange):
+        meta["outbound_change_id"] = sent.id
+    message = Message(
+        direction="out",
+        transport=transport[:16],
+        partner_id=order.partner_id,
+        filename=filename,
+        payload_sha256=sent.payload_sha256,
+        size=size,
+        syntax=sent.syntax,
+        state=MessageState.SENT,
+        correlation_id=order.correlation_id,
+        meta={**meta, "transport_ref": ref},
+    )
+    session.add(message)
+    session.flush()
+    sent.message_id = message.id
+    sent.transport_ref = ref
+    sent.sent_at = utcnow()
+    sent.error = None
+    return message
 
 
 def _note_attempt(runtime: Runtime, order_id: int, error: str) -> None:

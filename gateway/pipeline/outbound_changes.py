@@ -39,10 +39,10 @@ from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.runtime import Runtime
-from gateway.states import OUTBOUND_CHANGES, MessageState
+from gateway.states import OUTBOUND_CHANGES
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
-from gateway.store.models import Message, OutboundChange, OutboundOrder, utcnow
+from gateway.store.models import OutboundChange, OutboundOrder, utcnow
 
 
 def _note(order: OutboundOrder, line: str) -> None:
@@ -170,7 +170,7 @@ def queue_change(
 
 def send_change(runtime: Runtime, change_id: int) -> list[Next]:
     """Pipeline stage: hand a queued change order's stored bytes to the partner."""
-    from gateway.pipeline.outbound import SENDER_KEYS, _move
+    from gateway.pipeline.outbound import SENDER_KEYS, _move, record_sent
 
     with session_scope(runtime.sessions) as session:
         change = session.get(OutboundChange, change_id)
@@ -222,28 +222,9 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
         order = session.get(OutboundOrder, change.outbound_order_id) if change else None
         if change is None or order is None:
             return []
-        message = Message(
-            direction="out",
-            transport=transport[:16],
-            partner_id=partner_id,
-            filename=filename,
-            payload_sha256=change.payload_sha256,
-            size=len(data),
-            syntax=change.syntax,
-            state=MessageState.SENT,
-            correlation_id=order.correlation_id,
-            meta={
-                "outbound_order_id": order.id,
-                "outbound_change_id": change.id,
-                "transport_ref": ref,
-            },
+        record_sent(
+            session, change, order, transport=transport, filename=filename, size=len(data), ref=ref
         )
-        session.add(message)
-        session.flush()
-        change.message_id = message.id
-        change.transport_ref = ref
-        change.sent_at = utcnow()
-        change.error = None
         _set(change, OrderCycle.SENT)
         detail = f"{set_id} {number} over {transport}"
         if change.purpose == Purpose.CANCEL:
