@@ -203,7 +203,9 @@ class _Checker:
             )
         )
 
-    def existing(self, model: str, ids: Iterable[int], fields: list[str]) -> dict[int, dict]:
+    def existing(
+        self, model: str, ids: Iterable[int], fields: list[str]
+    ) -> dict[int, dict[str, Any]]:
         ids = sorted(set(ids))
         if not ids:
             return {}

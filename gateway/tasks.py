@@ -6,7 +6,8 @@ The runtime (engine, payload store, profiles ...) is built once per worker proce
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from celery import Celery, Task
 
@@ -16,6 +17,19 @@ from gateway.settings import get_settings
 
 _runtime: Runtime | None = None
 _lock = threading.Lock()
+_TaskFn = TypeVar("_TaskFn", bound=Callable[..., Any])
+
+
+def _task(app: Celery, **options: Any) -> Callable[[_TaskFn], _TaskFn]:
+    """``app.task(**options)`` with a type: Celery ships no annotations, so its own decorator
+    would make every task function untyped. The task is registered on the app (workers and
+    ``send_task`` find it by name); the decorated name stays the plain, typed function."""
+
+    def register_task(fn: _TaskFn) -> _TaskFn:
+        app.task(**options)(fn)
+        return fn
+
+    return register_task
 
 
 def worker_runtime(app: Celery) -> Runtime:
@@ -51,7 +65,8 @@ def register(app: Celery) -> None:
         )
 
     def make(stage: str) -> None:
-        @app.task(
+        @_task(
+            app,
             name=f"gateway.{stage}",
             bind=True,
             acks_late=True,
@@ -70,25 +85,25 @@ def register(app: Celery) -> None:
     for stage in STAGES:
         make(stage)
 
-    @app.task(name="gateway.recover_stalled", ignore_result=True, shared=False)
+    @_task(app, name="gateway.recover_stalled", ignore_result=True, shared=False)
     def recover_stalled_task() -> int:
         from gateway.pipeline.operations import recover_stalled
 
         return recover_stalled(worker_runtime(app))
 
-    @app.task(name="gateway.outbound.poll", ignore_result=True, shared=False)
+    @_task(app, name="gateway.outbound.poll", ignore_result=True, shared=False)
     def outbound_poll_task() -> dict[str, int]:
         from gateway.pipeline.outbound import run_scheduled
 
         return run_scheduled(worker_runtime(app))
 
-    @app.task(name="gateway.reconcile", ignore_result=True, shared=False)
+    @_task(app, name="gateway.reconcile", ignore_result=True, shared=False)
     def reconcile_task() -> int:
         from gateway.reconcile import reconcile
 
         return len(reconcile(worker_runtime(app)).findings)
 
-    @app.task(name="gateway.sftp.poll", ignore_result=True, acks_late=True, shared=False)
+    @_task(app, name="gateway.sftp.poll", ignore_result=True, acks_late=True, shared=False)
     def sftp_poll_task(partner_id: str) -> None:
         from gateway.transports import poll_partner_now
 

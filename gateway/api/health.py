@@ -21,7 +21,7 @@ def check_database(runtime: Runtime) -> dict[str, Any]:
 
 def check_broker(runtime: Runtime) -> dict[str, Any]:
     """One connection attempt to the Celery broker."""
-    from kombu import Connection
+    from kombu.connection import Connection
 
     url = runtime.settings.resolved_broker_url
     options: dict[str, Any] = {}
@@ -30,7 +30,10 @@ def check_broker(runtime: Runtime) -> dict[str, Any]:
 
         options = celery_config(runtime.settings).get("broker_transport_options", {})
     try:
-        with Connection(url, transport_options=options, connect_timeout=3) as conn:
+        # kombu's Connection.__init__ has no annotations (the package is otherwise typed)
+        with Connection(  # type: ignore[no-untyped-call]
+            url, transport_options=options, connect_timeout=3
+        ) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=3)
     except Exception as exc:  # kombu raises many kinds (OperationalError, OSError...)
         return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:300]}

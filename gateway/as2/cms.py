@@ -134,7 +134,7 @@ def _matches(
             and ias["issuer"].dump() == _issuer_der(cert)
         )
     if identifier.name == "subject_key_identifier":
-        return identifier.chosen.native == _ski(cert)
+        return bool(identifier.chosen.native == _ski(cert))
     return False
 
 
@@ -246,7 +246,7 @@ def sign_detached(
             "signer_infos": [signer_info],
         }
     )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
 
 
 # ---------------------------------------------------------------------- verification
@@ -424,7 +424,7 @@ def encrypt(
             },
         }
     )
-    return cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump()
+    return bytes(cms.ContentInfo({"content_type": "enveloped_data", "content": enveloped}).dump())
 
 
 def _cipher(name: str, key: bytes, iv: bytes) -> Cipher[modes.CBC]:
@@ -528,7 +528,7 @@ def compress(content: bytes) -> bytes:
             "encap_content_info": {"content_type": "data", "content": zlib.compress(content)},
         }
     )
-    return cms.ContentInfo({"content_type": "compressed_data", "content": compressed}).dump()
+    return bytes(cms.ContentInfo({"content_type": "compressed_data", "content": compressed}).dump())
 
 
 def decompress(der: bytes, max_size: int, reserve: Callable[[int], None] | None = None) -> bytes:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from gateway.sftp.errors import PathRefused
 
@@ -88,4 +88,4 @@ class PartnerJail:
         # a symlink (put there by anyone) must not lead out of its area
         if not real.is_relative_to(self.base / area):
             raise PathRefused(path, "a symlink leads out of the partner's area")
-        return Resolved("/" + "/".join(parts), real, cast(Area, area))
+        return Resolved("/" + "/".join(parts), real, area)
