@@ -397,9 +397,91 @@ class Invoice(_Model):
         return [(line.line_number, line) for line in self.lines]
 
 
+class InventoryLine(_Model):
+    """One product's stock in an inventory advice (846 LIN loop / INVRPT LIN group).
+
+    ``on_hand`` is what is in stock now (Odoo ``qty_available``); ``forecast`` what will
+    be after the confirmed incoming and outgoing moves (Odoo ``virtual_available``: on
+    hand + receipts - deliveries and reservations), negative when more is promised than
+    held.
+    """
+
+    line_number: str
+    item: ItemIds = Field(default_factory=ItemIds)
+    on_hand: Decimal
+    forecast: Decimal | None = None
+    uom: str | None = None
+    as_of: dt.date | None = None
+
+
+class InventoryAdvice(_Model):
+    """X12 846 / EDIFACT INVRPT: our stock of the products a customer buys from us."""
+
+    document_type: Literal["inventory_advice"] = "inventory_advice"
+    source: SourceRef | None = None
+    report_number: str
+    report_date: dt.date
+    seller: Party | None = None
+    buyer: Party | None = None
+    lines: list[InventoryLine] = Field(default_factory=list)
+
+    @property
+    def business_key(self) -> str:
+        """What makes this document unique for one partner."""
+        return self.report_number
+
+    def numbered_lines(self) -> list[tuple[str, BaseModel]]:
+        """Every line with the number messages about it use."""
+        return [(line.line_number, line) for line in self.lines]
+
+
+class CatalogPrice(_Model):
+    """One price of a catalog line: from ``min_quantity`` on, between two dates
+    (832 CTP loop with its DTM / PRICAT PRI group with RNG and DTM)."""
+
+    unit_price: Decimal
+    min_quantity: Decimal | None = None
+    effective_from: dt.date | None = None
+    effective_to: dt.date | None = None
+
+
+class PriceCatalogLine(_Model):
+    """One product of a price catalog (832 LIN loop / PRICAT LIN group)."""
+
+    line_number: str
+    item: ItemIds = Field(default_factory=ItemIds)
+    uom: str | None = None
+    pack_size: Decimal | None = None  # units in the selling pack (PO401 / QTY+52)
+    prices: list[CatalogPrice] = Field(default_factory=list)  # by min_quantity, then date
+
+
+class PriceCatalog(_Model):
+    """X12 832 / EDIFACT PRICAT: the customer's prices from their pricelist."""
+
+    document_type: Literal["price_catalog"] = "price_catalog"
+    source: SourceRef | None = None
+    catalog_number: str
+    catalog_date: dt.date
+    currency: str | None = None
+    seller: Party | None = None
+    buyer: Party | None = None
+    lines: list[PriceCatalogLine] = Field(default_factory=list)
+
+    @property
+    def business_key(self) -> str:
+        """What makes this document unique for one partner."""
+        return self.catalog_number
+
+    def numbered_lines(self) -> list[tuple[str, BaseModel]]:
+        """Every line with the number messages about it use."""
+        return [(line.line_number, line) for line in self.lines]
+
+
 # The union of the canonical document models, spelled out once (type checkers need it
 # static); gateway.documents refuses to import when its table and this union disagree.
-AnyDocument = PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice
+AnyDocument = (
+    PurchaseOrder | OrderAcknowledgement | ShipNotice | Invoice | InventoryAdvice | PriceCatalog
+)
 
 # The same union as a pydantic field type: the model is chosen by ``document_type``.
 CanonicalDocument = Annotated[AnyDocument, Field(discriminator="document_type")]

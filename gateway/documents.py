@@ -38,10 +38,14 @@ from pydantic import BaseModel
 
 from gateway.canonical import (
     AnyDocument,
+    InventoryAdvice,
+    InventoryLine,
     Invoice,
     InvoiceLine,
     OrderAcknowledgement,
     OrderAcknowledgementLine,
+    PriceCatalog,
+    PriceCatalogLine,
     PurchaseOrder,
     PurchaseOrderLine,
     ShipNotice,
@@ -53,7 +57,14 @@ if TYPE_CHECKING:  # only for the annotations of the resolved callables
     from gateway.mapping.scope import Regions
     from gateway.odoo.delivery.plan import DeliveryPlan
 
-DocumentName = Literal["purchase_order", "order_acknowledgement", "ship_notice", "invoice"]
+DocumentName = Literal[
+    "purchase_order",
+    "order_acknowledgement",
+    "ship_notice",
+    "invoice",
+    "inventory_advice",
+    "price_catalog",
+]
 Direction = Literal["inbound", "outbound"]
 #: what a partner is to us (profile ``role``); a partner may be both
 PartnerRole = Literal["supplier", "customer"]
@@ -163,6 +174,30 @@ REGISTRY: tuple[DocumentType, ...] = (
         directions=frozenset({"inbound"}),
         builder="gateway.mapping.engine:build_invoice",
         planners=(("supplier", "gateway.odoo.delivery.bill:plan_invoice"),),
+    ),
+    # what a seller publishes to its customers (gateway/outbound/inventory.py, catalog.py);
+    # read back by our own inbound maps, not delivered to Odoo (no planner)
+    DocumentType(
+        name="inventory_advice",
+        label="Inventory advice",
+        model=InventoryAdvice,
+        line_model=InventoryLine,
+        x12_sets=("846",),
+        edifact_messages=("INVRPT",),
+        directions=frozenset({"outbound"}),
+        builder="gateway.mapping.engine:build_inventory_advice",
+        planners=(),
+    ),
+    DocumentType(
+        name="price_catalog",
+        label="Price catalog",
+        model=PriceCatalog,
+        line_model=PriceCatalogLine,
+        x12_sets=("832",),
+        edifact_messages=("PRICAT",),
+        directions=frozenset({"outbound"}),
+        builder="gateway.mapping.engine:build_price_catalog",
+        planners=(),
     ),
 )
 

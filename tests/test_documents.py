@@ -50,6 +50,10 @@ def test_lookups_are_derived_from_the_table() -> None:
         "DESADV": "ship_notice",
         "810": "invoice",
         "INVOIC": "invoice",
+        "846": "inventory_advice",
+        "INVRPT": "inventory_advice",
+        "832": "price_catalog",
+        "PRICAT": "price_catalog",
     }
     assert typing.get_args(canonical.AnyDocument) == tuple(t.model for t in REGISTRY)
     for entry in REGISTRY:
@@ -98,6 +102,8 @@ def _minimal(name: str) -> dict[str, object]:
         "order_acknowledgement": {"po_number": "PO-1"},
         "ship_notice": {"shipment_id": "SH-1"},
         "invoice": {"invoice_number": "INV-1"},
+        "inventory_advice": {"report_number": "846-1", "report_date": "2026-12-05"},
+        "price_catalog": {"catalog_number": "PL1-1", "catalog_date": "2026-12-05"},
     }
     return {"document_type": name, **keys[name]}
 

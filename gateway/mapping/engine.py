@@ -317,6 +317,20 @@ def build_invoice(r: RuleReader, parts: Regions) -> dict[str, Any]:
     return data
 
 
+def build_inventory_advice(r: RuleReader, parts: Regions) -> dict[str, Any]:
+    data: dict[str, Any] = {"document_type": "inventory_advice"}
+    _header(r, parts, data)
+    _lines(r, parts, data)
+    return data
+
+
+def build_price_catalog(r: RuleReader, parts: Regions) -> dict[str, Any]:
+    data: dict[str, Any] = {"document_type": "price_catalog"}
+    _header(r, parts, data)
+    _lines(r, parts, data)
+    return data
+
+
 def build_ship_notice(r: RuleReader, parts: Regions) -> dict[str, Any]:
     data: dict[str, Any] = {"document_type": "ship_notice"}
     scopes = _base_scopes(parts)

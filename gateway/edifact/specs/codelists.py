@@ -11,6 +11,8 @@ CODE_LISTS: dict[str, frozenset[str]] = {
     # BGM 1001 document name code
     "1001": frozenset(
         [
+            "9",  # price/sales catalogue (PRICAT)
+            "35",  # inventory report (INVRPT)
             "22",
             "50E",
             "105",
@@ -272,6 +274,9 @@ CODE_LISTS: dict[str, frozenset[str]] = {
             "1",
             "11",
             "12",
+            "145",  # actual stock (INVRPT on hand)
+            "99",  # estimated quantity (INVRPT forecast)
+            "17",  # quantity on hand
             "13",
             "15",
             "21",

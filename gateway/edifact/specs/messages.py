@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.edifact.specs.stock_messages import STOCK_STRUCTURES
+
 Node = tuple[Any, ...]
 
 
@@ -416,4 +418,6 @@ STRUCTURES: dict[tuple[str, str], list[Node]] = {
     ("DESADV", "D01B"): _desadv(d01b=True),
     ("INVOIC", "D96A"): _invoic(d01b=False),
     ("INVOIC", "D01B"): _invoic(d01b=True),
+    # INVRPT, PRICAT: what a seller publishes (gateway/edifact/specs/stock_messages.py)
+    **STOCK_STRUCTURES,
 }

@@ -121,6 +121,10 @@ _D96A: dict[str, str] = {
     "INP": "C849 C[3301 M an..35|3285 C an..35]; C522 C[4401 M an..3|2023 C an..3"
     "|4403 C an..35|4400 C an..3]; C851 C[4405 M an..3|3405 C an..3];"
     " 1229 C an..3",
+    # INVRPT inventory details; PRICAT product group (what a seller publishes)
+    "INV": "4501 C an..3; 7491 C an..3; 4499 C an..3; 4503 C an..3; C522 C[4403 M an..3"
+    "|4401 C an..3|1131 C an..3|3055 C an..3|4400 C an..35]",
+    "PGI": "5379 M an..3; C288 C[5389 C an..25|1131 C an..3|3055 C an..3|5388 C an..35]",
     "STS": "C601 C[9015 M an..3|1131 C an..3|3055 C an..3]; C555 C[4405 M an..3"
     "|1131 C an..3|3055 C an..3|4404 C an..35]; C556 C[9013 M an..3|1131 C an..3"
     "|3055 C an..3|9012 C an..35]",
@@ -131,6 +135,9 @@ _D96A: dict[str, str] = {
 # code is longer, FTX gains a language coded element, TAX a calculation sequence,
 # CPS hierarchy ids are an..35.
 _D01B_CHANGES: dict[str, str] = {
+    "INV": "4501 C an..3; 7491 C an..3; 4499 C an..3; 4503 C an..3; C522 C[4403 M an..3"
+    "|4401 C an..3|1131 C an..17|3055 C an..3|4400 C an..70]",
+    "PGI": "5379 M an..3; C288 C[5389 C an..25|1131 C an..17|3055 C an..3|5388 C an..35]",
     "CPS": "7164 M an..35; 7166 C an..35; 7075 C an..3",
     "BGM": "C002 C[1001 C an..3|1131 C an..17|3055 C an..3|1000 C an..35];"
     " C106 C[1004 C an..35|1056 C an..9|1060 C an..6]; 1225 C an..3; 4343 C an..3",

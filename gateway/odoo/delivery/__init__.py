@@ -89,6 +89,11 @@ def plan_delivery(
         raise OdooConfigurationError(f"partner {profile.id} has no odoo section in its profile")
     kind = for_document(document)
     role = kind.sender_role(profile.roles)
+    if not kind.planners:
+        raise OdooConfigurationError(
+            f"a {kind.label.lower()} is a document we send, not one delivered to Odoo "
+            f"(from partner {profile.id})"
+        )
     if role is None:
         raise OdooConfigurationError(
             f"partner {profile.id} is a {' and '.join(profile.roles)}; a {kind.label.lower()} "

@@ -89,6 +89,11 @@ MANUAL: dict[str, tuple[str, int, int]] = {
     "367": ("AN", 1, 30),
     "1166": ("ID", 2, 2),
     "786": ("ID", 2, 2),
+    # 832 BCT: catalog purpose, number, version, revision
+    "683": ("ID", 2, 2),
+    "684": ("AN", 1, 15),
+    "685": ("AN", 1, 15),
+    "686": ("AN", 1, 6),
     # 824 Application Advice (OTI, TED)
     "110": ("ID", 1, 2),
     "305": ("ID", 1, 2),

@@ -64,8 +64,13 @@ LAYOUTS: dict[str, str] = {
     "MEA": "737O 738O 739X C001X 740X 741X 935O 936X 752O 1373O",
     "PKG": "349M 753O 559X 754X 352X 400O",
     "TXI": "963M 782X 954X 955X 956X 441X 828O 325O 350O",
-    "CTP": "687O 236X 212X 380X C001X 648X 649X 782O",
+    "CTP": "687O 236X 212X 380X C001X 648X 649X 782O 639O 499O 289O",
     "LS": "447M",
+    # 846 / 832 (what a seller publishes). BIA06 and BCT10 are 005010 additions; QTY03 is
+    # the unit composite C001; CTP09-11 (basis, condition value, multiple price quantity)
+    "BIA": "353M 755M 127M 373M 337O 640O",
+    "BCT": "683M 684O 685O 686O 355O 684O 685O 686O 352O 353O",
+    "QTY": "673M 380X C001X 61X",
     # 824 Application Advice (we write it; TED05 is 722 in 004010, composite C030 in
     # 005010, written as a plain position that reads the same in both)
     "BGN": "353M 127M 373M 337X 623O 127O 640O 306O 786O",

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.x12.specs.stock_sets import STOCK_SETS
+
 Entry = Any  # tuple[str, str, int] | tuple[str, str, str, int, list[Entry]]
 
 _N1_LOOP_HEADER: list[Entry] = [
@@ -652,6 +654,7 @@ SETS: dict[str, tuple[str, str, list[Entry]]] = {
     "860": ("Purchase Order Change Request - Buyer Initiated", "PC", SET_860),
     "997": ("Functional Acknowledgment", "FA", SET_997),
     "999": ("Implementation Acknowledgment", "FA", SET_999),
+    **STOCK_SETS,  # 846, 832: what a seller publishes (gateway/x12/specs/stock_sets.py)
 }
 
 # Versions (GS08 / ST03 prefixes) validated against these tables; others are generic.
