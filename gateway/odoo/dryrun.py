@@ -48,8 +48,14 @@ class DryRunOdoo(OdooApi):
             self.memory = MemoryOdoo.load(json.loads(self._state_file.read_text()))
         else:
             self.memory = MemoryOdoo(major)
-        self._dialect = OdooDialect(major=self.memory.major, server_version="dry-run")
+        # fields of optional modules are detected, as the client does on a real server
+        self._dialect = OdooDialect(
+            major=self.memory.major, server_version="dry-run", reader=self._fields_present
+        )
         self._current = self.out_dir / "calls.jsonl"
+
+    def _fields_present(self, model: str, names: list[str]) -> set[str]:
+        return set(names) & set(self.memory.schema.get(model, {}))
 
     @property
     def dialect(self) -> OdooDialect:

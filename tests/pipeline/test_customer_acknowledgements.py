@@ -63,7 +63,10 @@ def odoo() -> Iterator[OdooDouble]:
 
 @pytest.fixture
 def shop(odoo: OdooDouble) -> Shop:
-    return seed_shop(odoo)
+    shop = seed_shop(odoo)
+    for product in (shop.glove_id, shop.syringe_id, shop.gauze_id):
+        odoo.put_in_stock(product, 100)  # all in stock: every line accepted
+    return shop
 
 
 def test_confirmed_sale_order_from_a_customer_850_sends_one_855(

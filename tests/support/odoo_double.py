@@ -244,6 +244,27 @@ class OdooDouble:
                 )
             )
 
+    def put_in_stock(
+        self, product_id: int, quantity: float, *, lot: str | None = None, expiry: str = ""
+    ) -> int | None:
+        """Count ``quantity`` of the product (of lot ``lot``, expiring ``expiry``) into
+        WH/Stock as Odoo's inventory count does; returns the lot's id."""
+        with self._lock:
+            values: dict[str, Any] = {"product_id": product_id, "inventory_quantity": quantity}
+            lot_id = None
+            if lot is not None:
+                lot_id = int(
+                    self.odoo.create(
+                        "stock.lot",
+                        {"name": lot, "product_id": product_id,
+                         "expiration_date": f"{expiry} 00:00:00" if expiry else False},
+                    )
+                )  # fmt: skip
+                values["lot_id"] = lot_id
+            quant = self.odoo.create("stock.quant", values, context={"inventory_mode": True})
+            self.odoo.execute_kw("stock.quant", "action_apply_inventory", [[quant]], {})
+            return lot_id
+
     def add_uom(self, name: str, factor: float = 1.0) -> int:
         with self._lock:
             return self.odoo._insert(

@@ -359,7 +359,21 @@ class MemoryOrm:
             if len(path) > 1 and relation:
                 related = self.tables[relation].get(value) if value else None
                 value = self.value(relation, related, path[1]) if related else False
+            elif op == "child_of":
+                return _compare(value, "in", self._with_children(relation or model, target))
         return _compare(value, op, target)
+
+    def _with_children(self, model: str, target: Any) -> list[int]:
+        """``target`` ids and every record under them by ``parent_id`` (``child_of``)."""
+        found = {int(t) for t in (target if isinstance(target, list | tuple) else [target])}
+        if "parent_id" not in self.schema.get(model, {}):
+            return sorted(found)
+        grew = True
+        while grew:
+            more = {rid for rid, row in self.tables[model].items() if row.get("parent_id") in found}
+            grew = not more <= found
+            found |= more
+        return sorted(found)
 
     def _search_ids(
         self,

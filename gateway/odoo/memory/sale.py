@@ -8,7 +8,7 @@ use are imitated: items on one variant, one template or everything, a minimum qu
 and ``fixed`` or ``percentage`` (off the sales price ``list_price``) prices; the most
 specific item, then the highest minimum quantity, wins; no item means ``list_price``.
 Confirming (``action_confirm``) moves the order to ``sale`` and creates the outgoing
-picking's header (no moves: outbound ship notices are not imitated yet).
+picking's header; its moves, reservation and invoicing are in ``sale_stock``.
 
 The models are declared here, as the ``sale`` module adds them to Odoo (with the fields
 it and ``contacts`` add to ``res.partner`` and ``sale_stock`` to ``stock.picking``), and

@@ -237,9 +237,7 @@ class StockBehaviour(MemoryOrm):
             if self.major >= 17:
                 move["quantity"] = done
                 move["picked"] = True
-            if move.get("purchase_line_id"):
-                line = self.tables["purchase.order.line"][move["purchase_line_id"]]
-                line["qty_received"] = float(line.get("qty_received", 0.0)) + done
+            self._move_done(move, done)
             if left > 0:
                 remaining.append((move, left))
         # moves with nothing done leave the picking for the backorder
@@ -248,19 +246,32 @@ class StockBehaviour(MemoryOrm):
                 self.tables["stock.move"].pop(move["id"])
         picking["state"] = "done"
         picking["date_done"] = _now()
+        if "write_date" in self.schema["stock.picking"]:
+            picking["write_date"] = picking["date_done"]
         if backorder and remaining:
+            kind = "out" if picking.get("picking_type_code") == "outgoing" else "in"
             new_id = self._insert(
                 "stock.picking",
                 {
                     **{k: v for k, v in picking.items() if k not in ("id", "name", "date_done")},
-                    "name": f"WH/IN/{self._sequence('stock.picking.in'):05d}",
+                    "name": f"WH/{kind.upper()}/{self._sequence('stock.picking.' + kind):05d}",
                     "state": "assigned",
                     "backorder_id": picking["id"],
                 },
             )
             for move, left in remaining:
-                line = self.tables["purchase.order.line"][move["purchase_line_id"]]
-                self._new_move(new_id, line, left)
+                self._backorder_move(self.tables["stock.picking"][new_id], move, left)
+
+    def _move_done(self, move: Values, done: float) -> None:
+        """A move was done with ``done``: a receipt adds it to its order line's received."""
+        if move.get("purchase_line_id"):
+            line = self.tables["purchase.order.line"][move["purchase_line_id"]]
+            line["qty_received"] = float(line.get("qty_received", 0.0)) + done
+
+    def _backorder_move(self, picking: Values, move: Values, quantity: float) -> None:
+        """The backorder's move for what ``move`` left undone (receipts: its order line)."""
+        line = self.tables["purchase.order.line"][move["purchase_line_id"]]
+        self._new_move(picking["id"], line, quantity)
 
     def _lot(self, line: Values) -> int:
         for lot in self.tables["stock.lot"].values():
