@@ -213,16 +213,23 @@ class PurchaseOrder(_Model):
     payment_terms: list[PaymentTerms] = Field(default_factory=list)
     dates: OrderCycleDates | None = None
     notes: list[str] = Field(default_factory=list)  # X12 N9/MSG, EDIFACT FTX: free text
+    # a change order's own number (860 BCH05 change order sequence number, ORDCHG BGM
+    # 1004 when RFF+ON names the order); None in an original order
+    change_sequence: str | None = None
 
     @property
     def business_key(self) -> str:
         """What makes this document unique for one partner.
 
-        A change or cancellation of an order is a document of its own (keyed by the
-        interchange it came in), not a duplicate of the original order.
+        A change or cancellation of an order is a document of its own, not a duplicate of
+        the original order: keyed by its change sequence (a resent 860 carries the same
+        one), else by the interchange it came in.
         """
         if self.purpose is Purpose.ORIGINAL:
             return self.po_number
+        sequence = self.change_sequence
+        if sequence and sequence != self.po_number:
+            return f"{self.po_number}/{self.purpose.value}/{sequence}"
         ref = self.source.interchange_control_number if self.source else ""
         return f"{self.po_number}/{self.purpose.value}/{ref}"
 
@@ -272,6 +279,9 @@ class OrderAcknowledgement(_Model):
     buyer: Party | None = None
     lines: list[OrderAcknowledgementLine] = Field(default_factory=list)
     dates: OrderCycleDates | None = None
+    # None: the first acknowledgement of the order; n: the n-th one that replaces it
+    # after the order changed (we write BAK01 05 / BGM 1225 5)
+    revision: int | None = None
 
     @property
     def business_key(self) -> str:

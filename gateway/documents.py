@@ -131,8 +131,11 @@ REGISTRY: tuple[DocumentType, ...] = (
         label="Purchase order",
         model=PurchaseOrder,
         line_model=PurchaseOrderLine,
-        x12_sets=("850",),
-        edifact_messages=("ORDERS",),
+        # a change order (860 / ORDCHG) is the same canonical document with purpose
+        # change or cancel and a change per line: a customer's is applied to its sale
+        # order (gateway.odoo.delivery.sale_order_change), and we send our own
+        x12_sets=("850", "860"),
+        edifact_messages=("ORDERS", "ORDCHG"),
         directions=frozenset({"inbound", "outbound"}),
         builder="gateway.mapping.engine:build_purchase_order",
         planners=(

@@ -43,7 +43,9 @@ def test_every_registered_set_has_its_engine_structure(entry: documents.Document
 def test_lookups_are_derived_from_the_table() -> None:
     assert SET_TO_DOCUMENT == {
         "850": "purchase_order",
+        "860": "purchase_order",
         "ORDERS": "purchase_order",
+        "ORDCHG": "purchase_order",
         "855": "order_acknowledgement",
         "ORDRSP": "order_acknowledgement",
         "856": "ship_notice",
