@@ -81,9 +81,18 @@ class SaleOrderSettings(StrictModel):
     ``confirm: review`` leaves every order as a quotation for a person to confirm;
     ``auto`` confirms it when every check passed (customer, ship-to, items, prices).
     An order with a business exception is always left as a quotation.
+
+    ``changes`` says what a customer's change order (860 / ORDCHG) may do to a sale order
+    that is already confirmed: ``review`` (the default) changes nothing and raises a
+    business exception naming the order and lines; ``apply`` takes what Odoo allows on
+    a confirmed order (a line's quantity up, or down to no less than delivered, a line
+    deleted by setting its quantity to 0 while nothing of it was delivered) and raises
+    the exception for the rest (added lines, prices, dates), all or nothing. A change to
+    a quotation is always applied (gateway/odoo/delivery/sale_order_change.py).
     """
 
     confirm: Literal["review", "auto"] = "review"
+    changes: Literal["review", "apply"] = "review"
     item_lookup: list[SaleItemKind] = Field(default_factory=_default_sale_lookup, min_length=1)
 
 

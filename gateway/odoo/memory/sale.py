@@ -243,6 +243,32 @@ class SaleBehaviour(AccountBehaviour):
             if line.get("order_id") == order_id
         ]
 
+    def _write_sale_order_line(self, line: Values, values: Values) -> None:
+        """Odoo 17's rules for a confirmed order's line (``sale`` and ``sale_stock``): the
+        quantity never below what was delivered."""
+        order = self.record("sale.order", line["order_id"])
+        quantity = values.get("product_uom_qty")
+        if order["state"] == "sale" and quantity is not None:
+            if float(quantity) < float(line.get("qty_delivered") or 0):
+                raise user_error(
+                    "The ordered quantity of a sale order line cannot be decreased below the "
+                    "amount already delivered. Instead, create a return in your inventory."
+                )
+
+    def unlink(self, model: str, ids: list[int], context: Values | None = None) -> bool:
+        """A confirmed order's lines cannot be deleted (Odoo 17's ``_unlink_except_confirmed``)."""
+        if model == "sale.order.line":
+            for line_id in ids:
+                line = self.tables[model].get(line_id)
+                order = self.tables["sale.order"].get(int(line["order_id"])) if line else None
+                if order is not None and order["state"] == "sale" and not line.get("display_type"):
+                    raise user_error(
+                        "Once a sales order is confirmed, you can't remove one of its lines (we "
+                        "need to track if something gets invoiced or delivered).\n"
+                        "                Set the quantity to 0 instead."
+                    )
+        return super().unlink(model, ids, context)
+
     def _sale_order__action_confirm(self, ids: list[int], context: Values) -> bool:
         for order_id in ids:
             order = self.record("sale.order", order_id)
