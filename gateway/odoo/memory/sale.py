@@ -248,19 +248,19 @@ class SaleBehaviour(AccountBehaviour):
         quantity never below what was delivered."""
         order = self.record("sale.order", line["order_id"])
         quantity = values.get("product_uom_qty")
-        if order["state"] == "sale" and quantity is not None:
-            if float(quantity) < float(line.get("qty_delivered") or 0):
-                raise user_error(
-                    "The ordered quantity of a sale order line cannot be decreased below the "
-                    "amount already delivered. Instead, create a return in your inventory."
-                )
+        delivered = float(line.get("qty_delivered") or 0)
+        if order["state"] == "sale" and quantity is not None and float(quantity) < delivered:
+            raise user_error(
+                "The ordered quantity of a sale order line cannot be decreased below the "
+                "amount already delivered. Instead, create a return in your inventory."
+            )
 
     def unlink(self, model: str, ids: list[int], context: Values | None = None) -> bool:
         """A confirmed order's lines cannot be deleted (Odoo 17's ``_unlink_except_confirmed``)."""
         if model == "sale.order.line":
             for line_id in ids:
-                line = self.tables[model].get(line_id)
-                order = self.tables["sale.order"].get(int(line["order_id"])) if line else None
+                line = self.tables[model].get(line_id) or {}
+                order = self.tables["sale.order"].get(int(line.get("order_id") or 0))
                 if order is not None and order["state"] == "sale" and not line.get("display_type"):
                     raise user_error(
                         "Once a sales order is confirmed, you can't remove one of its lines (we "
