@@ -37,7 +37,7 @@ def invoke(runner: CliRunner, *args: str) -> tuple[int, str]:
 def test_validate_everything_shipped(cli: CliRunner) -> None:
     code, out = invoke(cli, "partners", "validate")
     assert code == 0, out
-    assert "OK 3 profile(s), 36 map(s)" in out
+    assert "OK 3 profile(s), 44 map(s)" in out
 
 
 def test_validate_names_file_line_field_of_a_bad_profile(cli: CliRunner, tmp_path: Path) -> None:
