@@ -279,7 +279,8 @@ def send_sftp(port: int, play: Play, data: bytes) -> str:
             username=username, pkey=paramiko.ECDSAKey.from_private_key_file(str(key_file))
         )
         sftp = paramiko.SFTPClient.from_transport(transport)
-        assert sftp is not None
+        if sftp is None:
+            raise RuntimeError(f"demo SFTP on port {port}: no SFTP channel opened")
         with sftp.open(f"inbox/{play.sample}.part", "wb") as fh:
             fh.write(data)
         sftp.rename(f"inbox/{play.sample}.part", f"inbox/{play.sample}")
@@ -299,7 +300,8 @@ def sftp_outbox(port: int, partner: str) -> list[str]:
             username=username, pkey=paramiko.ECDSAKey.from_private_key_file(str(key_file))
         )
         sftp = paramiko.SFTPClient.from_transport(transport)
-        assert sftp is not None
+        if sftp is None:
+            raise RuntimeError(f"demo SFTP on port {port}: no SFTP channel opened")
         names = sorted(sftp.listdir("outbox"))
         sftp.close()
         return names
@@ -474,7 +476,8 @@ def our_orders(runtime: Runtime) -> list[tuple[PartnerProfile, PurchaseOrder]]:
     out = []
     for partner_id, sample in OUR_ORDERS:
         profile = runtime.registry.get(partner_id)
-        assert profile is not None and profile.odoo is not None
+        if profile is None or profile.odoo is None:
+            raise RuntimeError(f"demo: sample partner {partner_id} has no profile with odoo")
         payload = parse_payload((SAMPLES / partner_id / sample).read_bytes())
         interchange = payload.interchanges[0]
         group = interchange.groups[0]
@@ -483,7 +486,8 @@ def our_orders(runtime: Runtime) -> list[tuple[PartnerProfile, PurchaseOrder]]:
         document = translate(
             txn, interchange=interchange, group=group, map=mapping, profile=profile
         ).document
-        assert isinstance(document, PurchaseOrder)
+        if not isinstance(document, PurchaseOrder):
+            raise RuntimeError(f"demo: {partner_id}/{sample} is not a purchase order")
         out.append((profile, document))
     return out
 
@@ -499,7 +503,8 @@ def seed_our_orders(runtime: Runtime) -> list[str]:
 
     lines = []
     for profile, document in our_orders(runtime):
-        assert profile.odoo is not None
+        if profile.odoo is None:  # our_orders() only returns profiles with odoo
+            raise RuntimeError(f"demo: partner {profile.id} has no odoo section")
         po = document.po_number
         if runtime.odoo.search_read("purchase.order", [["name", "=", po]], ["id"]):
             lines.append(f"our PO {po} to {profile.name}: already in Odoo")

@@ -118,7 +118,7 @@ class Supervisor:
         """The Celery worker in its own session, so its pool and beat can be stopped as
         one process group; working directory = the data directory."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        child = subprocess.Popen(
+        child = subprocess.Popen(  # noqa: S603 - our worker command, no shell, no partner input
             worker_command(self.settings, self.workers),
             cwd=self.settings.data_dir,
             start_new_session=True,

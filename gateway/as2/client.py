@@ -146,7 +146,8 @@ class As2Sender:
         """
         message, profile = self.build(partner_id, filename, data)
         settings = profile.as2
-        assert settings is not None and settings.url is not None
+        if settings is None or settings.url is None:  # build() refused these already
+            raise PermanentSendError(f"partner {partner_id} has no AS2 URL to send to")
         mid = message.message_id
         try:
             response = self.http.post(

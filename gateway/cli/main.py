@@ -64,7 +64,7 @@ def worker(
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads, solo.")] = "prefork",
 ) -> None:
     """Run a pipeline worker (Celery) against the configured broker."""
-    os.execv(
+    os.execv(  # noqa: S606 - our own interpreter, a fixed argv (no shell)
         sys.executable,
         _celery_cmd(
             "worker",
@@ -86,7 +86,8 @@ def scheduler() -> None:
     settings = get_settings()
     schedule = settings.data_dir / "celerybeat-schedule"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    os.execv(sys.executable, _celery_cmd("beat", "--loglevel", "INFO", "-s", str(schedule)))
+    beat = _celery_cmd("beat", "--loglevel", "INFO", "-s", str(schedule))
+    os.execv(sys.executable, beat)  # noqa: S606 - our own interpreter, a fixed argv (no shell)
 
 
 @app.command()

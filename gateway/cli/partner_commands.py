@@ -514,7 +514,8 @@ def reload_command(
     import httpx
 
     settings = get_settings()
-    host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::", "") else settings.http_host
+    any_address = ("0.0.0.0", "::", "")  # noqa: S104 - compared with, not bound to
+    host = "127.0.0.1" if settings.http_host in any_address else settings.http_host
     base = (url or f"http://{host}:{settings.http_port}").rstrip("/")
     key = api_key or (settings.admin_api_key.get_secret_value() if settings.admin_api_key else None)
     if not key:

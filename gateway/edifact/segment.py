@@ -52,7 +52,8 @@ class EdifactSegment(ElementAccess):
         """The data elements after the tag: repetitions of components."""
         elements = self._elements
         if elements is None:
-            assert self._raw is not None and self._chars is not None
+            if self._raw is None or self._chars is None:  # __init__ refuses this
+                raise TypeError("EdifactSegment has neither elements nor raw text to split")
             elements = self._elements = split_segment(self._raw, self._chars)[1]
             self._raw = None
         return elements

@@ -148,7 +148,7 @@ def split_segment(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, .
                 tuple(tuple(r.split(comp)) for r in p.split(rep)) for p in parts[1:]
             )
         return parts[0], tuple([(tuple(p.split(comp)),) for p in parts[1:]])
-    return _split_released(text, chars)
+    return _split_released(text, chars, rel)
 
 
 # Private-use characters stand in for released service characters while splitting.
@@ -156,15 +156,13 @@ _PH_REL, _PH_ELEM, _PH_COMP, _PH_REP, _PH_TERM = "\ue000", "\ue001", "\ue002", "
 _PLACEHOLDERS = (_PH_REL, _PH_ELEM, _PH_COMP, _PH_REP, _PH_TERM)
 
 
-def _split_released(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, ...]]:
+def _split_released(text: str, chars: ServiceChars, rel: str) -> tuple[str, tuple[Element, ...]]:
     """Split a segment that contains release characters.
 
     Released characters are swapped for private-use placeholders, the text is split
     with ``str.split`` and the placeholders are swapped back; text that already holds
     such characters (or ends in a dangling release) takes the character loop.
     """
-    rel = chars.release
-    assert rel is not None  # only called when the segment contains one
     if text.endswith(rel) or any(ph in text for ph in _PLACEHOLDERS):
         return _split_loop(text, chars)
     swapped = text.replace(rel + rel, _PH_REL)

@@ -93,7 +93,8 @@ class RuleReader:
     def _from_segments(
         self, path: str, rule: Rule, scopes: Scopes, default_scope: Sequence[str]
     ) -> Any:
-        assert rule.segment is not None and rule.element is not None
+        if rule.segment is None or rule.element is None:
+            return _NOTHING  # a rule without segment and element reads no segment
         collected: list[Any] = []
         for scope_name in rule.scope or default_scope:
             segments = scopes.get(scope_name)

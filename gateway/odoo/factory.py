@@ -11,13 +11,13 @@ from gateway.settings import Settings
 def make_odoo(settings: Settings) -> OdooApi:
     """The real client when ``EDIGW_ODOO_URL/DB/USER`` (+ password or API key) are set,
     otherwise a :class:`DryRunOdoo` writing to ``settings.dry_run_dir``."""
-    if not settings.odoo_configured:
+    url, db, user = settings.odoo_url, settings.odoo_db, settings.odoo_user
+    if not (url and db and user):  # what settings.odoo_configured says
         return DryRunOdoo(settings.dry_run_dir)
-    assert settings.odoo_url and settings.odoo_db and settings.odoo_user
     return OdooClient(
-        settings.odoo_url,
-        settings.odoo_db,
-        settings.odoo_user,
+        url,
+        db,
+        user,
         password=settings.odoo_password.get_secret_value() if settings.odoo_password else None,
         api_key=settings.odoo_api_key.get_secret_value() if settings.odoo_api_key else None,
         timeout=settings.odoo_timeout_seconds,

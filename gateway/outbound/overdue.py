@@ -68,8 +68,7 @@ def deadlines(progress: OrderProgress, expect: Expectations) -> dict[Awaited, dt
             if progress.requested_date is not None:
                 day = progress.requested_date
                 due[Awaited.SHIP_NOTICE] = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-        else:
-            assert isinstance(expect.ship_notice, dt.timedelta)
+        elif isinstance(expect.ship_notice, dt.timedelta):  # the only other kind
             due[Awaited.SHIP_NOTICE] = progress.sent_at + expect.ship_notice
     if progress.invoice_at is None:
         start = progress.ship_notice_at or progress.sent_at

@@ -37,7 +37,8 @@ class SecretRef(StrictModel):
             if value is None:
                 raise LookupError(f"environment variable {self.env} is not set")
             return value.encode()
-        assert self.file is not None
+        if self.file is None:  # the validator requires one of the two
+            raise LookupError("secret reference names neither a file nor an env variable")
         path = self.file if self.file.is_absolute() or base_dir is None else base_dir / self.file
         try:
             return path.read_bytes()

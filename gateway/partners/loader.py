@@ -103,7 +103,8 @@ def read_yaml(path: Path, *, codes: bool = False) -> YamlDocument:
     except UnicodeDecodeError as exc:
         raise YamlReadError(path, None, f"not UTF-8 text: {exc.reason}") from exc
     try:
-        data = yaml.load(text, Loader=CodesLoader) if codes else yaml.safe_load(text)
+        # CodesLoader is a SafeLoader (plain data only, no object construction)
+        data = yaml.load(text, Loader=CodesLoader) if codes else yaml.safe_load(text)  # noqa: S506
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -25,7 +25,7 @@ from gateway.documents import load_document
 from gateway.odoo.delivery import DeliveryPlan, apply_plan, plan_delivery
 from gateway.odoo.errors import OdooBusinessError, OdooConfigurationError, OdooTransientError
 from gateway.pipeline.dispatch import Next
-from gateway.pipeline.errors import TransientError
+from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.routing import route_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import claim, set_state
@@ -53,7 +53,8 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             return []  # delivered, or being delivered, by someone else
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
-        assert txn is not None
+        if txn is None:  # claimed above; rows are never deleted
+            raise PermanentError(f"transaction {transaction_id} does not exist")
         doc_row = session.scalar(select(Document).where(Document.transaction_id == txn.id))
         if doc_row is None or txn.partner_id is None:
             set_state(
@@ -295,7 +296,8 @@ def _record_outcome(
     """Record the delivery or its business exceptions; the notify stages to run next."""
     with session_scope(runtime.sessions) as session:
         txn = session.get(Transaction, transaction_id)
-        assert txn is not None
+        if txn is None:  # claimed above; rows are never deleted
+            raise PermanentError(f"transaction {transaction_id} does not exist")
         decision.finish(DecisionState.APPLIED, session)
         txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
         if exceptions:

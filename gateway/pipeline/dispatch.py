@@ -180,7 +180,8 @@ class ThreadedDispatcher:
                 return
             item, attempt = entry
             try:
-                assert self.runner is not None
+                if self.runner is None:
+                    raise RuntimeError("ThreadedDispatcher has no runner attached")
                 retry_in = self.runner(item, attempt)
                 if retry_in is not None:
                     self._later(item, attempt + 1, retry_in)

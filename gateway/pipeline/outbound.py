@@ -136,7 +136,8 @@ class OutboundKind:
 
 
 def _vendor(profile: PartnerProfile) -> tuple[int | None, str | None]:
-    assert profile.odoo is not None
+    if profile.odoo is None:
+        raise PermanentError(f"partner {profile.id!r} has no odoo section")
     return profile.odoo.vendor_id, profile.odoo.vendor_ref
 
 
@@ -174,7 +175,8 @@ def _asked_orders(runtime: Runtime, profile: PartnerProfile) -> AskedOrder:
 
 
 def _customer(profile: PartnerProfile) -> tuple[int | None, str | None]:
-    assert profile.odoo is not None
+    if profile.odoo is None:
+        raise PermanentError(f"partner {profile.id!r} has no odoo section")
     return profile.odoo.customer()
 
 
@@ -499,7 +501,8 @@ def outbound_map_name(
     """
     kind = kind or PURCHASE_ORDERS
     settings = kind.settings(profile)
-    assert settings is not None
+    if settings is None:
+        raise PermanentError(f"partner {profile.id!r} has no outbound.{kind.document_type}")
     syntax = settings.syntax or ("x12" if profile.x12 is not None else "edifact")
     if syntax == "x12":
         if profile.x12 is None:
@@ -514,8 +517,10 @@ def outbound_map_name(
 
 
 def _transport(profile: PartnerProfile, kind: OutboundKind | None = None) -> str:
-    settings = (kind or PURCHASE_ORDERS).settings(profile)
-    assert settings is not None
+    kind = kind or PURCHASE_ORDERS
+    settings = kind.settings(profile)
+    if settings is None:
+        raise PermanentError(f"partner {profile.id!r} has no outbound.{kind.document_type}")
     if settings.transport:
         return settings.transport
     if profile.as2 is not None and profile.as2.url:
@@ -548,7 +553,8 @@ def envelope_for(
     """Our identity to the partner's, with control numbers from ``number(counter_name)``."""
     test = profile.mode.usage == "test"
     if syntax == "x12":
-        assert profile.x12 is not None
+        if profile.x12 is None:
+            raise PermanentError(f"partner {profile.id!r} sends X12 but has no x12 ids")
         return OutboundEnvelope(
             sender_id=ident.x12_id,
             sender_qualifier=ident.x12_qualifier,
@@ -561,7 +567,8 @@ def envelope_for(
             transaction_control=number("x12-transaction", modulo=9999),
             test=test,
         )
-    assert profile.edifact is not None
+    if profile.edifact is None:
+        raise PermanentError(f"partner {profile.id!r} sends EDIFACT but has no edifact ids")
     syntax_id, _, syntax_version = profile.edifact.syntax.partition(":")
     return OutboundEnvelope(
         sender_id=ident.edifact_id,

@@ -360,8 +360,10 @@ class SftpServer:
         self._threads.append(thread)
 
     def _sweep_loop(self) -> None:
-        assert self.sweep_interval
-        while not self._stop.wait(self.sweep_interval):
+        interval = self.sweep_interval
+        if not interval:
+            return  # no sweeping (start() does not run this loop then)
+        while not self._stop.wait(interval):
             try:
                 self.sweep()
             except Exception:
@@ -369,7 +371,8 @@ class SftpServer:
 
     def _accept_loop(self) -> None:
         sock = self._socket
-        assert sock is not None
+        if sock is None:
+            return  # stopped before this thread began
         while not self._stop.is_set():
             try:
                 conn, address = sock.accept()

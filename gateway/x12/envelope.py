@@ -308,7 +308,7 @@ class EnvelopeReader:
         self.segment_count += 1
         if self._set is not None:
             if tag == "SE":
-                self._close_set(parts, offset, length)
+                self._close_set(self._set, parts, offset, length)
                 return
             open_set = self._set
             self._set = None
@@ -351,9 +351,16 @@ class EnvelopeReader:
                 )
             )
 
-    def _open_group(self, parts: list[str], offset: int) -> None:
+    def _current(self) -> tuple[EdiInterchange, X12Envelope]:
+        """The interchange being read and its envelope: envelope segments only arrive
+        between an ISA and its IEA (``_envelope_segment`` checks)."""
         ix, env = self._ix, self._env
-        assert ix is not None and env is not None
+        if ix is None or env is None:
+            raise RuntimeError("X12 reader: envelope segment outside an interchange")
+        return ix, env
+
+    def _open_group(self, parts: list[str], offset: int) -> None:
+        ix, env = self._current()
         if self._group is not None:
             self._group.issues.append(
                 _gx("3", "functional group has no GE trailer", offset, tag="GE")
@@ -403,11 +410,10 @@ class EnvelopeReader:
         self._group = group
 
     def _close_group(self, parts: list[str], offset: int) -> None:
-        group, env = self._group, self._env
-        assert env is not None
+        group = self._group
+        ix, env = self._current()
         if group is None:
-            assert self._ix is not None
-            self._ix.issues.append(_ix("022", "GE without a GS", offset, tag="GE"))
+            ix.issues.append(_ix("022", "GE without a GS", offset, tag="GE"))
             return
         count = _count(parts[1]) if len(parts) > 1 else None
         if count != len(group.transactions):
@@ -438,8 +444,7 @@ class EnvelopeReader:
         self._stray = False
 
     def _close_interchange(self, parts: list[str] | None, offset: int | None = None) -> None:
-        ix, env = self._ix, self._env
-        assert ix is not None and env is not None
+        ix, env = self._current()
         if self._set is not None:
             open_set, self._set = self._set, None
             self._spill(open_set)
@@ -485,8 +490,8 @@ class EnvelopeReader:
         self._group = None
 
     def _open_set(self, parts: list[str], offset: int) -> None:
-        group, ix = self._group, self._ix
-        assert ix is not None
+        group = self._group
+        ix, _ = self._current()
         if group is None:
             if not self._stray:
                 self._stray = True
@@ -555,9 +560,7 @@ class EnvelopeReader:
         self._set = open_set
         group.transactions.append(tx)
 
-    def _close_set(self, parts: list[str], offset: int, length: int) -> None:
-        open_set = self._set
-        assert open_set is not None
+    def _close_set(self, open_set: _OpenSet, parts: list[str], offset: int, length: int) -> None:
         self._set = None
         open_set.count += 1
         tx = open_set.transaction
@@ -566,11 +569,11 @@ class EnvelopeReader:
         if bulk is not None:
             bulk.add("SE", segment.text, offset, segment if self._keep else None)
             open_set.bulk = None
-            if bulk.clean():
+            validator = open_set.validator  # never None with a bulk set
+            if bulk.clean() or validator is None:
                 open_set.validator = None  # nothing to find, nothing left to finish
             else:
-                assert open_set.validator is not None
-                bulk.replay(open_set.validator)
+                bulk.replay(validator)
         elif open_set.validator is not None:
             open_set.validator.segment(segment, offset)
         if self._keep:

@@ -116,10 +116,11 @@ class Tokenizer:
     def _run(self, out: list[Token], *, final: bool) -> None:
         pos = 0
         while True:
-            if self._delims is None:
+            delims = self._delims
+            if delims is None:
                 pos, progressed = self._seek(out, pos, final=final)
             else:
-                pos, progressed = self._split(out, pos, final=final)
+                pos, progressed = self._split(out, pos, delims, final=final)
             if not progressed:
                 break
         self._base += pos
@@ -166,9 +167,9 @@ class Tokenizer:
         self._delims = result.delimiters
         return result.end, True
 
-    def _split(self, out: list[Token], pos: int, *, final: bool) -> tuple[int, bool]:
-        delims = self._delims
-        assert delims is not None
+    def _split(
+        self, out: list[Token], pos: int, delims: Delimiters, *, final: bool
+    ) -> tuple[int, bool]:
         buf = self._buf
         term = delims.segment
         tlen = len(term)

@@ -102,10 +102,11 @@ def plan_invoice(
             continue
         unit = resolver.uom(line.uom, line.line_number)
         quantity = resolver.convert(line.quantity, line.uom, order_line.uom_id, line.line_number)
-        if isinstance(unit, BusinessIssue) or isinstance(quantity, BusinessIssue):
-            issue = unit if isinstance(unit, BusinessIssue) else quantity
-            assert isinstance(issue, BusinessIssue)
-            issues.append(issue.model_copy(update={"identifiers": line.item.identifiers()}))
+        if isinstance(unit, BusinessIssue):
+            issues.append(unit.model_copy(update={"identifiers": line.item.identifiers()}))
+            continue
+        if isinstance(quantity, BusinessIssue):
+            issues.append(quantity.model_copy(update={"identifiers": line.item.identifiers()}))
             continue
         checked = line
         if quantity != line.quantity and quantity:

@@ -503,7 +503,8 @@ class _Runner:
         plan = self.plan
         if plan.totals_checked:
             return  # decided (and recorded) by an earlier attempt
-        assert plan.bill_id is not None
+        if plan.bill_id is None:
+            raise OdooConfigurationError("totals check without a bill")
         rows = self.odoo.read(
             "account.move", [plan.bill_id], ["amount_untaxed", "amount_tax", "amount_total"]
         )

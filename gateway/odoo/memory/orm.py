@@ -257,6 +257,15 @@ class MemoryOrm:
             raise OdooFault("builtins.ValueError", f"Invalid field {name!r} on model {model!r}")
         return spec
 
+    def _one2many(self, model: str, name: str) -> tuple[str, str]:
+        """The comodel and inverse field of a one2many field."""
+        _, relation, inverse = self._field(model, name)
+        if relation is None or inverse is None:
+            raise OdooFault(
+                "builtins.ValueError", f"Field {name!r} on model {model!r} is not a one2many"
+            )
+        return relation, inverse
+
     def record(self, model: str, record_id: int) -> Values:
         try:
             return self.tables[model][record_id]
@@ -301,7 +310,7 @@ class MemoryOrm:
         if compute is not None:
             return compute(record)
         if kind == "one2many":
-            assert relation is not None and inverse is not None
+            relation, inverse = self._one2many(model, name)
             return sorted(
                 rid
                 for rid, row in self.tables[relation].items()
@@ -545,8 +554,7 @@ class MemoryOrm:
 
     def _apply_commands(self, model: str, record_id: int, commands: Values) -> None:
         for name, value in commands.items():
-            _, relation, inverse = self._field(model, name)
-            assert relation is not None and inverse is not None
+            relation, inverse = self._one2many(model, name)
             for command in value or []:
                 code = command[0]
                 if code == 0:

@@ -119,7 +119,8 @@ def main() -> None:
 
     source = pathlib.Path(pyx12.__file__).parent / "map" / "dataele.xml"
     table: dict[str, tuple[str, int, int]] = {}
-    for node in ET.parse(source).getroot():
+    # a developer tool reading the installed pyx12's own data file, not partner input
+    for node in ET.parse(source).getroot():  # noqa: S314
         num = node.get("ele_num")
         if num:
             table[num] = (
