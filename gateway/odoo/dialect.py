@@ -298,8 +298,14 @@ FIELDS: tuple[FieldName, ...] = (
         "product_uom_qty",
         "price_unit",
         "display_type",
+        "qty_delivered",
+        "discount",
+        "name",
         module="sale",
     ),
+    # a customer's change order: Odoo 17 locks a confirmed order with a flag, 16 with
+    # the state done (gateway/odoo/delivery/sale_order_change.py)
+    FieldName("sale.order", "locked", ((16, None), (17, "locked")), module="sale", optional=True),
     *_optional("stock.move", "sale_line_id", module="sale_stock"),
     # the outbound 856/DESADV reader: a customer's validated delivery, its packages
     *_optional("stock.picking", "sale_id", module="sale_stock"),

@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from gateway.canonical import PurchaseOrder, Purpose
 from gateway.customer_items import lookup_table
 from gateway.documents import load_document
 from gateway.odoo.delivery import DeliveryPlan, apply_plan, plan_delivery
 from gateway.odoo.errors import OdooBusinessError, OdooConfigurationError, OdooTransientError
+from gateway.pipeline.customer_orders import asked_order as customer_order
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.routing import route_exceptions
@@ -101,6 +103,14 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             if profile.is_customer
             else None
         )
+        # a customer's change: their order as asked so far numbers its lines
+        asked = (
+            customer_order(session, profile.id, document.po_number, excluding=doc_row.business_key)
+            if profile.is_customer
+            and isinstance(document, PurchaseOrder)
+            and document.purpose is not Purpose.ORIGINAL
+            else None
+        )
         correlation_id = txn.correlation_id
         interchange = session.get(Interchange, txn.interchange_id)
         test = bool(interchange is not None and interchange.test) or profile.mode.usage == "test"
@@ -126,7 +136,11 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             odoo.begin_document(plan.key)
         else:
             plan = plan_delivery(
-                document, profile=profile, odoo=odoo, customer_items=customer_items
+                document,
+                profile=profile,
+                odoo=odoo,
+                customer_items=customer_items,
+                asked_order=asked,
             )
             plan.correlation_id = correlation_id  # noted on the records it writes
             if plan.writes:

@@ -53,6 +53,7 @@ from gateway.outbound.overdue import OrderProgress, overdue
 from gateway.outbound.template import OutboundLibrary
 from gateway.partners.outbound import OutboundDocumentSettings
 from gateway.partners.profile import PartnerProfile, Role
+from gateway.pipeline.customer_orders import asked_order as customer_order
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.routing import route_new_exceptions
@@ -63,8 +64,6 @@ from gateway.store.audit import add_event, next_counter
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
-    Delivery,
-    Document,
     Message,
     OutboundChange,
     OutboundCursor,
@@ -144,26 +143,9 @@ def _vendor(profile: PartnerProfile) -> tuple[int | None, str | None]:
 def asked_order(
     session: Session, partner_id: str, sale_order_id: int, po_number: str
 ) -> PurchaseOrder | None:
-    """The customer's order (as translated) that became sale order ``sale_order_id``: the
-    delivery ledger names the sale order, the stored document is what they sent."""
-    rows = session.scalars(
-        select(Delivery).where(
-            Delivery.partner_id == partner_id,
-            Delivery.document_type == "purchase_order",
-            Delivery.business_key == po_number,
-        )
-    ).all()
-    for delivery in rows:
-        if any(
-            r.get("model") == "sale.order" and int(r.get("id") or 0) == sale_order_id
-            for r in delivery.records or []
-        ):
-            document = session.scalars(
-                select(Document).where(Document.transaction_id == delivery.transaction_id)
-            ).first()
-            if document is not None:
-                return PurchaseOrder.model_validate(document.data)
-    return None
+    """The customer's order (as translated, with the changes they sent since) that became
+    sale order ``sale_order_id`` (:mod:`gateway.pipeline.customer_orders`)."""
+    return customer_order(session, partner_id, po_number, sale_order_id)
 
 
 def _asked_orders(runtime: Runtime, profile: PartnerProfile) -> AskedOrder:

@@ -322,12 +322,13 @@ def test_a_ship_to_of_another_customer_is_not_used(
     assert shop.customer_id != other
 
 
-def test_a_change_order_raises_an_exception_and_changes_nothing(
+def test_a_changed_850_for_a_confirmed_order_raises_an_exception_and_changes_nothing(
     odoo_double: OdooDouble, odoo_client: OdooClient
 ) -> None:
     seed_shop(odoo_double)
     _deliver(odoo_client, customer_order(), confirm="auto")
     [order] = odoo_double.records("sale.order")
+    # an 850 that says change (BEG01 04) restates the order: line 1 is now 30
     change = customer_order(
         purpose=Purpose.CHANGE,
         source=SourceRef(
@@ -340,15 +341,17 @@ def test_a_change_order_raises_an_exception_and_changes_nothing(
     )
     change.lines[0].quantity = Decimal("30")
     outcome = _deliver(odoo_client, change, confirm="auto")
+    # with the default policy (changes: review) the changed line is an exception
     [issue] = outcome.exceptions
-    assert issue.kind == "customer_changed_order"
-    assert issue.message == f"customer changed order MH-5001; review sale order {order['name']}"
+    assert issue.kind == "customer_changed_order" and issue.line_number == "1"
+    assert issue.message.startswith("customer order MH-5001, line 1: line 1 quantity 20 → 30")
+    assert issue.message.endswith(f"sale order {order['name']} was not changed")
     # the order is untouched and carries one note; the same change again adds none
     lines = sorted(odoo_double.records("sale.order.line"), key=lambda x: x["sequence"])
     assert lines[0]["product_uom_qty"] == 20.0
     _deliver(odoo_client, change, confirm="auto")
     notes = [m for m in odoo_double.records("mail.message") if m["model"] == "sale.order"]
-    assert len(notes) == 1 and "did not change this sale order" in notes[0]["body"]
+    assert len(notes) == 1 and "was NOT applied" in notes[0]["body"]
 
 
 def test_a_customer_only_partners_acknowledgement_is_a_configuration_error(

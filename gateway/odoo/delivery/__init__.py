@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from gateway.canonical import AnyDocument
+from gateway.canonical import AnyDocument, PurchaseOrder
 from gateway.documents import for_document
 from gateway.odoo.api import OdooApi
 from gateway.odoo.delivery.outcome import BusinessIssue, DeliveryOutcome, OdooRecordRef
@@ -59,6 +59,7 @@ def deliver(
     record: Checkpoint | None = None,
     customer_items: Mapping[str, CustomerItemRef] | None = None,
     correlation_id: str | None = None,
+    asked_order: PurchaseOrder | None = None,
 ) -> DeliveryOutcome:
     """Turn one canonical document into Odoo records (see the module docstring).
 
@@ -66,7 +67,13 @@ def deliver(
     changes while it runs (a bill's totals check): the pipeline stores it there.
     ``correlation_id`` is noted on the purchase orders, receipts and bills it writes.
     """
-    plan = plan_delivery(document, profile=profile, odoo=odoo, customer_items=customer_items)
+    plan = plan_delivery(
+        document,
+        profile=profile,
+        odoo=odoo,
+        customer_items=customer_items,
+        asked_order=asked_order,
+    )
     plan.correlation_id = correlation_id
     if record is not None and plan.writes:
         record(plan)
@@ -79,11 +86,14 @@ def plan_delivery(
     profile: PartnerProfile,
     odoo: OdooApi,
     customer_items: Mapping[str, CustomerItemRef] | None = None,
+    asked_order: PurchaseOrder | None = None,
 ) -> DeliveryPlan:
     """Decide what delivering ``document`` writes, without writing (reads Odoo).
 
     ``customer_items`` is the partner's cross-reference of its part numbers to our items
-    (:func:`gateway.customer_items.lookup_table`), used for a customer's orders.
+    (:func:`gateway.customer_items.lookup_table`), used for a customer's orders;
+    ``asked_order`` is, for a customer's change order, their order as asked so far (the
+    850 and the changes since), which numbers its lines as the sale order's.
     """
     if profile.odoo is None:
         raise OdooConfigurationError(f"partner {profile.id} has no odoo section in its profile")
@@ -105,7 +115,7 @@ def plan_delivery(
         plan.exceptions.extend(invalid)
         plan.notes.append("nothing sent to Odoo")
         return plan
-    resolver = Resolver(odoo, profile.odoo, customer_items=customer_items)
+    resolver = Resolver(odoo, profile.odoo, customer_items=customer_items, asked_order=asked_order)
     odoo.begin_document(plan.key)  # the dry run writes one file per delivered document
     planner = kind.delivery_planner(role)
     return planner(document, plan=plan, odoo=odoo, resolver=resolver)

@@ -92,6 +92,24 @@ class ConfirmSaleOrder(_Step):
     op: Literal["confirm_sale_order"] = "confirm_sale_order"
 
 
+class ChangeSaleOrder(_Step):
+    """Apply a customer's change to their sale order: line values written (``updates``:
+    (line id, values)), lines added (``creates``, each with its ``sequence``) or deleted,
+    order values written, the quotation cancelled; then the note whose ``marker`` says the
+    change is applied. A retry after a crash skips what is already there (a line deleted,
+    a line with that sequence and product), and the note makes a second run a no-op."""
+
+    op: Literal["change_sale_order"] = "change_sale_order"
+    order_id: int
+    marker: str
+    updates: list[tuple[int, dict[str, Any]]] = Field(default_factory=list)
+    creates: list[dict[str, Any]] = Field(default_factory=list)
+    deletes: list[int] = Field(default_factory=list)
+    order_values: dict[str, Any] = Field(default_factory=dict)
+    cancel: bool = False
+    lines: list[str] = Field(default_factory=list)
+
+
 class WriteRecords(_Step):
     """Write values on records (writing the same values twice changes nothing)."""
 
@@ -176,7 +194,8 @@ Step = Annotated[
     | PostBill
     | CreateSaleOrder
     | CheckSalePrices
-    | ConfirmSaleOrder,
+    | ConfirmSaleOrder
+    | ChangeSaleOrder,
     Field(discriminator="op"),
 ]
 
@@ -390,6 +409,40 @@ class _Runner:
         if "confirmed" not in plan.notes:
             plan.notes.append("confirmed")
         self._add(_read_ref(self.odoo, "sale.order", order_id))
+
+    def _change_sale_order(self, step: ChangeSaleOrder) -> None:
+        odoo, order_id = self.odoo, step.order_id
+        if not noted(odoo, "sale.order", order_id, step.marker):
+            rows = odoo.search_read(
+                "sale.order.line", [["order_id", "=", order_id]], ["sequence", "product_id"]
+            )
+            there = {int(r["id"]) for r in rows}
+            made = {(int(r.get("sequence") or 0), m2o_id(r.get("product_id"))) for r in rows}
+            commands: list[list[Any]] = [
+                [1, line_id, values] for line_id, values in step.updates if line_id in there
+            ]
+            commands += [[2, line_id] for line_id in step.deletes if line_id in there]
+            commands += [
+                [0, 0, values]
+                for values in step.creates
+                if (int(values["sequence"]), int(values["product_id"])) not in made
+            ]
+            values = dict(step.order_values)
+            if commands:
+                values["order_line"] = commands
+            if values:
+                odoo.write("sale.order", [order_id], values)
+            if step.cancel:
+                state = odoo.read("sale.order", [order_id], ["state"])
+                if state and state[0].get("state") != "cancel":
+                    odoo.call(
+                        "sale.order",
+                        "action_cancel",
+                        ids=[order_id],
+                        context={"disable_cancel_warning": True},
+                    )
+            post_note(odoo, "sale.order", order_id, step.lines)
+        self._add(_read_ref(odoo, "sale.order", order_id))
 
     # ---- generic ---------------------------------------------------------------------
     def _write(self, step: WriteRecords) -> None:
@@ -648,6 +701,7 @@ def _read_ref(odoo: OdooApi, model: str, record_id: int) -> OdooRecordRef:
 
 __all__ = [
     "CancelOrder",
+    "ChangeSaleOrder",
     "CheckSalePrices",
     "CheckTotals",
     "ConfirmOrder",

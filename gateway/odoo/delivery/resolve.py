@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from gateway.canonical import ItemIds
+from gateway.canonical import ItemIds, PurchaseOrder
 from gateway.odoo.api import OdooApi, m2o_id
 from gateway.odoo.check import unit_size_problem as _size_problem
 from gateway.odoo.delivery.item_checks import identifier_issue, lookup_values
@@ -110,11 +110,15 @@ class Resolver:
         settings: OdooPartnerSettings,
         *,
         customer_items: Mapping[str, CustomerItemRef] | None = None,
+        asked_order: PurchaseOrder | None = None,
     ) -> None:
         self.odoo = odoo
         self.settings = settings
         # the customer's part numbers -> our items (gateway.customer_items), passed in
         self.customer_items: Mapping[str, CustomerItemRef] = customer_items or {}
+        # for a customer's change: their order as asked so far (the 850 and the changes
+        # since), which numbers its lines as the sale order's (passed in; None: unknown)
+        self.asked_order = asked_order
         self._vendor_id: int | None = None
         self._products: dict[tuple[tuple[str, str], ...], Product | BusinessIssue] = {}
         self._uoms: dict[str, int | None] = {}

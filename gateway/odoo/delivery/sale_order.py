@@ -20,8 +20,8 @@ unconfirmed; otherwise ``sale_order.confirm: auto`` confirms it.
 Dates: the requested delivery date (the header's, else the earliest line's) becomes
 ``commitment_date``; a line asking for another date says so in its description (Odoo 17
 has no per-line delivery date on a sale order line). A change or cancellation of an order
-already in Odoo is never applied silently: it is a business exception naming the sale
-order, with a note on it.
+already in Odoo (860 / ORDCHG, or an 850 / ORDERS that says so) is planned by
+:mod:`gateway.odoo.delivery.sale_order_change`.
 """
 
 from __future__ import annotations
@@ -39,11 +39,10 @@ from gateway.odoo.delivery.plan import (
     CreateSaleOrder,
     DeliveryPlan,
     LinePrice,
-    PostNote,
-    noted,
 )
 from gateway.odoo.delivery.purchase_order import odoo_datetime, source_label
 from gateway.odoo.delivery.resolve import Product, Resolver
+from gateway.odoo.delivery.sale_order_change import plan_sale_order_change
 from gateway.odoo.errors import OdooConfigurationError
 
 SALE_ORDER_FIELDS = ["id", "name", "state", "client_order_ref", "partner_id"]
@@ -61,7 +60,7 @@ def plan_sale_order(
         return plan
     existing = find_sale_order(odoo, customer, document.po_number)
     if existing is not None:
-        return _existing(document, existing, plan=plan, odoo=odoo)
+        return _existing(document, existing, plan=plan, odoo=odoo, resolver=resolver)
     if document.purpose is not Purpose.ORIGINAL:
         plan.exceptions.append(
             BusinessIssue(
@@ -323,50 +322,32 @@ def commitment_date(document: PurchaseOrder) -> dt.date | None:
 
 # ---- an order already in Odoo ------------------------------------------------------------
 def _existing(
-    document: PurchaseOrder, order: dict[str, Any], *, plan: DeliveryPlan, odoo: OdooApi
+    document: PurchaseOrder,
+    order: dict[str, Any],
+    *,
+    plan: DeliveryPlan,
+    odoo: OdooApi,
+    resolver: Resolver,
 ) -> DeliveryPlan:
+    if document.purpose is not Purpose.ORIGINAL:
+        # a change (860 / ORDCHG, or an 850 / ORDERS that says change or cancel)
+        return plan_sale_order_change(
+            document,
+            order,
+            plan=plan,
+            odoo=odoo,
+            resolver=resolver,
+            find_product=lambda line: sale_product(resolver, line.item, line.line_number),
+        )
     order_id = int(order["id"])
     ref = OdooRecordRef(model="sale.order", id=order_id, name=str(order.get("name") or ""))
     plan.records.append(ref)
     plan.sale_order_id = order_id
-    if document.purpose is Purpose.ORIGINAL:
-        # the same order again: a resend by the customer (the ledger missed it because the
-        # first one ended in an exception) or a retry; never a second sale order
-        plan.already_existed = True
-        plan.notes.append(
-            f"customer order {document.po_number} already in Odoo as {ref.name} "
-            f"({order.get('state')}): not created again"
-        )
-        return plan
-    verb = "changed" if document.purpose is Purpose.CHANGE else "cancelled"
-    source = document.source
-    tag = f"[EDI 850 {document.purpose.value} {document.po_number}/" + (
-        f"{source.interchange_control_number}/{source.transaction_control_number}]"
-        if source
-        else f"{document.order_date or ''}]"
+    # the same order again: a resend by the customer (the ledger missed it because the
+    # first one ended in an exception) or a retry; never a second sale order
+    plan.already_existed = True
+    plan.notes.append(
+        f"customer order {document.po_number} already in Odoo as {ref.name} "
+        f"({order.get('state')}): not created again"
     )
-    plan.exceptions.append(
-        BusinessIssue(
-            kind="customer_changed_order",
-            message=f"customer {verb} order {document.po_number}; review sale order {ref.name}",
-            received=document.po_number,
-        )
-    )
-    if noted(odoo, "sale.order", order_id, tag):
-        plan.already_existed = True
-        plan.notes.append(f"{verb} order already noted")
-        return plan
-    plan.steps.append(
-        PostNote(
-            model="sale.order",
-            res_id=order_id,
-            marker=tag,
-            lines=[
-                f"{source_label(document, '850')} {tag}: the customer {verb} order "
-                f"{document.po_number} ({len(document.lines)} lines); the gateway did not "
-                "change this sale order: review it"
-            ],
-        )
-    )
-    plan.notes.append(f"{verb} order noted on {ref.name}; not applied")
     return plan
