@@ -409,13 +409,14 @@ def _plan_line(
         change.refuse(line, "a new date was announced but none given")
         return
     if line.unit_price is not None:
-        _price(line, target, resolver, change, confirmed=confirmed)
+        _price(line, line.unit_price, target, resolver, change, confirmed=confirmed)
     elif kind is LineChange.PRICE:
         change.refuse(line, "a price change without a price")
 
 
 def _price(
     line: PurchaseOrderLine,
+    price: Decimal,
     target: dict[str, Any],
     resolver: Resolver,
     change: _Change,
@@ -423,14 +424,13 @@ def _price(
     confirmed: bool,
 ) -> None:
     """The customer's price is checked against ours, never written."""
-    assert line.unit_price is not None
     sequence = int(target.get("sequence") or 0)
     if not confirmed:  # Odoo reprices a quotation's line from its quantity: after the write
         change.prices.append(
             LinePrice(
                 line_number=line.line_number,
                 sequence=sequence,
-                price=line.unit_price,
+                price=price,
                 product=str(target.get("name") or "").split("\n")[0],
             )
         )
@@ -438,10 +438,9 @@ def _price(
     discount = decimal(target.get("discount"))
     ours = (decimal(target.get("price_unit")) * (1 - discount / 100)).quantize(Decimal("0.0001"))
     tolerances = resolver.settings.tolerances
-    if not within(ours, line.unit_price, tolerances.price_amount, tolerances.price_percent):
-        change.refuse(
-            line, f"the customer's price {line.unit_price:f} differs from ours {ours.normalize():f}"
-        )
+    if not within(ours, price, tolerances.price_amount, tolerances.price_percent):
+        theirs, our = f"{price:f}", f"{ours.normalize():f}"
+        change.refuse(line, f"the customer's price {theirs} differs from ours {our}")
 
 
 def _add(
