@@ -94,8 +94,12 @@ def register(app: Celery) -> None:
     @_task(app, name="gateway.outbound.poll", ignore_result=True, shared=False)
     def outbound_poll_task() -> dict[str, int]:
         from gateway.pipeline.outbound import run_scheduled
+        from gateway.pipeline.outbound_publish import publish_due
 
-        return run_scheduled(worker_runtime(app))
+        runtime = worker_runtime(app)
+        counts = run_scheduled(runtime)
+        # 846 on its schedule, 832 when the pricelist changed
+        return {**counts, **publish_due(runtime).counts()}
 
     @_task(app, name="gateway.reconcile", ignore_result=True, shared=False)
     def reconcile_task() -> int:

@@ -1,8 +1,10 @@
 """``edi-gateway outbound``: the orders we send, from Odoo to the partner and back.
 
 ``outbound poll`` runs one scheduler round now (queue confirmed orders, resend stalled
-ones, raise overdue exceptions, post chatter notes); ``outbound send PO_NAME`` sends one
-order now; ``outbound list [--json]`` shows every order with its cycle state and age.
+ones, raise overdue exceptions, post chatter notes, send the inventory advices due and
+the catalogs whose pricelist changed); ``outbound send PO_NAME`` sends one order now;
+``outbound catalog PARTNER`` sends a customer's price catalog now; ``outbound list
+[--json]`` shows every order with its cycle state and age.
 """
 
 from __future__ import annotations
@@ -40,8 +42,11 @@ def poll_command(
 ) -> None:
     """Look in Odoo for confirmed orders to send (and check overdue answers) now."""
     from gateway.pipeline.outbound import run_scheduled  # deferred: CLI start-up
+    from gateway.pipeline.outbound_publish import publish_due  # deferred: CLI start-up
 
-    counts = run_scheduled(_runtime(queue))
+    runtime = _runtime(queue)
+    counts = run_scheduled(runtime)
+    counts.update(publish_due(runtime).counts())  # inventory advices due, changed catalogs
     console.print(", ".join(f"{name} {count}" for name, count in counts.items()))
 
 
@@ -68,6 +73,28 @@ def send_command(
     state = rows[0]["state"] if rows else order.state
     console.print(f"{escape(order.business_key)} to {escape(order.partner_id)}: {state}")
     if state == OrderCycle.FAILED:
+        raise typer.Exit(1)
+
+
+@outbound_app.command("catalog")
+def catalog_command(
+    partner: Annotated[str, typer.Argument(help="The customer's partner id.")],
+    queue: Annotated[bool, typer.Option(help="Hand the send to the workers.")] = False,
+) -> None:
+    """Send a customer their price catalog (832 / PRICAT) from their Odoo pricelist now."""
+    from gateway.pipeline.errors import PermanentError  # deferred: CLI start-up
+    from gateway.pipeline.outbound_publish import send_catalog  # deferred: CLI start-up
+
+    try:
+        row = send_catalog(_runtime(queue), partner)
+    except PermanentError as exc:
+        err.print(escape(str(exc)), markup=True)
+        raise typer.Exit(1) from exc
+    state = row.state if row.state != OrderCycle.FAILED else f"failed: {row.error}"
+    console.print(
+        f"{escape(row.business_key)} ({row.set_id}) to {escape(partner)}: {escape(str(state))}"
+    )
+    if row.state == OrderCycle.FAILED:
         raise typer.Exit(1)
 
 

@@ -14,6 +14,13 @@
         transport: as2           # confirmed in Odoo, goes out as 855/ORDRSP; same keys
       ship_notice:               # its validated deliveries go out as 856/DESADV
         gs1_prefix: "0614141"    # for packages whose name is not an SSCC-18 already
+      inventory_advice:          # our stock of their products as 846/INVRPT, on a schedule:
+        every: 24h               # a duration since the last one (default 24h), or
+        at: ["06:00", "14:00"]   # times of day (UTC): one advice per time passed
+        warehouse: WH            # optional: only this stock.warehouse (name)
+      price_catalog:             # their pricelist as 832/PRICAT: on demand
+        on_change: true          # (`edi-gateway outbound catalog PARTNER`) and when the
+                                 # pricelist or its rules change (default true)
 
 ``expect`` sets how long we wait for each answer before an order is overdue::
 
@@ -30,7 +37,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic import BeforeValidator, Field, TypeAdapter, ValidationError, model_validator
 
 from gateway.partners.common import StrictModel
 
@@ -79,6 +86,48 @@ class OutboundDocumentSettings(StrictModel):
     gs1_prefix: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")
 
 
+def _times(value: Any) -> Any:
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, dt.time):
+            out.append(item)
+            continue
+        try:
+            out.append(dt.time.fromisoformat(str(item).strip()))
+        except ValueError:
+            raise ValueError(f"{item!r} is not a time of day such as 06:00") from None
+    return sorted(set(out))
+
+
+class InventoryAdviceSettings(OutboundDocumentSettings):
+    """``outbound.inventory_advice``: when the 846/INVRPT goes out, and from where."""
+
+    # a duration after the last advice (default 24h when ``at`` is not given) ...
+    every: Duration | None = None
+    # ... or times of day (UTC): an advice for each one passed since the last
+    at: Annotated[list[dt.time], BeforeValidator(_times)] = Field(default_factory=list)
+    warehouse: str | None = None  # only this stock.warehouse (its name); default: all
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> InventoryAdviceSettings:
+        if self.every is not None and self.at:
+            raise ValueError("give either every (a duration) or at (times of day), not both")
+        return self
+
+    def interval(self) -> dt.timedelta:
+        """The duration between advices when the schedule is not by time of day."""
+        return self.every or dt.timedelta(hours=24)
+
+
+class PriceCatalogSettings(OutboundDocumentSettings):
+    """``outbound.price_catalog``: the 832/PRICAT on demand, and on pricelist changes."""
+
+    on_change: bool = True
+
+
 class OutboundSettings(StrictModel):
     """Which documents we send this partner."""
 
@@ -91,6 +140,10 @@ class OutboundSettings(StrictModel):
     ship_notice: OutboundDocumentSettings | None = None
     # its posted invoices (account.move out_invoice of such a sale order) as 810
     invoice: OutboundDocumentSettings | None = None
+    # our stock of the customer's products as 846/INVRPT, on a schedule
+    inventory_advice: InventoryAdviceSettings | None = None
+    # the customer's pricelist as 832/PRICAT, on demand and when it changes
+    price_catalog: PriceCatalogSettings | None = None
 
 
 class Expectations(StrictModel):

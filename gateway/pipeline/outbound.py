@@ -120,6 +120,9 @@ class OutboundKind:
     # what else the poll asks of them
     partner_operator: str = "in"
     domain: tuple[tuple[str, str, Any], ...] = ()
+    # the Odoo record has a chatter (cycle steps are posted on it, exceptions name it);
+    # a published document (846, 832) is not an Odoo record: odoo_id is its revision
+    chatter: bool = True
 
     def business_key(self, document: Any) -> str:
         """What the stored row is known by: the invoice number, PO number or shipment id."""
@@ -209,7 +212,25 @@ INVOICES = OutboundKind(
     domain=(("move_type", "=", "out_invoice"),),
 )
 KINDS = (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS, SHIP_NOTICES, INVOICES)
-_BY_TYPE = {kind.document_type: kind for kind in KINDS}
+
+
+def _published(runtime: Runtime, profile: PartnerProfile) -> _Reader:
+    raise PermanentError("published documents are read by gateway.pipeline.outbound_publish")
+
+
+# Documents we publish to a customer rather than make from one Odoo record: not polled
+# here (gateway/pipeline/outbound_publish.py queues them), sent by send_order like the
+# rest; OutboundOrder.odoo_model names the kind, odoo_id is the revision.
+INVENTORY_ADVICES = OutboundKind(
+    "inventory_advice", "edi.inventory_advice", (), ("846", "INVRPT"), "customer",
+    "inventory advice", _customer, _published, chatter=False,
+)  # fmt: skip
+PRICE_CATALOGS = OutboundKind(
+    "price_catalog", "edi.price_catalog", (), ("832", "PRICAT"), "customer",
+    "price catalog", _customer, _published, chatter=False,
+)  # fmt: skip
+PUBLISHED = (INVENTORY_ADVICES, PRICE_CATALOGS)
+_BY_TYPE = {kind.document_type: kind for kind in (*KINDS, *PUBLISHED)}
 
 
 def kind_of(document_type: str | None) -> OutboundKind:
@@ -438,12 +459,17 @@ def _raise(
 ) -> BusinessException:
     """A business exception about an order we sent, naming its Odoo record (so the Odoo
     activity of the routing lands on the purchase order)."""
+    records = (
+        [{"model": order.odoo_model, "id": order.odoo_id}]
+        if kind_of(order.document_type).chatter
+        else []
+    )
     row = BusinessException(
         outbound_order_id=order.id,
         partner_id=order.partner_id,
         kind=kind,
         message=message,
-        detail={"records": [{"model": order.odoo_model, "id": order.odoo_id}], **(detail or {})},
+        detail={"records": records, **(detail or {})},
     )
     session.add(row)
     add_event(
@@ -676,7 +702,7 @@ def _move(session: Session, order: OutboundOrder, reached: OrderCycle, detail: s
     order.timeline = timeline
     if after is not before:
         OUTBOUND_ORDERS.move(order, after)
-    if reached is not OrderCycle.QUEUED:
+    if reached is not OrderCycle.QUEUED and kind_of(order.document_type).chatter:
         order.notes_pending = [*(order.notes_pending or []), f"EDI: {detail}"]
     add_event(
         session,
