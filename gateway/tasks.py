@@ -94,7 +94,7 @@ def register(app: Celery) -> None:
     @_task(app, name="gateway.outbound.poll", ignore_result=True, shared=False)
     def outbound_poll_task() -> dict[str, int]:
         from gateway.pipeline.outbound import run_scheduled
-        from gateway.pipeline.outbound_publish import publish_due
+        from gateway.pipeline.outbound_publish import publish_due  # deferred: worker start-up
 
         runtime = worker_runtime(app)
         counts = run_scheduled(runtime)
