@@ -124,13 +124,13 @@ class CatalogReader:
             raise NotPublishable(profile.id, ["the profile has no odoo section"])
         self.odoo = odoo
         self.profile = profile
+        self.settings = profile.odoo
         self.offered = OfferedProducts(odoo, profile, items)
 
     # -- the pricelist ----------------------------------------------------------------
     def customer_id(self) -> int:
         """The customer's ``res.partner`` id (``odoo.customer_id`` or ``customer_ref``)."""
-        assert self.profile.odoo is not None
-        partner_id, ref = self.profile.odoo.customer()
+        partner_id, ref = self.settings.customer()
         if partner_id is not None:
             return partner_id
         rows = self.odoo.search_read("res.partner", [["ref", "=", ref]], ["id"], limit=1)

@@ -162,7 +162,8 @@ def _advice_if_due(
     runtime: Runtime, profile: PartnerProfile, now: dt.datetime, out: PublishResult
 ) -> None:
     settings = profile.outbound.inventory_advice
-    assert isinstance(settings, InventoryAdviceSettings)
+    if not isinstance(settings, InventoryAdviceSettings):
+        return
     with session_scope(runtime.sessions) as session:
         last = _parse_stamp(_cursor(session, profile.id, ADVICE_CURSOR))
     slot = due_slot(now, last, every=settings.every, at=settings.at)
@@ -198,8 +199,7 @@ def _catalog_if_changed(
     runtime: Runtime, profile: PartnerProfile, now: dt.datetime, out: PublishResult
 ) -> None:
     settings = profile.outbound.price_catalog
-    assert isinstance(settings, PriceCatalogSettings)
-    if not settings.on_change:
+    if not isinstance(settings, PriceCatalogSettings) or not settings.on_change:
         return
     reader = CatalogReader(runtime.odoo, profile, _items(runtime, profile))
     stamp = reader.stamp()
