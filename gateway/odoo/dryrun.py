@@ -1,32 +1,56 @@
 """The dry run: what the gateway would do in Odoo, when no Odoo is configured.
 
 :class:`DryRunOdoo` answers every call from an in-memory imitation of Odoo
-(:mod:`gateway.odoo.memory`), kept in ``<dry_run_dir>/state.json`` so that a purchase
-order delivered in one run is found by the ship notice delivered in the next. Lookups of
-master data that a fresh database cannot have (the vendor, products by vendor part or
-barcode, units) are answered with plausible synthetic records, created on first use.
+(:mod:`gateway.odoo.memory`). Lookups of master data that a fresh database cannot have
+(the vendor, products by vendor part or barcode, units) are answered with plausible
+synthetic records, created on first use.
 
 Every call is written as one JSON line to ``<dry_run_dir>/<partner>_<type>_<key>.jsonl``
 (one file per delivered document): the named call, its JSON-RPC ``execute_kw`` form and
 the answer. That file is what the demo shows.
+
+The imitation's state outlives the process, so that a purchase order delivered in one
+run is found by the ship notice delivered in the next: ``state.json`` is a snapshot,
+and ``state.journal`` the calls that changed the state since (writes, and lookups
+that made up a record), each with the time it was made. Opening the outbox loads the
+snapshot, replays the journal on it and folds the two into a new snapshot. A call costs
+one appended line, not a rewrite of every record (the snapshot is written again only
+when the journal outgrows it). Processes sharing an outbox (the worker, an inline
+``ingest``) take turns on ``state.lock`` and replay each other's lines before each call,
+so each sees what the others wrote.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import json
+import os
 import re
 import threading
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from gateway.odoo.api import OdooApi, Values
 from gateway.odoo.client import to_execute_kw
 from gateway.odoo.dialect import OdooDialect
 from gateway.odoo.errors import error_from_fault
 from gateway.odoo.memory import MemoryOdoo, OdooFault
+from gateway.odoo.memory.orm import clock_at
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: methods that change nothing: not journaled (unless the lookup made up a record)
+_READS = frozenset({"search_read", "search", "read", "search_count", "fields_get"})
+#: the snapshot is written again when the journal grows past the larger of this and the
+#: snapshot's own size (so rewriting it costs at most about as much as the lines did)
+_COMPACT_BYTES = 1 << 20
+
+
+def _encode(entry: Values) -> bytes:
+    return (json.dumps(entry, default=str) + "\n").encode()
 
 
 class DryRunOdoo(OdooApi):
@@ -43,16 +67,16 @@ class DryRunOdoo(OdooApi):
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._state_file = self.out_dir / "state.json"
+        self._journal_file = self.out_dir / "state.journal"
         self._lock = threading.Lock()
-        if self._state_file.is_file():
-            self.memory = MemoryOdoo.load(json.loads(self._state_file.read_text()))
-        else:
-            self.memory = MemoryOdoo(major)
-        # fields of optional modules are detected, as the client does on a real server
-        self._dialect = OdooDialect(
-            major=self.memory.major, server_version="dry-run", reader=self._fields_present
-        )
-        self._current = self.out_dir / "calls.jsonl"
+        self._lock_file = (self.out_dir / "state.lock").open("a")
+        self._local = threading.local()  # each delivering thread's call file
+        self._major = major
+        self._journal: IO[bytes] | None = None
+        with self._shared():
+            self._load()
+            if self._offset > self._replayed_from:
+                self._compact()
 
     def _fields_present(self, model: str, names: list[str]) -> set[str]:
         return set(names) & set(self.memory.schema.get(model, {}))
@@ -64,22 +88,46 @@ class DryRunOdoo(OdooApi):
     def describe(self) -> str:
         return f"dry run (no Odoo configured), calls written to {self.out_dir}"
 
+    # ---- the call files (one per delivered document) ----------------------------------
     def begin_document(self, key: str) -> None:
         """Start the call file of one delivered document (a new attempt starts it afresh)."""
         name = _UNSAFE.sub("_", key.replace(":", "_")).strip("_")[:150] or "document"
-        self._current = self.out_dir / f"{name}.jsonl"
-        self._current.write_text("")
+        previous: IO[str] | None = getattr(self._local, "out", None)
+        if previous is not None:
+            previous.close()
+        self._local.path = self.out_dir / f"{name}.jsonl"
+        self._local.out = self._local.path.open("w", encoding="utf-8")
 
     def record_plan(self, plan: Values) -> None:
         """Write the delivery's decision (its plan) into the document's call file."""
-        with self._lock, self._current.open("a", encoding="utf-8") as out:
-            out.write(json.dumps({"plan": plan}, default=str) + "\n")
+        self._write_line({"plan": plan})
 
     @property
     def current_file(self) -> Path:
-        """The file the calls are being written to."""
-        return self._current
+        """The file this thread's calls are being written to."""
+        path: Path = getattr(self._local, "path", self.out_dir / "calls.jsonl")
+        return path
 
+    def close(self) -> None:
+        """Close the open files (the state is already on disk)."""
+        out: IO[str] | None = getattr(self._local, "out", None)
+        if out is not None:
+            out.close()
+            self._local.out = None
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        self._lock_file.close()
+
+    def _write_line(self, line: Values) -> None:
+        out: IO[str] | None = getattr(self._local, "out", None)
+        if out is None:  # a call outside any document
+            self._local.path = self.current_file
+            out = self._local.out = self._local.path.open("a", encoding="utf-8")
+        out.write(json.dumps(line, default=str) + "\n")
+        out.flush()  # the demo reads the file while the process goes on
+
+    # ---- calls ---------------------------------------------------------------------------
     def call(
         self,
         model: str,
@@ -90,36 +138,6 @@ class DryRunOdoo(OdooApi):
         context: Values | None = None,
     ) -> Any:
         args, kwargs = to_execute_kw(method, ids, params, context)
-        with self._lock:
-            try:
-                self._synthesize(model, method, ids, params or {})
-                result = self.memory.execute_kw(model, method, args, kwargs)
-            except OdooFault as fault:
-                self._record(model, method, ids, params, context, args, kwargs, error=fault)
-                raise error_from_fault(
-                    fault.name, fault.message, context=f"{model}.{method}"
-                ) from None
-            self._record(model, method, ids, params, context, args, kwargs, result=result)
-            if method not in ("search_read", "search", "read", "search_count", "fields_get"):
-                # write-then-rename: a reader (another worker) never sees half a file
-                partial = self._state_file.with_suffix(".json.tmp")
-                partial.write_text(json.dumps(self.memory.dump()))
-                partial.replace(self._state_file)
-        return result
-
-    def _record(
-        self,
-        model: str,
-        method: str,
-        ids: Sequence[int] | None,
-        params: Values | None,
-        context: Values | None,
-        args: list[Any],
-        kwargs: Values,
-        *,
-        result: Any = None,
-        error: OdooFault | None = None,
-    ) -> None:
         line: Values = {
             "model": model,
             "method": method,
@@ -128,19 +146,149 @@ class DryRunOdoo(OdooApi):
             "context": context or {},
             "execute_kw": {"args": args, "kwargs": kwargs},
         }
-        if error is not None:
-            line["error"] = {"name": error.name, "message": error.message}
+        at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        with self._shared():
+            self._catch_up()
+            try:
+                with clock_at(at):
+                    if self._synthesize(model, method, ids, params or {}):
+                        self._append(_encode({"at": at, "made_up": [model, method, ids, params]}))
+                    if method in _READS:
+                        result = self.memory.execute_kw(model, method, args, kwargs)
+                    else:
+                        # encoded before the call (it is replayed as it was asked), journaled
+                        # even when it fails (a fault may follow a partial change)
+                        entry = _encode({"at": at, "call": [model, method, args, kwargs]})
+                        try:
+                            result = self.memory.execute_kw(model, method, args, kwargs)
+                        finally:
+                            self._append(entry)
+            except OdooFault as fault:
+                line["error"] = {"name": fault.name, "message": fault.message}
+                self._write_line(line)
+                raise error_from_fault(
+                    fault.name, fault.message, context=f"{model}.{method}"
+                ) from None
+        line["answer"] = result
+        self._write_line(line)
+        return result
+
+    # ---- the state: snapshot + journal -------------------------------------------------
+    @contextmanager
+    def _shared(self) -> Iterator[None]:
+        """This thread alone, and this process alone on the outbox's state."""
+        with self._lock:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    def _load(self) -> None:
+        """The snapshot, then every journal line it does not hold yet (lock held)."""
+        snapshot: Values = {}
+        if self._state_file.is_file():
+            snapshot = json.loads(self._state_file.read_text())
+            self.memory = MemoryOdoo.load(snapshot)
         else:
-            line["answer"] = result
-        with self._current.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line, default=str) + "\n")
+            self.memory = MemoryOdoo(self._major)
+        # fields of optional modules are detected, as the client does on a real server
+        self._dialect = OdooDialect(
+            major=self.memory.major, server_version="dry-run", reader=self._fields_present
+        )
+        self._snapshot_bytes = self._state_file.stat().st_size if snapshot else 0
+        if self._journal is not None:
+            self._journal.close()
+        if not self._journal_file.exists():
+            self._new_journal()
+        self._journal = self._journal_file.open("a+b")
+        self._journal_id = os.fstat(self._journal.fileno()).st_ino
+        self._journal.seek(0)
+        header = json.loads(self._journal.readline() or b"{}")
+        self._token = str(header.get("journal", ""))
+        self._offset = self._journal.tell()
+        held = snapshot.get("journal") or {}
+        if held.get("token") == self._token and self._token:
+            self._offset = max(self._offset, int(held.get("offset", 0)))
+        self._replayed_from = self._offset
+        self._replay()
+
+    def _catch_up(self) -> None:
+        """Replay what other processes appended since this one last looked (lock held)."""
+        try:
+            current = self._journal_file.stat()
+        except FileNotFoundError:
+            current = None
+        if current is None or current.st_ino != self._journal_id:
+            self._load()  # folded into a new snapshot by another process, or removed
+        elif current.st_size > self._offset:
+            self._replay()
+
+    def _replay(self) -> None:
+        assert self._journal is not None
+        self._journal.seek(self._offset)
+        for raw in self._journal:
+            if not raw.endswith(b"\n"):
+                break  # a line still being written (a process died in the middle)
+            self._offset += len(raw)
+            entry = json.loads(raw)
+            with clock_at(entry["at"]):
+                try:
+                    if "made_up" in entry:
+                        model, method, ids, params = entry["made_up"]
+                        self._synthesize(model, method, ids, params or {})
+                    else:
+                        self.memory.execute_kw(*entry["call"])
+                except Exception:  # it failed the first time too
+                    pass  # and what it changed before failing is redone
+
+    def _append(self, data: bytes) -> None:
+        """Add one encoded line to the journal (lock held)."""
+        assert self._journal is not None
+        if self._journal.seek(0, os.SEEK_END) != self._offset:
+            # the half line of a process that died while writing it: ours replaces it
+            self._journal.truncate(self._offset)
+        self._journal.write(data)
+        self._journal.flush()
+        self._offset += len(data)
+        if self._offset - self._replayed_from > max(_COMPACT_BYTES, self._snapshot_bytes):
+            self._compact()
+
+    def _compact(self) -> None:
+        """Write the snapshot (naming the journal lines it holds), then a fresh journal.
+
+        A crash between the two leaves a snapshot that says which lines of the old
+        journal it already holds, so none is applied twice."""
+        data = self.memory.dump()
+        data["journal"] = {"token": self._token, "offset": self._offset}
+        text = json.dumps(data)
+        partial = self._state_file.with_suffix(".json.tmp")
+        partial.write_text(text)
+        partial.replace(self._state_file)  # a reader never sees half a file
+        self._snapshot_bytes = len(text)
+        self._new_journal()
+        assert self._journal is not None
+        self._journal.close()
+        self._journal = self._journal_file.open("a+b")
+        self._journal_id = os.fstat(self._journal.fileno()).st_ino
+        self._offset = self._replayed_from = self._journal.tell()
+        self._token = self._header_token
+
+    def _new_journal(self) -> None:
+        """An empty journal with a header of its own, put in place in one rename."""
+        self._header_token = uuid.uuid4().hex
+        partial = self._journal_file.with_suffix(".journal.tmp")
+        partial.write_bytes(json.dumps({"journal": self._header_token}).encode() + b"\n")
+        partial.replace(self._journal_file)
 
     # ---- synthetic master data -------------------------------------------------------
     def _synthesize(
         self, model: str, method: str, ids: Sequence[int] | None, params: Values
-    ) -> None:
+    ) -> bool:
+        """Make up the master data a lookup asks for; True when a record was made."""
         memory = self.memory
         if method == "read" and model == "res.partner" and ids:
+            made = False
             for record_id in ids:
                 if record_id not in memory.tables["res.partner"]:
                     memory.tables["res.partner"][record_id] = {
@@ -149,12 +297,13 @@ class DryRunOdoo(OdooApi):
                         "supplier_rank": 1,
                         "is_company": True,
                     }
-            return
+                    made = True
+            return made
         if method != "search_read":
-            return
+            return False
         domain = params.get("domain") or []
         if memory.search(model, domain):
-            return
+            return False
         equal = {
             leaf[0]: (leaf[2][0] if leaf[1] == "in" and leaf[2] else leaf[2])
             for leaf in domain
@@ -162,7 +311,7 @@ class DryRunOdoo(OdooApi):
         }
         if model == "res.partner" and "ref" in equal:
             if "id" in equal:
-                return  # a known partner's own reference: nothing to make up
+                return False  # a known partner's own reference: nothing to make up
             if "parent_id" in equal:  # a customer's delivery address (ship-to by GLN)
                 memory.create(
                     "res.partner",
@@ -173,7 +322,7 @@ class DryRunOdoo(OdooApi):
                         "type": equal.get("type", "delivery"),
                     },
                 )
-                return
+                return True
             memory.create(
                 "res.partner",
                 {
@@ -207,12 +356,16 @@ class DryRunOdoo(OdooApi):
         elif model == "product.product":
             field = next((f for f in ("barcode", "default_code") if f in equal), None)
             field = field or next((f for f in equal if f in memory.schema[model]), None)
-            if field is not None:
-                memory.create(
-                    "product.product",
-                    {
-                        "name": f"Item {equal[field]} (dry run)",
-                        field: equal[field],
-                        **self._dialect.storable_product_values(),
-                    },
-                )
+            if field is None:
+                return False
+            memory.create(
+                "product.product",
+                {
+                    "name": f"Item {equal[field]} (dry run)",
+                    field: equal[field],
+                    **self._dialect.storable_product_values(),
+                },
+            )
+        else:
+            return False
+        return True

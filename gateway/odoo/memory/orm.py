@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Self
 
 from gateway.odoo.memory.schema import (
@@ -67,8 +69,29 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: the time :func:`_now` answers while set (see :func:`clock_at`)
+_clock: ContextVar[str | None] = ContextVar("memory_odoo_clock", default=None)
+
+#: the domain operators :func:`_compare` knows
+_OPERATORS = frozenset(
+    {"=", "!=", "in", "not in", "like", "ilike", "=like", "=ilike", "not like", "not ilike",
+     ">", "<", ">=", "<="}
+)  # fmt: skip
+
+
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return _clock.get() or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@contextmanager
+def clock_at(at: str) -> Iterator[None]:
+    """Every timestamp written inside is ``at`` (``%Y-%m-%d %H:%M:%S``, UTC): the dry run
+    replays its journal of calls with the time each call was first made."""
+    token = _clock.set(at)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 class MemoryOrm:
@@ -406,13 +429,51 @@ class MemoryOrm:
         )
         rows = [
             r
-            for r in self.tables[model].values()
+            for r in self._narrow(model, self.tables[model].values(), domain)
             if names_active or r.get("active", True) is not False
         ]
         found = [r["id"] for r in rows if self._match(model, r, domain)]
         found.sort(reverse=bool(order and "desc" in order.lower()))
         found = found[offset:]
         return found[:limit] if limit else found
+
+    def _narrow(self, model: str, rows: Iterable[Values], domain: list[Any]) -> Iterable[Values]:
+        """The rows that can match ``domain``: a cheap first pass on its equality leaves.
+
+        Only for a list of leaves (ANDed; no ``|``, ``!`` or ``&``) of known operators,
+        and only on leaves ``[field, "=", value]`` of a stored field (no dotted path, not
+        computed, not x2many) with a value other than ``False``: a row such a leaf drops
+        is one :meth:`_match` rejects too, so matching the rest gives the same answer -
+        without reading every row through :meth:`value` (searches by reference were
+        the dry run's cost, growing with every record it made).
+        """
+        for item in domain:
+            if not isinstance(item, list | tuple) or len(item) != 3 or item[1] not in _OPERATORS:
+                return rows  # "|", "!", "&" or a malformed leaf: the full match decides
+        fields = self.schema[model]
+        suffix = model.replace(".", "_")
+        for name, op, target in domain:
+            if op != "=" or target is False:
+                continue
+            if name == "id":
+                rows = [r for r in rows if r["id"] == target]
+                continue
+            spec = fields.get(name)
+            if (
+                spec is None
+                or spec[0] in ("one2many", "many2many")
+                or name == "display_name"
+                or hasattr(self, f"_compute_{suffix}__{name}")
+            ):
+                continue
+            default = 0 if spec[0] in ("integer", "float") else False
+            # a list stored in a plain field is compared as x2many: left to the full match
+            rows = [
+                r
+                for r in rows
+                if (value := r.get(name, default)) == target or isinstance(value, list)
+            ]
+        return rows
 
     # ---- generic ORM methods ---------------------------------------------------------
     def search_read(

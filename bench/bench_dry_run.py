@@ -1,0 +1,160 @@
+"""What the dry-run Odoo costs inside ``edi-gateway ingest`` (issue 21).
+
+``edi-gateway ingest`` on the embedded default (SQLite, stages inline) delivers to the
+dry-run Odoo when no Odoo is configured. This measures, in one run, the same command on
+the same generated files (Keystone-style 005010 850s, ``--sets`` purchase orders of 5
+lines per file) in two set-ups, alternating A B A B so machine noise hits both:
+
+* **dry-run**: the real command, delivering into the dry-run Odoo (a fresh outbox);
+* **no-op delivery**: the same command with the delivery's plan replaced by an empty one
+  (no Odoo call at all), so the difference is what the dry-run Odoo and the delivery
+  planning against it cost.
+
+Each run is a fresh child process on a fresh copy of a migrated store; the figure is the
+CPU time (``time.process_time``) of the ``ingest`` command inside it, imports done
+before the clock starts. Per transaction = the slope between a small and a large run
+(``--files`` small and large), which takes out the one-off costs (loading profiles and
+maps, the first Odoo lookups). The whole child process's CPU (rusage, start-up
+included) is printed too.
+
+    .venv/bin/python bench/bench_dry_run.py --files 2 10 --sets 25 --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.bench_pipeline import make_files  # noqa: E402
+
+
+def _noop_planning() -> None:
+    """Deliveries plan nothing: no Odoo call (this process only)."""
+    import gateway.pipeline.deliver as stage
+    from gateway.odoo.delivery import DeliveryPlan
+
+    def plan_delivery(document: Any, **_: Any) -> DeliveryPlan:
+        return DeliveryPlan(document_type=document.document_type, key="no-op")
+
+    stage.plan_delivery = plan_delivery  # type: ignore[assignment]
+
+
+def child(mode: str, data_dir: Path, files: list[str]) -> None:
+    """One ``ingest`` in this process; prints ``{"cpu": seconds, "delivered": n}``."""
+    os.environ["EDIGW_DATA_DIR"] = str(data_dir)
+    from typer.main import get_command
+
+    from gateway.cli.main import app
+
+    if mode == "noop":
+        _noop_planning()
+    command = get_command(app)
+    start = time.process_time()
+    try:
+        command.main(["ingest", "--quiet", *files], standalone_mode=False)
+    finally:
+        cpu = time.process_time() - start
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "gateway.db") as db:
+        (delivered,) = db.execute(
+            "select count(*) from transactions where state = 'delivered'"
+        ).fetchone()
+    print(json.dumps({"cpu": cpu, "delivered": delivered}), file=sys.stderr)
+
+
+def _run(mode: str, template: Path, work: Path, files: list[Path]) -> tuple[float, float, int]:
+    """(ingest CPU, whole-process CPU, transactions delivered) of one child run."""
+    data = work / f"data-{mode}"
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.copytree(template, data)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(
+        [sys.executable, __file__, "child", mode, str(data), *map(str, files)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{mode}: child failed\n{proc.stdout}\n{proc.stderr}")
+    result = json.loads(proc.stderr.strip().splitlines()[-1])
+    whole = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return result["cpu"], whole, result["delivered"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, nargs=2, default=[2, 10], metavar=("SMALL", "LARGE"))
+    parser.add_argument("--sets", type=int, default=25, help="purchase orders per file")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    small, large = args.files
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        template = work / "template"
+        subprocess.run(
+            [sys.executable, "-m", "gateway.cli.main", "db-upgrade"],
+            env={**os.environ, "EDIGW_DATA_DIR": str(template), "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        paths = []
+        for i, data in enumerate(make_files(large, args.sets)):
+            path = work / f"po-{i:04d}.edi"
+            path.write_bytes(data)
+            paths.append(path)
+        txns = (large - small) * args.sets
+        slopes: dict[str, list[float]] = {"dry": [], "noop": []}
+        wholes: dict[str, list[float]] = {"dry": [], "noop": []}
+        shares: list[float] = []
+        for round_ in range(args.repeat):
+            per: dict[str, float] = {}
+            for mode in ("dry", "noop"):
+                cpu_small, _, _ = _run(mode, template, work, paths[:small])
+                cpu_large, whole, delivered = _run(mode, template, work, paths[:large])
+                if delivered != large * args.sets:
+                    raise SystemExit(f"{mode}: {delivered} of {large * args.sets} delivered")
+                per[mode] = (cpu_large - cpu_small) / txns
+                slopes[mode].append(per[mode])
+                wholes[mode].append(whole)
+            shares.append(per["dry"] - per["noop"])
+            print(
+                f"round {round_ + 1}: dry-run {per['dry'] * 1000:.2f} ms/txn, "
+                f"no-op {per['noop'] * 1000:.2f} ms/txn, "
+                f"dry-run share {(per['dry'] - per['noop']) * 1000:.2f} ms/txn",
+                flush=True,
+            )
+    print(
+        f"\n{large} files x {args.sets} transactions (slope against {small} files), "
+        f"median of {args.repeat}"
+    )
+    print(f"{'set-up':<28} {'CPU ms/txn':>11} {'process CPU s':>14}")
+    for mode, label in (("dry", "dry-run Odoo"), ("noop", "no-op delivery")):
+        print(
+            f"{label:<28} {statistics.median(slopes[mode]) * 1000:>11.2f} "
+            f"{statistics.median(wholes[mode]):>14.2f}"
+        )
+    print(f"{'dry-run share':<28} {statistics.median(shares) * 1000:>11.2f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "child":
+        child(sys.argv[2], Path(sys.argv[3]), sys.argv[4:])
+    else:
+        main()

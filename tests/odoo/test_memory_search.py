@@ -1,0 +1,150 @@
+"""The imitated Odoo's search: narrowing on equality leaves answers what a full scan does.
+
+``MemoryOrm._narrow`` drops, before the full match, the rows a plain ``=`` leaf rejects
+(searches by reference used to read every row through ``value()``, a cost that grew with
+every record the dry run made). Hypothesis draws domains over stored, computed, x2many,
+dotted and missing fields, with ``|``/``!``/``&`` and every operator, against rows with
+odd values (missing keys, False, 0, lists in plain fields), and compares the answer - or
+the error - with the search that does not narrow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from gateway.odoo.memory import MemoryOdoo, OdooFault
+
+
+def _world() -> MemoryOdoo:
+    odoo = MemoryOdoo(17)
+    partner = odoo.create("res.partner", {"name": "Vendor", "ref": "V1"})
+    other = odoo.create("res.partner", {"name": "Other", "ref": "V2", "active": False})
+    product = odoo.create("product.product", {"name": "Gauze", "default_code": "G1"})
+    for n, (ref, who) in enumerate([("PO-1", partner), ("PO-2", other), ("PO-1", other)]):
+        odoo.create(
+            "purchase.order",
+            {
+                "partner_id": who,
+                "partner_ref": ref,
+                "origin": "" if n else False,
+                "order_line": [(0, 0, {"product_id": product, "product_qty": n, "price_unit": 2})],
+            },
+        )
+    table = odoo.tables["purchase.order"]
+    first = min(table)
+    table[first].pop("origin", None)  # a missing key: the field's default
+    table[first + 1]["notes"] = ["x", "PO-1"]  # a list in a plain field: compared as x2many
+    table[first + 2]["active"] = False
+    # stale stored values of computed fields: the computed value is what counts
+    table[first]["amount_total"] = 5.0
+    table[first + 1].update({"name": "PO-NAME", "display_name": "PO-STALE"})
+    odoo._insert("purchase.order", {"partner_ref": 0, "state": "draft"})
+    return odoo
+
+
+FIELDS = [
+    "id",
+    "name",
+    "partner_ref",
+    "partner_id",
+    "origin",
+    "notes",
+    "state",
+    "active",
+    "amount_total",  # computed
+    "order_line",  # one2many
+    "invoice_ids",  # many2many
+    "display_name",
+    "partner_id.ref",  # dotted
+]
+OPERATORS = [
+    "=",
+    "=",
+    "=",
+    "=",
+    "!=",
+    "in",
+    "not in",
+    "like",
+    "ilike",
+    "=like",
+    ">",
+    "<=",
+    "child_of",
+]
+VALUES = st.sampled_from(
+    [False, True, 0, 1, 2, 3, 4, 99, "PO-1", "PO-2", "V1", "draft", "purchase", "", None, "x"]
+)
+
+
+@st.composite
+def domains(draw: st.DrawFn) -> list[Any]:
+    out: list[Any] = []
+    for _ in range(draw(st.integers(0, 4))):
+        if draw(st.integers(0, 5)) == 0:
+            out.append(draw(st.sampled_from(["|", "&", "!"])))
+        field = draw(st.sampled_from(FIELDS))
+        op = draw(st.sampled_from(OPERATORS))
+        value: Any = draw(VALUES)
+        if op in ("in", "not in"):
+            value = draw(st.lists(VALUES, max_size=3))
+        out.append([field, op, value])
+    return out
+
+
+WORLD = _world()
+
+
+def _answer(search: Any, domain: list[Any]) -> Any:
+    try:
+        return sorted(search("purchase.order", domain))
+    except OdooFault as fault:
+        return (fault.name, fault.message)
+    except IndexError:  # a dangling "|" or "!" in an unnarrowed scan: the same either way
+        return "IndexError"
+
+
+@settings(max_examples=600, deadline=None)
+@given(domains())
+@example([["origin", "=", False]])  # False also matches None, "" and 0
+@example([["origin", "=", ""], ["partner_ref", "=", "PO-1"]])
+@example([["notes", "=", "PO-1"]])  # a list in a plain field
+@example([["partner_ref", "=", 0]])
+@example([["amount_total", "=", 0]])  # computed
+@example([["id", "=", True]])
+@example([["amount_total", "=", 5.0]])
+@example([["display_name", "=", "PO-NAME"]])
+@example([["order_line", "=", 1]])  # one2many: true when any line id matches
+@example([["state", "=", "draft"], ["active", "=", False]])
+@example([["partner_ref", "=", "PO-1"], "&", ["partner_ref", "=", "PO-1"]])
+def test_narrowing_answers_what_the_full_scan_answers(domain: list[Any]) -> None:
+    narrowed = _answer(WORLD.search, domain)
+    full = MemoryOdoo.__new__(MemoryOdoo)
+    full.__dict__ = dict(WORLD.__dict__)  # the same records, searched without narrowing
+    full._narrow = lambda model, rows, domain: rows  # type: ignore[method-assign]
+    assert narrowed == _answer(full.search, domain)
+
+
+def test_an_equality_leaf_narrows_before_the_full_match() -> None:
+    # given many orders
+    odoo = MemoryOdoo(17)
+    partner = odoo.create("res.partner", {"name": "Vendor"})
+    for n in range(200):
+        odoo.create("purchase.order", {"partner_id": partner, "partner_ref": f"PO-{n}"})
+    matched: list[int] = []
+    match = odoo._match
+
+    def counting(model: str, record: dict[str, Any], domain: list[Any]) -> bool:
+        matched.append(record["id"])
+        return match(model, record, domain)
+
+    odoo._match = counting  # type: ignore[method-assign]
+    # when one is searched by reference and partner
+    found = odoo.search(
+        "purchase.order", [["partner_ref", "=", "PO-7"], ["partner_id", "=", partner]]
+    )
+    # then only that row went through the full match
+    assert len(found) == 1 and matched == found
