@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import io
 import json
 import os
 import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +48,11 @@ _READS = frozenset({"search_read", "search", "read", "search_count", "fields_get
 #: the snapshot is written again when the journal grows past the larger of this and the
 #: snapshot's own size (so rewriting it costs at most about as much as the lines did)
 _COMPACT_BYTES = 1 << 20
+
+
+#: the journal before it is opened
+_CLOSED: IO[bytes] = io.BytesIO()
+_CLOSED.close()
 
 
 def _encode(entry: Values) -> bytes:
@@ -72,7 +78,7 @@ class DryRunOdoo(OdooApi):
         self._lock_file = (self.out_dir / "state.lock").open("a")
         self._local = threading.local()  # each delivering thread's call file
         self._major = major
-        self._journal: IO[bytes] | None = None
+        self._journal: IO[bytes] = _CLOSED
         with self._shared():
             self._load()
             if self._offset > self._replayed_from:
@@ -114,9 +120,7 @@ class DryRunOdoo(OdooApi):
         if out is not None:
             out.close()
             self._local.out = None
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
+        self._journal.close()
         self._lock_file.close()
 
     def _write_line(self, line: Values) -> None:
@@ -197,8 +201,7 @@ class DryRunOdoo(OdooApi):
             major=self.memory.major, server_version="dry-run", reader=self._fields_present
         )
         self._snapshot_bytes = self._state_file.stat().st_size if snapshot else 0
-        if self._journal is not None:
-            self._journal.close()
+        self._journal.close()
         if not self._journal_file.exists():
             self._new_journal()
         self._journal = self._journal_file.open("a+b")
@@ -225,26 +228,23 @@ class DryRunOdoo(OdooApi):
             self._replay()
 
     def _replay(self) -> None:
-        assert self._journal is not None
         self._journal.seek(self._offset)
         for raw in self._journal:
             if not raw.endswith(b"\n"):
                 break  # a line still being written (a process died in the middle)
             self._offset += len(raw)
             entry = json.loads(raw)
-            with clock_at(entry["at"]):
-                try:
-                    if "made_up" in entry:
-                        model, method, ids, params = entry["made_up"]
-                        self._synthesize(model, method, ids, params or {})
-                    else:
-                        self.memory.execute_kw(*entry["call"])
-                except Exception:  # it failed the first time too
-                    pass  # and what it changed before failing is redone
+            # a call that failed the first time fails again: what it changed before
+            # failing is redone, and the error was reported when it was made
+            with clock_at(entry["at"]), suppress(Exception):
+                if "made_up" in entry:
+                    model, method, ids, params = entry["made_up"]
+                    self._synthesize(model, method, ids, params or {})
+                else:
+                    self.memory.execute_kw(*entry["call"])
 
     def _append(self, data: bytes) -> None:
         """Add one encoded line to the journal (lock held)."""
-        assert self._journal is not None
         if self._journal.seek(0, os.SEEK_END) != self._offset:
             # the half line of a process that died while writing it: ours replaces it
             self._journal.truncate(self._offset)
@@ -267,7 +267,6 @@ class DryRunOdoo(OdooApi):
         partial.replace(self._state_file)  # a reader never sees half a file
         self._snapshot_bytes = len(text)
         self._new_journal()
-        assert self._journal is not None
         self._journal.close()
         self._journal = self._journal_file.open("a+b")
         self._journal_id = os.fstat(self._journal.fileno()).st_ino

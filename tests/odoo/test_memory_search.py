@@ -103,8 +103,8 @@ def _answer(search: Any, domain: list[Any]) -> Any:
         return sorted(search("purchase.order", domain))
     except OdooFault as fault:
         return (fault.name, fault.message)
-    except IndexError:  # a dangling "|" or "!" in an unnarrowed scan: the same either way
-        return "IndexError"
+    except Exception as exc:  # a malformed domain the imitation does not name: same either way
+        return type(exc).__name__
 
 
 @settings(max_examples=600, deadline=None)
