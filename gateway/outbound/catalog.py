@@ -29,6 +29,7 @@ from typing import Any
 
 from gateway.canonical import CatalogPrice, Party, PriceCatalog, PriceCatalogLine
 from gateway.odoo.api import OdooApi
+from gateway.odoo.errors import OdooPermanentError
 from gateway.outbound.inventory import our_company
 from gateway.outbound.offered import CustomerItem, NotPublishable, OfferedProduct, OfferedProducts
 from gateway.outbound.pricelist import (
@@ -298,12 +299,15 @@ class CatalogReader:
     def _packs(self, product_ids: list[int]) -> dict[int, Decimal]:
         if not product_ids:
             return {}
-        rows = self.odoo.search_read(
-            "product.packaging",
-            [["product_id", "in", product_ids]],
-            ["product_id", "qty"],
-            order="sequence, id",
-        )
+        try:
+            rows = self.odoo.search_read(
+                "product.packaging",
+                [["product_id", "in", product_ids]],
+                ["product_id", "qty"],
+                order="sequence, id",
+            )
+        except OdooPermanentError:  # a server without product.packaging: no pack sizes
+            return {}
         packs: dict[int, Decimal] = {}
         for row in rows:
             product = _id(row.get("product_id"))

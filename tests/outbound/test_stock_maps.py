@@ -23,6 +23,7 @@ from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, translate
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, OutboundLibrary, render, write
 from gateway.partners.profile import PartnerProfile
+from gateway.pipeline.outbound import INVENTORY_ADVICES, outbound_map_name
 
 REPO = Path(__file__).resolve().parents[2]
 OUTBOUND = OutboundLibrary.load([REPO / "maps"])
@@ -178,3 +179,37 @@ def test_a_product_without_any_identifier_fails_our_own_validation() -> None:
     # then it is not written, and the finding names the segment and the canonical field
     with pytest.raises(OutboundInvalid, match=r"LIN.*lines\[1\]"):
         write(map_, render(map_, doc), env)
+
+
+def test_a_partner_override_map_replaces_the_codes(tmp_path: Path) -> None:
+    # given a partner whose guide wants QTY 33 only (no on-hand figure) as their override
+    override = tmp_path / "outbound" / "overrides" / "mercy"
+    override.mkdir(parents=True)
+    (override / "846.yaml").write_text(
+        "extends: x12/004010/846\n"
+        "description: Mercy's 846\n"
+        "segments:\n"
+        '  - {tag: BIA, elements: ["00", MM, "{report_number}", "{report_date|date}"]}\n'
+        "  - each: lines\n"
+        "    as: line\n"
+        "    segments:\n"
+        "      - tag: LIN\n"
+        '        elements: ["{line.line_number}", {pairs: [[VP, "{line.item.vendor_part}"]]}]\n'
+        '      - {tag: QTY, elements: ["33", "{line.forecast|decimal}", "{line.uom}"]}\n'
+    )
+    library = OutboundLibrary.load([REPO / "maps", tmp_path])
+    profile = PartnerProfile.model_validate(
+        {"id": "mercy", "name": "Mercy", "role": "customer",
+         "x12": {"isa_qualifier": "ZZ", "isa_id": "MERCY"},
+         "odoo": {"customer_ref": "MERCY"},
+         "outbound": {"inventory_advice": {"map": "overrides/mercy/846"}}}
+    )  # fmt: skip
+    # then the publishing pipeline picks it, and it writes (and validates) the partner's way
+    assert outbound_map_name(profile, kind=INVENTORY_ADVICES) == (
+        "x12", "846", "overrides/mercy/846",
+    )  # fmt: skip
+    map_ = library.get("overrides/mercy/846")
+    env = OutboundEnvelope(sender_id="MERIDIAN", receiver_id="MERCY", interchange_control=9)
+    text = write(map_, render(map_, advice()), env).data.decode()
+    assert "BIA*00*MM*846-MERCY-7*20261205~" in text and "QTY*33*95.5*EA~" in text
+    assert "QTY*17" not in text
