@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from gateway.api.app import create_app
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
-from gateway.pipeline.runtime import build_runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import (

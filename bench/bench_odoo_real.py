@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher, Next
 from gateway.pipeline.runner import run_stage
-from gateway.pipeline.runtime import build_runtime
 from gateway.settings import Settings
 from tests.odoo_real.proxy import DroppingProxy
 from tests.odoo_real.samples import fixture_bytes, prepare_samples, sample_site

@@ -29,9 +29,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from gateway.odoo.client import OdooClient  # noqa: E402
+from gateway.pipeline.build import build_runtime  # noqa: E402
 from gateway.pipeline.dispatch import InlineDispatcher  # noqa: E402
 from gateway.pipeline.outbound import run_scheduled  # noqa: E402
-from gateway.pipeline.runtime import build_runtime  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.transports import attach_senders  # noqa: E402
 from tests.support.real_odoo import OdooDatabase, OdooServer, _psql  # noqa: E402

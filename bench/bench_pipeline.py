@@ -99,8 +99,8 @@ def count_done(runtime: Any) -> int:
 
 def run_embedded(files: list[bytes], total: int) -> float:
     from gateway.intake import ReceivedPayload
+    from gateway.pipeline.build import build_runtime
     from gateway.pipeline.intake import StoreIntake
-    from gateway.pipeline.runtime import build_runtime
     from gateway.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,9 +125,9 @@ def run_distributed(files: list[bytes], total: int, workers: int) -> float | Non
 
     from gateway.celery_app import make_celery
     from gateway.intake import ReceivedPayload
+    from gateway.pipeline.build import build_runtime
     from gateway.pipeline.dispatch import CeleryDispatcher
     from gateway.pipeline.intake import StoreIntake
-    from gateway.pipeline.runtime import build_runtime
     from gateway.settings import Settings
 
     try:

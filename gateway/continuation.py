@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from gateway.pipeline.dispatch import Dispatcher, Next
+from gateway.pipeline.runner import run_stage
 
 if TYPE_CHECKING:
     from gateway.pipeline.runtime import Runtime
@@ -58,8 +59,6 @@ class ContinuingDispatcher:
         """Run a stage, then every follow-up it (and they) produce; returns the first
         stage's retry delay. A follow-up that must retry is handed to ``retry_later``
         with its next attempt number and delay."""
-        from gateway.pipeline.runner import run_stage
-
         pending: deque[Next] = deque()
         self._local.pending = pending
         try:

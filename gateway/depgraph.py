@@ -2,8 +2,9 @@
 
 ``python -m gateway.depgraph`` prints each package (a subpackage such as ``x12`` or a
 top-level module such as ``settings``) and the packages it imports, lowest layer first,
-and exits non-zero when the graph has a cycle or an import points up the declared layer
-order (:data:`LAYERS`). ``--deferred`` lists the function-level imports instead.
+and exits non-zero when the package graph or the module graph has a cycle or an import
+points up the declared layer order (:data:`LAYERS`). ``--deferred`` lists the
+function-level imports instead.
 ``tests/test_architecture.py`` enforces the same rules.
 
 Which imports count: every ``import``/``from ... import`` of a ``gateway`` module, at
@@ -68,6 +69,7 @@ class Import:
 
     path: Path  # the importing file
     line: int
+    importer: str  # the importing module, dotted
     source: str  # the importing package (see :func:`package_of`)
     target: str  # the imported package
     module: str  # the imported module, dotted
@@ -95,9 +97,18 @@ def _module_name(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
-def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) -> list[str]:
-    """The ``gateway`` modules an import statement names (``from gateway import x12``
-    names ``gateway.x12``)."""
+def _is_module(name: str, root: Path) -> bool:
+    """Whether the dotted ``gateway`` name is a module or package in the tree at ``root``."""
+    path = root.joinpath(*name.split(".")[1:])
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _imported(
+    node: ast.Import | ast.ImportFrom, module: str, is_package: bool, root: Path = ROOT
+) -> list[str]:
+    """The ``gateway`` modules an import statement names: ``from gateway.edifact import
+    codes`` names the submodule ``gateway.edifact.codes``, ``from gateway.edifact import
+    read_payload`` the package ``gateway.edifact`` (its ``__init__``)."""
     if isinstance(node, ast.Import):
         return [a.name for a in node.names if a.name.split(".")[0] == PACKAGE]
     if node.level:
@@ -108,9 +119,13 @@ def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool) 
         name = node.module or ""
     if name.split(".")[0] != PACKAGE:
         return []
-    if name == PACKAGE:
-        return [f"{PACKAGE}.{a.name}" for a in node.names]
-    return [name]
+    named: list[str] = []
+    for alias in node.names:
+        sub = f"{name}.{alias.name}"
+        target = sub if name == PACKAGE or _is_module(sub, root) else name
+        if target not in named:
+            named.append(target)
+    return named
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -152,11 +167,12 @@ def imports(root: Path = ROOT) -> list[Import]:
         lines = text.splitlines()
         tree = ast.parse(text, filename=str(path))
         for node, in_function, type_checking in _walk(tree.body, False, False):
-            for target in _imported(node, module, path.name == "__init__.py"):
+            for target in _imported(node, module, path.name == "__init__.py", root):
                 found.append(
                     Import(
                         path=path,
                         line=node.lineno,
+                        importer=module,
                         source=source,
                         target=package_of(target),
                         module=target,
@@ -185,6 +201,42 @@ def package_graph(found: Iterable[Import], root: Path = ROOT) -> dict[str, set[s
         graph[item.source].add(item.target)
         graph.setdefault(item.target, set())
     return graph
+
+
+def module_graph(found: Iterable[Import]) -> dict[str, set[str]]:
+    """Module -> the ``gateway`` modules it imports at run time (module or function
+    level). Importing ``gateway.a.b`` also runs ``gateway/a/__init__.py`` first; that
+    implicit edge is left out, so a package's ``__init__`` may re-export its modules."""
+    graph: dict[str, set[str]] = {}
+    for item in found:
+        graph.setdefault(item.importer, set())
+        if item.type_checking or item.module == item.importer:
+            continue
+        graph[item.importer].add(item.module)
+    return graph
+
+
+def cycle_path(graph: Mapping[str, Iterable[str]], component: Iterable[str]) -> list[str]:
+    """One closed path through a cycle's members, ``[a, b, ..., a]``: the imports to
+    look at (a strongly connected component may hold several loops; this is one)."""
+    members = set(component)
+    start = min(members)
+    # breadth-first from start's successors back to start, inside the component
+    previous: dict[str, str] = {}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in members or nxt in previous:
+                continue
+            previous[nxt] = node
+            if nxt == start:
+                path = [start]
+                while path[-1] != start or len(path) == 1:
+                    path.append(previous[path[-1]])
+                return list(reversed(path))
+            queue.append(nxt)
+    return sorted(members)
 
 
 def cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
@@ -281,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     print("layers (lowest first): " + " < ".join("/".join(layer) for layer in LAYERS))
     print(render(graph))
     problems = [f"cycle: {' <-> '.join(c)}" for c in cycles(graph)]
+    modules = module_graph(found)
+    problems += [f"module cycle: {' -> '.join(cycle_path(modules, c))}" for c in cycles(modules)]
     problems += [
         f"upward: {_where(i)} {i.source} imports {i.module} ({i.target} is a higher layer)"
         for i in upward(found)

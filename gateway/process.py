@@ -1,7 +1,7 @@
 """The runtime of a gateway process: the one factory the API, the Celery worker, the CLI,
 the supervisor and the demo build their runtime with.
 
-:func:`~gateway.pipeline.runtime.build_runtime` gives the store, configuration and
+:func:`~gateway.pipeline.build.build_runtime` gives the store, configuration and
 dispatcher; this adds what a process that sends needs on top, the outbound senders
 (AS2, hosted SFTP outbox, partner SFTP), so no caller can forget them.
 """
@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.odoo.api import OdooApi
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import Dispatcher
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.transports import attach_senders
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from gateway import states
 from gateway.outbound.cycle import advance
-from gateway.pipeline.stages import claim, set_state
+from gateway.pipeline.stages import claim
+from gateway.pipeline.transitions import set_state
 from gateway.states import (
     MACHINES,
     TRANSACTIONS,

@@ -20,8 +20,32 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gateway.pipeline.runtime import Runtime
+from gateway.api import keys_cli
+from gateway.cli import (
+    audit_commands,
+    edi_commands,
+    outbound_commands,
+    partner_commands,
+    reconcile_commands,
+    xref_commands,
+)
+from gateway.cli import cert_commands as as2_cli
+from gateway.cli.config_errors import describe
+from gateway.cli.runtime import cli_runtime
+from gateway.intake import ReceivedPayload
+from gateway.odoo import cli as odoo_cli
+from gateway.pipeline.dispatch import InlineDispatcher
+from gateway.pipeline.intake import StoreIntake
+from gateway.pipeline.operations import (
+    OperationError,
+    cancel_transaction,
+    replay_message,
+    replay_transaction,
+)
+from gateway.queries import MessageFilter, list_messages, message_detail
+from gateway.reload import start_file_watcher
 from gateway.settings import get_settings
+from gateway.store.db import make_engine, migrate, session_scope
 
 app = typer.Typer(
     name="edi-gateway",
@@ -35,20 +59,6 @@ messages_app = typer.Typer(
 app.add_typer(messages_app, name="messages")
 console = Console()
 err = Console(stderr=True)
-
-
-def _runtime(*, queue: bool = False) -> Runtime:
-    """A runtime for this CLI process: inline pipeline, or the broker with ``queue``."""
-    from gateway.pipeline.dispatch import CeleryDispatcher
-    from gateway.process import build_process_runtime
-
-    settings = get_settings()
-    dispatcher = None
-    if queue:
-        from gateway.celery_app import app as celery_app
-
-        dispatcher = CeleryDispatcher(celery_app)
-    return build_process_runtime(settings, dispatcher=dispatcher)
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,16 +124,15 @@ def sftp(
     sftp_port: Annotated[int | None, typer.Option(help="SFTP port.")] = None,
 ) -> None:
     """Run the hosted SFTP server for partners."""
-    from gateway.transports import make_sftp_server
+    from gateway.transports import make_sftp_server  # deferred: paramiko: only sftp
 
     settings = get_settings()
-    runtime = _runtime(queue=True)
+    runtime = cli_runtime(queue=True)
     server = make_sftp_server(
         runtime,
         host=host or settings.sftp_host,
         port=sftp_port if sftp_port is not None else settings.sftp_port,
     )
-    from gateway.reload import start_file_watcher
 
     start_file_watcher(runtime, announce=False)
     console.print(f"SFTP server listening on {server.host}:{server.port}")
@@ -152,7 +161,7 @@ def run(
     SIGTERM/SIGINT stop every part (the worker is killed after
     EDIGW_SHUTDOWN_TIMEOUT_SECONDS); SIGHUP reloads partner profiles and maps.
     """
-    from gateway.supervisor import Binding, Supervisor
+    from gateway.supervisor import Binding, Supervisor  # deferred: API + Celery: only run
 
     settings = get_settings()
     binding = Binding.resolve(
@@ -189,13 +198,7 @@ def ingest(
     Prints one line per file and, at the end, the totals per state (``--quiet``: only
     the totals). Exit code 1 when a file ended rejected or failed.
     """
-    from gateway.intake import ReceivedPayload
-    from gateway.pipeline.dispatch import InlineDispatcher
-    from gateway.pipeline.intake import StoreIntake
-    from gateway.queries import message_detail
-    from gateway.store.db import session_scope
-
-    runtime = _runtime(queue=queue)
+    runtime = cli_runtime(queue=queue)
     intake = StoreIntake(runtime)
     receipts = []
     with Progress(
@@ -348,10 +351,7 @@ def messages_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """List received messages, newest first."""
-    from gateway.queries import MessageFilter, list_messages
-    from gateway.store.db import session_scope
-
-    runtime = _runtime()
+    runtime = cli_runtime()
     with session_scope(runtime.sessions) as session:
         rows, _ = list_messages(
             session,
@@ -396,10 +396,7 @@ def messages_show(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Show one message: envelopes, transactions, acknowledgements, errors and events."""
-    from gateway.queries import message_detail
-    from gateway.store.db import session_scope
-
-    runtime = _runtime()
+    runtime = cli_runtime()
     with session_scope(runtime.sessions) as session:
         detail = message_detail(session, message_id)
     if detail is None:
@@ -420,10 +417,7 @@ def replay(
     queue: Annotated[bool, typer.Option("--queue", help="Hand to the workers.")] = False,
 ) -> None:
     """Replay a transaction (or a message) from its stored raw bytes."""
-    from gateway.pipeline.dispatch import InlineDispatcher
-    from gateway.pipeline.operations import OperationError, replay_message, replay_transaction
-
-    runtime = _runtime(queue=queue)
+    runtime = cli_runtime(queue=queue)
     actor = f"cli:{os.environ.get('USER', 'operator')}"
     try:
         if message:
@@ -441,8 +435,6 @@ def replay(
     if queue:
         print(f"message {transaction_id} queued for replay as message {new_id}")
         return
-    from gateway.queries import message_detail
-    from gateway.store.db import session_scope
 
     with session_scope(runtime.sessions) as session:
         detail = message_detail(session, new_id)
@@ -466,9 +458,7 @@ def cancel(
     reason: Annotated[str, typer.Option(help="Why.")] = "cancelled by operator",
 ) -> None:
     """Cancel a transaction that has not been delivered."""
-    from gateway.pipeline.operations import OperationError, cancel_transaction
-
-    runtime = _runtime()
+    runtime = cli_runtime()
     try:
         cancel_transaction(
             runtime,
@@ -485,8 +475,6 @@ def cancel(
 @app.command("db-upgrade")
 def db_upgrade() -> None:
     """Create or migrate the message store schema."""
-    from gateway.store.db import make_engine, migrate
-
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(make_engine(settings.resolved_database_url))
@@ -498,7 +486,7 @@ def demo(
     keep: Annotated[bool, typer.Option(help="Keep the demo's data directory.")] = False,
 ) -> None:
     """Play the sample partners' documents end to end and show what happened to each."""
-    from gateway.demo import run_demo
+    from gateway.demo import run_demo  # deferred: CLI start-up
 
     start = time.monotonic()
     ok = run_demo(console, keep=keep)
@@ -509,30 +497,18 @@ def demo(
 
 def _mount_contributed() -> None:
     """Add the command groups the packages contribute."""
-    from gateway.cli import (
-        audit_commands,
-        edi_commands,
-        outbound_commands,
-        partner_commands,
-        reconcile_commands,
-        xref_commands,
-    )
-
     edi_commands.register(app)
     partner_commands.register(app)
     xref_commands.register(app)
     audit_commands.register(app)
     outbound_commands.register(app)
     reconcile_commands.register(app)
-    from gateway.cli import cert_commands as as2_cli
 
     certs = typer.Typer(help="AS2 certificates: create and inspect.", no_args_is_help=True)
     as2_cli.register(certs)
     app.add_typer(certs, name="certs")
-    from gateway.odoo import cli as odoo_cli
 
     odoo_cli.register(app)
-    from gateway.api import keys_cli
 
     keys_cli.register(app)
 
@@ -553,8 +529,6 @@ def main() -> None:
     try:
         app()
     except Exception as exc:
-        from gateway.cli.config_errors import describe
-
         line = None if debug else describe(exc)
         if line is None:
             raise

@@ -18,22 +18,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.cli.runtime import cli_runtime
 from gateway.states import OrderCycle
 
 if TYPE_CHECKING:
-    from gateway.pipeline.runtime import Runtime
+    pass
 
 console = Console()
 err = Console(stderr=True)
 outbound_app = typer.Typer(
     help="Documents we send: our purchase orders and their cycle.", no_args_is_help=True
 )
-
-
-def _runtime(queue: bool) -> Runtime:
-    from gateway.cli.main import _runtime as make
-
-    return make(queue=queue)
 
 
 @outbound_app.command("poll")
@@ -44,7 +39,7 @@ def poll_command(
     from gateway.pipeline.outbound import run_scheduled  # deferred: CLI start-up
     from gateway.pipeline.outbound_publish import publish_due  # deferred: CLI start-up
 
-    runtime = _runtime(queue)
+    runtime = cli_runtime(queue=queue)
     counts = run_scheduled(runtime)
     counts.update(publish_due(runtime).counts())  # inventory advices due, changed catalogs
     console.print(", ".join(f"{name} {count}" for name, count in counts.items()))
@@ -59,7 +54,7 @@ def send_command(
     from gateway.pipeline.errors import PermanentError  # deferred: CLI start-up
     from gateway.pipeline.outbound import send_now  # deferred: CLI start-up
 
-    runtime = _runtime(queue)
+    runtime = cli_runtime(queue=queue)
     try:
         order = send_now(runtime, po_name)
     except PermanentError as exc:
@@ -86,7 +81,7 @@ def catalog_command(
     from gateway.pipeline.outbound_publish import send_catalog  # deferred: CLI start-up
 
     try:
-        row = send_catalog(_runtime(queue), partner)
+        row = send_catalog(cli_runtime(queue=queue), partner)
     except PermanentError as exc:
         err.print(escape(str(exc)), markup=True)
         raise typer.Exit(1) from exc
@@ -160,7 +155,8 @@ def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: 
         write,
     )
     from gateway.partners.registry import PartnerRegistry  # deferred: CLI start-up
-    from gateway.pipeline.outbound import envelope_for, outbound_map_name  # deferred: CLI start-up
+    from gateway.pipeline.outbound_kinds import outbound_map_name  # deferred: CLI start-up
+    from gateway.pipeline.outbound_records import envelope_for  # deferred: CLI start-up
     from gateway.settings import get_settings  # deferred: CLI start-up
 
     settings = get_settings()

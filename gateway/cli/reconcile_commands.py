@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.cli.runtime import cli_runtime
+
 console = Console()
 
 
@@ -37,7 +39,6 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Compare orders, ship notices, receipts and bills with what Odoo holds now."""
-        from gateway.cli.main import _runtime
         from gateway.reconcile import reconcile  # deferred: CLI start-up
 
         if as_json and as_csv:
@@ -46,7 +47,7 @@ def register(app: typer.Typer) -> None:
             day = dt.date.fromisoformat(since) if since else None
         except ValueError as exc:
             raise typer.BadParameter(f"--since {since!r} is not a date (YYYY-MM-DD)") from exc
-        runtime = _runtime()
+        runtime = cli_runtime()
         try:
             report = reconcile(runtime, since=day, partner=partner, raise_exceptions=exceptions)
         except ValueError as exc:

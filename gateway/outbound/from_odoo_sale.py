@@ -4,7 +4,7 @@ its validated deliveries as ship notices (:class:`DeliveryReader`).
 The order the customer asked for is the canonical :class:`PurchaseOrder` their 850/ORDERS
 was translated into, found by the caller (the pipeline reads the delivery ledger, which
 names the sale order each of their orders became, and the stored document of that
-transaction: :func:`gateway.pipeline.outbound.asked_order`). The sale order as it
+transaction: :func:`gateway.pipeline.outbound_kinds.asked_order`). The sale order as it
 stands in Odoo (lines by ``sequence``, quantity, unit price, the committed date, whether
 the stock moves wait for goods) is compared with it by
 :func:`gateway.outbound.acknowledge.acknowledge`.

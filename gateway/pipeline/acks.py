@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from gateway.edi.model import AckControlNumbers, BuiltAck, EdiInterchange, Syntax
 from gateway.engines import engine_for, parse_payload
-from gateway.identity import OurIdentity
 from gateway.intake import PermanentSendError, TransientSendError
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.advice import ADVICE_KINDS
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.issues import gateway_issues
+from gateway.pipeline.replies import ack_transport, our_identity
 from gateway.pipeline.runtime import Runtime
 from gateway.states import ACKNOWLEDGEMENTS, AckState
 from gateway.store.audit import add_event, next_counter
@@ -61,14 +61,6 @@ def reparse_interchange(runtime: Runtime, session: Session, ic: Interchange) -> 
         if row is not None:
             txn.issues.extend(gateway_issues(row.issues))
     return edi
-
-
-def our_identity(runtime: Runtime, profile_identity: str | None, receiver_id: str) -> OurIdentity:
-    """The identity an interchange was addressed to (or the profile's, or the default)."""
-    for ident in runtime.identities.identities:
-        if receiver_id.strip().upper() in (ident.x12_id.upper(), ident.edifact_id.upper()):
-            return ident
-    return runtime.identities.get(profile_identity)
 
 
 def _numbers(session: Session, partner_id: str | None, syntax: Syntax) -> AckControlNumbers:
@@ -160,16 +152,6 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
             )
             follow.append(Next("send_ack", (row.id,)))
     return follow
-
-
-def ack_transport(profile: PartnerProfile, inbound_transport: str) -> str:
-    """The transport acknowledgements (and application advice) go back on."""
-    wanted = profile.acknowledgements.transport
-    if wanted == "inbound":
-        return {"sftp-poll": "sftp-poll", "sftp": "sftp", "as2": "as2"}.get(
-            inbound_transport, "none"
-        )
-    return wanted
 
 
 def ack_filename(ack: Acknowledgement, syntax_ext: str = "edi") -> str:

@@ -28,9 +28,13 @@ from sqlalchemy.orm import Session
 from gateway.edi.model import EdiGroup, EdiTransaction, Syntax
 from gateway.engines import engine_for
 from gateway.mapping.errors import DocumentError
+from gateway.outbound import OutboundInvalid, RenderError, render, write
 from gateway.outbound.advice import Rejection, build_advice
+from gateway.outbound.template import OutboundLibrary
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
+from gateway.pipeline.outbound_records import envelope_for
+from gateway.pipeline.replies import ack_transport, our_identity
 from gateway.pipeline.runtime import Runtime
 from gateway.states import AckState
 from gateway.store.audit import add_event, next_counter
@@ -115,11 +119,6 @@ def write_advice(
 ) -> WrittenAdvice:
     """Write the advice for one batch with control numbers from the partner's counters
     (in ``session``: roll it back for a preview). Raises :class:`AdviceNotWritten`."""
-    from gateway.outbound import OutboundInvalid, RenderError, render, write
-    from gateway.outbound.template import OutboundLibrary
-    from gateway.pipeline.acks import our_identity
-    from gateway.pipeline.outbound import envelope_for
-
     if not batch:
         raise ValueError("an advice needs at least one rejected transaction")
     if (profile.x12 if syntax is Syntax.X12 else profile.edifact) is None:
@@ -158,8 +157,6 @@ def advise(
     """Write, store and queue the advice for these rejected transactions, if asked for."""
     if not rejected or not profile.acknowledgements.application_advice:
         return []
-    from gateway.pipeline.acks import ack_transport
-
     syntax = Syntax(ic.syntax)
     message = session.get(Message, ic.message_id)
     transport = ack_transport(profile, message.transport if message else "none")

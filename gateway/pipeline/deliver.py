@@ -30,7 +30,8 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.routing import route_exceptions
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stages import claim, set_state
+from gateway.pipeline.stages import claim
+from gateway.pipeline.transitions import set_state
 from gateway.states import DECISIONS, TRANSACTIONS, DecisionState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope

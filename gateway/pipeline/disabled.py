@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from gateway.partner_config import PartnerConfig
+from gateway.pipeline.transitions import set_state
 from gateway.store.models import BusinessException, Interchange, Transaction, TransactionState
 
 KIND = "partner_disabled"
@@ -20,8 +22,6 @@ KIND = "partner_disabled"
 
 def disabled_reason(config: object, ic: Interchange) -> tuple[str, str] | None:
     """``(partner id, reason)`` when the interchange's partner is disabled, else None."""
-    from gateway.partner_config import PartnerConfig
-
     if not isinstance(config, PartnerConfig):
         return None
     if ic.partner_id:
@@ -38,8 +38,6 @@ def hold(
     session: Session, ic: Interchange, txns: Sequence[Transaction], partner_id: str, reason: str
 ) -> None:
     """Stop every transaction of the interchange with the reason, one exception each."""
-    from gateway.pipeline.stages import set_state
-
     ic.partner_id = partner_id
     text = f"partner {partner_id!r} is disabled: {reason}"
     for txn in txns:

@@ -16,7 +16,7 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.routing import route_unrouted
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stages import set_state
+from gateway.pipeline.transitions import set_state
 from gateway.states import (
     EXCEPTIONS,
     INTERCHANGES,

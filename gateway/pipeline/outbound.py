@@ -27,9 +27,9 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -37,48 +37,59 @@ from sqlalchemy.orm import Session
 
 from gateway.canonical import PurchaseOrder
 from gateway.engines import engine_for
-from gateway.identity import OurIdentity
 from gateway.intake import PermanentSendError, TransientSendError
-from gateway.outbound import OutboundEnvelope, OutboundInvalid, render, write
-from gateway.outbound.cycle import OrderCycle, advance, is_open
+from gateway.outbound import OutboundInvalid, render, write
+from gateway.outbound.cycle import OrderCycle, is_open
 from gateway.outbound.from_odoo import OdooOrderReader, OrderNotSendable
 from gateway.outbound.from_odoo_sale import (
-    AskedOrder,
-    DeliveryReader,
-    InvoiceReader,
     NotFromEdi,
-    SaleOrderReader,
 )
 from gateway.outbound.overdue import OrderProgress, overdue
 from gateway.outbound.template import OutboundLibrary
-from gateway.partners.outbound import OutboundDocumentSettings
-from gateway.partners.profile import PartnerProfile, Role
-from gateway.pipeline.customer_orders import asked_order as customer_order
+from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
+from gateway.pipeline.outbound_changes import (
+    changes_of,
+    queue_change,
+    record_change_ack,
+    stalled_changes,
+)
+from gateway.pipeline.outbound_kinds import (
+    CANCELLED,
+    CONFIRMED,
+    KINDS,
+    ORDER_MODEL,
+    PURCHASE_ORDERS,
+    SENDER_KEYS,
+    DocumentReader,
+    OutboundKind,
+    outbound_map_name,
+)
+from gateway.pipeline.outbound_records import (
+    codes_in_words,
+    move_order,
+    order_envelope,
+    outbound_library,
+    raise_order_exception,
+    record_sent,
+)
 from gateway.pipeline.routing import route_new_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.queries import contains
-from gateway.states import OUTBOUND_ORDERS, MessageState
-from gateway.store.audit import add_event, next_counter
+from gateway.states import OUTBOUND_ORDERS
+from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
-    Message,
-    OutboundChange,
     OutboundCursor,
     OutboundOrder,
     utcnow,
 )
 
 log = logging.getLogger(__name__)
-ORDER_MODEL = "purchase.order"
-CONFIRMED = ["purchase", "done"]
-CANCELLED = "cancel"  # seen by the poll only for orders already sent (a cancellation)
 POLL_BATCH = 200
 CURSOR_OVERLAP = dt.timedelta(minutes=10)
-# profile transport name -> the runtime's sender key
-SENDER_KEYS = {"as2": "as2", "sftp": "sftp", "sftp_remote": "sftp-poll"}
 DOCUMENT_STEPS = {
     "order_acknowledgement": OrderCycle.ACKNOWLEDGED,
     "ship_notice": OrderCycle.SHIPPED,
@@ -95,147 +106,6 @@ class PollResult:
     failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # partners that could not be polled
     follow: list[Next] = field(default_factory=list)
-
-
-class _Reader(Protocol):
-    def read(self, odoo_id: int) -> tuple[Any, dict[str, Any]]: ...
-
-
-@dataclass(frozen=True)
-class OutboundKind:
-    """One kind of document the poll finds in Odoo and sends: which records, which
-    profile section, which sets, read by which reader. The poll, the queue (bytes and
-    control numbers stored before sending), the ``send_order`` stage and the cycle are
-    the same for every kind."""
-
-    document_type: str  # the profile's outbound section and OutboundOrder.document_type
-    odoo_model: str
-    states: tuple[str, ...]  # the record states the poll looks at
-    sets: tuple[str, str]  # (X12 set, EDIFACT message)
-    role: Role  # the partner's role for it (which of our identities sends it)
-    label: str  # "purchase order", "sale order" (messages)
-    odoo_partner: Callable[[PartnerProfile], tuple[int | None, str | None]]
-    make_reader: Callable[[Runtime, PartnerProfile], _Reader]
-    # how the records name the partner ("child_of": a delivery address under it) and
-    # what else the poll asks of them
-    partner_operator: str = "in"
-    domain: tuple[tuple[str, str, Any], ...] = ()
-    # the Odoo record has a chatter (cycle steps are posted on it, exceptions name it);
-    # a published document (846, 832) is not an Odoo record: odoo_id is its revision
-    chatter: bool = True
-
-    def business_key(self, document: Any) -> str:
-        """What the stored row is known by: the invoice number, PO number or shipment id."""
-        for key in ("invoice_number", "po_number", "shipment_id"):
-            if getattr(document, key, None):
-                return str(getattr(document, key))
-        return ""
-
-    def settings(self, profile: PartnerProfile) -> OutboundDocumentSettings | None:
-        """The profile's ``outbound.<document_type>`` section (None: not sent)."""
-        value = getattr(profile.outbound, self.document_type, None)
-        return value if isinstance(value, OutboundDocumentSettings) else None
-
-
-def _vendor(profile: PartnerProfile) -> tuple[int | None, str | None]:
-    if profile.odoo is None:
-        raise PermanentError(f"partner {profile.id!r} has no odoo section")
-    return profile.odoo.vendor_id, profile.odoo.vendor_ref
-
-
-def asked_order(
-    session: Session, partner_id: str, sale_order_id: int, po_number: str
-) -> PurchaseOrder | None:
-    """The customer's order (as translated, with the changes they sent since) that became
-    sale order ``sale_order_id`` (:mod:`gateway.pipeline.customer_orders`)."""
-    return customer_order(session, partner_id, po_number, sale_order_id)
-
-
-def _asked_orders(runtime: Runtime, profile: PartnerProfile) -> AskedOrder:
-    def find(sale_order_id: int, po_number: str) -> PurchaseOrder | None:
-        with runtime.sessions() as session:
-            return asked_order(session, profile.id, sale_order_id, po_number)
-
-    return find
-
-
-def _customer(profile: PartnerProfile) -> tuple[int | None, str | None]:
-    if profile.odoo is None:
-        raise PermanentError(f"partner {profile.id!r} has no odoo section")
-    return profile.odoo.customer()
-
-
-PURCHASE_ORDERS = OutboundKind(
-    "purchase_order",
-    ORDER_MODEL,
-    (*CONFIRMED, CANCELLED),
-    ("850", "ORDERS"),
-    "supplier",
-    "purchase order",
-    _vendor,
-    lambda runtime, profile: OdooOrderReader(runtime.odoo, profile),
-)
-ORDER_ACKNOWLEDGEMENTS = OutboundKind(
-    "order_acknowledgement",
-    "sale.order",
-    ("sale", "done"),
-    ("855", "ORDRSP"),
-    "customer",
-    "sale order",
-    _customer,
-    lambda runtime, profile: SaleOrderReader(
-        runtime.odoo, profile, _asked_orders(runtime, profile)
-    ),
-)
-SHIP_NOTICES = OutboundKind(
-    "ship_notice",
-    "stock.picking",
-    ("done",),
-    ("856", "DESADV"),
-    "customer",
-    "delivery",
-    _customer,
-    lambda runtime, profile: DeliveryReader(runtime.odoo, profile, _asked_orders(runtime, profile)),
-    partner_operator="child_of",
-    domain=(("picking_type_code", "=", "outgoing"), ("sale_id", "!=", False)),
-)
-INVOICES = OutboundKind(
-    "invoice",
-    "account.move",
-    ("posted",),
-    ("810", "INVOIC"),
-    "customer",
-    "invoice",
-    _customer,
-    lambda runtime, profile: InvoiceReader(runtime.odoo, profile, _asked_orders(runtime, profile)),
-    partner_operator="child_of",
-    domain=(("move_type", "=", "out_invoice"),),
-)
-KINDS = (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS, SHIP_NOTICES, INVOICES)
-
-
-def _published(runtime: Runtime, profile: PartnerProfile) -> _Reader:
-    raise PermanentError("published documents are read by gateway.pipeline.outbound_publish")
-
-
-# Documents we publish to a customer rather than make from one Odoo record: not polled
-# here (gateway/pipeline/outbound_publish.py queues them), sent by send_order like the
-# rest; OutboundOrder.odoo_model names the kind, odoo_id is the revision.
-INVENTORY_ADVICES = OutboundKind(
-    "inventory_advice", "edi.inventory_advice", (), ("846", "INVRPT"), "customer",
-    "inventory advice", _customer, _published, chatter=False,
-)  # fmt: skip
-PRICE_CATALOGS = OutboundKind(
-    "price_catalog", "edi.price_catalog", (), ("832", "PRICAT"), "customer",
-    "price catalog", _customer, _published, chatter=False,
-)  # fmt: skip
-PUBLISHED = (INVENTORY_ADVICES, PRICE_CATALOGS)
-_BY_TYPE = {kind.document_type: kind for kind in (*KINDS, *PUBLISHED)}
-
-
-def kind_of(document_type: str | None) -> OutboundKind:
-    """The kind of a stored outbound row (purchase orders for rows older than kinds)."""
-    return _BY_TYPE.get(document_type or "", PURCHASE_ORDERS)
 
 
 def outbound_partners(
@@ -310,7 +180,7 @@ def _poll_partner(
         domain.append(["write_date", ">=", _minus(since, CURSOR_OVERLAP)])
     newest, offset = since, 0
     # one reader and map library per poll: company, warehouse and maps are read once
-    reader, library = kind.make_reader(runtime, profile), _library(runtime)
+    reader, library = kind.make_reader(runtime, profile), outbound_library(runtime)
     while True:
         rows = runtime.odoo.search_read(
             model,
@@ -348,7 +218,7 @@ def _consider(
     profile: PartnerProfile,
     row: dict[str, Any],
     out: PollResult,
-    context: tuple[_Reader, OutboundLibrary] | None = None,
+    context: tuple[DocumentReader, OutboundLibrary] | None = None,
     kind: OutboundKind = PURCHASE_ORDERS,
 ) -> None:
     """A confirmed order the poll saw: new, unchanged, changed, or waiting for a fix."""
@@ -410,8 +280,6 @@ def _changed_after_sending(
         digest = f"cancelled:{digest}"[:64]
     policy = profile.outbound.purchase_order.changes  # type: ignore[union-attr]
     if policy == "send":
-        from gateway.pipeline.outbound_changes import queue_change
-
         change_id = queue_change(
             runtime,
             profile,
@@ -436,7 +304,7 @@ def _changed_after_sending(
         out.changed.append(order.business_key)
         why = "the profile does not send changes (outbound.purchase_order.changes)"
         what = "cancelled" if cancelled else "changed"
-        changed = _raise(
+        changed = raise_order_exception(
             session,
             order,
             "order_changed_not_sent",
@@ -447,40 +315,6 @@ def _changed_after_sending(
         order.document_hash = digest
         # dispatched by poll() once this session has committed
         out.follow += _route(runtime, session, order, [changed])
-
-
-def _raise(
-    session: Session,
-    order: OutboundOrder,
-    kind: str,
-    message: str,
-    *,
-    detail: dict[str, Any] | None = None,
-) -> BusinessException:
-    """A business exception about an order we sent, naming its Odoo record (so the Odoo
-    activity of the routing lands on the purchase order)."""
-    records = (
-        [{"model": order.odoo_model, "id": order.odoo_id}]
-        if kind_of(order.document_type).chatter
-        else []
-    )
-    row = BusinessException(
-        outbound_order_id=order.id,
-        partner_id=order.partner_id,
-        kind=kind,
-        message=message,
-        detail={"records": records, **(detail or {})},
-    )
-    session.add(row)
-    add_event(
-        session,
-        "business_exception",
-        message,
-        partner_id=order.partner_id,
-        correlation_id=order.correlation_id,
-        data={"outbound_order_id": order.id, "kind": kind},
-    )
-    return row
 
 
 def _route(
@@ -498,32 +332,6 @@ def _route(
     )
 
 
-def outbound_map_name(
-    profile: PartnerProfile, *, change: bool = False, kind: OutboundKind | None = None
-) -> tuple[str, str, str]:
-    """``(syntax, set, outbound map name)`` for this partner's documents of ``kind``
-    (purchase orders by default).
-
-    ``change``: for their changes and cancellations (860 / ORDCHG; a profile's
-    ``maps: {out:860: ...}`` names a partner's own map, as ``out:850`` does for orders).
-    """
-    kind = kind or PURCHASE_ORDERS
-    settings = kind.settings(profile)
-    if settings is None:
-        raise PermanentError(f"partner {profile.id!r} has no outbound.{kind.document_type}")
-    syntax = settings.syntax or ("x12" if profile.x12 is not None else "edifact")
-    if syntax == "x12":
-        if profile.x12 is None:
-            raise PermanentError(f"partner {profile.id!r} sends X12 but has no x12 ids")
-        set_id, version = ("860" if change else kind.sets[0]), str(profile.x12.version)
-    else:
-        if profile.edifact is None:
-            raise PermanentError(f"partner {profile.id!r} sends EDIFACT but has no edifact ids")
-        set_id, version = ("ORDCHG" if change else kind.sets[1]), str(profile.edifact.directory)
-    default = profile.maps.get(f"out:{set_id}", f"{syntax}/{version}/{set_id}")
-    return syntax, set_id, (default if change else settings.map or default)
-
-
 def _transport(profile: PartnerProfile, kind: OutboundKind | None = None) -> str:
     kind = kind or PURCHASE_ORDERS
     settings = kind.settings(profile)
@@ -538,69 +346,12 @@ def _transport(profile: PartnerProfile, kind: OutboundKind | None = None) -> str
     return "as2"
 
 
-def _envelope(
-    runtime: Runtime,
-    session: Session,
-    profile: PartnerProfile,
-    syntax: str,
-    kind: OutboundKind | None = None,
-) -> OutboundEnvelope:
-    def number(name: str, modulo: int = 999_999_999) -> int:
-        return next_counter(session, profile.id, name, modulo=modulo)
-
-    identity = profile.identity_for((kind or PURCHASE_ORDERS).role)
-    return envelope_for(runtime.identities.get(identity), profile, syntax, number)
-
-
-def envelope_for(
-    ident: OurIdentity,
-    profile: PartnerProfile,
-    syntax: str,
-    number: Callable[..., int],
-) -> OutboundEnvelope:
-    """Our identity to the partner's, with control numbers from ``number(counter_name)``."""
-    test = profile.mode.usage == "test"
-    if syntax == "x12":
-        if profile.x12 is None:
-            raise PermanentError(f"partner {profile.id!r} sends X12 but has no x12 ids")
-        return OutboundEnvelope(
-            sender_id=ident.x12_id,
-            sender_qualifier=ident.x12_qualifier,
-            receiver_id=profile.x12.isa_id,
-            receiver_qualifier=profile.x12.isa_qualifier,
-            gs_sender=ident.group_id,
-            gs_receiver=profile.x12.group_id,
-            interchange_control=number("x12-interchange"),
-            group_control=number("x12-group"),
-            transaction_control=number("x12-transaction", modulo=9999),
-            test=test,
-        )
-    if profile.edifact is None:
-        raise PermanentError(f"partner {profile.id!r} sends EDIFACT but has no edifact ids")
-    syntax_id, _, syntax_version = profile.edifact.syntax.partition(":")
-    return OutboundEnvelope(
-        sender_id=ident.edifact_id,
-        sender_qualifier=ident.edifact_qualifier,
-        receiver_id=profile.edifact.unb_id,
-        receiver_qualifier=profile.edifact.unb_qualifier,
-        interchange_control=number("edifact-interchange"),
-        transaction_control=number("edifact-transaction", modulo=9999),
-        test=test,
-        edifact_syntax=syntax_id or "UNOC",
-        edifact_syntax_version=syntax_version or "3",
-    )
-
-
-def _library(runtime: Runtime) -> OutboundLibrary:
-    return OutboundLibrary.load(runtime.settings.map_dirs(), collect=True)
-
-
 def queue_order(
     runtime: Runtime,
     profile: PartnerProfile,
     odoo_id: int,
     *,
-    reader: _Reader | None = None,
+    reader: DocumentReader | None = None,
     library: OutboundLibrary | None = None,
     kind: OutboundKind = PURCHASE_ORDERS,
 ) -> OutboundOrder | None:
@@ -612,7 +363,7 @@ def queue_order(
     raw: dict[str, Any] = {}
     try:
         document, raw = (reader or kind.make_reader(runtime, profile)).read(odoo_id)
-        map_ = (library or _library(runtime)).get(map_name)
+        map_ = (library or outbound_library(runtime)).get(map_name)
     except NotFromEdi:
         return None
     except OrderNotSendable as exc:
@@ -651,7 +402,7 @@ def queue_order(
             session.flush()
         order.odoo_write_date = str(raw.get("write_date") or order.odoo_write_date or "")
         if document is not None and problem is None:
-            env = _envelope(runtime, session, profile, syntax, kind)
+            env = order_envelope(runtime, session, profile, syntax, kind)
             try:
                 written = write(map_, render(map_, document), env)
             except OutboundInvalid as exc:
@@ -669,7 +420,7 @@ def queue_order(
                 order.interchange_control = controls.interchange
                 order.group_control = controls.group
                 order.transaction_control = controls.transaction
-                _move(
+                move_order(
                     session,
                     order,
                     OrderCycle.QUEUED,
@@ -679,7 +430,9 @@ def queue_order(
         if order.state is not OrderCycle.FAILED:
             OUTBOUND_ORDERS.move(order, OrderCycle.FAILED)
         order.error = problem
-        unsendable = _raise(session, order, "order_not_sendable", problem or "cannot be written")
+        unsendable = raise_order_exception(
+            session, order, "order_not_sendable", problem or "cannot be written"
+        )
         follow = _route(runtime, session, order, [unsendable])
         failed = _detached(session, order)
     runtime.dispatcher.dispatch(follow)
@@ -691,31 +444,6 @@ def _detached(session: Session, order: OutboundOrder) -> OutboundOrder:
     session.refresh(order)
     session.expunge(order)
     return order
-
-
-def _move(session: Session, order: OutboundOrder, reached: OrderCycle, detail: str) -> bool:
-    """Advance the order's cycle, stamp the timeline, queue a chatter line. True if moved."""
-    before = OrderCycle(order.state or OrderCycle.QUEUED)
-    after = reached if reached is OrderCycle.QUEUED else advance(before, reached)
-    timeline = dict(order.timeline or {})
-    timeline.setdefault(reached.value, utcnow().isoformat())
-    order.timeline = timeline
-    if after is not before:
-        OUTBOUND_ORDERS.move(order, after)
-    if reached is not OrderCycle.QUEUED and kind_of(order.document_type).chatter:
-        order.notes_pending = [*(order.notes_pending or []), f"EDI: {detail}"]
-    add_event(
-        session,
-        f"order_{reached.value}",
-        f"{kind_of(order.document_type).label} {order.business_key}: {detail}",
-        partner_id=order.partner_id,
-        message_id=order.message_id,
-        state_from=before.value,
-        state_to=after.value,
-        correlation_id=order.correlation_id,
-        data={"outbound_order_id": order.id},
-    )
-    return after != before
 
 
 def send_order(runtime: Runtime, order_id: int) -> list[Next]:
@@ -747,44 +475,10 @@ def send_order(runtime: Runtime, order_id: int) -> list[Next]:
         record_sent(
             session, order, order, transport=transport, filename=filename, size=len(data), ref=ref
         )
-        _move(session, order, OrderCycle.SENT, f"sent as {order.set_id} {number} over {transport}")
+        move_order(
+            session, order, OrderCycle.SENT, f"sent as {order.set_id} {number} over {transport}"
+        )
     return []
-
-
-def record_sent(
-    session: Session,
-    sent: OutboundOrder | OutboundChange,
-    order: OutboundOrder,
-    *,
-    transport: str,
-    filename: str,
-    size: int,
-    ref: str,
-) -> Message:
-    """The outbound message for a document the transport took, and the document stamped
-    sent (an order's 850, or one of its 860s)."""
-    meta: dict[str, Any] = {"outbound_order_id": order.id}
-    if isinstance(sent, OutboundChange):
-        meta["outbound_change_id"] = sent.id
-    message = Message(
-        direction="out",
-        transport=transport[:16],
-        partner_id=order.partner_id,
-        filename=filename,
-        payload_sha256=sent.payload_sha256,
-        size=size,
-        syntax=sent.syntax,
-        state=MessageState.SENT,
-        correlation_id=order.correlation_id,
-        meta={**meta, "transport_ref": ref},
-    )
-    session.add(message)
-    session.flush()
-    sent.message_id = message.id
-    sent.transport_ref = ref
-    sent.sent_at = utcnow()
-    sent.error = None
-    return message
 
 
 def _note_attempt(runtime: Runtime, order_id: int, error: str) -> None:
@@ -808,7 +502,7 @@ def fail_order(runtime: Runtime, order_id: int, error: str) -> None:
         if order is None:
             return
         order.error = error
-        _move(session, order, OrderCycle.FAILED, f"not sent: {error}")
+        move_order(session, order, OrderCycle.FAILED, f"not sent: {error}")
 
 
 # ---- answers from the partner ----------------------------------------------------------
@@ -842,34 +536,26 @@ def record_functional_ack(
         orders = []
     for order in orders:
         if status == "rejected":
-            _move(
+            move_order(
                 session,
                 order,
                 OrderCycle.REJECTED,
                 f"{kind} rejected it ({', '.join(codes) or 'no code'})",
             )
-            _raise(
+            raise_order_exception(
                 session,
                 order,
                 "order_rejected",
                 f"{kind} from the supplier rejected purchase order {order.business_key}: "
-                + (_codes_in_words(kind, codes) or "no reason given"),
+                + (codes_in_words(kind, codes) or "no reason given"),
                 detail={"codes": list(codes), "status": status},
             )
         else:
-            _move(session, order, OrderCycle.ACCEPTED, f"{kind} {status.replace('_', ' ')}")
-    from gateway.pipeline.outbound_changes import record_change_ack
-
+            move_order(session, order, OrderCycle.ACCEPTED, f"{kind} {status.replace('_', ' ')}")
     changed = record_change_ack(
         session, partner_id, kind, interchange_control, group_control, status, codes
     )
     return list(dict.fromkeys([*(o.id for o in orders), *changed]))
-
-
-def _codes_in_words(kind: str, codes: Iterable[str]) -> str:
-    from gateway.outbound.ack_codes import describe
-
-    return "; ".join(describe(kind, code) for code in codes)
 
 
 def record_business_document(session: Session, partner_id: str | None, document: Any) -> list[int]:
@@ -891,7 +577,7 @@ def record_business_document(session: Session, partner_id: str | None, document:
         for order in orders:
             label = {OrderCycle.ACKNOWLEDGED: "acknowledged", OrderCycle.SHIPPED: "shipped",
                      OrderCycle.INVOICED: "invoiced"}[step]  # fmt: skip
-            _move(session, order, step, f"supplier {label} it")
+            move_order(session, order, step, f"supplier {label} it")
             moved.append(order.id)
     return moved
 
@@ -938,7 +624,7 @@ def check_overdue(runtime: Runtime, now: dt.datetime | None = None) -> list[tupl
                 if item.awaited.value in done:
                     continue
                 new.append(
-                    _raise(
+                    raise_order_exception(
                         session,
                         order,
                         f"overdue_{item.awaited.value}",
@@ -1004,8 +690,6 @@ def list_orders(
         query = query.where(OutboundOrder.state == state)
     if search:
         query = query.where(OutboundOrder.business_key.ilike(contains(search), escape="\\"))
-    from gateway.pipeline.outbound_changes import changes_of
-
     now = utcnow()
     out = []
     rows = list(session.scalars(query))
@@ -1044,8 +728,6 @@ def resend_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None) 
     """
     if older_than is None:  # (a zero timedelta is a valid argument: everything)
         older_than = dt.timedelta(seconds=runtime.settings.stalled_after_seconds)
-    from gateway.pipeline.outbound_changes import stalled_changes
-
     cutoff = utcnow() - older_than
     with session_scope(runtime.sessions) as session:
         changes = stalled_changes(session, cutoff)
@@ -1105,7 +787,7 @@ def send_now(runtime: Runtime, po_name: str) -> OutboundOrder:
                 ).one()
                 resend = found.state == OrderCycle.FAILED
                 if resend:
-                    _move(session, found, OrderCycle.QUEUED, "resend asked by an operator")
+                    move_order(session, found, OrderCycle.QUEUED, "resend asked by an operator")
                 session.flush()
                 session.expunge(found)
             if resend:

@@ -38,6 +38,15 @@ from gateway.outbound.cycle import OrderCycle
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError, TransientError
+from gateway.pipeline.outbound_kinds import SENDER_KEYS, outbound_map_name
+from gateway.pipeline.outbound_records import (
+    codes_in_words,
+    move_order,
+    order_envelope,
+    outbound_library,
+    raise_order_exception,
+    record_sent,
+)
 from gateway.pipeline.runtime import Runtime
 from gateway.states import OUTBOUND_CHANGES
 from gateway.store.audit import add_event
@@ -86,11 +95,10 @@ def queue_change(
     change order cannot be written (then a business exception says why, and the order's
     baseline stays where it was, so the next change in Odoo retries all of it).
     """
-    from gateway.pipeline.outbound import _envelope, _library, _raise, outbound_map_name
 
     syntax, set_id, map_name = outbound_map_name(profile, change=True)
     try:
-        map_ = _library(runtime).get(map_name)
+        map_ = outbound_library(runtime).get(map_name)
     except KeyError as exc:
         raise PermanentError(str(exc)) from exc
     with session_scope(runtime.sessions) as session:
@@ -102,7 +110,7 @@ def queue_change(
             return None  # looked at before (a poll repeated after a crash)
         order.document_hash = digest
         if current is None and not cancelled:
-            _raise(
+            raise_order_exception(
                 session,
                 order,
                 "order_change_not_sendable",
@@ -115,11 +123,11 @@ def queue_change(
         change = compare(sent, current or sent, cancelled=cancelled)
         if change is None:
             return None  # Odoo touched the record (a receipt, a bill), not what we sent
-        env = _envelope(runtime, session, profile, syntax)
+        env = order_envelope(runtime, session, profile, syntax)
         try:
             written = write(map_, render(map_, change.document), env)
         except OutboundInvalid as exc:
-            _raise(
+            raise_order_exception(
                 session,
                 order,
                 "order_change_not_sendable",
@@ -170,7 +178,6 @@ def queue_change(
 
 def send_change(runtime: Runtime, change_id: int) -> list[Next]:
     """Pipeline stage: hand a queued change order's stored bytes to the partner."""
-    from gateway.pipeline.outbound import SENDER_KEYS, _move, record_sent
 
     with session_scope(runtime.sessions) as session:
         change = session.get(OutboundChange, change_id)
@@ -228,7 +235,7 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
         _set(change, OrderCycle.SENT)
         detail = f"{set_id} {number} over {transport}"
         if change.purpose == Purpose.CANCEL:
-            _move(session, order, OrderCycle.CANCELLED, f"cancellation sent as {detail}")
+            move_order(session, order, OrderCycle.CANCELLED, f"cancellation sent as {detail}")
         else:
             summary = "; ".join(change.summary or [])
             _note(order, f"change {change.revision} sent as {detail}: {summary}")
@@ -247,7 +254,6 @@ def _set(change: OutboundChange, state: OrderCycle) -> None:
 
 def fail_change(runtime: Runtime, change_id: int, error: str) -> None:
     """Dead letter: the change could not be sent; the buyer must know the supplier was not told."""
-    from gateway.pipeline.outbound import _raise
 
     with session_scope(runtime.sessions) as session:
         change = session.get(OutboundChange, change_id)
@@ -257,7 +263,7 @@ def fail_change(runtime: Runtime, change_id: int, error: str) -> None:
         _set(change, OrderCycle.FAILED)
         change.error = error
         what = "cancellation" if change.purpose == Purpose.CANCEL else f"change {change.revision}"
-        _raise(
+        raise_order_exception(
             session,
             order,
             "order_change_not_sent",
@@ -277,7 +283,6 @@ def record_change_ack(
     codes: Sequence[str] = (),
 ) -> list[int]:
     """A 997/999/CONTRL answering one of our change orders; the orders' ids it touched."""
-    from gateway.pipeline.outbound import _codes_in_words, _raise
 
     if not partner_id:
         return []
@@ -299,9 +304,9 @@ def record_change_ack(
         what = "cancellation" if change.purpose == Purpose.CANCEL else f"change {change.revision}"
         if status == "rejected":
             _set(change, OrderCycle.REJECTED)
-            words = _codes_in_words(kind, codes) or "no reason given"
+            words = codes_in_words(kind, codes) or "no reason given"
             _note(order, f"{kind} rejected the {what} ({', '.join(codes) or 'no code'})")
-            _raise(
+            raise_order_exception(
                 session,
                 order,
                 "order_change_rejected",

@@ -53,19 +53,18 @@ from gateway.partners.outbound import InventoryAdviceSettings, PriceCatalogSetti
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
-from gateway.pipeline.outbound import (
+from gateway.pipeline.outbound import _detached, _route, _transport, outbound_partners
+from gateway.pipeline.outbound_kinds import (
     INVENTORY_ADVICES,
     PRICE_CATALOGS,
     OutboundKind,
-    _detached,
-    _envelope,
-    _library,
-    _move,
-    _raise,
-    _route,
-    _transport,
     outbound_map_name,
-    outbound_partners,
+)
+from gateway.pipeline.outbound_records import (
+    move_order,
+    order_envelope,
+    outbound_library,
+    raise_order_exception,
 )
 from gateway.pipeline.runtime import Runtime
 from gateway.states import OUTBOUND_ORDERS
@@ -310,7 +309,7 @@ def _queue(
     owed. Returns the row (queued, or failed with the problem), or None."""
     syntax, set_id, map_name = outbound_map_name(profile, kind=kind)
     try:
-        map_ = _library(runtime).get(map_name)
+        map_ = outbound_library(runtime).get(map_name)
     except KeyError as exc:
         raise PermanentError(f"no outbound map {map_name!r} for {profile.id}") from exc
     follow: list[Next] = []
@@ -341,7 +340,7 @@ def _queue(
         session.add(row)
         session.flush()
         if document is not None and problem is None:
-            env = _envelope(runtime, session, profile, syntax, kind)
+            env = order_envelope(runtime, session, profile, syntax, kind)
             try:
                 written = write(map_, render(map_, document), env)
             except OutboundInvalid as exc:
@@ -354,7 +353,7 @@ def _queue(
                 row.interchange_control = controls.interchange
                 row.group_control = controls.group
                 row.transaction_control = controls.transaction
-                _move(
+                move_order(
                     session, row, OrderCycle.QUEUED, f"{set_id} {row.interchange_control} written"
                 )
                 follow.append(Next("send_order", (row.id,)))
@@ -362,7 +361,7 @@ def _queue(
         if problem is not None:
             OUTBOUND_ORDERS.move(row, OrderCycle.FAILED)
             row.error = problem
-            unwritable = _raise(
+            unwritable = raise_order_exception(
                 session,
                 row,
                 "publication_not_writable",

@@ -18,9 +18,18 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from gateway.pipeline.acks import acknowledge, fail_ack, send_ack
+from gateway.pipeline.as2_mdns import fail_mdn, send_mdn
+from gateway.pipeline.deliver import deliver, fail_delivery
 from gateway.pipeline.dispatch import InlineDispatcher, Next, Stage, ThreadedDispatcher
 from gateway.pipeline.errors import TransientError
+from gateway.pipeline.notify import fail_notification, notify
+from gateway.pipeline.operations import fail_subject
+from gateway.pipeline.outbound import fail_order, send_order
+from gateway.pipeline.outbound_changes import fail_change, send_change
 from gateway.pipeline.runtime import Runtime
+from gateway.pipeline.stages import split, validate
+from gateway.pipeline.translate import translate
 from gateway.store.db import session_scope
 from gateway.store.models import StageAttempt, utcnow
 
@@ -42,16 +51,6 @@ class StageSpec:
 @functools.cache
 def stage_table() -> dict[Stage, StageSpec]:
     """Every :class:`Stage` with its function and its dead letter (one entry each)."""
-    # imported here: the stage modules import the runtime, which imports this module
-    from gateway.pipeline.acks import acknowledge, fail_ack, send_ack
-    from gateway.pipeline.as2_mdns import fail_mdn, send_mdn
-    from gateway.pipeline.deliver import deliver, fail_delivery
-    from gateway.pipeline.notify import fail_notification, notify
-    from gateway.pipeline.operations import fail_subject
-    from gateway.pipeline.outbound import fail_order, send_order
-    from gateway.pipeline.outbound_changes import fail_change, send_change
-    from gateway.pipeline.stages import split, validate
-    from gateway.pipeline.translate import translate
 
     def subject(stage: Stage) -> DeadLetter:
         # split/validate/acknowledge/translate: their message's or interchange's rows

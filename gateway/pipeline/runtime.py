@@ -2,7 +2,7 @@
 
 The runtime is the only place that turns settings into objects (engine, payload store,
 partner registry, maps, Odoo client, transports, dispatcher). Stages receive it as an
-argument; tests build their own with :func:`build_runtime`.
+argument; :func:`gateway.pipeline.build.build_runtime` builds one (tests build their own).
 """
 
 from __future__ import annotations
@@ -16,17 +16,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.identity import Identities, load_identities
-from gateway.pipeline.dispatch import Dispatcher, InlineDispatcher, ThreadedDispatcher
+from gateway.identity import Identities
+from gateway.odoo import make_odoo
+from gateway.odoo.dryrun import DryRunOdoo
+from gateway.partner_config import PartnerConfig, load_config
+from gateway.pipeline.dispatch import Dispatcher
+from gateway.reload import latest_generation
 from gateway.settings import Settings
-from gateway.store.db import make_engine, make_session_factory, migrate
-from gateway.store.payloads import PayloadStore, make_payload_store
+from gateway.store.payloads import PayloadStore
 
 if TYPE_CHECKING:
     from gateway.intake import OutboundSender
     from gateway.mapping import MapLibrary
     from gateway.odoo.api import OdooApi
-    from gateway.partner_config import PartnerConfig
     from gateway.partners.registry import PartnerRegistry
 
 
@@ -61,8 +63,6 @@ class Runtime:
         self._follow_reloads()
         with self._lock:
             if self._config is None:
-                from gateway.partner_config import load_config
-
                 self._config = load_config(self.settings.profile_dirs(), self.settings.map_dirs())
             return self._config
 
@@ -92,8 +92,6 @@ class Runtime:
                 if self.odoo_factory is not None:
                     self._odoo = self.odoo_factory()
                 else:
-                    from gateway.odoo import make_odoo
-
                     self._odoo = make_odoo(self.settings)
             return self._odoo
 
@@ -119,13 +117,9 @@ class Runtime:
                     if self.test_odoo_factory is not None:
                         self._test_odoo = self.test_odoo_factory()
                     else:
-                        from gateway.odoo import make_odoo
-
                         self._test_odoo = make_odoo(self.settings.test_odoo_settings())
                 return self._test_odoo
             if self._dry_run_odoo is None:
-                from gateway.odoo.dryrun import DryRunOdoo
-
                 self._dry_run_odoo = DryRunOdoo(self.settings.dry_run_dir)
             return self._dry_run_odoo
 
@@ -135,8 +129,6 @@ class Runtime:
         Files that do not load keep their previous good version (see
         :func:`gateway.partner_config.load_config`); the swap is atomic.
         """
-        from gateway.partner_config import load_config
-
         with self._lock:
             previous = self._config
         fresh = load_config(self.settings.profile_dirs(), self.settings.map_dirs(), previous)
@@ -151,8 +143,6 @@ class Runtime:
         if now - self._generation_checked < self.settings.reload_check_seconds:
             return
         self._generation_checked = now
-        from gateway.reload import latest_generation
-
         try:
             generation = latest_generation(self)
         except Exception:  # the store being away must not stop lookups
@@ -167,33 +157,3 @@ class Runtime:
     def mark_generation(self, generation: int) -> None:
         """Note that this process already applied the reload with this generation."""
         self._generation = generation
-
-
-def build_runtime(
-    settings: Settings,
-    *,
-    dispatcher: Dispatcher | None = None,
-    run_migrations: bool = True,
-    odoo_factory: Callable[[], OdooApi] | None = None,
-    test_odoo_factory: Callable[[], OdooApi] | None = None,
-) -> Runtime:
-    """Build a runtime: engine, migrated schema, payload store and dispatcher."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    if run_migrations:
-        migrate(engine)
-    runtime = Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=make_session_factory(engine),
-        payloads=make_payload_store(settings.payload_store, settings.payload_dir),
-        dispatcher=dispatcher or InlineDispatcher(),
-        identities_loader=lambda: load_identities(settings.identities_file),
-        odoo_factory=odoo_factory,
-        test_odoo_factory=test_odoo_factory,
-    )
-    if isinstance(runtime.dispatcher, InlineDispatcher | ThreadedDispatcher):
-        from gateway.pipeline.runner import attach_inline
-
-        attach_inline(runtime, runtime.dispatcher)
-    return runtime

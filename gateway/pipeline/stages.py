@@ -8,7 +8,7 @@ it twice (a redelivered task, a worker killed after commit) does nothing the sec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.issues import GATEWAY, issues_to_json, summarize
 from gateway.pipeline.runtime import Runtime
+from gateway.pipeline.transitions import set_state
 
 if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
@@ -37,40 +38,6 @@ from gateway.store.models import (
     Transaction,
     TransactionState,
 )
-
-
-def set_state(
-    session: Session,
-    txn: Transaction,
-    state: TransactionState,
-    detail: str = "",
-    *,
-    actor: str = "system",
-    error: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Change a transaction's state and append the event that says so.
-
-    Raises :class:`~gateway.states.IllegalTransition` for a move the transaction table
-    (:data:`gateway.states.TRANSACTIONS`) does not allow.
-    """
-    previous = TRANSACTIONS.move(txn, state)
-    if error is not None:
-        txn.error = error
-    add_event(
-        session,
-        state.value,
-        detail,
-        actor=actor,
-        partner_id=txn.partner_id,
-        message_id=txn.message_id,
-        interchange_id=txn.interchange_id,
-        transaction_id=txn.id,
-        state_from=previous,
-        state_to=state,
-        correlation_id=txn.correlation_id,
-        data=data,
-    )
 
 
 # ---------------------------------------------------------------------------------------

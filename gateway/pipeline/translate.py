@@ -26,7 +26,7 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.envelope_rules import ACK_SETS
 from gateway.pipeline.outbound import record_business_document
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stages import set_state
+from gateway.pipeline.transitions import set_state
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from gateway.api.app import create_app
 from gateway.api.auth import SESSION_COOKIE
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import CeleryDispatcher
-from gateway.pipeline.runtime import build_runtime
 from gateway.store.models import Event, Message, MessageState
 from tests.api.world import World, make_settings, purchase_order
 

@@ -14,9 +14,10 @@ from pydantic import SecretStr
 
 from gateway.api.auth import ROLES, create_key
 from gateway.intake import ReceivedPayload
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.intake import StoreIntake
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 

@@ -81,7 +81,7 @@ def instrument(step: str, log: Path, runtime: Any) -> None:
 
         runtime.dispatcher.dispatch = dispatch_or_die
     elif step == "recording":
-        move = outbound._move
+        move = outbound.move_order
 
         def move_then_die(session: Any, order: Any, reached: Any, detail: str) -> bool:
             moved = move(session, order, reached, detail)
@@ -90,7 +90,7 @@ def instrument(step: str, log: Path, runtime: Any) -> None:
                 die()
             return moved
 
-        outbound._move = move_then_die  # type: ignore[assignment]
+        outbound.move_order = move_then_die  # type: ignore[assignment]
     runtime.senders["sftp"] = LoggingSender(runtime.senders["sftp"], step, log)
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
-from gateway.pipeline.runtime import build_runtime
 from gateway.settings import Settings
 from tests.conftest import REPO
 from tests.odoo_real.samples import prepare_samples

@@ -34,9 +34,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher, Next
 from gateway.pipeline.operations import recover_stalled
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.models import BusinessException, Delivery, DeliveryDecision, Transaction
 from tests.conftest import REPO

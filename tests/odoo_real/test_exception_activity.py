@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from gateway.odoo.client import OdooClient
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.runner import run_stage
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import (

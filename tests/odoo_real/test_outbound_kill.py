@@ -25,7 +25,7 @@ import yaml
 from sqlalchemy import func, select
 
 from gateway.engines import parse_payload
-from gateway.pipeline.runtime import build_runtime
+from gateway.pipeline.build import build_runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import Message, OutboundOrder

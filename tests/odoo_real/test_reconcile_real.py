@@ -31,8 +31,9 @@ from gateway.canonical import (
 )
 from gateway.odoo.client import OdooClient
 from gateway.odoo.delivery import deliver
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.reconcile import Report, load_report, reconcile
 from gateway.settings import Settings
 from gateway.store.db import session_scope

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from gateway.customer_items import CustomerItemRef, replace_items
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import Delivery

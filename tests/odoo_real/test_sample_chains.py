@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from gateway.odoo.dialect import OdooDialect
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from tests.odoo_real.samples import (
     Samples,

@@ -23,9 +23,10 @@ from gateway.engines import parse_payload
 from gateway.identifiers import is_sscc, make_sscc
 from gateway.mapping import MapLibrary, translate
 from gateway.partners.profile import PartnerProfile
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import poll
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import OutboundOrder

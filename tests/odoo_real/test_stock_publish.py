@@ -23,10 +23,11 @@ from gateway.customer_items import CustomerItemRef, replace_items
 from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, translate
 from gateway.partners.profile import PartnerProfile
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.outbound_publish import PublishResult, publish_due, send_catalog
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import BusinessException, OutboundOrder

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.runner import run_stage
-from gateway.pipeline.runtime import build_runtime
 from gateway.settings import Settings
 
 

@@ -11,9 +11,9 @@ import yaml
 
 from gateway.demo import our_orders, seed_our_orders
 from gateway.engines import parse_payload
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import list_orders, poll
-from gateway.pipeline.runtime import build_runtime
 from gateway.settings import Settings
 from tests.outbound.test_change_pipeline import Recorder
 

@@ -22,9 +22,10 @@ from sqlalchemy import select
 from gateway.engines import parse_payload
 from gateway.odoo.api import OdooApi, Values
 from gateway.odoo.dialect import OdooDialect
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import list_orders, poll, record_functional_ack, resend_stalled
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import BusinessException, OutboundChange, OutboundOrder

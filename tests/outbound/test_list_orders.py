@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.outbound import list_orders
-from gateway.pipeline.runtime import build_runtime
 from gateway.settings import Settings
 from gateway.store.db import session_scope
 from gateway.store.models import OutboundOrder

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from tests.conftest import REPO
 from tests.support.notify_receivers import Mailbox, Receiver, smtp_server, webhook_receiver

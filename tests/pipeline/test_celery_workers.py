@@ -21,9 +21,10 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.intake import ReceivedPayload
+from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import CeleryDispatcher
 from gateway.pipeline.intake import StoreIntake
-from gateway.pipeline.runtime import Runtime, build_runtime
+from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.audit_trail import verify_chains
 from gateway.store.models import Acknowledgement, Delivery, Transaction

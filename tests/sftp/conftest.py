@@ -356,7 +356,7 @@ def clean_sshd(sshd: Sshd) -> Sshd:
 @pytest.fixture
 def make_runtime_for_sftp(tmp_path: Path) -> Iterator[Any]:
     """Build runtimes on a temp data dir (SQLite, inline dispatcher, no shipped partners)."""
-    from gateway.pipeline.runtime import build_runtime
+    from gateway.pipeline.build import build_runtime
     from gateway.settings import Settings
 
     made: list[Any] = []

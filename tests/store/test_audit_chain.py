@@ -331,9 +331,9 @@ def test_a_new_as2_key_pair_is_an_audit_event(tmp_path: Path) -> None:
 
 
 def test_profile_edits_are_recorded_when_a_process_starts(tmp_path: Path) -> None:
+    from gateway.pipeline.build import build_runtime
     from gateway.pipeline.dispatch import InlineDispatcher
     from gateway.pipeline.profile_audit import record_profile_versions
-    from gateway.pipeline.runtime import build_runtime
     from gateway.settings import Settings
 
     profiles = tmp_path / "profiles"
