@@ -17,15 +17,24 @@ ACK01     when                                                   status
 ``IC``    more than one of the above                             changed
 ``IB``    as asked, but the stock cannot cover it yet            backordered
 ``IR``    no sale order line for it any more (deleted/zero qty)  rejected
+``ID``    the customer deleted it (860 / ORDCHG) and so did we   deleted
 ========  =====================================================  ==========
 
 BAK02 / BGM 1225: ``AD`` (acknowledge, no change) when every line is accepted, ``RJ``
 when every line is rejected or the order is cancelled, else ``AC`` (with changes).
+
+When the sale order changes after its acknowledgement was sent, the acknowledgement is
+made again and compared with the one sent by :func:`signature` (what the customer was
+told: the header status and each line's status, quantity, price and date; not the date
+of the acknowledgement): a difference is sent as a replacement (``revision`` 1, 2 ...;
+BAK01 ``05`` / BGM 1225 ``5``), :func:`differences` says what moved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -51,6 +60,7 @@ STATUS_OF_CODE = {
     "IC": LineStatus.CHANGED,
     "IB": LineStatus.BACKORDERED,
     "IR": LineStatus.REJECTED,
+    "ID": LineStatus.DELETED,
 }
 
 
@@ -103,7 +113,7 @@ def line_code(
 ) -> str:
     """The ACK01 code of one asked line against the sale order line made from it."""
     if sold is None or sold.quantity <= 0:
-        return "IR"
+        return "ID" if line.quantity <= 0 else "IR"  # deleted by the customer: by us too
     changed = []
     if sold.quantity != line.quantity:
         changed.append("IQ")
@@ -126,13 +136,13 @@ def acknowledge(asked: PurchaseOrder, order: SaleOrderState) -> OrderAcknowledge
         sold = None if order.cancelled else by_sequence.get(index)
         code = line_code(asked, line, sold, order.commitment_date)
         status = STATUS_OF_CODE[code]
-        quantity = line.quantity if sold is None or code == "IR" else sold.quantity
+        quantity = line.quantity if sold is None or code in ("IR", "ID") else sold.quantity
         price = line.unit_price if sold is None else sold.unit_price
         moved = order.commitment_date is not None and order.commitment_date != asked_commitment(
             asked
         )
         date = order.commitment_date if moved else _asked_date(asked, line)
-        scheduled = date if code != "IR" else None
+        scheduled = date if code not in ("IR", "ID") else None
         lines.append(
             OrderAcknowledgementLine(
                 line_number=line.line_number,
@@ -155,9 +165,9 @@ def acknowledge(asked: PurchaseOrder, order: SaleOrderState) -> OrderAcknowledge
             )
         )
     codes = {line.status_code for line in lines}
-    if order.cancelled or codes == {"IR"}:
+    if order.cancelled or codes <= {"IR", "ID"}:
         ack_type = AckType.REJECTED
-    elif codes == {"IA"}:
+    elif codes <= {"IA", "ID"}:
         ack_type = AckType.ACCEPTED
     else:
         ack_type = AckType.ACCEPTED_WITH_CHANGES
@@ -174,3 +184,43 @@ def acknowledge(asked: PurchaseOrder, order: SaleOrderState) -> OrderAcknowledge
         seller=order.seller,
         lines=lines,
     )
+
+
+Told = tuple[str, dict[str, tuple[str, str, str, str]]]
+
+
+def _told(ack: OrderAcknowledgement) -> Told:
+    """What an acknowledgement tells the customer: its header status and, per line, the
+    status code, quantity, price and date, as comparable text."""
+    lines = {
+        line.line_number: (
+            line.status_code or line.status.value,
+            f"{(line.quantity or Decimal(0)).normalize():f}",
+            f"{line.unit_price.normalize():f}" if line.unit_price is not None else "",
+            line.scheduled_date.isoformat() if line.scheduled_date else "",
+        )
+        for line in ack.lines
+    }
+    return ack.ack_type.value, lines
+
+
+def signature(ack: OrderAcknowledgement) -> str:
+    """A digest of what ``ack`` tells the customer (equal: nothing new to tell them)."""
+    data = json.dumps(_told(ack), sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def differences(sent: OrderAcknowledgement, now: OrderAcknowledgement) -> list[str]:
+    """What moved between the acknowledgement sent and the one made now, in words."""
+    (type_before, before), (type_after, after) = _told(sent), _told(now)
+    out: list[str] = []
+    if type_before != type_after:
+        out.append(f"order {type_before} → {type_after}")
+    for number, told in after.items():
+        was = before.get(number)
+        if was != told:
+            code, quantity, price, date = told
+            shown = f"{code} {quantity}" + (f" at {price}" if price else "")
+            shown += f" by {date}" if date else ""
+            out.append(f"line {number}: {shown}" + ("" if was else " (new)"))
+    return out

@@ -59,6 +59,7 @@ from gateway.pipeline.outbound_kinds import (
     CANCELLED,
     CONFIRMED,
     KINDS,
+    ORDER_ACKNOWLEDGEMENTS,
     ORDER_MODEL,
     PURCHASE_ORDERS,
     SENDER_KEYS,
@@ -74,6 +75,7 @@ from gateway.pipeline.outbound_records import (
     raise_order_exception,
     record_sent,
 )
+from gateway.pipeline.reacknowledge import reacknowledge
 from gateway.pipeline.routing import route_new_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.queries import contains
@@ -249,9 +251,16 @@ def _consider(
         elif order is not None:
             out.failed.append(order.business_key)
         return
+    if kind is ORDER_ACKNOWLEDGEMENTS:
+        # the sale order changed after its acknowledgement went out: acknowledge it again
+        # when what the customer is told moved
+        again = reacknowledge(runtime, profile, existing.id, row, context)
+        out.changed += again.changed
+        out.follow += again.follow
+        return
     if kind is not PURCHASE_ORDERS:
-        # an acknowledgement is sent once, when the sale order is confirmed; a later
-        # change of the sale order is not acknowledged again (yet): remember having seen it
+        # a ship notice or invoice is sent once; a later change of its Odoo record is not
+        # sent again: remember having seen it
         with session_scope(runtime.sessions) as session:
             seen = session.get(OutboundOrder, existing.id)
             if seen is not None:

@@ -54,6 +54,16 @@ from gateway.store.db import session_scope
 from gateway.store.models import OutboundChange, OutboundOrder, utcnow
 
 
+def _label(order: OutboundOrder) -> str:
+    """What the changed document answers: our purchase order, or a customer's sale order
+    (a replacing 855 / ORDRSP, :mod:`gateway.pipeline.reacknowledge`)."""
+    return "sale order" if order.odoo_model == "sale.order" else "purchase order"
+
+
+def _partner(order: OutboundOrder) -> str:
+    return "customer" if order.odoo_model == "sale.order" else "supplier"
+
+
 def _note(order: OutboundOrder, line: str) -> None:
     """Queue one chatter line for the purchase order in Odoo."""
     order.notes_pending = [*(order.notes_pending or []), f"EDI: {line}"]
@@ -63,7 +73,7 @@ def _event(session: Session, order: OutboundOrder, kind: str, detail: str, **dat
     add_event(
         session,
         kind,
-        f"purchase order {order.business_key}: {detail}",
+        f"{_label(order)} {order.business_key}: {detail}",
         partner_id=order.partner_id,
         correlation_id=order.correlation_id,
         data={"outbound_order_id": order.id, **data},
@@ -189,10 +199,10 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
         if order.sent_at is None:
             if order.state == OrderCycle.FAILED:
                 raise PermanentError(
-                    f"purchase order {order.business_key} itself was never sent; "
+                    f"{_label(order)} {order.business_key} itself was never sent; "
                     f"its {change.set_id} is not sent either"
                 )
-            raise TransientError(f"purchase order {order.business_key} is not sent yet")
+            raise TransientError(f"{_label(order)} {order.business_key} is not sent yet")
         earlier = session.scalar(
             select(OutboundChange.revision).where(
                 OutboundChange.outbound_order_id == order.id,
@@ -202,7 +212,7 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
         )
         if earlier is not None:
             raise TransientError(
-                f"change {earlier} of purchase order {order.business_key} is not sent yet"
+                f"change {earlier} of {_label(order)} {order.business_key} is not sent yet"
             )
         sender = runtime.senders.get(SENDER_KEYS.get(order.transport, order.transport))
         if sender is None:
@@ -210,6 +220,7 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
         data = runtime.payloads.get(session, change.payload_sha256)
         change.attempts += 1
         partner_id, transport, key = order.partner_id, order.transport, order.business_key
+        label = f"{_label(order)} {key}"
         number, set_id = change.interchange_control, change.set_id
         suffix = engine_for(change.syntax).file_suffix
         filename = f"{set_id}_{key}_{number}.{suffix}"
@@ -221,9 +232,9 @@ def send_change(runtime: Runtime, change_id: int) -> list[Next]:
             row = session.get(OutboundChange, change_id)
             if row is not None:
                 row.error = str(exc)
-        raise TransientError(f"sending the {set_id} for purchase order {key}: {exc}") from exc
+        raise TransientError(f"sending the {set_id} for {label}: {exc}") from exc
     except PermanentSendError as exc:
-        raise PermanentError(f"sending the {set_id} for purchase order {key}: {exc}") from exc
+        raise PermanentError(f"sending the {set_id} for {label}: {exc}") from exc
     with session_scope(runtime.sessions) as session:
         change = session.get(OutboundChange, change_id)
         order = session.get(OutboundOrder, change.outbound_order_id) if change else None
@@ -267,8 +278,8 @@ def fail_change(runtime: Runtime, change_id: int, error: str) -> None:
             session,
             order,
             "order_change_not_sent",
-            f"the {what} of purchase order {order.business_key} ({change.set_id} "
-            f"{change.interchange_control}) could not be sent: {error}. The supplier was NOT "
+            f"the {what} of {_label(order)} {order.business_key} ({change.set_id} "
+            f"{change.interchange_control}) could not be sent: {error}. The {_partner(order)} was NOT "
             f"told of: {'; '.join(change.summary or [])}",
         )
 
@@ -310,8 +321,8 @@ def record_change_ack(
                 session,
                 order,
                 "order_change_rejected",
-                f"{kind} from the supplier rejected the {what} of purchase order "
-                f"{order.business_key}: {words}. The supplier did not take: "
+                f"{kind} from the {_partner(order)} rejected the {what} of {_label(order)} "
+                f"{order.business_key}: {words}. The {_partner(order)} did not take: "
                 f"{'; '.join(change.summary or [])}",
                 detail={"codes": list(codes), "status": status, "revision": change.revision},
             )
