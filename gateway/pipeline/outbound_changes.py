@@ -279,8 +279,8 @@ def fail_change(runtime: Runtime, change_id: int, error: str) -> None:
             order,
             "order_change_not_sent",
             f"the {what} of {_label(order)} {order.business_key} ({change.set_id} "
-            f"{change.interchange_control}) could not be sent: {error}. The {_partner(order)} was NOT "
-            f"told of: {'; '.join(change.summary or [])}",
+            f"{change.interchange_control}) could not be sent: {error}. The {_partner(order)} "
+            f"was NOT told of: {'; '.join(change.summary or [])}",
         )
 
 
