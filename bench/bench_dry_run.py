@@ -84,6 +84,7 @@ def _run(mode: str, template: Path, work: Path, files: list[Path]) -> tuple[floa
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [sys.executable, __file__, "child", mode, str(data), *map(str, files)],
+        check=False,
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},

@@ -65,8 +65,8 @@ def run_split(data: bytes) -> int:
     """Plain split honouring '?': segments -> elements -> components, no checks."""
     text = data.decode("latin-1")
     count = 0
-    for seg in _split_release(text[9:], "'"):
-        seg = seg.strip("\r\n")
+    for raw in _split_release(text[9:], "'"):
+        seg = raw.strip("\r\n")
         if not seg:
             continue
         _ = [_split_release(el, ":") for el in _split_release(seg, "+")]

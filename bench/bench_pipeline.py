@@ -72,7 +72,7 @@ def make_files(files: int, sets: int) -> list[bytes]:
 
 def noop_delivery() -> None:
     """Replace the Odoo delivery with one that returns at once (this process only)."""
-    import gateway.odoo.delivery as delivery
+    from gateway.odoo import delivery
     from gateway.odoo.delivery import DeliveryOutcome
 
     def deliver(document: Any, *, profile: Any, odoo: Any) -> DeliveryOutcome:

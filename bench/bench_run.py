@@ -106,9 +106,8 @@ def delivered_times(database_url: str) -> list[dt.datetime]:
     finally:
         engine.dispose()
     out = []
-    for (at,) in rows:
-        if isinstance(at, str):
-            at = dt.datetime.fromisoformat(at)
+    for (stored,) in rows:
+        at = dt.datetime.fromisoformat(stored) if isinstance(stored, str) else stored
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)
         out.append(at)

@@ -34,7 +34,7 @@ def _task(app: Celery, **options: Any) -> Callable[[_TaskFn], _TaskFn]:
 
 def worker_runtime(app: Celery) -> Runtime:
     """The process's runtime, dispatching follow-up stages through this Celery app."""
-    global _runtime
+    global _runtime  # noqa: PLW0603 - one runtime per worker process, built on first use
     with _lock:
         if _runtime is None:
             from gateway.pipeline.profile_audit import record_profile_versions
@@ -49,7 +49,7 @@ def worker_runtime(app: Celery) -> Runtime:
 
 def set_worker_runtime(runtime: Runtime | None) -> None:
     """Use a given runtime in this process (tests running an in-process worker)."""
-    global _runtime
+    global _runtime  # noqa: PLW0603 - one runtime per worker process, built on first use
     with _lock:
         _runtime = runtime
 

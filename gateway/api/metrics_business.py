@@ -191,10 +191,10 @@ class BusinessCollector:
                 BusinessException.detail,
             ).where(BusinessException.kind == "off_contract_price")
         )
-        for partner, expected, received, detail in rows:
-            partner = partner or ""
+        for partner_id, expected, received, stored_detail in rows:
+            partner = partner_id or ""
             counts[partner] = counts.get(partner, 0) + 1
-            detail = detail or {}
+            detail = stored_detail or {}
             key = (partner, str(detail.get("currency") or ""))
             amounts[key] = amounts.get(key, Decimal("0")) + off_contract_amount(
                 expected, received, detail.get("quantity")

@@ -90,7 +90,7 @@ def resolve_host(host: str, port: int) -> list[str]:
 
 
 def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
+    ip = ipaddress.ip_address(address.split("%", maxsplit=1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return not (

@@ -146,10 +146,7 @@ def build_contrl(
         else (interchange.receiver_id, interchange.receiver_qualifier)
     )
 
-    transactions = interchange.transactions
-    group_issues = [i for g in interchange.groups for i in g.issues]
     rejected = interchange.rejected
-    anything = bool(interchange.issues or group_issues or any(t.issues for t in transactions))
     # 4 refuses the interchange; otherwise 7, with refused groups/messages named below
     # (8, "received, details later", cannot be combined with UCF/UCM reports)
     action = codes.ACTION_REJECTED if rejected else codes.ACTION_ACKNOWLEDGED
@@ -167,23 +164,7 @@ def build_contrl(
             uci.append(tuple(s011[0].split(":")))
     body = [make_segment("UCI", *uci)]
     if not rejected:
-        for group in interchange.groups:
-            if group.functional_id is not None:
-                g_rejected = any(i.fatal for i in group.issues)
-                ucf: list[ElementInput] = [
-                    _an(group.control_number, 14) or "0",
-                    _an(group.sender_id, 35),
-                    _an(group.receiver_id, 35),
-                    codes.ACTION_REJECTED if g_rejected else codes.ACTION_ACKNOWLEDGED,
-                ]
-                g_head = _first_fatal(group.issues)
-                if g_head is not None:
-                    ucf += [g_head.code, g_head.segment_tag or ""]
-                body.append(make_segment("UCF", *ucf))
-                if g_rejected:
-                    continue
-            for tx in group.transactions:
-                body.extend(_ucm(tx))
+        body += _group_reports(interchange)
 
     ref = str(numbers.transaction)
     msg_version = ("4", "1") if version == "4" else ("D", "3")
@@ -209,23 +190,52 @@ def build_contrl(
         except EdifactWriteError:
             if charset == "UNOW":
                 raise
-    if rejected or (
-        transactions and all(t.status is TransactionStatus.REJECTED for t in transactions)
-    ):
-        status = "rejected"
-    elif any(t.status is TransactionStatus.REJECTED for t in transactions):
-        status = "partially_accepted"
-    elif anything:
-        status = "accepted_with_errors"
-    else:
-        status = "accepted"
     return BuiltAck(
         kind="CONTRL",
         data=data,
         control_number=str(numbers.interchange),
         acknowledges=interchange.control_number,
-        status=status,
+        status=_built_status(interchange),
     )
+
+
+def _group_reports(interchange: EdiInterchange) -> list[EdifactSegment]:
+    """A UCF per group (when the interchange has groups) and a UCM per message; the
+    messages of a refused group are not reported one by one."""
+    body: list[EdifactSegment] = []
+    for group in interchange.groups:
+        if group.functional_id is not None:
+            g_rejected = any(i.fatal for i in group.issues)
+            ucf: list[ElementInput] = [
+                _an(group.control_number, 14) or "0",
+                _an(group.sender_id, 35),
+                _an(group.receiver_id, 35),
+                codes.ACTION_REJECTED if g_rejected else codes.ACTION_ACKNOWLEDGED,
+            ]
+            g_head = _first_fatal(group.issues)
+            if g_head is not None:
+                ucf += [g_head.code, g_head.segment_tag or ""]
+            body.append(make_segment("UCF", *ucf))
+            if g_rejected:
+                continue
+        for tx in group.transactions:
+            body.extend(_ucm(tx))
+    return body
+
+
+def _built_status(interchange: EdiInterchange) -> str:
+    """How the CONTRL we wrote answers: rejected, partially accepted, accepted with
+    errors, or accepted."""
+    transactions = interchange.transactions
+    refused = [t.status is TransactionStatus.REJECTED for t in transactions]
+    if interchange.rejected or (transactions and all(refused)):
+        return "rejected"
+    if any(refused):
+        return "partially_accepted"
+    group_issues = any(g.issues for g in interchange.groups)
+    if interchange.issues or group_issues or any(t.issues for t in transactions):
+        return "accepted_with_errors"
+    return "accepted"
 
 
 def rule_violations(transaction: EdiTransaction) -> list[str]:
@@ -243,16 +253,7 @@ def rule_violations(transaction: EdiTransaction) -> list[str]:
     uci = next((s for s in segments if s.tag == "UCI"), None)
     if uci is None:
         return ["no UCI"]
-    uci_action = uci.value(4)
-    if uci_action not in ("4", "7", "8"):
-        out.append(f"UCI action {uci_action!r} is not 4, 7 or 8")
-    lower = [s for s in segments if s.tag in ("UCF", "UCM")]
-    if uci_action == "8" and lower:
-        out.append("UCI action 8 (receipt only) followed by UCF/UCM")
-    if uci_action == "4" and any(s.value(4) == "7" for s in lower):
-        out.append("UCI action 4 followed by an acknowledged UCF/UCM")
-    if uci_action == "4" and not uci.value(5) and not lower:
-        out.append("UCI action 4 without an error code")
+    out += _uci_violations(uci, [s for s in segments if s.tag in ("UCF", "UCM")])
     group_refused = False
     current: SegmentLike | None = None
     has_detail = False
@@ -286,12 +287,30 @@ def rule_violations(transaction: EdiTransaction) -> list[str]:
             if current is None:
                 out.append(f"{seg.tag} outside a UCM")
             has_detail = True
-            if seg.tag == "UCS":
-                position = seg.value(1)
-                if not (position.isascii() and position.isdigit() and int(position) >= 1):
-                    out.append(f"UCS position {position!r} is not a count from UNH = 1")
+            if seg.tag == "UCS" and not _is_position(seg.value(1)):
+                out.append(f"UCS position {seg.value(1)!r} is not a count from UNH = 1")
     close()
     return out
+
+
+def _uci_violations(uci: SegmentLike, lower: list[SegmentLike]) -> list[str]:
+    """The rules the UCI's action breaks, given the UCF/UCM segments below it."""
+    out: list[str] = []
+    uci_action = uci.value(4)
+    if uci_action not in ("4", "7", "8"):
+        out.append(f"UCI action {uci_action!r} is not 4, 7 or 8")
+    if uci_action == "8" and lower:
+        out.append("UCI action 8 (receipt only) followed by UCF/UCM")
+    if uci_action == "4" and any(s.value(4) == "7" for s in lower):
+        out.append("UCI action 4 followed by an acknowledged UCF/UCM")
+    if uci_action == "4" and not uci.value(5) and not lower:
+        out.append("UCI action 4 without an error code")
+    return out
+
+
+def _is_position(text: str) -> bool:
+    """A UCS position (0096): a count from UNH = 1."""
+    return text.isascii() and text.isdigit() and int(text) >= 1
 
 
 def _status(action: str, has_errors: bool) -> str:

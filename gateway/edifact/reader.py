@@ -565,24 +565,23 @@ class _InterchangeReader:
                         codes.MISSING, "UNZ is not terminated", offset=off, tag="UNZ", fatal=False
                     )
                 break
-            else:
+            elif tx is not None:
                 # UNx tags that are not envelope segments (UNO, UNP, UNQ... of
                 # syntax 4 packages) are treated as data inside a message.
-                if tx is not None:
-                    position += 1
-                    seg.position = position
-                    if keep:
-                        segs.append(seg)
-                    if validator is not None:
-                        validator.feed(seg)
-                    last_tag, last_off = tag, off
-                else:
-                    self._issue(
-                        codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
-                        f"segment {tag} outside any message",
-                        offset=off,
-                        tag=tag,
-                    )
+                position += 1
+                seg.position = position
+                if keep:
+                    segs.append(seg)
+                if validator is not None:
+                    validator.feed(seg)
+                last_tag, last_off = tag, off
+            else:
+                self._issue(
+                    codes.INVALID_OCCURRENCE_OUTSIDE_MESSAGE,
+                    f"segment {tag} outside any message",
+                    offset=off,
+                    tag=tag,
+                )
             last_end = end
         else:
             # The data ended before UNZ.

@@ -483,12 +483,10 @@ class MessageValidator:
             if present or spec.mandatory:
                 for ci, cs in enumerate(comps_spec):
                     if cs.mandatory and (ci >= len(comps) or not comps[ci]):
-                        if not present and not spec.composite:
-                            ci = -1
                         self._add_el(
                             seg,
                             ei,
-                            ci if ci >= 0 else None,
+                            ci if present or spec.composite else None,
                             codes.MISSING,
                             f"{seg.tag} mandatory {cs.ref} is missing",
                             fatal=True,

@@ -260,6 +260,16 @@ Loc = tuple[str | int, ...]
 
 
 def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
+    yield from _identity_problems(map_)
+    registered = document_type(map_.document)
+    yield from _field_problems(map_, registered.model)
+    yield from _loop_problems(map_, registered.model, registered.line_model)
+    yield from _rule_problems(map_)
+
+
+def _identity_problems(map_: Map) -> Iterator[tuple[Loc, str]]:
+    """Segments the set does not have; a default map whose path and set disagree; a set
+    that becomes another document."""
     tags = known_segments(map_.syntax, map_.set_id, map_.version)
     if tags is not None:
         for loc, tag in _segments(map_, ()):
@@ -279,8 +289,10 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
             )
     if SET_TO_DOCUMENT.get(map_.set_id, map_.document) != map_.document:
         yield ("document",), f"set {map_.set_id} becomes a {SET_TO_DOCUMENT[map_.set_id]}"
-    registered = document_type(map_.document)
-    doc_model, line_model = registered.model, registered.line_model
+
+
+def _field_problems(map_: Map, doc_model: type[BaseModel]) -> Iterator[tuple[Loc, str]]:
+    """Header, summary, order and party fields the document does not have."""
     for key in map_.header:
         if not _path_ok(doc_model, key):
             yield ("header", key), f"{map_.document} has no field {key!r}"
@@ -301,6 +313,12 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
             ):
                 yield ("parties", "roles", role), f"{map_.document} has no party {target!r}"
         yield from _loop_targets(map_, map_.parties, canonical.Party, ("parties",))
+
+
+def _loop_problems(
+    map_: Map, doc_model: type[BaseModel], line_model: type[BaseModel]
+) -> Iterator[tuple[Loc, str]]:
+    """Targets of the item/line loop, the lists and the document's allowances and taxes."""
     item_loop = map_.items if map_.hierarchy is not None else map_.lines
     if item_loop is not None:
         key = "items" if map_.hierarchy is not None else "lines"
@@ -322,6 +340,10 @@ def _problems(map_: Map) -> Iterator[tuple[Loc, str]]:
         )
     if map_.taxes is not None:
         yield from _loop_targets(map_, map_.taxes, canonical.Tax, ("taxes",))
+
+
+def _rule_problems(map_: Map) -> Iterator[tuple[Loc, str]]:
+    """Rules naming an undefined table or an element the segment does not have."""
     for loc, rule in _rules(map_, ()):
         if rule.table is not None and rule.table not in map_.tables:
             yield (*loc, "table"), f"table {rule.table!r} is not defined under tables:"

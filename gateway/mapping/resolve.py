@@ -236,8 +236,8 @@ class RuleReader:
                         name = f"{rule.other}.{qualifier.upper()}"
                     if get_path(target, name) is not None:
                         continue  # the first identifier of a kind wins
-                    ident = convert.item_id(name, qualifier.upper(), ident)
-                    set_path(target, name, ident)
+                    value = convert.item_id(name, qualifier.upper(), ident)
+                    set_path(target, name, value)
                     if self.explain:
                         self.traces.append(
                             FieldTrace(
@@ -246,7 +246,7 @@ class RuleReader:
                                 seg.position,
                                 element,
                                 rule.id_component if rule.layout == "composites" else 1,
-                                ident,
+                                value,
                             )
                         )
                 if rule.occurrences == "first":

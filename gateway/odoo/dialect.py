@@ -515,7 +515,7 @@ class OdooDialect:
             value = unit.get("category_id")
             return int(value[0]) if isinstance(value, list | tuple) and value else None
         path = str(unit.get("parent_path") or "")
-        head = path.split("/")[0]
+        head = path.split("/", maxsplit=1)[0]
         return int(head) if head.isdigit() else int(unit["id"])
 
     def unit_fields(self) -> list[str]:

@@ -115,7 +115,7 @@ def _pair(sent: Lines, current: Lines) -> tuple[Pairs, Lines, Lines]:
         else:
             added.append(line)
     gone = [line for queue in waiting.values() for line in queue]
-    gone.sort(key=lambda line: sent.index(line))
+    gone.sort(key=sent.index)
     return pairs, gone, added
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -209,30 +209,28 @@ class Renderer:
                 return [""] if not isinstance(value.value, list) else [()]
             return self._element(value.value, scope)
         if isinstance(value, Pairs):
-            out: list[Element] = []
-            for qualifier, template in value.pairs:
-                text = self._template(template, scope)
-                if text:
-                    out.extend((qualifier, text))
-            return out
+            pairs = self._filled(value.pairs, scope)
+            return [element for qualifier, text in pairs for element in (qualifier, text)]
         if isinstance(value, Composites):
-            found: list[Element] = []
-            for qualifier, template in value.composites:
-                text = self._template(template, scope)
-                if text:
-                    found.append((text, qualifier))
-            return found
+            return [(text, qualifier) for qualifier, text in self._filled(value.composites, scope)]
         if isinstance(value, First):
-            for qualifier, template in value.first:
-                text = self._template(template, scope)
-                if text:
-                    return [qualifier, text]
-            return ["", ""]
+            first = next(iter(self._filled(value.first, scope)), None)
+            return list(first) if first is not None else ["", ""]
         if isinstance(value, Count):
             items, path = scope.lookup(value.count)
             self._fields.append(path)
             return [str(len(items or ()))]
         raise RenderError(f"unknown element value {value!r}")  # pragma: no cover - schema
+
+    def _filled(
+        self, choices: Iterable[tuple[str, str]], scope: _Scope
+    ) -> Iterator[tuple[str, str]]:
+        """``(qualifier, text)`` for each choice whose template is not empty, lazily (a
+        ``first:`` renders only up to the first one that is)."""
+        for qualifier, template in choices:
+            text = self._template(template, scope)
+            if text:
+                yield qualifier, text
 
     def _template(self, template: str, scope: _Scope) -> str:
         def substitute(match: Any) -> str:

@@ -163,6 +163,45 @@ def _terminator_at(text: str, pos: int) -> str:
     return first
 
 
+def _separator_positions(text: str, pos: int, sep: str, limit: int) -> list[int]:
+    """Where the ISA's first 16 element separators are, from ``pos`` up to ``limit``
+    (fewer when the text ends first)."""
+    seps: list[int] = []
+    while len(seps) < 16:
+        pos = text.find(sep, pos, limit)
+        if pos < 0:
+            break
+        seps.append(pos)
+        pos += 1
+    return seps
+
+
+def _short_isa(text: str, start: int, limit: int, where: int, *, final: bool) -> IsaFailure:
+    """An ISA without its 16 elements: more text may complete it, the file ended
+    inside it, or it is malformed."""
+    if limit < start + ISA_WINDOW and not final:
+        return IsaFailure(_issue("023", "file ends inside the ISA segment", where), incomplete=True)
+    if limit == len(text) and len(text) - start < ISA_WINDOW:
+        return IsaFailure(
+            _issue("023", "file ends inside the ISA segment", where), incomplete=False
+        )
+    return IsaFailure(
+        _issue("022", "ISA segment does not have 16 elements", where), incomplete=False
+    )
+
+
+def _repetition_separator(values: list[str], others: tuple[str, str, str]) -> str | None:
+    """ISA11 as the repetition separator (versions 00402 and later), None when the
+    version has none or the character is unusable (alphanumeric, or a delimiter already)."""
+    version = values[11]
+    if version < "00402" or version not in KNOWN_VERSIONS:
+        return None
+    repetition = values[10]
+    if repetition.isalnum() or len(repetition) != 1 or repetition in others:
+        return None
+    return repetition
+
+
 def read_isa(text: str, start: int, *, base: int = 0, final: bool = True) -> IsaHeader | IsaFailure:
     """Read the ISA that begins at ``text[start]`` (which must be ``"ISA"``).
 
@@ -182,26 +221,9 @@ def read_isa(text: str, start: int, *, base: int = 0, final: bool = True) -> Isa
             incomplete=False,
         )
     limit = min(len(text), start + ISA_WINDOW)
-    seps: list[int] = []
-    pos = start + 3
-    while len(seps) < 16:
-        pos = text.find(sep, pos, limit)
-        if pos < 0:
-            break
-        seps.append(pos)
-        pos += 1
+    seps = _separator_positions(text, start + 3, sep, limit)
     if len(seps) < 16 or seps[15] + 2 >= len(text):
-        if limit < start + ISA_WINDOW and not final:
-            return IsaFailure(
-                _issue("023", "file ends inside the ISA segment", where), incomplete=True
-            )
-        if limit == len(text) and len(text) - start < ISA_WINDOW:
-            return IsaFailure(
-                _issue("023", "file ends inside the ISA segment", where), incomplete=False
-            )
-        return IsaFailure(
-            _issue("022", "ISA segment does not have 16 elements", where), incomplete=False
-        )
+        return _short_isa(text, start, limit, where, final=final)
     values = [text[a + 1 : b] for a, b in itertools.pairwise(seps)]
     component = text[seps[15] + 1]
     values.append(component)
@@ -235,12 +257,7 @@ def read_isa(text: str, start: int, *, base: int = 0, final: bool = True) -> Isa
     while suffix_end < len(text) and text[suffix_end] in _NEWLINES:
         suffix_end += 1
     suffix = text[end:suffix_end] if terminator not in _NEWLINES else ""
-    version = values[11]
-    repetition = values[10] if version >= "00402" and version in KNOWN_VERSIONS else None
-    if repetition is not None and (
-        repetition.isalnum() or len(repetition) != 1 or repetition in (sep, component, terminator)
-    ):
-        repetition = None
+    repetition = _repetition_separator(values, (sep, component, terminator))
     try:
         delimiters = Delimiters(
             element=sep,

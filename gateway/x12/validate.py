@@ -750,7 +750,7 @@ _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 def _check_value(raw: str, kind: str, low: int, high: int) -> str | None:
     """AK403 code for a bad value of this type and length, None when it is fine."""
-    if kind == "AN" or kind == "ID":
+    if kind in {"AN", "ID"}:
         size = len(raw)
     elif kind[0] == "N" and len(kind) == 2:
         digits = raw[1:] if raw[:1] == "-" else raw

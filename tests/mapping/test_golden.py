@@ -134,7 +134,7 @@ def test_sample_partner_file_matches_golden(
     relpath: str, library: MapLibrary, registry: PartnerRegistry
 ) -> None:
     # given a sample partner's test file and that partner's shipped profile
-    partner_id = relpath.split("/")[0]
+    partner_id = relpath.split("/", maxsplit=1)[0]
     profile = registry.get(partner_id)
     assert profile is not None
     data = (FIXTURES / relpath).read_bytes()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import gateway.odoo.dryrun as dryrun
+from gateway.odoo import dryrun
 from gateway.odoo.delivery import deliver
 from gateway.odoo.dryrun import DryRunOdoo
 from gateway.odoo.memory.orm import clock_at

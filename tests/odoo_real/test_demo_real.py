@@ -39,6 +39,7 @@ def demo(env_extra: dict[str, str], data_dir: Path) -> subprocess.CompletedProce
     env.update({"EDIGW_DATA_DIR": str(data_dir), "COLUMNS": "200", **env_extra})
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli.main", "demo"],
+        check=False,
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -75,6 +75,7 @@ class Gateway:
         """Run another ``edi-gateway`` command against the same data directory."""
         return subprocess.run(
             [sys.executable, "-m", "gateway.cli.main", *args],
+            check=False,
             env=self.env,
             cwd=self.cwd,
             capture_output=True,

@@ -15,6 +15,7 @@ def cli(tmp_path: Path, *args: str, **env_extra: str) -> subprocess.CompletedPro
     env.update(EDIGW_DATA_DIR=str(tmp_path / "var"), **env_extra)
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli.main", *args],
+        check=False,
         env=env,
         capture_output=True,
         text=True,

@@ -159,7 +159,7 @@ def _runtime(
     profile = yaml.safe_load((REPO / "partner_profiles" / f"{partner}.yaml").read_text())
     profile.pop("as2", None)
     profile.pop("maps", None)
-    profile["sftp"] = {"hosted": {"username": partner.split("-")[0]}}
+    profile["sftp"] = {"hosted": {"username": partner.split("-", maxsplit=1)[0]}}
     profile["outbound"] = {"purchase_order": {"transport": "sftp", "changes": changes}}
     profile["odoo"]["uom"] = {"EA": "Units"}
     (profiles / f"{partner}.yaml").write_text(yaml.safe_dump(profile))

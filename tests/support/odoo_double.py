@@ -387,138 +387,138 @@ def _json2_error(fault: OdooFault) -> dict[str, Any]:
     }
 
 
-def _make_handler(double: OdooDouble) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # one small reply per request: no 40 ms ACK wait
+class _Handler(BaseHTTPRequestHandler):
+    """The double's HTTP side; ``_make_handler`` binds it to one double."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # quiet tests
-            return
+    double: OdooDouble
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # one small reply per request: no 40 ms ACK wait
 
-        def setup(self) -> None:
-            super().setup()
-            with double._lock:
-                double._connections.add(self.connection)
+    def log_message(self, format: str, *args: Any) -> None:  # quiet tests
+        return
 
-        def finish(self) -> None:
-            with double._lock:
-                double._connections.discard(self.connection)
-            with suppress(OSError):
-                super().finish()
+    def setup(self) -> None:
+        super().setup()
+        with self.double._lock:
+            self.double._connections.add(self.connection)
 
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except OSError:  # the client gave up (timeout test) or we went offline
-                self.close_connection = True
+    def finish(self) -> None:
+        with self.double._lock:
+            self.double._connections.discard(self.connection)
+        with suppress(OSError):
+            super().finish()
 
-        def _send_json(self, status: int, data: Any) -> None:
-            self._send(status, json.dumps(data).encode(), "application/json; charset=utf-8")
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the client gave up (timeout test) or we went offline
+            self.close_connection = True
 
-        def _failure(self, body: Any = None) -> bool:
-            """Apply an injected failure; True when the request is answered (or dropped)."""
-            kind = double._take_failure(_call_label(self.path, body))
-            if kind is None:
-                return False
-            if kind == "503":
-                self._send(503, b"<html><body>503 Service Unavailable</body></html>", "text/html")
-                return True
-            if kind == "refused":
-                # reset the connection (RST): what a client sees from a port nobody serves
-                # once it had connected; for a true "connection refused" use go_offline()
-                self.connection.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
-                self.connection.close()
-                self.close_connection = True
-                return True
-            if kind == "drop":
-                self.connection.shutdown(socket.SHUT_RDWR)
-                self.close_connection = True
-                return True
-            if kind == "timeout":
-                time.sleep(double.timeout_delay)
-                return False  # then carry the call out, as a slow real server would
-            if kind == "serialization":
-                fault = OdooFault(
-                    "psycopg2.errors.SerializationFailure",
-                    "could not serialize access due to concurrent update",
-                )
-                if self.path.startswith("/json/2/"):
-                    self._send_json(500, _json2_error(fault))
-                else:
-                    self._send_json(
-                        200, {"jsonrpc": "2.0", "id": None, "error": _error_body(fault)}
-                    )
-                return True
+    def _send_json(self, status: int, data: Any) -> None:
+        self._send(status, json.dumps(data).encode(), "application/json; charset=utf-8")
+
+    def _failure(self, body: Any = None) -> bool:
+        """Apply an injected failure; True when the request is answered (or dropped)."""
+        kind = self.double._take_failure(_call_label(self.path, body))
+        if kind is None:
             return False
-
-        def do_GET(self) -> None:
-            double.requests.append(RecordedRequest("GET", self.path, None, dict(self.headers)))
-            if self._failure():
-                return
-            if self.path == "/web/version":
-                info = double.odoo.version()
-                self._send_json(
-                    200,
-                    {"version_info": info["server_version_info"], "version": info["server_serie"]},
-                )
-                return
-            self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
-
-        def do_POST(self) -> None:
-            with double._lock:
-                double._in_flight += 1
-            try:
-                self._post()
-            finally:
-                with double._lock:
-                    double._in_flight -= 1
-
-        def _post(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                payload: Any = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                payload = None
-                parsed = False
-            else:
-                parsed = True
-            double.requests.append(
-                RecordedRequest(
-                    "POST",
-                    self.path,
-                    payload if parsed else raw.decode("latin-1"),
-                    dict(self.headers),
-                )
+        if kind == "503":
+            self._send(503, b"<html><body>503 Service Unavailable</body></html>", "text/html")
+            return True
+        if kind == "refused":
+            # reset the connection (RST): what a client sees from a port nobody serves
+            # once it had connected; for a true "connection refused" use go_offline()
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return True
+        if kind == "drop":
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return True
+        if kind == "timeout":
+            time.sleep(self.double.timeout_delay)
+            return False  # then carry the call out, as a slow real server would
+        if kind == "serialization":
+            fault = OdooFault(
+                "psycopg2.errors.SerializationFailure",
+                "could not serialize access due to concurrent update",
             )
-            if self._failure(payload):
-                return
-            if self.path == "/jsonrpc" and double.jsonrpc_enabled:
-                if not parsed:
-                    self._send(400, _BAD_JSON_HTML.encode(), "text/html; charset=utf-8")
-                    return
-                self._send_json(200, double.handle_jsonrpc(payload))
-                return
-            if self.path.startswith("/json/2/") and double.major >= 19:
-                parts = self.path[len("/json/2/") :].split("/")
-                if len(parts) != 2 or not parsed:
-                    fault = OdooFault("werkzeug.exceptions.BadRequest", "Invalid JSON data")
-                    self._send_json(400, _json2_error(fault))
-                    return
-                status, body = double.handle_json2(
-                    parts[0], parts[1], self.headers.get("Authorization", ""), payload
-                )
-                self._send_json(status, body)
-                return
-            self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
+            if self.path.startswith("/json/2/"):
+                self._send_json(500, _json2_error(fault))
+            else:
+                self._send_json(200, {"jsonrpc": "2.0", "id": None, "error": _error_body(fault)})
+            return True
+        return False
 
-    return Handler
+    def do_GET(self) -> None:
+        self.double.requests.append(RecordedRequest("GET", self.path, None, dict(self.headers)))
+        if self._failure():
+            return
+        if self.path == "/web/version":
+            info = self.double.odoo.version()
+            self._send_json(
+                200,
+                {"version_info": info["server_version_info"], "version": info["server_serie"]},
+            )
+            return
+        self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
+
+    def do_POST(self) -> None:
+        with self.double._lock:
+            self.double._in_flight += 1
+        try:
+            self._post()
+        finally:
+            with self.double._lock:
+                self.double._in_flight -= 1
+
+    def _post(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            payload: Any = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            payload = None
+            parsed = False
+        else:
+            parsed = True
+        self.double.requests.append(
+            RecordedRequest(
+                "POST",
+                self.path,
+                payload if parsed else raw.decode("latin-1"),
+                dict(self.headers),
+            )
+        )
+        if self._failure(payload):
+            return
+        if self.path == "/jsonrpc" and self.double.jsonrpc_enabled:
+            if not parsed:
+                self._send(400, _BAD_JSON_HTML.encode(), "text/html; charset=utf-8")
+                return
+            self._send_json(200, self.double.handle_jsonrpc(payload))
+            return
+        if self.path.startswith("/json/2/") and self.double.major >= 19:
+            parts = self.path[len("/json/2/") :].split("/")
+            if len(parts) != 2 or not parsed:
+                fault = OdooFault("werkzeug.exceptions.BadRequest", "Invalid JSON data")
+                self._send_json(400, _json2_error(fault))
+                return
+            status, body = self.double.handle_json2(
+                parts[0], parts[1], self.headers.get("Authorization", ""), payload
+            )
+            self._send_json(status, body)
+            return
+        self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
+
+
+def _make_handler(double: OdooDouble) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (_Handler,), {"double": double})
 
 
 def start_odoo_double(major: int = 17, **kwargs: Any) -> OdooDouble:

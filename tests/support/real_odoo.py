@@ -92,6 +92,7 @@ def _psql(sql: str, database: str = "postgres") -> str:
             *("psql", "-h", PG["host"], "-p", PG["port"], "-U", PG["user"], "-d", database),
             *("-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql),
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,
@@ -172,10 +173,16 @@ class Installation:
         self.home.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
             proc = subprocess.run(
-                ["bash", str(script), str(port)], env=env, stdout=out, stderr=out, timeout=900
+                ["bash", str(script), str(port)],
+                check=False,
+                env=env,
+                stdout=out,
+                stderr=out,
+                timeout=900,
             )
             subprocess.run(
                 ["bash", str(script), "stop", str(port)],
+                check=False,
                 env=env,
                 stdout=out,
                 stderr=out,

@@ -6,6 +6,8 @@ pyx12 (with the code-list widening of :class:`tests.x12.helpers.Pyx12Validator`)
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -47,14 +49,9 @@ def _our_validator_accepts(data: bytes) -> list[str]:
     return problems
 
 
-_PYX12: Pyx12Validator | None = None
-
-
+@functools.cache
 def _pyx12() -> Pyx12Validator:
-    global _PYX12
-    if _PYX12 is None:
-        _PYX12 = Pyx12Validator()
-    return _PYX12
+    return Pyx12Validator()
 
 
 # no shrinking: with pyx12 in the loop it can take many minutes; the example as found

@@ -97,8 +97,8 @@ def _component(text: str) -> ComponentSpec:
 
 def _segment_layout(text: str) -> tuple[ElementSpec, ...]:
     elements: list[ElementSpec] = []
-    for raw in text.split(";"):
-        raw = raw.strip()
+    for part in text.split(";"):
+        raw = part.strip()
         if "[" in raw:
             head, body = raw.split("[", 1)
             ref, status = head.split()

@@ -34,6 +34,42 @@ from gateway.partners.odoo import OdooPartnerSettings, Tolerances
 BILL_FIELDS = ["id", "name", "state", "ref", "amount_untaxed", "amount_total"]
 
 
+def _bill_currency(
+    document: Invoice, order: dict[str, Any], resolver: Resolver
+) -> int | BusinessIssue | None:
+    """The invoice's currency; the order's when the invoice names none."""
+    currency = resolver.currency(document.currency, f"invoice {document.invoice_number}")
+    return m2o_id(order.get("currency_id")) if currency is None else currency
+
+
+def _match(
+    line: InvoiceLine, order: dict[str, Any], order_lines: list[OrderLine], resolver: Resolver
+) -> tuple[OrderLine, int | None, Decimal] | BusinessIssue:
+    """The order line an invoice line bills, the invoice's unit and the quantity in the
+    order's unit; or why the line cannot be billed."""
+    order_line, product = resolver.match_line(
+        order_lines, line.item, line.po_line_number, line.line_number
+    )
+    if order_line is None and invalid_identifier(product):
+        return product
+    if order_line is None:
+        return BusinessIssue(
+            kind="unexpected_item",
+            message=f"invoice line {line.line_number}: item is not on purchase order "
+            f"{order.get('name')}",
+            line_number=line.line_number,
+            received=str(line.quantity),
+            identifiers=line.item.identifiers(),
+        )
+    unit = resolver.uom(line.uom, line.line_number)
+    quantity = resolver.convert(line.quantity, line.uom, order_line.uom_id, line.line_number)
+    if isinstance(unit, BusinessIssue):
+        return unit.model_copy(update={"identifiers": line.item.identifiers()})
+    if isinstance(quantity, BusinessIssue):
+        return quantity.model_copy(update={"identifiers": line.item.identifiers()})
+    return order_line, unit, quantity
+
+
 def plan_invoice(
     document: Invoice, *, plan: DeliveryPlan, odoo: OdooApi, resolver: Resolver
 ) -> DeliveryPlan:
@@ -63,11 +99,7 @@ def plan_invoice(
     failed_checks: list[BusinessIssue] = []
     commands: list[list[Any]] = []
     billed: dict[int, Decimal] = {}
-    currency: int | BusinessIssue | None = resolver.currency(
-        document.currency, f"invoice {document.invoice_number}"
-    )
-    if currency is None:
-        currency = m2o_id(order.get("currency_id"))  # the order's, when the invoice names none
+    currency = _bill_currency(document, order, resolver)
     if isinstance(currency, BusinessIssue):
         issues.append(currency)
     contracts = ContractPrices(resolver)
@@ -82,32 +114,11 @@ def plan_invoice(
     if reference is not None:
         failed_checks.append(reference)
     for line in document.lines:
-        order_line, product = resolver.match_line(
-            order_lines, line.item, line.po_line_number, line.line_number
-        )
-        if order_line is None and invalid_identifier(product):
-            issues.append(product)
+        matched = _match(line, order, order_lines, resolver)
+        if isinstance(matched, BusinessIssue):
+            issues.append(matched)
             continue
-        if order_line is None:
-            issues.append(
-                BusinessIssue(
-                    kind="unexpected_item",
-                    message=f"invoice line {line.line_number}: item is not on purchase order "
-                    f"{order.get('name')}",
-                    line_number=line.line_number,
-                    received=str(line.quantity),
-                    identifiers=line.item.identifiers(),
-                )
-            )
-            continue
-        unit = resolver.uom(line.uom, line.line_number)
-        quantity = resolver.convert(line.quantity, line.uom, order_line.uom_id, line.line_number)
-        if isinstance(unit, BusinessIssue):
-            issues.append(unit.model_copy(update={"identifiers": line.item.identifiers()}))
-            continue
-        if isinstance(quantity, BusinessIssue):
-            issues.append(quantity.model_copy(update={"identifiers": line.item.identifiers()}))
-            continue
+        order_line, unit, quantity = matched
         checked = line
         if quantity != line.quantity and quantity:
             # billed in another unit than ordered: compare in the order's unit

@@ -9,6 +9,7 @@ business key, which is how a retry knows the acknowledgement was already applied
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from gateway.odoo.delivery.item_checks import invalid_identifier
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import DeliveryPlan, PostNote, WriteRecords, noted
 from gateway.odoo.delivery.purchase_order import odoo_datetime, source_label
-from gateway.odoo.delivery.resolve import Resolver
+from gateway.odoo.delivery.resolve import OrderLine, Resolver
 
 _REJECTED = (LineStatus.REJECTED, LineStatus.DELETED)
 _CHANGED = (LineStatus.CHANGED, LineStatus.SUBSTITUTED, LineStatus.BACKORDERED)
@@ -59,27 +60,17 @@ def plan_order_acknowledgement(
 
     updates = set(resolver.settings.ack_updates)
     lines = resolver.order_lines(order_id)
-    issues: list[BusinessIssue] = []
     summary: list[str] = []
     writes: list[tuple[int, dict[str, Any]]] = []
-    contracts = ContractPrices(resolver)
-    day = document.ack_date or dt.date.today()
-    company_id = m2o_id(order.get("company_id"))
     order_currency = order.get("currency_id")
-    currency = str(order_currency[1]) if isinstance(order_currency, list) else None
-    reference = contracts.check_reference(
-        document.contract_number, day, f"acknowledgement {document.business_key}"
+    check = _LineCheck(
+        updates=frozenset(updates),
+        contracts=ContractPrices(resolver),
+        currency=str(order_currency[1]) if isinstance(order_currency, list) else None,
+        day=document.ack_date or dt.date.today(),
+        company_id=m2o_id(order.get("company_id")),
     )
-    if reference is not None:
-        issues.append(reference)
-    if document.ack_type is AckType.REJECTED:
-        issues.append(
-            BusinessIssue(
-                kind="rejected_order",
-                message=f"the vendor rejected purchase order {document.po_number}",
-                received=document.ack_type.value,
-            )
-        )
+    issues = _order_issues(document, check)
     for line in document.lines:
         order_line, product = resolver.match_line(lines, line.item, line.line_number, None)
         ids = line.item.identifiers()
@@ -121,44 +112,11 @@ def plan_order_acknowledgement(
                 values["product_qty"] = float(quantity)
             issues.append(_changed(label, "quantity", order_line.quantity, quantity, line, ids))
         if line.unit_price is not None and line.unit_price != order_line.price_unit:
-            text.append(f"price {order_line.price_unit} → {line.unit_price}")
-            # checked before anything is written: an acknowledged price above the
-            # contract never reaches the order, whatever the profile lets acks change
-            off_contract = contracts.check_price(
-                what=label,
-                line_number=line.line_number,
-                price=line.unit_price,
-                quantity=quantity if quantity is not None else order_line.quantity,
-                uom_id=order_line.uom_id,
-                currency=currency,
-                product_id=order_line.product_id,
-                vendor_part=line.item.vendor_part,
-                identifiers=ids,
-                day=day,
-                company_id=company_id,
-            )
-            if off_contract is not None:
-                issues.append(off_contract)
-                text.append("above the contract price, not applied")
-            elif "prices" in updates:
-                values["price_unit"] = float(line.unit_price)
-            issues.append(
-                _changed(label, "price", order_line.price_unit, line.unit_price, line, ids)
-            )
+            issues += check.price(label, line, order_line, quantity, text, values)
         if backorder is not None:
             text.append(backorder)
         if scheduled_date is not None:
-            planned = odoo_datetime(scheduled_date)
-            if (order_line.date_planned or "")[:10] != planned[:10]:
-                text.append(f"date {(order_line.date_planned or '?')[:10]} → {planned[:10]}")
-                if "dates" in updates:
-                    values["date_planned"] = planned
-                elif backorder is not None:
-                    issues.append(_backordered(label, backorder, order_line, planned, line, ids))
-                else:
-                    issues.append(
-                        _changed(label, "date", order_line.date_planned, planned[:10], line, ids)
-                    )
+            issues += check.date(label, line, order_line, scheduled_date, backorder, text, values)
         if line.status in _CHANGED and len(text) == 1:
             issues.append(
                 BusinessIssue(
@@ -183,6 +141,99 @@ def plan_order_acknowledgement(
     plan.exceptions.extend(issues)
     plan.notes.append(f"acknowledgement applied to {ref.name}: {len(writes)} lines updated")
     return plan
+
+
+def _order_issues(document: OrderAcknowledgement, check: _LineCheck) -> list[BusinessIssue]:
+    """What the acknowledgement as a whole raises: a contract reference that does not
+    hold, a rejected order."""
+    issues: list[BusinessIssue] = []
+    reference = check.contracts.check_reference(
+        document.contract_number, check.day, f"acknowledgement {document.business_key}"
+    )
+    if reference is not None:
+        issues.append(reference)
+    if document.ack_type is AckType.REJECTED:
+        issues.append(
+            BusinessIssue(
+                kind="rejected_order",
+                message=f"the vendor rejected purchase order {document.po_number}",
+                received=document.ack_type.value,
+            )
+        )
+    return issues
+
+
+@dataclass(frozen=True)
+class _LineCheck:
+    """What each acknowledged line is checked against; its methods add to the line's
+    note text and the values to write, and return the issues found."""
+
+    updates: frozenset[str]
+    contracts: ContractPrices
+    currency: str | None
+    day: dt.date
+    company_id: int | None
+
+    def price(
+        self,
+        label: str,
+        line: OrderAcknowledgementLine,
+        order_line: OrderLine,
+        quantity: Decimal | None,
+        text: list[str],
+        values: dict[str, Any],
+    ) -> list[BusinessIssue]:
+        """A price other than the order's."""
+        if line.unit_price is None:
+            return []
+        ids = line.item.identifiers()
+        issues: list[BusinessIssue] = []
+        text.append(f"price {order_line.price_unit} → {line.unit_price}")
+        # checked before anything is written: an acknowledged price above the
+        # contract never reaches the order, whatever the profile lets acks change
+        off_contract = self.contracts.check_price(
+            what=label,
+            line_number=line.line_number,
+            price=line.unit_price,
+            quantity=quantity if quantity is not None else order_line.quantity,
+            uom_id=order_line.uom_id,
+            currency=self.currency,
+            product_id=order_line.product_id,
+            vendor_part=line.item.vendor_part,
+            identifiers=ids,
+            day=self.day,
+            company_id=self.company_id,
+        )
+        if off_contract is not None:
+            issues.append(off_contract)
+            text.append("above the contract price, not applied")
+        elif "prices" in self.updates:
+            values["price_unit"] = float(line.unit_price)
+        issues.append(_changed(label, "price", order_line.price_unit, line.unit_price, line, ids))
+        return issues
+
+    def date(
+        self,
+        label: str,
+        line: OrderAcknowledgementLine,
+        order_line: OrderLine,
+        scheduled_date: dt.date,
+        backorder: str | None,
+        text: list[str],
+        values: dict[str, Any],
+    ) -> list[BusinessIssue]:
+        """A scheduled date other than the order line's planned date."""
+        planned = odoo_datetime(scheduled_date)
+        if (order_line.date_planned or "")[:10] == planned[:10]:
+            return []
+        ids = line.item.identifiers()
+        text.append(f"date {(order_line.date_planned or '?')[:10]} → {planned[:10]}")
+        if "dates" in self.updates:
+            values["date_planned"] = planned
+            return []
+        if backorder is not None:
+            return [_backordered(label, backorder, order_line, planned, line, ids)]
+        return [_changed(label, "date", order_line.date_planned, planned[:10], line, ids)]
 
 
 # ---- split acknowledgements (several ACKs for one line) --------------------------------

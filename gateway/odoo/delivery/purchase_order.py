@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gateway.canonical import PurchaseOrder, Purpose
+from gateway.canonical import PurchaseOrder, PurchaseOrderLine, Purpose
 from gateway.odoo.api import OdooApi
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import (
@@ -72,14 +72,7 @@ def plan_purchase_order(
             issues.append(uom.model_copy(update={"identifiers": line.item.identifiers()}))
         if not isinstance(product, Product) or isinstance(uom, BusinessIssue):
             continue
-        values: dict[str, Any] = {"product_id": product.id, "product_qty": float(line.quantity)}
-        if line.unit_price is not None:
-            values["price_unit"] = float(line.unit_price)
-        if uom is not None:
-            values[uom_field] = uom
-        planned = line.requested_date or document.requested_delivery_date
-        if planned is not None:
-            values["date_planned"] = odoo_datetime(planned)
+        values = _line_values(document, line, product, {uom_field: uom} if uom is not None else {})
         values["sequence"] = len(commands) + 1
         commands.append([0, 0, values])
     if not document.lines:
@@ -89,24 +82,50 @@ def plan_purchase_order(
         plan.notes.append(f"purchase order {document.po_number} not created: fix the lines first")
         return plan
 
-    order_values: dict[str, Any] = {
-        "partner_id": resolver.vendor_id,
-        "partner_ref": document.po_number,
-        "origin": source_label(document, "850"),
-        "order_line": commands,
-    }
-    if isinstance(currency, int):
-        order_values["currency_id"] = currency
-    if document.order_date is not None:
-        order_values["date_order"] = odoo_datetime(document.order_date)
-    if document.requested_delivery_date is not None:
-        order_values["date_planned"] = odoo_datetime(document.requested_delivery_date)
+    order_values = _order_values(document, resolver.vendor_id, commands, currency)
     confirm = settings.purchase_order_state == "confirmed"
     plan.steps.append(CreateOrder(values=order_values, confirm=confirm))
     plan.notes.append(f"created purchase order for {document.po_number}")
     if confirm:
         plan.notes.append("confirmed")
     return plan
+
+
+def _line_values(
+    document: PurchaseOrder, line: PurchaseOrderLine, product: Product, unit: dict[str, int]
+) -> dict[str, Any]:
+    """An order line's values: product, quantity, price, unit (``unit``, under the
+    dialect's field name) and planned date (the line's, or the order's)."""
+    values: dict[str, Any] = {"product_id": product.id, "product_qty": float(line.quantity)}
+    if line.unit_price is not None:
+        values["price_unit"] = float(line.unit_price)
+    values.update(unit)
+    planned = line.requested_date or document.requested_delivery_date
+    if planned is not None:
+        values["date_planned"] = odoo_datetime(planned)
+    return values
+
+
+def _order_values(
+    document: PurchaseOrder,
+    vendor_id: int,
+    commands: list[list[Any]],
+    currency: int | BusinessIssue | None,
+) -> dict[str, Any]:
+    """The purchase order's own values around its line commands."""
+    values: dict[str, Any] = {
+        "partner_id": vendor_id,
+        "partner_ref": document.po_number,
+        "origin": source_label(document, "850"),
+        "order_line": commands,
+    }
+    if isinstance(currency, int):
+        values["currency_id"] = currency
+    if document.order_date is not None:
+        values["date_order"] = odoo_datetime(document.order_date)
+    if document.requested_delivery_date is not None:
+        values["date_planned"] = odoo_datetime(document.requested_delivery_date)
+    return values
 
 
 def _existing(

@@ -90,17 +90,8 @@ def plan_sale_order(
         if not isinstance(product, Product) or isinstance(uom, BusinessIssue):
             continue
         sequence = len(commands) + 1
-        values: dict[str, Any] = {
-            "product_id": product.id,
-            "product_uom_qty": float(line.quantity),
-            "sequence": sequence,
-        }
-        if uom is not None:
-            values[uom_field] = uom
-        wanted = line_date(line)
-        if wanted is not None and wanted != commitment:
-            values["name"] = f"{product.name}\nRequested delivery: {wanted.isoformat()}"
-        commands.append([0, 0, values])
+        unit = {uom_field: uom} if uom is not None else {}
+        commands.append([0, 0, _line_values(line, product, sequence, unit, commitment)])
         if line.unit_price is not None:
             prices.append(
                 LinePrice(
@@ -117,16 +108,7 @@ def plan_sale_order(
         plan.notes.append(f"sale order for {document.po_number} not created: fix the above first")
         return plan
 
-    order_values: dict[str, Any] = {
-        "partner_id": customer,
-        "client_order_ref": document.po_number,
-        "origin": source_label(document, "850"),
-        "order_line": commands,
-    }
-    if isinstance(ship_to, int):
-        order_values["partner_shipping_id"] = ship_to
-    if commitment is not None:
-        order_values["commitment_date"] = odoo_datetime(commitment)
+    order_values = _order_values(document, customer, commands, ship_to, commitment)
     plan.confirm = settings.sale_order.confirm == "auto"
     plan.steps.append(CreateSaleOrder(values=order_values))
     plan.steps.append(
@@ -145,6 +127,48 @@ def plan_sale_order(
     if ship_to is None:
         plan.notes.append("no ship-to in the order: Odoo's delivery address of the customer")
     return plan
+
+
+def _line_values(
+    line: PurchaseOrderLine,
+    product: Product,
+    sequence: int,
+    unit: dict[str, int],
+    commitment: dt.date | None,
+) -> dict[str, Any]:
+    """A sale line's values; a line wanted on another day than the order's commitment
+    date says so in its description."""
+    values: dict[str, Any] = {
+        "product_id": product.id,
+        "product_uom_qty": float(line.quantity),
+        "sequence": sequence,
+        **unit,
+    }
+    wanted = line_date(line)
+    if wanted is not None and wanted != commitment:
+        values["name"] = f"{product.name}\nRequested delivery: {wanted.isoformat()}"
+    return values
+
+
+def _order_values(
+    document: PurchaseOrder,
+    customer: int,
+    commands: list[list[Any]],
+    ship_to: int | BusinessIssue | None,
+    commitment: dt.date | None,
+) -> dict[str, Any]:
+    """The sale order's own values around its line commands."""
+    values: dict[str, Any] = {
+        "partner_id": customer,
+        "client_order_ref": document.po_number,
+        "origin": source_label(document, "850"),
+        "order_line": commands,
+    }
+    if isinstance(ship_to, int):
+        values["partner_shipping_id"] = ship_to
+    if commitment is not None:
+        values["commitment_date"] = odoo_datetime(commitment)
+    return values
 
 
 # ---- lookups ---------------------------------------------------------------------------

@@ -374,44 +374,93 @@ def _plan_line(
     if product is not None and m2o_id(target.get("product_id")) != product.id:
         change.refuse(line, f"its item is not the product of sale order line {target['id']}")
         return
-    ordered = decimal(target.get("product_uom_qty"))
-    delivered = decimal(target.get("qty_delivered"))
+    _change_line(line, kind, target, resolver, change, confirmed=confirmed)
+
+
+def _change_line(
+    line: PurchaseOrderLine,
+    kind: LineChange,
+    target: dict[str, Any],
+    resolver: Resolver,
+    change: _Change,
+    *,
+    confirmed: bool,
+) -> None:
+    """What a change does to the sale order line it was matched to."""
     if kind is LineChange.DELETED:
-        if not confirmed:
-            change.deletes.append(int(target["id"]))
-        elif delivered > 0:
-            change.refuse(line, f"deleted, but {delivered:f} of it was delivered")
-            return
-        else:
-            change.update(int(target["id"]), {"product_uom_qty": 0.0})
-        change.did(line, f"line {line.line_number} deleted")
+        _delete(line, target, change, confirmed=confirmed)
         return
-    if kind in QUANTITY_CHANGES or (kind is LineChange.REPLACE and line.quantity > 0):
-        if confirmed and line.quantity < delivered:
-            change.refuse(
-                line, f"quantity {line.quantity:f} is less than the {delivered:f} delivered"
-            )
-            return
-        if line.quantity != ordered:
-            change.update(int(target["id"]), {"product_uom_qty": float(line.quantity)})
-            change.did(line, f"line {line.line_number} quantity {ordered:f} → {line.quantity:f}")
+    new_quantity = kind in QUANTITY_CHANGES or (kind is LineChange.REPLACE and line.quantity > 0)
+    if new_quantity and not _quantity(line, target, change, confirmed=confirmed):
+        return  # refused
     wanted = _date_of(line)
-    if kind in (LineChange.DATE, LineChange.REPLACE) and wanted is not None:
-        text = str(target.get("name") or "")
-        base, _, was = text.partition(DATE_NOTE)
-        if was.strip() != wanted.isoformat():
-            if confirmed:
-                change.refuse(line, f"its delivery date moves to {wanted.isoformat()}")
-                return
-            change.update(int(target["id"]), {"name": f"{base}{DATE_NOTE}{wanted.isoformat()}"})
-            change.did(line, f"line {line.line_number} delivery {wanted.isoformat()}")
-    if kind is LineChange.DATE and wanted is None:
+    if wanted is None and kind is LineChange.DATE:
         change.refuse(line, "a new date was announced but none given")
         return
+    dated = kind in (LineChange.DATE, LineChange.REPLACE)
+    if (
+        dated
+        and wanted is not None
+        and not _date(line, wanted, target, change, confirmed=confirmed)
+    ):
+        return  # refused
     if line.unit_price is not None:
         _price(line, line.unit_price, target, resolver, change, confirmed=confirmed)
     elif kind is LineChange.PRICE:
         change.refuse(line, "a price change without a price")
+
+
+def _delete(
+    line: PurchaseOrderLine, target: dict[str, Any], change: _Change, *, confirmed: bool
+) -> None:
+    """A quotation's line goes; a confirmed order's line drops to zero unless some of
+    it was delivered."""
+    delivered = decimal(target.get("qty_delivered"))
+    if not confirmed:
+        change.deletes.append(int(target["id"]))
+    elif delivered > 0:
+        change.refuse(line, f"deleted, but {delivered:f} of it was delivered")
+        return
+    else:
+        change.update(int(target["id"]), {"product_uom_qty": 0.0})
+    change.did(line, f"line {line.line_number} deleted")
+
+
+def _quantity(
+    line: PurchaseOrderLine, target: dict[str, Any], change: _Change, *, confirmed: bool
+) -> bool:
+    """A new quantity (never below what was delivered); False when refused."""
+    ordered = decimal(target.get("product_uom_qty"))
+    delivered = decimal(target.get("qty_delivered"))
+    if confirmed and line.quantity < delivered:
+        change.refuse(line, f"quantity {line.quantity:f} is less than the {delivered:f} delivered")
+        return False
+    if line.quantity != ordered:
+        change.update(int(target["id"]), {"product_uom_qty": float(line.quantity)})
+        change.did(line, f"line {line.line_number} quantity {ordered:f} → {line.quantity:f}")
+    return True
+
+
+def _date(
+    line: PurchaseOrderLine,
+    wanted: dt.date,
+    target: dict[str, Any],
+    change: _Change,
+    *,
+    confirmed: bool,
+) -> bool:
+    """A new delivery date, noted in the line's description (a quotation's only);
+    False when refused."""
+    text = str(target.get("name") or "")
+    base, _, was = text.partition(DATE_NOTE)
+    if was.strip() == wanted.isoformat():
+        return True
+    if confirmed:
+        change.refuse(line, f"its delivery date moves to {wanted.isoformat()}")
+        return False
+    change.update(int(target["id"]), {"name": f"{base}{DATE_NOTE}{wanted.isoformat()}"})
+    change.did(line, f"line {line.line_number} delivery {wanted.isoformat()}")
+    return True
 
 
 def _price(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import fnmatch
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -717,27 +718,36 @@ def _compare(value: Any, op: str, target: Any) -> bool:
         return value in (target or [])
     if op == "not in":
         return value not in (target or [])
-    if op in ("like", "ilike", "=like", "=ilike", "not like", "not ilike"):
-        if not isinstance(value, str):
-            return op.startswith("not")
-        text, pattern = str(value), str(target)
-        if "ilike" in op:
-            text, pattern = text.lower(), pattern.lower()
-        if op.startswith("="):
-            return fnmatch.fnmatchcase(text, pattern.replace("%", "*").replace("_", "?"))
-        found = pattern in text
-        return not found if op.startswith("not") else found
+    if op in _LIKES:
+        return _like(value, op, target)
     if value in (None, False):
         return False
+    ordering = _ORDERINGS.get(op)
+    if ordering is None:
+        raise OdooFault("builtins.ValueError", f"Invalid operator {op!r}")
     try:
-        if op == ">":
-            return bool(value > target)
-        if op == "<":
-            return bool(value < target)
-        if op == ">=":
-            return bool(value >= target)
-        if op == "<=":
-            return bool(value <= target)
+        return bool(ordering(value, target))
     except TypeError:
         return False
-    raise OdooFault("builtins.ValueError", f"Invalid operator {op!r}")
+
+
+_LIKES = ("like", "ilike", "=like", "=ilike", "not like", "not ilike")
+_ORDERINGS: dict[str, Callable[[Any, Any], Any]] = {
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+}
+
+
+def _like(value: Any, op: str, target: Any) -> bool:
+    """Odoo's (i)like family: ``%`` and ``_`` wildcards for ``=like``, substring else."""
+    if not isinstance(value, str):
+        return op.startswith("not")
+    text, pattern = str(value), str(target)
+    if "ilike" in op:
+        text, pattern = text.lower(), pattern.lower()
+    if op.startswith("="):
+        return fnmatch.fnmatchcase(text, pattern.replace("%", "*").replace("_", "?"))
+    found = pattern in text
+    return not found if op.startswith("not") else found

@@ -232,12 +232,11 @@ class PurchaseBehaviour(StockBehaviour):
             for picking in self.tables["stock.picking"].values():
                 if picking.get("purchase_id") == order_id:
                     picking["state"] = "cancel"
-        return None
 
     def _purchase_order__button_done(self, ids: list[int], context: Values) -> None:
         for order_id in ids:
             self.record("purchase.order", order_id)["state"] = "done"
-        return None  # recorded: the reply then has no "result" key
+        # returns None, as recorded: the reply then has no "result" key
 
     def _purchase_order__action_create_invoice(self, ids: list[int], context: Values) -> Values:
         for order_id in ids:
