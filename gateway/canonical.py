@@ -152,7 +152,7 @@ class PaymentTerms(_Model):
     type_code: str | None = None  # ITD01 (336) / PAT 4279
     basis_code: str | None = None  # ITD02 (333) / PAT 2475 (the date the periods count from)
     discount_percent: Decimal | None = None  # ITD03 / PCD+12
-    discount_due_date: dt.date | None = None  # ITD04
+    discount_due_date: dt.date | None = None  # ITD04 / DTM+12
     discount_days: int | None = None  # ITD05
     net_due_date: dt.date | None = None  # ITD06 / DTM+13
     net_days: int | None = None  # ITD07 / PAT C112 2152
@@ -350,18 +350,23 @@ class AllowanceCharge(_Model):
     """An allowance (discount) or charge (freight ...) on an invoice (SAC / ALC)."""
 
     kind: Literal["allowance", "charge"]
-    code: str | None = None
+    code: str | None = None  # SAC02 (1300) / ALC C214 7161: the partner's code
     description: str | None = None
-    amount: Decimal
+    amount: Decimal  # always positive: ``kind`` says which way it goes
+    # the percentage it was computed from (a line discount of 10 %): SAC07 / PCD+3
+    percent: Decimal | None = None
     line_number: str | None = None  # None for header level
 
 
 class Tax(_Model):
     """A tax on an invoice (TXI / TAX+MOA)."""
 
-    tax_type: str | None = None
-    rate: Decimal | None = None
-    amount: Decimal | None = None
+    tax_type: str | None = None  # TXI01 (963) / TAX C241 5153: the partner's code
+    rate: Decimal | None = None  # percent: TXI03 / TAX C243 5278
+    amount: Decimal | None = None  # TXI02 / MOA+124
+    taxable_amount: Decimal | None = None  # the base the rate applies to: TXI08 / MOA+125
+    # None for the document's taxes; a line's taxes name the line (written with their
+    # type and rate, the amounts being the document's per tax)
     line_number: str | None = None
 
 
@@ -384,13 +389,17 @@ class Invoice(_Model):
     source: SourceRef | None = None
     invoice_number: str
     invoice_date: dt.date | None = None
+    # a credit note (credit memo) rather than an invoice: X12 BIG07 CR / INVOIC BGM 381
+    credit_note: bool = False
+    # the invoice a credit note credits: X12 REF*OI / INVOIC RFF+IV
+    original_invoice_number: str | None = None
     po_number: str | None = None
     contract_number: str | None = None  # REF*CT / RFF+CT
     currency: str | None = None
     seller: Party | None = None
     buyer: Party | None = None
     remit_to: Party | None = None
-    terms: str | None = None
+    terms: str | None = None  # the payment terms' name: ITD12 / FTX+AAB
     payment_terms: list[PaymentTerms] = Field(default_factory=list)  # every ITD / PAT group
     lines: list[InvoiceLine] = Field(default_factory=list)
     allowances_charges: list[AllowanceCharge] = Field(default_factory=list)

@@ -325,6 +325,29 @@ FIELDS: tuple[FieldName, ...] = (
     ),
     *_optional("account.move.line", "price_subtotal", "display_type", module="account"),
     *_optional("account.move.line", "sale_line_ids", module="sale"),
+    # ... its taxes, discounts, charges, payment terms, and a credit note's invoice
+    *_optional("account.move", "reversed_entry_id", module="account"),
+    *_optional(
+        "account.move.line",
+        "discount",
+        "price_total",
+        "tax_line_id",
+        "amount_currency",
+        "date_maturity",
+        "discount_date",
+        "discount_amount_currency",
+        module="account",
+    ),
+    *_optional("account.tax", "name", "amount", "amount_type", module="account"),
+    # early-payment discount on the terms themselves: Odoo 17+ (16 kept it per term line)
+    *_optional(
+        "account.payment.term",
+        "name",
+        "early_discount",
+        "discount_percentage",
+        "discount_days",
+        module="account",
+    ),
 )
 
 _ORM = ("search_read", "read", "create", "write", "fields_get")

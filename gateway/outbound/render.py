@@ -163,6 +163,16 @@ class Renderer:
             return
         if not isinstance(items, list | tuple):
             raise RenderError(f"{loc}: each: {rule.each} is not a list")
+        if rule.match is not None:
+            wanted = {attr: self._template(t, scope) for attr, t in rule.match.items()}
+            items = [
+                item
+                for item in items
+                if all(
+                    _text(_attribute(item, attr, f"{loc}: match")) == value
+                    for attr, value in wanted.items()
+                )
+            ]
         if rule.group_by is not None:
             items = _grouped(items, rule.group_by, f"{loc}: group_by")
         for index, item in enumerate(items, 1):

@@ -27,7 +27,9 @@ Element values (see ``maps/outbound/README.md`` for the full language):
 ``when:`` on a segment or loop takes a path or a list of paths (any one present).
 
 Segments: ``{tag: BEG, elements: [...], when: PATH}``; loops:
-``{each: lines, as: line, segments: [...]}`` (binds ``index``, 1-based, too) and
+``{each: lines, as: line, segments: [...]}`` (binds ``index``, 1-based, too; ``match:
+{line_number: "{line.line_number}"}`` keeps only the items whose attribute equals the
+value) and
 ``{each: {buyer: BY, ship_to: ST}, as: party, segments: [...]}`` over the document's
 parties (binds ``role`` to the code).
 
@@ -127,6 +129,9 @@ class LoopRule(_Strict):
     # one iteration per distinct value of this attribute of the items (in the order
     # first seen): the loop variable is {key: the value, items: the items with it}
     group_by: str | None = None
+    # only the items whose attribute, as text, equals the rendered template ("" matches
+    # an empty one): ``{line_number: "{line.line_number}"}`` picks a line's taxes
+    match: dict[str, str] | None = None
     segments: list[SegmentRule | LoopRule]
 
 

@@ -14,6 +14,9 @@
         transport: as2           # confirmed in Odoo, goes out as 855/ORDRSP; same keys
       ship_notice:               # its validated deliveries go out as 856/DESADV
         gs1_prefix: "0614141"    # for packages whose name is not an SSCC-18 already
+      invoice:                   # its posted invoices and credit notes as 810/INVOIC
+        tax_types: {"15%": ST}   # Odoo tax name -> TXI01 / TAX 5153 (default TX / VAT)
+        discount_code: C310      # SAC02 / ALC 7161 of a line's discount (default C310 / DI)
       inventory_advice:          # our stock of their products as 846/INVRPT, on a schedule:
         every: 24h               # a duration since the last one (default 24h), or
         at: ["06:00", "14:00"]   # times of day (UTC): one advice per time passed
@@ -84,6 +87,11 @@ class OutboundDocumentSettings(StrictModel):
     # ship notices: our GS1 company prefix, for the SSCC-18 of a package whose name is not
     # one already (6 to 12 digits)
     gs1_prefix: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")
+    # invoices: the tax type code (TXI01 / TAX 5153) of each Odoo tax by its name, and the
+    # code of a line discount (SAC02 / ALC 7161); defaults: TX and C310 in X12, VAT and DI
+    # in EDIFACT
+    tax_types: dict[str, str] = Field(default_factory=dict)
+    discount_code: str | None = None
 
 
 def _times(value: Any) -> Any:
@@ -138,7 +146,8 @@ class OutboundSettings(StrictModel):
     # a customer's validated deliveries (stock.picking, outgoing, of such a sale order)
     # go out as 856/DESADV, one per delivery (a backorder's delivery is another)
     ship_notice: OutboundDocumentSettings | None = None
-    # its posted invoices (account.move out_invoice of such a sale order) as 810
+    # its posted invoices and credit notes (account.move out_invoice / out_refund of such a
+    # sale order) as 810/INVOIC
     invoice: OutboundDocumentSettings | None = None
     # our stock of the customer's products as 846/INVRPT, on a schedule
     inventory_advice: InventoryAdviceSettings | None = None

@@ -18,12 +18,8 @@ from sqlalchemy.orm import Session
 
 from gateway.canonical import PurchaseOrder
 from gateway.outbound.from_odoo import OdooOrderReader
-from gateway.outbound.from_odoo_sale import (
-    AskedOrder,
-    DeliveryReader,
-    InvoiceReader,
-    SaleOrderReader,
-)
+from gateway.outbound.from_odoo_sale import AskedOrder, DeliveryReader, SaleOrderReader
+from gateway.outbound.invoice_reader import InvoiceReader, invoice_codes
 from gateway.partners.outbound import OutboundDocumentSettings
 from gateway.partners.profile import PartnerProfile, Role
 from gateway.pipeline.customer_orders import asked_order as customer_order
@@ -147,6 +143,13 @@ SHIP_NOTICES = OutboundKind(
 )
 
 
+def _invoice_reader(runtime: Runtime, profile: PartnerProfile) -> InvoiceReader:
+    """Invoices are written with the codes of the partner's syntax (SAC C310 / ALC DI)."""
+    syntax = outbound_map_name(profile, kind=INVOICES)[0]
+    asked = _asked_orders(runtime, profile)
+    return InvoiceReader(runtime.odoo, profile, asked, invoice_codes(syntax, profile))
+
+
 INVOICES = OutboundKind(
     "invoice",
     "account.move",
@@ -155,9 +158,9 @@ INVOICES = OutboundKind(
     "customer",
     "invoice",
     _customer,
-    lambda runtime, profile: InvoiceReader(runtime.odoo, profile, _asked_orders(runtime, profile)),
+    _invoice_reader,
     partner_operator="child_of",
-    domain=(("move_type", "=", "out_invoice"),),
+    domain=(("move_type", "in", ("out_invoice", "out_refund")),),
 )
 
 

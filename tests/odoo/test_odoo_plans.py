@@ -168,6 +168,26 @@ def test_tax_differs_from_what_odoo_computes(
     assert (tax.received, tax.expected) == ("128.25", "101.25")
 
 
+def test_line_taxes_repeating_the_documents_are_not_counted_twice(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    _received(odoo_client)  # Odoo's default 15 % applies: 435 + 240 = 675, tax 101.25
+    document = invoice()
+    document.taxes = [
+        Tax(tax_type="VAT", rate=Decimal("15"), amount=Decimal("101.25")),
+        Tax(tax_type="VAT", rate=Decimal("15"), amount=Decimal("65.25"), line_number="1"),
+        Tax(tax_type="VAT", rate=Decimal("15"), amount=Decimal("36.00"), line_number="2"),
+    ]
+    document.total_amount = Decimal("776.25")
+    assert deliver(document, profile=PROFILE, odoo=odoo_client).exceptions == []
+    # with line taxes only, their sum is the invoice's tax
+    odoo_double.odoo.write("account.move", [odoo_double.records("account.move")[0]["id"]],
+                           {"state": "cancel"})  # fmt: skip
+    document.invoice_number += "-B"
+    document.taxes = document.taxes[1:]
+    assert deliver(document, profile=PROFILE, odoo=odoo_client).exceptions == []
+
+
 def test_a_replayed_decision_never_posts_a_bill_whose_checks_failed(
     odoo_double: OdooDouble, odoo_client: OdooClient, world: World
 ) -> None:

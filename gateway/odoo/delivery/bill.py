@@ -197,7 +197,10 @@ def _totals(document: Invoice, settings: OdooPartnerSettings) -> CheckTotals:
     )
     for entry in document.allowances_charges:
         untaxed += entry.amount if entry.kind == "charge" else -entry.amount
-    amounts = [t.amount for t in document.taxes if t.amount is not None]
+    # the document's taxes are its totals; a line's taxes repeat them per line, so they
+    # count only when the document states none
+    amounts = [t.amount for t in document.taxes if t.amount is not None and not t.line_number]
+    amounts = amounts or [t.amount for t in document.taxes if t.amount is not None]
     return CheckTotals(
         untaxed=untaxed.quantize(Decimal("0.01")),
         tax=sum(amounts, Decimal("0")) if amounts else None,
