@@ -177,11 +177,12 @@ class InvoiceReader:
         # an Odoo invoice without payment terms is due on its date
         term_name = term_name or ("Immediate Payment" if due and due == invoice_date else None)
         refund = move.get("move_type") == "out_refund"
+        term_name = None if refund else term_name  # nothing is due to us on a credit note
         document = Invoice(
             invoice_number=name,
             invoice_date=invoice_date,
             credit_note=refund,
-            original_invoice_number=_name(move.get("reversed_entry_id")) if refund else None,
+            original_invoice_number=self._original(move) if refund else None,
             po_number=asked.po_number,
             currency=_name(move.get("currency_id")),
             seller=self._company(_id(move.get("company_id"))),
@@ -439,6 +440,15 @@ class InvoiceReader:
         if "early_discount" in fields and not row.get("early_discount"):
             return None
         return _number(row.get("discount_percentage")) or None
+
+    def _original(self, move: dict[str, Any]) -> str | None:
+        """The number of the invoice a credit note reverses (its display name adds the
+        invoice's reference: ``INV/2026/00001 (MH-9501)``)."""
+        original = _id(move.get("reversed_entry_id"))
+        if original is None:
+            return None
+        rows = self.odoo.read("account.move", [original], ["name"])
+        return str(rows[0].get("name") or "") or None if rows else None
 
     # -- master data ---------------------------------------------------------------------
     def _company(self, company_id: int | None) -> Party | None:

@@ -265,8 +265,10 @@ def test_an_invoice_with_tax_discount_freight_and_early_payment_terms_then_its_c
 
     # when the invoice is reversed (a credit note) and the credit note posted
     context = {"active_model": "account.move", "active_ids": [invoice_id]}
+    [journal] = db.search_read("account.move", [["id", "=", invoice_id]], ["journal_id"])
     wizard = db.call("account.move.reversal", "create",
-                     [{"reason": "damaged in transit", "move_ids": [[6, 0, [invoice_id]]]}],
+                     [{"reason": "damaged in transit", "move_ids": [[6, 0, [invoice_id]]],
+                       "journal_id": journal["journal_id"][0]}],
                      context=context)  # fmt: skip
     wizard_id = wizard[0] if isinstance(wizard, list) else wizard
     db.call("account.move.reversal", "refund_moves", [wizard_id], context=context)

@@ -78,8 +78,9 @@ def odoo(*, refund: bool = False, freight: str = "FRT-1") -> Records:
                     "invoice_payment_term_id": [4, "2% 10, Net 30"], "company_id": [1, "Us"],
                     "amount_untaxed": 255.75, "amount_tax": 21.1, "amount_total": 276.85,
                     "invoice_line_ids": [71, 72, 73, 74], "write_date": "2026-12-06 10:00:00",
-                    "reversed_entry_id": [6, "INV/2026/00006"] if refund else False,
+                    "reversed_entry_id": [6, "INV/2026/00006 (MH-9501)"] if refund else False,
                 },
+                6: {"name": "INV/2026/00006"},
             },
             "account.move.line": {
                 71: {"move_id": [7, "x"], "display_type": "product", "product_id": [11, "Glove"],
@@ -182,7 +183,7 @@ def test_edifact_codes_line_amounts_and_one_pat_group_per_term() -> None:
 def test_a_credit_note_names_the_invoice_and_has_no_terms() -> None:
     invoice, _ = reader(odoo(refund=True)).read(7)
     assert invoice.credit_note and invoice.original_invoice_number == "INV/2026/00006"
-    assert invoice.payment_terms == []
+    assert invoice.payment_terms == [] and invoice.terms is None
     assert invoice.taxes[0].amount == Decimal("21.10")  # positive, as on the invoice
 
 
