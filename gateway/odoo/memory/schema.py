@@ -252,6 +252,7 @@ def _schema(major: int, modules: tuple[str, ...] = ()) -> dict[str, dict[str, F]
             "quantity": _f("float"),
             "price_unit": _f("float"),
             "price_subtotal": _f("float"),
+            "tax_ids": _f("many2many", "account.tax"),  # the taxes are the product's here
         },
         "res.currency": {
             "name": _f("char"),
