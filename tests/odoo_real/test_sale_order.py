@@ -3,7 +3,8 @@ Odoo 17 with ``sale_stock``, checked field by field in Odoo: the sale order's cu
 delivery address, lines, prices from the customer's pricelist, ``client_order_ref`` and
 dates; a resent order makes no second sale order; a price difference leaves a quotation
 with the exception and a note; ``confirm: auto`` confirms (and Odoo makes the delivery);
-a change is an exception that changes nothing.
+a changed 850 restates the order and its price is checked, not written (860s:
+test_sale_order_change.py).
 """
 
 from __future__ import annotations
@@ -343,18 +344,20 @@ def test_auto_confirm_confirms_an_edifact_order_and_odoo_makes_the_delivery(
     assert {m["date_deadline"] for m in moves} == {"2026-12-15 00:00:00"}
 
 
-def test_a_change_is_an_exception_and_changes_nothing(
+def test_a_changed_850_restates_the_order_and_its_price_is_checked_not_written(
     runtime: Runtime, real_odoo: OdooDatabase, shop: Shop
 ) -> None:
     db = real_odoo
     ingest(runtime, order_850(621, "MH-5003"), "850.edi")
     [order] = sale_orders(db, shop.mercy, "MH-5003")
     before = lines_of(db, order["id"])
-    change = ingest(runtime, order_850(622, "MH-5003", glove_price="8.50", purpose="04"), "860.edi")
+    # an 850 that says change (BEG01 04) restates the order, the gloves now at 8.00
+    change = ingest(runtime, order_850(622, "MH-5003", glove_price="8.00", purpose="04"), "850")
+    # the quotation keeps the pricelist's price: the customer's is compared, never written
     assert change.state == "business_exception"
     [issue] = exceptions(runtime, change)
-    assert issue.kind == "customer_changed_order"
-    assert issue.message == f"customer changed order MH-5003; review sale order {order['name']}"
+    assert issue.kind == "customer_price_mismatch" and issue.line_number == "1"
+    assert (issue.expected, issue.received) == ("8.5", "8.00")
     assert lines_of(db, order["id"]) == before
     assert len(sale_orders(db, shop.mercy, "MH-5003")) == 1
 
