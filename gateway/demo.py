@@ -14,6 +14,9 @@ plays a buyer at Meridian Health and the sample partners:
   its 999s in its outbox.
 * Nordlicht Medizintechnik (EDIFACT D96A, SFTP) uploads a DESADV and an INVOIC, and one
   DESADV with a wrong segment count, and finds CONTRLs in its outbox.
+* The seller side (:mod:`gateway.demo_seller`): Lakeside Regional Hospital, a customer
+  of our distribution business, uploads an 850 that becomes a sale order; confirming it
+  sends an 855, a partial delivery and its backorder two 856s, the posted invoice an 810.
 
 Deliveries go to the dry-run Odoo outbox, or to a real Odoo when ``EDIGW_ODOO_*`` is set.
 Returns False (the command exits non-zero) when anything did not go as expected.
@@ -40,6 +43,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from gateway.canonical import PurchaseOrder
+from gateway.demo_seller import play_seller
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import ThreadedDispatcher
 from gateway.pipeline.runtime import Runtime
@@ -118,7 +122,7 @@ def ensure_keys(keys: Path) -> None:
     for name, cn in (("meridian-as2", "MERIDIAN-AS2"), ("summit-medical-as2", "SUMMITMED")):
         if not (keys / f"{name}.crt").exists():
             create_key_pair(cn, 730, keys / f"{name}.key", keys / f"{name}.crt")
-    for name in ("keystone-sftp", "nordlicht-sftp"):
+    for name in ("keystone-sftp", "nordlicht-sftp", "lakeside-sftp"):
         if not (keys / name).exists():
             key = paramiko.ECDSAKey.generate(bits=256)
             key.write_private_key_file(str(keys / name))
@@ -266,13 +270,17 @@ def send_as2(url: str, play: Play, data: bytes) -> str:
     return f"MDN {result}, signed, MIC {'matches' if mic_ok else 'MISMATCH'}"
 
 
+SFTP_USERS = {
+    "keystone-pharma": "keystone",
+    "nordlicht-medtech": "nordlicht",
+    "lakeside-hospital": "lakeside",
+}
+
+
 def send_sftp(port: int, play: Play, data: bytes) -> str:
     """A partner uploads into its inbox (temporary name, then rename, as careful clients do)."""
-    username = {"keystone-pharma": "keystone", "nordlicht-medtech": "nordlicht"}[play.partner]
-    key_file = (
-        KEYS
-        / {"keystone-pharma": "keystone-sftp", "nordlicht-medtech": "nordlicht-sftp"}[play.partner]
-    )
+    username = SFTP_USERS[play.partner]
+    key_file = KEYS / f"{username}-sftp"
     transport = paramiko.Transport(("127.0.0.1", port))
     try:
         transport.connect(
@@ -292,7 +300,7 @@ def send_sftp(port: int, play: Play, data: bytes) -> str:
 
 def sftp_outbox(port: int, partner: str) -> list[str]:
     """What the partner finds in its outbox."""
-    username = {"keystone-pharma": "keystone", "nordlicht-medtech": "nordlicht"}[partner]
+    username = SFTP_USERS[partner]
     key_file = KEYS / f"{username}-sftp"
     transport = paramiko.Transport(("127.0.0.1", port))
     try:
@@ -561,7 +569,7 @@ def report_orders(console: Console, runtime: Runtime) -> bool:
     expected = {"summit-medical": "shipped", "nordlicht-medtech": "invoiced"}
     ok = True
     with runtime.sessions() as session:
-        rows = list_orders(session)
+        rows = [r for r in list_orders(session) if r["document_type"] == "purchase_order"]
     table = Table(title="our purchase orders (edi-gateway outbound list)", show_lines=True)
     for column in ("partner", "order", "sent as", "cycle"):
         table.add_column(column, overflow="fold")
@@ -629,8 +637,18 @@ def _play(
                 ok = False
     ok &= report(console, runtime, PLAYS)
     ok &= report_orders(console, runtime)
+    hospital = SAMPLES / "lakeside-hospital" / "850_purchase_order.edi"
+    ok &= play_seller(
+        console,
+        runtime,
+        upload=lambda name, data: send_sftp(
+            sftp_port, Play("lakeside-hospital", "sftp", name, "delivered"), data
+        ),
+        settle=lambda: wait_until_settled(runtime, dispatcher, sent + 1, timeout=30),
+        sample=hospital.read_bytes(),
+    )
     console.print("[bold]what the partners got back[/]")
-    for partner in ("keystone-pharma", "nordlicht-medtech"):
+    for partner in ("keystone-pharma", "nordlicht-medtech", "lakeside-hospital"):
         with suppress(Exception):
             names = sftp_outbox(sftp_port, partner)
             console.print(f"  {partner} outbox: {', '.join(names) or 'nothing'}")

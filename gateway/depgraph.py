@@ -57,7 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("process",),
     ("tasks", "celery_app"),
     ("api",),
-    ("supervisor", "demo"),
+    ("supervisor", "demo", "demo_seller"),
     ("cli",),
     ("depgraph",),
 )

@@ -29,6 +29,11 @@ def test_demo_plays_every_sample_partner_and_exits_zero(tmp_path: Path) -> None:
     assert "999 accepted (sent)" in out and "CONTRL rejected (sent)" in out
     assert "stock.picking" in out and "account.move" in out and "purchase.order" in out
     assert "AK9*A*1*1*1" in out  # Summit's 997 came back over AS2
+    # the seller side: the hospital's 850 to cash on the dry-run Odoo
+    assert "line statuses (ACK01): IA, IA, IB" in out
+    assert "validated with a backorder for the rest" in out
+    assert "sent to lakeside-hospital: 855, 856, 856, 810" in out
+    assert "lot GLV-2409A exp 2027-09-30" in out and "invoice INV/" in out
     # the dry-run outbox recorded the calls per delivered document
     outbox = tmp_path / "var" / "demo" / "odoo-outbox"
     assert any(p.suffix == ".jsonl" and p.stat().st_size for p in outbox.iterdir())

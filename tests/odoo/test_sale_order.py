@@ -391,7 +391,7 @@ def test_the_dry_run_makes_the_sale_order_from_synthetic_master_data(tmp_path: A
     # nothing to review: the dry run makes up the customer, its dock and the products,
     # and says it did not compare prices
     assert outcome.exceptions == []
-    assert "prices not compared (the dry run has no real pricelists)" in outcome.notes
+    assert any(n.startswith("prices not compared (the dry run has") for n in outcome.notes)
     [order] = dry.memory.search_read(
         "sale.order", [], ["client_order_ref", "state", "partner_shipping_id"]
     )

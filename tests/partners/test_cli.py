@@ -37,7 +37,7 @@ def invoke(runner: CliRunner, *args: str) -> tuple[int, str]:
 def test_validate_everything_shipped(cli: CliRunner) -> None:
     code, out = invoke(cli, "partners", "validate")
     assert code == 0, out
-    assert "OK 3 profile(s), 44 map(s)" in out
+    assert "OK 4 profile(s), 44 map(s)" in out
 
 
 def test_validate_names_file_line_field_of_a_bad_profile(cli: CliRunner, tmp_path: Path) -> None:
@@ -69,7 +69,9 @@ def test_list_and_show_as_json(cli: CliRunner) -> None:
     code, out = invoke(cli, "partners", "list", "--json")
     assert code == 0
     rows = json.loads(out)
-    assert [r["id"] for r in rows] == ["keystone-pharma", "nordlicht-medtech", "summit-medical"]
+    assert [r["id"] for r in rows] == [
+        "keystone-pharma", "lakeside-hospital", "nordlicht-medtech", "summit-medical",
+    ]  # fmt: skip
     assert {r["id"]: (r["roles"], r["odoo_customer"]) for r in rows}["summit-medical"] == (
         ["supplier"],
         None,

@@ -30,7 +30,9 @@ def write(folder: Path, name: str, text: str) -> Path:
 def test_every_shipped_profile_loads_with_its_source() -> None:
     result = load_profiles([PROFILES])
     assert result.errors == []
-    assert set(result.profiles) == {"summit-medical", "keystone-pharma", "nordlicht-medtech"}
+    assert set(result.profiles) == {
+        "summit-medical", "keystone-pharma", "nordlicht-medtech", "lakeside-hospital",
+    }  # fmt: skip
     for pid, profile in result.profiles.items():
         assert profile.source == (PROFILES / f"{pid}.yaml").resolve()
     summit = result.profiles["summit-medical"]

@@ -30,6 +30,7 @@ def test_lookups_by_every_identifier() -> None:
     assert registry.errors == []
     assert [p.id for p in registry.all()] == [
         "keystone-pharma",
+        "lakeside-hospital",
         "nordlicht-medtech",
         "summit-medical",
     ]
@@ -73,7 +74,7 @@ def test_onboarding_is_one_file_and_a_reload(tmp_path: Path) -> None:
     assert errors == []
     found = registry.find_x12("ZZ", "ACMELABS")
     assert found is not None and found.id == "acme-labs"
-    assert len(registry) == 4
+    assert len(registry) == 5
 
 
 def test_profile_naming_a_missing_map_is_a_load_error(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ def test_checked_in_files_are_what_the_builder_writes() -> None:
         ("summit-medical", builder.summit()),
         ("keystone-pharma", builder.keystone()),
         ("nordlicht-medtech", builder.nordlicht()),
+        ("lakeside-hospital", builder.lakeside()),
     ):
         for name, text in files.items():
             assert (FIXTURES / partner / name).read_bytes() == text.encode("ascii"), name

@@ -58,6 +58,7 @@ def sale_stock_schema(major: int, modules: Sequence[str]) -> dict[str, dict[str,
             "invoice_policy": _f("selection"),
             "taxes_id": _f("many2many", "account.tax"),
         },
+        "stock.warehouse": {"lot_stock_id": _f("many2one", "stock.location")},
         "stock.quant": {
             "product_id": _f("many2one", "product.product"),
             "location_id": _f("many2one", "stock.location"),
@@ -112,6 +113,9 @@ class SaleStockBehaviour(SaleBehaviour):
             )
 
     # ---- stock: quants and reservation ----------------------------------------------
+    def _compute_stock_warehouse__lot_stock_id(self, warehouse: Values) -> int:
+        return int(warehouse.get("lot_stock_id") or STOCK_LOCATION)  # the one warehouse
+
     def _create_stock_quant(self, vals: Values) -> int:
         vals.setdefault("location_id", STOCK_LOCATION)
         vals.setdefault("quantity", 0.0)
