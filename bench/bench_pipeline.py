@@ -1,32 +1,52 @@
-"""Pipeline throughput: transactions per second through ingest → split → validate →
-acknowledge → translate → (no-op) deliver.
+"""Pipeline cost per transaction: CPU of every process, SQL statements, commits, tasks.
 
-Two set-ups measured in one run, on the same generated files:
+Ingest → split → validate → acknowledge → translate → deliver, with the Odoo side of the
+delivery replaced by a no-op (the plan is empty, so nothing is written to Odoo; the
+claim, the ledger checks and the outcome are the gateway's own and are measured). Two
+cases, each on generated files (every file distinct, so nothing is a duplicate):
 
-* **embedded**: SQLite, file payloads, stages run in-process (what ``ingest`` and the
-  demo use);
-* **postgres+redis**: PostgreSQL store, Redis broker, two ``celery worker`` processes
-  (two threads each) — the production topology on one machine.
+* **small-850**: Keystone-style 005010 850s, ``--sets`` purchase orders of 5 lines each
+  per file;
+* **856-500**: Summit-style 004010 856s, one ship notice of 500 items (lot and expiry
+  each) per file.
 
-Delivery is a no-op (the Odoo call replaced by a function that returns at once), so the
-figure is the gateway's own cost. Run::
+Two set-ups, measured in the same run on the same files:
 
-    .venv/bin/python bench/bench_pipeline.py --files 40 --sets 25
+* **embedded**: SQLite, file payloads, stages in this process (inline ``ingest``, demo);
+* **distributed**: PostgreSQL store, Redis broker, ``--workers`` Celery worker processes
+  (threads pool) fed by this process: the production topology on one machine.
+
+Next to each, a **floor** in the same run: the same files through the engines only
+(parse once, acknowledgement built, every transaction mapped to its canonical document)
+and plain SQL rows (message, interchange, transactions with their documents, one event
+each), one transaction per file, on the same database. It is what any design has to pay.
+
+Per set-up the report gives CPU ms per transaction of each process (utime + stime from
+``/proc/<pid>/stat``: this process, the workers, the PostgreSQL backends serving the
+benchmark database, the Redis server), its peak memory (``VmHWM``), SQL statements and
+commits per transaction (SQLAlchemy engine events, counted in every process), and Celery
+tasks per transaction. One warm-up file runs first and is not counted. Run::
+
+    .venv/bin/python bench/bench_pipeline.py --files 20 --sets 25 --repeat 3
 
 (PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 as in tests/conftest.py; the
-postgres+redis case is skipped with a message when they are not reachable.)
+distributed set-up is skipped with a message when they are not reachable.)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +57,24 @@ POSTGRES = os.environ.get(
     "EDIGW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS = os.environ.get("EDIGW_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+TICK = os.sysconf("SC_CLK_TCK")
+STATS_ENV = "EDIGW_BENCH_STATS_DIR"
+
+# ---------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------
 
 
-def make_files(files: int, sets: int) -> list[bytes]:
+def make_850s(files: int, sets: int, base: int = 0) -> list[bytes]:
     """Keystone-style 005010 850 files, ``sets`` purchase orders each, all distinct."""
     line = "PO1*{n}*{q}*EA*2.41**N4*00338004904*VP*KPW-338049~PID*F****SODIUM CHLORIDE 0.9%~"
     out = []
-    for f in range(files):
-        body, count = [], 0
+    for f in range(base, base + files):
+        body = []
         for s in range(sets):
-            po = f"BENCH-{f:04d}-{s:04d}"
             segs = [
                 f"ST*850*{s + 1:04d}*005010~",
-                f"BEG*00*SA*{po}**20261116~",
+                f"BEG*00*SA*BENCH-{f:04d}-{s:04d}**20261116~",
                 "N1*BY*MERIDIAN GENERAL HOSPITAL*92*MH~",
             ]
             segs += [line.format(n=i + 1, q=10 + i) for i in range(5)]
@@ -57,28 +82,176 @@ def make_files(files: int, sets: int) -> list[bytes]:
             n_segs = sum(x.count("~") for x in segs) + 1
             segs.append(f"SE*{n_segs}*{s + 1:04d}~")
             body.append("\n".join(segs))
-            count += 1
         control = f"{900000000 + f:09d}"
         text = (
             "ISA*00*          *00*          *ZZ*KEYSTONERX     *ZZ*MERIDIANHEALTH "
             f"*261116*0930*^*00501*{control}*0*P*>~\n"
             f"GS*PO*KEYSTONERX*MERIDIANHEALTH*20261116*0930*{f + 1}*X*005010~\n"
             + "\n".join(body)
-            + f"\nGE*{count}*{f + 1}~\nIEA*1*{control}~\n"
+            + f"\nGE*{sets}*{f + 1}~\nIEA*1*{control}~\n"
         )
         out.append(text.encode())
     return out
 
 
-def noop_delivery() -> None:
-    """Replace the Odoo delivery with one that returns at once (this process only)."""
-    from gateway.odoo import delivery
-    from gateway.odoo.delivery import DeliveryOutcome
+def make_856s(files: int, items: int = 500, base: int = 0) -> list[bytes]:
+    """Summit-style 004010 856 files: one ship notice of ``items`` items (10 per pack)."""
+    out = []
+    for f in range(base, base + files):
+        segs = [
+            "ST*856*0001~",
+            f"BSN*00*SH-B{f:05d}*20261118*1415*0001~",
+            "HL*1**S~",
+            "TD1*PLT90*2****G*412*LB~",
+            "TD5**2*UPSN*M~",
+            f"REF*BM*SH-B{f:05d}~",
+            "DTM*011*20261118~",
+            "N1*SF*SUMMIT MEDICAL SUPPLY*1*045678912~",
+            "N1*ST*MERIDIAN GENERAL HOSPITAL RECEIVING*UL*5412345000013~",
+            "HL*2*1*O~",
+            "PRF*MH-2026-0417***20261116~",
+        ]
+        hl = 2
+        for pack in range(items // 10):
+            hl += 1
+            pack_hl = hl
+            segs += [f"HL*{pack_hl}*2*P~", f"MAN*GM*{5412345000000 + f * 1000 + pack:018d}~"]
+            for i in range(10):
+                n = pack * 10 + i
+                hl += 1
+                segs += [
+                    f"HL*{hl}*{pack_hl}*I~",
+                    f"LIN*{n + 1}*VP*SMS-{n:05d}*UK*{10884521000000 + n:014d}~",
+                    f"SN1**{1 + n % 40}*BX~",
+                    f"PID*F****BENCH ITEM {n} BOX/100~",
+                    f"REF*BT*LOT{f:03d}{n:05d}~",
+                    f"DTM*208*2029{1 + n % 12:02d}28~",
+                ]
+        segs.append(f"CTT*{items}~")
+        segs.append(f"SE*{len(segs) + 1}*0001~")
+        control = f"{800000000 + f:09d}"
+        text = (
+            "ISA*00*          *00*          *ZZ*SUMMITMED      *ZZ*MERIDIANHEALTH "
+            f"*261116*0930*U*00401*{control}*0*P*>~\n"
+            f"GS*SH*SUMMITMED*MERIDIANHEALTH*20261116*0930*{f + 1}*X*004010~\n"
+            + "\n".join(segs)
+            + f"\nGE*1*{f + 1}~\nIEA*1*{control}~\n"
+        )
+        out.append(text.encode())
+    return out
 
-    def deliver(document: Any, *, profile: Any, odoo: Any) -> DeliveryOutcome:
+
+@dataclass(frozen=True)
+class Case:
+    """One workload: its files, the warm-up file and the transactions they hold."""
+
+    name: str
+    files: list[bytes]
+    warmup: bytes
+    per_file: int
+
+    @property
+    def total(self) -> int:
+        return len(self.files) * self.per_file
+
+
+def make_cases(args: argparse.Namespace) -> list[Case]:
+    cases = []
+    if "small-850" in args.cases:
+        files = make_850s(args.files + 1, args.sets)
+        cases.append(Case("small-850", files[1:], files[0], args.sets))
+    if "856-500" in args.cases:
+        files = make_856s(args.files_856 + 1, 500)
+        cases.append(Case("856-500", files[1:], files[0], 1))
+    return cases
+
+
+# ---------------------------------------------------------------------------------------
+# what is counted: /proc, SQLAlchemy events, Celery signals
+# ---------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """utime + stime of a process (seconds); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def vm_hwm_mb(pid: int | str = "self") -> float:
+    """Peak resident memory of a process (MB)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+COUNTS = {"statements": 0, "commits": 0, "tasks": 0}
+
+
+def install_counters() -> None:
+    """Count SQL statements (executemany = 1) and commits of every engine in this process."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def statement(*_: Any) -> None:
+        COUNTS["statements"] += 1
+
+    def commit(*_: Any) -> None:
+        COUNTS["commits"] += 1
+
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Engine, "commit", commit)
+
+
+def noop_delivery() -> None:
+    """Replace the Odoo side of the deliver stage with one that decides and writes nothing."""
+    import gateway.pipeline.deliver as stage
+    from gateway.odoo.delivery import DeliveryOutcome, DeliveryPlan, delivery_key
+
+    def plan_delivery(document: Any, *, profile: Any, **_: Any) -> DeliveryPlan:
+        return DeliveryPlan(
+            document_type=document.document_type, key=delivery_key(document, profile)
+        )
+
+    def apply_plan(plan: DeliveryPlan, odoo: Any, **_: Any) -> DeliveryOutcome:
         return DeliveryOutcome(records=[], exceptions=[], already_existed=False, notes=["no-op"])
 
-    delivery.deliver = deliver  # type: ignore[assignment]
+    stage.plan_delivery = plan_delivery  # type: ignore[assignment]
+    stage.apply_plan = apply_plan  # type: ignore[assignment]
+
+
+@dataclass
+class Figures:
+    """One measured run of one set-up."""
+
+    txns: int
+    cpu: dict[str, float] = field(default_factory=dict)  # process -> CPU seconds
+    hwm: dict[str, float] = field(default_factory=dict)  # process -> MB
+    statements: int = 0
+    commits: int = 0
+    tasks: int | None = None
+    wall: float = 0.0
+
+    def per_txn(self) -> dict[str, float]:
+        out = {f"cpu {k} ms": v * 1000 / self.txns for k, v in self.cpu.items()}
+        out["cpu total ms"] = sum(self.cpu.values()) * 1000 / self.txns
+        out["statements"] = self.statements / self.txns
+        out["commits"] = self.commits / self.txns
+        if self.tasks is not None:
+            out["tasks"] = self.tasks / self.txns
+        out["txn/s"] = self.txns / self.wall if self.wall else 0.0
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# embedded and distributed runs
+# ---------------------------------------------------------------------------------------
 
 
 def count_done(runtime: Any) -> int:
@@ -97,7 +270,7 @@ def count_done(runtime: Any) -> int:
         )
 
 
-def run_embedded(files: list[bytes], total: int) -> float:
+def run_embedded(case: Case) -> Figures:
     from gateway.intake import ReceivedPayload
     from gateway.pipeline.build import build_runtime
     from gateway.pipeline.intake import StoreIntake
@@ -106,29 +279,33 @@ def run_embedded(files: list[bytes], total: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         runtime = build_runtime(Settings(data_dir=Path(tmp)), odoo_factory=lambda: None)
         intake = StoreIntake(runtime)
+        intake.receive(ReceivedPayload(data=case.warmup, transport="cli", filename="warm.edi"))
+        runtime.dispatcher.drain()  # type: ignore[attr-defined]
+        before, counts = cpu_seconds(), dict(COUNTS)
         start = time.perf_counter()
-        for i, data in enumerate(files):
+        for i, data in enumerate(case.files):
             intake.receive(ReceivedPayload(data=data, transport="cli", filename=f"f{i}.edi"))
             runtime.dispatcher.drain()  # type: ignore[attr-defined]
-        elapsed = time.perf_counter() - start
-        done = count_done(runtime)
+        wall = time.perf_counter() - start
+        figures = Figures(
+            txns=case.total,
+            cpu={"bench": cpu_seconds() - before},
+            hwm={"bench": vm_hwm_mb()},
+            statements=COUNTS["statements"] - counts["statements"],
+            commits=COUNTS["commits"] - counts["commits"],
+            wall=wall,
+        )
+        done = count_done(runtime) - case.per_file
         runtime.engine.dispose()
-    if done != total:
-        raise SystemExit(f"embedded: only {done} of {total} transactions delivered")
-    return total / elapsed
+    if done != case.total:
+        raise SystemExit(f"embedded {case.name}: only {done} of {case.total} delivered")
+    return figures
 
 
-def run_distributed(files: list[bytes], total: int, workers: int) -> float | None:
+def _postgres_database() -> tuple[Any, str, str] | None:
     import redis
     import sqlalchemy
     from sqlalchemy.engine import make_url
-
-    from gateway.celery_app import make_celery
-    from gateway.intake import ReceivedPayload
-    from gateway.pipeline.build import build_runtime
-    from gateway.pipeline.dispatch import CeleryDispatcher
-    from gateway.pipeline.intake import StoreIntake
-    from gateway.settings import Settings
 
     try:
         redis.Redis.from_url(REDIS).flushdb()
@@ -137,9 +314,58 @@ def run_distributed(files: list[bytes], total: int, workers: int) -> float | Non
         with admin.connect() as conn:
             conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
-        print(f"postgres+redis skipped: {exc}")
+        print(f"distributed skipped: {exc}")
         return None
     url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    return admin, name, url
+
+
+def _drop(admin: Any, name: str) -> None:
+    import sqlalchemy
+
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _backends(admin: Any, name: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to the benchmark database."""
+    import sqlalchemy
+
+    with admin.connect() as conn:
+        pids = conn.execute(
+            sqlalchemy.text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+        ).scalars()
+        return {int(p): cpu_seconds(p) for p in pids}
+
+
+def _redis_cpu() -> tuple[int, float]:
+    import redis
+
+    info = redis.Redis.from_url(REDIS).info()
+    return int(info["process_id"]), float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
+def _wait_done(runtime: Any, target: int, limit: float = 900.0) -> None:
+    start = time.perf_counter()
+    while count_done(runtime) < target:
+        if time.perf_counter() - start > limit:
+            raise SystemExit(f"distributed: not done after {limit:.0f} s")
+        time.sleep(0.5)  # the poll's own CPU counts in this process
+
+
+def run_distributed(case: Case, workers: int) -> Figures | None:
+    from gateway.celery_app import make_celery
+    from gateway.intake import ReceivedPayload
+    from gateway.pipeline.build import build_runtime
+    from gateway.pipeline.dispatch import CeleryDispatcher
+    from gateway.pipeline.intake import StoreIntake
+    from gateway.settings import Settings
+
+    db = _postgres_database()
+    if db is None:
+        return None
+    admin, name, url = db
     procs: list[subprocess.Popen[bytes]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -149,12 +375,15 @@ def run_distributed(files: list[bytes], total: int, workers: int) -> float | Non
                 dispatcher=CeleryDispatcher(make_celery(settings)),
                 odoo_factory=lambda: None,
             )
+            stats = Path(tmp) / "stats"
+            stats.mkdir()
             env = {
                 **os.environ,
                 "EDIGW_DATA_DIR": tmp,
                 "EDIGW_DATABASE_URL": url,
                 "EDIGW_BROKER_URL": REDIS,
                 "PYTHONPATH": str(REPO),
+                STATS_ENV: str(stats),
             }
             for _ in range(workers):
                 procs.append(
@@ -165,79 +394,315 @@ def run_distributed(files: list[bytes], total: int, workers: int) -> float | Non
                         stderr=subprocess.DEVNULL,
                     )
                 )
-            time.sleep(4)  # workers connect
             intake = StoreIntake(runtime)
+            intake.receive(ReceivedPayload(data=case.warmup, transport="cli", filename="w.edi"))
+            _wait_done(runtime, case.per_file)
+            time.sleep(1.0)  # let the warm-up's last acknowledgements settle
+            for p in procs:
+                os.kill(p.pid, signal.SIGUSR2)  # write the counters so far
+            time.sleep(0.5)
+            warm = _read_stats(stats)
+            before = {
+                "bench": cpu_seconds(),
+                "workers": sum(cpu_seconds(p.pid) for p in procs),
+            }
+            pg_before = _backends(admin, name)
+            redis_pid, redis_before = _redis_cpu()
+            counts = dict(COUNTS)
             start = time.perf_counter()
-            for i, data in enumerate(files):
+            for i, data in enumerate(case.files):
                 intake.receive(ReceivedPayload(data=data, transport="cli", filename=f"f{i}.edi"))
-            while count_done(runtime) < total:
-                if time.perf_counter() - start > 600:
-                    raise SystemExit("postgres+redis: not done after 600 s")
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - start
+            _wait_done(runtime, case.per_file + case.total)
+            wall = time.perf_counter() - start
+            time.sleep(1.0)  # acknowledgements may still be sending after the last delivery
+            cpu = {
+                "bench": cpu_seconds() - before["bench"],
+                "workers": sum(cpu_seconds(p.pid) for p in procs) - before["workers"],
+            }
+            pg_after = _backends(admin, name)
+            cpu["postgres"] = sum(v - pg_before.get(p, 0.0) for p, v in pg_after.items())
+            cpu["redis (shared)"] = _redis_cpu()[1] - redis_before
+            hwm = {"bench": vm_hwm_mb()}
+            hwm["worker (max)"] = max(vm_hwm_mb(p.pid) for p in procs)
+            hwm["redis"] = vm_hwm_mb(redis_pid)
+            for p in procs:
+                os.kill(p.pid, signal.SIGUSR2)
+            time.sleep(0.5)
+            done = _read_stats(stats)
             runtime.engine.dispose()
     finally:
         for p in procs:
             p.terminate()
         for p in procs:
             p.wait(30)
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    return total / elapsed
+        _drop(admin, name)
+    return Figures(
+        txns=case.total,
+        cpu=cpu,
+        hwm=hwm,
+        statements=COUNTS["statements"] - counts["statements"] + done[0] - warm[0],
+        commits=COUNTS["commits"] - counts["commits"] + done[1] - warm[1],
+        tasks=done[2] - warm[2],
+        wall=wall,
+    )
+
+
+def _read_stats(folder: Path) -> tuple[int, int, int]:
+    totals = [0, 0, 0]
+    for path in folder.glob("*.json"):
+        data = json.loads(path.read_text())
+        totals[0] += data["statements"]
+        totals[1] += data["commits"]
+        totals[2] += data["tasks"]
+    return totals[0], totals[1], totals[2]
 
 
 def worker_main() -> None:
-    """A Celery worker process with the no-op delivery."""
+    """A Celery worker process with the no-op delivery, counting what it does."""
+    from celery.signals import task_prerun, worker_ready
+
     noop_delivery()
+    install_counters()
+    folder = Path(os.environ[STATS_ENV])
+
+    def task(**_: Any) -> None:
+        COUNTS["tasks"] += 1
+
+    def dump(*_: Any) -> None:
+        (folder / f"{os.getpid()}.json").write_text(json.dumps(COUNTS))
+
+    def ready(**_: Any) -> None:
+        signal.signal(signal.SIGUSR2, dump)  # after Celery installed its own handlers
+
+    task_prerun.connect(task, weak=False)
+    worker_ready.connect(ready, weak=False)
     from gateway.celery_app import app
 
     app.worker_main(
-        [
-            "worker",
-            "-Q",
-            "gateway",
-            "--pool",
-            "threads",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "WARNING",
-        ]
+        ["worker", "-Q", "gateway", "--pool", "threads", "--concurrency", "2", "-l", "WARNING"]
     )
+
+
+# ---------------------------------------------------------------------------------------
+# the floor: engines and plain SQL rows
+# ---------------------------------------------------------------------------------------
+
+FLOOR_SCHEMA = [
+    "CREATE TABLE floor_messages (id INTEGER PRIMARY KEY, sha TEXT, size INTEGER, state TEXT)",
+    "CREATE TABLE floor_interchanges (id INTEGER PRIMARY KEY, message_id INTEGER, "
+    "partner TEXT, control TEXT, ack TEXT)",
+    "CREATE TABLE floor_transactions (id INTEGER PRIMARY KEY, interchange_id INTEGER, "
+    "control TEXT, state TEXT, business_key TEXT, document TEXT)",
+    "CREATE TABLE floor_events (id INTEGER PRIMARY KEY, transaction_id INTEGER, kind TEXT, "
+    "detail TEXT)",
+]
+
+
+def run_floor(case: Case, url: str | None) -> Figures:
+    """The same files through the engines and plain SQL inserts (one transaction a file)."""
+    import hashlib
+
+    import sqlalchemy
+
+    from gateway.edi.model import AckControlNumbers
+    from gateway.engines import engine_for, parse_payload
+    from gateway.mapping import translate
+    from gateway.partner_config import load_config
+    from gateway.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        config = load_config(settings.profile_dirs(), settings.map_dirs())
+        from gateway.identity import load_identities
+
+        identities = load_identities(settings.identities_file)
+        engine = sqlalchemy.create_engine(url or f"sqlite:///{tmp}/floor.db")
+        with engine.begin() as conn:
+            for ddl in FLOOR_SCHEMA:
+                conn.execute(sqlalchemy.text(ddl.replace("INTEGER PRIMARY KEY", _pk(engine))))
+        ids = _ids()
+
+        def one(data: bytes) -> None:
+            payload = parse_payload(data)
+            sha = hashlib.sha256(data).hexdigest()
+            (Path(tmp) / sha).write_bytes(data)
+            message_id = next(ids)
+            interchanges, txns, events = [], [], []
+            for edi in payload.interchanges:
+                profile = config.registry.find_for_interchange(edi)
+                assert profile is not None, "the bench files come from sample partners"
+                eng = engine_for(edi.syntax)
+                acks = eng.build_acks(
+                    edi,
+                    policy=profile.acknowledgements,
+                    ours=eng.own_identity(identities.get(profile.our_identity)),
+                    numbers=lambda: AckControlNumbers(1, 1, 1),
+                )
+                ic_id = next(ids)
+                interchanges.append(
+                    {
+                        "id": ic_id,
+                        "m": message_id,
+                        "p": profile.id,
+                        "c": edi.control_number,
+                        "a": b"".join(a.data for a in acks).decode(),
+                    }
+                )
+                for group in edi.groups:
+                    for txn in group.transactions:
+                        mapping = config.maps.map_for(profile, "x12", group.version, txn.set_id)
+                        doc = translate(
+                            txn, interchange=edi, group=group, map=mapping, profile=profile
+                        ).document
+                        t_id = next(ids)
+                        txns.append(
+                            {
+                                "id": t_id,
+                                "i": ic_id,
+                                "c": txn.control_number,
+                                "k": doc.business_key,
+                                "d": doc.model_dump_json(),
+                            }
+                        )
+                        events.append({"id": next(ids), "t": t_id, "d": doc.business_key})
+            with engine.begin() as conn:
+                conn.execute(
+                    sqlalchemy.text(
+                        "INSERT INTO floor_messages VALUES (:id, :sha, :size, 'split')"
+                    ),
+                    {"id": message_id, "sha": sha, "size": len(data)},
+                )
+                conn.execute(
+                    sqlalchemy.text("INSERT INTO floor_interchanges VALUES (:id, :m, :p, :c, :a)"),
+                    interchanges,
+                )
+                conn.execute(
+                    sqlalchemy.text(
+                        "INSERT INTO floor_transactions VALUES (:id, :i, :c, 'delivered', :k, :d)"
+                    ),
+                    txns,
+                )
+                conn.execute(
+                    sqlalchemy.text("INSERT INTO floor_events VALUES (:id, :t, 'delivered', :d)"),
+                    events,
+                )
+
+        one(case.warmup)
+        before, counts = cpu_seconds(), dict(COUNTS)
+        start = time.perf_counter()
+        for data in case.files:
+            one(data)
+        figures = Figures(
+            txns=case.total,
+            cpu={"bench": cpu_seconds() - before},
+            hwm={"bench": vm_hwm_mb()},
+            statements=COUNTS["statements"] - counts["statements"],
+            commits=COUNTS["commits"] - counts["commits"],
+            wall=time.perf_counter() - start,
+        )
+        engine.dispose()
+    return figures
+
+
+def _pk(engine: Any) -> str:
+    return "INTEGER PRIMARY KEY" if engine.dialect.name == "sqlite" else "BIGINT PRIMARY KEY"
+
+
+def _ids() -> Iterator[int]:
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+
+def _floor_distributed(case: Case) -> Figures | None:
+    db = _postgres_database()
+    if db is None:
+        return None
+    admin, name, url = db
+    try:
+        return run_floor(case, url)
+    finally:
+        _drop(admin, name)
+
+
+# ---------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------
+
+
+def report(label: str, runs: list[Figures]) -> None:
+    """Medians (and each run) of every figure per transaction, peak memory per process."""
+    rows: dict[str, list[float]] = {}
+    for run in runs:
+        for key, value in run.per_txn().items():
+            rows.setdefault(key, []).append(value)
+    print(f"  {label}")
+    for key, values in rows.items():
+        each = ", ".join(f"{v:.2f}" for v in values)
+        print(f"    {key:<26} {statistics.median(values):9.2f}   ({each})")
+    for proc in runs[0].hwm:
+        print(f"    VmHWM {proc + ' MB':<20} {max(r.hwm[proc] for r in runs):9.1f}")
+
+
+def run_all(args: argparse.Namespace) -> None:
+    cases = make_cases(args)
+    for case in cases:
+        size = sum(map(len, case.files)) / 1024
+        print(f"\n{case.name}: {len(case.files)} files, {case.total} transactions, {size:.0f} KB")
+        plans: list[tuple[str, Callable[[], Figures | None]]] = []
+        if "embedded" in args.modes:
+            plans += [
+                ("embedded floor (engines + plain SQL, SQLite)", lambda c=case: run_floor(c, None)),
+                ("embedded (SQLite, in-process)", lambda c=case: run_embedded(c)),
+            ]
+        if "distributed" in args.modes:
+            plans += [
+                (
+                    "distributed floor (engines + plain SQL, PostgreSQL)",
+                    lambda c=case: _floor_distributed(c),
+                ),
+                (
+                    f"distributed (PostgreSQL + Redis, {args.workers} workers x 2 threads)",
+                    lambda c=case: run_distributed(c, args.workers),
+                ),
+            ]
+        results: dict[str, list[Figures]] = {label: [] for label, _ in plans}
+        for _ in range(args.repeat):  # interleaved: the machine's drift hits every set-up
+            for label, plan in plans:
+                got = plan()
+                if got is not None:
+                    results[label].append(got)
+        for label, runs in results.items():
+            if runs:
+                report(label, runs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--files", type=int, default=40)
-    parser.add_argument("--sets", type=int, default=25, help="transactions per file")
+    parser.add_argument("--files", type=int, default=20, help="850 files (small-850)")
+    parser.add_argument("--sets", type=int, default=25, help="850s per file")
+    parser.add_argument("--files-856", type=int, default=6, help="856 files (856-500)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
+    parser.add_argument(
+        "--cases", default="small-850,856-500", help="comma-separated: small-850, 856-500"
+    )
+    parser.add_argument(
+        "--modes", default="embedded,distributed", help="comma-separated: embedded, distributed"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker_main()
         return
+    args.cases = args.cases.split(",")
+    args.modes = args.modes.split(",")
     noop_delivery()
-    files = make_files(args.files, args.sets)
-    total = args.files * args.sets
-    print(
-        f"{args.files} files x {args.sets} transactions = {total} transactions, "
-        f"{sum(map(len, files)) / 1024:.0f} KB; median of {args.repeat}"
-    )
-    embedded = [run_embedded(files, total) for _ in range(args.repeat)]
-    print(
-        f"embedded (SQLite, in-process):           {statistics.median(embedded):7.1f} txn/s  "
-        f"runs {', '.join(f'{x:.1f}' for x in embedded)}"
-    )
-    dist = [run_distributed(files, total, args.workers) for _ in range(args.repeat)]
-    got = [d for d in dist if d is not None]
-    if got:
-        print(
-            f"postgres+redis ({args.workers} worker processes x 2 threads): "
-            f"{statistics.median(got):7.1f} txn/s  runs {', '.join(f'{x:.1f}' for x in got)}"
-        )
+    install_counters()
+    run_all(args)
 
 
 if __name__ == "__main__":

@@ -49,16 +49,21 @@ from gateway.store.models import (
 def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
     """Deliver one translated transaction's document to Odoo (or the dry-run outbox)."""
 
+    # the claim and everything the delivery reads: one transaction, committed before Odoo
     with session_scope(runtime.sessions) as session:
         if not claim(
             session, transaction_id, TransactionState.TRANSLATED, TransactionState.DELIVERING
         ):
             return []  # delivered, or being delivered, by someone else
-    with session_scope(runtime.sessions) as session:
-        txn = session.get(Transaction, transaction_id)
-        if txn is None:  # claimed above; rows are never deleted
+        found = session.execute(
+            select(Transaction, Document, Interchange.test)
+            .outerjoin(Document, Document.transaction_id == Transaction.id)
+            .outerjoin(Interchange, Interchange.id == Transaction.interchange_id)
+            .where(Transaction.id == transaction_id)
+        ).first()
+        if found is None:  # claimed above; rows are never deleted
             raise PermanentError(f"transaction {transaction_id} does not exist")
-        doc_row = session.scalar(select(Document).where(Document.transaction_id == txn.id))
+        txn, doc_row = found[0], found[1]
         if doc_row is None or txn.partner_id is None:
             set_state(
                 session,
@@ -113,8 +118,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
             else None
         )
         correlation_id = txn.correlation_id
-        interchange = session.get(Interchange, txn.interchange_id)
-        test = bool(interchange is not None and interchange.test) or profile.mode.usage == "test"
+        test = bool(found[2]) or profile.mode.usage == "test"
         recorded = session.scalar(
             select(DeliveryDecision)
             .where(
@@ -157,7 +161,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
     except OdooBusinessError as exc:
         return _record_outcome(
             runtime,
-            transaction_id,
+            txn,
             doc_row,
             records=[],
             notes=[],
@@ -167,7 +171,7 @@ def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
         )
     return _record_outcome(
         runtime,
-        transaction_id,
+        txn,
         doc_row,
         records=[_ref_json(r) for r in outcome.records],
         notes=list(outcome.notes)
@@ -299,7 +303,7 @@ def fail_delivery(runtime: Runtime, transaction_id: int, error: str) -> None:
 
 def _record_outcome(
     runtime: Runtime,
-    transaction_id: int,
+    txn: Transaction,
     doc_row: Document,
     *,
     records: list[dict[str, Any]],
@@ -308,11 +312,13 @@ def _record_outcome(
     target: str,
     decision: _Decision,
 ) -> list[Next]:
-    """Record the delivery or its business exceptions; the notify stages to run next."""
+    """Record the delivery or its business exceptions; the notify stages to run next.
+
+    ``txn`` is the row this delivery claimed (read in the claim's transaction, and
+    nobody else moves a claimed transaction): it is attached again, not read again.
+    """
     with session_scope(runtime.sessions) as session:
-        txn = session.get(Transaction, transaction_id)
-        if txn is None:  # claimed above; rows are never deleted
-            raise PermanentError(f"transaction {transaction_id} does not exist")
+        session.add(txn)
         decision.finish(DecisionState.APPLIED, session)
         txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
         if exceptions:

@@ -1,5 +1,8 @@
 """Runs one stage once: attempt row, error classification, retry or dead letter.
 
+The attempt row is written inside the stage's own transaction
+(:mod:`gateway.store.attempts`), not in transactions of its own.
+
 Both the Celery tasks and the inline dispatcher call :func:`run_stage`, so the demo,
 the tests and production run the same code. Only :class:`TransientError` (and database
 connection trouble) is retried, with exponential backoff; anything else fails at once.
@@ -30,8 +33,8 @@ from gateway.pipeline.outbound_changes import fail_change, send_change
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import split, validate
 from gateway.pipeline.translate import translate
-from gateway.store.db import session_scope
-from gateway.store.models import StageAttempt, utcnow
+from gateway.store.attempts import AttemptRecord, attempt_scope
+from gateway.store.models import utcnow
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -89,46 +92,43 @@ def run_stage(
 ) -> float | None:
     """Run a stage; dispatch its follow-ups; return a retry delay or None when finished."""
     func = stage_table()[Stage(stage)].run
-    with session_scope(runtime.sessions) as session:
-        row = StageAttempt(stage=stage, subject_id=int(args[0]), attempt=attempt, worker=WORKER)
-        session.add(row)
-        session.flush()
-        attempt_id = row.id
-    outcome, error, retry_in = "ok", None, None
-    try:
-        follow = func(runtime, *args)
-    except (TransientError, OperationalError) as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        limit = getattr(exc, "max_retries", None)
-        if attempt <= (runtime.settings.task_max_retries if limit is None else limit):
-            outcome, retry_in = "retry", backoff(runtime, attempt)
-            log.warning(
-                "stage %s%s attempt %d will retry in %.1fs: %s",
-                stage,
-                args,
-                attempt,
-                retry_in,
-                error,
+    record = AttemptRecord(
+        stage=stage, subject_id=int(args[0]), attempt=attempt, worker=WORKER, started_at=utcnow()
+    )
+    retry_in = None
+    with attempt_scope(record):  # the attempt row rides in the stage's own commits
+        try:
+            follow = func(runtime, *args)
+        except (TransientError, OperationalError) as exc:
+            record.error = f"{type(exc).__name__}: {exc}"
+            limit = getattr(exc, "max_retries", None)
+            if attempt <= (runtime.settings.task_max_retries if limit is None else limit):
+                record.outcome, retry_in = "retry", backoff(runtime, attempt)
+                log.warning(
+                    "stage %s%s attempt %d will retry in %.1fs: %s",
+                    stage,
+                    args,
+                    attempt,
+                    retry_in,
+                    record.error,
+                )
+            else:
+                record.outcome = "dead_letter"
+                _dead_letter(runtime, stage, args, record.error)
+            follow = []
+        except DBAPIError as exc:
+            record.outcome, record.error, follow = "failed", f"database: {exc.orig}", []
+            log.error("stage %s%s failed in the database: %s", stage, args, exc.orig)
+            _dead_letter(runtime, stage, args, record.error)
+        except Exception as exc:
+            # our bug or a permanent refusal: fail visibly now, an operator replays later
+            record.outcome, record.error, follow = "failed", f"{type(exc).__name__}: {exc}", []
+            log.error(
+                "stage %s%s failed: %s\n%s", stage, args, record.error, traceback.format_exc()
             )
-        else:
-            outcome = "dead_letter"
-            _dead_letter(runtime, stage, args, error)
-        follow = []
-    except DBAPIError as exc:
-        outcome, error, follow = "failed", f"database: {exc.orig}", []
-        log.error("stage %s%s failed in the database: %s", stage, args, exc.orig)
-        _dead_letter(runtime, stage, args, error)
-    except Exception as exc:
-        # our bug or a permanent refusal: fail visibly now, an operator replays later
-        outcome, error, follow = "failed", f"{type(exc).__name__}: {exc}", []
-        log.error("stage %s%s failed: %s\n%s", stage, args, error, traceback.format_exc())
-        _dead_letter(runtime, stage, args, error)
-    with session_scope(runtime.sessions) as session:
-        finished = session.get(StageAttempt, attempt_id)
-        if finished is not None:
-            finished.finished_at = utcnow()
-            finished.outcome = outcome
-            finished.error = error
+            _dead_letter(runtime, stage, args, record.error)
+    if record.stale:  # nothing committed since the outcome was known
+        record.flush_alone(runtime.sessions)
     if follow:
         runtime.dispatcher.dispatch(follow)
     return retry_in
