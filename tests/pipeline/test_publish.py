@@ -67,6 +67,9 @@ class TableOdoo(OdooApi):
     ) -> Any:
         params = params or {}
         rows = self.tables.get(model, [])
+        warehouse = (context or {}).get("warehouse")
+        if warehouse is not None:  # Odoo computes the quantities for that warehouse only
+            rows = self.tables[f"{model}@{warehouse}"]
         if method == "read":
             wanted = set(ids or [])
             rows = [r for r in rows if r["id"] in wanted]
@@ -240,6 +243,34 @@ def test_the_invrpt_goes_out_once_per_time_of_day(runtime: Runtime) -> None:
     assert publish_due(runtime, MORNING + dt.timedelta(hours=5)).queued == []
     assert publish_due(runtime, MORNING + dt.timedelta(days=1, minutes=-45)).queued == ["IA2"]
     assert len(sent(runtime, "INVRPT")) == 2
+
+
+def test_one_warehouse_when_the_profile_names_it(
+    make_runtime: Callable[..., Runtime], odoo: TableOdoo, tmp_path: Path
+) -> None:
+    site = tmp_path / "site2"
+    site.mkdir()
+    (site / "stjude.yaml").write_text(
+        PROFILE.replace('at: ["06:00"]}', 'at: ["06:00"], warehouse: Portland}')
+    )
+    runtime = make_runtime(odoo_factory=lambda: odoo, profiles_dir=str(site))
+    runtime.senders["sftp"] = Recorder()
+    odoo.tables["stock.warehouse"] = [{"id": 2, "name": "Portland"}]
+    odoo.tables["product.product@2"] = [
+        {"id": 11, "qty_available": 30.0, "virtual_available": 30.0},
+        {"id": 12, "qty_available": 2.0, "virtual_available": 1.0},
+    ]
+    assert publish_due(runtime, MORNING).queued[:1] == ["IA1"]
+    [data] = sent(runtime, "INVRPT")
+    advice = read_back(data)
+    assert [(x.on_hand, x.forecast) for x in advice.lines] == [(30, 30), (2, 1)]
+    # a warehouse Odoo does not have: the advice fails, naming it
+    odoo.tables["stock.warehouse"] = []
+    failed = publish_due(runtime, MORNING + dt.timedelta(days=1))
+    assert failed.failed[:1] == ["IA2"]
+    with runtime.sessions() as s:
+        row = s.scalars(select(OutboundOrder).where(OutboundOrder.business_key == "IA2")).one()
+    assert "no stock.warehouse named 'Portland'" in (row.error or "")
 
 
 def test_a_unit_the_profile_lacks_fails_the_advice_until_the_next_time(
