@@ -15,8 +15,9 @@ from gateway.pipeline.customer_orders import asked_order
 from gateway.pipeline.runtime import Runtime
 from gateway.store.db import session_scope
 from gateway.store.models import Acknowledgement, BusinessException, Delivery
-from tests.fixtures.partners.build_fixtures import x12
-from tests.odoo.test_sale_order import Shop, seed_shop
+from tests.fixtures.partners.build_fixtures import US_GLN, x12
+from tests.fixtures.partners.build_fixtures import edifact as edifact_interchange
+from tests.odoo.test_sale_order import SHIP_GLN, Shop, seed_shop
 from tests.pipeline.test_customer_orders import PROFILE, ingest, order_850
 from tests.support.odoo_double import OdooDouble, start_odoo_double
 
@@ -128,3 +129,74 @@ def test_an_860_for_an_order_we_do_not_have_is_order_not_found(
     with runtime.sessions() as s:
         [row] = s.scalars(select(BusinessException)).all()
     assert row.kind == "order_not_found" and "MH-5001" in row.message
+
+
+LAKESIDE = """\
+id: lakeside
+name: Lakeside Clinic
+role: customer
+edifact: {unb_id: "4098765000003", unb_qualifier: "14", directory: D01B}
+acknowledgements: {contrl: true}
+uom_codes: {PCE: EA}
+odoo:
+  customer_ref: MERCY
+  uom: {EA: Units}
+  sale_order: {confirm: review}
+"""
+
+
+def lakeside(message: str, control: str, body: list[str]) -> bytes:
+    return edifact_interchange(
+        "4098765000003", US_GLN, message, "EAN010", control, body, directory="01B"
+    ).encode()
+
+
+def test_an_edifact_ordchg_is_acknowledged_with_contrl_and_changes_the_quotation(
+    make_runtime: Callable[..., Runtime], odoo: OdooDouble, shop: Shop, tmp_path: Path
+) -> None:
+    runtime = _runtime(make_runtime, odoo, tmp_path, LAKESIDE)
+    orders = [
+        "BGM+220+LK-1+9",
+        "DTM+137:20261201:102",
+        "DTM+2:20261210:102",
+        "NAD+BY+4098765000003::9",
+        f"NAD+DP+{SHIP_GLN}::9",
+        "LIN+1++00017953755437:SRV",
+        "QTY+21:20:PCE",
+        "LIN+2",
+        "PIA+1+SYR-1:SA",
+        "QTY+21:5:PCE",
+        "UNS+S",
+    ]
+    assert ingest(runtime, lakeside("ORDERS", "LK0001", orders), "orders.edi").state == (
+        "delivered"
+    )
+    # the clinic's ORDCHG: 25 gloves, the syringes deleted
+    ordchg = [
+        "BGM+230+LK-1-C1+4",
+        "DTM+137:20261202:102",
+        "RFF+ON:LK-1",
+        "LIN+1+3+00017953755437:SRV",
+        "QTY+21:25:PCE",
+        "LIN+2+2",
+        "PIA+1+SYR-1:SA",
+        "UNS+S",
+    ]
+    txn = ingest(runtime, lakeside("ORDCHG", "LK0002", ordchg), "ordchg.edi")
+    assert txn.state == "delivered", txn.error
+    # a CONTRL accepted it, and the quotation changed
+    with runtime.sessions() as s:
+        acks = s.scalars(
+            select(Acknowledgement).where(
+                Acknowledgement.direction == "out", Acknowledgement.kind == "CONTRL"
+            )
+        ).all()
+        texts = [runtime.payloads.get(s, a.payload_sha256) for a in acks if a.payload_sha256]
+        keys = sorted(d.business_key for d in s.scalars(select(Delivery)))
+    assert any(b"UCI+LK0002+" in t and b"UCM+1+ORDCHG:D:01B:UN:EAN010+7'" in t for t in texts)
+    assert keys == ["LK-1", "LK-1/change/LK-1-C1"]
+    [order] = [o for o in odoo.records("sale.order") if o["client_order_ref"] == "LK-1"]
+    lines = [x for x in odoo.records("sale.order.line") if x["order_id"][0] == order["id"]]
+    assert [(x["sequence"], x["product_id"][0], x["product_uom_qty"]) for x in lines] == [
+        (1, shop.glove_id, 25.0)
+    ]
