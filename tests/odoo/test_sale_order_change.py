@@ -217,3 +217,25 @@ def test_merge_change_keeps_each_line_in_its_place() -> None:
     ]  # fmt: skip
     assert all(x.change is None for x in merged.lines)
     assert merge_change(asked, change_order(purpose=Purpose.CANCEL)) == asked
+
+
+def test_a_line_deleted_then_added_again_takes_its_old_place(
+    odoo_double: OdooDouble, odoo_client: OdooClient
+) -> None:
+    shop = seed_shop(odoo_double)
+    _order(odoo_double, odoo_client)
+    deleted = change_order(change_line("3", LineChange.DELETED))
+    assert _deliver(odoo_client, deleted).exceptions == []
+    # the customer's order as asked after the first change keeps line 3 (quantity 0)
+    asked = merge_change(customer_order(), deleted)
+    again = change_order(
+        change_line("3", LineChange.ADDED, "25", item=ItemIds(vendor_part="GAU-1")),
+        change_line("4", LineChange.ADDED, "2", item=ItemIds(vendor_part="SYR-1")),
+        sequence="2",
+    )
+    assert _deliver(odoo_client, again, asked=asked).exceptions == []
+    got = [(x["sequence"], x["product_id"][0], x["product_uom_qty"]) for x in _lines(odoo_double)]
+    assert got == [
+        (1, shop.glove_id, 20.0), (2, shop.syringe_id, 5.0), (3, shop.gauze_id, 25.0),
+        (4, shop.syringe_id, 2.0),
+    ]  # fmt: skip

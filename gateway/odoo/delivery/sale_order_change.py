@@ -230,12 +230,7 @@ def plan_sale_order_change(
                 )
             )
         return plan
-    sequence = _first_new_sequence(resolver.asked_order, odoo, order_id)
-    for offset, values in enumerate(change.creates):
-        values["sequence"] = sequence + offset
-    for price in change.prices:
-        if price.sequence < 0:  # an added line's price: its sequence is known now
-            price.sequence = sequence + (-price.sequence - 1)
+    _number_added(change, _first_new_sequence(resolver.asked_order, odoo, order_id))
     plan.steps.append(
         ChangeSaleOrder(
             order_id=order_id,
@@ -277,6 +272,21 @@ def _sale_lines(odoo: OdooApi, order_id: int) -> list[dict[str, Any]]:
     rows = [r for r in rows if not r.get("display_type")]
     rows.sort(key=lambda r: (int(r.get("sequence") or 0), int(r["id"])))
     return rows
+
+
+def _number_added(change: _Change, first: int) -> None:
+    """Give each added line its ``sequence``: the place its number has in the order as
+    asked (a line the order had before, added again), else the next place from ``first``."""
+    placed = 0
+    numbered: list[int] = []
+    for values in change.creates:
+        if "sequence" not in values:
+            values["sequence"] = first + placed
+            placed += 1
+        numbered.append(int(values["sequence"]))
+    for price in change.prices:
+        if price.sequence < 0:  # an added line's price: its sequence is known now
+            price.sequence = numbered[-price.sequence - 1]
 
 
 def _first_new_sequence(asked: PurchaseOrder | None, odoo: OdooApi, order_id: int) -> int:
@@ -517,6 +527,10 @@ def _add(
         change.issues.append(uom.model_copy(update={"identifiers": line.item.identifiers()}))
         return
     values: dict[str, Any] = {"product_id": product.id, "product_uom_qty": float(line.quantity)}
+    asked = resolver.asked_order
+    numbers = [x.line_number for x in asked.lines] if asked is not None else []
+    if line.line_number in numbers:  # deleted before, added again: the same place
+        values["sequence"] = numbers.index(line.line_number) + 1
     if uom is not None:
         values[resolver.odoo.dialect.purchase_line_uom_field] = uom
     wanted = _date_of(line)
