@@ -421,12 +421,13 @@ def test_posting_the_invoice_sends_an_810_whose_totals_are_odoos(
         assert it1 == [["1", "20", "EA", "8.5"], ["2", "5", "EA", "13.5"], ["3", "40", "EA", "4"]]
         [tds] = [s for s in body if s[0] == "TDS"]
         assert int(tds[1]) == round(move["amount_total"] * 100)
-        taxes = [s for s in body if s[0] == "TXI"]
-        if move["amount_tax"]:  # one TXI, all taxes, Odoo's amount
-            [(tag, kind, amount)] = [tuple(t[:3]) for t in taxes]
-            assert (tag, kind, Decimal(amount)) == ("TXI", "TX", Decimal(str(move["amount_tax"])))
-        else:
-            assert taxes == []
+        # after TDS one TXI per Odoo tax with its amount (they add up to Odoo's amount_tax);
+        # each line's TXI names its taxes without an amount
+        tds_at = [s[0] for s in body].index("TDS")
+        taxes = [s for s in body[tds_at:] if s[0] == "TXI"]
+        assert all(t[1] == "TX" for t in taxes)
+        assert sum((Decimal(t[2]) for t in taxes), Decimal(0)) == Decimal(str(move["amount_tax"]))
+        assert all(t[2] == "" for t in body[:tds_at] if t[0] == "TXI")
         assert move["amount_untaxed"] == 170.0 + 67.5 + 160.0
         with runtime.sessions() as s:
             [row] = s.scalars(
