@@ -2,6 +2,10 @@
 
 One run measures, in alternating rounds so machine noise hits both alike:
 
+* raw calls - only the cryptographic primitives one message needs, on bytes taken out
+  of the messages beforehand: RSA key-transport decrypt, AES-256-CBC decrypt, SHA-256 of
+  the signed content, RSA verification of the signed attributes, SHA-256 of the MDN
+  report and one RSA signature - the floor no CMS code can go under (1 thread);
 * crypto-only ceiling - the per-message work of the endpoint without HTTP: decrypt
   (RSA + AES-256), verify the signature (SHA-256/RSA), compute the MIC, build and sign
   the MDN - in a tight loop, on 1 thread and on ``--clients`` threads;
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,13 +37,25 @@ import httpx
 from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "as2"))
+# this checkout's gateway (not an installed one), unless PYTHONPATH names the one to measure
+sys.path.insert(
+    1,
+    os.environ.get("PYTHONPATH", "").split(os.pathsep)[0]
+    or str(Path(__file__).resolve().parent.parent),
+)
 from as2_helpers import MemoryIntake, ServerThread, make_keys
+from asn1crypto import cms as asn1_cms
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from gateway.as2 import cms
 from gateway.as2.certs import KeyCache
 from gateway.as2.http import make_router
-from gateway.as2.inbound import UnpackPolicy, unpack_message
+from gateway.as2.inbound import UnpackPolicy, entity_from_http, unpack_message
 from gateway.as2.mdn import Disposition, build_mdn
+from gateway.as2.mime import decode_body, parse_entity, split_multipart
 from gateway.as2.outbound import EncryptOptions, OutboundMessage, SignOptions, build_message
 from gateway.as2.receiver import As2Receiver
 from gateway.identity import Identities
@@ -83,6 +100,32 @@ def load_client(url: str, messages_file: str, seconds: float, clients: int) -> N
         for f in [pool.submit(run) for _ in range(clients)]:
             f.result()
     print(json.dumps({"elapsed": time.perf_counter() - t0, "latencies": latencies}))
+
+
+def raw_material(
+    headers: dict[str, str], body: bytes, ours: cms.KeyPair
+) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes]:
+    """What the raw calls work on, taken out of one message beforehand: the encrypted
+    content key, IV and ciphertext, the signed part, the signed attributes (as signed)
+    and the signature."""
+    enveloped = decode_body(entity_from_http(headers, body))
+    content = asn1_cms.ContentInfo.load(enveloped)["content"]
+    ktri = content["recipient_infos"][0].chosen
+    eci = content["encrypted_content_info"]
+    inner = parse_entity(cms.decrypt(enveloped, [ours]))
+    boundary = inner.content_type[1]["boundary"]
+    signed_part, signature_part = split_multipart(inner.body, boundary)[:2]
+    signer_info = asn1_cms.ContentInfo.load(decode_body(parse_entity(signature_part)))["content"][
+        "signer_infos"
+    ][0]
+    return (
+        ktri["encrypted_key"].native,
+        eci["content_encryption_algorithm"]["parameters"].native,
+        eci["encrypted_content"].native,
+        signed_part,
+        b"\x31" + signer_info["signed_attrs"].dump()[1:],
+        signer_info["signature"].native,
+    )
 
 
 def main() -> None:
@@ -133,6 +176,20 @@ def main() -> None:
     messages_file = tmp / "messages.pickle"
     messages_file.write_bytes(pickle.dumps([(m.headers, m.body) for m in messages]))
 
+    def one_message(n: int) -> None:
+        """What the endpoint does to message ``n`` without HTTP."""
+        m = messages[n % len(messages)]
+        msg = unpack_message(
+            m.headers, m.body, our_keys=[ours_pair],
+            partner_certs=[partner.certificate], policy=UnpackPolicy(),
+        )  # fmt: skip
+        build_mdn(
+            original_message_id=m.message_id, original_recipient="GATEWAY",
+            our_as2_id="GATEWAY", partner_as2_id="ACME", disposition=Disposition(),
+            received_mic=msg.received_content_mic, signer=ours_pair,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+
     def crypto_only(seconds: float, threads: int) -> float:
         count = [0] * threads
         stop_at = time.perf_counter() + seconds
@@ -140,17 +197,7 @@ def main() -> None:
         def loop(slot: int) -> None:
             n = slot
             while time.perf_counter() < stop_at:
-                m = messages[n % len(messages)]
-                msg = unpack_message(
-                    m.headers, m.body, our_keys=[ours_pair],
-                    partner_certs=[partner.certificate], policy=UnpackPolicy(),
-                )  # fmt: skip
-                build_mdn(
-                    original_message_id=m.message_id, original_recipient="GATEWAY",
-                    our_as2_id="GATEWAY", partner_as2_id="ACME", disposition=Disposition(),
-                    received_mic=msg.received_content_mic, signer=ours_pair,
-                    now=datetime.now(UTC),
-                )  # fmt: skip
+                one_message(n)
                 count[slot] += 1
                 n += threads
 
@@ -160,6 +207,49 @@ def main() -> None:
                 f.result()
         return sum(count) / (time.perf_counter() - t0)
 
+    raw_inputs = [raw_material(m.headers, m.body, ours_pair) for m in messages]
+    mdn_report = build_mdn(
+        original_message_id=messages[0].message_id, original_recipient="GATEWAY",
+        our_as2_id="GATEWAY", partner_as2_id="ACME", disposition=Disposition(),
+        received_mic="x" * 44, signer=None, now=datetime.now(UTC),
+    ).body  # fmt: skip
+    partner_public = partner.certificate.public_key()
+
+    pkcs1 = asym_padding.PKCS1v15()
+
+    def one_raw(n: int) -> None:
+        """The primitives alone for message ``n`` (see the module docstring)."""
+        enc_key, iv, ciphertext, signed_part, signed_attrs, signature = raw_inputs[
+            n % len(raw_inputs)
+        ]
+        cek = ours.private_key.decrypt(enc_key, pkcs1)
+        decryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).decryptor()
+        unpadder = sym_padding.PKCS7(128).unpadder()
+        unpadder.update(decryptor.update(ciphertext) + decryptor.finalize())
+        unpadder.finalize()
+        cms.digest("sha256", signed_part)  # the signed digest, and the MIC
+        partner_public.verify(signature, signed_attrs, pkcs1, hashes.SHA256())  # type: ignore[union-attr]
+        cms.digest("sha256", mdn_report)
+        ours.private_key.sign(signed_attrs, pkcs1, hashes.SHA256())
+
+    def raw_calls(seconds: float) -> float:
+        """Messages per second of :func:`one_raw`, one thread."""
+        count = 0
+        stop_at = time.perf_counter() + seconds
+        t0 = time.perf_counter()
+        while time.perf_counter() < stop_at:
+            one_raw(count)
+            count += 1
+        return count / (time.perf_counter() - t0)
+
+    def cpu_ms(work: Callable[[int], None], count: int) -> float:
+        """CPU milliseconds per message of ``work`` on this thread (robust to a loaded
+        machine, where the rates above swing with what else runs)."""
+        t0 = time.thread_time()
+        for n in range(count):
+            work(n)
+        return (time.thread_time() - t0) * 1000 / count
+
     intake = MemoryIntake()
     receiver = As2Receiver(
         intake=intake, find_partner=lambda f, t: (profile, identities.get()),
@@ -168,9 +258,14 @@ def main() -> None:
     )  # fmt: skip
     app = FastAPI()
     app.include_router(make_router(lambda: receiver, 10 * 1024 * 1024))
-    single, multi, endpoint, p50s, p99s = [], [], [], [], []
+    raw, single, multi, endpoint, p50s, p99s = [], [], [], [], [], []
+    raw_cpu, crypto_cpu = [], []
     with ServerThread(app) as server:
         for _ in range(args.rounds):
+            for _ in range(3):  # A B A B A B: CPU per message
+                raw_cpu.append(cpu_ms(one_raw, 100))
+                crypto_cpu.append(cpu_ms(one_message, 100))
+            raw.append(raw_calls(args.crypto_seconds))
             single.append(crypto_only(args.crypto_seconds, 1))
             multi.append(crypto_only(args.crypto_seconds, args.clients))
             out = subprocess.run(
@@ -188,14 +283,24 @@ def main() -> None:
     med = statistics.median
     print(f"cpus={os.cpu_count()} rounds={args.rounds} payload=10240 B, sha256 signature, "
           f"aes256-cbc + RSA-2048, signed sync MDN")  # fmt: skip
+    print(f"raw cryptography calls, 1 thread: median {med(raw):7.1f} msgs/s")
     print(f"crypto-only, 1 thread           : median {med(single):7.1f} msgs/s  {single}")
+    per_round = [r / c for r, c in zip(raw, single, strict=True)]
+    print(f"crypto-only / raw calls (rates) : {statistics.median(per_round):.2f} "
+          f"(per round {', '.join(f'{x:.2f}' for x in per_round)})")  # fmt: skip
+    cpu_ratio = [c / r for r, c in zip(raw_cpu, crypto_cpu, strict=True)]
+    print(f"CPU ms per message              : raw {med(raw_cpu):.3f}, "
+          f"crypto-only {med(crypto_cpu):.3f}; crypto-only / raw {med(cpu_ratio):.2f} "
+          f"(min {min(cpu_ratio):.2f}, max {max(cpu_ratio):.2f}, "
+          f"{len(cpu_ratio)} pairs)")  # fmt: skip
     print(f"crypto-only, {args.clients} threads         : median {med(multi):7.1f} msgs/s")
     print(f"endpoint, {args.clients} clients (other proc): median {med(endpoint):7.1f} msgs/s"
           f"  p50 {med(p50s):.1f} ms  p99 {med(p99s):.1f} ms")  # fmt: skip
     ceiling = max(med(single), med(multi))
     print(f"endpoint / crypto-only ceiling  : {med(endpoint) / ceiling:.2f}")
-    print("per round: " + "; ".join(
-        f"{s:.0f}/{m:.0f}/{e:.0f}" for s, m, e in zip(single, multi, endpoint, strict=True)
+    print("per round (raw/crypto 1/crypto N/endpoint): " + "; ".join(
+        f"{r:.0f}/{s:.0f}/{m:.0f}/{e:.0f}"
+        for r, s, m, e in zip(raw, single, multi, endpoint, strict=True)
     ))  # fmt: skip
     assert len(intake.payloads) == sum(1 for _ in intake.payloads)
 

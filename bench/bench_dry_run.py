@@ -12,12 +12,17 @@ lines per file) in two set-ups, alternating A B A B so machine noise hits both:
 
 Each run is a fresh child process on a fresh copy of a migrated store; the figure is the
 CPU time (``time.process_time``) of the ``ingest`` command inside it, imports done
-before the clock starts. Per transaction = the slope between a small and a large run
-(``--files`` small and large), which takes out the one-off costs (loading profiles and
-maps, the first Odoo lookups). The whole child process's CPU (rusage, start-up
-included) is printed too.
+before the clock starts. "over no-op" is what delivering to the dry run adds (planning
+the delivery against it, storing the decision, the dry run itself); "in dry run" is the
+CPU spent inside the dry-run Odoo's own methods (its calls, call files and state). Per
+transaction = the slope between a small and a large run (``--files`` small and large),
+which takes out the one-off costs (loading profiles and maps, the first Odoo lookups).
+The whole child process's CPU (rusage, start-up included) is printed too.
 
     .venv/bin/python bench/bench_dry_run.py --files 2 10 --sets 25 --repeat 5
+
+``--baseline DIR`` adds a third set-up: the dry run of another checkout of the gateway
+(an earlier commit, e.g. ``git worktree add --detach DIR COMMIT``), in the same rounds.
 """
 
 from __future__ import annotations
@@ -36,9 +41,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.bench_pipeline import make_files  # noqa: E402
 
 
 def _noop_planning() -> None:
@@ -52,13 +54,36 @@ def _noop_planning() -> None:
     stage.plan_delivery = plan_delivery  # type: ignore[assignment]
 
 
+def _count_inside_dry_run() -> list[float]:
+    """CPU seconds spent inside the dry-run Odoo's own methods (this process): the share
+    of the dry-run set-up that is the dry run itself, not the delivery planning that
+    calls it or the pipeline's bookkeeping of the decision."""
+    from gateway.odoo.dryrun import DryRunOdoo
+
+    spent = [0.0]
+    for name in ("call", "begin_document", "record_plan"):
+        original = getattr(DryRunOdoo, name)
+
+        def timed(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[0] += time.thread_time() - start
+
+        setattr(DryRunOdoo, name, timed)
+    return spent
+
+
 def child(mode: str, data_dir: Path, files: list[str]) -> None:
-    """One ``ingest`` in this process; prints ``{"cpu": seconds, "delivered": n}``."""
+    """One ``ingest`` in this process; prints its CPU seconds, those spent inside the
+    dry-run Odoo, and the transactions delivered, as JSON."""
     os.environ["EDIGW_DATA_DIR"] = str(data_dir)
     from typer.main import get_command
 
     from gateway.cli.main import app
 
+    inside = _count_inside_dry_run()
     if mode == "noop":
         _noop_planning()
     command = get_command(app)
@@ -73,11 +98,17 @@ def child(mode: str, data_dir: Path, files: list[str]) -> None:
         (delivered,) = db.execute(
             "select count(*) from transactions where state = 'delivered'"
         ).fetchone()
-    print(json.dumps({"cpu": cpu, "delivered": delivered}), file=sys.stderr)
+    import gateway
+
+    result = {"cpu": cpu, "inside": inside[0], "delivered": delivered, "gateway": gateway.__file__}
+    print(json.dumps(result), file=sys.stderr)
 
 
-def _run(mode: str, template: Path, work: Path, files: list[Path]) -> tuple[float, float, int]:
-    """(ingest CPU, whole-process CPU, transactions delivered) of one child run."""
+def _run(
+    mode: str, template: Path, work: Path, files: list[Path], repo: Path = REPO
+) -> tuple[float, float, float, int]:
+    """(ingest CPU, CPU inside the dry-run Odoo, whole-process CPU, transactions
+    delivered) of one child run of the gateway in ``repo``."""
     data = work / f"data-{mode}"
     shutil.rmtree(data, ignore_errors=True)
     shutil.copytree(template, data)
@@ -87,15 +118,17 @@ def _run(mode: str, template: Path, work: Path, files: list[Path]) -> tuple[floa
         check=False,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        cwd=repo,
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{mode}: child failed\n{proc.stdout}\n{proc.stderr}")
     result = json.loads(proc.stderr.strip().splitlines()[-1])
+    if not Path(result["gateway"]).resolve().is_relative_to(repo):
+        raise SystemExit(f"{mode}: measured {result['gateway']}, not the gateway in {repo}")
     whole = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return result["cpu"], whole, result["delivered"]
+    return result["cpu"], result["inside"], whole, result["delivered"]
 
 
 def main() -> None:
@@ -103,7 +136,20 @@ def main() -> None:
     parser.add_argument("--files", type=int, nargs=2, default=[2, 10], metavar=("SMALL", "LARGE"))
     parser.add_argument("--sets", type=int, default=25, help="purchase orders per file")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="another checkout: its dry run too")
     args = parser.parse_args()
+    # the children import the gateway of the checkout they measure (PYTHONPATH), not this one
+    sys.path.insert(0, str(REPO))
+    from bench.bench_pipeline import make_files
+
+    setups: dict[str, tuple[str, Path]] = {
+        "dry": ("dry", REPO),
+        "noop": ("noop", REPO),
+    }
+    labels = {"dry": "dry-run Odoo", "noop": "no-op delivery"}
+    if args.baseline is not None:
+        setups["base"] = ("dry", args.baseline.resolve())
+        labels["base"] = "dry-run Odoo, baseline"
     small, large = args.files
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -121,37 +167,46 @@ def main() -> None:
             path.write_bytes(data)
             paths.append(path)
         txns = (large - small) * args.sets
-        slopes: dict[str, list[float]] = {"dry": [], "noop": []}
-        wholes: dict[str, list[float]] = {"dry": [], "noop": []}
-        shares: list[float] = []
+        slopes: dict[str, list[float]] = {name: [] for name in setups}
+        wholes: dict[str, list[float]] = {name: [] for name in setups}
+        shares: dict[str, list[float]] = {name: [] for name in setups if name != "noop"}
+        insides: dict[str, list[float]] = {name: [] for name in setups}
         for round_ in range(args.repeat):
             per: dict[str, float] = {}
-            for mode in ("dry", "noop"):
-                cpu_small, _, _ = _run(mode, template, work, paths[:small])
-                cpu_large, whole, delivered = _run(mode, template, work, paths[:large])
+            for name, (mode, repo) in setups.items():
+                cpu_small, in_small, _, _ = _run(mode, template, work, paths[:small], repo)
+                cpu_large, in_large, whole, delivered = _run(
+                    mode, template, work, paths[:large], repo
+                )
                 if delivered != large * args.sets:
-                    raise SystemExit(f"{mode}: {delivered} of {large * args.sets} delivered")
-                per[mode] = (cpu_large - cpu_small) / txns
-                slopes[mode].append(per[mode])
-                wholes[mode].append(whole)
-            shares.append(per["dry"] - per["noop"])
+                    raise SystemExit(f"{name}: {delivered} of {large * args.sets} delivered")
+                per[name] = (cpu_large - cpu_small) / txns
+                slopes[name].append(per[name])
+                wholes[name].append(whole)
+                insides[name].append((in_large - in_small) / txns)
+            for name in shares:
+                shares[name].append(per[name] - per["noop"])
             print(
-                f"round {round_ + 1}: dry-run {per['dry'] * 1000:.2f} ms/txn, "
-                f"no-op {per['noop'] * 1000:.2f} ms/txn, "
-                f"dry-run share {(per['dry'] - per['noop']) * 1000:.2f} ms/txn",
+                f"round {round_ + 1}: "
+                + ", ".join(f"{labels[n]} {per[n] * 1000:.2f}" for n in setups)
+                + " ms/txn",
                 flush=True,
             )
     print(
         f"\n{large} files x {args.sets} transactions (slope against {small} files), "
         f"median of {args.repeat}"
     )
-    print(f"{'set-up':<28} {'CPU ms/txn':>11} {'process CPU s':>14}")
-    for mode, label in (("dry", "dry-run Odoo"), ("noop", "no-op delivery")):
+    print(
+        f"{'set-up':<28} {'CPU ms/txn':>11} {'over no-op':>11} {'in dry run':>11} "
+        f"{'process CPU s':>14}"
+    )
+    for name in setups:
+        over = f"{statistics.median(shares[name]) * 1000:>11.2f}" if name in shares else " " * 11
         print(
-            f"{label:<28} {statistics.median(slopes[mode]) * 1000:>11.2f} "
-            f"{statistics.median(wholes[mode]):>14.2f}"
+            f"{labels[name]:<28} {statistics.median(slopes[name]) * 1000:>11.2f} {over} "
+            f"{statistics.median(insides[name]) * 1000:>11.2f} "
+            f"{statistics.median(wholes[name]):>14.2f}"
         )
-    print(f"{'dry-run share':<28} {statistics.median(shares) * 1000:>11.2f}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
 """CMS (RFC 5652) for AS2: sign/verify detached SignedData, EnvelopedData, CompressedData.
 
-ASN.1 structures are read and written with asn1crypto; every cryptographic operation
-(RSA, AES, 3DES, digests) is done by ``cryptography``. cryptography's own ``pkcs7``
-module cannot verify SignedData, and only decrypts a subset of EnvelopedData, so the
-CMS layer is ours. Inputs are DER/BER bytes from partners: any parse failure becomes an
-:mod:`gateway.as2.errors` exception carrying the MDN disposition modifier.
+Where cryptography's ``pkcs7`` module has the API, it builds and parses the whole
+structure (in Rust, several times faster than building it field by field): signing with
+SHA-2 (PKCS #1 v1.5 or PSS), encrypting and decrypting AES-128/256-CBC with RSA PKCS #1
+v1.5 key transport - what AS2 partners send almost always. The rest is read and written
+with asn1crypto, every cryptographic operation still done by ``cryptography``: verifying
+(cryptography has no SignedData verification), SHA-1 signatures, 3DES, AES-192, RSA-OAEP,
+recipients named by subject key identifier, and compressed data; and every message that
+cryptography refuses is read again that way, so its errors name what is wrong. Inputs
+are DER/BER bytes from partners: any parse failure becomes an :mod:`gateway.as2.errors`
+exception carrying the MDN disposition modifier.
 """
 
 from __future__ import annotations
@@ -19,16 +24,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from asn1crypto import algos, cms
+from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from gateway.as2.errors import (
     As2Error,
@@ -51,6 +56,19 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
+}
+#: the digests cryptography's PKCS7SignatureBuilder signs with (not SHA-1)
+_BUILDER_HASHES = frozenset({"sha224", "sha256", "sha384", "sha512"})
+#: detached, over the bytes as given (no MIME canonicalization), attributes as before
+_SIGN_OPTIONS = [
+    pkcs7.PKCS7Options.DetachedSignature,
+    pkcs7.PKCS7Options.Binary,
+    pkcs7.PKCS7Options.NoCapabilities,
+]
+#: the content ciphers cryptography's PKCS7EnvelopeBuilder / pkcs7_decrypt_der handle
+_BUILDER_CIPHERS: dict[str, type[algorithms.AES128 | algorithms.AES256]] = {
+    "aes128-cbc": algorithms.AES128,
+    "aes256-cbc": algorithms.AES256,
 }
 # profile cipher name -> (asn1crypto algorithm id, key length)
 _CIPHERS: dict[str, tuple[str, int]] = {
@@ -195,10 +213,32 @@ def sign_detached(
     digest_alg: DigestName = "sha256",
     *,
     scheme: SignatureScheme = "pkcs1v15",
-    now: datetime | None = None,
 ) -> bytes:
-    """A detached CMS SignedData (DER) over ``content``, with signed attributes."""
-    signing_time = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    """A detached CMS SignedData (DER) over ``content``, with signed attributes
+    (content type, signing time: now, message digest) and the signer's certificate."""
+    hash_alg = _hash(digest_alg)
+    if digest_alg not in _BUILDER_HASHES:
+        return _sign_detached_asn1(content, signer, digest_alg, scheme=scheme)
+    pad: asym_padding.PSS | asym_padding.PKCS1v15 = (
+        asym_padding.PSS(mgf=asym_padding.MGF1(hash_alg), salt_length=hash_alg.digest_size)
+        if scheme == "pss"
+        else asym_padding.PKCS1v15()
+    )
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(content)
+    builder = builder.add_signer(
+        signer.certificate,
+        signer.private_key,
+        hash_alg,  # type: ignore[arg-type]  # SHA-2 only, checked above
+        rsa_padding=pad,
+    )
+    return builder.sign(Encoding.DER, _SIGN_OPTIONS)
+
+
+def _sign_detached_asn1(
+    content: bytes, signer: KeyPair, digest_alg: DigestName, *, scheme: SignatureScheme
+) -> bytes:
+    """:func:`sign_detached` for the digests cryptography does not sign with (SHA-1)."""
+    signing_time = datetime.now(UTC).replace(microsecond=0)
     attrs = [
         cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
         cms.CMSAttribute(
@@ -252,11 +292,28 @@ def sign_detached(
 # ---------------------------------------------------------------------- verification
 
 
+#: names of object identifiers already read, by their encoding (reading an OID's name
+#: in asn1crypto parses its dotted form every time: a third of a verification)
+_OID_NAMES: dict[bytes, str] = {}
+_MESSAGE_DIGEST = cms.CMSAttributeType("message_digest").contents
+
+
+def _oid_name(oid: core.ObjectIdentifier) -> str:
+    """``oid.native`` (its name, or its dotted form when unknown), remembered."""
+    key = bytes(oid.contents or b"")
+    name = _OID_NAMES.get(key)
+    if name is None:
+        name = str(oid.native)
+        if len(_OID_NAMES) < 1024:  # partners send few algorithms; never grows unbounded
+            _OID_NAMES[key] = name
+    return name
+
+
 def _signature_padding(
     signer_info: cms.SignerInfo, digest_alg: str
 ) -> tuple[asym_padding.AsymmetricPadding, hashes.HashAlgorithm]:
     sig_alg = signer_info["signature_algorithm"]
-    name = sig_alg["algorithm"].native
+    name = _oid_name(sig_alg["algorithm"])
     if name == "rsassa_pss":
         params = sig_alg["parameters"]
         hash_name = params["hash_algorithm"]["algorithm"].native
@@ -314,16 +371,16 @@ def _verify_signed_data(
     failures: list[str] = []
     for signer_info in signer_infos:
         try:
-            digest_alg = digest_name(signer_info["digest_algorithm"]["algorithm"].native)
+            digest_alg = digest_name(_oid_name(signer_info["digest_algorithm"]["algorithm"]))
         except ValueError as exc:
             failures.append(str(exc))
             continue
         attrs = signer_info["signed_attrs"]
         content: bytes | None
-        if attrs.native is not None and len(attrs) > 0:
+        if not isinstance(attrs, core.Void) and len(attrs) > 0:
             wanted = None
             for attr in attrs:
-                if attr["type"].native == "message_digest":
+                if attr["type"].contents == _MESSAGE_DIGEST:
                     wanted = attr["values"][0].native
             content = next((c for c in candidates if digest(digest_alg, c) == wanted), None)
             if content is None:
@@ -338,7 +395,12 @@ def _verify_signed_data(
             to_verify = [(c, c) for c in candidates]
         pad, hash_alg = _signature_padding(signer_info, digest_alg)
         signature = signer_info["signature"].native
-        ordered = sorted(certificates, key=lambda c: not _matches(signer_info["sid"], c))
+        # the certificate the signer info names first (with one, nothing to order)
+        ordered = (
+            sorted(certificates, key=lambda c: not _matches(signer_info["sid"], c))
+            if len(certificates) > 1
+            else certificates
+        )
         for cert in ordered:
             public_key = cert.public_key()
             if not isinstance(public_key, rsa.RSAPublicKey):
@@ -364,6 +426,24 @@ def encrypt(
     key_encryption: KeyEncryption = "rsaes-pkcs1-v1_5",
 ) -> bytes:
     """A CMS EnvelopedData (DER) of ``content`` for one RSA recipient."""
+    if not isinstance(recipient.public_key(), rsa.RSAPublicKey):
+        raise As2LocalError("partner encryption certificate does not hold an RSA key")
+    content_cipher = _BUILDER_CIPHERS.get(cipher)
+    if content_cipher is not None and key_encryption == "rsaes-pkcs1-v1_5":
+        builder = pkcs7.PKCS7EnvelopeBuilder().set_data(content).add_recipient(recipient)
+        builder = builder.set_content_encryption_algorithm(content_cipher)
+        return builder.encrypt(Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    return _encrypt_asn1(content, recipient, cipher, key_encryption=key_encryption)
+
+
+def _encrypt_asn1(
+    content: bytes,
+    recipient: x509.Certificate,
+    cipher: CipherName,
+    *,
+    key_encryption: KeyEncryption,
+) -> bytes:
+    """:func:`encrypt` for what cryptography does not build (3DES, AES-192, RSA-OAEP)."""
     algo_id, key_len = _CIPHERS[cipher]
     cek = os.urandom(key_len)
     block = 8 if cipher == "tripledes-cbc" else 16
@@ -460,6 +540,13 @@ def decrypt(der: bytes, keys: Sequence[KeyPair]) -> bytes:
 
     Raises :class:`DecryptionFailed` when no key opens it or the ciphertext is corrupt.
     """
+    for pair in keys:
+        # cryptography tries only a key whose certificate a recipient info names (by
+        # issuer and serial number), as the asn1crypto path below does
+        try:
+            return pkcs7.pkcs7_decrypt_der(der, pair.certificate, pair.private_key, [])
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            continue  # not for this key, or not what cryptography reads: see below
     with _reading(DecryptionFailed, "enveloped-data"):
         return _decrypt(der, keys)
 

@@ -141,7 +141,7 @@ def build_mdn(
             message_id, [*headers, ("Content-Type", report_type)], report_body, False
         )
     report_entity = build_entity([("Content-Type", report_type)], report_body)
-    signature = cms.sign_detached(report_entity, signer, micalg, now=now)
+    signature = cms.sign_detached(report_entity, signer, micalg)
     sig_b64 = base64.encodebytes(signature).replace(b"\n", b"\r\n")
     outer = "----=_mdn_signed_" + secrets.token_hex(12)
     body = (

@@ -105,7 +105,7 @@ def build_message(
         )
     if sign:
         mic_source = entity
-        signature = cms.sign_detached(entity, sign.key, sign.digest, scheme=sign.scheme, now=now)
+        signature = cms.sign_detached(entity, sign.key, sign.digest, scheme=sign.scheme)
         boundary = "----=_as2_signed_" + secrets.token_hex(12)
         body = (
             f"--{boundary}\r\n".encode()
