@@ -96,3 +96,43 @@ def test_an_unknown_change_code_is_a_warning_and_the_line_has_no_change() -> Non
     document = read("x12/004010/860", data)
     assert document.purpose is Purpose.CANCEL
     assert document.lines[0].change is None
+
+
+def test_a_partners_own_860_map_overrides_the_base_map(tmp_path: Path) -> None:
+    # a customer that numbers its changes in BCH04 (release number) instead of BCH05
+    site = tmp_path / "maps" / "overrides" / "mercy"
+    site.mkdir(parents=True)
+    (site / "860.yaml").write_text(
+        "extends: x12/004010/860\n"
+        "description: Mercy's 860\n"
+        "header:\n"
+        "  change_sequence: {segment: BCH, element: 4}\n"
+    )
+    library = MapLibrary.load([REPO / "maps", tmp_path / "maps"])
+    profile = PartnerProfile.model_validate(
+        {
+            "id": "mercy",
+            "name": "M",
+            "role": "customer",
+            "maps": {"860": "overrides/mercy/860"},
+            **PROFILES["x12/004010/860"],
+        }
+    )
+    data = (
+        b"ISA*00*          *00*          *ZZ*HOSPITAL       *ZZ*SUPPLIER       *261116*0930"
+        b"*U*00401*000000074*0*P*>~GS*PC*HOSPITAL*SUPPLIER*20261116*0930*74*X*004010~"
+        b"ST*860*0001~BCH*04*SA*PO-7001*R-9*3*20261201~POC*2*QD*10**EA~"
+        b"CTT*1~SE*5*0001~GE*1*74~IEA*1*000000074~"
+    )
+    payload = parse_payload(data)
+    (interchange,) = payload.interchanges
+    (group,) = interchange.groups
+    (transaction,) = group.transactions
+    chosen = library.map_for(profile, "x12", "004010", "860")
+    assert chosen.name == "overrides/mercy/860"
+    document = translate(
+        transaction, interchange=interchange, group=group, map=chosen, profile=profile
+    ).document
+    assert isinstance(document, PurchaseOrder)
+    assert document.change_sequence == "R-9" and document.business_key == "PO-7001/change/R-9"
+    assert document.lines[0].change is LineChange.QUANTITY_DECREASE
