@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from gateway.api.console_actions import ConsoleError, issue_json, parse_bytes
+from gateway.api.partner_directions import partner_directions
 from gateway.outbound.advice import Rejection
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.runtime import Runtime
@@ -108,7 +109,8 @@ def partner_summary(runtime: Runtime, profile: PartnerProfile) -> dict[str, Any]
 
 
 def partner_detail(runtime: Runtime, session: Any, profile: PartnerProfile) -> dict[str, Any]:
-    """Profile, certificate status and traffic counts of one partner; for a customer, its
+    """Profile, certificate status and traffic counts of one partner, both directions per
+    role (:mod:`gateway.api.partner_directions`); for a customer, its
     part numbers for our items (``edi-gateway xref import``)."""
     from gateway.customer_items import list_items
 
@@ -136,6 +138,7 @@ def partner_detail(runtime: Runtime, session: Any, profile: PartnerProfile) -> d
     data["certificates"] = certificate_status(profile)
     data["states"] = states
     data["open_exceptions"] = int(open_exceptions)
+    data["directions"] = partner_directions(session, profile)
     data["customer_items"] = (
         [vars(item) for item in list_items(session, profile.id)] if profile.is_customer else None
     )

@@ -690,11 +690,15 @@ def list_orders(
     state: str | None = None,
     search: str | None = None,
     limit: int = 200,
+    document_type: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Outbound orders, newest first, as plain rows (CLI ``--json`` and the console)."""
+    """Outbound documents (orders, acknowledgements, ship notices, invoices), newest first,
+    as plain rows (CLI ``--json`` and the console)."""
     query = select(OutboundOrder).order_by(OutboundOrder.id.desc()).limit(limit)
     if partner_id:
         query = query.where(OutboundOrder.partner_id == partner_id)
+    if document_type:
+        query = query.where(OutboundOrder.document_type == document_type)
     if state:
         query = query.where(OutboundOrder.state == state)
     if search:
