@@ -15,7 +15,10 @@ from typing import Any
 
 from celery import Celery
 
+from gateway import tasks
+from gateway.partners.registry import PartnerRegistry
 from gateway.settings import Settings, get_settings
+from gateway.sftp import beat_schedule
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +76,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 def poll_schedule(settings: Settings) -> dict[str, Any]:
     """Beat entries polling each partner-hosted SFTP server at its interval."""
-    from gateway.partners.registry import PartnerRegistry
-    from gateway.sftp import beat_schedule
-
     try:
         registry = PartnerRegistry.from_dirs(settings.profile_dirs(), settings.map_dirs())
     except Exception as exc:  # a broken profile must not stop the workers starting
@@ -91,7 +91,6 @@ def make_celery(settings: Settings | None = None) -> Celery:
     config = celery_config(settings)
     config["beat_schedule"].update(poll_schedule(settings))
     app.conf.update(config)
-    from gateway import tasks
 
     tasks.register(app)
     return app

@@ -42,10 +42,27 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from gateway.api.app import create_app
+from gateway.as2 import certs
+from gateway.as2.certs import create_key_pair
+from gateway.as2.cms import KeyPair
+from gateway.as2.http import make_router
+from gateway.as2.mdn import parse_mdn
+from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
+from gateway.as2.receiver import As2Receiver
 from gateway.canonical import PurchaseOrder
 from gateway.demo_seller import play_seller
-from gateway.partners.profile import PartnerProfile
+from gateway.engines import parse_payload
+from gateway.identity import As2KeyPair, Identities, OurIdentity
+from gateway.intake import Receipt, ReceivedPayload
+from gateway.mapping import translate
+from gateway.odoo.delivery import deliver
+from gateway.odoo.errors import OdooError
+from gateway.partners.as2 import As2Certificate, As2Settings
+from gateway.partners.common import SecretRef
+from gateway.partners.profile import PartnerProfile, X12Ids
 from gateway.pipeline.dispatch import ThreadedDispatcher
+from gateway.pipeline.outbound import list_orders, poll
 from gateway.pipeline.runtime import Runtime
 from gateway.process import build_process_runtime
 from gateway.settings import PROJECT_DIR, Settings, get_settings
@@ -59,6 +76,7 @@ from gateway.store.models import (
     Message,
     Transaction,
 )
+from gateway.transports import make_sftp_server
 
 SAMPLES = PROJECT_DIR / "tests" / "fixtures" / "partners"
 KEYS = PROJECT_DIR / "var" / "keys"
@@ -116,8 +134,6 @@ PLAYS = [
 # ---------------------------------------------------------------------------------------
 def ensure_keys(keys: Path) -> None:
     """Create the AS2 certificates and SFTP keys the sample profiles refer to."""
-    from gateway.as2.certs import create_key_pair
-
     keys.mkdir(parents=True, exist_ok=True)
     for name, cn in (("meridian-as2", "MERIDIAN-AS2"), ("summit-medical-as2", "SUMMITMED")):
         if not (keys / f"{name}.crt").exists():
@@ -160,14 +176,6 @@ def serve_http(app: Any) -> Iterator[str]:
 def summit_as2_app(keys: Path, received: list[bytes]) -> Any:
     """Summit's own AS2 server (played by the demo): takes our 997 and answers an MDN."""
     from fastapi import FastAPI
-
-    from gateway.as2.http import make_router
-    from gateway.as2.receiver import As2Receiver
-    from gateway.identity import As2KeyPair, Identities, OurIdentity
-    from gateway.intake import Receipt, ReceivedPayload
-    from gateway.partners.as2 import As2Certificate, As2Settings
-    from gateway.partners.common import SecretRef
-    from gateway.partners.profile import PartnerProfile, X12Ids
 
     class Inbox:
         def store_raw(self, data: bytes) -> str:
@@ -239,11 +247,6 @@ def demo_settings(base: Settings, data_dir: Path, summit_url: str) -> Settings:
 # ---------------------------------------------------------------------------------------
 def send_as2(url: str, play: Play, data: bytes) -> str:
     """Summit sends a signed and encrypted document and checks our signed MDN."""
-    from gateway.as2 import certs
-    from gateway.as2.cms import KeyPair
-    from gateway.as2.mdn import parse_mdn
-    from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
-
     summit_key = KeyPair(
         certificate=certs.load_certificates(KEYS / "summit-medical-as2.crt")[0],
         private_key=certs.load_private_key(
@@ -420,8 +423,6 @@ def report(console: Console, runtime: Runtime, plays: list[Play]) -> bool:
 
 def run_demo(console: Console, *, keep: bool = False) -> bool:
     """Run the demo; True when every document went the way it should."""
-    from gateway.transports import make_sftp_server
-
     for noisy in ("paramiko", "gateway.sftp.ssh"):  # clients hanging up are normal here
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     base = get_settings()
@@ -463,8 +464,6 @@ def run_demo(console: Console, *, keep: bool = False) -> bool:
 
 
 def _gateway_app(runtime: Runtime) -> Any:
-    from gateway.api.app import create_app
-
     return create_app(runtime)
 
 
@@ -478,9 +477,6 @@ OUR_ORDERS = [
 
 def our_orders(runtime: Runtime) -> list[tuple[PartnerProfile, PurchaseOrder]]:
     """Our orders to Summit and Nordlicht, as canonical orders (the sample files)."""
-    from gateway.engines import parse_payload
-    from gateway.mapping import translate
-
     out = []
     for partner_id, sample in OUR_ORDERS:
         profile = runtime.registry.get(partner_id)
@@ -507,8 +503,6 @@ def seed_our_orders(runtime: Runtime) -> list[str]:
     in Odoo (a second run on a real Odoo) is found, not entered twice. Returns a line per
     order saying what was done.
     """
-    from gateway.odoo.delivery import deliver
-
     lines = []
     for profile, document in our_orders(runtime):
         if profile.odoo is None:  # our_orders() only returns profiles with odoo
@@ -537,8 +531,6 @@ def seed_our_orders(runtime: Runtime) -> list[str]:
 
 def send_our_orders(console: Console, runtime: Runtime, timeout: float = 30) -> bool:
     """The scheduler's outbound poll: our confirmed orders go out; True when all were sent."""
-    from gateway.pipeline.outbound import list_orders, poll
-
     result = poll(runtime)
     for error in result.errors:
         console.print(f"  [red]✗ {error}[/]")
@@ -564,8 +556,6 @@ def send_our_orders(console: Console, runtime: Runtime, timeout: float = 30) -> 
 
 def report_orders(console: Console, runtime: Runtime) -> bool:
     """Where each of our orders stands after the suppliers' answers."""
-    from gateway.pipeline.outbound import list_orders
-
     expected = {"summit-medical": "shipped", "nordlicht-medtech": "invoiced"}
     ok = True
     with runtime.sessions() as session:
@@ -596,8 +586,6 @@ def _play(
     sftp_port: int,
     summit_inbox: list[bytes],
 ) -> bool:
-    from gateway.odoo.errors import OdooError
-
     ok = True
     # On a real Odoo too: a second run finds the orders (by name) instead of entering them
     # again, and the gateway does not send an order it sent before.

@@ -28,7 +28,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.api.app import create_app
+from gateway.pipeline.dispatch import CeleryDispatcher
+from gateway.process import build_process_runtime
+from gateway.reload import reload_everywhere, start_file_watcher
 from gateway.settings import Settings
+from gateway.transports import make_sftp_server
 
 log = logging.getLogger(__name__)
 
@@ -148,15 +153,10 @@ class Supervisor:
         """Run until TERM/INT (or a part dies); returns the exit code."""
         import uvicorn
 
-        from gateway.api.app import create_app
-        from gateway.celery_app import app as celery_app
-        from gateway.pipeline.dispatch import CeleryDispatcher
-        from gateway.process import build_process_runtime
-        from gateway.reload import start_file_watcher
-        from gateway.transports import make_sftp_server
+        from gateway import celery_app  # deferred: importing it builds the Celery app
 
         self.install_signals()
-        runtime = build_process_runtime(self.settings, dispatcher=CeleryDispatcher(celery_app))
+        runtime = build_process_runtime(self.settings, dispatcher=CeleryDispatcher(celery_app.app))
         sftp = make_sftp_server(runtime, host=self.binding.sftp_host, port=self.binding.sftp_port)
         sftp.start()
         config = uvicorn.Config(
@@ -180,7 +180,6 @@ class Supervisor:
                 self._stop.wait(0.5)
                 if self._reload.is_set():
                     self._reload.clear()
-                    from gateway.reload import reload_everywhere
 
                     report = reload_everywhere(runtime, actor="signal:SIGHUP")
                     print(report.summary(), flush=True)

@@ -11,9 +11,17 @@ from typing import Any, TypeVar
 
 from celery import Celery, Task
 
+from gateway.continuation import continuing
 from gateway.pipeline.dispatch import STAGES, CeleryDispatcher, Next
+from gateway.pipeline.operations import recover_stalled
+from gateway.pipeline.outbound import run_scheduled
+from gateway.pipeline.profile_audit import record_profile_versions
 from gateway.pipeline.runtime import Runtime
+from gateway.process import build_process_runtime
+from gateway.reconcile import reconcile
+from gateway.reload import start_file_watcher
 from gateway.settings import get_settings
+from gateway.transports import poll_partner_now
 
 _runtime: Runtime | None = None
 _lock = threading.Lock()
@@ -37,10 +45,6 @@ def worker_runtime(app: Celery) -> Runtime:
     global _runtime  # noqa: PLW0603 - one runtime per worker process, built on first use
     with _lock:
         if _runtime is None:
-            from gateway.pipeline.profile_audit import record_profile_versions
-            from gateway.process import build_process_runtime
-            from gateway.reload import start_file_watcher
-
             _runtime = build_process_runtime(get_settings(), dispatcher=CeleryDispatcher(app))
             start_file_watcher(_runtime, announce=False)
             record_profile_versions(_runtime)
@@ -56,7 +60,6 @@ def set_worker_runtime(runtime: Runtime | None) -> None:
 
 def register(app: Celery) -> None:
     """Register the pipeline tasks and the maintenance tasks on an app."""
-    from gateway.continuation import continuing
 
     def retry_later(item: Next, attempt: int, delay: float) -> None:
         # `retries` is what the task reads back as its attempt number (attempt - 1)
@@ -87,13 +90,10 @@ def register(app: Celery) -> None:
 
     @_task(app, name="gateway.recover_stalled", ignore_result=True, shared=False)
     def recover_stalled_task() -> int:
-        from gateway.pipeline.operations import recover_stalled
-
         return recover_stalled(worker_runtime(app))
 
     @_task(app, name="gateway.outbound.poll", ignore_result=True, shared=False)
     def outbound_poll_task() -> dict[str, int]:
-        from gateway.pipeline.outbound import run_scheduled
         from gateway.pipeline.outbound_publish import publish_due  # deferred: worker start-up
 
         runtime = worker_runtime(app)
@@ -103,12 +103,8 @@ def register(app: Celery) -> None:
 
     @_task(app, name="gateway.reconcile", ignore_result=True, shared=False)
     def reconcile_task() -> int:
-        from gateway.reconcile import reconcile
-
         return len(reconcile(worker_runtime(app)).findings)
 
     @_task(app, name="gateway.sftp.poll", ignore_result=True, acks_late=True, shared=False)
     def sftp_poll_task(partner_id: str) -> None:
-        from gateway.transports import poll_partner_now
-
         poll_partner_now(worker_runtime(app), partner_id)

@@ -20,22 +20,33 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.auth import AuthError, Forbidden, SessionSigner, load_secret
-from gateway.api.console_actions import ConsoleError
+from gateway.api.console_actions import ConsoleError, refuse_upload
 from gateway.api.deps import ReaderDep, RuntimeDep
+from gateway.api.health import readiness
+from gateway.api.metrics import metrics_registry, render
+from gateway.api.pages import router as pages_router
+from gateway.api.pages_orders import router as order_pages_router
+from gateway.api.pages_partners import router as partner_pages_router
+from gateway.api.pages_reconcile import router as reconcile_pages_router
+from gateway.api.routes_api import router as api_router
 from gateway.api.security import SecurityHeaders
 from gateway.api.uploads import FORM_OVERHEAD, BodySizeLimit
+from gateway.as2.http import make_router
+from gateway.pipeline.dispatch import CeleryDispatcher
+from gateway.pipeline.intake import StoreIntake
+from gateway.pipeline.profile_audit import record_profile_versions
 from gateway.pipeline.runtime import Runtime
+from gateway.process import build_process_runtime
+from gateway.reload import start_file_watcher
+from gateway.settings import get_settings
+from gateway.transports import make_as2_receiver
 
 HERE = Path(__file__).resolve().parent
 API_PREFIXES = ("/api/", "/metrics", "/readyz", "/healthz", "/docs", "/openapi.json")
 
 
 def _default_runtime() -> Runtime:
-    from gateway.celery_app import app as celery_app
-    from gateway.pipeline.dispatch import CeleryDispatcher
-    from gateway.process import build_process_runtime
-    from gateway.reload import start_file_watcher
-    from gateway.settings import get_settings
+    from gateway.celery_app import app as celery_app  # deferred: importing it builds the Celery app
 
     runtime = build_process_runtime(get_settings(), dispatcher=CeleryDispatcher(celery_app))
     start_file_watcher(runtime)  # `edi-gateway api`: this process announces file changes
@@ -50,7 +61,6 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     """Build the FastAPI application around a runtime."""
     runtime = runtime or _default_runtime()
     settings = runtime.settings
-    from gateway.pipeline.profile_audit import record_profile_versions
 
     record_profile_versions(runtime)
     app = FastAPI(
@@ -110,12 +120,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     @app.get("/readyz", tags=["operations"], summary="Database, broker and Odoo reachable")
     async def readyz(rt: RuntimeDep) -> JSONResponse:
         """503 when one of them is not."""
-        from gateway.api.health import readiness
-
         result: dict[str, Any] = await run_in_threadpool(readiness, rt)
         return JSONResponse(result, status_code=200 if result["ready"] else 503)
-
-    from gateway.api.metrics import metrics_registry, render
 
     registry = metrics_registry(runtime)
 
@@ -125,12 +131,6 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         letters, certificate expiry and overdue acknowledgements."""
         body = await run_in_threadpool(render, registry)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
-
-    from gateway.api.pages import router as pages_router
-    from gateway.api.pages_orders import router as order_pages_router
-    from gateway.api.pages_partners import router as partner_pages_router
-    from gateway.api.pages_reconcile import router as reconcile_pages_router
-    from gateway.api.routes_api import router as api_router
 
     app.include_router(api_router)
     app.include_router(pages_router)
@@ -144,9 +144,6 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
 def _record_too_large(runtime: Runtime, path: str, size: int) -> None:
     """A request body refused with 413: an event, and a refused message for uploads."""
-    from gateway.api.console_actions import refuse_upload
-    from gateway.pipeline.intake import StoreIntake
-
     detail = f"request to {path[:200]} refused: body of {size} bytes is over the limit"
     if path.rstrip("/") in ("/api/v1/messages", "/messages/upload"):
         refuse_upload(runtime, filename=None, partner_id=None, actor="http",
@@ -170,9 +167,6 @@ def _error(request: Request, status: int, message: str) -> Response:
 
 def _mount_as2(app: FastAPI, runtime: Runtime) -> None:
     """``POST /as2``, authenticated by AS2 itself (signatures)."""
-    from gateway.as2.http import make_router
-    from gateway.transports import make_as2_receiver
-
     lock = threading.Lock()
     holder: list[Any] = []
 

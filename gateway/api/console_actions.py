@@ -16,12 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiInterchange, EdiPayload, Issue, SegmentLike
+from gateway.engines import parse_payload
 from gateway.intake import Receipt, ReceivedPayload
 from gateway.pipeline.dispatch import InlineDispatcher
+from gateway.pipeline.intake import PayloadTooLarge, StoreIntake
+from gateway.pipeline.operations import OperationError
 from gateway.pipeline.runtime import Runtime
-from gateway.queries import message_detail, transaction_detail
+from gateway.queries import event_json, message_detail, transaction_detail
 from gateway.settings import Settings
-from gateway.store.models import Acknowledgement, Interchange, Message, Transaction
+from gateway.store.models import Acknowledgement, Event, Interchange, Message, Transaction
 from gateway.store.payloads import PayloadMissing
 
 MAX_SEGMENTS_SHOWN = 2000  # a parsed view is for reading; huge files are downloaded instead
@@ -53,8 +56,6 @@ def settle(runtime: Runtime) -> None:
 
 def run_operation(runtime: Runtime, action: Callable[[], Any]) -> Any:
     """Run an operator action and let an inline pipeline finish what it queued."""
-    from gateway.pipeline.operations import OperationError
-
     try:
         result = action()
     except OperationError as exc:
@@ -73,8 +74,6 @@ def ingest_upload(
     ``receipt.queued`` is False when the broker was down: the bytes are stored and stall
     recovery queues them later. A refused upload is recorded as a ``refused`` message.
     """
-    from gateway.pipeline.intake import PayloadTooLarge, StoreIntake
-
     if not data:
         refuse_upload(runtime, filename=filename, partner_id=partner_id, actor=actor,
                       reason="the uploaded file is empty", size=0)  # fmt: skip
@@ -108,8 +107,6 @@ def refuse_upload(
     size: int,
 ) -> None:
     """Record an upload refused before it was stored (size, empty): a ``refused`` message."""
-    from gateway.pipeline.intake import StoreIntake
-
     known = partner_id if partner_id and runtime.registry.get(partner_id) else None
     StoreIntake(runtime).receive(
         ReceivedPayload(
@@ -250,8 +247,6 @@ def parse_bytes(data: bytes) -> EdiPayload | str:
     Only our own failures end up as text (an engine that is missing or crashes); partner
     data problems are issues inside the payload.
     """
-    from gateway.engines import parse_payload
-
     try:
         return parse_payload(data)
     except Exception as exc:  # an engine bug must not take the console page down
@@ -369,9 +364,6 @@ def message_view(
     data["odoo_records"] = [r for d in documents for r in d["odoo_records"]]
     ic_ids = [i["id"] for i in data["interchanges"]]
     if ic_ids:  # events recorded against an interchange only (acks sent) belong here too
-        from gateway.queries import event_json
-        from gateway.store.models import Event
-
         seen = {e["id"] for e in data["events"]}
         extra = session.scalars(
             select(Event).where(Event.interchange_id.in_(ic_ids), Event.message_id.is_(None))

@@ -26,7 +26,7 @@ def check_broker(runtime: Runtime) -> dict[str, Any]:
     url = runtime.settings.resolved_broker_url
     options: dict[str, Any] = {}
     if url.startswith("filesystem"):
-        from gateway.celery_app import celery_config
+        from gateway.celery_app import celery_config  # deferred: importing it builds the Celery app
 
         options = celery_config(runtime.settings).get("broker_transport_options", {})
     try:

@@ -15,6 +15,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.api.auth import ROLES, KeyManagementError, create_key, list_keys, revoke_key
+from gateway.settings import get_settings
 from gateway.store.audit import add_event
 from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
 
@@ -23,8 +24,6 @@ err = Console(stderr=True)
 
 
 def _sessions() -> sessionmaker[Session]:
-    from gateway.settings import get_settings
-
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)

@@ -21,6 +21,8 @@ from prometheus_client.core import (
 )
 from sqlalchemy import func, select
 
+from gateway.api.metrics_business import BusinessCollector
+from gateway.api.onboarding import certificate_status, partner_profiles
 from gateway.pipeline.runtime import Runtime
 from gateway.states import AckState, ExceptionState, TransactionState
 from gateway.store.db import session_scope
@@ -257,8 +259,6 @@ class StoreCollector:
             labels=["partner", "file"],
         )
         try:
-            from gateway.api.onboarding import certificate_status, partner_profiles
-
             profiles = partner_profiles(self.runtime)
         except Exception:  # profiles that do not load are reported by readyz, not here
             return gauge
@@ -271,8 +271,6 @@ class StoreCollector:
 
 def metrics_registry(runtime: Runtime) -> CollectorRegistry:
     """A registry of its own (not the process-global one) holding the store collector."""
-    from gateway.api.metrics_business import BusinessCollector
-
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(runtime))
     registry.register(BusinessCollector(runtime))

@@ -28,6 +28,8 @@ import httpx
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import select
 
+from gateway.as2.certs import load_certificates
+from gateway.as2.errors import As2Error
 from gateway.exception_policy import BILL_HOLDING_KINDS, age_bucket, due_after, severity_of
 from gateway.pipeline.runtime import Runtime
 from gateway.states import ExceptionState
@@ -212,8 +214,6 @@ class BusinessCollector:
             "Days until each of our own AS2 certificates expires (negative: expired).",
             labels=["identity", "file"],
         )
-        from gateway.as2.certs import load_certificates
-        from gateway.as2.errors import As2Error
 
         try:
             identities = self.runtime.identities

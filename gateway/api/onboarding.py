@@ -14,8 +14,15 @@ from sqlalchemy import func, select
 
 from gateway.api.console_actions import ConsoleError, issue_json, parse_bytes
 from gateway.api.partner_directions import partner_directions
+from gateway.as2.certs import load_certificates
+from gateway.as2.errors import As2Error
+from gateway.customer_items import list_items
+from gateway.mapping import DocumentError, TranslationError, translate
 from gateway.outbound.advice import Rejection
+from gateway.partners.loader import YamlReadError, describe_validation, read_yaml
 from gateway.partners.profile import PartnerProfile
+from gateway.pipeline.acks import build_acks
+from gateway.pipeline.advice import AdviceNotWritten, batches, write_advice
 from gateway.pipeline.runtime import Runtime
 from gateway.states import ExceptionState
 from gateway.store.models import BusinessException, Transaction
@@ -48,8 +55,6 @@ def certificate_status(
     """Each AS2 certificate of the partner with its validity and days left."""
     if profile.as2 is None:
         return []
-    from gateway.as2.certs import load_certificates
-    from gateway.as2.errors import As2Error
 
     now = now or dt.datetime.now(dt.UTC)
     out: list[dict[str, Any]] = []
@@ -112,8 +117,6 @@ def partner_detail(runtime: Runtime, session: Any, profile: PartnerProfile) -> d
     """Profile, certificate status and traffic counts of one partner, both directions per
     role (:mod:`gateway.api.partner_directions`); for a customer, its
     part numbers for our items (``edi-gateway xref import``)."""
-    from gateway.customer_items import list_items
-
     states = {
         s: int(n)
         for s, n in session.execute(
@@ -151,8 +154,6 @@ def validate_profile_text(text: str) -> dict[str, Any]:
 
     ``{"valid": bool, "errors": [{"line", "field", "reason"}], "partner_id": ...}``
     """
-    from gateway.partners.loader import YamlReadError, describe_validation, read_yaml
-
     if len(text.encode()) > MAX_PROFILE_BYTES:
         raise ConsoleError(413, f"a profile is at most {MAX_PROFILE_BYTES} bytes")
     with tempfile.TemporaryDirectory(prefix="edigw-profile-") as tmp:
@@ -254,8 +255,6 @@ def _translate_one(
     txn: Any,
     rejected: list[Rejection],
 ) -> dict[str, Any]:
-    from gateway.mapping import DocumentError, TranslationError, translate
-
     item: dict[str, Any] = {
         "set_id": txn.set_id,
         "control_number": txn.control_number,
@@ -305,8 +304,6 @@ def _translate_one(
 
 def _acks_for(runtime: Runtime, profile: PartnerProfile, edi: Any) -> list[dict[str, Any]]:
     """Acknowledgements the partner would get, built in a session that is rolled back."""
-    from gateway.pipeline.acks import build_acks
-
     stand_in = SimpleNamespace(partner_id=profile.id, receiver_id=edi.receiver_id)
     session = runtime.sessions()
     try:
@@ -340,8 +337,6 @@ def _advice_for(
     """The 824 / APERAK the partner would get for documents whose data cannot be
     translated (when its profile asks for application advice), written in a session
     that is rolled back."""
-    from gateway.pipeline.advice import AdviceNotWritten, batches, write_advice
-
     if not rejected or not profile.acknowledgements.application_advice:
         return []
     session = runtime.sessions()

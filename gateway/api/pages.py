@@ -38,6 +38,8 @@ from gateway.api.queries_extra import (
 )
 from gateway.api.uploads import read_upload
 from gateway.documents import filter_options
+from gateway.pipeline.exception_actions import bulk_action
+from gateway.pipeline.operations import cancel_transaction, replay_message, replay_transaction
 from gateway.queries import TransactionFilter, list_transactions
 from gateway.states import ExceptionState, can_cancel, can_replay
 from gateway.store.audit import add_event
@@ -288,8 +290,6 @@ def replay_message_page(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Replay a whole file as a new message."""
-    from gateway.pipeline.operations import replay_message
-
     check_csrf(request, csrf)
     try:
         new_id = console_actions.run_operation(
@@ -335,8 +335,6 @@ def document_action(
     comment: Annotated[str, Form()] = "",
 ) -> Response:
     """Replay or cancel a document."""
-    from gateway.pipeline.operations import cancel_transaction, replay_transaction
-
     check_csrf(request, csrf)
     here = f"/documents/{transaction_id}"
     try:
@@ -412,8 +410,6 @@ def exceptions_bulk(
     assignee: Annotated[str, Form()] = "",
 ) -> Response:
     """One action on every ticked exception; says how many worked and why others did not."""
-    from gateway.pipeline.exception_actions import bulk_action
-
     check_csrf(request, csrf)
     if not ids:
         return back("/exceptions", error="Tick the exceptions to act on first.")
@@ -449,8 +445,6 @@ def exception_action(
     assignee: Annotated[str, Form()] = "",
 ) -> Response:
     """Resolve, retry or dismiss, with a comment; or assign to someone."""
-    from gateway.pipeline.exception_actions import bulk_action
-
     check_csrf(request, csrf)
     try:
         [result] = console_actions.run_operation(

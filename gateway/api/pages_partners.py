@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gateway.api import onboarding
+from gateway.api import onboarding, profile_editor
 from gateway.api.auth import ROLES, KeyManagementError, create_key, list_keys, revoke_key
 from gateway.api.console_actions import ConsoleError
 from gateway.api.deps import AdminDep, OnboardingDep, ReaderDep, RuntimeDep, SessionDep
@@ -84,8 +84,6 @@ def partner_edit_page(
     partner_id: str, request: Request, principal: OnboardingDep, runtime: RuntimeDep
 ) -> HTMLResponse:
     """The profile's YAML in an editor (onboarding and admin roles)."""
-    from gateway.api import profile_editor
-
     text = profile_editor.current_text(runtime, partner_id)
     return render(
         request,
@@ -109,8 +107,6 @@ def partner_edit_submit(
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     """Validate, save to the site's profiles directory, reload; errors keep the text."""
-    from gateway.api import profile_editor
-
     check_csrf(request, csrf)
     onboarding.get_profile(runtime, partner_id)
     result = profile_editor.save_profile(runtime, partner_id, text, actor=principal.actor)

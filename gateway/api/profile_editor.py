@@ -17,7 +17,10 @@ from typing import Any
 
 from gateway.api.console_actions import ConsoleError
 from gateway.api.onboarding import MAX_PROFILE_BYTES, validate_profile_text
+from gateway.partners.loader import ProfileError, load_profile_file
+from gateway.partners.registry import check_identifiers
 from gateway.pipeline.runtime import Runtime
+from gateway.reload import reload_everywhere
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 
@@ -44,10 +47,6 @@ def save_profile(runtime: Runtime, partner_id: str, text: str, *, actor: str) ->
     ``{"saved": bool, "errors": [{"line", "field", "reason"}], "path": str | None,
     "reload": {...}}``; nothing is written when there is an error.
     """
-    from gateway.partners.loader import ProfileError, load_profile_file
-    from gateway.partners.registry import check_identifiers
-    from gateway.reload import reload_everywhere
-
     target_dir = site_profiles_dir(runtime)
     if target_dir is None:
         raise ConsoleError(

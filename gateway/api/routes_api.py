@@ -16,7 +16,14 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api import console_actions, onboarding
-from gateway.api.auth import ROLES, KeyManagementError, create_key, list_keys, revoke_key
+from gateway.api.auth import (
+    PERMISSIONS,
+    ROLES,
+    KeyManagementError,
+    create_key,
+    list_keys,
+    revoke_key,
+)
 from gateway.api.console_actions import ConsoleError
 from gateway.api.deps import (
     AdminDep,
@@ -36,7 +43,11 @@ from gateway.api.queries_extra import (
 )
 from gateway.api.security import MAX_DB_INT
 from gateway.api.uploads import read_upload
+from gateway.pipeline import operations
+from gateway.pipeline.exception_actions import assign_exception, bulk_action
+from gateway.pipeline.operations import resolve_exception
 from gateway.queries import TransactionFilter, exception_json, list_transactions
+from gateway.reload import reload_everywhere
 from gateway.states import ExceptionState
 from gateway.store.audit import add_event
 from gateway.store.models import BusinessException
@@ -89,8 +100,6 @@ class Done(BaseModel):
 @router.get("/me", tags=["access"], summary="The calling key's name and role")
 def me(principal: PrincipalDep) -> dict[str, Any]:
     """Who the credentials belong to and what they may do."""
-    from gateway.api.auth import PERMISSIONS
-
     return {
         "name": principal.name,
         "role": principal.role,
@@ -209,10 +218,8 @@ def get_message_raw(
 )
 def replay_message(message_id: DbId, principal: OperatorDep, runtime: RuntimeDep) -> Done:
     """Replays the stored bytes as a new message (the original stays as it was)."""
-    from gateway.pipeline.operations import replay_message as replay
-
     new_id = console_actions.run_operation(
-        runtime, lambda: replay(runtime, message_id, actor=principal.actor)
+        runtime, lambda: operations.replay_message(runtime, message_id, actor=principal.actor)
     )
     return Done(id=new_id, detail=f"message {message_id} replayed as message {new_id}")
 
@@ -290,10 +297,9 @@ def get_transaction_raw(
 )
 def replay_transaction(transaction_id: DbId, principal: OperatorDep, runtime: RuntimeDep) -> Done:
     """Runs translate and deliver again from the stored bytes (never delivers twice)."""
-    from gateway.pipeline.operations import replay_transaction as replay
-
     console_actions.run_operation(
-        runtime, lambda: replay(runtime, transaction_id, actor=principal.actor)
+        runtime,
+        lambda: operations.replay_transaction(runtime, transaction_id, actor=principal.actor),
     )
     return Done(id=transaction_id, detail=f"transaction {transaction_id} replayed")
 
@@ -308,11 +314,12 @@ def cancel_transaction(
     transaction_id: DbId, principal: OperatorDep, runtime: RuntimeDep, body: Comment | None = None
 ) -> Done:
     """Cancels with the given reason (kept in the audit trail)."""
-    from gateway.pipeline.operations import cancel_transaction as cancel
-
     reason = (body.comment if body else "") or f"cancelled by {principal.name}"
     console_actions.run_operation(
-        runtime, lambda: cancel(runtime, transaction_id, actor=principal.actor, reason=reason)
+        runtime,
+        lambda: operations.cancel_transaction(
+            runtime, transaction_id, actor=principal.actor, reason=reason
+        ),
     )
     return Done(id=transaction_id, detail=f"transaction {transaction_id} cancelled")
 
@@ -392,8 +399,6 @@ def bulk_exceptions(
     body: BulkRequest, principal: OperatorDep, runtime: RuntimeDep
 ) -> list[dict[str, Any]]:
     """Each exception succeeds or fails on its own; the answer says which and why."""
-    from gateway.pipeline.exception_actions import bulk_action
-
     results = console_actions.run_operation(
         runtime,
         lambda: bulk_action(
@@ -418,8 +423,6 @@ def assign_exception_route(
     exception_id: int, body: Assignment, principal: OperatorDep, runtime: RuntimeDep
 ) -> Done:
     """Give an open exception to a person (their console user name), or back to its group."""
-    from gateway.pipeline.exception_actions import assign_exception
-
     console_actions.run_operation(
         runtime,
         lambda: assign_exception(
@@ -444,8 +447,6 @@ def act_on_exception(
 ) -> Done:
     """``resolve`` (handled, with a comment), ``retry`` (deliver again after fixing master
     data in Odoo) or ``dismiss``."""
-    from gateway.pipeline.operations import resolve_exception
-
     comment = body.comment if body else ""
     console_actions.run_operation(
         runtime,
@@ -478,8 +479,6 @@ async def reload_partners(principal: OnboardingDep, runtime: RuntimeDep) -> dict
     process of the gateway (workers, SFTP) to do the same. Files that do not load are
     listed in ``problems`` (file, line, field, reason); each keeps its previous good
     version when there was one, otherwise its partner is disabled (``disabled``)."""
-    from gateway.reload import reload_everywhere
-
     report = await run_in_threadpool(reload_everywhere, runtime, actor=principal.actor)
     return report.as_dict()
 
