@@ -58,8 +58,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("tasks", "celery_app"),
     ("api",),
     ("supervisor", "demo", "demo_seller"),
-    ("cli",),
+    # reads the source only; below the CLI, whose ``dev depgraph`` prints it
     ("depgraph",),
+    ("cli",),
 )
 
 

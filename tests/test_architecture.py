@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gateway import depgraph
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,3 +125,30 @@ def test_depgraph_command_prints_the_graph_one_way() -> None:
         for target in targets.split(", "):
             if target != "(nothing)":
                 assert rank[target] <= rank[source], line
+
+
+def test_cli_dev_depgraph_prints_the_same_with_the_same_exit_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from gateway.cli.main import app
+
+    module = subprocess.run(
+        [sys.executable, "-m", "gateway.depgraph"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    done = CliRunner().invoke(app, ["dev", "depgraph"])
+    assert (done.exit_code, done.stdout) == (module.returncode, module.stdout) == (0, done.stdout)
+    deferred = CliRunner().invoke(app, ["dev", "depgraph", "--deferred"])
+    assert deferred.exit_code == 0
+    assert "gateway/cli/runtime.py:" in deferred.stdout and "# deferred:" in deferred.stdout
+
+    # given layers turned upside down, every import points up: both ways exit 1
+    monkeypatch.setattr(depgraph, "LAYERS", tuple(reversed(depgraph.LAYERS)))
+    broken = CliRunner().invoke(app, ["dev", "depgraph"])
+    assert broken.exit_code == depgraph.main([]) == 1
+    assert "upward: gateway/" in broken.stderr

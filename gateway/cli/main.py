@@ -3,7 +3,7 @@
 Gateway processes (``run``, ``api``, ``worker``, ``scheduler``, ``sftp``), feeding and
 inspecting the pipeline (``ingest``, ``messages``, ``replay``, ``cancel``), the demo, and
 the command groups contributed by the packages (``parse``/``validate``, ``partners``,
-``translate``, ``xref``, ``certs``, ``odoo``, ``keys``).
+``translate``, ``xref``, ``certs``, ``odoo``, ``keys``, ``dev``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from rich.table import Table
 from gateway.api import keys_cli
 from gateway.cli import (
     audit_commands,
+    dev_commands,
     edi_commands,
     outbound_commands,
     partner_commands,
@@ -511,6 +512,7 @@ def _mount_contributed() -> None:
     odoo_cli.register(app)
 
     keys_cli.register(app)
+    dev_commands.register(app)
 
 
 _mount_contributed()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from gateway.api.app import create_app
+from gateway.as2.certs import create_key_pair
 from gateway.store.db import session_scope
 from gateway.store.models import Acknowledgement, Counter, Event, Message, Transaction
-from tests.api.world import PARTNER, World, invoice, purchase_order
+from tests.api.world import PARTNER, World, invoice, make_world, purchase_order
 
 GOOD = b"""\
 id: acme-medical
@@ -46,15 +49,45 @@ def test_partner_list_and_detail(client: TestClient, world: World) -> None:
     assert detail["certificates"] == []
 
 
-def test_partner_with_as2_certificates_shows_their_status(client: TestClient, world: World) -> None:
-    detail = client.get("/api/v1/partners/summit-medical", headers=world.headers("viewer")).json()
-    (cert,) = detail["certificates"]
-    # the sample certificate is created by the demo; either way the status says what it is
-    assert cert["status"] in ("valid", "expires soon", "expired", "error")
-    if cert["status"] == "error":
-        assert cert["detail"]
-    else:
-        assert isinstance(cert["days_left"], int)
+def test_partner_with_as2_certificates_shows_their_status(tmp_path: Path) -> None:
+    # given a partner whose certificates have known lifetimes, and one that is missing
+    site = tmp_path / "profiles"
+    site.mkdir()
+    now = dt.datetime.now(dt.UTC)
+    lifetimes = {  # file -> (valid from, days)
+        "valid.crt": (now, 365),
+        "soon.crt": (now, 10),
+        "expired.crt": (now - dt.timedelta(days=100), 30),
+        "later.crt": (now + dt.timedelta(days=5), 365),
+    }
+    for name, (start, days) in lifetimes.items():
+        create_key_pair("cert-check", days, site / f"{name}.key", site / name, not_before=start)
+    files = [*lifetimes, "missing.crt"]
+    (site / "cert-check.yaml").write_text(
+        "id: cert-check\nname: Certificate Check\n"
+        "x12: {isa_qualifier: ZZ, isa_id: CERTCHECK}\n"
+        "as2:\n  as2_id: CERTCHECK\n  certificates:\n"
+        + "".join(f"    - file: {f}\n" for f in files)
+    )
+    world = make_world(tmp_path / "var", documents=False, profiles_dir=str(site))
+    with TestClient(create_app(world.runtime)) as client:
+        # when the partner is shown
+        response = client.get("/api/v1/partners/cert-check", headers=world.headers("viewer"))
+    # then each certificate says exactly what it is
+    assert response.status_code == 200, response.text
+    certs = {Path(c["file"]).name: c for c in response.json()["certificates"]}
+    assert {name: c["status"] for name, c in certs.items()} == {
+        "valid.crt": "valid",
+        "soon.crt": "expires soon",
+        "expired.crt": "expired",
+        "later.crt": "not yet valid",
+        "missing.crt": "error",
+    }
+    assert certs["valid.crt"]["days_left"] in (364, 365)  # seconds pass between make and show
+    assert certs["soon.crt"]["days_left"] in (9, 10)
+    assert certs["expired.crt"]["days_left"] in (-71, -70)
+    assert certs["missing.crt"]["days_left"] is None
+    assert "missing.crt" in certs["missing.crt"]["detail"]
 
 
 def test_validate_a_good_profile(client: TestClient, world: World) -> None:

@@ -167,12 +167,21 @@ def test_truncated_envelope_is_rejected_with_reason(make_runtime: Callable[..., 
         assert runtime.payloads.get(s, message.payload_sha256) == data
         interchanges = s.scalars(select(Interchange)).all()
         txns = s.scalars(select(Transaction)).all()
-        if message.state == "rejected":
-            assert message.error
-        else:
-            assert [i.state for i in interchanges] == ["rejected"]
-            assert interchanges[0].issues and all("text" in d for d in interchanges[0].issues)
-            assert all(t.state == "rejected" and t.error for t in txns)
+        # the half still starts with a whole ISA, so the file splits and the interchange
+        # is what is rejected: its trailer is missing (X12 interchange note code 023)
+        assert (message.state, message.error) == ("split", None)
+        assert [i.state for i in interchanges] == ["rejected"]
+        (issue,) = interchanges[0].issues
+        assert (issue["level"], issue["code"], issue["segment_tag"]) == (
+            "interchange",
+            "023",
+            "IEA",
+        )
+        assert (
+            issue["text"]
+            == f"segment IEA, byte {issue['byte_offset']}: file ends before the IEA trailer [023]"
+        )
+        assert [(t.state, t.error) for t in txns] == [("rejected", issue["text"])]
 
 
 def test_unknown_partner_is_rejected_and_named(make_runtime: Callable[..., Runtime]) -> None:
