@@ -30,6 +30,7 @@ SEVERITY: dict[str, Severity] = {
     "price_mismatch": "medium",
     "off_contract_price": "medium",
     "invalid_contract_reference": "medium",
+    "supplier_credit_note": "medium",
     # found by the reconciliation (gateway/reconcile.py)
     "record_deleted": "medium",
     "record_changed": "medium",
@@ -101,6 +102,7 @@ DEFAULT_ROUTES: dict[str, str] = {
     "price_mismatch": "ap-team",
     "off_contract_price": "ap-team",
     "invalid_contract_reference": "ap-team",
+    "supplier_credit_note": "ap-team",
     "receipt_without_bill": "ap-team",
     "bill_without_receipt": "ap-team",
     "billed_over_received": "ap-team",

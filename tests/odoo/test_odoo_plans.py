@@ -155,6 +155,18 @@ def test_a_total_beyond_tolerance_leaves_the_bill_in_draft_with_both_totals(
     assert deliver(document, profile=loose, odoo=odoo_client).exceptions == []
 
 
+def test_a_suppliers_credit_note_is_never_entered_as_a_bill(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    _received(odoo_client)
+    document = invoice()
+    document.credit_note, document.original_invoice_number = True, "INV-0042"
+    outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert issue.kind == "supplier_credit_note" and "INV-0042" in issue.message
+    assert odoo_double.records("account.move") == []
+
+
 def test_tax_differs_from_what_odoo_computes(
     odoo_double: OdooDouble, odoo_client: OdooClient, world: World
 ) -> None:

@@ -88,6 +88,8 @@ def plan_invoice(
     )
     if existing:
         return _existing(document, existing[0], plan=plan, odoo=odoo, settings=settings)
+    if document.credit_note:
+        return _credit_note(plan, document)
     if not document.po_number:
         return _not_found(plan, document, "the invoice names no purchase order")
     order = resolver.find_order(document.po_number)
@@ -164,7 +166,28 @@ def plan_invoice(
     failed_checks.extend(_quantity_checks(document, order_lines, billed, settings.tolerances))
     failed_checks.extend(charge_issues)
 
-    values = {
+    plan.steps.append(
+        CreateBill(values=_bill_values(document, resolver, order, commands, currency))
+    )
+    plan.steps.append(_totals(document, settings))
+    plan.steps.append(PostBill())
+    plan.exceptions.extend(failed_checks)
+    plan.post = settings.bill_state == "posted" and not failed_checks
+    plan.notes.append(f"vendor bill created for invoice {document.invoice_number}")
+    if failed_checks:
+        plan.notes.append("left in draft: checks failed")
+    return plan
+
+
+def _bill_values(
+    document: Invoice,
+    resolver: Resolver,
+    order: dict[str, Any],
+    commands: list[list[Any]],
+    currency: Any,
+) -> dict[str, Any]:
+    """The vendor bill to create: vendor, the invoice's number and date, its lines."""
+    values: dict[str, Any] = {
         "move_type": "in_invoice",
         "partner_id": resolver.vendor_id,
         "ref": document.invoice_number,
@@ -175,15 +198,7 @@ def plan_invoice(
         values["currency_id"] = currency
     if document.invoice_date is not None:
         values["invoice_date"] = document.invoice_date.isoformat()
-    plan.steps.append(CreateBill(values=values))
-    plan.steps.append(_totals(document, settings))
-    plan.steps.append(PostBill())
-    plan.exceptions.extend(failed_checks)
-    plan.post = settings.bill_state == "posted" and not failed_checks
-    plan.notes.append(f"vendor bill created for invoice {document.invoice_number}")
-    if failed_checks:
-        plan.notes.append("left in draft: checks failed")
-    return plan
+    return values
 
 
 def _totals(document: Invoice, settings: OdooPartnerSettings) -> CheckTotals:
@@ -329,6 +344,22 @@ def _existing(
             plan.post = True
             plan.steps.extend([_totals(document, settings), PostBill()])
             plan.notes.append("posting it now (the earlier delivery stopped before posting)")
+    return plan
+
+
+def _credit_note(plan: DeliveryPlan, document: Invoice) -> DeliveryPlan:
+    """A vendor credit note (BIG07 CR, BGM 381) is not a bill: never entered as one."""
+    credited = document.original_invoice_number or "an invoice it does not name"
+    plan.exceptions.append(
+        BusinessIssue(
+            kind="supplier_credit_note",
+            message=(
+                f"credit note {document.invoice_number} (crediting {credited}): the gateway "
+                "does not enter vendor credit notes; enter it in Odoo by hand"
+            ),
+            received=document.invoice_number,
+        )
+    )
     return plan
 
 

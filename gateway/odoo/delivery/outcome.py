@@ -35,6 +35,7 @@ IssueKind = Literal[
     "customer_changed_order",
     "off_contract_price",
     "invalid_contract_reference",
+    "supplier_credit_note",
 ]
 
 
