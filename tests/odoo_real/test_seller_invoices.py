@@ -8,8 +8,8 @@ with its percent, the freight as a summary SAC under the profile's charge code, 
 Odoo's tax amount and base, TDS = amount_total in cents, ITD with the early-payment
 discount Odoo computed). Reversing the invoice sends an 810 credit memo (BIG07 CR, REF*OI
 the invoice); an EDIFACT customer gets an INVOIC (BGM 380, PAT groups, TAX + MOA,
-ALC + PCD + MOA). Each is read back by our own inbound map to the canonical invoice that
-was stored.
+ALC + PCD + MOA) and for its credit note an INVOIC 381 (RFF+IV). Each is read back by
+our own inbound map to the canonical invoice that was stored.
 """
 
 from __future__ import annotations
@@ -146,6 +146,20 @@ def term_line(db: OdooDatabase, move_id: int) -> dict[str, Any]:
     return line
 
 
+def reverse(db: OdooDatabase, invoice_id: int) -> int:
+    """A credit note for the whole invoice, as *Credit Note* on it makes one; its id."""
+    context = {"active_model": "account.move", "active_ids": [invoice_id]}
+    [journal] = db.search_read("account.move", [["id", "=", invoice_id]], ["journal_id"])
+    wizard = db.call("account.move.reversal", "create",
+                     [{"reason": "damaged in transit", "move_ids": [[6, 0, [invoice_id]]],
+                       "journal_id": journal["journal_id"][0]}],
+                     context=context)  # fmt: skip
+    wizard_id = wizard[0] if isinstance(wizard, list) else wizard
+    db.call("account.move.reversal", "refund_moves", [wizard_id], context=context)
+    [refund] = db.search_read("account.move", [["reversed_entry_id", "=", invoice_id]], ["id"])
+    return int(refund["id"])
+
+
 def cents(value: float) -> int:
     return int((Decimal(str(value)) * 100).quantize(Decimal(1)))
 
@@ -264,16 +278,7 @@ def test_an_invoice_with_tax_discount_freight_and_early_payment_terms_then_its_c
     same(read_back(data, "mercy"), ours)
 
     # when the invoice is reversed (a credit note) and the credit note posted
-    context = {"active_model": "account.move", "active_ids": [invoice_id]}
-    [journal] = db.search_read("account.move", [["id", "=", invoice_id]], ["journal_id"])
-    wizard = db.call("account.move.reversal", "create",
-                     [{"reason": "damaged in transit", "move_ids": [[6, 0, [invoice_id]]],
-                       "journal_id": journal["journal_id"][0]}],
-                     context=context)  # fmt: skip
-    wizard_id = wizard[0] if isinstance(wizard, list) else wizard
-    db.call("account.move.reversal", "refund_moves", [wizard_id], context=context)
-    [refund] = db.search_read("account.move", [["reversed_entry_id", "=", invoice_id]], ["id"])
-    credit = posted(db, refund["id"])
+    credit = posted(db, reverse(db, invoice_id))
     assert credit["move_type"] == "out_refund"
     [memo] = [d for d in sent(runtime, recorder, "810_") if d != data]
     # then an 810 credit memo names the invoice it credits, with the same lines and totals
@@ -336,3 +341,13 @@ def test_an_edifact_customer_gets_an_invoic(
     ours = stored(runtime, move["name"])
     assert untaxed(ours) == Decimal(str(move["amount_untaxed"]))
     same(read_back(data, "stjude"), ours)
+    # and its credit note is an INVOIC 381 naming the invoice, without payment terms
+    credit = posted(db, reverse(db, invoice_id))
+    [memo] = [d for d in sent(runtime, recorder, "INVOIC_") if d != data]
+    found = [s.strip() for s in memo.decode().split("'") if s.strip()]
+    assert f"BGM+381+{credit['name']}+9" in found and f"RFF+IV:{move['name']}" in found
+    assert not [s for s in found if s.startswith(("PAT", "FTX"))]
+    assert f"MOA+77:{Decimal(str(credit['amount_total'])).normalize():f}" in found
+    back = stored(runtime, credit["name"])
+    assert back.credit_note and back.original_invoice_number == move["name"]
+    same(read_back(memo, "stjude"), back)
