@@ -161,6 +161,43 @@ def prepare_samples(db: OdooDatabase, runtime: Runtime) -> Samples:
     return out
 
 
+# the sample customer (partner_profiles/lakeside-hospital.yaml): the hospital, its receiving
+# dock by GLN, and the items of its 850 (gloves lot-tracked), priced as it orders them
+CUSTOMER = ("lakeside-hospital", "Lakeside Regional Hospital", "LAKESIDE", "0890123000014")
+
+
+def prepare_customer(db: OdooDatabase, runtime: Runtime) -> dict[str, int]:
+    """The hospital buying from us (needs ``sale_stock``): the customer with ``ref``, its
+    delivery address with the GLN as ``ref``, our products at the customer's prices.
+    Returns the product ids by our part number."""
+    dialect = OdooDialect(major=db.version, server_version="")
+    partner, name, ref, dock = CUSTOMER
+    customer = db.create(
+        "res.partner", {"name": name, "ref": ref, "is_company": True, "customer_rank": 1}
+    )
+    db.create(
+        "res.partner",
+        {"name": f"{name} receiving", "ref": dock, "parent_id": customer, "type": "delivery"},
+    )
+    products: dict[str, int] = {}
+    for line in documents(runtime, partner, "850_purchase_order.edi").lines:
+        lots = line.item.vendor_part == "DS-GLV-M"
+        products[line.item.vendor_part or ""] = db.create(
+            "product.product",
+            {
+                "name": line.item.description or line.item.vendor_part,
+                "default_code": line.item.vendor_part,
+                "barcode": line.item.gtin,
+                "list_price": float(line.unit_price or 0),
+                "tracking": "lot" if lots else "none",
+                "use_expiration_date": lots,
+                "uom_id": db.ref("uom.product_uom_unit"),
+                **dialect.storable_product_values(),
+            },
+        )
+    return products
+
+
 def _service(dialect: OdooDialect) -> dict[str, Any]:
     return {"type": "service"} if dialect.major >= 18 else {"detailed_type": "service"}
 

@@ -1,7 +1,9 @@
 """`edi-gateway demo` against a real Odoo (EDIGW_ODOO_* set) on a freshly prepared database.
 
 The database is prepared with the same JSON-RPC calls the setup in docs/odoo.md describes
-(tests/odoo_real/samples.py): vendors, units, currencies, taxes and the sample items.
+(tests/odoo_real/samples.py): vendors, units, currencies, taxes and the sample items, and
+(``sale_stock`` installed) the sample customer, its dock and the items it orders, for the
+demo's seller side: the hospital's 850 to cash.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.settings import Settings
 from tests.conftest import REPO
-from tests.odoo_real.samples import prepare_samples
+from tests.odoo_real.samples import prepare_customer, prepare_samples
 from tests.support.real_odoo import OdooDatabase
 
-pytestmark = pytest.mark.timeout(600)  # the demo itself may take minutes on a loaded machine
+pytestmark = [
+    pytest.mark.timeout(900),  # the demo itself may take minutes on a loaded machine
+    pytest.mark.parametrize("real_odoo", [{"version": 17, "extra": ["sale_stock"]}], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +34,7 @@ def prepared(real_odoo: OdooDatabase, tmp_path_factory: pytest.TempPathFactory) 
     runtime = build_runtime(Settings(data_dir=work), dispatcher=InlineDispatcher())
     try:
         prepare_samples(real_odoo, runtime)
+        prepare_customer(real_odoo, runtime)
     finally:
         runtime.engine.dispose()
     return real_odoo
@@ -54,7 +60,11 @@ def test_demo_passes_against_a_prepared_real_odoo(prepared: OdooDatabase, tmp_pa
     assert result.returncode == 0, out[-5000:]
     assert "demo passed" in out and f"Odoo at {prepared.url}" in out
     # and the records are in that Odoo, not in a dry-run outbox
-    pickings = prepared.search_read("stock.picking", [["state", "=", "done"]], ["origin"])
+    pickings = prepared.search_read(
+        "stock.picking",
+        [["state", "=", "done"], ["picking_type_code", "=", "incoming"]],
+        ["origin"],
+    )
     assert len(pickings) == 2  # Summit's 856 and Nordlicht's DESADV
     bills = prepared.search_read(
         "account.move", [["move_type", "=", "in_invoice"]], ["ref", "state"]
@@ -63,6 +73,22 @@ def test_demo_passes_against_a_prepared_real_odoo(prepared: OdooDatabase, tmp_pa
         "NL-RE-26-30551": "posted",
         "KINV-771205": "draft",  # billed before receipt: left for procurement
     }
+    # the seller side: the hospital's order confirmed, delivered in two, invoiced, in Odoo
+    assert "sent to lakeside-hospital: 855, 856, 856, 810" in out
+    assert "line statuses (ACK01): IA, IA, IB" in out
+    [order] = prepared.search_read(
+        "sale.order", [["client_order_ref", "=", "LRH-PO-240871"]], ["state", "name"]
+    )
+    assert order["state"] == "sale"
+    deliveries = prepared.search_read(
+        "stock.picking", [["sale_id", "=", order["id"]]], ["state", "backorder_id"]
+    )
+    assert sorted(d["state"] for d in deliveries) == ["done", "done"]
+    assert sum(1 for d in deliveries if d["backorder_id"]) == 1
+    invoices = prepared.search_read(
+        "account.move", [["move_type", "=", "out_invoice"]], ["state", "invoice_origin"]
+    )
+    assert [(i["state"], i["invoice_origin"]) for i in invoices] == [("posted", order["name"])]
 
 
 def test_demo_does_not_pass_when_a_document_failed(prepared: OdooDatabase, tmp_path: Path) -> None:
