@@ -160,7 +160,8 @@ def test_refusal_codes_and_tags_are_the_engines() -> None:
 # engines must not see. Shrink this list; never grow it.
 _PROFILE_CHOICES = {
     "gateway/pipeline/advice.py",  # which 824 / APERAK map a release or directory uses
-    "gateway/pipeline/outbound.py",  # the profile's x12 or edifact ids in the envelope
+    "gateway/pipeline/outbound_kinds.py",  # which map: the profile's x12 or edifact ids
+    "gateway/pipeline/outbound_records.py",  # the profile's x12 or edifact ids in the envelope
     "gateway/partners/registry.py",  # the partner looked up by X12 or EDIFACT ids
     "gateway/mapping/library.py",  # map names per release / directory
     "gateway/mapping/segments.py",  # segment layouts from the X12 or EDIFACT specs
