@@ -19,7 +19,7 @@ import functools
 import hashlib
 import os
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -331,16 +331,18 @@ def _signature_padding(
 
 def verify_detached(
     signature_der: bytes,
-    candidates: Sequence[bytes],
+    candidates: Iterable[bytes],
     certificates: Sequence[x509.Certificate],
 ) -> VerifiedSignature:
     """Verify a detached SignedData over the first candidate content whose digest matches.
 
     ``candidates`` are the signed bytes as received and any canonical variants (some
-    products sign before or without canonicalizing line endings). ``certificates`` are
-    the partner's currently valid certificates; certificates inside the message are
-    never trusted. Raises :class:`IntegrityCheckFailed` when no candidate matches the
-    signed digest and :class:`AuthenticationFailed` when no certificate verifies.
+    products sign before or without canonicalizing line endings), iterable more than
+    once and tried in order (a lazy iterable makes a variant only when it is needed).
+    ``certificates`` are the partner's currently valid certificates; certificates
+    inside the message are never trusted. Raises :class:`IntegrityCheckFailed` when no
+    candidate matches the signed digest and :class:`AuthenticationFailed` when no
+    certificate verifies.
     """
     info = _content_info(signature_der, "signed_data")
     with _reading(IntegrityCheckFailed, "signature"):
@@ -360,7 +362,7 @@ def verify_opaque(der: bytes, certificates: Sequence[x509.Certificate]) -> Verif
 
 def _verify_signed_data(
     signed_data: cms.SignedData,
-    candidates: Sequence[bytes],
+    candidates: Iterable[bytes],
     certificates: Sequence[x509.Certificate],
 ) -> VerifiedSignature:
     if not certificates:

@@ -189,13 +189,32 @@ def canonicalize_headers(entity: bytes) -> bytes:
     return canonicalize(entity[: bounds[1]]) + entity[bounds[1] :]
 
 
-def signed_content_candidates(entity: bytes) -> list[bytes]:
-    """The signed bytes as received, then the canonical variants worth trying."""
-    candidates = [entity]
-    for variant in (canonicalize_headers(entity), canonicalize(entity)):
-        if variant not in candidates:
-            candidates.append(variant)
-    return candidates
+class SignedContentCandidates:
+    """The signed bytes as received, then the canonical variants worth trying.
+
+    Iterable as often as needed; the variants are made only when something iterates
+    past the bytes as received (they nearly always match, and canonicalizing a large
+    payload costs more than checking its signature).
+    """
+
+    def __init__(self, entity: bytes) -> None:
+        self.entity = entity
+        self._variants: list[bytes] | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.entity
+        if self._variants is None:
+            variants: list[bytes] = []
+            for variant in (canonicalize_headers(self.entity), canonicalize(self.entity)):
+                if variant != self.entity and variant not in variants:
+                    variants.append(variant)
+            self._variants = variants
+        yield from self._variants
+
+
+def signed_content_candidates(entity: bytes) -> SignedContentCandidates:
+    """The signed bytes as received, then the canonical variants worth trying (lazily)."""
+    return SignedContentCandidates(entity)
 
 
 def build_entity(headers: Iterable[tuple[str, str]], body: bytes) -> bytes:

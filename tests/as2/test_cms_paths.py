@@ -17,7 +17,7 @@ from typing import get_args
 import pytest
 from asn1crypto import cms as asn1_cms
 
-from gateway.as2 import cms
+from gateway.as2 import cms, mime
 from gateway.as2.errors import DecryptionFailed, IntegrityCheckFailed
 
 from .as2_helpers import KeyFiles, make_keys
@@ -108,3 +108,27 @@ def test_no_key_at_all_is_a_decryption_failure(tmp_path: Path) -> None:
     der = cms.encrypt(CONTENT, ours.certificate, "aes128-cbc")
     with pytest.raises(DecryptionFailed):
         cms.decrypt(der, [])
+
+
+def test_canonical_variants_are_made_only_when_the_bytes_as_received_do_not_match(
+    keys: tuple[KeyFiles, KeyFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given content with bare LF line endings, signed as received and signed canonical
+    ours, _ = keys
+    bare = b"Content-Type: text/plain\n\nline one\nline two\n"
+    made: list[bytes] = []
+    original = mime.canonicalize
+    monkeypatch.setattr(mime, "canonicalize", lambda data: made.append(data) or original(data))
+    as_received = cms.sign_detached(bare, _pair(ours), "sha256")
+    canonical = cms.sign_detached(mime.canonicalize(bare), _pair(ours), "sha256")
+    made.clear()
+    # when the signature is over the bytes as received: no variant is made
+    candidates = mime.signed_content_candidates(bare)
+    assert cms.verify_detached(as_received, candidates, [ours.certificate]).content == bare
+    assert made == []
+    # when it is over the canonical form: the variants are made, once, and it verifies
+    verified = cms.verify_detached(canonical, candidates, [ours.certificate])
+    assert verified.content == original(bare)
+    assert list(candidates) == [bare, b"Content-Type: text/plain\r\n\r\nline one\nline two\n",
+                                original(bare)]  # fmt: skip
+    assert len(made) == 2  # the header block, then the whole entity: not again
