@@ -205,9 +205,91 @@ def real_odoo(request: pytest.FixtureRequest, real_odoo_servers):  # type: ignor
         server.drop(database)
 
 
+# Fixtures that bring up a real service or peer, and the markers their tests carry. The
+# fast lane (``-m "not slow"``) needs PostgreSQL and Redis at most: never Odoo, chromium
+# or sshd, which take seconds to minutes to start.
+FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
+    "postgres_server_url": ("postgres",),
+    "postgres_url": ("postgres",),
+    "redis_url": ("redis",),
+    "real_odoo": ("real_odoo", "slow"),
+    "real_odoo_servers": ("real_odoo", "slow"),
+    "browser": ("slow",),  # chromium (tests/browser)
+    "sshd": ("slow",),  # a real OpenSSH sshd (tests/sftp)
+    "clean_sshd": ("slow",),
+}
+
+
+# Tests that took 10 s or more (all their parameters together) in one full run with
+# ``--durations=0`` on a loaded 2-core machine (2026-12-05): the slow lane, by measure.
+# Refresh from a new run's durations; a name that no longer exists marks nothing.
+SLOW_TESTS = frozenset(
+    {
+        "tests/as2/test_hostile_as2.py::test_1_compression_bomb_is_refused_before_inflating_and_memory_stays_bounded",
+        "tests/as2/test_hostile_as2.py::test_2_anonymous_receipt_delivery_option_is_never_posted_and_starts_no_thread",
+        "tests/as2/test_openssl_inbound.py::test_openssl_signed_and_encrypted_messages_get_a_signed_processed_mdn",
+        "tests/as2/test_rejections.py::test_compression_bomb_is_stopped_by_the_decompression_cap",
+        "tests/browser/test_console.py::test_find_open_and_replay_a_document",
+        "tests/browser/test_live_and_layout.py::test_document_timeline_and_tracker_update_live",
+        "tests/deploy/test_compose.py::test_stack_has_every_service",
+        "tests/deploy/test_topology.py::test_separate_processes_deliver_and_acknowledge_everything_once",
+        "tests/edifact/test_hostile_contrl.py::test_10_every_contrl_we_write_passes_our_validator",
+        "tests/edifact/test_patterns.py::test_fast_path_implies_checker_finds_nothing",
+        "tests/edifact/test_stream.py::test_reading_a_file_keeps_memory_bounded",
+        "tests/ops/test_cli_errors.py::test_a_bad_setting_is_one_line_naming_it",
+        "tests/ops/test_duplicates.py::test_replay_of_a_message_that_is_a_duplicate_says_so",
+        "tests/ops/test_profile_editor.py::test_a_shipped_profile_is_saved_as_the_sites_copy",
+        "tests/ops/test_reload_api.py::test_broken_profile_without_a_good_version_disables_that_partner",
+        "tests/ops/test_reload_api.py::test_new_partner_trades_after_reload_and_a_bad_reload_keeps_the_good_set",
+        "tests/ops/test_reload_running.py::test_a_changed_file_is_picked_up_by_the_running_worker",
+        "tests/ops/test_reload_running.py::test_cli_reload_and_sighup_reach_the_running_worker",
+        "tests/ops/test_run_process.py::test_run_binds_configured_ports_and_term_leaves_no_child",
+        "tests/ops/test_run_process.py::test_run_command_line_ports_win",
+        "tests/outbound/test_change_pipeline.py::test_a_crash_after_writing_the_860_sends_that_860_once",
+        "tests/outbound/test_change_pipeline.py::test_edifact_ordchg",
+        "tests/outbound/test_change_pipeline.py::test_x12_change_cancel_and_their_997",
+        "tests/outbound/test_list_orders.py::test_search_takes_like_wildcards_literally",
+        "tests/outbound/test_purchase_order_roundtrip.py::test_written_order_reads_back_the_same",
+        "tests/partners/test_cli.py::test_translate_unknown_partner_and_rejected_file",
+        "tests/partners/test_cli.py::test_validate_a_map_file_names_its_line",
+        "tests/pipeline/test_application_advice.py::test_a_good_document_from_a_partner_with_the_option_gets_no_advice",
+        "tests/pipeline/test_application_advice.py::test_an_850_that_cannot_be_translated_gets_an_824_naming_segment_and_element",
+        "tests/pipeline/test_as2_acknowledgements.py::test_997_goes_back_over_as2_and_the_async_mdn_settles_it",
+        "tests/pipeline/test_async_mdn_stage.py::test_private_address_is_refused_at_send_time_unless_the_profile_allows_it",
+        "tests/pipeline/test_audit_trail.py::test_pipeline_events_chain_per_document",
+        "tests/pipeline/test_celery_workers.py::test_in_process_celery_worker_on_redis",
+        "tests/pipeline/test_celery_workers.py::test_worker_killed_mid_delivery_finishes_every_transaction_exactly_once",
+        "tests/pipeline/test_corpus_through_pipeline.py::test_every_corpus_file_ends_in_a_final_state",
+        "tests/pipeline/test_exception_routing.py::test_a_refused_webhook_is_not_retried_and_an_unreachable_one_dead_letters",
+        "tests/pipeline/test_odoo_end_to_end.py::test_odoo_unreachable_for_a_while_then_delivered_once",
+        "tests/pipeline/test_odoo_end_to_end.py::test_x12_4010_supplier_chain_ack_receipt_with_lots_and_bill",
+        "tests/pipeline/test_odoo_end_to_end.py::test_x12_5010_order_to_bill_with_ndc_items",
+        "tests/pipeline/test_partner_versions.py::test_one_partner_sends_4010_855s_and_5010_856s",
+        "tests/pipeline/test_translation_errors.py::test_map_pointing_at_a_missing_segment_holds_the_partner_with_file_and_line",
+        "tests/store/test_audit_chain.py::test_profile_edits_are_recorded_when_a_process_starts",
+        "tests/store/test_audit_chain.py::test_the_database_refuses_to_change_events",
+        "tests/test_demo.py::test_demo_fails_when_a_document_goes_wrong",
+        "tests/test_demo.py::test_demo_plays_every_sample_partner_and_exits_zero",
+        "tests/x12/test_acks.py::test_pyx12_accepts_our_acknowledgements",
+        "tests/x12/test_corpus.py::test_pyx12_accepts_every_ack_we_write_for_the_corpus",
+        "tests/x12/test_fast_validator_differential.py::test_mutants_give_identical_findings",
+        "tests/x12/test_hostile_acks.py::test_10_every_acknowledgement_we_write_passes_our_validator_and_pyx12",
+        "tests/x12/test_hostile_acks.py::test_10_the_damage_seen_in_the_fuzzing_is_sanitized",
+        "tests/x12/test_hostile_engines.py::test_9_cpu_is_linear_in_input_size",
+        "tests/x12/test_hostile_engines.py::test_9_sixteen_megabyte_element_and_fifty_thousand_deep_hl_chain",
+        "tests/x12/test_stream.py::test_validate_stream_memory_stays_bounded",
+    }
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that use a real Odoo carry the ``real_odoo`` and ``slow`` markers."""
+    """Mark tests by the services their fixtures start (:data:`FIXTURE_MARKERS`) and the
+    long ones slow (:data:`SLOW_TESTS`)."""
     for item in items:
-        if "real_odoo" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.real_odoo)
+        if item.nodeid.split("[", 1)[0] in SLOW_TESTS and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.slow)
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture in sorted(names & FIXTURE_MARKERS.keys()):
+            for marker in FIXTURE_MARKERS[fixture]:
+                if item.get_closest_marker(marker) is None:
+                    item.add_marker(getattr(pytest.mark, marker))

@@ -23,7 +23,7 @@ from gateway.engines import parse_payload
 from gateway.mapping import MapLibrary, translate
 from gateway.outbound import OutboundEnvelope, OutboundInvalid, OutboundLibrary, render, write
 from gateway.partners.profile import PartnerProfile
-from gateway.pipeline.outbound import INVENTORY_ADVICES, outbound_map_name
+from gateway.pipeline.outbound_kinds import INVENTORY_ADVICES, outbound_map_name
 
 REPO = Path(__file__).resolve().parents[2]
 OUTBOUND = OutboundLibrary.load([REPO / "maps"])
