@@ -8,7 +8,7 @@ on the dry-run Odoo or on the real one when ``EDIGW_ODOO_*`` is set:
 1. the hospital uploads its 850 over SFTP; the gateway makes a quotation of it;
 2. the warehouse counts what is on the shelf (gloves in two lots with expiry dates,
    syringes; no gauze), and the sales desk confirms the order: Odoo reserves the stock,
-   first-expiring lot first, and the gateway sends the 855 (gauze backordered);
+   first in first out, and the gateway sends the 855 (gauze backordered);
 3. the warehouse packs what was reserved, one package per product, and validates the
    delivery with a backorder for the gauze: an 856 with two packs, lots and expiry;
 4. the gauze arrives, the backorder is reserved, packed and validated: a second 856;
@@ -52,8 +52,9 @@ class Stock:
     expiry: str | None = None  # YYYY-MM-DD
 
 
-# on the shelf when the order is confirmed: 12 + 30 gloves (the earlier-expiring lot is
-# reserved first), syringes; the gauze (line 3) arrives after the first delivery
+# on the shelf when the order is confirmed: 12 + 30 gloves (the lot counted first, which
+# also expires first, is reserved first), syringes; the gauze (line 3) arrives after the
+# first delivery
 SHELF = (
     Stock(1, 12, "GLV-2409A", "2027-09-30"),
     Stock(1, 30, "GLV-2503B", "2028-03-31"),

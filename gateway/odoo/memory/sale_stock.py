@@ -3,11 +3,12 @@ after the sale order: what ``sale_stock`` and ``sale`` do in Odoo 17).
 
 * Confirming a sale order (``action_confirm``) gives its outgoing picking one move per
   product line (``sale_line_id``, quantity, unit, ``has_tracking``) from WH/Stock to the
-  customer, and reserves stock: a storable product from the quants in WH/Stock (first
-  expiring lot first, as ``product_expiry``'s removal strategy), one move line per quant
-  used; the move is ``assigned``, ``partially_available`` or ``confirmed`` (waiting)
-  accordingly. A consumable is reserved at once. ``stock.picking.action_assign``
-  reserves again (after goods arrived).
+  customer, and reserves stock: a storable product from the quants in WH/Stock, first in
+  first out (Odoo 17's default removal strategy, ``in_date, id``: FEFO only when a
+  category or location asks for it), one move line per lot used; the move is
+  ``assigned``, ``partially_available`` or ``confirmed`` (waiting) accordingly. A
+  consumable is reserved at once. ``stock.picking.action_assign`` reserves again (after
+  goods arrived).
 * Stock is put in WH/Stock as Odoo's inventory count does: ``stock.quant`` created with
   ``inventory_quantity`` (context ``inventory_mode``), then ``action_apply_inventory``.
   What outgoing move lines not yet done hold is reserved; a validated delivery takes its
@@ -151,19 +152,16 @@ class SaleStockBehaviour(SaleBehaviour):
         )
 
     def _free_quants(self, product_id: int) -> list[tuple[Any, float]]:
-        """(lot id, free quantity) in WH/Stock, first expiring lot first."""
+        """(lot id, free quantity) in WH/Stock, first in first out (quants by id, which
+        is the order they came in: Odoo 17's default ``fifo`` orders by ``in_date, id``)."""
         free: dict[Any, float] = {}
-        for quant in self.tables["stock.quant"].values():
+        for quant_id in sorted(self.tables["stock.quant"]):
+            quant = self.tables["stock.quant"][quant_id]
             if quant.get("product_id") == product_id and quant.get("location_id") == STOCK_LOCATION:
                 lot = quant.get("lot_id") or False
                 free[lot] = free.get(lot, 0.0) + float(quant.get("quantity") or 0.0)
         out = [(lot, qty - self._held(product_id, lot)) for lot, qty in free.items()]
-
-        def expiry(item: tuple[Any, float]) -> tuple[str, int]:
-            lot = self.tables["stock.lot"].get(int(item[0] or 0), {})
-            return (str(lot.get("expiration_date") or "9999"), int(item[0] or 0))
-
-        return sorted((x for x in out if x[1] > 0), key=expiry)
+        return [x for x in out if x[1] > 0]
 
     def _reserve_outgoing(self, move: Values) -> None:
         """Reserve what the move still needs; set its state from what it holds."""
