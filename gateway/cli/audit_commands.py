@@ -15,14 +15,15 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
+from gateway.settings import get_settings
+from gateway.store.audit import add_event
+from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
+
 console = Console()
 err = Console(stderr=True)
 
 
 def _engine() -> Engine:
-    from gateway.settings import get_settings  # deferred: CLI start-up
-    from gateway.store.db import make_engine, migrate  # deferred: CLI start-up
-
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
@@ -33,9 +34,6 @@ def _engine() -> Engine:
 def record_operator_action(kind: str, detail: str, data: dict[str, object]) -> None:
     """Append a command-line operator action (e.g. a new AS2 key pair) to the audit trail."""
     import os
-
-    from gateway.store.audit import add_event  # deferred: CLI start-up
-    from gateway.store.db import make_session_factory, session_scope  # deferred: CLI start-up
 
     engine = _engine()
     try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.settings import get_settings
+
 
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
@@ -80,12 +82,8 @@ def _during_connect(error: BaseException) -> bool:
 
 
 def _database_url() -> str:
-    from gateway.settings import get_settings  # deferred: CLI start-up
-
     return _safe_url(get_settings().resolved_database_url)
 
 
 def _broker_url() -> str:
-    from gateway.settings import get_settings  # deferred: CLI start-up
-
     return _safe_url(get_settings().resolved_broker_url)

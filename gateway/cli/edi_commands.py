@@ -28,6 +28,9 @@ from gateway.edi import (
     OwnIdentity,
 )
 from gateway.engines import FixedAckPolicy, engine_for, parse_payload
+from gateway.identity import IdentityError, load_identities
+from gateway.partners.registry import PartnerRegistry
+from gateway.settings import get_settings
 
 if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
@@ -189,9 +192,6 @@ def _print_issues(payload: EdiPayload) -> int:
 
 
 def _partner_profile(partner: str) -> PartnerProfile:
-    from gateway.partners.registry import PartnerRegistry  # deferred: CLI start-up
-    from gateway.settings import get_settings  # deferred: CLI start-up
-
     settings = get_settings()
     profile = PartnerRegistry.from_dirs(settings.profile_dirs(), settings.map_dirs()).get(partner)
     if profile is None:
@@ -215,9 +215,6 @@ def _ours(ix: EdiInterchange, profile: PartnerProfile | None) -> OwnIdentity:
     """Who the acknowledgement comes from: the identity of ours the interchange is
     addressed to, else the partner's ``our_identity``, else our default identity — as
     the pipeline does. ``GATEWAY`` only when no identities file can be read."""
-    from gateway.identity import IdentityError, load_identities  # deferred: CLI start-up
-    from gateway.settings import get_settings  # deferred: CLI start-up
-
     try:
         identities = load_identities(get_settings().identities_file)
     except IdentityError:

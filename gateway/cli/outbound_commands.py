@@ -18,8 +18,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.canonical import PurchaseOrder, Purpose
 from gateway.cli.runtime import cli_runtime
+from gateway.identity import load_identities
+from gateway.partners.outbound import OutboundDocumentSettings
+from gateway.partners.registry import PartnerRegistry
+from gateway.pipeline.errors import PermanentError
+from gateway.settings import get_settings
 from gateway.states import OrderCycle
+from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
 
 if TYPE_CHECKING:
     pass
@@ -51,7 +58,6 @@ def send_command(
     queue: Annotated[bool, typer.Option(help="Hand the send to the workers.")] = False,
 ) -> None:
     """Send one confirmed purchase order now."""
-    from gateway.pipeline.errors import PermanentError  # deferred: CLI start-up
     from gateway.pipeline.outbound import send_now  # deferred: CLI start-up
 
     runtime = cli_runtime(queue=queue)
@@ -61,7 +67,6 @@ def send_command(
         err.print(escape(str(exc)), markup=True)
         raise typer.Exit(1) from exc
     from gateway.pipeline.outbound import list_orders  # deferred: CLI start-up
-    from gateway.store.db import session_scope  # deferred: CLI start-up
 
     with session_scope(runtime.sessions) as session:
         rows = [r for r in list_orders(session, search=order.business_key) if r["id"] == order.id]
@@ -77,7 +82,6 @@ def catalog_command(
     queue: Annotated[bool, typer.Option(help="Hand the send to the workers.")] = False,
 ) -> None:
     """Send a customer their price catalog (832 / PRICAT) from their Odoo pricelist now."""
-    from gateway.pipeline.errors import PermanentError  # deferred: CLI start-up
     from gateway.pipeline.outbound_publish import send_catalog  # deferred: CLI start-up
 
     try:
@@ -103,13 +107,6 @@ def list_command(
 ) -> None:
     """Every order we sent, newest first, with its cycle state and age."""
     from gateway.pipeline.outbound import list_orders  # deferred: CLI start-up
-    from gateway.settings import get_settings  # deferred: CLI start-up
-    from gateway.store.db import (  # deferred: CLI start-up
-        make_engine,
-        make_session_factory,
-        migrate,
-        session_scope,
-    )
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
@@ -146,18 +143,14 @@ def register(app: typer.Typer) -> None:
 
 def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: bool) -> None:
     """``translate --outbound ORDER.json --partner ID``: what we would send, and from where."""
-    from gateway.canonical import PurchaseOrder, Purpose  # deferred: CLI start-up
-    from gateway.identity import load_identities  # deferred: CLI start-up
     from gateway.outbound import (  # deferred: CLI start-up
         OutboundInvalid,
         OutboundLibrary,
         render,
         write,
     )
-    from gateway.partners.registry import PartnerRegistry  # deferred: CLI start-up
     from gateway.pipeline.outbound_kinds import outbound_map_name  # deferred: CLI start-up
     from gateway.pipeline.outbound_records import envelope_for  # deferred: CLI start-up
-    from gateway.settings import get_settings  # deferred: CLI start-up
 
     settings = get_settings()
     if partner is None:
@@ -173,8 +166,6 @@ def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: 
         err.print(f"{path}: not a canonical purchase order: {exc}", markup=False)
         raise typer.Exit(1) from exc
     if profile.outbound.purchase_order is None:
-        from gateway.partners.outbound import OutboundDocumentSettings  # deferred: CLI start-up
-
         profile = profile.model_copy(
             update={
                 "outbound": profile.outbound.model_copy(

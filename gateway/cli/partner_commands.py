@@ -19,14 +19,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.as2.certs import check_certificates
 from gateway.cli.outbound_commands import translate_outbound
 from gateway.documents import EDIFACT_MESSAGES, X12_SETS
 from gateway.engines import parse_payload
 from gateway.identity import IdentityError, load_identities
 from gateway.mapping import MapLibrary, MapLoadError, TransactionResult, translate_payload
-from gateway.partners.loader import ProfileError, load_profile_file
+from gateway.mapping.library import normalize_version
+from gateway.partners.loader import ProfileError, load_profile_file, load_profiles
 from gateway.partners.profile import PartnerProfile
-from gateway.partners.registry import PartnerRegistry
+from gateway.partners.registry import PartnerRegistry, check_identifiers
 from gateway.settings import get_settings
 
 console = Console()
@@ -81,8 +83,6 @@ def file_warnings(profile: PartnerProfile) -> list[str]:
 
 def cert_warnings(profile: PartnerProfile) -> list[str]:
     """Certificate expiry findings, when the AS2 package provides the check."""
-    from gateway.as2.certs import check_certificates  # deferred: CLI start-up
-
     try:
         return [f"{profile.id}: {w.level}: {w.message}" for w in check_certificates(profile)]
     except Exception as exc:  # a broken check must not hide the rest of the report
@@ -183,9 +183,6 @@ def _validate_one_profile(
 ) -> tuple[list[PartnerProfile], list[str]]:
     """One profile file, loaded against the configured partners (it replaces the
     configured profile with the same id or file, as a reload would)."""
-    from gateway.partners.loader import load_profiles  # deferred: CLI start-up
-    from gateway.partners.registry import check_identifiers  # deferred: CLI start-up
-
     problems: list[str] = []
     try:
         one = load_profile_file(path)
@@ -210,8 +207,6 @@ def _validate_one_profile(
 
 def _maps_used(profile: PartnerProfile) -> list[str]:
     """The map names a profile's documents go through (its own and the defaults)."""
-    from gateway.mapping.library import normalize_version  # deferred: CLI start-up
-
     names = {n.removesuffix(".yaml").removesuffix(".yml") for n in profile.maps.values()}
     if profile.x12 is not None:
         version = normalize_version("x12", profile.x12.version)

@@ -17,6 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.cli.audit_commands import _engine
+from gateway.partners.registry import PartnerRegistry
+from gateway.settings import get_settings
+from gateway.store.audit import add_event
+from gateway.store.db import make_session_factory, session_scope
 
 console = Console()
 err = Console(stderr=True)
@@ -33,9 +37,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _known_partner(partner: str) -> None:
-    from gateway.partners.registry import PartnerRegistry  # deferred: CLI start-up
-    from gateway.settings import get_settings  # deferred: CLI start-up
-
     settings = get_settings()
     profile = PartnerRegistry(settings.profile_dirs(), settings.map_dirs()).get(partner)
     if profile is None:
@@ -58,8 +59,6 @@ def import_command(
 ) -> None:
     """Replace the partner's cross-reference table with the rows of FILE."""
     from gateway.customer_items import parse_csv, replace_items  # deferred: CLI start-up
-    from gateway.store.audit import add_event  # deferred: CLI start-up
-    from gateway.store.db import make_session_factory, session_scope  # deferred: CLI start-up
 
     _known_partner(partner)
     try:
@@ -97,7 +96,6 @@ def list_command(
 ) -> None:
     """Show the partner's cross-reference table."""
     from gateway.customer_items import list_items  # deferred: CLI start-up
-    from gateway.store.db import make_session_factory, session_scope  # deferred: CLI start-up
 
     engine = _engine()
     try:
