@@ -15,22 +15,27 @@ never to the production Odoo; the target is stored with the decision and the led
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.canonical import PurchaseOrder, Purpose
 from gateway.customer_items import lookup_table
 from gateway.documents import load_document
 from gateway.odoo.delivery import DeliveryPlan, apply_plan, plan_delivery
 from gateway.odoo.errors import OdooBusinessError, OdooConfigurationError, OdooTransientError
+from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.customer_orders import asked_order as customer_order
 from gateway.pipeline.dispatch import Next
-from gateway.pipeline.errors import PermanentError, TransientError
+from gateway.pipeline.errors import TransientError
 from gateway.pipeline.routing import route_exceptions
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stages import claim
+from gateway.pipeline.stages import claim_all
 from gateway.pipeline.transitions import set_state
 from gateway.states import DECISIONS, TRANSACTIONS, DecisionState
 from gateway.store.audit import add_event
@@ -45,141 +50,270 @@ from gateway.store.models import (
     TransactionState,
 )
 
+log = logging.getLogger(__name__)
 
-def deliver(runtime: Runtime, transaction_id: int) -> list[Next]:
-    """Deliver one translated transaction's document to Odoo (or the dry-run outbox)."""
 
-    # the claim and everything the delivery reads: one transaction, committed before Odoo
+@dataclass
+class _Job:
+    """One claimed transaction of a batch, with what its delivery needs."""
+
+    txn: Transaction
+    doc_row: Document
+    profile: PartnerProfile
+    document: Any
+    customer_items: Any
+    asked: PurchaseOrder | None  # a customer's change: their order as asked so far
+    target: str
+    replay: dict[str, Any] | None
+    decision_id: int | None
+
+
+@dataclass
+class _Outcome:
+    """What one delivery ended with, recorded with the others of its batch."""
+
+    job: _Job
+    decision: _Decision
+    records: list[dict[str, Any]]
+    notes: list[str]
+    exceptions: list[dict[str, Any]]
+
+
+def deliver(runtime: Runtime, transaction_id: int, *more: int) -> list[Next]:
+    """Deliver translated transactions' documents to Odoo (or the dry-run outbox).
+
+    One transaction (recovery, a replay) or all of an interchange's (translate queues
+    one batch): the claims and every read in one database transaction, the Odoo calls
+    one document after the other outside any, the outcomes in one transaction at the end.
+    A crash in between leaves the claimed transactions ``delivering``, which stall
+    recovery hands back; a retry replays each recorded decision (exactly once).
+    """
+    jobs, follow = _prepare(runtime, [transaction_id, *more])
+    done: list[_Outcome] = []
+    for index, job in enumerate(jobs):
+        try:
+            outcome = _carry_out(runtime, job)
+        except OdooTransientError as exc:
+            follow += _record_outcomes(runtime, done)
+            _release(runtime, [j.txn.id for j in jobs[index:]], str(exc))
+            runtime.dispatcher.dispatch(follow)  # what finished must not wait for the retry
+            raise TransientError(f"Odoo unavailable: {exc}") from exc
+        except (DBAPIError, TransientError):
+            follow += _record_outcomes(runtime, done)
+            _release(runtime, [j.txn.id for j in jobs[index:]], "database unavailable")
+            runtime.dispatcher.dispatch(follow)
+            raise
+        except Exception as exc:
+            if len(jobs) == 1:
+                raise  # the runner's dead letter, as for any stage
+            # our bug in one document: that one fails now, the rest of the batch goes on
+            log.error("delivery of transaction %s failed", job.txn.id, exc_info=True)
+            _finish_failed(runtime, job.txn.id, f"{type(exc).__name__}: {exc}")
+            continue
+        if outcome is not None:
+            done.append(outcome)
+    return follow + _record_outcomes(runtime, done)
+
+
+def _prepare(runtime: Runtime, ids: list[int]) -> tuple[list[_Job], list[Next]]:
+    """Claim the transactions and read what their deliveries need: one transaction.
+
+    Transactions finished here (no document, already in the ledger, no profile) move to
+    their state at once. A second transaction of the batch with the business key of an
+    earlier one is left ``translated`` and queued after the batch, so it finds the first
+    one's ledger row ("already delivered"), as it would have one task later; so is a
+    customer's change to an order (read against the order as delivered so far).
+    """
+    jobs: list[_Job] = []
+    follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
-        if not claim(
-            session, transaction_id, TransactionState.TRANSLATED, TransactionState.DELIVERING
-        ):
-            return []  # delivered, or being delivered, by someone else
         found = session.execute(
             select(Transaction, Document, Interchange.test)
             .outerjoin(Document, Document.transaction_id == Transaction.id)
             .outerjoin(Interchange, Interchange.id == Transaction.interchange_id)
-            .where(Transaction.id == transaction_id)
-        ).first()
-        if found is None:  # claimed above; rows are never deleted
-            raise PermanentError(f"transaction {transaction_id} does not exist")
-        txn, doc_row = found[0], found[1]
-        if doc_row is None or txn.partner_id is None:
-            set_state(
+            .where(Transaction.id.in_(ids), Transaction.state == TransactionState.TRANSLATED)
+            .order_by(Transaction.id)
+        ).all()
+        keys: set[tuple[str, str, str]] = set()
+        chosen = []
+        for txn, doc_row, test in found:
+            if doc_row is not None and txn.partner_id is not None:
+                key = (txn.partner_id, doc_row.document_type, doc_row.business_key)
+                if key in keys or (len(found) > 1 and _customer_change(runtime, txn, doc_row)):
+                    follow.append(Next("deliver", (txn.id,)))
+                    continue
+                keys.add(key)
+            chosen.append((txn, doc_row, bool(test)))
+        claimed = set(
+            claim_all(
                 session,
-                txn,
-                TransactionState.FAILED,
-                "no canonical document to deliver",
-                error="no canonical document",
-            )
-            return []
-        earlier = session.scalar(
-            select(Delivery).where(
-                Delivery.partner_id == txn.partner_id,
-                Delivery.document_type == doc_row.document_type,
-                Delivery.business_key == doc_row.business_key,
+                [txn.id for txn, _, _ in chosen],
+                TransactionState.TRANSLATED,
+                TransactionState.DELIVERING,
             )
         )
-        if earlier is not None:
-            set_state(
-                session,
-                txn,
-                TransactionState.DELIVERED,
-                f"already delivered by transaction {earlier.transaction_id} "
-                f"({_describe(earlier.records)}): not delivered again",
-                data={"delivery_id": earlier.id},
-            )
-            txn.error = None
-            return []
-        profile = runtime.registry.get(txn.partner_id)
-        if profile is None:
-            set_state(
-                session,
-                txn,
-                TransactionState.FAILED,
-                f"partner {txn.partner_id} has no profile any more",
-                error="partner profile missing",
-            )
-            return []
-        document = load_document(doc_row.data)
-        # a customer's part numbers -> our items, for its orders (read here, handed down;
-        # only the numbers this document names)
-        customer_items = (
-            lookup_table(session, profile.id, _buyer_parts(document))
-            if profile.is_customer
-            else None
+        chosen = [c for c in chosen if c[0].id in claimed]  # the rest: someone else's
+        for txn, _, _ in chosen:
+            set_committed_value(txn, "state", TransactionState.DELIVERING)
+        ledger = _ledger(session, keys)
+        decisions = _recorded_decisions(session, [txn.id for txn, _, _ in chosen])
+        for txn, doc_row, test in chosen:
+            job = _job(runtime, session, txn, doc_row, test, ledger, decisions)
+            if job is not None:
+                jobs.append(job)
+    return jobs, follow
+
+
+def _customer_change(runtime: Runtime, txn: Transaction, doc_row: Document) -> bool:
+    """A customer's change to an order: it is read against the order as delivered so far,
+    so in a batch it waits for the rest (delivered on its own right after)."""
+    profile = runtime.registry.get(txn.partner_id or "")
+    purpose = (doc_row.data or {}).get("purpose", Purpose.ORIGINAL.value)
+    return bool(
+        profile is not None
+        and profile.is_customer
+        and doc_row.document_type == "purchase_order"
+        and purpose != Purpose.ORIGINAL.value
+    )
+
+
+def _ledger(
+    session: Session, keys: set[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], Delivery]:
+    """The ledger rows of these partner + document type + business keys (one query)."""
+    if not keys:
+        return {}
+    rows = session.scalars(
+        select(Delivery).where(
+            Delivery.business_key.in_({k[2] for k in keys}),
+            Delivery.partner_id.in_({k[0] for k in keys}),
         )
-        # a customer's change: their order as asked so far numbers its lines
-        asked = (
-            customer_order(session, profile.id, document.po_number, excluding=doc_row.business_key)
-            if profile.is_customer
-            and isinstance(document, PurchaseOrder)
-            and document.purpose is not Purpose.ORIGINAL
-            else None
+    )
+    return {(r.partner_id, r.document_type, r.business_key): r for r in rows}
+
+
+def _recorded_decisions(session: Session, ids: list[int]) -> dict[int, DeliveryDecision]:
+    """The newest decision still to be carried out of each transaction (one query)."""
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(DeliveryDecision)
+        .where(
+            DeliveryDecision.transaction_id.in_(ids),
+            DeliveryDecision.state == DecisionState.RECORDED,
         )
-        correlation_id = txn.correlation_id
-        test = bool(found[2]) or profile.mode.usage == "test"
-        recorded = session.scalar(
-            select(DeliveryDecision)
-            .where(
-                DeliveryDecision.transaction_id == txn.id,
-                DeliveryDecision.state == DecisionState.RECORDED,
-            )
-            .order_by(DeliveryDecision.id.desc())
+        .order_by(DeliveryDecision.id)
+    )
+    return {row.transaction_id: row for row in rows}  # the last one per transaction wins
+
+
+def _job(
+    runtime: Runtime,
+    session: Session,
+    txn: Transaction,
+    doc_row: Document | None,
+    test: bool,
+    ledger: dict[tuple[str, str, str], Delivery],
+    decisions: dict[int, DeliveryDecision],
+) -> _Job | None:
+    """The delivery of one claimed transaction, or None when it is finished here."""
+    if doc_row is None or txn.partner_id is None:
+        set_state(
+            session,
+            txn,
+            TransactionState.FAILED,
+            "no canonical document to deliver",
+            error="no canonical document",
         )
-        replay = dict(recorded.plan) if recorded is not None else None
-        target = recorded.target if recorded is not None else runtime.odoo_target(test)
-        decision_id = recorded.id if recorded is not None else None
-    odoo = runtime.odoo_for(target)
-    decision = _Decision(runtime, transaction_id, target, decision_id)
-    # The Odoo calls happen outside any open database transaction.
+        return None
+    earlier = ledger.get((txn.partner_id, doc_row.document_type, doc_row.business_key))
+    if earlier is not None:
+        set_state(
+            session,
+            txn,
+            TransactionState.DELIVERED,
+            f"already delivered by transaction {earlier.transaction_id} "
+            f"({_describe(earlier.records)}): not delivered again",
+            data={"delivery_id": earlier.id},
+        )
+        txn.error = None
+        return None
+    profile = runtime.registry.get(txn.partner_id)
+    if profile is None:
+        set_state(
+            session,
+            txn,
+            TransactionState.FAILED,
+            f"partner {txn.partner_id} has no profile any more",
+            error="partner profile missing",
+        )
+        return None
+    document = load_document(doc_row.data)
+    # a customer's part numbers -> our items, for its orders (read here, handed down;
+    # only the numbers this document names)
+    customer_items = (
+        lookup_table(session, profile.id, _buyer_parts(document)) if profile.is_customer else None
+    )
+    # a customer's change: their order as asked so far numbers its lines
+    asked = (
+        customer_order(session, profile.id, document.po_number, excluding=doc_row.business_key)
+        if profile.is_customer
+        and isinstance(document, PurchaseOrder)
+        and document.purpose is not Purpose.ORIGINAL
+        else None
+    )
+    test = test or profile.mode.usage == "test"
+    recorded = decisions.get(txn.id)
+    return _Job(
+        txn=txn,
+        doc_row=doc_row,
+        profile=profile,
+        document=document,
+        customer_items=customer_items,
+        asked=asked,
+        target=recorded.target if recorded is not None else runtime.odoo_target(test),
+        replay=dict(recorded.plan) if recorded is not None else None,
+        decision_id=recorded.id if recorded is not None else None,
+    )
+
+
+def _carry_out(runtime: Runtime, job: _Job) -> _Outcome | None:
+    """Plan (or replay) and apply one delivery; the Odoo calls, outside any database
+    transaction. None when it failed for good here (Odoo's configuration)."""
+    odoo = runtime.odoo_for(job.target)
+    decision = _Decision(runtime, job.txn.id, job.target, job.decision_id)
     try:
-        if replay is not None:
+        if job.replay is not None:
             # an earlier attempt decided and may have written part of it: carry out that
             # decision, never a new one made from an Odoo it already changed
-            plan = DeliveryPlan.model_validate(replay)
+            plan = DeliveryPlan.model_validate(job.replay)
             odoo.begin_document(plan.key)
         else:
             plan = plan_delivery(
-                document,
-                profile=profile,
+                job.document,
+                profile=job.profile,
                 odoo=odoo,
-                customer_items=customer_items,
-                asked_order=asked,
+                customer_items=job.customer_items,
+                asked_order=job.asked,
             )
-            plan.correlation_id = correlation_id  # noted on the records it writes
+            plan.correlation_id = job.txn.correlation_id  # noted on the records it writes
             if plan.writes:
                 decision.record(plan)  # before the first write
         outcome = apply_plan(plan, odoo, checkpoint=decision.record)
-    except OdooTransientError as exc:
-        _release(runtime, transaction_id, str(exc))
-        raise TransientError(f"Odoo unavailable: {exc}") from exc
     except OdooConfigurationError as exc:
         decision.finish(DecisionState.ABANDONED)
-        _finish_failed(runtime, transaction_id, f"Odoo configuration: {exc}")
-        return []
+        _finish_failed(runtime, job.txn.id, f"Odoo configuration: {exc}")
+        return None
     except OdooBusinessError as exc:
-        return _record_outcome(
-            runtime,
-            txn,
-            doc_row,
-            records=[],
-            notes=[],
-            exceptions=[{"kind": "odoo_refused", "message": str(exc)}],
-            target=target,
-            decision=decision,
-        )
-    return _record_outcome(
-        runtime,
-        txn,
-        doc_row,
+        return _Outcome(job, decision, [], [], [{"kind": "odoo_refused", "message": str(exc)}])
+    return _Outcome(
+        job,
+        decision,
         records=[_ref_json(r) for r in outcome.records],
         notes=list(outcome.notes)
         + (["found existing records in Odoo"] if outcome.already_existed else [])
-        + (["replayed the decision recorded by an interrupted attempt"] if replay else []),
+        + (["replayed the decision recorded by an interrupted attempt"] if job.replay else []),
         exceptions=[_issue_json(e) for e in outcome.exceptions],
-        target=target,
-        decision=decision,
     )
 
 
@@ -258,11 +392,17 @@ def _describe(records: list[Any]) -> str:
     )
 
 
-def _release(runtime: Runtime, transaction_id: int, error: str) -> None:
-    """Give the claim back so the retry can take it again."""
+def _release(runtime: Runtime, transaction_ids: list[int], error: str) -> None:
+    """Give the claims back so the retry can take them again."""
     with session_scope(runtime.sessions) as session:
-        txn = session.get(Transaction, transaction_id)
-        if txn is not None and txn.state == TransactionState.DELIVERING:
+        for txn in session.scalars(
+            select(Transaction)
+            .where(
+                Transaction.id.in_(transaction_ids),
+                Transaction.state == TransactionState.DELIVERING,
+            )
+            .order_by(Transaction.id)
+        ):
             TRANSACTIONS.move(txn, TransactionState.TRANSLATED)
             txn.retries += 1
             txn.error = error
@@ -301,79 +441,113 @@ def fail_delivery(runtime: Runtime, transaction_id: int, error: str) -> None:
             )
 
 
-def _record_outcome(
-    runtime: Runtime,
-    txn: Transaction,
-    doc_row: Document,
-    *,
-    records: list[dict[str, Any]],
-    notes: list[str],
-    exceptions: list[dict[str, Any]],
-    target: str,
-    decision: _Decision,
-) -> list[Next]:
-    """Record the delivery or its business exceptions; the notify stages to run next.
+def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
+    """Record a batch's deliveries and business exceptions in one transaction; the
+    notify stages to run next.
 
-    ``txn`` is the row this delivery claimed (read in the claim's transaction, and
-    nobody else moves a claimed transaction): it is attached again, not read again.
+    Each transaction row is the one its claim read (nobody else moves a claimed
+    transaction): attached again, not read again. The ledger rows go in with one
+    statement; should one meet a concurrent delivery's row, each is added on its own.
     """
+    if not done:
+        return []
+    follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
-        session.add(txn)
-        decision.finish(DecisionState.APPLIED, session)
-        txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
-        if exceptions:
-            rows = [
-                BusinessException(
-                    transaction_id=txn.id,
-                    partner_id=txn.partner_id,
-                    kind=str(exc.get("kind") or "business"),
-                    message=str(exc.get("message") or ""),
-                    line_number=_opt(exc.get("line_number")),
-                    expected=_opt(exc.get("expected")),
-                    received=_opt(exc.get("received")),
-                    detail={
-                        "identifiers": exc.get("identifiers", {}),
-                        "records": records,
-                        # what a price difference is worth, and the contract line checked
-                        **{k: exc[k] for k in ("quantity", "currency", "contract") if exc.get(k)},
-                    },
-                )
-                for exc in exceptions
-            ]
-            session.add_all(rows)
-            follow = route_exceptions(runtime, session, txn, rows, target=target)
-            set_state(
-                session,
-                txn,
-                TransactionState.BUSINESS_EXCEPTION,
-                "; ".join(str(e.get("message")) for e in exceptions[:3]),
-                data={"records": records, "exceptions": exceptions, "target": target},
-            )
-            return follow
-        try:
-            with session.begin_nested():
-                session.add(
+        ledger: list[tuple[_Outcome, Delivery]] = []
+        for outcome in done:
+            txn = outcome.job.txn
+            session.add(txn)
+            outcome.decision.finish(DecisionState.APPLIED, session)
+            txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
+            if outcome.exceptions:
+                follow += _record_exceptions(runtime, session, outcome)
+                continue
+            doc_row = outcome.job.doc_row
+            ledger.append(
+                (
+                    outcome,
                     Delivery(
                         transaction_id=txn.id,
                         partner_id=txn.partner_id or "",
                         document_type=doc_row.document_type,
                         business_key=doc_row.business_key,
-                        target=target,
-                        records=records,
-                        notes=notes,
-                    )
+                        target=outcome.job.target,
+                        records=outcome.records,
+                        notes=outcome.notes,
+                    ),
                 )
-        except IntegrityError:
-            notes = [*notes, "ledger already had this business key (concurrent delivery)"]
-        set_state(
-            session,
-            txn,
-            TransactionState.DELIVERED,
-            f"{target}: {_describe(records)}",
-            data={"records": records, "notes": notes},
+            )
+        _add_ledger_rows(session, ledger)
+        for outcome, _ in ledger:
+            set_state(
+                session,
+                outcome.job.txn,
+                TransactionState.DELIVERED,
+                f"{outcome.job.target}: {_describe(outcome.records)}",
+                data={"records": outcome.records, "notes": outcome.notes},
+            )
+    return follow
+
+
+def _add_ledger_rows(session: Session, ledger: list[tuple[_Outcome, Delivery]]) -> None:
+    """Insert the ledger rows: all at once, or one by one when a key is already there."""
+    if not ledger:
+        return
+    try:
+        with session.begin_nested():
+            session.add_all([row for _, row in ledger])
+    except IntegrityError:
+        for outcome, row in ledger:
+            fresh = Delivery(
+                transaction_id=row.transaction_id,
+                partner_id=row.partner_id,
+                document_type=row.document_type,
+                business_key=row.business_key,
+                target=row.target,
+                records=row.records,
+                notes=row.notes,
+            )
+            try:
+                with session.begin_nested():
+                    session.add(fresh)
+            except IntegrityError:
+                outcome.notes = [
+                    *outcome.notes,
+                    "ledger already had this business key (concurrent delivery)",
+                ]
+
+
+def _record_exceptions(runtime: Runtime, session: Session, outcome: _Outcome) -> list[Next]:
+    """One delivery's business exceptions: rows, routing, the transaction's state."""
+    txn, records, exceptions = outcome.job.txn, outcome.records, outcome.exceptions
+    rows = [
+        BusinessException(
+            transaction_id=txn.id,
+            partner_id=txn.partner_id,
+            kind=str(exc.get("kind") or "business"),
+            message=str(exc.get("message") or ""),
+            line_number=_opt(exc.get("line_number")),
+            expected=_opt(exc.get("expected")),
+            received=_opt(exc.get("received")),
+            detail={
+                "identifiers": exc.get("identifiers", {}),
+                "records": records,
+                # what a price difference is worth, and the contract line checked
+                **{k: exc[k] for k in ("quantity", "currency", "contract") if exc.get(k)},
+            },
         )
-        txn.error = None
-    return []
+        for exc in exceptions
+    ]
+    session.add_all(rows)
+    follow = route_exceptions(runtime, session, txn, rows, target=outcome.job.target)
+    set_state(
+        session,
+        txn,
+        TransactionState.BUSINESS_EXCEPTION,
+        "; ".join(str(e.get("message")) for e in exceptions[:3]),
+        data={"records": records, "exceptions": exceptions, "target": outcome.job.target},
+    )
+    return follow
 
 
 def _opt(value: Any) -> str | None:

@@ -49,6 +49,7 @@ class StageSpec:
 
     run: Callable[..., list[Next]]
     dead_letter: DeadLetter
+    batch: bool = False  # every argument is a subject (deliver: an interchange's batch)
 
 
 @functools.cache
@@ -65,7 +66,7 @@ def stage_table() -> dict[Stage, StageSpec]:
         Stage.ACKNOWLEDGE: StageSpec(acknowledge, subject(Stage.ACKNOWLEDGE)),
         Stage.SEND_ACK: StageSpec(send_ack, fail_ack),
         Stage.TRANSLATE: StageSpec(translate, subject(Stage.TRANSLATE)),
-        Stage.DELIVER: StageSpec(deliver, fail_delivery),
+        Stage.DELIVER: StageSpec(deliver, fail_delivery, batch=True),
         Stage.SEND_ORDER: StageSpec(send_order, fail_order),
         Stage.SEND_CHANGE: StageSpec(send_change, fail_change),
         Stage.SEND_MDN: StageSpec(send_mdn, fail_mdn),
@@ -79,7 +80,9 @@ def stage_table() -> dict[Stage, StageSpec]:
 
 def _dead_letter(runtime: Runtime, stage: str, args: tuple[Any, ...], error: str) -> None:
     """Put the subject of a stage that will not succeed in its failed state."""
-    stage_table()[Stage(stage)].dead_letter(runtime, args[0], error)
+    spec = stage_table()[Stage(stage)]
+    for subject in args if spec.batch else args[:1]:
+        spec.dead_letter(runtime, subject, error)
 
 
 def backoff(runtime: Runtime, attempt: int) -> float:

@@ -358,3 +358,23 @@ def claim(
         .values(state=to_state)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_all(
+    session: Session, txn_ids: list[int], from_state: TransactionState, to_state: TransactionState
+) -> list[int]:
+    """Atomically move transactions between states (one statement); the ids it moved.
+
+    Those it did not move were moved by someone else first (or were in another state).
+    """
+    if not txn_ids:
+        return []
+    TRANSACTIONS.check(from_state, to_state)
+    result = session.execute(
+        update(Transaction)
+        .where(Transaction.id.in_(txn_ids), Transaction.state == from_state)
+        .values(state=to_state)
+        .returning(Transaction.id)
+        .execution_options(synchronize_session=False)
+    )
+    return [int(i) for i in result.scalars()]

@@ -44,6 +44,7 @@ def translate(
     """Translate the interchange's parsed transactions; queue their delivery."""
 
     follow: list[Next] = []
+    delivering: list[int] = []
     with session_scope(runtime.sessions) as session:
         ic = session.get(Interchange, interchange_id)
         if ic is None:
@@ -63,6 +64,20 @@ def translate(
             for txn in group.transactions:
                 by_start[txn.start] = (txn, group)
         rejected: list[Rejected] = []
+        # what the loop needs from the store, read up front: a query inside it would
+        # flush the previous row's inserts one by one instead of all at commit
+        existing_docs = {
+            d.transaction_id: d
+            for d in session.scalars(
+                select(Document).where(Document.transaction_id.in_([r.id for r in rows]))
+            )
+        }
+        groups = {
+            g.id: g
+            for g in session.scalars(
+                select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
+            )
+        }
         for row in rows:
             found = by_start.get(row.start - ic.start)
             if found is None or profile is None:
@@ -107,7 +122,7 @@ def translate(
                 )
                 continue
             document = result.document
-            group_row = session.get(FunctionalGroup, row.group_id)
+            group_row = groups.get(row.group_id)
             document.source = SourceRef(
                 syntax=ic.syntax,
                 sender_id=ic.sender_id,
@@ -121,7 +136,7 @@ def translate(
                 transaction_id=row.id,
             )
             key = document.business_key
-            existing = session.scalar(select(Document).where(Document.transaction_id == row.id))
+            existing = existing_docs.get(row.id)
             data = document.model_dump(mode="json")
             if existing is None:
                 session.add(
@@ -140,7 +155,9 @@ def translate(
             row.document_type = document.document_type
             set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
             record_business_document(session, profile.id, document)
-            follow.append(Next("deliver", (row.id,)))
+            delivering.append(row.id)
+        if delivering:  # one delivery task for the interchange's documents
+            follow.append(Next("deliver", tuple(delivering)))
         if profile is not None:
             # the partner's errors go back as an 824 / APERAK where the profile asks
             follow.extend(advise(runtime, session, ic, profile, rejected))

@@ -102,7 +102,7 @@ class HoldDeliveries(InlineDispatcher):
         rest = []
         for item in items:
             if isinstance(item, Next) and item.stage == "deliver":
-                self.held.append(int(item.args[0]))
+                self.held.extend(int(a) for a in item.args)  # an interchange's batch
             else:
                 rest.append(item)
         super().dispatch(rest)
