@@ -129,9 +129,8 @@ class SaleStockBehaviour(SaleBehaviour):
             quant = self.record("stock.quant", quant_id)
             quant["quantity"] = float(quant.get("inventory_quantity") or 0.0)
             quant["inventory_quantity"] = 0.0
-        for picking in list(self.tables["stock.picking"].values()):
-            if picking.get("picking_type_code") == "outgoing" and picking["state"] in _OPEN:
-                self._assign_picking(picking)  # Odoo reserves waiting moves as stock comes
+        # as Odoo 17: a count reserves nothing by itself (only a validated receipt triggers
+        # the waiting moves' reservation); the delivery's action_assign takes the stock
         return True
 
     def _storable(self, product: Values) -> bool:
