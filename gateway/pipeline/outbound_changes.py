@@ -133,9 +133,20 @@ def queue_change(
         change = compare(sent, current or sent, cancelled=cancelled)
         if change is None:
             return None  # Odoo touched the record (a receipt, a bill), not what we sent
+        revision = 1 + (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboundChange)
+                .where(OutboundChange.outbound_order_id == order.id)
+            )
+            or 0
+        )
+        # the change's own number (860 BCH05): a resend of it is the same change to the
+        # supplier (as our own inbound 860s are keyed, gateway/canonical.py)
+        document = change.document.model_copy(update={"change_sequence": str(revision)})
         env = order_envelope(runtime, session, profile, syntax)
         try:
-            written = write(map_, render(map_, change.document), env)
+            written = write(map_, render(map_, document), env)
         except OutboundInvalid as exc:
             raise_order_exception(
                 session,
@@ -145,14 +156,6 @@ def queue_change(
                 f"validation: {exc}. The supplier was NOT told of: {'; '.join(change.summary)}",
             )
             return None
-        revision = 1 + (
-            session.scalar(
-                select(func.count())
-                .select_from(OutboundChange)
-                .where(OutboundChange.outbound_order_id == order.id)
-            )
-            or 0
-        )
         controls = engine_for(syntax).stored_controls(env)
         row = OutboundChange(
             outbound_order_id=order.id,
@@ -167,7 +170,7 @@ def queue_change(
             group_control=controls.group,
             transaction_control=controls.transaction,
             payload_sha256=runtime.payloads.put(session, written.data),
-            document=change.document.model_dump(mode="json"),
+            document=document.model_dump(mode="json"),
             summary=list(change.summary),
             attempts=0,
         )

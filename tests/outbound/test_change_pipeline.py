@@ -212,7 +212,9 @@ def test_x12_change_cancel_and_their_997(
     assert result.changed == ["PO-7001"]
     assert [name.split("_")[0] for name, _ in partner.files] == ["850", "860"]
     segments = _x12_segments(partner.files[1][1])
-    assert next(s for s in segments if s[0] == "BCH")[1:4] == ["04", "SA", "PO-7001"]
+    bch = next(s for s in segments if s[0] == "BCH")
+    assert bch[1:4] == ["04", "SA", "PO-7001"]
+    assert bch[5] == "1"  # BCH05: the change's number, revision 1
     pocs = [s for s in segments if s[0] == "POC"]
     assert [p[1:4] for p in pocs] == [["1", "QI", "12"], ["3", "AI", "7"]]
     assert pocs[1][8:10] == ["VP", "V-C"]
