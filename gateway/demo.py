@@ -632,7 +632,7 @@ def _play(
         upload=lambda name, data: send_sftp(
             sftp_port, Play("lakeside-hospital", "sftp", name, "delivered"), data
         ),
-        settle=lambda: wait_until_settled(runtime, dispatcher, sent + 1, timeout=30),
+        settle=lambda files: wait_until_settled(runtime, dispatcher, sent + files, timeout=30),
         sample=hospital.read_bytes(),
     )
     console.print("[bold]what the partners got back[/]")

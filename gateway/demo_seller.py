@@ -14,7 +14,8 @@ on the dry-run Odoo or on the real one when ``EDIGW_ODOO_*`` is set:
 4. the gauze arrives, the backorder is reserved, packed and validated: a second 856;
 5. accounting invoices the order and posts the invoice: an 810.
 
-The hospital finds every document in its SFTP outbox. :func:`play_seller` returns False
+The hospital finds every document in its SFTP outbox and answers each with a 997 (the
+gateway marks each accepted). :func:`play_seller` returns False
 when a step did not happen as it should.
 """
 
@@ -239,6 +240,34 @@ def _packs(runtime: Runtime, row: dict[str, Any]) -> list[str]:
     return [f"pack SSCC {sscc}: " + "; ".join(lines) for sscc, lines in packs.items()]
 
 
+GROUP_CODES = {"855": "PR", "856": "SH", "810": "IN"}  # GS01 of the group a 997 answers
+
+
+def hospital_997(runtime: Runtime, row: dict[str, Any], control: int) -> bytes:
+    """The hospital's 997 accepting one document we sent it (its group and set)."""
+    with runtime.sessions() as session:
+        sent = session.get(OutboundOrder, row["id"])
+        st02 = sent.transaction_control if sent is not None else ""
+    them, us = "LAKESIDEHOSP", "MERIDIANDIST"
+    body = [
+        f"AK1*{GROUP_CODES[row['set']]}*{row['group_control']}",
+        f"AK2*{row['set']}*{st02}",
+        "AK5*A",
+        "AK9*A*1*1*1",
+    ]
+    segments = [
+        f"ISA*00*{'':10}*00*{'':10}*ZZ*{them:<15}*ZZ*{us:<15}*261208*1000*U*00401*"
+        f"{control:09d}*0*P*>",
+        f"GS*FA*{them}*{us}*20261208*1000*{control}*X*004010",
+        "ST*997*0001",
+        *body,
+        f"SE*{len(body) + 2}*0001",
+        f"GE*1*{control}",
+        f"IEA*1*{control:09d}",
+    ]
+    return ("~\n".join(segments) + "~\n").encode()
+
+
 def _ack_codes(runtime: Runtime) -> list[str]:
     with runtime.sessions() as session:
         rows = list_orders(session, partner_id=PARTNER)
@@ -253,19 +282,19 @@ def play_seller(
     console: Console,
     runtime: Runtime,
     upload: Callable[[str, bytes], str],
-    settle: Callable[[], bool],
+    settle: Callable[[int], bool],
     sample: bytes,
 ) -> bool:
     """Play the hospital and our staff through order to cash (see the module docstring).
 
-    ``upload(filename, data)`` sends the hospital's file over SFTP, ``settle()`` waits
-    until the gateway processed it."""
+    ``upload(filename, data)`` sends the hospital's file over SFTP, ``settle(n)`` waits
+    until the gateway processed the hospital's first ``n`` files."""
     odoo = runtime.odoo
     console.rule("[bold]the seller side: Lakeside Regional Hospital orders from us")
     ok = True
     try:
         console.print(f"  [green]→[/] {PARTNER} sftp {SAMPLE}: {upload(SAMPLE, sample)}")
-        ok &= settle()
+        ok &= settle(1)
         odoo.begin_document(f"demo_{PARTNER}_order_to_cash")
         order_id = sale_order_of(runtime)
         [order] = odoo.read("sale.order", [order_id], ["name", "state"])
@@ -315,6 +344,16 @@ def play_seller(
         good = kinds == ["855", "856", "856", "810"]
         ok &= good
         console.print(f"  {'[green]' if good else '[red]'}sent to {PARTNER}: {', '.join(kinds)}[/]")
+        console.print(f"[bold]{PARTNER} answers each with a 997[/]")
+        for n, row in enumerate(rows, 1):
+            name = f"997_{row['set']}_{row['interchange_control']}.edi"
+            upload(name, hospital_997(runtime, row, 240900 + n))
+            ok &= settle(1 + n)
+        with runtime.sessions() as session:
+            states = [r["state"] for r in reversed(list_orders(session, partner_id=PARTNER))]
+        good = states == ["accepted"] * 4
+        ok &= good
+        console.print(f"  {'[green]' if good else '[red]'}our documents: {', '.join(states)}[/]")
     except (OdooError, SellerDemoError) as exc:
         console.print(f"  [red]✗ {type(exc).__name__}: {exc}[/]")
         return False

@@ -33,6 +33,7 @@ def test_demo_plays_every_sample_partner_and_exits_zero(tmp_path: Path) -> None:
     assert "line statuses (ACK01): IA, IA, IB" in out
     assert "validated with a backorder for the rest" in out
     assert "sent to lakeside-hospital: 855, 856, 856, 810" in out
+    assert "our documents: accepted, accepted, accepted, accepted" in out  # their 997s
     assert "lot GLV-2409A exp 2027-09-30" in out and "invoice INV/" in out
     # the dry-run outbox recorded the calls per delivered document
     outbox = tmp_path / "var" / "demo" / "odoo-outbox"

@@ -75,6 +75,7 @@ def test_demo_passes_against_a_prepared_real_odoo(prepared: OdooDatabase, tmp_pa
     }
     # the seller side: the hospital's order confirmed, delivered in two, invoiced, in Odoo
     assert "sent to lakeside-hospital: 855, 856, 856, 810" in out
+    assert "our documents: accepted, accepted, accepted, accepted" in out
     assert "line statuses (ACK01): IA, IA, IB" in out
     [order] = prepared.search_read(
         "sale.order", [["client_order_ref", "=", "LRH-PO-240871"]], ["state", "name"]
