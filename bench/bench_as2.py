@@ -11,7 +11,11 @@ One run measures, in alternating rounds so machine noise hits both alike:
   the MDN - in a tight loop, on 1 thread and on ``--clients`` threads;
 * the real endpoint - uvicorn on 127.0.0.1 with the FastAPI router and an in-memory
   intake - under a load generator running in a separate process (httpx, ``--clients``
-  concurrent connections, bounded by time), reporting msgs/s and p50/p99 latency.
+  concurrent connections, bounded by time), reporting msgs/s and p50/p99 latency, and
+  the server's CPU per message (this process's CPU over the messages it took in).
+
+Rates swing with whatever else runs on the machine; CPU per message does much less, so
+the ratios are also given as CPU: crypto-only / raw calls, crypto-only / endpoint.
 
 Usage: ``.venv/bin/python bench/bench_as2.py [--rounds 3] [--seconds 8] [--clients 4]``
 """
@@ -259,7 +263,7 @@ def main() -> None:
     app = FastAPI()
     app.include_router(make_router(lambda: receiver, 10 * 1024 * 1024))
     raw, single, multi, endpoint, p50s, p99s = [], [], [], [], [], []
-    raw_cpu, crypto_cpu = [], []
+    raw_cpu, crypto_cpu, endpoint_cpu = [], [], []
     with ServerThread(app) as server:
         for _ in range(args.rounds):
             for _ in range(3):  # A B A B A B: CPU per message
@@ -268,6 +272,7 @@ def main() -> None:
             raw.append(raw_calls(args.crypto_seconds))
             single.append(crypto_only(args.crypto_seconds, 1))
             multi.append(crypto_only(args.crypto_seconds, args.clients))
+            served_before, cpu_before = len(intake.payloads), time.process_time()
             out = subprocess.run(
                 [sys.executable, __file__, "--client", server.url + "/as2",
                  "--messages-file", str(messages_file), "--seconds", str(args.seconds),
@@ -277,6 +282,9 @@ def main() -> None:
             result = json.loads(out)
             lat = result["latencies"]
             endpoint.append(len(lat) / result["elapsed"])
+            # the server's own CPU per message (the load generator is another process)
+            served = len(intake.payloads) - served_before
+            endpoint_cpu.append((time.process_time() - cpu_before) * 1000 / served)
             q = statistics.quantiles(lat, n=100)
             p50s.append(q[49] * 1000)
             p99s.append(q[98] * 1000)
@@ -298,6 +306,8 @@ def main() -> None:
           f"  p50 {med(p50s):.1f} ms  p99 {med(p99s):.1f} ms")  # fmt: skip
     ceiling = max(med(single), med(multi))
     print(f"endpoint / crypto-only ceiling  : {med(endpoint) / ceiling:.2f}")
+    print(f"server CPU ms per message       : {med(endpoint_cpu):.3f}; crypto-only CPU / "
+          f"server CPU {med(crypto_cpu) / med(endpoint_cpu):.2f}")  # fmt: skip
     print("per round (raw/crypto 1/crypto N/endpoint): " + "; ".join(
         f"{r:.0f}/{s:.0f}/{m:.0f}/{e:.0f}"
         for r, s, m, e in zip(raw, single, multi, endpoint, strict=True)

@@ -43,6 +43,35 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 
 
+def make_files(files: int, sets: int) -> list[bytes]:
+    """Keystone-style 005010 850 files, ``sets`` purchase orders of 5 lines each, all
+    distinct (the files bench_pipeline.py used when issue 21 was measured)."""
+    line = "PO1*{n}*{q}*EA*2.41**N4*00338004904*VP*KPW-338049~PID*F****SODIUM CHLORIDE 0.9%~"
+    out = []
+    for f in range(files):
+        body = []
+        for s in range(sets):
+            segs = [
+                f"ST*850*{s + 1:04d}*005010~",
+                f"BEG*00*SA*BENCH-{f:04d}-{s:04d}**20261116~",
+                "N1*BY*MERIDIAN GENERAL HOSPITAL*92*MH~",
+            ]
+            segs += [line.format(n=i + 1, q=10 + i) for i in range(5)]
+            segs += ["CTT*5~"]
+            segs.append(f"SE*{sum(x.count('~') for x in segs) + 1}*{s + 1:04d}~")
+            body.append("\n".join(segs))
+        control = f"{900000000 + f:09d}"
+        text = (
+            "ISA*00*          *00*          *ZZ*KEYSTONERX     *ZZ*MERIDIANHEALTH "
+            f"*261116*0930*^*00501*{control}*0*P*>~\n"
+            f"GS*PO*KEYSTONERX*MERIDIANHEALTH*20261116*0930*{f + 1}*X*005010~\n"
+            + "\n".join(body)
+            + f"\nGE*{sets}*{f + 1}~\nIEA*1*{control}~\n"
+        )
+        out.append(text.encode())
+    return out
+
+
 def _noop_planning() -> None:
     """Deliveries plan nothing: no Odoo call (this process only)."""
     import gateway.pipeline.deliver as stage
@@ -138,10 +167,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline", type=Path, help="another checkout: its dry run too")
     args = parser.parse_args()
-    # the children import the gateway of the checkout they measure (PYTHONPATH), not this one
-    sys.path.insert(0, str(REPO))
-    from bench.bench_pipeline import make_files
-
     setups: dict[str, tuple[str, Path]] = {
         "dry": ("dry", REPO),
         "noop": ("noop", REPO),
