@@ -234,7 +234,8 @@ class X12Engine:
         if x12.needs_ta1(interchange, policy.ta1):
             built.append(x12.build_ta1(interchange, ours=ours, numbers=numbers()))
         kind = policy.x12
-        if kind != "none" and not interchange.rejected:
+        answerable = not all(x12.is_acknowledgement_group(g) for g in interchange.groups)
+        if kind != "none" and not interchange.rejected and answerable:
             ack = x12.build_acknowledgement(interchange, kind=kind, ours=ours, numbers=numbers())
             if ack is not None:
                 built.append(ack)
@@ -315,6 +316,9 @@ class EdifactEngine:
     ) -> list[BuiltAck]:
         if not policy.contrl:
             return []
+        messages = interchange.transactions
+        if messages and all(m.set_id == "CONTRL" for m in messages) and not interchange.rejected:
+            return []  # a CONTRL is never answered by a CONTRL (ISO 9735-1 / CONTRL message)
         return [edifact.build_contrl(interchange, ours=ours, numbers=numbers())]
 
     def read_ack(self, transaction: EdiTransaction) -> InboundAck | None:

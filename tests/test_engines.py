@@ -102,6 +102,45 @@ def test_edifact_contrl_only_when_asked_and_readable_back() -> None:
     assert read is not None and read.interchange_control_number == ic.control_number
 
 
+def test_acknowledgements_are_never_acknowledged() -> None:
+    """A partner's 997 or CONTRL gets no 997/CONTRL back (that loops with a partner
+    who does the same); a group of orders beside a 997 group is still answered."""
+    x12_engine, edifact_engine = engine_for(Syntax.X12), engine_for(Syntax.EDIFACT)
+    ic = parse_payload(X12_FILE.read_bytes()).interchanges[0]
+    policy = FixedAckPolicy(x12="997", ta1="never")
+    (ack,) = x12_engine.build_acks(ic, policy=policy, ours=OURS, numbers=Numbers())
+    their_997 = parse_payload(ack.data).interchanges[0]
+    assert their_997.groups[0].functional_id == "FA"
+    numbers = Numbers()
+    assert x12_engine.build_acks(their_997, policy=policy, ours=OURS, numbers=numbers) == []
+    assert numbers.calls == 0
+    # the 997's group put after the order's group in one interchange: one AK1, for PO
+    text = X12_FILE.read_bytes().decode()
+    fa_group = ack.data.decode()
+    fa_group = fa_group[fa_group.index("GS*") : fa_group.index("IEA*")]
+    iea = text.index("IEA*")
+    mixed = text[:iea] + fa_group + text[iea:].replace("IEA*1*", "IEA*2*", 1)
+    mixed_ic = parse_payload(mixed.encode()).interchanges[0]
+    assert [g.functional_id for g in mixed_ic.groups] == ["PO", "FA"]
+    (answer,) = x12_engine.build_acks(mixed_ic, policy=policy, ours=OURS, numbers=Numbers())
+    answered = parse_payload(answer.data).interchanges[0]
+    ak1 = [list(s.parts) for t in answered.transactions for s in t.segments if s.parts[0] == "AK1"]
+    assert ak1 == [["AK1", "PO", ic.groups[0].control_number]]
+    # EDIFACT: a CONTRL interchange is not answered by a CONTRL
+    eic = parse_payload(EDIFACT_FILE.read_bytes()).interchanges[0]
+    (contrl,) = edifact_engine.build_acks(
+        eic, policy=FixedAckPolicy(), ours=OURS, numbers=Numbers()
+    )
+    their_contrl = parse_payload(contrl.data).interchanges[0]
+    assert [t.set_id for t in their_contrl.transactions] == ["CONTRL"]
+    numbers = Numbers()
+    assert (
+        edifact_engine.build_acks(their_contrl, policy=FixedAckPolicy(), ours=OURS, numbers=numbers)
+        == []
+    )
+    assert numbers.calls == 0
+
+
 @pytest.mark.parametrize(
     ("syntax", "set_id", "version", "segments", "controls"),
     [

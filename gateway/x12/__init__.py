@@ -16,7 +16,7 @@ carrying the TA1 / AK9 / AK5 / AK3 / AK4 (IK5 / IK3 / IK4) code and position.
 
 from __future__ import annotations
 
-from gateway.x12.acks import build_acknowledgement, build_ta1, needs_ta1
+from gateway.x12.acks import build_acknowledgement, build_ta1, is_acknowledgement_group, needs_ta1
 from gateway.x12.envelope import X12Envelope, envelope_of
 from gateway.x12.errors import X12BuildError, X12Error
 from gateway.x12.inbound import read_acknowledgement, read_ta1
@@ -36,6 +36,7 @@ __all__ = [
     "build_acknowledgement",
     "build_ta1",
     "envelope_of",
+    "is_acknowledgement_group",
     "iter_segments",
     "needs_ta1",
     "parse_payload",

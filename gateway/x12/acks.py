@@ -173,6 +173,18 @@ def _id(value: str, low: int, high: int) -> str | None:
     return value if ok else None
 
 
+ACKNOWLEDGEMENT_SETS = frozenset({"997", "999"})
+
+
+def is_acknowledgement_group(group: EdiGroup) -> bool:
+    """A group of functional acknowledgements (GS01 FA, or only 997/999 sets in it)."""
+    if (group.functional_id or "").strip() == "FA":
+        return True
+    return bool(group.transactions) and all(
+        tx.set_id in ACKNOWLEDGEMENT_SETS for tx in group.transactions
+    )
+
+
 def _functional_id(group: EdiGroup) -> str:
     """AK101: the group's GS01 when it can be a functional id (element 479: every code is
     two letters), else the one of its set ids (a damaged " 12 " is not echoed)."""
@@ -307,11 +319,20 @@ def build_acknowledgement(
         raise ValueError(f"kind must be '997' or '999', not {kind!r}")
     if not interchange.groups or interchange.rejected:
         return None
+    # Acknowledgements are never acknowledged (X12.6: a 997/999 is not answered by
+    # another; answering them would loop with a partner who does the same).
+    answered = [
+        (index, group)
+        for index, group in enumerate(interchange.groups)
+        if not is_acknowledgement_group(group)
+    ]
+    if not answered:
+        return None
     received = envelope_of(interchange)
     # Each group is answered in its own version (997) or by a 999 (005010X231A1); the
     # ack interchange's ISA12 is 00501 when any group we answer is 005010 or later.
     plans = []
-    for group in interchange.groups:
+    for _index, group in answered:
         group_kind = ack_kind(kind, group.version)
         plans.append(
             (group_kind, ACK_999_VERSION if group_kind == "999" else ack_version(group.version))
@@ -320,7 +341,7 @@ def build_acknowledgement(
     builder = _builder(interchange, ours, numbers, version, now)
     d = builder.delimiters
     letters: list[str] = []
-    for index, group in enumerate(interchange.groups):
+    for index, (position, group) in enumerate(answered):
         group_kind, gs08 = plans[index]
         builder.group(
             "FA",
@@ -338,7 +359,7 @@ def build_acknowledgement(
         body: list[list[str]] = [ak1]
         for tx in group.transactions:
             body.extend(_set_segments(tx, group_kind, gs08, d, functional_id))
-        ge = received.ge[index] if index < len(received.ge) else None
+        ge = received.ge[position] if position < len(received.ge) else None
         declared = str(len(group.transactions))
         if ge and ge[0].strip().isascii() and ge[0].strip().isdigit() and len(ge[0].strip()) < 7:
             declared = ge[0].strip()

@@ -185,8 +185,11 @@ def test_9_cpu_is_linear_in_input_size(name: str) -> None:
     small, large = make(n), make(10 * n)
     assert 8 * len(small) <= len(large) <= 12 * len(small)
     small_cpu, large_cpu = _cpu(parse, small), _cpu(parse, large)
-    # 10x the input may cost at most 12x the CPU (floor against timer granularity)
-    assert large_cpu <= 12 * max(small_cpu, 0.005), (name, small_cpu, large_cpu)
+    # 10x the input may cost at most 20x the CPU (floor against timer granularity): a
+    # quadratic step costs 100x; a small input that fits the CPU caches runs faster per
+    # byte (measured 11-19x on a loaded 2-core box for "edifact many elements", linear
+    # from there on: 2x, 4x, 10x -> 2.4x, 4.5x, 11x)
+    assert large_cpu <= 20 * max(small_cpu, 0.005), (name, small_cpu, large_cpu)
 
 
 def test_12_missing_last_terminator_is_a_finding_and_the_end_is_the_file_end() -> None:
