@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -48,6 +48,7 @@ from gateway.store.models import (
     Interchange,
     Transaction,
     TransactionState,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -490,31 +491,37 @@ def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
 
 
 def _add_ledger_rows(session: Session, ledger: list[tuple[_Outcome, Delivery]]) -> None:
-    """Insert the ledger rows: all at once, or one by one when a key is already there."""
+    """Insert the ledger rows: all in one statement (no ids read back: nothing uses
+    them), or one by one when a key is already there."""
     if not ledger:
         return
+    values = [_ledger_values(row) for _, row in ledger]
     try:
         with session.begin_nested():
-            session.add_all([row for _, row in ledger])
+            session.execute(insert(Delivery), values)
     except IntegrityError:
-        for outcome, row in ledger:
-            fresh = Delivery(
-                transaction_id=row.transaction_id,
-                partner_id=row.partner_id,
-                document_type=row.document_type,
-                business_key=row.business_key,
-                target=row.target,
-                records=row.records,
-                notes=row.notes,
-            )
+        for (outcome, _), one in zip(ledger, values, strict=True):
             try:
                 with session.begin_nested():
-                    session.add(fresh)
+                    session.execute(insert(Delivery), [one])
             except IntegrityError:
                 outcome.notes = [
                     *outcome.notes,
                     "ledger already had this business key (concurrent delivery)",
                 ]
+
+
+def _ledger_values(row: Delivery) -> dict[str, Any]:
+    return {
+        "transaction_id": row.transaction_id,
+        "partner_id": row.partner_id,
+        "document_type": row.document_type,
+        "business_key": row.business_key,
+        "target": row.target,
+        "records": row.records,
+        "notes": row.notes,
+        "created_at": utcnow(),
+    }
 
 
 def _record_exceptions(runtime: Runtime, session: Session, outcome: _Outcome) -> list[Next]:

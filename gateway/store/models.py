@@ -219,7 +219,10 @@ class Document(Base):
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), unique=True)
+    # unique: also the sentinel that lets a flush insert many documents in one statement
+    transaction_id: Mapped[int] = mapped_column(
+        ForeignKey("transactions.id"), unique=True, insert_sentinel=True
+    )
     document_type: Mapped[str] = mapped_column(String(32))
     business_key: Mapped[str] = mapped_column(String(128), index=True)
     map_name: Mapped[str] = mapped_column(String(255), default="")
@@ -401,7 +404,10 @@ class Event(Base):
     chain: Mapped[str] = mapped_column(String(128))
     seq: Mapped[int] = mapped_column(BigInteger)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # unique per row and set before the INSERT: the ORM matches the rows RETURNING gives
+    # back by it, so a flush's events go in as one statement (SQLite otherwise gets one
+    # INSERT per row; issue 21)
+    hash: Mapped[str] = mapped_column(String(64), insert_sentinel=True)
 
     __table_args__ = (UniqueConstraint("chain", "seq", name="uq_events_chain_seq"),)
 
