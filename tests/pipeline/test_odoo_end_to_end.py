@@ -9,6 +9,7 @@ the business exceptions for what should not pass.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -275,8 +276,25 @@ def test_odoo_unreachable_for_a_while_then_delivered_once(
     runtime: Runtime, odoo: OdooDouble
 ) -> None:
     odoo.go_offline()
-    threading.Timer(1.5, odoo.come_back).start()
+    # Odoo comes back once the pipeline has recorded a retry (a timer raced the pipeline
+    # on a loaded machine: it could reach delivery after the outage ended, with no retry)
+    retried = threading.Event()
+
+    def come_back_after_a_retry() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with runtime.sessions() as s:
+                if s.scalar(select(Event.id).where(Event.kind == "retry").limit(1)):
+                    retried.set()
+                    break
+            time.sleep(0.02)
+        odoo.come_back()
+
+    watcher = threading.Thread(target=come_back_after_a_retry, daemon=True)
+    watcher.start()
     txn = ingest(runtime, fixture_bytes("keystone-pharma", "850_purchase_order.edi"), "850.edi")
+    watcher.join(timeout=5)
+    assert retried.is_set(), "the pipeline never retried while Odoo was away"
     assert txn.state == "delivered", txn.error
     assert txn.retries >= 1
     assert len(odoo.records("purchase.order")) == 1
