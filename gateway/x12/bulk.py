@@ -9,9 +9,11 @@ set's segments (tag, text, offset) and, at its end, checks it in bulk:
   elements, element count *and* the P/R/C/L/E notes), the loop run by ``map`` in C;
 * **HL hierarchy** (856): :func:`gateway.x12.validate.hierarchy_clean` over the HL
   texts, the same rules as the checker's without building findings;
-* **structure** (loops, order, counts, mandatory segments): a pass over the segment
-  tags alone (:meth:`SetValidator.walk`), skipped when the same tag sequence already
-  passed: structure findings depend on the tags and nothing else.
+* **structure** (loops, order, counts, mandatory segments): one regex over the tag
+  sequence (:func:`gateway.x12.validate.structure_pattern`, the walk's placement rules
+  as possessive groups); a sequence it refuses gets the pass over the tags alone
+  (:meth:`SetValidator.walk`), skipped when the same tag sequence already passed:
+  structure findings depend on the tags and nothing else.
 
 When both say "clean" the set has no findings. Otherwise the buffered segments are fed
 to the detailed checker as they would have been one by one, which then locates and
@@ -29,7 +31,12 @@ from gateway.edi.model import Issue
 from gateway.x12.fastpath import bulk_patterns
 from gateway.x12.segment import X12Segment
 from gateway.x12.specs.sets import HIERARCHIES
-from gateway.x12.validate import SetValidator, hierarchy_clean, validator_for
+from gateway.x12.validate import (
+    SetValidator,
+    hierarchy_clean,
+    structure_pattern,
+    validator_for,
+)
 
 # A set longer than this is checked segment by segment as it streams (memory stays
 # bounded by a chunk, not by the largest set).
@@ -81,6 +88,9 @@ class BulkSet:
     def _structure_clean(self, tags: list[str], texts: list[str], key: str) -> bool:
         known = _CLEAN.setdefault(self.set_id + "/" + self.version[:6], set())
         if key in known:
+            return True
+        pattern = structure_pattern(self.set_id)
+        if pattern is not None and pattern.fullmatch(key + "\n") is not None:
             return True
         scratch: list[Issue] = []
         walker = validator_for(self.set_id, self.version, scratch, self.delimiters)

@@ -18,6 +18,9 @@ and times reject the set.
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from gateway.edi.model import Issue, Level
 from gateway.edi.numbers import equals_count, is_digits
 from gateway.x12.fastpath import segment_patterns
@@ -132,6 +135,44 @@ _ROOTS: dict[str, _Loop] = {
     for set_id, (_name, _fid, structure) in SETS.items()
 }
 _SET_TAGS: dict[str, set[str]] = {k: _tags(v.entries) for k, v in _ROOTS.items()}
+
+
+def _entry_regex(entry: _Seg | _Loop) -> str | None:
+    """Regex over ``TAG\\n`` strings for one entry, as the walker places segments: each
+    entry takes as many of its tag as it may (possessive, so no other parse is tried),
+    and the same tag right after it is refused, because the walker would place it on
+    this entry again (a repeat over its maximum, or a loop iteration that fails)."""
+    low = 1 if entry.mandatory else 0
+    high = str(entry.max_use) if entry.max_use else ""
+    if isinstance(entry, _Seg):
+        body = re.escape(entry.tag) + "\n"
+    else:
+        first = entry.entries[0]
+        if first.is_loop:
+            return None  # a loop opening with a loop: leave it to the walker
+        parts = [_entry_regex(inner) for inner in entry.entries[1:]]
+        if any(part is None for part in parts):
+            return None
+        body = re.escape(first.tag) + "\n" + "".join(p for p in parts if p)
+    stop = "(?!" + re.escape(entry.trigger) + "\n)"
+    return f"(?:{body}){{{low},{high}}}+{stop}"
+
+
+@cache
+def structure_pattern(set_id: str) -> re.Pattern[str] | None:
+    """One regex over a set's segment tags (each followed by ``\\n``) that matches only
+    tag sequences the structure walk (:meth:`SetValidator.walk` then ``finish``) passes
+    without a finding: entries in order, mandatory ones present, repeats and loop
+    iterations within their maximum. Stricter is allowed (a refused sequence goes to the
+    walk), laxer is not: ``tests/x12/test_fast_validator_differential.py`` holds it to
+    that. None when the structure has a shape the regex does not model."""
+    root = _ROOTS.get(set_id)
+    if root is None:
+        return None
+    parts = [_entry_regex(entry) for entry in root.entries]
+    if any(part is None for part in parts):
+        return None
+    return re.compile("".join(p for p in parts if p))
 
 
 def validator_for(

@@ -20,6 +20,7 @@ from gateway.edi.model import Issue
 from gateway.x12.bulk import BulkSet
 from gateway.x12.envelope import EnvelopeReader
 from gateway.x12.tokenizer import CHUNK_SIZE, Tokenizer
+from gateway.x12.validate import _ROOTS, _SET_TAGS, structure_pattern, validator_for
 from tests.conftest import REPO, require_corpus
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -143,3 +144,76 @@ def test_the_bulk_check_says_clean_only_when_the_checker_does() -> None:
         bulk.add(text.split("*")[0], text, 0, None)
     # PO1 has UP (P0809) without its value: the note, not the element checks, fails
     assert not bulk.clean()
+
+
+# -- the structure regex (gateway.x12.validate.structure_pattern) against the walk -----
+
+
+def _walk_clean(set_id: str, tags: list[str]) -> bool:
+    scratch: list[Issue] = []
+    walker = validator_for(set_id, "004010", scratch)
+    assert walker is not None
+    walker.structure_only()
+    walker.walk(tags, list(tags))
+    if not scratch:
+        walker.finish()
+    return not scratch
+
+
+def _set_tags(kind: str) -> list[list[str]]:
+    """The tag sequences of the sets of a small generated file."""
+    out: list[list[str]] = []
+    for segment in _BASES[kind].decode("latin-1").split("~\n"):
+        tag = segment.split("*")[0]
+        if tag == "ST":
+            out.append([])
+        if out and (len(out[-1]) == 0 or out[-1][-1] != "SE"):
+            out[-1].append(tag)
+    return out
+
+
+def test_the_structure_regex_accepts_valid_sets() -> None:
+    for kind in KINDS:
+        pattern = structure_pattern(kind)
+        assert pattern is not None
+        for tags in _set_tags(kind):
+            assert _walk_clean(kind, tags)
+            assert pattern.fullmatch("\n".join(tags) + "\n"), (kind, tags)
+
+
+@st.composite
+def tag_mutants(draw: st.DrawFn) -> tuple[str, list[str]]:
+    set_id = draw(st.sampled_from(sorted(_ROOTS)))
+    known = sorted(_SET_TAGS[set_id])
+    if set_id in _BASES and draw(st.booleans()):
+        tags = list(draw(st.sampled_from(_set_tags(set_id))))
+    else:
+        tags = ["ST", *draw(st.lists(st.sampled_from(known), max_size=30)), "SE"]
+    for _ in range(draw(st.integers(0, 5))):
+        i = draw(st.integers(0, len(tags) - 1))
+        action = draw(st.sampled_from(["drop", "repeat", "swap", "insert", "run"]))
+        if action == "drop":
+            del tags[i]
+        elif action == "repeat":
+            tags.insert(i, tags[i])
+        elif action == "swap" and i + 1 < len(tags):
+            tags[i], tags[i + 1] = tags[i + 1], tags[i]
+        elif action == "insert":
+            tags.insert(i, draw(st.sampled_from(known)))
+        elif action == "run":  # a repeat past a maximum, a loop run many times
+            tags[i:i] = tags[i : i + draw(st.integers(1, 4))] * draw(st.integers(2, 30))
+        if not tags:
+            tags = ["ST"]
+    return set_id, tags
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=tag_mutants())
+def test_the_structure_regex_passes_only_what_the_walk_passes(
+    case: tuple[str, list[str]],
+) -> None:
+    set_id, tags = case
+    pattern = structure_pattern(set_id)
+    assert pattern is not None
+    if pattern.fullmatch("\n".join(tags) + "\n"):
+        assert _walk_clean(set_id, tags), tags
