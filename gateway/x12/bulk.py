@@ -90,19 +90,19 @@ class BulkSet:
         if key in known:
             return True
         pattern = structure_pattern(self.set_id)
-        if pattern is not None and pattern.fullmatch(key + "\n") is not None:
-            return True
-        scratch: list[Issue] = []
-        walker = validator_for(self.set_id, self.version, scratch, self.delimiters)
-        if walker is None:  # a BulkSet is only made for a set that has a validator
-            return False
-        walker.structure_only()
-        walker.walk(tags, texts)
-        if scratch:
-            return False
-        walker.finish()
-        if scratch:
-            return False
+        if pattern is None or pattern.fullmatch(key + "\n") is None:
+            scratch: list[Issue] = []
+            walker = validator_for(self.set_id, self.version, scratch, self.delimiters)
+            if walker is None:  # a BulkSet is only made for a set that has a validator
+                return False
+            walker.structure_only()
+            walker.walk(tags, texts)
+            if scratch:
+                return False
+            walker.finish()
+            if scratch:
+                return False
+        # remembered either way: a set lookup is cheaper than the regex
         if len(known) >= _CLEAN_CACHE:
             known.clear()
         known.add(key)
