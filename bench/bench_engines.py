@@ -12,8 +12,10 @@ clock starts), so machine drift hits both sides alike. Modes (also runnable alon
 * ``x12-payload``    ``parse_payload(keep_segments=False)``: the pipeline's validation
 * ``edifact-split``  release-aware split into segments / elements / components, kept
 * ``edifact-full``   ``read_payload(keep_segments=False)``: streaming, full validation
-* ``x12-parse`` / ``x12-translate``  parse the 850 file (``parse_payload``), then the
-  second times ``translate`` of every transaction with the shipped 004010 850 map
+* ``parse`` / ``translate``  ``gateway.engines.parse_payload`` of the file (X12 or
+  EDIFACT, segments kept), then the second times ``translate`` of every transaction
+  with the shipped map of its set and version (``x12-parse`` / ``x12-translate`` are
+  the same modes under their earlier names)
 * ``x12-stream-mem`` / ``edifact-stream-mem``  the streaming validators reading the
   file in chunks (VmHWM is the figure for the memory bound)
 * ``x12-kept-mem`` / ``edifact-kept-mem``  ``parse_payload`` of the file's bytes with
@@ -23,6 +25,7 @@ Files come from ``bench/x12_generate.py`` and ``bench/edifact_generate.py`` (var
 the share of distinct segment texts is printed with each file).
 
     python bench/bench_engines.py [--size 20000000] [--runs 5] [--big 100000000]
+    python bench/bench_engines.py --translate --size 2000000   # translate/parse only
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -134,12 +138,18 @@ def _translate_setup(path: str) -> Callable[[], int]:
 
     library = MapLibrary.load([REPO / "maps"])
     profile = PartnerProfile.model_validate(
-        {"id": "bench", "name": "Bench", "x12": {"isa_qualifier": "ZZ", "isa_id": "HOSPITALGROUP"}}
+        {
+            "id": "bench",
+            "name": "Bench",
+            "x12": {"isa_qualifier": "ZZ", "isa_id": "HOSPITALGROUP"},
+            "edifact": {"unb_id": "5412345000013", "unb_qualifier": "14"},
+        }
     )
     payload = parse_payload(Path(path).read_bytes())
     ix = payload.interchanges[0]
     group = ix.groups[0]
-    map_ = library.map_for(profile, "x12", group.version, group.transactions[0].set_id)
+    first = group.transactions[0]
+    map_ = library.map_for(profile, ix.syntax.value, first.version, first.set_id)
 
     def run() -> int:
         for tx in group.transactions:
@@ -163,6 +173,7 @@ MODES: dict[str, Callable[[str], int]] = {
     "edifact-split": _edifact_split,
     "edifact-full": _edifact_full,
     "x12-parse": _x12_parse,
+    "parse": _x12_parse,
     "x12-stream-mem": _x12_full,
     "edifact-stream-mem": _edifact_full,
     "x12-kept-mem": _x12_payload_kept,
@@ -176,7 +187,7 @@ def child(mode: str, path: str) -> None:
     import gateway.x12.fastpath
 
     gateway.x12.fastpath.segment_patterns("*", ">", None)
-    if mode == "x12-translate":
+    if mode in ("x12-translate", "translate"):
         work = _translate_setup(path)
         start = time.process_time()
         result = work()
@@ -211,6 +222,24 @@ def pair(a: str, b: str, path: Path, runs: int) -> tuple[float, float, float]:
     return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
 
 
+def translate_table(args: argparse.Namespace, x12_gen: Any, edifact_gen: Any) -> None:
+    """translate / parse (CPU medians of interleaved child runs) per file kind."""
+    print("| file | distinct texts | translate CPU s | parse CPU s | translate/parse |")
+    print("|---|---:|---:|---:|---:|")
+    files = [
+        (f"X12 {kind}", x12_gen, args.workdir / f"{kind}.x12", kind) for kind in ("850", "856")
+    ] + [
+        (f"EDIFACT {kind}", edifact_gen, args.workdir / f"{kind}.edi", kind)
+        for kind in ("ORDERS", "DESADV")
+    ]
+    for label, gen, path, kind in files:
+        gen.write(path, kind, args.size)
+        distinct = gen.distinct_ratio(path)
+        ma, mb, ratio = pair("translate", "parse", path, args.runs)
+        print(f"| {label} | {distinct:.0%} | {ma:.2f} | {mb:.2f} | {ratio:.2f} |", flush=True)
+        path.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--child", nargs=2, metavar=("MODE", "FILE"))
@@ -218,6 +247,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--big", type=int, default=100_000_000, help="memory run size, 0 skips")
     parser.add_argument("--syntaxes", default="x12,edifact", help="which ratio tables to run")
+    parser.add_argument(
+        "--translate",
+        action="store_true",
+        help="only translate vs parse, on X12 850/856 and EDIFACT ORDERS/DESADV",
+    )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "engbench")
     args = parser.parse_args()
     if args.child:
@@ -227,6 +261,9 @@ def main() -> None:
     import x12_generate
 
     args.workdir.mkdir(parents=True, exist_ok=True)
+    if args.translate:
+        translate_table(args, x12_generate, edifact_generate)
+        return
     print("| file | distinct texts | A | B | A CPU s | B CPU s | A/B (median of pairs) |")
     print("|---|---:|---|---|---:|---:|---:|")
     for kind in x12_generate.KINDS if "x12" in args.syntaxes else ():

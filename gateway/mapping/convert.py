@@ -55,6 +55,12 @@ def to_date(raw: str, layout: str | None = None) -> dt.date:
         )
     if layout == "CCYYMMDD" and len(text) == 17 and text[8] == "-":
         text = text[:8]
+    if len(text) == 8 and layout == "CCYYMMDD" and text.isascii() and text.isdigit():
+        # the common case without strptime (same result: strptime reads 4+2+2 digits)
+        try:
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError as exc:
+            raise BadValue(f"{raw!r} is not a valid {layout} date", code="8") from exc
     fmt = _LAYOUTS.get(layout)
     if fmt is None or not text.isdigit():
         raise BadValue(f"{raw!r} is not a date (expected CCYYMMDD or YYMMDD)", code="8")

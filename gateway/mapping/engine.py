@@ -24,6 +24,7 @@ from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.resolve import FieldTrace, RuleReader, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
 from gateway.mapping.scope import Regions, Segments, hl_tree, loop_groups, regions, split_loop
+from gateway.mapping.view import split_view
 from gateway.partners.profile import PartnerProfile
 
 MAX_SEGMENTS = 2_000_000  # a transaction larger than this is refused, not translated
@@ -61,6 +62,7 @@ def translate(
     segments = transaction.segments
     if len(segments) > MAX_SEGMENTS:
         raise DocumentError(f"transaction has {len(segments)} segments; limit {MAX_SEGMENTS}")
+    segments = split_view(segments)  # split once here, read many times by the rules
     reader = RuleReader(map, unit_codes=profile.uom_codes, explain=explain)
     parts = regions(segments, map)
     try:

@@ -16,7 +16,7 @@ from gateway.edi.model import SegmentLike
 from gateway.mapping import convert
 from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.schema import IdsRule, Map, Rule
-from gateway.mapping.scope import Segments, where_matches
+from gateway.mapping.scope import Segments, where_key, where_matches
 
 Scopes = Mapping[str, Segments]
 
@@ -45,6 +45,14 @@ class RuleReader:
         self.traces: list[FieldTrace] = []
         self.warnings: list[str] = []
         self._tables: dict[int, dict[str, str]] = {}  # IdsRule id -> upper-cased table
+        # id(segment list) -> (the list, its segments by tag in order); the list is held
+        # so its id cannot be reused by another list while this reader lives
+        self._by_tag: dict[int, tuple[Segments, dict[str, list[SegmentLike]]]] = {}
+        # (id(segment list), tag, where key) -> (code as compared, segment) in order
+        self._coded: dict[
+            tuple[int, str, str],
+            tuple[list[tuple[str, SegmentLike]], dict[str, list[SegmentLike]]],
+        ] = {}
 
     # ---- single values ------------------------------------------------------------
     def value(
@@ -101,9 +109,7 @@ class RuleReader:
             if segments is None:
                 continue  # e.g. "pack" outside a ship notice: nothing to look in
             seen = 0
-            for seg in segments:
-                if seg.tag != rule.segment or not where_matches(seg, rule.where):
-                    continue
+            for seg in self.matching(segments, rule.segment, rule.where):
                 seen += 1
                 if not rule.all and seen < rule.occurrence:
                     continue
@@ -212,8 +218,23 @@ class RuleReader:
         index: int | None = None,
         anchor: SegmentLike | None = None,
     ) -> None:
-        """Resolve every field into ``target`` (dotted paths become nested dicts)."""
-        for name, rules in fields.items():
+        """Resolve every field into ``target`` (dotted paths become nested dicts).
+
+        A field that can only come from segments (no constant, default, sequence or
+        requirement) is skipped when none of its tags is in any scope it looks in: it
+        would find nothing, and most optional fields of a line are absent.
+        """
+        present: dict[tuple[str, str, str | None], Any] = {}
+        for name, rules, probes in field_plan(fields, default_scope):
+            if probes is not None:
+                for where, codes in probes:
+                    found = present.get(where, _UNSET)
+                    if found is _UNSET:
+                        found = present[where] = self._present(scopes, *where)
+                    if found is not None and (codes is None or not codes.isdisjoint(found)):
+                        break
+                else:
+                    continue  # none of its segments is anywhere it looks
             path = f"{prefix}{name}"
             value = self.value(path, rules, scopes, default_scope, index=index, anchor=anchor)
             if value is not None and value != []:
@@ -225,9 +246,7 @@ class RuleReader:
         """File every qualifier/identifier pair of matching segments under its field."""
         for rule in rules:
             table = self._qualifier_table(rule)
-            for seg in segments:
-                if seg.tag != rule.segment or not where_matches(seg, rule.where):
-                    continue
+            for seg in self.matching(segments, rule.segment, rule.where):
                 for qualifier, ident, element in _pairs(seg, rule):
                     name = table.get(qualifier.upper())
                     if name is None:
@@ -252,6 +271,70 @@ class RuleReader:
                 if rule.occurrences == "first":
                     break
 
+    def tagged(self, segments: Segments) -> dict[str, list[SegmentLike]]:
+        """The segments of a list by tag, each tag's in document order (built once per
+        list: every rule of a scope then reads only the segments of its own tag)."""
+        cached = self._by_tag.get(id(segments))
+        if cached is not None and cached[0] is segments:
+            return cached[1]
+        index: dict[str, list[SegmentLike]] = {}
+        for seg in segments:
+            found = index.get(seg.tag)
+            if found is None:
+                index[seg.tag] = [seg]
+            else:
+                found.append(seg)
+        self._by_tag[id(segments)] = (segments, index)
+        return index
+
+    def matching(
+        self, segments: Segments, tag: str, where: Mapping[str, tuple[str, ...]]
+    ) -> Sequence[SegmentLike]:
+        """The segments of a list with this tag that meet ``where``, in order."""
+        cached = self._by_tag.get(id(segments))
+        index = cached[1] if cached is not None and cached[0] is segments else None
+        tagged = (index if index is not None else self.tagged(segments)).get(tag)
+        if not tagged:
+            return ()
+        if not where:
+            return tagged
+        key, codes = next(iter(where.items()))
+        pairs, by_code = self.coded(segments, tag, key)
+        if len(codes) == 1:
+            found: Sequence[SegmentLike] = by_code.get(codes[0], ())
+        else:
+            found = [seg for code, seg in pairs if code in codes]
+        if len(where) > 1:
+            found = [seg for seg in found if where_matches(seg, where)]
+        return found
+
+    def coded(
+        self, segments: Segments, tag: str, key: str
+    ) -> tuple[list[tuple[str, SegmentLike]], dict[str, list[SegmentLike]]]:
+        """The segments of a list with this tag, each with its ``where`` code at ``key``
+        (stripped, upper-cased, as compared), in order and by code; built once."""
+        cache_key = (id(segments), tag, key)
+        cached = self._coded.get(cache_key)
+        if cached is None:
+            element, component = where_key(key)
+            pairs = [
+                (seg.value(element, component).strip().upper(), seg)
+                for seg in self.tagged(segments).get(tag, ())
+            ]
+            by_code: dict[str, list[SegmentLike]] = {}
+            for code, seg in pairs:
+                by_code.setdefault(code, []).append(seg)
+            cached = self._coded[cache_key] = (pairs, by_code)
+        return cached
+
+    def _present(self, scopes: Scopes, scope_name: str, tag: str, key: str | None) -> Any:
+        """None when a scope lacks the tag; else the codes found at ``key`` (a mapping
+        keyed by code), or any non-None value when there is no ``where`` key."""
+        segments = scopes.get(scope_name)
+        if segments is None or tag not in self.tagged(segments):
+            return None
+        return self.coded(segments, tag, key)[1] if key is not None else True
+
     def _qualifier_table(self, rule: IdsRule) -> dict[str, str]:
         cached = self._tables.get(id(rule))
         if cached is None:
@@ -272,6 +355,53 @@ class _Nothing:
 
 
 _NOTHING: Any = _Nothing()
+_UNSET: Any = _Nothing()
+
+# A probe: ((scope, tag, first where key or None), its codes or None) of one rule.
+# A field's probes are None when it yields something without a segment (constant,
+# default, sequence) or must raise when absent.
+Probe = tuple[tuple[str, str, str | None], frozenset[str] | None]
+FieldPlan = list[tuple[str, Sequence[Rule], tuple[Probe, ...] | None]]
+_PLANS: dict[tuple[int, tuple[str, ...]], tuple[Mapping[str, Sequence[Rule]], FieldPlan]] = {}
+MAX_PLANS = 1024  # maps reloaded many times: start over rather than grow without end
+
+
+def _first_where(rule: Rule) -> tuple[str | None, frozenset[str] | None]:
+    for key, codes in rule.where.items():
+        return key, frozenset(codes)
+    return None, None
+
+
+def field_plan(fields: Mapping[str, Sequence[Rule]], default_scope: Sequence[str]) -> FieldPlan:
+    """What :meth:`RuleReader.fields` needs to know of each field, worked out once per
+    map section (the section is held by the cache, so its id is not reused)."""
+    key = (id(fields), tuple(default_scope))
+    cached = _PLANS.get(key)
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    plan: FieldPlan = []
+    for name, rules in fields.items():
+        probes: tuple[Probe, ...] | None = tuple(
+            ((scope_name, rule.segment, _first_where(rule)[0]), _first_where(rule)[1])
+            for rule in rules
+            if rule.segment is not None
+            for scope_name in rule.scope or default_scope
+        )
+        if any(
+            r.const is not None
+            or r.default is not None
+            or r.sequence
+            or r.required
+            or r.segment is None
+            or r.element is None
+            for r in rules
+        ):
+            probes = None
+        plan.append((name, rules, probes))
+    if len(_PLANS) >= MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = (fields, plan)
+    return plan
 
 
 def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:

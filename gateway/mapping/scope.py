@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gateway.edi.model import SegmentLike
 from gateway.mapping.schema import Hierarchy, Loop, Map, Matcher
@@ -20,11 +21,17 @@ MAX_HL_DEPTH = 50  # deeper parent chains are cycles or garbage
 def where_matches(segment: SegmentLike, where: Mapping[str, tuple[str, ...]]) -> bool:
     """True when every ``where`` condition holds (codes compared upper-case, stripped)."""
     for key, codes in where.items():
-        element, _, component = key.partition(".")
-        value = segment.value(int(element), int(component) if component else 1)
-        if value.strip().upper() not in codes:
+        element, component = where_key(key)
+        if segment.value(element, component).strip().upper() not in codes:
             return False
     return True
+
+
+@lru_cache(maxsize=512)
+def where_key(key: str) -> tuple[int, int]:
+    """A ``where`` key (``"1"`` or ``"1.2"``) as (element, component)."""
+    element, _, component = key.partition(".")
+    return int(element), int(component) if component else 1
 
 
 def matches(segment: SegmentLike, matcher: Matcher) -> bool:
