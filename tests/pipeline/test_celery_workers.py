@@ -7,6 +7,7 @@ starts it again, and checks every transaction is delivered and acknowledged exac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -175,9 +176,24 @@ def start_worker_process(settings: Settings, log: Path) -> subprocess.Popen[byte
         "--loglevel",
         "INFO",
     ]
+    # its own process group: the embedded beat is a child process, and a crash (systemd's
+    # control-group kill, a container dying) takes it too - a SIGKILL of the worker alone
+    # left the beat running as an orphan that fought the next worker's beat over the
+    # schedule file, which killed that beat and with it the stalled-work sweep
     return subprocess.Popen(
-        cmd, env=env_for(settings), cwd=REPO, stdout=log.open("ab"), stderr=subprocess.STDOUT
+        cmd,
+        env=env_for(settings),
+        cwd=REPO,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
+
+
+def kill_worker(worker: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Send ``sig`` to the worker and its children (the embedded beat)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, sig)
 
 
 def test_worker_killed_mid_delivery_finishes_every_transaction_exactly_once(
@@ -207,7 +223,7 @@ def test_worker_killed_mid_delivery_finishes_every_transaction_exactly_once(
             StoreIntake(runtime).receive(ReceivedPayload(data=data, transport="cli"))
         assert arrived.wait(60), log.read_text()[-3000:]
         # given a worker in the middle of delivering: kill it without mercy
-        worker.send_signal(signal.SIGKILL)
+        kill_worker(worker, signal.SIGKILL)
         worker.wait(10)
         release.set()
         # when it is started again
@@ -225,11 +241,11 @@ def test_worker_killed_mid_delivery_finishes_every_transaction_exactly_once(
         assert report.intact and report.chains >= count, report.breaks
     finally:
         release.set()
-        worker.send_signal(signal.SIGTERM)
+        kill_worker(worker, signal.SIGTERM)
         try:
             worker.wait(30)
         except subprocess.TimeoutExpired:
-            worker.kill()
+            kill_worker(worker, signal.SIGKILL)
         double.stop()
         runtime.engine.dispose()
 
