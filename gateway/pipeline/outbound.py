@@ -26,7 +26,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,10 +69,12 @@ from gateway.pipeline.outbound_kinds import (
 from gateway.pipeline.outbound_records import (
     codes_in_words,
     move_order,
+    new_outbound_row,
     order_envelope,
     outbound_library,
     raise_order_exception,
     record_sent,
+    store_written,
 )
 from gateway.pipeline.reacknowledge import reacknowledge
 from gateway.pipeline.routing import route_new_exceptions
@@ -341,20 +342,6 @@ def _route(
     )
 
 
-def _transport(profile: PartnerProfile, kind: OutboundKind | None = None) -> str:
-    kind = kind or PURCHASE_ORDERS
-    settings = kind.settings(profile)
-    if settings is None:
-        raise PermanentError(f"partner {profile.id!r} has no outbound.{kind.document_type}")
-    if settings.transport:
-        return settings.transport
-    if profile.as2 is not None and profile.as2.url:
-        return "as2"
-    if profile.sftp is not None:
-        return "sftp" if profile.sftp.hosted is not None else "sftp_remote"
-    return "as2"
-
-
 def queue_order(
     runtime: Runtime,
     profile: PartnerProfile,
@@ -390,22 +377,14 @@ def queue_order(
         if order is not None and order.payload_sha256 is not None:
             return None
         if order is None:
-            order = OutboundOrder(
-                partner_id=profile.id,
-                document_type=kind.document_type,
-                odoo_model=kind.odoo_model,
+            order = new_outbound_row(
+                profile,
+                kind,
                 odoo_id=odoo_id,
                 business_key=kind.business_key(document) if document else str(odoo_id),
                 syntax=syntax,
                 set_id=set_id,
                 map_name=map_name,
-                transport=_transport(profile, kind),
-                test=profile.mode.usage == "test",
-                correlation_id=str(uuid.uuid4()),
-                timeline={},
-                overdue_raised=[],
-                notes_pending=[],
-                document={},
             )
             session.add(order)
             session.flush()
@@ -424,17 +403,7 @@ def queue_order(
                 order.document = document.model_dump(mode="json")
                 order.document_hash = _document_hash(document)
                 order.requested_date = getattr(document, "requested_delivery_date", None)
-                order.payload_sha256 = runtime.payloads.put(session, written.data)
-                controls = engine_for(syntax).stored_controls(env)
-                order.interchange_control = controls.interchange
-                order.group_control = controls.group
-                order.transaction_control = controls.transaction
-                move_order(
-                    session,
-                    order,
-                    OrderCycle.QUEUED,
-                    f"{set_id} {order.interchange_control} written",
-                )
+                store_written(runtime, session, order, written, env)
                 return _detached(session, order)
         if order.state is not OrderCycle.FAILED:
             OUTBOUND_ORDERS.move(order, OrderCycle.FAILED)

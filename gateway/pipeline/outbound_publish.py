@@ -31,7 +31,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +41,6 @@ from sqlalchemy.orm import Session
 
 from gateway.canonical import InventoryAdvice, PriceCatalog
 from gateway.customer_items import list_items
-from gateway.engines import engine_for
 from gateway.outbound import OutboundInvalid, render, write
 from gateway.outbound.catalog import CatalogReader
 from gateway.outbound.cycle import OrderCycle
@@ -53,7 +51,7 @@ from gateway.partners.outbound import InventoryAdviceSettings, PriceCatalogSetti
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
-from gateway.pipeline.outbound import _detached, _route, _transport, outbound_partners
+from gateway.pipeline.outbound import _detached, _route, outbound_partners
 from gateway.pipeline.outbound_kinds import (
     INVENTORY_ADVICES,
     PRICE_CATALOGS,
@@ -61,10 +59,11 @@ from gateway.pipeline.outbound_kinds import (
     outbound_map_name,
 )
 from gateway.pipeline.outbound_records import (
-    move_order,
+    new_outbound_row,
     order_envelope,
     outbound_library,
     raise_order_exception,
+    store_written,
 )
 from gateway.pipeline.runtime import Runtime
 from gateway.states import OUTBOUND_ORDERS
@@ -320,22 +319,14 @@ def _queue(
         key = number(revision)
         if document is not None:
             setattr(document, _NUMBERING[kind.document_type], key)
-        row = OutboundOrder(
-            partner_id=profile.id,
-            document_type=kind.document_type,
-            odoo_model=kind.odoo_model,
+        row = new_outbound_row(
+            profile,
+            kind,
             odoo_id=revision,
             business_key=key,
             syntax=syntax,
             set_id=set_id,
             map_name=map_name,
-            transport=_transport(profile, kind),
-            test=profile.mode.usage == "test",
-            correlation_id=str(uuid.uuid4()),
-            timeline={},
-            overdue_raised=[],
-            notes_pending=[],
-            document={},
         )
         session.add(row)
         session.flush()
@@ -348,14 +339,7 @@ def _queue(
             else:
                 row.document = document.model_dump(mode="json")
                 row.document_hash = content_hash(document)
-                row.payload_sha256 = runtime.payloads.put(session, written.data)
-                controls = engine_for(syntax).stored_controls(env)
-                row.interchange_control = controls.interchange
-                row.group_control = controls.group
-                row.transaction_control = controls.transaction
-                move_order(
-                    session, row, OrderCycle.QUEUED, f"{set_id} {row.interchange_control} written"
-                )
+                store_written(runtime, session, row, written, env)
                 follow.append(Next("send_order", (row.id,)))
                 out.queued.append(key)
         if problem is not None:

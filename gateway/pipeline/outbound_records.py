@@ -2,6 +2,8 @@
 
 :func:`order_envelope` draws the control numbers of an outbound interchange from the
 partner's counters (:func:`envelope_for`: our identity to theirs);
+:func:`new_outbound_row` makes the stored row of a document we are about to write and
+:func:`store_written` keeps its bytes and control numbers and queues it;
 :func:`record_sent` writes the outbound message for a document the transport took;
 :func:`move_order` advances an order's cycle with its timeline, chatter line and audit
 event; :func:`raise_order_exception` raises a business exception about an order we sent.
@@ -11,13 +13,15 @@ event; :func:`raise_order_exception` raises a business exception about an order 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.engines import engine_for
 from gateway.identity import OurIdentity
-from gateway.outbound import OutboundEnvelope
+from gateway.outbound import OutboundEnvelope, Written
 from gateway.outbound.ack_codes import describe
 from gateway.outbound.cycle import OrderCycle, advance
 from gateway.outbound.template import OutboundLibrary
@@ -191,3 +195,65 @@ def record_sent(
 def codes_in_words(kind: str, codes: Iterable[str]) -> str:
 
     return "; ".join(describe(kind, code) for code in codes)
+
+
+def outbound_transport(profile: PartnerProfile, kind: OutboundKind | None = None) -> str:
+    """How ``kind`` goes to the partner: its section's ``transport``, else AS2 when the
+    profile has a URL, else SFTP (hosted or remote)."""
+    kind = kind or PURCHASE_ORDERS
+    settings = kind.settings(profile)
+    if settings is None:
+        raise PermanentError(f"partner {profile.id!r} has no outbound.{kind.document_type}")
+    if settings.transport:
+        return settings.transport
+    if profile.as2 is not None and profile.as2.url:
+        return "as2"
+    if profile.sftp is not None:
+        return "sftp" if profile.sftp.hosted is not None else "sftp_remote"
+    return "as2"
+
+
+def new_outbound_row(
+    profile: PartnerProfile,
+    kind: OutboundKind,
+    *,
+    odoo_id: int,
+    business_key: str,
+    syntax: str,
+    set_id: str,
+    map_name: str,
+) -> OutboundOrder:
+    """The stored row of a document of ``kind`` for ``profile``, before it is written."""
+    return OutboundOrder(
+        partner_id=profile.id,
+        document_type=kind.document_type,
+        odoo_model=kind.odoo_model,
+        odoo_id=odoo_id,
+        business_key=business_key,
+        syntax=syntax,
+        set_id=set_id,
+        map_name=map_name,
+        transport=outbound_transport(profile, kind),
+        test=profile.mode.usage == "test",
+        correlation_id=str(uuid.uuid4()),
+        timeline={},
+        overdue_raised=[],
+        notes_pending=[],
+        document={},
+    )
+
+
+def store_written(
+    runtime: Runtime,
+    session: Session,
+    row: OutboundOrder,
+    written: Written,
+    envelope: OutboundEnvelope,
+) -> None:
+    """Keep the bytes and control numbers of ``row``'s written interchange and queue it."""
+    row.payload_sha256 = runtime.payloads.put(session, written.data)
+    controls = engine_for(row.syntax).stored_controls(envelope)
+    row.interchange_control = controls.interchange
+    row.group_control = controls.group
+    row.transaction_control = controls.transaction
+    move_order(session, row, OrderCycle.QUEUED, f"{row.set_id} {row.interchange_control} written")

