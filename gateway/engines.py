@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from gateway import edifact, x12
 from gateway.edi.model import (
@@ -34,8 +34,12 @@ from gateway.edi.model import (
     Issue,
     Level,
     OwnIdentity,
+    SegmentLike,
     Syntax,
 )
+from gateway.edifact import stored as edifact_stored
+from gateway.edifact.tokenizer import Data
+from gateway.x12 import stored as x12_stored
 
 Element = str | tuple[str, ...]  # a simple element, or a composite's components
 Ta1Policy = Literal["never", "on_error", "when_requested", "always"]
@@ -151,6 +155,25 @@ class SyntaxEngine(Protocol):
         """Every interchange of this syntax in ``data``; never raises on bad data."""
         ...
 
+    def envelope_record(
+        self, interchange: EdiInterchange, data: Data, versions: list[str]
+    ) -> dict[str, Any]:
+        """What answering and translating ``interchange`` later need beyond its rows
+        (interchange, groups, transactions with ``versions``), as JSON: the pipeline keeps
+        it at split so the interchange is never parsed again. ``data`` is the payload."""
+        ...
+
+    def restore(self, interchange: EdiInterchange, record: dict[str, Any]) -> None:
+        """Put :meth:`envelope_record`'s record back on an interchange rebuilt from rows."""
+        ...
+
+    def read_segments(
+        self, data: Data, interchange: EdiInterchange, transaction: EdiTransaction
+    ) -> Sequence[SegmentLike]:
+        """One transaction's segments read from ``data[start:end]`` alone (no second
+        validation), numbered and split as a full parse does; ``interchange`` restored."""
+        ...
+
     def own_identity(self, ids: IdentityIds) -> OwnIdentity:
         """Our side of this syntax's envelope."""
         ...
@@ -218,6 +241,21 @@ class X12Engine:
 
     def parse_payload(self, data: bytes, *, keep_segments: bool = True) -> EdiPayload:
         return x12.parse_payload(data, keep_segments=keep_segments)
+
+    def envelope_record(
+        self, interchange: EdiInterchange, data: Data, versions: list[str]
+    ) -> dict[str, Any]:
+        return x12_stored.envelope_record(
+            interchange, bytes(data[interchange.start : interchange.start + 64])
+        )
+
+    def restore(self, interchange: EdiInterchange, record: dict[str, Any]) -> None:
+        x12_stored.restore(interchange, record)
+
+    def read_segments(
+        self, data: Data, interchange: EdiInterchange, transaction: EdiTransaction
+    ) -> Sequence[SegmentLike]:
+        return x12_stored.read_segments(data, interchange, transaction)
 
     def own_identity(self, ids: IdentityIds) -> OwnIdentity:
         return OwnIdentity(qualifier=ids.x12_qualifier, id=ids.x12_id, group_id=ids.group_id)
@@ -300,6 +338,19 @@ class EdifactEngine:
 
     def parse_payload(self, data: bytes, *, keep_segments: bool = True) -> EdiPayload:
         return edifact.parse_payload(data, keep_segments=keep_segments)
+
+    def envelope_record(
+        self, interchange: EdiInterchange, data: Data, versions: list[str]
+    ) -> dict[str, Any]:
+        return edifact_stored.envelope_record(interchange, data, versions)
+
+    def restore(self, interchange: EdiInterchange, record: dict[str, Any]) -> None:
+        edifact_stored.restore(interchange, record)
+
+    def read_segments(
+        self, data: Data, interchange: EdiInterchange, transaction: EdiTransaction
+    ) -> Sequence[SegmentLike]:
+        return edifact_stored.read_segments(data, interchange, transaction)
 
     def own_identity(self, ids: IdentityIds) -> OwnIdentity:
         return OwnIdentity(

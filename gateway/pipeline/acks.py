@@ -21,6 +21,7 @@ from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.issues import gateway_issues
 from gateway.pipeline.replies import ack_transport, our_identity
 from gateway.pipeline.runtime import Runtime
+from gateway.pipeline.stored import stored_interchange
 from gateway.states import ACKNOWLEDGEMENTS, AckState
 from gateway.store.audit import add_event, next_counter
 from gateway.store.db import session_scope
@@ -112,7 +113,8 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
         profile = runtime.registry.get(ic.partner_id)
         if profile is None:
             return []
-        edi = reparse_interchange(runtime, session, ic)
+        # as split recorded it; rows from before split kept envelope records: parse again
+        edi = stored_interchange(session, ic) or reparse_interchange(runtime, session, ic)
         message = session.get(Message, ic.message_id)
         inbound = message.transport if message else "none"
         built_acks = build_acks(runtime, session, ic, edi, profile)

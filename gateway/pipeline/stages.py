@@ -23,6 +23,7 @@ from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.issues import GATEWAY, issues_to_json, summarize
 from gateway.pipeline.runtime import Runtime
+from gateway.pipeline.stored import envelope_record
 from gateway.pipeline.transitions import set_state
 
 if TYPE_CHECKING:
@@ -163,6 +164,9 @@ def _record_interchange(
         state=InterchangeState.RECEIVED if not extra else InterchangeState.DUPLICATE,
         issues=issues_to_json(edi.issues) + issues_to_json(extra, source=GATEWAY),
         dedupe_key=key_to_store,
+        envelope=envelope_record(
+            edi, data, [t.version or g.version for g in edi.groups for t in g.transactions]
+        ),
     )
     try:
         with session.begin_nested():

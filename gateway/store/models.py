@@ -153,6 +153,9 @@ class Interchange(Base):
     issues: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # unique per sender and control number while not a duplicate: the duplicate check
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # what acknowledging and translating need beyond the rows, recorded at split so the
+    # interchange is parsed once (gateway.pipeline.stored); None for older rows
+    envelope: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="interchanges")

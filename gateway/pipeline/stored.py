@@ -1,0 +1,96 @@
+"""A received interchange as split recorded it: rebuilt from rows, never parsed again.
+
+Split parses a payload once (:func:`gateway.engines.parse_payload`) and records each
+interchange, group and transaction as a row with its byte offsets and findings, plus
+the interchange's compact envelope record (``interchanges.envelope``: delimiters,
+service characters, group dates, what else the rows do not hold). The acknowledge stage
+answers from :func:`stored_interchange` alone; the translate stage reads each
+transaction's own bytes (:func:`read_transaction`) with the delimiters the record keeps.
+
+Findings come back in the order a fresh parse merged them: the engine's first, then the
+ones the gateway added (unknown partner, duplicate, test mode, unsupported sets).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, Issue, Syntax
+from gateway.edifact.tokenizer import Data
+from gateway.engines import engine_for
+from gateway.pipeline.issues import GATEWAY, issue_from_json
+from gateway.store.models import FunctionalGroup, Interchange, Transaction
+
+
+def envelope_record(edi: EdiInterchange, data: Data, versions: Sequence[str]) -> dict[str, Any]:
+    """The record split keeps with an interchange (see the module docstring)."""
+    return engine_for(edi.syntax).envelope_record(edi, data, list(versions))
+
+
+def _issues(stored: Sequence[dict[str, Any]]) -> list[Issue]:
+    engine = [issue_from_json(d) for d in stored if d.get("source") != GATEWAY]
+    return engine + [issue_from_json(d) for d in stored if d.get("source") == GATEWAY]
+
+
+def stored_interchange(session: Session, ic: Interchange) -> EdiInterchange | None:
+    """The interchange as split found it (segments not read); None for a row recorded
+    before split kept envelope records (the caller parses its bytes again)."""
+    if ic.envelope is None:
+        return None
+    edi = EdiInterchange(
+        syntax=Syntax(ic.syntax),
+        sender_qualifier=ic.sender_qualifier,
+        sender_id=ic.sender_id,
+        receiver_qualifier=ic.receiver_qualifier,
+        receiver_id=ic.receiver_id,
+        control_number=ic.control_number,
+        version=ic.version,
+        test=ic.test,
+        start=ic.start,
+        end=ic.end,
+        issues=_issues(ic.issues),
+    )
+    groups = session.scalars(
+        select(FunctionalGroup)
+        .where(FunctionalGroup.interchange_id == ic.id)
+        .order_by(FunctionalGroup.id)
+    ).all()
+    rows: dict[int, list[Transaction]] = defaultdict(list)
+    for txn in session.scalars(
+        select(Transaction).where(Transaction.interchange_id == ic.id).order_by(Transaction.start)
+    ):
+        rows[txn.group_id].append(txn)
+    for group in groups:
+        edi_group = EdiGroup(
+            functional_id=group.functional_id,
+            sender_id=group.sender_id,
+            receiver_id=group.receiver_id,
+            control_number=group.control_number,
+            version=group.version,
+            issues=_issues(group.issues),
+        )
+        edi_group.transactions = [
+            EdiTransaction(
+                set_id=txn.set_id,
+                control_number=txn.control_number,
+                version=txn.version,
+                segments=(),
+                start=txn.start,
+                end=txn.end,
+                issues=_issues(txn.issues),
+            )
+            for txn in rows.get(group.id, [])
+        ]
+        edi.groups.append(edi_group)
+    engine_for(ic.syntax).restore(edi, ic.envelope)
+    return edi
+
+
+def read_transaction(data: Data, edi: EdiInterchange, transaction: EdiTransaction) -> None:
+    """Fill ``transaction.segments`` from its own bytes (payload offsets) in ``data``."""
+    transaction.segments = engine_for(edi.syntax).read_segments(data, edi, transaction)
