@@ -10,11 +10,19 @@ cases, each on generated files (every file distinct, so nothing is a duplicate):
 * **856-500**: Summit-style 004010 856s, one ship notice of 500 items (lot and expiry
   each) per file.
 
-Two set-ups, measured in the same run on the same files:
+Set-ups (``--modes``), measured in the same run on the same files:
 
 * **embedded**: SQLite, file payloads, stages in this process (inline ``ingest``, demo);
 * **distributed**: PostgreSQL store, Redis broker, ``--workers`` Celery worker processes
-  (threads pool) fed by this process: the production topology on one machine.
+  (threads pool) fed by this process: the production topology on one machine;
+* **run**: the real ``edi-gateway run`` (the default a user starts: SQLite, kombu's
+  filesystem broker, its own worker process with 2 threads and the scheduler) fed by the
+  real ``edi-gateway ingest --queue``, as bench/bench_run.py does; the no-op delivery is
+  put into its worker by a ``sitecustomize`` hook (``--run-delivery dry-run`` keeps the
+  default dry-run Odoo instead). Not in the default ``--modes``;
+* **scale-out**: the distributed set-up with each of ``--scale-workers`` (1, 2, 4) worker
+  processes: transactions per second (wall) and CPU per transaction of all processes.
+  Not in the default ``--modes``.
 
 Next to each, a **floor** in the same run: the same files through the engines only
 (parse once, acknowledgement built, every transaction mapped to its canonical document)
@@ -25,9 +33,14 @@ Per set-up the report gives CPU ms per transaction of each process (utime + stim
 ``/proc/<pid>/stat``: this process, the workers, the PostgreSQL backends serving the
 benchmark database, the Redis server), its peak memory (``VmHWM``), SQL statements and
 commits per transaction (SQLAlchemy engine events, counted in every process), and Celery
-tasks per transaction. One warm-up file runs first and is not counted. Run::
+tasks per transaction. One warm-up file runs first and is not counted. In the run
+mode the processes are ``edi-gateway run`` itself, every process under it (the Celery
+worker and its embedded beat) and the ``ingest --queue`` command, whose start-up (its
+CPU on the one-file warm-up feed) is subtracted. Run::
 
     .venv/bin/python bench/bench_pipeline.py --files 20 --sets 25 --repeat 3
+    .venv/bin/python bench/bench_pipeline.py --modes embedded,run --repeat 3
+    .venv/bin/python bench/bench_pipeline.py --modes scale-out --scale-workers 1,2,4
 
 (PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 as in tests/conftest.py; the
 distributed set-up is skipped with a message when they are not reachable.)
@@ -36,6 +49,7 @@ distributed set-up is skipped with a message when they are not reachable.)
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import signal
@@ -143,12 +157,15 @@ def make_856s(files: int, items: int = 500, base: int = 0) -> list[bytes]:
 
 @dataclass(frozen=True)
 class Case:
-    """One workload: its files, the warm-up file and the transactions they hold."""
+    """One workload: its files, the warm-up file and the transactions they hold; ``spare``:
+    more distinct warm-up files, so that every worker thread of the distributed set-up
+    has run once before the clock starts."""
 
     name: str
     files: list[bytes]
     warmup: bytes
     per_file: int
+    spare: list[bytes] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -157,12 +174,15 @@ class Case:
 
 def make_cases(args: argparse.Namespace) -> list[Case]:
     cases = []
+    # worker processes x 2 threads, less the warm-up file itself
+    spare = 2 * max([args.workers, *args.scale]) - 1
     if "small-850" in args.cases:
         files = make_850s(args.files + 1, args.sets)
-        cases.append(Case("small-850", files[1:], files[0], args.sets))
+        spares = make_850s(spare, args.sets, base=10000)
+        cases.append(Case("small-850", files[1:], files[0], args.sets, spares))
     if "856-500" in args.cases:
         files = make_856s(args.files_856 + 1, 500)
-        cases.append(Case("856-500", files[1:], files[0], 1))
+        cases.append(Case("856-500", files[1:], files[0], 1, make_856s(spare, base=10000)))
     return cases
 
 
@@ -394,9 +414,13 @@ def run_distributed(case: Case, workers: int) -> Figures | None:
                         stderr=subprocess.DEVNULL,
                     )
                 )
+            _wait_ready(procs, stats)
             intake = StoreIntake(runtime)
-            intake.receive(ReceivedPayload(data=case.warmup, transport="cli", filename="w.edi"))
-            _wait_done(runtime, case.per_file)
+            # one warm-up file per worker thread: each has loaded what it lazily loads
+            warmups = [case.warmup, *case.spare[: 2 * workers - 1]]
+            for i, data in enumerate(warmups):
+                intake.receive(ReceivedPayload(data=data, transport="cli", filename=f"w{i}.edi"))
+            _wait_done(runtime, case.per_file * len(warmups))
             time.sleep(1.0)  # let the warm-up's last acknowledgements settle
             for p in procs:
                 os.kill(p.pid, signal.SIGUSR2)  # write the counters so far
@@ -412,7 +436,7 @@ def run_distributed(case: Case, workers: int) -> Figures | None:
             start = time.perf_counter()
             for i, data in enumerate(case.files):
                 intake.receive(ReceivedPayload(data=data, transport="cli", filename=f"f{i}.edi"))
-            _wait_done(runtime, case.per_file + case.total)
+            _wait_done(runtime, case.per_file * len(warmups) + case.total)
             wall = time.perf_counter() - start
             time.sleep(1.0)  # acknowledgements may still be sending after the last delivery
             cpu = {
@@ -447,6 +471,16 @@ def run_distributed(case: Case, workers: int) -> Figures | None:
     )
 
 
+def _wait_ready(procs: list[subprocess.Popen[bytes]], stats: Path, limit: float = 300.0) -> None:
+    """Until every worker has started (each writes its counters when ready), so that no
+    worker's start-up falls inside the measured window."""
+    start = time.perf_counter()
+    while len(list(stats.glob("*.json"))) < len(procs):
+        if any(p.poll() is not None for p in procs) or time.perf_counter() - start > limit:
+            raise SystemExit("distributed: a worker did not start")
+        time.sleep(0.2)
+
+
 def _read_stats(folder: Path) -> tuple[int, int, int]:
     totals = [0, 0, 0]
     for path in folder.glob("*.json"):
@@ -473,6 +507,7 @@ def worker_main() -> None:
 
     def ready(**_: Any) -> None:
         signal.signal(signal.SIGUSR2, dump)  # after Celery installed its own handlers
+        dump()  # tells the benchmark this worker is up
 
     task_prerun.connect(task, weak=False)
     worker_ready.connect(ready, weak=False)
@@ -480,6 +515,201 @@ def worker_main() -> None:
 
     app.worker_main(
         ["worker", "-Q", "gateway", "--pool", "threads", "--concurrency", "2", "-l", "WARNING"]
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# the run mode: `edi-gateway run` fed by `edi-gateway ingest --queue`
+# ---------------------------------------------------------------------------------------
+
+NOOP_ENV = "EDIGW_BENCH_NOOP_DELIVERY"
+CLI = [sys.executable, "-m", "gateway.cli.main"]
+HOOK = "import bench.bench_pipeline as _bench\n_bench.child_hook()\n"
+
+
+def child_hook() -> None:
+    """Run by the ``sitecustomize`` the run mode puts first on ``PYTHONPATH``: in every
+    Python process of the gateway (``run``, its worker and beat, ``ingest``), count SQL
+    statements, commits and Celery tasks into ``<stats>/<pid>.json`` (after every task
+    and at exit) and, when asked, give the worker the no-op delivery."""
+    if STATS_ENV not in os.environ:
+        return
+    folder = Path(os.environ[STATS_ENV])
+    install_counters()
+
+    def dump(**_: Any) -> None:
+        tmp = folder / f".{os.getpid()}-{uuid.uuid4().hex}"
+        tmp.write_text(json.dumps(COUNTS))
+        os.replace(tmp, folder / f"{os.getpid()}.json")  # tasks run on threads: atomic
+
+    def task(**_: Any) -> None:
+        COUNTS["tasks"] += 1
+
+    atexit.register(dump)
+    from celery.signals import task_postrun, task_prerun, worker_init
+
+    task_prerun.connect(task, weak=False)
+    task_postrun.connect(dump, weak=False)
+    if os.environ.get(NOOP_ENV):
+        worker_init.connect(lambda **_: noop_delivery(), weak=False)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid`` (children, their children, ...), from ``/proc``."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _count_delivered(db: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as conn:
+            row = conn.execute("select count(*) from transactions where state = 'delivered'")
+            return int(row.fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _wait_delivered(db: Path, target: int, limit: float = 900.0) -> None:
+    start = time.perf_counter()
+    while _count_delivered(db) < target:
+        if time.perf_counter() - start > limit:
+            raise SystemExit(f"run: {_count_delivered(db)} of {target} delivered after {limit} s")
+        time.sleep(0.5)
+
+
+def _feed(env: dict[str, str], files: list[Path]) -> tuple[float, float]:
+    """``edi-gateway ingest --queue`` of ``files``: its CPU seconds and peak memory (MB)."""
+    cmd = [*CLI, "ingest", "--queue", "--quiet", *map(str, files)]
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # its rusage: CPU and peak memory
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"run: ingest --queue failed ({proc.returncode}): {tail}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
+def _stats_by_pid(folder: Path) -> dict[int, dict[str, int]]:
+    return {int(p.stem): json.loads(p.read_text()) for p in folder.glob("[0-9]*.json")}
+
+
+def _run_cpu(pid: int) -> dict[int, float]:
+    return {p: cpu_seconds(p) for p in [pid, *descendants(pid)]}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_run(case: Case, delivery: str) -> Figures:
+    """``edi-gateway run`` on a fresh data directory, fed by ``ingest --queue``."""
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        data, hook, stats, inbox = tmp / "data", tmp / "hook", tmp / "stats", tmp / "files"
+        for folder in (hook, stats, inbox):
+            folder.mkdir()
+        (hook / "sitecustomize.py").write_text(HOOK)
+        warm = inbox / "warm.edi"
+        warm.write_bytes(case.warmup)
+        files = []
+        for i, payload in enumerate(case.files):
+            files.append(inbox / f"f{i:05d}.edi")
+            files[-1].write_bytes(payload)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGW_")}
+        env.update(
+            EDIGW_DATA_DIR=str(data),
+            EDIGW_HTTP_PORT=str(_free_port()),
+            EDIGW_SFTP_PORT=str(_free_port()),
+            EDIGW_WATCH_CONFIG="false",
+            PYTHONPATH=os.pathsep.join([str(hook), str(REPO)]),
+            PYTHONUNBUFFERED="1",
+            **{STATS_ENV: str(stats)},
+        )
+        if delivery == "noop":
+            env[NOOP_ENV] = "1"
+        db = data / "gateway.db"
+        log_path = tmp / "run.log"
+        with log_path.open("wb") as log:
+            run = subprocess.Popen([*CLI, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 180
+            while b"ready." not in log_path.read_bytes():
+                if run.poll() is not None or time.monotonic() > deadline:
+                    tail = log_path.read_text(errors="replace")[-2000:]
+                    raise SystemExit(f"run did not start:\n{tail}")
+                time.sleep(0.2)
+            warm_cpu, _ = _feed(env, [warm])
+            _wait_delivered(db, case.per_file)
+            time.sleep(1.0)  # the warm-up's acknowledgements and last task dump settle
+            before, stats_before = _run_cpu(run.pid), _stats_by_pid(stats)
+            start = time.perf_counter()
+            feed_cpu, feed_hwm = _feed(env, files)
+            _wait_delivered(db, case.per_file + case.total)
+            wall = time.perf_counter() - start
+            time.sleep(1.0)
+            after, stats_after = _run_cpu(run.pid), _stats_by_pid(stats)
+            worker = next((p for p in after if _parent(p) == run.pid), run.pid)
+            hwm = {"run": vm_hwm_mb(run.pid), "worker": vm_hwm_mb(worker)}
+        finally:
+            run.send_signal(signal.SIGTERM)
+            run.wait(timeout=120)
+    # intake of N files = (N-file feed - 1-file feed) * N / (N - 1): start-up taken out
+    n = len(case.files)
+    feed_share = n / (n - 1) if n > 1 else 1.0
+    feeder = [pid for pid in stats_after if pid not in stats_before and pid not in after]
+    grow: dict[str, float] = {"statements": 0.0, "commits": 0.0, "tasks": 0.0}
+    for pid in after:
+        for key in grow:
+            old = stats_before.get(pid, {}).get(key, 0)
+            grow[key] += stats_after.get(pid, {}).get(key, old) - old
+    warm_feed = [s for p, s in stats_before.items() if p not in after]
+    for key in ("statements", "commits"):
+        measured = sum(stats_after[p][key] for p in feeder)
+        baseline = sum(s[key] for s in warm_feed) if len(warm_feed) == 1 else 0
+        grow[key] += max(0.0, (measured - baseline) * feed_share)
+    cpu = {
+        "run": after[run.pid] - before.get(run.pid, 0.0),
+        "worker": after.get(worker, 0.0) - before.get(worker, 0.0),
+        "beat, other children": sum(
+            v - before.get(p, 0.0) for p, v in after.items() if p not in (run.pid, worker)
+        ),
+        "ingest --queue": max(0.0, (feed_cpu - warm_cpu) * feed_share),
+    }
+    hwm["ingest --queue"] = feed_hwm
+    return Figures(
+        txns=case.total,
+        cpu=cpu,
+        hwm=hwm,
+        statements=round(grow["statements"]),
+        commits=round(grow["commits"]),
+        tasks=round(grow["tasks"]),
+        wall=wall,
     )
 
 
@@ -667,6 +897,17 @@ def run_all(args: argparse.Namespace) -> None:
                     lambda c=case: run_distributed(c, args.workers),
                 ),
             ]
+        if "run" in args.modes:
+            plans.append(
+                (
+                    f"run (edi-gateway run, embedded default, {args.run_delivery} delivery, "
+                    "fed by ingest --queue)",
+                    lambda c=case: run_run(c, args.run_delivery),
+                )
+            )
+        scale = [(n, f"scale-out: distributed, {n} workers x 2 threads") for n in args.scale]
+        if "scale-out" in args.modes:
+            plans += [(label, lambda c=case, n=n: run_distributed(c, n)) for n, label in scale]
         results: dict[str, list[Figures]] = {label: [] for label, _ in plans}
         for _ in range(args.repeat):  # interleaved: the machine's drift hits every set-up
             for label, plan in plans:
@@ -676,6 +917,27 @@ def run_all(args: argparse.Namespace) -> None:
         for label, runs in results.items():
             if runs:
                 report(label, runs)
+        if "scale-out" in args.modes:
+            report_scale(case, [(n, results[label]) for n, label in scale])
+
+
+def report_scale(case: Case, rows: list[tuple[int, list[Figures]]]) -> None:
+    """Throughput and CPU per transaction against the worker processes (medians)."""
+    print(f"  scale-out, {case.name}, {os.cpu_count()} CPUs (medians of the runs above)")
+    print("    workers   txn/s  vs 1 worker   CPU ms/txn all   workers   postgres")
+    base = None
+    for n, runs in rows:
+        if not runs:
+            continue
+        per = [r.per_txn() for r in runs]
+        rate = statistics.median(p["txn/s"] for p in per)
+        base = base or rate
+        print(
+            f"    {n:>7} {rate:7.1f} {rate / base:11.2f}x "
+            f"{statistics.median(p['cpu total ms'] for p in per):16.2f} "
+            f"{statistics.median(p['cpu workers ms'] for p in per):9.2f} "
+            f"{statistics.median(p['cpu postgres ms'] for p in per):10.2f}"
+        )
 
 
 def main() -> None:
@@ -691,7 +953,18 @@ def main() -> None:
         "--cases", default="small-850,856-500", help="comma-separated: small-850, 856-500"
     )
     parser.add_argument(
-        "--modes", default="embedded,distributed", help="comma-separated: embedded, distributed"
+        "--modes",
+        default="embedded,distributed",
+        help="comma-separated: embedded, distributed, run, scale-out",
+    )
+    parser.add_argument(
+        "--run-delivery",
+        choices=["noop", "dry-run"],
+        default="noop",
+        help="run mode: no-op delivery (as the other modes) or the default dry-run Odoo",
+    )
+    parser.add_argument(
+        "--scale-workers", default="1,2,4", help="scale-out: comma-separated worker counts"
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -700,6 +973,7 @@ def main() -> None:
         return
     args.cases = args.cases.split(",")
     args.modes = args.modes.split(",")
+    args.scale = [int(n) for n in args.scale_workers.split(",")]
     noop_delivery()
     install_counters()
     run_all(args)
