@@ -35,8 +35,8 @@ benchmark database, the Redis server), its peak memory (``VmHWM``), SQL statemen
 commits per transaction (SQLAlchemy engine events, counted in every process), and Celery
 tasks per transaction. One warm-up file runs first and is not counted. In the run
 mode the processes are ``edi-gateway run`` itself, every process under it (the Celery
-worker and its embedded beat) and the ``ingest --queue`` command, whose start-up (its
-CPU on the one-file warm-up feed) is subtracted. Run::
+worker and its embedded beat) and the ``ingest --queue`` command from the moment it
+queues its first file (its start-up left out; the rest scaled by N/(N-1)). Run::
 
     .venv/bin/python bench/bench_pipeline.py --files 20 --sets 25 --repeat 3
     .venv/bin/python bench/bench_pipeline.py --modes embedded,run --repeat 3
@@ -531,25 +531,34 @@ def child_hook() -> None:
     """Run by the ``sitecustomize`` the run mode puts first on ``PYTHONPATH``: in every
     Python process of the gateway (``run``, its worker and beat, ``ingest``), count SQL
     statements, commits and Celery tasks into ``<stats>/<pid>.json`` (after every task
-    and at exit) and, when asked, give the worker the no-op delivery."""
+    and at exit) and, when asked, give the worker the no-op delivery. With them go the
+    process's CPU seconds and, under ``"first"``, its CPU and counts when it first sent
+    a task: for ``ingest --queue``, the end of its start-up (the first file is queued)."""
     if STATS_ENV not in os.environ:
         return
     folder = Path(os.environ[STATS_ENV])
     install_counters()
+    first: dict[str, float] = {}
 
     def dump(**_: Any) -> None:
+        data = {**COUNTS, "cpu": time.process_time(), "first": first or None}
         tmp = folder / f".{os.getpid()}-{uuid.uuid4().hex}"
-        tmp.write_text(json.dumps(COUNTS))
+        tmp.write_text(json.dumps(data))
         os.replace(tmp, folder / f"{os.getpid()}.json")  # tasks run on threads: atomic
 
     def task(**_: Any) -> None:
         COUNTS["tasks"] += 1
 
+    def published(**_: Any) -> None:
+        if not first:
+            first.update(COUNTS, cpu=time.process_time())
+
     atexit.register(dump)
-    from celery.signals import task_postrun, task_prerun, worker_init
+    from celery.signals import before_task_publish, task_postrun, task_prerun, worker_init
 
     task_prerun.connect(task, weak=False)
     task_postrun.connect(dump, weak=False)
+    before_task_publish.connect(published, weak=False)
     if os.environ.get(NOOP_ENV):
         worker_init.connect(lambda **_: noop_delivery(), weak=False)
 
@@ -664,12 +673,12 @@ def run_run(case: Case, delivery: str) -> Figures:
                     tail = log_path.read_text(errors="replace")[-2000:]
                     raise SystemExit(f"run did not start:\n{tail}")
                 time.sleep(0.2)
-            warm_cpu, _ = _feed(env, [warm])
+            _feed(env, [warm])
             _wait_delivered(db, case.per_file)
             time.sleep(1.0)  # the warm-up's acknowledgements and last task dump settle
             before, stats_before = _run_cpu(run.pid), _stats_by_pid(stats)
             start = time.perf_counter()
-            feed_cpu, feed_hwm = _feed(env, files)
+            _, feed_hwm = _feed(env, files)
             _wait_delivered(db, case.per_file + case.total)
             wall = time.perf_counter() - start
             time.sleep(1.0)
@@ -679,27 +688,26 @@ def run_run(case: Case, delivery: str) -> Figures:
         finally:
             run.send_signal(signal.SIGTERM)
             run.wait(timeout=120)
-    # intake of N files = (N-file feed - 1-file feed) * N / (N - 1): start-up taken out
-    n = len(case.files)
-    feed_share = n / (n - 1) if n > 1 else 1.0
-    feeder = [pid for pid in stats_after if pid not in stats_before and pid not in after]
     grow: dict[str, float] = {"statements": 0.0, "commits": 0.0, "tasks": 0.0}
     for pid in after:
         for key in grow:
             old = stats_before.get(pid, {}).get(key, 0)
             grow[key] += stats_after.get(pid, {}).get(key, old) - old
-    warm_feed = [s for p, s in stats_before.items() if p not in after]
+    # the feed: from queueing its first file to its exit, scaled by N / (N - 1) for the
+    # first file's own intake; what came before that is start-up (imports, settings,
+    # the store opened and checked), which a long-running intake does not pay per file
+    (feed,) = [s for p, s in stats_after.items() if p not in stats_before and p not in after]
+    n = len(case.files)
+    share = n / (n - 1) if n > 1 else 1.0
     for key in ("statements", "commits"):
-        measured = sum(stats_after[p][key] for p in feeder)
-        baseline = sum(s[key] for s in warm_feed) if len(warm_feed) == 1 else 0
-        grow[key] += max(0.0, (measured - baseline) * feed_share)
+        grow[key] += (feed[key] - feed["first"][key]) * share
     cpu = {
         "run": after[run.pid] - before.get(run.pid, 0.0),
         "worker": after.get(worker, 0.0) - before.get(worker, 0.0),
         "beat, other children": sum(
             v - before.get(p, 0.0) for p, v in after.items() if p not in (run.pid, worker)
         ),
-        "ingest --queue": max(0.0, (feed_cpu - warm_cpu) * feed_share),
+        "ingest --queue": (feed["cpu"] - feed["first"]["cpu"]) * share,
     }
     hwm["ingest --queue"] = feed_hwm
     return Figures(

@@ -31,6 +31,10 @@ def test_hook_counts_statements_and_commits_of_a_child_process(tmp_path: Path) -
         "    conn.execute(sqlalchemy.text('create table t (a integer)'))\n"
         "    conn.execute(sqlalchemy.text('insert into t values (1)'))\n"
         "    conn.execute(sqlalchemy.text('insert into t values (:a)'), [{'a': 2}, {'a': 3}])\n"
+        "from celery.signals import before_task_publish\n"
+        "before_task_publish.send(sender='bench')\n"
+        "with engine.begin() as conn:\n"
+        "    conn.execute(sqlalchemy.text('insert into t values (4)'))\n"
     )
     env = {
         **os.environ,
@@ -39,11 +43,16 @@ def test_hook_counts_statements_and_commits_of_a_child_process(tmp_path: Path) -
     }
     # when it runs and exits
     child = subprocess.run([sys.executable, "-c", script], env=env, check=True)
-    # then its counters are on disk under its pid: three statements (an executemany
-    # counts once), one commit, no Celery task
+    # then its counters are on disk under its pid: four statements (an executemany
+    # counts once), two commits, no Celery task run; and what it had done when it first
+    # sent a task (where ``ingest --queue``'s start-up ends)
     (written,) = stats.glob("*.json")
     assert child.returncode == 0 and written.stem.isdigit()
-    assert json.loads(written.read_text()) == {"statements": 3, "commits": 1, "tasks": 0}
+    counts = json.loads(written.read_text())
+    assert (counts["statements"], counts["commits"], counts["tasks"]) == (4, 2, 0)
+    first = counts["first"]
+    assert (first["statements"], first["commits"], first["tasks"]) == (3, 1, 0)
+    assert 0 < first["cpu"] <= counts["cpu"]
 
 
 def test_hook_does_nothing_without_a_stats_folder(tmp_path: Path) -> None:
