@@ -1,15 +1,21 @@
 """Thin Celery tasks: each carries ids only and calls one pipeline function.
 
-The runtime (engine, payload store, profiles ...) is built once per worker process.
+The runtime (engine, payload store, profiles and maps, the audit of profile versions) is
+built once per worker process, when the process starts (Celery's ``worker_ready`` for the
+threads and solo pools, ``worker_process_init`` in each prefork child), not in
+its first task: building costs about a second of CPU (mostly parsing the YAML of the
+profiles and maps), which the first file of every worker process otherwise paid.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from celery import Celery, Task
+from celery import Celery, Task, current_app
+from celery.signals import worker_process_init, worker_ready
 
 from gateway.continuation import continuing
 from gateway.pipeline.dispatch import STAGES, CeleryDispatcher, Next
@@ -23,8 +29,10 @@ from gateway.reload import start_file_watcher
 from gateway.settings import get_settings
 from gateway.transports import poll_partner_now
 
+log = logging.getLogger(__name__)
 _runtime: Runtime | None = None
 _lock = threading.Lock()
+STAGE_TASK = "gateway.split"  # registered on every gateway app (see register)
 _TaskFn = TypeVar("_TaskFn", bound=Callable[..., Any])
 
 
@@ -49,6 +57,39 @@ def worker_runtime(app: Celery) -> Runtime:
             start_file_watcher(_runtime, announce=False)
             record_profile_versions(_runtime)
         return _runtime
+
+
+def _build_at_start(app: Celery) -> None:
+    """Build the runtime of a gateway worker process before it takes a task; a failure
+    (the store not reachable yet) is logged and the first task tries again."""
+    if STAGE_TASK not in app.tasks:
+        return  # not a gateway app
+    try:
+        worker_runtime(app)
+    except Exception:
+        log.exception("the worker's runtime did not build at start; the first task retries")
+
+
+def _on_worker_ready(sender: Any = None, **_: Any) -> None:
+    """Threads and solo pools run tasks in the worker itself: build there, once the
+    embedded beat (a forked child) has started, so it inherits no database connection.
+    ``sender`` is the worker's consumer; a task that arrives meanwhile waits for the build."""
+    if sender is not None and not _forks(type(sender.pool)):
+        _build_at_start(sender.app)
+
+
+def _on_process_init(**_: Any) -> None:
+    """Prefork: each child builds its own after the fork (no shared connections)."""
+    _build_at_start(current_app._get_current_object())  # the proxy resolves in the child
+
+
+worker_ready.connect(_on_worker_ready, weak=False)
+worker_process_init.connect(_on_process_init, weak=False)
+
+
+def _forks(pool_cls: type) -> bool:
+    """Whether a worker's pool runs tasks in child processes (prefork)."""
+    return pool_cls.__module__.endswith(".prefork")
 
 
 def set_worker_runtime(runtime: Runtime | None) -> None:

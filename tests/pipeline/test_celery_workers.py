@@ -254,3 +254,38 @@ def _app(settings: Settings) -> Any:
     from gateway.celery_app import make_celery
 
     return make_celery(settings)
+
+
+@pytest.mark.parametrize("pool", ["threads", "prefork"])
+def test_a_worker_process_builds_its_runtime_before_its_first_task(
+    tmp_path: Path, postgres_url: str, redis_url: str, queue_name: str, pool: str
+) -> None:
+    from gateway.store.models import Event
+
+    double = seeded_double()
+    settings = settings_for(tmp_path, postgres_url, redis_url, double, queue_name)
+    runtime = build_runtime(settings)
+    log = tmp_path / "worker.log"
+    # given a worker started with nothing queued and no scheduler to queue anything
+    cmd = [sys.executable, "-m", "celery", "-A", "gateway.celery_app", "worker", "-Q"]
+    cmd += [queue_name, "--pool", pool, "--concurrency", "1", "--loglevel", "INFO"]
+    worker = subprocess.Popen(
+        cmd, env=env_for(settings), cwd=REPO, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+    try:
+        # then the process that runs tasks builds its runtime anyway: the versions of the
+        # partner profiles it loaded are in the audit trail without a task having run
+        def profiles_recorded(s: Any) -> bool:
+            kinds = s.scalars(select(Event.kind).where(Event.kind == "profile_loaded")).all()
+            return len(kinds) > 0
+
+        wait_for(runtime, profiles_recorded, 60)
+        assert "Task gateway." not in log.read_text()
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        double.stop()
+        runtime.engine.dispose()
