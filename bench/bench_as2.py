@@ -9,13 +9,16 @@ One run measures, in alternating rounds so machine noise hits both alike:
 * crypto-only ceiling - the per-message work of the endpoint without HTTP: decrypt
   (RSA + AES-256), verify the signature (SHA-256/RSA), compute the MIC, build and sign
   the MDN - in a tight loop, on 1 thread and on ``--clients`` threads;
+* the receiver without HTTP - ``As2Receiver.handle`` called directly (store, partner and
+  key lookups, unpack, intake, MDN), CPU per message, interleaved with the two above;
 * the real endpoint - uvicorn on 127.0.0.1 with the FastAPI router and an in-memory
   intake - under a load generator running in a separate process (httpx, ``--clients``
   concurrent connections, bounded by time), reporting msgs/s and p50/p99 latency, and
   the server's CPU per message (this process's CPU over the messages it took in).
 
 Rates swing with whatever else runs on the machine; CPU per message does much less, so
-the ratios are also given as CPU: crypto-only / raw calls, crypto-only / endpoint.
+the ratios are also given as CPU: crypto-only / raw calls, crypto-only / receiver,
+crypto-only / endpoint (the server's CPU less the receiver's is what HTTP costs).
 
 Usage: ``.venv/bin/python bench/bench_as2.py [--rounds 3] [--seconds 8] [--clients 4]``
 """
@@ -104,6 +107,16 @@ def load_client(url: str, messages_file: str, seconds: float, clients: int) -> N
         for f in [pool.submit(run) for _ in range(clients)]:
             f.result()
     print(json.dumps({"elapsed": time.perf_counter() - t0, "latencies": latencies}))
+
+
+def receive_directly(
+    receiver: As2Receiver, headers: dict[str, str], body: bytes, message_id: str
+) -> None:
+    """``As2Receiver.handle`` as the HTTP layer calls it (lower-case names), checked."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    lowered["message-id"] = message_id
+    if b"; processed\r\n" not in receiver.handle(lowered, body).body:
+        raise RuntimeError("the receiver did not answer processed")
 
 
 def raw_material(
@@ -260,15 +273,23 @@ def main() -> None:
         identities=KeyCache(identities), max_body_bytes=10 * 1024 * 1024,
         schedule_async_mdn=lambda job: None,
     )  # fmt: skip
+    direct_ids = iter(range(10**9))
+
+    def one_direct(n: int) -> None:
+        """The receiver alone (no HTTP) on message ``n``, with a fresh Message-ID."""
+        m = messages[n % len(messages)]
+        receive_directly(receiver, m.headers, m.body, f"<direct-{next(direct_ids)}@acme>")
+
     app = FastAPI()
     app.include_router(make_router(lambda: receiver, 10 * 1024 * 1024))
     raw, single, multi, endpoint, p50s, p99s = [], [], [], [], [], []
-    raw_cpu, crypto_cpu, endpoint_cpu = [], [], []
+    raw_cpu, crypto_cpu, direct_cpu, endpoint_cpu = [], [], [], []
     with ServerThread(app) as server:
         for _ in range(args.rounds):
-            for _ in range(3):  # A B A B A B: CPU per message
+            for _ in range(3):  # A B C A B C A B C: CPU per message
                 raw_cpu.append(cpu_ms(one_raw, 100))
                 crypto_cpu.append(cpu_ms(one_message, 100))
+                direct_cpu.append(cpu_ms(one_direct, 100))
             raw.append(raw_calls(args.crypto_seconds))
             single.append(crypto_only(args.crypto_seconds, 1))
             multi.append(crypto_only(args.crypto_seconds, args.clients))
@@ -306,6 +327,8 @@ def main() -> None:
           f"  p50 {med(p50s):.1f} ms  p99 {med(p99s):.1f} ms")  # fmt: skip
     ceiling = max(med(single), med(multi))
     print(f"endpoint / crypto-only ceiling  : {med(endpoint) / ceiling:.2f}")
+    print(f"receiver without HTTP, CPU ms   : {med(direct_cpu):.3f}; crypto-only CPU / "
+          f"receiver CPU {med(crypto_cpu) / med(direct_cpu):.2f}")  # fmt: skip
     print(f"server CPU ms per message       : {med(endpoint_cpu):.3f}; crypto-only CPU / "
           f"server CPU {med(crypto_cpu) / med(endpoint_cpu):.2f}")  # fmt: skip
     print("per round (raw/crypto 1/crypto N/endpoint): " + "; ".join(

@@ -8,6 +8,7 @@ certificates are passed in, already filtered for validity by the caller.
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -79,6 +80,7 @@ class InboundMessage:
         return f"{self.mic}, {cms.micalg_name(self.mic_algorithm)}"
 
 
+@functools.lru_cache(maxsize=64)  # a partner sends the same options with every message
 def requested_mic_algorithm(options: str | None) -> cms.DigestName | None:
     """The first supported algorithm of ``signed-receipt-micalg`` in
     Disposition-Notification-Options, or None when none is asked for."""
@@ -90,6 +92,7 @@ def requested_mic_algorithm(options: str | None) -> cms.DigestName | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
 def signed_receipt_requested(options: str | None) -> bool:
     """Whether Disposition-Notification-Options asks for a pkcs7-signature receipt."""
     return any(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -63,8 +64,12 @@ class OutgoingMdn:
 
 def new_message_id(as2_id: str) -> str:
     """A unique ``<...>`` Message-ID naming our AS2 id."""
-    safe = "".join(ch for ch in as2_id if ch.isalnum() or ch in "-._") or "edi-gateway"
-    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{safe}>"
+    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{secrets.token_hex(8)}@{_id_part(as2_id)}>"
+
+
+@functools.lru_cache(maxsize=64)  # our few AS2 ids
+def _id_part(as2_id: str) -> str:
+    return "".join(ch for ch in as2_id if ch.isalnum() or ch in "-._") or "edi-gateway"
 
 
 def quote_as2_id(as2_id: str) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import quopri
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar, overload
 
 from gateway.as2.errors import MalformedMessage
 
@@ -21,6 +23,7 @@ MAX_HEADER_BYTES = 64 * 1024  # headers of one entity; a longer block is not a h
 MAX_PARTS = 64  # parts of one multipart entity; AS2 uses two or three
 
 _TOKEN_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)', re.DOTALL)
+_T = TypeVar("_T")
 
 
 class Headers(Mapping[str, str]):
@@ -45,6 +48,17 @@ class Headers(Mapping[str, str]):
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._map
 
+    # the dict's own views and lookup: Mapping's defaults go through __getitem__ per name
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        return self._map.get(name.lower(), default)
+
+    def items(self) -> ItemsView[str, str]:
+        return self._map.items()
+
 
 @dataclass(frozen=True, slots=True)
 class Entity:
@@ -62,6 +76,12 @@ class Entity:
 
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     """Split ``type/sub; a=b; c="d"`` into ``("type/sub", {"a": "b", "c": "d"})``."""
+    media, params = _parse_content_type(value)
+    return media, dict(params)  # the caller's own copy: the parse is shared
+
+
+@functools.lru_cache(maxsize=256)  # one message asks for the same header several times
+def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         # some products quote the whole header value, escaping the inner quotes

@@ -8,10 +8,13 @@ one. Requests that carry an MDN for a message we sent go to ``on_mdn_received``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from cryptography import x509
 
 from gateway.as2 import certs, mdn
 from gateway.as2.errors import As2Error, As2LocalError, As2RemoteError, MdnError, PartnerNotFound
@@ -81,7 +84,7 @@ def unquote_id(value: str | None) -> str:
 
 def serialize_request(headers: Mapping[str, str], body: bytes) -> bytes:
     """Headers and body as one blob for the raw store (what we received, in order)."""
-    return header_block(headers.items()) + b"\r\n" + body
+    return b"".join((header_block(headers.items()), b"\r\n", body))
 
 
 class As2Receiver:
@@ -318,7 +321,7 @@ class As2Receiver:
             }
         )
         if message.signer is not None:
-            metadata["as2.signer"] = message.signer.subject.rfc4514_string()
+            metadata["as2.signer"] = _subject(message.signer)
         return ReceivedPayload(
             data=message.payload,
             transport="as2",
@@ -457,6 +460,11 @@ class As2Receiver:
         if self.on_mdn_received is not None:
             self.on_mdn_received(event)
         return _text(200, "MDN received")
+
+
+@functools.lru_cache(maxsize=64)  # the few partner certificates, each formatted once
+def _subject(certificate: x509.Certificate) -> str:
+    return certificate.subject.rfc4514_string()
 
 
 def _text(status: int, text: str) -> As2Response:

@@ -1,0 +1,87 @@
+"""``POST /as2`` as an ASGI endpoint: what it hands the receiver and what it answers."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from fastapi import FastAPI, Request, Response
+from fastapi.testclient import TestClient
+
+from gateway.as2.http import make_router
+from gateway.as2.receiver import As2Receiver, As2Response
+
+REQUEST_TAG: contextvars.ContextVar[str] = contextvars.ContextVar("request_tag", default="-")
+
+
+@dataclass
+class StubReceiver:
+    """Records what the endpoint hands over; answers like a receiver would."""
+
+    limit: int = 1000
+    calls: list[tuple[dict[str, str], bytes, str]] = field(default_factory=list)
+    refused: list[tuple[int, int]] = field(default_factory=list)
+
+    def body_limit(self, headers: Mapping[str, str]) -> int:
+        return self.limit
+
+    def refuse_oversized(self, headers: Mapping[str, str], size: int, limit: int) -> None:
+        self.refused.append((size, limit))
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> As2Response:
+        self.calls.append((dict(headers), body, REQUEST_TAG.get()))
+        return As2Response(200, {"Content-Type": "text/plain", "X-Answer": "yes"}, b"taken")
+
+
+def client_for(stub: StubReceiver) -> TestClient:
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def tag(request: Request, call_next: Any) -> Response:
+        REQUEST_TAG.set(request.headers.get("x-tag", "none"))
+        return cast(Response, await call_next(request))
+
+    app.include_router(make_router(lambda: cast(As2Receiver, stub), 10_000))
+    return TestClient(app)
+
+
+def test_body_and_headers_reach_the_receiver_and_its_answer_goes_back() -> None:
+    stub = StubReceiver()
+    with client_for(stub) as client:
+        response = client.post(
+            "/as2",
+            content=b"x" * 300,
+            headers=[("AS2-From", "ACME"), ("AS2-From", "OTHER"), ("X-Tag", "t1")],
+        )
+    assert response.status_code == 200
+    assert response.content == b"taken"
+    assert response.headers["x-answer"] == "yes"
+    assert response.headers["content-length"] == "5"
+    (headers, body, tag), *_ = stub.calls
+    assert body == b"x" * 300
+    assert headers["as2-from"] == "ACME"  # lower-case names; the first of repeated ones
+    assert tag == "t1"  # the request's context variables reach the receiver's thread
+
+
+def test_over_the_limit_is_413_and_the_receiver_records_it() -> None:
+    stub = StubReceiver(limit=100)
+    with client_for(stub) as client:
+        declared = client.post("/as2", content=b"x" * 101)
+        bad = client.post("/as2", content=b"x", headers={"Content-Length": "nope"})
+    assert declared.status_code == 413
+    assert declared.text == "request body exceeds 100 bytes"
+    assert declared.headers["connection"] == "close"
+    assert stub.refused == [(101, 100)]
+    assert bad.status_code == 400 and bad.text == "invalid Content-Length"
+    assert stub.calls == []
+
+
+def test_route_is_documented_and_other_methods_are_refused() -> None:
+    with client_for(StubReceiver()) as client:
+        spec = client.get("/openapi.json").json()
+        get = client.get("/as2")
+    assert "post" in spec["paths"]["/as2"]
+    assert get.status_code == 405
+    assert get.headers["allow"] == "POST"
