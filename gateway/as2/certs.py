@@ -8,6 +8,7 @@ the previous certificate for a while).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Sequence
@@ -60,7 +61,17 @@ class CertWarning:
 
 def is_valid(cert: x509.Certificate, now: datetime) -> bool:
     """Whether ``now`` lies inside the certificate's validity window."""
-    return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
+    not_before, not_after = _window(cert)
+    return not_before <= now <= not_after
+
+
+@functools.lru_cache(maxsize=256)  # asked per message of the same few certificates
+def _window(cert: x509.Certificate) -> tuple[datetime, datetime]:
+    return cert.not_valid_before_utc, cert.not_valid_after_utc
+
+
+def _not_before(cert: x509.Certificate) -> datetime:
+    return _window(cert)[0]
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:
@@ -144,7 +155,7 @@ def valid_certificates(
 ) -> list[x509.Certificate]:
     """Certificates allowed for ``use`` and valid at ``now``, newest first."""
     usable = [c.certificate for c in certs if use in c.uses and is_valid(c.certificate, now)]
-    return sorted(usable, key=lambda c: c.not_valid_before_utc, reverse=True)
+    return sorted(usable, key=_not_before, reverse=True)
 
 
 def encryption_certificate(
@@ -158,7 +169,7 @@ def encryption_certificate(
 def signing_key(keys: Sequence[OurKey], now: datetime) -> KeyPair | None:
     """Our newest valid key pair, or None."""
     usable = [k.pair for k in keys if is_valid(k.pair.certificate, now)]
-    usable.sort(key=lambda p: p.certificate.not_valid_before_utc, reverse=True)
+    usable.sort(key=lambda p: _not_before(p.certificate), reverse=True)
     return usable[0] if usable else None
 
 
