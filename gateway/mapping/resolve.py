@@ -14,6 +14,7 @@ from typing import Any
 
 from gateway.edi.model import SegmentLike
 from gateway.mapping import convert
+from gateway.mapping.compiled import NOTHING, compile_section, field_reader
 from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.schema import IdsRule, Map, Rule
 from gateway.mapping.scope import Segments, where_key, where_matches
@@ -47,7 +48,7 @@ class RuleReader:
         self._tables: dict[int, dict[str, str]] = {}  # IdsRule id -> upper-cased table
         # id(segment list) -> (the list, its segments by tag in order); the list is held
         # so its id cannot be reused by another list while this reader lives
-        self._by_tag: dict[int, tuple[Segments, dict[str, list[SegmentLike]]]] = {}
+        self.by_tag: dict[int, tuple[Segments, dict[str, list[SegmentLike]]]] = {}
         # (id(segment list), tag, where key) -> (code as compared, segment) in order
         self._coded: dict[
             tuple[int, str, str],
@@ -69,40 +70,15 @@ class RuleReader:
 
         ``index`` is the 1-based group number (for ``sequence`` rules); ``anchor`` is
         the segment named in errors when a required value is absent (the group start).
+        The rules run as compiled once per map (:mod:`gateway.mapping.compiled`).
         """
-        for rule in rules:
-            if rule.const is not None:
-                value = self._convert(path, rule, rule.const, None)
-                self._trace(path, None, rule, rule.const)
-                return value
-            if rule.segment is not None and rule.element is not None:
-                found = self._from_segments(path, rule, scopes, default_scope)
-                if found is not _NOTHING:
-                    return found
-        for rule in rules:
-            if rule.sequence and index is not None:
-                self._trace(path, None, rule, str(index))
-                return str(index)
-            if rule.default is not None:
-                self._trace(path, None, rule, rule.default)
-                return self._convert(path, rule, rule.default, None)
-        if any(rule.required for rule in rules):
-            first = rules[0]
-            names = " or ".join(_describe(r) for r in rules if r.segment)
-            raise DocumentError(
-                f"mandatory value missing: no {names or 'value'} found",
-                field=path,
-                segment_tag=anchor.tag if anchor is not None else first.segment,
-                segment_position=anchor.position if anchor is not None else None,
-                code="1",
-            )
-        return None
+        return field_reader(rules, default_scope)(self, scopes, path, index, anchor)
 
-    def _from_segments(
-        self, path: str, rule: Rule, scopes: Scopes, default_scope: Sequence[str]
-    ) -> Any:
+    def read_rule(self, path: str, rule: Rule, scopes: Scopes, default_scope: Sequence[str]) -> Any:
+        """One segment rule in its scopes, every shape (``all``, ``to_component``, tables):
+        the converted value, a list for ``all``, or NOTHING."""
         if rule.segment is None or rule.element is None:
-            return _NOTHING  # a rule without segment and element reads no segment
+            return NOTHING  # a rule without segment and element reads no segment
         collected: list[Any] = []
         for scope_name in rule.scope or default_scope:
             segments = scopes.get(scope_name)
@@ -124,20 +100,20 @@ class RuleReader:
                     if rule.all:
                         continue
                     break  # the segment is there but the element is empty: try the next rule
-                value = self._convert(path, rule, raw, seg)
-                if value is _NOTHING:
+                value = self.convert_text(path, rule, raw, seg)
+                if value is NOTHING:
                     if rule.all:
                         continue
                     break
-                self._trace(path, seg, rule, raw)
+                self.trace(path, seg, rule, raw)
                 if not rule.all:
                     return value
                 collected.append(value)
             if collected:
                 return collected
-        return _NOTHING
+        return NOTHING
 
-    def _convert(self, path: str, rule: Rule, raw: str, seg: SegmentLike | None) -> Any:
+    def convert_text(self, path: str, rule: Rule, raw: str, seg: SegmentLike | None) -> Any:
         """Table lookup then conversion; a bad value is an error or a warning."""
         text = raw.strip()
         try:
@@ -157,18 +133,24 @@ class RuleReader:
                     )
             return self._apply(rule, text, seg)
         except convert.BadValue as exc:
-            where = _where(seg, rule)
-            if rule.required or self.map.strict or rule.on_bad == "error":
-                raise DocumentError(
-                    exc.reason,
-                    field=path,
-                    segment_tag=seg.tag if seg is not None else rule.segment,
-                    segment_position=seg.position if seg is not None else None,
-                    element=rule.element,
-                    code=exc.code,
-                ) from exc
-            self.warnings.append(f"{path}: {where}: {exc.reason} (ignored)")
-            return _NOTHING
+            return self.refuse(path, rule, seg, exc)
+
+    def refuse(self, path: str, rule: Rule, seg: SegmentLike | None, exc: convert.BadValue) -> Any:
+        """A value that does not convert: a :class:`DocumentError` naming the segment
+        and element when the rule requires it (or the map is strict), else a warning and
+        NOTHING."""
+        where = _where(seg, rule)
+        if rule.required or self.map.strict or rule.on_bad == "error":
+            raise DocumentError(
+                exc.reason,
+                field=path,
+                segment_tag=seg.tag if seg is not None else rule.segment,
+                segment_position=seg.position if seg is not None else None,
+                element=rule.element,
+                code=exc.code,
+            ) from exc
+        self.warnings.append(f"{path}: {where}: {exc.reason} (ignored)")
+        return NOTHING
 
     def _apply(self, rule: Rule, text: str, seg: SegmentLike | None) -> Any:
         kind = rule.convert
@@ -193,7 +175,7 @@ class RuleReader:
             return convert.to_uom(text, *self.unit_tables)
         raise MappingError(f"unknown conversion {kind!r}")  # pragma: no cover - schema limits
 
-    def _trace(self, path: str, seg: SegmentLike | None, rule: Rule, raw: str) -> None:
+    def trace(self, path: str, seg: SegmentLike | None, rule: Rule, raw: str) -> None:
         if self.explain:
             self.traces.append(
                 FieldTrace(
@@ -218,27 +200,9 @@ class RuleReader:
         index: int | None = None,
         anchor: SegmentLike | None = None,
     ) -> None:
-        """Resolve every field into ``target`` (dotted paths become nested dicts).
-
-        A field that can only come from segments (no constant, default, sequence or
-        requirement) is skipped when none of its tags is in any scope it looks in: it
-        would find nothing, and most optional fields of a line are absent.
-        """
-        present: dict[tuple[str, str, str | None], Any] = {}
-        for name, rules, probes in field_plan(fields, default_scope):
-            if probes is not None:
-                for where, codes in probes:
-                    found = present.get(where, _UNSET)
-                    if found is _UNSET:
-                        found = present[where] = self._present(scopes, *where)
-                    if found is not None and (codes is None or not codes.isdisjoint(found)):
-                        break
-                else:
-                    continue  # none of its segments is anywhere it looks
-            path = f"{prefix}{name}"
-            value = self.value(path, rules, scopes, default_scope, index=index, anchor=anchor)
-            if value is not None and value != []:
-                set_path(target, name, value)
+        """Resolve every field into ``target`` (dotted paths become nested dicts), each
+        by its reader compiled once per map section (:mod:`gateway.mapping.compiled`)."""
+        compile_section(fields, default_scope)(self, scopes, target, prefix, index, anchor)
 
     def ids(
         self, prefix: str, rules: Sequence[IdsRule], segments: Segments, target: dict[str, Any]
@@ -274,7 +238,7 @@ class RuleReader:
     def tagged(self, segments: Segments) -> dict[str, list[SegmentLike]]:
         """The segments of a list by tag, each tag's in document order (built once per
         list: every rule of a scope then reads only the segments of its own tag)."""
-        cached = self._by_tag.get(id(segments))
+        cached = self.by_tag.get(id(segments))
         if cached is not None and cached[0] is segments:
             return cached[1]
         index: dict[str, list[SegmentLike]] = {}
@@ -284,14 +248,14 @@ class RuleReader:
                 index[seg.tag] = [seg]
             else:
                 found.append(seg)
-        self._by_tag[id(segments)] = (segments, index)
+        self.by_tag[id(segments)] = (segments, index)
         return index
 
     def matching(
         self, segments: Segments, tag: str, where: Mapping[str, tuple[str, ...]]
     ) -> Sequence[SegmentLike]:
         """The segments of a list with this tag that meet ``where``, in order."""
-        cached = self._by_tag.get(id(segments))
+        cached = self.by_tag.get(id(segments))
         index = cached[1] if cached is not None and cached[0] is segments else None
         tagged = (index if index is not None else self.tagged(segments)).get(tag)
         if not tagged:
@@ -327,14 +291,6 @@ class RuleReader:
             cached = self._coded[cache_key] = (pairs, by_code)
         return cached
 
-    def _present(self, scopes: Scopes, scope_name: str, tag: str, key: str | None) -> Any:
-        """None when a scope lacks the tag; else the codes found at ``key`` (a mapping
-        keyed by code), or any non-None value when there is no ``where`` key."""
-        segments = scopes.get(scope_name)
-        if segments is None or tag not in self.tagged(segments):
-            return None
-        return self.coded(segments, tag, key)[1] if key is not None else True
-
     def _qualifier_table(self, rule: IdsRule) -> dict[str, str]:
         cached = self._tables.get(id(rule))
         if cached is None:
@@ -348,60 +304,6 @@ class RuleReader:
         if table is None:
             raise MappingError(f"qualifier table {rule.qualifiers!r} is not defined in the map")
         return {k.upper(): v for k, v in table.items()}
-
-
-class _Nothing:
-    """Marker for 'no value' (None is a legitimate converted value nowhere, but be clear)."""
-
-
-_NOTHING: Any = _Nothing()
-_UNSET: Any = _Nothing()
-
-# A probe: ((scope, tag, first where key or None), its codes or None) of one rule.
-# A field's probes are None when it yields something without a segment (constant,
-# default, sequence) or must raise when absent.
-Probe = tuple[tuple[str, str, str | None], frozenset[str] | None]
-FieldPlan = list[tuple[str, Sequence[Rule], tuple[Probe, ...] | None]]
-_PLANS: dict[tuple[int, tuple[str, ...]], tuple[Mapping[str, Sequence[Rule]], FieldPlan]] = {}
-MAX_PLANS = 1024  # maps reloaded many times: start over rather than grow without end
-
-
-def _first_where(rule: Rule) -> tuple[str | None, frozenset[str] | None]:
-    for key, codes in rule.where.items():
-        return key, frozenset(codes)
-    return None, None
-
-
-def field_plan(fields: Mapping[str, Sequence[Rule]], default_scope: Sequence[str]) -> FieldPlan:
-    """What :meth:`RuleReader.fields` needs to know of each field, worked out once per
-    map section (the section is held by the cache, so its id is not reused)."""
-    key = (id(fields), tuple(default_scope))
-    cached = _PLANS.get(key)
-    if cached is not None and cached[0] is fields:
-        return cached[1]
-    plan: FieldPlan = []
-    for name, rules in fields.items():
-        probes: tuple[Probe, ...] | None = tuple(
-            ((scope_name, rule.segment, _first_where(rule)[0]), _first_where(rule)[1])
-            for rule in rules
-            if rule.segment is not None
-            for scope_name in rule.scope or default_scope
-        )
-        if any(
-            r.const is not None
-            or r.default is not None
-            or r.sequence
-            or r.required
-            or r.segment is None
-            or r.element is None
-            for r in rules
-        ):
-            probes = None
-        plan.append((name, rules, probes))
-    if len(_PLANS) >= MAX_PLANS:
-        _PLANS.clear()
-    _PLANS[key] = (fields, plan)
-    return plan
 
 
 def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
@@ -420,11 +322,6 @@ def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
             if qualifier and ident:
                 out.append((qualifier, ident, pos))
     return out
-
-
-def _describe(rule: Rule) -> str:
-    cond = ",".join(f"{k}={'/'.join(v)}" for k, v in rule.where.items())
-    return f"{rule.segment}{rule.element:02d}" + (f" where {cond}" if cond else "")
 
 
 def _where(seg: SegmentLike | None, rule: Rule) -> str:

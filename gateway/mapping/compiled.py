@@ -1,0 +1,369 @@
+"""Map rules compiled once per map into straight-line Python (issue 21, translate cost).
+
+A map's rules are data (:class:`~gateway.mapping.schema.Rule`); interpreting them for
+every value of every line cost more than the reading itself (a dozen calls per field:
+plan, probes, rule loop, scope loop, matcher, conversion dispatch, nested-dict write).
+Here a map section (``header:``, a loop's ``fields:`` ...) becomes one generated
+function, built once per section and default scope and cached while the map lives:
+every rule of every field unrolled over its scopes, with its tag, positions,
+occurrence and conversion written in as literals, and each field's dotted path as
+plain dict writes. Per value the engine then only looks segments up by tag, reads one
+element and converts it. :func:`field_reader` does the same for one field's rules
+(:meth:`RuleReader.value`, used by the builders for roles and order numbers).
+
+The generated code answers exactly what the rule interpreter answered before (values,
+``--explain`` traces, warnings and the text of every :class:`DocumentError`):
+``tests/mapping/test_translate_differential.py`` checks it against digests taken with
+the engine before. Rare rule shapes (``all``, ``to_component``, code tables, EDIFACT
+dates that read their format qualifier) call the reader's general path,
+:meth:`RuleReader.read_rule`. Only literals the code builds itself (ints, and repr()
+of names and codes) go into the source; rules and tables are passed as objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from gateway.edi.model import SegmentLike
+from gateway.mapping import convert
+from gateway.mapping.errors import DocumentError, MappingError
+from gateway.mapping.schema import Rule
+from gateway.mapping.scope import where_key
+
+if TYPE_CHECKING:
+    from gateway.mapping.resolve import RuleReader, Scopes
+
+
+class _Nothing:
+    """Marker for 'no value' (None is a legitimate converted value nowhere, but be clear)."""
+
+
+NOTHING: Any = _Nothing()
+
+# One step of a field reader, by kind (the first item of its tuple).
+_SEGMENT = 0  # (kind, rule, scope names, tag, where, element, component, repetition,
+#               occurrence - 1)
+_CONST = 1  # (kind, rule)
+_GENERAL = 2  # (kind, rule, default scope): RuleReader.read_rule
+
+FieldReader = Callable[["RuleReader", "Scopes", str, "int | None", "SegmentLike | None"], Any]
+
+
+def _general(rule: Rule) -> bool:
+    """Whether a segment rule needs the reader's general path: ``all``,
+    ``to_component``, a code table, or an EDIFACT date reading its format qualifier."""
+    return (
+        rule.all
+        or rule.to_component is not None
+        or rule.table is not None
+        or rule.convert not in _CONVERSIONS
+    )
+
+
+_CONVERSIONS = frozenset(
+    {None, "text", "upper", "date", "decimal", "implied2", "implied3", "implied4", "int", "uom"}
+)
+
+
+def _steps(rules: Sequence[Rule], default_scope: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
+    steps: list[tuple[Any, ...]] = []
+    for rule in rules:
+        if rule.const is not None:
+            steps.append((_CONST, rule))
+        elif rule.segment is not None and rule.element is not None:
+            if _general(rule):
+                steps.append((_GENERAL, rule, default_scope))
+                continue
+            steps.append(
+                (
+                    _SEGMENT,
+                    rule,
+                    tuple(rule.scope or default_scope),
+                    rule.segment,
+                    rule.where,
+                    rule.element,
+                    rule.component,
+                    rule.repetition,
+                    rule.occurrence - 1,
+                )
+            )
+    return tuple(steps)
+
+
+Section = Callable[
+    ["RuleReader", "Scopes", dict[str, Any], str, "int | None", "SegmentLike | None"], None
+]
+_SECTIONS: dict[tuple[int, tuple[str, ...]], tuple[object, Section]] = {}
+_FIELDS: dict[tuple[int, tuple[str, ...]], tuple[object, FieldReader]] = {}
+MAX_COMPILED = 4096  # maps reloaded many times: start over rather than grow without end
+
+
+def compile_section(fields: Mapping[str, Sequence[Rule]], default_scope: Sequence[str]) -> Section:
+    """A map section as one function ``(reader, scopes, target, prefix, index, anchor)``
+    that resolves every field into ``target`` (dotted paths become nested dicts), as
+    :meth:`RuleReader.value` would field by field; built once per section and default
+    scope (the section is held by the cache, so its id is not reused while cached)."""
+    key = (id(fields), tuple(default_scope))
+    cached = _SECTIONS.get(key)
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    section: Section = _build(*section_source(fields, tuple(default_scope)))
+    if len(_SECTIONS) >= MAX_COMPILED:
+        _SECTIONS.clear()
+    _SECTIONS[key] = (fields, section)
+    return section
+
+
+def field_reader(rules: Sequence[Rule], default_scope: Sequence[str]) -> FieldReader:
+    """One field's rules as a function ``(reader, scopes, path, index, anchor)`` giving
+    its value (None when there is none); cached like :func:`compile_section`."""
+    key = (id(rules), tuple(default_scope))
+    cached = _FIELDS.get(key)
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    reader: FieldReader = _build(*value_source(rules, tuple(default_scope)))
+    if len(_FIELDS) >= MAX_COMPILED:
+        _FIELDS.clear()
+    _FIELDS[key] = (rules, reader)
+    return reader
+
+
+def _build(source: str, names: dict[str, Any]) -> Any:
+    """The function ``compiled`` defined by generated source."""
+    namespace: dict[str, Any] = {
+        "NOTHING": NOTHING,
+        "BadValue": convert.BadValue,
+        "missing": missing_value,
+        "to_date": convert.to_date,
+        "to_decimal": convert.to_decimal,
+        "to_implied": convert.to_implied,
+        "to_int": convert.to_int,
+        "to_uom": convert.to_uom,
+        **names,
+    }
+    # The source is generated here from a map's validated rules: tags match
+    # [A-Z][A-Z0-9]{1,2}, positions are ints, names, codes and formats are repr()
+    # literals, and rules and tables are objects passed in the namespace.
+    exec(compile(source, "<compiled map rules>", "exec"), namespace)  # noqa: S102
+    return namespace["compiled"]
+
+
+def section_source(
+    fields: Mapping[str, Sequence[Rule]], default_scope: tuple[str, ...]
+) -> tuple[str, dict[str, Any]]:
+    """The Python source of a compiled section and the objects it names.
+
+    Each field is a ``while True`` block: its rules in order, each in its scopes in
+    order (unrolled), ``break`` on the first value; then sequence and default rules,
+    then the error of a required field, else no value. A scope's segments by tag are
+    looked up once per call (``x<n>``, cached per segment list by the reader).
+    """
+    names: dict[str, Any] = {}
+    body: list[str] = []
+    scope_vars: dict[str, int] = {}
+    for k, (name, rules) in enumerate(fields.items()):
+        body += [f"    # {name!r}"]
+        body += _field_lines(k, rules, default_scope, f"prefix + {name!r}", scope_vars, names)
+        body += ["    if v is not None and v != []:", *_store_lines(name)]
+    head = ["def compiled(r, scopes, target, prefix, index, anchor):", *_scope_lines(scope_vars)]
+    return "\n".join([*head, *body, "    return None", ""]), names
+
+
+def value_source(
+    rules: Sequence[Rule], default_scope: tuple[str, ...]
+) -> tuple[str, dict[str, Any]]:
+    """The Python source of one field's reader (:func:`field_reader`)."""
+    names: dict[str, Any] = {}
+    scope_vars: dict[str, int] = {}
+    body = _field_lines(0, rules, default_scope, "path", scope_vars, names)
+    head = ["def compiled(r, scopes, path, index, anchor):", *_scope_lines(scope_vars)]
+    return "\n".join([*head, *body, "    return v", ""]), names
+
+
+def _scope_lines(scope_vars: Mapping[str, int]) -> list[str]:
+    """Each scope's segments (``s<n>``) and their index by tag (``x<n>``)."""
+    lines = ["    explain = r.explain", "    by_tag = r.by_tag"]
+    for scope_name, n in scope_vars.items():
+        lines += [
+            f"    s{n} = scopes.get({scope_name!r})",
+            f"    if s{n} is None:",
+            f"        x{n} = None",
+            "    else:",
+            f"        c = by_tag.get(id(s{n}))",
+            f"        x{n} = c[1] if c is not None and c[0] is s{n} else r.tagged(s{n})",
+        ]
+    return lines
+
+
+def _field_lines(
+    k: int,
+    rules: Sequence[Rule],
+    default_scope: tuple[str, ...],
+    path: str,
+    scope_vars: dict[str, int],
+    names: dict[str, Any],
+) -> list[str]:
+    """One field as a ``while True`` block leaving its value (or None) in ``v``."""
+    names[f"RULES{k}"] = rules
+    names[f"DS{k}"] = default_scope
+    body = ["    while True:"]
+    for j, step in enumerate(_steps(rules, default_scope)):
+        rule_name = f"R{k}_{j}"
+        names[rule_name] = step[1]
+        if step[0] == _CONST:
+            body += [
+                f"        v = r.convert_text({path}, {rule_name}, {rule_name}.const, None)",
+                f"        r.trace({path}, None, {rule_name}, {rule_name}.const)",
+                "        break",
+            ]
+        elif step[0] == _GENERAL:
+            body += [
+                f"        v = r.read_rule({path}, {rule_name}, scopes, DS{k})",
+                "        if v is not NOTHING:",
+                "            break",
+            ]
+        else:
+            for scope_name in step[2]:
+                n = scope_vars.setdefault(scope_name, len(scope_vars))
+                body += _segment_lines(step, n, f"{k}_{j}", path, names)
+    body += _tail_lines(k, rules, path, names)
+    return [*body, "        v = None", "        break"]
+
+
+def _segment_lines(
+    step: tuple[Any, ...], n: int, suffix: str, path: str, names: dict[str, Any]
+) -> list[str]:
+    """One segment rule in one scope (``s<n>``, by tag ``x<n>``): the value in ``v``
+    and ``break``, or fall through to the next scope or rule."""
+    _, rule, _scopes, tag, where, element, component, repetition, nth = step
+    lines = [
+        f"        if x{n} is not None:",
+        f"            f = x{n}.get({tag!r})",
+        "            if f:",
+    ]
+    if len(where) == 1:
+        # one segment of the tag (the usual case in a loop group): test it here
+        ((key, codes),) = where.items()
+        w_element, w_component = where_key(key)
+        names[f"CODES{suffix}"] = frozenset(codes)
+        names[f"W{suffix}"] = where
+        lines += [
+            "                if len(f) == 1:",
+            f"                    if f[0].value({w_element:d}, {w_component:d}).strip().upper()"
+            f" not in CODES{suffix}:",
+            "                        f = ()",
+            "                else:",
+            f"                    f = r.matching(s{n}, {tag!r}, W{suffix})",
+        ]
+    elif where:
+        names[f"W{suffix}"] = where
+        lines.append(f"                f = r.matching(s{n}, {tag!r}, W{suffix})")
+    lines += [
+        f"                if len(f) > {nth:d}:",
+        f"                    seg = f[{nth:d}]",
+        f"                    raw = seg.value({element:d}, {component:d}, {repetition:d})",
+        "                    text = raw.strip()",
+        "                    if text:",
+    ]
+    expression = _expression(rule)
+    trace = [
+        "                            if explain:",
+        f"                                r.trace({path}, seg, R{suffix}, raw)",
+        "                            break",
+    ]
+    if expression is None:
+        return [
+            *lines,
+            "                        v = text",
+            "                        if True:",
+            *trace,
+        ]
+    return [
+        *lines,
+        "                        try:",
+        f"                            v = {expression}",
+        "                        except BadValue as exc:",
+        f"                            v = r.refuse({path}, R{suffix}, seg, exc)",
+        "                        if v is not NOTHING:",
+        *trace,
+    ]
+
+
+def _expression(rule: Rule) -> str | None:
+    """A segment rule's conversion of ``text`` as source (None: the text as it is)."""
+    kind = rule.convert
+    if kind is None or kind == "text":
+        return None
+    if kind == "upper":
+        return "text.upper()"
+    if kind == "date":
+        return f"to_date(text, {rule.format!r})"
+    if kind == "decimal":
+        return "to_decimal(text)"
+    if kind.startswith("implied"):
+        return f"to_implied(text, {int(kind[-1])})"
+    if kind == "int":
+        return "to_int(text)"
+    if kind == "uom":
+        return "to_uom(text, *r.unit_tables)"
+    raise MappingError(f"unknown conversion {kind!r}")  # pragma: no cover - _steps limits
+
+
+def _tail_lines(k: int, rules: Sequence[Rule], path: str, names: dict[str, Any]) -> list[str]:
+    """Sequence and default rules in order, then a required field's error."""
+    lines: list[str] = []
+    for j, rule in enumerate(rules):
+        rule_name = f"T{k}_{j}"
+        names[rule_name] = rule
+        if rule.sequence:
+            lines += [
+                "        if index is not None:",
+                "            v = str(index)",
+                f"            r.trace({path}, None, {rule_name}, v)",
+                "            break",
+            ]
+        if rule.default is not None:
+            lines += [
+                f"        r.trace({path}, None, {rule_name}, {rule_name}.default)",
+                f"        v = r.convert_text({path}, {rule_name}, {rule_name}.default, None)",
+                "        break",
+            ]
+    if any(rule.required for rule in rules):
+        lines.append(f"        raise missing({path}, RULES{k}, anchor)")
+    return lines
+
+
+def _store_lines(name: str) -> list[str]:
+    """``target[a][b][c] = v`` for ``a.b.c``, creating the intermediate dicts."""
+    *parents, last = name.split(".")
+    if not parents:
+        return [f"        target[{last!r}] = v"]
+    lines = ["        node = target"]
+    for part in parents:
+        lines += [
+            f"        child = node.get({part!r})",
+            "        if not isinstance(child, dict):",
+            f"            child = node[{part!r}] = {{}}",
+            "        node = child",
+        ]
+    return [*lines, f"        node[{last!r}] = v"]
+
+
+def missing_value(path: str, rules: Sequence[Rule], anchor: SegmentLike | None) -> DocumentError:
+    """The error for a required field none of whose rules found a value."""
+    first = rules[0]
+    names_text = " or ".join(describe(rule) for rule in rules if rule.segment)
+    return DocumentError(
+        f"mandatory value missing: no {names_text or 'value'} found",
+        field=path,
+        segment_tag=anchor.tag if anchor is not None else first.segment,
+        segment_position=anchor.position if anchor is not None else None,
+        code="1",
+    )
+
+
+def describe(rule: Rule) -> str:
+    """A rule as named in a 'mandatory value missing' error: ``SEG01 where 1=A/B``."""
+    cond = ",".join(f"{k}={'/'.join(v)}" for k, v in rule.where.items())
+    return f"{rule.segment}{rule.element:02d}" + (f" where {cond}" if cond else "")
