@@ -14,9 +14,8 @@ element and converts it. :func:`field_reader` does the same for one field's rule
 The generated code answers exactly what the rule interpreter answered before (values,
 ``--explain`` traces, warnings and the text of every :class:`DocumentError`):
 ``tests/mapping/test_translate_differential.py`` checks it against digests taken with
-the engine before. Rare rule shapes (``all``, ``to_component``, code tables, EDIFACT
-dates that read their format qualifier) call the reader's general path,
-:meth:`RuleReader.read_rule`. Only literals the code builds itself (ints, and repr()
+the engine before. Rules joining components (``to_component``) call the reader's
+general path, :meth:`RuleReader.read_rule`. Only literals the code builds itself (ints, and repr()
 of names and codes) go into the source; rules and tables are passed as objects.
 """
 
@@ -51,18 +50,25 @@ FieldReader = Callable[["RuleReader", "Scopes", str, "int | None", "SegmentLike 
 
 
 def _general(rule: Rule) -> bool:
-    """Whether a segment rule needs the reader's general path: ``all``,
-    ``to_component``, a code table, or an EDIFACT date reading its format qualifier."""
-    return (
-        rule.all
-        or rule.to_component is not None
-        or rule.table is not None
-        or rule.convert not in _CONVERSIONS
-    )
+    """Whether a segment rule needs the reader's general path (``to_component``, or a
+    conversion this module does not know)."""
+    return rule.to_component is not None or rule.convert not in _CONVERSIONS
 
 
 _CONVERSIONS = frozenset(
-    {None, "text", "upper", "date", "decimal", "implied2", "implied3", "implied4", "int", "uom"}
+    {
+        None,
+        "text",
+        "upper",
+        "date",
+        "edifact_date",
+        "decimal",
+        "implied2",
+        "implied3",
+        "implied4",
+        "int",
+        "uom",
+    }
 )
 
 
@@ -136,6 +142,7 @@ def _build(source: str, names: dict[str, Any]) -> Any:
         "BadValue": convert.BadValue,
         "missing": missing_value,
         "to_date": convert.to_date,
+        "to_edifact_date": convert.to_edifact_date,
         "to_decimal": convert.to_decimal,
         "to_implied": convert.to_implied,
         "to_int": convert.to_int,
@@ -259,55 +266,79 @@ def _segment_lines(
     elif where:
         names[f"W{suffix}"] = where
         lines.append(f"                f = r.matching(s{n}, {tag!r}, W{suffix})")
-    lines += [
+    if rule.all:
+        # every matching segment of this scope; the first scope with values wins
+        return [
+            *lines,
+            "                collected = []",
+            "                for seg in f:",
+            f"                    raw = seg.value({element:d}, {component:d}, {repetition:d})",
+            "                    text = raw.strip()",
+            "                    if not text:",
+            "                        continue",
+            *_convert_lines(rule, suffix, path, "                    ", names),
+            "                    if v is NOTHING:",
+            "                        continue",
+            "                    if explain:",
+            f"                        r.trace({path}, seg, R{suffix}, raw)",
+            "                    collected.append(v)",
+            "                if collected:",
+            "                    v = collected",
+            "                    break",
+        ]
+    return [
+        *lines,
         f"                if len(f) > {nth:d}:",
         f"                    seg = f[{nth:d}]",
         f"                    raw = seg.value({element:d}, {component:d}, {repetition:d})",
         "                    text = raw.strip()",
         "                    if text:",
-    ]
-    expression = _expression(rule)
-    trace = [
+        *_convert_lines(rule, suffix, path, "                        ", names),
+        "                        if v is not NOTHING:",
         "                            if explain:",
         f"                                r.trace({path}, seg, R{suffix}, raw)",
         "                            break",
     ]
-    if expression is None:
-        return [
-            *lines,
-            "                        v = text",
-            "                        if True:",
-            *trace,
-        ]
-    return [
-        *lines,
-        "                        try:",
-        f"                            v = {expression}",
-        "                        except BadValue as exc:",
-        f"                            v = r.refuse({path}, R{suffix}, seg, exc)",
-        "                        if v is not NOTHING:",
-        *trace,
-    ]
 
 
-def _expression(rule: Rule) -> str | None:
-    """A segment rule's conversion of ``text`` as source (None: the text as it is)."""
+def _convert_lines(
+    rule: Rule, suffix: str, path: str, indent: str, names: dict[str, Any]
+) -> list[str]:
+    """``v`` = the converted ``text`` (``raw`` stripped) of ``seg``, or NOTHING after a
+    warning for a bad value (or the error a required value raises)."""
     kind = rule.convert
+    if rule.table is not None:
+        return [f"{indent}v = r.convert_text({path}, R{suffix}, raw, seg)"]
     if kind is None or kind == "text":
-        return None
+        return [f"{indent}v = text"]
     if kind == "upper":
-        return "text.upper()"
+        return [f"{indent}v = text.upper()"]
     if kind == "date":
-        return f"to_date(text, {rule.format!r})"
-    if kind == "decimal":
-        return "to_decimal(text)"
-    if kind.startswith("implied"):
-        return f"to_implied(text, {int(kind[-1])})"
-    if kind == "int":
-        return "to_int(text)"
-    if kind == "uom":
-        return "to_uom(text, *r.unit_tables)"
-    raise MappingError(f"unknown conversion {kind!r}")  # pragma: no cover - _steps limits
+        expression = f"to_date(text, {rule.format!r})"
+    elif kind == "edifact_date":
+        # the format qualifier (2379) is the next component unless the rule names one
+        layout = (
+            f"{rule.format!r}"
+            if rule.format is not None
+            else f"seg.value({rule.element:d}, {rule.component + 1:d}, {rule.repetition:d})"
+        )
+        expression = f'to_edifact_date(text, {layout} or "")'
+    elif kind == "decimal":
+        expression = "to_decimal(text)"
+    elif kind.startswith("implied"):
+        expression = f"to_implied(text, {int(kind[-1]):d})"
+    elif kind == "int":
+        expression = "to_int(text)"
+    elif kind == "uom":
+        expression = "to_uom(text, *r.unit_tables)"
+    else:  # pragma: no cover - the schema's Convert lists every kind
+        raise MappingError(f"unknown conversion {kind!r}")
+    return [
+        f"{indent}try:",
+        f"{indent}    v = {expression}",
+        f"{indent}except BadValue as exc:",
+        f"{indent}    v = r.refuse({path}, R{suffix}, seg, exc)",
+    ]
 
 
 def _tail_lines(k: int, rules: Sequence[Rule], path: str, names: dict[str, Any]) -> list[str]:

@@ -27,6 +27,7 @@ from gateway.mapping.scope import Regions, Segments, hl_tree, loop_groups, regio
 from gateway.mapping.view import split_view
 from gateway.partners.profile import PartnerProfile
 
+_NONE: Segments = ()  # an empty scope (one object: its tag index is built once)
 MAX_SEGMENTS = 2_000_000  # a transaction larger than this is refused, not translated
 
 
@@ -230,6 +231,8 @@ def _sub_lists(
 ) -> None:
     """The loop's nested lists (``lists:``), each cut from this group only; of a list's
     alternative sub-loops the first that yields an item wins."""
+    if not loop.lists:
+        return
     local = {**scopes, "group": group, "line": group, "body": group}
     for name, alternatives in loop.lists.items():
         for sub in alternatives:
@@ -350,7 +353,7 @@ def build_ship_notice(r: RuleReader, parts: Regions) -> dict[str, Any]:
         orders_seen: list[dict[str, Segments]] = []
         for node in nodes:
             # the carton's segments first, then its pallet's: an SSCC on either is found
-            packs = [seg for p in node.ancestors("pack") for seg in p.segments]
+            packs = [seg for p in node.ancestors("pack") for seg in p.segments] or _NONE
             order = node if node.level == "order" else node.ancestor("order")
             local: dict[str, Segments] = {
                 **scopes,
@@ -402,10 +405,12 @@ def _collect_orders(
     if not po_rules:
         raise MappingError(f"map {r.map.name}: order.po_number is not mapped")
     orders: dict[str, dict[str, Any]] = {}
+    numbers: dict[str, int] = {}  # po -> its index in orders
     for index, local in enumerate(order_scopes):
         po = r.value(f"orders[{index}].po_number", po_rules, local, ["order", "header"])
         if po is not None and po not in orders:
             orders[po] = {"po_number": po, "lines": []}
+            numbers[po] = len(numbers)
     for local, anchor in items:
         mark = len(r.traces)
         po = r.value(
@@ -424,8 +429,11 @@ def _collect_orders(
         else:
             for i in range(mark, len(r.traces)):
                 r.traces[i] = replace(r.traces[i], field_path=f"orders[{len(orders)}].po_number")
-        order = orders.setdefault(po, {"po_number": po, "lines": []})
-        o_index = list(orders).index(po)
+        order = orders.get(po)
+        if order is None:
+            order = orders[po] = {"po_number": po, "lines": []}
+            numbers[po] = len(numbers)
+        o_index = numbers[po]
         path = f"orders[{o_index}].lines[{len(order['lines'])}]."
         line: dict[str, Any] = {}
         r.fields(

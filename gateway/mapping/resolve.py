@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from gateway.edi.model import SegmentLike
@@ -330,9 +331,15 @@ def _where(seg: SegmentLike | None, rule: Rule) -> str:
     return f"segment {seg.position} ({seg.tag}) element {rule.element}"
 
 
+@lru_cache(maxsize=4096)
+def _parts(path: str) -> tuple[tuple[str, ...], str]:
+    *parents, last = path.split(".")
+    return tuple(parents), last
+
+
 def set_path(target: dict[str, Any], path: str, value: Any) -> None:
     """Set ``a.b.c`` in nested dicts, creating the intermediate ones."""
-    *parents, last = path.split(".")
+    parents, last = _parts(path)
     node = target
     for part in parents:
         child = node.get(part)
@@ -345,9 +352,10 @@ def set_path(target: dict[str, Any], path: str, value: Any) -> None:
 
 def get_path(target: Mapping[str, Any], path: str) -> Any:
     """Read ``a.b.c`` from nested dicts; None when any part is absent."""
+    parents, last = _parts(path)
     node: Any = target
-    for part in path.split("."):
+    for part in parents:
         if not isinstance(node, Mapping):
             return None
         node = node.get(part)
-    return node
+    return node.get(last) if isinstance(node, Mapping) else None

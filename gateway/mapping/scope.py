@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from gateway.edi.model import SegmentLike
 from gateway.mapping.schema import Hierarchy, Loop, Map, Matcher
@@ -39,11 +40,26 @@ def matches(segment: SegmentLike, matcher: Matcher) -> bool:
     return segment.tag == matcher.segment and where_matches(segment, matcher.where)
 
 
+def _by_tag(matchers: Sequence[Matcher]) -> dict[str, list[Mapping[str, tuple[str, ...]]]]:
+    """Matchers by tag: each tag's ``where`` conditions (an empty one matches any)."""
+    out: dict[str, list[Mapping[str, tuple[str, ...]]]] = {}
+    for matcher in matchers:
+        out.setdefault(matcher.segment, []).append(matcher.where)
+    return out
+
+
+def _matches_any(segment: SegmentLike, tag: str, by_tag: Mapping[str, Sequence[Any]]) -> bool:
+    wheres = by_tag.get(tag)
+    return wheres is not None and any(not w or where_matches(segment, w) for w in wheres)
+
+
 def first_index(segments: Segments, matchers: Sequence[Matcher], start: int = 0) -> int | None:
     """Index of the first segment at or after ``start`` matching any matcher."""
+    by_tag = _by_tag(matchers)
     for index in range(start, len(segments)):
         seg = segments[index]
-        if any(matches(seg, m) for m in matchers):
+        tag = seg.tag
+        if tag in by_tag and _matches_any(seg, tag, by_tag):
             return index
     return None
 
@@ -57,19 +73,26 @@ def split_loop(segments: Segments, loop: Loop) -> list[Segments]:
     groups: list[Segments] = []
     index, count = 0, len(segments)
     members = frozenset(loop.members) if loop.members is not None else None
+    start_tag, start_where = loop.start.segment, loop.start.where
+    ends = _by_tag(loop.end)
+    tags = [seg.tag for seg in segments]  # a view's tag is an attribute, a segment's is not
     while index < count:
-        if not matches(segments[index], loop.start):
+        if tags[index] != start_tag or (
+            start_where and not where_matches(segments[index], start_where)
+        ):
             index += 1
             continue
         begin = index
         index += 1
         while index < count:
-            seg = segments[index]
-            if matches(seg, loop.start):
+            tag = tags[index]
+            if tag == start_tag and (
+                not start_where or where_matches(segments[index], start_where)
+            ):
                 break
-            if members is not None and seg.tag not in members:
+            if members is not None and tag not in members:
                 break
-            if any(matches(seg, m) for m in loop.end):
+            if tag in ends and _matches_any(segments[index], tag, ends):
                 break
             index += 1
         groups.append(segments[begin:index])
