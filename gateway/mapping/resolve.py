@@ -213,15 +213,22 @@ class RuleReader:
             table = self._qualifier_table(rule)
             for seg in self.matching(segments, rule.segment, rule.where):
                 for qualifier, ident, element in _pairs(seg, rule):
-                    name = table.get(qualifier.upper())
+                    key = qualifier.upper()
+                    name = table.get(key)
                     if name is None:
                         if rule.other is None:
                             continue
-                        name = f"{rule.other}.{qualifier.upper()}"
-                    if get_path(target, name) is not None:
+                        name = f"{rule.other}.{key}"
+                    parents, last = _parts(name)
+                    node = target  # down to the field's dict, made on the way (it is set)
+                    for part in parents:
+                        child = node.get(part)
+                        if not isinstance(child, dict):
+                            child = node[part] = {}
+                        node = child
+                    if node.get(last) is not None:
                         continue  # the first identifier of a kind wins
-                    value = convert.item_id(name, qualifier.upper(), ident)
-                    set_path(target, name, value)
+                    value = node[last] = convert.item_id(name, key, ident)
                     if self.explain:
                         self.traces.append(
                             FieldTrace(
