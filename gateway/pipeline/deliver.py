@@ -36,7 +36,7 @@ from gateway.pipeline.errors import TransientError
 from gateway.pipeline.routing import route_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import claim_all
-from gateway.pipeline.transitions import set_state
+from gateway.pipeline.transitions import Move, set_state, set_states
 from gateway.states import DECISIONS, TRANSACTIONS, DecisionState
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
@@ -447,7 +447,7 @@ def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
     notify stages to run next.
 
     Each transaction row is the one its claim read (nobody else moves a claimed
-    transaction): attached again, not read again. The ledger rows go in with one
+    transaction): moved by id with one statement, not read again. The ledger rows go in with one
     statement; should one meet a concurrent delivery's row, each is added on its own.
     """
     if not done:
@@ -457,10 +457,10 @@ def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
         ledger: list[tuple[_Outcome, Delivery]] = []
         for outcome in done:
             txn = outcome.job.txn
-            session.add(txn)
             outcome.decision.finish(DecisionState.APPLIED, session)
-            txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
             if outcome.exceptions:
+                session.add(txn)
+                txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
                 follow += _record_exceptions(runtime, session, outcome)
                 continue
             doc_row = outcome.job.doc_row
@@ -479,14 +479,19 @@ def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
                 )
             )
         _add_ledger_rows(session, ledger)
-        for outcome, _ in ledger:
-            set_state(
-                session,
-                outcome.job.txn,
-                TransactionState.DELIVERED,
-                f"{outcome.job.target}: {_describe(outcome.records)}",
-                data={"records": outcome.records, "notes": outcome.notes},
-            )
+        set_states(  # one UPDATE (the error cleared too) and one INSERT of the events
+            session,
+            [
+                Move(
+                    outcome.job.txn,
+                    TransactionState.DELIVERED,
+                    f"{outcome.job.target}: {_describe(outcome.records)}",
+                    error=None,
+                    data={"records": outcome.records, "notes": outcome.notes},
+                )
+                for outcome, _ in ledger
+            ],
+        )
     return follow
 
 

@@ -24,7 +24,7 @@ from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.issues import GATEWAY, issues_to_json, summarize
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stored import envelope_record
-from gateway.pipeline.transitions import set_state
+from gateway.pipeline.transitions import Move, set_states
 
 if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
@@ -272,37 +272,33 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
         accepted = 0
         if not fatal and engine_for(ic.syntax).checks_group_version:
             _group_versions(session, ic, profile, txns)
+        moves: list[Move] = []
         for txn in txns:
             if fatal:
-                set_state(
-                    session,
-                    txn,
-                    TransactionState.REJECTED,
-                    "interchange rejected: " + summarize(ic.issues),
-                    error=summarize(ic.issues),
+                why = summarize(ic.issues)
+                moves.append(
+                    Move(txn, TransactionState.REJECTED, "interchange rejected: " + why, why)
                 )
                 continue
             txn_added = envelope_rules.transaction_rules(txn, ic.syntax, runtime, profile)
             if txn_added:
                 txn.issues = [*txn.issues, *issues_to_json(txn_added, source=GATEWAY)]
             if any(d.get("fatal", True) for d in txn.issues):
-                set_state(
-                    session,
-                    txn,
-                    TransactionState.REJECTED,
-                    summarize(txn.issues),
-                    error=summarize(txn.issues),
-                    data={"issues": txn.issues},
+                why = summarize(txn.issues)
+                moves.append(
+                    Move(txn, TransactionState.REJECTED, why, why, data={"issues": txn.issues})
                 )
             else:
                 accepted += 1
                 warn = f" with {len(txn.issues)} warning(s)" if txn.issues else ""
-                set_state(
-                    session,
-                    txn,
-                    TransactionState.PARSED,
-                    f"{txn.set_id} {txn.control_number} accepted{warn}",
+                moves.append(
+                    Move(
+                        txn,
+                        TransactionState.PARSED,
+                        f"{txn.set_id} {txn.control_number} accepted{warn}",
+                    )
                 )
+        set_states(session, moves)  # one UPDATE and one INSERT of events for them all
         if fatal:
             INTERCHANGES.move(
                 ic,

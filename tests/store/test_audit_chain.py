@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from gateway.store.audit import add_event
+from gateway.store.audit import add_event, add_events
 from gateway.store.audit_trail import verify_chains
 from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
-from gateway.store.models import AuditChainHead, Event
+from gateway.store.models import AuditChainHead, Event, Message, Payload
 
 DROP_TRIGGERS = {
     "sqlite": ["DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete"],
@@ -122,6 +122,55 @@ def test_events_are_chained_per_document(engine: Engine) -> None:
     assert heads == {k: (v[-1].seq, v[-1].hash) for k, v in chains.items()}
     report = verify_chains(engine)
     assert report.intact and report.events == 3 * 4 + 2 and report.chains == 4
+
+
+def test_bulk_events_share_the_chain_with_orm_events(engine: Engine) -> None:
+    """Given ORM events and bulk-inserted ones interleaved in one transaction (and a
+    second transaction appending to the same chain), when verified, then each chain
+    runs 1, 2, 3, ... without a gap, every link and head is right, and a bulk event
+    naming only its message lands in its document's chain."""
+    sessions = make_session_factory(engine)
+    cid = str(uuid.uuid4())
+    with session_scope(sessions) as session:
+        session.add(Payload(sha256="0" * 64, size=1, storage="database", data=b"x"))
+        session.flush()
+        session.add(
+            Message(id=7, transport="cli", payload_sha256="0" * 64, size=1, correlation_id=cid)
+        )
+    for round_ in range(2):
+        with session_scope(sessions) as session:
+            add_event(session, "split", "orm first", message_id=7, correlation_id=cid)
+            add_events(
+                session,
+                [
+                    {
+                        "kind": "parsed",
+                        "transaction_id": 20 + n,
+                        "correlation_id": cid,
+                        "state_from": "received",
+                        "state_to": "parsed",
+                        "data": {"n": n},
+                    }
+                    for n in range(3)
+                ]
+                + [{"kind": "validated", "message_id": 7, "detail": f"round {round_}"}],
+            )
+            add_event(session, "note", "orm after", correlation_id=cid, data={"r": round_})
+            add_events(session, [{"kind": "orphan", "partner_id": "acme"}])
+    chains: dict[str, list[sa.Row[tuple[object, ...]]]] = {}
+    for row in rows(engine):
+        chains.setdefault(row.chain, []).append(row)
+    assert set(chains) == {f"doc:{cid}", "partner:acme"}
+    assert len(chains[f"doc:{cid}"]) == 2 * 6
+    for chain in chains.values():
+        assert [r.seq for r in chain] == list(range(1, len(chain) + 1))
+        for before, after in itertools.pairwise(chain):
+            assert after.prev_hash == before.hash
+    with engine.connect() as conn:
+        heads = {h.chain: (h.seq, h.hash) for h in conn.execute(select(AuditChainHead))}
+    assert heads == {k: (v[-1].seq, v[-1].hash) for k, v in chains.items()}
+    report = verify_chains(engine)
+    assert report.intact and report.events == 2 * 7 and report.chains == 2
 
 
 @pytest.mark.parametrize(
