@@ -25,6 +25,7 @@ from gateway.as2.mime import (
     Headers,
     build_entity,
     decode_body,
+    parse_content_type,
     parse_entity,
     parse_header_block,
     signed_content_candidates,
@@ -198,9 +199,8 @@ class Mdn:
 
 def is_mdn(headers: Mapping[str, str], body: bytes) -> bool:
     """Whether a request to ``/as2`` carries an MDN rather than a message."""
-    headers = Headers(headers.items())
-    entity = entity_from_http(headers, body)
-    media, params = entity.content_type
+    h = headers if isinstance(headers, Headers) else Headers(headers.items())
+    media, params = parse_content_type(h.get("content-type", "text/plain"))
     if media == "multipart/report":
         return True
     if media != "multipart/signed":
