@@ -203,13 +203,12 @@ class KeyCache:
 
     def partner(self, profile: PartnerProfile) -> list[PartnerCertificate]:
         """The partner's certificates (cached)."""
+        base_dir = profile.base_dir  # a pydantic private attribute: read once (~6 us)
         paths = (
-            [_resolve(c.file, profile.base_dir) for c in profile.as2.certificates]
-            if profile.as2
-            else []
+            [_resolve(c.file, base_dir) for c in profile.as2.certificates] if profile.as2 else []
         )
         stamp = self._stamp(paths)
-        key = f"{profile.id}:{profile.base_dir}"
+        key = f"{profile.id}:{base_dir}"
         with self._lock:
             hit = self._partners.get(key)
         if hit and hit[0] == stamp:
