@@ -4,9 +4,11 @@ The detailed checker (:class:`gateway.x12.validate.SetValidator`) costs a Python
 per element and per syntax note. Most sets are clean, so the envelope reader buffers a
 set's segments (tag, text, offset) and, at its end, checks it in bulk:
 
-* **elements and syntax notes**: every segment text against its tag's compiled pattern
-  (:func:`gateway.x12.fastpath.bulk_patterns`: types, lengths, code lists, mandatory
-  elements, element count *and* the P/R/C/L/E notes), the loop run by ``map`` in C;
+* **elements and syntax notes**: the whole set's text against one compiled pattern
+  (:func:`gateway.x12.fastpath.set_pattern`: for every segment its tag's types,
+  lengths, code lists, mandatory elements, element count *and* the P/R/C/L/E notes),
+  built over the set's tags seen so far; where that pattern cannot be built, every
+  segment against its tag's pattern (:func:`gateway.x12.fastpath.bulk_patterns`);
 * **HL hierarchy** (856): :func:`gateway.x12.validate.hierarchy_clean` over the HL
   texts, the same rules as the checker's without building findings;
 * **structure** (loops, order, counts, mandatory segments): one regex over the tag
@@ -28,10 +30,11 @@ from collections.abc import Callable
 from operator import itemgetter
 
 from gateway.edi.model import Issue
-from gateway.x12.fastpath import bulk_patterns
+from gateway.x12.fastpath import bulk_patterns, set_pattern
 from gateway.x12.segment import X12Segment
 from gateway.x12.specs.sets import HIERARCHIES
 from gateway.x12.validate import (
+    _SET_TAGS,
     SetValidator,
     hierarchy_clean,
     structure_pattern,
@@ -47,19 +50,43 @@ _CLEAN: dict[str, set[str]] = {}
 _TAG = itemgetter(0)
 _TEXT = itemgetter(1)
 _FULLMATCH: Callable[[re.Pattern[str], str], re.Match[str] | None] = re.Pattern.fullmatch
+# After this many rebuilds for new tags, a set pattern covers all the set's tags.
+_REBUILDS = 3
+
+
+class _Cover:
+    """The set pattern in use for one set id and delimiters: it covers the set's tags
+    seen so far and is rebuilt when a set brings a new one (compiling all of a set's
+    tags costs a tenth of a second, and most files use a few of them). ``pattern`` is
+    None when it cannot be built: segment by segment then."""
+
+    __slots__ = ("pattern", "rebuilds", "tags")
+
+    def __init__(self) -> None:
+        self.tags: frozenset[str] = frozenset()
+        self.pattern: re.Pattern[str] | None = None
+        self.rebuilds = 0
+
+
+_COVERS: dict[tuple[str, str, str | None, str | None, str], _Cover] = {}
 
 
 class BulkSet:
     """One open transaction set's segments, checked when it ends (see module doc)."""
 
-    __slots__ = ("delimiters", "items", "set_id", "version")
+    __slots__ = ("delimiters", "items", "set_id", "terminator", "version")
 
     def __init__(
-        self, set_id: str, version: str, delimiters: tuple[str, str | None, str | None]
+        self,
+        set_id: str,
+        version: str,
+        delimiters: tuple[str, str | None, str | None],
+        terminator: str = "~",
     ) -> None:
         self.set_id = set_id
         self.version = version
         self.delimiters = delimiters
+        self.terminator = terminator
         # (tag, text, byte offset, segment when the reader keeps them), in order
         self.items: list[tuple[str, str, int | None, X12Segment | None]] = []
 
@@ -71,9 +98,7 @@ class BulkSet:
         items = self.items
         tags = list(map(_TAG, items))
         texts = list(map(_TEXT, items))
-        table = bulk_patterns(*self.delimiters)
-        patterns = list(map(table.__getitem__, tags))
-        if not all(map(_FULLMATCH, patterns, texts)):
+        if not self._elements_clean(tags, texts):
             return False
         rules = HIERARCHIES.get(self.set_id)
         if rules is None:
@@ -84,6 +109,34 @@ class BulkSet:
                 return False
             key = "\n".join(tags)
         return self._structure_clean(tags, texts, key)
+
+    def _elements_clean(self, tags: list[str], texts: list[str]) -> bool:
+        """Elements and syntax notes of every segment: the set pattern, or segment by
+        segment where there is none."""
+        term = self.terminator
+        seen = set(tags)
+        if not seen <= _SET_TAGS[self.set_id]:
+            return False  # a tag the set does not have: the walk reports it
+        pattern = self._set_pattern(seen)
+        if pattern is not None:
+            return pattern.fullmatch(term.join(texts) + term) is not None
+        table = bulk_patterns(*self.delimiters)
+        return all(map(_FULLMATCH, map(table.__getitem__, tags), texts))
+
+    def _set_pattern(self, seen: set[str]) -> re.Pattern[str] | None:
+        key = (self.set_id, *self.delimiters, self.terminator)
+        cover = _COVERS.get(key)
+        if cover is None:
+            cover = _COVERS[key] = _Cover()
+        if seen <= cover.tags:
+            return cover.pattern
+        cover.rebuilds += 1
+        if cover.rebuilds > _REBUILDS:
+            cover.tags = frozenset(_SET_TAGS[self.set_id])
+        else:
+            cover.tags = cover.tags | seen
+        cover.pattern = set_pattern(cover.tags, *self.delimiters, self.terminator)
+        return cover.pattern
 
     def _structure_clean(self, tags: list[str], texts: list[str], key: str) -> bool:
         known = _CLEAN.setdefault(self.set_id + "/" + self.version[:6], set())

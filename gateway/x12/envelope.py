@@ -182,6 +182,7 @@ class EnvelopeReader:
         self._comp: str | None = ">"
         self._rep: str | None = None
         self._tlen = 1
+        self._term = "~"
 
     # -- feeding ----------------------------------------------------------------------
 
@@ -265,6 +266,7 @@ class EnvelopeReader:
         self._comp = delims.component if delims.component != delims.segment else None
         self._rep = delims.repetition
         self._tlen = len(delims.segment)
+        self._term = delims.segment
         self._env = X12Envelope(delimiters=delims, isa=values)
         ix = EdiInterchange(
             syntax=Syntax.X12,
@@ -551,7 +553,9 @@ class EnvelopeReader:
         segment = X12Segment.of(parts, 1, self._comp, self._rep, self._elem)
         open_set = _OpenSet(tx, validator, offset)
         if validator is not None and self._bulk:
-            open_set.bulk = BulkSet(set_id, version, (self._elem, self._comp, self._rep))
+            open_set.bulk = BulkSet(
+                set_id, version, (self._elem, self._comp, self._rep), self._term
+            )
             open_set.bulk.add("ST", segment.text, offset, segment if self._keep else None)
         elif validator is not None:
             validator.segment(segment, offset)

@@ -12,12 +12,12 @@ says precisely what is wrong. Keeping the two in agreement is tested
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from gateway.x12.specs.codes import CODE_LISTS
 from gateway.x12.specs.elements import ELEMENTS
 from gateway.x12.specs.segments import SEGMENTS
-from gateway.x12.specs.syntax_notes import NOTES
+from gateway.x12.specs.syntax_notes import NOTES, Note
 
 _DIGIT = "[0-9]"
 _MMDD = (
@@ -28,8 +28,9 @@ _MMDD = (
 _TIME = "(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9][0-9]{0,2})?"
 
 
-def _value_pattern(eid: str, end: str, plain: str) -> str:
-    """Regex for one non-empty valid value of element ``eid``."""
+def _value_pattern(eid: str, end: str, plain: str, stop: str = "$") -> str:
+    """Regex for one non-empty valid value of element ``eid`` (``stop``: what may follow
+    the last element of a segment)."""
     if eid.startswith("C"):
         return f"{plain}+"  # composites: presence only (matches the checker)
     kind, low, high = ELEMENTS.get(eid, ("?", 0, 0))
@@ -44,7 +45,7 @@ def _value_pattern(eid: str, end: str, plain: str) -> str:
     if kind == "R":
         # digits and at most one point; low..high digits (sign and point not counted)
         return (
-            rf"-?(?=\.?(?:{_DIGIT}\.?){{{low},{high}}}(?:{end}|$))"
+            rf"-?(?=\.?(?:{_DIGIT}\.?){{{low},{high}}}(?:{end}|{stop}))"
             rf"(?:{_DIGIT}+\.?{_DIGIT}*|\.{_DIGIT}+)"
         )
     if kind == "DT":
@@ -201,3 +202,190 @@ def _bulk_pattern(
         tail = f"{end}{item}{tail}" if not all_optional else f"(?:{end}{item}{tail})?"
     checks = "".join(_note_pattern(kind, positions) for kind, positions, _ in notes)
     return re.compile(re.escape(tag) + tail + checks)
+
+
+# -- whole transaction sets: one regex for every segment of a set ----------------------
+
+
+def _note_holds(kind: str, positions: tuple[int, ...], present: dict[int, bool]) -> bool:
+    """Whether a syntax note is satisfied, decided as ``SetValidator._notes`` does, given
+    which of its positions hold a non-blank value."""
+    got = sum(1 for p in positions if present[p])
+    if kind == "P":
+        return got in (0, len(positions))
+    if kind == "R":
+        return got > 0
+    if kind == "C":
+        return not present[positions[0]] or got == len(positions)
+    if kind == "L":
+        return not present[positions[0]] or got > 1
+    return got <= 1  # E (other kinds never get here: _notes_lookahead refuses them)
+
+
+# A cluster of syntax notes over more positions than this is not compiled (its decision
+# tree would have up to 2**n leaves); no shipped segment comes close.
+_MAX_CLUSTER = 10
+
+
+def _clusters(notes: tuple[Note, ...]) -> list[tuple[int, int, list[Note]]]:
+    """Notes grouped so that groups cover disjoint ranges of positions: (first
+    position, last position, notes), in order."""
+    spans: list[tuple[int, int, list[Note]]] = []
+    for note in sorted(notes, key=lambda n: min(n[1])):
+        low, high = min(note[1]), max(note[1])
+        if spans and low <= spans[-1][1]:
+            first, last, members = spans[-1]
+            spans[-1] = (first, max(last, high), [*members, note])
+        else:
+            spans.append((low, high, [note]))
+    return spans
+
+
+class _Segment:
+    """One segment layout compiled for a set regex: the elements in one pass, the syntax
+    notes as branches on presence instead of capture groups (see :func:`_set_branch`)."""
+
+    def __init__(
+        self, tag: str, element: str, component: str | None, repetition: str | None, term: str
+    ) -> None:
+        layout = SEGMENTS[tag]
+        self.sep = sep = re.escape(element)
+        stop = re.escape(term)
+        banned = (
+            sep
+            + (re.escape(component) if component else "")
+            + (re.escape(repetition) if repetition else "")
+            + stop
+        )
+        # items[p]: element p's value, optional unless mandatory (index 0 unused)
+        self.items = [""]
+        for eid, mandatory in layout:
+            plain = f"[^{sep}{stop}]" if eid.startswith("C") else f"[^{banned}]"
+            value = _value_pattern(eid, sep, plain, stop)
+            self.items.append(value if mandatory else f"(?:{value})?")
+        self.size = len(layout)
+        self.last_mandatory = max((p for p, (_, m) in enumerate(layout, 1) if m), default=0)
+        # non-blank (the checker's ``element(p).strip()``) and blank, from the separator on
+        visible = f"[^\\S{sep}{stop}]*[^\\s{sep}{stop}]"
+        self.present, self.blank = f"(?={visible})", f"(?!{visible})"
+        self.ended = f"(?={stop})"
+
+    def element(self, p: int) -> str:
+        """Element ``p``; where it may be left off, also the segment ending before it."""
+        if p <= self.last_mandatory:
+            return f"{self.sep}{self.items[p]}"
+        return f"(?:{self.sep}{self.items[p]}|{self.ended})"
+
+    def notes(self, members: list[Note], p: int, high: int, chosen: dict[int, bool]) -> str | None:
+        """Elements ``p`` to ``high`` of a cluster of notes, given the presence chosen so
+        far: at each position a note names, a present and a blank branch (they exclude
+        each other, so no second parse is ever tried), leaving out branches that break
+        a note. None when no way on satisfies the notes."""
+        if p > high:
+            return ""
+        named = {q for _, positions, _ in members for q in positions}
+        alternatives = []
+        if p > self.last_mandatory and _all_hold(
+            members, chosen | {q: False for q in named if q >= p}
+        ):
+            alternatives.append(self.ended)  # the segment ends here: the rest is blank
+        item = f"{self.sep}{self.items[p]}"
+        if p not in named:
+            after = self.notes(members, p + 1, high, chosen)
+            if after is not None:
+                alternatives.append(item + after)
+        else:
+            for value, check in ((True, self.present), (False, self.blank)):
+                trial = chosen | {p: value}
+                decided = [n for n in members if all(q in trial for q in n[1])]
+                if _all_hold(decided, trial):
+                    after = self.notes(members, p + 1, high, trial)
+                    if after is not None:
+                        alternatives.append(f"{self.sep}{check}{self.items[p]}{after}")
+        if not alternatives:
+            return None
+        return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+
+
+def _all_hold(notes: list[Note], present: dict[int, bool]) -> bool:
+    return all(_note_holds(kind, positions, present) for kind, positions, _ in notes)
+
+
+_KINDS = frozenset("PRCLE")
+
+
+def _set_branch(
+    tag: str, element: str, component: str | None, repetition: str | None, term: str
+) -> str | None:
+    """One segment of a set regex, after its tag: elements, syntax notes and the
+    terminator; exactly what :func:`_bulk_pattern` accepts, without capture groups (a
+    repeated group keeps captures from earlier segments, so conditionals would read
+    another segment's elements). Elements are flat: where the segment may end, each
+    optional element is "there and valid, or the segment has ended". None when the
+    notes cannot be compiled this way."""
+    if tag not in SEGMENTS:
+        return f"(?:{re.escape(element)}[^{re.escape(term)}]*)?{re.escape(term)}"
+    seg = _Segment(tag, element, component, repetition, term)
+    notes = NOTES.get(tag, ())
+    if any(kind not in _KINDS or not 1 <= min(ps) <= max(ps) <= seg.size for kind, ps, _ in notes):
+        return None
+    out = ""
+    p = 1
+    for low, high, members in _clusters(notes):
+        if len({q for _, ps, _ in members for q in ps}) > _MAX_CLUSTER:
+            return None
+        while p < low:
+            out += seg.element(p)
+            p += 1
+        body = seg.notes(members, low, high, {})
+        if body is None:
+            return None
+        out += body
+        p = high + 1
+    # after the last note: the optional tail nested, as in the per-segment patterns
+    tail = ""
+    for q in range(seg.size, p - 1, -1):
+        item = f"{seg.sep}{seg.items[q]}"
+        tail = f"(?:{item}{tail})?" if q > seg.last_mandatory else f"{item}{tail}"
+    return out + tail + re.escape(term)
+
+
+def _tag_trie(branches: dict[str, str]) -> str:
+    """Alternation of ``tag + rest`` factored on the tags' characters, so the engine
+    picks a segment's branch by its first characters instead of trying each."""
+    groups: dict[str, dict[str, str]] = {}
+    own: list[str] = []
+    for tag, rest in branches.items():
+        if tag:
+            groups.setdefault(tag[0], {})[tag[1:]] = rest
+        else:
+            own.append(rest)
+    parts = [re.escape(first) + _tag_trie(sub) for first, sub in sorted(groups.items())]
+    parts += own
+    if not parts:
+        return "(?!)"
+    return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+
+@lru_cache(maxsize=64)
+def set_pattern(
+    tags: frozenset[str],
+    element: str,
+    component: str | None,
+    repetition: str | None,
+    term: str,
+) -> re.Pattern[str] | None:
+    """One regex over a whole set's text (its segments, each followed by ``term``) that
+    matches exactly when every segment matches its :func:`bulk_patterns` pattern, for
+    segments whose tags are in ``tags``. None when a segment cannot be compiled this
+    way (the caller checks segment by segment) or the terminator is not one character.
+    Used by :mod:`gateway.x12.bulk`."""
+    if len(term) != 1 or term in (element, component, repetition):
+        return None
+    branches: dict[str, str] = {}
+    for tag in tags:
+        branch = _set_branch(tag, element, component, repetition, term)
+        if branch is None:
+            return None
+        branches[tag] = branch
+    return re.compile(f"(?:{_tag_trie(branches)})*+")

@@ -253,26 +253,33 @@ class Tokenizer:
         """Split a clean chunk without a per-segment Python step (see :func:`_uniform`);
         None when the chunk needs the careful path."""
         buf = self._buf
+        suffix = delims.suffix
+        if suffix and buf.startswith(suffix, pos):
+            # the line break of a terminator that ended the previous chunk: what the
+            # careful path strips from the next segment (more whitespace goes there)
+            if buf[pos + len(suffix) : pos + len(suffix) + 1] in WHITESPACE:
+                return None
+            pos += len(suffix)
         chunk = buf[pos:] if pos else buf
-        sep = delims.segment + delims.suffix
+        sep = delims.segment + suffix
         iea = chunk.find("IEA" + delims.element)
         isa = chunk.find("ISA" + delims.element)
         if isa >= 0 and (iea < 0 or isa < iea):
             iea = isa  # a new ISA before any IEA: the careful path ends the interchange
-        if iea >= 0:
-            # everything before the trailer can still go the fast way
-            cut = chunk.rfind(sep, 0, iea)
-            if cut <= 0:
-                return None
-            chunk = chunk[: cut + len(sep)]
+        # up to the last whole terminator (before the trailer when there is one: it can
+        # still go the fast way); a chunk that ends between a terminator and its line
+        # break keeps that terminator for the next call, which would otherwise start
+        # with the line break and take the careful path for good
+        cut = chunk.rfind(sep, 0, iea if iea >= 0 else len(chunk))
+        if cut <= 0:
+            return None
+        chunk = chunk[: cut + len(sep)]
         if not _uniform(chunk, delims.segment, sep):
             return None
         pieces = chunk.split(sep)
-        tail = pieces.pop()
-        if not pieces:
-            return None
+        pieces.pop()  # empty: the chunk ends with a terminator
         out.extend(zip(_offsets(self._base + pos, pieces, len(sep)), pieces, strict=False))
-        return pos + len(chunk) - len(tail)
+        return pos + len(chunk)
 
 
 def _uniform(chunk: str, term: str, sep: str) -> bool:

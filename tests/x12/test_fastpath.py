@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import sys
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.edi import Issue
-from gateway.x12.fastpath import segment_patterns
+from gateway.x12.fastpath import bulk_patterns, segment_patterns, set_pattern
 from gateway.x12.segment import X12Segment
 from gateway.x12.specs.segments import SEGMENTS
-from gateway.x12.validate import _PLANS, validator_for
+from gateway.x12.validate import _PLANS, _SET_TAGS, validator_for
+from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+from x12_generate import generate
 
 _VALUES = st.one_of(
     st.sampled_from(
@@ -77,3 +83,69 @@ def test_regex_accepts_exactly_what_the_checker_accepts(tag: str, values: list[s
     # the fast path may only ever say "fine" when the checker says so too; and it should
     # say so for everything the checker passes, or it would slow the common case down
     assert fast == slow, (parts, fast, slow)
+
+
+# -- the set pattern (one regex per set, notes as branches) against the segment ones ---
+
+_SEGMENTS = sorted(
+    {
+        text
+        for kind in ("850", "856", "810")
+        for text in b"".join(generate(kind, 40_000, seed=5)).decode("latin-1").split("~\n")
+        if text.split("*")[0] in SEGMENTS
+    }
+)
+_EDITS = st.sampled_from(["", " ", "  ", " X", "X", "01", "1.5", "ZZ", "20240230", "a>b"])
+
+
+@st.composite
+def segment_mutants(draw: st.DrawFn) -> str:
+    """A valid segment with elements blanked, added, dropped, inserted or swapped: the
+    edits that trip syntax notes, mandatory elements and element counts."""
+    parts = draw(st.sampled_from(_SEGMENTS)).split("*")
+    for _ in range(draw(st.integers(0, 3))):
+        action = draw(st.sampled_from(["set", "append", "pop", "insert", "swap"]))
+        i = draw(st.integers(1, max(1, len(parts) - 1)))
+        if action == "set" and len(parts) > 1:
+            parts[i] = draw(_EDITS)
+        elif action == "append":
+            parts.append(draw(_EDITS))
+        elif action == "pop" and len(parts) > 1:
+            parts.pop()
+        elif action == "insert":
+            parts.insert(i, draw(_EDITS))
+        elif action == "swap" and len(parts) > 2:
+            j = draw(st.integers(1, len(parts) - 1))
+            parts[i], parts[j] = parts[j], parts[i]
+    return "*".join(parts)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(texts=st.lists(segment_mutants(), min_size=1, max_size=4))
+def test_the_set_pattern_accepts_exactly_what_the_segment_patterns_accept(
+    texts: list[str],
+) -> None:
+    # given segments, valid or with their elements edited, checked one by one with the
+    # per-segment patterns (elements and syntax notes) and together as one set text
+    tags = [text.split("*")[0] for text in texts]
+    table = bulk_patterns("*", ">", None)
+    one_by_one = all(table[tag].fullmatch(text) for tag, text in zip(tags, texts, strict=True))
+    pattern = set_pattern(frozenset(tags), "*", ">", None, "~")
+    assert pattern is not None
+    together = pattern.fullmatch("~".join(texts) + "~") is not None
+    # then both say the same
+    assert together == one_by_one, texts
+
+
+def test_the_set_pattern_accepts_the_valid_segments_of_every_tag() -> None:
+    # every shipped set's tags compile into one pattern, which passes the generated
+    # files' segments (so it is not simply refusing everything)
+    for set_id, tags in _SET_TAGS.items():
+        assert set_pattern(frozenset(tags), "*", ">", None, "~") is not None, set_id
+    pattern = set_pattern(frozenset(_SEGMENTS_TAGS), "*", ">", None, "~")
+    assert pattern is not None
+    assert pattern.fullmatch("~".join(_SEGMENTS) + "~")
+    assert not pattern.fullmatch("~".join(_SEGMENTS) + "~PO1*1*2*EA*1.5**VP~")
+
+
+_SEGMENTS_TAGS = {text.split("*")[0] for text in _SEGMENTS}

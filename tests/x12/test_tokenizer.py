@@ -171,3 +171,35 @@ def test_endless_segment_is_dropped_with_bounded_memory() -> None:
     assert garbage and "no segment terminator" in garbage[0].issue.message
     payload = x12.parse_payload(head + b"A" * (5 << 20))
     assert [i.code for i in payload.interchanges[0].issues] == ["023"]
+
+
+@pytest.mark.parametrize("suffix", [b"\n", b"\r\n"])
+def test_chunks_ending_between_a_terminator_and_its_line_break(
+    suffix: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a document whose segments end in "~" plus a line break, fed in chunks that
+    # each end right after a "~" (the line break starts the next chunk)
+    import gateway.x12.tokenizer as tokenizer_module
+
+    data = build(sets=40).replace(b"~\n", b"~" + suffix)
+    cuts = [i + 1 for i in range(0, len(data), 1) if data[i : i + 1] == b"~"][5::7]
+    whole, _ = tokenize(data)
+    fast_segments = 0
+    offsets = tokenizer_module._offsets
+
+    def counting(base: int, pieces: list[str], step: int):  # type: ignore[no-untyped-def]
+        nonlocal fast_segments
+        fast_segments += len(pieces)
+        return offsets(base, pieces, step)
+
+    monkeypatch.setattr(tokenizer_module, "_offsets", counting)
+    tokenizer = Tokenizer()
+    pieces = []
+    for start, end in zip([0, *cuts], [*cuts, len(data)], strict=True):
+        pieces.extend(tokenizer.feed(data[start:end]))
+    pieces.extend(tokenizer.close())
+    # then the tokens are those of the whole payload, and the whole-chunk fast path
+    # split most of them (the line break left over is not a reason to leave it)
+    assert _normal(pieces) == _normal(whole)
+    segments = sum(1 for t in whole if isinstance(t, tuple))
+    assert fast_segments > segments * 0.6
