@@ -257,12 +257,16 @@ class _Segment:
             + (re.escape(repetition) if repetition else "")
             + stop
         )
-        # items[p]: element p's value, optional unless mandatory (index 0 unused)
-        self.items = [""]
+        # items[p]: element p's value, optional unless mandatory; values[p]: the value
+        # (for a non-blank element); blanks[p]: the element when blank, None when a blank
+        # value cannot pass (index 0 unused)
+        self.items, self.values, self.blanks = [""], [""], [""]
         for eid, mandatory in layout:
             plain = f"[^{sep}{stop}]" if eid.startswith("C") else f"[^{banned}]"
             value = _value_pattern(eid, sep, plain, stop)
             self.items.append(value if mandatory else f"(?:{value})?")
+            self.values.append(value)
+            self.blanks.append(_blank_value(eid, plain, mandatory, value))
         self.size = len(layout)
         self.last_mandatory = max((p for p, (_, m) in enumerate(layout, 1) if m), default=0)
         # non-blank (the checker's ``element(p).strip()``) and blank, from the separator on
@@ -276,35 +280,88 @@ class _Segment:
             return f"{self.sep}{self.items[p]}"
         return f"(?:{self.sep}{self.items[p]}|{self.ended})"
 
-    def notes(self, members: list[Note], p: int, high: int, chosen: dict[int, bool]) -> str | None:
-        """Elements ``p`` to ``high`` of a cluster of notes, given the presence chosen so
-        far: at each position a note names, a present and a blank branch (they exclude
-        each other, so no second parse is ever tried), leaving out branches that break
-        a note. None when no way on satisfies the notes."""
-        if p > high:
-            return ""
+    def notes(self, members: list[Note], low: int, high: int) -> str | None:
+        """Elements ``low`` to ``high``, a range that holds a cluster of notes: at each
+        position a note names, a present and a blank branch (they exclude each other, so
+        no second parse is ever tried), leaving out branches that break a note. None
+        when no way satisfies the notes."""
         named = {q for _, positions, _ in members for q in positions}
-        alternatives = []
-        if p > self.last_mandatory and _all_hold(
-            members, chosen | {q: False for q in named if q >= p}
-        ):
-            alternatives.append(self.ended)  # the segment ends here: the rest is blank
-        item = f"{self.sep}{self.items[p]}"
-        if p not in named:
-            after = self.notes(members, p + 1, high, chosen)
-            if after is not None:
-                alternatives.append(item + after)
-        else:
-            for value, check in ((True, self.present), (False, self.blank)):
-                trial = chosen | {p: value}
-                decided = [n for n in members if all(q in trial for q in n[1])]
-                if _all_hold(decided, trial):
-                    after = self.notes(members, p + 1, high, trial)
+        memo: dict[tuple[int, frozenset[tuple[int, bool]]], str | None] = {}
+
+        def state(p: int, chosen: dict[int, bool]) -> frozenset[tuple[int, bool]]:
+            # what the rest depends on: the presence chosen for notes not yet decided
+            open_notes = [n for n in members if max(n[1]) >= p]
+            return frozenset(
+                (q, v) for q, v in chosen.items() if any(q in n[1] for n in open_notes)
+            )
+
+        def node(p: int, key: frozenset[tuple[int, bool]]) -> str | None:
+            if (p, key) in memo:
+                return memo[p, key]
+            chosen = dict(key)
+            out: str | None
+            if p > high:
+                out = ""
+            else:
+                alternatives = []
+                open_notes = [n for n in members if max(n[1]) >= p]
+                blank_rest = chosen | {q: False for q in named if q >= p}
+                if p > self.last_mandatory and _all_hold(open_notes, blank_rest):
+                    alternatives.append(self.ended)  # the segment ends: the rest is blank
+                if p not in named:
+                    after = node(p + 1, state(p + 1, chosen))
                     if after is not None:
-                        alternatives.append(f"{self.sep}{check}{self.items[p]}{after}")
-        if not alternatives:
-            return None
-        return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+                        alternatives.append(f"{self.sep}{self.items[p]}{after}")
+                else:
+                    # branches that lead to the same state share what follows
+                    ways: dict[frozenset[tuple[int, bool]], list[str]] = {}
+                    for value in (True, False):
+                        trial = chosen | {p: value}
+                        decided = [n for n in members if all(q in trial for q in n[1])]
+                        body = f"{self.present}{self.values[p]}" if value else self.blanks[p]
+                        if body is not None and _all_hold(decided, trial):
+                            ways.setdefault(state(p + 1, trial), []).append(body)
+                    for after_key, bodies in ways.items():
+                        after = node(p + 1, after_key)
+                        if after is not None:
+                            either = (
+                                bodies[0] if len(bodies) == 1 else "(?:" + "|".join(bodies) + ")"
+                            )
+                            alternatives.append(f"{self.sep}{either}{after}")
+                out = None
+                if alternatives:
+                    out = (
+                        alternatives[0]
+                        if len(alternatives) == 1
+                        else "(?:" + "|".join(alternatives) + ")"
+                    )
+            memo[p, key] = out
+            return out
+
+        return node(low, frozenset())
+
+
+def _blank_value(eid: str, plain: str, mandatory: bool, value: str) -> str | None:
+    """Regex for element ``eid`` when it is blank (empty or only whitespace) and valid,
+    from just after its separator; None when no blank value is valid. Narrower than
+    the value pattern, and excluding the non-blank case by construction."""
+    space = "[^\\S" + plain[2:]  # whitespace that the value class allows
+    kind = "C" if eid.startswith("C") else ELEMENTS.get(eid, ("?", 0, 0))[0]
+    checked = kind in ("AN", "ID", "R", "DT", "TM") or (
+        len(kind) == 2 and kind[0] == "N" and kind[1].isdigit()
+    )
+    if kind == "C" or not checked:
+        return f"{space}*" if not mandatory else f"{space}+"  # plain+: presence only
+    if kind in ("AN", "ID") and CODE_LISTS.get(eid) is None:
+        _kind, low, high = ELEMENTS[eid]
+        spaces = f"{space}{{{low},{high}}}"
+        return spaces if mandatory else f"(?:{spaces})?"
+    if kind in ("AN", "ID") and any(not code.strip() for code in CODE_LISTS[eid]):
+        # a code of spaces (none is shipped): the value pattern, kept blank
+        blank = f"(?!{space}*[^\\s{plain[2:]})"
+        return f"{blank}{value}" if mandatory else f"{blank}(?:{value})?"
+    # codes, numbers, dates, times: whitespace never passes; empty only when optional
+    return None if mandatory else ""
 
 
 def _all_hold(notes: list[Note], present: dict[int, bool]) -> bool:
@@ -337,7 +394,7 @@ def _set_branch(
         while p < low:
             out += seg.element(p)
             p += 1
-        body = seg.notes(members, low, high, {})
+        body = seg.notes(members, low, high)
         if body is None:
             return None
         out += body

@@ -18,8 +18,10 @@ objects for the rare events: :class:`InterchangeStart` and :class:`Garbage`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from itertools import accumulate, chain, repeat
 from operator import add
 from typing import BinaryIO
@@ -285,14 +287,21 @@ class Tokenizer:
 def _uniform(chunk: str, term: str, sep: str) -> bool:
     """True when splitting ``chunk`` on ``sep`` gives clean segments only: every
     terminator carries the partner's usual line break, nothing is indented and there
-    are no empty segments. (The caller keeps IEA, where delimiters may change, out.)"""
-    if chunk[:1] in WHITESPACE or (sep + sep) in chunk:
-        return False
-    if sep != term and chunk.count(term) != chunk.count(sep):
+    are no empty segments. (The caller keeps IEA, where delimiters may change, out, and
+    cuts the chunk after its last ``sep``.)"""
+    if chunk[:1] in WHITESPACE:
         return False
     if term == "\n" and "\r" in chunk:
         return False
-    return not any((sep + ws) in chunk for ws in WHITESPACE)
+    # one scan: a terminator, before the last one, not followed by the line break and
+    # then the start of a segment
+    return _odd_terminator(term, sep).search(chunk, 0, len(chunk) - len(sep)) is None
+
+
+@cache
+def _odd_terminator(term: str, sep: str) -> re.Pattern[str]:
+    follow = re.escape(sep[len(term) :])
+    return re.compile(f"{re.escape(term)}(?!{follow}[^{re.escape(WHITESPACE + term)}])")
 
 
 def _same(a: Delimiters, b: Delimiters) -> bool:
