@@ -260,7 +260,9 @@ class _Segment:
         # items[p]: element p's value, optional unless mandatory; values[p]: the value
         # (for a non-blank element); blanks[p]: the element when blank, None when a blank
         # value cannot pass (index 0 unused)
-        self.items, self.values, self.blanks = [""], [""], [""]
+        self.items: list[str] = [""]
+        self.values: list[str] = [""]
+        self.blanks: list[str | None] = [""]
         for eid, mandatory in layout:
             plain = f"[^{sep}{stop}]" if eid.startswith("C") else f"[^{banned}]"
             value = _value_pattern(eid, sep, plain, stop)
