@@ -2,31 +2,35 @@
 
 The detailed checker (:class:`gateway.x12.validate.SetValidator`) costs a Python step
 per element and per syntax note. Most sets are clean, so the envelope reader buffers a
-set's segments (tag, text, offset) and, at its end, checks it in bulk:
+set's segments as the tokenizer made them ((offset, text) tuples, handed over without
+a Python step per segment) and, at its end, checks the set's text - its segments
+joined by the terminator - in bulk, each check one regex run in C:
 
-* **elements and syntax notes**: the whole set's text against one compiled pattern
+* **elements and syntax notes**: one compiled pattern for the whole set
   (:func:`gateway.x12.fastpath.set_pattern`: for every segment its tag's types,
   lengths, code lists, mandatory elements, element count *and* the P/R/C/L/E notes),
   built over the set's tags seen so far; where that pattern cannot be built, every
   segment against its tag's pattern (:func:`gateway.x12.fastpath.bulk_patterns`);
 * **HL hierarchy** (856): :func:`gateway.x12.validate.hierarchy_clean` over the HL
   texts, the same rules as the checker's without building findings;
-* **structure** (loops, order, counts, mandatory segments): one regex over the tag
-  sequence (:func:`gateway.x12.validate.structure_pattern`, the walk's placement rules
-  as possessive groups); a sequence it refuses gets the pass over the tags alone
-  (:meth:`SetValidator.walk`), skipped when the same tag sequence already passed:
-  structure findings depend on the tags and nothing else.
+* **structure** (loops, order, counts, mandatory segments): one regex over the set's
+  text (:func:`gateway.x12.validate.structure_text_pattern`, the walk's placement
+  rules as possessive groups); a set it refuses gets the same regex over its tags and
+  then the pass over the tags alone (:meth:`SetValidator.walk`), skipped when the same
+  tag sequence already passed: structure findings depend on the tags and nothing else.
 
-When both say "clean" the set has no findings. Otherwise the buffered segments are fed
-to the detailed checker as they would have been one by one, which then locates and
-reports every error: findings are identical by construction (the differential tests
-in ``tests/x12/test_fast_validator_differential.py`` hold both paths to that).
+The tags are split out of the texts only when one of these refuses the set. When all
+say "clean" the set has no findings. Otherwise the buffered segments are fed to the
+detailed checker as they would have been one by one, which then locates and reports
+every error: findings are identical by construction (the differential tests in
+``tests/x12/test_fast_validator_differential.py`` hold both paths to that).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from operator import itemgetter
 
 from gateway.edi.model import Issue
@@ -38,6 +42,7 @@ from gateway.x12.validate import (
     SetValidator,
     hierarchy_clean,
     structure_pattern,
+    structure_text_pattern,
     validator_for,
 )
 
@@ -47,7 +52,6 @@ MAX_BUFFERED = 20_000
 # Tag sequences (with HL texts) known to be structurally clean, per set id; bounded.
 _CLEAN_CACHE = 4_096
 _CLEAN: dict[str, set[str]] = {}
-_TAG = itemgetter(0)
 _TEXT = itemgetter(1)
 _FULLMATCH: Callable[[re.Pattern[str], str], re.Match[str] | None] = re.Pattern.fullmatch
 # After this many rebuilds for new tags, a set pattern covers all the set's tags.
@@ -58,7 +62,7 @@ class _Cover:
     """The set pattern in use for one set id and delimiters: it covers the set's tags
     seen so far and is rebuilt when a set brings a new one (compiling all of a set's
     tags costs a tenth of a second, and most files use a few of them). ``pattern`` is
-    None when it cannot be built: segment by segment then."""
+    None before the first build and when it cannot be built (segment by segment then)."""
 
     __slots__ = ("pattern", "rebuilds", "tags")
 
@@ -71,10 +75,16 @@ class _Cover:
 _COVERS: dict[tuple[str, str, str | None, str | None, str], _Cover] = {}
 
 
+@lru_cache(maxsize=64)
+def _hl_pattern(element: str, term: str) -> re.Pattern[str]:
+    sep, stop = re.escape(element), re.escape(term)
+    return re.compile(f"{stop}(HL(?:{sep}[^{stop}]*)?)(?={stop})")
+
+
 class BulkSet:
     """One open transaction set's segments, checked when it ends (see module doc)."""
 
-    __slots__ = ("delimiters", "items", "set_id", "terminator", "version")
+    __slots__ = ("delimiters", "kept", "set_id", "terminator", "tokens", "version")
 
     def __init__(
         self,
@@ -82,61 +92,80 @@ class BulkSet:
         version: str,
         delimiters: tuple[str, str | None, str | None],
         terminator: str = "~",
+        *,
+        keep: bool = False,
     ) -> None:
         self.set_id = set_id
         self.version = version
         self.delimiters = delimiters
         self.terminator = terminator
-        # (tag, text, byte offset, segment when the reader keeps them), in order
-        self.items: list[tuple[str, str, int | None, X12Segment | None]] = []
+        # (byte offset, text) of each segment, in order: the tokenizer's own tuples, so
+        # the envelope reader can hand them over without building anything
+        self.tokens: list[tuple[int | None, str]] = []
+        # the segments, when the reader keeps them (parallel to tokens)
+        self.kept: list[X12Segment | None] | None = [] if keep else None
 
-    def add(self, tag: str, text: str, offset: int | None, segment: X12Segment | None) -> None:
-        self.items.append((tag, text, offset, segment))
+    def add(self, text: str, offset: int | None, segment: X12Segment | None = None) -> None:
+        self.tokens.append((offset, text))
+        if self.kept is not None:
+            self.kept.append(segment)
+
+    def tags(self) -> list[str]:
+        """The segments' tags (what precedes the first element separator)."""
+        element = self.delimiters[0]
+        return [text[: text.find(element)] if element in text else text for _, text in self.tokens]
 
     def clean(self) -> bool:
         """True when the detailed checker would find nothing in this set."""
-        items = self.items
-        tags = list(map(_TAG, items))
-        texts = list(map(_TEXT, items))
-        if not self._elements_clean(tags, texts):
+        texts = list(map(_TEXT, self.tokens))
+        term = self.terminator
+        element = self.delimiters[0]
+        # one text for the whole set: the checks below run over it in C; the tags are
+        # split out only when one of them refuses the set
+        joined = term + term.join(texts) + term
+        if not self._elements_clean(texts, joined):
             return False
         rules = HIERARCHIES.get(self.set_id)
-        if rules is None:
-            key = "\n".join(tags)
-        else:
-            hl = [text for tag, text in zip(tags, texts, strict=True) if tag == "HL"]
-            if not hierarchy_clean(hl, rules, self.delimiters[0]):
+        if rules is not None:
+            if len(term) == 1 and term != element:
+                hl = _hl_pattern(element, term).findall(joined)
+            else:
+                hl = [t for tag, t in zip(self.tags(), texts, strict=True) if tag == "HL"]
+            if not hierarchy_clean(hl, rules, element):
                 return False
-            key = "\n".join(tags)
-        return self._structure_clean(tags, texts, key)
+        pattern = structure_text_pattern(self.set_id, element, term)
+        if pattern is not None and pattern.fullmatch(joined, 1) is not None:
+            return True
+        tags = self.tags()
+        return self._structure_clean(tags, texts, "\n".join(tags))
 
-    def _elements_clean(self, tags: list[str], texts: list[str]) -> bool:
+    def _elements_clean(self, texts: list[str], joined: str) -> bool:
         """Elements and syntax notes of every segment: the set pattern, or segment by
         segment where there is none."""
-        term = self.terminator
-        seen = set(tags)
-        if not seen <= _SET_TAGS[self.set_id]:
-            return False  # a tag the set does not have: the walk reports it
-        pattern = self._set_pattern(seen)
-        if pattern is not None:
-            return pattern.fullmatch(term.join(texts) + term) is not None
-        table = bulk_patterns(*self.delimiters)
-        return all(map(_FULLMATCH, map(table.__getitem__, tags), texts))
-
-    def _set_pattern(self, seen: set[str]) -> re.Pattern[str] | None:
         key = (self.set_id, *self.delimiters, self.terminator)
         cover = _COVERS.get(key)
         if cover is None:
             cover = _COVERS[key] = _Cover()
-        if seen <= cover.tags:
-            return cover.pattern
-        cover.rebuilds += 1
-        if cover.rebuilds > _REBUILDS:
-            cover.tags = frozenset(_SET_TAGS[self.set_id])
-        else:
-            cover.tags = cover.tags | seen
-        cover.pattern = set_pattern(cover.tags, *self.delimiters, self.terminator)
-        return cover.pattern
+        if cover.pattern is not None and cover.pattern.fullmatch(joined, 1) is not None:
+            return True
+        # refused, or no pattern yet: a tag it does not cover yet, or a finding
+        tags = self.tags()
+        seen = set(tags)
+        if not seen <= _SET_TAGS[self.set_id]:
+            return False  # a tag the set does not have: the walk reports it
+        if not seen <= cover.tags:
+            cover.rebuilds += 1
+            if cover.rebuilds > _REBUILDS:
+                cover.tags = frozenset(_SET_TAGS[self.set_id])
+            else:
+                cover.tags = cover.tags | seen
+            cover.pattern = set_pattern(cover.tags, *self.delimiters, self.terminator)
+            if cover.pattern is not None:
+                return cover.pattern.fullmatch(joined, 1) is not None
+        if cover.pattern is not None:
+            return False  # it covers every tag of the set and refused it
+        table = bulk_patterns(*self.delimiters)
+        return all(map(_FULLMATCH, map(table.__getitem__, tags), texts))
 
     def _structure_clean(self, tags: list[str], texts: list[str], key: str) -> bool:
         known = _CLEAN.setdefault(self.set_id + "/" + self.version[:6], set())
@@ -155,7 +184,7 @@ class BulkSet:
             walker.finish()
             if scratch:
                 return False
-        # remembered either way: a set lookup is cheaper than the regex
+        # remembered either way: a set lookup is cheaper than the walk
         if len(known) >= _CLEAN_CACHE:
             known.clear()
         known.add(key)
@@ -165,5 +194,8 @@ class BulkSet:
         """Feed the buffered segments to the detailed checker, in order, as the
         envelope reader would have one by one."""
         check = validator.check
-        for position, (tag, text, offset, segment) in enumerate(self.items, 1):
-            check(tag, text, position, offset, segment)
+        kept = self.kept
+        for position, (tag, (offset, text)) in enumerate(
+            zip(self.tags(), self.tokens, strict=True), 1
+        ):
+            check(tag, text, position, offset, kept[position - 1] if kept is not None else None)

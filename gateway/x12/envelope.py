@@ -32,6 +32,9 @@ from gateway.x12.validate import SetValidator, validator_for
 
 _SERVICE = frozenset({"ISB", "ISE", "TA1", "TA3"})
 _ENVELOPE = frozenset({"SE", "ST", "GE", "GS", "IEA", "ISA"})
+# first two characters of the envelope tags: a segment starting otherwise is no envelope
+# segment, whatever its tag (the reader's fast path tests only this)
+_HEADS = frozenset(tag[:2] for tag in _ENVELOPE)
 
 
 @dataclass(slots=True)
@@ -193,28 +196,35 @@ class EnvelopeReader:
         elem, comp, rep, keep = self._elem, self._comp, self._rep, self._keep
         open_set = self._set
         envelope = _ENVELOPE
+        heads = _HEADS
+        # the open set's buffer when segments go there untouched (bulk, not kept)
+        buffer = self._buffer()
         for token in tokens:
             if type(token) is tuple:
+                if buffer is not None and token[1][:2] not in heads:
+                    buffer.append(token)  # counted when the set ends (see _sync)
+                    continue
                 offset, text = token
                 cut = text.find(elem)
                 tag = text[:cut] if cut >= 0 else text
                 if open_set is not None and tag not in envelope:
                     # a segment inside a transaction set: not even split unless needed
-                    open_set.count += 1
                     bulk = open_set.bulk
+                    if bulk is not None:
+                        open_set.count = len(bulk.tokens) + 1
+                    else:
+                        open_set.count += 1
                     if keep:
                         segment = X12Segment(text, open_set.count, comp, rep, elem)
                         open_set.segments.append(segment)
                         if bulk is not None:
-                            bulk.items.append((tag, text, offset, segment))
+                            bulk.add(text, offset, segment)
                             if open_set.count > MAX_BUFFERED:
                                 self._spill(open_set)
                         elif open_set.validator is not None:
                             open_set.validator.check(tag, text, open_set.count, offset, segment)
                     elif bulk is not None:
-                        bulk.items.append((tag, text, offset, None))
-                        if open_set.count > MAX_BUFFERED:
-                            self._spill(open_set)
+                        bulk.tokens.append(token)
                     elif open_set.validator is not None:
                         open_set.validator.check(tag, text, open_set.count, offset)
                     continue
@@ -225,6 +235,15 @@ class EnvelopeReader:
             elif isinstance(token, Garbage):
                 self._garbage(token)
             open_set = self._set
+            buffer = self._buffer()
+        if buffer is not None and open_set is not None and len(buffer) > MAX_BUFFERED:
+            self._spill(open_set)  # per call: the buffer holds at most a chunk more
+
+    def _buffer(self) -> list[tuple[int | None, str]] | None:
+        open_set = self._set
+        if open_set is None or open_set.bulk is None or self._keep:
+            return None
+        return open_set.bulk.tokens
 
     def finish(self) -> None:
         """End of input: close whatever is still open, reporting missing trailers."""
@@ -554,9 +573,9 @@ class EnvelopeReader:
         open_set = _OpenSet(tx, validator, offset)
         if validator is not None and self._bulk:
             open_set.bulk = BulkSet(
-                set_id, version, (self._elem, self._comp, self._rep), self._term
+                set_id, version, (self._elem, self._comp, self._rep), self._term, keep=self._keep
             )
-            open_set.bulk.add("ST", segment.text, offset, segment if self._keep else None)
+            open_set.bulk.add(segment.text, offset, segment)
         elif validator is not None:
             validator.segment(segment, offset)
         if self._keep:
@@ -566,12 +585,14 @@ class EnvelopeReader:
 
     def _close_set(self, open_set: _OpenSet, parts: list[str], offset: int, length: int) -> None:
         self._set = None
+        bulk = open_set.bulk
+        if bulk is not None:
+            open_set.count = len(bulk.tokens)  # the reader's fast path does not count
         open_set.count += 1
         tx = open_set.transaction
         segment = X12Segment.of(parts, open_set.count, self._comp, self._rep, self._elem)
-        bulk = open_set.bulk
         if bulk is not None:
-            bulk.add("SE", segment.text, offset, segment if self._keep else None)
+            bulk.add(segment.text, offset, segment)
             open_set.bulk = None
             validator = open_set.validator  # never None with a bulk set
             if bulk.clean() or validator is None:
@@ -613,8 +634,10 @@ class EnvelopeReader:
         """Hand the buffered segments to the detailed checker and go on one by one
         (a very long set, or one that ends without its SE)."""
         bulk, open_set.bulk = open_set.bulk, None
-        if bulk is not None and open_set.validator is not None:
-            bulk.replay(open_set.validator)
+        if bulk is not None:
+            open_set.count = len(bulk.tokens)  # the reader's fast path does not count
+            if open_set.validator is not None:
+                bulk.replay(open_set.validator)
 
     def _finish_set(self, open_set: _OpenSet, end: int) -> None:
         tx = open_set.transaction

@@ -19,7 +19,8 @@ and times reject the set.
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 
 from gateway.edi.model import Issue, Level
 from gateway.edi.numbers import equals_count, is_digits
@@ -137,25 +138,43 @@ _ROOTS: dict[str, _Loop] = {
 _SET_TAGS: dict[str, set[str]] = {k: _tags(v.entries) for k, v in _ROOTS.items()}
 
 
-def _entry_regex(entry: _Seg | _Loop) -> str | None:
-    """Regex over ``TAG\\n`` strings for one entry, as the walker places segments: each
-    entry takes as many of its tag as it may (possessive, so no other parse is tried),
-    and the same tag right after it is refused, because the walker would place it on
-    this entry again (a repeat over its maximum, or a loop iteration that fails)."""
+def _entry_regex(
+    entry: _Seg | _Loop, one: Callable[[str], str], head: Callable[[str], str]
+) -> str | None:
+    """Regex for one entry, as the walker places segments: each entry takes as many of
+    its tag as it may (possessive, so no other parse is tried), and the same tag right
+    after it is refused, because the walker would place it on this entry again (a repeat
+    over its maximum, or a loop iteration that fails). ``one(tag)`` matches a segment
+    with that tag, ``head(tag)`` the start of one."""
     low = 1 if entry.mandatory else 0
     high = str(entry.max_use) if entry.max_use else ""
     if isinstance(entry, _Seg):
-        body = re.escape(entry.tag) + "\n"
+        body = one(entry.tag)
     else:
         first = entry.entries[0]
         if first.is_loop:
             return None  # a loop opening with a loop: leave it to the walker
-        parts = [_entry_regex(inner) for inner in entry.entries[1:]]
+        parts = [_entry_regex(inner, one, head) for inner in entry.entries[1:]]
         if any(part is None for part in parts):
             return None
-        body = re.escape(first.tag) + "\n" + "".join(p for p in parts if p)
-    stop = "(?!" + re.escape(entry.trigger) + "\n)"
-    return f"(?:{body}){{{low},{high}}}+{stop}"
+        body = one(first.tag) + "".join(p for p in parts if p)
+    return f"(?:{body}){{{low},{high}}}+(?!{head(entry.trigger)})"
+
+
+def _structure_regex(
+    set_id: str, one: Callable[[str], str], head: Callable[[str], str]
+) -> str | None:
+    root = _ROOTS.get(set_id)
+    if root is None:
+        return None
+    parts = [_entry_regex(entry, one, head) for entry in root.entries]
+    if any(part is None for part in parts):
+        return None
+    return "".join(p for p in parts if p)
+
+
+def _tag_line(tag: str) -> str:
+    return re.escape(tag) + "\n"
 
 
 @cache
@@ -166,13 +185,24 @@ def structure_pattern(set_id: str) -> re.Pattern[str] | None:
     iterations within their maximum. Stricter is allowed (a refused sequence goes to the
     walk), laxer is not: ``tests/x12/test_fast_validator_differential.py`` holds it to
     that. None when the structure has a shape the regex does not model."""
-    root = _ROOTS.get(set_id)
-    if root is None:
+    regex = _structure_regex(set_id, _tag_line, _tag_line)
+    return None if regex is None else re.compile(regex)
+
+
+@lru_cache(maxsize=64)
+def structure_text_pattern(set_id: str, element: str, term: str) -> re.Pattern[str] | None:
+    """:func:`structure_pattern` over the set's text instead of its tags: every segment
+    whole, each followed by ``term`` (a one-character terminator that is not the element
+    separator). The same decisions, without splitting the tags out first."""
+    if len(term) != 1 or term == element:
         return None
-    parts = [_entry_regex(entry) for entry in root.entries]
-    if any(part is None for part in parts):
-        return None
-    return re.compile("".join(p for p in parts if p))
+    sep, stop = re.escape(element), re.escape(term)
+    regex = _structure_regex(
+        set_id,
+        lambda tag: f"{re.escape(tag)}(?:{sep}[^{stop}]*)?{stop}",
+        lambda tag: f"{re.escape(tag)}[{sep}{stop}]",
+    )
+    return None if regex is None else re.compile(regex)
 
 
 def validator_for(

@@ -20,7 +20,13 @@ from gateway.edi.model import Issue
 from gateway.x12.bulk import BulkSet
 from gateway.x12.envelope import EnvelopeReader
 from gateway.x12.tokenizer import CHUNK_SIZE, Tokenizer
-from gateway.x12.validate import _ROOTS, _SET_TAGS, structure_pattern, validator_for
+from gateway.x12.validate import (
+    _ROOTS,
+    _SET_TAGS,
+    structure_pattern,
+    structure_text_pattern,
+    validator_for,
+)
 from tests.conftest import REPO, require_corpus
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -113,7 +119,12 @@ def mutants(draw: st.DrawFn) -> bytes:
             segments[i] = "*".join(parts)
         elif action == "tag":
             segments[i] = (
-                draw(st.sampled_from(["REF", "N9", "XX", "HL", "PID", "DTM"]))
+                # STC, SEX, GEN, ISX: not envelope segments, though they start like one
+                draw(
+                    st.sampled_from(
+                        ["REF", "N9", "XX", "HL", "PID", "DTM", "STC", "SEX", "GEN", "ISX"]
+                    )
+                )
                 + seg[seg.find("*") if "*" in seg else len(seg) :]
             )
         if not segments:
@@ -141,7 +152,7 @@ def test_a_set_longer_than_the_buffer_is_checked_one_by_one(
 def test_the_bulk_check_says_clean_only_when_the_checker_does() -> None:
     bulk = BulkSet("850", "004010", ("*", ">", None))
     for text in ("ST*850*0001", "BEG*00*SA*PO1**20240301", "PO1*1*2*EA*1.5**VP*X*UP", "SE*4*0001"):
-        bulk.add(text.split("*")[0], text, 0, None)
+        bulk.add(text, 0)
     # PO1 has UP (P0809) without its value: the note, not the element checks, fails
     assert not bulk.clean()
 
@@ -179,6 +190,9 @@ def test_the_structure_regex_accepts_valid_sets() -> None:
         for tags in _set_tags(kind):
             assert _walk_clean(kind, tags)
             assert pattern.fullmatch("\n".join(tags) + "\n"), (kind, tags)
+            over_text = structure_text_pattern(kind, "*", "~")
+            assert over_text is not None
+            assert over_text.fullmatch("~".join(tags) + "~"), (kind, tags)
 
 
 @st.composite
@@ -215,5 +229,11 @@ def test_the_structure_regex_passes_only_what_the_walk_passes(
     set_id, tags = case
     pattern = structure_pattern(set_id)
     assert pattern is not None
-    if pattern.fullmatch("\n".join(tags) + "\n"):
+    over_tags = pattern.fullmatch("\n".join(tags) + "\n") is not None
+    if over_tags:
         assert _walk_clean(set_id, tags), tags
+    # the same regex over the set's text (what the bulk check runs) decides alike
+    over_text = structure_text_pattern(set_id, "*", "~")
+    assert over_text is not None
+    text = "~".join(f"{tag}*X*1" if i % 2 else tag for i, tag in enumerate(tags)) + "~"
+    assert (over_text.fullmatch(text) is not None) == over_tags, tags
