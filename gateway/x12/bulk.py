@@ -41,6 +41,7 @@ from gateway.x12.validate import (
     _SET_TAGS,
     SetValidator,
     hierarchy_clean,
+    hierarchy_fields_clean,
     structure_pattern,
     structure_text_pattern,
     validator_for,
@@ -77,8 +78,17 @@ _COVERS: dict[tuple[str, str, str | None, str | None, str], _Cover] = {}
 
 @lru_cache(maxsize=64)
 def _hl_pattern(element: str, term: str) -> re.Pattern[str]:
+    """An HL segment's text, from the terminator before it."""
     sep, stop = re.escape(element), re.escape(term)
     return re.compile(f"{stop}(HL(?:{sep}[^{stop}]*)?)(?={stop})")
+
+
+@lru_cache(maxsize=64)
+def _hl_fields(element: str, term: str) -> re.Pattern[str]:
+    """An HL segment's HL01, HL02 and HL03 ("" when absent), from the terminator before."""
+    sep, stop = re.escape(element), re.escape(term)
+    field = f"(?:{sep}([^{sep}{stop}]*))?"
+    return re.compile(f"{stop}HL(?=[{sep}{stop}]){field}{field}{field}[^{stop}]*")
 
 
 class BulkSet:
@@ -126,18 +136,25 @@ class BulkSet:
         if not self._elements_clean(texts, joined):
             return False
         rules = HIERARCHIES.get(self.set_id)
-        if rules is not None:
-            if len(term) == 1 and term != element:
-                hl = _hl_pattern(element, term).findall(joined)
-            else:
-                hl = [t for tag, t in zip(self.tags(), texts, strict=True) if tag == "HL"]
-            if not hierarchy_clean(hl, rules, element):
-                return False
+        if rules is not None and not self._hierarchy_clean(texts, joined, rules):
+            return False
         pattern = structure_text_pattern(self.set_id, element, term)
         if pattern is not None and pattern.fullmatch(joined, 1) is not None:
             return True
         tags = self.tags()
         return self._structure_clean(tags, texts, "\n".join(tags))
+
+    def _hierarchy_clean(
+        self, texts: list[str], joined: str, rules: dict[str, frozenset[str | None]]
+    ) -> bool:
+        term, element = self.terminator, self.delimiters[0]
+        if len(term) != 1 or term == element:
+            hl = [t for tag, t in zip(self.tags(), texts, strict=True) if tag == "HL"]
+            return hierarchy_clean(hl, rules, element)
+        fast = hierarchy_fields_clean(_hl_fields(element, term).findall(joined), rules)
+        if fast is not None:
+            return fast
+        return hierarchy_clean(_hl_pattern(element, term).findall(joined), rules, element)
 
     def _elements_clean(self, texts: list[str], joined: str) -> bool:
         """Elements and syntax notes of every segment: the set pattern, or segment by

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache, lru_cache
+from operator import lt
+from typing import cast
 
 from gateway.edi.model import Issue, Level
 from gateway.edi.numbers import equals_count, is_digits
@@ -803,6 +805,33 @@ def hierarchy_clean(
         if allowed is not None and parent_level not in allowed:
             return False
         levels[number] = level
+    return True
+
+
+def hierarchy_fields_clean(
+    fields: list[tuple[str, str, str]], rules: dict[str, frozenset[str | None]]
+) -> bool | None:
+    """:func:`hierarchy_clean` over the HL segments' (HL01, HL02, HL03), in C where it
+    can be: when the HL01s are exactly 1, 2, 3, ... (unique and in sequence), each
+    parent must be an earlier HL and each distinct (level, parent level) pair allowed.
+    None when the HL01s are numbered otherwise (the caller runs the full rules)."""
+    numbers = [number for number, _, _ in fields]
+    if numbers != list(map(str, range(1, len(numbers) + 1))):
+        return None
+    index = dict(zip(numbers, range(len(numbers)), strict=True))
+    index[""] = -1  # no parent
+    found = list(map(index.get, [parent for _, parent, _ in fields]))
+    if None in found:
+        return False  # a parent that is no HL
+    parents = cast(list[int], found)
+    if not all(map(lt, parents, range(len(parents)))):
+        return False  # a parent that is not an earlier HL
+    levels = [level for _, _, level in fields]
+    level_of = [*levels, None]  # index -1: no parent, no parent level
+    for level, parent_level in set(zip(levels, map(level_of.__getitem__, parents), strict=True)):
+        allowed = rules.get(level)
+        if allowed is not None and parent_level not in allowed:
+            return False
     return True
 
 

@@ -19,10 +19,13 @@ from hypothesis import strategies as st
 from gateway.edi.model import Issue
 from gateway.x12.bulk import BulkSet
 from gateway.x12.envelope import EnvelopeReader
+from gateway.x12.specs.sets import HIERARCHIES
 from gateway.x12.tokenizer import CHUNK_SIZE, Tokenizer
 from gateway.x12.validate import (
     _ROOTS,
     _SET_TAGS,
+    hierarchy_clean,
+    hierarchy_fields_clean,
     structure_pattern,
     structure_text_pattern,
     validator_for,
@@ -237,3 +240,47 @@ def test_the_structure_regex_passes_only_what_the_walk_passes(
     assert over_text is not None
     text = "~".join(f"{tag}*X*1" if i % 2 else tag for i, tag in enumerate(tags)) + "~"
     assert (over_text.fullmatch(text) is not None) == over_tags, tags
+
+
+# -- the HL hierarchy in C (validate.hierarchy_fields_clean) against the full rules -----
+
+
+@st.composite
+def hl_sequences(draw: st.DrawFn) -> list[tuple[str, str, str]]:
+    size = draw(st.integers(0, 12))
+    numbers = [str(i) for i in range(1, size + 1)]
+    if draw(st.booleans()):  # now and then numbered otherwise
+        for _ in range(draw(st.integers(1, 3))):
+            if numbers:
+                numbers[draw(st.integers(0, size - 1))] = draw(
+                    st.sampled_from(["01", "", "7", "1"])
+                )
+    out = []
+    for i, number in enumerate(numbers):
+        parent = draw(
+            st.one_of(
+                st.just(""),
+                st.sampled_from(numbers[: i + 2] or [""]),
+                st.sampled_from(["0", "99", "x"]),
+            )
+        )
+        out.append((number, parent, draw(st.sampled_from(["S", "O", "P", "T", "I", "", "Z"]))))
+    return out
+
+
+@settings(max_examples=2000, deadline=None)
+@given(fields=hl_sequences())
+def test_the_hierarchy_in_c_decides_as_the_full_rules(fields: list[tuple[str, str, str]]) -> None:
+    rules = HIERARCHIES["856"]
+    texts = ["*".join(("HL", *f)) for f in fields]
+    fast = hierarchy_fields_clean(fields, rules)
+    if fast is not None:
+        assert fast == hierarchy_clean(texts, rules, "*"), fields
+    else:
+        assert [n for n, _, _ in fields] != [str(i) for i in range(1, len(fields) + 1)]
+
+
+def test_the_hierarchy_in_c_decides_valid_shipments() -> None:
+    rules = HIERARCHIES["856"]
+    assert hierarchy_fields_clean([("1", "", "S"), ("2", "1", "O"), ("3", "2", "I")], rules)
+    assert not hierarchy_fields_clean([("1", "", "S"), ("2", "3", "O"), ("3", "1", "I")], rules)
