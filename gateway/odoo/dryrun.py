@@ -22,7 +22,6 @@ so each sees what the others wrote.
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import io
 import json
@@ -40,7 +39,7 @@ from gateway.odoo.client import to_execute_kw
 from gateway.odoo.dialect import OdooDialect
 from gateway.odoo.errors import error_from_fault
 from gateway.odoo.memory import MemoryOdoo, OdooFault
-from gateway.odoo.memory.orm import clock_at
+from gateway.odoo.memory.orm import clock_at, now_text
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 #: methods that change nothing: not journaled (unless the lookup made up a record)
@@ -150,7 +149,7 @@ class DryRunOdoo(OdooApi):
             "context": context or {},
             "execute_kw": {"args": args, "kwargs": kwargs},
         }
-        at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        at = now_text()  # now, or a clock the caller set (clock_at)
         with self._shared():
             self._catch_up()
             try:

@@ -9,6 +9,9 @@ schedule, the price catalog (832 / PRICAT) on demand and when the pricelist chan
   stamp (id, rule count, newest ``write_date`` of it and its rules) with the one last
   seen, and when it moved sends a catalog - unless the catalog made from it is the same
   as the last one queued (a rule touched but no price changed), which is not resent.
+  ``write_date`` has whole seconds, so for two minutes after a change an equal stamp is
+  not trusted: the catalog is read and compared by content (a second edit within the
+  same second is still sent).
 * :func:`send_catalog` is ``edi-gateway outbound catalog PARTNER``: a catalog now,
   whether or not anything changed.
 
@@ -64,6 +67,7 @@ from gateway.pipeline.outbound_records import (
     outbound_library,
     raise_order_exception,
     store_written,
+    write_date_settled,
 )
 from gateway.pipeline.runtime import Runtime
 from gateway.states import OUTBOUND_ORDERS
@@ -202,9 +206,15 @@ def _catalog_if_changed(
     reader = CatalogReader(runtime.odoo, profile, _items(runtime, profile))
     stamp = reader.stamp()
     with session_scope(runtime.sessions) as session:
-        if _cursor(session, profile.id, CATALOG_CURSOR) == stamp:
+        if _cursor(session, profile.id, CATALOG_CURSOR) == stamp and _settled(stamp, now):
             return
     _catalog(runtime, profile, reader, stamp, now, out, force=False)
+
+
+def _settled(stamp: str, now: dt.datetime) -> bool:
+    """Whether the pricelist stamp's newest ``write_date`` can no longer be shared by a
+    later write (a younger one is checked by content: the catalog's hash)."""
+    return write_date_settled(stamp.split(":", 2)[-1], now)
 
 
 def _catalog(
@@ -229,8 +239,10 @@ def _catalog(
     def changed(session: Session) -> bool:
         if force:
             return True
-        if _cursor(session, profile.id, CATALOG_CURSOR) == stamp:
-            return False  # another process queued it meanwhile
+        if _cursor(session, profile.id, CATALOG_CURSOR) == stamp and (
+            _settled(stamp, now) or document is None
+        ):
+            return False  # another process queued it meanwhile, or it was reported
         if document is None:
             return True
         last = session.scalars(

@@ -6,13 +6,16 @@ partner's counters (:func:`envelope_for`: our identity to theirs);
 :func:`store_written` keeps its bytes and control numbers and queues it;
 :func:`record_sent` writes the outbound message for a document the transport took;
 :func:`move_order` advances an order's cycle with its timeline, chatter line and audit
-event; :func:`raise_order_exception` raises a business exception about an order we sent.
+event; :func:`raise_order_exception` raises a business exception about an order we sent;
+:func:`write_date_settled` says whether an Odoo ``write_date`` can still be shared by a
+later write.
 :mod:`gateway.pipeline.outbound` (orders) and :mod:`gateway.pipeline.outbound_changes`
 (860 / ORDCHG) both use them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -257,3 +260,22 @@ def store_written(
     row.group_control = controls.group
     row.transaction_control = controls.transaction
     move_order(session, row, OrderCycle.QUEUED, f"{row.set_id} {row.interchange_control} written")
+
+
+#: Odoo's ``write_date`` has whole seconds (and is its transaction's start), so a second
+#: write within the same second as one a poll saw carries the same stamp. A stamp younger
+#: than this is not trusted to mean "unchanged": the record is compared by content. Our
+#: clock and Odoo's are assumed to agree within a minute (NTP).
+WRITE_DATE_SETTLED = dt.timedelta(minutes=2)
+
+
+def write_date_settled(write_date: str, now: dt.datetime | None = None) -> bool:
+    """Whether no later write can carry this Odoo ``write_date`` (UTC) any more.
+
+    An unreadable or empty stamp counts as settled (the caller's old behaviour).
+    """
+    try:
+        moment = dt.datetime.fromisoformat(write_date[:19]).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return True
+    return moment < (now or dt.datetime.now(dt.UTC)) - WRITE_DATE_SETTLED

@@ -4,13 +4,13 @@ cancelled in that Odoo, and the next poll sends an 860 and an ORDCHG."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import yaml
 
 from gateway.demo import our_orders, seed_our_orders
 from gateway.engines import parse_payload
+from gateway.odoo.memory.orm import clock_at
 from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import list_orders, poll
@@ -48,14 +48,23 @@ def test_dry_run_odoo_change_and_cancellation(tmp_path: Path) -> None:
     assert sorted(name.split("_")[0] for name, _ in partner.files) == ["850", "ORDERS"]
     (summit_po, _), (nordlicht_po, _) = [(d.po_number, p) for p, d in our_orders(runtime)]
     odoo = runtime.odoo
-    time.sleep(1.1)  # Odoo's write_date counts seconds: the change must be newer
-    # when Summit's first line is raised by 5 and Nordlicht's order is cancelled
-    (summit,) = odoo.search_read("purchase.order", [["name", "=", summit_po]], ["order_line"])
+    # when Summit's first line is raised by 5 and Nordlicht's order is cancelled, within
+    # the second the poll saw them in (write_date has whole seconds: same stamps)
+    (summit,) = odoo.search_read(
+        "purchase.order", [["name", "=", summit_po]], ["order_line", "write_date"]
+    )
     first = odoo.read("purchase.order.line", summit["order_line"][:1], ["product_qty"])[0]
     more = {"order_line": [(1, first["id"], {"product_qty": first["product_qty"] + 5})]}
-    odoo.write("purchase.order", [summit["id"]], more)
-    (nordlicht,) = odoo.search_read("purchase.order", [["name", "=", nordlicht_po]], ["id"])
-    odoo.call("purchase.order", "button_cancel", ids=[nordlicht["id"]])
+    (nordlicht,) = odoo.search_read(
+        "purchase.order", [["name", "=", nordlicht_po]], ["id", "write_date"]
+    )
+    with clock_at(summit["write_date"]):
+        odoo.write("purchase.order", [summit["id"]], more)
+    with clock_at(nordlicht["write_date"]):
+        odoo.call("purchase.order", "button_cancel", ids=[nordlicht["id"]])
+    for before in (summit, nordlicht):
+        [after] = odoo.read("purchase.order", [before["id"]], ["write_date"])
+        assert after["write_date"] == before["write_date"]
     round_()
     # then Summit gets an 860 raising line 1, Nordlicht an ORDCHG cancelling the order
     files = {name.split("_")[0]: data for name, data in partner.files}

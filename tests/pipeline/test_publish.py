@@ -320,6 +320,17 @@ def test_the_pricat_follows_the_pricelist_and_is_not_resent_unchanged(
     # a rule removed changes the stamp too (the rule count), and the prices
     del rules[1]
     assert publish_due(runtime, MORNING).queued == ["PC7-3"]
+    # a price changed within the second of the stamp last seen (write_date has whole
+    # seconds: the stamp stays the same): a young stamp is checked by content, so it goes
+    rules[0].update(fixed_price=8.5)  # write_date stays 07:30:00
+    at = dt.datetime(2026, 12, 7, 7, 30, 40, tzinfo=dt.UTC)
+    assert publish_due(runtime, at).queued == ["PC7-4"]
+    assert b"PRI+AAA:8.5::::EA'" in sent(runtime, "PRICAT")[-1]
+    again = publish_due(runtime, at + dt.timedelta(seconds=30))  # read again, not resent
+    assert again.queued == [] and again.unchanged == ["stjude"]
+    # once the stamp is settled an equal one means unchanged, without reading the prices
+    settled = publish_due(runtime, at + dt.timedelta(hours=1))
+    assert settled.queued == [] and settled.unchanged == []
 
 
 def test_a_catalog_for_a_partner_without_the_section_is_refused(runtime: Runtime) -> None:

@@ -80,8 +80,13 @@ _OPERATORS = frozenset(
 )  # fmt: skip
 
 
-def _now() -> str:
+def now_text() -> str:
+    """The time a write is stamped with (``%Y-%m-%d %H:%M:%S``, UTC): now, or the time
+    :func:`clock_at` set."""
     return _clock.get() or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+_now = now_text
 
 
 @contextmanager
