@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -151,7 +152,7 @@ class SyntaxEngine(Protocol):
     advice_kind: str  # the application advice: 824 / APERAK
     advice_per_interchange: bool  # one advice answers every rejected transaction
 
-    def parse_payload(self, data: bytes, *, keep_segments: bool = True) -> EdiPayload:
+    def parse_payload(self, data: Data, *, keep_segments: bool = True) -> EdiPayload:
         """Every interchange of this syntax in ``data``; never raises on bad data."""
         ...
 
@@ -239,7 +240,7 @@ class X12Engine:
     advice_kind = "824"
     advice_per_interchange = True
 
-    def parse_payload(self, data: bytes, *, keep_segments: bool = True) -> EdiPayload:
+    def parse_payload(self, data: Data, *, keep_segments: bool = True) -> EdiPayload:
         return x12.parse_payload(data, keep_segments=keep_segments)
 
     def envelope_record(
@@ -336,7 +337,7 @@ class EdifactEngine:
     advice_kind = "APERAK"
     advice_per_interchange = False
 
-    def parse_payload(self, data: bytes, *, keep_segments: bool = True) -> EdiPayload:
+    def parse_payload(self, data: Data, *, keep_segments: bool = True) -> EdiPayload:
         return edifact.parse_payload(data, keep_segments=keep_segments)
 
     def envelope_record(
@@ -425,6 +426,7 @@ def engine_for(syntax: Syntax | str) -> SyntaxEngine:
 _BOM = b"\xef\xbb\xbf"
 _EBCDIC_ISA = "ISA".encode("cp037")  # the X12 engine decodes EBCDIC interchanges itself
 _WHITESPACE = b" \t\r\n\x00"
+_CONTENT = re.compile(rb"[^ \t\r\n\x00]")  # anything but _WHITESPACE (searches a map too)
 # how each syntax's payloads start (after a BOM and whitespace)
 _HEADERS: tuple[tuple[Syntax, tuple[bytes, ...]], ...] = (
     (Syntax.X12, (b"ISA", _EBCDIC_ISA)),
@@ -438,12 +440,15 @@ _DAMAGED_MARKS: tuple[tuple[Syntax, tuple[bytes, ...]], ...] = (
 )
 
 
+_DETECT_BYTES = 4096
+
+
 def detect_syntax(data: bytes) -> Syntax | None:
     """Return the syntax of a payload from its first meaningful bytes, or None.
 
     Tolerates a UTF-8 BOM and leading whitespace, as real partners send them.
     """
-    head = data[:4096]
+    head = data[:_DETECT_BYTES]
     if head.startswith(_BOM):
         head = head[len(_BOM) :]
     head = head.lstrip(_WHITESPACE)
@@ -475,7 +480,7 @@ def _shift(interchange: EdiInterchange, by: int) -> EdiInterchange:
     return interchange
 
 
-def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
+def parse_payload(data: Data, *, keep_segments: bool = True) -> EdiPayload:
     """Parse and validate a payload with the engine its content calls for.
 
     A file may hold interchanges of both syntaxes one after the other (a partner's
@@ -483,18 +488,23 @@ def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
     syntax, the rest is handed to the other engine. Never raises on bad partner data:
     what is wrong is in the returned issues. ``keep_segments=False`` validates as
     fully but does not keep the segments (the split stage needs only the envelopes).
+    ``data`` may be a read-only map of the payload's file (the split stage's): the
+    engines read it a chunk at a time and it is never copied whole.
     """
-    syntax = detect_syntax(data)
+    syntax = detect_syntax(data[:_DETECT_BYTES])
     if syntax is None:
         return _damaged_header(data, keep_segments) or _not_edi(data)
     result = EdiPayload(syntax=syntax)
     pos = 0
     while syntax is not None:
-        part = engine_for(syntax).parse_payload(data[pos:], keep_segments=keep_segments)
+        part = engine_for(syntax).parse_payload(
+            data if pos == 0 else data[pos:], keep_segments=keep_segments
+        )
         result.encoding = part.encoding
         result.interchanges.extend(_shift(ic, pos) for ic in part.interchanges)
         consumed = max((ic.end for ic in part.interchanges), default=0)
-        rest = data[pos + consumed :]
+        # what follows, by its first bytes (all detect_syntax reads)
+        rest = data[pos + consumed : pos + consumed + _DETECT_BYTES]
         other = detect_syntax(rest) if consumed else None
         if other is not None and other is not syntax:
             # the engine's complaints about the other syntax's bytes are not findings
@@ -511,7 +521,7 @@ def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
     return result
 
 
-def _damaged_header(data: bytes, keep_segments: bool = True) -> EdiPayload | None:
+def _damaged_header(data: Data, keep_segments: bool = True) -> EdiPayload | None:
     """Let an engine explain a payload whose first tag is damaged but is clearly EDI."""
     head = data[:8192]
     for syntax, marks in _DAMAGED_MARKS:
@@ -522,10 +532,10 @@ def _damaged_header(data: bytes, keep_segments: bool = True) -> EdiPayload | Non
     return None
 
 
-def _not_edi(data: bytes) -> EdiPayload:
+def _not_edi(data: Data) -> EdiPayload:
     reason = (
         "empty payload"
-        if not data.strip(_WHITESPACE)
+        if _CONTENT.search(data) is None
         else ("not EDI: no ISA, UNA or UNB header at the start of the payload")
     )
     return EdiPayload(

@@ -9,6 +9,8 @@ text out.
 
 from __future__ import annotations
 
+import mmap
+
 # set -> (segment tag, element position, component position)
 _KEYS: dict[str, tuple[str, int, int]] = {
     "850": ("BEG", 3, 1),
@@ -25,7 +27,7 @@ SCAN_BYTES = 4096  # the key segment is in the first few segments of a transacti
 
 
 def envelope_key(
-    data: bytes, interchange_start: int, start: int, end: int, set_id: str, syntax: str
+    data: bytes | mmap.mmap, interchange_start: int, start: int, end: int, set_id: str, syntax: str
 ) -> str | None:
     """The key of the transaction at ``data[start:end]``, or None when it has none."""
     wanted = _KEYS.get(set_id)
@@ -52,7 +54,7 @@ def envelope_key(
     return None
 
 
-def _separators(data: bytes, start: int, syntax: str) -> tuple[str, str, str]:
+def _separators(data: bytes | mmap.mmap, start: int, syntax: str) -> tuple[str, str, str]:
     """(element, segment, component) separators of the interchange at ``start``."""
     head = data[start : start + 128].decode("latin-1")
     if syntax == "x12":

@@ -43,6 +43,7 @@ from gateway.edifact.errors import EdifactDataError, EdifactError, EdifactWriteE
 from gateway.edifact.reader import read_payload
 from gateway.edifact.segment import EdifactSegment, make_segment
 from gateway.edifact.service_chars import DEFAULT_CHARS, ServiceChars, parse_una
+from gateway.edifact.tokenizer import Data
 from gateway.edifact.writer import MessageBuilder, write_interchange, write_segment
 
 __all__ = [
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 
-def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
+def parse_payload(data: Data, *, keep_segments: bool = True) -> EdiPayload:
     """Parse and validate every interchange in ``data``. Never raises on bad data.
 
     ``keep_segments=False`` validates just as fully but leaves each message's

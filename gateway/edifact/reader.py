@@ -62,7 +62,7 @@ ReadItem = EdiTransaction | EdiInterchange | Issue
 
 
 def read_payload(
-    data: bytes | BinaryIO, *, keep_segments: bool = True, validate: bool = True
+    data: bytes | mmap.mmap | BinaryIO, *, keep_segments: bool = True, validate: bool = True
 ) -> Iterator[ReadItem]:
     """Yield transactions, interchanges and file-level issues in payload order.
 
@@ -76,6 +76,9 @@ def read_payload(
         yield from _read(
             bytes(data) if not isinstance(data, bytes) else data, keep_segments, validate
         )
+        return
+    if isinstance(data, mmap.mmap):  # a map the caller holds (the pipeline's payload store)
+        yield from _read(data, keep_segments, validate)
         return
     mapped, spool = _map(data)
     try:

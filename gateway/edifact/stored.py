@@ -22,7 +22,7 @@ from gateway.edifact.service_chars import ServiceChars, codec_for
 from gateway.edifact.tokenizer import Data, scan_segments, split_segment
 
 Record = dict[str, Any]
-_HEADER_CHUNK = 512  # a UNH is short: decode this much at a time to find its end
+_HEADER_WINDOW = 1024  # a UNH is short: read this much of a message to find its end
 
 
 def _envelope(interchange: EdiInterchange) -> EdifactEnvelope:
@@ -37,12 +37,17 @@ def _plain_id(set_id: str, version: str) -> list[str]:
     return [set_id, version[:1], version[1:], "UN"]
 
 
-def _unh_id(data: Data, offset: int, chars: ServiceChars, codec: str) -> list[str]:
-    """UNH S009 (message identifier) components as sent, read at ``offset``."""
-    for _off, _end, raw, _terminated in scan_segments(data, offset, chars, chunk=_HEADER_CHUNK):
-        text = Decoder(codec, [])(raw, offset)
-        _tag, elements = split_segment(text, chars)
-        return list(elements[1][0]) if len(elements) > 1 and elements[1] else []
+def _unh_id(data: Data, tx: EdiTransaction, chars: ServiceChars, codec: str) -> list[str]:
+    """UNH S009 (message identifier) components as sent, read from the message's first
+    bytes (its whole bytes in the rare case the UNH is longer than the first window)."""
+    for window in (min(tx.end, tx.start + _HEADER_WINDOW), tx.end):
+        piece = bytes(data[tx.start : window])
+        for _off, _end, raw, terminated in scan_segments(piece, 0, chars):
+            if not terminated and window < tx.end:
+                break  # cut off by the window: read the whole message
+            text = Decoder(codec, [])(raw, tx.start)
+            _tag, elements = split_segment(text, chars)
+            return list(elements[1][0]) if len(elements) > 1 and elements[1] else []
     return []
 
 
@@ -73,7 +78,7 @@ def envelope_record(interchange: EdiInterchange, data: Data, versions: list[str]
     }
     identifiers: dict[str, list[str]] = {}
     for tx, version in zip(interchange.transactions, versions, strict=True):
-        sent = _unh_id(data, tx.start, c, codec)
+        sent = _unh_id(data, tx, c, codec)
         if sent != _plain_id(tx.set_id, version):
             identifiers[str(tx.start - interchange.start)] = sent
     if identifiers:

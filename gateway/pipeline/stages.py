@@ -39,6 +39,7 @@ from gateway.store.models import (
     Transaction,
     TransactionState,
 )
+from gateway.store.payloads import PayloadData
 
 
 # ---------------------------------------------------------------------------------------
@@ -53,18 +54,19 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
             raise PermanentError(f"message {message_id} does not exist")
         if message.state != MessageState.RECEIVED:
             return []  # already split (a redelivered task)
-        data = runtime.payloads.get(session, message.payload_sha256)
-        payload = parse_payload(data, keep_segments=False)  # envelopes and findings only
-        message.syntax = payload.syntax.value if payload.syntax else None
-        if not payload.interchanges:
-            _reject_message(session, message, payload)
-            return []
-        new_interchanges = 0
-        for edi in payload.interchanges:
-            row = _record_interchange(runtime, session, message, edi, data)
-            if row is not None:
-                new_interchanges += row.state is not InterchangeState.DUPLICATE
-                follow.append(Next("validate", (row.id,)))
+        # a read-only map of the payload's file: parsed a chunk at a time, never copied
+        with runtime.payloads.open(session, message.payload_sha256) as data:
+            payload = parse_payload(data, keep_segments=False)  # envelopes and findings only
+            message.syntax = payload.syntax.value if payload.syntax else None
+            if not payload.interchanges:
+                _reject_message(session, message, payload)
+                return []
+            new_interchanges = 0
+            for edi in payload.interchanges:
+                row = _record_interchange(runtime, session, message, edi, data)
+                if row is not None:
+                    new_interchanges += row.state is not InterchangeState.DUPLICATE
+                    follow.append(Next("validate", (row.id,)))
         if new_interchanges == 0:
             MESSAGES.move(message, MessageState.DUPLICATE)
         else:
@@ -116,7 +118,7 @@ def _dedupe_key(edi: EdiInterchange) -> str:
 
 
 def _record_interchange(
-    runtime: Runtime, session: Session, message: Message, edi: EdiInterchange, data: bytes
+    runtime: Runtime, session: Session, message: Message, edi: EdiInterchange, data: PayloadData
 ) -> Interchange | None:
     """Record one interchange with its groups and transactions; None if a dropped duplicate."""
     profile = envelope_rules.identify(runtime, edi, message.partner_id)

@@ -1,7 +1,10 @@
 """The translate stage: accepted transactions become canonical documents through maps.
 
-One task per interchange parses its bytes once and translates every accepted
-transaction in it (or only the ones named, for a replay). Partner-data faults (a
+One task per interchange translates every accepted transaction in it (or only the ones
+named, for a replay), one at a time from its own bytes: the interchange is rebuilt from
+what split recorded (:mod:`gateway.pipeline.stored`), each transaction's byte range is
+read from the payload (a read-only map of its file), cut into segments with the
+interchange's delimiters, mapped, and dropped; nothing is validated again. Partner-data faults (a
 mandatory field absent) reject the transaction with a business exception naming the
 segment and element, and, where the profile asks for it, an 824 / APERAK back to the
 partner (:mod:`gateway.pipeline.advice`); our faults (a broken map) dead-letter it for an
@@ -9,6 +12,8 @@ operator, who replays it after fixing the map.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,8 +29,10 @@ from gateway.pipeline.acks import reparse_interchange
 from gateway.pipeline.advice import Rejected, advise
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.envelope_rules import ACK_SETS
+from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.outbound import record_business_document
 from gateway.pipeline.runtime import Runtime
+from gateway.pipeline.stored import read_transaction, stored_interchange
 from gateway.pipeline.transitions import set_state
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -33,9 +40,17 @@ from gateway.store.models import (
     Document,
     FunctionalGroup,
     Interchange,
+    Message,
     Transaction,
     TransactionState,
 )
+from gateway.store.payloads import PayloadData
+
+if TYPE_CHECKING:
+    from gateway.partners.profile import PartnerProfile
+
+
+FLUSH_EVERY = 500  # transactions translated between two flushes of their rows
 
 
 def translate(
@@ -43,8 +58,6 @@ def translate(
 ) -> list[Next]:
     """Translate the interchange's parsed transactions; queue their delivery."""
 
-    follow: list[Next] = []
-    delivering: list[int] = []
     with session_scope(runtime.sessions) as session:
         ic = session.get(Interchange, interchange_id)
         if ic is None:
@@ -58,109 +71,141 @@ def translate(
         if not rows:
             return []
         profile = runtime.registry.get(ic.partner_id) if ic.partner_id else None
-        edi = reparse_interchange(runtime, session, ic)
-        by_start: dict[int, tuple[EdiTransaction, EdiGroup]] = {}
-        for group in edi.groups:
-            for txn in group.transactions:
-                by_start[txn.start] = (txn, group)
-        rejected: list[Rejected] = []
-        # what the loop needs from the store, read up front: a query inside it would
-        # flush the previous row's inserts one by one instead of all at commit
-        existing_docs = {
-            d.transaction_id: d
-            for d in session.scalars(
-                select(Document).where(Document.transaction_id.in_([r.id for r in rows]))
+        message = session.get(Message, ic.message_id)
+        if message is None:
+            raise PermanentError(f"interchange {ic.id} has no message")
+        with runtime.payloads.open(session, message.payload_sha256) as payload:
+            follow = _translate_rows(runtime, session, ic, rows, profile, payload)
+    return follow
+
+
+def _translate_rows(
+    runtime: Runtime,
+    session: Session,
+    ic: Interchange,
+    rows: list[Transaction],
+    profile: PartnerProfile | None,
+    payload: PayloadData,
+) -> list[Next]:
+    """Translate each row from its own bytes in ``payload``, one at a time."""
+    follow: list[Next] = []
+    delivering: list[int] = []
+    stored = stored_interchange(session, ic)
+    if stored is not None:
+        edi, base = stored, 0  # offsets as stored: payload offsets
+    else:  # split kept no envelope record (an older row): parse the interchange again
+        edi, base = reparse_interchange(runtime, session, ic), ic.start
+    by_start: dict[int, tuple[EdiTransaction, EdiGroup]] = {}
+    for group in edi.groups:
+        for txn in group.transactions:
+            by_start[txn.start] = (txn, group)
+    rejected: list[Rejected] = []
+    # what the loop needs from the store, read up front: a query inside it would
+    # flush the previous row's inserts one by one instead of all at commit
+    existing_docs = {
+        d.transaction_id: d
+        for d in session.scalars(
+            select(Document).where(Document.transaction_id.in_([r.id for r in rows]))
+        )
+    }
+    groups = {
+        g.id: g
+        for g in session.scalars(
+            select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
+        )
+    }
+    for done, row in enumerate(rows):
+        if done and done % FLUSH_EVERY == 0:
+            # written in batches: what a flush wrote is no longer held (a 100 MB
+            # interchange's documents would not fit in memory until the commit)
+            session.flush()
+        found = by_start.get(row.start - base)
+        if found is None or profile is None:
+            set_state(
+                session,
+                row,
+                TransactionState.FAILED,
+                "cannot find the transaction in its stored interchange",
+                error="stored bytes do not match the recorded transaction",
             )
-        }
-        groups = {
-            g.id: g
-            for g in session.scalars(
-                select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
+            continue
+        edi_txn, edi_group = found
+        if stored is not None:
+            read_transaction(payload, edi, edi_txn)  # this set's bytes only
+        if row.set_id in ACK_SETS:
+            _record_ack_transaction(session, ic, row, edi_txn)
+            edi_txn.segments = ()
+            continue
+        try:
+            mapping = runtime.maps.map_for(profile, ic.syntax, row.version, row.set_id)
+            result = run_map(
+                edi_txn, interchange=edi, group=edi_group, map=mapping, profile=profile
             )
-        }
-        for row in rows:
-            found = by_start.get(row.start - ic.start)
-            if found is None or profile is None:
-                set_state(
-                    session,
-                    row,
-                    TransactionState.FAILED,
-                    "cannot find the transaction in its stored interchange",
-                    error="stored bytes do not match the recorded transaction",
-                )
-                continue
-            edi_txn, edi_group = found
-            if row.set_id in ACK_SETS:
-                _record_ack_transaction(session, ic, row, edi_txn)
-                continue
-            try:
-                mapping = runtime.maps.map_for(profile, ic.syntax, row.version, row.set_id)
-                result = run_map(
-                    edi_txn, interchange=edi, group=edi_group, map=mapping, profile=profile
-                )
-            except DocumentError as exc:
-                # the partner's data: rejected, and an exception procurement can act on
-                # (naming the segment and element), never a dead letter for IT
-                set_state(
-                    session,
-                    row,
-                    TransactionState.REJECTED,
-                    f"document error: {exc}",
-                    error=str(exc),
-                )
-                exception = _document_exception(row, exc)
-                session.add(exception)
-                rejected.append(Rejected(row, edi_txn, edi_group, exc, exception))
-                continue
-            except MappingError as exc:
-                set_state(
-                    session,
-                    row,
-                    TransactionState.FAILED,
-                    f"map error (operator action needed): {exc}",
-                    error=str(exc),
-                )
-                continue
-            document = result.document
-            group_row = groups.get(row.group_id)
-            document.source = SourceRef(
-                syntax=ic.syntax,
-                sender_id=ic.sender_id,
-                receiver_id=ic.receiver_id,
-                interchange_control_number=ic.control_number,
-                group_control_number=group_row.control_number if group_row else "",
-                transaction_control_number=row.control_number,
-                transaction_set=row.set_id,
-                version=row.version,
-                partner_id=profile.id,
-                transaction_id=row.id,
+        except DocumentError as exc:
+            # the partner's data: rejected, and an exception procurement can act on
+            # (naming the segment and element), never a dead letter for IT
+            set_state(
+                session,
+                row,
+                TransactionState.REJECTED,
+                f"document error: {exc}",
+                error=str(exc),
             )
-            key = document.business_key
-            existing = existing_docs.get(row.id)
-            data = document.model_dump(mode="json")
-            if existing is None:
-                session.add(
-                    Document(
-                        transaction_id=row.id,
-                        document_type=document.document_type,
-                        business_key=key,
-                        map_name=getattr(mapping, "name", ""),
-                        data=data,
-                    )
+            exception = _document_exception(row, exc)
+            session.add(exception)
+            rejected.append(Rejected(row, edi_txn, edi_group, exc, exception))
+            continue
+        except MappingError as exc:
+            edi_txn.segments = ()
+            set_state(
+                session,
+                row,
+                TransactionState.FAILED,
+                f"map error (operator action needed): {exc}",
+                error=str(exc),
+            )
+            continue
+        edi_txn.segments = ()  # translated: its segments are not needed again
+        document = result.document
+        group_row = groups.get(row.group_id)
+        document.source = SourceRef(
+            syntax=ic.syntax,
+            sender_id=ic.sender_id,
+            receiver_id=ic.receiver_id,
+            interchange_control_number=ic.control_number,
+            group_control_number=group_row.control_number if group_row else "",
+            transaction_control_number=row.control_number,
+            transaction_set=row.set_id,
+            version=row.version,
+            partner_id=profile.id,
+            transaction_id=row.id,
+        )
+        key = document.business_key
+        existing = existing_docs.get(row.id)
+        data = document.model_dump(mode="json")
+        if existing is None:
+            session.add(
+                Document(
+                    transaction_id=row.id,
+                    document_type=document.document_type,
+                    business_key=key,
+                    map_name=getattr(mapping, "name", ""),
+                    data=data,
                 )
-            else:
-                existing.data = data
-                existing.business_key = key
-            row.business_key = key
-            row.document_type = document.document_type
-            set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
-            record_business_document(session, profile.id, document)
-            delivering.append(row.id)
-        if delivering:  # one delivery task for the interchange's documents
-            follow.append(Next("deliver", tuple(delivering)))
-        if profile is not None:
-            # the partner's errors go back as an 824 / APERAK where the profile asks
-            follow.extend(advise(runtime, session, ic, profile, rejected))
+            )
+        else:
+            existing.data = data
+            existing.business_key = key
+        row.business_key = key
+        row.document_type = document.document_type
+        set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
+        record_business_document(session, profile.id, document)
+        delivering.append(row.id)
+    if delivering:  # one delivery task for the interchange's documents
+        follow.append(Next("deliver", tuple(delivering)))
+    if profile is not None:
+        # the partner's errors go back as an 824 / APERAK where the profile asks
+        follow.extend(advise(runtime, session, ic, profile, rejected))
     return follow
 
 

@@ -5,13 +5,20 @@ Two backends: files under the data directory (default; a payload at
 never leaves half a file under its final name), or the ``payloads.data`` column (when
 several machines share the work without shared storage). Either way a ``payloads`` row
 records the hash and size, so the store knows every payload it holds.
+
+``open`` gives the stages a payload to read byte ranges from: the file store maps the
+file read-only (a 100 MB interchange is never copied into memory whole), the database
+store has no such thing and hands over the whole bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -26,12 +33,20 @@ class PayloadMissing(LookupError):
     """A payload row or its bytes are gone (a storage fault, never partner data)."""
 
 
+PayloadData = bytes | mmap.mmap  # what ``open`` gives: sliced, searched, never copied whole
+
+
 class PayloadStore(Protocol):
     """Put and get raw bytes by SHA-256."""
 
     def put(self, session: Session, data: bytes) -> str: ...
 
     def get(self, session: Session, sha256: str) -> bytes: ...
+
+    def open(self, session: Session, sha256: str) -> AbstractContextManager[PayloadData]:
+        """The payload for reading byte ranges (``data[start:end]``) without holding all
+        of it: a read-only map of its file, or the bytes where they live in a row."""
+        ...
 
 
 def sha256_hex(data: bytes) -> str:
@@ -88,6 +103,25 @@ class FilePayloadStore:
         except FileNotFoundError as exc:
             raise PayloadMissing(f"payload {sha256} is not in {self.root}") from exc
 
+    @contextmanager
+    def open(self, session: Session, sha256: str) -> Iterator[PayloadData]:
+        """A read-only memory map of the payload's file (its pages are the page cache's,
+        read as they are touched); the bytes themselves for a payload kept in its row."""
+        row = session.get(Payload, sha256)
+        if row is not None and row.data is not None:
+            yield row.data
+            return
+        try:
+            handle = self.path_for(sha256).open("rb")
+        except FileNotFoundError as exc:
+            raise PayloadMissing(f"payload {sha256} is not in {self.root}") from exc
+        with handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                yield b""  # an empty file cannot be mapped
+                return
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                yield mapped
+
 
 class DatabasePayloadStore:
     """Payload bytes in the database itself."""
@@ -104,6 +138,11 @@ class DatabasePayloadStore:
         if data is None:
             raise PayloadMissing(f"payload {sha256} is not in the database")
         return data
+
+    @contextmanager
+    def open(self, session: Session, sha256: str) -> Iterator[PayloadData]:
+        """The whole bytes: a payload kept in the database is read in one piece."""
+        yield self.get(session, sha256)
 
 
 def make_payload_store(kind: Literal["file", "database"], root: Path) -> PayloadStore:

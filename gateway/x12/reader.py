@@ -8,6 +8,7 @@ they are read. None of them raise on bad partner data.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -18,13 +19,14 @@ from gateway.x12.segment import X12Segment
 from gateway.x12.tokenizer import CHUNK_SIZE, InterchangeStart, Tokenizer
 
 
-def parse_payload(data: bytes, *, keep_segments: bool = True) -> EdiPayload:
+def parse_payload(data: bytes | mmap.mmap, *, keep_segments: bool = True) -> EdiPayload:
     """Parse and validate every interchange in ``data``; findings become issues.
 
     Text is decoded as latin-1 (one character per byte, so offsets are byte offsets);
     EBCDIC payloads are recognised from their first bytes and decoded as cp037.
     ``keep_segments=False`` validates just as fully but leaves each transaction's
     ``segments`` empty, so a large payload is checked without holding it parsed.
+    ``data`` may be a read-only map of a file: it is read a chunk at a time.
     """
     # fed in slices so that only one slice's tokens exist at a time (the segments kept
     # in the result share the decoded text; the token tuples do not pile up)
