@@ -60,20 +60,30 @@ def worker_runtime(app: Celery) -> Runtime:
 
 
 def _build_at_start(app: Celery) -> None:
-    """Build the runtime of a gateway worker process before it takes a task; a failure
-    (the store not reachable yet) is logged and the first task tries again."""
+    """Start building the runtime of a gateway worker process before it takes a task.
+
+    The build runs on a thread of its own: a prefork child must report itself up within
+    ``worker_proc_alive_timeout`` (4 s) or the parent kills it, and the threads pool's
+    consumer keeps serving the broker meanwhile. A task that arrives first waits for the
+    build (``worker_runtime`` holds the lock); a failed build (the store not reachable
+    yet) is logged and the first task tries again.
+    """
     if STAGE_TASK not in app.tasks:
         return  # not a gateway app
-    try:
-        worker_runtime(app)
-    except Exception:
-        log.exception("the worker's runtime did not build at start; the first task retries")
+
+    def build() -> None:
+        try:
+            worker_runtime(app)
+        except Exception:
+            log.exception("the worker's runtime did not build at start; the first task retries")
+
+    threading.Thread(target=build, name="runtime-build", daemon=True).start()
 
 
 def _on_worker_ready(sender: Any = None, **_: Any) -> None:
     """Threads and solo pools run tasks in the worker itself: build there, once the
     embedded beat (a forked child) has started, so it inherits no database connection.
-    ``sender`` is the worker's consumer; a task that arrives meanwhile waits for the build."""
+    ``sender`` is the worker's consumer."""
     if sender is not None and not _forks(type(sender.pool)):
         _build_at_start(sender.app)
 
