@@ -15,6 +15,10 @@ from typing import NoReturn
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The CLI's rich consoles are made when their module is imported and take their width
+# from COLUMNS then (80 without a terminal, as in pytest-xdist's workers): wide enough
+# that the paths and table cells tests look for are not wrapped, whatever the order.
+os.environ.setdefault("COLUMNS", "200")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -282,9 +286,14 @@ SLOW_TESTS = frozenset(
 )
 
 
+#: pytest-timeout for tests on a real Odoo: their set-up may build a template database
+#: (2-5 minutes per version and module set on a busy machine) before the test starts
+REAL_ODOO_TIMEOUT = 900
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark tests by the services their fixtures start (:data:`FIXTURE_MARKERS`) and the
-    long ones slow (:data:`SLOW_TESTS`)."""
+    long ones slow (:data:`SLOW_TESTS`); real-Odoo tests get :data:`REAL_ODOO_TIMEOUT`."""
     for item in items:
         if item.nodeid.split("[", 1)[0] in SLOW_TESTS and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.slow)
@@ -293,3 +302,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             for marker in FIXTURE_MARKERS[fixture]:
                 if item.get_closest_marker(marker) is None:
                     item.add_marker(getattr(pytest.mark, marker))
+        if item.get_closest_marker("real_odoo") and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(REAL_ODOO_TIMEOUT))

@@ -211,8 +211,25 @@ class Installation:
 
 
 def copy_database(inst: Installation, template: str, name: str) -> None:
-    """A new database as a copy of ``template``, with its filestore."""
-    _psql(f'CREATE DATABASE "{name}" OWNER odoo TEMPLATE "{template}"')
+    """A new database as a copy of ``template``, with its filestore.
+
+    PostgreSQL copies only a database nobody else is connected to, and a copy in progress
+    counts as a connection: copies are serialised across test processes (``./run test``
+    runs two) by a file lock, and one that still meets another user (a server building a
+    template, say) is tried again for up to a minute.
+    """
+    with _locked(inst.home.parent / f".odoo{inst.version}.copy.lock"):
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _psql(f'CREATE DATABASE "{name}" OWNER odoo TEMPLATE "{template}"')
+                break
+            except OdooUnavailable as exc:
+                if "being accessed by other users" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
     source = inst.data_dir / "filestore" / template
     if source.is_dir():
         shutil.copytree(source, inst.data_dir / "filestore" / name, dirs_exist_ok=True)
