@@ -47,8 +47,17 @@ class X12View:
 
     def value(self, element: int, component: int = 1, repetition: int = 1) -> str:
         """One component of one repetition of one element, ``""`` if absent."""
-        raw = self._raw(element, repetition)
-        if raw is None:
+        parts = self._parts
+        if not 0 < element < len(parts):
+            return ""
+        raw = parts[element]
+        rep = self._repetition
+        if rep and rep in raw:
+            reps = raw.split(rep)
+            if not 0 < repetition <= len(reps):
+                return ""
+            raw = reps[repetition - 1]
+        elif repetition != 1:
             return ""
         comp = self._component
         if comp and comp in raw:
