@@ -26,6 +26,8 @@ the share of distinct segment texts is printed with each file).
 
     python bench/bench_engines.py [--size 20000000] [--runs 5] [--big 100000000]
     python bench/bench_engines.py --translate --size 2000000   # translate/parse only
+    # and the translate of another checkout (e.g. a worktree at the branch point), interleaved
+    python bench/bench_engines.py --translate --size 1000000 --runs 5 --before ../before
 """
 
 from __future__ import annotations
@@ -198,13 +200,14 @@ def child(mode: str, path: str) -> None:
     print(json.dumps({"cpu": cpu, "peak_mb": _peak_mb(), "result": result}))
 
 
-def measure(mode: str, path: Path) -> dict[str, float]:
+def measure(mode: str, path: Path, repo: Path = REPO) -> dict[str, float]:
+    """One child run of this script (of the copy in ``repo``, for a before/after)."""
     done = subprocess.run(
-        [sys.executable, __file__, "--child", mode, str(path)],
+        [sys.executable, str(repo / "bench" / "bench_engines.py"), "--child", mode, str(path)],
         capture_output=True,
         text=True,
         check=False,
-        cwd=REPO,
+        cwd=repo,
     )
     if done.returncode:
         raise SystemExit(f"{mode} {path}: {done.stderr.strip()[-400:]}")
@@ -223,9 +226,17 @@ def pair(a: str, b: str, path: Path, runs: int) -> tuple[float, float, float]:
 
 
 def translate_table(args: argparse.Namespace, x12_gen: Any, edifact_gen: Any) -> None:
-    """translate / parse (CPU medians of interleaved child runs) per file kind."""
-    print("| file | distinct texts | translate CPU s | parse CPU s | translate/parse |")
-    print("|---|---:|---:|---:|---:|")
+    """translate / parse (CPU medians of interleaved child runs) per file kind; with
+    ``--before REPO`` also that checkout's translate, run in the same interleaving."""
+    if args.before is None:
+        print("| file | distinct texts | translate CPU s | parse CPU s | translate/parse |")
+        print("|---|---:|---:|---:|---:|")
+    else:
+        print(
+            "| file | distinct texts | translate before, CPU s | translate | parse | "
+            "before/parse | translate/parse | speed-up |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
     files = [
         (f"X12 {kind}", x12_gen, args.workdir / f"{kind}.x12", kind) for kind in ("850", "856")
     ] + [
@@ -235,8 +246,24 @@ def translate_table(args: argparse.Namespace, x12_gen: Any, edifact_gen: Any) ->
     for label, gen, path, kind in files:
         gen.write(path, kind, args.size)
         distinct = gen.distinct_ratio(path)
-        ma, mb, ratio = pair("translate", "parse", path, args.runs)
-        print(f"| {label} | {distinct:.0%} | {ma:.2f} | {mb:.2f} | {ratio:.2f} |", flush=True)
+        if args.before is None:
+            ma, mb, ratio = pair("translate", "parse", path, args.runs)
+            print(f"| {label} | {distinct:.0%} | {ma:.2f} | {mb:.2f} | {ratio:.2f} |", flush=True)
+        else:
+            before, after, parse = [], [], []
+            for _ in range(args.runs):  # before, parse, after: each pair from one round
+                before.append(measure("translate", path, args.before)["cpu"])
+                parse.append(measure("parse", path)["cpu"])
+                after.append(measure("translate", path)["cpu"])
+            med = statistics.median
+            was = med(b / p for b, p in zip(before, parse, strict=True))
+            now = med(a / p for a, p in zip(after, parse, strict=True))
+            gain = med(b / a for b, a in zip(before, after, strict=True))
+            print(
+                f"| {label} | {distinct:.0%} | {med(before):.3f} | {med(after):.3f} | "
+                f"{med(parse):.3f} | {was:.2f} | {now:.2f} | {gain:.2f} |",
+                flush=True,
+            )
         path.unlink()
 
 
@@ -251,6 +278,12 @@ def main() -> None:
         "--translate",
         action="store_true",
         help="only translate vs parse, on X12 850/856 and EDIFACT ORDERS/DESADV",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="with --translate: also translate with the checkout at this path (a worktree)",
     )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "engbench")
     args = parser.parse_args()
