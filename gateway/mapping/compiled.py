@@ -100,35 +100,39 @@ def _steps(rules: Sequence[Rule], default_scope: tuple[str, ...]) -> tuple[tuple
 Section = Callable[
     ["RuleReader", "Scopes", dict[str, Any], str, "int | None", "SegmentLike | None"], None
 ]
-_SECTIONS: dict[tuple[int, tuple[str, ...]], tuple[object, Section]] = {}
-_FIELDS: dict[tuple[int, tuple[str, ...]], tuple[object, FieldReader]] = {}
+_SECTIONS: dict[tuple[int, tuple[str, ...], bool], tuple[object, Section]] = {}
+_FIELDS: dict[tuple[int, tuple[str, ...], bool], tuple[object, FieldReader]] = {}
 MAX_COMPILED = 4096  # maps reloaded many times: start over rather than grow without end
 
 
-def compile_section(fields: Mapping[str, Sequence[Rule]], default_scope: Sequence[str]) -> Section:
+def compile_section(
+    fields: Mapping[str, Sequence[Rule]], default_scope: Sequence[str], *, elements: bool = False
+) -> Section:
     """A map section as one function ``(reader, scopes, target, prefix, index, anchor)``
     that resolves every field into ``target`` (dotted paths become nested dicts), as
     :meth:`RuleReader.value` would field by field; built once per section and default
     scope (the section is held by the cache, so its id is not reused while cached)."""
-    key = (id(fields), tuple(default_scope))
+    key = (id(fields), tuple(default_scope), elements)
     cached = _SECTIONS.get(key)
     if cached is not None and cached[0] is fields:
         return cached[1]
-    section: Section = _build(*section_source(fields, tuple(default_scope)))
+    section: Section = _build(*section_source(fields, tuple(default_scope), elements))
     if len(_SECTIONS) >= MAX_COMPILED:
         _SECTIONS.clear()
     _SECTIONS[key] = (fields, section)
     return section
 
 
-def field_reader(rules: Sequence[Rule], default_scope: Sequence[str]) -> FieldReader:
+def field_reader(
+    rules: Sequence[Rule], default_scope: Sequence[str], *, elements: bool = False
+) -> FieldReader:
     """One field's rules as a function ``(reader, scopes, path, index, anchor)`` giving
     its value (None when there is none); cached like :func:`compile_section`."""
-    key = (id(rules), tuple(default_scope))
+    key = (id(rules), tuple(default_scope), elements)
     cached = _FIELDS.get(key)
     if cached is not None and cached[0] is rules:
         return cached[1]
-    reader: FieldReader = _build(*value_source(rules, tuple(default_scope)))
+    reader: FieldReader = _build(*value_source(rules, tuple(default_scope), elements))
     if len(_FIELDS) >= MAX_COMPILED:
         _FIELDS.clear()
     _FIELDS[key] = (rules, reader)
@@ -157,7 +161,7 @@ def _build(source: str, names: dict[str, Any]) -> Any:
 
 
 def section_source(
-    fields: Mapping[str, Sequence[Rule]], default_scope: tuple[str, ...]
+    fields: Mapping[str, Sequence[Rule]], default_scope: tuple[str, ...], elements: bool = False
 ) -> tuple[str, dict[str, Any]]:
     """The Python source of a compiled section and the objects it names.
 
@@ -171,19 +175,21 @@ def section_source(
     scope_vars: dict[str, int] = {}
     for k, (name, rules) in enumerate(fields.items()):
         body += [f"    # {name!r}"]
-        body += _field_lines(k, rules, default_scope, f"prefix + {name!r}", scope_vars, names)
+        body += _field_lines(
+            k, rules, default_scope, f"prefix + {name!r}", scope_vars, names, elements
+        )
         body += ["    if v is not None and v != []:", *_store_lines(name)]
     head = ["def compiled(r, scopes, target, prefix, index, anchor):", *_scope_lines(scope_vars)]
     return "\n".join([*head, *body, "    return None", ""]), names
 
 
 def value_source(
-    rules: Sequence[Rule], default_scope: tuple[str, ...]
+    rules: Sequence[Rule], default_scope: tuple[str, ...], elements: bool = False
 ) -> tuple[str, dict[str, Any]]:
     """The Python source of one field's reader (:func:`field_reader`)."""
     names: dict[str, Any] = {}
     scope_vars: dict[str, int] = {}
-    body = _field_lines(0, rules, default_scope, "path", scope_vars, names)
+    body = _field_lines(0, rules, default_scope, "path", scope_vars, names, elements)
     head = ["def compiled(r, scopes, path, index, anchor):", *_scope_lines(scope_vars)]
     return "\n".join([*head, *body, "    return v", ""]), names
 
@@ -210,6 +216,7 @@ def _field_lines(
     path: str,
     scope_vars: dict[str, int],
     names: dict[str, Any],
+    elements: bool,
 ) -> list[str]:
     """One field as a ``while True`` block leaving its value (or None) in ``v``."""
     names[f"RULES{k}"] = rules
@@ -233,13 +240,18 @@ def _field_lines(
         else:
             for scope_name in step[2]:
                 n = scope_vars.setdefault(scope_name, len(scope_vars))
-                body += _segment_lines(step, n, f"{k}_{j}", path, names)
+                body += _segment_lines(step, n, f"{k}_{j}", path, names, elements)
     body += _tail_lines(k, rules, path, names)
     return [*body, "        v = None", "        break"]
 
 
 def _segment_lines(
-    step: tuple[Any, ...], n: int, suffix: str, path: str, names: dict[str, Any]
+    step: tuple[Any, ...],
+    n: int,
+    suffix: str,
+    path: str,
+    names: dict[str, Any],
+    elements: bool,
 ) -> list[str]:
     """One segment rule in one scope (``s<n>``, by tag ``x<n>``): the value in ``v``
     and ``break``, or fall through to the next scope or rule."""
@@ -257,8 +269,10 @@ def _segment_lines(
         names[f"W{suffix}"] = where
         lines += [
             "                if len(f) == 1:",
-            f"                    if f[0].value({w_element:d}, {w_component:d}).strip().upper()"
-            f" not in CODES{suffix}:",
+            *_read_lines(
+                "                    ", "code", "f[0]", w_element, w_component, 1, elements
+            ),
+            f"                    if code.strip().upper() not in CODES{suffix}:",
             "                        f = ()",
             "                else:",
             f"                    f = r.matching(s{n}, {tag!r}, W{suffix})",
@@ -272,7 +286,9 @@ def _segment_lines(
             *lines,
             "                collected = []",
             "                for seg in f:",
-            f"                    raw = seg.value({element:d}, {component:d}, {repetition:d})",
+            *_read_lines(
+                "                    ", "raw", "seg", element, component, repetition, elements
+            ),
             "                    text = raw.strip()",
             "                    if not text:",
             "                        continue",
@@ -290,7 +306,9 @@ def _segment_lines(
         *lines,
         f"                if len(f) > {nth:d}:",
         f"                    seg = f[{nth:d}]",
-        f"                    raw = seg.value({element:d}, {component:d}, {repetition:d})",
+        *_read_lines(
+            "                    ", "raw", "seg", element, component, repetition, elements
+        ),
         "                    text = raw.strip()",
         "                    if text:",
         *_convert_lines(rule, suffix, path, "                        ", names),
@@ -298,6 +316,30 @@ def _segment_lines(
         "                            if explain:",
         f"                                r.trace({path}, seg, R{suffix}, raw)",
         "                            break",
+    ]
+
+
+def _read_lines(
+    indent: str,
+    target: str,
+    segment: str,
+    element: int,
+    component: int,
+    repetition: int,
+    elements: bool,
+) -> list[str]:
+    """``target = segment.value(element, component, repetition)``; with ``elements``
+    (EDIFACT maps) read from the segment's nested element tuples directly, falling
+    back to ``value`` where a position is absent or the segment has no tuples - the
+    same answer (``gateway.edi.segment.ElementAccess.value``) without its three calls."""
+    if not elements or min(element, component, repetition) < 1:  # ('where: {0: ..}')
+        return [f"{indent}{target} = {segment}.value({element:d}, {component:d}, {repetition:d})"]
+    return [
+        f"{indent}try:",
+        f"{indent}    {target} = {segment}.elements[{element - 1:d}][{repetition - 1:d}]"
+        f"[{component - 1:d}]",
+        f"{indent}except (AttributeError, IndexError):",
+        f"{indent}    {target} = {segment}.value({element:d}, {component:d}, {repetition:d})",
     ]
 
 

@@ -44,6 +44,8 @@ class RuleReader:
         self.map = map_
         self.unit_tables: list[Mapping[str, str]] = [unit_codes or {}, map_.tables.get("uom", {})]
         self.explain = explain
+        # EDIFACT segments keep nested element tuples the compiled code can index
+        self.elements = map_.syntax == "edifact"
         self.traces: list[FieldTrace] = []
         self.warnings: list[str] = []
         self._tables: dict[int, dict[str, str]] = {}  # IdsRule id -> upper-cased table
@@ -73,7 +75,8 @@ class RuleReader:
         the segment named in errors when a required value is absent (the group start).
         The rules run as compiled once per map (:mod:`gateway.mapping.compiled`).
         """
-        return field_reader(rules, default_scope)(self, scopes, path, index, anchor)
+        reader = field_reader(rules, default_scope, elements=self.elements)
+        return reader(self, scopes, path, index, anchor)
 
     def read_rule(self, path: str, rule: Rule, scopes: Scopes, default_scope: Sequence[str]) -> Any:
         """One segment rule in its scopes, every shape (``all``, ``to_component``, tables):
@@ -203,7 +206,8 @@ class RuleReader:
     ) -> None:
         """Resolve every field into ``target`` (dotted paths become nested dicts), each
         by its reader compiled once per map section (:mod:`gateway.mapping.compiled`)."""
-        compile_section(fields, default_scope)(self, scopes, target, prefix, index, anchor)
+        section = compile_section(fields, default_scope, elements=self.elements)
+        section(self, scopes, target, prefix, index, anchor)
 
     def ids(
         self, prefix: str, rules: Sequence[IdsRule], segments: Segments, target: dict[str, Any]
