@@ -306,7 +306,15 @@ class RuleReader:
     def _qualifier_table(self, rule: IdsRule) -> dict[str, str]:
         cached = self._tables.get(id(rule))
         if cached is None:
-            cached = self._tables[id(rule)] = self._build_qualifier_table(rule)
+            shared = _QUALIFIER_TABLES.get((id(rule), id(self.map)))
+            if shared is not None and shared[0] is rule and shared[1] is self.map:
+                cached = shared[2]
+            else:
+                cached = self._build_qualifier_table(rule)
+                if len(_QUALIFIER_TABLES) >= MAX_TABLES:
+                    _QUALIFIER_TABLES.clear()
+                _QUALIFIER_TABLES[(id(rule), id(self.map))] = (rule, self.map, cached)
+            self._tables[id(rule)] = cached
         return cached
 
     def _build_qualifier_table(self, rule: IdsRule) -> dict[str, str]:
@@ -318,15 +326,23 @@ class RuleReader:
         return {k.upper(): v for k, v in table.items()}
 
 
+# (id(rule), id(map)) -> (rule, map, its upper-cased table): built once per map, not
+# per translation; the rule and map are held so their ids are not reused while cached
+_QUALIFIER_TABLES: dict[tuple[int, int], tuple[IdsRule, Map, dict[str, str]]] = {}
+MAX_TABLES = 4096
+
+
 def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
     count = seg.element_count()  # absent elements hold no pairs
     if rule.layout == "pairs":
+        value = seg.value
         for qual_pos in range(rule.first, min(rule.last + 1, count), 2):
-            qualifier = seg.value(qual_pos).strip()
-            ident = seg.value(qual_pos + 1).strip()
-            if qualifier and ident:
-                out.append((qualifier, ident, qual_pos + 1))
+            qualifier = value(qual_pos).strip()
+            if qualifier:
+                ident = value(qual_pos + 1).strip()
+                if ident:
+                    out.append((qualifier, ident, qual_pos + 1))
     else:
         for pos in range(rule.first, min(rule.last, count) + 1):
             ident = seg.value(pos, rule.id_component).strip()
