@@ -193,14 +193,20 @@ def hl_tree(body: Segments, spec: Hierarchy) -> list[HlNode]:
     hl = Loop(start=Matcher(segment=spec.segment), end=spec.end)
     nodes: list[HlNode] = []
     by_id: dict[str, HlNode] = {}
+    id_element, parent_element, level_element = (
+        spec.id_element,
+        spec.parent_element,
+        spec.level_element,
+    )
     for group in split_loop(body, hl):
         head = group[0]
-        node = HlNode(
-            hl_id=head.value(spec.id_element).strip(),
-            parent_id=head.value(spec.parent_element).strip(),
-            level=level_of.get(head.value(spec.level_element).strip().upper()),
-            head=head,
-            segments=group[1:],
+        value = head.value
+        node = HlNode(  # positional: the dataclass __init__ with keywords costs more
+            value(id_element).strip(),
+            value(parent_element).strip(),
+            level_of.get(value(level_element).strip().upper()),
+            head,
+            group[1:],
         )
         parent = by_id.get(node.parent_id) if node.parent_id else None
         if parent is None and node.level is not None:
