@@ -815,18 +815,19 @@ def hierarchy_fields_clean(
     can be: when the HL01s are exactly 1, 2, 3, ... (unique and in sequence), each
     parent must be an earlier HL and each distinct (level, parent level) pair allowed.
     None when the HL01s are numbered otherwise (the caller runs the full rules)."""
-    numbers = [number for number, _, _ in fields]
-    if numbers != list(map(str, range(1, len(numbers) + 1))):
+    if not fields:
+        return True
+    numbers, parent_numbers, levels = zip(*fields, strict=True)
+    if numbers != tuple(map(str, range(1, len(numbers) + 1))):
         return None
     index = dict(zip(numbers, range(len(numbers)), strict=True))
     index[""] = -1  # no parent
-    found = list(map(index.get, [parent for _, parent, _ in fields]))
+    found = list(map(index.get, parent_numbers))
     if None in found:
         return False  # a parent that is no HL
     parents = cast(list[int], found)
     if not all(map(lt, parents, range(len(parents)))):
         return False  # a parent that is not an earlier HL
-    levels = [level for _, _, level in fields]
     level_of = [*levels, None]  # index -1: no parent, no parent level
     for level, parent_level in set(zip(levels, map(level_of.__getitem__, parents), strict=True)):
         allowed = rules.get(level)
