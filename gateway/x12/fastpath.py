@@ -276,12 +276,6 @@ class _Segment:
         self.present, self.blank = f"(?={visible})", f"(?!{visible})"
         self.ended = f"(?={stop})"
 
-    def element(self, p: int) -> str:
-        """Element ``p``; where it may be left off, also the segment ending before it."""
-        if p <= self.last_mandatory:
-            return f"{self.sep}{self.items[p]}"
-        return f"(?:{self.sep}{self.items[p]}|{self.ended})"
-
     def notes(self, members: list[Note], low: int, high: int) -> str | None:
         """Elements ``low`` to ``high``, a range that holds a cluster of notes: at each
         position a note names, a present and a blank branch (they exclude each other, so
@@ -379,34 +373,41 @@ def _set_branch(
     """One segment of a set regex, after its tag: elements, syntax notes and the
     terminator; exactly what :func:`_bulk_pattern` accepts, without capture groups (a
     repeated group keeps captures from earlier segments, so conditionals would read
-    another segment's elements). Elements are flat: where the segment may end, each
-    optional element is "there and valid, or the segment has ended". None when the
-    notes cannot be compiled this way."""
+    another segment's elements). Nested from the end: where the segment may end, "it
+    ends here, or this element (or cluster of noted elements) and the rest", so the
+    elements after the last one sent cost nothing. None when the notes cannot be
+    compiled this way."""
     if tag not in SEGMENTS:
         return f"(?:{re.escape(element)}[^{re.escape(term)}]*)?{re.escape(term)}"
     seg = _Segment(tag, element, component, repetition, term)
     notes = NOTES.get(tag, ())
     if any(kind not in _KINDS or not 1 <= min(ps) <= max(ps) <= seg.size for kind, ps, _ in notes):
         return None
-    out = ""
+    # regions in order: a cluster of notes (low, high, notes) or one plain position
+    regions: list[tuple[int, int, list[Note]]] = []
     p = 1
     for low, high, members in _clusters(notes):
         if len({q for _, ps, _ in members for q in ps}) > _MAX_CLUSTER:
             return None
-        while p < low:
-            out += seg.element(p)
-            p += 1
-        body = seg.notes(members, low, high)
-        if body is None:
-            return None
-        out += body
+        regions += [(q, q, []) for q in range(p, low)]
+        regions.append((low, high, members))
         p = high + 1
-    # after the last note: the optional tail nested, as in the per-segment patterns
+    regions += [(q, q, []) for q in range(p, seg.size + 1)]
     tail = ""
-    for q in range(seg.size, p - 1, -1):
-        item = f"{seg.sep}{seg.items[q]}"
-        tail = f"(?:{item}{tail})?" if q > seg.last_mandatory else f"{item}{tail}"
-    return out + tail + re.escape(term)
+    blank_ok = True  # the notes from here on hold with every element blank
+    for low, high, members in reversed(regions):
+        if members:
+            tree = seg.notes(members, low, high)
+            if tree is None:
+                return None
+            body = tree + tail
+            blank = {q: False for _, ps, _ in members for q in ps}
+            blank_ok = blank_ok and _all_hold(members, blank)
+        else:
+            body = f"{seg.sep}{seg.items[low]}{tail}"
+        may_end = low > seg.last_mandatory and blank_ok
+        tail = f"(?:{seg.ended}|{body})" if may_end else body
+    return tail + re.escape(term)
 
 
 def _tag_trie(branches: dict[str, str]) -> str:
