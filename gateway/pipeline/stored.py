@@ -37,9 +37,19 @@ def _issues(stored: Sequence[dict[str, Any]]) -> list[Issue]:
     return engine + [issue_from_json(d) for d in stored if d.get("source") == GATEWAY]
 
 
-def stored_interchange(session: Session, ic: Interchange) -> EdiInterchange | None:
+def stored_interchange(
+    session: Session,
+    ic: Interchange,
+    *,
+    groups: Sequence[FunctionalGroup] | None = None,
+    transactions: Sequence[Transaction] | None = None,
+) -> EdiInterchange | None:
     """The interchange as split found it (segments not read); None for a row recorded
-    before split kept envelope records (the caller parses its bytes again)."""
+    before split kept envelope records (the caller parses its bytes again).
+
+    ``groups`` (all of the interchange's) and ``transactions`` (all, or the ones the
+    caller works on) are the rows when the caller has read them already.
+    """
     if ic.envelope is None:
         return None
     edi = EdiInterchange(
@@ -55,17 +65,18 @@ def stored_interchange(session: Session, ic: Interchange) -> EdiInterchange | No
         end=ic.end,
         issues=_issues(ic.issues),
     )
-    groups = session.scalars(
-        select(FunctionalGroup)
-        .where(FunctionalGroup.interchange_id == ic.id)
-        .order_by(FunctionalGroup.id)
-    ).all()
+    if groups is None:
+        groups = session.scalars(
+            select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
+        ).all()
+    if transactions is None:
+        transactions = session.scalars(
+            select(Transaction).where(Transaction.interchange_id == ic.id)
+        ).all()
     rows: dict[int, list[Transaction]] = defaultdict(list)
-    for txn in session.scalars(
-        select(Transaction).where(Transaction.interchange_id == ic.id).order_by(Transaction.start)
-    ):
+    for txn in sorted(transactions, key=lambda t: t.start):
         rows[txn.group_id].append(txn)
-    for group in groups:
+    for group in sorted(groups, key=lambda g: g.id):
         edi_group = EdiGroup(
             functional_id=group.functional_id,
             sender_id=group.sender_id,

@@ -90,7 +90,13 @@ def _translate_rows(
     """Translate each row from its own bytes in ``payload``, one at a time."""
     follow: list[Next] = []
     delivering: list[int] = []
-    stored = stored_interchange(session, ic)
+    groups = {
+        g.id: g
+        for g in session.scalars(
+            select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
+        )
+    }
+    stored = stored_interchange(session, ic, groups=list(groups.values()), transactions=rows)
     if stored is not None:
         edi, base = stored, 0  # offsets as stored: payload offsets
     else:  # split kept no envelope record (an older row): parse the interchange again
@@ -106,12 +112,6 @@ def _translate_rows(
         d.transaction_id: d
         for d in session.scalars(
             select(Document).where(Document.transaction_id.in_([r.id for r in rows]))
-        )
-    }
-    groups = {
-        g.id: g
-        for g in session.scalars(
-            select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
         )
     }
     for done, row in enumerate(rows):
