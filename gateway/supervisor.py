@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from gateway import heap
 from gateway.api.app import create_app
 from gateway.pipeline.dispatch import CeleryDispatcher
 from gateway.process import build_process_runtime
@@ -157,6 +158,7 @@ class Supervisor:
 
         self.install_signals()
         runtime = build_process_runtime(self.settings, dispatcher=CeleryDispatcher(celery_app.app))
+        heap.settle()  # the configuration stays for the process's life (gateway.heap)
         sftp = make_sftp_server(runtime, host=self.binding.sftp_host, port=self.binding.sftp_port)
         sftp.start()
         config = uvicorn.Config(

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from celery import Celery, Task, current_app
 from celery.signals import worker_process_init, worker_ready
 
+from gateway import heap
 from gateway.continuation import continuing
 from gateway.pipeline.dispatch import STAGES, CeleryDispatcher, Next
 from gateway.pipeline.operations import recover_stalled
@@ -56,6 +57,7 @@ def worker_runtime(app: Celery) -> Runtime:
             _runtime = build_process_runtime(get_settings(), dispatcher=CeleryDispatcher(app))
             start_file_watcher(_runtime, announce=False)
             record_profile_versions(_runtime)
+            heap.settle()  # the configuration stays for the process's life (gateway.heap)
         return _runtime
 
 

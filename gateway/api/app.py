@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from gateway import heap
 from gateway.api.auth import AuthError, Forbidden, SessionSigner, load_secret
 from gateway.api.console_actions import ConsoleError, refuse_upload
 from gateway.api.deps import ReaderDep, RuntimeDep
@@ -50,6 +51,7 @@ def _default_runtime() -> Runtime:
 
     runtime = build_process_runtime(get_settings(), dispatcher=CeleryDispatcher(celery_app))
     start_file_watcher(runtime)  # `edi-gateway api`: this process announces file changes
+    heap.settle()  # the configuration stays for the process's life (gateway.heap)
     return runtime
 
 

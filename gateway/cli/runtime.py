@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway import heap
 from gateway.pipeline.dispatch import CeleryDispatcher
 from gateway.pipeline.runtime import Runtime
 from gateway.settings import get_settings
@@ -18,4 +19,6 @@ def cli_runtime(*, queue: bool = False) -> Runtime:
         from gateway.celery_app import app  # deferred: loads Celery; only --queue needs it
 
         dispatcher = CeleryDispatcher(app)
-    return build_process_runtime(settings, dispatcher=dispatcher)
+    runtime = build_process_runtime(settings, dispatcher=dispatcher)
+    heap.settle()  # a command's configuration stays for its whole run (gateway.heap)
+    return runtime
