@@ -44,6 +44,10 @@ from gateway.odoo.memory.orm import clock_at, now_text
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 #: methods that change nothing: not journaled (unless the lookup made up a record)
 _READS = frozenset({"search_read", "search", "read", "search_count", "fields_get"})
+#: the models whose records a lookup that finds nothing makes up (``_synthesize``)
+_MADE_UP = frozenset(
+    {"res.partner", "res.currency", "uom.uom", "product.supplierinfo", "product.product"}
+)
 #: the snapshot is written again when the journal grows past the larger of this and the
 #: snapshot's own size (so rewriting it costs at most about as much as the lines did)
 _COMPACT_BYTES = 1 << 20
@@ -154,9 +158,14 @@ class DryRunOdoo(OdooApi):
             self._catch_up()
             try:
                 with clock_at(at):
-                    if self._synthesize(model, method, ids, params or {}):
-                        self._append(_encode({"at": at, "made_up": [model, method, ids, params]}))
-                    if method in _READS:
+                    if method == "search_read":
+                        # the lookup first: master data is made up only when it finds
+                        # nothing (one search, not a search to decide and another to read)
+                        result = self.memory.execute_kw(model, method, args, kwargs)
+                        if not result and self._made_up(at, model, method, ids, params):
+                            result = self.memory.execute_kw(model, method, args, kwargs)
+                    elif method in _READS:
+                        self._made_up(at, model, method, ids, params)
                         result = self.memory.execute_kw(model, method, args, kwargs)
                     else:
                         # encoded before the call (it is replayed as it was asked), journaled
@@ -175,6 +184,15 @@ class DryRunOdoo(OdooApi):
         line["answer"] = result
         self._write_line(line)
         return result
+
+    def _made_up(
+        self, at: str, model: str, method: str, ids: Sequence[int] | None, params: Values | None
+    ) -> bool:
+        """Make up what a lookup asks for (journaled); True when a record was made."""
+        if not self._synthesize(model, method, ids, params or {}):
+            return False
+        self._append(_encode({"at": at, "made_up": [model, method, ids, params]}))
+        return True
 
     # ---- the state: snapshot + journal -------------------------------------------------
     @contextmanager
@@ -297,8 +315,8 @@ class DryRunOdoo(OdooApi):
                     }
                     made = True
             return made
-        if method != "search_read":
-            return False
+        if method != "search_read" or model not in _MADE_UP:
+            return False  # (before the search: most lookups are of other models)
         domain = params.get("domain") or []
         if memory.search(model, domain):
             return False

@@ -19,10 +19,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.canonical import PurchaseOrder, Purpose
 from gateway.customer_items import lookup_table
@@ -32,7 +31,7 @@ from gateway.odoo.errors import OdooBusinessError, OdooConfigurationError, OdooT
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.customer_orders import asked_order as customer_order
 from gateway.pipeline.dispatch import Next
-from gateway.pipeline.errors import TransientError
+from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.routing import route_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stages import claim_all
@@ -55,11 +54,54 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class _Txn:
+    """What the delivery needs of a transaction row (read once, with its claim)."""
+
+    id: int
+    partner_id: str | None
+    message_id: int
+    interchange_id: int
+    correlation_id: str
+    state: TransactionState
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """What the delivery needs of a transaction's canonical document row."""
+
+    document_type: str
+    business_key: str
+    data: dict[str, Any]
+
+
+_T, _D = Transaction, Document
+#: a transaction, its document and its interchange's test flag: columns, no ORM objects
+_CLAIMABLE = (
+    select(
+        _T.id,
+        _T.partner_id,
+        _T.message_id,
+        _T.interchange_id,
+        _T.correlation_id,
+        _T.state,
+        _D.document_type,
+        _D.business_key,
+        _D.data,
+        _D.id.label("document_id"),
+        Interchange.test,
+    )
+    .outerjoin(_D, _D.transaction_id == _T.id)
+    .outerjoin(Interchange, Interchange.id == _T.interchange_id)
+    .order_by(_T.id)
+)
+
+
+@dataclass
 class _Job:
     """One claimed transaction of a batch, with what its delivery needs."""
 
-    txn: Transaction
-    doc_row: Document
+    txn: _Txn
+    doc_row: _Doc
     profile: PartnerProfile
     document: Any
     customer_items: Any
@@ -128,13 +170,18 @@ def _prepare(runtime: Runtime, ids: list[int]) -> tuple[list[_Job], list[Next]]:
     jobs: list[_Job] = []
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
-        found = session.execute(
-            select(Transaction, Document, Interchange.test)
-            .outerjoin(Document, Document.transaction_id == Transaction.id)
-            .outerjoin(Interchange, Interchange.id == Transaction.interchange_id)
-            .where(Transaction.id.in_(ids), Transaction.state == TransactionState.TRANSLATED)
-            .order_by(Transaction.id)
-        ).all()
+        found: list[tuple[_Txn, _Doc | None, bool]] = [
+            (
+                _Txn(r.id, r.partner_id, r.message_id, r.interchange_id, r.correlation_id, r.state),
+                _Doc(r.document_type, r.business_key, r.data)
+                if r.document_id is not None
+                else None,
+                bool(r.test),
+            )
+            for r in session.execute(
+                _CLAIMABLE.where(_T.id.in_(ids), _T.state == TransactionState.TRANSLATED)
+            )
+        ]
         keys: set[tuple[str, str, str]] = set()
         chosen = []
         for txn, doc_row, test in found:
@@ -144,7 +191,7 @@ def _prepare(runtime: Runtime, ids: list[int]) -> tuple[list[_Job], list[Next]]:
                     follow.append(Next("deliver", (txn.id,)))
                     continue
                 keys.add(key)
-            chosen.append((txn, doc_row, bool(test)))
+            chosen.append((txn, doc_row, test))
         claimed = set(
             claim_all(
                 session,
@@ -155,17 +202,19 @@ def _prepare(runtime: Runtime, ids: list[int]) -> tuple[list[_Job], list[Next]]:
         )
         chosen = [c for c in chosen if c[0].id in claimed]  # the rest: someone else's
         for txn, _, _ in chosen:
-            set_committed_value(txn, "state", TransactionState.DELIVERING)
+            txn.state = TransactionState.DELIVERING
         ledger = _ledger(session, keys)
         decisions = _recorded_decisions(session, [txn.id for txn, _, _ in chosen])
+        finished: list[Move] = []  # those with nothing to deliver: moved here, together
         for txn, doc_row, test in chosen:
-            job = _job(runtime, session, txn, doc_row, test, ledger, decisions)
+            job = _job(runtime, session, txn, doc_row, test, ledger, decisions, finished)
             if job is not None:
                 jobs.append(job)
+        set_states(session, finished)
     return jobs, follow
 
 
-def _customer_change(runtime: Runtime, txn: Transaction, doc_row: Document) -> bool:
+def _customer_change(runtime: Runtime, txn: _Txn, doc_row: _Doc) -> bool:
     """A customer's change to an order: it is read against the order as delivered so far,
     so in a batch it waits for the rest (delivered on its own right after)."""
     profile = runtime.registry.get(txn.partner_id or "")
@@ -211,42 +260,47 @@ def _recorded_decisions(session: Session, ids: list[int]) -> dict[int, DeliveryD
 def _job(
     runtime: Runtime,
     session: Session,
-    txn: Transaction,
-    doc_row: Document | None,
+    txn: _Txn,
+    doc_row: _Doc | None,
     test: bool,
     ledger: dict[tuple[str, str, str], Delivery],
     decisions: dict[int, DeliveryDecision],
+    finished: list[Move],
 ) -> _Job | None:
-    """The delivery of one claimed transaction, or None when it is finished here."""
+    """The delivery of one claimed transaction, or None when it is finished here (its
+    move added to ``finished``)."""
     if doc_row is None or txn.partner_id is None:
-        set_state(
-            session,
-            txn,
-            TransactionState.FAILED,
-            "no canonical document to deliver",
-            error="no canonical document",
+        finished.append(
+            Move(
+                txn,
+                TransactionState.FAILED,
+                "no canonical document to deliver",
+                error="no canonical document",
+            )
         )
         return None
     earlier = ledger.get((txn.partner_id, doc_row.document_type, doc_row.business_key))
     if earlier is not None:
-        set_state(
-            session,
-            txn,
-            TransactionState.DELIVERED,
-            f"already delivered by transaction {earlier.transaction_id} "
-            f"({_describe(earlier.records)}): not delivered again",
-            data={"delivery_id": earlier.id},
+        finished.append(
+            Move(
+                txn,
+                TransactionState.DELIVERED,
+                f"already delivered by transaction {earlier.transaction_id} "
+                f"({_describe(earlier.records)}): not delivered again",
+                error=None,
+                data={"delivery_id": earlier.id},
+            )
         )
-        txn.error = None
         return None
     profile = runtime.registry.get(txn.partner_id)
     if profile is None:
-        set_state(
-            session,
-            txn,
-            TransactionState.FAILED,
-            f"partner {txn.partner_id} has no profile any more",
-            error="partner profile missing",
+        finished.append(
+            Move(
+                txn,
+                TransactionState.FAILED,
+                f"partner {txn.partner_id} has no profile any more",
+                error="partner profile missing",
+            )
         )
         return None
     document = load_document(doc_row.data)
@@ -333,34 +387,57 @@ class _Decision:
         """Store (or update) the plan; committed before this returns."""
         data = plan.model_dump(mode="json")
         with session_scope(self.runtime.sessions) as session:
-            row = session.get(DeliveryDecision, self.id) if self.id is not None else None
-            if row is None:
-                row = DeliveryDecision(
-                    transaction_id=self.transaction_id,
-                    delivery_key=plan.key,
-                    target=self.target,
-                    plan=data,
-                    state=DecisionState.RECORDED,
-                )
-                session.add(row)
-                session.flush()
-                self.id = row.id
+            if self.id is None:
+                self.id = session.execute(
+                    insert(DeliveryDecision)
+                    .values(
+                        transaction_id=self.transaction_id,
+                        delivery_key=plan.key,
+                        target=self.target,
+                        plan=data,
+                        state=DecisionState.RECORDED,
+                    )
+                    .returning(DeliveryDecision.id)
+                ).scalar_one()
             else:
-                row.plan = data
+                session.execute(
+                    update(DeliveryDecision)
+                    .where(DeliveryDecision.id == self.id)
+                    .values(plan=data)
+                    .execution_options(synchronize_session=False)
+                )
         # the dry run shows the decision next to the calls (a no-op for a real Odoo)
         self.runtime.odoo_for(self.target).record_plan(data)
 
-    def finish(self, state: DecisionState, session: Any = None) -> None:
+    def finish(self, state: DecisionState, session: Session | None = None) -> None:
         """Mark the decision carried out (``applied``) or given up (``abandoned``)."""
-        if self.id is None:
+        if session is None:
+            with session_scope(self.runtime.sessions) as own:
+                self.finish(state, own)
             return
-        if session is not None:
-            row = session.get(DeliveryDecision, self.id)
-            if row is not None:
-                DECISIONS.move(row, state)
-            return
-        with session_scope(self.runtime.sessions) as own:
-            self.finish(state, own)
+        _finish_decisions(session, [self], state)
+
+
+def _finish_decisions(session: Session, decisions: list[_Decision], state: DecisionState) -> None:
+    """Move recorded decisions to ``state`` (one statement for them all)."""
+    ids = [d.id for d in decisions if d.id is not None]
+    if not ids:
+        return
+    DECISIONS.check(DecisionState.RECORDED, state)
+    moved = session.execute(
+        update(DeliveryDecision)
+        .where(DeliveryDecision.id.in_(ids), DeliveryDecision.state == DecisionState.RECORDED)
+        .values(state=state)
+        .returning(DeliveryDecision.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    left = set(ids) - set(moved)
+    if left:  # finished already (by whom?): refuse, as the state table does
+        current = session.scalar(
+            select(DeliveryDecision.state).where(DeliveryDecision.id == min(left))
+        )
+        if current is not None:  # (a decision removed meanwhile: nothing to finish)
+            DECISIONS.check(current, state)
 
 
 def _buyer_parts(document: Any) -> list[str]:
@@ -455,12 +532,10 @@ def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
         ledger: list[tuple[_Outcome, Delivery]] = []
+        _finish_decisions(session, [outcome.decision for outcome in done], DecisionState.APPLIED)
         for outcome in done:
             txn = outcome.job.txn
-            outcome.decision.finish(DecisionState.APPLIED, session)
             if outcome.exceptions:
-                session.add(txn)
-                txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
                 follow += _record_exceptions(runtime, session, outcome)
                 continue
             doc_row = outcome.job.doc_row
@@ -531,7 +606,11 @@ def _ledger_values(row: Delivery) -> dict[str, Any]:
 
 def _record_exceptions(runtime: Runtime, session: Session, outcome: _Outcome) -> list[Next]:
     """One delivery's business exceptions: rows, routing, the transaction's state."""
-    txn, records, exceptions = outcome.job.txn, outcome.records, outcome.exceptions
+    records, exceptions = outcome.records, outcome.exceptions
+    txn = session.get(Transaction, outcome.job.txn.id)
+    if txn is None:
+        raise PermanentError(f"transaction {outcome.job.txn.id} does not exist")
+    txn.error = None  # a retry's "cannot reach Odoo" is history once it ends
     rows = [
         BusinessException(
             transaction_id=txn.id,
