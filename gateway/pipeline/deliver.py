@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -372,6 +372,10 @@ def _carry_out(runtime: Runtime, job: _Job) -> _Outcome | None:
     )
 
 
+_DECISIONS = cast(Table, DeliveryDecision.__table__)
+_NEW_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.id)  # built once: one per document
+
+
 class _Decision:
     """The stored plan of one delivery attempt (``delivery_decisions``)."""
 
@@ -389,15 +393,14 @@ class _Decision:
         with session_scope(self.runtime.sessions) as session:
             if self.id is None:
                 self.id = session.execute(
-                    insert(DeliveryDecision)
-                    .values(
-                        transaction_id=self.transaction_id,
-                        delivery_key=plan.key,
-                        target=self.target,
-                        plan=data,
-                        state=DecisionState.RECORDED,
-                    )
-                    .returning(DeliveryDecision.id)
+                    _NEW_DECISION,
+                    {
+                        "transaction_id": self.transaction_id,
+                        "delivery_key": plan.key,
+                        "target": self.target,
+                        "plan": data,
+                        "state": DecisionState.RECORDED,
+                    },
                 ).scalar_one()
             else:
                 session.execute(

@@ -21,8 +21,9 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import (
     ORMExecuteState,
@@ -33,6 +34,20 @@ from sqlalchemy.orm import (
 )
 
 from gateway.store.models import StageAttempt, utcnow
+
+# built once: a stage run writes its row at every commit (statements built per call
+# cost more than executing them)
+_TABLE = cast(Table, StageAttempt.__table__)
+_INSERT = insert(_TABLE)
+_UPDATE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("a_id"))
+    .values(
+        finished_at=bindparam("finished_at"),
+        outcome=bindparam("outcome"),
+        error=bindparam("error"),
+    )
+)
 
 
 @dataclass
@@ -54,21 +69,20 @@ class AttemptRecord:
         values = {"finished_at": utcnow(), "outcome": self.outcome, "error": self.error}
         if self.id is None:
             result = connection.execute(
-                insert(StageAttempt).values(
-                    stage=self.stage,
-                    subject_id=self.subject_id,
-                    attempt=self.attempt,
-                    worker=self.worker,
-                    started_at=self.started_at,
+                _INSERT,
+                {
+                    "stage": self.stage,
+                    "subject_id": self.subject_id,
+                    "attempt": self.attempt,
+                    "worker": self.worker,
+                    "started_at": self.started_at,
                     **values,
-                )
+                },
             )
             key = result.inserted_primary_key
             self.id = int(key[0]) if key is not None else None
         else:
-            connection.execute(
-                update(StageAttempt).where(StageAttempt.id == self.id).values(**values)
-            )
+            connection.execute(_UPDATE, {"a_id": self.id, **values})
         self.written = (self.outcome, self.error)
 
     @property
