@@ -22,12 +22,12 @@ of names and codes) go into the source; rules and tables are passed as objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from gateway.edi.model import SegmentLike
 from gateway.mapping import convert
 from gateway.mapping.errors import DocumentError, MappingError
-from gateway.mapping.schema import Rule
+from gateway.mapping.schema import Convert, Rule
 from gateway.mapping.scope import where_key
 
 if TYPE_CHECKING:
@@ -55,21 +55,8 @@ def _general(rule: Rule) -> bool:
     return rule.to_component is not None or rule.convert not in _CONVERSIONS
 
 
-_CONVERSIONS = frozenset(
-    {
-        None,
-        "text",
-        "upper",
-        "date",
-        "edifact_date",
-        "decimal",
-        "implied2",
-        "implied3",
-        "implied4",
-        "int",
-        "uom",
-    }
-)
+#: the conversions the compiled code inlines: every one a rule may name (schema.Convert)
+_CONVERSIONS: frozenset[str | None] = frozenset({None, *get_args(Convert)})
 
 
 def _steps(rules: Sequence[Rule], default_scope: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
