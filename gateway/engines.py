@@ -149,6 +149,8 @@ class SyntaxEngine(Protocol):
     file_suffix: str  # of the files we write
     refusals: RefusalCodes
     checks_group_version: bool  # a group's version is checked against the profile (GS08)
+    #: a parsed segment's elements are tuples of components (EDIFACT), not plain text
+    nested_elements: bool
     advice_kind: str  # the application advice: 824 / APERAK
     advice_per_interchange: bool  # one advice answers every rejected transaction
 
@@ -237,6 +239,7 @@ class X12Engine:
         set_not_supported="1",  # AK5/IK5: transaction set not supported
     )
     checks_group_version = True
+    nested_elements = False
     advice_kind = "824"
     advice_per_interchange = True
 
@@ -334,6 +337,7 @@ class EdifactEngine:
         set_not_supported="17",  # no agreement
     )
     checks_group_version = False
+    nested_elements = True
     advice_kind = "APERAK"
     advice_per_interchange = False
 

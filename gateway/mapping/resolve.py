@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from gateway.edi.model import SegmentLike
+from gateway.engines import engine_for
 from gateway.mapping import convert
 from gateway.mapping.compiled import NOTHING, compile_section, field_reader
 from gateway.mapping.errors import DocumentError, MappingError
@@ -45,7 +46,7 @@ class RuleReader:
         self.unit_tables: list[Mapping[str, str]] = [unit_codes or {}, map_.tables.get("uom", {})]
         self.explain = explain
         # EDIFACT segments keep nested element tuples the compiled code can index
-        self.elements = map_.syntax == "edifact"
+        self.elements = engine_for(map_.syntax).nested_elements
         self.traces: list[FieldTrace] = []
         self.warnings: list[str] = []
         self._tables: dict[int, dict[str, str]] = {}  # IdsRule id -> upper-cased table
