@@ -9,14 +9,23 @@ mandatory field absent) reject the transaction with a business exception naming 
 segment and element, and, where the profile asks for it, an 824 / APERAK back to the
 partner (:mod:`gateway.pipeline.advice`); our faults (a broken map) dead-letter it for an
 operator, who replays it after fixing the map.
+
+The stage's writes go in bulk (issue 21): the transactions' state moves and their events
+through :func:`~gateway.pipeline.transitions.set_states`, the new documents with one
+INSERT and the translated rows' keys with one UPDATE, every :data:`FLUSH_EVERY`
+transactions and before anything that writes events of its own (so the events keep
+the order they had as ORM rows, and their hash chains the same links).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import JSON, Dialect, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.types import TypeDecorator
 
 from gateway.canonical import SourceRef
 from gateway.edi.model import EdiGroup, EdiTransaction
@@ -30,10 +39,10 @@ from gateway.pipeline.advice import Rejected, advise
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.envelope_rules import ACK_SETS
 from gateway.pipeline.errors import PermanentError
-from gateway.pipeline.outbound import record_business_document
+from gateway.pipeline.outbound import DOCUMENT_STEPS, record_business_document
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stored import read_transaction, stored_interchange
-from gateway.pipeline.transitions import set_state
+from gateway.pipeline.transitions import Move, set_states
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
@@ -50,7 +59,49 @@ if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
 
 
-FLUSH_EVERY = 500  # transactions translated between two flushes of their rows
+FLUSH_EVERY = 500  # transactions translated between two writes of their rows
+
+
+class _SerializedJSON(TypeDecorator[str]):
+    """A JSON column's value already serialized (pydantic's ``model_dump_json``): bound
+    as it is, so a document is not turned into dicts and then dumped a second time."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+_DOCUMENTS = cast(Table, Document.__table__)
+_INSERT_DOCUMENTS = insert(_DOCUMENTS).values(data=bindparam("data", type_=_SerializedJSON()))
+_TRANSACTIONS = cast(Table, Transaction.__table__)
+_SET_KEYS = (
+    update(_TRANSACTIONS)
+    .where(_TRANSACTIONS.c.id == bindparam("k_id"))
+    .values(business_key=bindparam("k_key"), document_type=bindparam("k_type"))
+)
+
+
+@dataclass
+class _Pending:
+    """What the loop has decided and not yet written, in the order it decided it."""
+
+    moves: list[Move] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, session: Session) -> None:
+        """Write it all now: the session's own pending rows first (events added as ORM
+        rows before these moves keep their place in the chains), then one INSERT of the
+        documents, one UPDATE of the keys and :func:`set_states` for the moves."""
+        session.flush()
+        if self.documents:
+            session.execute(_INSERT_DOCUMENTS, self.documents)
+        if self.keys:
+            session.execute(_SET_KEYS, self.keys)
+        set_states(session, self.moves)
+        self.moves, self.documents, self.keys = [], [], []
 
 
 def translate(
@@ -114,26 +165,29 @@ def _translate_rows(
             select(Document).where(Document.transaction_id.in_([r.id for r in rows]))
         )
     }
+    pending = _Pending()
     for done, row in enumerate(rows):
         if done and done % FLUSH_EVERY == 0:
-            # written in batches: what a flush wrote is no longer held (a 100 MB
+            # written in batches: what is written is no longer held (a 100 MB
             # interchange's documents would not fit in memory until the commit)
-            session.flush()
+            pending.write(session)
         found = by_start.get(row.start - base)
         if found is None or profile is None:
-            set_state(
-                session,
-                row,
-                TransactionState.FAILED,
-                "cannot find the transaction in its stored interchange",
-                error="stored bytes do not match the recorded transaction",
+            pending.moves.append(
+                Move(
+                    row,
+                    TransactionState.FAILED,
+                    "cannot find the transaction in its stored interchange",
+                    error="stored bytes do not match the recorded transaction",
+                )
             )
             continue
         edi_txn, edi_group = found
         if stored is not None:
             read_transaction(payload, edi, edi_txn)  # this set's bytes only
         if row.set_id in ACK_SETS:
-            _record_ack_transaction(session, ic, row, edi_txn)
+            pending.write(session)  # linking the acknowledgement writes events of its own
+            pending.moves.append(_record_ack_transaction(session, ic, row, edi_txn))
             edi_txn.segments = ()
             continue
         try:
@@ -144,12 +198,8 @@ def _translate_rows(
         except DocumentError as exc:
             # the partner's data: rejected, and an exception procurement can act on
             # (naming the segment and element), never a dead letter for IT
-            set_state(
-                session,
-                row,
-                TransactionState.REJECTED,
-                f"document error: {exc}",
-                error=str(exc),
+            pending.moves.append(
+                Move(row, TransactionState.REJECTED, f"document error: {exc}", error=str(exc))
             )
             exception = _document_exception(row, exc)
             session.add(exception)
@@ -157,12 +207,13 @@ def _translate_rows(
             continue
         except MappingError as exc:
             edi_txn.segments = ()
-            set_state(
-                session,
-                row,
-                TransactionState.FAILED,
-                f"map error (operator action needed): {exc}",
-                error=str(exc),
+            pending.moves.append(
+                Move(
+                    row,
+                    TransactionState.FAILED,
+                    f"map error (operator action needed): {exc}",
+                    error=str(exc),
+                )
             )
             continue
         edi_txn.segments = ()  # translated: its segments are not needed again
@@ -182,25 +233,31 @@ def _translate_rows(
         )
         key = document.business_key
         existing = existing_docs.get(row.id)
-        data = document.model_dump(mode="json")
         if existing is None:
-            session.add(
-                Document(
-                    transaction_id=row.id,
-                    document_type=document.document_type,
-                    business_key=key,
-                    map_name=getattr(mapping, "name", ""),
-                    data=data,
-                )
+            pending.documents.append(
+                {
+                    "transaction_id": row.id,
+                    "document_type": document.document_type,
+                    "business_key": key,
+                    "map_name": getattr(mapping, "name", ""),
+                    "data": document.model_dump_json(),  # one pass, straight to text
+                }
             )
-        else:
-            existing.data = data
+        else:  # a replay: the transaction's document is translated again
+            existing.data = document.model_dump(mode="json")
             existing.business_key = key
-        row.business_key = key
-        row.document_type = document.document_type
-        set_state(session, row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
-        record_business_document(session, profile.id, document)
+        pending.keys.append({"k_id": row.id, "k_key": key, "k_type": document.document_type})
+        set_committed_value(row, "business_key", key)
+        set_committed_value(row, "document_type", document.document_type)
+        pending.moves.append(
+            Move(row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
+        )
+        if document.document_type in DOCUMENT_STEPS:
+            # it moves the orders it answers, with events of their own: after this one's
+            pending.write(session)
+            record_business_document(session, profile.id, document)
         delivering.append(row.id)
+    pending.write(session)
     if delivering:  # one delivery task for the interchange's documents
         follow.append(Next("deliver", tuple(delivering)))
     if profile is not None:
@@ -233,18 +290,16 @@ def _document_exception(row: Transaction, exc: DocumentErrorType) -> BusinessExc
 
 def _record_ack_transaction(
     session: Session, ic: Interchange, row: Transaction, edi_txn: EdiTransaction
-) -> None:
-    """A 997/999/CONTRL from the partner: link it to what we sent."""
+) -> Move:
+    """A 997/999/CONTRL from the partner: link it to what we sent; the row's move."""
     ack = engine_for(ic.syntax).read_ack(edi_txn)
     if ack is None:
-        set_state(
-            session,
+        return Move(
             row,
             TransactionState.REJECTED,
             "unreadable acknowledgement",
             error="unreadable acknowledgement",
         )
-        return
     inbound_acks.link_inbound_ack(
         session,
         ic,
@@ -258,4 +313,4 @@ def _record_ack_transaction(
         },
         transaction=row,
     )
-    set_state(session, row, TransactionState.DELIVERED, f"{ack.kind} recorded: {ack.status}")
+    return Move(row, TransactionState.DELIVERED, f"{ack.kind} recorded: {ack.status}")
