@@ -291,6 +291,7 @@ def count_done(runtime: Any) -> int:
 
 
 def run_embedded(case: Case) -> Figures:
+    from gateway import heap
     from gateway.intake import ReceivedPayload
     from gateway.pipeline.build import build_runtime
     from gateway.pipeline.intake import StoreIntake
@@ -298,6 +299,7 @@ def run_embedded(case: Case) -> Figures:
 
     with tempfile.TemporaryDirectory() as tmp:
         runtime = build_runtime(Settings(data_dir=Path(tmp)), odoo_factory=lambda: None)
+        heap.settle()  # as `edi-gateway ingest` (cli_runtime) and every started process do
         intake = StoreIntake(runtime)
         intake.receive(ReceivedPayload(data=case.warmup, transport="cli", filename="warm.edi"))
         runtime.dispatcher.drain()  # type: ignore[attr-defined]
