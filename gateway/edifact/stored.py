@@ -12,16 +12,14 @@ reader does, without validating it again.
 
 from __future__ import annotations
 
-from typing import Any
-
 from gateway.edi.model import EdiInterchange, EdiTransaction
+from gateway.edi.stored import Record, dates_record, restore_dates
 from gateway.edifact.charset import Decoder
 from gateway.edifact.envelope import EdifactEnvelope
 from gateway.edifact.segment import EdifactSegment
 from gateway.edifact.service_chars import ServiceChars, codec_for
 from gateway.edifact.tokenizer import Data, scan_segments, split_segment
 
-Record = dict[str, Any]
 _HEADER_WINDOW = 1024  # a UNH is short: read this much of a message to find its end
 
 
@@ -71,10 +69,7 @@ def envelope_record(interchange: EdiInterchange, data: Data, versions: list[str]
         "agreement_id": env.agreement_id,
         "sender_id": interchange.sender_id,
         "receiver_id": interchange.receiver_id,
-        "date": interchange.date,
-        "time": interchange.time,
-        "ack_requested": interchange.ack_requested,
-        "groups": [{"date": g.date, "time": g.time} for g in interchange.groups],
+        **dates_record(interchange),
     }
     identifiers: dict[str, list[str]] = {}
     for tx, version in zip(interchange.transactions, versions, strict=True):
@@ -108,12 +103,7 @@ def restore(interchange: EdiInterchange, record: Record) -> None:
     )
     interchange.sender_id = record["sender_id"]
     interchange.receiver_id = record["receiver_id"]
-    interchange.date = record["date"]
-    interchange.time = record["time"]
-    interchange.ack_requested = record["ack_requested"]
-    for group, stored in zip(interchange.groups, record["groups"], strict=False):
-        group.date = stored["date"]
-        group.time = stored["time"]
+    restore_dates(interchange, record)
     identifiers: dict[str, list[str]] = record.get("identifiers", {})
     if identifiers:
         for tx in interchange.transactions:

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.edi.model import EdiInterchange, EdiTransaction
+from gateway.edi.stored import Record, dates_record, restore_dates
 from gateway.x12.envelope import X12Envelope, envelope_of
 from gateway.x12.isa import WHITESPACE, Delimiters
 from gateway.x12.segment import X12Segment
 from gateway.x12.tokenizer import detect_encoding
-
-Record = dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -43,18 +42,10 @@ def envelope_record(interchange: EdiInterchange, head: bytes) -> Record:
         "isa": list(env.isa),
         "delimiters": [d.element, d.component, d.segment, d.repetition, d.suffix],
         "encoding": detect_encoding(head[:64]),
-        "date": interchange.date,
-        "time": interchange.time,
-        "ack_requested": interchange.ack_requested,
-        "groups": [
-            {
-                "date": group.date,
-                "time": group.time,
-                "ge": list(ge) if ge is not None else None,
-            }
-            for group, ge in zip(interchange.groups, env.ge, strict=False)
-        ],
+        **dates_record(interchange),
     }
+    for group, ge in zip(record["groups"], env.ge, strict=False):
+        group["ge"] = list(ge) if ge is not None else None
     references = {
         str(tx.start - interchange.start): tx.implementation_reference
         for tx in interchange.transactions
@@ -75,12 +66,8 @@ def restore(interchange: EdiInterchange, record: Record) -> None:
         encoding=record["encoding"],
     )
     interchange.envelope = env
-    interchange.date = record["date"]
-    interchange.time = record["time"]
-    interchange.ack_requested = record["ack_requested"]
-    for group, stored in zip(interchange.groups, record["groups"], strict=False):
-        group.date = stored["date"]
-        group.time = stored["time"]
+    restore_dates(interchange, record)
+    for stored in record["groups"][: len(interchange.groups)]:
         ge = stored["ge"]
         env.ge.append(tuple(ge) if ge is not None else None)
     references: dict[str, str] = record.get("references", {})
