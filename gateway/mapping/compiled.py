@@ -87,9 +87,30 @@ def _steps(rules: Sequence[Rule], default_scope: tuple[str, ...]) -> tuple[tuple
 Section = Callable[
     ["RuleReader", "Scopes", dict[str, Any], str, "int | None", "SegmentLike | None"], None
 ]
-_SECTIONS: dict[tuple[int, tuple[str, ...], bool], tuple[object, Section]] = {}
-_FIELDS: dict[tuple[int, tuple[str, ...], bool], tuple[object, FieldReader]] = {}
+_SECTIONS: dict[tuple[int, tuple[str, ...], bool], tuple[object, Any]] = {}
+_FIELDS: dict[tuple[int, tuple[str, ...], bool], tuple[object, Any]] = {}
 MAX_COMPILED = 4096  # maps reloaded many times: start over rather than grow without end
+
+
+def _cached(
+    cache: dict[tuple[int, tuple[str, ...], bool], tuple[object, Any]],
+    rules: object,
+    default_scope: Sequence[str],
+    elements: bool,
+    source: Callable[[Any, tuple[str, ...], bool], tuple[str, dict[str, Any]]],
+) -> Any:
+    """The function built from ``source(rules, ...)``, once per rules object, default
+    scope and element mode (the rules are held by the cache, so their id is not reused
+    while cached)."""
+    key = (id(rules), tuple(default_scope), elements)
+    cached = cache.get(key)
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    built = _build(*source(rules, tuple(default_scope), elements))
+    if len(cache) >= MAX_COMPILED:
+        cache.clear()
+    cache[key] = (rules, built)
+    return built
 
 
 def compile_section(
@@ -98,15 +119,8 @@ def compile_section(
     """A map section as one function ``(reader, scopes, target, prefix, index, anchor)``
     that resolves every field into ``target`` (dotted paths become nested dicts), as
     :meth:`RuleReader.value` would field by field; built once per section and default
-    scope (the section is held by the cache, so its id is not reused while cached)."""
-    key = (id(fields), tuple(default_scope), elements)
-    cached = _SECTIONS.get(key)
-    if cached is not None and cached[0] is fields:
-        return cached[1]
-    section: Section = _build(*section_source(fields, tuple(default_scope), elements))
-    if len(_SECTIONS) >= MAX_COMPILED:
-        _SECTIONS.clear()
-    _SECTIONS[key] = (fields, section)
+    scope."""
+    section: Section = _cached(_SECTIONS, fields, default_scope, elements, section_source)
     return section
 
 
@@ -115,14 +129,7 @@ def field_reader(
 ) -> FieldReader:
     """One field's rules as a function ``(reader, scopes, path, index, anchor)`` giving
     its value (None when there is none); cached like :func:`compile_section`."""
-    key = (id(rules), tuple(default_scope), elements)
-    cached = _FIELDS.get(key)
-    if cached is not None and cached[0] is rules:
-        return cached[1]
-    reader: FieldReader = _build(*value_source(rules, tuple(default_scope), elements))
-    if len(_FIELDS) >= MAX_COMPILED:
-        _FIELDS.clear()
-    _FIELDS[key] = (rules, reader)
+    reader: FieldReader = _cached(_FIELDS, rules, default_scope, elements, value_source)
     return reader
 
 
