@@ -70,7 +70,7 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
 }
 
 
-#: the time :func:`_now` answers while set (see :func:`clock_at`)
+#: the time :func:`now_text` answers while set (see :func:`clock_at`)
 _clock: ContextVar[str | None] = ContextVar("memory_odoo_clock", default=None)
 
 #: the domain operators :func:`_compare` knows
@@ -84,9 +84,6 @@ def now_text() -> str:
     """The time a write is stamped with (``%Y-%m-%d %H:%M:%S``, UTC): now, or the time
     :func:`clock_at` set."""
     return _clock.get() or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-_now = now_text
 
 
 @contextmanager
@@ -272,7 +269,7 @@ class MemoryOrm:
         record: Values = {"id": record_id}
         record.update(values)
         if "write_date" in self.schema[model]:
-            record["write_date"] = _now()
+            record["write_date"] = now_text()
         self.tables[model][record_id] = record
         return record_id
 
@@ -647,7 +644,7 @@ class MemoryOrm:
                 hook(record, plain)
             record.update(plain)
             if "write_date" in self.schema[model]:
-                record["write_date"] = _now()
+                record["write_date"] = now_text()
             self._apply_commands(model, record_id, commands)
         return True
 
@@ -686,7 +683,7 @@ class MemoryOrm:
                 "res_id": ids[0],
                 "body": body if body_is_html and self.major >= 17 else f"<p>{_escape(body)}</p>",
                 "message_type": message_type,
-                "date": _now(),
+                "date": now_text(),
             },
         )
 

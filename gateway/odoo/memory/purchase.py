@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.odoo.memory.orm import OdooFault, Values, _now, user_error
+from gateway.odoo.memory.orm import OdooFault, Values, now_text, user_error
 from gateway.odoo.memory.schema import ADMIN_USER, DEFAULT_PURCHASE_TAX
 from gateway.odoo.memory.stock import StockBehaviour
 
@@ -71,7 +71,7 @@ class PurchaseBehaviour(StockBehaviour):
             )
         self.record("res.partner", vals["partner_id"])
         vals.setdefault("state", "draft")
-        vals.setdefault("date_order", _now())
+        vals.setdefault("date_order", now_text())
         # as Odoo's defaults: the user's company, the user, the warehouse's receipts
         vals.setdefault("company_id", 1)
         vals.setdefault("user_id", ADMIN_USER)
@@ -97,7 +97,7 @@ class PurchaseBehaviour(StockBehaviour):
             )
             vals["price_unit"] = seller["price"] if seller else product.get("standard_price", 0.0)
         vals.setdefault("name", self.display_name("product.product", product["id"]))
-        vals.setdefault("date_planned", order.get("date_planned") or _now())
+        vals.setdefault("date_planned", order.get("date_planned") or now_text())
         vals.setdefault("qty_received", 0.0)
         vals.setdefault("sequence", 10)
         line_id = self._create_plain("purchase.order.line", vals)
@@ -214,7 +214,7 @@ class PurchaseBehaviour(StockBehaviour):
             if order["state"] not in ("draft", "sent"):
                 continue
             order["state"] = "purchase"
-            order["date_approve"] = order["write_date"] = _now()
+            order["date_approve"] = order["write_date"] = now_text()
             self._create_receipt(order)
         return True
 
@@ -228,7 +228,7 @@ class PurchaseBehaviour(StockBehaviour):
                         "already been done."
                     )
             order["state"] = "cancel"
-            order["write_date"] = _now()  # a write, as Odoo's cancel is: the poll sees it
+            order["write_date"] = now_text()  # a write, as Odoo's cancel is: the poll sees it
             for picking in self.tables["stock.picking"].values():
                 if picking.get("purchase_id") == order_id:
                     picking["state"] = "cancel"

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 from gateway.odoo.memory.account import AccountBehaviour
-from gateway.odoo.memory.orm import OdooFault, Values, _now, user_error
+from gateway.odoo.memory.orm import OdooFault, Values, now_text, user_error
 from gateway.odoo.memory.schema import REQUIRED_MODULES, STOCK_LOCATION, F, _f
 
 CUSTOMER_LOCATION = 5
@@ -163,7 +163,7 @@ class SaleBehaviour(AccountBehaviour):
         pricelist = self.tables["product.pricelist"].get(int(vals["pricelist_id"] or 0), {})
         vals.setdefault("currency_id", pricelist.get("currency_id") or 1)
         vals.setdefault("state", "draft")
-        vals.setdefault("date_order", _now())
+        vals.setdefault("date_order", now_text())
         vals.setdefault("company_id", 1)
         vals["name"] = f"S{self._sequence('sale.order'):05d}"
         return self._create_plain("sale.order", vals)
@@ -278,7 +278,7 @@ class SaleBehaviour(AccountBehaviour):
                     f"Order {order['name']} is in the state {order['state']!r}"
                 )
             order["state"] = "sale"
-            order["date_order"] = _now()
+            order["date_order"] = now_text()
             self._insert(
                 "stock.picking",
                 {
@@ -291,7 +291,7 @@ class SaleBehaviour(AccountBehaviour):
                     "backorder_id": False,
                     "location_id": STOCK_LOCATION,
                     "location_dest_id": CUSTOMER_LOCATION,
-                    "scheduled_date": order.get("commitment_date") or _now(),
+                    "scheduled_date": order.get("commitment_date") or now_text(),
                 },
             )
         return True

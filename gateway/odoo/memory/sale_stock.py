@@ -35,7 +35,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from gateway.odoo.memory.orm import Values, _now, user_error
+from gateway.odoo.memory.orm import Values, now_text, user_error
 from gateway.odoo.memory.sale import CUSTOMER_LOCATION, SaleBehaviour
 from gateway.odoo.memory.schema import REQUIRED_MODULES, STOCK_LOCATION, F, _f
 
@@ -432,7 +432,7 @@ class SaleStockBehaviour(SaleBehaviour):
                 prefix = "INV" if move["move_type"] == "out_invoice" else "RINV"
                 seq = self._sequence(f"{prefix}{date[:4]}")
                 move["name"] = f"{prefix}/{date[:4]}/{seq:05d}"
-            move["write_date"] = _now()
+            move["write_date"] = now_text()
         return super()._account_move__action_post(ids, context)
 
     def _customer_tax_rate(self, product_id: Any) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.odoo.memory.orm import MemoryOrm, Values, _now, user_error
+from gateway.odoo.memory.orm import MemoryOrm, Values, now_text, user_error
 from gateway.odoo.memory.schema import STOCK_LOCATION, VENDOR_LOCATION
 
 
@@ -25,7 +25,7 @@ class StockBehaviour(MemoryOrm):
                 "backorder_id": False,
                 "location_id": VENDOR_LOCATION,
                 "location_dest_id": STOCK_LOCATION,
-                "scheduled_date": order.get("date_planned") or _now(),
+                "scheduled_date": order.get("date_planned") or now_text(),
             },
         )
         for line in sorted(self._lines(order["id"]), key=lambda x: x["id"]):
@@ -245,7 +245,7 @@ class StockBehaviour(MemoryOrm):
             if move["state"] == "cancel":
                 self.tables["stock.move"].pop(move["id"])
         picking["state"] = "done"
-        picking["date_done"] = _now()
+        picking["date_done"] = now_text()
         if "write_date" in self.schema["stock.picking"]:
             picking["write_date"] = picking["date_done"]
         if backorder and remaining:
