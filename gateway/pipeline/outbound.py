@@ -64,6 +64,7 @@ from gateway.pipeline.outbound_kinds import (
     SENDER_KEYS,
     DocumentReader,
     OutboundKind,
+    kind_of,
     outbound_map_name,
 )
 from gateway.pipeline.outbound_records import (
@@ -533,12 +534,13 @@ def record_functional_ack(
                 OrderCycle.REJECTED,
                 f"{kind} rejected it ({', '.join(codes) or 'no code'})",
             )
+            sent = kind_of(order.document_type)  # a purchase order, 855, 856, 810, 846, 832
             raise_order_exception(
                 session,
                 order,
                 "order_rejected",
-                f"{kind} from the supplier rejected purchase order {order.business_key}: "
-                + (codes_in_words(kind, codes) or "no reason given"),
+                f"{kind} from the {sent.role} rejected {sent.label} {order.business_key} "
+                f"({order.set_id}): " + (codes_in_words(kind, codes) or "no reason given"),
                 detail={"codes": list(codes), "status": status},
             )
         else:

@@ -23,8 +23,10 @@ from gateway.odoo.api import OdooApi
 from gateway.odoo.dialect import OdooDialect
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.errors import PermanentError
+from gateway.pipeline.outbound import record_functional_ack
 from gateway.pipeline.outbound_publish import publish_due, send_catalog
 from gateway.pipeline.runtime import Runtime
+from gateway.store.db import session_scope
 from gateway.store.models import BusinessException, OutboundOrder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -336,3 +338,21 @@ def test_the_pricat_follows_the_pricelist_and_is_not_resent_unchanged(
 def test_a_catalog_for_a_partner_without_the_section_is_refused(runtime: Runtime) -> None:
     with pytest.raises(PermanentError, match="no partner 'nobody'"):
         send_catalog(runtime, "nobody")
+
+
+def test_a_contrl_rejecting_the_invrpt_names_the_inventory_advice(runtime: Runtime) -> None:
+    # given the morning's INVRPT went out
+    publish_due(runtime, MORNING)
+    assert len(sent(runtime, "INVRPT")) == 1
+    # when the customer's CONTRL rejects its interchange
+    with session_scope(runtime.sessions) as s:
+        row = s.scalars(select(OutboundOrder).where(OutboundOrder.set_id == "INVRPT")).one()
+        control = row.interchange_control
+        answered = record_functional_ack(s, "stjude", "CONTRL", control, None, "rejected", [])
+        assert answered == [row.id]
+    # then the exception says what was rejected: the inventory advice, not a purchase order
+    with runtime.sessions() as s:
+        exc = s.scalars(select(BusinessException)).one()
+        assert exc.kind == "order_rejected"
+        assert exc.message.startswith("CONTRL from the customer rejected inventory advice IA1")
+        assert "(INVRPT)" in exc.message and "purchase order" not in exc.message
