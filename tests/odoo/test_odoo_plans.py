@@ -113,6 +113,33 @@ def test_charges_become_bill_lines_on_the_profiles_products(
     ]
 
 
+def test_a_lines_stated_amount_holds_its_allowances_once(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # an EANCOM INVOIC states each line's net amount (MOA+203), its allowances inside it
+    _untaxed(odoo_double)
+    discount = odoo_double.add_product("Discount", default_code="DSC", taxes=[])
+    _received(odoo_client)
+    document = invoice()
+    gloves, syringes = document.lines
+    # the gloves at their net price (PRI+AAA): 60 x 7.25 = 435, the 30 off only informs
+    gloves.amount = Decimal("435.00")
+    # the syringes at their gross price (PRI+AAB): 20 x 12.00 - 20 off = 220
+    syringes.amount = Decimal("220.00")
+    document.allowances_charges = [
+        AllowanceCharge(kind="allowance", code="C310", amount=Decimal("30"), line_number="1"),
+        AllowanceCharge(kind="allowance", code="C310", amount=Decimal("20"), line_number="2"),
+    ]
+    document.total_amount = Decimal("655.00")
+    outcome = deliver(document, profile=make_profile(charges={"C310": "DSC"}), odoo=odoo_client)
+    # then neither allowance is taken off twice: the bill comes to the invoice's 655
+    assert outcome.exceptions == []
+    [bill] = odoo_double.records("account.move")
+    assert bill["state"] == "posted" and bill["amount_total"] == 655.0
+    extra = [x for x in odoo_double.records("account.move.line") if not x["purchase_line_id"]]
+    assert [(x["product_id"][0], x["price_unit"]) for x in extra] == [(discount, -20.0)]
+
+
 def test_a_charge_the_profile_does_not_name_is_an_exception(
     odoo_double: OdooDouble, odoo_client: OdooClient, world: World
 ) -> None:

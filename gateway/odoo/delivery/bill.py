@@ -21,7 +21,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from gateway.canonical import Invoice, InvoiceLine
+from gateway.canonical import AllowanceCharge, Invoice, InvoiceLine
 from gateway.odoo.api import OdooApi, m2o_id
 from gateway.odoo.delivery.contract import ContractPrices, price_within
 from gateway.odoo.delivery.item_checks import invalid_identifier
@@ -210,7 +210,10 @@ def _totals(document: Invoice, settings: OdooPartnerSettings) -> CheckTotals:
         ),
         Decimal("0"),
     )
+    stated = {line.line_number for line in document.lines if line.amount is not None}
     for entry in document.allowances_charges:
+        if entry.line_number is not None and entry.line_number in stated:
+            continue  # inside the line's stated (net) amount already
         untaxed += entry.amount if entry.kind == "charge" else -entry.amount
     # the document's taxes are its totals; a line's taxes repeat them per line, so they
     # count only when the document states none
@@ -225,13 +228,35 @@ def _totals(document: Invoice, settings: OdooPartnerSettings) -> CheckTotals:
     )
 
 
+def _billed_separately(document: Invoice) -> list[AllowanceCharge]:
+    """The allowances and charges that become bill lines of their own.
+
+    A line's stated amount (EDIFACT MOA+203) is its net amount, its own allowances and
+    charges inside it. When quantity x price already makes that amount, the price was the
+    net one (PRI+AAA) and the line's allowances and charges only inform: billing them too
+    would count them twice. Otherwise (a gross price, PRI+AAB) they take the bill line's
+    quantity x price to the stated amount, as do those of a line with no stated amount and
+    the header's."""
+    net_priced = {
+        line.line_number
+        for line in document.lines
+        if line.amount is not None
+        and abs(line.quantity * line.unit_price - line.amount) <= Decimal("0.01")
+    }
+    return [
+        entry
+        for entry in document.allowances_charges
+        if entry.line_number is None or entry.line_number not in net_priced
+    ]
+
+
 def _charge_lines(
     document: Invoice, resolver: Resolver
 ) -> tuple[list[list[Any]], list[BusinessIssue]]:
     """Allowances and charges as bill lines on the products the profile names."""
     commands: list[list[Any]] = []
     issues: list[BusinessIssue] = []
-    for entry in document.allowances_charges:
+    for entry in _billed_separately(document):
         code = entry.code or ""
         label = f"{entry.kind} {code} {entry.description or ''}".strip()
         name = resolver.settings.charges.get(code)
