@@ -15,7 +15,7 @@ from typing import Any
 
 from celery import Celery
 
-from gateway import tasks
+from gateway import lifeline, tasks
 from gateway.partners.registry import PartnerRegistry
 from gateway.settings import Settings, get_settings
 from gateway.sftp import beat_schedule
@@ -93,6 +93,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
     app.conf.update(config)
 
     tasks.register(app)
+    lifeline.connect()  # a worker started by `run`, and its scheduler, die with it
     return app
 
 

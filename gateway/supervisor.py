@@ -30,6 +30,7 @@ from typing import Any
 
 from gateway import heap
 from gateway.api.app import create_app
+from gateway.lifeline import PARENT_PID_ENV
 from gateway.pipeline.dispatch import CeleryDispatcher
 from gateway.process import build_process_runtime
 from gateway.reload import reload_everywhere, start_file_watcher
@@ -128,6 +129,8 @@ class Supervisor:
             worker_command(self.settings, self.workers),
             cwd=self.settings.data_dir,
             start_new_session=True,
+            # the worker stops when this process dies, even when killed (gateway.lifeline)
+            env={**os.environ, PARENT_PID_ENV: str(os.getpid())},
         )
         self.children.append(child)
         return child
