@@ -12,15 +12,18 @@ One run measures, in alternating rounds so machine noise hits both alike:
 * the receiver without HTTP - ``As2Receiver.handle`` called directly (store, partner and
   key lookups, unpack, intake, MDN), CPU per message, interleaved with the two above;
 * the real endpoint - uvicorn on 127.0.0.1 with the FastAPI router and an in-memory
-  intake - under a load generator running in a separate process (httpx, ``--clients``
-  concurrent connections, bounded by time), reporting msgs/s and p50/p99 latency, and
-  the server's CPU per message (this process's CPU over the messages it took in).
+  intake - under a load generator running in a separate process (``--clients``
+  concurrent keep-alive connections, bounded by time; prepared requests on plain sockets,
+  or httpx with ``--load httpx``), reporting msgs/s and p50/p99 latency, and the server's
+  CPU per message (this process's CPU over the messages it took in: while the load runs
+  the server's threads are all this process does).
 
 Rates swing with whatever else runs on the machine; CPU per message does much less, so
 the ratios are also given as CPU: crypto-only / raw calls, crypto-only / receiver,
 crypto-only / endpoint (the server's CPU less the receiver's is what HTTP costs).
 
-Usage: ``.venv/bin/python bench/bench_as2.py [--rounds 3] [--seconds 8] [--clients 4]``
+Usage: ``.venv/bin/python bench/bench_as2.py [--rounds 3] [--seconds 8] [--clients 4]
+[--load socket|httpx]``
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import argparse
 import json
 import os
 import pickle
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +43,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
@@ -69,7 +74,52 @@ from gateway.identity import Identities
 from gateway.partners.profile import PartnerProfile
 
 
-def load_client(url: str, messages_file: str, seconds: float, clients: int) -> None:
+def request_bytes(host: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+    """One HTTP/1.1 POST as it goes on the wire (the socket load generator's request)."""
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    skip = ("host", "content-length")
+    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in skip]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+class Connection:
+    """A keep-alive HTTP/1.1 connection that posts prepared requests: just enough of a
+    client to read a Content-Length answer, so that the load generator costs the shared
+    cores as little as possible (httpx spends about as much CPU per request as the
+    server's HTTP layer; see bench/README.md)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.sock = socket.create_connection((host, port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def _more(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        self.buffer += chunk
+
+    def post(self, request: bytes) -> tuple[int, bytes]:
+        """Send one request; its status and body."""
+        self.sock.sendall(request)
+        while b"\r\n\r\n" not in self.buffer:
+            self._more()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        length = next(
+            int(value) for name, _, value in (line.partition(b":") for line in lines[1:])
+            if name.strip().lower() == b"content-length"
+        )  # fmt: skip
+        while len(self.buffer) < length:
+            self._more()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(lines[0].split()[1]), body
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def load_client(url: str, messages_file: str, seconds: float, clients: int, kind: str) -> None:
     """Child process: post messages for ``seconds`` and print latencies as JSON."""
     # the parent process wrote this file a moment ago (see below), nobody else
     data = Path(messages_file).read_bytes()
@@ -79,28 +129,51 @@ def load_client(url: str, messages_file: str, seconds: float, clients: int) -> N
     counter = iter(range(10**9))
     stop_at = 0.0
     tag = os.getpid()
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+
+    def poster() -> tuple[Callable[[dict[str, str], bytes], tuple[int, bytes]], Callable[[], None]]:
+        """post(headers, body) -> (status, content) on a new keep-alive connection, and
+        how to close it."""
+        if kind == "httpx":
+            http = httpx.Client(timeout=30)
+
+            def post_httpx(headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+                r = http.post(url, headers=headers, content=body)
+                return r.status_code, r.content
+
+            return post_httpx, http.close
+        conn = Connection(host, port)
+
+        def post_socket(headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+            return conn.post(request_bytes(f"{host}:{port}", parts.path, headers, body))
+
+        return post_socket, conn.close
+
+    def one(post: Callable[[dict[str, str], bytes], tuple[int, bytes]], i: int, name: str) -> None:
+        headers, body = messages[i % len(messages)]
+        status, content = post({**headers, "Message-ID": f"<{name}-{tag}-{i}@acme>"}, body)
+        if status != 200 or b"; processed\r\n" not in content:
+            raise RuntimeError(f"unexpected answer {status}: {content[:200]!r}")
 
     def run() -> None:
-        with httpx.Client(timeout=30) as http:
+        post, close = poster()
+        try:
             while time.perf_counter() < stop_at:
                 i = next(counter)
-                headers, body = messages[i % len(messages)]
-                headers = {**headers, "Message-ID": f"<bench-{tag}-{i}@acme>"}
                 t0 = time.perf_counter()
-                r = http.post(url, headers=headers, content=body)
+                one(post, i, "bench")
                 dt = time.perf_counter() - t0
-                if r.status_code != 200 or b"; processed\r\n" not in r.content:
-                    raise RuntimeError(f"unexpected answer {r.status_code}: {r.content[:200]!r}")
                 with lock:
                     latencies.append(dt)
+        finally:
+            close()
 
     # warm-up (connections, first-use caches) outside the measurement
-    with httpx.Client(timeout=30) as http:
-        for i in range(10):
-            headers, body = messages[i]
-            http.post(
-                url, headers={**headers, "Message-ID": f"<warm-{tag}-{i}@acme>"}, content=body
-            )
+    post, close = poster()
+    for i in range(10):
+        one(post, i, "warm")
+    close()
     stop_at = time.perf_counter() + seconds
     t0 = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
@@ -151,11 +224,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="endpoint phase per round")
     parser.add_argument("--crypto-seconds", type=float, default=4.0)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--load", choices=("socket", "httpx"), default="socket",
+        help="load generator: prepared requests on plain sockets (default) or httpx",
+    )  # fmt: skip
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--messages-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        load_client(args.client, args.messages_file, args.seconds, args.clients)
+        load_client(args.client, args.messages_file, args.seconds, args.clients, args.load)
         return
 
     tmp = Path(tempfile.mkdtemp())
@@ -297,7 +374,7 @@ def main() -> None:
             out = subprocess.run(
                 [sys.executable, __file__, "--client", server.url + "/as2",
                  "--messages-file", str(messages_file), "--seconds", str(args.seconds),
-                 "--clients", str(args.clients)],
+                 "--clients", str(args.clients), "--load", args.load],
                 capture_output=True, check=True, text=True,
             ).stdout  # fmt: skip
             result = json.loads(out)

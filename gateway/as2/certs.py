@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,6 +29,11 @@ from gateway.identity import Identities, OurIdentity
 from gateway.partners.profile import PartnerProfile
 
 EXPIRY_WARNING = timedelta(days=30)
+#: seconds between two looks at the modification times of cached key and certificate files
+STAT_INTERVAL = 1.0
+_T = TypeVar("_T")
+# files, when they were last stat'ed (monotonic), their modification times, what was loaded
+_Cached = tuple[list[Path], float, tuple[float, ...], list[_T]]
 CertUse = Literal["signature", "encryption"]
 
 
@@ -177,14 +183,19 @@ class KeyCache:
     """Loads partner certificates and our keys once, reloading when a file changes.
 
     Parsing an encrypted PEM key costs milliseconds; doing it per request would cap
-    throughput, so the receiver and sender share one cache. Thread-safe.
+    throughput, so the receiver and sender share one cache. Thread-safe. The files'
+    modification times are looked at again at most every :data:`STAT_INTERVAL` seconds
+    (a message takes three lookups; the ``stat`` calls were a tenth of the receiver's own
+    cost): a key or certificate replaced in place is picked up within that time, a
+    profile or identity naming other files at once.
     """
 
     def __init__(self, identities: Identities) -> None:
         self._identities = identities
         self._lock = threading.Lock()
-        self._partners: dict[str, tuple[tuple[float, ...], list[PartnerCertificate]]] = {}
-        self._ours: dict[str, tuple[tuple[float, ...], list[OurKey]]] = {}
+        # key -> (files, when last stat'ed (monotonic), their modification times, loaded)
+        self._partners: dict[str, _Cached[PartnerCertificate]] = {}
+        self._ours: dict[str, _Cached[OurKey]] = {}
 
     @property
     def identities(self) -> Identities:
@@ -201,35 +212,41 @@ class KeyCache:
                 stamps.append(-1.0)
         return tuple(stamps)
 
+    def _get(
+        self,
+        cache: dict[str, _Cached[_T]],
+        key: str,
+        paths: list[Path],
+        load: Callable[[], list[_T]],
+    ) -> list[_T]:
+        now = time.monotonic()
+        with self._lock:
+            hit = cache.get(key)
+        if hit is not None and hit[0] == paths and now - hit[1] < STAT_INTERVAL:
+            return hit[3]
+        stamp = self._stamp(paths)
+        unchanged = hit is not None and hit[0] == paths and hit[2] == stamp
+        loaded = hit[3] if hit is not None and unchanged else load()
+        with self._lock:
+            cache[key] = (paths, now, stamp, loaded)
+        return loaded
+
     def partner(self, profile: PartnerProfile) -> list[PartnerCertificate]:
         """The partner's certificates (cached)."""
         base_dir = profile.base_dir  # a pydantic private attribute: read once (~6 us)
         paths = (
             [_resolve(c.file, base_dir) for c in profile.as2.certificates] if profile.as2 else []
         )
-        stamp = self._stamp(paths)
-        key = f"{profile.id}:{base_dir}"
-        with self._lock:
-            hit = self._partners.get(key)
-        if hit and hit[0] == stamp:
-            return hit[1]
-        certs = partner_certificates(profile)
-        with self._lock:
-            self._partners[key] = (stamp, certs)
-        return certs
+        return self._get(
+            self._partners, f"{profile.id}:{base_dir}", paths, lambda: partner_certificates(profile)
+        )
 
     def ours(self, identity: OurIdentity) -> list[OurKey]:
         """Our key pairs of one identity (cached)."""
         paths = [self._identities.resolve_path(k.certificate) for k in identity.as2_keys]
-        stamp = self._stamp(paths)
-        with self._lock:
-            hit = self._ours.get(identity.name)
-        if hit and hit[0] == stamp:
-            return hit[1]
-        keys = our_keys(identity, self._identities)
-        with self._lock:
-            self._ours[identity.name] = (stamp, keys)
-        return keys
+        return self._get(
+            self._ours, identity.name, paths, lambda: our_keys(identity, self._identities)
+        )
 
 
 def _warn_for(

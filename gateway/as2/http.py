@@ -2,7 +2,11 @@
 
 The body is read chunk by chunk and refused with 413 as soon as it passes the limit
 (or at once when Content-Length already says so), so an oversized request never sits
-whole in memory. The receiver's synchronous work runs on a thread pool.
+whole in memory. The receiver's synchronous work runs on a thread pool, small messages
+too: the event loop also serves the console, the REST API and the health checks, and the
+receiver writes to the store (a database that may make it wait), so running it inline
+would let one message stall every request; measured, it did not save CPU either and
+halved the rate (bench/README.md, "AS2 endpoint: cost outside the crypto").
 
 The route is a plain ASGI endpoint rather than a FastAPI path operation: it takes no
 parameters FastAPI could parse or validate, and FastAPI's request handling (dependency
@@ -17,7 +21,7 @@ import asyncio
 import contextvars
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -54,10 +58,12 @@ class As2Endpoint:
         return await asyncio.get_running_loop().run_in_executor(self._executor(), call)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self._respond(scope, receive)
-        await response(scope, receive, send)
+        status, headers, body = await self._respond(scope, receive)
+        # the two ASGI messages a Starlette ``Response`` would send, without building one
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+    async def _respond(self, scope: Scope, receive: Receive) -> _Answer:
         receiver = self.get_receiver()
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
@@ -93,10 +99,12 @@ class As2Endpoint:
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
+        # one chunk (the usual case for a small message) is passed on as it is, uncopied
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         chunks.clear()
         result = await self._in_thread(receiver.handle, headers, body)
-        return Response(content=result.body, status_code=result.status, headers=result.headers)
+        status, body = result.status, result.body
+        return status, _raw_headers(status, result.headers, len(body)), body
 
 
 def make_router(get_receiver: Callable[[], As2Receiver], max_body_bytes: int) -> APIRouter:
@@ -115,6 +123,25 @@ def make_router(get_receiver: Callable[[], As2Receiver], max_body_bytes: int) ->
     return router
 
 
-def _plain(status: int, text: str, *, close: bool = False) -> Response:
-    headers = {"Connection": "close"} if close else None
-    return Response(content=text, status_code=status, media_type="text/plain", headers=headers)
+# status, ASGI headers and body of an answer
+_Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+_TEXT_PLAIN = (b"content-type", b"text/plain; charset=utf-8")
+_CLOSE = (b"connection", b"close")
+
+
+def _raw_headers(status: int, headers: Mapping[str, str], length: int) -> list[tuple[bytes, bytes]]:
+    """The receiver's headers as ``Response(content, headers=headers)`` sends them: names
+    in lower case, then Content-Length unless the receiver gave one."""
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    if status >= 200 and status not in (204, 304) and all(n != b"content-length" for n, _ in raw):
+        raw.append((b"content-length", str(length).encode("latin-1")))
+    return raw
+
+
+def _plain(status: int, text: str, *, close: bool = False) -> _Answer:
+    """A plain-text answer of the endpoint itself (headers as ``Response(media_type=
+    "text/plain")`` sends them)."""
+    body = text.encode()
+    headers = [_CLOSE] if close else []
+    headers += [(b"content-length", str(len(body)).encode("latin-1")), _TEXT_PLAIN]
+    return status, headers, body

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -79,3 +81,28 @@ def test_cli_creates_a_pair_openssl_accepts_and_shows_it(tmp_path: Path) -> None
     assert again.exit_code == 1
     bad = runner.invoke(app, ["show", str(tmp_path / "missing.pem")])
     assert bad.exit_code == 1
+
+
+def test_key_cache_picks_up_a_certificate_replaced_in_place_within_the_stat_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: World
+) -> None:
+    """The files' modification times are looked at again at most every STAT_INTERVAL
+    seconds; a profile naming other files is read again at once."""
+    first, second = make_keys(tmp_path, "first"), make_keys(tmp_path, "second")
+    cert = tmp_path / "partner.crt"
+    cert.write_bytes(first.cert.read_bytes())
+    profile = make_profile("acme", {"as2_id": "ACME", "certificates": [{"file": str(cert)}]})
+    clock = [1000.0]
+    monkeypatch.setattr(certs.time, "monotonic", lambda: clock[0])
+    cache = certs.KeyCache(world.identities)
+    assert cache.partner(profile)[0].certificate == first.certificate
+
+    cert.write_bytes(second.cert.read_bytes())
+    os.utime(cert, (cert.stat().st_mtime + 5, cert.stat().st_mtime + 5))
+    clock[0] += certs.STAT_INTERVAL / 2
+    assert cache.partner(profile)[0].certificate == first.certificate  # not looked at yet
+    clock[0] += certs.STAT_INTERVAL
+    assert cache.partner(profile)[0].certificate == second.certificate
+
+    other = make_profile("acme", {"as2_id": "ACME", "certificates": [{"file": str(first.cert)}]})
+    assert cache.partner(other)[0].certificate == first.certificate  # other files: at once

@@ -85,3 +85,29 @@ def test_route_is_documented_and_other_methods_are_refused() -> None:
     assert "post" in spec["paths"]["/as2"]
     assert get.status_code == 405
     assert get.headers["allow"] == "POST"
+
+
+def test_answers_carry_the_headers_a_starlette_response_would() -> None:
+    """The endpoint sends its ASGI messages itself: the same status line, headers (names,
+    order, values) and body as the ``Response`` objects it used to build."""
+    from fastapi import Response as StarletteResponse
+
+    from gateway.as2.http import _plain, _raw_headers
+
+    mdn_headers = {"Content-Type": 'multipart/signed; boundary="b"', "MIME-Version": "1.0",
+                   "AS2-From": "GATEWAY", "Message-ID": "<m@gw>"}  # fmt: skip
+    for status, headers, body in [
+        (200, mdn_headers, b"--b\r\n..."),
+        (200, {"Content-Type": "text/plain; charset=utf-8"}, b"processed"),
+        (503, {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "30"}, b"busy"),
+        (413, {}, b""),
+    ]:
+        expected = StarletteResponse(content=body, status_code=status, headers=headers)
+        assert _raw_headers(status, headers, len(body)) == expected.raw_headers
+    for status, text, close in [(400, "invalid Content-Length", False),
+                                (413, "request body exceeds 10 bytes", True)]:  # fmt: skip
+        expected = StarletteResponse(
+            content=text, status_code=status, media_type="text/plain",
+            headers={"Connection": "close"} if close else None,
+        )  # fmt: skip
+        assert _plain(status, text, close=close) == (status, expected.raw_headers, expected.body)
