@@ -122,7 +122,13 @@ def _header_end(data: bytes) -> tuple[int, int] | None:
         return 0, 1
     limit = min(len(data), MAX_HEADER_BYTES)
     best: tuple[int, int] | None = None
-    for sep in (b"\r\n\r\n", b"\n\n", b"\n\r\n"):
+    pos = data.find(b"\r\n\r\n", 0, limit + 4)
+    if pos >= 0:
+        # the usual case: the bare-LF forms can only win before it, so only that much is
+        # searched for them (a search for b"\n\n" through a 12 KB CRLF entity that has
+        # none cost ~30 us, several times per message)
+        best, limit = (pos, pos + 4), pos
+    for sep in (b"\n\n", b"\n\r\n"):
         pos = data.find(sep, 0, limit + len(sep))
         if pos >= 0 and (best is None or pos < best[0]):
             best = (pos, pos + len(sep))
