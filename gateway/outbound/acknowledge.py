@@ -210,6 +210,23 @@ def signature(ack: OrderAcknowledgement) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def state_digest(order: SaleOrderState) -> str:
+    """A digest of the sale order as Odoo has it (not the day it was last written): equal,
+    Odoo changed nothing the acknowledgement is made from."""
+    data = {
+        "name": order.name,
+        "lines": [
+            [x.sequence, f"{x.quantity.normalize():f}", f"{x.unit_price.normalize():f}",
+             x.backordered]
+            for x in order.lines
+        ],
+        "commitment_date": order.commitment_date.isoformat() if order.commitment_date else None,
+        "cancelled": order.cancelled,
+        "seller": order.seller.model_dump(mode="json") if order.seller is not None else None,
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
 def differences(sent: OrderAcknowledgement, now: OrderAcknowledgement) -> list[str]:
     """What moved between the acknowledgement sent and the one made now, in words."""
     (type_before, before), (type_after, after) = _told(sent), _told(now)

@@ -85,6 +85,14 @@ class SaleOrderReader:
 
     def read(self, odoo_id: int) -> tuple[OrderAcknowledgement, dict[str, Any]]:
         """The acknowledgement of sale order ``odoo_id`` and the raw order row."""
+        document, _, order = self.read_with_state(odoo_id)
+        return document, order
+
+    def read_with_state(
+        self, odoo_id: int
+    ) -> tuple[OrderAcknowledgement, SaleOrderState, dict[str, Any]]:
+        """The acknowledgement of sale order ``odoo_id``, the sale order it was made from
+        and the raw order row."""
         rows = self.odoo.read("sale.order", [odoo_id], SALE_ORDER_FIELDS)
         if not rows:
             raise OrderNotSendable(str(odoo_id), ["the sale order no longer exists in Odoo"])
@@ -114,7 +122,7 @@ class SaleOrderReader:
             cancelled=order.get("state") == "cancel",
             seller=self._company(_id(order.get("company_id"))),
         )
-        return acknowledge(asked, state), order
+        return acknowledge(asked, state), state, order
 
     def _waiting_lines(self, line_ids: list[int]) -> set[int]:
         """Sale order lines whose outgoing stock move still waits for goods."""

@@ -238,12 +238,11 @@ def _consider(
         if (
             existing is not None
             and existing.odoo_write_date == str(row["write_date"])
-            # a purchase order sent: a stamp young enough to be shared by a later write
-            # within the same second is compared by content instead (not for the 855s:
-            # their content also carries the customer's refused changes, told with the
-            # next change in Odoo, never on their own)
+            # a purchase order or acknowledgement sent: a stamp young enough to be shared
+            # by a later write within the same second is compared by content instead (an
+            # acknowledgement by the sale order as Odoo has it: reacknowledge)
             and (
-                kind is not PURCHASE_ORDERS
+                kind not in (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS)
                 or existing.payload_sha256 is None
                 or write_date_settled(str(row["write_date"]))
             )

@@ -2,8 +2,13 @@
 again when what the customer is told moved.
 
 The outbound poll (:mod:`gateway.pipeline.outbound`) sees the sale order's ``write_date``
-move and hands it here. The acknowledgement is made again from the sale order as it stands
-and the order as the customer asks for it now (their 850 with their changes merged in,
+move (or, within two minutes of a write, the same whole-second stamp) and hands it here.
+The sale order as Odoo has it is compared with the one last looked at
+(:func:`gateway.outbound.acknowledge.state_digest` in ``OutboundOrder.document_hash``):
+unchanged, there is nothing to do, even when the customer asked for more since (a refused
+change waits for an operator and is told with the next change in Odoo). Otherwise the
+acknowledgement is made again from the sale order as it stands and the order as the
+customer asks for it now (their 850 with their changes merged in,
 :mod:`gateway.pipeline.customer_orders`), and compared with the one sent
 (:func:`gateway.outbound.acknowledge.signature`: each line's status, quantity, price and
 date, and the header status; not the date of the acknowledgement). When they differ, the
@@ -17,21 +22,18 @@ interchange, so one change is one acknowledgement.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from gateway.canonical import OrderAcknowledgement
 from gateway.engines import engine_for
 from gateway.outbound import OutboundInvalid, render, write
-from gateway.outbound.acknowledge import differences, signature
+from gateway.outbound.acknowledge import differences, signature, state_digest
 from gateway.outbound.cycle import OrderCycle
 from gateway.outbound.from_odoo import OrderNotSendable
-from gateway.outbound.from_odoo_sale import NotFromEdi
+from gateway.outbound.from_odoo_sale import NotFromEdi, SaleOrderReader
 from gateway.outbound.template import OutboundLibrary
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
@@ -62,13 +64,6 @@ class Reacknowledged:
     follow: list[Next] = field(default_factory=list)
 
 
-def document_digest(document: BaseModel) -> str:
-    """The digest the poll keeps of the document last read (``OutboundOrder.document_hash``):
-    the same state of the sale order is not looked at twice."""
-    data = document.model_dump(mode="json", exclude={"source"})
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
 def reacknowledge(
     runtime: Runtime,
     profile: PartnerProfile,
@@ -83,8 +78,12 @@ def reacknowledge(
     done = Reacknowledged()
     syntax, set_id, map_name = outbound_map_name(profile, kind=kind)
     reader, library = context if context else (kind.make_reader(runtime, profile), None)
+    if not isinstance(reader, SaleOrderReader):
+        raise TypeError(f"sale orders are read by a SaleOrderReader, not {reader!r}")
+    digest = ""
     try:
-        document, _ = reader.read(int(row["id"]))
+        document, state, _ = reader.read_with_state(int(row["id"]))
+        digest = state_digest(state)
         map_ = (library or outbound_library(runtime)).get(map_name)
     except (NotFromEdi, OrderNotSendable):
         document = None  # no EDI order (any more), or gone: nothing to tell the customer
@@ -97,9 +96,11 @@ def reacknowledge(
         order.odoo_write_date = str(row["write_date"])
         if not isinstance(document, OrderAcknowledgement):
             return done
-        digest = document_digest(document)
         if digest == order.document_hash:
-            return done  # looked at before
+            # looked at before: Odoo changed nothing the acknowledgement is made from (a
+            # change the customer asked for since and we refused is told with the next
+            # change in Odoo, never on its own: an operator decides on it first)
+            return done
         order.document_hash = digest
         sent = OrderAcknowledgement.model_validate(order.document)
         if signature(sent) == signature(document):
