@@ -73,6 +73,7 @@ POSTGRES = os.environ.get(
 REDIS = os.environ.get("EDIGW_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 TICK = os.sysconf("SC_CLK_TCK")
 STATS_ENV = "EDIGW_BENCH_STATS_DIR"
+THREADS_ENV = "EDIGW_BENCH_THREADS"
 
 # ---------------------------------------------------------------------------------------
 # files
@@ -174,8 +175,8 @@ class Case:
 
 def make_cases(args: argparse.Namespace) -> list[Case]:
     cases = []
-    # worker processes x 2 threads, less the warm-up file itself
-    spare = 2 * max([args.workers, *args.scale]) - 1
+    # worker processes x threads, less the warm-up file itself
+    spare = args.threads * max([args.workers, *args.scale]) - 1
     if "small-850" in args.cases:
         files = make_850s(args.files + 1, args.sets)
         spares = make_850s(spare, args.sets, base=10000)
@@ -376,7 +377,7 @@ def _wait_done(runtime: Any, target: int, limit: float = 900.0) -> None:
         time.sleep(0.5)  # the poll's own CPU counts in this process
 
 
-def run_distributed(case: Case, workers: int) -> Figures | None:
+def run_distributed(case: Case, workers: int, threads: int = 2) -> Figures | None:
     from gateway.celery_app import make_celery
     from gateway.intake import ReceivedPayload
     from gateway.pipeline.build import build_runtime
@@ -406,6 +407,7 @@ def run_distributed(case: Case, workers: int) -> Figures | None:
                 "EDIGW_BROKER_URL": REDIS,
                 "PYTHONPATH": str(REPO),
                 STATS_ENV: str(stats),
+                THREADS_ENV: str(threads),
             }
             for _ in range(workers):
                 procs.append(
@@ -419,7 +421,7 @@ def run_distributed(case: Case, workers: int) -> Figures | None:
             _wait_ready(procs, stats)
             intake = StoreIntake(runtime)
             # one warm-up file per worker thread: each has loaded what it lazily loads
-            warmups = [case.warmup, *case.spare[: 2 * workers - 1]]
+            warmups = [case.warmup, *case.spare[: threads * workers - 1]]
             for i, data in enumerate(warmups):
                 intake.receive(ReceivedPayload(data=data, transport="cli", filename=f"w{i}.edi"))
             _wait_done(runtime, case.per_file * len(warmups))
@@ -516,7 +518,21 @@ def worker_main() -> None:
     from gateway.celery_app import app
 
     app.worker_main(
-        ["worker", "-Q", "gateway", "--pool", "threads", "--concurrency", "2", "-l", "WARNING"]
+        [
+            "worker",
+            "-Q",
+            "gateway",
+            "--pool",
+            "threads",
+            "--concurrency",
+            os.environ.get(THREADS_ENV, "2"),
+            # as `edi-gateway worker` and `run` start theirs: no peer chatter
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "-l",
+            "WARNING",
+        ]
     )
 
 
@@ -903,8 +919,9 @@ def run_all(args: argparse.Namespace) -> None:
                     lambda c=case: _floor_distributed(c),
                 ),
                 (
-                    f"distributed (PostgreSQL + Redis, {args.workers} workers x 2 threads)",
-                    lambda c=case: run_distributed(c, args.workers),
+                    f"distributed (PostgreSQL + Redis, "
+                    f"{args.workers} workers x {args.threads} threads)",
+                    lambda c=case: run_distributed(c, args.workers, args.threads),
                 ),
             ]
         if "run" in args.modes:
@@ -915,9 +932,14 @@ def run_all(args: argparse.Namespace) -> None:
                     lambda c=case: run_run(c, args.run_delivery),
                 )
             )
-        scale = [(n, f"scale-out: distributed, {n} workers x 2 threads") for n in args.scale]
+        scale = [
+            (n, f"scale-out: distributed, {n} workers x {args.threads} threads") for n in args.scale
+        ]
         if "scale-out" in args.modes:
-            plans += [(label, lambda c=case, n=n: run_distributed(c, n)) for n, label in scale]
+            plans += [
+                (label, lambda c=case, n=n: run_distributed(c, n, args.threads))
+                for n, label in scale
+            ]
         results: dict[str, list[Figures]] = {label: [] for label, _ in plans}
         for _ in range(args.repeat):  # interleaved: the machine's drift hits every set-up
             for label, plan in plans:
@@ -959,6 +981,9 @@ def main() -> None:
     parser.add_argument("--files-856", type=int, default=6, help="856 files (856-500)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="threads per celery worker process (distributed)"
+    )
     parser.add_argument(
         "--cases", default="small-850,856-500", help="comma-separated: small-850, 856-500"
     )

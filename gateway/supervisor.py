@@ -88,6 +88,7 @@ def worker_command(settings: Settings, workers: int, *, beat: bool = True) -> li
         str(workers),
         "--without-mingle",
         "--without-gossip",
+        "--without-heartbeat",
     ]
     if beat:
         cmd += ["--beat", "-s", str(settings.data_dir / "celerybeat-schedule")]

@@ -81,6 +81,11 @@ def worker(
             pool,
             "--concurrency",
             str(concurrency),
+            # no peer chatter: the store, not the workers' view of each other, drives the
+            # scheduler and stall recovery (docs/operations.md)
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
         ),
     )
 

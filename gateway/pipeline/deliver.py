@@ -38,6 +38,7 @@ from gateway.pipeline.stages import claim_all
 from gateway.pipeline.transitions import Move, set_state, set_states
 from gateway.states import DECISIONS, TRANSACTIONS, DecisionState
 from gateway.store.audit import add_event
+from gateway.store.bulk import insert_rows
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
@@ -373,6 +374,7 @@ def _carry_out(runtime: Runtime, job: _Job) -> _Outcome | None:
 
 
 _DECISIONS = cast(Table, DeliveryDecision.__table__)
+_LEDGER = cast(Table, Delivery.__table__)
 _NEW_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.id)  # built once: one per document
 
 
@@ -581,12 +583,12 @@ def _add_ledger_rows(session: Session, ledger: list[tuple[_Outcome, Delivery]]) 
     values = [_ledger_values(row) for _, row in ledger]
     try:
         with session.begin_nested():
-            session.execute(insert(Delivery), values)
+            insert_rows(session, _LEDGER, values)
     except IntegrityError:
         for (outcome, _), one in zip(ledger, values, strict=True):
             try:
                 with session.begin_nested():
-                    session.execute(insert(Delivery), [one])
+                    insert_rows(session, _LEDGER, [one])
             except IntegrityError:
                 outcome.notes = [
                     *outcome.notes,

@@ -8,9 +8,9 @@ it twice (a redelivered task, a worker killed after commit) does nothing the sec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
 from gateway.states import INTERCHANGES, MESSAGES, TRANSACTIONS, InterchangeState
 from gateway.store.audit import add_event
+from gateway.store.bulk import insert_rows
 from gateway.store.db import session_scope
 from gateway.store.models import (
     FunctionalGroup,
@@ -40,6 +41,8 @@ from gateway.store.models import (
     TransactionState,
 )
 from gateway.store.payloads import PayloadData
+
+_TRANSACTIONS = cast(Table, Transaction.__table__)
 
 
 # ---------------------------------------------------------------------------------------
@@ -225,7 +228,7 @@ def _record_interchange(
     if txn_rows:
         # one INSERT for the interchange's transactions (no ORM object per row: a
         # 100 MB interchange has tens of thousands of them)
-        session.execute(insert(Transaction), txn_rows)
+        insert_rows(session, _TRANSACTIONS, txn_rows)
     session.flush()
     add_event(
         session,

@@ -4,7 +4,7 @@ The one way every stage and operator action changes a transaction's state: the m
 checked against :data:`gateway.states.TRANSACTIONS` and leaves an event. :func:`set_state`
 moves one ORM row (the change flushes with the session); :func:`set_states` moves many
 at once with one UPDATE and one INSERT of their events, no unit of work (the stages'
-hot paths, issue 21).
+hot paths, issue 21; :mod:`gateway.store.bulk`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.states import TRANSACTIONS
 from gateway.store.audit import add_event, add_events
+from gateway.store.bulk import update_rows
 from gateway.store.models import Transaction, TransactionState
 
 
@@ -81,8 +82,6 @@ class Move:
 
 
 _T = cast(Table, Transaction.__table__)
-_MOVE = update(_T).where(_T.c.id == bindparam("k_id")).values(state=bindparam("k_state"))
-_MOVE_ERROR = _MOVE.values(error=bindparam("k_error"))
 
 
 def set_states(session: Session, moves: Sequence[Move], *, actor: str = "system") -> None:
@@ -100,9 +99,9 @@ def set_states(session: Session, moves: Sequence[Move], *, actor: str = "system"
         previous = txn.state
         TRANSACTIONS.check(previous, move.state)
         if move.error is Keep.KEEP:
-            plain.append({"k_id": txn.id, "k_state": move.state})
+            plain.append({"id": txn.id, "state": move.state})
         else:
-            with_error.append({"k_id": txn.id, "k_state": move.state, "k_error": move.error})
+            with_error.append({"id": txn.id, "state": move.state, "error": move.error})
         events.append(
             {
                 "kind": move.state.value,
@@ -122,8 +121,6 @@ def set_states(session: Session, moves: Sequence[Move], *, actor: str = "system"
             set_committed_value(txn, "state", move.state)
             if move.error is not Keep.KEEP:
                 set_committed_value(txn, "error", move.error)
-    if plain:
-        session.execute(_MOVE, plain)
-    if with_error:
-        session.execute(_MOVE_ERROR, with_error)
+    update_rows(session, _T, plain)
+    update_rows(session, _T, with_error)
     add_events(session, events)

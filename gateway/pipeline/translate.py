@@ -22,10 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, Dialect, Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.types import TypeDecorator
 
 from gateway.canonical import SourceRef
 from gateway.edi.model import EdiGroup, EdiTransaction
@@ -43,6 +42,7 @@ from gateway.pipeline.outbound import DOCUMENT_STEPS, record_business_document
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stored import read_transaction, stored_interchange
 from gateway.pipeline.transitions import Move, set_states
+from gateway.store.bulk import insert_rows, update_rows
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
@@ -62,25 +62,8 @@ if TYPE_CHECKING:
 FLUSH_EVERY = 500  # transactions translated between two writes of their rows
 
 
-class _SerializedJSON(TypeDecorator[str]):
-    """A JSON column's value already serialized (pydantic's ``model_dump_json``): bound
-    as it is, so a document is not turned into dicts and then dumped a second time."""
-
-    impl = JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> None:
-        return None
-
-
 _DOCUMENTS = cast(Table, Document.__table__)
-_INSERT_DOCUMENTS = insert(_DOCUMENTS).values(data=bindparam("data", type_=_SerializedJSON()))
 _TRANSACTIONS = cast(Table, Transaction.__table__)
-_SET_KEYS = (
-    update(_TRANSACTIONS)
-    .where(_TRANSACTIONS.c.id == bindparam("k_id"))
-    .values(business_key=bindparam("k_key"), document_type=bindparam("k_type"))
-)
 
 
 @dataclass
@@ -96,10 +79,8 @@ class _Pending:
         rows before these moves keep their place in the chains), then one INSERT of the
         documents, one UPDATE of the keys and :func:`set_states` for the moves."""
         session.flush()
-        if self.documents:
-            session.execute(_INSERT_DOCUMENTS, self.documents)
-        if self.keys:
-            session.execute(_SET_KEYS, self.keys)
+        insert_rows(session, _DOCUMENTS, self.documents, raw=("data",))
+        update_rows(session, _TRANSACTIONS, self.keys)
         set_states(session, self.moves)
         self.moves, self.documents, self.keys = [], [], []
 
@@ -246,7 +227,9 @@ def _translate_rows(
         else:  # a replay: the transaction's document is translated again
             existing.data = document.model_dump(mode="json")
             existing.business_key = key
-        pending.keys.append({"k_id": row.id, "k_key": key, "k_type": document.document_type})
+        pending.keys.append(
+            {"id": row.id, "business_key": key, "document_type": document.document_type}
+        )
         set_committed_value(row, "business_key", key)
         set_committed_value(row, "document_type", document.document_type)
         pending.moves.append(

@@ -118,6 +118,12 @@ def attempt_scope(record: AttemptRecord) -> Iterator[AttemptRecord]:
 _WROTE = "edigw_attempt_wrote"  # session.info: this transaction wrote something
 
 
+def note_write(session: Session) -> None:
+    """Tell the running stage's attempt that this transaction writes (for statements run
+    on the session's connection, which the session's own events do not see)."""
+    session.info[_WROTE] = True
+
+
 @sa_event.listens_for(Session, "do_orm_execute")
 def _note_dml(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
