@@ -325,9 +325,27 @@ def _read_lines(
     """``target = segment.value(element, component, repetition)``; with ``elements``
     (EDIFACT maps) read from the segment's nested element tuples directly, falling
     back to ``value`` where a position is absent or the segment has no tuples - the
-    same answer (``gateway.edi.segment.ElementAccess.value``) without its three calls."""
-    if not elements or min(element, component, repetition) < 1:  # ('where: {0: ..}')
+    same answer (``gateway.edi.segment.ElementAccess.value``) without its three calls.
+    Without ``elements`` (X12 maps), a first component of a first repetition is read
+    from the view's ``plain`` parts (:class:`gateway.mapping.view.X12View`) when it
+    has them: the same answer as ``value`` without the call."""
+    if min(element, component, repetition) < 1:  # ('where: {0: ..}')
         return [f"{indent}{target} = {segment}.value({element:d}, {component:d}, {repetition:d})"]
+    if not elements:
+        if component != 1 or repetition != 1:
+            return [
+                f"{indent}{target} = {segment}.value({element:d}, {component:d}, {repetition:d})"
+            ]
+        return [
+            f"{indent}try:",
+            f"{indent}    p = {segment}.plain",
+            f"{indent}except AttributeError:",
+            f"{indent}    p = None",
+            f"{indent}if p is None:",
+            f"{indent}    {target} = {segment}.value({element:d}, 1, 1)",
+            f"{indent}else:",
+            f'{indent}    {target} = p[{element:d}] if len(p) > {element:d} else ""',
+        ]
     return [
         f"{indent}try:",
         f"{indent}    {target} = {segment}.elements[{element - 1:d}][{repetition - 1:d}]"

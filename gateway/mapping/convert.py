@@ -82,6 +82,8 @@ def to_edifact_date(raw: str, format_code: str) -> dt.date:
 def to_decimal(raw: str) -> Decimal:
     """A decimal number; a decimal comma (EDIFACT) is accepted as well as a point."""
     text = raw.strip()
+    if len(text) <= MAX_EXPONENT and text.isascii() and text.isdigit():
+        return Decimal(text)  # plain digits (most quantities): finite and in range
     if not text or len(text) > MAX_NUMBER_CHARS:
         raise BadValue(f"{raw[:MAX_NUMBER_CHARS]!r} is not a number")
     if "," in text and "." not in text:

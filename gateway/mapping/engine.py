@@ -23,7 +23,15 @@ from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentL
 from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.resolve import FieldTrace, RuleReader, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
-from gateway.mapping.scope import Regions, Segments, hl_tree, loop_groups, regions, split_loop
+from gateway.mapping.scope import (
+    HlNode,
+    Regions,
+    Segments,
+    hl_tree,
+    loop_groups,
+    regions,
+    split_loop,
+)
 from gateway.mapping.view import split_view
 from gateway.partners.profile import PartnerProfile
 
@@ -351,10 +359,18 @@ def build_ship_notice(r: RuleReader, parts: Regions) -> dict[str, Any]:
         _document_lists(r, scopes, data)
         items: list[tuple[dict[str, Segments], SegmentLike | None]] = []
         orders_seen: list[dict[str, Segments]] = []
+        # id(parent) -> (parent, pack scope, order node): siblings share one pack list,
+        # so its segments are indexed by tag once, not once per item
+        above: dict[int, tuple[HlNode | None, Segments, HlNode | None]] = {}
         for node in nodes:
-            # the carton's segments first, then its pallet's: an SSCC on either is found
-            packs = [seg for p in node.ancestors("pack") for seg in p.segments] or _NONE
-            order = node if node.level == "order" else node.ancestor("order")
+            parent = node.parent
+            known = above.get(id(parent))
+            if known is None:
+                # the carton's segments first, then its pallet's: an SSCC on either is found
+                packs = [seg for p in node.ancestors("pack") for seg in p.segments] or _NONE
+                known = above[id(parent)] = (parent, packs, node.ancestor("order"))
+            packs = known[1]
+            order = node if node.level == "order" else known[2]
             local: dict[str, Segments] = {
                 **scopes,
                 "group": node.segments,
@@ -411,11 +427,12 @@ def _collect_orders(
         if po is not None and po not in orders:
             orders[po] = {"po_number": po, "lines": []}
             numbers[po] = len(numbers)
+    # looked up once here, run once per item (as r.value and r.fields would)
+    item_po = r.field_reader(po_rules, ["order", "group", "header"])
+    item_fields = r.section(loop.fields, ["group"])
     for local, anchor in items:
         mark = len(r.traces)
-        po = r.value(
-            "orders[?].po_number", po_rules, local, ["order", "group", "header"], anchor=anchor
-        )
+        po = item_po(r, local, "orders[?].po_number", None, anchor)
         if po is None:
             raise DocumentError(
                 "no purchase order number for this item (order level or item reference)",
@@ -436,9 +453,7 @@ def _collect_orders(
         o_index = numbers[po]
         path = f"orders[{o_index}].lines[{len(order['lines'])}]."
         line: dict[str, Any] = {}
-        r.fields(
-            path, loop.fields, local, ["group"], line, index=len(order["lines"]) + 1, anchor=anchor
-        )
+        item_fields(r, local, line, path, len(order["lines"]) + 1, anchor)
         r.ids(path, loop.ids, local["group"], line)
         _sub_lists(r, loop, path, local, local["group"], line)
         order["lines"].append(line)

@@ -15,8 +15,15 @@ from typing import Any
 
 from gateway.edi.model import SegmentLike
 from gateway.engines import engine_for
+from gateway.identifiers import NDC_QUALIFIER_LAYOUTS
 from gateway.mapping import convert
-from gateway.mapping.compiled import NOTHING, compile_section, field_reader
+from gateway.mapping.compiled import (
+    NOTHING,
+    FieldReader,
+    Section,
+    compile_section,
+    field_reader,
+)
 from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.schema import IdsRule, Map, Rule
 from gateway.mapping.scope import Segments, where_key, where_matches
@@ -49,7 +56,7 @@ class RuleReader:
         self.elements = engine_for(map_.syntax).nested_elements
         self.traces: list[FieldTrace] = []
         self.warnings: list[str] = []
-        self._tables: dict[int, dict[str, str]] = {}  # IdsRule id -> upper-cased table
+        self._tables: dict[int, dict[str, Filed]] = {}  # IdsRule id -> upper-cased table
         # id(segment list) -> (the list, its segments by tag in order); the list is held
         # so its id cannot be reused by another list while this reader lives
         self.by_tag: dict[int, tuple[Segments, dict[str, list[SegmentLike]]]] = {}
@@ -78,6 +85,18 @@ class RuleReader:
         """
         reader = field_reader(rules, default_scope, elements=self.elements)
         return reader(self, scopes, path, index, anchor)
+
+    def field_reader(self, rules: Sequence[Rule], default_scope: Sequence[str]) -> FieldReader:
+        """The compiled reader :meth:`value` runs, for callers reading the same field once
+        per group: call it as ``reader(self, scopes, path, index, anchor)``."""
+        return field_reader(rules, default_scope, elements=self.elements)
+
+    def section(
+        self, fields: Mapping[str, Sequence[Rule]], default_scope: Sequence[str]
+    ) -> Section:
+        """The compiled section :meth:`fields` runs, for callers filling the same section
+        once per group: call it as ``section(self, scopes, target, prefix, index, anchor)``."""
+        return compile_section(fields, default_scope, elements=self.elements)
 
     def read_rule(self, path: str, rule: Rule, scopes: Scopes, default_scope: Sequence[str]) -> Any:
         """One segment rule in its scopes, every shape (``all``, ``to_component``, tables):
@@ -219,12 +238,12 @@ class RuleReader:
             for seg in self.matching(segments, rule.segment, rule.where):
                 for qualifier, ident, element in _pairs(seg, rule):
                     key = qualifier.upper()
-                    name = table.get(key)
-                    if name is None:
+                    filed = table.get(key)
+                    if filed is None:
                         if rule.other is None:
                             continue
-                        name = f"{rule.other}.{key}"
-                    parents, last = _parts(name)
+                        filed = _filed(f"{rule.other}.{key}", key)
+                    name, parents, last, ndc = filed
                     node = target  # down to the field's dict, made on the way (it is set)
                     for part in parents:
                         child = node.get(part)
@@ -233,7 +252,7 @@ class RuleReader:
                         node = child
                     if node.get(last) is not None:
                         continue  # the first identifier of a kind wins
-                    value = node[last] = convert.item_id(name, key, ident)
+                    value = node[last] = convert.item_id(name, key, ident) if ndc else ident
                     if self.explain:
                         self.traces.append(
                             FieldTrace(
@@ -304,7 +323,7 @@ class RuleReader:
             cached = self._coded[cache_key] = (pairs, by_code)
         return cached
 
-    def _qualifier_table(self, rule: IdsRule) -> dict[str, str]:
+    def _qualifier_table(self, rule: IdsRule) -> dict[str, Filed]:
         cached = self._tables.get(id(rule))
         if cached is None:
             shared = _QUALIFIER_TABLES.get((id(rule), id(self.map)))
@@ -318,25 +337,47 @@ class RuleReader:
             self._tables[id(rule)] = cached
         return cached
 
-    def _build_qualifier_table(self, rule: IdsRule) -> dict[str, str]:
+    def _build_qualifier_table(self, rule: IdsRule) -> dict[str, Filed]:
         if isinstance(rule.qualifiers, dict):
-            return {k.upper(): v for k, v in rule.qualifiers.items()}
-        table = self.map.tables.get(rule.qualifiers)
-        if table is None:
-            raise MappingError(f"qualifier table {rule.qualifiers!r} is not defined in the map")
-        return {k.upper(): v for k, v in table.items()}
+            table = rule.qualifiers
+        else:
+            found = self.map.tables.get(rule.qualifiers)
+            if found is None:
+                raise MappingError(f"qualifier table {rule.qualifiers!r} is not defined in the map")
+            table = found
+        return {k.upper(): _filed(v, k.upper()) for k, v in table.items()}
 
 
 # (id(rule), id(map)) -> (rule, map, its upper-cased table): built once per map, not
 # per translation; the rule and map are held so their ids are not reused while cached
-_QUALIFIER_TABLES: dict[tuple[int, int], tuple[IdsRule, Map, dict[str, str]]] = {}
+_QUALIFIER_TABLES: dict[tuple[int, int], tuple[IdsRule, Map, dict[str, Filed]]] = {}
 MAX_TABLES = 4096
+
+# Where an identifier of one qualifier is filed: the field's dotted name, its parent
+# keys and last key, and whether convert.item_id can change the value (an NDC whose
+# qualifier says its layout); worked out once per table entry, not per identifier.
+Filed = tuple[str, tuple[str, ...], str, bool]
+
+
+def _filed(name: str, qualifier: str) -> Filed:
+    parents, last = _parts(name)
+    layout = NDC_QUALIFIER_LAYOUTS.get(qualifier)
+    ndc = layout is not None and layout != "5-4-2" and name.endswith("ndc")
+    return name, parents, last, ndc
 
 
 def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
     count = seg.element_count()  # absent elements hold no pairs
-    if rule.layout == "pairs":
+    plain = getattr(seg, "plain", None)  # an X12 view without composites: read parts
+    if plain is not None and rule.layout == "pairs":
+        for qual_pos in range(rule.first, min(rule.last + 1, count), 2):
+            qualifier = plain[qual_pos].strip()
+            if qualifier:
+                ident = plain[qual_pos + 1].strip()
+                if ident:
+                    out.append((qualifier, ident, qual_pos + 1))
+    elif rule.layout == "pairs":
         value = seg.value
         for qual_pos in range(rule.first, min(rule.last + 1, count), 2):
             qualifier = value(qual_pos).strip()

@@ -200,11 +200,20 @@ def hl_tree(body: Segments, spec: Hierarchy) -> list[HlNode]:
     )
     for group in split_loop(body, hl):
         head = group[0]
-        value = head.value
+        plain = getattr(head, "plain", None)  # an X12 view's parts: read without a call
+        if plain is not None:
+            count = len(plain)
+            hl_id = plain[id_element] if 0 < id_element < count else ""
+            parent_id = plain[parent_element] if 0 < parent_element < count else ""
+            level_code = plain[level_element] if 0 < level_element < count else ""
+        else:
+            hl_id = head.value(id_element)
+            parent_id = head.value(parent_element)
+            level_code = head.value(level_element)
         node = HlNode(  # positional: the dataclass __init__ with keywords costs more
-            value(id_element).strip(),
-            value(parent_element).strip(),
-            level_of.get(value(level_element).strip().upper()),
+            hl_id.strip(),
+            parent_id.strip(),
+            level_of.get(level_code.strip().upper()),
             head,
             group[1:],
         )
