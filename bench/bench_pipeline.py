@@ -772,6 +772,9 @@ def run_floor(case: Case, url: str | None) -> Figures:
         from gateway.identity import load_identities
 
         identities = load_identities(settings.identities_file)
+        from gateway import heap
+
+        heap.settle()  # as the embedded run (and every started process) does
         engine = sqlalchemy.create_engine(url or f"sqlite:///{tmp}/floor.db")
         with engine.begin() as conn:
             for ddl in FLOOR_SCHEMA:

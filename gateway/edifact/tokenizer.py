@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import mmap
 from collections.abc import Iterator
+from functools import lru_cache
 
 from gateway.edifact.service_chars import ServiceChars
 
@@ -163,10 +164,44 @@ def _split_released(text: str, chars: ServiceChars, rel: str) -> tuple[str, tupl
     with ``str.split`` and the placeholders are swapped back; text that already holds
     such characters (or ends in a dangling release) takes the character loop.
     """
-    if text.endswith(rel) or any(ph in text for ph in _PLACEHOLDERS):
+    if text.endswith(rel) or (not text.isascii() and any(ph in text for ph in _PLACEHOLDERS)):
         return _split_loop(text, chars)
+    swaps, back = _swaps(chars, rel)
     swapped = text.replace(rel + rel, _PH_REL)
+    for released, placeholder in swaps:
+        swapped = swapped.replace(released, placeholder)
+    # A release before an ordinary character releases nothing: it is dropped.
+    swapped = swapped.replace(rel, "")
+    # as split_segment(swapped) without a release character, then the placeholders
+    # swapped back (they are not ASCII: ASCII components need no translation)
+    parts = swapped.split(chars.element)
+    comp = chars.component
+    rep = chars.repetition
+    split_reps = rep is not None and rep in swapped
+    elements: list[Element] = []
+    for part in parts[1:]:
+        if part.isascii():
+            if split_reps:
+                elements.append(tuple(tuple(r.split(comp)) for r in part.split(rep)))
+            else:
+                elements.append((tuple(part.split(comp)),))
+        else:
+            reps = part.split(rep) if split_reps else [part]
+            elements.append(
+                tuple(
+                    tuple(c if c.isascii() else c.translate(back) for c in r.split(comp))
+                    for r in reps
+                )
+            )
+    return parts[0].translate(back), tuple(elements)
+
+
+@lru_cache(maxsize=64)
+def _swaps(chars: ServiceChars, rel: str) -> tuple[tuple[tuple[str, str], ...], dict[int, str]]:
+    """The (released character, placeholder) replacements of a set of service characters
+    and the table that swaps the placeholders back (one per interchange's characters)."""
     back = {ord(_PH_REL): rel}
+    swaps = []
     for ch, ph in (
         (chars.element, _PH_ELEM),
         (chars.component, _PH_COMP),
@@ -174,19 +209,9 @@ def _split_released(text: str, chars: ServiceChars, rel: str) -> tuple[str, tupl
         (chars.terminator, _PH_TERM),
     ):
         if ch is not None:
-            swapped = swapped.replace(rel + ch, ph)
+            swaps.append((rel + ch, ph))
             back[ord(ph)] = ch
-    # A release before an ordinary character releases nothing: it is dropped.
-    swapped = swapped.replace(rel, "")
-    plain = ServiceChars(
-        chars.component, chars.element, chars.decimal, None, chars.repetition, chars.terminator
-    )
-    tag, elements = split_segment(swapped, plain)
-    # placeholders are not ASCII: components that are ASCII need no translation
-    return tag.translate(back), tuple(
-        tuple(tuple(c if c.isascii() else c.translate(back) for c in rep) for rep in el)
-        for el in elements
-    )
+    return tuple(swaps), back
 
 
 def _split_loop(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, ...]]:

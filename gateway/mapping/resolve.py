@@ -236,7 +236,7 @@ class RuleReader:
         for rule in rules:
             table = self._qualifier_table(rule)
             for seg in self.matching(segments, rule.segment, rule.where):
-                for qualifier, ident, element in _pairs(seg, rule):
+                for qualifier, ident, element in _pairs(seg, rule, self.elements):
                     key = qualifier.upper()
                     filed = table.get(key)
                     if filed is None:
@@ -366,19 +366,19 @@ def _filed(name: str, qualifier: str) -> Filed:
     return name, parents, last, ndc
 
 
-def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
+def _pairs(seg: SegmentLike, rule: IdsRule, nested: bool = False) -> list[tuple[str, str, int]]:
+    """The (qualifier, identifier, element) pairs of a segment. ``nested``: the segment
+    keeps nested element tuples (EDIFACT), read directly as ``value`` would read them;
+    an X12 view without composites is read from its ``plain`` parts."""
+    if nested and rule.layout == "composites":
+        elements = getattr(seg, "elements", None)
+        if elements is not None:
+            return _nested_composites(elements, rule)
     out: list[tuple[str, str, int]] = []
     count = seg.element_count()  # absent elements hold no pairs
-    plain = getattr(seg, "plain", None)  # an X12 view without composites: read parts
-    if plain is not None and rule.layout == "pairs":
-        for qual_pos in range(rule.first, min(rule.last + 1, count), 2):
-            qualifier = plain[qual_pos].strip()
-            if qualifier:
-                ident = plain[qual_pos + 1].strip()
-                if ident:
-                    out.append((qualifier, ident, qual_pos + 1))
-    elif rule.layout == "pairs":
-        value = seg.value
+    if rule.layout == "pairs":
+        plain = getattr(seg, "plain", None)
+        value = plain.__getitem__ if plain is not None else seg.value
         for qual_pos in range(rule.first, min(rule.last + 1, count), 2):
             qualifier = value(qual_pos).strip()
             if qualifier:
@@ -391,6 +391,20 @@ def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
             qualifier = seg.value(pos, rule.qualifier_component).strip()
             if qualifier and ident:
                 out.append((qualifier, ident, pos))
+    return out
+
+
+def _nested_composites(elements: Sequence[Any], rule: IdsRule) -> list[tuple[str, str, int]]:
+    """``layout: composites`` over nested element tuples (first repetition of each)."""
+    out: list[tuple[str, str, int]] = []
+    id_comp, qual_comp = rule.id_component, rule.qualifier_component
+    for pos in range(rule.first, min(rule.last, len(elements)) + 1):
+        reps = elements[pos - 1]
+        comps = reps[0] if reps else ()
+        ident = comps[id_comp - 1].strip() if id_comp <= len(comps) else ""
+        qualifier = comps[qual_comp - 1].strip() if qual_comp <= len(comps) else ""
+        if qualifier and ident:
+            out.append((qualifier, ident, pos))
     return out
 
 
