@@ -27,7 +27,8 @@ Set-ups (``--modes``), measured in the same run on the same files:
 Next to each, a **floor** in the same run: the same files through the engines only
 (parse once, acknowledgement built, every transaction mapped to its canonical document)
 and plain SQL rows (message, interchange, transactions with their documents, one event
-each), one transaction per file, on the same database. It is what any design has to pay.
+each), one transaction per file, on the same database, with the heap settled as in the
+embedded run (``gateway.heap.settle()``). It is what any design has to pay.
 
 Per set-up the report gives CPU ms per transaction of each process (utime + stime from
 ``/proc/<pid>/stat``: this process, the workers, the PostgreSQL backends serving the
