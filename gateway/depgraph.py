@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("x12", "edifact"),
     ("engines",),
     # canonical documents and the document-type registry; partner profiles and settings
-    ("identifiers", "canonical", "settings", "settings_doc", "states", "heap"),
+    ("identifiers", "canonical", "settings", "settings_doc", "states", "heap", "lifeline"),
     ("documents", "exception_policy"),
     ("partners", "identity", "owner_groups"),
     # maps (EDI <-> canonical) and the configuration that loads profiles with maps
