@@ -8,7 +8,9 @@ or downloaded from the console.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import AckControlNumbers, BuiltAck, EdiInterchange, Syntax
@@ -21,9 +23,9 @@ from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.issues import gateway_issues
 from gateway.pipeline.replies import ack_transport, our_identity
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stored import stored_interchange
+from gateway.pipeline.stored import interchange_row, stored_interchange
 from gateway.states import ACKNOWLEDGEMENTS, AckState
-from gateway.store.audit import add_event, next_counter
+from gateway.store.audit import add_event, add_events, next_counter
 from gateway.store.db import session_scope
 from gateway.store.models import (
     Acknowledgement,
@@ -31,10 +33,13 @@ from gateway.store.models import (
     Interchange,
     Message,
     Transaction,
+    utcnow,
 )
 
 
-def reparse_interchange(runtime: Runtime, session: Session, ic: Interchange) -> EdiInterchange:
+def reparse_interchange(
+    runtime: Runtime, session: Session, ic: Interchange | Row[Any]
+) -> EdiInterchange:
     """Parse one stored interchange again from its raw bytes (the source of truth)."""
     message = session.get(Message, ic.message_id)
     if message is None:
@@ -78,7 +83,7 @@ def _numbers(session: Session, partner_id: str | None, syntax: Syntax) -> AckCon
 def build_acks(
     runtime: Runtime,
     session: Session,
-    ic: Interchange,
+    ic: Interchange | Row[Any],
     edi: EdiInterchange,
     profile: PartnerProfile,
 ) -> list[BuiltAck]:
@@ -93,70 +98,104 @@ def build_acks(
     )
 
 
+# built once (issue 21): the stage runs once per received interchange
+_BUILT_BEFORE = select(Acknowledgement.id).where(
+    Acknowledgement.interchange_id == bindparam("ic_id"),
+    Acknowledgement.direction == "out",
+    # an 824/APERAK from translation may be there first; it is no 997/CONTRL
+    Acknowledgement.kind.not_in(ADVICE_KINDS),
+)
+_MESSAGE = select(Message.transport, Message.correlation_id).where(
+    Message.id == bindparam("message_id")
+)
+_ACKS = cast(Table, Acknowledgement.__table__)
+_NEW_ACK = insert(_ACKS).returning(_ACKS.c.id)
+_ICS = cast(Table, Interchange.__table__)
+_IC_ACK_STATUS = (
+    update(_ICS).where(_ICS.c.id == bindparam("ic_id")).values(ack_status=bindparam("status"))
+)
+_TXNS = cast(Table, Transaction.__table__)
+_TXN_ACK_STATUS = (
+    update(_TXNS)
+    .where(_TXNS.c.interchange_id == bindparam("ic_id"))
+    .values(ack_status=bindparam("status"), updated_at=bindparam("now"))
+)
+
+
 def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
     """Build and store the acknowledgements for an interchange; queue them for sending."""
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
-        ic = session.get(Interchange, interchange_id, with_for_update=True)
+        # its columns, locked; its acknowledgement status is written with one UPDATE
+        ic = interchange_row(session, interchange_id, lock=True)
         if ic is None or ic.partner_id is None:
             return []
-        already = session.scalar(
-            select(Acknowledgement.id).where(
-                Acknowledgement.interchange_id == ic.id,
-                Acknowledgement.direction == "out",
-                # an 824/APERAK from translation may be there first; it is no 997/CONTRL
-                Acknowledgement.kind.not_in(ADVICE_KINDS),
-            )
-        )
-        if already is not None:
+        if session.execute(_BUILT_BEFORE, {"ic_id": ic.id}).first() is not None:
             return []  # built before (a redelivered task)
         profile = runtime.registry.get(ic.partner_id)
         if profile is None:
             return []
         # as split recorded it; rows from before split kept envelope records: parse again
         edi = stored_interchange(session, ic) or reparse_interchange(runtime, session, ic)
-        message = session.get(Message, ic.message_id)
+        message = session.execute(_MESSAGE, {"message_id": ic.message_id}).first()
         inbound = message.transport if message else "none"
         built_acks = build_acks(runtime, session, ic, edi, profile)
+        ack_status = ic.ack_status
         if not built_acks:
-            ic.ack_status = "none"  # the profile asks for none: nothing to recover later
+            ack_status = "none"  # the profile asks for none: nothing to recover later
         for built in built_acks:
             sha = runtime.payloads.put(session, built.data)
-            row = Acknowledgement(
-                direction="out",
-                kind=built.kind,
-                partner_id=ic.partner_id,
-                interchange_id=ic.id,
-                acknowledged_control_number=built.acknowledges,
-                control_number=built.control_number,
-                status=built.status,
-                payload_sha256=sha,
-                state=AckState.QUEUED,
-                transport=ack_transport(profile, inbound),
-            )
-            session.add(row)
-            session.flush()
-            if built.kind != "TA1" or ic.ack_status is None:
-                ic.ack_status = built.status
-                for txn in session.scalars(
-                    select(Transaction).where(Transaction.interchange_id == ic.id)
-                ):
-                    txn.ack_status = built.status
-            add_event(
+            ack_id = session.execute(
+                _NEW_ACK,
+                {
+                    "direction": "out",
+                    "kind": built.kind,
+                    "partner_id": ic.partner_id,
+                    "interchange_id": ic.id,
+                    "acknowledged_control_number": built.acknowledges,
+                    "control_number": built.control_number,
+                    "status": built.status,
+                    "payload_sha256": sha,
+                    "state": AckState.QUEUED,
+                    "transport": ack_transport(profile, inbound),
+                },
+            ).scalar_one()
+            if built.kind != "TA1" or ack_status is None:
+                ack_status = built.status
+                # every transaction of the interchange: one statement, no rows read
+                session.execute(
+                    _TXN_ACK_STATUS, {"ic_id": ic.id, "status": built.status, "now": utcnow()}
+                )
+            add_events(
                 session,
-                "ack_built",
-                f"{built.kind} {built.control_number} ({built.status}) for interchange "
-                f"{ic.control_number}",
-                partner_id=ic.partner_id,
-                message_id=ic.message_id,
-                interchange_id=ic.id,
-                data={"acknowledgement_id": row.id},
+                [
+                    {
+                        "kind": "ack_built",
+                        "detail": f"{built.kind} {built.control_number} ({built.status}) "
+                        f"for interchange {ic.control_number}",
+                        "partner_id": ic.partner_id,
+                        "message_id": ic.message_id,
+                        "interchange_id": ic.id,
+                        # the message's, as the event's chain would look it up
+                        "correlation_id": message.correlation_id if message else None,
+                        "data": {"acknowledgement_id": ack_id},
+                    }
+                ],
             )
-            follow.append(Next("send_ack", (row.id,)))
+            follow.append(Next("send_ack", (ack_id,)))
+        if ack_status != ic.ack_status:
+            session.execute(_IC_ACK_STATUS, {"ic_id": ic.id, "status": ack_status})
     return follow
 
 
-def ack_filename(ack: Acknowledgement, syntax_ext: str = "edi") -> str:
+_ACK = select(_ACKS).where(_ACKS.c.id == bindparam("ack_id"))
+_ACK_STATE = update(_ACKS).where(_ACKS.c.id == bindparam("ack_id")).values(state=bindparam("state"))
+_ACK_ATTEMPTED = (
+    update(_ACKS).where(_ACKS.c.id == bindparam("ack_id")).values(attempts=_ACKS.c.attempts + 1)
+)
+
+
+def ack_filename(ack: Acknowledgement | Row[Any], syntax_ext: str = "edi") -> str:
     """File name of an acknowledgement in an outbox."""
     return f"{ack.kind}_{ack.control_number}_{ack.acknowledged_control_number}.{syntax_ext}"
 
@@ -168,27 +207,35 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
     outcome is committed before a transient failure is handed to the runner to retry.
     """
     with session_scope(runtime.sessions) as session:
-        ack = session.get(Acknowledgement, ack_id)
+        # its columns; what changes is written with one UPDATE (no ORM flush)
+        ack = session.execute(_ACK, {"ack_id": ack_id}).first()
         if ack is None or ack.state is not AckState.QUEUED:
             return []
         sender = runtime.senders.get(ack.transport or "none")
         if sender is None:
-            ACKNOWLEDGEMENTS.move(ack, AckState.STORED)
+            session.execute(
+                _ACK_STATE,
+                {"ack_id": ack.id, "state": ACKNOWLEDGEMENTS.check(ack.state, AckState.STORED)},
+            )
             why = (
                 "the partner's profile has no outbound transport for acknowledgements"
                 if ack.transport in (None, "", "none")
                 else f"no {ack.transport} sender is set up in this process"
             )
-            add_event(
+            add_events(
                 session,
-                "ack_stored",
-                f"{ack.kind} {ack.control_number} kept for download: {why}",
-                partner_id=ack.partner_id,
-                interchange_id=ack.interchange_id,
+                [
+                    {
+                        "kind": "ack_stored",
+                        "detail": f"{ack.kind} {ack.control_number} kept for download: {why}",
+                        "partner_id": ack.partner_id,
+                        "interchange_id": ack.interchange_id,
+                    }
+                ],
             )
             return []
         data = runtime.payloads.get(session, ack.payload_sha256 or "")
-        ack.attempts += 1
+        session.execute(_ACK_ATTEMPTED, {"ack_id": ack.id})
         partner_id, kind, number, transport = (
             ack.partner_id or "",
             ack.kind,

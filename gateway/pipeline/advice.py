@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiGroup, EdiTransaction, Syntax
@@ -60,7 +61,7 @@ _R = TypeVar("_R")
 class Rejected:
     """One transaction the translate stage rejected for its data."""
 
-    row: Transaction
+    row: Transaction | Row[Any]
     transaction: EdiTransaction
     group: EdiGroup
     error: DocumentError
@@ -148,7 +149,7 @@ def write_advice(
 def advise(
     runtime: Runtime,
     session: Session,
-    ic: Interchange,
+    ic: Interchange | Row[Any],
     profile: PartnerProfile,
     rejected: Sequence[Rejected],
     *,

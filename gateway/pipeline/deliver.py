@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,34 @@ _CLAIMABLE = (
     .outerjoin(_D, _D.transaction_id == _T.id)
     .outerjoin(Interchange, Interchange.id == _T.interchange_id)
     .order_by(_T.id)
+)
+# built once (issue 21): every statement of a batch's bookkeeping, ids bound as a list
+_CLAIMABLE_BATCH = _CLAIMABLE.where(
+    _T.id.in_(bindparam("ids", expanding=True)), _T.state == TransactionState.TRANSLATED
+)
+_LEDGER_ROWS = select(  # columns: what "already delivered" names
+    Delivery.id,
+    Delivery.transaction_id,
+    Delivery.partner_id,
+    Delivery.document_type,
+    Delivery.business_key,
+    Delivery.records,
+).where(
+    Delivery.business_key.in_(bindparam("keys", expanding=True)),
+    Delivery.partner_id.in_(bindparam("partners", expanding=True)),
+)
+_RECORDED = (
+    select(  # columns: what replaying a decision needs
+        DeliveryDecision.id,
+        DeliveryDecision.transaction_id,
+        DeliveryDecision.target,
+        DeliveryDecision.plan,
+    )
+    .where(
+        DeliveryDecision.transaction_id.in_(bindparam("ids", expanding=True)),
+        DeliveryDecision.state == DecisionState.RECORDED,
+    )
+    .order_by(DeliveryDecision.id)
 )
 
 
@@ -179,9 +207,7 @@ def _prepare(runtime: Runtime, ids: list[int]) -> tuple[list[_Job], list[Next]]:
                 else None,
                 bool(r.test),
             )
-            for r in session.execute(
-                _CLAIMABLE.where(_T.id.in_(ids), _T.state == TransactionState.TRANSLATED)
-            )
+            for r in session.execute(_CLAIMABLE_BATCH, {"ids": ids})
         ]
         keys: set[tuple[str, str, str]] = set()
         chosen = []
@@ -230,31 +256,22 @@ def _customer_change(runtime: Runtime, txn: _Txn, doc_row: _Doc) -> bool:
 
 def _ledger(
     session: Session, keys: set[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], Delivery]:
+) -> dict[tuple[str, str, str], Row[Any]]:
     """The ledger rows of these partner + document type + business keys (one query)."""
     if not keys:
         return {}
-    rows = session.scalars(
-        select(Delivery).where(
-            Delivery.business_key.in_({k[2] for k in keys}),
-            Delivery.partner_id.in_({k[0] for k in keys}),
-        )
+    rows = session.execute(
+        _LEDGER_ROWS,
+        {"keys": sorted({k[2] for k in keys}), "partners": sorted({k[0] for k in keys})},
     )
     return {(r.partner_id, r.document_type, r.business_key): r for r in rows}
 
 
-def _recorded_decisions(session: Session, ids: list[int]) -> dict[int, DeliveryDecision]:
+def _recorded_decisions(session: Session, ids: list[int]) -> dict[int, Row[Any]]:
     """The newest decision still to be carried out of each transaction (one query)."""
     if not ids:
         return {}
-    rows = session.scalars(
-        select(DeliveryDecision)
-        .where(
-            DeliveryDecision.transaction_id.in_(ids),
-            DeliveryDecision.state == DecisionState.RECORDED,
-        )
-        .order_by(DeliveryDecision.id)
-    )
+    rows = session.execute(_RECORDED, {"ids": ids})
     return {row.transaction_id: row for row in rows}  # the last one per transaction wins
 
 
@@ -264,8 +281,8 @@ def _job(
     txn: _Txn,
     doc_row: _Doc | None,
     test: bool,
-    ledger: dict[tuple[str, str, str], Delivery],
-    decisions: dict[int, DeliveryDecision],
+    ledger: dict[tuple[str, str, str], Row[Any]],
+    decisions: dict[int, Row[Any]],
     finished: list[Move],
 ) -> _Job | None:
     """The delivery of one claimed transaction, or None when it is finished here (its
@@ -536,7 +553,7 @@ def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
         return []
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
-        ledger: list[tuple[_Outcome, Delivery]] = []
+        ledger: list[tuple[_Outcome, dict[str, Any]]] = []
         _finish_decisions(session, [outcome.decision for outcome in done], DecisionState.APPLIED)
         for outcome in done:
             txn = outcome.job.txn
@@ -547,15 +564,15 @@ def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
             ledger.append(
                 (
                     outcome,
-                    Delivery(
-                        transaction_id=txn.id,
-                        partner_id=txn.partner_id or "",
-                        document_type=doc_row.document_type,
-                        business_key=doc_row.business_key,
-                        target=outcome.job.target,
-                        records=outcome.records,
-                        notes=outcome.notes,
-                    ),
+                    {  # the ledger row's values (no ORM object: nothing reads it back)
+                        "transaction_id": txn.id,
+                        "partner_id": txn.partner_id or "",
+                        "document_type": doc_row.document_type,
+                        "business_key": doc_row.business_key,
+                        "target": outcome.job.target,
+                        "records": outcome.records,
+                        "notes": outcome.notes,
+                    },
                 )
             )
         _add_ledger_rows(session, ledger)
@@ -575,12 +592,12 @@ def _record_outcomes(runtime: Runtime, done: list[_Outcome]) -> list[Next]:
     return follow
 
 
-def _add_ledger_rows(session: Session, ledger: list[tuple[_Outcome, Delivery]]) -> None:
+def _add_ledger_rows(session: Session, ledger: list[tuple[_Outcome, dict[str, Any]]]) -> None:
     """Insert the ledger rows: all in one statement (no ids read back: nothing uses
     them), or one by one when a key is already there."""
     if not ledger:
         return
-    values = [_ledger_values(row) for _, row in ledger]
+    values = [{**row, "created_at": utcnow()} for _, row in ledger]
     try:
         with session.begin_nested():
             insert_rows(session, _LEDGER, values)
@@ -594,19 +611,6 @@ def _add_ledger_rows(session: Session, ledger: list[tuple[_Outcome, Delivery]]) 
                     *outcome.notes,
                     "ledger already had this business key (concurrent delivery)",
                 ]
-
-
-def _ledger_values(row: Delivery) -> dict[str, Any]:
-    return {
-        "transaction_id": row.transaction_id,
-        "partner_id": row.partner_id,
-        "document_type": row.document_type,
-        "business_key": row.business_key,
-        "target": row.target,
-        "records": row.records,
-        "notes": row.notes,
-        "created_at": utcnow(),
-    }
 
 
 def _record_exceptions(runtime: Runtime, session: Session, outcome: _Outcome) -> list[Next]:

@@ -10,7 +10,9 @@ file is fixed and reloaded, the transactions are replayed from their stored byte
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from gateway.partner_config import PartnerConfig
@@ -20,7 +22,7 @@ from gateway.store.models import BusinessException, Interchange, Transaction, Tr
 KIND = "partner_disabled"
 
 
-def disabled_reason(config: object, ic: Interchange) -> tuple[str, str] | None:
+def disabled_reason(config: object, ic: Interchange | Row[Any]) -> tuple[str, str] | None:
     """``(partner id, reason)`` when the interchange's partner is disabled, else None."""
     if not isinstance(config, PartnerConfig):
         return None

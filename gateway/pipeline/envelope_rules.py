@@ -6,7 +6,7 @@ note codes, EDIFACT 0085).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway.documents import FUNCTIONAL_ACK_SETS, SET_TO_DOCUMENT
 from gateway.edi.model import EdiInterchange, Issue, Level
@@ -15,6 +15,8 @@ from gateway.mapping.errors import MappingError, UnsupportedDocument
 from gateway.store.models import Interchange, Transaction
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     from gateway.partners.profile import PartnerProfile
     from gateway.pipeline.runtime import Runtime
 
@@ -51,7 +53,7 @@ def duplicate_issue(edi: EdiInterchange) -> Issue:
 
 
 def interchange_rules(
-    runtime: Runtime, ic: Interchange, profile: PartnerProfile | None
+    runtime: Runtime, ic: Interchange | Row[Any], profile: PartnerProfile | None
 ) -> list[Issue]:
     """Gateway findings about an interchange's envelope against the partner profile."""
     issues: list[Issue] = []

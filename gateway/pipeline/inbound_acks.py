@@ -3,6 +3,9 @@ acknowledgement of ours they answer, and to the outbound document they acknowled
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiInterchange
@@ -13,7 +16,7 @@ from gateway.store.audit import add_event
 from gateway.store.models import Acknowledgement, Interchange, Transaction
 
 
-def record_envelope_ack(session: Session, row: Interchange, edi: EdiInterchange) -> None:
+def record_envelope_ack(session: Session, row: Interchange | Row[Any], edi: EdiInterchange) -> None:
     """Record an acknowledgement the partner sent in an envelope (an X12 TA1), linked to
     the interchange it acknowledges."""
     ack = engine_for(edi.syntax).read_envelope_ack(edi)
@@ -31,12 +34,12 @@ def record_envelope_ack(session: Session, row: Interchange, edi: EdiInterchange)
 
 def link_inbound_ack(
     session: Session,
-    row: Interchange,
+    row: Interchange | Row[Any],
     kind: str,
     acknowledged: str,
     status: str,
     detail: dict[str, object],
-    transaction: Transaction | None = None,
+    transaction: Transaction | Row[Any] | None = None,
 ) -> Acknowledgement:
     """Store a received acknowledgement and find what of ours it acknowledges."""
     ours = (

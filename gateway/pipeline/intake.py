@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 
 from gateway.intake import Intake, Receipt, ReceivedPayload
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
-from gateway.store.audit import add_event
+from gateway.store.audit import add_event, add_events
 from gateway.store.db import session_scope
 from gateway.store.models import Message, MessageState
 
 log = logging.getLogger(__name__)
+_MESSAGES = cast(Table, Message.__table__)
+_NEW_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)  # built once: one per payload
 
 
 class PayloadTooLarge(ValueError):
@@ -80,58 +83,64 @@ class StoreIntake(Intake):
             meta = dict(payload.metadata)
             if reused is not None:
                 meta["dedupe_key_reused_by"] = str(reused)
-            message = Message(
-                direction="in",
-                transport=payload.transport,
-                partner_id=payload.partner_id,
-                filename=payload.filename,
-                payload_sha256=sha,
-                raw_sha256=payload.raw_sha256,
-                size=len(payload.data),
-                dedupe_key=payload.dedupe_key,
-                duplicate_of=duplicate_of,
-                state=state,
-                error=payload.refused,
-                meta=meta,
-                correlation_id=correlation,
-            )
-            session.add(message)
-            session.flush()
-            add_event(
-                session,
-                "refused" if payload.refused is not None else "received",
-                f"{len(payload.data)} bytes over {payload.transport}"
-                + (f" as {payload.filename}" if payload.filename else "")
-                + (f" refused: {payload.refused}" if payload.refused is not None else ""),
-                actor=payload.actor,
-                partner_id=payload.partner_id,
-                message_id=message.id,
-                state_to=message.state,
-                correlation_id=correlation,
-                data={"sha256": sha, **meta},
-            )
+            # one INSERT and the events in one more: no ORM objects (issue 21)
+            message_id = session.execute(
+                _NEW_MESSAGE,
+                {
+                    "direction": "in",
+                    "transport": payload.transport,
+                    "partner_id": payload.partner_id,
+                    "filename": payload.filename,
+                    "payload_sha256": sha,
+                    "raw_sha256": payload.raw_sha256,
+                    "size": len(payload.data),
+                    "dedupe_key": payload.dedupe_key,
+                    "duplicate_of": duplicate_of,
+                    "state": state,
+                    "error": payload.refused,
+                    "meta": meta,
+                    "correlation_id": correlation,
+                },
+            ).scalar_one()
+            events = [
+                {
+                    "kind": "refused" if payload.refused is not None else "received",
+                    "detail": f"{len(payload.data)} bytes over {payload.transport}"
+                    + (f" as {payload.filename}" if payload.filename else "")
+                    + (f" refused: {payload.refused}" if payload.refused is not None else ""),
+                    "actor": payload.actor,
+                    "partner_id": payload.partner_id,
+                    "message_id": message_id,
+                    "state_to": state,
+                    "correlation_id": correlation,
+                    "data": {"sha256": sha, **meta},
+                }
+            ]
             if duplicate_of:
-                add_event(
-                    session,
-                    "duplicate",
-                    f"same {payload.transport} key {payload.dedupe_key!r} and same bytes as "
-                    f"message {duplicate_of}: not processed again",
-                    partner_id=payload.partner_id,
-                    message_id=message.id,
-                    correlation_id=correlation,
+                events.append(
+                    {
+                        "kind": "duplicate",
+                        "detail": f"same {payload.transport} key {payload.dedupe_key!r} and "
+                        f"same bytes as message {duplicate_of}: not processed again",
+                        "partner_id": payload.partner_id,
+                        "message_id": message_id,
+                        "correlation_id": correlation,
+                    }
                 )
             if reused is not None:
-                add_event(
-                    session,
-                    "dedupe_key_reused",
-                    f"{payload.transport} key {payload.dedupe_key!r} was used by message "
-                    f"{reused} for other bytes: processed, flagged for the partner to fix",
-                    partner_id=payload.partner_id,
-                    message_id=message.id,
-                    correlation_id=correlation,
-                    data={"earlier_message_id": reused},
+                events.append(
+                    {
+                        "kind": "dedupe_key_reused",
+                        "detail": f"{payload.transport} key {payload.dedupe_key!r} was used by "
+                        f"message {reused} for other bytes: processed, flagged for the partner "
+                        "to fix",
+                        "partner_id": payload.partner_id,
+                        "message_id": message_id,
+                        "correlation_id": correlation,
+                        "data": {"earlier_message_id": reused},
+                    }
                 )
-            message_id = message.id
+            add_events(session, events)
         queued = False
         if not duplicate_of and payload.refused is None:
             queued = self._queue(message_id, payload)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, Issue, Syntax
@@ -25,6 +25,45 @@ from gateway.edifact.tokenizer import Data
 from gateway.engines import engine_for
 from gateway.pipeline.issues import GATEWAY, issue_from_json
 from gateway.store.models import FunctionalGroup, Interchange, Transaction
+
+# built once, columns only (no ORM objects): what rebuilding an interchange reads
+_GROUPS = select(
+    FunctionalGroup.id,
+    FunctionalGroup.functional_id,
+    FunctionalGroup.sender_id,
+    FunctionalGroup.receiver_id,
+    FunctionalGroup.control_number,
+    FunctionalGroup.version,
+    FunctionalGroup.issues,
+).where(FunctionalGroup.interchange_id == bindparam("ic_id"))
+_TRANSACTIONS = select(
+    Transaction.group_id,
+    Transaction.set_id,
+    Transaction.control_number,
+    Transaction.version,
+    Transaction.start,
+    Transaction.end,
+    Transaction.issues,
+).where(Transaction.interchange_id == bindparam("ic_id"))
+
+
+_INTERCHANGES = cast(Table, Interchange.__table__)
+_INTERCHANGE = select(_INTERCHANGES).where(_INTERCHANGES.c.id == bindparam("ic_id"))
+_INTERCHANGE_LOCKED = _INTERCHANGE.with_for_update()
+
+
+def interchange_row(
+    session: Session, interchange_id: int, *, lock: bool = False
+) -> Row[Any] | None:
+    """An interchange's columns, by name, as a stage reads its subject: no ORM object
+    (a stage writes what it changes with a statement of its own). ``lock``: FOR UPDATE."""
+    query = _INTERCHANGE_LOCKED if lock else _INTERCHANGE
+    return session.execute(query, {"ic_id": interchange_id}).first()
+
+
+def group_rows(session: Session, interchange_id: int) -> list[Row[Any]]:
+    """The interchange's groups' columns, as :func:`stored_interchange` reads them."""
+    return list(session.execute(_GROUPS, {"ic_id": interchange_id}).all())
 
 
 def envelope_record(edi: EdiInterchange, data: Data, versions: Sequence[str]) -> dict[str, Any]:
@@ -39,16 +78,17 @@ def _issues(stored: Sequence[dict[str, Any]]) -> list[Issue]:
 
 def stored_interchange(
     session: Session,
-    ic: Interchange,
+    ic: Interchange | Row[Any],
     *,
-    groups: Sequence[FunctionalGroup] | None = None,
-    transactions: Sequence[Transaction] | None = None,
+    groups: Sequence[Any] | None = None,
+    transactions: Sequence[Any] | None = None,
 ) -> EdiInterchange | None:
     """The interchange as split found it (segments not read); None for a row recorded
     before split kept envelope records (the caller parses its bytes again).
 
     ``groups`` (all of the interchange's) and ``transactions`` (all, or the ones the
-    caller works on) are the rows when the caller has read them already.
+    caller works on) are the rows when the caller has read them already (ORM rows or
+    column rows with the same names); else their columns are read here.
     """
     if ic.envelope is None:
         return None
@@ -66,14 +106,10 @@ def stored_interchange(
         issues=_issues(ic.issues),
     )
     if groups is None:
-        groups = session.scalars(
-            select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
-        ).all()
+        groups = group_rows(session, ic.id)
     if transactions is None:
-        transactions = session.scalars(
-            select(Transaction).where(Transaction.interchange_id == ic.id)
-        ).all()
-    rows: dict[int, list[Transaction]] = defaultdict(list)
+        transactions = session.execute(_TRANSACTIONS, {"ic_id": ic.id}).all()
+    rows: dict[int, list[Any]] = defaultdict(list)
     for txn in sorted(transactions, key=lambda t: t.start):
         rows[txn.group_id].append(txn)
     for group in sorted(groups, key=lambda g: g.id):

@@ -94,10 +94,13 @@ def set_states(session: Session, moves: Sequence[Move], *, actor: str = "system"
     events = []
     plain: list[dict[str, Any]] = []
     with_error: list[dict[str, Any]] = []
+    checked: set[tuple[Any, Any]] = set()  # a batch makes the same few moves
     for move in moves:
         txn = move.txn
         previous = txn.state
-        TRANSACTIONS.check(previous, move.state)
+        if (previous, move.state) not in checked:
+            TRANSACTIONS.check(previous, move.state)
+            checked.add((previous, move.state))
         if move.error is Keep.KEEP:
             plain.append({"id": txn.id, "state": move.state})
         else:

@@ -22,9 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.canonical import SourceRef
 from gateway.edi.model import EdiGroup, EdiTransaction
@@ -40,15 +39,18 @@ from gateway.pipeline.envelope_rules import ACK_SETS
 from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.outbound import DOCUMENT_STEPS, record_business_document
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stored import read_transaction, stored_interchange
+from gateway.pipeline.stored import (
+    group_rows,
+    interchange_row,
+    read_transaction,
+    stored_interchange,
+)
 from gateway.pipeline.transitions import Move, set_states
 from gateway.store.bulk import insert_rows, update_rows
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
     Document,
-    FunctionalGroup,
-    Interchange,
     Message,
     Transaction,
     TransactionState,
@@ -91,43 +93,53 @@ def translate(
     """Translate the interchange's parsed transactions; queue their delivery."""
 
     with session_scope(runtime.sessions) as session:
-        ic = session.get(Interchange, interchange_id)
+        ic = interchange_row(session, interchange_id)  # columns: translate changes none
         if ic is None:
             return []
-        query = select(Transaction).where(
-            Transaction.interchange_id == ic.id, Transaction.state == TransactionState.PARSED
-        )
         if transaction_ids:
-            query = query.where(Transaction.id.in_(transaction_ids))
-        rows = list(session.scalars(query.with_for_update()))
+            query, params = _PARSED_NAMED, {"ic_id": ic.id, "ids": transaction_ids}
+        else:
+            query, params = _PARSED, {"ic_id": ic.id}
+        rows = list(session.execute(query, params))  # columns, locked: no ORM objects
         if not rows:
             return []
         profile = runtime.registry.get(ic.partner_id) if ic.partner_id else None
-        message = session.get(Message, ic.message_id)
-        if message is None:
+        payload_sha256 = session.execute(_PAYLOAD_OF, {"message_id": ic.message_id}).scalar()
+        if payload_sha256 is None:
             raise PermanentError(f"interchange {ic.id} has no message")
-        with runtime.payloads.open(session, message.payload_sha256) as payload:
+        with runtime.payloads.open(session, payload_sha256) as payload:
             follow = _translate_rows(runtime, session, ic, rows, profile, payload)
     return follow
+
+
+# built once (issue 21): the stage runs once per interchange
+_PARSED = (
+    select(_TRANSACTIONS)
+    .where(
+        _TRANSACTIONS.c.interchange_id == bindparam("ic_id"),
+        _TRANSACTIONS.c.state == TransactionState.PARSED,
+    )
+    .with_for_update()
+)
+_PARSED_NAMED = _PARSED.where(_TRANSACTIONS.c.id.in_(bindparam("ids", expanding=True)))
+_PAYLOAD_OF = select(Message.payload_sha256).where(Message.id == bindparam("message_id"))
+_EXISTING_DOCUMENTS = select(Document).where(
+    Document.transaction_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _translate_rows(
     runtime: Runtime,
     session: Session,
-    ic: Interchange,
-    rows: list[Transaction],
+    ic: Row[Any],
+    rows: list[Row[Any]],
     profile: PartnerProfile | None,
     payload: PayloadData,
 ) -> list[Next]:
     """Translate each row from its own bytes in ``payload``, one at a time."""
     follow: list[Next] = []
     delivering: list[int] = []
-    groups = {
-        g.id: g
-        for g in session.scalars(
-            select(FunctionalGroup).where(FunctionalGroup.interchange_id == ic.id)
-        )
-    }
+    groups = {g.id: g for g in group_rows(session, ic.id)}
     stored = stored_interchange(session, ic, groups=list(groups.values()), transactions=rows)
     if stored is not None:
         edi, base = stored, 0  # offsets as stored: payload offsets
@@ -142,9 +154,7 @@ def _translate_rows(
     # flush the previous row's inserts one by one instead of all at commit
     existing_docs = {
         d.transaction_id: d
-        for d in session.scalars(
-            select(Document).where(Document.transaction_id.in_([r.id for r in rows]))
-        )
+        for d in session.scalars(_EXISTING_DOCUMENTS, {"ids": [r.id for r in rows]})
     }
     pending = _Pending()
     for done, row in enumerate(rows):
@@ -230,8 +240,6 @@ def _translate_rows(
         pending.keys.append(
             {"id": row.id, "business_key": key, "document_type": document.document_type}
         )
-        set_committed_value(row, "business_key", key)
-        set_committed_value(row, "document_type", document.document_type)
         pending.moves.append(
             Move(row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
         )
@@ -249,7 +257,7 @@ def _translate_rows(
     return follow
 
 
-def _document_exception(row: Transaction, exc: DocumentErrorType) -> BusinessException:
+def _document_exception(row: Row[Any], exc: DocumentErrorType) -> BusinessException:
     where = (
         f"{exc.segment_tag} (segment {exc.segment_position})" if exc.segment_tag else "the document"
     )
@@ -272,7 +280,7 @@ def _document_exception(row: Transaction, exc: DocumentErrorType) -> BusinessExc
 
 
 def _record_ack_transaction(
-    session: Session, ic: Interchange, row: Transaction, edi_txn: EdiTransaction
+    session: Session, ic: Row[Any], row: Row[Any], edi_txn: EdiTransaction
 ) -> Move:
     """A 997/999/CONTRL from the partner: link it to what we sent; the row's move."""
     ack = engine_for(ic.syntax).read_ack(edi_txn)

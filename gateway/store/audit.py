@@ -229,19 +229,32 @@ def _events_are_never_deleted(_mapper: Any, _connection: Any, target: Event) -> 
     raise RuntimeError(f"events are append-only (tried to delete event {target.id})")
 
 
+_COUNTERS = cast(Table, Counter.__table__)
+# built once: acknowledge takes three numbers per interchange (statements built per
+# call cost more than executing them)
+_NEXT_COUNTER = (
+    update(_COUNTERS)
+    .where(
+        _COUNTERS.c.partner_id == bindparam("c_partner"),
+        _COUNTERS.c.name == bindparam("c_name"),
+    )
+    .values(value=_COUNTERS.c.value % bindparam("c_modulo") + 1)
+    .returning(_COUNTERS.c.value)
+)
+_COUNTER_VALUE = select(_COUNTERS.c.value).where(
+    _COUNTERS.c.partner_id == bindparam("c_partner"), _COUNTERS.c.name == bindparam("c_name")
+)
+
+
 def next_counter(session: Session, partner_id: str, name: str, *, modulo: int = 999_999_999) -> int:
     """Increment and return a per-partner counter, safely under concurrency.
 
     The UPDATE takes the row lock (PostgreSQL) or the database write lock (SQLite), so
     two workers never get the same number. Numbers wrap after ``modulo`` back to 1.
     """
+    key = {"c_partner": partner_id, "c_name": name}
     for _ in range(3):
-        result = session.execute(
-            update(Counter)
-            .where(Counter.partner_id == partner_id, Counter.name == name)
-            .values(value=Counter.value % modulo + 1)
-            .returning(Counter.value)
-        ).scalar()
+        result = session.execute(_NEXT_COUNTER, {**key, "c_modulo": modulo}).scalar()
         if result is not None:
             return int(result)
         try:
@@ -249,7 +262,5 @@ def next_counter(session: Session, partner_id: str, name: str, *, modulo: int = 
                 session.add(Counter(partner_id=partner_id, name=name, value=0))
         except IntegrityError:
             pass  # created concurrently; the UPDATE above will now find it
-    value = session.execute(
-        select(Counter.value).where(Counter.partner_id == partner_id, Counter.name == name)
-    ).scalar_one()
+    value = session.execute(_COUNTER_VALUE, key).scalar_one()
     return int(value)

@@ -111,11 +111,17 @@ def canonical_content(row: Mapping[str, Any]) -> str:
         "correlation_id": _text(row["correlation_id"]),
     }
     try:
-        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _CANONICAL.encode(content)
     except TypeError:
         # keys of mixed types: normalise the way the JSON column stores them
         content["data"] = json.loads(json.dumps(content["data"], default=str))
-        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _CANONICAL.encode(content)
+
+
+# one encoder for every row (``json.dumps`` with options builds a new one per call):
+# the same text as ``json.dumps(..., sort_keys=True, separators=(",", ":"),
+# ensure_ascii=False)``
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def link_hash(prev_hash: str, content: str) -> str:

@@ -20,9 +20,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,12 +54,19 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# built once, no ORM objects: two payloads per received file (issue 21)
+_PAYLOADS = cast(Table, Payload.__table__)
+_KNOWN = select(_PAYLOADS.c.size).where(_PAYLOADS.c.sha256 == bindparam("sha"))
+_DATA = select(_PAYLOADS.c.data).where(_PAYLOADS.c.sha256 == bindparam("sha"))
+_NEW = insert(_PAYLOADS)
+
+
 def _record(session: Session, sha: str, size: int, storage: str, data: bytes | None) -> None:
-    if session.get(Payload, sha) is not None:
+    if session.execute(_KNOWN, {"sha": sha}).first() is not None:
         return
     try:
         with session.begin_nested():
-            session.add(Payload(sha256=sha, size=size, storage=storage, data=data))
+            session.execute(_NEW, {"sha256": sha, "size": size, "storage": storage, "data": data})
     except IntegrityError:
         pass  # stored concurrently by another worker: same bytes, nothing to do
 
@@ -95,9 +102,9 @@ class FilePayloadStore:
 
     def get(self, session: Session, sha256: str) -> bytes:
         """Read the bytes of a payload."""
-        row = session.get(Payload, sha256)
+        row = session.execute(_DATA, {"sha": sha256}).first()
         if row is not None and row.data is not None:
-            return row.data
+            return bytes(row.data)
         try:
             return self.path_for(sha256).read_bytes()
         except FileNotFoundError as exc:
@@ -107,7 +114,7 @@ class FilePayloadStore:
     def open(self, session: Session, sha256: str) -> Iterator[PayloadData]:
         """A read-only memory map of the payload's file (its pages are the page cache's,
         read as they are touched); the bytes themselves for a payload kept in its row."""
-        row = session.get(Payload, sha256)
+        row = session.execute(_DATA, {"sha": sha256}).first()
         if row is not None and row.data is not None:
             yield row.data
             return
