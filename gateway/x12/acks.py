@@ -156,7 +156,8 @@ def _clean(value: str, d: Delimiters, limit: int) -> str:
     """
     banned = {d.element, d.segment, d.component, d.repetition or ""}
     cleaned = "".join(c if c in _SAFE and c not in banned else " " for c in value)
-    return cleaned.strip()[:limit]
+    # cut, then strip again: a cut inside a run of blanks would leave trailing spaces
+    return cleaned.strip()[:limit].rstrip()
 
 
 # X12 code list I05 (ISA05/ISA07 interchange id qualifiers)
