@@ -31,11 +31,12 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import IO, Any
 
 from gateway.odoo.api import OdooApi, Values
-from gateway.odoo.client import to_execute_kw
+from gateway.odoo.client import _POSITIONAL, to_execute_kw
 from gateway.odoo.dialect import OdooDialect
 from gateway.odoo.errors import error_from_fault
 from gateway.odoo.memory import MemoryOdoo, OdooFault
@@ -58,8 +59,73 @@ _CLOSED: IO[bytes] = io.BytesIO()
 _CLOSED.close()
 
 
+#: the C encoder ``json.dumps(value, default=str)`` runs, called without the Python
+#: layers around it (a call's parts are encoded one by one: this is most of their cost)
+_encoder = c_make_encoder(None, str, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+
+
+def _json(value: Any) -> str:
+    """``json.dumps(value, default=str)``."""
+    return "".join(_encoder(value, 0))
+
+
+if c_make_encoder is None:  # pragma: no cover - a Python without the C accelerator
+    _json = json.JSONEncoder(default=str).encode  # type: ignore[assignment]
+
+
 def _encode(entry: Values) -> bytes:
-    return (json.dumps(entry, default=str) + "\n").encode()
+    return (_json(entry) + "\n").encode()
+
+
+def _object(pairs: Sequence[tuple[str, str]]) -> str:
+    """A JSON object from already encoded values (as ``json.dumps`` writes it)."""
+    return "{" + ", ".join(f"{_json(name)}: {value}" for name, value in pairs) + "}"
+
+
+class _Call:
+    """One call's parts, each encoded to JSON once: its named form and its ``execute_kw``
+    form (``to_execute_kw``) share every parameter's text, and a write's journal line
+    reuses them. The lines come out as ``json.dumps`` of the dicts wrote them."""
+
+    __slots__ = ("args", "head", "kwargs")
+
+    def __init__(
+        self,
+        model: str,
+        method: str,
+        ids: Sequence[int] | None,
+        params: Values | None,
+        context: Values | None,
+    ) -> None:
+        named = [(name, _json(value)) for name, value in (params or {}).items()]
+        args = [] if ids is None else [_json(list(ids))]
+        remaining = dict(named)
+        for name in _POSITIONAL.get(method, ()):  # as to_execute_kw splits them
+            if name not in remaining:
+                break
+            args.append(remaining.pop(name))
+        context_text = _json(context or {})
+        if context:
+            remaining["context"] = context_text
+        self.args = "[" + ", ".join(args) + "]"
+        self.kwargs = _object(list(remaining.items()))
+        self.head = (
+            f'{{"model": {_json(model)}, "method": {_json(method)}, '
+            f'"ids": {_json(list(ids)) if ids is not None else "null"}, '
+            f'"params": {_object(named)}, "context": {context_text}, '
+            f'"execute_kw": {{"args": {self.args}, "kwargs": {self.kwargs}}}'
+        )
+
+    def line(self, name: str, value: Any) -> bytes:
+        """The call file's line: the call and its ``answer`` (or ``error``)."""
+        return f'{self.head}, "{name}": {_json(value)}}}\n'.encode()
+
+    def journal(self, at: str, model: str, method: str) -> bytes:
+        """The journal's line of a write: replayed as it was asked."""
+        return (
+            f'{{"at": {_json(at)}, "call": [{_json(model)}, {_json(method)}, '
+            f"{self.args}, {self.kwargs}]}}\n"
+        ).encode()
 
 
 class DryRunOdoo(OdooApi):
@@ -101,15 +167,17 @@ class DryRunOdoo(OdooApi):
     def begin_document(self, key: str) -> None:
         """Start the call file of one delivered document (a new attempt starts it afresh)."""
         name = _UNSAFE.sub("_", key.replace(":", "_")).strip("_")[:150] or "document"
-        previous: IO[str] | None = getattr(self._local, "out", None)
+        previous: IO[bytes] | None = getattr(self._local, "out", None)
         if previous is not None:
             previous.close()
         self._local.path = self.out_dir / f"{name}.jsonl"
-        self._local.out = self._local.path.open("w", encoding="utf-8")
+        # unbuffered: each line is in the file when its call returns (the demo reads the
+        # file while the process goes on), in one write
+        self._local.out = self._local.path.open("wb", buffering=0)
 
     def record_plan(self, plan: Values) -> None:
         """Write the delivery's decision (its plan) into the document's call file."""
-        self._write_line({"plan": plan})
+        self._write_line(_encode({"plan": plan}))
 
     @property
     def current_file(self) -> Path:
@@ -119,20 +187,20 @@ class DryRunOdoo(OdooApi):
 
     def close(self) -> None:
         """Close the open files (the state is already on disk)."""
-        out: IO[str] | None = getattr(self._local, "out", None)
+        out: IO[bytes] | None = getattr(self._local, "out", None)
         if out is not None:
             out.close()
             self._local.out = None
         self._journal.close()
         self._lock_file.close()
 
-    def _write_line(self, line: Values) -> None:
-        out: IO[str] | None = getattr(self._local, "out", None)
+    def _write_line(self, line: bytes) -> None:
+        """Add one encoded line to this thread's call file."""
+        out: IO[bytes] | None = getattr(self._local, "out", None)
         if out is None:  # a call outside any document
             self._local.path = self.current_file
-            out = self._local.out = self._local.path.open("a", encoding="utf-8")
-        out.write(json.dumps(line, default=str) + "\n")
-        out.flush()  # the demo reads the file while the process goes on
+            out = self._local.out = self._local.path.open("ab", buffering=0)
+        out.write(line)
 
     # ---- calls ---------------------------------------------------------------------------
     def call(
@@ -145,16 +213,10 @@ class DryRunOdoo(OdooApi):
         context: Values | None = None,
     ) -> Any:
         args, kwargs = to_execute_kw(method, ids, params, context)
-        line: Values = {
-            "model": model,
-            "method": method,
-            "ids": list(ids) if ids is not None else None,
-            "params": params or {},
-            "context": context or {},
-            "execute_kw": {"args": args, "kwargs": kwargs},
-        }
+        encoded = _Call(model, method, ids, params, context)  # before the call: as asked
         at = now_text()  # now, or a clock the caller set (clock_at)
-        with self._shared():
+        self._enter()  # (not self._shared(): a generator per call costs more than the lock)
+        try:
             self._catch_up()
             try:
                 with clock_at(at):
@@ -168,21 +230,20 @@ class DryRunOdoo(OdooApi):
                         self._made_up(at, model, method, ids, params)
                         result = self.memory.execute_kw(model, method, args, kwargs)
                     else:
-                        # encoded before the call (it is replayed as it was asked), journaled
-                        # even when it fails (a fault may follow a partial change)
-                        entry = _encode({"at": at, "call": [model, method, args, kwargs]})
+                        # journaled even when it fails (a fault may follow a partial change)
                         try:
                             result = self.memory.execute_kw(model, method, args, kwargs)
                         finally:
-                            self._append(entry)
+                            self._append(encoded.journal(at, model, method))
             except OdooFault as fault:
-                line["error"] = {"name": fault.name, "message": fault.message}
-                self._write_line(line)
+                error = {"name": fault.name, "message": fault.message}
+                self._write_line(encoded.line("error", error))
                 raise error_from_fault(
                     fault.name, fault.message, context=f"{model}.{method}"
                 ) from None
-        line["answer"] = result
-        self._write_line(line)
+        finally:
+            self._leave()
+        self._write_line(encoded.line("answer", result))
         return result
 
     def _made_up(
@@ -198,12 +259,25 @@ class DryRunOdoo(OdooApi):
     @contextmanager
     def _shared(self) -> Iterator[None]:
         """This thread alone, and this process alone on the outbox's state."""
-        with self._lock:
+        self._enter()
+        try:
+            yield
+        finally:
+            self._leave()
+
+    def _enter(self) -> None:
+        self._lock.acquire()
+        try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _leave(self) -> None:
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
 
     def _load(self) -> None:
         """The snapshot, then every journal line it does not hold yet (lock held)."""

@@ -6,10 +6,9 @@ Business behaviours (purchase, stock, accounting) are subclasses in their own mo
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
 import fnmatch
 import operator
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,6 +25,7 @@ from gateway.odoo.memory.schema import (
     F,
     _schema,
 )
+from gateway.odoo.memory.table import Record, Tables
 
 Values = dict[str, Any]
 
@@ -80,10 +80,22 @@ _OPERATORS = frozenset(
 )  # fmt: skip
 
 
+#: the last whole second :func:`now_text` formatted, and its text
+_second: list[tuple[int, str]] = [(-1, "")]
+
+
 def now_text() -> str:
     """The time a write is stamped with (``%Y-%m-%d %H:%M:%S``, UTC): now, or the time
     :func:`clock_at` set."""
-    return _clock.get() or dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    at = _clock.get()
+    if at:
+        return at
+    second = int(time.time())
+    last, text = _second[0]  # (one tuple: threads see a second and its text together)
+    if second != last:  # formatted once a second, not once per call
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+        _second[0] = (second, text)
+    return text
 
 
 @contextmanager
@@ -104,7 +116,8 @@ class MemoryOrm:
         self.major = major
         self.modules = tuple(modules)
         self.schema = _schema(major, self.modules)
-        self.tables: dict[str, dict[int, Values]] = {model: {} for model in self.schema}
+        self.tables = Tables()  # each model's records, indexed on demand (memory.table)
+        self.tables.update({model: {} for model in self.schema})
         self.sequences: dict[str, int] = {}
         self.denied_models: set[str] = set()  # check_access_rights answers False for these
         for name in ("base", "mail", "uom", *modules):
@@ -266,10 +279,10 @@ class MemoryOrm:
 
     def _insert(self, model: str, values: Values) -> int:
         record_id = self._next_id(model)
-        record: Values = {"id": record_id}
-        record.update(values)
+        record = Record(id=record_id)  # a table's own record: stored as it is
+        dict.update(record, values)
         if "write_date" in self.schema[model]:
-            record["write_date"] = now_text()
+            dict.__setitem__(record, "write_date", now_text())
         self.tables[model][record_id] = record
         return record_id
 
@@ -337,11 +350,7 @@ class MemoryOrm:
             return compute(record)
         if kind == "one2many":
             relation, inverse = self._one2many(model, name)
-            return sorted(
-                rid
-                for rid, row in self.tables[relation].items()
-                if row.get(inverse) == record["id"]
-            )
+            return self._children(relation, inverse, record["id"])
         default: Any = [] if kind == "many2many" else (0 if kind in ("integer", "float") else False)
         return record.get(name, default)
 
@@ -441,25 +450,36 @@ class MemoryOrm:
         return found[:limit] if limit else found
 
     def _narrow(self, model: str, rows: Iterable[Values], domain: list[Any]) -> Iterable[Values]:
-        """The rows that can match ``domain``: a cheap first pass on its equality leaves.
+        """The rows (``model``'s records) that can match ``domain``: a cheap first pass
+        on its equality leaves.
 
         Only for a list of leaves (ANDed; no ``|``, ``!`` or ``&``) of known operators,
-        and only on leaves ``[field, "=", value]`` of a stored field (no dotted path, not
-        computed, not x2many) with a value other than ``False``: a row such a leaf drops
-        is one :meth:`_match` rejects too, so matching the rest gives the same answer -
-        without reading every row through :meth:`value` (searches by reference were
-        the dry run's cost, growing with every record it made).
+        and only on leaves ``[field, "=", value]`` (a value other than ``False``) or
+        ``[field, "in", [values]]`` of a stored field (no dotted path, not computed, not
+        x2many): the table's index on that field (:mod:`gateway.odoo.memory.table`)
+        gives every record holding one of the values, and the ones holding a list
+        (compared as x2many); a row it leaves out is one :meth:`_match` rejects too, so
+        matching the rest gives the same answer - without testing every record
+        (searches by reference were the dry run's cost, growing with every record it made).
         """
         for item in domain:
             if not isinstance(item, list | tuple) or len(item) != 3 or item[1] not in _OPERATORS:
                 return rows  # "|", "!", "&" or a malformed leaf: the full match decides
         fields = self.schema[model]
         suffix = model.replace(".", "_")
+        table = self.tables[model]
+        ids: set[int] | None = None
+        by_id: list[Values] | None = None
         for name, op, target in domain:
-            if op != "=" or target is False:
+            if op == "=" and target is not False:
+                values: Sequence[Any] = (target,)
+            elif op == "in" and isinstance(target, list):
+                values = target
+            else:
                 continue
             if name == "id":
-                rows = [r for r in rows if r["id"] == target]
+                if op == "=":
+                    by_id = [r for r in (rows if by_id is None else by_id) if r["id"] == target]
                 continue
             spec = fields.get(name)
             if (
@@ -470,13 +490,23 @@ class MemoryOrm:
             ):
                 continue
             default = 0 if spec[0] in ("integer", "float") else False
-            # a list stored in a plain field is compared as x2many: left to the full match
-            rows = [
-                r
-                for r in rows
-                if (value := r.get(name, default)) == target or isinstance(value, list)
-            ]
-        return rows
+            found = table.candidates(name, default, values)
+            if found is not None:
+                ids = found if ids is None else ids & found
+        if by_id is not None:
+            return by_id if ids is None else [r for r in by_id if r["id"] in ids]
+        if ids is None:
+            return rows
+        return [table[i] for i in sorted(ids)]
+
+    def _children(self, model: str, inverse: str, parent_id: int) -> list[int]:
+        """The ids of ``model``'s records whose ``inverse`` is ``parent_id`` (a one2many's
+        records), through the table's index on ``inverse``."""
+        table = self.tables[model]
+        found = table.candidates(inverse, False, (parent_id,))
+        if found is None:  # pragma: no cover - an int is always hashable
+            found = set(table)
+        return sorted(rid for rid in found if table[rid].get(inverse) == parent_id)
 
     # ---- generic ORM methods ---------------------------------------------------------
     def search_read(
@@ -692,15 +722,12 @@ class MemoryOrm:
         return "product_uom_id" if self.major >= 19 else "product_uom"
 
     def _lines(self, order_id: int) -> list[Values]:
-        return [
-            line
-            for line in self.tables["purchase.order.line"].values()
-            if line.get("order_id") == order_id
-        ]
+        table = self.tables["purchase.order.line"]
+        return [table[i] for i in self._children("purchase.order.line", "order_id", order_id)]
 
     def snapshot(self) -> dict[str, dict[int, Values]]:
-        """A deep copy of every table (for assertions)."""
-        return copy.deepcopy(self.tables)
+        """A deep copy of every table (for assertions): plain dicts."""
+        return self.tables.__deepcopy__({})
 
 
 def _escape(text: str) -> str:
