@@ -49,6 +49,14 @@ _READS = frozenset({"search_read", "search", "read", "search_count", "fields_get
 _MADE_UP = frozenset(
     {"res.partner", "res.currency", "uom.uom", "product.supplierinfo", "product.product"}
 )
+#: lookups of these models are answered again from the answer kept for the same call,
+#: while no table they can read from has changed (``DryRunOdoo._kept``): the vendor,
+#: product and unit lookups each document repeats; the call is still written out
+_KEPT_MODELS = frozenset(
+    {"res.partner", "res.currency", "uom.uom", "product.supplierinfo", "product.product"}
+)
+#: at most this many kept answers (then they are dropped and kept afresh)
+_KEPT_MAX = 4096
 #: the snapshot is written again when the journal grows past the larger of this and the
 #: snapshot's own size (so rewriting it costs at most about as much as the lines did)
 _COMPACT_BYTES = 1 << 20
@@ -118,7 +126,11 @@ class _Call:
 
     def line(self, name: str, value: Any) -> bytes:
         """The call file's line: the call and its ``answer`` (or ``error``)."""
-        return f'{self.head}, "{name}": {_json(value)}}}\n'.encode()
+        return self.line_with(name, _json(value))
+
+    def line_with(self, name: str, text: str) -> bytes:
+        """The call file's line, with the answer already encoded."""
+        return f'{self.head}, "{name}": {text}}}\n'.encode()
 
     def journal(self, at: str, model: str, method: str) -> bytes:
         """The journal's line of a write: replayed as it was asked."""
@@ -148,6 +160,10 @@ class DryRunOdoo(OdooApi):
         self._local = threading.local()  # each delivering thread's call file
         self._major = major
         self._journal: IO[bytes] = _CLOSED
+        #: answers kept for repeated lookups: the call's text -> (its sources' versions,
+        #: the answer's text); see _sources
+        self._kept: dict[str, tuple[tuple[int, ...], str]] = {}
+        self._source_names: dict[str, tuple[str, ...] | None] = {}
         with self._shared():
             self._load()
             if self._offset > self._replayed_from:
@@ -218,33 +234,81 @@ class DryRunOdoo(OdooApi):
         self._enter()  # (not self._shared(): a generator per call costs more than the lock)
         try:
             self._catch_up()
-            try:
-                with clock_at(at):
-                    if method == "search_read":
-                        # the lookup first: master data is made up only when it finds
-                        # nothing (one search, not a search to decide and another to read)
-                        result = self.memory.execute_kw(model, method, args, kwargs)
-                        if not result and self._made_up(at, model, method, ids, params):
+            sources = self._sources(model) if method in _READS else None
+            kept = self._kept.get(encoded.head) if sources is not None else None
+            if kept is not None and kept[0] == self._stamp(sources):
+                text = kept[1]
+                result = json.loads(text)  # a copy of its own, as a fresh answer is
+            else:
+                try:
+                    with clock_at(at):
+                        if method == "search_read":
+                            # the lookup first: master data is made up only when it finds
+                            # nothing (one search, not a search to decide and another)
                             result = self.memory.execute_kw(model, method, args, kwargs)
-                    elif method in _READS:
-                        self._made_up(at, model, method, ids, params)
-                        result = self.memory.execute_kw(model, method, args, kwargs)
-                    else:
-                        # journaled even when it fails (a fault may follow a partial change)
-                        try:
+                            if not result and self._made_up(at, model, method, ids, params):
+                                result = self.memory.execute_kw(model, method, args, kwargs)
+                        elif method in _READS:
+                            self._made_up(at, model, method, ids, params)
                             result = self.memory.execute_kw(model, method, args, kwargs)
-                        finally:
-                            self._append(encoded.journal(at, model, method))
-            except OdooFault as fault:
-                error = {"name": fault.name, "message": fault.message}
-                self._write_line(encoded.line("error", error))
-                raise error_from_fault(
-                    fault.name, fault.message, context=f"{model}.{method}"
-                ) from None
+                        else:
+                            # journaled even when it fails (a fault may follow a partial
+                            # change)
+                            try:
+                                result = self.memory.execute_kw(model, method, args, kwargs)
+                            finally:
+                                self._append(encoded.journal(at, model, method))
+                except OdooFault as fault:
+                    error = {"name": fault.name, "message": fault.message}
+                    self._write_line(encoded.line("error", error))
+                    raise error_from_fault(
+                        fault.name, fault.message, context=f"{model}.{method}"
+                    ) from None
+                text = _json(result)
+                if sources is not None:
+                    self._keep(encoded.head, sources, text, result)
         finally:
             self._leave()
-        self._write_line(encoded.line("answer", result))
+        self._write_line(encoded.line_with("answer", text))
         return result
+
+    # ---- answers kept for repeated lookups ---------------------------------------------
+    def _sources(self, model: str) -> tuple[str, ...] | None:
+        """The tables a read of ``model`` can take its answer from: the model and every
+        model its fields lead to, transitively (display names, x2many, dotted domain
+        paths); None when its answers are not kept (not a lookup model, or a computed
+        field on the way, which may read any table)."""
+        if model not in _KEPT_MODELS:
+            return None
+        if model not in self._source_names:
+            schema = self.memory.schema
+            seen = {model}
+            todo = [model]
+            while todo:
+                current = todo.pop()
+                suffix = current.replace(".", "_")
+                for name, (_, relation, _) in schema.get(current, {}).items():
+                    if hasattr(self.memory, f"_compute_{suffix}__{name}"):
+                        self._source_names[model] = None
+                        return None
+                    if relation and relation not in seen:
+                        seen.add(relation)
+                        todo.append(relation)
+            self._source_names[model] = tuple(sorted(seen))
+        return self._source_names[model]
+
+    def _stamp(self, sources: tuple[str, ...] | None) -> tuple[int, ...]:
+        tables = self.memory.tables
+        return tuple(tables[name].version for name in sources or () if name in tables)
+
+    def _keep(self, head: str, sources: tuple[str, ...], text: str, result: Any) -> None:
+        """Keep an answer for the same call while its sources do not change (only one
+        that reads back as it was: JSON has no tuples, decimals or integer keys)."""
+        if json.loads(text) != result:
+            return
+        if len(self._kept) >= _KEPT_MAX:
+            self._kept.clear()
+        self._kept[head] = (self._stamp(sources), text)
 
     def _made_up(
         self, at: str, model: str, method: str, ids: Sequence[int] | None, params: Values | None
@@ -287,6 +351,7 @@ class DryRunOdoo(OdooApi):
             self.memory = MemoryOdoo.load(snapshot)
         else:
             self.memory = MemoryOdoo(self._major)
+        self._kept.clear()  # other tables: their versions say nothing about these answers
         # fields of optional modules are detected, as the client does on a real server
         self._dialect = OdooDialect(
             major=self.memory.major, server_version="dry-run", reader=self._fields_present

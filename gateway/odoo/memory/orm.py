@@ -80,6 +80,10 @@ _OPERATORS = frozenset(
 )  # fmt: skip
 
 
+#: :meth:`MemoryOrm._stored_default`'s answer for a field that is not a plain stored one
+_NOT_STORED = object()
+_UNKNOWN = object()
+
 #: the last whole second :func:`now_text` formatted, and its text
 _second: list[tuple[int, str]] = [(-1, "")]
 
@@ -120,6 +124,7 @@ class MemoryOrm:
         self.tables.update({model: {} for model in self.schema})
         self.sequences: dict[str, int] = {}
         self.denied_models: set[str] = set()  # check_access_rights answers False for these
+        self._defaults: dict[tuple[str, str], Any] = {}  # _stored_default's answers
         for name in ("base", "mail", "uom", *modules):
             self._insert("ir.module.module", {"name": name, "state": "installed"})
         category = self._insert("uom.category", {"name": "Unit"})
@@ -465,8 +470,6 @@ class MemoryOrm:
         for item in domain:
             if not isinstance(item, list | tuple) or len(item) != 3 or item[1] not in _OPERATORS:
                 return rows  # "|", "!", "&" or a malformed leaf: the full match decides
-        fields = self.schema[model]
-        suffix = model.replace(".", "_")
         table = self.tables[model]
         ids: set[int] | None = None
         by_id: list[Values] | None = None
@@ -481,15 +484,9 @@ class MemoryOrm:
                 if op == "=":
                     by_id = [r for r in (rows if by_id is None else by_id) if r["id"] == target]
                 continue
-            spec = fields.get(name)
-            if (
-                spec is None
-                or spec[0] in ("one2many", "many2many")
-                or name == "display_name"
-                or hasattr(self, f"_compute_{suffix}__{name}")
-            ):
+            default = self._stored_default(model, name)
+            if default is _NOT_STORED:
                 continue
-            default = 0 if spec[0] in ("integer", "float") else False
             found = table.candidates(name, default, values)
             if found is not None:
                 ids = found if ids is None else ids & found
@@ -498,6 +495,26 @@ class MemoryOrm:
         if ids is None:
             return rows
         return [table[i] for i in sorted(ids)]
+
+    def _stored_default(self, model: str, name: str) -> Any:
+        """What a record without the plain stored field ``name`` holds; ``_NOT_STORED``
+        for a field that is not one (missing, computed, x2many, ``display_name``)."""
+        key = (model, name)
+        known = self._defaults.get(key, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known
+        spec = self.schema[model].get(name)
+        if (
+            spec is None
+            or spec[0] in ("one2many", "many2many")
+            or name == "display_name"
+            or hasattr(self, f"_compute_{model.replace('.', '_')}__{name}")
+        ):
+            known = _NOT_STORED
+        else:
+            known = 0 if spec[0] in ("integer", "float") else False
+        self._defaults[key] = known
+        return known
 
     def _children(self, model: str, inverse: str, parent_id: int) -> list[int]:
         """The ids of ``model``'s records whose ``inverse`` is ``parent_id`` (a one2many's

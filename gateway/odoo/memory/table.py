@@ -65,7 +65,10 @@ def _reindexed(method: Callable[..., _T]) -> Callable[..., _T]:
 
     def changing(self: Record, *args: Any, **kwargs: Any) -> _T:
         table = self._table
-        if table is None or not table._indexes:
+        if table is None:
+            return method(self, *args, **kwargs)
+        table.version += 1
+        if not table._indexes:
             return method(self, *args, **kwargs)
         table._unindex(self._key, self)
         try:
@@ -89,7 +92,11 @@ class Record(dict[str, Any]):
 
     def __setitem__(self, name: str, value: Any) -> None:
         table = self._table
-        index = table._indexes.get(name) if table is not None else None
+        if table is None:
+            dict.__setitem__(self, name, value)
+            return
+        table.version += 1
+        index = table._indexes.get(name)
         if index is None:
             dict.__setitem__(self, name, value)
             return
@@ -121,11 +128,14 @@ class Record(dict[str, Any]):
 class Table(dict[int, Values]):
     """One model's records by id, indexed on demand (see the module docstring)."""
 
-    __slots__ = ("_indexes",)
+    __slots__ = ("_indexes", "version")
 
     def __init__(self, rows: Mapping[int, Values] | Iterable[tuple[int, Values]] = ()) -> None:
         super().__init__()
         self._indexes: dict[str, _Index] = {}
+        #: counts every change to the table and its records (answers kept by the dry run
+        #: are good while the tables they were read from have not changed)
+        self.version = 0
         for key, record in dict(rows).items():
             self[key] = record
 
@@ -168,6 +178,7 @@ class Table(dict[int, Values]):
         return record
 
     def _release(self, key: int) -> None:
+        self.version += 1
         old = dict.get(self, key)
         if isinstance(old, Record):
             if self._indexes:
@@ -177,7 +188,7 @@ class Table(dict[int, Values]):
     # ---- dict methods that add or remove records -----------------------------------
     def __setitem__(self, key: int, record: Values) -> None:
         owned = self._own(key, record)
-        self._release(key)
+        self._release(key)  # (and counts the change)
         dict.__setitem__(self, key, owned)
         if self._indexes:
             self._index(key, owned)
