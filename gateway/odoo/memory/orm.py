@@ -279,8 +279,7 @@ class MemoryOrm:
 
     # ---- low-level storage --------------------------------------------------------
     def _next_id(self, model: str) -> int:
-        table = self.tables[model]
-        return max(table, default=0) + 1
+        return self.tables[model].top() + 1
 
     def _insert(self, model: str, values: Values) -> int:
         record_id = self._next_id(model)

@@ -128,7 +128,7 @@ class Record(dict[str, Any]):
 class Table(dict[int, Values]):
     """One model's records by id, indexed on demand (see the module docstring)."""
 
-    __slots__ = ("_indexes", "version")
+    __slots__ = ("_indexes", "_top", "version")
 
     def __init__(self, rows: Mapping[int, Values] | Iterable[tuple[int, Values]] = ()) -> None:
         super().__init__()
@@ -136,8 +136,16 @@ class Table(dict[int, Values]):
         #: counts every change to the table and its records (answers kept by the dry run
         #: are good while the tables they were read from have not changed)
         self.version = 0
+        self._top: int | None = 0  # the highest id; None: to be found again (see top)
         for key, record in dict(rows).items():
             self[key] = record
+
+    def top(self) -> int:
+        """The highest id (0 when empty), without reading every id each time a record
+        is added (new ids are ``top() + 1``)."""
+        if self._top is None:
+            self._top = max(self, default=0)
+        return self._top
 
     # ---- the index -----------------------------------------------------------------
     def candidates(self, field: str, default: Any, values: Iterable[Any]) -> set[int] | None:
@@ -179,6 +187,8 @@ class Table(dict[int, Values]):
 
     def _release(self, key: int) -> None:
         self.version += 1
+        if key == self._top:
+            self._top = None  # the highest went: found again when asked
         old = dict.get(self, key)
         if isinstance(old, Record):
             if self._indexes:
@@ -190,6 +200,8 @@ class Table(dict[int, Values]):
         owned = self._own(key, record)
         self._release(key)  # (and counts the change)
         dict.__setitem__(self, key, owned)
+        if self._top is not None and key > self._top:
+            self._top = key
         if self._indexes:
             self._index(key, owned)
 
