@@ -85,15 +85,29 @@ def _encode(entry: Values) -> bytes:
     return (_json(entry) + "\n").encode()
 
 
+#: names (models, methods, parameters) as JSON strings: the same few, again and again
+_NAMES: dict[str, str] = {}
+
+
+def _name(name: str) -> str:
+    text = _NAMES.get(name)
+    if text is None:
+        text = _json(name)
+        if len(_NAMES) < 4096:
+            _NAMES[name] = text
+    return text
+
+
 def _object(pairs: Sequence[tuple[str, str]]) -> str:
     """A JSON object from already encoded values (as ``json.dumps`` writes it)."""
-    return "{" + ", ".join(f"{_json(name)}: {value}" for name, value in pairs) + "}"
+    return "{" + ", ".join([f"{_name(name)}: {value}" for name, value in pairs]) + "}"
 
 
 class _Call:
     """One call's parts, each encoded to JSON once: its named form and its ``execute_kw``
     form (``to_execute_kw``) share every parameter's text, and a write's journal line
-    reuses them. The lines come out as ``json.dumps`` of the dicts wrote them."""
+    reuses them. The lines are the text ``json.dumps`` writes for the dicts they stand
+    for (``tests/odoo/test_dryrun_lines.py``)."""
 
     __slots__ = ("args", "head", "kwargs")
 
@@ -106,20 +120,20 @@ class _Call:
         context: Values | None,
     ) -> None:
         named = [(name, _json(value)) for name, value in (params or {}).items()]
-        args = [] if ids is None else [_json(list(ids))]
+        ids_text = "null" if ids is None else _json(list(ids))
+        args = [] if ids is None else [ids_text]
         remaining = dict(named)
         for name in _POSITIONAL.get(method, ()):  # as to_execute_kw splits them
             if name not in remaining:
                 break
             args.append(remaining.pop(name))
-        context_text = _json(context or {})
+        context_text = _json(context) if context else "{}"
         if context:
             remaining["context"] = context_text
         self.args = "[" + ", ".join(args) + "]"
         self.kwargs = _object(list(remaining.items()))
         self.head = (
-            f'{{"model": {_json(model)}, "method": {_json(method)}, '
-            f'"ids": {_json(list(ids)) if ids is not None else "null"}, '
+            f'{{"model": {_name(model)}, "method": {_name(method)}, "ids": {ids_text}, '
             f'"params": {_object(named)}, "context": {context_text}, '
             f'"execute_kw": {{"args": {self.args}, "kwargs": {self.kwargs}}}'
         )
@@ -135,7 +149,7 @@ class _Call:
     def journal(self, at: str, model: str, method: str) -> bytes:
         """The journal's line of a write: replayed as it was asked."""
         return (
-            f'{{"at": {_json(at)}, "call": [{_json(model)}, {_json(method)}, '
+            f'{{"at": {_json(at)}, "call": [{_name(model)}, {_name(method)}, '
             f"{self.args}, {self.kwargs}]}}\n"
         ).encode()
 
@@ -155,6 +169,7 @@ class DryRunOdoo(OdooApi):
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._state_file = self.out_dir / "state.json"
         self._journal_file = self.out_dir / "state.journal"
+        self._journal_name = str(self._journal_file)  # stat before every call: no Path
         self._lock = threading.Lock()
         self._lock_file = (self.out_dir / "state.lock").open("a")
         self._local = threading.local()  # each delivering thread's call file
@@ -375,7 +390,7 @@ class DryRunOdoo(OdooApi):
     def _catch_up(self) -> None:
         """Replay what other processes appended since this one last looked (lock held)."""
         try:
-            current = self._journal_file.stat()
+            current = os.stat(self._journal_name)
         except FileNotFoundError:
             current = None
         if current is None or current.st_ino != self._journal_id:
