@@ -22,7 +22,8 @@ The whole child process's CPU (rusage, start-up included) is printed too.
     .venv/bin/python bench/bench_dry_run.py --files 2 10 --sets 25 --repeat 5
 
 ``--baseline DIR`` adds a third set-up: the dry run of another checkout of the gateway
-(an earlier commit, e.g. ``git worktree add --detach DIR COMMIT``), in the same rounds.
+(an earlier commit, e.g. ``git worktree add --detach DIR COMMIT``), in the same rounds,
+on a store migrated by that checkout.
 """
 
 from __future__ import annotations
@@ -178,14 +179,19 @@ def main() -> None:
     small, large = args.files
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        template = work / "template"
-        subprocess.run(
-            [sys.executable, "-m", "gateway.cli.main", "db-upgrade"],
-            env={**os.environ, "EDIGW_DATA_DIR": str(template), "PYTHONPATH": str(REPO)},
-            cwd=REPO,
-            check=True,
-            capture_output=True,
-        )
+        # a migrated store per checkout: another commit may have another migration head
+        templates: dict[Path, Path] = {}
+        for _, repo in setups.values():
+            if repo in templates:
+                continue
+            templates[repo] = work / f"template-{len(templates)}"
+            subprocess.run(
+                [sys.executable, "-m", "gateway.cli.main", "db-upgrade"],
+                env={**os.environ, "EDIGW_DATA_DIR": str(templates[repo]), "PYTHONPATH": str(repo)},
+                cwd=repo,
+                check=True,
+                capture_output=True,
+            )
         paths = []
         for i, data in enumerate(make_files(large, args.sets)):
             path = work / f"po-{i:04d}.edi"
@@ -199,6 +205,7 @@ def main() -> None:
         for round_ in range(args.repeat):
             per: dict[str, float] = {}
             for name, (mode, repo) in setups.items():
+                template = templates[repo]
                 cpu_small, in_small, _, _ = _run(mode, template, work, paths[:small], repo)
                 cpu_large, in_large, whole, delivered = _run(
                     mode, template, work, paths[:large], repo
