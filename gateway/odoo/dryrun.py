@@ -55,6 +55,9 @@ _MADE_UP = frozenset(
 _KEPT_MODELS = frozenset(
     {"res.partner", "res.currency", "uom.uom", "product.supplierinfo", "product.product"}
 )
+#: the lookups whose answers are kept (records only: ``fields_get`` answers from the
+#: schema, which has no change count)
+_KEPT_METHODS = frozenset({"search_read", "read", "search", "search_count"})
 #: at most this many kept answers (then they are dropped and kept afresh)
 _KEPT_MAX = 4096
 #: the snapshot is written again when the journal grows past the larger of this and the
@@ -249,7 +252,7 @@ class DryRunOdoo(OdooApi):
         self._enter()  # (not self._shared(): a generator per call costs more than the lock)
         try:
             self._catch_up()
-            sources = self._sources(model) if method in _READS else None
+            sources = self._sources(model) if method in _KEPT_METHODS else None
             kept = self._kept.get(encoded.head) if sources is not None else None
             if kept is not None and kept[0] == self._stamp(sources):
                 text = kept[1]
