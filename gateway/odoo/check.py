@@ -355,6 +355,26 @@ def _check_currencies(
             results.append(CheckResult(f"currency {code}", True, f"active (used by {used_by})"))
 
 
+def _no_pricelist(odoo: OdooApi, dialect: OdooDialect) -> str:
+    """Why a customer has no pricelist: none given, or the Pricelists setting is off (Odoo
+    19 then applies no customer's pricelist, even one set on the customer)."""
+    plain = "the customer has no pricelist: orders are checked against sales prices"
+    wanted = "fields" if dialect.major >= 19 else "fields_list"  # 19 renamed the parameter
+    try:
+        settings = odoo.call(
+            "res.config.settings", "default_get", params={wanted: ["group_product_pricelist"]}
+        )
+    except OdooError:
+        return plain  # settings need the administrator's rights: say what is known
+    if isinstance(settings, dict) and settings.get("group_product_pricelist") is False:
+        return (
+            "the Pricelists setting is off (Sales > Configuration > Settings > Pricelists): "
+            "Odoo applies no customer pricelist, so orders are checked against sales prices; "
+            "turn it on if this customer has contract prices"
+        )
+    return plain
+
+
 def _check_partner(
     odoo: OdooApi,
     dialect: OdooDialect,
@@ -388,7 +408,7 @@ def _check_partner(
                     True,
                     f"orders are priced and checked with {pricelist[1]!r}"
                     if isinstance(pricelist, list)
-                    else "the customer has no pricelist: orders are checked against sales prices",
+                    else _no_pricelist(odoo, dialect),
                 )
             )
     _check_units(odoo, dialect, partner, prepare, results)

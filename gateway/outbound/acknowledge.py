@@ -211,13 +211,14 @@ def signature(ack: OrderAcknowledgement) -> str:
 
 
 def state_digest(order: SaleOrderState) -> str:
-    """A digest of the sale order as Odoo has it (not the day it was last written): equal,
-    Odoo changed nothing the acknowledgement is made from."""
+    """A digest of the sale order as the sales desk keeps it: its lines, quantities,
+    prices, date, state and seller. Not the day it was last written, and not whether a
+    line waits for goods: stock coming and going (the 856s tell what ships) is no reason to
+    acknowledge the order again, whenever the poll happens to look."""
     data = {
         "name": order.name,
         "lines": [
-            [x.sequence, f"{x.quantity.normalize():f}", f"{x.unit_price.normalize():f}",
-             x.backordered]
+            [x.sequence, f"{x.quantity.normalize():f}", f"{x.unit_price.normalize():f}"]
             for x in order.lines
         ],
         "commitment_date": order.commitment_date.isoformat() if order.commitment_date else None,

@@ -3,7 +3,7 @@ again when what the customer is told moved.
 
 The outbound poll (:mod:`gateway.pipeline.outbound`) sees the sale order's ``write_date``
 move (or, within two minutes of a write, the same whole-second stamp) and hands it here.
-The sale order as Odoo has it is compared with the one last looked at
+The sale order as the sales desk keeps it is compared with the one last looked at
 (:func:`gateway.outbound.acknowledge.state_digest` in ``OutboundOrder.document_hash``):
 unchanged, there is nothing to do, even when the customer asked for more since (a refused
 change waits for an operator and is told with the next change in Odoo). Otherwise the

@@ -1,5 +1,5 @@
 """Customers' orders (X12 850 and EDIFACT ORDERS) through the whole pipeline into a real
-Odoo 17 with ``sale_stock``, checked field by field in Odoo: the sale order's customer,
+Odoo 17, 18 and 19 with ``sale_stock``, checked field by field in Odoo: the sale order's customer,
 delivery address, lines, prices from the customer's pricelist, ``client_order_ref`` and
 dates; a resent order makes no second sale order; a price difference leaves a quotation
 with the exception and a note; ``confirm: auto`` confirms (and Odoo makes the delivery);
@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.customer_items import CustomerItemRef, replace_items
+from gateway.odoo.client import OdooClient
 from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.runtime import Runtime
@@ -29,7 +30,9 @@ from tests.odoo_real.samples import exceptions, ingest
 from tests.support.real_odoo import OdooDatabase
 
 pytestmark = [
-    pytest.mark.parametrize("real_odoo", [{"version": 17, "extra": ["sale_stock"]}], indirect=True),
+    pytest.mark.parametrize(
+        "real_odoo", [{"version": v, "extra": ["sale_stock"]} for v in (17, 18, 19)], indirect=True
+    ),
     pytest.mark.timeout(900),
 ]
 
@@ -77,17 +80,27 @@ class Shop:
 def seed(db: OdooDatabase) -> Shop:
     """Products, Mercy's contract pricelist, both customers and their delivery addresses."""
     units = db.ref("uom.product_uom_unit")
+    # a seller with contract pricelists has Sales > Settings > Pricelists on (Odoo 19
+    # ignores every customer's pricelist without it)
+    settings = db.call("res.config.settings", "create", [{"group_product_pricelist": True}])
+    db.call(
+        "res.config.settings", "execute", settings if isinstance(settings, list) else [settings]
+    )
+    # the fields that differ between versions, as the gateway's own dialect names them
+    dialect = OdooClient(db.url, db.name, db.login, password=db.password).dialect
+    purchase_unit = dialect.product_purchase_uom_field
 
     def product(name: str, code: str, price: float, barcode: str | None = None) -> int:
         values: dict[str, Any] = {
             "name": name,
             "default_code": code,
             "list_price": price,
-            "detailed_type": "product",
+            **dialect.storable_product_values(),
             "uom_id": units,
-            "uom_po_id": units,
             "sale_ok": True,
         }
+        if purchase_unit is not None:
+            values[purchase_unit] = units
         if barcode:
             values["barcode"] = barcode
         return db.create("product.product", values)
@@ -226,9 +239,15 @@ def sale_orders(db: OdooDatabase, customer: int, po: str) -> list[dict[str, Any]
 
 
 def lines_of(db: OdooDatabase, order_id: int) -> list[dict[str, Any]]:
-    return db.search_read(
-        "sale.order.line", [["order_id", "=", order_id]], LINE_FIELDS, order="sequence, id"
-    )
+    """The sale order's lines; the unit as ``product_uom`` on every version (Odoo 19 calls
+    it ``product_uom_id``)."""
+    if db.version < 19:
+        return db.search_read(
+            "sale.order.line", [["order_id", "=", order_id]], LINE_FIELDS, order="sequence, id"
+        )
+    fields = [f if f != "product_uom" else "product_uom_id" for f in LINE_FIELDS]
+    rows = db.search_read("sale.order.line", [["order_id", "=", order_id]], fields, "sequence, id")
+    return [{**row, "product_uom": row["product_uom_id"]} for row in rows]
 
 
 def test_850_becomes_a_quotation_field_by_field_and_a_resend_makes_no_second(
@@ -380,3 +399,15 @@ def test_odoo_check_finds_sale_stock_the_customers_and_their_pricelists(
     )
     # St. Jude is both: vendor and customer are the same company (vendor_ref)
     assert results["stjude: vendor"].ok and results["stjude: customer"].ok
+    if real_odoo.version >= 19:
+        # with the Pricelists setting off, Odoo 19 applies no customer's pricelist: said so
+        off = real_odoo.call("res.config.settings", "create", [{"group_product_pricelist": False}])
+        real_odoo.call("res.config.settings", "execute", off if isinstance(off, list) else [off])
+        runtime = make_runtime(real_odoo, tmp_path / "off")
+        try:
+            results = {r.name: r for r in check_odoo(runtime.odoo_for("odoo"), partners)}
+        finally:
+            runtime.engine.dispose()
+        assert results["mercy: customer pricelist"].detail.startswith(
+            "the Pricelists setting is off (Sales > Configuration > Settings > Pricelists)"
+        )
