@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-import multiprocessing
 import os
 import signal
 import sys
@@ -49,18 +48,23 @@ def die_with_parent(parent_pid: int, sig: signal.Signals = signal.SIGTERM) -> bo
     return True
 
 
+_worker_pid: int | None = None  # set in the worker; a scheduler it forks inherits it
+
+
 def _on_worker_init(**_: Any) -> None:
     """The worker started by ``run``: stop when ``run`` dies."""
+    global _worker_pid  # noqa: PLW0603 - one worker per process, read by its forked scheduler
+    _worker_pid = os.getpid()
     parent = os.environ.get(PARENT_PID_ENV, "")
     if parent.isdigit():
         die_with_parent(int(parent))
 
 
 def _on_beat_embedded_init(**_: Any) -> None:
-    """The scheduler a worker forked (``--beat``): stop when that worker dies."""
-    parent = multiprocessing.parent_process()
-    if parent is not None and parent.pid is not None:
-        die_with_parent(parent.pid)
+    """The scheduler a worker forked (``--beat``, a billiard process): stop when that
+    worker dies."""
+    if _worker_pid is not None and _worker_pid != os.getpid():
+        die_with_parent(_worker_pid)
 
 
 def connect() -> None:
