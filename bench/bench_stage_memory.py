@@ -207,6 +207,7 @@ def main() -> None:
         print(json.dumps(child(args.child, args.data_dir, args.profiles, args.file, args.state)))
         return
     size = int(args.size_mb * 1_000_000)
+    args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"code: {args.code.resolve()}  size: {size} bytes per file", flush=True)
     table = []
     for case in args.cases:
