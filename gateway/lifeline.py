@@ -25,7 +25,7 @@ from celery.signals import beat_embedded_init, worker_init
 
 log = logging.getLogger(__name__)
 
-#: set by ``edi-gateway run`` on the worker it starts: the pid the worker must outlive not
+#: set by ``edi-gateway run`` on the worker it starts: the pid whose death stops the worker
 PARENT_PID_ENV = "EDIGW_PARENT_PID"
 _PR_SET_PDEATHSIG = 1
 

@@ -240,7 +240,7 @@ def _consider(
             and existing.odoo_write_date == str(row["write_date"])
             # a purchase order or acknowledgement sent: a stamp young enough to be shared
             # by a later write within the same second is compared by content instead (an
-            # acknowledgement by the sale order as Odoo has it: reacknowledge)
+            # acknowledgement by the sale order as the sales desk keeps it: reacknowledge)
             and (
                 kind not in (PURCHASE_ORDERS, ORDER_ACKNOWLEDGEMENTS)
                 or existing.payload_sha256 is None

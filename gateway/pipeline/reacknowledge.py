@@ -97,9 +97,9 @@ def reacknowledge(
         if not isinstance(document, OrderAcknowledgement):
             return done
         if digest == order.document_hash:
-            # looked at before: Odoo changed nothing the acknowledgement is made from (a
-            # change the customer asked for since and we refused is told with the next
-            # change in Odoo, never on its own: an operator decides on it first)
+            # looked at before: the sales desk changed nothing on the order (a change the
+            # customer asked for since and we refused is told with the next change in
+            # Odoo, never on its own: an operator decides on it first)
             return done
         order.document_hash = digest
         sent = OrderAcknowledgement.model_validate(order.document)
