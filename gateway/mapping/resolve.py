@@ -420,19 +420,6 @@ def _parts(path: str) -> tuple[tuple[str, ...], str]:
     return tuple(parents), last
 
 
-def set_path(target: dict[str, Any], path: str, value: Any) -> None:
-    """Set ``a.b.c`` in nested dicts, creating the intermediate ones."""
-    parents, last = _parts(path)
-    node = target
-    for part in parents:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[last] = value
-
-
 def get_path(target: Mapping[str, Any], path: str) -> Any:
     """Read ``a.b.c`` from nested dicts; None when any part is absent."""
     parents, last = _parts(path)
