@@ -6,6 +6,7 @@ fire every scheduled task twice."""
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -13,7 +14,10 @@ import pytest
 
 from tests.ops.gateway_process import alive, descendants, running_gateway
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's"),
+]
 
 
 def test_run_killed_outright_leaves_no_worker_or_scheduler(tmp_path: Path) -> None:
