@@ -553,8 +553,8 @@ def record_functional_ack(
 def record_business_document(session: Session, partner_id: str | None, document: Any) -> list[int]:
     """An 855/856/810 (or EDIFACT twin) from the partner: move the orders it answers."""
     step = DOCUMENT_STEPS.get(getattr(document, "document_type", ""))
-    if step is None:
-        return []
+    if step is None or getattr(document, "credit_note", False) is True:
+        return []  # a credit note takes back part of a bill: the order is invoiced already
     numbers: list[str] = []
     if getattr(document, "po_number", None):
         numbers.append(str(document.po_number))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gateway.canonical import AllowanceCharge, Tax
+from gateway.canonical import AllowanceCharge, Invoice, Tax
 from gateway.odoo.client import OdooClient
 from gateway.odoo.delivery import DeliveryPlan, apply_plan, deliver, plan_delivery
 from tests.odoo.conftest import World, make_profile
@@ -182,16 +182,107 @@ def test_a_total_beyond_tolerance_leaves_the_bill_in_draft_with_both_totals(
     assert deliver(document, profile=loose, odoo=odoo_client).exceptions == []
 
 
-def test_a_suppliers_credit_note_is_never_entered_as_a_bill(
+def _credit_note(number: str = "CN-1", credited: str | None = "INV-1") -> Invoice:
+    """Credits 10 of the 20 syringes billed by ``invoice()`` (returned damaged)."""
+    document = invoice(invoice_number=number)
+    document.credit_note, document.original_invoice_number = True, credited
+    document.lines = [document.lines[1].model_copy(update={"quantity": Decimal("10")})]
+    document.total_amount = Decimal("138.00")  # 10 x 12.00 + 15 % tax
+    return document
+
+
+def _qty_invoiced(odoo_double: OdooDouble) -> list[float]:
+    return [x["qty_invoiced"] for x in odoo_double.records("purchase.order.line")]
+
+
+def test_a_suppliers_credit_note_reverses_the_bill_of_the_invoice_it_names(
     odoo_double: OdooDouble, odoo_client: OdooClient, world: World
 ) -> None:
     _received(odoo_client)
-    document = invoice()
-    document.credit_note, document.original_invoice_number = True, "INV-0042"
+    assert deliver(invoice(), profile=PROFILE, odoo=odoo_client).exceptions == []
+    assert _qty_invoiced(odoo_double) == [60.0, 20.0]
+    outcome = deliver(_credit_note(), profile=PROFILE, odoo=odoo_client)
+    assert outcome.exceptions == [], [e.message for e in outcome.exceptions]
+    bill, refund = odoo_double.records("account.move")
+    assert (refund["move_type"], refund["ref"], refund["state"]) == ("in_refund", "CN-1", "posted")
+    assert refund["reversed_entry_id"][0] == bill["id"] and refund["name"].startswith("RBILL/")
+    assert (refund["amount_untaxed"], refund["amount_total"]) == (120.0, 138.0)
+    [line] = [
+        x for x in odoo_double.records("account.move.line") if x["move_id"][0] == refund["id"]
+    ]
+    syringes = odoo_double.records("purchase.order.line")[1]
+    assert (line["purchase_line_id"][0], line["quantity"]) == (syringes["id"], 10.0)
+    # Odoo's billed quantity goes down by what was credited
+    assert _qty_invoiced(odoo_double) == [60.0, 10.0]
+    assert any("crediting bill" in note for note in outcome.notes)
+    # and the same credit note again is the one already entered, never a second
+    again = deliver(_credit_note(), profile=PROFILE, odoo=odoo_client)
+    assert again.already_existed and len(odoo_double.records("account.move")) == 2
+    assert [r.id for r in again.records] == [refund["id"]]
+
+
+def test_a_credit_note_signed_negative_credits_the_same(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    _received(odoo_client)
+    deliver(invoice(), profile=PROFILE, odoo=odoo_client)
+    document = _credit_note()
+    document.lines = [document.lines[0].model_copy(update={"quantity": Decimal("-10")})]
+    document.total_amount = Decimal("-138.00")
+    assert deliver(document, profile=PROFILE, odoo=odoo_client).exceptions == []
+    refund = odoo_double.records("account.move")[1]
+    assert (refund["move_type"], refund["amount_total"]) == ("in_refund", 138.0)
+
+
+def test_crediting_more_than_was_billed_leaves_the_credit_note_in_draft(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    _received(odoo_client)
+    deliver(invoice(), profile=PROFILE, odoo=odoo_client)
+    deliver(_credit_note("CN-1"), profile=PROFILE, odoo=odoo_client)  # 10 of 20 credited
+    document = _credit_note("CN-2")
+    document.lines = [document.lines[0].model_copy(update={"quantity": Decimal("15")})]
+    document.total_amount = Decimal("207.00")
     outcome = deliver(document, profile=PROFILE, odoo=odoo_client)
     [issue] = outcome.exceptions
-    assert issue.kind == "supplier_credit_note" and "INV-0042" in issue.message
+    assert issue.kind == "quantity_mismatch"
+    assert "15 credited but 10 billed and not yet credited" in issue.message
+    refund = odoo_double.records("account.move")[-1]
+    assert (refund["ref"], refund["move_type"], refund["state"]) == ("CN-2", "in_refund", "draft")
+
+
+@pytest.mark.parametrize(
+    ("credited", "why"),
+    [
+        ("INV-0042", "invoice INV-0042 is not a bill of this vendor in Odoo"),
+        (None, "it names no invoice it credits"),
+    ],
+)
+def test_a_credit_note_for_no_bill_in_odoo_is_for_the_accounts_team(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World, credited: str | None, why: str
+) -> None:
+    _received(odoo_client)
+    outcome = deliver(_credit_note(credited=credited), profile=PROFILE, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert issue.kind == "supplier_credit_note" and why in issue.message
+    assert "CN-1" in issue.message and "enter it in Odoo by hand" in issue.message
     assert odoo_double.records("account.move") == []
+
+
+def test_a_credit_note_before_its_bill_is_entered_once_the_bill_is(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # the credit note overtook its invoice: an exception; delivering it again (the
+    # operator's retry) after the invoice was billed enters it
+    _received(odoo_client)
+    early = deliver(_credit_note(), profile=PROFILE, odoo=odoo_client)
+    assert [e.kind for e in early.exceptions] == ["supplier_credit_note"]
+    deliver(invoice(), profile=PROFILE, odoo=odoo_client)
+    assert deliver(_credit_note(), profile=PROFILE, odoo=odoo_client).exceptions == []
+    assert [m["move_type"] for m in odoo_double.records("account.move")] == [
+        "in_invoice",
+        "in_refund",
+    ]
 
 
 def test_tax_differs_from_what_odoo_computes(

@@ -140,6 +140,12 @@ def test_order_is_sent_once_and_followed_to_the_invoice(gateway, odoo_setup) -> 
     final = order_row(runtime, po)
     assert set(final["timeline"]) >= {"queued", "sent", "accepted", "acknowledged", "shipped",
                                       "invoiced"}  # fmt: skip
+    # a credit note afterwards takes back part of the bill: the order stays invoiced, once
+    raw = (FIXTURES / "810_credit_memo.edi").read_bytes().replace(FIXTURE_PO.encode(), po.encode())
+    ingest(runtime, raw, "810_credit_memo.edi")
+    refunds = db.search_read("account.move", [["ref", "=", "CM-SMS-90211-1"]], ["move_type"])
+    assert [r["move_type"] for r in refunds] == ["in_refund"]
+    assert order_row(runtime, po)["timeline"] == final["timeline"]
     # and each step is a chatter line on the purchase order in Odoo
     run_scheduled(runtime)
     notes = chatter(db, order_id)

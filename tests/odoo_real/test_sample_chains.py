@@ -276,6 +276,30 @@ def test_x12_4010_summit_ack_receipt_with_lots_and_bill_in_boxes(
     # and Odoo sees the boxes billed as boxes: nothing left to bill for what was received
     assert [x["qty_invoiced"] for x in order_lines(db, order["id"])] == [50, 20, 4, 30]
 
+    # when Summit credits one box of catheters returned damaged (BIG07 CR, REF*OI)
+    memo = ingest(runtime, fixture_bytes("summit-medical", "810_credit_memo.edi"), "cm.edi")
+    assert memo.state == "delivered", (memo.error, [e.message for e in exceptions(runtime, memo)])
+    [refund] = db.search_read(
+        "account.move",
+        [["ref", "=", "CM-SMS-90211-1"], ["partner_id", "=", vendor]],
+        ["move_type", "state", "reversed_entry_id", "amount_total", "invoice_origin", "name"],
+    )
+    # then it is a vendor credit note reversing the bill, posted, on the same order line
+    assert (refund["move_type"], refund["state"]) == ("in_refund", "posted")
+    assert m2o(refund["reversed_entry_id"]) == bill["id"] and refund["amount_total"] == 62.5
+    assert refund["invoice_origin"] == order["name"] and refund["name"].startswith("RBILL/")
+    refund_lines = db.search_read(
+        "account.move.line",
+        [["move_id", "=", refund["id"]], ["display_type", "=", "product"]],
+        ["purchase_line_id", "quantity", "product_uom_id", "price_unit"],
+    )
+    assert [
+        (m2o(x["purchase_line_id"]), x["quantity"], m2o(x["product_uom_id"]), x["price_unit"])
+        for x in refund_lines
+    ] == [(po_lines[2], 1, samples.units["Box"], 62.5)]
+    # and Odoo's billed quantity of the catheters goes down by the box credited
+    assert [x["qty_invoiced"] for x in order_lines(db, order["id"])] == [50, 20, 3, 30]
+
 
 def test_x12_5010_keystone_order_receipt_backorder_and_bill(
     real_odoo: OdooDatabase, samples: Samples, runtime: Runtime

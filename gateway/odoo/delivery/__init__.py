@@ -122,14 +122,18 @@ def plan_delivery(
 
 
 def invalid_numbers(document: AnyDocument) -> list[BusinessIssue]:
-    """Quantities and prices Odoo cannot take (NaN, infinite, negative), as issues."""
+    """Quantities and prices Odoo cannot take (NaN, infinite, negative), as issues.
+
+    A credit note may state what it credits as negative numbers: those are credited as
+    their absolute values (see :mod:`gateway.odoo.delivery.bill`)."""
     issues: list[BusinessIssue] = []
+    signed = getattr(document, "credit_note", False) is True
     for number, line in document.numbered_lines():
         for field in ("quantity", "unit_price"):
             value = getattr(line, field, None)
             if not isinstance(value, Decimal):
                 continue
-            if not value.is_finite() or value < 0:
+            if not value.is_finite() or (value < 0 and not signed):
                 issues.append(
                     BusinessIssue(
                         kind="invalid_value",

@@ -158,7 +158,8 @@ class Validate(_Step):
 
 
 class CreateBill(_Step):
-    """Create the vendor bill (or find the one an interrupted attempt created)."""
+    """Create the vendor bill or credit note (or find the one an interrupted attempt
+    created)."""
 
     op: Literal["create_bill"] = "create_bill"
     values: dict[str, Any]
@@ -554,7 +555,7 @@ class _Runner:
             [
                 ["ref", "=", values["ref"]],
                 ["partner_id", "=", values["partner_id"]],
-                ["move_type", "=", "in_invoice"],
+                ["move_type", "=", values["move_type"]],  # a bill or a credit note
                 ["state", "!=", "cancel"],
             ],
             ["id"],

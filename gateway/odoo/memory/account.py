@@ -1,4 +1,5 @@
-"""Vendor bills in the imitated Odoo (``action_post`` answers ``False``, as recorded)."""
+"""Vendor bills and credit notes in the imitated Odoo (``action_post`` answers ``False``,
+as recorded)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from gateway.odoo.memory.purchase import PurchaseBehaviour
 
 
 class AccountBehaviour(PurchaseBehaviour):
-    """``account.move(.line)`` of type ``in_invoice``."""
+    """``account.move(.line)`` of type ``in_invoice`` and ``in_refund``."""
 
     # ---- accounting ------------------------------------------------------------------
     def _create_account_move(self, vals: Values) -> int:
@@ -26,9 +27,12 @@ class AccountBehaviour(PurchaseBehaviour):
                 "builtins.ValueError",
                 f"Wrong value for account.move.move_type: {vals['move_type']!r}",
             )
-        if vals["move_type"] == "in_invoice" and vals.get("invoice_date"):
+        if vals["move_type"] in ("in_invoice", "in_refund") and vals.get("invoice_date"):
+            # the purchase journal's sequence; credit notes have their own ("R" + BILL)
             date = str(vals["invoice_date"])
-            vals["name"] = f"BILL/{date[:4]}/{date[5:7]}/{self._sequence('bill' + date[:7]):04d}"
+            prefix = "BILL" if vals["move_type"] == "in_invoice" else "RBILL"
+            number = self._sequence(prefix.lower() + date[:7])
+            vals["name"] = f"{prefix}/{date[:4]}/{date[5:7]}/{number:04d}"
         else:
             vals.setdefault("name", "/")
         vals.setdefault("invoice_origin", False)
@@ -82,7 +86,7 @@ class AccountBehaviour(PurchaseBehaviour):
             move = self.record("account.move", move_id)
             if move["state"] != "draft":
                 raise user_error("Only draft journal entries can be posted.")
-            if move["move_type"] == "in_invoice" and not move.get("invoice_date"):
+            if move["move_type"] in ("in_invoice", "in_refund") and not move.get("invoice_date"):
                 raise user_error("The Bill/Refund date is required to validate this document.")
             move["state"] = "posted"
         return False  # recorded: action_post answers false on success

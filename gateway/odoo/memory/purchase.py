@@ -113,7 +113,9 @@ class PurchaseBehaviour(StockBehaviour):
                 continue
             bill = self.tables["account.move"].get(int(bill_line.get("move_id") or 0), {})
             if bill.get("state") != "cancel":
-                total += self._in_unit(
+                # a vendor credit note's lines take back what the bill's lines billed
+                sign = -1 if bill.get("move_type") == "in_refund" else 1
+                total += sign * self._in_unit(
                     float(bill_line.get("quantity", 0)),
                     bill_line.get("product_uom_id"),
                     line.get(self._line_uom_field),

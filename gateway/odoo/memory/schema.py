@@ -241,6 +241,7 @@ def _schema(major: int, modules: tuple[str, ...] = ()) -> dict[str, dict[str, F]
             "amount_tax": _f("float"),
             "amount_total": _f("float"),
             "currency_id": _f("many2one", "res.currency"),
+            "reversed_entry_id": _f("many2one", "account.move"),
         },
         "account.move.line": {
             "display_name": _f("char"),
