@@ -6,36 +6,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from gateway.demo import our_orders, seed_our_orders
 from gateway.engines import parse_payload
 from gateway.odoo.memory.orm import clock_at
-from gateway.pipeline.build import build_runtime
-from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import list_orders, poll
-from gateway.settings import Settings
-from tests.outbound.test_change_pipeline import Recorder
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.outbound.dry_run import dry_run_runtime, shipped_profile
 
 
 def test_dry_run_odoo_change_and_cancellation(tmp_path: Path) -> None:
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    for partner in ("summit-medical", "nordlicht-medtech"):
-        profile = yaml.safe_load((REPO / "partner_profiles" / f"{partner}.yaml").read_text())
+    profiles = {}
+    for name in ("summit-medical", "nordlicht-medtech"):
+        profile = shipped_profile(name)
         profile.pop("as2", None)
-        profile["sftp"] = {"hosted": {"username": partner.split("-")[0]}}
+        profile["sftp"] = {"hosted": {"username": name.split("-")[0]}}
         profile["outbound"] = {"purchase_order": {"transport": "sftp", "changes": "send"}}
-        (profiles / f"{partner}.yaml").write_text(yaml.safe_dump(profile))
-    settings = Settings(
-        data_dir=tmp_path / "var", profiles_dir=str(profiles), shipped_profiles=False
-    )
-    runtime = build_runtime(settings, dispatcher=InlineDispatcher())
-    assert runtime.odoo_target(test=False) == "dry-run"
-    partner = Recorder()
-    runtime.senders["sftp"] = partner
+        profiles[name] = profile
+    runtime, partner = dry_run_runtime(tmp_path, profiles)
 
     def round_() -> None:
         result = poll(runtime)

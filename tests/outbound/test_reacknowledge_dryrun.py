@@ -7,20 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from gateway.demo import SAMPLES
 from gateway.demo_seller import PARTNER, PO_NUMBER, sale_order_of
 from gateway.engines import parse_payload
 from gateway.odoo.memory.orm import clock_at
-from gateway.pipeline.build import build_runtime
-from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.outbound import poll
-from gateway.settings import Settings
-from tests.outbound.test_change_pipeline import Recorder
+from tests.outbound.dry_run import dry_run_runtime, shipped_profile
 from tests.pipeline.test_customer_orders import ingest
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _acks(data: bytes) -> list[tuple[str, str]]:
@@ -32,18 +25,9 @@ def _acks(data: bytes) -> list[tuple[str, str]]:
 def test_a_change_within_the_second_the_poll_saw_sends_one_replacing_855(
     tmp_path: Path,
 ) -> None:
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    profile = yaml.safe_load((REPO / "partner_profiles" / f"{PARTNER}.yaml").read_text())
+    profile = shipped_profile(PARTNER)
     profile["sftp"]["hosted"].pop("authorized_keys", None)
-    (profiles / f"{PARTNER}.yaml").write_text(yaml.safe_dump(profile))
-    settings = Settings(
-        data_dir=tmp_path / "var", profiles_dir=str(profiles), shipped_profiles=False
-    )
-    runtime = build_runtime(settings, dispatcher=InlineDispatcher())
-    assert runtime.odoo_target(test=False) == "dry-run"
-    hospital = Recorder()
-    runtime.senders["sftp"] = hospital
+    runtime, hospital = dry_run_runtime(tmp_path, {PARTNER: profile})
 
     def round_() -> list[str]:
         result = poll(runtime, partner_id=PARTNER)
