@@ -1,4 +1,5 @@
-"""Invoices and credit notes we send a customer, from a real Odoo 17 with ``sale_stock``.
+"""Invoices and credit notes we send a customer, from a real Odoo 17, 18 and 19 with
+``sale_stock``.
 
 A customer's 850 (or ORDERS) becomes a sale order (the fixtures of test_sale_order.py);
 the sales desk gives one line 10 % off, adds freight, puts an 8.25 % tax on every line and
@@ -43,8 +44,11 @@ from tests.odoo_real.test_sale_order import (
 from tests.odoo_real.test_seller_outbound import MERCY, Recorder, _runtime, segments
 from tests.support.real_odoo import OdooDatabase
 
+VERSIONS = [
+    pytest.param({"version": v, "extra": ["sale_stock"]}, id=f"odoo{v}") for v in (17, 18, 19)
+]
 pytestmark = [
-    pytest.mark.parametrize("real_odoo", [{"version": 17, "extra": ["sale_stock"]}], indirect=True),
+    pytest.mark.parametrize("real_odoo", VERSIONS, indirect=True),
     pytest.mark.timeout(900),
 ]
 
@@ -69,13 +73,23 @@ def shop(real_odoo: OdooDatabase) -> Shop:
     return seed(real_odoo)
 
 
+def service(db: OdooDatabase) -> dict[str, str]:
+    """A service product's type: ``detailed_type`` on 17, ``type`` from 18."""
+    return {"detailed_type": "service"} if db.version == 17 else {"type": "service"}
+
+
+def line_taxes(db: OdooDatabase) -> str:
+    """``sale.order.line``'s taxes: ``tax_id`` until 18, ``tax_ids`` on 19."""
+    return "tax_ids" if db.version >= 19 else "tax_id"
+
+
 @pytest.fixture(scope="module")
 def books(real_odoo: OdooDatabase) -> dict[str, int]:
     """A freight service product, an 8.25 % sales tax and "2 % 10, net 30" terms."""
     db = real_odoo
     freight = db.create(
         "product.product",
-        {"name": "Freight", "default_code": "FRT-1", "detailed_type": "service",
+        {"name": "Freight", "default_code": "FRT-1", **service(db),
          "list_price": 25.0, "sale_ok": True, "invoice_policy": "order"},
     )  # fmt: skip
     tax = db.create(
@@ -113,7 +127,7 @@ def invoice_order(db: OdooDatabase, order_id: int, books: dict[str, int], *, ter
     db.call("sale.order.line", "create", [{"order_id": order_id, "product_id": books["freight"],
                                            "product_uom_qty": 1, "price_unit": 25.0}])  # fmt: skip
     line_ids = [x["id"] for x in lines_of(db, order_id)]
-    db.call("sale.order.line", "write", line_ids, {"tax_id": [[6, 0, [books["tax"]]]]})
+    db.call("sale.order.line", "write", line_ids, {line_taxes(db): [[6, 0, [books["tax"]]]]})
     context = {"active_model": "sale.order", "active_ids": [order_id], "active_id": order_id}
     wizard = db.call("sale.advance.payment.inv", "create",
                      [{"advance_payment_method": "delivered"}], context=context)  # fmt: skip
