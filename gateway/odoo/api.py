@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway.odoo.dialect import OdooDialect
+from gateway.odoo.errors import OdooError
 
 Domain = list[Any]
 Values = dict[str, Any]
@@ -139,3 +140,27 @@ def m2o_id(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return None
+
+
+#: what to do when Odoo applies no customer pricelist because the setting is off
+PRICELISTS_OFF = (
+    "the Pricelists setting is off (Sales > Configuration > Settings > Pricelists): "
+    "Odoo applies no customer pricelist"
+)
+
+
+def pricelists_off(odoo: OdooApi) -> bool | None:
+    """True when Sales › Settings › Pricelists is off (Odoo then applies no customer's
+    pricelist and reads none on the customer, even one set before: seen on 17, 18 and
+    19); None when the settings cannot be read (they need the administrator's rights)."""
+    try:
+        # res.config.settings names default_get's parameter ``fields`` on every version
+        # (models in general say ``fields_list`` until 18)
+        settings = odoo.call(
+            "res.config.settings", "default_get", params={"fields": ["group_product_pricelist"]}
+        )
+    except OdooError:
+        return None
+    if not isinstance(settings, dict) or "group_product_pricelist" not in settings:
+        return None
+    return settings["group_product_pricelist"] is False

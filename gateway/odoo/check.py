@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from gateway.odoo.api import OdooApi, m2o_id
+from gateway.odoo.api import PRICELISTS_OFF, OdooApi, m2o_id, pricelists_off
 from gateway.odoo.dialect import FIELDS, METHODS, OdooDialect, models
 from gateway.odoo.errors import OdooError
 from gateway.partners.odoo import OdooPartnerSettings, UnitSize
@@ -355,24 +355,15 @@ def _check_currencies(
             results.append(CheckResult(f"currency {code}", True, f"active (used by {used_by})"))
 
 
-def _no_pricelist(odoo: OdooApi, dialect: OdooDialect) -> str:
+def _no_pricelist(odoo: OdooApi) -> str:
     """Why a customer has no pricelist: none given, or the Pricelists setting is off (Odoo
-    19 then applies no customer's pricelist, even one set on the customer)."""
-    plain = "the customer has no pricelist: orders are checked against sales prices"
-    wanted = "fields" if dialect.major >= 19 else "fields_list"  # 19 renamed the parameter
-    try:
-        settings = odoo.call(
-            "res.config.settings", "default_get", params={wanted: ["group_product_pricelist"]}
-        )
-    except OdooError:
-        return plain  # settings need the administrator's rights: say what is known
-    if isinstance(settings, dict) and settings.get("group_product_pricelist") is False:
+    then applies no customer's pricelist, even one set on the customer)."""
+    if pricelists_off(odoo):
         return (
-            "the Pricelists setting is off (Sales > Configuration > Settings > Pricelists): "
-            "Odoo applies no customer pricelist, so orders are checked against sales prices; "
+            f"{PRICELISTS_OFF}, so orders are checked against sales prices; "
             "turn it on if this customer has contract prices"
         )
-    return plain
+    return "the customer has no pricelist: orders are checked against sales prices"
 
 
 def _check_partner(
@@ -408,7 +399,7 @@ def _check_partner(
                     True,
                     f"orders are priced and checked with {pricelist[1]!r}"
                     if isinstance(pricelist, list)
-                    else _no_pricelist(odoo, dialect),
+                    else _no_pricelist(odoo),
                 )
             )
     _check_units(odoo, dialect, partner, prepare, results)

@@ -144,6 +144,8 @@ FIELDS: tuple[FieldName, ...] = (
     FieldName("product.product", "uom_po_id", ((16, "uom_po_id"), (19, None))),
     FieldName("product.product", "detailed_type", ((16, "detailed_type"), (18, None))),
     FieldName("product.product", "is_storable", ((16, None), (18, "is_storable"))),
+    # a product's packagings: product.packaging rows until 18, units of the product on 19
+    FieldName("product.product", "packagings", ((16, None), (19, "uom_ids"))),
     FieldName(
         "product.product",
         "use_expiration_date",

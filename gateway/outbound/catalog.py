@@ -14,7 +14,8 @@ price computation is private to RPC. For every product the customer is told abou
 Each price carries the dates of the rule that made it (``effective_from`` /
 ``effective_to``), is rounded to Odoo's ``Product Price`` precision (as a sale order
 line's ``price_unit`` is) and is per product unit; the pack size is the product's first
-packaging (``product.packaging``), when it has one.
+packaging (``product.packaging``; on Odoo 19 its first packaging unit, ``uom_ids``), when
+it has one.
 
 :func:`CatalogReader.stamp` is what the poll compares to see whether the pricelist
 changed: its id and the newest ``write_date`` of the pricelist and its rules.
@@ -28,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from gateway.canonical import CatalogPrice, Party, PriceCatalog, PriceCatalogLine
-from gateway.odoo.api import OdooApi
+from gateway.odoo.api import PRICELISTS_OFF, OdooApi, pricelists_off
 from gateway.odoo.errors import OdooPermanentError
 from gateway.outbound.inventory import our_company
 from gateway.outbound.offered import CustomerItem, NotPublishable, OfferedProduct, OfferedProducts
@@ -147,10 +148,10 @@ class CatalogReader:
         rows = self.odoo.read("res.partner", [partner], ["property_product_pricelist"])
         found = _id(rows[0].get("property_product_pricelist")) if rows else None
         if found is None:
-            raise NotPublishable(
-                f"price catalog for {self.profile.id}",
-                [f"Odoo partner {partner} has no pricelist (property_product_pricelist)"],
-            )
+            why = f"Odoo partner {partner} has no pricelist (property_product_pricelist)"
+            if pricelists_off(self.odoo):  # Odoo reads none while the setting is off
+                why += f": {PRICELISTS_OFF}; turn it on to publish this customer's prices"
+            raise NotPublishable(f"price catalog for {self.profile.id}", [why])
         return found
 
     def stamp(self) -> str:
@@ -297,8 +298,12 @@ class CatalogReader:
         }
 
     def _packs(self, product_ids: list[int]) -> dict[int, Decimal]:
+        """Each product's pack size: its first packaging's quantity of the product."""
         if not product_ids:
             return {}
+        packagings = self.odoo.dialect.name_or_none("product.product", "packagings")
+        if packagings is not None:
+            return self._unit_packs(product_ids, packagings)
         try:
             rows = self.odoo.search_read(
                 "product.packaging",
@@ -316,6 +321,38 @@ class CatalogReader:
                 packs[product] = (
                     number.quantize(Decimal(1)) if number == number.to_integral_value() else number
                 )
+        return packs
+
+    def _unit_packs(self, product_ids: list[int], packagings: str) -> dict[int, Decimal]:
+        """Odoo 19: a packaging is a unit of the product (``uom_ids``), e.g. "Box of 100"
+        relative to Units; its size is how many of the product's own unit it holds."""
+        dialect = self.odoo.dialect
+        rows = self.odoo.read("product.product", product_ids, ["uom_id", packagings])
+        wanted = {
+            unit
+            for row in rows
+            for unit in [_id(row.get("uom_id")), *(row.get(packagings) or [])]
+            if unit is not None
+        }
+        units = {
+            int(u["id"]): u
+            for u in self.odoo.read("uom.uom", sorted(wanted), dialect.unit_fields())
+        }
+        packs: dict[int, Decimal] = {}
+        for row in rows:
+            base = units.get(_id(row.get("uom_id")) or 0)
+            if base is None or not dialect.unit_size(base):
+                continue
+            for pack_id in row.get(packagings) or []:
+                pack = units.get(int(pack_id))
+                if pack is None or dialect.unit_family(pack) != dialect.unit_family(base):
+                    continue
+                size = dialect.unit_size(pack) / dialect.unit_size(base)
+                exact = size.quantize(Decimal("0.000001"))
+                packs[int(row["id"])] = (
+                    exact.quantize(Decimal(1)) if exact == exact.to_integral_value() else exact
+                )
+                break
         return packs
 
     def _price_digits(self) -> int:

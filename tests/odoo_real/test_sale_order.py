@@ -80,8 +80,8 @@ class Shop:
 def seed(db: OdooDatabase) -> Shop:
     """Products, Mercy's contract pricelist, both customers and their delivery addresses."""
     units = db.ref("uom.product_uom_unit")
-    # a seller with contract pricelists has Sales > Settings > Pricelists on (Odoo 19
-    # ignores every customer's pricelist without it)
+    # a seller with contract pricelists has Sales > Settings > Pricelists on (Odoo ignores
+    # every customer's pricelist without it)
     settings = db.call("res.config.settings", "create", [{"group_product_pricelist": True}])
     db.call(
         "res.config.settings", "execute", settings if isinstance(settings, list) else [settings]
@@ -399,15 +399,20 @@ def test_odoo_check_finds_sale_stock_the_customers_and_their_pricelists(
     )
     # St. Jude is both: vendor and customer are the same company (vendor_ref)
     assert results["stjude: vendor"].ok and results["stjude: customer"].ok
-    if real_odoo.version >= 19:
-        # with the Pricelists setting off, Odoo 19 applies no customer's pricelist: said so
-        off = real_odoo.call("res.config.settings", "create", [{"group_product_pricelist": False}])
-        real_odoo.call("res.config.settings", "execute", off if isinstance(off, list) else [off])
-        runtime = make_runtime(real_odoo, tmp_path / "off")
-        try:
-            results = {r.name: r for r in check_odoo(runtime.odoo_for("odoo"), partners)}
-        finally:
-            runtime.engine.dispose()
-        assert results["mercy: customer pricelist"].detail.startswith(
-            "the Pricelists setting is off (Sales > Configuration > Settings > Pricelists)"
-        )
+
+    # with the Pricelists setting off, Odoo (17, 18, 19) applies no customer's pricelist
+    # and reads none on the customer: said so
+    def pricelists(on: bool) -> None:
+        made = real_odoo.call("res.config.settings", "create", [{"group_product_pricelist": on}])
+        real_odoo.call("res.config.settings", "execute", made if isinstance(made, list) else [made])
+
+    pricelists(False)
+    runtime = make_runtime(real_odoo, tmp_path / "off")
+    try:
+        results = {r.name: r for r in check_odoo(runtime.odoo_for("odoo"), partners)}
+    finally:
+        runtime.engine.dispose()
+        pricelists(True)
+    assert results["mercy: customer pricelist"].detail.startswith(
+        "the Pricelists setting is off (Sales > Configuration > Settings > Pricelists)"
+    )

@@ -1,5 +1,5 @@
-"""A customer's change orders (860) against a real Odoo 17 with ``sale_stock``, checked in
-Odoo: a quotation takes quantity, delete, add and the order's date, once (a resent 860 is
+"""A customer's change orders (860) against a real Odoo 17, 18 and 19 with ``sale_stock``,
+checked in Odoo: a quotation takes quantity, delete, add and the order's date, once (a resent 860 is
 recorded as delivered and changes nothing); a confirmed order with ``changes: apply`` takes
 a quantity cut and an undelivered delete (Odoo moves the delivery with it) and refuses an
 added line with nothing written; and a quantity changed in Odoo on a confirmed order whose
@@ -23,8 +23,11 @@ from tests.odoo_real.test_sale_order import Shop, lines_of, order_850, sale_orde
 from tests.odoo_real.test_seller_outbound import MERCY, Recorder, _runtime, segments, stock
 from tests.support.real_odoo import OdooDatabase
 
+VERSIONS = [
+    pytest.param({"version": v, "extra": ["sale_stock"]}, id=f"odoo{v}") for v in (17, 18, 19)
+]
 pytestmark = [
-    pytest.mark.parametrize("real_odoo", [{"version": 17, "extra": ["sale_stock"]}], indirect=True),
+    pytest.mark.parametrize("real_odoo", VERSIONS, indirect=True),
     pytest.mark.timeout(900),
 ]
 
