@@ -7,11 +7,13 @@ Satisfies :class:`gateway.edi.SegmentLike`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from gateway.edi.segment import ElementAccess
 from gateway.edifact.service_chars import ServiceChars
-from gateway.edifact.tokenizer import Element, split_segment
+from gateway.edifact.tokenizer import Element, split_segment, splitter
 
-__all__ = ["EdifactSegment", "Element", "ElementInput", "make_segment"]
+__all__ = ["EdifactSegment", "Element", "ElementInput", "make_segment", "split_elements"]
 
 
 class EdifactSegment(ElementAccess):
@@ -69,6 +71,28 @@ class EdifactSegment(ElementAccess):
 
     def __repr__(self) -> str:
         return f"EdifactSegment({self.tag!r}, {self.elements!r}, position={self.position})"
+
+
+def split_elements(segments: Iterable[object]) -> None:
+    """Split every EDIFACT segment of ``segments`` that is not split yet, in one pass.
+
+    For a reader of a whole message (the mapping engine reads nearly every segment):
+    the same elements as on first access, through :func:`~gateway.edifact.tokenizer.splitter`,
+    which splits each distinct element text once. Other segment types are left as they are.
+    """
+    chars: ServiceChars | None = None
+    split = None
+    for seg in segments:
+        if type(seg) is not EdifactSegment or seg._elements is not None:
+            continue
+        raw = seg._raw
+        if raw is None or seg._chars is None:  # __init__ refuses this
+            raise TypeError("EdifactSegment has neither elements nor raw text to split")
+        if split is None or seg._chars is not chars:
+            chars = seg._chars
+            split = splitter(chars)
+        seg._elements = split(raw)
+        seg._raw = None
 
 
 ElementInput = str | tuple[str, ...] | list[tuple[str, ...]]

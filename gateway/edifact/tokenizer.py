@@ -23,7 +23,8 @@ calls; only segments that contain a release character take the character loop.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from gateway.edifact.service_chars import ServiceChars
@@ -150,6 +151,81 @@ def split_segment(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, .
             )
         return parts[0], tuple([(tuple(p.split(comp)),) for p in parts[1:]])
     return _split_released(text, chars, rel)
+
+
+#: distinct element texts an :class:`ElementTexts` keeps before it starts over
+MAX_ELEMENT_TEXTS = 1 << 15
+
+
+class ElementTexts(dict[str, Element]):
+    """Element text -> its repetitions of components, each distinct text split once.
+
+    For text whose releases are already resolved and that holds no released separator
+    (what :func:`splitter` hands it). Element texts repeat far more than segment texts
+    (qualifiers, codes, empty elements, units), and a hit costs one dict lookup in C
+    instead of a split and two tuples. Bounded: full, it starts over.
+    """
+
+    __slots__ = ("_component", "_repetition")
+
+    def __init__(self, component: str, repetition: str | None) -> None:
+        super().__init__()
+        self._component = component
+        self._repetition = repetition
+
+    def __missing__(self, text: str) -> Element:
+        if len(self) >= MAX_ELEMENT_TEXTS:
+            self.clear()
+        rep = self._repetition
+        comp = self._component
+        if rep is not None and rep in text:
+            element = tuple(tuple(r.split(comp)) for r in text.split(rep))
+        else:
+            element = (tuple(text.split(comp)),)
+        self[text] = element
+        return element
+
+
+@lru_cache(maxsize=64)
+def _element_texts(component: str, repetition: str | None) -> ElementTexts:
+    return ElementTexts(component, repetition)
+
+
+@lru_cache(maxsize=64)
+def splitter(chars: ServiceChars) -> Callable[[str], tuple[Element, ...]]:
+    """``split_segment(text, chars)[1]`` for many segments of one set of characters.
+
+    The same elements, built for reading a whole message (the mapping engine reads
+    nearly every segment): a release before an ordinary character or the terminator is
+    simply dropped, the usual case for released text (``it?'s``), so only text that
+    releases a separator or a release character, or ends in one, takes
+    :func:`_split_released`; each distinct element text is split once
+    (:class:`ElementTexts`, shared by every caller with these separators).
+    """
+    elem = chars.element
+    get = _element_texts(chars.component, chars.repetition).__getitem__
+
+    def split(text: str) -> tuple[Element, ...]:
+        parts = text.split(elem)
+        del parts[0]  # the tag
+        return tuple(map(get, parts))
+
+    rel = chars.release
+    if rel is None:
+        return split
+    separators = "".join(c for c in (rel, elem, chars.component, chars.repetition) if c)
+    hard = re.compile(f"{re.escape(rel)}[{re.escape(separators)}]").search
+
+    def split_released(text: str) -> tuple[Element, ...]:
+        if rel in text:
+            if text.endswith(rel) or hard(text):
+                return _split_released(text, chars, rel)[1]
+            text = text.replace(rel, "")
+        parts = text.split(elem)
+        del parts[0]  # the tag
+        return tuple(map(get, parts))
+
+    return split_released
 
 
 # Private-use characters stand in for released service characters while splitting.
