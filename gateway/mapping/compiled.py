@@ -323,9 +323,9 @@ def _read_lines(
     elements: bool,
 ) -> list[str]:
     """``target = segment.value(element, component, repetition)``; with ``elements``
-    (EDIFACT maps) read from the segment's nested element tuples directly, falling
-    back to ``value`` where a position is absent or the segment has no tuples - the
-    same answer (``gateway.edi.segment.ElementAccess.value``) without its three calls.
+    (EDIFACT maps) read from the segment's nested element tuples directly, ``""`` where
+    a position is absent, ``value`` only for a segment without tuples - the same answer
+    (``gateway.edi.segment.ElementAccess.value``) without its three calls.
     Without ``elements`` (X12 maps), a first component of a first repetition is read
     from the view's ``plain`` parts (:class:`gateway.mapping.view.X12View`) when it
     has them: the same answer as ``value`` without the call."""
@@ -346,12 +346,18 @@ def _read_lines(
             f"{indent}else:",
             f'{indent}    {target} = p[{element:d}] if len(p) > {element:d} else ""',
         ]
+    # an absent element or repetition is rare; an absent trailing component is not
+    # (QTY+12:5 has no unit): checked, so it raises no IndexError
+    last = f"comps[{component - 1:d}] if len(comps) > {component - 1:d} else \"\""
     return [
         f"{indent}try:",
-        f"{indent}    {target} = {segment}.elements[{element - 1:d}][{repetition - 1:d}]"
-        f"[{component - 1:d}]",
-        f"{indent}except (AttributeError, IndexError):",
+        f"{indent}    comps = {segment}.elements[{element - 1:d}][{repetition - 1:d}]",
+        f"{indent}except IndexError:",
+        f'{indent}    {target} = ""',
+        f"{indent}except AttributeError:",
         f"{indent}    {target} = {segment}.value({element:d}, {component:d}, {repetition:d})",
+        f"{indent}else:",
+        f"{indent}    {target} = {last}",
     ]
 
 
