@@ -13,7 +13,14 @@ from gateway.edi.segment import ElementAccess
 from gateway.edifact.service_chars import ServiceChars
 from gateway.edifact.tokenizer import Element, split_segment, splitter
 
-__all__ = ["EdifactSegment", "Element", "ElementInput", "make_segment", "split_elements"]
+__all__ = [
+    "EdifactSegment",
+    "Element",
+    "ElementInput",
+    "forget_elements",
+    "make_segment",
+    "split_elements",
+]
 
 
 class EdifactSegment(ElementAccess):
@@ -73,8 +80,9 @@ class EdifactSegment(ElementAccess):
         return f"EdifactSegment({self.tag!r}, {self.elements!r}, position={self.position})"
 
 
-def split_elements(segments: Iterable[object]) -> None:
-    """Split every EDIFACT segment of ``segments`` that is not split yet, in one pass.
+def split_elements(segments: Iterable[object]) -> list[EdifactSegment]:
+    """Split every EDIFACT segment of ``segments`` that is not split yet, in one pass,
+    keeping its text; returns those it split, for :func:`forget_elements`.
 
     For a reader of a whole message (the mapping engine reads nearly every segment):
     the same elements as on first access, through :func:`~gateway.edifact.tokenizer.splitter`,
@@ -82,6 +90,7 @@ def split_elements(segments: Iterable[object]) -> None:
     """
     chars: ServiceChars | None = None
     split = None
+    done: list[EdifactSegment] = []
     for seg in segments:
         if type(seg) is not EdifactSegment or seg._elements is not None:
             continue
@@ -92,7 +101,17 @@ def split_elements(segments: Iterable[object]) -> None:
             chars = seg._chars
             split = splitter(chars)
         seg._elements = split(raw)
-        seg._raw = None
+        done.append(seg)
+    return done
+
+
+def forget_elements(segments: Iterable[EdifactSegment]) -> None:
+    """Drop the elements :func:`split_elements` made (the text is still there: a later
+    read splits again). A translation then leaves its message as it found it, and its
+    tuples are freed with it instead of living on with the caller's payload (in a
+    benchmark holding a parsed file that was a few full garbage collections)."""
+    for seg in segments:
+        seg._elements = None
 
 
 ElementInput = str | tuple[str, ...] | list[tuple[str, ...]]

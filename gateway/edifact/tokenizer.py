@@ -154,7 +154,7 @@ def split_segment(text: str, chars: ServiceChars) -> tuple[str, tuple[Element, .
 
 
 #: distinct element texts an :class:`ElementTexts` keeps before it starts over
-MAX_ELEMENT_TEXTS = 1 << 15
+MAX_ELEMENT_TEXTS = 1 << 12
 
 
 class ElementTexts(dict[str, Element]):

@@ -348,7 +348,7 @@ def _read_lines(
         ]
     # an absent element or repetition is rare; an absent trailing component is not
     # (QTY+12:5 has no unit): checked, so it raises no IndexError
-    last = f"comps[{component - 1:d}] if len(comps) > {component - 1:d} else \"\""
+    last = f'comps[{component - 1:d}] if len(comps) > {component - 1:d} else ""'
     return [
         f"{indent}try:",
         f"{indent}    comps = {segment}.elements[{element - 1:d}][{repetition - 1:d}]",

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from gateway.canonical import AnyDocument, SourceRef
 from gateway.documents import SET_TO_DOCUMENT, document_type
 from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentLike
+from gateway.edifact.segment import forget_elements, split_elements
 from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.resolve import FieldTrace, RuleReader, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
@@ -71,18 +72,24 @@ def translate(
     segments = transaction.segments
     if len(segments) > MAX_SEGMENTS:
         raise DocumentError(f"transaction has {len(segments)} segments; limit {MAX_SEGMENTS}")
-    segments = split_view(segments)  # split once here, read many times by the rules
-    reader = RuleReader(map, unit_codes=profile.uom_codes, explain=explain)
-    parts = regions(segments, map)
+    # EDIFACT segments are split here in one pass (the rules read nearly all of them)
+    # and given back unsplit afterwards: the message is left as it was found
+    split = split_elements(segments)
     try:
-        builder = document_type(map.document).map_builder()
-        data = builder(reader, parts)
-    except (DocumentError, MappingError):
-        raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise MappingError(f"map {map.name}: {type(exc).__name__}: {exc}") from exc
-    data["source"] = _source(transaction, interchange, group, profile)
-    document = _validate(map, data, segments)
+        segments = split_view(segments)  # split once here, read many times by the rules
+        reader = RuleReader(map, unit_codes=profile.uom_codes, explain=explain)
+        parts = regions(segments, map)
+        try:
+            builder = document_type(map.document).map_builder()
+            data = builder(reader, parts)
+        except (DocumentError, MappingError):
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+            raise MappingError(f"map {map.name}: {type(exc).__name__}: {exc}") from exc
+        data["source"] = _source(transaction, interchange, group, profile)
+        document = _validate(map, data, segments)
+    finally:
+        forget_elements(split)
     return Translation(document=document, explain=reader.traces, warnings=reader.warnings)
 
 
@@ -208,7 +215,10 @@ def _loop_items(
     """
     out: list[dict[str, Any]] = []
     for scope_name in loop.scope:
-        for group in loop_groups(scopes.get(scope_name, ()), loop):
+        segments = scopes.get(scope_name, ())
+        if _cannot_start(r, segments, loop):
+            continue
+        for group in loop_groups(segments, loop):
             index = offset + len(out)
             mark = len(r.traces)
             item: dict[str, Any] = dict(extra or {})
@@ -227,6 +237,19 @@ def _loop_items(
                 continue
             out.append(item)
     return out
+
+
+def _cannot_start(r: RuleReader, segments: Segments, loop: Loop) -> bool:
+    """Whether the tag index already built for ``segments`` shows that no group of the
+    loop can start there (its outermost start tag is absent): a line's nested lists are
+    then skipped without cutting the line again (most lines have no schedules)."""
+    cached = r.by_tag.get(id(segments))
+    if cached is None or cached[0] is not segments:
+        return False
+    outer = loop
+    while outer.within is not None:
+        outer = outer.within
+    return outer.start.segment not in cached[1]
 
 
 def _sub_lists(

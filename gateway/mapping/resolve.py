@@ -233,10 +233,21 @@ class RuleReader:
         self, prefix: str, rules: Sequence[IdsRule], segments: Segments, target: dict[str, Any]
     ) -> None:
         """File every qualifier/identifier pair of matching segments under its field."""
+        nested = self.elements
         for rule in rules:
             table = self._qualifier_table(rule)
-            for seg in self.matching(segments, rule.segment, rule.where):
-                for qualifier, ident, element in _pairs(seg, rule, self.elements):
+            found = self.matching(segments, rule.segment, rule.where)
+            if not found:
+                continue
+            composites = nested and rule.layout == "composites"
+            for seg in found:
+                elements = getattr(seg, "elements", None) if composites else None
+                pairs = (
+                    _nested_composites(elements, rule)
+                    if elements is not None
+                    else _pairs(seg, rule, False)
+                )
+                for qualifier, ident, element in pairs:
                     key = qualifier.upper()
                     filed = table.get(key)
                     if filed is None:

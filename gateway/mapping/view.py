@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gateway.edi.model import SegmentLike
-from gateway.edifact.segment import EdifactSegment, split_elements
+from gateway.edifact.segment import EdifactSegment
 from gateway.x12.segment import X12Segment
 
 
@@ -108,9 +108,8 @@ def split_view(segments: Sequence[SegmentLike]) -> list[SegmentLike]:
     ``__init__`` and its four property reads were most of this step's cost.
     """
     if segments and type(segments[0]) is EdifactSegment:
-        # an EDIFACT segment is its own view (a view object measured slower): split
-        # them all now, in one pass, rather than each on its first read
-        split_elements(segments)
+        # an EDIFACT segment is its own view (a view object measured slower); the
+        # engine splits them all in one pass first (segment.split_elements)
         return [view_of(s) if type(s) is not EdifactSegment else s for s in segments]
     out: list[SegmentLike] = []
     append = out.append

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.edifact import tokenizer
-from gateway.edifact.segment import EdifactSegment, split_elements
+from gateway.edifact.segment import EdifactSegment, forget_elements, split_elements
 from gateway.edifact.service_chars import DEFAULT_CHARS, ServiceChars
 from gateway.edifact.tokenizer import split_segment, splitter
 
@@ -70,7 +70,14 @@ def test_split_elements_fills_lazy_segments_like_their_first_read() -> None:
     raws = ["FTX+AAI+++a?+b:c", "QTY+21:4:PCE", "IMD+F++:::L15 ?'x", "UNS+S"]
     lazy = [EdifactSegment(r[:3], None, n, 0, raw=r, chars=chars) for n, r in enumerate(raws)]
     eager = [EdifactSegment(r[:3], split_segment(r, chars)[1], n) for n, r in enumerate(raws)]
-    split_elements([*lazy, "not a segment"])
-    assert all(s._raw is None and s._elements is not None for s in lazy)
+    # when split in one pass (a segment already split is left alone)
+    lazy[3].elements  # noqa: B018 - its first read splits it
+    done = split_elements([*lazy, "not a segment"])
+    # then each holds what its first read gives, and only the three split here are returned
+    assert done == lazy[:3] and all(s._elements is not None for s in lazy)
     assert lazy == eager
     assert lazy[2].value(3, 4) == "L15 'x"
+    # and forgotten, they hold their text again and split the same on the next read
+    forget_elements(done)
+    assert all(s._elements is None and s._raw is not None for s in done)
+    assert lazy == eager

@@ -538,3 +538,32 @@ def test_810_explain_indexes_match_the_document_lists(library: MapLibrary) -> No
     assert traces["allowances_charges[1].amount"].segment_position == 4
     assert isinstance(result.document, Invoice)
     assert [a.line_number for a in result.document.allowances_charges] == [None, "1"]
+
+
+def test_translate_leaves_parsed_edifact_segments_as_it_found_them(library: MapLibrary) -> None:
+    # given a parsed EDIFACT message, its data segments kept as text, one with a release
+    from gateway.edifact import parse_payload
+    from tests.edifact.helpers import interchange, message
+
+    body = [
+        "BGM+220+PO-9+9",
+        "DTM+137:20240115:102",
+        "NAD+BY+5412345000013::9",
+        "LIN+1++4000862141404:SRV",
+        "IMD+F++:::Tube ?'x?' 2?+3",
+        "QTY+21:48:PCE",
+        "UNS+S",
+    ]
+    (ix,) = parse_payload(interchange(message("1", *body))).interchanges
+    (tx,) = ix.transactions
+    lazy = [s for s in tx.segments if s._elements is None]
+    assert len(lazy) >= len(body) - 1
+    profile = make_profile()
+    map_ = library.map_for(profile, "edifact", tx.version, tx.set_id)
+    # when it is translated
+    doc = translate(tx, interchange=ix, group=ix.groups[0], map=map_, profile=profile).document
+    # then the rules read the split elements (the release resolved) ...
+    assert isinstance(doc, PurchaseOrder) and doc.lines[0].quantity == Decimal("48")
+    assert doc.lines[0].item.description == "Tube 'x' 2+3"
+    # ... and every segment it split holds its text again, unsplit
+    assert all(s._elements is None and s._raw is not None for s in lazy)
