@@ -286,7 +286,7 @@ def _segment_lines(
             "                    text = raw.strip()",
             "                    if not text:",
             "                        continue",
-            *_convert_lines(rule, suffix, path, "                    ", names),
+            *_convert_lines(rule, suffix, path, "                    ", elements),
             "                    if v is NOTHING:",
             "                        continue",
             "                    if explain:",
@@ -305,7 +305,7 @@ def _segment_lines(
         ),
         "                    text = raw.strip()",
         "                    if text:",
-        *_convert_lines(rule, suffix, path, "                        ", names),
+        *_convert_lines(rule, suffix, path, "                        ", elements),
         "                        if v is not NOTHING:",
         "                            if explain:",
         f"                                r.trace({path}, seg, R{suffix}, raw)",
@@ -355,17 +355,17 @@ def _read_lines(
         f"{indent}except IndexError:",
         f'{indent}    {target} = ""',
         f"{indent}except AttributeError:",
+        f"{indent}    comps = None",
         f"{indent}    {target} = {segment}.value({element:d}, {component:d}, {repetition:d})",
         f"{indent}else:",
         f"{indent}    {target} = {last}",
     ]
 
 
-def _convert_lines(
-    rule: Rule, suffix: str, path: str, indent: str, names: dict[str, Any]
-) -> list[str]:
+def _convert_lines(rule: Rule, suffix: str, path: str, indent: str, elements: bool) -> list[str]:
     """``v`` = the converted ``text`` (``raw`` stripped) of ``seg``, or NOTHING after a
-    warning for a bad value (or the error a required value raises)."""
+    warning for a bad value (or the error a required value raises). With ``elements``,
+    ``comps`` holds the components ``raw`` was read from (None if read by ``value``)."""
     kind = rule.convert
     if rule.table is not None:
         return [f"{indent}v = r.convert_text({path}, R{suffix}, raw, seg)"]
@@ -377,11 +377,16 @@ def _convert_lines(
         expression = f"to_date(text, {rule.format!r})"
     elif kind == "edifact_date":
         # the format qualifier (2379) is the next component unless the rule names one
-        layout = (
-            f"{rule.format!r}"
-            if rule.format is not None
-            else f"seg.value({rule.element:d}, {rule.component + 1:d}, {rule.repetition:d})"
-        )
+        # (a segment rule always has its element: _steps)
+        element = rule.element if rule.element is not None else 0
+        component, repetition = rule.component, rule.repetition
+        layout = f"seg.value({element:d}, {component + 1:d}, {repetition:d})"
+        if rule.format is not None:
+            layout = f"{rule.format!r}"
+        elif elements and min(element, component, repetition) >= 1:
+            # the next component of the components just read (see _read_lines)
+            nxt = f'comps[{component:d}] if len(comps) > {component:d} else ""'
+            layout = f"({layout} if comps is None else {nxt})"
         expression = f'to_edifact_date(text, {layout} or "")'
     elif kind == "decimal":
         expression = "to_decimal(text)"

@@ -412,8 +412,9 @@ def build_ship_notice(r: RuleReader, parts: Regions) -> dict[str, Any]:
         if item_loop is None:
             raise MappingError(f"map {r.map.name}: a ship notice needs hierarchy or lines")
         pack_groups: list[tuple[Segments, Segments]] = []  # (pack scope, pack group)
-        if r.map.packs is not None and split_loop(parts.body, r.map.packs):
-            for group in split_loop(parts.body, r.map.packs):
+        pack_loops = split_loop(parts.body, r.map.packs) if r.map.packs is not None else []
+        if pack_loops:
+            for group in pack_loops:
                 first_item = next(
                     (i for i, s in enumerate(group) if s.tag == item_loop.start.segment),
                     len(group),

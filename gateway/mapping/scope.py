@@ -72,14 +72,16 @@ def split_loop(segments: Segments, loop: Loop) -> list[Segments]:
     """
     groups: list[Segments] = []
     index, count = 0, len(segments)
-    members = frozenset(loop.members) if loop.members is not None else None
-    start_tag, start_where = loop.start.segment, loop.start.where
-    ends = _by_tag(loop.end)
+    if not count:
+        return groups
+    _, start_tag, start_where, members, ends = _loop_plan(loop)
     tags = [seg.tag for seg in segments]  # a view's tag is an attribute, a segment's is not
     while index < count:
-        if tags[index] != start_tag or (
-            start_where and not where_matches(segments[index], start_where)
-        ):
+        try:
+            index = tags.index(start_tag, index)  # the next start tag, found in C
+        except ValueError:
+            break
+        if start_where and not where_matches(segments[index], start_where):
             index += 1
             continue
         begin = index
@@ -97,6 +99,31 @@ def split_loop(segments: Segments, loop: Loop) -> list[Segments]:
             index += 1
         groups.append(segments[begin:index])
     return groups
+
+
+# A loop's start tag and condition, members and end matchers by tag, worked out once
+# per loop (split_loop runs once per line, pack and lot): id(loop) -> (the loop, ...);
+# the loop is held so its id is not reused while cached.
+LoopPlan = tuple[
+    Loop,
+    str,
+    Mapping[str, tuple[str, ...]],
+    frozenset[str] | None,
+    dict[str, list[Mapping[str, tuple[str, ...]]]],
+]
+_PLANS: dict[int, LoopPlan] = {}
+MAX_PLANS = 4096
+
+
+def _loop_plan(loop: Loop) -> LoopPlan:
+    plan = _PLANS.get(id(loop))
+    if plan is None or plan[0] is not loop:
+        members = frozenset(loop.members) if loop.members is not None else None
+        plan = (loop, loop.start.segment, loop.start.where, members, _by_tag(loop.end))
+        if len(_PLANS) >= MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[id(loop)] = plan
+    return plan
 
 
 def loop_groups(segments: Segments, loop: Loop) -> list[Segments]:
