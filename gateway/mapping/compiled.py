@@ -162,18 +162,29 @@ def section_source(
     Each field is a ``while True`` block: its rules in order, each in its scopes in
     order (unrolled), ``break`` on the first value; then sequence and default rules,
     then the error of a required field, else no value. A scope's segments by tag are
-    looked up once per call (``x<n>``, cached per segment list by the reader).
+    looked up once per call (``x<n>``, cached per segment list by the reader), and each
+    tag a rule reads in a scope once per call (``t<n>_<TAG>``); a field that only reads
+    segments (no constant, sequence, default or required error) is skipped outright
+    when none of its tags is there (a line without DTM skips every date field).
     """
     names: dict[str, Any] = {}
     body: list[str] = []
     scope_vars: dict[str, int] = {}
+    tag_vars: dict[tuple[int, str], str] = {}
     for k, (name, rules) in enumerate(fields.items()):
         body += [f"    # {name!r}"]
-        body += _field_lines(
-            k, rules, default_scope, f"prefix + {name!r}", scope_vars, names, elements
+        lines, guard = _field_lines(
+            k, rules, default_scope, f"prefix + {name!r}", scope_vars, names, elements, tag_vars
         )
-        body += ["    if v is not None and v != []:", *_store_lines(name)]
-    head = ["def compiled(r, scopes, target, prefix, index, anchor):", *_scope_lines(scope_vars)]
+        lines += ["    if v is not None and v != []:", *_store_lines(name)]
+        if guard:
+            body += [f"    if {' or '.join(guard)}:", *_indented(lines)]
+        else:
+            body += lines
+    head = [
+        "def compiled(r, scopes, target, prefix, index, anchor):",
+        *_scope_lines(scope_vars, tag_vars),
+    ]
     return "\n".join([*head, *body, "    return None", ""]), names
 
 
@@ -183,13 +194,25 @@ def value_source(
     """The Python source of one field's reader (:func:`field_reader`)."""
     names: dict[str, Any] = {}
     scope_vars: dict[str, int] = {}
-    body = _field_lines(0, rules, default_scope, "path", scope_vars, names, elements)
-    head = ["def compiled(r, scopes, path, index, anchor):", *_scope_lines(scope_vars)]
+    tag_vars: dict[tuple[int, str], str] = {}
+    body, guard = _field_lines(
+        0, rules, default_scope, "path", scope_vars, names, elements, tag_vars
+    )
+    if guard:
+        body = ["    v = None", f"    if {' or '.join(guard)}:", *_indented(body)]
+    head = ["def compiled(r, scopes, path, index, anchor):", *_scope_lines(scope_vars, tag_vars)]
     return "\n".join([*head, *body, "    return v", ""]), names
 
 
-def _scope_lines(scope_vars: Mapping[str, int]) -> list[str]:
-    """Each scope's segments (``s<n>``) and their index by tag (``x<n>``)."""
+def _indented(lines: Sequence[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+def _scope_lines(
+    scope_vars: Mapping[str, int], tag_vars: Mapping[tuple[int, str], str]
+) -> list[str]:
+    """Each scope's segments (``s<n>``), their index by tag (``x<n>``) and the segments
+    of each tag read there (``t<n>_<TAG>``, None when the scope is absent)."""
     lines = ["    explain = r.explain", "    by_tag = r.by_tag"]
     for scope_name, n in scope_vars.items():
         lines += [
@@ -200,6 +223,8 @@ def _scope_lines(scope_vars: Mapping[str, int]) -> list[str]:
             f"        c = by_tag.get(id(s{n}))",
             f"        x{n} = c[1] if c is not None and c[0] is s{n} else r.tagged(s{n})",
         ]
+    for (n, tag), var in tag_vars.items():
+        lines.append(f"    {var} = x{n}.get({tag!r}) if x{n} is not None else None")
     return lines
 
 
@@ -211,21 +236,27 @@ def _field_lines(
     scope_vars: dict[str, int],
     names: dict[str, Any],
     elements: bool,
-) -> list[str]:
-    """One field as a ``while True`` block leaving its value (or None) in ``v``."""
+    tag_vars: dict[tuple[int, str], str],
+) -> tuple[list[str], list[str] | None]:
+    """One field as a ``while True`` block leaving its value (or None) in ``v``, and the
+    tag variables it reads when it reads nothing else (the block then yields None
+    unless one of them holds segments), else None."""
     names[f"RULES{k}"] = rules
     names[f"DS{k}"] = default_scope
     body = ["    while True:"]
+    guard: list[str] | None = []
     for j, step in enumerate(_steps(rules, default_scope)):
         rule_name = f"R{k}_{j}"
         names[rule_name] = step[1]
         if step[0] == _CONST:
+            guard = None
             body += [
                 f"        v = r.convert_text({path}, {rule_name}, {rule_name}.const, None)",
                 f"        r.trace({path}, None, {rule_name}, {rule_name}.const)",
                 "        break",
             ]
         elif step[0] == _GENERAL:
+            guard = None
             body += [
                 f"        v = r.read_rule({path}, {rule_name}, scopes, DS{k})",
                 "        if v is not NOTHING:",
@@ -234,9 +265,15 @@ def _field_lines(
         else:
             for scope_name in step[2]:
                 n = scope_vars.setdefault(scope_name, len(scope_vars))
-                body += _segment_lines(step, n, f"{k}_{j}", path, names, elements)
-    body += _tail_lines(k, rules, path, names)
-    return [*body, "        v = None", "        break"]
+                var = tag_vars.setdefault((n, step[3]), f"t{n}_{step[3]}")
+                if guard is not None and var not in guard:
+                    guard.append(var)
+                body += _segment_lines(step, n, f"{k}_{j}", path, names, elements, var)
+    tail = _tail_lines(k, rules, path, names)
+    if tail:
+        guard = None
+    body += tail
+    return [*body, "        v = None", "        break"], guard
 
 
 def _segment_lines(
@@ -246,15 +283,28 @@ def _segment_lines(
     path: str,
     names: dict[str, Any],
     elements: bool,
+    tagged: str,
 ) -> list[str]:
-    """One segment rule in one scope (``s<n>``, by tag ``x<n>``): the value in ``v``
-    and ``break``, or fall through to the next scope or rule."""
-    _, rule, _scopes, tag, where, element, component, repetition, nth = step
-    lines = [
-        f"        if x{n} is not None:",
-        f"            f = x{n}.get({tag!r})",
-        "            if f:",
+    """One segment rule in one scope (``s<n>``, its segments of the tag ``tagged``):
+    the value in ``v`` and ``break``, or fall through to the next scope or rule."""
+    return [
+        f"        f = {tagged}",
+        "        if f:",
+        *(line[4:] for line in _rule_lines(step, n, suffix, path, names, elements)),
     ]
+
+
+def _rule_lines(
+    step: tuple[Any, ...],
+    n: int,
+    suffix: str,
+    path: str,
+    names: dict[str, Any],
+    elements: bool,
+) -> list[str]:
+    """The body of :func:`_segment_lines` (indented for two levels more than it sits)."""
+    _, rule, _scopes, tag, where, element, component, repetition, nth = step
+    lines: list[str] = []
     if len(where) == 1:
         # one segment of the tag (the usual case in a loop group): test it here
         ((key, codes),) = where.items()
