@@ -233,10 +233,16 @@ class RuleReader:
         self, prefix: str, rules: Sequence[IdsRule], segments: Segments, target: dict[str, Any]
     ) -> None:
         """File every qualifier/identifier pair of matching segments under its field."""
+        if not rules:
+            return
+        cached = self.by_tag.get(id(segments))
+        index = cached[1] if cached is not None and cached[0] is segments else self.tagged(segments)
         nested = self.elements
         for rule in rules:
-            table = self._qualifier_table(rule)
-            found = self.matching(segments, rule.segment, rule.where)
+            table = self._tables.get(id(rule)) or self._qualifier_table(rule)
+            found: Sequence[SegmentLike] | None = index.get(rule.segment)
+            if found and rule.where:
+                found = self.matching(segments, rule.segment, rule.where)
             if not found:
                 continue
             composites = nested and rule.layout == "composites"
