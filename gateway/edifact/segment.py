@@ -7,7 +7,7 @@ Satisfies :class:`gateway.edi.SegmentLike`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from gateway.edi.segment import ElementAccess
 from gateway.edifact.service_chars import ServiceChars
@@ -80,17 +80,21 @@ class EdifactSegment(ElementAccess):
         return f"EdifactSegment({self.tag!r}, {self.elements!r}, position={self.position})"
 
 
-def split_elements(segments: Iterable[object]) -> list[EdifactSegment]:
+def split_elements(segments: Sequence[object]) -> list[EdifactSegment]:
     """Split every EDIFACT segment of ``segments`` that is not split yet, in one pass,
     keeping its text; returns those it split, for :func:`forget_elements`.
 
     For a reader of a whole message (the mapping engine reads nearly every segment):
     the same elements as on first access, through :func:`~gateway.edifact.tokenizer.splitter`,
-    which splits each distinct element text once. Other segment types are left as they are.
+    which splits each distinct element text once. Other segment types are left as they
+    are, and a list that does not start with an EDIFACT segment (another engine's
+    message) is not looked through.
     """
     chars: ServiceChars | None = None
     split = None
     done: list[EdifactSegment] = []
+    if not segments or type(segments[0]) is not EdifactSegment:
+        return done
     for seg in segments:
         if type(seg) is not EdifactSegment or seg._elements is not None:
             continue

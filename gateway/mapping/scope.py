@@ -208,6 +208,23 @@ class HlNode:
         return None
 
 
+# id(hierarchy) -> (it, the loop of its HL segments): one Loop per map, so split_loop's
+# plan of it is worked out once too
+_HL_LOOPS: dict[int, tuple[Hierarchy, Loop]] = {}
+
+
+def _hl_loop(spec: Hierarchy) -> Loop:
+    cached = _HL_LOOPS.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        if len(_HL_LOOPS) >= MAX_PLANS:
+            _HL_LOOPS.clear()
+        cached = _HL_LOOPS[id(spec)] = (
+            spec,
+            Loop(start=Matcher(segment=spec.segment), end=spec.end),
+        )
+    return cached[1]
+
+
 def hl_tree(body: Segments, spec: Hierarchy) -> list[HlNode]:
     """The HL levels of a body in order, linked to their parents by HL02.
 
@@ -217,7 +234,7 @@ def hl_tree(body: Segments, spec: Hierarchy) -> list[HlNode]:
     """
     level_of = {code.upper(): name for name, codes in spec.levels.items() for code in codes}
     rank = {"shipment": 0, "order": 1, "pack": 2, "item": 3}
-    hl = Loop(start=Matcher(segment=spec.segment), end=spec.end)
+    hl = _hl_loop(spec)
     nodes: list[HlNode] = []
     by_id: dict[str, HlNode] = {}
     id_element, parent_element, level_element = (
