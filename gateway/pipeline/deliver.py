@@ -393,6 +393,11 @@ def _carry_out(runtime: Runtime, job: _Job) -> _Outcome | None:
 _DECISIONS = cast(Table, DeliveryDecision.__table__)
 _LEDGER = cast(Table, Delivery.__table__)
 _NEW_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.id)  # built once: one per document
+_NEW_PLAN = (
+    update(_DECISIONS)
+    .where(_DECISIONS.c.id == bindparam("decision_id"))
+    .values(plan=bindparam("new_plan"))
+)
 
 
 class _Decision:
@@ -407,11 +412,16 @@ class _Decision:
         self.id = decision_id
 
     def record(self, plan: Any) -> None:
-        """Store (or update) the plan; committed before this returns."""
+        """Store (or update) the plan; committed before this returns.
+
+        One statement in a database transaction of its own, on a connection (no ORM
+        session: one per delivered document, it cost more than the statement). The
+        stage's attempt row is not rewritten here: the claim's commit wrote it and the
+        outcome's brings it up to date (gateway.store.attempts)."""
         data = plan.model_dump(mode="json")
-        with session_scope(self.runtime.sessions) as session:
+        with self.runtime.engine.begin() as connection:
             if self.id is None:
-                self.id = session.execute(
+                self.id = connection.execute(
                     _NEW_DECISION,
                     {
                         "transaction_id": self.transaction_id,
@@ -422,12 +432,7 @@ class _Decision:
                     },
                 ).scalar_one()
             else:
-                session.execute(
-                    update(DeliveryDecision)
-                    .where(DeliveryDecision.id == self.id)
-                    .values(plan=data)
-                    .execution_options(synchronize_session=False)
-                )
+                connection.execute(_NEW_PLAN, {"decision_id": self.id, "new_plan": data})
         # the dry run shows the decision next to the calls (a no-op for a real Odoo)
         self.runtime.odoo_for(self.target).record_plan(data)
 
