@@ -294,6 +294,36 @@ def list_messages(
     return out, int(total)
 
 
+def message_outcomes(session: Session, message_ids: list[int]) -> list[dict[str, Any]]:
+    """What became of these messages, in their order (ids not found left out): each one's
+    ``id``, ``filename``, ``state`` and ``error``, and its ``transaction_list`` with each
+    transaction's ``state`` - the part of :func:`message_detail` that ``ingest``
+    summarizes, in two queries per 500 messages (not a detail per file)."""
+    wanted = sorted(set(message_ids))
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(wanted), 500):  # (SQLite caps the parameters of a statement)
+        chunk = wanted[start : start + 500]
+        for row in session.execute(
+            select(Message.id, Message.filename, Message.state, Message.error).where(
+                Message.id.in_(chunk)
+            )
+        ):
+            found[row.id] = {
+                "id": row.id,
+                "filename": row.filename,
+                "state": row.state,
+                "error": row.error,
+                "transaction_list": [],
+            }
+        for message_id, state in session.execute(
+            select(Transaction.message_id, Transaction.state)
+            .where(Transaction.message_id.in_(chunk))
+            .order_by(Transaction.id)
+        ):
+            found[message_id]["transaction_list"].append({"state": state})
+    return [found[i] for i in message_ids if i in found]
+
+
 def message_detail(session: Session, message_id: int) -> dict[str, Any] | None:
     """Everything about one message: envelopes, transactions, acks, deliveries, events."""
     m = session.get(Message, message_id)

@@ -37,7 +37,7 @@ from gateway.intake import ReceivedPayload
 from gateway.odoo import cli as odoo_cli
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.intake import StoreIntake
-from gateway.queries import MessageFilter, list_messages, message_detail
+from gateway.queries import MessageFilter, list_messages, message_detail, message_outcomes
 from gateway.reload import start_file_watcher
 from gateway.settings import get_settings
 from gateway.store.db import make_engine, migrate, session_scope
@@ -227,11 +227,12 @@ def ingest(
             receipts.append(receipt)
             progress.advance(task)
     with session_scope(runtime.sessions) as session:
-        details = [message_detail(session, r.message_id) for r in receipts]
-    if as_json:
-        console.print_json(json.dumps(details, default=str))
-        return
-    found = [d for d in details if d]
+        if as_json:
+            details = [message_detail(session, r.message_id) for r in receipts]
+            console.print_json(json.dumps(details, default=str))
+            return
+        # the lines and totals need states only: two queries, not a detail per file
+        found = message_outcomes(session, [r.message_id for r in receipts])
     if not quiet:
         for detail in found:
             print(_one_line(detail))
