@@ -378,3 +378,45 @@ def test_a_posted_bill_is_recorded_under_the_number_posting_gave_it(
     document.total_amount = Decimal("1.00")
     draft = deliver(document, profile=PROFILE, odoo=odoo_client)
     assert [r.name for r in draft.records if r.model == "account.move"] == [""]
+
+
+def _notes(double: OdooDouble, model: str) -> list[str]:
+    return [
+        m["body"]
+        for m in double.records("mail.message")
+        if m["model"] == model and "correlation id" in m["body"]
+    ]
+
+
+def test_a_record_just_created_gets_its_correlation_note_without_a_search(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given an order's plan carrying its transaction's correlation id
+    plan = plan_delivery(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    plan.correlation_id = "0f9e8d7c-0000-4000-8000-000000000001"
+    # when it is carried out, creating the order
+    apply_plan(plan, odoo_client)
+    # then the order has its note, and no search looked for one on the new order first
+    assert len(_notes(odoo_double, "purchase.order")) == 1
+    assert "mail.message.search_read" not in odoo_double.calls()
+    # when the same decision is carried out again (a retry after a crash): the order is
+    # found, not created, so its chatter is searched and no second note is posted
+    apply_plan(plan, odoo_client)
+    assert odoo_double.calls().count("mail.message.search_read") == 1
+    assert len(_notes(odoo_double, "purchase.order")) == 1
+    assert len(odoo_double.records("purchase.order")) == 1
+
+
+def test_an_order_created_before_a_crash_gets_its_note_once(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given an attempt that created the order and died before its note
+    plan = plan_delivery(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    apply_plan(plan, odoo_client)  # (no correlation id: no note)
+    assert _notes(odoo_double, "purchase.order") == []
+    # when the retry carries out the recorded decision
+    plan.correlation_id = "0f9e8d7c-0000-4000-8000-000000000002"
+    apply_plan(plan, odoo_client)
+    apply_plan(plan, odoo_client)
+    # then the found order got the note once
+    assert len(_notes(odoo_double, "purchase.order")) == 1

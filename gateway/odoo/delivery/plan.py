@@ -293,6 +293,8 @@ class _Runner:
         self.checkpoint = checkpoint
         self.records = list(plan.records)
         self._correlated: set[tuple[str, int]] = set()
+        #: records this run created: no note can be on them yet, so none is searched for
+        self._created: set[tuple[str, int]] = set()
 
     def correlate(self) -> None:
         """One note per record the plan writes: the transaction's correlation id, so that
@@ -306,7 +308,9 @@ class _Runner:
             if ref.model not in CORRELATED_MODELS or (ref.model, ref.id) in self._correlated:
                 continue
             self._correlated.add((ref.model, ref.id))
-            if not noted(self.odoo, ref.model, ref.id, text):
+            if (ref.model, ref.id) in self._created or not noted(
+                self.odoo, ref.model, ref.id, text
+            ):
                 kind = self.plan.document_type.replace("_", " ")
                 key = self.plan.key.split(":", 2)[-1]
                 post_note(self.odoo, ref.model, ref.id, [f"EDI gateway: {text} ({kind} {key})"])
@@ -340,6 +344,7 @@ class _Runner:
             order_id, state = int(found[0]["id"]), str(found[0].get("state"))
         else:
             order_id, state = odoo.create("purchase.order", values), "draft"
+            self._created.add(("purchase.order", order_id))
         if step.confirm and state in ("draft", "sent"):
             odoo.call("purchase.order", "button_confirm", ids=[order_id])
         self._add(_read_ref(odoo, "purchase.order", order_id))
@@ -561,7 +566,11 @@ class _Runner:
             ["id"],
             order="id",
         )
-        bill_id = int(found[0]["id"]) if found else odoo.create("account.move", values)
+        if found:
+            bill_id = int(found[0]["id"])
+        else:
+            bill_id = odoo.create("account.move", values)
+            self._created.add(("account.move", bill_id))
         self.plan.bill_id = bill_id
         self._add(_read_ref(odoo, "account.move", bill_id))
 
