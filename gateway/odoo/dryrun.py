@@ -41,6 +41,7 @@ from gateway.odoo.dialect import OdooDialect
 from gateway.odoo.errors import error_from_fault
 from gateway.odoo.memory import MemoryOdoo, OdooFault
 from gateway.odoo.memory.orm import clock_at, now_text
+from gateway.odoo.memory.table import Table
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 #: methods that change nothing: not journaled (unless the lookup made up a record)
@@ -182,6 +183,7 @@ class DryRunOdoo(OdooApi):
         #: the answer's text); see _sources
         self._kept: dict[str, tuple[tuple[int, ...], str]] = {}
         self._source_names: dict[str, tuple[str, ...] | None] = {}
+        self._source_tables: dict[tuple[str, ...], tuple[int, list[Table]]] = {}
         with self._shared():
             self._load()
             if self._offset > self._replayed_from:
@@ -246,7 +248,6 @@ class DryRunOdoo(OdooApi):
         params: Values | None = None,
         context: Values | None = None,
     ) -> Any:
-        args, kwargs = to_execute_kw(method, ids, params, context)
         encoded = _Call(model, method, ids, params, context)  # before the call: as asked
         at = now_text()  # now, or a clock the caller set (clock_at)
         self._enter()  # (not self._shared(): a generator per call costs more than the lock)
@@ -258,6 +259,7 @@ class DryRunOdoo(OdooApi):
                 text = kept[1]
                 result = json.loads(text)  # a copy of its own, as a fresh answer is
             else:
+                args, kwargs = to_execute_kw(method, ids, params, context)
                 try:
                     with clock_at(at):
                         if method == "search_read":
@@ -316,8 +318,17 @@ class DryRunOdoo(OdooApi):
         return self._source_names[model]
 
     def _stamp(self, sources: tuple[str, ...] | None) -> tuple[int, ...]:
-        tables = self.memory.tables
-        return tuple(tables[name].version for name in sources or () if name in tables)
+        """The imitation's generation of tables, then the change counts of the tables
+        named ``sources``: equal stamps, same answers."""
+        known = self.memory.tables
+        if not sources:
+            return (known.generation,)
+        held = self._source_tables.get(sources)
+        if held is None or held[0] != known.generation:
+            # first asked, another imitation, or a table put in or taken out since
+            held = (known.generation, [known[n] for n in sources if n in known])
+            self._source_tables[sources] = held
+        return (held[0], *[table.version for table in held[1]])
 
     def _keep(self, head: str, sources: tuple[str, ...], text: str, result: Any) -> None:
         """Keep an answer for the same call while its sources do not change (only one
@@ -370,6 +381,7 @@ class DryRunOdoo(OdooApi):
         else:
             self.memory = MemoryOdoo(self._major)
         self._kept.clear()  # other tables: their versions say nothing about these answers
+        self._source_tables.clear()
         # fields of optional modules are detected, as the client does on a real server
         self._dialect = OdooDialect(
             major=self.memory.major, server_version="dry-run", reader=self._fields_present

@@ -66,6 +66,8 @@ def test_a_repeated_lookup_is_answered_from_the_kept_answer(
         "in place",  # a record changed in place (tests do this)
         "unit",  # a table the answer reads a display name from
         "another process",  # another process's journal line, replayed before the call
+        "table replaced",  # a whole table put in anew (its change count starts afresh)
+        "imitation replaced",  # another imitation altogether
     ],
 )
 def test_a_change_to_the_lookup_s_tables_asks_the_imitation_again(
@@ -82,6 +84,13 @@ def test_a_change_to_the_lookup_s_tables_asks_the_imitation_again(
         odoo.memory.tables["product.product"][product_id]["name"] = "Renamed"
     elif change == "unit":
         odoo.memory.tables["uom.uom"][unit_id]["name"] = "Renamed"
+    elif change == "table replaced":
+        renamed = {k: {**v, "name": "Renamed"} for k, v in odoo.memory.tables["uom.uom"].items()}
+        odoo.memory.tables["uom.uom"] = renamed
+    elif change == "imitation replaced":
+        copy = MemoryOdoo.load(odoo.memory.dump())
+        copy.tables["product.product"][product_id]["name"] = "Renamed"
+        odoo.memory = copy
     else:
         other = DryRunOdoo(tmp_path)
         other.write("product.product", [product_id], {"name": "Renamed"})

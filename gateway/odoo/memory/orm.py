@@ -9,8 +9,7 @@ from __future__ import annotations
 import fnmatch
 import operator
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any, Self
 
@@ -70,6 +69,23 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: the ORM methods every model has (the rest are a model's business methods)
+_GENERIC = frozenset(
+    {
+        "search_read",
+        "search",
+        "search_count",
+        "read",
+        "create",
+        "write",
+        "unlink",
+        "fields_get",
+        "check_access_rights",
+        "has_access",
+        "message_post",
+    }
+)
+
 #: the time :func:`now_text` answers while set (see :func:`clock_at`)
 _clock: ContextVar[str | None] = ContextVar("memory_odoo_clock", default=None)
 
@@ -102,15 +118,21 @@ def now_text() -> str:
     return text
 
 
-@contextmanager
-def clock_at(at: str) -> Iterator[None]:
+class clock_at:
     """Every timestamp written inside is ``at`` (``%Y-%m-%d %H:%M:%S``, UTC): the dry run
-    replays its journal of calls with the time each call was first made."""
-    token = _clock.set(at)
-    try:
-        yield
-    finally:
-        _clock.reset(token)
+    replays its journal of calls with the time each call was first made. (A class, not
+    a generator: the dry run enters one per call.)"""
+
+    __slots__ = ("_at", "_token")
+
+    def __init__(self, at: str) -> None:
+        self._at = at
+
+    def __enter__(self) -> None:
+        self._token = _clock.set(self._at)
+
+    def __exit__(self, *_: object) -> None:
+        _clock.reset(self._token)
 
 
 class MemoryOrm:
@@ -251,21 +273,8 @@ class MemoryOrm:
 
     def _dispatch(self, model: str, method: str, ids: list[int] | None, params: Values) -> Any:
         context = params.pop("context", None) or {}
-        generic: dict[str, Callable[..., Any]] = {
-            "search_read": self.search_read,
-            "search": self.search,
-            "search_count": self.search_count,
-            "read": self.read,
-            "create": self.create,
-            "write": self.write,
-            "unlink": self.unlink,
-            "fields_get": self.fields_get,
-            "check_access_rights": self.check_access_rights,
-            "has_access": self.has_access,
-            "message_post": self.message_post,
-        }
-        handler = generic.get(method)
-        if handler is not None:
+        if method in _GENERIC:
+            handler: Callable[..., Any] = getattr(self, method)
             if method in _MODEL_METHODS:
                 return handler(model, **params, context=context)
             return handler(model, ids or [], **params, context=context)

@@ -17,6 +17,7 @@ match still runs on every candidate (``MemoryOrm._search_ids``).
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -247,11 +248,42 @@ class Table(dict[int, Values]):
         return (dict, ({k: dict(v) for k, v in self.items()},))
 
 
+#: every ``Tables``' generations, from one count
+_GENERATIONS = itertools.count(1)
+
+
 class Tables(dict[str, Table]):
-    """Every model's :class:`Table` (a plain dict of records put in becomes one)."""
+    """Every model's :class:`Table` (a plain dict of records put in becomes one).
+
+    ``generation`` changes whenever a table is put in or taken out (not with the changes
+    of their records: each table counts its own), to a number no other ``Tables`` has
+    had: one that held these tables, and their change counts, knows they are the same."""
+
+    generation = 0
 
     def __setitem__(self, model: str, rows: Mapping[int, Values]) -> None:
+        self.generation = next(_GENERATIONS)
         dict.__setitem__(self, model, rows if type(rows) is Table else Table(rows))
+
+    def __delitem__(self, model: str) -> None:
+        self.generation = next(_GENERATIONS)
+        dict.__delitem__(self, model)
+
+    def pop(self, model: str, *default: Any) -> Any:
+        self.generation = next(_GENERATIONS)
+        return dict.pop(self, model, *default)
+
+    def popitem(self) -> tuple[str, Table]:
+        self.generation = next(_GENERATIONS)
+        return dict.popitem(self)
+
+    def clear(self) -> None:
+        self.generation = next(_GENERATIONS)
+        dict.clear(self)
+
+    def __ior__(self, other: Any) -> Tables:  # type: ignore[override,misc]
+        self.update(other)
+        return self
 
     def setdefault(self, model: str, rows: Mapping[int, Values] | None = None) -> Table:
         if model not in self:
