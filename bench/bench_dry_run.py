@@ -17,7 +17,10 @@ the delivery against it, storing the decision, the dry run itself); "in dry run"
 CPU spent inside the dry-run Odoo's own methods (its calls, call files and state). Per
 transaction = the slope between a small and a large run (``--files`` small and large),
 which takes out the one-off costs (loading profiles and maps, the first Odoo lookups).
-The whole child process's CPU (rusage, start-up included) is printed too.
+The whole child process's CPU (rusage, start-up included) is printed too, and "per
+file": the median, over the large run's files after the small run's, of each file's CPU
+from its intake to the end of its stages, per transaction (a load spike on a shared
+machine hits one file, not the whole slope).
 
     .venv/bin/python bench/bench_dry_run.py --files 2 10 --sets 25 --repeat 5
 
@@ -105,6 +108,31 @@ def _count_inside_dry_run() -> list[float]:
     return spent
 
 
+def _count_per_file() -> list[list[float]]:
+    """CPU seconds (process) of each file of the command: from its intake to the end of
+    the stages it started (this process)."""
+    from gateway.pipeline.dispatch import InlineDispatcher
+    from gateway.pipeline.intake import StoreIntake
+
+    marks: list[list[float]] = []
+    receive, drain = StoreIntake.receive, InlineDispatcher.drain
+
+    def timed_receive(*args: Any, **kwargs: Any) -> Any:
+        marks.append([time.process_time(), 0.0])
+        return receive(*args, **kwargs)
+
+    def timed_drain(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return drain(*args, **kwargs)
+        finally:
+            if marks:
+                marks[-1][1] = time.process_time()
+
+    StoreIntake.receive = timed_receive  # type: ignore[method-assign]
+    InlineDispatcher.drain = timed_drain  # type: ignore[method-assign]
+    return marks
+
+
 def child(mode: str, data_dir: Path, files: list[str]) -> None:
     """One ``ingest`` in this process; prints its CPU seconds, those spent inside the
     dry-run Odoo, and the transactions delivered, as JSON."""
@@ -114,6 +142,7 @@ def child(mode: str, data_dir: Path, files: list[str]) -> None:
     from gateway.cli.main import app
 
     inside = _count_inside_dry_run()
+    marks = _count_per_file()
     if mode == "noop":
         _noop_planning()
     command = get_command(app)
@@ -130,15 +159,21 @@ def child(mode: str, data_dir: Path, files: list[str]) -> None:
         ).fetchone()
     import gateway
 
-    result = {"cpu": cpu, "inside": inside[0], "delivered": delivered, "gateway": gateway.__file__}
+    result = {
+        "cpu": cpu,
+        "inside": inside[0],
+        "delivered": delivered,
+        "gateway": gateway.__file__,
+        "per_file": [end - start for start, end in marks],
+    }
     print(json.dumps(result), file=sys.stderr)
 
 
 def _run(
     mode: str, template: Path, work: Path, files: list[Path], repo: Path = REPO
-) -> tuple[float, float, float, int]:
+) -> tuple[float, float, float, int, list[float]]:
     """(ingest CPU, CPU inside the dry-run Odoo, whole-process CPU, transactions
-    delivered) of one child run of the gateway in ``repo``."""
+    delivered, CPU of each file) of one child run of the gateway in ``repo``."""
     data = work / f"data-{mode}"
     shutil.rmtree(data, ignore_errors=True)
     shutil.copytree(template, data)
@@ -158,7 +193,7 @@ def _run(
     if not Path(result["gateway"]).resolve().is_relative_to(repo):
         raise SystemExit(f"{mode}: measured {result['gateway']}, not the gateway in {repo}")
     whole = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return result["cpu"], result["inside"], whole, result["delivered"]
+    return result["cpu"], result["inside"], whole, result["delivered"], result["per_file"]
 
 
 def main() -> None:
@@ -202,14 +237,17 @@ def main() -> None:
         wholes: dict[str, list[float]] = {name: [] for name in setups}
         shares: dict[str, list[float]] = {name: [] for name in setups if name != "noop"}
         insides: dict[str, list[float]] = {name: [] for name in setups}
+        per_file: dict[str, list[float]] = {name: [] for name in setups}
         for round_ in range(args.repeat):
             per: dict[str, float] = {}
             for name, (mode, repo) in setups.items():
                 template = templates[repo]
-                cpu_small, in_small, _, _ = _run(mode, template, work, paths[:small], repo)
-                cpu_large, in_large, whole, delivered = _run(
+                cpu_small, in_small, _, _, _ = _run(mode, template, work, paths[:small], repo)
+                cpu_large, in_large, whole, delivered, files_cpu = _run(
                     mode, template, work, paths[:large], repo
                 )
+                # each file after the small run's, on its own: a load spike hits one file
+                per_file[name].append(statistics.median(files_cpu[small:]) / args.sets)
                 if delivered != large * args.sets:
                     raise SystemExit(f"{name}: {delivered} of {large * args.sets} delivered")
                 per[name] = (cpu_large - cpu_small) / txns
@@ -221,7 +259,8 @@ def main() -> None:
             print(
                 f"round {round_ + 1}: "
                 + ", ".join(f"{labels[n]} {per[n] * 1000:.2f}" for n in setups)
-                + " ms/txn",
+                + " ms/txn; per file "
+                + ", ".join(f"{per_file[n][-1] * 1000:.2f}" for n in setups),
                 flush=True,
             )
     print(
@@ -230,14 +269,15 @@ def main() -> None:
     )
     print(
         f"{'set-up':<28} {'CPU ms/txn':>11} {'over no-op':>11} {'in dry run':>11} "
-        f"{'process CPU s':>14}"
+        f"{'process CPU s':>14} {'per file':>9}"
     )
     for name in setups:
         over = f"{statistics.median(shares[name]) * 1000:>11.2f}" if name in shares else " " * 11
         print(
             f"{labels[name]:<28} {statistics.median(slopes[name]) * 1000:>11.2f} {over} "
             f"{statistics.median(insides[name]) * 1000:>11.2f} "
-            f"{statistics.median(wholes[name]):>14.2f}"
+            f"{statistics.median(wholes[name]):>14.2f} "
+            f"{statistics.median(per_file[name]) * 1000:>9.2f}"
         )
 
 
