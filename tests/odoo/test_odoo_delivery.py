@@ -499,3 +499,16 @@ def test_batches_that_do_not_add_up_fall_back_to_the_line_lot(
     )
     deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
     assert [lot["name"] for lot in odoo_double.records("stock.lot")] == ["LOT-A"]
+
+
+def test_a_product_found_by_its_identifier_is_read_by_the_search_itself(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given an order of a glove (found through its vendor line) and a syringe (by NDC)
+    outcome = deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    assert outcome.exceptions == []
+    # then the syringe's search brought its fields: only the glove's product is read
+    assert odoo_double.calls().count("product.product.read") == 1
+    # and both lines carry their product
+    lines = _order_lines(odoo_double)
+    assert [x["product_id"][0] for x in lines] == [world.glove_id, world.syringe_id]

@@ -124,6 +124,8 @@ class Resolver:
         self._uoms: dict[str, int | None] = {}
         self._ratios: dict[tuple[int, int], Decimal | None] = {}
         self._size_problems: dict[str, str | None] = {}
+        # the fields of the products a search found (read with it: no second call)
+        self._product_rows: dict[int, dict[str, Any]] = {}
 
     # ---- vendor --------------------------------------------------------------------
     @property
@@ -233,18 +235,31 @@ class Resolver:
                 if product_id is not None:
                     ids.append(product_id)
             return sorted(set(ids))
-        rows = self.odoo.search_read("product.product", domain, ["id"])
+        return self.search_products(domain)
+
+    def search_products(self, domain: list[Any]) -> list[int]:
+        """The ids of the products ``domain`` finds, their fields read by the same call
+        (kept for :meth:`_product_record`: a search and a read were two round trips)."""
+        rows = self.odoo.search_read("product.product", domain, self._product_fields())
+        for row in rows:
+            self._product_rows[int(row["id"])] = row
         return sorted({int(r["id"]) for r in rows})
 
-    def _product_record(self, product_id: int, found_by: str) -> Product:
+    def _product_fields(self) -> list[str]:
         purchase_uom = self.odoo.dialect.product_purchase_uom_field
         fields = ["id", "display_name", "uom_id", "tracking"]
         if purchase_uom:
             fields.append(purchase_uom)
-        rows = self.odoo.read("product.product", [product_id], fields)
-        if not rows:
-            raise OdooConfigurationError(f"product {product_id} vanished while reading it")
-        row = rows[0]
+        return fields
+
+    def _product_record(self, product_id: int, found_by: str) -> Product:
+        purchase_uom = self.odoo.dialect.product_purchase_uom_field
+        row = self._product_rows.get(product_id)
+        if row is None:  # found through its vendor line: read now
+            rows = self.odoo.read("product.product", [product_id], self._product_fields())
+            if not rows:
+                raise OdooConfigurationError(f"product {product_id} vanished while reading it")
+            row = rows[0]
         uom_id = m2o_id(row.get("uom_id"))
         return Product(
             id=product_id,

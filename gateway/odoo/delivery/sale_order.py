@@ -272,8 +272,7 @@ def sale_product(
             tried.append(label)
             if domain is None:
                 continue
-            rows = resolver.odoo.search_read("product.product", domain, ["id"])
-            ids = sorted({int(r["id"]) for r in rows})
+            ids = resolver.search_products(domain)
             if len(ids) > 1:
                 return BusinessIssue(
                     kind="ambiguous_item",
