@@ -647,8 +647,10 @@ class MemoryOrm:
     def _split_values(self, model: str, vals: Values) -> tuple[Values, Values]:
         plain: Values = {}
         commands: Values = {}
+        fields = self.schema[model]
         for name, value in vals.items():
-            kind, _, _ = self._field(model, name)
+            spec = fields.get(name)
+            kind = (spec or self._field(model, name))[0]  # (an unknown field raises)
             if kind == "one2many":
                 commands[name] = value
             elif kind == "many2many":
