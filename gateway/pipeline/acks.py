@@ -23,9 +23,9 @@ from gateway.pipeline.errors import PermanentError, TransientError
 from gateway.pipeline.issues import gateway_issues
 from gateway.pipeline.replies import ack_transport, our_identity
 from gateway.pipeline.runtime import Runtime
-from gateway.pipeline.stored import interchange_row, stored_interchange
+from gateway.pipeline.stored import stored_interchange
 from gateway.states import ACKNOWLEDGEMENTS, AckState
-from gateway.store.audit import add_event, add_events, next_counter
+from gateway.store.audit import add_event, add_events, next_counters
 from gateway.store.db import session_scope
 from gateway.store.models import (
     Acknowledgement,
@@ -73,11 +73,16 @@ def _numbers(session: Session, partner_id: str | None, syntax: Syntax) -> AckCon
     prefix = syntax.value
     if partner_id is None:
         raise PermanentError("acknowledgement numbers need a partner")
-    return AckControlNumbers(
-        interchange=next_counter(session, partner_id, f"{prefix}-interchange"),
-        group=next_counter(session, partner_id, f"{prefix}-group"),
-        transaction=next_counter(session, partner_id, f"{prefix}-transaction", modulo=9999),
+    numbers = next_counters(
+        session,
+        partner_id,
+        [
+            (f"{prefix}-interchange", 999_999_999),
+            (f"{prefix}-group", 999_999_999),
+            (f"{prefix}-transaction", 9999),
+        ],
     )
+    return AckControlNumbers(*numbers)
 
 
 def build_acks(
@@ -105,12 +110,21 @@ _BUILT_BEFORE = select(Acknowledgement.id).where(
     # an 824/APERAK from translation may be there first; it is no 997/CONTRL
     Acknowledgement.kind.not_in(ADVICE_KINDS),
 )
-_MESSAGE = select(Message.transport, Message.correlation_id).where(
-    Message.id == bindparam("message_id")
-)
 _ACKS = cast(Table, Acknowledgement.__table__)
 _NEW_ACK = insert(_ACKS).returning(_ACKS.c.id)
 _ICS = cast(Table, Interchange.__table__)
+# the interchange's columns, locked, with what its message says of it (which never
+# changes: read in the same statement)
+_SUBJECT = (
+    select(
+        _ICS,
+        Message.transport.label("inbound_transport"),
+        Message.correlation_id.label("message_correlation_id"),
+    )
+    .outerjoin(Message, Message.id == _ICS.c.message_id)
+    .where(_ICS.c.id == bindparam("ic_id"))
+    .with_for_update(of=_ICS)
+)
 _IC_ACK_STATUS = (
     update(_ICS).where(_ICS.c.id == bindparam("ic_id")).values(ack_status=bindparam("status"))
 )
@@ -127,7 +141,7 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
     follow: list[Next] = []
     with session_scope(runtime.sessions) as session:
         # its columns, locked; its acknowledgement status is written with one UPDATE
-        ic = interchange_row(session, interchange_id, lock=True)
+        ic = session.execute(_SUBJECT, {"ic_id": interchange_id}).first()
         if ic is None or ic.partner_id is None:
             return []
         if session.execute(_BUILT_BEFORE, {"ic_id": ic.id}).first() is not None:
@@ -137,8 +151,7 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
             return []
         # as split recorded it; rows from before split kept envelope records: parse again
         edi = stored_interchange(session, ic) or reparse_interchange(runtime, session, ic)
-        message = session.execute(_MESSAGE, {"message_id": ic.message_id}).first()
-        inbound = message.transport if message else "none"
+        inbound = "none" if ic.inbound_transport is None else ic.inbound_transport
         built_acks = build_acks(runtime, session, ic, edi, profile)
         ack_status = ic.ack_status
         if not built_acks:
@@ -177,7 +190,7 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
                         "message_id": ic.message_id,
                         "interchange_id": ic.id,
                         # the message's, as the event's chain would look it up
-                        "correlation_id": message.correlation_id if message else None,
+                        "correlation_id": ic.message_correlation_id,
                         "data": {"acknowledgement_id": ack_id},
                     }
                 ],
@@ -188,7 +201,13 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
     return follow
 
 
-_ACK = select(_ACKS).where(_ACKS.c.id == bindparam("ack_id"))
+# with its interchange's message's correlation id (the chain of the events it leaves)
+_ACK = (
+    select(_ACKS, Message.correlation_id.label("message_correlation_id"))
+    .outerjoin(_ICS, _ICS.c.id == _ACKS.c.interchange_id)
+    .outerjoin(Message, Message.id == _ICS.c.message_id)
+    .where(_ACKS.c.id == bindparam("ack_id"))
+)
 _ACK_STATE = update(_ACKS).where(_ACKS.c.id == bindparam("ack_id")).values(state=bindparam("state"))
 _ACK_ATTEMPTED = (
     update(_ACKS).where(_ACKS.c.id == bindparam("ack_id")).values(attempts=_ACKS.c.attempts + 1)
@@ -230,6 +249,7 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
                         "detail": f"{ack.kind} {ack.control_number} kept for download: {why}",
                         "partner_id": ack.partner_id,
                         "interchange_id": ack.interchange_id,
+                        "correlation_id": ack.message_correlation_id,
                     }
                 ],
             )

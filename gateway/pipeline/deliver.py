@@ -15,17 +15,20 @@ never to the production Odoo; the target is stored with the decision and the led
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, insert, select, update
+from pydantic import ValidationError
+from sqlalchemy import Row, Table, Text, bindparam, insert, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.canonical import PurchaseOrder, Purpose
 from gateway.customer_items import lookup_table
-from gateway.documents import load_document
+from gateway.documents import BY_NAME, load_document
 from gateway.odoo.delivery import DeliveryPlan, apply_plan, plan_delivery
 from gateway.odoo.errors import OdooBusinessError, OdooConfigurationError, OdooTransientError
 from gateway.partners.profile import PartnerProfile
@@ -66,13 +69,34 @@ class _Txn:
     state: TransactionState
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Doc:
-    """What the delivery needs of a transaction's canonical document row."""
+    """What the delivery needs of a transaction's canonical document row: its columns
+    and its JSON as stored (text), made its model once, when first needed."""
 
     document_type: str
     business_key: str
-    data: dict[str, Any]
+    text: str
+    loaded: Any = None
+
+    def document(self, runtime: Runtime, transaction_id: int) -> Any:
+        """The canonical document: the one translate kept in this process when it was
+        stored as this very text, else validated from the text."""
+        if self.loaded is None:
+            self.loaded = runtime.handoff.take(transaction_id, self.text) or _validate(self)
+        return self.loaded
+
+
+def _validate(doc_row: _Doc) -> Any:
+    """The stored text validated into its model by pydantic's own JSON parser (no
+    ``json.loads`` into dicts first)."""
+    kind = BY_NAME.get(doc_row.document_type)
+    if kind is not None:
+        try:
+            return kind.model.model_validate_json(doc_row.text)
+        except ValidationError:
+            pass  # the text names another type than its column: as it says, below
+    return load_document(json.loads(doc_row.text))
 
 
 _T, _D = Transaction, Document
@@ -87,7 +111,7 @@ _CLAIMABLE = (
         _T.state,
         _D.document_type,
         _D.business_key,
-        _D.data,
+        sql_cast(_D.data, Text).label("data"),  # the text as stored: validated once, below
         _D.id.label("document_id"),
         Interchange.test,
     )
@@ -245,13 +269,9 @@ def _customer_change(runtime: Runtime, txn: _Txn, doc_row: _Doc) -> bool:
     """A customer's change to an order: it is read against the order as delivered so far,
     so in a batch it waits for the rest (delivered on its own right after)."""
     profile = runtime.registry.get(txn.partner_id or "")
-    purpose = (doc_row.data or {}).get("purpose", Purpose.ORIGINAL.value)
-    return bool(
-        profile is not None
-        and profile.is_customer
-        and doc_row.document_type == "purchase_order"
-        and purpose != Purpose.ORIGINAL.value
-    )
+    if profile is None or not profile.is_customer or doc_row.document_type != "purchase_order":
+        return False
+    return doc_row.document(runtime, txn.id).purpose is not Purpose.ORIGINAL
 
 
 def _ledger(
@@ -321,7 +341,7 @@ def _job(
             )
         )
         return None
-    document = load_document(doc_row.data)
+    document = doc_row.document(runtime, txn.id)
     # a customer's part numbers -> our items, for its orders (read here, handed down;
     # only the numbers this document names)
     customer_items = (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,8 +85,9 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
                 _reject_message(session, message, payload, syntax)
                 return []
             new_interchanges = 0
+            events: list[dict[str, Any]] = []  # written at once, with the split's own
             for edi in payload.interchanges:
-                recorded = _record_interchange(runtime, session, message, edi, data)
+                recorded = _record_interchange(runtime, session, message, edi, data, events)
                 if recorded is not None:
                     row_id, row_state = recorded
                     new_interchanges += row_state is not InterchangeState.DUPLICATE
@@ -104,24 +106,20 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
                 "duplicate_of": message.duplicate_of,
             },
         )
-        add_events(
-            session,
-            [
-                {
-                    "kind": "split",
-                    "detail": f"{len(payload.interchanges)} interchange(s), "
-                    f"{sum(len(i.transactions) for i in payload.interchanges)} transaction(s)",
-                    "partner_id": message.partner_id,
-                    "message_id": message.id,
-                    "state_from": MessageState.RECEIVED,
-                    "state_to": state,
-                    "correlation_id": message.correlation_id,
-                    "data": {"file_issues": issues_to_json(payload.issues)}
-                    if payload.issues
-                    else None,
-                }
-            ],
+        events.append(
+            {
+                "kind": "split",
+                "detail": f"{len(payload.interchanges)} interchange(s), "
+                f"{sum(len(i.transactions) for i in payload.interchanges)} transaction(s)",
+                "partner_id": message.partner_id,
+                "message_id": message.id,
+                "state_from": MessageState.RECEIVED,
+                "state_to": state,
+                "correlation_id": message.correlation_id,
+                "data": {"file_issues": issues_to_json(payload.issues)} if payload.issues else None,
+            }
         )
+        add_events(session, events)
     return follow
 
 
@@ -195,6 +193,30 @@ _NEW_GROUP = insert(_GROUPS).returning(_GROUPS.c.id)
 
 _ICS = cast(Table, Interchange.__table__)
 _NEW_INTERCHANGE = insert(_ICS).returning(_ICS.c.id)
+# one statement where the database can skip a row whose dedupe key it has (both can):
+# no savepoint around it for the concurrent duplicate
+_NEW_INTERCHANGE_UNLESS_KNOWN = {
+    "postgresql": postgresql.insert(_ICS)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_ICS.c.id),
+    "sqlite": sqlite.insert(_ICS)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_ICS.c.id),
+}
+
+
+def _insert_interchange(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert an interchange row: its id, None when its dedupe key is there already
+    (committed concurrently by another worker)."""
+    statement = _NEW_INTERCHANGE_UNLESS_KNOWN.get(session.get_bind().dialect.name)
+    if statement is not None:
+        found = session.execute(statement, values).scalar()
+        return None if found is None else int(found)
+    try:
+        with session.begin_nested():
+            return int(session.execute(_NEW_INTERCHANGE, values).scalar_one())
+    except IntegrityError:
+        return None
 
 
 def _record_interchange(
@@ -203,9 +225,10 @@ def _record_interchange(
     message: _Received,
     edi: EdiInterchange,
     data: PayloadData,
+    events: list[dict[str, Any]],
 ) -> tuple[int, InterchangeState] | None:
     """Record one interchange with its groups and transactions: its id and state; None if
-    a dropped duplicate."""
+    a dropped duplicate. Its events are appended to ``events`` (the caller writes them)."""
     profile = envelope_rules.identify(runtime, edi, message.partner_id)
     partner_id = profile.id if profile else None
     key = _dedupe_key(edi)
@@ -216,20 +239,17 @@ def _record_interchange(
         # the duplicate keeps its partner and points at the message that came first
         message.partner_id = message.partner_id or partner_id
         message.duplicate_of = message.duplicate_of or existing.message_id
-        add_events(
-            session,
-            [
-                {
-                    "kind": "duplicate",
-                    "detail": f"interchange {edi.control_number} from "
-                    f"{edi.sender_id.strip()} was already received in message "
-                    f"{existing.message_id} (policy: {policy})",
-                    "partner_id": partner_id,
-                    "message_id": message.id,
-                    "correlation_id": message.correlation_id,
-                    "data": {"first_interchange_id": existing.id, "policy": policy},
-                }
-            ],
+        events.append(
+            {
+                "kind": "duplicate",
+                "detail": f"interchange {edi.control_number} from "
+                f"{edi.sender_id.strip()} was already received in message "
+                f"{existing.message_id} (policy: {policy})",
+                "partner_id": partner_id,
+                "message_id": message.id,
+                "correlation_id": message.correlation_id,
+                "data": {"first_interchange_id": existing.id, "policy": policy},
+            }
         )
         if policy == "ignore":
             return None
@@ -259,24 +279,20 @@ def _record_interchange(
             edi, data, [t.version or g.version for g in edi.groups for t in g.transactions]
         ),
     }
-    try:
-        with session.begin_nested():
-            row_id = int(session.execute(_NEW_INTERCHANGE, values).scalar_one())
-    except IntegrityError:
+    new_id = _insert_interchange(session, values)
+    if new_id is None:
         # the same interchange committed concurrently by another worker
-        add_events(
-            session,
-            [
-                {
-                    "kind": "duplicate",
-                    "detail": f"interchange {edi.control_number} recorded concurrently",
-                    "partner_id": partner_id,
-                    "message_id": message.id,
-                    "correlation_id": message.correlation_id,
-                }
-            ],
+        events.append(
+            {
+                "kind": "duplicate",
+                "detail": f"interchange {edi.control_number} recorded concurrently",
+                "partner_id": partner_id,
+                "message_id": message.id,
+                "correlation_id": message.correlation_id,
+            }
         )
         return None
+    row_id = new_id
     if extra:
         return row_id, state  # a rejected duplicate: recorded to answer it, its content is not
     txn_rows: list[dict[str, Any]] = []
@@ -319,24 +335,23 @@ def _record_interchange(
         # one INSERT for the interchange's transactions (no ORM object per row: a
         # 100 MB interchange has tens of thousands of them)
         insert_rows(session, _TRANSACTIONS, txn_rows)
-    add_events(
-        session,
-        [
-            {
-                "kind": "interchange",
-                "detail": f"{edi.syntax.value} interchange {edi.control_number} from "
-                f"{edi.sender_qualifier}/{edi.sender_id.strip()} "
-                f"({partner_id or 'unknown partner'}): {len(edi.transactions)} transaction(s)",
-                "partner_id": partner_id,
-                "message_id": message.id,
-                "interchange_id": row_id,
-                "correlation_id": message.correlation_id,
-            }
-        ],
+    events.append(
+        {
+            "kind": "interchange",
+            "detail": f"{edi.syntax.value} interchange {edi.control_number} from "
+            f"{edi.sender_qualifier}/{edi.sender_id.strip()} "
+            f"({partner_id or 'unknown partner'}): {len(edi.transactions)} transaction(s)",
+            "partner_id": partner_id,
+            "message_id": message.id,
+            "interchange_id": row_id,
+            "correlation_id": message.correlation_id,
+        }
     )
     if not edi.groups:  # an envelope-only interchange may carry a TA1
         ic = interchange_row(session, row_id)
         if ic is not None:
+            add_events(session, events)  # the events so far, before the TA1's own
+            events.clear()
             inbound_acks.record_envelope_ack(session, ic, edi)
             session.flush()  # its ORM rows and event now: the events keep their order
     return row_id, state
@@ -408,7 +423,6 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
                 )
         if findings:
             session.execute(_SET_ISSUES, findings)
-        set_states(session, moves)  # one UPDATE and one INSERT of events for them all
         if fatal:
             state = INTERCHANGES.check(
                 ic.state,
@@ -421,20 +435,19 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
         else:
             state = INTERCHANGES.check(ic.state, InterchangeState.VALIDATED)
             session.execute(_IC_VALIDATED, {"ic_id": ic.id, "state": state, "issues": ic_issues})
-        add_events(  # written now, after the moves' events, as the ORM row would be
-            session,
-            [
-                {
-                    "kind": "validated",
-                    "detail": f"{accepted} of {len(txns)} transaction(s) accepted"
-                    + (f"; interchange rejected: {summarize(ic_issues)}" if fatal else ""),
-                    "partner_id": ic.partner_id,
-                    "message_id": ic.message_id,
-                    "interchange_id": ic.id,
-                    "state_to": state,
-                }
-            ],
-        )
+        validated = {
+            "kind": "validated",
+            "detail": f"{accepted} of {len(txns)} transaction(s) accepted"
+            + (f"; interchange rejected: {summarize(ic_issues)}" if fatal else ""),
+            "partner_id": ic.partner_id,
+            "message_id": ic.message_id,
+            "interchange_id": ic.id,
+            "state_to": state,
+            # its message's (as its transactions'), else looked up as the chain needs it
+            "correlation_id": txns[0].correlation_id if txns else None,
+        }
+        # one UPDATE and one INSERT of the events for them all, the stage's own last
+        set_states(session, moves, also=[validated])
         follow = []
         if profile is not None:
             follow.append(Next("acknowledge", (ic.id,)))

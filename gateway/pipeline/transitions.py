@@ -10,7 +10,7 @@ hot paths, issue 21; :mod:`gateway.store.bulk`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -71,7 +71,8 @@ class Move:
     ``txn`` is a :class:`Transaction` or any row carrying its ``id``, ``state``,
     ``partner_id``, ``message_id``, ``interchange_id`` and ``correlation_id`` as read in
     this database transaction (a claimed or locked row). ``error``: the text to store,
-    None to clear it, :attr:`Keep.KEEP` to leave it.
+    None to clear it, :attr:`Keep.KEEP` to leave it. ``values``: other columns the move
+    writes in the same UPDATE (translate's document type and business key).
     """
 
     txn: Any
@@ -79,21 +80,29 @@ class Move:
     detail: str = ""
     error: str | Literal[Keep.KEEP] | None = Keep.KEEP
     data: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
 
 
 _T = cast(Table, Transaction.__table__)
 
 
-def set_states(session: Session, moves: Sequence[Move], *, actor: str = "system") -> None:
+def set_states(
+    session: Session,
+    moves: Sequence[Move],
+    *,
+    actor: str = "system",
+    also: Sequence[Mapping[str, Any]] = (),
+) -> None:
     """Move many transactions now: every move checked first, then one UPDATE per shape
-    (with or without the error) and one INSERT of their events.
+    (the columns it writes: with or without the error, other ``values``) and one INSERT
+    of their events, followed by the events in ``also`` (:func:`add_events`' mappings:
+    a stage's own event after its moves', in the same statement).
 
     ORM rows among them get the new values as their committed state (so a later flush
     does not write them again); other rows are the caller's to discard.
     """
-    events = []
-    plain: list[dict[str, Any]] = []
-    with_error: list[dict[str, Any]] = []
+    events: list[Mapping[str, Any]] = []
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     checked: set[tuple[Any, Any]] = set()  # a batch makes the same few moves
     for move in moves:
         txn = move.txn
@@ -101,10 +110,12 @@ def set_states(session: Session, moves: Sequence[Move], *, actor: str = "system"
         if (previous, move.state) not in checked:
             TRANSACTIONS.check(previous, move.state)
             checked.add((previous, move.state))
-        if move.error is Keep.KEEP:
-            plain.append({"id": txn.id, "state": move.state})
-        else:
-            with_error.append({"id": txn.id, "state": move.state, "error": move.error})
+        row = {"id": txn.id, "state": move.state}
+        if move.error is not Keep.KEEP:
+            row["error"] = move.error
+        if move.values:
+            row.update(move.values)
+        shapes.setdefault(tuple(row), []).append(row)
         events.append(
             {
                 "kind": move.state.value,
@@ -121,9 +132,9 @@ def set_states(session: Session, moves: Sequence[Move], *, actor: str = "system"
             }
         )
         if isinstance(txn, Transaction):
-            set_committed_value(txn, "state", move.state)
-            if move.error is not Keep.KEEP:
-                set_committed_value(txn, "error", move.error)
-    update_rows(session, _T, plain)
-    update_rows(session, _T, with_error)
-    add_events(session, events)
+            for name, value in row.items():
+                if name != "id":
+                    set_committed_value(txn, name, value)
+    for rows in shapes.values():
+        update_rows(session, _T, rows)
+    add_events(session, [*events, *also])

@@ -10,9 +10,10 @@ segment and element, and, where the profile asks for it, an 824 / APERAK back to
 partner (:mod:`gateway.pipeline.advice`); our faults (a broken map) dead-letter it for an
 operator, who replays it after fixing the map.
 
-The stage's writes go in bulk (issue 21): the transactions' state moves and their events
-through :func:`~gateway.pipeline.transitions.set_states`, the new documents with one
-INSERT and the translated rows' keys with one UPDATE, every :data:`FLUSH_EVERY`
+The stage's writes go in bulk (issue 21): the transactions' state moves with their
+business keys (one UPDATE) and their events through
+:func:`~gateway.pipeline.transitions.set_states`, the new documents with one INSERT,
+every :data:`FLUSH_EVERY`
 transactions and before anything that writes events of its own (so the events keep
 the order they had as ORM rows, and their hash chains the same links).
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import Row, Table, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from gateway.canonical import SourceRef
@@ -41,16 +42,16 @@ from gateway.pipeline.outbound import DOCUMENT_STEPS, record_business_document
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stored import (
     group_rows,
-    interchange_row,
     read_transaction,
     stored_interchange,
 )
 from gateway.pipeline.transitions import Move, set_states
-from gateway.store.bulk import insert_rows, update_rows
+from gateway.store.bulk import insert_rows
 from gateway.store.db import session_scope
 from gateway.store.models import (
     BusinessException,
     Document,
+    Interchange,
     Message,
     Transaction,
     TransactionState,
@@ -74,17 +75,16 @@ class _Pending:
 
     moves: list[Move] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
-    keys: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, session: Session) -> None:
         """Write it all now: the session's own pending rows first (events added as ORM
         rows before these moves keep their place in the chains), then one INSERT of the
-        documents, one UPDATE of the keys and :func:`set_states` for the moves."""
+        documents and :func:`set_states` for the moves (a translated row's keys go in
+        the UPDATE of its state)."""
         session.flush()
         insert_rows(session, _DOCUMENTS, self.documents, raw=("data",))
-        update_rows(session, _TRANSACTIONS, self.keys)
         set_states(session, self.moves)
-        self.moves, self.documents, self.keys = [], [], []
+        self.moves, self.documents = [], []
 
 
 def translate(
@@ -93,7 +93,8 @@ def translate(
     """Translate the interchange's parsed transactions; queue their delivery."""
 
     with session_scope(runtime.sessions) as session:
-        ic = interchange_row(session, interchange_id)  # columns: translate changes none
+        # columns (translate changes none), with its message's payload
+        ic = session.execute(_INTERCHANGE, {"ic_id": interchange_id}).first()
         if ic is None:
             return []
         if transaction_ids:
@@ -104,25 +105,33 @@ def translate(
         if not rows:
             return []
         profile = runtime.registry.get(ic.partner_id) if ic.partner_id else None
-        payload_sha256 = session.execute(_PAYLOAD_OF, {"message_id": ic.message_id}).scalar()
-        if payload_sha256 is None:
+        if ic.payload_sha256 is None:
             raise PermanentError(f"interchange {ic.id} has no message")
-        with runtime.payloads.open(session, payload_sha256) as payload:
+        with runtime.payloads.open(session, ic.payload_sha256) as payload:
             follow = _translate_rows(runtime, session, ic, rows, profile, payload)
     return follow
 
 
 # built once (issue 21): the stage runs once per interchange
+_INTERCHANGES = cast(Table, Interchange.__table__)
+_INTERCHANGE = (
+    select(_INTERCHANGES, Message.payload_sha256)
+    .outerjoin(Message, Message.id == _INTERCHANGES.c.message_id)
+    .where(_INTERCHANGES.c.id == bindparam("ic_id"))
+)
 _PARSED = (
-    select(_TRANSACTIONS)
+    select(
+        _TRANSACTIONS,
+        # a replay translates again: its document is then read (and rewritten) below
+        exists().where(Document.transaction_id == _TRANSACTIONS.c.id).label("has_document"),
+    )
     .where(
         _TRANSACTIONS.c.interchange_id == bindparam("ic_id"),
         _TRANSACTIONS.c.state == TransactionState.PARSED,
     )
-    .with_for_update()
+    .with_for_update(of=_TRANSACTIONS)
 )
 _PARSED_NAMED = _PARSED.where(_TRANSACTIONS.c.id.in_(bindparam("ids", expanding=True)))
-_PAYLOAD_OF = select(Message.payload_sha256).where(Message.id == bindparam("message_id"))
 _EXISTING_DOCUMENTS = select(Document).where(
     Document.transaction_id.in_(bindparam("ids", expanding=True))
 )
@@ -152,10 +161,12 @@ def _translate_rows(
     rejected: list[Rejected] = []
     # what the loop needs from the store, read up front: a query inside it would
     # flush the previous row's inserts one by one instead of all at commit
-    existing_docs = {
-        d.transaction_id: d
-        for d in session.scalars(_EXISTING_DOCUMENTS, {"ids": [r.id for r in rows]})
-    }
+    replayed = [r.id for r in rows if r.has_document]
+    existing_docs = (
+        {d.transaction_id: d for d in session.scalars(_EXISTING_DOCUMENTS, {"ids": replayed})}
+        if replayed
+        else {}
+    )
     pending = _Pending()
     for done, row in enumerate(rows):
         if done and done % FLUSH_EVERY == 0:
@@ -225,23 +236,28 @@ def _translate_rows(
         key = document.business_key
         existing = existing_docs.get(row.id)
         if existing is None:
+            text = document.model_dump_json()  # one pass, straight to text
             pending.documents.append(
                 {
                     "transaction_id": row.id,
                     "document_type": document.document_type,
                     "business_key": key,
                     "map_name": getattr(mapping, "name", ""),
-                    "data": document.model_dump_json(),  # one pass, straight to text
+                    "data": text,
                 }
             )
+            # deliver in this process takes it as stored, not parsed back from the text
+            runtime.handoff.keep(row.id, text, document)
         else:  # a replay: the transaction's document is translated again
             existing.data = document.model_dump(mode="json")
             existing.business_key = key
-        pending.keys.append(
-            {"id": row.id, "business_key": key, "document_type": document.document_type}
-        )
         pending.moves.append(
-            Move(row, TransactionState.TRANSLATED, f"{document.document_type} {key}")
+            Move(
+                row,
+                TransactionState.TRANSLATED,
+                f"{document.document_type} {key}",
+                values={"business_key": key, "document_type": document.document_type},
+            )
         )
         if document.document_type in DOCUMENT_STEPS:
             # it moves the orders it answers, with events of their own: after this one's
