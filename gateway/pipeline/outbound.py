@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.canonical import PurchaseOrder
@@ -562,16 +562,29 @@ def record_business_document(session: Session, partner_id: str | None, document:
         if getattr(item, "po_number", None):
             numbers.append(str(item.po_number))
     moved: list[int] = []
-    for number in dict.fromkeys(numbers):
-        orders = _orders_for(
-            session, partner_id, business_key=number, document_type="purchase_order"
-        )
-        for order in orders:
-            label = {OrderCycle.ACKNOWLEDGED: "acknowledged", OrderCycle.SHIPPED: "shipped",
-                     OrderCycle.INVOICED: "invoiced"}[step]  # fmt: skip
-            move_order(session, order, step, f"supplier {label} it")
-            moved.append(order.id)
+    if not numbers or not partner_id:
+        return moved
+    place = {number: n for n, number in enumerate(dict.fromkeys(numbers))}
+    # the orders of every number in one query (issue 21), moved number by number
+    found = session.scalars(_ANSWERED, {"partner_id": partner_id, "numbers": list(place)})
+    for order in sorted(found, key=lambda o: place[o.business_key]):
+        label = {OrderCycle.ACKNOWLEDGED: "acknowledged", OrderCycle.SHIPPED: "shipped",
+                 OrderCycle.INVOICED: "invoiced"}[step]  # fmt: skip
+        move_order(session, order, step, f"supplier {label} it")
+        moved.append(order.id)
     return moved
+
+
+# built once: the purchase orders an 855/856/810 answers, by number
+_ANSWERED = (
+    select(OutboundOrder)
+    .where(
+        OutboundOrder.partner_id == bindparam("partner_id"),
+        OutboundOrder.document_type == "purchase_order",
+        OutboundOrder.business_key.in_(bindparam("numbers", expanding=True)),
+    )
+    .order_by(OutboundOrder.id)
+)
 
 
 # ---- scheduled checks --------------------------------------------------------------------

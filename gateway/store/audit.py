@@ -9,16 +9,25 @@ the same transaction only hash, and each flush ends with one UPDATE of the heads
 
 :func:`add_events` writes many events at once without ORM objects (one INSERT, one
 UPDATE of the heads), linked the same way and sharing the transaction's chain heads with
-the ORM path: the stages' hot paths use it (issue 21).
+the ORM path: the stages' hot paths use it (issue 21). On SQLite, where one process
+usually writes all of a document's stages, it first tries the head this process stored
+last for the chain: the events are linked from it and the head moved from it to the new
+one with one compare-and-set UPDATE, no upsert to read it first. The UPDATE finds
+nothing when anyone else moved the head since (another process, or a transaction that
+rolled back); then the head is taken as always. So what was remembered is only ever
+used when it is what the database holds.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, select, text, update
+from sqlalchemy import Connection, Engine, Table, bindparam, case, select, text, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper, Session, SessionTransaction, UOWTransaction, object_session
@@ -41,6 +50,47 @@ _MOVE_HEAD = (
     .where(AuditChainHead.chain == bindparam("k"))
     .values(seq=bindparam("s"), hash=bindparam("h"))
 )
+_MOVE_HEAD_FROM = _MOVE_HEAD.where(  # compare and set: only from the head given
+    AuditChainHead.seq == bindparam("s0"), AuditChainHead.hash == bindparam("h0")
+)
+
+
+class _LastHeads:
+    """The heads this process last stored on one SQLite database, newest chains kept."""
+
+    LIMIT = 4096  # chains (one per document): the recent ones are the ones still moving
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._heads: OrderedDict[str, tuple[int, str]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[int, str] | None:
+        with self._lock:
+            return self._heads.get(key)
+
+    def put(self, heads: Mapping[str, tuple[int, str]], keys: Sequence[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._heads[key] = heads[key]
+                self._heads.move_to_end(key)
+            while len(self._heads) > self.LIMIT:
+                self._heads.popitem(last=False)
+
+
+_LAST_HEADS: weakref.WeakKeyDictionary[Engine, _LastHeads] = weakref.WeakKeyDictionary()
+_LAST_HEADS_LOCK = threading.Lock()
+
+
+def _last_heads(connection: Connection) -> _LastHeads | None:
+    """What this process remembers of the heads of the connection's database: SQLite
+    only (on PostgreSQL the stages of a document run in several worker processes)."""
+    if connection.dialect.name != "sqlite":
+        return None
+    with _LAST_HEADS_LOCK:
+        found = _LAST_HEADS.get(connection.engine)
+        if found is None:
+            found = _LAST_HEADS[connection.engine] = _LastHeads()
+        return found
 
 
 def add_event(
@@ -105,7 +155,6 @@ def add_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
     connection = session.connection()
     info = session.info
     rows = []
-    moved: set[str] = set()
     for given in events:
         row = {name: given.get(name) for name in _GIVEN}
         row["at"] = given.get("at") or utcnow()
@@ -114,23 +163,68 @@ def add_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
         row["data"] = dict(row["data"] or {})
         if row["correlation_id"] is None:
             row["correlation_id"] = _document_of(connection, info, row.get)
-        moved.add(_link(connection, info, row))
         rows.append(row)
+    if not _link_from_last(connection, info, rows):
+        moved = {_link(connection, info, row) for row in rows}
+        _store_heads(connection, info, sorted(moved))
     insert_rows(session, _EVENTS, rows)
+
+
+def _store_heads(connection: Connection, info: dict[str, Any], keys: Sequence[str]) -> None:
+    """Store the newest link of each of these chains (one statement)."""
     heads: dict[str, tuple[int, str]] = info[_HEADS]
     connection.execute(
-        _MOVE_HEAD, [{"k": key, "s": heads[key][0], "h": heads[key][1]} for key in sorted(moved)]
+        _MOVE_HEAD, [{"k": key, "s": heads[key][0], "h": heads[key][1]} for key in keys]
     )
+    last = _last_heads(connection)
+    if last is not None:
+        last.put(heads, keys)
 
 
-def _link(connection: Connection, info: dict[str, Any], row: dict[str, Any]) -> str:
-    """Fill in ``chain``, ``seq``, ``prev_hash`` and ``hash`` of a row; its chain."""
-    key = chain_key(
+def _link_from_last(
+    connection: Connection, info: dict[str, Any], rows: list[dict[str, Any]]
+) -> bool:
+    """Link rows of one chain this transaction has not taken yet from the head this
+    process stored last, and move the head from that one with one compare-and-set
+    UPDATE (see the module docstring); False, with nothing done, where that does not
+    apply or the head is not that one any more."""
+    last = _last_heads(connection)
+    if last is None:
+        return False
+    keys = {_chain_of(row) for row in rows}
+    heads: dict[str, tuple[int, str]] = info.setdefault(_HEADS, {})
+    if len(keys) != 1 or next(iter(keys)) in heads:
+        return False
+    (key,) = keys
+    known = last.get(key)
+    if known is None:
+        return False
+    heads[key] = known
+    for row in rows:
+        _link(connection, info, row)  # from the head in hand: no statement
+    seq, newest = heads[key]
+    moved = connection.execute(
+        _MOVE_HEAD_FROM, {"k": key, "s": seq, "h": newest, "s0": known[0], "h0": known[1]}
+    )
+    if moved.rowcount != 1:  # moved by someone else since: taken as always
+        del heads[key]
+        return False
+    last.put(heads, [key])
+    return True
+
+
+def _chain_of(row: Mapping[str, Any]) -> str:
+    return chain_key(
         correlation_id=row["correlation_id"],
         transaction_id=row["transaction_id"],
         message_id=row["message_id"],
         partner_id=row["partner_id"],
     )
+
+
+def _link(connection: Connection, info: dict[str, Any], row: dict[str, Any]) -> str:
+    """Fill in ``chain``, ``seq``, ``prev_hash`` and ``hash`` of a row; its chain."""
+    key = _chain_of(row)
     heads: dict[str, tuple[int, str]] = info.setdefault(_HEADS, {})
     if key in heads:
         last_seq, prev = heads[key]
@@ -202,10 +296,7 @@ def _move_heads(session: Session, _flush: UOWTransaction) -> None:
     moved: set[str] | None = session.info.pop(_MOVED, None)
     if not moved:
         return
-    heads: dict[str, tuple[int, str]] = session.info.get(_HEADS, {})
-    session.connection().execute(
-        _MOVE_HEAD, [{"k": key, "s": heads[key][0], "h": heads[key][1]} for key in sorted(moved)]
-    )
+    _store_heads(session.connection(), session.info, sorted(moved))
 
 
 @sa_event.listens_for(Session, "after_transaction_end")
@@ -271,7 +362,7 @@ def next_counter(session: Session, partner_id: str, name: str, *, modulo: int = 
 def _next_counters(count: int) -> Any:
     """``count`` counters of one partner incremented by one statement (each wrapping at
     its own modulo); their names and new values."""
-    names = [bindparam(f"c_name{i}") for i in range(count)]
+    names: list[Any] = [bindparam(f"c_name{i}") for i in range(count)]
     modulo = case(
         *((_COUNTERS.c.name == names[i], bindparam(f"c_modulo{i}")) for i in range(count))
     )

@@ -10,7 +10,9 @@ skipped by the database without a savepoint, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,10 +24,20 @@ from gateway.documents import load_document
 from gateway.intake import ReceivedPayload
 from gateway.odoo.delivery import DeliveryOutcome, DeliveryPlan, delivery_key
 from gateway.pipeline.intake import StoreIntake
+from gateway.pipeline.outbound import record_business_document
 from gateway.pipeline.runtime import DocumentHandoff, Runtime
 from gateway.pipeline.stages import _insert_interchange
+from gateway.states import OrderCycle
 from gateway.store.audit import next_counter, next_counters
-from gateway.store.models import Counter, Document, Interchange, Message, Payload, Transaction
+from gateway.store.models import (
+    Counter,
+    Document,
+    Interchange,
+    Message,
+    OutboundOrder,
+    Payload,
+    Transaction,
+)
 from gateway.store.payloads import DatabasePayloadStore, FilePayloadStore
 from tests.conftest import REPO
 from tests.pipeline.conftest import fixture_bytes
@@ -245,3 +257,52 @@ def test_deliver_takes_the_kept_document_on_postgresql(
     # then deliver was given the document translate kept
     (document,) = kept.values()
     assert planned.documents[document.business_key] is document
+
+
+def test_a_ship_notice_moves_every_order_it_answers_in_one_read(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    # given three orders sent to a partner (one of them twice over: a resend), and one
+    # order of another partner with the same number
+    runtime = make_runtime()
+    with runtime.sessions() as session, session.begin():
+        for odoo_id, (partner, key) in enumerate(
+            [
+                ("summit-medical", "PO-2"),
+                ("summit-medical", "PO-1"),
+                ("summit-medical", "PO-3"),
+                ("summit-medical", "PO-1"),
+                ("keystone-pharma", "PO-1"),
+            ]
+        ):
+            session.add(
+                OutboundOrder(
+                    partner_id=partner,
+                    odoo_id=odoo_id,
+                    business_key=key,
+                    state=OrderCycle.SENT,
+                    syntax="x12",
+                    set_id="850",
+                    map_name="x12/004010/850",
+                    transport="as2",
+                    correlation_id=str(uuid.uuid4()),
+                )
+            )
+        ids = {
+            (o.partner_id, o.business_key, o.id)
+            for o in session.scalars(select(OutboundOrder).order_by(OutboundOrder.id))
+        }
+    # when a ship notice names PO-1 and PO-2 (PO-1 twice)
+    notice = SimpleNamespace(
+        document_type="ship_notice",
+        po_number="PO-1",
+        orders=[SimpleNamespace(po_number="PO-2"), SimpleNamespace(po_number="PO-1")],
+    )
+    with runtime.sessions() as session, session.begin():
+        moved = record_business_document(session, "summit-medical", notice)
+    # then the partner's orders of those numbers moved, number by number, each once
+    by_key = sorted((k, i) for p, k, i in ids if p == "summit-medical" and k != "PO-3")
+    assert moved == [i for _, i in by_key]
+    with runtime.sessions() as session:
+        states = {o.id: o.state for o in session.scalars(select(OutboundOrder))}
+    assert {i for i, s in states.items() if s == OrderCycle.SHIPPED} == set(moved)

@@ -173,6 +173,55 @@ def test_bulk_events_share_the_chain_with_orm_events(engine: Engine) -> None:
     assert report.intact and report.events == 2 * 7 and report.chains == 2
 
 
+def test_sqlite_moves_a_head_it_stored_last_without_reading_it(tmp_path: Path) -> None:
+    """Given one SQLite database written by two engines (two processes) and a rolled-back
+    transaction, when each appends to the same document's chain in turn, then an engine
+    that stored the head last moves it with two statements (no upsert to read it), one
+    that did not (or whose last head was rolled back) takes it as always, and the chain
+    stays whole."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    first, second = make_engine(url), make_engine(url)
+    migrate(first)
+    cid = str(uuid.uuid4())
+    statements: list[str] = []
+
+    def count(_c: object, _cur: object, statement: str, *_: object) -> None:
+        statements.append(statement.split(maxsplit=1)[0])
+
+    def append(engine: Engine, detail: str, *, fail: bool = False) -> list[str]:
+        statements.clear()
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                add_events(session, [{"kind": "note", "detail": detail, "correlation_id": cid}])
+                if fail:
+                    raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return list(statements)
+
+    assert append(first, "1") == ["INSERT", "UPDATE", "INSERT"]  # a new chain: taken
+    assert append(first, "2") == ["UPDATE", "INSERT"]  # its own head: moved at once
+    assert append(second, "3") == ["INSERT", "UPDATE", "INSERT"]  # another process's
+    # the first engine's last head is not the database's: tried, then taken as always
+    assert append(first, "4") == ["UPDATE", "INSERT", "UPDATE", "INSERT"]
+    append(first, "rolled back", fail=True)
+    assert append(first, "5") == ["UPDATE", "INSERT", "UPDATE", "INSERT"]
+    assert append(first, "6") == ["UPDATE", "INSERT"]
+    chain = [r for r in rows(first) if r.chain == f"doc:{cid}"]
+    assert [(r.seq, r.detail) for r in chain] == list(enumerate("123456", start=1))
+    for before, after in itertools.pairwise(chain):
+        assert after.prev_hash == before.hash
+    with first.connect() as conn:
+        head = conn.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
+    assert tuple(head) == (6, chain[-1].hash)
+    assert verify_chains(first).intact
+    first.dispose()
+    second.dispose()
+
+
 @pytest.mark.parametrize(
     "statement",
     ["UPDATE events SET detail = 'nothing happened'", "DELETE FROM events WHERE kind = 'parsed'"],
