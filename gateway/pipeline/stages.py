@@ -40,6 +40,7 @@ from gateway.store.models import (
     Interchange,
     Message,
     MessageState,
+    Payload,
     Transaction,
     TransactionState,
     utcnow,
@@ -78,7 +79,7 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
             found.id, found.state, found.partner_id, found.duplicate_of, found.correlation_id
         )
         # a read-only map of the payload's file: parsed a chunk at a time, never copied
-        with runtime.payloads.open(session, found.payload_sha256) as data:
+        with runtime.payloads.open_row(found.payload_sha256, found.payload_data) as data:
             payload = parse_payload(data, keep_segments=False)  # envelopes and findings only
             syntax = payload.syntax.value if payload.syntax else None
             if not payload.interchanges:
@@ -124,7 +125,13 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
 
 
 _MESSAGES = cast(Table, Message.__table__)
-_MESSAGE = select(_MESSAGES).where(_MESSAGES.c.id == bindparam("message_id")).with_for_update()
+# the message, locked, with its payload's row (bytes only when kept in it)
+_MESSAGE = (
+    select(_MESSAGES, Payload.data.label("payload_data"))
+    .outerjoin(Payload, Payload.sha256 == _MESSAGES.c.payload_sha256)
+    .where(_MESSAGES.c.id == bindparam("message_id"))
+    .with_for_update(of=_MESSAGES)
+)
 _MESSAGE_SPLIT = (
     update(_MESSAGES)
     .where(_MESSAGES.c.id == bindparam("message_id"))

@@ -53,6 +53,7 @@ from gateway.store.models import (
     Document,
     Interchange,
     Message,
+    Payload,
     Transaction,
     TransactionState,
 )
@@ -107,16 +108,17 @@ def translate(
         profile = runtime.registry.get(ic.partner_id) if ic.partner_id else None
         if ic.payload_sha256 is None:
             raise PermanentError(f"interchange {ic.id} has no message")
-        with runtime.payloads.open(session, ic.payload_sha256) as payload:
+        with runtime.payloads.open_row(ic.payload_sha256, ic.payload_data) as payload:
             follow = _translate_rows(runtime, session, ic, rows, profile, payload)
     return follow
 
 
 # built once (issue 21): the stage runs once per interchange
 _INTERCHANGES = cast(Table, Interchange.__table__)
-_INTERCHANGE = (
-    select(_INTERCHANGES, Message.payload_sha256)
+_INTERCHANGE = (  # with its message's payload and the payload's row
+    select(_INTERCHANGES, Message.payload_sha256, Payload.data.label("payload_data"))
     .outerjoin(Message, Message.id == _INTERCHANGES.c.message_id)
+    .outerjoin(Payload, Payload.sha256 == Message.payload_sha256)
     .where(_INTERCHANGES.c.id == bindparam("ic_id"))
 )
 _PARSED = (

@@ -306,3 +306,26 @@ def test_a_ship_notice_moves_every_order_it_answers_in_one_read(
     with runtime.sessions() as session:
         states = {o.id: o.state for o in session.scalars(select(OutboundOrder))}
     assert {i for i, s in states.items() if s == OrderCycle.SHIPPED} == set(moved)
+
+
+@pytest.mark.parametrize("store", ["file", "database"])
+def test_split_and_translate_read_the_payload_with_their_subject(
+    make_runtime: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch, store: str
+) -> None:
+    # given payloads kept in files or in the database
+    Planned(monkeypatch)
+    runtime = make_runtime(payload_store=store)
+    # when the same ship notice comes twice (the second payload is the first's bytes)
+    data = fixture_bytes("summit-medical", "856_ship_notice.edi")
+    ingest(runtime, data, "one.edi")
+    ingest(runtime, data, "two.edi")
+    # then the first is delivered and the second found a duplicate, each read back whole
+    with runtime.sessions() as s:
+        states = s.execute(select(Message.state).order_by(Message.id)).scalars().all()
+        payloads = s.execute(select(Payload.storage, Payload.data.is_not(None))).all()
+        delivered = s.scalars(select(Transaction.state)).all()
+    assert [str(state) for state in states] == ["split", "duplicate"]
+    assert delivered == ["delivered"]
+    # (the file's and the acknowledgements' payload rows: bytes in the row only in the
+    # database)
+    assert len(payloads) >= 2 and set(payloads) == {(store, store == "database")}
