@@ -140,7 +140,7 @@ class StoreIntake(Intake):
                         "data": {"earlier_message_id": reused},
                     }
                 )
-            add_events(session, events)
+            add_events(session, events, new_chain=True)  # its correlation id is new
         queued = False
         if not duplicate_of and payload.refused is None:
             queued = self._queue(message_id, payload)

@@ -27,7 +27,17 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, case, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    case,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper, Session, SessionTransaction, UOWTransaction, object_session
@@ -52,6 +62,9 @@ _MOVE_HEAD = (
 )
 _MOVE_HEAD_FROM = _MOVE_HEAD.where(  # compare and set: only from the head given
     AuditChainHead.seq == bindparam("s0"), AuditChainHead.hash == bindparam("h0")
+)
+_NEW_HEAD = insert(AuditChainHead).values(
+    chain=bindparam("k"), seq=bindparam("s"), hash=bindparam("h")
 )
 
 
@@ -142,13 +155,17 @@ _GIVEN = (
 _EVENTS = cast(Table, Event.__table__)
 
 
-def add_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
+def add_events(
+    session: Session, events: Sequence[Mapping[str, Any]], *, new_chain: bool = False
+) -> None:
     """Append many events with one INSERT, now, in the session's transaction.
 
     Each mapping names :func:`add_event`'s fields (``kind`` required, the rest optional).
     No ORM objects: nothing to flush, no ids read back; the rows are linked into their
     chains exactly as :func:`add_event`'s are, and the heads they moved are stored at
-    once (one UPDATE).
+    once (one UPDATE). ``new_chain``: the events are the first of their one chain (a
+    correlation id just made): its head row is inserted as they leave it, not taken
+    first (should the chain exist after all, the INSERT fails and nothing is written).
     """
     if not events:
         return
@@ -164,7 +181,9 @@ def add_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
         if row["correlation_id"] is None:
             row["correlation_id"] = _document_of(connection, info, row.get)
         rows.append(row)
-    if not _link_from_last(connection, info, rows):
+    if new_chain:
+        _start_chain(connection, info, rows)
+    elif not _link_from_last(connection, info, rows):
         moved = {_link(connection, info, row) for row in rows}
         _store_heads(connection, info, sorted(moved))
     insert_rows(session, _EVENTS, rows)
@@ -211,6 +230,22 @@ def _link_from_last(
         return False
     last.put(heads, [key])
     return True
+
+
+def _start_chain(connection: Connection, info: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Link rows that start their one chain, and insert its head."""
+    keys = {_chain_of(row) for row in rows}
+    heads: dict[str, tuple[int, str]] = info.setdefault(_HEADS, {})
+    if len(keys) != 1 or next(iter(keys)) in heads:
+        raise ValueError("new_chain: the events must start one chain of their own")
+    (key,) = keys
+    heads[key] = (0, GENESIS)
+    for row in rows:
+        _link(connection, info, row)  # from the genesis: no statement
+    connection.execute(_NEW_HEAD, {"k": key, "s": heads[key][0], "h": heads[key][1]})
+    last = _last_heads(connection)
+    if last is not None:
+        last.put(heads, [key])
 
 
 def _chain_of(row: Mapping[str, Any]) -> str:

@@ -173,6 +173,31 @@ def test_bulk_events_share_the_chain_with_orm_events(engine: Engine) -> None:
     assert report.intact and report.events == 2 * 7 and report.chains == 2
 
 
+def test_a_new_chain_starts_with_its_head_inserted(engine: Engine) -> None:
+    """Given events that start a new document's chain (a correlation id just made), when
+    added as a new chain, then its head is inserted as they leave it and the chain
+    verifies; a chain that exists is refused, not forked."""
+    sessions = make_session_factory(engine)
+    cid = str(uuid.uuid4())
+    events = [{"kind": "received", "correlation_id": cid, "detail": f"{n}"} for n in range(2)]
+    with session_scope(sessions) as session:
+        add_events(session, events, new_chain=True)
+    with session_scope(sessions) as session:  # and later events follow on as always
+        add_events(session, [{"kind": "split", "correlation_id": cid}])
+    chain = [r for r in rows(engine) if r.chain == f"doc:{cid}"]
+    assert [(r.seq, r.kind) for r in chain] == [(1, "received"), (2, "received"), (3, "split")]
+    assert chain[0].prev_hash == "0" * 64
+    with engine.connect() as conn:
+        head = conn.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
+    assert tuple(head) == (3, chain[-1].hash)
+    assert verify_chains(engine).intact
+    with pytest.raises(sa.exc.IntegrityError), session_scope(sessions) as session:
+        add_events(session, events, new_chain=True)
+    with pytest.raises(ValueError, match="new_chain"), session_scope(sessions) as session:
+        add_events(session, [*events, {"kind": "other", "partner_id": "acme"}], new_chain=True)
+    assert len([r for r in rows(engine) if r.chain == f"doc:{cid}"]) == 3
+
+
 def test_sqlite_moves_a_head_it_stored_last_without_reading_it(tmp_path: Path) -> None:
     """Given one SQLite database written by two engines (two processes) and a rolled-back
     transaction, when each appends to the same document's chain in turn, then an engine
