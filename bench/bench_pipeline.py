@@ -30,6 +30,10 @@ and plain SQL rows (message, interchange, transactions with their documents, one
 each), one transaction per file, on the same database, with the heap settled as in the
 embedded run (``gateway.heap.settle()``). It is what any design has to pay.
 
+With ``--stages`` the embedded set-up also gives each stage's share (intake, split,
+validate, acknowledge, send_ack, translate, deliver): CPU ms (``time.process_time``
+around each stage run), SQL statements and commits per transaction.
+
 Per set-up the report gives CPU ms per transaction of each process (utime + stime from
 ``/proc/<pid>/stat``: this process, the workers, the PostgreSQL backends serving the
 benchmark database, the Redis server), its peak memory (``VmHWM``), SQL statements and
@@ -259,6 +263,7 @@ class Figures:
     commits: int = 0
     tasks: int | None = None
     wall: float = 0.0
+    stages: dict[str, list[float]] = field(default_factory=dict)  # --stages: CPU s, stmts, commits
 
     def per_txn(self) -> dict[str, float]:
         out = {f"cpu {k} ms": v * 1000 / self.txns for k, v in self.cpu.items()}
@@ -292,7 +297,37 @@ def count_done(runtime: Any) -> int:
         )
 
 
-def run_embedded(case: Case) -> Figures:
+def time_stages(figures: dict[str, list[float]]) -> Callable[[], None]:
+    """Time every stage run of this process into ``figures`` (stage -> CPU seconds,
+    statements, commits); the function that puts the stages back."""
+    import dataclasses
+
+    from gateway.pipeline import runner
+
+    table = runner.stage_table()
+    saved = dict(table)
+    for stage, spec in saved.items():
+        table[stage] = dataclasses.replace(spec, run=timed(figures, stage.value, spec.run))
+    return lambda: table.update(saved)
+
+
+def timed(figures: dict[str, list[float]], name: str, run: Callable[..., Any]) -> Any:
+    """``run`` with its CPU, statements and commits added to ``figures[name]``."""
+
+    def measured(*args: Any) -> Any:
+        cpu, statements, commits = time.process_time(), COUNTS["statements"], COUNTS["commits"]
+        try:
+            return run(*args)
+        finally:
+            got = figures.setdefault(name, [0.0, 0, 0])
+            got[0] += time.process_time() - cpu
+            got[1] += COUNTS["statements"] - statements
+            got[2] += COUNTS["commits"] - commits
+
+    return measured
+
+
+def run_embedded(case: Case, stages: bool = False) -> Figures:
     from gateway import heap
     from gateway.intake import ReceivedPayload
     from gateway.pipeline.build import build_runtime
@@ -305,12 +340,19 @@ def run_embedded(case: Case) -> Figures:
         intake = StoreIntake(runtime)
         intake.receive(ReceivedPayload(data=case.warmup, transport="cli", filename="warm.edi"))
         runtime.dispatcher.drain()  # type: ignore[attr-defined]
+        per_stage: dict[str, list[float]] = {}
+        receive = intake.receive
+        if stages:
+            restore = time_stages(per_stage)
+            receive = timed(per_stage, "intake", intake.receive)
         before, counts = cpu_seconds(), dict(COUNTS)
         start = time.perf_counter()
         for i, data in enumerate(case.files):
-            intake.receive(ReceivedPayload(data=data, transport="cli", filename=f"f{i}.edi"))
+            receive(ReceivedPayload(data=data, transport="cli", filename=f"f{i}.edi"))
             runtime.dispatcher.drain()  # type: ignore[attr-defined]
         wall = time.perf_counter() - start
+        if stages:
+            restore()
         figures = Figures(
             txns=case.total,
             cpu={"bench": cpu_seconds() - before},
@@ -318,6 +360,7 @@ def run_embedded(case: Case) -> Figures:
             statements=COUNTS["statements"] - counts["statements"],
             commits=COUNTS["commits"] - counts["commits"],
             wall=wall,
+            stages=per_stage,
         )
         done = count_done(runtime) - case.per_file
         runtime.engine.dispose()
@@ -903,6 +946,14 @@ def report(label: str, runs: list[Figures]) -> None:
         print(f"    {key:<26} {statistics.median(values):9.2f}   ({each})")
     for proc in runs[0].hwm:
         print(f"    VmHWM {proc + ' MB':<20} {max(r.hwm[proc] for r in runs):9.1f}")
+    if runs[0].stages:
+        print("    per stage, per transaction (medians): CPU ms, statements, commits")
+        for stage in runs[0].stages:
+            cpu, statements, commits = (
+                statistics.median(r.stages.get(stage, [0, 0, 0])[i] / r.txns for r in runs)
+                for i in range(3)
+            )
+            print(f"      {stage:<12} {cpu * 1000:8.2f} {statements:8.2f} {commits:6.2f}")
 
 
 def run_all(args: argparse.Namespace) -> None:
@@ -914,7 +965,7 @@ def run_all(args: argparse.Namespace) -> None:
         if "embedded" in args.modes:
             plans += [
                 ("embedded floor (engines + plain SQL, SQLite)", lambda c=case: run_floor(c, None)),
-                ("embedded (SQLite, in-process)", lambda c=case: run_embedded(c)),
+                ("embedded (SQLite, in-process)", lambda c=case: run_embedded(c, args.stages)),
             ]
         if "distributed" in args.modes:
             plans += [
@@ -1004,6 +1055,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--scale-workers", default="1,2,4", help="scale-out: comma-separated worker counts"
+    )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="embedded: each stage's CPU ms, statements and commits per transaction",
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
