@@ -55,8 +55,8 @@ class TableOdoo(OdooApi):
         self.tables = tables
 
     @property
-    def dialect(self) -> OdooDialect:  # not used by the publishing readers
-        raise NotImplementedError
+    def dialect(self) -> OdooDialect:  # the catalog asks it for the packaging field
+        return OdooDialect(major=17, server_version="17.0")
 
     def call(
         self,
