@@ -182,6 +182,25 @@ def load_client(url: str, messages_file: str, seconds: float, clients: int, kind
     print(json.dumps({"elapsed": time.perf_counter() - t0, "latencies": latencies}))
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of this process's threads, summed by role: the server's event
+    loop (the uvicorn thread), the endpoint's pool (threads named ``as2...``) and the
+    rest (the main thread, idle crypto-only pools)."""
+    roles = {"loop": 0.0, "pool": 0.0, "other": 0.0}
+    for thread in threading.enumerate():
+        if thread.ident is None:
+            continue
+        try:
+            seconds = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except (OSError, ProcessLookupError):  # the thread ended meanwhile
+            continue
+        if thread.name == "uvicorn":
+            roles["loop"] += seconds
+        else:
+            roles["pool" if thread.name.startswith("as2") else "other"] += seconds
+    return roles
+
+
 def receive_directly(
     receiver: As2Receiver, headers: dict[str, str], body: bytes, message_id: str
 ) -> None:
@@ -361,7 +380,10 @@ def main() -> None:
     app.include_router(make_router(lambda: receiver, 10 * 1024 * 1024))
     raw, single, multi, endpoint, p50s, p99s = [], [], [], [], [], []
     raw_cpu, crypto_cpu, direct_cpu, endpoint_cpu = [], [], [], []
+    loop_cpu: list[float] = []
+    pool_cpu: list[float] = []
     with ServerThread(app) as server:
+        server.thread.name = "uvicorn"
         for _ in range(args.rounds):
             for _ in range(3):  # A B C A B C A B C: CPU per message
                 raw_cpu.append(cpu_ms(one_raw, 100))
@@ -371,6 +393,7 @@ def main() -> None:
             single.append(crypto_only(args.crypto_seconds, 1))
             multi.append(crypto_only(args.crypto_seconds, args.clients))
             served_before, cpu_before = len(intake.payloads), time.process_time()
+            threads_before = thread_cpu()
             out = subprocess.run(
                 [sys.executable, __file__, "--client", server.url + "/as2",
                  "--messages-file", str(messages_file), "--seconds", str(args.seconds),
@@ -383,6 +406,10 @@ def main() -> None:
             # the server's own CPU per message (the load generator is another process)
             served = len(intake.payloads) - served_before
             endpoint_cpu.append((time.process_time() - cpu_before) * 1000 / served)
+            threads_after = thread_cpu()
+            loop_cpu.append((threads_after["loop"] - threads_before["loop"]) * 1000 / served)
+            # pool threads started during the round count from zero
+            pool_cpu.append((threads_after["pool"] - threads_before["pool"]) * 1000 / served)
             q = statistics.quantiles(lat, n=100)
             p50s.append(q[49] * 1000)
             p99s.append(q[98] * 1000)
@@ -408,6 +435,8 @@ def main() -> None:
           f"receiver CPU {med(crypto_cpu) / med(direct_cpu):.2f}")  # fmt: skip
     print(f"server CPU ms per message       : {med(endpoint_cpu):.3f}; crypto-only CPU / "
           f"server CPU {med(crypto_cpu) / med(endpoint_cpu):.2f}")  # fmt: skip
+    print(f"  of it, event loop thread      : {med(loop_cpu):.3f}; endpoint pool threads "
+          f"{med(pool_cpu):.3f}")  # fmt: skip
     print("per round (raw/crypto 1/crypto N/endpoint): " + "; ".join(
         f"{r:.0f}/{s:.0f}/{m:.0f}/{e:.0f}"
         for r, s, m, e in zip(raw, single, multi, endpoint, strict=True)
