@@ -199,7 +199,7 @@ class Mdn:
 
 def is_mdn(headers: Mapping[str, str], body: bytes) -> bool:
     """Whether a request to ``/as2`` carries an MDN rather than a message."""
-    h = headers if isinstance(headers, Headers) else Headers(headers.items())
+    h = Headers.of(headers)
     media, params = parse_content_type(h.get("content-type", "text/plain"))
     if media == "multipart/report":
         return True

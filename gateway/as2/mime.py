@@ -36,6 +36,25 @@ class Headers(Mapping[str, str]):
         for name, value in items:
             self._map.setdefault(name.lower(), value)
 
+    @classmethod
+    def from_asgi(cls, raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+        """An ASGI scope's headers (names already lower case, Latin-1), first name wins."""
+        headers = cls()
+        found = headers._map
+        for name, value in raw:
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        return headers
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> Headers:
+        """``headers`` itself when it is a :class:`Headers` already, else a copy as one."""
+        return headers if isinstance(headers, Headers) else cls(headers.items())
+
+    def pick(self, names: Iterable[str]) -> dict[str, str]:
+        """The values of those of ``names`` (lower case) that are present, in that order."""
+        found = self._map
+        return {name: found[name] for name in names if name in found}
+
     def __getitem__(self, name: str) -> str:
         return self._map[name.lower()]
 

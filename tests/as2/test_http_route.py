@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
-from gateway.as2.http import make_router
+from gateway.as2.http import As2Endpoint, make_router
 from gateway.as2.receiver import As2Receiver, As2Response
 
 REQUEST_TAG: contextvars.ContextVar[str] = contextvars.ContextVar("request_tag", default="-")
@@ -111,3 +115,37 @@ def test_answers_carry_the_headers_a_starlette_response_would() -> None:
             headers={"Connection": "close"} if close else None,
         )  # fmt: skip
         assert _plain(status, text, close=close) == (status, expected.raw_headers, expected.body)
+
+
+def test_the_hop_to_the_pool_returns_raises_and_drops_what_was_cancelled_unstarted() -> None:
+    """What ``run_in_executor`` gave: the call's result or its exception in the awaiting
+    task, and a call whose task was cancelled before a thread took it never runs."""
+    endpoint = As2Endpoint(lambda: cast(As2Receiver, StubReceiver()), 1000)
+    endpoint._pool = ThreadPoolExecutor(1)  # one thread: the second call has to queue
+    release, ran = threading.Event(), []
+
+    def blocking() -> str:
+        release.wait(10)
+        return "first"
+
+    def fail() -> None:
+        raise ValueError("from the pool")
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(endpoint._in_thread(blocking))
+        queued = asyncio.ensure_future(endpoint._in_thread(ran.append, "queued"))
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        release.set()
+        assert await first == "first"
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        with pytest.raises(ValueError, match="from the pool"):
+            await endpoint._in_thread(fail)
+        assert await endpoint._in_thread(lambda: "again") == "again"
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        endpoint._pool.shutdown(wait=True)
+    assert ran == []
