@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -179,6 +179,33 @@ def signing_key(keys: Sequence[OurKey], now: datetime) -> KeyPair | None:
     return usable[0] if usable else None
 
 
+_FAR_PAST = datetime.min.replace(tzinfo=UTC)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+# (a, b, c, d): every certificate is valid or not at any t with a <= t <= b and c < t < d
+# as it was at the moment the span was made
+_Span = tuple[datetime, datetime, datetime, datetime]
+_Valid = tuple[list[Any], _Span, list[Any]]
+
+
+def _steady_span(certs: Sequence[x509.Certificate], now: datetime) -> _Span:
+    """How long around ``now`` the validity of each of ``certs`` stays what it is now."""
+    a, b, c, d = _FAR_PAST, _FAR_FUTURE, _FAR_PAST, _FAR_FUTURE
+    for cert in certs:
+        not_before, not_after = _window(cert)
+        if now < not_before:  # not yet valid: until its window opens
+            d = min(d, not_before)
+        elif now > not_after:  # expired: stays expired after its end
+            c = max(c, not_after)
+        else:  # valid: within its window
+            a, b = max(a, not_before), min(b, not_after)
+    return a, b, c, d
+
+
+def _unchanged(span: _Span, now: datetime) -> bool:
+    a, b, c, d = span
+    return a <= now <= b and c < now < d
+
+
 class KeyCache:
     """Loads partner certificates and our keys once, reloading when a file changes.
 
@@ -196,6 +223,8 @@ class KeyCache:
         # key -> (files, when last stat'ed (monotonic), their modification times, loaded)
         self._partners: dict[str, _Cached[PartnerCertificate]] = {}
         self._ours: dict[str, _Cached[OurKey]] = {}
+        # (id of a list above, use) -> (that list, when its validity stays as it was, valid)
+        self._valid: dict[tuple[int, str], _Valid] = {}
 
     @property
     def identities(self) -> Identities:
@@ -230,6 +259,39 @@ class KeyCache:
         with self._lock:
             cache[key] = (paths, now, stamp, loaded)
         return loaded
+
+    def valid_certificates(
+        self, certs: list[PartnerCertificate], use: CertUse, now: datetime
+    ) -> list[x509.Certificate]:
+        """:func:`valid_certificates` of a list this cache returned, worked out again only
+        when a validity window of one of them opens or closes (or the list is reloaded)."""
+        key = (id(certs), use)
+        hit = self._valid.get(key)
+        if hit is not None and hit[0] is certs and _unchanged(hit[1], now):
+            return list(hit[2])
+        found = valid_certificates(certs, use, now)
+        self._remember(key, (certs, _steady_span([c.certificate for c in certs], now), found))
+        return found
+
+    def signing_key(self, identity: OurIdentity, now: datetime) -> KeyPair | None:
+        """:func:`signing_key` of the identity's keys, remembered as
+        :meth:`valid_certificates` is."""
+        keys = self.ours(identity)
+        key = (id(keys), "signing")
+        hit = self._valid.get(key)
+        if hit is not None and hit[0] is keys and _unchanged(hit[1], now):
+            return hit[2][0] if hit[2] else None
+        pair = signing_key(keys, now)
+        span = _steady_span([k.pair.certificate for k in keys], now)
+        self._remember(key, (keys, span, [] if pair is None else [pair]))
+        return pair
+
+    def _remember(self, key: tuple[int, str], entry: _Valid) -> None:
+        # an entry holds its list, so no other list can take its id while it is here;
+        # reloads leave old entries behind: few, and dropped all at once past a bound
+        if len(self._valid) >= 256:
+            self._valid.clear()
+        self._valid[key] = entry
 
     def partner(self, profile: PartnerProfile) -> list[PartnerCertificate]:
         """The partner's certificates (cached)."""

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024  # EDIGW_AS2_MEMORY_BUDGET_BYTES
 
 FindPartner = Callable[[str, str], "tuple[PartnerProfile, OurIdentity] | None"]
-_KEPT_HEADERS = (
+_KEPT_HEADERS = (  # lower case, as Headers.pick wants them
     "message-id", "as2-from", "as2-to", "as2-version", "subject", "date", "content-type",
     "disposition-notification-to", "disposition-notification-options",
     "receipt-delivery-option", "user-agent", "ediint-features",
@@ -122,7 +122,7 @@ class As2Receiver:
         Called by the HTTP layer before it reads the body, so an oversized request is
         refused without being read.
         """
-        h = Headers(headers.items())
+        h = Headers.of(headers)
         found = self._find(h)
         if found and found[0].as2 is not None:
             return min(self.max_body_bytes, found[0].as2.max_body_bytes)
@@ -142,7 +142,7 @@ class As2Receiver:
 
     def refuse_oversized(self, headers: Mapping[str, str], size: int, limit: int) -> None:
         """Record a request refused for its size before it was read (HTTP 413)."""
-        h = Headers(headers.items())
+        h = Headers.of(headers)
         found = self._find(h)
         self._refused(
             h,
@@ -164,7 +164,7 @@ class As2Receiver:
         size: int | None = None,
     ) -> None:
         """A request refused before a payload came out of it: a ``refused`` message."""
-        metadata = {name: h[name][:512] for name in _KEPT_HEADERS if name in h}
+        metadata = {name: value[:512] for name, value in h.pick(_KEPT_HEADERS).items()}
         metadata["size"] = str(len(body) if size is None else size)
         try:
             self.intake.receive(
@@ -183,7 +183,7 @@ class As2Receiver:
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> As2Response:
         """Process one request; never raises for anything the partner sent."""
-        h = Headers(headers.items())
+        h = Headers.of(headers)
         if len(body) > self.max_body_bytes:
             self._refused(h, None, b"", None, f"body exceeds {self.max_body_bytes} bytes",
                           size=len(body))  # fmt: skip
@@ -248,7 +248,7 @@ class As2Receiver:
         try:
             ours = self.keys.ours(identity)
             partner_certs = self.keys.partner(profile)
-            verify_with = certs.valid_certificates(partner_certs, "signature", now)
+            verify_with = self.keys.valid_certificates(partner_certs, "signature", now)
             policy = UnpackPolicy(
                 require_signature=profile.as2.require_signature,
                 require_encryption=profile.as2.require_encryption,
@@ -312,7 +312,7 @@ class As2Receiver:
     def _payload(
         self, h: Headers, profile: PartnerProfile, message: InboundMessage, raw_sha256: str
     ) -> ReceivedPayload:
-        metadata = {name: h[name] for name in _KEPT_HEADERS if name in h}
+        metadata = h.pick(_KEPT_HEADERS)
         metadata.update(
             {
                 "as2.layers": ",".join(message.layers),
@@ -354,7 +354,7 @@ class As2Receiver:
         )
         if identity is not None and signed_receipt_requested(options):
             try:
-                signer = certs.signing_key([k for k in self.keys.ours(identity)], self.clock())
+                signer = self.keys.signing_key(identity, self.clock())
             except As2Error as exc:
                 log.error("cannot sign MDN for %s: %s", identity.name, exc)
             if signer is None:

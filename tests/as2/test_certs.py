@@ -106,3 +106,44 @@ def test_key_cache_picks_up_a_certificate_replaced_in_place_within_the_stat_inte
 
     other = make_profile("acme", {"as2_id": "ACME", "certificates": [{"file": str(first.cert)}]})
     assert cache.partner(other)[0].certificate == first.certificate  # other files: at once
+
+
+def test_key_cache_remembers_which_certificates_are_valid_only_while_no_window_moves(
+    tmp_path: Path, world: World
+) -> None:
+    """KeyCache.valid_certificates and signing_key give what the plain functions give at
+    every moment, at and around each window's start and end, in any order of moments."""
+    now = datetime.now(UTC)
+    future = make_keys(tmp_path, "acme-future", start=now + timedelta(days=2))
+    profile = make_profile(
+        "rolling",
+        {
+            "as2_id": "R",
+            "certificates": [
+                {"file": str(k.cert)}
+                for k in (world.partner, world.partner_next, world.expired, future)
+            ],
+        },
+    )
+    cache = certs.KeyCache(world.identities)
+    loaded = cache.partner(profile)
+    keys = cache.ours(world.identities.get())
+    edges = [
+        moment
+        for c in [p.certificate for p in loaded] + [k.pair.certificate for k in keys]
+        for moment in (c.not_valid_before_utc, c.not_valid_after_utc)
+    ]
+    tick = timedelta(microseconds=1)
+    moments = sorted({e + d for e in edges for d in (-tick, timedelta(0), tick)} | {now})
+    # forwards, backwards and shuffled: a remembered answer must never outlive its span
+    order = moments + moments[::-1] + moments[::3] + moments[1::2][::-1]
+    seen = set()
+    for moment in order:
+        for use in ("signature", "encryption"):
+            expected = certs.valid_certificates(loaded, use, moment)  # type: ignore[arg-type]
+            assert cache.valid_certificates(loaded, use, moment) == expected, (use, moment)  # type: ignore[arg-type]
+            seen.add(len(expected))
+        assert cache.signing_key(world.identities.get(), moment) == certs.signing_key(
+            keys, moment
+        ), moment
+    assert seen == {0, 1, 2, 3}  # the moments do cross windows
