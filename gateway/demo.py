@@ -46,7 +46,7 @@ from gateway.api.app import create_app
 from gateway.as2 import certs
 from gateway.as2.certs import create_key_pair
 from gateway.as2.cms import KeyPair
-from gateway.as2.http import make_router
+from gateway.as2.http import mount as mount_as2
 from gateway.as2.mdn import parse_mdn
 from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
 from gateway.as2.receiver import As2Receiver
@@ -219,7 +219,7 @@ def summit_as2_app(keys: Path, received: list[bytes]) -> Any:
         schedule_async_mdn=lambda job: None,
     )
     app = FastAPI()
-    app.include_router(make_router(lambda: receiver, 10_000_000))
+    mount_as2(app, lambda: receiver, 10_000_000)
     return app
 
 

@@ -32,7 +32,7 @@ from gateway.api.pages_reconcile import router as reconcile_pages_router
 from gateway.api.routes_api import router as api_router
 from gateway.api.security import SecurityHeaders
 from gateway.api.uploads import FORM_OVERHEAD, BodySizeLimit
-from gateway.as2.http import make_router
+from gateway.as2.http import mount as mount_as2
 from gateway.pipeline.dispatch import CeleryDispatcher
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.profile_audit import record_profile_versions
@@ -182,4 +182,4 @@ def _mount_as2(app: FastAPI, runtime: Runtime) -> None:
                 holder.append(make_as2_receiver(runtime))
             return holder[0]
 
-    app.include_router(make_router(get_receiver, runtime.settings.max_payload_bytes))
+    mount_as2(app, get_receiver, runtime.settings.max_payload_bytes)

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
-from gateway.as2.http import As2Endpoint, make_router
+from gateway.as2.http import As2Endpoint, make_router, mount
 from gateway.as2.receiver import As2Receiver, As2Response
 
 REQUEST_TAG: contextvars.ContextVar[str] = contextvars.ContextVar("request_tag", default="-")
@@ -39,7 +39,8 @@ class StubReceiver:
         return As2Response(200, {"Content-Type": "text/plain", "X-Answer": "yes"}, b"taken")
 
 
-def client_for(stub: StubReceiver) -> TestClient:
+def client_for(stub: StubReceiver, *, mounted: bool = False) -> TestClient:
+    """The endpoint through ``make_router`` or, ``mounted``, as the gateway's app has it."""
     app = FastAPI()
 
     @app.middleware("http")
@@ -47,13 +48,17 @@ def client_for(stub: StubReceiver) -> TestClient:
         REQUEST_TAG.set(request.headers.get("x-tag", "none"))
         return cast(Response, await call_next(request))
 
-    app.include_router(make_router(lambda: cast(As2Receiver, stub), 10_000))
+    if mounted:
+        mount(app, lambda: cast(As2Receiver, stub), 10_000)
+    else:
+        app.include_router(make_router(lambda: cast(As2Receiver, stub), 10_000))
     return TestClient(app)
 
 
-def test_body_and_headers_reach_the_receiver_and_its_answer_goes_back() -> None:
+@pytest.mark.parametrize("mounted", [False, True])
+def test_body_and_headers_reach_the_receiver_and_its_answer_goes_back(mounted: bool) -> None:
     stub = StubReceiver()
-    with client_for(stub) as client:
+    with client_for(stub, mounted=mounted) as client:
         response = client.post(
             "/as2",
             content=b"x" * 300,
@@ -82,11 +87,15 @@ def test_over_the_limit_is_413_and_the_receiver_records_it() -> None:
     assert stub.calls == []
 
 
-def test_route_is_documented_and_other_methods_are_refused() -> None:
-    with client_for(StubReceiver()) as client:
+@pytest.mark.parametrize("mounted", [False, True])
+def test_route_is_documented_and_other_methods_are_refused(mounted: bool) -> None:
+    stub = StubReceiver()
+    with client_for(stub, mounted=mounted) as client:
         spec = client.get("/openapi.json").json()
         get = client.get("/as2")
-    assert "post" in spec["paths"]["/as2"]
+        client.post("/as2", content=b"x")
+    assert spec["paths"]["/as2"]["post"]["summary"] == "Receive an AS2 message or MDN"
+    assert len(stub.calls) == 1  # the endpoint serves the POST, not the documenting one
     assert get.status_code == 405
     assert get.headers["allow"] == "POST"
 
@@ -136,10 +145,10 @@ def test_the_hop_to_the_pool_returns_raises_and_drops_what_was_cancelled_unstart
         queued = asyncio.ensure_future(endpoint._in_thread(ran.append, "queued"))
         await asyncio.sleep(0.05)
         queued.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await queued  # cancelled while the only thread is still busy with the first
         release.set()
         assert await first == "first"
-        with pytest.raises(asyncio.CancelledError):
-            await queued
         with pytest.raises(ValueError, match="from the pool"):
             await endpoint._in_thread(fail)
         assert await endpoint._in_thread(lambda: "again") == "again"
