@@ -16,14 +16,15 @@ One run measures, in alternating rounds so machine noise hits both alike:
   concurrent keep-alive connections, bounded by time; prepared requests on plain sockets,
   or httpx with ``--load httpx``), reporting msgs/s and p50/p99 latency, and the server's
   CPU per message (this process's CPU over the messages it took in: while the load runs
-  the server's threads are all this process does).
+  the server's threads are all this process does), and how much of it was the event-loop
+  thread's and the endpoint's pool threads'.
 
 Rates swing with whatever else runs on the machine; CPU per message does much less, so
 the ratios are also given as CPU: crypto-only / raw calls, crypto-only / receiver,
 crypto-only / endpoint (the server's CPU less the receiver's is what HTTP costs).
 
 Usage: ``.venv/bin/python bench/bench_as2.py [--rounds 3] [--seconds 8] [--clients 4]
-[--load socket|httpx]``
+[--load socket|httpx] [--settle]``
 """
 
 from __future__ import annotations
@@ -213,13 +214,6 @@ def mount_endpoint(app: FastAPI, receiver: As2Receiver) -> None:
         mount(app, lambda: receiver, 10 * 1024 * 1024)
 
 
-def settle_heap(*, unsettled: bool) -> None:
-    """The collector as `edi-gateway api` and `run` set it once they are set up (both
-    sides of every ratio run in this process, so both are measured with it)."""
-    if not unsettled:
-        heap.settle()
-
-
 def receive_directly(
     receiver: As2Receiver, headers: dict[str, str], body: bytes, message_id: str
 ) -> None:
@@ -256,7 +250,8 @@ def raw_material(
     )
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line (``--client``: this process is the load generator)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0, help="endpoint phase per round")
@@ -267,17 +262,16 @@ def main() -> None:
         help="load generator: prepared requests on plain sockets (default) or httpx",
     )  # fmt: skip
     parser.add_argument(
-        "--unsettled", action="store_true",
-        help="leave the garbage collector as Python starts it (the gateway's servers "
-        "settle it at start-up: gateway.heap)",
+        "--settle", action="store_true",
+        help="settle the garbage collector as the gateway's servers do at start-up "
+        "(gateway.heap; by default it stays as Python starts it, as in earlier runs)",
     )  # fmt: skip
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--messages-file", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.client:
-        load_client(args.client, args.messages_file, args.seconds, args.clients, args.load)
-        return
+    return parser.parse_args()
 
+
+def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp())
     ours, partner = make_keys(tmp, "gateway"), make_keys(tmp, "acme")
     identities = Identities.model_validate(
@@ -406,7 +400,10 @@ def main() -> None:
     raw_cpu, crypto_cpu, direct_cpu, endpoint_cpu = [], [], [], []
     loop_cpu: list[float] = []
     pool_cpu: list[float] = []
-    settle_heap(unsettled=args.unsettled)
+    if args.settle:
+        # as `edi-gateway api` and `run` do once set up (both sides of every ratio run
+        # in this process, so both are measured with it)
+        heap.settle()
     with ServerThread(app) as server:
         server.thread.name = "uvicorn"
         for _ in range(args.rounds):
@@ -441,7 +438,7 @@ def main() -> None:
     med = statistics.median
     print(f"cpus={os.cpu_count()} rounds={args.rounds} payload=10240 B, sha256 signature, "
           f"aes256-cbc + RSA-2048, signed sync MDN, load {args.load}, garbage collector "
-          f"{'as Python starts it' if args.unsettled else 'settled (gateway.heap)'}")  # fmt: skip
+          f"{'settled (gateway.heap)' if args.settle else 'as Python starts it'}")  # fmt: skip
     print(f"raw cryptography calls, 1 thread: median {med(raw):7.1f} msgs/s")
     print(f"crypto-only, 1 thread           : median {med(single):7.1f} msgs/s  {single}")
     per_round = [r / c for r, c in zip(raw, single, strict=True)]
@@ -471,4 +468,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    arguments = parse_args()
+    if arguments.client:
+        load_client(
+            arguments.client, arguments.messages_file, arguments.seconds, arguments.clients,
+            arguments.load,
+        )  # fmt: skip
+    else:
+        main(arguments)
