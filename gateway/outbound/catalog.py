@@ -317,10 +317,7 @@ class CatalogReader:
         for row in rows:
             product = _id(row.get("product_id"))
             if product is not None and product not in packs and row.get("qty"):
-                number = _number(row.get("qty"))
-                packs[product] = (
-                    number.quantize(Decimal(1)) if number == number.to_integral_value() else number
-                )
+                packs[product] = _pack_size(_number(row.get("qty")))
         return packs
 
     def _unit_packs(self, product_ids: list[int], packagings: str) -> dict[int, Decimal]:
@@ -348,10 +345,7 @@ class CatalogReader:
                 if pack is None or dialect.unit_family(pack) != dialect.unit_family(base):
                     continue
                 size = dialect.unit_size(pack) / dialect.unit_size(base)
-                exact = size.quantize(Decimal("0.000001"))
-                packs[int(row["id"])] = (
-                    exact.quantize(Decimal(1)) if exact == exact.to_integral_value() else exact
-                )
+                packs[int(row["id"])] = _pack_size(size.quantize(Decimal("0.000001")))
                 break
         return packs
 
@@ -360,3 +354,9 @@ class CatalogReader:
             "decimal.precision", [["name", "=", "Product Price"]], ["digits"], limit=1
         )
         return int(rows[0].get("digits") or 2) if rows else 2
+
+
+def _pack_size(number: Decimal) -> Decimal:
+    """A pack size as the catalog states it: a whole number without decimals (100, not
+    100.000000), else as it is."""
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
