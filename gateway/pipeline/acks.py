@@ -103,25 +103,27 @@ def build_acks(
     )
 
 
-# built once (issue 21): the stage runs once per received interchange
-_BUILT_BEFORE = select(Acknowledgement.id).where(
-    Acknowledgement.interchange_id == bindparam("ic_id"),
-    Acknowledgement.direction == "out",
-    # an 824/APERAK from translation may be there first; it is no 997/CONTRL
-    Acknowledgement.kind.not_in(ADVICE_KINDS),
-)
+# built once (issue 21): the stage runs once per received interchange; statements of
+# tables (Core), not of mapped classes: no ORM compile step per execution
 _ACKS = cast(Table, Acknowledgement.__table__)
-_NEW_ACK = insert(_ACKS).returning(_ACKS.c.id)
 _ICS = cast(Table, Interchange.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_BUILT_BEFORE = select(_ACKS.c.id).where(
+    _ACKS.c.interchange_id == bindparam("ic_id"),
+    _ACKS.c.direction == "out",
+    # an 824/APERAK from translation may be there first; it is no 997/CONTRL
+    _ACKS.c.kind.not_in(ADVICE_KINDS),
+)
+_NEW_ACK = insert(_ACKS).returning(_ACKS.c.id)
 # the interchange's columns, locked, with what its message says of it (which never
 # changes: read in the same statement)
 _SUBJECT = (
     select(
         _ICS,
-        Message.transport.label("inbound_transport"),
-        Message.correlation_id.label("message_correlation_id"),
+        _MESSAGES.c.transport.label("inbound_transport"),
+        _MESSAGES.c.correlation_id.label("message_correlation_id"),
     )
-    .outerjoin(Message, Message.id == _ICS.c.message_id)
+    .outerjoin(_MESSAGES, _MESSAGES.c.id == _ICS.c.message_id)
     .where(_ICS.c.id == bindparam("ic_id"))
     .with_for_update(of=_ICS)
 )
@@ -152,6 +154,9 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
         # as split recorded it; rows from before split kept envelope records: parse again
         edi = stored_interchange(session, ic) or reparse_interchange(runtime, session, ic)
         inbound = "none" if ic.inbound_transport is None else ic.inbound_transport
+        transport = ack_transport(profile, inbound)
+        # nowhere to send it: kept for download in this unit of work (no send_ack run)
+        kept = _kept_for_download(runtime, transport)
         built_acks = build_acks(runtime, session, ic, edi, profile)
         ack_status = ic.ack_status
         if not built_acks:
@@ -169,8 +174,8 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
                     "control_number": built.control_number,
                     "status": built.status,
                     "payload_sha256": sha,
-                    "state": AckState.QUEUED,
-                    "transport": ack_transport(profile, inbound),
+                    "state": AckState.QUEUED if kept is None else _BORN_STORED,
+                    "transport": transport,
                 },
             ).scalar_one()
             if built.kind != "TA1" or ack_status is None:
@@ -179,33 +184,55 @@ def acknowledge(runtime: Runtime, interchange_id: int) -> list[Next]:
                 session.execute(
                     _TXN_ACK_STATUS, {"ic_id": ic.id, "status": built.status, "now": utcnow()}
                 )
-            add_events(
-                session,
-                [
+            events = [
+                {
+                    "kind": "ack_built",
+                    "detail": f"{built.kind} {built.control_number} ({built.status}) "
+                    f"for interchange {ic.control_number}",
+                    "partner_id": ic.partner_id,
+                    "message_id": ic.message_id,
+                    "interchange_id": ic.id,
+                    # the message's, as the event's chain would look it up
+                    "correlation_id": ic.message_correlation_id,
+                    "data": {"acknowledgement_id": ack_id},
+                }
+            ]
+            if kept is None:
+                follow.append(Next("send_ack", (ack_id,)))
+            else:
+                events.append(
                     {
-                        "kind": "ack_built",
-                        "detail": f"{built.kind} {built.control_number} ({built.status}) "
-                        f"for interchange {ic.control_number}",
+                        "kind": "ack_stored",
+                        "detail": f"{built.kind} {built.control_number} kept for download: " + kept,
                         "partner_id": ic.partner_id,
-                        "message_id": ic.message_id,
                         "interchange_id": ic.id,
-                        # the message's, as the event's chain would look it up
                         "correlation_id": ic.message_correlation_id,
-                        "data": {"acknowledgement_id": ack_id},
                     }
-                ],
-            )
-            follow.append(Next("send_ack", (ack_id,)))
+                )
+            add_events(session, events)
         if ack_status != ic.ack_status:
             session.execute(_IC_ACK_STATUS, {"ic_id": ic.id, "status": ack_status})
     return follow
 
 
+# an acknowledgement with no transport to go out on is stored as send_ack would leave
+# it: queued, then kept (the move checked once, here)
+_BORN_STORED = ACKNOWLEDGEMENTS.check(AckState.QUEUED, AckState.STORED)
+
+
+def _kept_for_download(runtime: Runtime, transport: str | None) -> str | None:
+    """Why an acknowledgement for this transport stays here for download, or None when
+    it is to be sent (by send_ack, which decides again when it runs)."""
+    if transport in (None, "", "none") and runtime.senders.get(transport or "none") is None:
+        return "the partner's profile has no outbound transport for acknowledgements"
+    return None
+
+
 # with its interchange's message's correlation id (the chain of the events it leaves)
 _ACK = (
-    select(_ACKS, Message.correlation_id.label("message_correlation_id"))
+    select(_ACKS, _MESSAGES.c.correlation_id.label("message_correlation_id"))
     .outerjoin(_ICS, _ICS.c.id == _ACKS.c.interchange_id)
-    .outerjoin(Message, Message.id == _ICS.c.message_id)
+    .outerjoin(_MESSAGES, _MESSAGES.c.id == _ICS.c.message_id)
     .where(_ACKS.c.id == bindparam("ack_id"))
 )
 _ACK_STATE = update(_ACKS).where(_ACKS.c.id == bindparam("ack_id")).values(state=bindparam("state"))
@@ -236,10 +263,8 @@ def send_ack(runtime: Runtime, ack_id: int) -> list[Next]:
                 _ACK_STATE,
                 {"ack_id": ack.id, "state": ACKNOWLEDGEMENTS.check(ack.state, AckState.STORED)},
             )
-            why = (
-                "the partner's profile has no outbound transport for acknowledgements"
-                if ack.transport in (None, "", "none")
-                else f"no {ack.transport} sender is set up in this process"
+            why = _kept_for_download(runtime, ack.transport) or (
+                f"no {ack.transport} sender is set up in this process"
             )
             add_events(
                 session,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Row, Table, Text, bindparam, insert, select, update
+from sqlalchemy import Row, Select, Table, Text, bindparam, insert, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -99,7 +99,12 @@ def _validate(doc_row: _Doc) -> Any:
     return load_document(json.loads(doc_row.text))
 
 
-_T, _D = Transaction, Document
+# of the tables (Core), not the mapped classes: no ORM compile step per execution
+_TT, _DT = cast(Table, Transaction.__table__), cast(Table, Document.__table__)
+_IT = cast(Table, Interchange.__table__)
+_DECISIONS = cast(Table, DeliveryDecision.__table__)
+_LEDGER = cast(Table, Delivery.__table__)
+_T, _D = _TT.c, _DT.c
 #: a transaction, its document and its interchange's test flag: columns, no ORM objects
 _CLAIMABLE = (
     select(
@@ -113,39 +118,39 @@ _CLAIMABLE = (
         _D.business_key,
         sql_cast(_D.data, Text).label("data"),  # the text as stored: validated once, below
         _D.id.label("document_id"),
-        Interchange.test,
+        _IT.c.test,
     )
-    .outerjoin(_D, _D.transaction_id == _T.id)
-    .outerjoin(Interchange, Interchange.id == _T.interchange_id)
+    .outerjoin(_DT, _D.transaction_id == _T.id)
+    .outerjoin(_IT, _IT.c.id == _T.interchange_id)
     .order_by(_T.id)
 )
 # built once (issue 21): every statement of a batch's bookkeeping, ids bound as a list
 _CLAIMABLE_BATCH = _CLAIMABLE.where(
     _T.id.in_(bindparam("ids", expanding=True)), _T.state == TransactionState.TRANSLATED
 )
-_LEDGER_ROWS = select(  # columns: what "already delivered" names
-    Delivery.id,
-    Delivery.transaction_id,
-    Delivery.partner_id,
-    Delivery.document_type,
-    Delivery.business_key,
-    Delivery.records,
+_LEDGER_ROWS: Select[Any] = select(  # columns: what "already delivered" names
+    _LEDGER.c.id,
+    _LEDGER.c.transaction_id,
+    _LEDGER.c.partner_id,
+    _LEDGER.c.document_type,
+    _LEDGER.c.business_key,
+    _LEDGER.c.records,
 ).where(
-    Delivery.business_key.in_(bindparam("keys", expanding=True)),
-    Delivery.partner_id.in_(bindparam("partners", expanding=True)),
+    _LEDGER.c.business_key.in_(bindparam("keys", expanding=True)),
+    _LEDGER.c.partner_id.in_(bindparam("partners", expanding=True)),
 )
-_RECORDED = (
+_RECORDED: Select[Any] = (
     select(  # columns: what replaying a decision needs
-        DeliveryDecision.id,
-        DeliveryDecision.transaction_id,
-        DeliveryDecision.target,
-        DeliveryDecision.plan,
+        _DECISIONS.c.id,
+        _DECISIONS.c.transaction_id,
+        _DECISIONS.c.target,
+        _DECISIONS.c.plan,
     )
     .where(
-        DeliveryDecision.transaction_id.in_(bindparam("ids", expanding=True)),
-        DeliveryDecision.state == DecisionState.RECORDED,
+        _DECISIONS.c.transaction_id.in_(bindparam("ids", expanding=True)),
+        _DECISIONS.c.state == DecisionState.RECORDED,
     )
-    .order_by(DeliveryDecision.id)
+    .order_by(_DECISIONS.c.id)
 )
 
 
@@ -410,8 +415,6 @@ def _carry_out(runtime: Runtime, job: _Job) -> _Outcome | None:
     )
 
 
-_DECISIONS = cast(Table, DeliveryDecision.__table__)
-_LEDGER = cast(Table, Delivery.__table__)
 _NEW_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.id)  # built once: one per document
 _NEW_PLAN = (
     update(_DECISIONS)

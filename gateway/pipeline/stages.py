@@ -125,10 +125,12 @@ def split(runtime: Runtime, message_id: int) -> list[Next]:
 
 
 _MESSAGES = cast(Table, Message.__table__)
+# statements of tables (Core), not of mapped classes: no ORM compile step per execution
+_PAYLOADS = cast(Table, Payload.__table__)
 # the message, locked, with its payload's row (bytes only when kept in it)
 _MESSAGE = (
-    select(_MESSAGES, Payload.data.label("payload_data"))
-    .outerjoin(Payload, Payload.sha256 == _MESSAGES.c.payload_sha256)
+    select(_MESSAGES, _PAYLOADS.c.data.label("payload_data"))
+    .outerjoin(_PAYLOADS, _PAYLOADS.c.sha256 == _MESSAGES.c.payload_sha256)
     .where(_MESSAGES.c.id == bindparam("message_id"))
     .with_for_update(of=_MESSAGES)
 )
@@ -191,14 +193,12 @@ def _dedupe_key(edi: EdiInterchange) -> str:
 
 
 # built once (issue 21): Core statements, no ORM objects for groups and transactions
-_DEDUPE = select(Interchange.id, Interchange.message_id).where(
-    Interchange.dedupe_key == bindparam("key")
-)
+_ICS = cast(Table, Interchange.__table__)
+_DEDUPE = select(_ICS.c.id, _ICS.c.message_id).where(_ICS.c.dedupe_key == bindparam("key"))
 _GROUPS = cast(Table, FunctionalGroup.__table__)
 _NEW_GROUP = insert(_GROUPS).returning(_GROUPS.c.id)
 
 
-_ICS = cast(Table, Interchange.__table__)
 _NEW_INTERCHANGE = insert(_ICS).returning(_ICS.c.id)
 # one statement where the database can skip a row whose dedupe key it has (both can):
 # no savepoint around it for the concurrent duplicate
@@ -471,33 +471,31 @@ _IC_VALIDATED = (
 _IC_REJECTED = _IC_VALIDATED.values(dedupe_key=None)
 _VALIDATE_TXNS = (
     select(
-        Transaction.id,
-        Transaction.group_id,
-        Transaction.set_id,
-        Transaction.control_number,
-        Transaction.version,
-        Transaction.issues,
-        Transaction.state,
-        Transaction.partner_id,
-        Transaction.message_id,
-        Transaction.interchange_id,
-        Transaction.correlation_id,
+        _TRANSACTIONS.c.id,
+        _TRANSACTIONS.c.group_id,
+        _TRANSACTIONS.c.set_id,
+        _TRANSACTIONS.c.control_number,
+        _TRANSACTIONS.c.version,
+        _TRANSACTIONS.c.issues,
+        _TRANSACTIONS.c.state,
+        _TRANSACTIONS.c.partner_id,
+        _TRANSACTIONS.c.message_id,
+        _TRANSACTIONS.c.interchange_id,
+        _TRANSACTIONS.c.correlation_id,
     )
-    .where(Transaction.interchange_id == bindparam("ic_id"))
-    .order_by(Transaction.id)
+    .where(_TRANSACTIONS.c.interchange_id == bindparam("ic_id"))
+    .order_by(_TRANSACTIONS.c.id)
 )
 _SET_ISSUES = (
-    update(cast(Table, Transaction.__table__))
-    .where(Transaction.__table__.c.id == bindparam("k_id"))
+    update(_TRANSACTIONS)
+    .where(_TRANSACTIONS.c.id == bindparam("k_id"))
     .values(issues=bindparam("k_issues"))
 )
-_VALIDATE_GROUPS = select(
-    FunctionalGroup.id, FunctionalGroup.version, FunctionalGroup.issues
-).where(FunctionalGroup.interchange_id == bindparam("ic_id"))
+_VALIDATE_GROUPS = select(_GROUPS.c.id, _GROUPS.c.version, _GROUPS.c.issues).where(
+    _GROUPS.c.interchange_id == bindparam("ic_id")
+)
 _SET_GROUP_ISSUES = (
-    update(cast(Table, FunctionalGroup.__table__))
-    .where(FunctionalGroup.__table__.c.id == bindparam("k_id"))
-    .values(issues=bindparam("k_issues"))
+    update(_GROUPS).where(_GROUPS.c.id == bindparam("k_id")).values(issues=bindparam("k_issues"))
 )
 
 

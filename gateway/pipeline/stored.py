@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import Row, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, Issue, Syntax
@@ -26,25 +26,28 @@ from gateway.engines import engine_for
 from gateway.pipeline.issues import GATEWAY, issue_from_json
 from gateway.store.models import FunctionalGroup, Interchange, Transaction
 
-# built once, columns only (no ORM objects): what rebuilding an interchange reads
-_GROUPS = select(
-    FunctionalGroup.id,
-    FunctionalGroup.functional_id,
-    FunctionalGroup.sender_id,
-    FunctionalGroup.receiver_id,
-    FunctionalGroup.control_number,
-    FunctionalGroup.version,
-    FunctionalGroup.issues,
-).where(FunctionalGroup.interchange_id == bindparam("ic_id"))
+# built once, columns only (no ORM objects): what rebuilding an interchange reads; of
+# the tables (Core), not the mapped classes: no ORM compile step when executed
+_G = cast(Table, FunctionalGroup.__table__).c
+_X = cast(Table, Transaction.__table__).c
+_GROUPS: Select[Any] = select(
+    _G.id,
+    _G.functional_id,
+    _G.sender_id,
+    _G.receiver_id,
+    _G.control_number,
+    _G.version,
+    _G.issues,
+).where(_G.interchange_id == bindparam("ic_id"))
 _TRANSACTIONS = select(
-    Transaction.group_id,
-    Transaction.set_id,
-    Transaction.control_number,
-    Transaction.version,
-    Transaction.start,
-    Transaction.end,
-    Transaction.issues,
-).where(Transaction.interchange_id == bindparam("ic_id"))
+    _X.group_id,
+    _X.set_id,
+    _X.control_number,
+    _X.version,
+    _X.start,
+    _X.end,
+    _X.issues,
+).where(_X.interchange_id == bindparam("ic_id"))
 
 
 _INTERCHANGES = cast(Table, Interchange.__table__)

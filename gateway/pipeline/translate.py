@@ -113,19 +113,22 @@ def translate(
     return follow
 
 
-# built once (issue 21): the stage runs once per interchange
+# built once (issue 21): the stage runs once per interchange; statements of tables
+# (Core), not of mapped classes: no ORM compile step per execution
 _INTERCHANGES = cast(Table, Interchange.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_PAYLOADS = cast(Table, Payload.__table__)
 _INTERCHANGE = (  # with its message's payload and the payload's row
-    select(_INTERCHANGES, Message.payload_sha256, Payload.data.label("payload_data"))
-    .outerjoin(Message, Message.id == _INTERCHANGES.c.message_id)
-    .outerjoin(Payload, Payload.sha256 == Message.payload_sha256)
+    select(_INTERCHANGES, _MESSAGES.c.payload_sha256, _PAYLOADS.c.data.label("payload_data"))
+    .outerjoin(_MESSAGES, _MESSAGES.c.id == _INTERCHANGES.c.message_id)
+    .outerjoin(_PAYLOADS, _PAYLOADS.c.sha256 == _MESSAGES.c.payload_sha256)
     .where(_INTERCHANGES.c.id == bindparam("ic_id"))
 )
 _PARSED = (
     select(
         _TRANSACTIONS,
         # a replay translates again: its document is then read (and rewritten) below
-        exists().where(Document.transaction_id == _TRANSACTIONS.c.id).label("has_document"),
+        exists().where(_DOCUMENTS.c.transaction_id == _TRANSACTIONS.c.id).label("has_document"),
     )
     .where(
         _TRANSACTIONS.c.interchange_id == bindparam("ic_id"),

@@ -329,3 +329,31 @@ def test_split_and_translate_read_the_payload_with_their_subject(
     # (the file's and the acknowledgements' payload rows: bytes in the row only in the
     # database)
     assert len(payloads) >= 2 and set(payloads) == {(store, store == "database")}
+
+
+def test_the_stages_run_only_core_statements(
+    make_runtime: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given every statement a session executes, with whether SQLAlchemy compiles it
+    # through the ORM (a statement naming mapped classes: about twice the client CPU)
+    Planned(monkeypatch)
+    runtime = make_runtime()
+    orm: list[str] = []
+    execute = Session.execute
+
+    def spy(self: Session, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if statement._propagate_attrs.get("compile_state_plugin") == "orm":
+            orm.append(" ".join(str(statement).split())[:120])
+        return execute(self, statement, *args, **kwargs)
+
+    # when purchase orders and a ship notice go through after a first file (the lookups
+    # of the first run, configuration and chains, are done once per process)
+    ingest(runtime, fixture_bytes("keystone-pharma", "850_purchase_order.edi"), "first.edi")
+    monkeypatch.setattr(Session, "execute", spy)
+    data = fixture_bytes("summit-medical", "856_ship_notice.edi")
+    ingest(runtime, data, "856.edi")
+    # then the ship notice was delivered by statements of tables alone, stage by stage
+    monkeypatch.undo()
+    with runtime.sessions() as s:
+        assert s.scalars(select(Transaction.state)).all().count("delivered") >= 2
+    assert orm == []
