@@ -171,10 +171,17 @@ class SyntaxEngine(Protocol):
         ...
 
     def read_segments(
-        self, data: Data, interchange: EdiInterchange, transaction: EdiTransaction
+        self,
+        data: Data,
+        interchange: EdiInterchange,
+        transaction: EdiTransaction,
+        *,
+        split: bool = False,
     ) -> Sequence[SegmentLike]:
         """One transaction's segments read from ``data[start:end]`` alone (no second
-        validation), numbered and split as a full parse does; ``interchange`` restored."""
+        validation), numbered and split as a full parse does; ``interchange`` restored.
+        ``split``: in the form a reader of most elements wants (X12: elements split once;
+        EDIFACT segments split themselves when first read)."""
         ...
 
     def own_identity(self, ids: IdentityIds) -> OwnIdentity:
@@ -257,9 +264,14 @@ class X12Engine:
         x12_stored.restore(interchange, record)
 
     def read_segments(
-        self, data: Data, interchange: EdiInterchange, transaction: EdiTransaction
+        self,
+        data: Data,
+        interchange: EdiInterchange,
+        transaction: EdiTransaction,
+        *,
+        split: bool = False,
     ) -> Sequence[SegmentLike]:
-        return x12_stored.read_segments(data, interchange, transaction)
+        return x12_stored.read_segments(data, interchange, transaction, split=split)
 
     def own_identity(self, ids: IdentityIds) -> OwnIdentity:
         return OwnIdentity(qualifier=ids.x12_qualifier, id=ids.x12_id, group_id=ids.group_id)
@@ -353,7 +365,12 @@ class EdifactEngine:
         edifact_stored.restore(interchange, record)
 
     def read_segments(
-        self, data: Data, interchange: EdiInterchange, transaction: EdiTransaction
+        self,
+        data: Data,
+        interchange: EdiInterchange,
+        transaction: EdiTransaction,
+        *,
+        split: bool = False,
     ) -> Sequence[SegmentLike]:
         return edifact_stored.read_segments(data, interchange, transaction)
 

@@ -141,6 +141,9 @@ def stored_interchange(
     return edi
 
 
-def read_transaction(data: Data, edi: EdiInterchange, transaction: EdiTransaction) -> None:
-    """Fill ``transaction.segments`` from its own bytes (payload offsets) in ``data``."""
-    transaction.segments = engine_for(edi.syntax).read_segments(data, edi, transaction)
+def read_transaction(
+    data: Data, edi: EdiInterchange, transaction: EdiTransaction, *, split: bool = False
+) -> None:
+    """Fill ``transaction.segments`` from its own bytes (payload offsets) in ``data``
+    (``split``: in the form the mapping engine reads, see the engines' read_segments)."""
+    transaction.segments = engine_for(edi.syntax).read_segments(data, edi, transaction, split=split)

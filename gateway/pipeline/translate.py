@@ -191,7 +191,8 @@ def _translate_rows(
             continue
         edi_txn, edi_group = found
         if stored is not None:
-            read_transaction(payload, edi, edi_txn)  # this set's bytes only
+            # this set's bytes only, split as the map reads them
+            read_transaction(payload, edi, edi_txn, split=row.set_id not in ACK_SETS)
         if row.set_id in ACK_SETS:
             pending.write(session)  # linking the acknowledgement writes events of its own
             pending.moves.append(_record_ack_transaction(session, ic, row, edi_txn))

@@ -22,7 +22,7 @@ from gateway.edi.model import EdiInterchange, EdiTransaction
 from gateway.edi.stored import Record, dates_record, restore_dates
 from gateway.x12.envelope import X12Envelope, envelope_of
 from gateway.x12.isa import WHITESPACE, Delimiters
-from gateway.x12.segment import X12Segment
+from gateway.x12.segment import X12Segment, X12View
 from gateway.x12.tokenizer import detect_encoding
 
 
@@ -77,12 +77,18 @@ def restore(interchange: EdiInterchange, record: Record) -> None:
 
 
 def read_segments(
-    data: bytes | Any, interchange: EdiInterchange, transaction: EdiTransaction
-) -> list[X12Segment]:
+    data: bytes | Any,
+    interchange: EdiInterchange,
+    transaction: EdiTransaction,
+    *,
+    split: bool = False,
+) -> list[X12Segment] | list[X12View]:
     """The segments of one set (ST..SE), read from ``data[start:end]`` alone.
 
     Split as the tokenizer splits (terminator, line breaks and indentation around it,
     a CR before an LF terminator) and numbered as the envelope reader numbers them.
+    ``split``: as :class:`X12View` objects, elements split once, for a reader of most
+    elements (the translation), without building the compact segments first.
     """
     env = envelope_of(interchange)
     if not isinstance(env, StoredEnvelope):
@@ -93,12 +99,14 @@ def read_segments(
     comp = d.component if d.component != d.segment else None
     rep = d.repetition
     strip_cr = d.segment == "\n"
-    out: list[X12Segment] = []
+    texts: list[str] = []
     for piece in text.split(d.segment):
         segment = piece.lstrip(WHITESPACE) if piece[:1] in WHITESPACE else piece
         if not segment:
             continue
         if strip_cr and segment[-1:] == "\r":
             segment = segment[:-1]
-        out.append(X12Segment(segment, len(out) + 1, comp, rep, elem))
-    return out
+        texts.append(segment)
+    if split:
+        return X12View.split_all(texts, elem, comp, rep)
+    return [X12Segment(t, n, comp, rep, elem) for n, t in enumerate(texts, 1)]

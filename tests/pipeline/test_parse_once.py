@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -32,11 +32,13 @@ from gateway.edi.model import (
     EdiTransaction,
     Issue,
     OwnIdentity,
+    SegmentLike,
 )
 from gateway.edifact.segment import EdifactSegment
 from gateway.engines import FixedAckPolicy, engine_for
 from gateway.intake import ReceivedPayload
 from gateway.mapping import DocumentError, MappingError, translate
+from gateway.mapping.view import split_view
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.acks import reparse_interchange
 from gateway.pipeline.intake import StoreIntake
@@ -44,7 +46,7 @@ from gateway.pipeline.issues import gateway_issues
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.stored import read_transaction, stored_interchange
 from gateway.store.models import FunctionalGroup, Interchange, Message, Transaction
-from gateway.x12.segment import X12Segment
+from gateway.x12.segment import X12Segment, X12View
 from tests.conftest import REPO, corpus_path, require_corpus
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -285,7 +287,34 @@ def _compare_translations(runtime: Runtime) -> int:
                     after = _translation(runtime, profile, new, new_group, new_tx)
                     assert after == before, (ic.id, new_tx.control_number)
                     documents += isinstance(after, dict)
+                    # read as the translate stage reads it: split once, straight from the
+                    # bytes, the very views the mapping engine makes of the segments
+                    segments = new_tx.segments
+                    read_transaction(data, new, new_tx, split=True)
+                    assert _views(new_tx.segments) == _views(split_view(segments))
+                    split_after = _translation(runtime, profile, new, new_group, new_tx)
+                    assert split_after == before, (ic.id, new_tx.control_number)
     return documents
+
+
+def _views(segments: Sequence[SegmentLike]) -> list[tuple[object, ...]]:
+    out: list[tuple[object, ...]] = []
+    for segment in segments:
+        if isinstance(segment, X12View):
+            out.append(
+                (
+                    segment.tag,
+                    segment._parts,
+                    segment.plain,
+                    segment._component,
+                    segment._repetition,
+                    segment.position,
+                )
+            )
+        else:
+            assert isinstance(segment, EdifactSegment)
+            out.append((segment.tag, segment.elements, segment.position, segment.offset))
+    return out
 
 
 def _described(tx: EdiTransaction, shift: int) -> list[tuple[object, ...]]:
