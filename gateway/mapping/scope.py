@@ -7,7 +7,7 @@ or lists of them; nothing is copied beyond the lists themselves.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -178,7 +178,12 @@ def regions(segments: Segments, map_: Map) -> Regions:
 
 @dataclass(slots=True)
 class HlNode:
-    """One HL level: its id, parent id, level name (shipment/order/pack/item) and segments."""
+    """One HL level: its id, parent id, level name (shipment/order/pack/item) and segments.
+
+    Linked upwards only: a node knows its parent, not its children, so a tree holds no
+    reference cycle and is freed (with the segments it holds) as soon as a translation
+    drops it. With child lists each ship notice left its whole tree, some 3,000
+    segment views, to the garbage collector (bench/README.md, issue 21)."""
 
     hl_id: str
     parent_id: str
@@ -186,7 +191,6 @@ class HlNode:
     head: SegmentLike  # the HL segment itself
     segments: Segments  # the segments after it, up to the next HL
     parent: HlNode | None = None
-    children: list[HlNode] = field(default_factory=list)
 
     def ancestors(self, level: str) -> list[HlNode]:
         """Every ancestor at ``level``, nearest first (a carton, then its pallet)."""
@@ -269,8 +273,6 @@ def hl_tree(body: Segments, spec: Hierarchy) -> list[HlNode]:
                     parent = earlier
                     break
         node.parent = parent
-        if parent is not None:
-            parent.children.append(node)
         nodes.append(node)
         if node.hl_id and node.hl_id not in by_id:
             by_id[node.hl_id] = node
