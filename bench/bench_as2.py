@@ -11,6 +11,10 @@ One run measures, in alternating rounds so machine noise hits both alike:
   the MDN - in a tight loop, on 1 thread and on ``--clients`` threads;
 * the receiver without HTTP - ``As2Receiver.handle`` called directly (store, partner and
   key lookups, unpack, intake, MDN), CPU per message, interleaved with the two above;
+* both again on ``--clients`` threads at once (CPU per message of the process): what
+  running that many messages together costs (the GIL changing hands whenever
+  cryptography's RSA/AES calls, hashlib or the random source release it), as the
+  endpoint's pool does; the ratios still use the one-thread figures;
 * the real endpoint - uvicorn on 127.0.0.1 with the FastAPI router and an in-memory
   intake - under a load generator running in a separate process (``--clients``
   concurrent keep-alive connections, bounded by time; prepared requests on plain sockets,
@@ -201,6 +205,22 @@ def thread_cpu() -> dict[str, float]:
         else:
             roles["pool" if thread.name.startswith("as2") else "other"] += seconds
     return roles
+
+
+def threaded_cpu_ms(work: Callable[[int], None], threads: int, count: int) -> float:
+    """This process's CPU milliseconds per message of ``work`` run on ``threads`` threads at
+    once, as the endpoint's pool runs the receiver for concurrent clients (the idle server
+    thread adds ~0.005 ms)."""
+
+    def share(first: int) -> None:
+        for n in range(first, count, threads):
+            work(n)
+
+    cpu0 = time.process_time()
+    with ThreadPoolExecutor(threads) as pool:
+        for f in [pool.submit(share, k) for k in range(threads)]:
+            f.result()
+    return (time.process_time() - cpu0) * 1000 / count
 
 
 def mount_endpoint(app: FastAPI, receiver: As2Receiver) -> None:
@@ -398,6 +418,9 @@ def main(args: argparse.Namespace) -> None:
     mount_endpoint(app, receiver)
     raw, single, multi, endpoint, p50s, p99s = [], [], [], [], [], []
     raw_cpu, crypto_cpu, direct_cpu, endpoint_cpu = [], [], [], []
+    # crypto-only and the receiver without HTTP on --clients threads at once
+    crypto_multi_cpu: list[float] = []
+    direct_multi_cpu: list[float] = []
     loop_cpu: list[float] = []
     pool_cpu: list[float] = []
     if args.settle:
@@ -414,6 +437,8 @@ def main(args: argparse.Namespace) -> None:
             raw.append(raw_calls(args.crypto_seconds))
             single.append(crypto_only(args.crypto_seconds, 1))
             multi.append(crypto_only(args.crypto_seconds, args.clients))
+            crypto_multi_cpu.append(threaded_cpu_ms(one_message, args.clients, 400))
+            direct_multi_cpu.append(threaded_cpu_ms(one_direct, args.clients, 400))
             served_before, cpu_before = len(intake.payloads), time.process_time()
             threads_before = thread_cpu()
             out = subprocess.run(
@@ -456,6 +481,9 @@ def main(args: argparse.Namespace) -> None:
     print(f"endpoint / crypto-only ceiling  : {med(endpoint) / ceiling:.2f}")
     print(f"receiver without HTTP, CPU ms   : {med(direct_cpu):.3f}; crypto-only CPU / "
           f"receiver CPU {med(crypto_cpu) / med(direct_cpu):.2f}")  # fmt: skip
+    print(f"the same, {args.clients} threads at once   : crypto-only "
+          f"{med(crypto_multi_cpu):.3f}, receiver without HTTP {med(direct_multi_cpu):.3f} "
+          "CPU ms per message (the ratios use the 1-thread figures)")  # fmt: skip
     print(f"server CPU ms per message       : {med(endpoint_cpu):.3f}; crypto-only CPU / "
           f"server CPU {med(crypto_cpu) / med(endpoint_cpu):.2f}")  # fmt: skip
     print(f"  of it, event loop thread      : {med(loop_cpu):.3f}; endpoint pool threads "

@@ -119,6 +119,9 @@ class VerifiedSignature:
     certificate: x509.Certificate  # the partner certificate that verified
     digest_algorithm: DigestName
     content: bytes  # the candidate content whose digest matched
+    # ``digest_algorithm``'s digest of ``content`` when the signed attributes carried one
+    # (checked equal to it), so that a MIC over the same bytes need not hash them again
+    content_digest: bytes | None = None
 
 
 @functools.lru_cache(maxsize=256)
@@ -393,7 +396,7 @@ def _verify_signed_data(
             signed_bytes = b"\x31" + attrs.dump()[1:]
             to_verify = [(content, signed_bytes)]
         else:
-            content = None
+            content = wanted = None
             to_verify = [(c, c) for c in candidates]
         pad, hash_alg = _signature_padding(signer_info, digest_alg)
         signature = signer_info["signature"].native
@@ -412,7 +415,7 @@ def _verify_signed_data(
                     public_key.verify(signature, data, pad, hash_alg)
                 except (InvalidSignature, ValueError):
                     continue
-                return VerifiedSignature(cert, digest_alg, matched)
+                return VerifiedSignature(cert, digest_alg, matched, wanted)
         failures.append("signature does not verify with any valid partner certificate")
     raise AuthenticationFailed("; ".join(failures))
 

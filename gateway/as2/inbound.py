@@ -146,7 +146,8 @@ def unpack_message(
     entity = entity_from_http(headers, body)
     signed = encrypted = compressed = False
     signer: x509.Certificate | None = None
-    mic_source: bytes | None = None
+    # the first signature checked: the MIC covers the content it verified
+    first_signature: cms.VerifiedSignature | None = None
     sig_digest: cms.DigestName | None = None
     layers: list[str] = []
     budget = policy.max_content_bytes
@@ -174,7 +175,7 @@ def unpack_message(
                 verified = cms.verify_opaque(der, partner_certs)
                 content = verified.content
                 signed, signer, sig_digest = True, verified.certificate, verified.digest_algorithm
-                mic_source = mic_source if mic_source is not None else content
+                first_signature = first_signature or verified
                 layers.append("signed")
             else:
                 raise MalformedMessage(f"unsupported CMS content {kind!r}")
@@ -199,8 +200,7 @@ def unpack_message(
             candidates = signed_content_candidates(signed_part)
             verified = cms.verify_detached(signature, candidates, partner_certs)
             signed, signer, sig_digest = True, verified.certificate, verified.digest_algorithm
-            if mic_source is None:
-                mic_source = verified.content
+            first_signature = first_signature or verified
             layers.append("signed")
             entity = parse_entity(signed_part)
             continue
@@ -215,10 +215,12 @@ def unpack_message(
 
     media, _params = entity.content_type if entity.headers else ("application/octet-stream", {})
     payload = decode_body(entity)
-    if mic_source is None:
-        mic_source = entity.raw if encrypted else entity.body
     alg: cms.DigestName = mic_algorithm or sig_digest or "sha1"
-    mic = base64.b64encode(cms.digest(alg, mic_source)).decode("ascii")
+    if first_signature is not None:
+        mic_digest = _signed_content_digest(first_signature, alg)
+    else:
+        mic_digest = cms.digest(alg, entity.raw if encrypted else entity.body)
+    mic = base64.b64encode(mic_digest).decode("ascii")
     return InboundMessage(
         payload=payload,
         content_type=media,
@@ -231,6 +233,14 @@ def unpack_message(
         signer=signer,
         layers=tuple(layers),
     )
+
+
+def _signed_content_digest(verified: cms.VerifiedSignature, alg: cms.DigestName) -> bytes:
+    """``alg``'s digest of the content a signature verified: the one the check compared
+    when it used the same algorithm (the usual case), so the content is hashed once."""
+    if verified.content_digest is not None and verified.digest_algorithm == alg:
+        return verified.content_digest
+    return cms.digest(alg, verified.content)
 
 
 def _check_before_inflating(

@@ -132,3 +132,47 @@ def test_canonical_variants_are_made_only_when_the_bytes_as_received_do_not_matc
     assert list(candidates) == [bare, b"Content-Type: text/plain\r\n\r\nline one\nline two\n",
                                 original(bare)]  # fmt: skip
     assert len(made) == 2  # the header block, then the whole entity: not again
+
+
+@pytest.mark.parametrize("signed_with", ["sha1", "sha256", "sha512"])
+@pytest.mark.parametrize("mic_asked", [None, "sha1", "sha256", "sha384"])
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_the_mic_is_the_senders_whether_or_not_the_signature_hashed_it_already(
+    keys: tuple[KeyFiles, KeyFiles],
+    signed_with: cms.DigestName,
+    mic_asked: cms.DigestName | None,
+    encrypted: bool,
+) -> None:
+    # given a signed (and maybe encrypted) message asking for a MIC in some algorithm
+    from gateway.as2.inbound import UnpackPolicy, requested_mic_algorithm, unpack_message
+    from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
+
+    ours, other = keys
+    message = build_message(
+        CONTENT, filename="po.x12", as2_from="A", as2_to="B",
+        sign=SignOptions(_pair(other), signed_with),
+        encrypt=EncryptOptions(ours.certificate) if encrypted else None,
+        mic_algorithm=mic_asked,
+    )  # fmt: skip
+    # when it is unpacked with the algorithm the headers ask for
+    headers = {k.lower(): v for k, v in message.headers.items()}
+    received = unpack_message(
+        headers, message.body, our_keys=[_pair(ours)], partner_certs=[other.certificate],
+        policy=UnpackPolicy(require_encryption=encrypted),
+        mic_algorithm=requested_mic_algorithm(headers.get("disposition-notification-options")),
+    )  # fmt: skip
+    # then the MIC is the one the sender computed on its own: the signature's digest reused
+    # when the algorithms agree, a fresh digest when they do not
+    assert (received.mic, received.mic_algorithm) == (message.mic, message.mic_algorithm)
+
+
+def test_a_verified_signature_carries_the_digest_it_checked(
+    keys: tuple[KeyFiles, KeyFiles],
+) -> None:
+    # given a detached signature with signed attributes
+    ours, _ = keys
+    signature = cms.sign_detached(CONTENT, _pair(ours), "sha384")
+    # when it verifies
+    verified = cms.verify_detached(signature, [CONTENT], [ours.certificate])
+    # then the digest it compared is the content's, in the signature's algorithm
+    assert verified.content_digest == cms.digest("sha384", CONTENT)
