@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from gateway.identifiers import NDC_QUALIFIER_LAYOUTS, IdentifierError, parse_ndc
 
@@ -46,13 +47,19 @@ EDIFACT_FORMATS = {
 }
 
 
+# the layout a date of this many digits has when the rule names none
+_LAYOUT_BY_LENGTH = {8: "CCYYMMDD", 6: "YYMMDD", 12: "CCYYMMDDHHMM", 14: "CCYYMMDDHHMMSS"}
+
+
+@lru_cache(maxsize=4096)
 def to_date(raw: str, layout: str | None = None) -> dt.date:
-    """A date from CCYYMMDD or YYMMDD (by length when no layout is given)."""
+    """A date from CCYYMMDD or YYMMDD (by length when no layout is given).
+
+    Remembered per text and layout (a date is immutable; a ship notice names the same
+    few expiry and ship dates hundreds of times); a refusal is raised every time."""
     text = raw.strip()
     if layout is None:
-        layout = {8: "CCYYMMDD", 6: "YYMMDD", 12: "CCYYMMDDHHMM", 14: "CCYYMMDDHHMMSS"}.get(
-            len(text), ""
-        )
+        layout = _LAYOUT_BY_LENGTH.get(len(text), "")
     if layout == "CCYYMMDD" and len(text) == 17 and text[8] == "-":
         text = text[:8]
     if len(text) == 8 and layout == "CCYYMMDD" and text.isascii() and text.isdigit():
