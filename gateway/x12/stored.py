@@ -23,7 +23,7 @@ from gateway.edi.stored import Record, dates_record, restore_dates
 from gateway.x12.envelope import X12Envelope, envelope_of
 from gateway.x12.isa import WHITESPACE, Delimiters
 from gateway.x12.segment import X12Segment, X12View
-from gateway.x12.tokenizer import detect_encoding
+from gateway.x12.tokenizer import _uniform, detect_encoding
 
 
 @dataclass(slots=True)
@@ -98,15 +98,36 @@ def read_segments(
     elem = d.element
     comp = d.component if d.component != d.segment else None
     rep = d.repetition
-    strip_cr = d.segment == "\n"
-    texts: list[str] = []
-    for piece in text.split(d.segment):
-        segment = piece.lstrip(WHITESPACE) if piece[:1] in WHITESPACE else piece
-        if not segment:
-            continue
-        if strip_cr and segment[-1:] == "\r":
-            segment = segment[:-1]
-        texts.append(segment)
+    texts = _uniform_texts(text, d.segment, d.suffix)
+    if texts is None:  # the careful split, segment by segment
+        strip_cr = d.segment == "\n"
+        texts = []
+        for piece in text.split(d.segment):
+            segment = piece.lstrip(WHITESPACE) if piece[:1] in WHITESPACE else piece
+            if not segment:
+                continue
+            if strip_cr and segment[-1:] == "\r":
+                segment = segment[:-1]
+            texts.append(segment)
     if split:
         return X12View.split_all(texts, elem, comp, rep)
     return [X12Segment(t, n, comp, rep, elem) for n, t in enumerate(texts, 1)]
+
+
+def _uniform_texts(text: str, term: str, suffix: str) -> list[str] | None:
+    """The segment texts of ``text`` in one split when every terminator carries the
+    partner's usual line break and nothing is indented or empty (the tokenizer's own
+    test for its fast path); None when the careful split is needed. Same texts as the
+    careful split gives for such a set."""
+    if not suffix or term in WHITESPACE:
+        return None
+    body = text.rstrip(WHITESPACE)
+    if not body.endswith(term):
+        return None
+    sep = term + suffix
+    chunk = body + suffix
+    if not _uniform(chunk, term, sep):
+        return None
+    texts = chunk.split(sep)
+    texts.pop()  # empty: the chunk ends with a terminator
+    return texts
