@@ -176,7 +176,9 @@ def section_source(
         lines, guard = _field_lines(
             k, rules, default_scope, f"prefix + {name!r}", scope_vars, names, elements, tag_vars
         )
-        lines += ["    if v is not None and v != []:", *_store_lines(name)]
+        # as ``v != []`` (no empty list is stored), without comparing a Decimal with a
+        # list: that comparison walks the numbers ABCs (~1 us a quantity or price)
+        lines += ["    if v is not None and (not isinstance(v, list) or v):", *_store_lines(name)]
         if guard:
             body += [f"    if {' or '.join(guard)}:", *_indented(lines)]
         else:
