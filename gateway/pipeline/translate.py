@@ -13,9 +13,9 @@ operator, who replays it after fixing the map.
 The stage's writes go in bulk (issue 21): the transactions' state moves with their
 business keys (one UPDATE) and their events through
 :func:`~gateway.pipeline.transitions.set_states`, the new documents with one INSERT,
-every :data:`FLUSH_EVERY`
-transactions and before anything that writes events of its own (so the events keep
-the order they had as ORM rows, and their hash chains the same links).
+every :data:`FLUSH_EVERY` transactions and before anything that writes events of its
+own (so the events keep the order they had as ORM rows, and their hash chains the same
+links).
 """
 
 from __future__ import annotations

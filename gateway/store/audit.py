@@ -210,11 +210,10 @@ def _link_from_last(
     last = _last_heads(connection)
     if last is None:
         return False
-    keys = {_chain_of(row) for row in rows}
-    heads: dict[str, tuple[int, str]] = info.setdefault(_HEADS, {})
-    if len(keys) != 1 or next(iter(keys)) in heads:
+    key = _one_untaken_chain(info, rows)
+    if key is None:
         return False
-    (key,) = keys
+    heads: dict[str, tuple[int, str]] = info[_HEADS]
     known = last.get(key)
     if known is None:
         return False
@@ -234,11 +233,10 @@ def _link_from_last(
 
 def _start_chain(connection: Connection, info: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     """Link rows that start their one chain, and insert its head."""
-    keys = {_chain_of(row) for row in rows}
-    heads: dict[str, tuple[int, str]] = info.setdefault(_HEADS, {})
-    if len(keys) != 1 or next(iter(keys)) in heads:
+    key = _one_untaken_chain(info, rows)
+    if key is None:
         raise ValueError("new_chain: the events must start one chain of their own")
-    (key,) = keys
+    heads: dict[str, tuple[int, str]] = info[_HEADS]
     heads[key] = (0, GENESIS)
     for row in rows:
         _link(connection, info, row)  # from the genesis: no statement
@@ -246,6 +244,16 @@ def _start_chain(connection: Connection, info: dict[str, Any], rows: list[dict[s
     last = _last_heads(connection)
     if last is not None:
         last.put(heads, [key])
+
+
+def _one_untaken_chain(info: dict[str, Any], rows: list[dict[str, Any]]) -> str | None:
+    """The chain of rows that all belong to one chain this transaction has not taken a
+    head of yet; None otherwise."""
+    keys = {_chain_of(row) for row in rows}
+    if len(keys) != 1:
+        return None
+    (key,) = keys
+    return None if key in info.setdefault(_HEADS, {}) else key
 
 
 def _chain_of(row: Mapping[str, Any]) -> str:
