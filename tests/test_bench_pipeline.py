@@ -85,3 +85,26 @@ def test_descendants_include_grandchildren() -> None:
     finally:
         shell.kill()
         shell.wait()
+
+
+def _process_and_counts() -> tuple[int, int, str]:
+    """In the measured process: its pid, the statements counted after one, and the
+    module of the deliver stage's Odoo side."""
+    import sqlalchemy
+
+    import gateway.pipeline.deliver as stage
+
+    before = bench_pipeline.COUNTS["statements"]
+    with sqlalchemy.create_engine("sqlite://").connect() as conn:
+        conn.execute(sqlalchemy.text("select 1"))
+    return os.getpid(), bench_pipeline.COUNTS["statements"] - before, stage.apply_plan.__module__
+
+
+def test_each_measured_run_has_a_process_of_its_own() -> None:
+    # when two runs go through fresh()
+    first = bench_pipeline.fresh(_process_and_counts)
+    second = bench_pipeline.fresh(_process_and_counts)
+    # then each ran in a new process (not this one, not the same one twice), counting
+    # its statements, with the no-op delivery in place
+    assert len({os.getpid(), first[0], second[0]}) == 3
+    assert first[1:] == second[1:] == (1, bench_pipeline.__name__)
