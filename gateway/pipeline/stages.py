@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.documents import SET_TO_DOCUMENT
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
     from gateway.partners.profile import PartnerProfile
 from gateway.states import INTERCHANGES, MESSAGES, TRANSACTIONS, InterchangeState
 from gateway.store.audit import add_events
-from gateway.store.bulk import insert_rows
+from gateway.store.bulk import insert_rows, insert_unless_present
 from gateway.store.db import session_scope
 from gateway.store.models import (
     FunctionalGroup,
@@ -199,31 +197,11 @@ _GROUPS = cast(Table, FunctionalGroup.__table__)
 _NEW_GROUP = insert(_GROUPS).returning(_GROUPS.c.id)
 
 
-_NEW_INTERCHANGE = insert(_ICS).returning(_ICS.c.id)
-# one statement where the database can skip a row whose dedupe key it has (both can):
-# no savepoint around it for the concurrent duplicate
-_NEW_INTERCHANGE_UNLESS_KNOWN = {
-    "postgresql": postgresql.insert(_ICS)
-    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-    .returning(_ICS.c.id),
-    "sqlite": sqlite.insert(_ICS)
-    .on_conflict_do_nothing(index_elements=["dedupe_key"])
-    .returning(_ICS.c.id),
-}
-
-
 def _insert_interchange(session: Session, values: dict[str, Any]) -> int | None:
     """Insert an interchange row: its id, None when its dedupe key is there already
     (committed concurrently by another worker)."""
-    statement = _NEW_INTERCHANGE_UNLESS_KNOWN.get(session.get_bind().dialect.name)
-    if statement is not None:
-        found = session.execute(statement, values).scalar()
-        return None if found is None else int(found)
-    try:
-        with session.begin_nested():
-            return int(session.execute(_NEW_INTERCHANGE, values).scalar_one())
-    except IntegrityError:
-        return None
+    found = insert_unless_present(session, _ICS, "dedupe_key", values, returning="id")
+    return None if found is None else int(found)
 
 
 def _record_interchange(

@@ -22,8 +22,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Table, TypeDecorator, bindparam, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from gateway.store.attempts import note_write
 
@@ -52,6 +54,39 @@ def insert_rows(
     sql, processors = _pg_insert(table, columns, frozenset(raw), dialect)
     arrays = _arrays(rows, names, missing, processors, per_row=True)
     _execute(session, sql, arrays)
+
+
+def insert_unless_present(
+    session: Session,
+    table: Table,
+    key: str,
+    values: Mapping[str, Any],
+    *,
+    returning: str | None = None,
+) -> Any:
+    """INSERT one row unless a row with the same unique ``key`` column is there already
+    (``ON CONFLICT (key) DO NOTHING``): one statement, no read first and no savepoint for
+    a concurrent writer of the same row. Gives the new row's ``returning`` column, None
+    when the row was there (or when nothing is asked back)."""
+    statement = _unless_present(session.get_bind().dialect.name, table, key, returning)
+    result = session.execute(statement, dict(values))
+    return result.scalar() if returning is not None else None
+
+
+@cache
+def _unless_present(dialect: str, table: Table, key: str, returning: str | None) -> Insert:
+    """The statement of :func:`insert_unless_present`, built once per database kind."""
+    builders: dict[str, Callable[[Table], Any]] = {
+        "postgresql": postgresql.insert,
+        "sqlite": sqlite.insert,
+    }
+    build = builders.get(dialect)
+    if build is None:  # the gateway's store is SQLite or PostgreSQL (Settings.database_url)
+        raise ValueError(f"the message store runs on SQLite or PostgreSQL, not {dialect}")
+    statement: Insert = build(table).on_conflict_do_nothing(index_elements=[key])
+    if returning is not None:
+        statement = statement.returning(table.c[returning])
+    return statement
 
 
 def update_rows(

@@ -22,11 +22,10 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Literal, Protocol, cast
 
-from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from gateway.store.bulk import insert_unless_present
 from gateway.store.models import Payload
 
 
@@ -65,32 +64,16 @@ def sha256_hex(data: bytes) -> str:
 _PAYLOADS = cast(Table, Payload.__table__)
 _KNOWN = select(_PAYLOADS.c.size).where(_PAYLOADS.c.sha256 == bindparam("sha"))
 _DATA = select(_PAYLOADS.c.data).where(_PAYLOADS.c.sha256 == bindparam("sha"))
-_NEW = insert(_PAYLOADS)
-# one statement where the database can skip a row it has (both can): no read first, no
-# savepoint for a concurrent writer of the same bytes
-_NEW_UNLESS_KNOWN = {
-    "postgresql": postgresql.insert(_PAYLOADS).on_conflict_do_nothing(index_elements=["sha256"]),
-    "sqlite": sqlite.insert(_PAYLOADS).on_conflict_do_nothing(index_elements=["sha256"]),
-}
 
 
 def _record(session: Session, sha: str, size: int, storage: str, data: bytes | None) -> None:
-    values = {"sha256": sha, "size": size, "storage": storage, "data": data}
-    statement = _NEW_UNLESS_KNOWN.get(session.get_bind().dialect.name)
-    if statement is not None and data is None:
-        session.execute(statement, values)
-        return
+    """The payload's row, once: a row there already (the same bytes, stored earlier or
+    concurrently by another worker) is left as it is."""
     # bytes kept in the row are not sent again when the row is there
-    if session.execute(_KNOWN, {"sha": sha}).first() is not None:
+    if data is not None and session.execute(_KNOWN, {"sha": sha}).first() is not None:
         return
-    if statement is not None:
-        session.execute(statement, values)
-        return
-    try:
-        with session.begin_nested():
-            session.execute(_NEW, values)
-    except IntegrityError:
-        pass  # stored concurrently by another worker: same bytes, nothing to do
+    values = {"sha256": sha, "size": size, "storage": storage, "data": data}
+    insert_unless_present(session, _PAYLOADS, "sha256", values)
 
 
 class FilePayloadStore:

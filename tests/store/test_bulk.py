@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, Table, select
 
 from gateway.store.attempts import AttemptRecord, attempt_scope
-from gateway.store.bulk import insert_rows, update_rows
+from gateway.store.bulk import _unless_present, insert_rows, insert_unless_present, update_rows
 from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
 from gateway.store.models import (
     Document,
@@ -32,6 +32,8 @@ from gateway.store.models import (
 )
 
 TXNS = cast(Table, Transaction.__table__)
+PAYLOADS = cast(Table, Payload.__table__)
+ICS = cast(Table, Interchange.__table__)
 DOCS = cast(Table, Document.__table__)
 
 
@@ -186,3 +188,45 @@ def test_the_stages_attempt_row_goes_into_a_bulk_only_transaction(engine: Engine
 def test_update_rows_needs_the_key(engine: Engine) -> None:
     with session_scope(make_session_factory(engine)) as session, pytest.raises(ValueError):
         update_rows(session, TXNS, [{"state": TransactionState.PARSED}])
+
+
+def test_a_row_is_inserted_once_by_its_unique_key(engine: Engine) -> None:
+    factory = make_session_factory(engine)
+    row = {"sha256": "a" * 64, "size": 3, "storage": "database", "data": b"abc"}
+    # when the same payload row is written twice, the second time with other values
+    with session_scope(factory) as session:
+        assert insert_unless_present(session, PAYLOADS, "sha256", row) is None
+    with session_scope(factory) as session:
+        again = {**row, "size": 4, "data": b"abcd"}
+        assert insert_unless_present(session, PAYLOADS, "sha256", again) is None
+    # then one row, the first one's
+    with session_scope(factory) as session:
+        stored = session.execute(select(PAYLOADS.c.size, PAYLOADS.c.data)).all()
+    assert [(r.size, bytes(r.data)) for r in stored] == [(3, b"abc")]
+
+
+def test_the_new_rows_id_comes_back_and_none_for_a_known_key(engine: Engine) -> None:
+    group = _group(engine)
+    factory = make_session_factory(engine)
+    values = {
+        "message_id": group["message_id"],
+        "syntax": "x12",
+        "sender_id": "S",
+        "receiver_id": "R",
+        "control_number": "000000999",
+        "dedupe_key": "x12|S|R|000000999",
+        "start": 0,
+        "end": 10,
+    }
+    with session_scope(factory) as session:
+        new_id = insert_unless_present(session, ICS, "dedupe_key", values, returning="id")
+    with session_scope(factory) as session:
+        twice = insert_unless_present(session, ICS, "dedupe_key", values, returning="id")
+        ids = session.scalars(select(ICS.c.id).where(ICS.c.dedupe_key == values["dedupe_key"]))
+        assert (twice, list(ids)) == (None, [new_id])
+    assert isinstance(new_id, int)
+
+
+def test_only_the_two_store_databases_are_known() -> None:
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL, not mysql"):
+        _unless_present("mysql", PAYLOADS, "sha256", None)
