@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the message store; default SQLite in the data dir. "
-        "PostgreSQL: postgresql+psycopg://user@host/db",
+        description="URL of the message store, SQLite or PostgreSQL; default SQLite in the "
+        "data dir. PostgreSQL: postgresql+psycopg://user@host/db",
     )
     broker_url: str | None = Field(
         default=None,
@@ -219,6 +219,27 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("database_url")
+    @classmethod
+    def _store_database(cls, value: str | None) -> str | None:
+        """The message store runs on SQLite or PostgreSQL (its exactly-once inserts use
+        their ``ON CONFLICT``): any other database is refused at start."""
+        if value is None:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError as exc:
+            raise ValueError(f"not a usable database URL: {exc}") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"the message store runs on SQLite (sqlite:///path) or PostgreSQL "
+                f"(postgresql+psycopg://user@host/db), not {backend}"
+            )
+        return value
 
     # ---- derived values ----------------------------------------------------------
     @property

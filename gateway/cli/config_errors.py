@@ -46,7 +46,11 @@ def describe(exc: BaseException) -> str | None:
         if isinstance(error, ValidationError) and error.title == "Settings":
             first: Any = error.errors()[0]
             name = "EDIGW_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-            return f"{name}: {first['msg']} (got {first.get('input')!r})"
+            message = str(first["msg"]).removeprefix("Value error, ")  # our validators' own
+            shown = first.get("input")
+            if name.endswith("_URL") and isinstance(shown, str):
+                shown = _safe_url(shown)  # never a password on the terminal
+            return f"{name}: {message} (got {shown!r})"
         if isinstance(error, SettingsError):
             return f"settings: {error}"
         if isinstance(error, ArgumentError | NoSuchModuleError):

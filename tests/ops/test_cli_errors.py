@@ -34,8 +34,15 @@ def cli(tmp_path: Path, *args: str, **env_extra: str) -> subprocess.CompletedPro
         ),
         (
             "EDIGW_DATABASE_URL",
-            "nosuchdb://x",
+            "not a url",
             "edi-gateway: EDIGW_DATABASE_URL: not a usable database URL",
+        ),
+        (
+            "EDIGW_DATABASE_URL",
+            "mysql+pymysql://gw:secret@127.0.0.1/edi",
+            "edi-gateway: EDIGW_DATABASE_URL: the message store runs on SQLite (sqlite:///path) "
+            "or PostgreSQL (postgresql+psycopg://user@host/db), not mysql "
+            "(got 'mysql+pymysql://gw:***@127.0.0.1/edi')",
         ),
         ("EDIGW_HTTP_PORT", "eighty", "edi-gateway: EDIGW_HTTP_PORT: Input should be a valid"),
     ],
