@@ -15,12 +15,14 @@ from typing import Any
 
 from celery import Celery
 
-from gateway import lifeline, tasks
+from gateway import broker_files, lifeline, tasks
 from gateway.partners.registry import PartnerRegistry
 from gateway.settings import Settings, get_settings
 from gateway.sftp import beat_schedule
 
 log = logging.getLogger(__name__)
+
+broker_files.install()  # filesystem://: messages written whole (gateway/broker_files.py)
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

@@ -68,7 +68,8 @@ def queue_depth(runtime: Runtime) -> float | None:
     if url.startswith("filesystem"):
         folder: Path = runtime.settings.broker_dir / "queue"
         try:
-            return float(sum(1 for p in folder.iterdir() if p.is_file()))
+            # a message's file; not one being written (gateway/broker_files.py)
+            return float(sum(1 for p in folder.glob("*.msg") if p.is_file()))
         except OSError:
             return 0.0
     return None
