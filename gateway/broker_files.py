@@ -17,6 +17,7 @@ rename within one folder is atomic, so a consumer sees a whole message or none.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from time import monotonic
@@ -29,6 +30,8 @@ from kombu.utils.json import dumps
 
 #: kombu's alias table entry for this transport
 TRANSPORT = "gateway.broker_files:Transport"
+
+log = logging.getLogger(__name__)
 
 
 class Channel(filesystem.Channel):
@@ -48,6 +51,18 @@ class Channel(filesystem.Channel):
             with contextlib.suppress(OSError):
                 os.unlink(aside)
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+    def _get(self, queue: Any, timeout: Any = None) -> Any:
+        """The next message of ``queue``; a file there that is not one (dropped in by
+        hand, or half-written by an older gateway) is logged and skipped, where kombu's
+        own would stop the worker."""
+        while True:
+            try:
+                return super()._get(queue)  # type: ignore[no-untyped-call]
+            except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
+                log.error(
+                    "broker queue %s: a file that is not a message was skipped: %s", queue, exc
+                )
 
 
 class Transport(filesystem.Transport):

@@ -106,3 +106,17 @@ def test_the_queue_depth_counts_messages_not_files_being_written(tmp_path: Path)
     (queue / "1_a.gateway.msg").write_text("{}")
     (queue / ".2_b.gateway.msg.part").write_text("")
     assert queue_depth(SimpleNamespace(settings=settings)) == 1.0  # type: ignore[arg-type]
+
+
+def test_a_file_that_is_not_a_message_is_skipped_not_fatal(
+    channels: tuple[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    producer, consumer = channels
+    # given a queue holding a stray file with a message's name, then a real message
+    (Path(producer.data_folder_out) / "1_stray.gateway.msg").write_bytes(b"\x00not json")
+    producer._put("gateway", {"body": "two"})
+    # then the consumer gets the message, and the stray file is named in the log
+    assert consumer._get("gateway") == {"body": "two"}
+    assert "a file that is not a message was skipped" in caplog.text
+    with pytest.raises(Empty):
+        consumer._get("gateway")
