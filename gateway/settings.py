@@ -30,7 +30,11 @@ class Settings(BaseSettings):
     """All settings of the gateway. Each field is ``EDIGW_<FIELD NAME>`` in the environment."""
 
     model_config = SettingsConfigDict(
-        env_prefix="EDIGW_", env_file=None, extra="ignore", validate_default=True
+        env_prefix="EDIGW_",
+        env_file=None,
+        extra="ignore",
+        validate_default=True,
+        hide_input_in_errors=True,  # a URL may hold a password: the CLI shows it masked
     )
 
     data_dir: Path = Field(

@@ -75,3 +75,15 @@ def test_certs_show_on_a_non_certificate_says_so_plainly(tmp_path: Path) -> None
     done = cli(tmp_path, "certs", "show", str(key))
     assert "it holds a PEM PRIVATE KEY block" in done.stderr
     assert "ParseError" not in done.stderr
+
+
+def test_a_refused_url_is_not_repeated_by_the_settings_error() -> None:
+    # a worker started outside the CLI prints the validation error as it is
+    from pydantic import ValidationError
+
+    from gateway.settings import Settings
+
+    with pytest.raises(ValidationError) as caught:
+        Settings(database_url="mysql+pymysql://gw:secret@127.0.0.1/edi")
+    assert "not mysql" in str(caught.value)
+    assert "secret" not in str(caught.value)
