@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engines",),
     # canonical documents and the document-type registry; partner profiles and settings
     ("identifiers", "canonical", "settings", "settings_doc", "states", "heap", "lifeline"),
+    ("broker_files",),  # kombu only: the embedded broker's transport
     ("documents", "exception_policy"),
     ("partners", "identity", "owner_groups"),
     # maps (EDI <-> canonical) and the configuration that loads profiles with maps

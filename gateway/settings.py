@@ -228,8 +228,9 @@ class Settings(BaseSettings):
     @classmethod
     def _store_database(cls, value: str | None) -> str | None:
         """The message store runs on SQLite or PostgreSQL (its exactly-once inserts use
-        their ``ON CONFLICT``): any other database is refused at start."""
-        if value is None:
+        their ``ON CONFLICT``): any other database is refused at start. Empty is unset
+        (the SQLite default), as an env file's ``EDIGW_DATABASE_URL=`` means."""
+        if not value:
             return value
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
