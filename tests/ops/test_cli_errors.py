@@ -87,3 +87,11 @@ def test_a_refused_url_is_not_repeated_by_the_settings_error() -> None:
         Settings(database_url="mysql+pymysql://gw:secret@127.0.0.1/edi")
     assert "not mysql" in str(caught.value)
     assert "secret" not in str(caught.value)
+
+
+def test_an_empty_database_url_is_the_sqlite_default(tmp_path: Path) -> None:
+    # an env file's "EDIGW_DATABASE_URL=" leaves the default, as it always did
+    from gateway.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, database_url="")
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve() / 'gateway.db'}"
