@@ -120,6 +120,13 @@ def _answer(search: Any, domain: list[Any]) -> Any:
 @example([["order_line", "=", 1]])  # one2many: true when any line id matches
 @example([["state", "=", "draft"], ["active", "=", False]])
 @example([["partner_ref", "=", "PO-1"], "&", ["partner_ref", "=", "PO-1"]])
+# a purchase order by reference or name, for one vendor (Resolver.find_order's search)
+@example(["|", ["partner_ref", "=", "PO-1"], ["name", "=", "PO-1"], ["partner_id", "=", 1]])
+@example(["|", ["partner_ref", "=", "PO-NAME"], ["name", "=", "PO-NAME"]])
+@example(["|", ["partner_ref", "=", "PO-1"], ["amount_total", "=", 5.0]])  # one cannot narrow
+@example(["|", "|", ["name", "=", "x"], ["partner_ref", "=", "PO-2"], ["id", "=", 2]])
+@example(["|", ["partner_ref", "=", "PO-1"]])  # an operand missing
+@example([["partner_ref", "=", "PO-1"], "|"])
 def test_narrowing_answers_what_the_full_scan_answers(domain: list[Any]) -> None:
     narrowed = _answer(WORLD.search, domain)
     full = MemoryOdoo.__new__(MemoryOdoo)
@@ -148,6 +155,36 @@ def test_an_equality_leaf_narrows_before_the_full_match() -> None:
     )
     # then only that row went through the full match
     assert len(found) == 1 and matched == found
+
+
+def test_an_or_of_equality_leaves_narrows_to_their_union() -> None:
+    # given many orders of one vendor
+    odoo = MemoryOdoo(17)
+    partner = odoo.create("res.partner", {"name": "Vendor"})
+    for n in range(200):
+        odoo.create("purchase.order", {"partner_id": partner, "partner_ref": f"PO-{n}"})
+    matched: list[int] = []
+    match = odoo._match
+
+    def counting(model: str, record: dict[str, Any], domain: list[Any]) -> bool:
+        matched.append(record["id"])
+        return match(model, record, domain)
+
+    odoo._match = counting  # type: ignore[method-assign]
+    named = odoo.read("purchase.order", [odoo.search("purchase.order", [])[9]], ["name"])[0]
+    matched.clear()
+    # when an order is searched by reference or name, for the vendor
+    found = odoo.search(
+        "purchase.order",
+        [
+            "|",
+            ["partner_ref", "=", "PO-7"],
+            ["name", "=", named["name"]],
+            ["partner_id", "=", partner],
+        ],
+    )
+    # then the two orders are found, and only they went through the full match
+    assert len(found) == 2 and sorted(matched) == found
 
 
 # ---- the index stays right while records change in place -------------------------------

@@ -441,17 +441,25 @@ class Resolver:
 
     # ---- orders --------------------------------------------------------------------
     def find_order(self, po_number: str) -> dict[str, Any] | None:
-        """The vendor's purchase order with this number (partner reference, else its name)."""
+        """The vendor's purchase order with this number: by its partner reference, else
+        by its name (one search for both; the reference wins, then a live order, then
+        the oldest)."""
+        rows = self.odoo.search_read(
+            "purchase.order",
+            [
+                "|",
+                ["partner_ref", "=", po_number],
+                ["name", "=", po_number],
+                ["partner_id", "=", self.vendor_id],
+            ],
+            ORDER_FIELDS,
+            order="id",
+        )
         for field in ("partner_ref", "name"):
-            rows = self.odoo.search_read(
-                "purchase.order",
-                [[field, "=", po_number], ["partner_id", "=", self.vendor_id]],
-                ORDER_FIELDS,
-                order="id",
-            )
-            if rows:
-                live = [r for r in rows if r.get("state") != "cancel"]
-                return (live or rows)[0]
+            found = [r for r in rows if r.get(field) == po_number]
+            if found:
+                live = [r for r in found if r.get("state") != "cancel"]
+                return (live or found)[0]
         return None
 
     def order_lines(self, order_id: int) -> list[OrderLine]:

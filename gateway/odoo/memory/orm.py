@@ -11,7 +11,7 @@ import operator
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from gateway.odoo.memory.schema import (
     ADMIN_USER,
@@ -133,6 +133,39 @@ class clock_at:
 
     def __exit__(self, *_: object) -> None:
         _clock.reset(self._token)
+
+
+class _Either(list[Any]):
+    """The branches of a ``|`` in a domain, for :meth:`MemoryOrm._narrow`."""
+
+
+def _and_terms(domain: list[Any]) -> list[Any] | None:
+    """A domain's top-level ANDed terms (a leaf, or an :class:`_Either` of terms for a
+    ``|``); None for what is not narrowed: ``!``, ``&``, a leaf of an unknown operator,
+    a malformed domain."""
+
+    def term(at: int) -> tuple[Any, int]:
+        item = domain[at]  # IndexError: an operator without its operands
+        if item == "|":
+            left, at = term(at + 1)
+            right, at = term(at)
+            branches = _Either()
+            for side in (left, right):
+                branches.extend(side if isinstance(side, _Either) else [side])
+            return branches, at
+        if not isinstance(item, list | tuple) or len(item) != 3 or item[1] not in _OPERATORS:
+            raise ValueError(item)
+        return item, at + 1
+
+    terms: list[Any] = []
+    at = 0
+    try:
+        while at < len(domain):
+            found, at = term(at)
+            terms.append(found)
+    except (IndexError, ValueError, TypeError):
+        return None
+    return terms
 
 
 class MemoryOrm:
@@ -466,43 +499,59 @@ class MemoryOrm:
         """The rows (``model``'s records) that can match ``domain``: a cheap first pass
         on its equality leaves.
 
-        Only for a list of leaves (ANDed; no ``|``, ``!`` or ``&``) of known operators,
-        and only on leaves ``[field, "=", value]`` (a value other than ``False``) or
-        ``[field, "in", [values]]`` of a stored field (no dotted path, not computed, not
-        x2many): the table's index on that field (:mod:`gateway.odoo.memory.table`)
-        gives every record holding one of the values, and the ones holding a list
-        (compared as x2many); a row it leaves out is one :meth:`_match` rejects too, so
-        matching the rest gives the same answer - without testing every record
-        (searches by reference were the dry run's cost, growing with every record it made).
+        The domain's top level is a list of ANDed terms, each a leaf or a ``|`` of terms
+        (``["|", A, B, C]`` is (A or B) and C); a domain with ``!`` or ``&``, a leaf of
+        an unknown operator or a malformed one is not narrowed. A leaf narrows when it is
+        ``[field, "=", value]`` (a value other than ``False``) or ``[field, "in",
+        [values]]`` on a stored field (no dotted path, not computed, not x2many): the
+        table's index on that field (:mod:`gateway.odoo.memory.table`) gives every record
+        holding one of the values, and the ones holding a list (compared as x2many); an
+        ``|`` narrows to the union of its branches when each of them narrows. A row left
+        out is one :meth:`_match` rejects too, so matching the rest gives the same
+        answer - without testing every record (searches by reference were the dry run's
+        cost, growing with every record it made; a purchase order is looked up by its
+        reference or its name in one search).
         """
-        for item in domain:
-            if not isinstance(item, list | tuple) or len(item) != 3 or item[1] not in _OPERATORS:
-                return rows  # "|", "!", "&" or a malformed leaf: the full match decides
+        terms = _and_terms(domain)
+        if terms is None:
+            return rows  # the full match decides
         table = self.tables[model]
         ids: set[int] | None = None
-        by_id: list[Values] | None = None
-        for name, op, target in domain:
-            if op == "=" and target is not False:
-                values: Sequence[Any] = (target,)
-            elif op == "in" and isinstance(target, list):
-                values = target
-            else:
-                continue
-            if name == "id":
-                if op == "=":
-                    by_id = [r for r in (rows if by_id is None else by_id) if r["id"] == target]
-                continue
-            default = self._stored_default(model, name)
-            if default is _NOT_STORED:
-                continue
-            found = table.candidates(name, default, values)
+        for term in terms:
+            found = self._candidates(model, table, term)
             if found is not None:
                 ids = found if ids is None else ids & found
-        if by_id is not None:
-            return by_id if ids is None else [r for r in by_id if r["id"] in ids]
         if ids is None:
             return rows
         return [table[i] for i in sorted(ids)]
+
+    def _candidates(self, model: str, table: Any, term: Any) -> set[int] | None:
+        """The ids of the records that can meet one term of :meth:`_narrow`; None when
+        the term does not narrow."""
+        if isinstance(term, _Either):
+            union: set[int] = set()
+            for branch in term:
+                found = self._candidates(model, table, branch)
+                if found is None:
+                    return None
+                union |= found
+            return union
+        name, op, target = term
+        if op == "=" and target is not False:
+            values: Sequence[Any] = (target,)
+        elif op == "in" and isinstance(target, list):
+            values = target
+        else:
+            return None
+        if name == "id":
+            if op != "=" or not isinstance(target, int) or isinstance(target, bool):
+                return None
+            return {target} if target in table else set()
+        default = self._stored_default(model, name)
+        if default is _NOT_STORED:
+            return None
+        # the index's own set (or a new one): only read by _narrow, never changed
+        return cast(set[int] | None, table.candidates(name, default, values))
 
     def _stored_default(self, model: str, name: str) -> Any:
         """What a record without the plain stored field ``name`` holds; ``_NOT_STORED``
