@@ -135,8 +135,9 @@ def test_narrowing_answers_what_the_full_scan_answers(domain: list[Any]) -> None
     assert narrowed == _answer(full.search, domain)
 
 
-def test_an_equality_leaf_narrows_before_the_full_match() -> None:
-    # given many orders
+def _many_orders() -> tuple[MemoryOdoo, int, list[int]]:
+    """200 orders of one vendor: the imitation, the vendor, and the ids of the rows its
+    searches put through the full match from now on."""
     odoo = MemoryOdoo(17)
     partner = odoo.create("res.partner", {"name": "Vendor"})
     for n in range(200):
@@ -149,6 +150,12 @@ def test_an_equality_leaf_narrows_before_the_full_match() -> None:
         return match(model, record, domain)
 
     odoo._match = counting  # type: ignore[method-assign]
+    return odoo, partner, matched
+
+
+def test_an_equality_leaf_narrows_before_the_full_match() -> None:
+    # given many orders
+    odoo, partner, matched = _many_orders()
     # when one is searched by reference and partner
     found = odoo.search(
         "purchase.order", [["partner_ref", "=", "PO-7"], ["partner_id", "=", partner]]
@@ -159,18 +166,7 @@ def test_an_equality_leaf_narrows_before_the_full_match() -> None:
 
 def test_an_or_of_equality_leaves_narrows_to_their_union() -> None:
     # given many orders of one vendor
-    odoo = MemoryOdoo(17)
-    partner = odoo.create("res.partner", {"name": "Vendor"})
-    for n in range(200):
-        odoo.create("purchase.order", {"partner_id": partner, "partner_ref": f"PO-{n}"})
-    matched: list[int] = []
-    match = odoo._match
-
-    def counting(model: str, record: dict[str, Any], domain: list[Any]) -> bool:
-        matched.append(record["id"])
-        return match(model, record, domain)
-
-    odoo._match = counting  # type: ignore[method-assign]
+    odoo, partner, matched = _many_orders()
     named = odoo.read("purchase.order", [odoo.search("purchase.order", [])[9]], ["name"])[0]
     matched.clear()
     # when an order is searched by reference or name, for the vendor
