@@ -11,7 +11,7 @@ import operator
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
-from typing import Any, Self, cast
+from typing import Any, Self
 
 from gateway.odoo.memory.schema import (
     ADMIN_USER,
@@ -24,7 +24,7 @@ from gateway.odoo.memory.schema import (
     F,
     _schema,
 )
-from gateway.odoo.memory.table import Record, Tables
+from gateway.odoo.memory.table import Record, Table, Tables
 
 Values = dict[str, Any]
 
@@ -525,7 +525,7 @@ class MemoryOrm:
             return rows
         return [table[i] for i in sorted(ids)]
 
-    def _candidates(self, model: str, table: Any, term: Any) -> set[int] | None:
+    def _candidates(self, model: str, table: Table, term: Any) -> set[int] | None:
         """The ids of the records that can meet one term of :meth:`_narrow`; None when
         the term does not narrow."""
         if isinstance(term, _Either):
@@ -551,7 +551,7 @@ class MemoryOrm:
         if default is _NOT_STORED:
             return None
         # the index's own set (or a new one): only read by _narrow, never changed
-        return cast(set[int] | None, table.candidates(name, default, values))
+        return table.candidates(name, default, values)
 
     def _stored_default(self, model: str, name: str) -> Any:
         """What a record without the plain stored field ``name`` holds; ``_NOT_STORED``
