@@ -21,22 +21,33 @@ One run measures, in alternating rounds so machine noise hits both alike:
   or httpx with ``--load httpx``), reporting msgs/s and p50/p99 latency, and the server's
   CPU per message (this process's CPU over the messages it took in: while the load runs
   the server's threads are all this process does), and how much of it was the event-loop
-  thread's and the endpoint's pool threads'.
+  thread's and the endpoint's pool threads';
+* the AS2 listener (``edi-gateway as2``, :mod:`gateway.as2.listener`) - its app in
+  ``--processes`` processes forked before any thread starts, uvicorn in each on one shared
+  socket as uvicorn's own workers run, each taking one message at a time - under the same
+  load, with the CPU of all its processes (``/proc/<pid>/stat``) per message.
+
+The intake hashes the raw request and the payload as the store does and keeps nothing
+(``--intake keep``: it keeps every payload and request in memory, as until 2026-12-06;
+the heap growing by ~24 KB per message then costs the server page faults no store pays).
 
 Rates swing with whatever else runs on the machine; CPU per message does much less, so
 the ratios are also given as CPU: crypto-only / raw calls, crypto-only / receiver,
 crypto-only / endpoint (the server's CPU less the receiver's is what HTTP costs).
 
 Usage: ``.venv/bin/python bench/bench_as2.py [--rounds 3] [--seconds 8] [--clients 4]
-[--load socket|httpx] [--settle]``
+[--processes 2] [--load socket|httpx] [--intake hash|keep] [--settle]``
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import json
 import os
 import pickle
+import signal
 import socket
 import statistics
 import subprocess
@@ -51,6 +62,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "as2"))
@@ -72,12 +84,105 @@ from gateway.as2 import cms
 from gateway.as2.certs import KeyCache
 from gateway.as2.http import make_router
 from gateway.as2.inbound import UnpackPolicy, entity_from_http, unpack_message
+from gateway.as2.listener import As2App
 from gateway.as2.mdn import Disposition, build_mdn
 from gateway.as2.mime import decode_body, parse_entity, split_multipart
 from gateway.as2.outbound import EncryptOptions, OutboundMessage, SignOptions, build_message
 from gateway.as2.receiver import As2Receiver
 from gateway.identity import Identities
+from gateway.intake import Receipt, ReceivedPayload
 from gateway.partners.profile import PartnerProfile
+
+WARM_UP = 10  # requests per load generator before the timed part (counted as served)
+
+
+class HashingIntake(MemoryIntake):
+    """An intake that does what the store's does to the bytes (a SHA-256 of the raw
+    request and of the payload) and keeps nothing but a count."""
+
+    def store_raw(self, data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def receive(self, payload: ReceivedPayload) -> Receipt:
+        sha = hashlib.sha256(payload.data).hexdigest()
+        with self._lock:
+            self.payloads.append(None)  # type: ignore[arg-type]  # counted, not kept
+            return Receipt(len(self.payloads), sha)
+
+
+def start_listener(receiver: As2Receiver, processes: int) -> tuple[str, list[int]]:
+    """The AS2 listener's app in ``processes`` forked processes on one socket; its URL and
+    the pids. Call before any thread starts (fork copies only the calling thread)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    pids = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child serves until TERM
+            code = 0
+            try:
+                app = As2App(lambda: receiver, 10 * 1024 * 1024)
+                config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
+                uvicorn.Server(config).run(sockets=[sock])
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}", pids
+
+
+class ListenerPhase:
+    """The AS2 listener's part of each round: its processes, rates and CPU per message."""
+
+    def __init__(self, receiver: As2Receiver, processes: int) -> None:
+        self.processes = processes
+        self.url, self.pids = start_listener(receiver, processes) if processes else ("", [])
+        self.rates: list[float] = []
+        self.cpu: list[float] = []
+        self.p50: list[float] = []
+
+    def measure(self, load: Callable[[str], tuple[list[float], float]]) -> None:
+        """One load run against the listener (nothing when it does not run)."""
+        if not self.pids:
+            return
+        cpu_before = processes_cpu(self.pids)
+        latencies, rate = load(self.url)
+        self.rates.append(rate)
+        served = len(latencies) + WARM_UP
+        self.cpu.append((processes_cpu(self.pids) - cpu_before) * 1000 / served)
+        self.p50.append(statistics.median(latencies) * 1000)
+
+    def stop(self) -> None:
+        """TERM every process and wait for it."""
+        for pid in self.pids:
+            os.kill(pid, signal.SIGTERM)
+        for pid in self.pids:
+            os.waitpid(pid, 0)
+
+    def report(self, crypto_cpu: list[float]) -> None:
+        """The listener's line: rate, latency, CPU per message against crypto-only."""
+        if not self.pids:
+            return
+        med = statistics.median
+        per_round = [c / x for c, x in zip(crypto_cpu[2::3], self.cpu, strict=False)]
+        print(f"AS2 listener, {self.processes} processes : median {med(self.rates):7.1f} "
+              f"msgs/s  p50 {med(self.p50):.1f} ms; CPU ms per message {med(self.cpu):.3f}; "
+              f"crypto-only CPU / listener CPU {med(crypto_cpu) / med(self.cpu):.2f} "
+              f"(per round {', '.join(f'{x:.2f}' for x in per_round)})")  # fmt: skip
+
+
+def processes_cpu(pids: list[int]) -> float:
+    """CPU seconds so far of these processes (user + system, from ``/proc``)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def request_bytes(host: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
@@ -177,7 +282,7 @@ def load_client(url: str, messages_file: str, seconds: float, clients: int, kind
 
     # warm-up (connections, first-use caches) outside the measurement
     post, close = poster()
-    for i in range(10):
+    for i in range(WARM_UP):
         one(post, i, "warm")
     close()
     stop_at = time.perf_counter() + seconds
@@ -186,6 +291,22 @@ def load_client(url: str, messages_file: str, seconds: float, clients: int, kind
         for f in [pool.submit(run) for _ in range(clients)]:
             f.result()
     print(json.dumps({"elapsed": time.perf_counter() - t0, "latencies": latencies}))
+
+
+def run_load(
+    url: str, *, messages_file: Path, args: argparse.Namespace
+) -> tuple[list[float], float]:
+    """Run the load generator (a process of its own) against ``url``: the latencies and
+    the rate."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--client", url + "/as2",
+         "--messages-file", str(messages_file), "--seconds", str(args.seconds),
+         "--clients", str(args.clients), "--load", args.load],
+        capture_output=True, check=True, text=True,
+    ).stdout  # fmt: skip
+    result = json.loads(out)
+    latencies: list[float] = result["latencies"]
+    return latencies, len(latencies) / result["elapsed"]
 
 
 def thread_cpu() -> dict[str, float]:
@@ -277,6 +398,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=8.0, help="endpoint phase per round")
     parser.add_argument("--crypto-seconds", type=float, default=4.0)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--processes", type=int, default=2, help="processes of the AS2 listener (0: not run)"
+    )
+    parser.add_argument(
+        "--intake", choices=("hash", "keep"), default="hash",
+        help="the receiver's intake: hash the bytes as the store does and keep nothing "
+        "(default), or keep every payload and request in memory (until 2026-12-06)",
+    )  # fmt: skip
     parser.add_argument(
         "--load", choices=("socket", "httpx"), default="socket",
         help="load generator: prepared requests on plain sockets (default) or httpx",
@@ -401,7 +530,7 @@ def main(args: argparse.Namespace) -> None:
             work(n)
         return (time.thread_time() - t0) * 1000 / count
 
-    intake = MemoryIntake()
+    intake = {"keep": MemoryIntake, "hash": HashingIntake}[args.intake]()
     receiver = As2Receiver(
         intake=intake, find_partner=lambda f, t: (profile, identities.get()),
         identities=KeyCache(identities), max_body_bytes=10 * 1024 * 1024,
@@ -427,6 +556,10 @@ def main(args: argparse.Namespace) -> None:
         # as `edi-gateway api` and `run` do once set up (both sides of every ratio run
         # in this process, so both are measured with it)
         heap.settle()
+    one_direct(0)  # the receiver's first-use caches, before the listener's processes copy it
+    listener = ListenerPhase(receiver, args.processes)
+    load = functools.partial(run_load, messages_file=messages_file, args=args)
+
     with ServerThread(app) as server:
         server.thread.name = "uvicorn"
         for _ in range(args.rounds):
@@ -441,15 +574,8 @@ def main(args: argparse.Namespace) -> None:
             direct_multi_cpu.append(threaded_cpu_ms(one_direct, args.clients, 400))
             served_before, cpu_before = len(intake.payloads), time.process_time()
             threads_before = thread_cpu()
-            out = subprocess.run(
-                [sys.executable, __file__, "--client", server.url + "/as2",
-                 "--messages-file", str(messages_file), "--seconds", str(args.seconds),
-                 "--clients", str(args.clients), "--load", args.load],
-                capture_output=True, check=True, text=True,
-            ).stdout  # fmt: skip
-            result = json.loads(out)
-            lat = result["latencies"]
-            endpoint.append(len(lat) / result["elapsed"])
+            lat, rate = load(server.url)
+            endpoint.append(rate)
             # the server's own CPU per message (the load generator is another process)
             served = len(intake.payloads) - served_before
             endpoint_cpu.append((time.process_time() - cpu_before) * 1000 / served)
@@ -460,6 +586,8 @@ def main(args: argparse.Namespace) -> None:
             q = statistics.quantiles(lat, n=100)
             p50s.append(q[49] * 1000)
             p99s.append(q[98] * 1000)
+            listener.measure(load)
+    listener.stop()
     med = statistics.median
     print(f"cpus={os.cpu_count()} rounds={args.rounds} payload=10240 B, sha256 signature, "
           f"aes256-cbc + RSA-2048, signed sync MDN, load {args.load}, garbage collector "
@@ -488,11 +616,11 @@ def main(args: argparse.Namespace) -> None:
           f"server CPU {med(crypto_cpu) / med(endpoint_cpu):.2f}")  # fmt: skip
     print(f"  of it, event loop thread      : {med(loop_cpu):.3f}; endpoint pool threads "
           f"{med(pool_cpu):.3f}")  # fmt: skip
+    listener.report(crypto_cpu)
     print("per round (raw/crypto 1/crypto N/endpoint): " + "; ".join(
         f"{r:.0f}/{s:.0f}/{m:.0f}/{e:.0f}"
         for r, s, m, e in zip(raw, single, multi, endpoint, strict=True)
     ))  # fmt: skip
-    assert len(intake.payloads) == sum(1 for _ in intake.payloads)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("transports", "continuation", "reconcile"),
     ("process",),
     ("tasks", "celery_app"),
-    ("api",),
+    ("api", "as2_server"),
     ("supervisor", "demo", "demo_seller"),
     # reads the source only; below the CLI, whose ``dev depgraph`` prints it
     ("depgraph",),

@@ -74,6 +74,22 @@ class Settings(BaseSettings):
 
     http_host: str = Field(default="127.0.0.1", description="Bind address of API and AS2.")
     http_port: int = Field(default=8080, description="Port of the API, pages and /as2.")
+    as2_host: str = Field(
+        default="",
+        description="Bind address of the AS2 listener (`edi-gateway as2`); empty: EDIGW_HTTP_HOST.",
+    )
+    as2_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the AS2 listener, which serves POST /as2 only, from several "
+        "processes; `run` starts it when set. 0: AS2 only on the HTTP port.",
+    )
+    as2_processes: int = Field(
+        default=0,
+        ge=0,
+        description="Processes of the AS2 listener (messages unpacked at once); 0: one per CPU.",
+    )
     sftp_host: str = Field(default="127.0.0.1", description="Bind address of the SFTP server.")
     sftp_port: int = Field(default=2222, description="Port of the hosted SFTP server.")
     public_url: str = Field(

@@ -2,7 +2,9 @@
 
 The ``run`` process serves HTTP (API, console, ``/as2``) and the hosted SFTP server on
 threads, and starts the pipeline worker (Celery, with the scheduler embedded) as a child
-in its own session. It owns the signals for all of them:
+in its own session; with ``EDIGW_AS2_PORT`` (or ``--as2-port``) also the AS2 listener
+(``edi-gateway as2``, :mod:`gateway.as2.listener`), the same way. It owns the signals for
+all of them:
 
 * ``SIGTERM`` / ``SIGINT``: stop accepting (HTTP, SFTP), ask the worker's whole process
   group to stop, and kill what is still there after ``EDIGW_SHUTDOWN_TIMEOUT_SECONDS``.
@@ -48,6 +50,8 @@ class Binding:
     http_port: int
     sftp_host: str
     sftp_port: int
+    as2_host: str = ""
+    as2_port: int = 0  # 0: no AS2 listener (AS2 on the HTTP port only)
 
     @classmethod
     def resolve(
@@ -58,14 +62,17 @@ class Binding:
         http_port: int | None = None,
         sftp_host: str | None = None,
         sftp_port: int | None = None,
+        as2_port: int | None = None,
     ) -> Binding:
-        """Options win over ``EDIGW_HTTP_*`` / ``EDIGW_SFTP_*``; ``--host`` sets both hosts
-        unless ``--sftp-host`` is given."""
+        """Options win over ``EDIGW_HTTP_*`` / ``EDIGW_SFTP_*`` / ``EDIGW_AS2_*``;
+        ``--host`` sets every host unless ``--sftp-host`` or ``EDIGW_AS2_HOST`` is given."""
         return cls(
             http_host=host or settings.http_host,
             http_port=http_port if http_port is not None else settings.http_port,
             sftp_host=sftp_host or host or settings.sftp_host,
             sftp_port=sftp_port if sftp_port is not None else settings.sftp_port,
+            as2_host=settings.as2_host or host or settings.http_host,
+            as2_port=as2_port if as2_port is not None else settings.as2_port,
         )
 
 
@@ -125,12 +132,24 @@ class Supervisor:
     def start_worker(self) -> subprocess.Popen[bytes]:
         """The Celery worker in its own session, so its pool and beat can be stopped as
         one process group; working directory = the data directory."""
+        return self._start(worker_command(self.settings, self.workers))
+
+    def start_as2_listener(self) -> subprocess.Popen[bytes]:
+        """The AS2 listener (``edi-gateway as2``) and its processes, as one group."""
+        host, port = self.binding.as2_host, str(self.binding.as2_port)
+        return self._start(
+            [sys.executable, "-m", "gateway.cli.main", "as2", "--host", host, "--port", port]
+        )
+
+    def _start(self, command: list[str]) -> subprocess.Popen[bytes]:
+        """A child in its own session (stopped as one process group), working directory
+        = the data directory, stopping when this process dies."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        child = subprocess.Popen(  # noqa: S603 - our worker command, no shell, no partner input
-            worker_command(self.settings, self.workers),
+        child = subprocess.Popen(  # noqa: S603 - our own commands, no shell, no partner input
+            command,
             cwd=self.settings.data_dir,
             start_new_session=True,
-            # the worker stops when this process dies, even when killed (gateway.lifeline)
+            # the child stops when this process dies, even when killed (gateway.lifeline)
             env={**os.environ, PARENT_PID_ENV: str(os.getpid())},
         )
         self.children.append(child)
@@ -145,13 +164,13 @@ class Supervisor:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                log.warning("worker %s did not stop in time: killing it", child.pid)
+                log.warning("child %s did not stop in time: killing it", child.pid)
             # the group may outlive its leader (beat, pool processes): kill the rest
             _signal_group(child.pid, signal.SIGKILL)
             try:
                 child.wait(timeout=5)
             except subprocess.TimeoutExpired:  # pragma: no cover - KILL does not fail
-                log.error("worker %s survived SIGKILL", child.pid)
+                log.error("child %s survived SIGKILL", child.pid)
 
     # ---- the loop -----------------------------------------------------------------
     def serve(self) -> int:
@@ -175,10 +194,16 @@ class Supervisor:
         http = threading.Thread(target=server.run, name="http", daemon=True)
         http.start()
         worker = self.start_worker()
+        listener = self.start_as2_listener() if self.binding.as2_port else None
         watcher = start_file_watcher(runtime, self._stop)
+        as2 = (
+            f"  AS2 listener on http://{self.binding.as2_host}:{self.binding.as2_port}/as2"
+            if listener
+            else ""
+        )
         print(
             f"edi-gateway HTTP on http://{self.binding.http_host}:{self.binding.http_port}"
-            f"  SFTP on {self.binding.sftp_host}:{sftp.port}  worker pid {worker.pid}",
+            f"  SFTP on {self.binding.sftp_host}:{sftp.port}{as2}  worker pid {worker.pid}",
             flush=True,
         )
         try:
@@ -189,9 +214,11 @@ class Supervisor:
 
                     report = reload_everywhere(runtime, actor="signal:SIGHUP")
                     print(report.summary(), flush=True)
-                if worker.poll() is not None:
-                    log.error("the worker exited (%s): stopping", worker.returncode)
-                    print(f"edi-gateway: the worker exited ({worker.returncode})", flush=True)
+                stopped = _first_exited({"worker": worker, "AS2 listener": listener})
+                if stopped is not None:
+                    name, code = stopped
+                    log.error("the %s exited (%s): stopping", name, code)
+                    print(f"edi-gateway: the {name} exited ({code})", flush=True)
                     self._exit_code = 1
                     break
                 if not http.is_alive():
@@ -206,6 +233,16 @@ class Supervisor:
             if watcher is not None:
                 watcher.join(timeout=2)
         return self._exit_code
+
+
+def _first_exited(
+    children: dict[str, subprocess.Popen[bytes] | None],
+) -> tuple[str, int] | None:
+    """The name and exit code of the first of ``children`` that has exited, if any."""
+    for name, child in children.items():
+        if child is not None and child.poll() is not None:
+            return name, child.returncode
+    return None
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -40,11 +40,28 @@ MAX_THREADS = 40
 
 
 class As2Endpoint:
-    """The ASGI app behind ``POST /as2``."""
+    """The ASGI app behind ``POST /as2``.
 
-    def __init__(self, get_receiver: Callable[[], As2Receiver], max_body_bytes: int) -> None:
+    ``inline``: the receiver runs on the event loop's own thread, one message at a time,
+    instead of on the thread pool. Only for a process that serves AS2 and nothing else
+    (:mod:`gateway.as2.listener`, several such processes side by side): there a message
+    has nothing to stall but the next message of the same process, and without the pool
+    no thread hands the GIL to another whenever the crypto library releases it.
+    ``extra_headers`` go on every answer.
+    """
+
+    def __init__(
+        self,
+        get_receiver: Callable[[], As2Receiver],
+        max_body_bytes: int,
+        *,
+        inline: bool = False,
+        extra_headers: Sequence[tuple[bytes, bytes]] = (),
+    ) -> None:
         self.get_receiver = get_receiver
         self.max_body_bytes = max_body_bytes
+        self.inline = inline
+        self.extra_headers = list(extra_headers)
         self._pool: ThreadPoolExecutor | None = None
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -60,8 +77,10 @@ class As2Endpoint:
         than through ``run_in_executor``, whose chaining of a concurrent future into an
         asyncio one cost about a third of the hop's CPU (bench/README.md, "AS2 endpoint:
         uvloop and the thread hop"). A task cancelled before the pool started the call
-        still never runs it.
+        still never runs it. With ``inline``, ``func(*args)`` here and now.
         """
+        if self.inline:
+            return func(*args)
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
         context = contextvars.copy_context()
@@ -83,6 +102,8 @@ class As2Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         status, headers, body = await self._respond(scope, receive)
+        if self.extra_headers:
+            headers += self.extra_headers
         # the two ASGI messages a Starlette ``Response`` would send, without building one
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

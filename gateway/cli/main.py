@@ -118,6 +118,44 @@ def api(
     )
 
 
+@app.command("as2")
+def as2_listener(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Bind address [default: EDIGW_AS2_HOST, else EDIGW_HTTP_HOST]."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port [default: EDIGW_AS2_PORT].", min=1, max=65535),
+    ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes, each unpacking one message at a time "
+            "[default: EDIGW_AS2_PROCESSES; 0: one per CPU].",
+            min=0,
+        ),
+    ] = None,
+) -> None:
+    """Run the AS2 listener: POST /as2 (and GET /healthz) only, on a port of its own.
+
+    For a port that faces partners while the console stays internal, and for more AS2
+    messages per CPU than the console's server; see docs/operations.md.
+    """
+    from gateway import as2_server as listener  # deferred: uvicorn and the app: only this command
+
+    settings = get_settings()
+    chosen = port or settings.as2_port
+    if not chosen:
+        raise typer.BadParameter("give --port or set EDIGW_AS2_PORT", param_hint="--port")
+    listener.serve(
+        settings,
+        host=host or settings.as2_host or settings.http_host,
+        port=chosen,
+        processes=listener.process_count(processes, settings),
+    )
+
+
 @app.command()
 def sftp(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
@@ -155,6 +193,15 @@ def run(
         int | None, typer.Option(help="SFTP port [default: EDIGW_SFTP_PORT].")
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker threads.")] = 2,
+    as2_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Also run the AS2 listener (`edi-gateway as2`) on this port; 0: not "
+            "[default: EDIGW_AS2_PORT].",
+            min=0,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Run everything on one machine: API + AS2, SFTP server, worker and scheduler.
 
@@ -165,7 +212,12 @@ def run(
 
     settings = get_settings()
     binding = Binding.resolve(
-        settings, host=host, http_port=http_port, sftp_host=sftp_host, sftp_port=sftp_port
+        settings,
+        host=host,
+        http_port=http_port,
+        sftp_host=sftp_host,
+        sftp_port=sftp_port,
+        as2_port=as2_port,
     )
     raise typer.Exit(Supervisor(settings, binding, workers=workers).serve())
 

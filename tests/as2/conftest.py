@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from gateway.as2.certs import KeyCache
 from gateway.as2.http import make_router
+from gateway.as2.listener import As2App
 from gateway.as2.receiver import As2Receiver, AsyncMdnJob, ReceivedMdn
 from gateway.identity import Identities, OurIdentity
 from gateway.partners.profile import PartnerProfile
@@ -117,16 +119,22 @@ class _Holder:
     receiver: As2Receiver | None = None
 
 
-@pytest.fixture(scope="session")
-def _server() -> Iterator[tuple[ServerThread, _Holder]]:
+@pytest.fixture(scope="session", params=["console", "listener"])
+def _server(request: pytest.FixtureRequest) -> Iterator[tuple[ServerThread, _Holder]]:
+    """``POST /as2`` as the console's app serves it (the receiver on a thread pool) and as
+    the AS2 listener's processes do (``edi-gateway as2``: inline, one at a time)."""
     holder = _Holder()
 
     def get_receiver() -> As2Receiver:
         assert holder.receiver is not None
         return holder.receiver
 
-    app = FastAPI()
-    app.include_router(make_router(get_receiver, GLOBAL_CAP))
+    app: Any
+    if request.param == "console":
+        app = FastAPI()
+        app.include_router(make_router(get_receiver, GLOBAL_CAP))
+    else:
+        app = As2App(get_receiver, GLOBAL_CAP)
     with ServerThread(app) as server:
         yield server, holder
 

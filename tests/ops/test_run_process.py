@@ -29,12 +29,21 @@ pytestmark = pytest.mark.slow
 
 def test_options_override_settings_and_host_sets_both() -> None:
     settings = Settings(http_host="10.0.0.1", http_port=1, sftp_host="10.0.0.2", sftp_port=2)
-    assert Binding.resolve(settings) == Binding("10.0.0.1", 1, "10.0.0.2", 2)
-    assert Binding.resolve(settings, http_port=5, sftp_port=6) == Binding(
-        "10.0.0.1", 5, "10.0.0.2", 6
+    # no AS2 listener unless a port is set; it binds where HTTP does unless told otherwise
+    assert Binding.resolve(settings) == Binding("10.0.0.1", 1, "10.0.0.2", 2, "10.0.0.1", 0)
+    assert Binding.resolve(settings, http_port=5, sftp_port=6, as2_port=7) == Binding(
+        "10.0.0.1", 5, "10.0.0.2", 6, "10.0.0.1", 7
     )
-    assert Binding.resolve(settings, host="127.0.0.9") == Binding("127.0.0.9", 1, "127.0.0.9", 2)
+    assert Binding.resolve(settings, host="127.0.0.9") == Binding(
+        "127.0.0.9", 1, "127.0.0.9", 2, "127.0.0.9", 0
+    )
     assert Binding.resolve(settings, host="127.0.0.9", sftp_host="::1").sftp_host == "::1"
+    with_as2 = Settings(http_host="10.0.0.1", as2_host="0.0.0.0", as2_port=4080)  # noqa: S104
+    assert (Binding.resolve(with_as2).as2_host, Binding.resolve(with_as2).as2_port) == (
+        "0.0.0.0",  # noqa: S104 - the setting, not a bind
+        4080,
+    )
+    assert Binding.resolve(with_as2, host="127.0.0.9", as2_port=0).as2_port == 0
 
 
 def _accepts(port: int) -> bool:

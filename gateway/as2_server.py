@@ -1,0 +1,100 @@
+"""``edi-gateway as2``: the AS2 endpoint alone, on a port of its own, in several processes.
+
+The console's server (``edi-gateway api``, ``run``) answers ``POST /as2`` beside the REST
+API and the pages. The AS2 listener is for a site that wants more of either:
+
+* **exposure**: partners reach only ``POST /as2`` (and ``GET /healthz`` for a load
+  balancer); everything else answers 404, so the port can face the internet while the
+  console stays on an internal address;
+* **throughput**: every process takes one message at a time on its event loop's own
+  thread (:class:`~gateway.as2.http.As2Endpoint` with ``inline``), as a synchronous
+  worker would, and the kernel spreads the connections over the processes. No thread
+  pool, so no thread hands the GIL to another each time the crypto library releases it
+  (about ten times per message on the console's pool), and no console middleware or
+  routing: per message the listener spends little more CPU than the crypto itself
+  (bench/README.md, "The AS2 listener").
+
+``--processes`` (``EDIGW_AS2_PROCESSES``; default: one per CPU) is how many messages are
+unpacked at once. A process waiting on the store holds only its own message; raise the
+count when the store's latency, not the CPU, is what limits the rate.
+
+uvicorn runs the processes (its ``workers``): it restarts one that dies, stops them all
+on SIGTERM/SIGINT and restarts them on SIGHUP. The parent runs the database migrations
+once before starting them; each process builds its own runtime, follows profile reloads
+like every other process (the reload generation in the store) and stops when the parent
+dies, even when the parent is killed (:func:`gateway.lifeline.die_with_parent`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from gateway import heap
+from gateway.as2.listener import As2App
+from gateway.lifeline import PARENT_PID_ENV, die_with_parent
+from gateway.settings import Settings, get_settings
+from gateway.store.db import make_engine, migrate
+
+log = logging.getLogger(__name__)
+
+#: set by the listener's parent for its processes: the pid whose death stops them
+LISTENER_PID_ENV = "EDIGW_AS2_LISTENER_PID"
+#: the import string uvicorn's processes build the app from
+APP_FACTORY = "gateway.as2_server:create_app"
+
+
+def create_app() -> As2App:
+    """One listener process's app (uvicorn's factory): its own runtime and receiver.
+
+    Migrations are the parent's job (:func:`serve`); this process stops when the parent
+    dies.
+    """
+    from gateway.celery_app import app as celery_app  # deferred: importing it builds the Celery app
+    from gateway.pipeline.dispatch import CeleryDispatcher  # deferred: with the Celery app
+    from gateway.process import build_process_runtime  # deferred: only the listener's processes
+    from gateway.transports import make_as2_receiver  # deferred: only the listener's processes
+
+    parent = os.environ.get(LISTENER_PID_ENV, "")
+    if parent.isdigit() and int(parent) != os.getpid():
+        die_with_parent(int(parent))
+    runtime = build_process_runtime(
+        get_settings(), dispatcher=CeleryDispatcher(celery_app), run_migrations=False
+    )
+    receiver = make_as2_receiver(runtime)  # now: this process exists to receive AS2
+    heap.settle()  # the configuration stays for the process's life (gateway.heap)
+    return As2App(lambda: receiver, runtime.settings.max_payload_bytes)
+
+
+def process_count(requested: int | None, settings: Settings) -> int:
+    """``--processes``, else ``EDIGW_AS2_PROCESSES``; 0 means one per CPU."""
+    count = requested if requested is not None else settings.as2_processes
+    if count < 0:
+        raise ValueError(f"the AS2 listener needs at least one process, not {count}")
+    return count or (os.cpu_count() or 1)
+
+
+def serve(settings: Settings, *, host: str, port: int, processes: int) -> None:
+    """Run the listener until SIGTERM/SIGINT: migrations once, then ``processes``
+    uvicorn processes on one socket."""
+    import uvicorn
+
+    parent = os.environ.get(PARENT_PID_ENV, "")
+    if parent.isdigit():  # started by `edi-gateway run`: stop when it dies
+        die_with_parent(int(parent))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    engine.dispose()
+    os.environ[LISTENER_PID_ENV] = str(os.getpid())
+    log.info("AS2 listener on %s:%s, %d process(es)", host, port, processes)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=processes,
+        ws="none",
+        lifespan="off",
+        log_level="info",
+    )

@@ -1,0 +1,148 @@
+"""``edi-gateway as2`` as an operator runs it: several processes on one port, messages
+stored once, and nothing left behind when its parent stops or is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.deploy.test_topology import Site
+from tests.ops.gateway_process import alive, descendants, free_port, gateway_env, running_gateway
+from tests.pipeline.test_celery_workers import purchase_orders
+
+pytestmark = pytest.mark.slow
+
+
+def site_env(tmp_path: Path, site: Site, **extra: str) -> dict[str, str]:
+    return gateway_env(
+        tmp_path,
+        EDIGW_IDENTITIES_FILE=str(site.identities),
+        EDIGW_PROFILES_DIR=str(site.profiles),
+        **extra,
+    )
+
+
+def wait_healthz(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"edi-gateway as2 exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"edi-gateway as2 did not come up:\n{log.read_text()}")
+
+
+@contextmanager
+def running_listener(
+    env: dict[str, str], log: Path, *args: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli.main", "as2", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        for pid in [*descendants(process.pid), process.pid]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(10)
+
+
+def stored_messages(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "gateway.db") as db:
+        return int(db.execute("select count(*) from messages").fetchone()[0])
+
+
+def test_processes_share_the_port_store_every_message_and_die_with_the_parent(
+    tmp_path: Path,
+) -> None:
+    # given a site whose partner sends over AS2, and the listener with two processes
+    site = Site(tmp_path / "site")
+    port = free_port()
+    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(port), EDIGW_AS2_PROCESSES="2")
+    log = tmp_path / "as2.log"
+    url = f"http://127.0.0.1:{port}"
+    with running_listener(env, log) as process:
+        wait_healthz(url, process, log)
+        workers = {pid for pid in descendants(process.pid) if "multiprocessing.spawn" in _cmd(pid)}
+        assert len(workers) == 2, log.read_text()
+        # when the partner sends four purchase orders
+        for n, data in enumerate(purchase_orders(4)):
+            disposition = site.send_as2(url, data, f"po{n}.edi")
+            # then each is answered with a signed MDN saying processed
+            assert disposition.rstrip().endswith("processed"), disposition
+        # and each is in the store once
+        assert stored_messages(tmp_path / "var") == 4
+        # and the port serves nothing but AS2
+        assert httpx.get(f"{url}/api/v1/messages").status_code == 404
+        # when the parent is killed outright, its processes stop too (gateway.lifeline)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [pid for pid in workers if alive(pid)] == [], log.read_text()
+
+
+def test_without_a_port_it_says_what_to_set(tmp_path: Path) -> None:
+    env = gateway_env(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli.main", "as2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "give --port or set EDIGW_AS2_PORT" in result.stderr
+
+
+def test_run_starts_the_listener_and_term_stops_it(tmp_path: Path) -> None:
+    # given `run` with an AS2 port in its settings
+    site = Site(tmp_path / "site")
+    as2_port = free_port()
+    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(as2_port), EDIGW_AS2_PROCESSES="1")
+    with running_gateway(tmp_path, env=env) as gw:
+        url = f"http://127.0.0.1:{as2_port}"
+        wait_healthz(url, gw.process, gw.log)
+        assert f"AS2 listener on http://127.0.0.1:{as2_port}/as2" in gw.output()
+        children = descendants(gw.process.pid)
+        # then a partner's message sent to the listener is taken in
+        data = purchase_orders(1)[0]
+        assert site.send_as2(url, data, "po.edi").rstrip().endswith("processed")
+        assert stored_messages(tmp_path / "var") == 1
+        # and the console's own port still answers AS2 too
+        assert (
+            site.send_as2(gw.url, purchase_orders(2)[1], "po2.edi").rstrip().endswith("processed")
+        )
+        # when run gets SIGTERM, the listener's processes stop with everything else
+        gw.process.send_signal(signal.SIGTERM)
+        assert gw.process.wait(timeout=30) == 0, gw.output()
+        time.sleep(0.5)
+        assert [pid for pid in children if alive(pid)] == []
+
+
+def _cmd(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
