@@ -26,7 +26,7 @@ ENV EDIGW_IDENTITIES_FILE=/app/identities.yaml \
     EDIGW_MAPS_DIR=/app/maps:/config/maps
 USER gateway
 VOLUME ["/data"]
-EXPOSE 8080 2222
+EXPOSE 8080 4080 2222
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
 ENTRYPOINT ["edi-gateway"]
 CMD ["api"]

@@ -42,6 +42,7 @@ def test_stack_has_every_service(rendered: dict) -> None:
         "odoo-init",
         "migrate",
         "api",
+        "as2",
         "worker",
         "scheduler",
         "sftp",
@@ -50,7 +51,7 @@ def test_stack_has_every_service(rendered: dict) -> None:
 
 def test_gateway_services_share_database_broker_and_payload_volume(rendered: dict) -> None:
     services = rendered["services"]
-    for name in ("api", "worker", "scheduler", "sftp"):
+    for name in ("api", "as2", "worker", "scheduler", "sftp"):
         svc = services[name]
         env = svc["environment"]
         assert env["EDIGW_DATABASE_URL"].startswith("postgresql+psycopg://"), name
@@ -64,7 +65,7 @@ def test_workers_scale_and_services_have_health_checks(rendered: dict) -> None:
     services = rendered["services"]
     worker = services["worker"]
     assert "container_name" not in worker and "ports" not in worker  # --scale worker=N works
-    for name in ("postgres", "redis", "odoo", "api", "worker", "sftp"):
+    for name in ("postgres", "redis", "odoo", "api", "as2", "worker", "sftp"):
         assert "healthcheck" in services[name], name
 
 

@@ -1,7 +1,8 @@
 """The production topology without Docker: separate processes on PostgreSQL and Redis.
 
-API/AS2 (uvicorn), two Celery workers, the scheduler (beat) and the SFTP server run as
-their own ``edi-gateway`` processes, exactly as docker-compose.yml runs them. A partner
+API/AS2 (uvicorn), the AS2 listener (two processes), two Celery workers, the scheduler
+(beat) and the SFTP server run as their own ``edi-gateway`` processes, exactly as
+docker-compose.yml runs them. A partner
 sends purchase orders over AS2 and over SFTP; one worker is killed with SIGKILL while
 Odoo is in the middle of creating an order. Every document must end delivered once and
 acknowledged once.
@@ -190,7 +191,7 @@ def test_separate_processes_deliver_and_acknowledge_everything_once(
 ) -> None:
     double, arrived, release = slow_first_create
     site = Site(tmp_path / "site")
-    http_port, sftp_port = free_port(), free_port()
+    http_port, sftp_port, as2_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGW_")}
     env.update(
         {
@@ -216,17 +217,21 @@ def test_separate_processes_deliver_and_acknowledge_everything_once(
         procs.start("migrate", "db-upgrade")
         procs.procs["migrate"].wait(60)
         procs.start("api", "api", "--http-port", str(http_port))
+        procs.start("as2", "as2", "--port", str(as2_port), "--processes", "2")
         procs.start("worker-1", "worker", "--pool", "threads", "--concurrency", "2")
         procs.start("worker-2", "worker", "--pool", "threads", "--concurrency", "2")
         procs.start("scheduler", "scheduler")
         procs.start("sftp", "sftp", "--sftp-port", str(sftp_port))
         wait_port(http_port)
         wait_port(sftp_port)
+        wait_port(as2_port)
         assert httpx.get(f"http://127.0.0.1:{http_port}/healthz").json() == {"status": "ok"}
 
         files = purchase_orders(8)
         for n, data in enumerate(files[:4]):
-            disposition = site.send_as2(f"http://127.0.0.1:{http_port}", data, f"po{n}.edi")
+            # two to the console's /as2, two to the AS2 listener's port
+            port = http_port if n < 2 else as2_port
+            disposition = site.send_as2(f"http://127.0.0.1:{port}", data, f"po{n}.edi")
             assert disposition.rstrip().endswith("processed"), disposition
         transport, sftp = site.sftp(sftp_port)
         for n, data in enumerate(files[4:], start=4):
