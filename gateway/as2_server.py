@@ -28,7 +28,9 @@ dies, even when the parent is killed (:func:`gateway.lifeline.die_with_parent`).
 from __future__ import annotations
 
 import logging
+import math
 import os
+from pathlib import Path
 
 from gateway import heap
 from gateway.as2.listener import As2App
@@ -67,11 +69,29 @@ def create_app() -> As2App:
 
 
 def process_count(requested: int | None, settings: Settings) -> int:
-    """``--processes``, else ``EDIGW_AS2_PROCESSES``; 0 means one per CPU."""
+    """``--processes``, else ``EDIGW_AS2_PROCESSES``; 0 means one per CPU this process
+    may use (:func:`usable_cpus`)."""
     count = requested if requested is not None else settings.as2_processes
     if count < 0:
         raise ValueError(f"the AS2 listener needs at least one process, not {count}")
-    return count or (os.cpu_count() or 1)
+    return count or usable_cpus()
+
+
+def usable_cpus(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """CPUs this process may run on: its affinity mask, capped by a cgroup v2 CPU quota
+    (a container's ``--cpus``), which ``os.cpu_count()`` ignores: in a container on a
+    64-core host it would start 64 processes for a quota of two CPUs."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        count = os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+    except (OSError, ValueError):  # no cgroup v2 file here, or not in its format
+        return max(1, count)
+    if quota != "max" and quota.isdigit() and period.isdigit() and int(period) > 0:
+        count = min(count, math.ceil(int(quota) / int(period)))
+    return max(1, count)
 
 
 def serve(settings: Settings, *, host: str, port: int, processes: int) -> None:

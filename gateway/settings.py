@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     as2_processes: int = Field(
         default=0,
         ge=0,
-        description="Processes of the AS2 listener (messages unpacked at once); 0: one per CPU.",
+        description="Processes of the AS2 listener (messages unpacked at once); 0: one per "
+        "CPU this process may use (affinity mask, a container's CPU quota).",
     )
     sftp_host: str = Field(default="127.0.0.1", description="Bind address of the SFTP server.")
     sftp_port: int = Field(default=2222, description="Port of the hosted SFTP server.")

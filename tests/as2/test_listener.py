@@ -10,6 +10,7 @@ import asyncio
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -17,7 +18,7 @@ import pytest
 
 from gateway.as2.listener import As2App
 from gateway.as2.receiver import As2Receiver, As2Response
-from gateway.as2_server import process_count
+from gateway.as2_server import process_count, usable_cpus
 from gateway.settings import Settings
 
 from .as2_helpers import ServerThread
@@ -101,7 +102,7 @@ def test_lifespan_is_answered() -> None:
 
 
 def test_process_count_option_setting_and_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    monkeypatch.setattr("gateway.as2_server.usable_cpus", lambda: 6)
     assert process_count(None, Settings(as2_processes=3)) == 3
     assert process_count(2, Settings(as2_processes=3)) == 2
     assert process_count(None, Settings()) == 6  # 0: one per CPU
@@ -118,3 +119,26 @@ def test_an_as2_answer_carries_the_security_headers_too(listener: Any) -> None:
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["referrer-policy"] == "same-origin"
     assert taken.headers["content-type"] == "text/plain"  # the receiver's own headers stay
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [
+        (None, 8),  # no cgroup v2 file: the affinity mask
+        ("max 100000\n", 8),  # no quota
+        ("200000 100000\n", 2),  # docker --cpus 2
+        ("150000 100000\n", 2),  # 1.5 CPUs: two processes
+        ("50000 100000\n", 1),
+        ("1600000 100000\n", 8),  # a quota above the mask: the mask
+        ("garbage\n", 8),
+        ("-1 0\n", 8),
+    ],
+)
+def test_usable_cpus_follows_the_cgroup_quota(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpu_max: str | None, expected: int
+) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(8)))
+    path = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        path.write_text(cpu_max)
+    assert usable_cpus(path) == expected

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.as2_server import LISTENER_PID_ENV
 from tests.deploy.test_topology import Site
 from tests.ops.gateway_process import alive, descendants, free_port, gateway_env, running_gateway
 from tests.pipeline.test_celery_workers import purchase_orders
@@ -60,10 +61,25 @@ def running_listener(
     try:
         yield process
     finally:
-        for pid in [*descendants(process.pid), process.pid]:
+        # its processes, also those a failed test left without their parent
+        for pid in [*descendants(process.pid), *listener_processes(process.pid), process.pid]:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         process.wait(10)
+
+
+def listener_processes(parent: int) -> set[int]:
+    """Processes started for the listener with this parent pid (by their environment)."""
+    marker = f"{LISTENER_PID_ENV}={parent}".encode()
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def stored_messages(data_dir: Path) -> int:
@@ -84,6 +100,7 @@ def test_processes_share_the_port_store_every_message_and_die_with_the_parent(
         wait_healthz(url, process, log)
         workers = {pid for pid in descendants(process.pid) if "multiprocessing.spawn" in _cmd(pid)}
         assert len(workers) == 2, log.read_text()
+        assert listener_processes(process.pid) >= workers
         # when the partner sends four purchase orders
         for n, data in enumerate(purchase_orders(4)):
             disposition = site.send_as2(url, data, f"po{n}.edi")
