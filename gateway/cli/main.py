@@ -132,7 +132,7 @@ def as2_listener(
         int | None,
         typer.Option(
             help="Processes, each unpacking one message at a time "
-            "[default: EDIGW_AS2_PROCESSES; 0: one per CPU].",
+            "[default: EDIGW_AS2_PROCESSES; 0: one per usable CPU].",
             min=0,
         ),
     ] = None,
