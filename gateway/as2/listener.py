@@ -18,6 +18,8 @@ from gateway.as2.http import As2Endpoint
 if TYPE_CHECKING:
     from gateway.as2.receiver import As2Receiver
 
+# on every answer, as the console's server adds them (gateway.api.security; no CSP: the
+# listener serves no page)
 _COMMON = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
