@@ -163,3 +163,59 @@ def _cmd(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def post_as2(site: Site, url: str, data: bytes) -> str:
+    """Post one signed and encrypted message; the answer's text (an MDN, or an error)."""
+    from gateway.as2 import certs
+    from gateway.as2.cms import KeyPair
+    from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
+
+    ours = certs.load_certificates(site.keys / "us.crt")[0]
+    key = KeyPair(
+        certificate=certs.load_certificates(site.keys / "keystone.crt")[0],
+        private_key=certs.load_private_key(
+            (site.keys / "keystone.key").read_bytes(), None, "keystone"
+        ),
+    )
+    message = build_message(
+        data,
+        filename="po.edi",
+        as2_from="KEYSTONERX",
+        as2_to="MERIDIAN-AS2",
+        sign=SignOptions(key, "sha256"),
+        encrypt=EncryptOptions(ours),
+    )
+    return httpx.post(f"{url}/as2", content=message.body, headers=message.headers, timeout=30).text
+
+
+def test_a_reload_reaches_the_listener_processes(tmp_path: Path) -> None:
+    # given a partner whose profile names another AS2 id than it sends with
+    site = Site(tmp_path / "site")
+    profile_file = site.profiles / "keystone-pharma.yaml"
+    right = profile_file.read_text()
+    profile_file.write_text(right.replace("as2_id: KEYSTONERX", "as2_id: KEYSTONE-OLD"))
+    as2_port = free_port()
+    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(as2_port), EDIGW_AS2_PROCESSES="2")
+    with running_gateway(tmp_path, env=env) as gw:
+        url = f"http://127.0.0.1:{as2_port}"
+        wait_healthz(url, gw.process, gw.log)
+        orders = purchase_orders(40)
+        # its message is refused as from an unknown partner
+        assert "unknown-trading-partner" in post_as2(site, url, orders[0])
+        # when the profile is corrected and the running gateway reloads (SIGHUP to run)
+        profile_file.write_text(right)
+        gw.process.send_signal(signal.SIGHUP)
+        # then the listener takes the partner's messages: eight in a row, each on a new
+        # connection, which the kernel hands to either process (each process follows the
+        # reload within EDIGW_RELOAD_CHECK_SECONDS, 0.5 here)
+        deadline = time.monotonic() + 30
+        answers: list[str] = []
+        for data in orders[1:]:
+            answers.append(post_as2(site, url, data))
+            if len(answers) >= 8 and all("; processed\r\n" in a for a in answers[-8:]):
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert all("; processed\r\n" in a for a in answers[-8:]), answers[-1][:300]
