@@ -84,10 +84,11 @@ class Site:
         self.profiles.mkdir()
         (self.profiles / "keystone-pharma.yaml").write_text(yaml.safe_dump(profile))
 
-    def send_as2(self, url: str, data: bytes, name: str) -> str:
+    def post_as2(self, url: str, data: bytes, name: str) -> tuple[httpx.Response, Any, Any]:
+        """Post ``data`` signed and encrypted as Keystone; the answer, the message sent and
+        our certificate (to read the MDN with)."""
         from gateway.as2 import certs
         from gateway.as2.cms import KeyPair
-        from gateway.as2.mdn import parse_mdn
         from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
 
         ours = certs.load_certificates(self.keys / "us.crt")[0]
@@ -108,6 +109,13 @@ class Site:
         response = httpx.post(
             f"{url}/as2", content=message.body, headers=message.headers, timeout=30
         )
+        return response, message, ours
+
+    def send_as2(self, url: str, data: bytes, name: str) -> str:
+        """Post ``data``; the disposition of the signed MDN that answers it."""
+        from gateway.as2.mdn import parse_mdn
+
+        response, message, ours = self.post_as2(url, data, name)
         mdn = parse_mdn(dict(response.headers), response.content, [ours], require_signature=True)
         assert mdn.received_mic == message.mic
         return mdn.disposition

@@ -165,30 +165,6 @@ def _cmd(pid: int) -> str:
         return ""
 
 
-def post_as2(site: Site, url: str, data: bytes) -> str:
-    """Post one signed and encrypted message; the answer's text (an MDN, or an error)."""
-    from gateway.as2 import certs
-    from gateway.as2.cms import KeyPair
-    from gateway.as2.outbound import EncryptOptions, SignOptions, build_message
-
-    ours = certs.load_certificates(site.keys / "us.crt")[0]
-    key = KeyPair(
-        certificate=certs.load_certificates(site.keys / "keystone.crt")[0],
-        private_key=certs.load_private_key(
-            (site.keys / "keystone.key").read_bytes(), None, "keystone"
-        ),
-    )
-    message = build_message(
-        data,
-        filename="po.edi",
-        as2_from="KEYSTONERX",
-        as2_to="MERIDIAN-AS2",
-        sign=SignOptions(key, "sha256"),
-        encrypt=EncryptOptions(ours),
-    )
-    return httpx.post(f"{url}/as2", content=message.body, headers=message.headers, timeout=30).text
-
-
 def test_a_reload_reaches_the_listener_processes(tmp_path: Path) -> None:
     # given a partner whose profile names another AS2 id than it sends with
     site = Site(tmp_path / "site")
@@ -202,7 +178,7 @@ def test_a_reload_reaches_the_listener_processes(tmp_path: Path) -> None:
         wait_healthz(url, gw.process, gw.log)
         orders = purchase_orders(40)
         # its message is refused as from an unknown partner
-        assert "unknown-trading-partner" in post_as2(site, url, orders[0])
+        assert "unknown-trading-partner" in site.post_as2(url, orders[0], "po.edi")[0].text
         # when the profile is corrected and the running gateway reloads (SIGHUP to run)
         profile_file.write_text(right)
         gw.process.send_signal(signal.SIGHUP)
@@ -212,7 +188,7 @@ def test_a_reload_reaches_the_listener_processes(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         answers: list[str] = []
         for data in orders[1:]:
-            answers.append(post_as2(site, url, data))
+            answers.append(site.post_as2(url, data, "po.edi")[0].text)
             if len(answers) >= 8 and all("; processed\r\n" in a for a in answers[-8:]):
                 break
             if time.monotonic() > deadline:
