@@ -122,17 +122,17 @@ def api(
 def as2_listener(
     host: Annotated[
         str | None,
-        typer.Option(help="Bind address [default: EDIGW_AS2_HOST, else EDIGW_HTTP_HOST]."),
+        typer.Option(help="Bind address.", show_default="EDIGW_AS2_HOST, else EDIGW_HTTP_HOST"),
     ] = None,
     port: Annotated[
         int | None,
-        typer.Option(help="Port [default: EDIGW_AS2_PORT].", min=1, max=65535),
+        typer.Option(help="Port.", show_default="EDIGW_AS2_PORT", min=1, max=65535),
     ] = None,
     processes: Annotated[
         int | None,
         typer.Option(
-            help="Processes, each unpacking one message at a time "
-            "[default: EDIGW_AS2_PROCESSES; 0: one per usable CPU].",
+            help="Processes, each unpacking one message at a time; 0: one per usable CPU.",
+            show_default="EDIGW_AS2_PROCESSES",
             min=0,
         ),
     ] = None,
@@ -181,23 +181,27 @@ def sftp(
 def run(
     host: Annotated[
         str | None,
-        typer.Option(help="Bind address of HTTP and SFTP [default: EDIGW_HTTP_HOST/SFTP_HOST]."),
+        typer.Option(
+            help="Bind address of HTTP and SFTP.", show_default="EDIGW_HTTP_HOST/SFTP_HOST"
+        ),
     ] = None,
     http_port: Annotated[
-        int | None, typer.Option(help="HTTP port (API, pages, /as2) [default: EDIGW_HTTP_PORT].")
+        int | None,
+        typer.Option(help="HTTP port (API, pages, /as2).", show_default="EDIGW_HTTP_PORT"),
     ] = None,
     sftp_host: Annotated[
-        str | None, typer.Option(help="Bind address of SFTP [default: --host or EDIGW_SFTP_HOST].")
+        str | None,
+        typer.Option(help="Bind address of SFTP.", show_default="--host or EDIGW_SFTP_HOST"),
     ] = None,
     sftp_port: Annotated[
-        int | None, typer.Option(help="SFTP port [default: EDIGW_SFTP_PORT].")
+        int | None, typer.Option(help="SFTP port.", show_default="EDIGW_SFTP_PORT")
     ] = None,
     workers: Annotated[int, typer.Option(help="Worker threads.")] = 2,
     as2_port: Annotated[
         int | None,
         typer.Option(
-            help="Also run the AS2 listener (`edi-gateway as2`) on this port; 0: not "
-            "[default: EDIGW_AS2_PORT].",
+            help="Also run the AS2 listener (`edi-gateway as2`) on this port; 0: not.",
+            show_default="EDIGW_AS2_PORT",
             min=0,
             max=65535,
         ),

@@ -490,13 +490,16 @@ def _print_result(result: TransactionResult, explain: bool) -> None:
 def reload_command(
     url: Annotated[
         str | None,
-        typer.Option(help="The running gateway [default: http://EDIGW_HTTP_HOST:EDIGW_HTTP_PORT]."),
+        typer.Option(
+            help="The running gateway.", show_default="http://EDIGW_HTTP_HOST:EDIGW_HTTP_PORT"
+        ),
     ] = None,
     api_key: Annotated[
         str | None,
         typer.Option(
             envvar="EDIGW_API_KEY",
-            help="An admin or onboarding key [default: $EDIGW_API_KEY, else EDIGW_ADMIN_API_KEY].",
+            help="An admin or onboarding key.",
+            show_default="$EDIGW_API_KEY, else EDIGW_ADMIN_API_KEY",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's answer.")] = False,
