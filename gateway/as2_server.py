@@ -20,7 +20,8 @@ how many messages are unpacked at once. A process waiting on the store holds onl
 own message; raise the count when the store's latency, not the CPU, limits the rate.
 
 uvicorn runs the processes (its ``workers``): it restarts one that dies, stops them all
-on SIGTERM/SIGINT and restarts them on SIGHUP. The parent runs the database migrations
+on SIGTERM/SIGINT and restarts them on SIGHUP (with one process, uvicorn serves in the
+parent itself and SIGHUP ends it, as for ``api``). The parent runs the database migrations
 once before starting them; each process builds its own runtime, follows profile reloads
 like every other process (the reload generation in the store) and stops when the parent
 dies, even when the parent is killed (:func:`gateway.lifeline.die_with_parent`).
