@@ -29,7 +29,6 @@ dies, even when the parent is killed (:func:`gateway.lifeline.die_with_parent`).
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 from pathlib import Path
@@ -39,8 +38,6 @@ from gateway.as2.listener import As2App
 from gateway.lifeline import PARENT_PID_ENV, die_with_parent
 from gateway.settings import Settings, get_settings
 from gateway.store.db import make_engine, migrate
-
-log = logging.getLogger(__name__)
 
 #: set by the listener's parent for its processes: the pid whose death stops them
 LISTENER_PID_ENV = "EDIGW_AS2_LISTENER_PID"
@@ -109,7 +106,6 @@ def serve(settings: Settings, *, host: str, port: int, processes: int) -> None:
     migrate(engine)
     engine.dispose()
     os.environ[LISTENER_PID_ENV] = str(os.getpid())
-    log.info("AS2 listener on %s:%s, %d process(es)", host, port, processes)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
