@@ -22,6 +22,7 @@ of names and codes) go into the source; rules and tables are passed as objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_args
 
 from gateway.edi.model import SegmentLike
@@ -57,6 +58,25 @@ def _general(rule: Rule) -> bool:
 
 #: the conversions the compiled code inlines: every one a rule may name (schema.Convert)
 _CONVERSIONS: frozenset[str | None] = frozenset({None, *get_args(Convert)})
+
+
+@dataclass
+class _Variables:
+    """The local variables generated code reads segments through (:func:`_scope_lines`):
+    each scope's segments of one tag (``t<n>_<TAG>``) and, for a tag with one segment,
+    the code a one-condition ``where`` tests (``k<n>_<TAG>_<e>_<c>``), with how many
+    rules test it."""
+
+    tags: dict[tuple[int, str], str] = field(default_factory=dict)
+    codes: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    code_reads: dict[str, int] = field(default_factory=dict)
+
+    def code(self, key: tuple[str, int, int]) -> str:
+        """The variable of a tag variable's element/component code, counted once more."""
+        tagged, element, component = key
+        var = self.codes.setdefault(key, f"k{tagged[1:]}_{element}_{component}")
+        self.code_reads[var] = self.code_reads.get(var, 0) + 1
+        return var
 
 
 def _steps(rules: Sequence[Rule], default_scope: tuple[str, ...]) -> tuple[tuple[Any, ...], ...]:
@@ -170,11 +190,18 @@ def section_source(
     names: dict[str, Any] = {}
     body: list[str] = []
     scope_vars: dict[str, int] = {}
-    tag_vars: dict[tuple[int, str], str] = {}
+    variables = _Variables()
     for k, (name, rules) in enumerate(fields.items()):
         body += [f"    # {name!r}"]
         lines, guard = _field_lines(
-            k, rules, default_scope, f"prefix + {name!r}", scope_vars, names, elements, tag_vars
+            k,
+            rules,
+            default_scope,
+            f"prefix + {name!r}",
+            scope_vars,
+            names,
+            elements,
+            variables,
         )
         # as ``v != []`` (no empty list is stored), without comparing a Decimal with a
         # list: that comparison walks the numbers ABCs (~1 us a quantity or price)
@@ -185,7 +212,7 @@ def section_source(
             body += lines
     head = [
         "def compiled(r, scopes, target, prefix, index, anchor):",
-        *_scope_lines(scope_vars, tag_vars),
+        *_scope_lines(scope_vars, variables, elements),
     ]
     return "\n".join([*head, *body, "    return None", ""]), names
 
@@ -196,13 +223,16 @@ def value_source(
     """The Python source of one field's reader (:func:`field_reader`)."""
     names: dict[str, Any] = {}
     scope_vars: dict[str, int] = {}
-    tag_vars: dict[tuple[int, str], str] = {}
+    variables = _Variables()
     body, guard = _field_lines(
-        0, rules, default_scope, "path", scope_vars, names, elements, tag_vars
+        0, rules, default_scope, "path", scope_vars, names, elements, variables
     )
     if guard:
         body = ["    v = None", f"    if {' or '.join(guard)}:", *_indented(body)]
-    head = ["def compiled(r, scopes, path, index, anchor):", *_scope_lines(scope_vars, tag_vars)]
+    head = [
+        "def compiled(r, scopes, path, index, anchor):",
+        *_scope_lines(scope_vars, variables, elements),
+    ]
     return "\n".join([*head, *body, "    return v", ""]), names
 
 
@@ -211,10 +241,15 @@ def _indented(lines: Sequence[str]) -> list[str]:
 
 
 def _scope_lines(
-    scope_vars: Mapping[str, int], tag_vars: Mapping[tuple[int, str], str]
+    scope_vars: Mapping[str, int],
+    variables: _Variables,
+    elements: bool,
 ) -> list[str]:
-    """Each scope's segments (``s<n>``), their index by tag (``x<n>``) and the segments
-    of each tag read there (``t<n>_<TAG>``, None when the scope is absent)."""
+    """Each scope's segments (``s<n>``), their index by tag (``x<n>``), the segments
+    of each tag read there (``t<n>_<TAG>``, None when the scope is absent) and, for a
+    tag with one segment, the ``where`` codes rules test it by (``k<n>_<TAG>_<e>_<c>``,
+    None until the first rule reads it, then stripped and upper-cased: read once, not
+    once per rule; a line's fourteen dates all test the same DTM01)."""
     lines = ["    explain = r.explain", "    by_tag = r.by_tag"]
     for scope_name, n in scope_vars.items():
         lines += [
@@ -225,8 +260,16 @@ def _scope_lines(
             f"        c = by_tag.get(id(s{n}))",
             f"        x{n} = c[1] if c is not None and c[0] is s{n} else r.tagged(s{n})",
         ]
-    for (n, tag), var in tag_vars.items():
+    for (n, tag), var in variables.tags.items():
         lines.append(f"    {var} = x{n}.get({tag!r}) if x{n} is not None else None")
+    for (tagged, element, component), var in variables.codes.items():
+        lines.append(f"    {var} = None")
+        if variables.code_reads[var] > 1:  # read up front: at least two rules test it
+            lines += [
+                f"    if {tagged} is not None and len({tagged}) == 1:",
+                *_read_lines("        ", "code", f"{tagged}[0]", element, component, 1, elements),
+                f"        {var} = code.strip().upper()",
+            ]
     return lines
 
 
@@ -238,7 +281,7 @@ def _field_lines(
     scope_vars: dict[str, int],
     names: dict[str, Any],
     elements: bool,
-    tag_vars: dict[tuple[int, str], str],
+    variables: _Variables,
 ) -> tuple[list[str], list[str] | None]:
     """One field as a ``while True`` block leaving its value (or None) in ``v``, and the
     tag variables it reads when it reads nothing else (the block then yields None
@@ -267,10 +310,10 @@ def _field_lines(
         else:
             for scope_name in step[2]:
                 n = scope_vars.setdefault(scope_name, len(scope_vars))
-                var = tag_vars.setdefault((n, step[3]), f"t{n}_{step[3]}")
+                var = variables.tags.setdefault((n, step[3]), f"t{n}_{step[3]}")
                 if guard is not None and var not in guard:
                     guard.append(var)
-                body += _segment_lines(step, n, f"{k}_{j}", path, names, elements, var)
+                body += _segment_lines(step, n, f"{k}_{j}", path, names, elements, var, variables)
     tail = _tail_lines(k, rules, path, names)
     if tail:
         guard = None
@@ -286,13 +329,20 @@ def _segment_lines(
     names: dict[str, Any],
     elements: bool,
     tagged: str,
+    variables: _Variables,
 ) -> list[str]:
     """One segment rule in one scope (``s<n>``, its segments of the tag ``tagged``):
-    the value in ``v`` and ``break``, or fall through to the next scope or rule."""
+    the value in ``v`` and ``break``, or fall through to the next scope or rule. A
+    one-condition ``where`` tests the code read once per call (:class:`_Variables`)."""
+    code = None
+    where = step[4]
+    if len(where) == 1:
+        w_element, w_component = where_key(next(iter(where)))
+        code = variables.code((tagged, w_element, w_component))
     return [
         f"        f = {tagged}",
         "        if f:",
-        *(line[4:] for line in _rule_lines(step, n, suffix, path, names, elements)),
+        *(line[4:] for line in _rule_lines(step, n, suffix, path, names, elements, code)),
     ]
 
 
@@ -303,22 +353,27 @@ def _rule_lines(
     path: str,
     names: dict[str, Any],
     elements: bool,
+    code: str | None = None,
 ) -> list[str]:
-    """The body of :func:`_segment_lines` (indented for two levels more than it sits)."""
+    """The body of :func:`_segment_lines` (indented for two levels more than it sits);
+    ``code`` names the variable holding a one-condition ``where``'s code of the tag's
+    only segment (:func:`_scope_lines`), read here by the first rule that tests it."""
     _, rule, _scopes, tag, where, element, component, repetition, nth = step
     lines: list[str] = []
-    if len(where) == 1:
-        # one segment of the tag (the usual case in a loop group): test it here
+    if len(where) == 1 and code is not None:
+        # one segment of the tag (the usual case in a loop group): test its code
         ((key, codes),) = where.items()
         w_element, w_component = where_key(key)
         names[f"CODES{suffix}"] = frozenset(codes)
         names[f"W{suffix}"] = where
         lines += [
             "                if len(f) == 1:",
+            f"                    if {code} is None:",
             *_read_lines(
-                "                    ", "code", "f[0]", w_element, w_component, 1, elements
+                "                        ", "code", "f[0]", w_element, w_component, 1, elements
             ),
-            f"                    if code.strip().upper() not in CODES{suffix}:",
+            f"                        {code} = code.strip().upper()",
+            f"                    if {code} not in CODES{suffix}:",
             "                        f = ()",
             "                else:",
             f"                    f = r.matching(s{n}, {tag!r}, W{suffix})",

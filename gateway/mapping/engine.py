@@ -21,6 +21,7 @@ from gateway.canonical import AnyDocument, SourceRef
 from gateway.documents import SET_TO_DOCUMENT, document_type
 from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentLike
 from gateway.edifact.segment import forget_elements, split_elements
+from gateway.mapping.compiled import Section
 from gateway.mapping.errors import DocumentError, MappingError
 from gateway.mapping.resolve import FieldTrace, RuleReader, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
@@ -214,20 +215,30 @@ def _loop_items(
     ``offset`` is where these items will sit in the document's list (for the trace).
     """
     out: list[dict[str, Any]] = []
+    fields: Section | None = None  # the compiled fields, looked up at the first group
+    sub_starts: frozenset[str] | None = None
     for scope_name in loop.scope:
         segments = scopes.get(scope_name, ())
         if _cannot_start(r, segments, loop):
             continue
         for group in loop_groups(segments, loop):
+            if fields is None:
+                fields = r.section(loop.fields, ["group"])
+                sub_starts = _sub_list_starts(loop)
             index = offset + len(out)
             mark = len(r.traces)
-            item: dict[str, Any] = dict(extra or {})
+            item: dict[str, Any] = {} if extra is None else dict(extra)
             local = {**scopes, "group": group}
             path = f"{prefix}[{index}]."
-            r.fields(path, loop.fields, local, ["group"], item, index=index + 1, anchor=group[0])
+            fields(r, local, item, path, index + 1, group[0])
             r.ids(path, loop.ids, group, item)
-            _sub_lists(r, loop, path, scopes, group, item)
-            missing = [name for name in loop.skip_without if get_path(item, name) is None]
+            if sub_starts is None or _may_start(r, group, sub_starts):
+                _sub_lists(r, loop, path, scopes, group, item)
+            missing = (
+                [name for name in loop.skip_without if get_path(item, name) is None]
+                if loop.skip_without
+                else None
+            )
             if missing:
                 r.warnings.append(
                     f"{prefix}: {group[0].tag} at segment {group[0].position} has no "
@@ -250,6 +261,45 @@ def _cannot_start(r: RuleReader, segments: Segments, loop: Loop) -> bool:
     while outer.within is not None:
         outer = outer.within
     return outer.start.segment not in cached[1]
+
+
+# The tags any nested list of a loop can start with (its sub-loops' outermost start
+# tags), when every sub-loop reads only the parent's group; None when one reads a wider
+# scope (or there are no lists: empty). id(loop) -> (the loop, the tags).
+_SUB_STARTS: dict[int, tuple[Loop, frozenset[str] | None]] = {}
+_GROUP_SCOPES = frozenset({"group", "line", "body"})  # _sub_lists gives each the group
+
+
+def _sub_list_starts(loop: Loop) -> frozenset[str] | None:
+    """The start tags of the loop's nested lists when a group without any of them
+    yields no nested item (:func:`_may_start`), worked out once per loop."""
+    cached = _SUB_STARTS.get(id(loop))
+    if cached is not None and cached[0] is loop:
+        return cached[1]
+    tags: set[str] | None = set()
+    for alternatives in loop.lists.values():
+        for sub in alternatives:
+            if tags is None or not set(sub.scope) <= _GROUP_SCOPES:
+                tags = None
+                break
+            outer = sub
+            while outer.within is not None:
+                outer = outer.within
+            tags.add(outer.start.segment)
+    starts = frozenset(tags) if tags is not None else None
+    if len(_SUB_STARTS) >= 4096:
+        _SUB_STARTS.clear()
+    _SUB_STARTS[id(loop)] = (loop, starts)
+    return starts
+
+
+def _may_start(r: RuleReader, group: Segments, starts: frozenset[str]) -> bool:
+    """False when the group's tag index (built by its fields) holds none of ``starts``:
+    its nested lists are then empty (the check :func:`_cannot_start` makes per list)."""
+    if not starts:
+        return False
+    cached = r.by_tag.get(id(group))
+    return cached is None or cached[0] is not group or not starts.isdisjoint(cached[1])
 
 
 def _sub_lists(

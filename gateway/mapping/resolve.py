@@ -245,14 +245,7 @@ class RuleReader:
                 found = self.matching(segments, rule.segment, rule.where)
             if not found:
                 continue
-            composites = nested and rule.layout == "composites"
-            for seg in found:
-                elements = getattr(seg, "elements", None) if composites else None
-                pairs = (
-                    _nested_composites(elements, rule)
-                    if elements is not None
-                    else _pairs(seg, rule, False)
-                )
+            for seg, pairs in _found_pairs(found, rule, nested):
                 for qualifier, ident, element in pairs:
                     key = qualifier.upper()
                     filed = table.get(key)
@@ -281,8 +274,6 @@ class RuleReader:
                                 value,
                             )
                         )
-                if rule.occurrences == "first":
-                    break
 
     def tagged(self, segments: Segments) -> dict[str, list[SegmentLike]]:
         """The segments of a list by tag, each tag's in document order (built once per
@@ -383,27 +374,49 @@ def _filed(name: str, qualifier: str) -> Filed:
     return name, parents, last, ndc
 
 
-def _pairs(seg: SegmentLike, rule: IdsRule, nested: bool = False) -> list[tuple[str, str, int]]:
-    """The (qualifier, identifier, element) pairs of a segment. ``nested``: the segment
-    keeps nested element tuples (EDIFACT), read directly as ``value`` would read them;
-    an X12 view without composites is read from its ``plain`` parts."""
-    if nested and rule.layout == "composites":
-        elements = getattr(seg, "elements", None)
-        if elements is not None:
-            return _nested_composites(elements, rule)
+def _found_pairs(
+    found: Sequence[SegmentLike], rule: IdsRule, nested: bool
+) -> list[tuple[SegmentLike, list[tuple[str, str, int]]]]:
+    """Each segment an ids rule reads with its (qualifier, identifier, element) pairs,
+    in order (the first segment only for ``occurrences: first``). An X12 view's
+    ``plain`` parts and EDIFACT nested elements are read directly, other segments by
+    ``value`` (:func:`_pairs`): the same answer."""
+    out: list[tuple[SegmentLike, list[tuple[str, str, int]]]] = []
+    pairs_layout = rule.layout == "pairs"
+    composites = nested and rule.layout == "composites"
+    for seg in found:
+        plain = getattr(seg, "plain", None) if pairs_layout else None
+        if plain is not None:  # an X12 view's parts: element n is plain[n]
+            pairs = []
+            for qual_pos in range(rule.first, min(rule.last + 1, len(plain) - 1), 2):
+                qualifier = plain[qual_pos].strip()
+                if qualifier:
+                    ident = plain[qual_pos + 1].strip()
+                    if ident:
+                        pairs.append((qualifier, ident, qual_pos + 1))
+        else:
+            elements = getattr(seg, "elements", None) if composites else None
+            pairs = (
+                _nested_composites(elements, rule) if elements is not None else _pairs(seg, rule)
+            )
+        out.append((seg, pairs))
+        if rule.occurrences == "first":
+            break
+    return out
+
+
+def _pairs(seg: SegmentLike, rule: IdsRule) -> list[tuple[str, str, int]]:
+    """The (qualifier, identifier, element) pairs of a segment, read by ``value``."""
     out: list[tuple[str, str, int]] = []
-    count = seg.element_count()  # absent elements hold no pairs
     if rule.layout == "pairs":
-        plain = getattr(seg, "plain", None)
-        value = plain.__getitem__ if plain is not None else seg.value
-        for qual_pos in range(rule.first, min(rule.last + 1, count), 2):
-            qualifier = value(qual_pos).strip()
+        for qual_pos in range(rule.first, min(rule.last + 1, seg.element_count()), 2):
+            qualifier = seg.value(qual_pos).strip()
             if qualifier:
-                ident = value(qual_pos + 1).strip()
+                ident = seg.value(qual_pos + 1).strip()
                 if ident:
                     out.append((qualifier, ident, qual_pos + 1))
     else:
-        for pos in range(rule.first, min(rule.last, count) + 1):
+        for pos in range(rule.first, min(rule.last, seg.element_count()) + 1):
             ident = seg.value(pos, rule.id_component).strip()
             qualifier = seg.value(pos, rule.qualifier_component).strip()
             if qualifier and ident:

@@ -567,3 +567,47 @@ def test_translate_leaves_parsed_edifact_segments_as_it_found_them(library: MapL
     assert doc.lines[0].item.description == "Tube 'x' 2+3"
     # ... and every segment it split holds its text again, unsplit
     assert all(s._elements is None and s._raw is not None for s in lazy)
+
+
+def test_850_line_dates_by_qualifier_one_dtm_many_dtms_and_schedules(
+    library: MapLibrary,
+) -> None:
+    # given three lines: one DTM whose qualifier is sent in lower case with spaces (every
+    # date field tests the same code), two DTMs of different meanings, and no DTM but
+    # two SCH schedules
+    lines = [
+        "ST*850*0001",
+        "BEG*00*SA*PO-9**20261101",
+        "PO1*1*10*EA*2**VP*V-1",
+        "DTM* 010 *20261115",
+        "PO1*2*5*EA*3**VP*V-2",
+        "DTM*002*20261120",
+        "DTM*001*20261130",
+        "PO1*3*4*EA*1**VP*V-3",
+        "SCH*1*EA***002*20261201",
+        "SCH*3*EA***002*20261205",
+        "CTT*3",
+        "SE*11*0001",
+    ]
+    # when it is translated
+    doc = run(library, lines).document
+    assert isinstance(doc, PurchaseOrder)
+    first, second, third = doc.lines
+    # then the lone DTM is filed under its meaning only (requested ship), stripped and
+    # compared upper-case, and no other date field takes it
+    assert first.dates is not None
+    assert first.dates.model_dump(exclude_none=True) == {"requested_ship": dt.date(2026, 11, 15)}
+    assert first.requested_date == dt.date(2026, 11, 15)
+    assert first.schedules == []
+    # and each of two DTMs goes to its own field
+    assert second.dates is not None
+    assert second.dates.model_dump(exclude_none=True) == {
+        "requested_delivery": dt.date(2026, 11, 20),
+        "cancel_after": dt.date(2026, 11, 30),
+    }
+    # and a line with SCH gets both schedules, a line without DTM no dates
+    assert third.dates is None
+    assert [(s.quantity, s.date) for s in third.schedules] == [
+        (Decimal("1"), dt.date(2026, 12, 1)),
+        (Decimal("3"), dt.date(2026, 12, 5)),
+    ]
