@@ -115,4 +115,5 @@ def serve(settings: Settings, *, host: str, port: int, processes: int) -> None:
         ws="none",
         lifespan="off",
         log_level="info",
+        access_log=settings.as2_access_log,
     )

@@ -91,6 +91,16 @@ class Settings(BaseSettings):
         description="Processes of the AS2 listener (messages unpacked at once); 0: one per "
         "CPU this process may use (affinity mask, a container's CPU quota).",
     )
+    http_access_log: bool = Field(
+        default=True,
+        description="One log line per request of `api` (and of `run`'s HTTP server).",
+    )
+    as2_access_log: bool = Field(
+        default=False,
+        description="One log line per request of the AS2 listener. Off: every AS2 message "
+        "is recorded in the store with its outcome, and the line costs the listener about "
+        "7 % CPU per message (bench/README.md).",
+    )
     sftp_host: str = Field(default="127.0.0.1", description="Bind address of the SFTP server.")
     sftp_port: int = Field(default=2222, description="Port of the hosted SFTP server.")
     public_url: str = Field(

@@ -189,6 +189,7 @@ class Supervisor:
             host=self.binding.http_host,
             port=self.binding.http_port,
             log_level="info",
+            access_log=self.settings.http_access_log,
         )
         server = uvicorn.Server(config)
         http = threading.Thread(target=server.run, name="http", daemon=True)

@@ -115,6 +115,7 @@ def api(
         host=host or settings.http_host,
         port=http_port or settings.http_port,
         log_level="info",
+        access_log=settings.http_access_log,
     )
 
 

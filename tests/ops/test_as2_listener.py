@@ -110,6 +110,8 @@ def test_processes_share_the_port_store_every_message_and_die_with_the_parent(
         assert stored_messages(tmp_path / "var") == 4
         # and the port serves nothing but AS2
         assert httpx.get(f"{url}/api/v1/messages").status_code == 404
+        # and, by default, no access log line per request (the store records each message)
+        assert '"POST /as2 HTTP/1.1"' not in log.read_text()
         # when the parent is killed outright, its processes stop too (gateway.lifeline)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
@@ -117,6 +119,25 @@ def test_processes_share_the_port_store_every_message_and_die_with_the_parent(
         while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert [pid for pid in workers if alive(pid)] == [], log.read_text()
+
+
+def test_the_access_log_is_written_when_asked_for(tmp_path: Path) -> None:
+    # given the listener started with EDIGW_AS2_ACCESS_LOG
+    site = Site(tmp_path / "site")
+    port = free_port()
+    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(port), EDIGW_AS2_ACCESS_LOG="true")
+    log = tmp_path / "as2.log"
+    url = f"http://127.0.0.1:{port}"
+    with running_listener(env, log, "--processes", "1") as process:
+        wait_healthz(url, process, log)
+        # when a probe and a stray request arrive
+        assert httpx.get(f"{url}/nothing-here").status_code == 404
+        # then each has its line, with its path and status
+        deadline = time.monotonic() + 10
+        while '"GET /nothing-here HTTP/1.1" 404' not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        assert '"GET /healthz HTTP/1.1" 200' in log.read_text()
 
 
 def test_without_a_port_it_says_what_to_set(tmp_path: Path) -> None:
