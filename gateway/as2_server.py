@@ -37,7 +37,7 @@ from gateway import heap
 from gateway.as2.listener import As2App
 from gateway.lifeline import PARENT_PID_ENV, die_with_parent
 from gateway.settings import Settings, get_settings
-from gateway.store.db import make_engine, migrate
+from gateway.store.db import open_store
 
 #: set by the listener's parent for its processes: the pid whose death stops them
 LISTENER_PID_ENV = "EDIGW_AS2_LISTENER_PID"
@@ -101,10 +101,7 @@ def serve(settings: Settings, *, host: str, port: int, processes: int) -> None:
     parent = os.environ.get(PARENT_PID_ENV, "")
     if parent.isdigit():  # started by `edi-gateway run`: stop when it dies
         die_with_parent(int(parent))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    engine.dispose()
+    open_store(settings).dispose()  # migrations once, before the processes start
     os.environ[LISTENER_PID_ENV] = str(os.getpid())
     uvicorn.run(
         APP_FACTORY,

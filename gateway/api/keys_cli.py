@@ -17,18 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.api.auth import ROLES, KeyManagementError, create_key, list_keys, revoke_key
 from gateway.settings import get_settings
 from gateway.store.audit import add_event
-from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
+from gateway.store.db import make_session_factory, open_store, session_scope
 
 console = Console()
 err = Console(stderr=True)
 
 
 def _sessions() -> sessionmaker[Session]:
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    return make_session_factory(engine)
+    return make_session_factory(open_store(get_settings()))
 
 
 def _actor() -> str:

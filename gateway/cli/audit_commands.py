@@ -17,18 +17,14 @@ from sqlalchemy import Engine
 
 from gateway.settings import get_settings
 from gateway.store.audit import add_event
-from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
+from gateway.store.db import make_session_factory, open_store, session_scope
 
 console = Console()
 err = Console(stderr=True)
 
 
 def _engine() -> Engine:
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    return engine
+    return open_store(get_settings())
 
 
 def record_operator_action(kind: str, detail: str, data: dict[str, object]) -> None:

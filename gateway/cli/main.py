@@ -40,7 +40,7 @@ from gateway.pipeline.intake import StoreIntake
 from gateway.queries import MessageFilter, list_messages, message_detail, message_outcomes
 from gateway.reload import start_file_watcher
 from gateway.settings import get_settings
-from gateway.store.db import make_engine, migrate, session_scope
+from gateway.store.db import open_store, session_scope
 
 app = typer.Typer(
     name="edi-gateway",
@@ -537,9 +537,7 @@ def cancel(
 @app.command("db-upgrade")
 def db_upgrade() -> None:
     """Create or migrate the message store schema."""
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate(make_engine(settings.resolved_database_url))
+    open_store(get_settings()).dispose()
     console.print("store schema is up to date")
 
 

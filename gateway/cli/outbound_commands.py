@@ -26,7 +26,7 @@ from gateway.partners.registry import PartnerRegistry
 from gateway.pipeline.errors import PermanentError
 from gateway.settings import get_settings
 from gateway.states import OrderCycle
-from gateway.store.db import make_engine, make_session_factory, migrate, session_scope
+from gateway.store.db import make_session_factory, open_store, session_scope
 
 if TYPE_CHECKING:
     pass
@@ -108,9 +108,7 @@ def list_command(
     """Every order we sent, newest first, with its cycle state and age."""
     from gateway.pipeline.outbound import list_orders  # deferred: CLI start-up
 
-    settings = get_settings()
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
+    engine = open_store(get_settings())
     with session_scope(make_session_factory(engine)) as session:
         rows = list_orders(session, partner_id=partner, state=state, search=search, limit=limit)
     if as_json:

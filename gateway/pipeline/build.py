@@ -16,7 +16,7 @@ from gateway.pipeline.dispatch import Dispatcher, InlineDispatcher, ThreadedDisp
 from gateway.pipeline.runner import attach_inline
 from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
-from gateway.store.db import make_engine, make_session_factory, migrate
+from gateway.store.db import make_session_factory, open_store
 from gateway.store.payloads import make_payload_store
 
 
@@ -29,10 +29,7 @@ def build_runtime(
     test_odoo_factory: Callable[[], OdooApi] | None = None,
 ) -> Runtime:
     """Build a runtime: engine, migrated schema, payload store and dispatcher."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    if run_migrations:
-        migrate(engine)
+    engine = open_store(settings, run_migrations=run_migrations)
     runtime = Runtime(
         settings=settings,
         engine=engine,
