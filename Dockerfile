@@ -27,6 +27,7 @@ ENV EDIGW_IDENTITIES_FILE=/app/identities.yaml \
 USER gateway
 VOLUME ["/data"]
 EXPOSE 8080 4080 2222
-HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+# the console's port (api, run), else the AS2 listener's (as2): one image, either command
+HEALTHCHECK --interval=30s --timeout=5s --retries=3 CMD curl -fsS "http://127.0.0.1:${EDIGW_HTTP_PORT:-8080}/healthz" || curl -fsS "http://127.0.0.1:${EDIGW_AS2_PORT:-4080}/healthz" || exit 1
 ENTRYPOINT ["edi-gateway"]
 CMD ["api"]

@@ -216,3 +216,31 @@ def test_a_reload_reaches_the_listener_processes(tmp_path: Path) -> None:
                 break
             time.sleep(0.3)
         assert all("; processed\r\n" in a for a in answers[-8:]), answers[-1][:300]
+
+
+def _image_health_check() -> str:
+    """The shell command of the Dockerfile's HEALTHCHECK."""
+    line = next(
+        line
+        for line in (Path(__file__).resolve().parents[2] / "Dockerfile").read_text().splitlines()
+        if line.startswith("HEALTHCHECK ")
+    )
+    return line.split(" CMD ", 1)[1]
+
+
+def test_the_image_health_check_finds_the_listener_on_its_port(tmp_path: Path) -> None:
+    # given the image's health check, run as Docker runs it (sh -c) in a container whose
+    # command is `as2` (nothing on the console's port)
+    check = _image_health_check()
+    site = Site(tmp_path / "site")
+    port, idle = free_port(), free_port()
+    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(port), EDIGW_HTTP_PORT=str(idle))
+    # when nothing listens yet, it fails
+    assert subprocess.run(["sh", "-c", check], env=env, capture_output=True).returncode != 0
+    log = tmp_path / "as2.log"
+    with running_listener(env, log, "--processes", "1") as process:
+        wait_healthz(f"http://127.0.0.1:{port}", process, log)
+        # then, once the listener is up, it passes on the AS2 port
+        done = subprocess.run(["sh", "-c", check], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert '"status":"ok"' in done.stdout
