@@ -42,6 +42,7 @@ they were (bench/README.md).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -203,20 +204,12 @@ def child(mode: str, path: str) -> None:
     gateway.x12.fastpath.segment_patterns("*", ">", None)
     from gateway import heap
 
-    settle = os.environ.get(SETTLE_ENV) == "1"
-    if mode in ("x12-translate", "translate"):
-        work = _translate_setup(path)
-        if settle:
-            heap.settle()
-        start = time.process_time()
-        result = work()
-    elif mode in ("x12-parse", "parse") and settle:
+    translate = mode in ("x12-translate", "translate")
+    work = _translate_setup(path) if translate else functools.partial(MODES[mode], path)
+    if os.environ.get(SETTLE_ENV) == "1" and (translate or mode in ("x12-parse", "parse")):
         heap.settle()
-        start = time.process_time()
-        result = MODES[mode](path)
-    else:
-        start = time.process_time()
-        result = MODES[mode](path)
+    start = time.process_time()
+    result = work()
     cpu = time.process_time() - start
     print(json.dumps({"cpu": cpu, "peak_mb": _peak_mb(), "result": result}))
 

@@ -11,9 +11,10 @@ API and the pages. The AS2 listener is for a site that wants more of either:
   worker would, and the kernel spreads the connections over the processes. No thread
   pool, so no thread hands the GIL to another each time the crypto library releases it
   (about ten times per message on the console's pool), and no console middleware or
-  routing: per message the listener spends about a quarter more CPU than the crypto
-  itself, where the console's server spends over half more, and on two cores it takes
-  1.6-1.9 times the console's messages per second (bench/README.md, "The AS2 listener").
+  routing: per message the listener spends a quarter to two fifths more CPU than the
+  crypto itself (it depends on the host), where the console's server spends over half
+  more, and on two cores it takes 1.6-1.9 times the console's messages per second
+  (bench/README.md, "The AS2 listener").
 
 ``--processes`` (``EDIGW_AS2_PROCESSES``; default: one per CPU this process may use) is
 how many messages are unpacked at once. A process waiting on the store holds only its

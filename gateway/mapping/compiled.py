@@ -353,14 +353,15 @@ def _rule_lines(
     path: str,
     names: dict[str, Any],
     elements: bool,
-    code: str | None = None,
+    code: str | None,
 ) -> list[str]:
     """The body of :func:`_segment_lines` (indented for two levels more than it sits);
     ``code`` names the variable holding a one-condition ``where``'s code of the tag's
-    only segment (:func:`_scope_lines`), read here by the first rule that tests it."""
+    only segment (:func:`_scope_lines`), read here by the first rule that tests it; None
+    for no or several conditions."""
     _, rule, _scopes, tag, where, element, component, repetition, nth = step
     lines: list[str] = []
-    if len(where) == 1 and code is not None:
+    if code is not None:
         # one segment of the tag (the usual case in a loop group): test its code
         ((key, codes),) = where.items()
         w_element, w_component = where_key(key)

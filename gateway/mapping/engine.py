@@ -216,7 +216,6 @@ def _loop_items(
     """
     out: list[dict[str, Any]] = []
     fields: Section | None = None  # the compiled fields, looked up at the first group
-    sub_starts: frozenset[str] | None = None
     for scope_name in loop.scope:
         segments = scopes.get(scope_name, ())
         if _cannot_start(r, segments, loop):
@@ -224,7 +223,6 @@ def _loop_items(
         for group in loop_groups(segments, loop):
             if fields is None:
                 fields = r.section(loop.fields, ["group"])
-                sub_starts = _sub_list_starts(loop)
             index = offset + len(out)
             mark = len(r.traces)
             item: dict[str, Any] = {} if extra is None else dict(extra)
@@ -232,8 +230,7 @@ def _loop_items(
             path = f"{prefix}[{index}]."
             fields(r, local, item, path, index + 1, group[0])
             r.ids(path, loop.ids, group, item)
-            if sub_starts is None or _may_start(r, group, sub_starts):
-                _sub_lists(r, loop, path, scopes, group, item)
+            _sub_lists(r, loop, path, scopes, group, item)
             missing = (
                 [name for name in loop.skip_without if get_path(item, name) is None]
                 if loop.skip_without
@@ -314,6 +311,9 @@ def _sub_lists(
     alternative sub-loops the first that yields an item wins."""
     if not loop.lists:
         return
+    starts = _sub_list_starts(loop)
+    if starts is not None and not _may_start(r, group, starts):
+        return  # none of the lists can start in this group (most lines have no SCH)
     local = {**scopes, "group": group, "line": group, "body": group}
     for name, alternatives in loop.lists.items():
         for sub in alternatives:
