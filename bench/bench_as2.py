@@ -25,7 +25,9 @@ One run measures, in alternating rounds so machine noise hits both alike:
 * the AS2 listener (``edi-gateway as2``, :mod:`gateway.as2.listener`) - its app in
   ``--processes`` processes forked before any thread starts, uvicorn in each on one shared
   socket as uvicorn's own workers run, each taking one message at a time - under the same
-  load, with the CPU of all its processes (``/proc/<pid>/stat``) per message.
+  load, with the CPU of all its processes (``/proc/<pid>/stat``) per message; each of its
+  load runs sits between two crypto-only samples (300 messages each), and the round's
+  ratio uses their mean, so both sides of it are measured within seconds of each other.
 
 The intake hashes the raw request and the payload as the store does and keeps nothing
 (``--intake keep``: it keeps every payload and request in memory, as until 2026-12-06;
@@ -145,17 +147,26 @@ class ListenerPhase:
         self.rates: list[float] = []
         self.cpu: list[float] = []
         self.p50: list[float] = []
+        # crypto-only CPU per message just before and just after each load run, averaged
+        self.crypto: list[float] = []
 
-    def measure(self, load: Callable[[str], tuple[list[float], float]]) -> None:
-        """One load run against the listener (nothing when it does not run)."""
+    def measure(
+        self, load: Callable[[str], tuple[list[float], float]], crypto: Callable[[], float]
+    ) -> None:
+        """One load run against the listener (nothing when it does not run), between two
+        crypto-only samples (``crypto``: CPU ms per message), so that the round's ratio
+        compares figures taken within seconds of each other: on a shared host the speed
+        of both drifts by a fifth or more within a minute."""
         if not self.pids:
             return
+        before = crypto()
         cpu_before = processes_cpu(self.pids)
         latencies, rate = load(self.url)
         self.rates.append(rate)
         served = len(latencies) + WARM_UP
         self.cpu.append((processes_cpu(self.pids) - cpu_before) * 1000 / served)
         self.p50.append(statistics.median(latencies) * 1000)
+        self.crypto.append((before + crypto()) / 2)
 
     def stop(self) -> None:
         """TERM every process and wait for it."""
@@ -165,15 +176,18 @@ class ListenerPhase:
             os.waitpid(pid, 0)
 
     def report(self, crypto_cpu: list[float]) -> None:
-        """The listener's line: rate, latency, CPU per message against crypto-only."""
+        """The listener's lines: rate, latency, CPU per message against crypto-only (the
+        run's medians, and per round against the crypto-only samples around its load)."""
         if not self.pids:
             return
         med = statistics.median
-        per_round = [c / x for c, x in zip(crypto_cpu[2::3], self.cpu, strict=False)]
+        per_round = [c / x for c, x in zip(self.crypto, self.cpu, strict=True)]
         print(f"AS2 listener, {self.processes} processes : median {med(self.rates):7.1f} "
               f"msgs/s  p50 {med(self.p50):.1f} ms; CPU ms per message {med(self.cpu):.3f}; "
-              f"crypto-only CPU / listener CPU {med(crypto_cpu) / med(self.cpu):.2f} "
-              f"(per round {', '.join(f'{x:.2f}' for x in per_round)})")  # fmt: skip
+              f"crypto-only CPU / listener CPU {med(crypto_cpu) / med(self.cpu):.2f}")  # fmt: skip
+        print(f"  paired with crypto-only around each load: crypto-only {med(self.crypto):.3f}"
+              f" ms; crypto-only / listener median {med(per_round):.2f} (per round "
+              f"{', '.join(f'{x:.2f}' for x in per_round)})")  # fmt: skip
 
 
 def processes_cpu(pids: list[int]) -> float:
@@ -586,7 +600,7 @@ def main(args: argparse.Namespace) -> None:
             q = statistics.quantiles(lat, n=100)
             p50s.append(q[49] * 1000)
             p99s.append(q[98] * 1000)
-            listener.measure(load)
+            listener.measure(load, functools.partial(cpu_ms, one_message, 300))
     listener.stop()
     med = statistics.median
     print(f"cpus={os.cpu_count()} rounds={args.rounds} payload=10240 B, sha256 signature, "

@@ -18,8 +18,7 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from gateway.as2.errors import As2LocalError
@@ -32,7 +31,11 @@ class Busy(As2LocalError):
 
 
 class Reservation:
-    """What one request holds of a :class:`MemoryBudget`."""
+    """What one request holds of a :class:`MemoryBudget`; released when its ``with``
+    block ends (a plain class rather than ``contextmanager``: its generator cost ~2 us
+    per message)."""
+
+    __slots__ = ("budget", "held")
 
     def __init__(self, budget: MemoryBudget) -> None:
         self.budget = budget
@@ -41,6 +44,12 @@ class Reservation:
     def take(self, size: int) -> None:
         """Reserve ``size`` more bytes, waiting for others to finish; raises :class:`Busy`."""
         self.budget._take(self, size)
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.budget._release(self)
 
 
 class MemoryBudget:
@@ -53,17 +62,15 @@ class MemoryBudget:
         self.peak = 0
         self._cond = threading.Condition()
 
-    @contextmanager
-    def request(self) -> Iterator[Reservation]:
-        """A reservation released when the block ends."""
-        reservation = Reservation(self)
-        try:
-            yield reservation
-        finally:
-            with self._cond:
-                self.used -= reservation.held
-                reservation.held = 0
-                self._cond.notify_all()
+    def request(self) -> Reservation:
+        """A reservation released when the ``with`` block it opens ends."""
+        return Reservation(self)
+
+    def _release(self, reservation: Reservation) -> None:
+        with self._cond:
+            self.used -= reservation.held
+            reservation.held = 0
+            self._cond.notify_all()
 
     def _take(self, reservation: Reservation, size: int) -> None:
         deadline = time.monotonic() + self.wait_seconds

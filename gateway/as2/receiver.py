@@ -352,9 +352,10 @@ class As2Receiver:
         micalg = requested_mic_algorithm(options) or (
             message.mic_algorithm if message else "sha256"
         )
+        now = self.clock()
         if identity is not None and signed_receipt_requested(options):
             try:
-                signer = self.keys.signing_key(identity, self.clock())
+                signer = self.keys.signing_key(identity, now)
             except As2Error as exc:
                 log.error("cannot sign MDN for %s: %s", identity.name, exc)
             if signer is None:
@@ -381,7 +382,7 @@ class As2Receiver:
             received_mic=message.received_content_mic if message else None,
             signer=signer,
             micalg=micalg,
-            now=self.clock(),
+            now=now,
         )
         headers = dict(outgoing.headers)
         delivery = h.get("receipt-delivery-option", "").strip()

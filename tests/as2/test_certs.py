@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from gateway.as2 import certs
 from gateway.cli.cert_commands import register
+from gateway.partners.profile import PartnerProfile
 
 from .as2_helpers import make_keys, openssl
 from .conftest import World, make_profile
@@ -106,6 +107,51 @@ def test_key_cache_picks_up_a_certificate_replaced_in_place_within_the_stat_inte
 
     other = make_profile("acme", {"as2_id": "ACME", "certificates": [{"file": str(first.cert)}]})
     assert cache.partner(other)[0].certificate == first.certificate  # other files: at once
+
+
+def test_key_cache_works_out_the_files_a_profile_names_once_per_profile_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: World
+) -> None:
+    """Which files a profile or identity names is worked out on its first lookup only;
+    two profiles of one partner naming the same relative file from different directories
+    (a reload from another place) each get their own file, also past the memo's bound."""
+    first_dir, second_dir = tmp_path / "one", tmp_path / "two"
+    first_dir.mkdir()
+    second_dir.mkdir()
+    first, second = make_keys(first_dir, "partner"), make_keys(second_dir, "partner")
+
+    def loaded_from(directory: Path) -> PartnerProfile:
+        as2 = {"as2_id": "ACME", "certificates": [{"file": "partner.crt"}]}
+        profile = make_profile("acme", as2)
+        profile._source = directory / "acme.yaml"  # as the loader sets it
+        return profile
+
+    resolved: list[Path] = []
+    resolve = certs._resolve
+
+    def counting(path: Path, base_dir: Path | None) -> Path:
+        resolved.append(path)
+        return resolve(path, base_dir)
+
+    monkeypatch.setattr(certs, "_resolve", counting)
+    cache = certs.KeyCache(world.identities)
+    one, two = loaded_from(first_dir), loaded_from(second_dir)
+    for _ in range(3):
+        assert cache.partner(one)[0].certificate == first.certificate
+        assert cache.partner(two)[0].certificate == second.certificate
+    # once per profile for the memo, once per profile for loading its certificates
+    assert len(resolved) == 4
+
+    identity = world.identities.get()
+    keys = cache.ours(identity)
+    assert cache.ours(identity) is keys
+    assert cache.ours(identity.model_copy()) == keys  # another object: worked out again
+
+    many = [loaded_from(second_dir if i % 2 else first_dir) for i in range(300)]
+    for i, profile in enumerate(many):
+        assert cache.partner(profile)[0].certificate == (second if i % 2 else first).certificate
+    assert cache.partner(one)[0].certificate == first.certificate
+    assert cache.partner(two)[0].certificate == second.certificate
 
 
 def test_key_cache_remembers_which_certificates_are_valid_only_while_no_window_moves(
