@@ -26,11 +26,19 @@ parent itself and SIGHUP ends it, as for ``api``). The parent runs the database 
 once before starting them; each process builds its own runtime, follows profile reloads
 like every other process (the reload generation in the store) and stops when the parent
 dies, even when the parent is killed (:func:`gateway.lifeline.die_with_parent`).
+
+The processes are forked from the parent once it has imported what they run and frozen
+its heap (:func:`fork_workers`), not spawned as fresh interpreters that import it all
+again: they share those pages, ~60 MB of each process's ~110 (three processes: 442 MB
+in all, proportional set size, against 247 forked).
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 import math
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -44,6 +52,17 @@ from gateway.store.db import open_store
 LISTENER_PID_ENV = "EDIGW_AS2_LISTENER_PID"
 #: the import string uvicorn's processes build the app from
 APP_FACTORY = "gateway.as2_server:create_app"
+#: what a listener process imports (:func:`create_app`, uvicorn's HTTP protocol and event
+#: loop), imported by the parent before it forks them
+APP_MODULES = (
+    "gateway.celery_app",
+    "gateway.pipeline.dispatch",
+    "gateway.process",
+    "gateway.transports",
+    "uvicorn.protocols.http.httptools_impl",
+    "uvicorn.loops.uvloop",
+)
+log = logging.getLogger(__name__)
 
 
 def create_app() -> As2App:
@@ -104,6 +123,8 @@ def serve(settings: Settings, *, host: str, port: int, processes: int) -> None:
         die_with_parent(int(parent))
     open_store(settings).dispose()  # migrations once, before the processes start
     os.environ[LISTENER_PID_ENV] = str(os.getpid())
+    if processes > 1:
+        fork_workers()
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -115,3 +136,28 @@ def serve(settings: Settings, *, host: str, port: int, processes: int) -> None:
         log_level="info",
         access_log=settings.as2_access_log,
     )
+
+
+def fork_workers() -> bool:
+    """Have uvicorn fork its worker processes from this one, after importing what they run
+    (:data:`APP_MODULES`) and freezing the heap (:func:`gateway.heap.settle`), instead of
+    spawning fresh interpreters: the workers then share the imported code and data with
+    the parent until they write to it. Call it in the parent, with no thread running but
+    the main one, before ``uvicorn.run``. False, and uvicorn spawns as before (each
+    process importing everything again), when this uvicorn starts processes some other
+    way than through ``uvicorn._subprocess.spawn``.
+    """
+    from uvicorn import _subprocess
+
+    if not isinstance(getattr(_subprocess, "spawn", None), multiprocessing.context.BaseContext):
+        log.warning("this uvicorn starts its processes its own way: each imports everything")
+        return False
+    for name in APP_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # not installed (uvloop, httptools): the process does without
+            continue
+    heap.settle()
+    # uvicorn takes its processes from this context; fork copies only this thread
+    _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+    return True
