@@ -142,3 +142,28 @@ def test_usable_cpus_follows_the_cgroup_quota(
     if cpu_max is not None:
         path.write_text(cpu_max)
     assert usable_cpus(path) == expected
+
+
+def test_fork_workers_has_uvicorn_fork_and_says_so_when_it_cannot(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn takes its processes from ``uvicorn._subprocess.spawn``: after
+    ``fork_workers`` that is a fork context (with the app's modules imported); an uvicorn
+    without it keeps starting processes its own way, and the log says so."""
+    import multiprocessing
+    import sys
+
+    from uvicorn import _subprocess
+
+    from gateway import as2_server
+
+    monkeypatch.setattr(as2_server.heap, "settle", lambda: None)  # not this test process's
+    monkeypatch.setattr(_subprocess, "spawn", multiprocessing.get_context("spawn"))
+    assert as2_server.fork_workers() is True
+    assert _subprocess.spawn.get_start_method() == "fork"
+    assert "gateway.transports" in sys.modules
+
+    monkeypatch.delattr(_subprocess, "spawn")
+    with caplog.at_level("WARNING", logger="gateway.as2_server"):
+        assert as2_server.fork_workers() is False
+    assert "starts its processes its own way" in caplog.text
