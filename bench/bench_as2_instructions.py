@@ -170,7 +170,11 @@ def count_instructions(mode: str, count: int, work: Path) -> int:
     ]  # fmt: skip
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if mode == "listener":
-        feed(proc.pid, count, work)  # valgrind runs the program in its own process
+        try:
+            feed(proc.pid, count, work)  # valgrind runs the program in its own process
+        except BaseException:
+            proc.kill()  # a listener that does not serve would otherwise run on
+            raise
     _, err = proc.communicate()
     found = re.search(rb"I\s+refs:\s+([\d,]+)", err)
     if proc.returncode != 0 or found is None:
