@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,26 @@ def site_env(tmp_path: Path, site: Site, **extra: str) -> dict[str, str]:
         EDIGW_PROFILES_DIR=str(site.profiles),
         **extra,
     )
+
+
+@dataclass
+class Listener:
+    """What a listener test starts from: the site, the listener's environment, its log
+    file and its URL."""
+
+    site: Site
+    env: dict[str, str]
+    log: Path
+    url: str
+
+
+def listener_site(tmp_path: Path, **extra: str) -> Listener:
+    """A site whose partner sends over AS2, and the environment of a listener for it on a
+    free port (``extra``: more settings)."""
+    site = Site(tmp_path / "site")
+    port = free_port()
+    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(port), **extra)
+    return Listener(site, env, tmp_path / "as2.log", f"http://127.0.0.1:{port}")
 
 
 def wait_healthz(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -98,11 +119,8 @@ def test_processes_share_the_port_store_every_message_and_die_with_the_parent(
     tmp_path: Path,
 ) -> None:
     # given a site whose partner sends over AS2, and the listener with two processes
-    site = Site(tmp_path / "site")
-    port = free_port()
-    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(port), EDIGW_AS2_PROCESSES="2")
-    log = tmp_path / "as2.log"
-    url = f"http://127.0.0.1:{port}"
+    given = listener_site(tmp_path, EDIGW_AS2_PROCESSES="2")
+    site, env, log, url = given.site, given.env, given.log, given.url
     with running_listener(env, log) as process:
         wait_healthz(url, process, log)
         workers = set(descendants(process.pid))
@@ -136,22 +154,19 @@ def test_processes_share_the_port_store_every_message_and_die_with_the_parent(
 
 def test_a_process_that_dies_is_replaced_and_sighup_replaces_them_all(tmp_path: Path) -> None:
     # given the listener with two (forked) processes
-    site = Site(tmp_path / "site")
-    port = free_port()
-    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(port), EDIGW_AS2_PROCESSES="2")
-    log = tmp_path / "as2.log"
-    url = f"http://127.0.0.1:{port}"
+    given = listener_site(tmp_path, EDIGW_AS2_PROCESSES="2")
+    site, env, log, url = given.site, given.env, given.log, given.url
     orders = iter(purchase_orders(6))
 
     def serves_twice() -> None:
         for n in range(2):
             assert site.send_as2(url, next(orders), f"po{n}.edi").rstrip().endswith("processed")
 
-    def workers_become(expected: int, parent: int, old: set[int]) -> set[int]:
+    def two_new_workers(parent: int, old: set[int]) -> set[int]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             now = set(descendants(parent))
-            if len(now) == expected and not now & old:
+            if len(now) == 2 and not now & old:
                 return now
             time.sleep(0.2)
         raise AssertionError(f"processes {set(descendants(parent))}:\n{log.read_text()}")
@@ -163,11 +178,11 @@ def test_a_process_that_dies_is_replaced_and_sighup_replaces_them_all(tmp_path: 
         # when one process is killed outright, another takes its place and serves
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
-        after_kill = workers_become(2, process.pid, {victim})
+        after_kill = two_new_workers(process.pid, {victim})
         serves_twice()
         # when the parent gets SIGHUP, every process is replaced and the new ones serve
         process.send_signal(signal.SIGHUP)
-        workers_become(2, process.pid, after_kill)
+        two_new_workers(process.pid, after_kill)
         serves_twice()
         # and SIGTERM stops them all and the parent with them
         process.send_signal(signal.SIGTERM)
@@ -177,11 +192,8 @@ def test_a_process_that_dies_is_replaced_and_sighup_replaces_them_all(tmp_path: 
 
 def test_the_access_log_is_written_when_asked_for(tmp_path: Path) -> None:
     # given the listener started with EDIGW_AS2_ACCESS_LOG
-    site = Site(tmp_path / "site")
-    port = free_port()
-    env = site_env(tmp_path, site, EDIGW_AS2_PORT=str(port), EDIGW_AS2_ACCESS_LOG="true")
-    log = tmp_path / "as2.log"
-    url = f"http://127.0.0.1:{port}"
+    given = listener_site(tmp_path, EDIGW_AS2_ACCESS_LOG="true")
+    env, log, url = given.env, given.log, given.url
     with running_listener(env, log, "--processes", "1") as process:
         wait_healthz(url, process, log)
         # when a probe and a stray request arrive
