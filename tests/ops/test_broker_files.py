@@ -108,12 +108,20 @@ def test_the_queue_depth_counts_messages_not_files_being_written(tmp_path: Path)
     assert queue_depth(SimpleNamespace(settings=settings)) == 1.0  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("uptime", [1500.0, 5000.0, 123456.0])
 def test_a_file_that_is_not_a_message_is_skipped_not_fatal(
-    channels: tuple[Any, Any], caplog: pytest.LogCaptureFixture
+    channels: tuple[Any, Any],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    uptime: float,
 ) -> None:
+    monkeypatch.setattr(broker_files, "monotonic", lambda: uptime)
     producer, consumer = channels
-    # given a queue holding a stray file with a message's name, then a real message
-    (Path(producer.data_folder_out) / "1_stray.gateway.msg").write_bytes(b"\x00not json")
+    # given a queue holding a stray file with a message's name, then a real message; the
+    # consumer takes files in name order and a message's name starts with the monotonic
+    # clock in ms, so "0_" sorts first whatever the clock ("1_" sorted after "1234…_":
+    # this test failed on hosts up 1000-1999 s, 10000-19999 s, …)
+    (Path(producer.data_folder_out) / "0_stray.gateway.msg").write_bytes(b"\x00not json")
     producer._put("gateway", {"body": "two"})
     # then the consumer gets the message, and the stray file is named in the log
     assert consumer._get("gateway") == {"body": "two"}
