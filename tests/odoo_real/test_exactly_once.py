@@ -1,7 +1,8 @@
 """Exactly once, decisions included, against a real Odoo: answers dropped, workers killed.
 
 Each case runs a sample chain with the deliveries done by real worker processes
-(``tests/odoo_real/worker.py``: the deliver stage as a Celery worker runs it). A proxy
+(``tests/odoo_real/worker.py``: the deliver stage as a Celery worker runs it, forked from
+a fork server that imported it once: ``tests/support/forked.py``). A proxy
 between the worker and Odoo lets one write call through to Odoo — which commits it — and
 swallows its answer; the test then kills the worker with SIGKILL, recovers the stalled
 transaction as the scheduler does, and lets a new worker finish. Or the proxy hangs up
@@ -21,8 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -40,9 +39,9 @@ from gateway.pipeline.operations import recover_stalled
 from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
 from gateway.store.models import BusinessException, Delivery, DeliveryDecision, Transaction
-from tests.conftest import REPO
 from tests.odoo_real.proxy import DroppingProxy
 from tests.odoo_real.samples import Samples, fixture_bytes, prepare_samples, sample_site
+from tests.support.forked import ForkedProcess, Forker
 from tests.support.odoo_apikey import make_api_key
 from tests.support.real_odoo import OdooDatabase
 
@@ -50,6 +49,7 @@ pytestmark = [pytest.mark.real_odoo, pytest.mark.slow, pytest.mark.timeout(900)]
 # 17: JSON-RPC with a password; 19: JSON-2 with an API key
 VERSIONS = (17, 19)
 PROTOCOL = {17: "JSON-RPC", 19: "JSON-2"}
+WORKERS = Forker("tests.odoo_real.worker:main")
 
 KEYSTONE = [
     ("keystone-pharma", "850_purchase_order.edi"),
@@ -85,7 +85,7 @@ CASES = [
         id="bill-checks-failed-note",
     ),
     # the connection breaks instead: the same worker process gives the claim back and the
-    # retry replays the decision (the same code on both protocols: JSON-2 only, CI time)
+    # retry replays the decision
     pytest.param(KEYSTONE, "purchase.order.create", "hangup", "", id="order-create-hangup"),
     pytest.param(KEYSTONE, "account.move.create", "hangup", "", id="bill-create-hangup"),
 ]
@@ -157,7 +157,7 @@ class Chain:
         )
         self.runtime: Runtime = build_runtime(self.settings, dispatcher=self.dispatcher)
 
-    def worker(self, txn_id: int, odoo_url: str) -> subprocess.Popen[bytes]:
+    def worker(self, txn_id: int, odoo_url: str) -> ForkedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EDIGW_")}
         env.update(
             {
@@ -174,13 +174,7 @@ class Chain:
             env["EDIGW_ODOO_API_KEY"] = self.api_key
         else:
             env["EDIGW_ODOO_PASSWORD"] = self.db.password
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.odoo_real.worker", str(txn_id)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        return WORKERS.start(["worker", str(txn_id)], env)
 
     def deliver_held(self, odoo_url: str) -> None:
         while self.dispatcher.held:
@@ -239,9 +233,7 @@ class Chain:
                 proxy.stop()
         return killed
 
-    def _retry_after_hangup(
-        self, txn_id: int, proc: subprocess.Popen[bytes], proxy: DroppingProxy
-    ) -> bool:
+    def _retry_after_hangup(self, txn_id: int, proc: ForkedProcess, proxy: DroppingProxy) -> bool:
         out, _ = proc.communicate(timeout=300)
         if not proxy.tripped.is_set():
             assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
@@ -260,13 +252,13 @@ class Chain:
         return True
 
     @staticmethod
-    def _kill_when_tripped(proc: subprocess.Popen[bytes], proxy: DroppingProxy) -> bool:
+    def _kill_when_tripped(proc: ForkedProcess, proxy: DroppingProxy) -> bool:
         while proc.poll() is None:
             if proxy.tripped.wait(0.1):
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait(30)
                 return True
-        assert proc.returncode == 0, (proc.stdout.read() if proc.stdout else b"")[-3000:]
+        assert proc.returncode == 0, proc.output()[-3000:]
         return False
 
     def end_state(self) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 A real Odoo 17 holds one confirmed order for the EDI vendor Summit; the gateway's store
 is a fresh PostgreSQL database per case. A worker process
 (``tests/odoo_real/outbound_worker.py``: the scheduler's outbound round, the send stage
-through the runner) is SIGKILLed at one step; a second worker then runs the round again
+through the runner, forked from a fork server that imported it once:
+``tests/support/forked.py``) is SIGKILLed at one step; a second worker then runs the round again
 as the scheduler would after ``stalled_after_seconds``. Whatever the step, the partner
 ends with one interchange: every copy its outbox accepted is the same bytes under the
 same control numbers an undisturbed run uses, the order is ``sent`` once, and one
@@ -16,7 +17,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,12 @@ from gateway.store.db import session_scope
 from gateway.store.models import Message, OutboundOrder
 from tests.conftest import REPO
 from tests.odoo_real.samples import summit_order
+from tests.support.forked import Forker
 
 pytestmark = [pytest.mark.real_odoo, pytest.mark.slow, pytest.mark.timeout(600)]
 
 STEPS = ["written", "queued", "before-send", "after-send", "recording"]
+WORKERS = Forker("tests.odoo_real.outbound_worker:main")
 
 
 @pytest.fixture(scope="module")
@@ -87,15 +89,8 @@ class Site:
         self.runtime = build_runtime(settings)  # creates the store's tables
 
     def worker(self, step: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tests.odoo_real.outbound_worker", step, str(self.log)],
-            check=False,
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        """One scheduler round in a worker process (forked: tests/support/forked.py)."""
+        return WORKERS.run(["outbound_worker", step, str(self.log)], self.env, timeout=300)
 
     def received(self) -> list[dict[str, str]]:
         if not self.log.exists():
