@@ -27,7 +27,10 @@ One run measures, in alternating rounds so machine noise hits both alike:
   socket as uvicorn's own workers run, each taking one message at a time - under the same
   load, with the CPU of all its processes (``/proc/<pid>/stat``) per message; each of its
   load runs sits between two crypto-only samples (300 messages each), and the round's
-  ratio uses their mean, so both sides of it are measured within seconds of each other.
+  ratio uses their mean, so both sides of it are measured within seconds of each other;
+  the samples are taken twice: one process alone, and the loop in as many processes at
+  once as the listener has (forked at start, :class:`CryptoProcesses`), whose cores are
+  then as busy as the listener's and share caches and memory bandwidth as they do.
 
 The intake hashes the raw request and the payload as the store does and keeps nothing
 (``--intake keep``: it keeps every payload and request in memory, as until 2026-12-06;
@@ -47,6 +50,7 @@ import argparse
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import pickle
 import signal
@@ -60,6 +64,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -147,25 +152,32 @@ class ListenerPhase:
         self.rates: list[float] = []
         self.cpu: list[float] = []
         self.p50: list[float] = []
-        # crypto-only CPU per message just before and just after each load run, averaged
+        # crypto-only CPU per message just before and just after each load run, averaged:
+        # one process alone, and in as many processes at once as the listener runs
         self.crypto: list[float] = []
+        self.crypto_all: list[float] = []
 
     def measure(
-        self, load: Callable[[str], tuple[list[float], float]], crypto: Callable[[], float]
+        self,
+        load: Callable[[str], tuple[list[float], float]],
+        crypto: Callable[[], float],
+        crypto_all: Callable[[], float],
     ) -> None:
         """One load run against the listener (nothing when it does not run), between two
-        crypto-only samples (``crypto``: CPU ms per message), so that the round's ratio
-        compares figures taken within seconds of each other: on a shared host the speed
-        of both drifts by a fifth or more within a minute."""
+        crypto-only samples of each kind (``crypto``: one process alone, ``crypto_all``:
+        in as many processes at once as the listener has; CPU ms per message), so that
+        the round's ratios compare figures taken within seconds of each other: on a
+        shared host the speed of both drifts by a fifth or more within a minute."""
         if not self.pids:
             return
-        before = crypto()
+        before, before_all = crypto(), crypto_all()
         cpu_before = processes_cpu(self.pids)
         latencies, rate = load(self.url)
         self.rates.append(rate)
         served = len(latencies) + WARM_UP
         self.cpu.append((processes_cpu(self.pids) - cpu_before) * 1000 / served)
         self.p50.append(statistics.median(latencies) * 1000)
+        self.crypto_all.append((before_all + crypto_all()) / 2)
         self.crypto.append((before + crypto()) / 2)
 
     def stop(self) -> None:
@@ -188,6 +200,12 @@ class ListenerPhase:
         print(f"  paired with crypto-only around each load: crypto-only {med(self.crypto):.3f}"
               f" ms; crypto-only / listener median {med(per_round):.2f} (per round "
               f"{', '.join(f'{x:.2f}' for x in per_round)})")  # fmt: skip
+        per_round = [c / x for c, x in zip(self.crypto_all, self.cpu, strict=True)]
+        slower = [a / c for a, c in zip(self.crypto_all, self.crypto, strict=True)]
+        print(f"  crypto-only in {self.processes} processes at once, around each load: "
+              f"{med(self.crypto_all):.3f} ms ({med(slower):.2f}x one alone); "
+              f"/ listener median {med(per_round):.2f} (per round "
+              f"{', '.join(f'{x:.2f}' for x in per_round)})")  # fmt: skip
 
 
 def processes_cpu(pids: list[int]) -> float:
@@ -197,6 +215,54 @@ def processes_cpu(pids: list[int]) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+class CryptoProcesses:
+    """The crypto-only loop in ``processes`` forked processes at once, as many as the
+    listener runs: each takes a count, runs that many messages and answers with its CPU
+    ms per message (its own thread's). Their mean is crypto-only with every core busy
+    with it, as the listener's cores are busy with the listener (and the load generator);
+    a lone loop has the other core, the shared caches and memory bandwidth to itself.
+    Call before any thread starts (fork copies only the calling thread)."""
+
+    def __init__(self, work: Callable[[int], None], processes: int) -> None:
+        self.conns: list[Pipe] = []
+        self.pids: list[int] = []
+        for slot in range(processes):
+            ours, theirs = multiprocessing.Pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child measures until told to stop
+                code = 0
+                try:
+                    ours.close()
+                    n = slot
+                    while (count := theirs.recv()) is not None:
+                        t0 = time.thread_time()
+                        for _ in range(count):
+                            work(n)
+                            n += processes
+                        theirs.send((time.thread_time() - t0) * 1000 / count)
+                except BaseException:
+                    code = 1
+                finally:
+                    os._exit(code)
+            theirs.close()
+            self.conns.append(ours)
+            self.pids.append(pid)
+
+    def cpu_ms(self, count: int) -> float:
+        """Mean CPU ms per message of ``count`` messages in every process at once."""
+        for conn in self.conns:
+            conn.send(count)
+        return statistics.mean(float(conn.recv()) for conn in self.conns)
+
+    def stop(self) -> None:
+        """Tell every process to stop and wait for it."""
+        for conn in self.conns:
+            conn.send(None)
+            conn.close()
+        for pid in self.pids:
+            os.waitpid(pid, 0)
 
 
 def request_bytes(host: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
@@ -572,6 +638,7 @@ def main(args: argparse.Namespace) -> None:
         heap.settle()
     one_direct(0)  # the receiver's first-use caches, before the listener's processes copy it
     listener = ListenerPhase(receiver, args.processes)
+    crypto_all = CryptoProcesses(one_message, args.processes)
     load = functools.partial(run_load, messages_file=messages_file, args=args)
 
     with ServerThread(app) as server:
@@ -600,8 +667,13 @@ def main(args: argparse.Namespace) -> None:
             q = statistics.quantiles(lat, n=100)
             p50s.append(q[49] * 1000)
             p99s.append(q[98] * 1000)
-            listener.measure(load, functools.partial(cpu_ms, one_message, 300))
+            listener.measure(
+                load,
+                functools.partial(cpu_ms, one_message, 300),
+                functools.partial(crypto_all.cpu_ms, 300),
+            )
     listener.stop()
+    crypto_all.stop()
     med = statistics.median
     print(f"cpus={os.cpu_count()} rounds={args.rounds} payload=10240 B, sha256 signature, "
           f"aes256-cbc + RSA-2048, signed sync MDN, load {args.load}, garbage collector "
