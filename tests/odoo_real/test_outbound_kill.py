@@ -4,8 +4,8 @@ A real Odoo 17 holds one confirmed order for the EDI vendor Summit; the gateway'
 is a fresh PostgreSQL database per case. A worker process
 (``tests/odoo_real/outbound_worker.py``: the scheduler's outbound round, the send stage
 through the runner, forked from a fork server that imported it once:
-``tests/support/forked.py``) is SIGKILLed at one step; a second worker then runs the round again
-as the scheduler would after ``stalled_after_seconds``. Whatever the step, the partner
+``tests/support/forked.py``) is SIGKILLed at one step; a second worker then runs the
+round again as the scheduler would after ``stalled_after_seconds``. Whatever the step, the partner
 ends with one interchange: every copy its outbox accepted is the same bytes under the
 same control numbers an undisturbed run uses, the order is ``sent`` once, and one
 outbound message is on record.

@@ -15,9 +15,11 @@ file, read back by :meth:`ForkedProcess.communicate`.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,7 +41,6 @@ def _child(env: Mapping[str, str], argv: Sequence[str], output: str, target: str
     sys.argv = list(argv)
     module, _, function = target.partition(":")
     main = getattr(importlib.import_module(module), function)
-    sys.stdout.flush()
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -98,12 +99,15 @@ class Forker:
         # starts asked for (test modules make theirs at import, before any test runs)
         _PRELOAD.append(target.partition(":")[0])
         self._context.set_forkserver_preload(list(_PRELOAD))
-        self._outputs = Path(tempfile.mkdtemp(prefix="forked-"))
+        self._outputs: Path | None = None  # made at the first start, gone at exit
         self._count = 0
 
     def start(self, argv: Sequence[str], env: Mapping[str, str]) -> ForkedProcess:
         """A running child with exactly ``env`` as its environment and ``argv`` as
         ``sys.argv``."""
+        if self._outputs is None:
+            self._outputs = Path(tempfile.mkdtemp(prefix="forked-"))
+            atexit.register(shutil.rmtree, self._outputs, ignore_errors=True)
         self._count += 1
         output = self._outputs / f"{self._count}.log"
         process = self._context.Process(
