@@ -41,7 +41,7 @@ the ratios are also given as CPU: crypto-only / raw calls, crypto-only / receive
 crypto-only / endpoint (the server's CPU less the receiver's is what HTTP costs).
 
 Usage: ``.venv/bin/python bench/bench_as2.py [--rounds 3] [--seconds 8] [--clients 4]
-[--processes 2] [--load socket|httpx] [--intake hash|keep] [--settle]``
+[--processes 2] [--load socket|httpx] [--intake hash|keep] [--settle] [--pin]``
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ from gateway.identity import Identities
 from gateway.intake import Receipt, ReceivedPayload
 from gateway.partners.profile import PartnerProfile
 
+ALL_CPUS = frozenset(os.sched_getaffinity(0))
 WARM_UP = 10  # requests per load generator before the timed part (counted as served)
 
 
@@ -156,6 +157,7 @@ class ListenerPhase:
         # one process alone, and in as many processes at once as the listener runs
         self.crypto: list[float] = []
         self.crypto_all: list[float] = []
+        self.system: list[float] = []  # of the listener's CPU, in the kernel
 
     def measure(
         self,
@@ -171,11 +173,12 @@ class ListenerPhase:
         if not self.pids:
             return
         before, before_all = crypto(), crypto_all()
-        cpu_before = processes_cpu(self.pids)
+        cpu_before, system_before = processes_cpu(self.pids), processes_cpu(self.pids, "system")
         latencies, rate = load(self.url)
         self.rates.append(rate)
         served = len(latencies) + WARM_UP
         self.cpu.append((processes_cpu(self.pids) - cpu_before) * 1000 / served)
+        self.system.append((processes_cpu(self.pids, "system") - system_before) * 1000 / served)
         self.p50.append(statistics.median(latencies) * 1000)
         self.crypto_all.append((before_all + crypto_all()) / 2)
         self.crypto.append((before + crypto()) / 2)
@@ -196,7 +199,8 @@ class ListenerPhase:
         per_round = [c / x for c, x in zip(self.crypto, self.cpu, strict=True)]
         print(f"AS2 listener, {self.processes} processes : median {med(self.rates):7.1f} "
               f"msgs/s  p50 {med(self.p50):.1f} ms; CPU ms per message {med(self.cpu):.3f}; "
-              f"crypto-only CPU / listener CPU {med(crypto_cpu) / med(self.cpu):.2f}")  # fmt: skip
+              f"crypto-only CPU / listener CPU {med(crypto_cpu) / med(self.cpu):.2f}; "
+              f"of it in the kernel {med(self.system):.3f}")  # fmt: skip
         print(f"  paired with crypto-only around each load: crypto-only {med(self.crypto):.3f}"
               f" ms; crypto-only / listener median {med(per_round):.2f} (per round "
               f"{', '.join(f'{x:.2f}' for x in per_round)})")  # fmt: skip
@@ -208,12 +212,23 @@ class ListenerPhase:
               f"{', '.join(f'{x:.2f}' for x in per_round)})")  # fmt: skip
 
 
-def processes_cpu(pids: list[int]) -> float:
-    """CPU seconds so far of these processes (user + system, from ``/proc``)."""
+def pin_server_side(pin: bool) -> str:
+    """With ``pin``, keep this process (and what it forks and starts later, which inherit
+    it) off the first CPU, which the load generator takes; what the header then says."""
+    if not pin:
+        return ""
+    rest = ALL_CPUS - {min(ALL_CPUS)}
+    os.sched_setaffinity(0, rest)
+    return f", pinned: load generator on CPU {min(ALL_CPUS)}, the rest on {sorted(rest)}"
+
+
+def processes_cpu(pids: list[int], kind: str = "all") -> float:
+    """CPU seconds so far of these processes (from ``/proc``): user + system, or only
+    ``kind="system"`` (in the kernel)."""
     total = 0
     for pid in pids:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += int(fields[12]) + (int(fields[11]) if kind == "all" else 0)  # stime, utime
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -310,8 +325,13 @@ class Connection:
         self.sock.close()
 
 
-def load_client(url: str, messages_file: str, seconds: float, clients: int, kind: str) -> None:
-    """Child process: post messages for ``seconds`` and print latencies as JSON."""
+def load_client(
+    url: str, messages_file: str, seconds: float, clients: int, kind: str, cpu: int | None
+) -> None:
+    """Child process: post messages for ``seconds`` and print latencies as JSON (on CPU
+    ``cpu`` alone when given)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     # the parent process wrote this file a moment ago (see below), nobody else
     data = Path(messages_file).read_bytes()
     messages: list[tuple[dict[str, str], bytes]] = pickle.loads(data)  # noqa: S301
@@ -381,7 +401,8 @@ def run_load(
     out = subprocess.run(
         [sys.executable, __file__, "--client", url + "/as2",
          "--messages-file", str(messages_file), "--seconds", str(args.seconds),
-         "--clients", str(args.clients), "--load", args.load],
+         "--clients", str(args.clients), "--load", args.load,
+         *(["--pin-load", str(min(ALL_CPUS))] if args.pin else [])],
         capture_output=True, check=True, text=True,
     ).stdout  # fmt: skip
     result = json.loads(out)
@@ -495,7 +516,14 @@ def parse_args() -> argparse.Namespace:
         help="settle the garbage collector as the gateway's servers do at start-up "
         "(gateway.heap; by default it stays as Python starts it, as in earlier runs)",
     )  # fmt: skip
+    parser.add_argument(
+        "--pin", action="store_true",
+        help="the load generator on the first CPU, everything else (the listener's and "
+        "the crypto-only processes, this one) on the others: each side has cores of its "
+        "own (on 2 cores use --processes 1)",
+    )  # fmt: skip
     parser.add_argument("--client", help=argparse.SUPPRESS)
+    parser.add_argument("--pin-load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--messages-file", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -637,6 +665,7 @@ def main(args: argparse.Namespace) -> None:
         # in this process, so both are measured with it)
         heap.settle()
     one_direct(0)  # the receiver's first-use caches, before the listener's processes copy it
+    pinned = pin_server_side(args.pin)  # before anything forks or starts a thread
     listener = ListenerPhase(receiver, args.processes)
     crypto_all = CryptoProcesses(one_message, args.processes)
     load = functools.partial(run_load, messages_file=messages_file, args=args)
@@ -677,7 +706,8 @@ def main(args: argparse.Namespace) -> None:
     med = statistics.median
     print(f"cpus={os.cpu_count()} rounds={args.rounds} payload=10240 B, sha256 signature, "
           f"aes256-cbc + RSA-2048, signed sync MDN, load {args.load}, garbage collector "
-          f"{'settled (gateway.heap)' if args.settle else 'as Python starts it'}")  # fmt: skip
+          f"{'settled (gateway.heap)' if args.settle else 'as Python starts it'}"
+          f"{pinned}")  # fmt: skip
     print(f"raw cryptography calls, 1 thread: median {med(raw):7.1f} msgs/s")
     print(f"crypto-only, 1 thread           : median {med(single):7.1f} msgs/s  {single}")
     per_round = [r / c for r, c in zip(raw, single, strict=True)]
@@ -714,7 +744,7 @@ if __name__ == "__main__":
     if arguments.client:
         load_client(
             arguments.client, arguments.messages_file, arguments.seconds, arguments.clients,
-            arguments.load,
+            arguments.load, arguments.pin_load,
         )  # fmt: skip
     else:
         main(arguments)
