@@ -214,8 +214,9 @@ class ListenerPhase:
 
 def pin_server_side(pin: bool) -> str:
     """With ``pin``, keep this process (and what it forks and starts later, which inherit
-    it) off the first CPU, which the load generator takes; what the header then says."""
-    if not pin:
+    it) off the first CPU, which the load generator takes; what the header then says
+    (nothing is pinned on a single CPU)."""
+    if not pin or len(ALL_CPUS) < 2:
         return ""
     rest = ALL_CPUS - {min(ALL_CPUS)}
     os.sched_setaffinity(0, rest)
@@ -402,7 +403,7 @@ def run_load(
         [sys.executable, __file__, "--client", url + "/as2",
          "--messages-file", str(messages_file), "--seconds", str(args.seconds),
          "--clients", str(args.clients), "--load", args.load,
-         *(["--pin-load", str(min(ALL_CPUS))] if args.pin else [])],
+         *(["--pin-load", str(min(ALL_CPUS))] if args.pin and len(ALL_CPUS) > 1 else [])],
         capture_output=True, check=True, text=True,
     ).stdout  # fmt: skip
     result = json.loads(out)
