@@ -173,12 +173,13 @@ class ListenerPhase:
         if not self.pids:
             return
         before, before_all = crypto(), crypto_all()
-        cpu_before, system_before = processes_cpu(self.pids), processes_cpu(self.pids, "system")
+        cpu_before, system_before = processes_cpu(self.pids)
         latencies, rate = load(self.url)
         self.rates.append(rate)
         served = len(latencies) + WARM_UP
-        self.cpu.append((processes_cpu(self.pids) - cpu_before) * 1000 / served)
-        self.system.append((processes_cpu(self.pids, "system") - system_before) * 1000 / served)
+        cpu_after, system_after = processes_cpu(self.pids)
+        self.cpu.append((cpu_after - cpu_before) * 1000 / served)
+        self.system.append((system_after - system_before) * 1000 / served)
         self.p50.append(statistics.median(latencies) * 1000)
         self.crypto_all.append((before_all + crypto_all()) / 2)
         self.crypto.append((before + crypto()) / 2)
@@ -223,14 +224,15 @@ def pin_server_side(pin: bool) -> str:
     return f", pinned: load generator on CPU {min(ALL_CPUS)}, the rest on {sorted(rest)}"
 
 
-def processes_cpu(pids: list[int], kind: str = "all") -> float:
-    """CPU seconds so far of these processes (from ``/proc``): user + system, or only
-    ``kind="system"`` (in the kernel)."""
-    total = 0
+def processes_cpu(pids: list[int]) -> tuple[float, float]:
+    """CPU seconds so far of these processes (from ``/proc``): user + system, and of it
+    system (in the kernel)."""
+    user = system = 0
     for pid in pids:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[12]) + (int(fields[11]) if kind == "all" else 0)  # stime, utime
-    return total / os.sysconf("SC_CLK_TCK")
+        user, system = user + int(fields[11]), system + int(fields[12])  # utime, stime
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + system) / tick, system / tick
 
 
 class CryptoProcesses:
