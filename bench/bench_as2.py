@@ -100,6 +100,11 @@ from gateway.identity import Identities
 from gateway.intake import Receipt, ReceivedPayload
 from gateway.partners.profile import PartnerProfile
 
+try:
+    from gateway.as2_server import UVICORN_OPTIONS
+except ImportError:  # a checkout from before it (PYTHONPATH): as its listener ran then
+    UVICORN_OPTIONS = {"ws": "none", "lifespan": "off"}
+
 ALL_CPUS = frozenset(os.sched_getaffinity(0))
 WARM_UP = 10  # requests per load generator before the timed part (counted as served)
 
@@ -132,7 +137,7 @@ def start_listener(receiver: As2Receiver, processes: int) -> tuple[str, list[int
             code = 0
             try:
                 app = As2App(lambda: receiver, 10 * 1024 * 1024)
-                config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
+                config = uvicorn.Config(app, log_level="warning", **UVICORN_OPTIONS)
                 uvicorn.Server(config).run(sockets=[sock])
             except BaseException:
                 code = 1

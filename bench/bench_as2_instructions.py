@@ -115,7 +115,7 @@ def child(mode: str, count: int, work: Path) -> None:
         sock.listen(16)
         (work / f"port.{os.getpid()}").write_text(str(sock.getsockname()[1]))
         app = b.As2App(lambda: receiver, 10 * 1024 * 1024)
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
+        config = uvicorn.Config(app, log_level="warning", **b.UVICORN_OPTIONS)
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises it again once stopped
             uvicorn.Server(config).run(sockets=[sock])
         return

@@ -41,6 +41,7 @@ import math
 import multiprocessing
 import os
 from pathlib import Path
+from typing import Any
 
 from gateway import heap
 from gateway.as2.listener import As2App
@@ -62,6 +63,10 @@ APP_MODULES = (
     "uvicorn.protocols.http.httptools_impl",
     "uvicorn.loops.uvloop",
 )
+#: how uvicorn runs a listener process (the benchmarks start theirs the same way): no
+#: websockets, no lifespan (the runtime is built before the app), and no ``server:
+#: uvicorn`` header on a port that may face the internet
+UVICORN_OPTIONS: dict[str, Any] = {"ws": "none", "lifespan": "off", "server_header": False}
 log = logging.getLogger(__name__)
 
 
@@ -131,10 +136,9 @@ def serve(settings: Settings, *, host: str, port: int, processes: int) -> None:
         host=host,
         port=port,
         workers=processes,
-        ws="none",
-        lifespan="off",
         log_level="info",
         access_log=settings.as2_access_log,
+        **UVICORN_OPTIONS,
     )
 
 

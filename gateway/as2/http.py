@@ -210,8 +210,17 @@ _CLOSE = (b"connection", b"close")
 
 def _raw_headers(status: int, headers: Mapping[str, str], length: int) -> list[tuple[bytes, bytes]]:
     """The receiver's headers as ``Response(content, headers=headers)`` sends them: names
-    in lower case, then Content-Length unless the receiver gave one."""
-    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    in lower case, then Content-Length unless the receiver gave one.
+
+    Less the receiver's Date (a synchronous MDN's): the server dates every answer itself
+    (uvicorn does, for the console and the listener alike), and a second Date would make
+    the field invalid (RFC 9110 5.3: it takes one value).
+    """
+    raw = [
+        (name, v.encode("latin-1"))
+        for k, v in headers.items()
+        if (name := k.lower().encode("latin-1")) != b"date"
+    ]
     if status >= 200 and status not in (204, 304) and all(n != b"content-length" for n, _ in raw):
         raw.append((b"content-length", str(length).encode("latin-1")))
     return raw

@@ -7,7 +7,6 @@ partner's valid certificates and returns an :class:`Mdn`.
 from __future__ import annotations
 
 import base64
-import email.utils
 import functools
 import secrets
 from collections.abc import Mapping, Sequence
@@ -25,6 +24,7 @@ from gateway.as2.mime import (
     Headers,
     build_entity,
     decode_body,
+    http_date,
     parse_content_type,
     parse_entity,
     parse_header_block,
@@ -144,7 +144,7 @@ def build_mdn(
         ("AS2-From", quote_as2_id(our_as2_id)),
         ("AS2-To", quote_as2_id(partner_as2_id)),
         ("Message-ID", message_id),
-        ("Date", email.utils.format_datetime(now.astimezone(UTC))),
+        ("Date", http_date(now)),
         ("Subject", "Message Disposition Notification"),
         ("MIME-Version", "1.0"),
     ]

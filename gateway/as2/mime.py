@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.utils
 import functools
 import quopri
 import re
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar, overload
 
 from gateway.as2.errors import MalformedMessage
@@ -260,6 +262,13 @@ class SignedContentCandidates:
 def signed_content_candidates(entity: bytes) -> SignedContentCandidates:
     """The signed bytes as received, then the canonical variants worth trying (lazily)."""
     return SignedContentCandidates(entity)
+
+
+def http_date(moment: datetime) -> str:
+    """``moment`` as a Date header: RFC 9110's IMF-fixdate (``Mon, 07 Dec 2026 03:58:51
+    GMT``), which is also a valid RFC 5322 date for the MIME headers AS2 shares with HTTP.
+    ``format_datetime`` alone writes ``+0000``, which HTTP only tolerates."""
+    return email.utils.format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def build_entity(headers: Iterable[tuple[str, str]], body: bytes) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import email.utils
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from cryptography import x509
 
 from gateway.as2 import cms
 from gateway.as2.mdn import new_message_id, quote_as2_id
-from gateway.as2.mime import build_entity
+from gateway.as2.mime import build_entity, http_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +145,7 @@ def build_message(
         "AS2-To": quote_as2_id(as2_to),
         "Message-ID": message_id,
         "Subject": subject,
-        "Date": email.utils.format_datetime(now.astimezone(UTC)),
+        "Date": http_date(now),
         "MIME-Version": "1.0",
         "Content-Type": top_type,
         "Content-Disposition": 'attachment; filename="smime.p7m"'

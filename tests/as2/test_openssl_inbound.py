@@ -4,9 +4,11 @@ real HTTP to the running endpoint, and the signed MDNs are verified with openssl
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import re
 import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -231,6 +233,22 @@ def test_unsigned_mdn_when_no_signature_is_requested(
     assert response.headers["as2-to"] == "LENIENT"
 
 
+def test_an_mdn_answer_carries_one_date_in_http_s_format(
+    tmp_path: Path, world: World, endpoint: Endpoint
+) -> None:
+    # given: a signed message asking for a signed MDN, posted to the console's /as2 and the
+    # listener's (the endpoint fixture runs both under uvicorn, which dates every answer)
+    signed = openssl_sign(tmp_path, payload_entity(), world.partner, "sha256")
+    headers, body = split_smime(signed)
+    before = datetime.now(UTC) - timedelta(seconds=2)  # uvicorn renews its date each tick
+    response = post(endpoint, {**as2_headers("LENIENT"), **headers}, body)
+    # then: one Date header (the MDN's own is not added to the server's), an IMF-fixdate
+    assert response.status_code == 200 and b"; processed" in response.content
+    (date,) = response.headers.get_list("date")
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", date)
+    assert before <= email.utils.parsedate_to_datetime(date) <= datetime.now(UTC)
+
+
 def test_async_mdn_is_posted_to_the_receipt_delivery_option_and_verifies_with_openssl(
     tmp_path: Path, world: World, endpoint: Endpoint
 ) -> None:
@@ -259,6 +277,8 @@ def test_async_mdn_is_posted_to_the_receipt_delivery_option_and_verifies_with_op
     report = verify_mdn_with_openssl(tmp_path, as_response, world)
     assert re.search(r"; processed\s", report) and h["Message-ID"] in report
     assert mdn_headers["as2-to"] == "ACME" and mdn_headers["as2-from"] == "GATEWAY"
+    # the MDN's own Date (the request's here) is an IMF-fixdate, as HTTP wants it
+    assert mdn_headers["date"].endswith(" GMT"), mdn_headers["date"]
 
 
 def test_rollover_partner_next_certificate_and_our_previous_key_both_work(

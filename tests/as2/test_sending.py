@@ -280,3 +280,24 @@ def test_as2_ids_with_spaces_are_quoted_and_read_back(world: World) -> None:
     assert unquote_id(message.headers["AS2-From"]) == 'ACME "EU" HQ'
     assert message.headers["AS2-To"] == "GATEWAY"
     assert cms.micalg_name("sha1") == "sha1"
+
+
+def test_a_message_and_an_mdn_are_dated_as_http_dates_them() -> None:
+    """RFC 9110's IMF-fixdate ("... GMT"), also a valid RFC 5322 date; ``+0000`` is what
+    HTTP only tolerates."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from gateway.as2.mdn import Disposition, build_mdn
+    from gateway.as2.outbound import build_message
+
+    # a moment given in another zone is written in GMT
+    moment = datetime(2026, 12, 7, 5, 58, 51, tzinfo=timezone(timedelta(hours=2)))
+    message = build_message(PAYLOAD, filename="f", as2_from="ACME", as2_to="GATEWAY",
+                            mdn="none", now=moment)  # fmt: skip
+    assert message.headers["Date"] == "Mon, 07 Dec 2026 03:58:51 GMT"
+    mdn = build_mdn(
+        original_message_id="<m@acme>", original_recipient="GATEWAY", our_as2_id="GATEWAY",
+        partner_as2_id="ACME", disposition=Disposition(), received_mic=None, signer=None,
+        now=moment.astimezone(UTC),
+    )  # fmt: skip
+    assert dict(mdn.headers)["Date"] == "Mon, 07 Dec 2026 03:58:51 GMT"

@@ -139,8 +139,12 @@ def test_processes_share_the_port_store_every_message_and_die_with_the_parent(
             assert disposition.rstrip().endswith("processed"), disposition
         # and each is in the store once
         assert stored_messages(tmp_path / "var") == 4
-        # and the port serves nothing but AS2
-        assert httpx.get(f"{url}/api/v1/messages").status_code == 404
+        # and the port serves nothing but AS2, without naming the server it runs on
+        other = httpx.get(f"{url}/api/v1/messages")
+        assert other.status_code == 404 and "server" not in other.headers
+        # and an MDN answer carries one Date (the server's), no Server either
+        answer, _message, _ours = site.post_as2(url, purchase_orders(5)[4], "po4.edi")
+        assert len(answer.headers.get_list("date")) == 1 and "server" not in answer.headers
         # and, by default, no access log line per request (the store records each message)
         assert '"POST /as2 HTTP/1.1"' not in log.read_text()
         # when the parent is killed outright, its processes stop too (gateway.lifeline)
