@@ -63,9 +63,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -536,7 +538,39 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main(args: argparse.Namespace) -> None:
+@dataclass
+class Setup:
+    """What every AS2 benchmark here works on: our keys and the partner's, 200 signed and
+    encrypted 10 KB messages (also pickled in ``messages_file`` for the load generator),
+    and a receiver whose partner lookup always finds ACME."""
+
+    tmp: Path
+    ours: Any  # as2_helpers.KeyFiles
+    partner: Any
+    ours_pair: cms.KeyPair
+    messages: list[OutboundMessage]
+    messages_file: Path
+    receiver: As2Receiver
+    intake: MemoryIntake
+
+    def one_message(self, n: int) -> None:
+        """What the endpoint does to message ``n`` without HTTP (the crypto-only loop)."""
+        m = self.messages[n % len(self.messages)]
+        msg = unpack_message(
+            m.headers, m.body, our_keys=[self.ours_pair],
+            partner_certs=[self.partner.certificate], policy=UnpackPolicy(),
+        )  # fmt: skip
+        build_mdn(
+            original_message_id=m.message_id, original_recipient="GATEWAY",
+            our_as2_id="GATEWAY", partner_as2_id="ACME", disposition=Disposition(),
+            received_mic=msg.received_content_mic, signer=self.ours_pair,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+
+
+def set_up(intake_kind: str = "hash") -> Setup:
+    """Keys, messages and the receiver in a new temporary directory (``intake_kind``: see
+    ``--intake``)."""
     tmp = Path(tempfile.mkdtemp())
     ours, partner = make_keys(tmp, "gateway"), make_keys(tmp, "acme")
     identities = Identities.model_validate(
@@ -571,20 +605,20 @@ def main(args: argparse.Namespace) -> None:
     ]  # fmt: skip
     messages_file = tmp / "messages.pickle"
     messages_file.write_bytes(pickle.dumps([(m.headers, m.body) for m in messages]))
+    intake = {"keep": MemoryIntake, "hash": HashingIntake}[intake_kind]()
+    receiver = As2Receiver(
+        intake=intake, find_partner=lambda f, t: (profile, identities.get()),
+        identities=KeyCache(identities), max_body_bytes=10 * 1024 * 1024,
+        schedule_async_mdn=lambda job: None,
+    )  # fmt: skip
+    return Setup(tmp, ours, partner, ours_pair, messages, messages_file, receiver, intake)
 
-    def one_message(n: int) -> None:
-        """What the endpoint does to message ``n`` without HTTP."""
-        m = messages[n % len(messages)]
-        msg = unpack_message(
-            m.headers, m.body, our_keys=[ours_pair],
-            partner_certs=[partner.certificate], policy=UnpackPolicy(),
-        )  # fmt: skip
-        build_mdn(
-            original_message_id=m.message_id, original_recipient="GATEWAY",
-            our_as2_id="GATEWAY", partner_as2_id="ACME", disposition=Disposition(),
-            received_mic=msg.received_content_mic, signer=ours_pair,
-            now=datetime.now(UTC),
-        )  # fmt: skip
+
+def main(args: argparse.Namespace) -> None:
+    setup = set_up(args.intake)
+    ours, ours_pair, messages = setup.ours, setup.ours_pair, setup.messages
+    messages_file, receiver, intake = setup.messages_file, setup.receiver, setup.intake
+    one_message = setup.one_message
 
     def crypto_only(seconds: float, threads: int) -> float:
         count = [0] * threads
@@ -609,7 +643,7 @@ def main(args: argparse.Namespace) -> None:
         our_as2_id="GATEWAY", partner_as2_id="ACME", disposition=Disposition(),
         received_mic="x" * 44, signer=None, now=datetime.now(UTC),
     ).body  # fmt: skip
-    partner_public = partner.certificate.public_key()
+    partner_public = setup.partner.certificate.public_key()
 
     pkcs1 = asym_padding.PKCS1v15()
 
@@ -646,12 +680,6 @@ def main(args: argparse.Namespace) -> None:
             work(n)
         return (time.thread_time() - t0) * 1000 / count
 
-    intake = {"keep": MemoryIntake, "hash": HashingIntake}[args.intake]()
-    receiver = As2Receiver(
-        intake=intake, find_partner=lambda f, t: (profile, identities.get()),
-        identities=KeyCache(identities), max_body_bytes=10 * 1024 * 1024,
-        schedule_async_mdn=lambda job: None,
-    )  # fmt: skip
     direct_ids = iter(range(10**9))
 
     def one_direct(n: int) -> None:
