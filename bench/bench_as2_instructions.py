@@ -17,10 +17,12 @@ Each runs twice, on ``--few`` and on ``--many`` messages; the difference over th
 difference in messages is the count per message, without start-up.
 
 What the counts leave out: the kernel (system calls and the TCP stack: the listener's
-system time, a few per cent of its CPU) and how fast the instructions run - cache misses
-and branch mispredictions, which is where the rest of the listener's CPU time over the
-crypto-only loop goes. valgrind also hides the CPU's SHA extensions, so the hashing
-counts more instructions than it runs natively.
+system time, a few per cent of its CPU) and how fast the instructions run, which differs
+by kind: the crypto's big-number arithmetic runs several times faster per instruction
+than the Python interpreter, so the listener's ~8 % more instructions, mostly Python,
+are a larger share of its time (``bench_as2_perf.py`` splits the time by library).
+valgrind also hides the CPU's SHA extensions, so the hashing counts more instructions
+than it runs natively.
 
 Usage: ``.venv/bin/python bench/bench_as2_instructions.py [--few 10] [--many 40]``
 (needs valgrind; about three minutes on two cores).
