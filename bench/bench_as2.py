@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -61,9 +62,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
@@ -439,6 +440,24 @@ def thread_cpu() -> dict[str, float]:
     return roles
 
 
+def cpu_ms(work: Callable[[int], None], count: int, gap: float = 0.0) -> float:
+    """CPU milliseconds per message of ``work`` on this thread (robust to a loaded
+    machine, where rates swing with what else runs). With ``gap``, a sleep of that many
+    seconds before each message, as a server waits between requests; not counted."""
+    if not gap:
+        t0 = time.thread_time()
+        for n in range(count):
+            work(n)
+        return (time.thread_time() - t0) * 1000 / count
+    total = 0.0
+    for n in range(count):
+        time.sleep(gap)
+        t0 = time.thread_time()
+        work(n)
+        total += time.thread_time() - t0
+    return total * 1000 / count
+
+
 def threaded_cpu_ms(work: Callable[[int], None], threads: int, count: int) -> float:
     """This process's CPU milliseconds per message of ``work`` run on ``threads`` threads at
     once, as the endpoint's pool runs the receiver for concurrent clients (the idle server
@@ -552,6 +571,12 @@ class Setup:
     messages_file: Path
     receiver: As2Receiver
     intake: MemoryIntake
+    ids: Iterator[int] = field(default_factory=itertools.count)
+
+    def one_direct(self, n: int) -> None:
+        """The receiver alone (no HTTP) on message ``n``, with a fresh Message-ID."""
+        m = self.messages[n % len(self.messages)]
+        receive_directly(self.receiver, m.headers, m.body, f"<direct-{next(self.ids)}@acme>")
 
     def one_message(self, n: int) -> None:
         """What the endpoint does to message ``n`` without HTTP (the crypto-only loop)."""
@@ -672,20 +697,7 @@ def main(args: argparse.Namespace) -> None:
             count += 1
         return count / (time.perf_counter() - t0)
 
-    def cpu_ms(work: Callable[[int], None], count: int) -> float:
-        """CPU milliseconds per message of ``work`` on this thread (robust to a loaded
-        machine, where the rates above swing with what else runs)."""
-        t0 = time.thread_time()
-        for n in range(count):
-            work(n)
-        return (time.thread_time() - t0) * 1000 / count
-
-    direct_ids = iter(range(10**9))
-
-    def one_direct(n: int) -> None:
-        """The receiver alone (no HTTP) on message ``n``, with a fresh Message-ID."""
-        m = messages[n % len(messages)]
-        receive_directly(receiver, m.headers, m.body, f"<direct-{next(direct_ids)}@acme>")
+    one_direct = setup.one_direct
 
     app = FastAPI()
     mount_endpoint(app, receiver)

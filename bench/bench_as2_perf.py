@@ -211,19 +211,6 @@ def _read(conn: socket.socket, size: int) -> bytes:
     return bytes(data)
 
 
-def cpu_ms(work: Callable[[int], None], count: int, gap: float = 0.0) -> float:
-    """CPU ms per call of ``work`` on this thread; with ``gap``, a sleep of that many
-    seconds before each call, not counted."""
-    total = 0.0
-    for n in range(count):
-        if gap:
-            time.sleep(gap)
-        t0 = time.thread_time()
-        work(n)
-        total += time.thread_time() - t0
-    return total * 1000 / count
-
-
 def listener_cpu_ms(pids: list[int], load: Callable[[str], tuple[list[float], float]],
                     url: str) -> float:  # fmt: skip
     """CPU ms per message of the listener's processes under one load run."""
@@ -233,18 +220,22 @@ def listener_cpu_ms(pids: list[int], load: Callable[[str], tuple[list[float], fl
     return (after - before) * 1000 / (len(latencies) + b.WARM_UP)
 
 
+def make_load(
+    setup: b.Setup, args: argparse.Namespace
+) -> Callable[[str], tuple[list[float], float]]:
+    """One load run against a listener's URL (``bench_as2``'s socket load generator):
+    the latencies and the rate."""
+    options = argparse.Namespace(seconds=args.seconds, clients=args.clients, load="socket",
+                                 pin=False)  # fmt: skip
+    return functools.partial(b.run_load, messages_file=setup.messages_file, args=options)
+
+
 def parts(args: argparse.Namespace) -> None:
     """``--parts``: the listener's CPU per message against the sum of its parts."""
     setup = b.set_up()
     b.heap.settle()
-    ids = iter(range(10**9))
-
-    def direct(n: int) -> None:
-        m = setup.messages[n % len(setup.messages)]
-        b.receive_directly(setup.receiver, m.headers, m.body, f"<direct-{next(ids)}@acme>")
-
     first = setup.messages[0]
-    direct(0)
+    setup.one_direct(0)  # first-use caches, before anything forks
     answer = setup.receiver.handle(
         {**{k.lower(): v for k, v in first.headers.items()}, "message-id": "<canned@acme>"},
         first.body,
@@ -252,24 +243,20 @@ def parts(args: argparse.Namespace) -> None:
     real = b.ListenerPhase(setup.receiver, args.processes)  # both fork before any thread
     canned = b.ListenerPhase(cast(As2Receiver, CannedReceiver(answer)), args.processes)
     framed = FramedServer(setup)
-    load = functools.partial(
-        b.run_load, messages_file=setup.messages_file,
-        args=argparse.Namespace(seconds=args.seconds, clients=args.clients, load="socket",
-                                pin=False),
-    )  # fmt: skip
+    load = make_load(setup, args)
     runs: dict[str, list[float]] = {}
     try:
         for n in range(args.rounds):
             measured = {
-                "crypto-only loop": cpu_ms(setup.one_message, 300),
-                "receiver, called directly": cpu_ms(direct, 300),
+                "crypto-only loop": b.cpu_ms(setup.one_message, 300),
+                "receiver, called directly": b.cpu_ms(setup.one_direct, 300),
                 "HTTP alone (listener, ready answer)": listener_cpu_ms(
                     canned.pids, load, canned.url
                 ),
                 "receiver behind a plain socket, waiting for each request": framed.cpu_ms(300, 1),
                 "receiver behind a plain socket, 3 requests in flight": framed.cpu_ms(300, 3),
                 "the listener": listener_cpu_ms(real.pids, load, real.url),
-                "crypto-only loop, 0.2 ms sleep before each message": cpu_ms(
+                "crypto-only loop, 0.2 ms sleep before each message": b.cpu_ms(
                     setup.one_message, 300, 0.0002
                 ),
             }
@@ -307,26 +294,18 @@ def main() -> None:
         sys.exit("perf is not installed (Debian: apt-get install linux-perf)")
     setup = b.set_up()
     b.heap.settle()  # as the listener's processes run (gateway.as2_server)
-    first = setup.messages[0]
-    b.receive_directly(setup.receiver, first.headers, first.body, "<warm@acme>")
+    setup.one_direct(0)  # first-use caches, before anything forks
     listener = b.ListenerPhase(setup.receiver, args.processes)  # forks before any thread
     crypto = b.CryptoProcesses(setup.one_message, 1)
     crypto.cpu_ms(200)  # first-use caches
-    load = functools.partial(
-        b.run_load, messages_file=setup.messages_file,
-        args=argparse.Namespace(seconds=args.seconds, clients=args.clients, load="socket",
-                                pin=False),
-    )  # fmt: skip
+    load = make_load(setup, args)
     work = Path(tempfile.mkdtemp())
     per_message: dict[str, list[dict[str, float]]] = {"listener": [], "crypto": []}
     cpu: dict[str, list[float]] = {"listener": [], "crypto": []}
     try:
         for n in range(args.rounds):
             with Sampled(listener.pids, work / f"listener{n}.data"):
-                before, _ = b.processes_cpu(listener.pids)
-                latencies, _rate = load(listener.url)
-                after, _ = b.processes_cpu(listener.pids)
-            ms = (after - before) * 1000 / (len(latencies) + b.WARM_UP)
+                ms = listener_cpu_ms(listener.pids, load, listener.url)
             cpu["listener"].append(ms)
             split = shares(work / f"listener{n}.data")
             per_message["listener"].append({k: v * ms for k, v in split.items()})
