@@ -5,8 +5,11 @@ first. Writes are allowed only directly in ``inbox/``; the partner may read anyw
 its three areas and remove files from ``inbox/`` and ``outbox/``. Creating directories
 or symlinks is refused. A file written to ``inbox/`` is taken (handed to the intake)
 when the client closes it, unless its name ends in the account's temporary suffix; a
-rename of such a file to its final name takes it then. OS errors become SFTP status
-codes here, once; a refusal is also an ``sftp.refused`` event.
+rename of such a file to its final name takes it then. One name has one writer at a
+time, server-wide (:class:`OpenWrites`): opening, renaming or removing a file another
+handle is still writing is refused, so two uploads never mix and none is cut short or
+replaced unseen. OS errors become SFTP status codes here, once; a refusal is also an
+``sftp.refused`` event.
 """
 
 from __future__ import annotations
@@ -46,31 +49,38 @@ RECENTLY_TAKEN = 64  # per session
 # open files per session: each holds a descriptor of the whole gateway process
 MAX_OPEN_FILES = 64
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+_BUSY = "the file is open for writing (an upload in progress); try again when it is closed"
 
 
 class OpenWrites:
-    """Files some session has open for writing (a sweep must not take them)."""
+    """Inbox files some session holds for writing, server-wide: one writer per name.
+
+    A name is claimed before the file is opened for writing (so a second session cannot
+    truncate or interleave with an upload in progress), and while a rename moves a file
+    in or out of it; the claim is released only after a finished upload has been taken,
+    so neither a sweep nor another session ever sees the file between its close and its
+    take.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._paths: dict[Path, int] = {}
+        self._paths: set[Path] = set()
 
-    def add(self, path: Path) -> None:
-        """Note one more writer of ``path``."""
+    def claim(self, *paths: Path) -> bool:
+        """Claim every one of ``paths`` at once; False (nothing claimed) if any is held."""
         with self._lock:
-            self._paths[path] = self._paths.get(path, 0) + 1
+            if any(path in self._paths for path in paths):
+                return False
+            self._paths.update(paths)
+            return True
 
-    def discard(self, path: Path) -> None:
-        """Note that one writer of ``path`` is done."""
+    def release(self, *paths: Path) -> None:
+        """Give up the claim on ``paths``."""
         with self._lock:
-            count = self._paths.get(path, 0) - 1
-            if count > 0:
-                self._paths[path] = count
-            else:
-                self._paths.pop(path, None)
+            self._paths.difference_update(paths)
 
     def snapshot(self) -> frozenset[Path]:
-        """The paths open for writing right now."""
+        """The paths claimed right now."""
         with self._lock:
             return frozenset(self._paths)
 
@@ -190,6 +200,7 @@ class GatewayHandle(paramiko.SFTPHandle):
         self.reading = reading
         self.failed = False
         self.marked = False  # an upload marker says this file is not finished yet
+        self.claimed = writing  # the name is ours (OpenWrites) until released
         self.bytes_read = 0
         self.bytes_written = 0
 
@@ -242,6 +253,13 @@ class GatewayHandle(paramiko.SFTPHandle):
         self._close_fd()
         self.resolved.real.unlink(missing_ok=True)
         self._clear_marker()
+        self._release()
+
+    def _release(self) -> None:
+        """Let other sessions write this name again (after the take, if any)."""
+        if self.claimed:
+            self.sftp.ctx.open_writes.release(self.resolved.real)
+            self.claimed = False
 
     def _clear_marker(self) -> None:
         if self.marked:
@@ -253,8 +271,6 @@ class GatewayHandle(paramiko.SFTPHandle):
             os.close(self.fd)
             self.fd = None
             self.sftp.ctx.open_files -= 1
-            if self.writing:
-                self.sftp.ctx.open_writes.discard(self.resolved.real)
 
     def close(self) -> None:
         """Close; a finished inbox upload is taken, a download is recorded."""
@@ -266,27 +282,30 @@ class GatewayHandle(paramiko.SFTPHandle):
             self._clear_marker()  # before the file stops being busy: a sweep never sees
             # it unmarked-but-open or marked-but-closed
         self._close_fd()
-        if self.writing and was_open and not self.failed:
-            if self.sftp.ending:
-                # the connection dropped with the file open: it may be incomplete
-                if not ctx.is_temporary(name):
-                    self.resolved.real.unlink(missing_ok=True)
-                self._clear_marker()
+        try:
+            if self.writing and was_open and not self.failed:
+                if self.sftp.ending:
+                    # the connection dropped with the file open: it may be incomplete
+                    if not ctx.is_temporary(name):
+                        self.resolved.real.unlink(missing_ok=True)
+                    self._clear_marker()
+                    ctx.event(
+                        "sftp.upload_aborted",
+                        f"{self.resolved.virtual} left open when the session ended",
+                        path=self.resolved.virtual,
+                        size=self.bytes_written,
+                    )
+                elif not ctx.is_temporary(name):
+                    ctx.take(self.resolved)
+            elif self.reading and not self.writing and was_open:
                 ctx.event(
-                    "sftp.upload_aborted",
-                    f"{self.resolved.virtual} left open when the session ended",
+                    "sftp.download",
+                    f"{self.resolved.virtual} downloaded",
                     path=self.resolved.virtual,
-                    size=self.bytes_written,
+                    size=self.bytes_read,
                 )
-            elif not ctx.is_temporary(name):
-                ctx.take(self.resolved)
-        elif self.reading and not self.writing and was_open:
-            ctx.event(
-                "sftp.download",
-                f"{self.resolved.virtual} downloaded",
-                path=self.resolved.virtual,
-                size=self.bytes_read,
-            )
+        finally:
+            self._release()  # only now may another session write this name
 
 
 class JailedSftp(paramiko.SFTPServerInterface):
@@ -327,14 +346,18 @@ class JailedSftp(paramiko.SFTPServerInterface):
             return self.ctx.refused("write", path, "uploads go directly into inbox/")
         if self.ctx.open_files >= MAX_OPEN_FILES:
             return self.ctx.refused("open", path, f"more than {MAX_OPEN_FILES} files open")
+        # before the open, which may truncate: never two writers of one name
+        if writing and not self.ctx.open_writes.claim(resolved.real):
+            return self.ctx.refused("write", path, _BUSY)
         try:
             fd = os.open(resolved.real, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o640)
         except OSError as exc:
+            if writing:
+                self.ctx.open_writes.release(resolved.real)
             return _status(exc)
         self.ctx.open_files += 1
         handle = GatewayHandle(self, fd, resolved, writing=writing, reading=reading)
         if writing:
-            self.ctx.open_writes.add(resolved.real)
             if not self.ctx.is_temporary(resolved.real.name):
                 # until a clean close removes it, the marker says "not finished": after
                 # a crash the sweep quarantines the file instead of taking it
@@ -387,10 +410,14 @@ class JailedSftp(paramiko.SFTPServerInterface):
             return resolved
         if resolved.area not in ("inbox", "outbox"):
             return self.ctx.refused("remove", path, "only inbox/ and outbox/ files")
+        if not self.ctx.open_writes.claim(resolved.real):
+            return self.ctx.refused("remove", path, _BUSY)
         try:
             os.unlink(resolved.real)
         except OSError as exc:
             return _status(exc)
+        finally:
+            self.ctx.open_writes.release(resolved.real)
         self.ctx.event("sftp.remove", f"{resolved.virtual} removed", path=resolved.virtual)
         return SFTP_OK
 
@@ -412,21 +439,30 @@ class JailedSftp(paramiko.SFTPServerInterface):
         inbox = self.ctx.jail.base / "inbox"
         if old.real.parent != inbox or new.real.parent != inbox:
             return self.ctx.refused("rename", f"{oldpath} -> {newpath}", "only within inbox/")
+        # neither name may be mid-upload (a rename of an open file would hand over a
+        # part of it; one over it would drop another session's upload), nor become so
+        # before the renamed file is taken
+        names = {old.real, new.real}
+        if not self.ctx.open_writes.claim(*names):
+            return self.ctx.refused("rename", f"{oldpath} -> {newpath}", _BUSY)
         try:
-            if replace:
-                os.rename(old.real, new.real)
-            else:
-                os.link(old.real, new.real)  # fails if the target exists, atomically
-                os.unlink(old.real)
-        except FileNotFoundError:
-            return SFTP_NO_SUCH_FILE
-        except FileExistsError:
-            return SFTP_FAILURE
-        except OSError as exc:
-            return _status(exc)
-        if not self.ctx.is_temporary(new.real.name):
-            self.ctx.take(new)
-        return SFTP_OK
+            try:
+                if replace:
+                    os.rename(old.real, new.real)
+                else:
+                    os.link(old.real, new.real)  # fails if the target exists, atomically
+                    os.unlink(old.real)
+            except FileNotFoundError:
+                return SFTP_NO_SUCH_FILE
+            except FileExistsError:
+                return SFTP_FAILURE
+            except OSError as exc:
+                return _status(exc)
+            if not self.ctx.is_temporary(new.real.name):
+                self.ctx.take(new)
+            return SFTP_OK
+        finally:
+            self.ctx.open_writes.release(*names)
 
     def canonicalize(self, path: str) -> str | int:  # type: ignore[override]
         """The normalised path as the partner sees it; refused when it leaves the root."""

@@ -203,3 +203,86 @@ def test_connections_over_the_limit_are_closed(hosted) -> None:
     key = paramiko.PKey.from_path(hosted.keys / "acme")
     transport, _ = _connect(hosted, "acme", pkey=key)
     transport.close()
+
+
+# ---- one writer per name ---------------------------------------------------------------
+def _acme(hosted) -> tuple[paramiko.Transport, paramiko.SFTPClient]:
+    return _connect(hosted, "acme", pkey=paramiko.PKey.from_path(hosted.keys / "acme"))
+
+
+def _refusals(hosted, operation: str) -> list[str]:
+    return [
+        e.detail for e in hosted.intake.of_kind("sftp.refused") if e.data["operation"] == operation
+    ]
+
+
+def test_a_second_session_cannot_open_a_name_being_uploaded(hosted) -> None:
+    # given one session uploading order.edi (a retry while a stale session still writes)
+    t1, first = _acme(hosted)
+    t2, second = _acme(hosted)
+    handle = first.open("/inbox/order.edi", "wb")
+    handle.write(b"A" * 100)
+    handle.flush()
+    # when a second session opens the same name for writing
+    # then it is refused, and what the first wrote is not truncated or mixed
+    with pytest.raises(PermissionError):
+        second.open("/inbox/order.edi", "wb")
+    assert "open for writing" in _refusals(hosted, "write")[0]
+    handle.write(b"A" * 50)
+    handle.close()
+    hosted.intake.wait_for(1)
+    [payload] = hosted.intake.payloads
+    assert payload.data == b"A" * 150
+    # and once the first upload is taken, the name is free again
+    with second.open("/inbox/order.edi", "wb") as again:
+        again.write(b"B" * 10)
+    hosted.intake.wait_for(2)
+    assert [p.data for p in hosted.intake.payloads] == [b"A" * 150, b"B" * 10]
+    t1.close()
+    t2.close()
+
+
+def test_a_file_still_being_written_cannot_be_renamed_into_place(hosted) -> None:
+    # given an upload under a temporary name whose handle is still open
+    transport, client = _acme(hosted)
+    handle = client.open("/inbox/x.edi.part", "wb")
+    handle.write(b"ISA*first-half*")
+    handle.flush()
+    # when the client renames it to its final name before closing it
+    # then the rename is refused and nothing is taken
+    with pytest.raises(PermissionError):
+        client.rename("/inbox/x.edi.part", "/inbox/x.edi")
+    assert hosted.intake.payloads == []
+    # and after the close the same rename takes the whole file
+    handle.write(b"second-half~")
+    handle.close()
+    client.rename("/inbox/x.edi.part", "/inbox/x.edi")
+    hosted.intake.wait_for(1)
+    assert [p.data for p in hosted.intake.payloads] == [b"ISA*first-half*second-half~"]
+    transport.close()
+
+
+def test_a_rename_cannot_replace_or_remove_another_sessions_upload(hosted) -> None:
+    # given session B uploading y.edi, and session A with a finished y.edi.part
+    ta, a = _acme(hosted)
+    tb, b = _acme(hosted)
+    upload = b.open("/inbox/y.edi", "wb")
+    upload.write(b"B-partial")
+    upload.flush()
+    with a.open("/inbox/y.edi.part", "wb") as temp:
+        temp.write(b"A-complete")
+    # when A posix-renames its file over B's, or removes B's
+    # then both are refused
+    with pytest.raises(PermissionError):
+        a.posix_rename("/inbox/y.edi.part", "/inbox/y.edi")
+    with pytest.raises(PermissionError):
+        a.remove("/inbox/y.edi")
+    assert len(_refusals(hosted, "rename")) == 1 and len(_refusals(hosted, "remove")) == 1
+    # and B's upload arrives whole, while A's file waits under its temporary name
+    upload.write(b"-B-rest")
+    upload.close()
+    hosted.intake.wait_for(1)
+    assert [p.data for p in hosted.intake.payloads] == [b"B-partial-B-rest"]
+    assert (hosted.inbox("acme") / "y.edi.part").read_bytes() == b"A-complete"
+    ta.close()
+    tb.close()
