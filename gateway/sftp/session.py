@@ -357,16 +357,16 @@ class JailedSftp(paramiko.SFTPServerInterface):
             return _status(exc)
         self.ctx.open_files += 1
         handle = GatewayHandle(self, fd, resolved, writing=writing, reading=reading)
-        if writing:
-            if not self.ctx.is_temporary(resolved.real.name):
-                # until a clean close removes it, the marker says "not finished": after
-                # a crash the sweep quarantines the file instead of taking it
-                try:
-                    upload_marker(self.ctx.base, resolved.real.name).touch()
-                    handle.marked = True
-                except OSError as exc:
-                    handle.close()
-                    return _status(exc)
+        if writing and not self.ctx.is_temporary(resolved.real.name):
+            # until a clean close removes it, the marker says "not finished": after a
+            # crash the sweep quarantines the file instead of taking it
+            try:
+                upload_marker(self.ctx.base, resolved.real.name).touch()
+                handle.marked = True
+            except OSError as exc:
+                handle.failed = True  # nothing uploaded yet: closed, not taken
+                handle.close()
+                return _status(exc)
         return handle
 
     def list_folder(self, path: str) -> list[paramiko.SFTPAttributes] | int:
