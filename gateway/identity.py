@@ -87,7 +87,9 @@ def load_identities(path: Path) -> Identities:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise IdentityError(f"{path}: cannot read identities file: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
+    except UnicodeDecodeError as exc:
+        raise IdentityError(f"{path}: not UTF-8 text: {exc.reason}") from exc
+    except (yaml.YAMLError, RecursionError) as exc:
         raise IdentityError(f"{path}: not valid YAML: {exc}") from exc
     try:
         identities = Identities.model_validate(raw)

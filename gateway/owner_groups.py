@@ -46,7 +46,9 @@ def load_owner_groups(path: Path) -> OwnerGroups:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return OwnerGroups.model_validate(raw)
-    except yaml.YAMLError as exc:
+    except UnicodeDecodeError as exc:
+        raise RoutingFileError(f"{path}: not UTF-8 text: {exc.reason}") from exc
+    except (yaml.YAMLError, RecursionError) as exc:
         raise RoutingFileError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:
         details = "; ".join(

@@ -218,7 +218,7 @@ def _raw_identity(path: Path | None) -> tuple[str | None, list[str]]:
         return None, []
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return path.stem, []
     if not isinstance(data, dict):
         return path.stem, []

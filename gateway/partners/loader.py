@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from gateway.partners.profile import PartnerProfile
 
 MAX_FILE_BYTES = 1024 * 1024  # a profile or map is a few kB; refuse anything absurd
+MAX_DEPTH = 64  # profiles and maps nest a dozen levels; deeper is a mistake or an attack
 
 
 @dataclass
@@ -104,8 +105,11 @@ def read_yaml(path: Path, *, codes: bool = False) -> YamlDocument:
         raise YamlReadError(path, None, f"not UTF-8 text: {exc.reason}") from exc
     try:
         # CodesLoader is a SafeLoader (plain data only, no object construction)
-        data = yaml.load(text, Loader=CodesLoader) if codes else yaml.safe_load(text)  # noqa: S506
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_depth(path, root)
+        data = yaml.load(text, Loader=CodesLoader) if codes else yaml.safe_load(text)  # noqa: S506
+    except RecursionError as exc:  # PyYAML composes recursively: thousands of levels
+        raise YamlReadError(path, None, f"nested deeper than {MAX_DEPTH} levels") from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -113,6 +117,21 @@ def read_yaml(path: Path, *, codes: bool = False) -> YamlDocument:
     except yaml.YAMLError as exc:
         raise YamlReadError(path, None, f"not valid YAML: {exc}") from exc
     return YamlDocument(path=path, data=data, root=root)
+
+
+def _check_depth(path: Path, root: yaml.Node | None) -> None:
+    """Refuse a document nested deeper than :data:`MAX_DEPTH` (named by its line)."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)] if root is not None else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise YamlReadError(
+                path, node.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels"
+            )
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
 
 
 def line_of(root: yaml.Node | None, loc: Iterable[str | int]) -> int | None:

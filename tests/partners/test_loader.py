@@ -90,6 +90,20 @@ def test_bad_file_is_reported_and_the_others_still_load(tmp_path: Path) -> None:
     assert len(result.errors) == 1 and result.errors[0].field == "id"
 
 
+@pytest.mark.parametrize("levels", [100, 5000])
+def test_deeply_nested_yaml_is_one_files_error_not_everyones(tmp_path: Path, levels: int) -> None:
+    # given a good profile beside one nested `levels` deep (PyYAML itself recurses: at
+    # thousands of levels it used to raise RecursionError out of the whole load)
+    write(tmp_path, "acme.yaml", GOOD)
+    write(tmp_path, "deep.yaml", GOOD + "odoo_notes: " + "[" * levels + "]" * levels + "\n")
+    # when the directory is loaded
+    result = load_profiles([tmp_path])
+    # then the deep file is refused by name and the good one loads
+    assert list(result.profiles) == ["acme-labs"]
+    [error] = result.errors
+    assert error.file.name == "deep.yaml" and "nested deeper than 64 levels" in error.reason
+
+
 def test_later_directory_overrides_by_id(tmp_path: Path) -> None:
     site = tmp_path / "site"
     write(
