@@ -107,18 +107,10 @@ def refuse_upload(
     size: int,
 ) -> None:
     """Record an upload refused before it was stored (size, empty): a ``refused`` message."""
-    known = partner_id if partner_id and runtime.registry.get(partner_id) else None
-    StoreIntake(runtime).receive(
-        ReceivedPayload(
-            data=b"",
-            transport="api",
-            partner_id=known,
-            filename=(filename or "upload")[:255],
-            metadata={"uploaded_by": actor, "size": str(size)},
-            actor=actor,
-            refused=reason,
-        )
-    )
+    StoreIntake(runtime).refuse(
+        transport="api", filename=filename, partner_id=partner_id, actor=actor,
+        reason=reason, size=size, metadata={"uploaded_by": actor},
+    )  # fmt: skip
 
 
 # ---- raw bytes --------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from gateway.cli import (
 )
 from gateway.cli import cert_commands as as2_cli
 from gateway.cli.config_errors import describe
+from gateway.cli.input_files import InputRefused, read_input_file
 from gateway.cli.runtime import cli_runtime
 from gateway.intake import ReceivedPayload
 from gateway.odoo import cli as odoo_cli
@@ -253,11 +254,17 @@ def ingest(
     """Feed files into the pipeline as if received from a partner.
 
     Prints one line per file and, at the end, the totals per state (``--quiet``: only
-    the totals). Exit code 1 when a file ended rejected or failed.
+    the totals). A file over the payload cap is refused unread (a ``refused`` message,
+    as the API records one); anything that is not a regular file (a FIFO, a device) is
+    named and skipped. Exit code 1 when a file was refused or skipped, or ended
+    rejected or failed.
     """
     runtime = cli_runtime(queue=queue)
     intake = StoreIntake(runtime)
+    limit = runtime.settings.max_payload_bytes
+    actor = f"cli:{os.environ.get('USER', 'operator')}"
     receipts = []
+    unread: list[str] = []  # files that are not files: nothing to record
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -269,24 +276,42 @@ def ingest(
         task = progress.add_task("ingesting", total=len(files))
         for path in files:
             progress.update(task, description=f"ingesting {path.name}")
+            metadata = {"path": str(path.resolve())}
+            try:
+                data = read_input_file(path, limit)
+            except InputRefused as exc:
+                progress.advance(task)
+                if exc.size is None:
+                    unread.append(f"{path}: {exc.reason}")
+                    continue
+                # too large: a refused message, as the API and SFTP record one
+                receipts.append(intake.refuse(
+                    transport="cli", filename=path.name, partner_id=partner, actor=actor,
+                    reason=exc.reason, size=exc.size, metadata=metadata,
+                ))  # fmt: skip
+                continue
             receipt = intake.receive(
                 ReceivedPayload(
-                    data=path.read_bytes(),
+                    data=data,
                     transport="cli",
                     partner_id=partner,
                     filename=path.name,
-                    metadata={"path": str(path.resolve())},
-                    actor=f"cli:{os.environ.get('USER', 'operator')}",
+                    metadata=metadata,
+                    actor=actor,
                 )
             )
             if isinstance(runtime.dispatcher, InlineDispatcher):
                 runtime.dispatcher.drain()
             receipts.append(receipt)
             progress.advance(task)
+    for problem in unread:
+        err.print(f"[red]not ingested[/red] {problem}", highlight=False)
     with session_scope(runtime.sessions) as session:
         if as_json:
             details = [message_detail(session, r.message_id) for r in receipts]
             console.print_json(json.dumps(details, default=str))
+            if unread:
+                raise typer.Exit(1)
             return
         # the lines and totals need states only: two queries, not a detail per file
         found = message_outcomes(session, [r.message_id for r in receipts])
@@ -296,8 +321,8 @@ def ingest(
     print(ingest_totals(found))
     if queue:
         print("queued for the workers; follow with `edi-gateway messages list`")
-    if any(
-        d["state"] in ("rejected", "failed")
+    if unread or any(
+        d["state"] in ("rejected", "failed", "refused")
         or any(t["state"] in ("rejected", "failed") for t in d["transaction_list"])
         for d in found
     ):

@@ -13,7 +13,7 @@ from typing import cast
 
 from sqlalchemy import Table, insert, select
 
-from gateway.intake import Intake, Receipt, ReceivedPayload
+from gateway.intake import Intake, Receipt, ReceivedPayload, Transport
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.runtime import Runtime
 from gateway.store.audit import add_event, add_events
@@ -34,6 +34,32 @@ class StoreIntake(Intake):
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+
+    def refuse(
+        self,
+        *,
+        transport: Transport,
+        filename: str | None,
+        partner_id: str | None,
+        actor: str,
+        reason: str,
+        size: int,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Receipt:
+        """Record a file refused before its bytes were stored (size, empty, not a file):
+        a ``refused`` message an operator sees; an unknown ``partner_id`` is not kept."""
+        known = partner_id if partner_id and self.runtime.registry.get(partner_id) else None
+        return self.receive(
+            ReceivedPayload(
+                data=b"",
+                transport=transport,
+                partner_id=known,
+                filename=(filename or "upload")[:255],
+                metadata={**(metadata or {}), "size": str(size)},
+                actor=actor,
+                refused=reason,
+            )
+        )
 
     def store_raw(self, data: bytes) -> str:
         """Store bytes content-addressed (a whole AS2 request, say); return the SHA-256."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,32 @@ def test_ingest_prints_a_line_per_file_and_the_totals(cli: CliRunner, tmp_path: 
     again = cli.invoke(app, ["ingest", "--quiet", str(order)])
     assert again.stdout.splitlines() == ["total: 1 file(s): 1 duplicate; 0 transaction(s): none"]
     assert again.exit_code == 0
+
+
+def test_ingest_refuses_an_oversized_file_and_skips_a_fifo_then_goes_on(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a payload cap of 4 KB, a file over it, a FIFO (reading it would block for
+    # ever) and two good orders around them
+    monkeypatch.setenv("EDIGW_MAX_PAYLOAD_BYTES", "4096")
+    get_settings.cache_clear()
+    order = fixture_bytes("keystone-pharma", "850_purchase_order.edi")
+    assert len(order) < 4096
+    first, last = tmp_path / "first.edi", tmp_path / "last.edi"
+    first.write_bytes(order)
+    last.write_bytes(order)
+    big = tmp_path / "big.edi"
+    big.write_bytes(b"ISA" + b"x" * 5000)
+    fifo = tmp_path / "pipe.edi"
+    os.mkfifo(fifo)
+    # when they are ingested in one command
+    result = cli.invoke(app, ["ingest", str(first), str(big), str(fifo), str(last)])
+    # then both orders went in (the second as a duplicate of the first), the big file is
+    # a refused message naming the cap, the FIFO is named as skipped, and the exit code
+    # says something was wrong
+    lines = result.stdout.splitlines()
+    assert lines[0] == "message 1 first.edi: split; 1 delivered", result.stdout
+    assert lines[1] == "message 2 big.edi: refused - file of 5003 bytes exceeds 4096"
+    assert lines[2] == "message 3 last.edi: duplicate"
+    assert "pipe.edi: not a regular file" in result.stderr.replace("\n", "")
+    assert result.exit_code == 1
