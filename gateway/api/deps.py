@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from gateway.api.auth import (
@@ -116,3 +117,6 @@ AdminDep = Annotated[Principal, Depends(require("admin"))]
 
 # ids are 32-bit integer columns: anything else is a 422, never an overflow in the driver
 DbId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="Row id.")]
+# the same bound for ids inside a JSON body or a form, and how many one bulk action takes
+RowId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+MAX_BULK = 500

@@ -149,16 +149,18 @@ def partner_detail(runtime: Runtime, session: Any, profile: PartnerProfile) -> d
 
 
 # ---- validation -------------------------------------------------------------------------
-def validate_profile_text(text: str) -> dict[str, Any]:
-    """Validate a profile's YAML text; every error with its line and field.
+def validate_profile_text(text: str | bytes) -> dict[str, Any]:
+    """Validate a profile's YAML text (or the bytes of a file, which must be UTF-8);
+    every error with its line and field.
 
     ``{"valid": bool, "errors": [{"line", "field", "reason"}], "partner_id": ...}``
     """
-    if len(text.encode()) > MAX_PROFILE_BYTES:
+    data = text.encode() if isinstance(text, str) else text
+    if len(data) > MAX_PROFILE_BYTES:
         raise ConsoleError(413, f"a profile is at most {MAX_PROFILE_BYTES} bytes")
     with tempfile.TemporaryDirectory(prefix="edigw-profile-") as tmp:
         path = Path(tmp) / "profile.yaml"
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(data)  # read back as a profile file is: not UTF-8 is its error
         try:
             doc = read_yaml(path)
         except YamlReadError as exc:

@@ -20,7 +20,16 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api import charts, console_actions
 from gateway.api.auth import SESSION_COOKIE, SESSION_MAX_AGE, AuthError, authenticate_key
 from gateway.api.console_actions import ConsoleError
-from gateway.api.deps import DbId, OperatorDep, ReaderDep, RuntimeDep, SessionDep, get_signer
+from gateway.api.deps import (
+    MAX_BULK,
+    DbId,
+    OperatorDep,
+    ReaderDep,
+    RowId,
+    RuntimeDep,
+    SessionDep,
+    get_signer,
+)
 from gateway.api.page_common import (
     back,
     check_csrf,
@@ -404,7 +413,7 @@ def exceptions_bulk(
     principal: OperatorDep,
     runtime: RuntimeDep,
     action: Annotated[str, Form()],
-    ids: Annotated[list[int] | None, Form()] = None,
+    ids: Annotated[list[RowId] | None, Form()] = None,
     csrf: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
     assignee: Annotated[str, Form()] = "",
@@ -413,6 +422,8 @@ def exceptions_bulk(
     check_csrf(request, csrf)
     if not ids:
         return back("/exceptions", error="Tick the exceptions to act on first.")
+    if len(ids) > MAX_BULK:
+        return back("/exceptions", error=f"At most {MAX_BULK} exceptions at once.")
     try:
         results = console_actions.run_operation(
             runtime,

@@ -26,12 +26,14 @@ from gateway.api.auth import (
 )
 from gateway.api.console_actions import ConsoleError
 from gateway.api.deps import (
+    MAX_BULK,
     AdminDep,
     DbId,
     OnboardingDep,
     OperatorDep,
     PrincipalDep,
     ReaderDep,
+    RowId,
     RuntimeDep,
     SessionDep,
 )
@@ -384,7 +386,7 @@ class Assignment(BaseModel):
 class BulkRequest(BaseModel):
     """One action on many exceptions."""
 
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[RowId] = Field(min_length=1, max_length=MAX_BULK)
     action: Literal["resolve", "retry", "dismiss", "assign"]
     comment: str = Field(default="", max_length=2000)
     assignee: str | None = Field(default=None, max_length=128)
@@ -420,7 +422,7 @@ def bulk_exceptions(
     summary="Assign an exception to someone",
 )
 def assign_exception_route(
-    exception_id: int, body: Assignment, principal: OperatorDep, runtime: RuntimeDep
+    exception_id: DbId, body: Assignment, principal: OperatorDep, runtime: RuntimeDep
 ) -> Done:
     """Give an open exception to a person (their console user name), or back to its group."""
     console_actions.run_operation(
@@ -487,7 +489,8 @@ async def reload_partners(principal: OnboardingDep, runtime: RuntimeDep) -> dict
 def validate_partner(
     _: OnboardingDep,
     body: Annotated[
-        str, Body(media_type="application/yaml", description="The profile file's text.")
+        bytes,
+        Body(media_type="application/yaml", description="The profile file's text (UTF-8)."),
     ],
 ) -> dict[str, Any]:
     """Every error with its line and field; nothing is saved."""

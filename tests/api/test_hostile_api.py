@@ -95,6 +95,22 @@ def test_12_giant_ids_and_offsets_are_422_not_500(
     assert response.status_code == 422, response.text
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/exceptions/99999999999999999999/assign", {"assignee": "ann"}),
+        ("/api/v1/exceptions/2147483648/assign", {"assignee": "ann"}),
+        ("/api/v1/exceptions/bulk", {"ids": [2**63], "action": "resolve"}),
+        ("/api/v1/exceptions/bulk", {"ids": [0], "action": "resolve"}),
+    ],
+)
+def test_12_giant_ids_in_writes_are_422_not_500(
+    world: World, client: TestClient, path: str, body: dict[str, object]
+) -> None:
+    response = client.post(path, json=body, headers=world.headers("operator"))
+    assert response.status_code == 422, response.text
+
+
 def test_12_giant_ids_on_pages_are_422(world: World, client: TestClient) -> None:
     login(client, world, "viewer")
     assert client.get("/messages/99999999999999999999").status_code == 422

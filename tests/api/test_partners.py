@@ -127,6 +127,12 @@ def test_validate_broken_yaml_and_non_mapping(client: TestClient, world: World) 
     assert listing["errors"][0]["reason"].startswith("a profile must be a YAML mapping")
     huge = client.post("/api/v1/partners/validate", content=b"#" * 300_000, headers=h)
     assert huge.status_code == 413
+    latin1 = client.post("/api/v1/partners/validate", content=b"id: caf\xe9\n", headers=h)
+    assert latin1.status_code == 200, latin1.text
+    assert latin1.json()["valid"] is False
+    assert latin1.json()["errors"][0]["reason"].startswith("not UTF-8 text")
+    deep = client.post("/api/v1/partners/validate", content=b"[" * 5000, headers=h).json()
+    assert deep["errors"][0]["reason"] == "nested deeper than 64 levels"
 
 
 def _store_counts(world: World) -> tuple[int, ...]:

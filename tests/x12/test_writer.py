@@ -82,3 +82,10 @@ def test_transaction_before_group_is_refused() -> None:
     builder = x12.DocumentBuilder(sender=("ZZ", "A"), receiver=("ZZ", "B"), control_number=1)
     with pytest.raises(x12.X12BuildError):
         builder.transaction("850", "0001", ["BEG*00"])
+
+
+def test_a_received_interchange_is_written_back_as_read() -> None:
+    # the control-character check is the builder's: write_interchange reproduces what a
+    # partner sent, a line break inside a value included (parse(write(x)) == x)
+    data = build().replace(b"REF*DP*038", b"REF*DP*0\n38")
+    assert x12.write_payload(x12.parse_payload(data)) == data
