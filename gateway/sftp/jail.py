@@ -23,6 +23,7 @@ AREAS: tuple[Area, ...] = ("inbox", "outbox", "archive")
 STAGING = ".staging"  # outbox files being written
 TAKING = ".taking"  # inbox files being handed to the intake
 UPLOADING = ".uploading"  # one marker per inbox file open for writing under its final name
+MAX_NAME_BYTES = 255  # the file system's own limit (NAME_MAX): longer fails there anyway
 QUARANTINE = "quarantine"  # files an upload left unfinished (crash): for an operator
 
 
@@ -77,6 +78,8 @@ class PartnerJail:
                     raise PathRefused(path, "leaves the partner root")
                 parts.pop()
                 continue
+            if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+                raise PathRefused(path, f"a name longer than {MAX_NAME_BYTES} bytes")
             parts.append(part)
         if not parts:
             return Resolved("/", self.base, None)

@@ -50,6 +50,14 @@ def test_paths_leaving_the_areas_are_refused(jail: PartnerJail, path: str) -> No
         jail.resolve(path)
 
 
+def test_a_name_longer_than_the_file_system_takes_is_refused_by_name(jail: PartnerJail) -> None:
+    assert jail.resolve("/inbox/" + "a" * 255).virtual == "/inbox/" + "a" * 255
+    with pytest.raises(PathRefused, match="longer than 255 bytes"):
+        jail.resolve("/inbox/" + "a" * 256)
+    with pytest.raises(PathRefused, match="longer than 255 bytes"):
+        jail.resolve("/inbox/" + "\u00e9" * 128)  # 256 bytes in UTF-8
+
+
 def test_symlink_to_another_area_or_outside_is_refused(jail: PartnerJail, tmp_path: Path) -> None:
     (jail.base / "inbox" / "to-outbox").symlink_to(jail.base / "outbox")
     (jail.base / "inbox" / "to-root").symlink_to(tmp_path)
