@@ -32,6 +32,7 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
@@ -77,6 +78,14 @@ _CIPHERS: dict[str, tuple[str, int]] = {
     "aes192-cbc": ("aes192_cbc", 24),
     "aes256-cbc": ("aes256_cbc", 32),
 }
+#: SignerInfos read in one SignedData. AS2 messages and MDNs carry one (two while a
+#: partner rolls its key over); each is read before any signature has verified, so
+#: copies of one would each cost a verification: more is refused unread.
+MAX_SIGNER_INFOS = 4
+#: RecipientInfos read in one EnvelopedData. Partners sometimes encrypt to several
+#: certificates (ours, old and new, and their own archive's); every one naming our
+#: certificate could cost a private-key operation before anything is authenticated.
+MAX_RECIPIENT_INFOS = 16
 
 
 def digest_name(name: str) -> DigestName:
@@ -92,11 +101,12 @@ def micalg_name(name: DigestName) -> str:
     return "sha1" if name == "sha1" else "sha-" + name[3:]
 
 
-def _hash(name: str) -> hashes.HashAlgorithm:
+def _hash(name: str, error: type[As2Error] = AuthenticationFailed) -> hashes.HashAlgorithm:
+    """The hash called ``name``; ``error`` (the layer's) when it is not one we support."""
     try:
         return _HASHES[name]()
     except KeyError:
-        raise AuthenticationFailed(f"unsupported digest algorithm {name!r}") from None
+        raise error(f"unsupported digest algorithm {name!r}") from None
 
 
 def digest(name: DigestName, data: bytes) -> bytes:
@@ -195,6 +205,34 @@ def content_kind(der: bytes) -> str:
         return str(cms.ContentInfo.load(der)["content_type"].native)
     except (ValueError, TypeError, KeyError) as exc:
         raise MalformedMessage(f"not a readable CMS structure: {exc}") from exc
+
+
+_SIGNED_DATA_OID = cms.ContentType("signed_data").dump()
+
+
+def begins_signed_data(prefix: bytes) -> bool:
+    """Whether ``prefix``, the first bytes of a DER/BER structure, begins a ContentInfo
+    holding a SignedData: SEQUENCE, the signed-data identifier, [0], SEQUENCE, INTEGER.
+
+    Reads tags and lengths only, so it can judge content not (yet) wholly at hand.
+    """
+    pos = _after_header(prefix, 0, 0x30)
+    if pos is None or not prefix.startswith(_SIGNED_DATA_OID, pos):
+        return False
+    pos = _after_header(prefix, pos + len(_SIGNED_DATA_OID), 0xA0)
+    pos = None if pos is None else _after_header(prefix, pos, 0x30)
+    return pos is not None and prefix[pos : pos + 1] == b"\x02"
+
+
+def _after_header(data: bytes, pos: int, tag: int) -> int | None:
+    """Where the contents start when a ``tag`` header is at ``pos`` (None when not)."""
+    if len(data) < pos + 2 or data[pos] != tag:
+        return None
+    length = data[pos + 1]
+    if length <= 0x80:  # short form, or BER's indefinite length
+        return pos + 2
+    count = length & 0x7F
+    return pos + 2 + count if count <= 8 and len(data) >= pos + 2 + count else None
 
 
 # --------------------------------------------------------------------------- signing
@@ -307,7 +345,9 @@ def _oid_name(oid: core.ObjectIdentifier) -> str:
     name = _OID_NAMES.get(key)
     if name is None:
         name = str(oid.native)
-        if len(_OID_NAMES) < 1024:  # partners send few algorithms; never grows unbounded
+        # partners send few algorithms, all short: never grows unbounded, nor holds a
+        # partner's megabyte-long "identifier"
+        if len(_OID_NAMES) < 1024 and len(key) <= 64:
             _OID_NAMES[key] = name
     return name
 
@@ -347,20 +387,29 @@ def verify_detached(
     candidate matches the signed digest and :class:`AuthenticationFailed` when no
     certificate verifies.
     """
-    info = _content_info(signature_der, "signed_data")
+    info = _signed_content_info(signature_der)
     with _reading(IntegrityCheckFailed, "signature"):
         return _verify_signed_data(info["content"], candidates, certificates)
 
 
 def verify_opaque(der: bytes, certificates: Sequence[x509.Certificate]) -> VerifiedSignature:
     """Verify an encapsulating SignedData (smime-type=signed-data); content is returned."""
-    info = _content_info(der, "signed_data")
+    info = _signed_content_info(der)
     with _reading(IntegrityCheckFailed, "signed-data"):
         encap = info["content"]["encap_content_info"]["content"]
         if encap.native is None:
             raise MalformedMessage("signed-data without encapsulated content")
         content = encap.native if isinstance(encap.native, bytes) else encap.contents
         return _verify_signed_data(info["content"], [content], certificates)
+
+
+def _signed_content_info(der: bytes) -> cms.ContentInfo:
+    """A SignedData's ContentInfo; a signature cut short or damaged in transit is not
+    intact (integrity-check-failed, RFC 4130 7.5.3), as its content would not be."""
+    try:
+        return _content_info(der, "signed_data")
+    except MalformedMessage as exc:
+        raise IntegrityCheckFailed(str(exc)) from exc
 
 
 def _verify_signed_data(
@@ -370,9 +419,15 @@ def _verify_signed_data(
 ) -> VerifiedSignature:
     if not certificates:
         raise AuthenticationFailed("no valid partner certificate to verify the signature with")
-    signer_infos = list(signed_data["signer_infos"])
-    if not signer_infos:
+    signer_infos = signed_data["signer_infos"]
+    count = len(signer_infos)
+    if not count:
         raise AuthenticationFailed("signed-data has no signer")
+    if count > MAX_SIGNER_INFOS:
+        raise AuthenticationFailed(
+            f"signed-data has {count} signers; more than {MAX_SIGNER_INFOS} are refused unread"
+        )
+    digests = _Digests(candidates)
     failures: list[str] = []
     for signer_info in signer_infos:
         try:
@@ -380,25 +435,29 @@ def _verify_signed_data(
         except ValueError as exc:
             failures.append(str(exc))
             continue
+        pad, hash_alg = _signature_padding(signer_info, digest_alg)
         attrs = signer_info["signed_attrs"]
         content: bytes | None
+        to_verify: list[tuple[bytes, bytes, hashes.HashAlgorithm | Prehashed]]
         if not isinstance(attrs, core.Void) and len(attrs) > 0:
             wanted = None
             for attr in attrs:
                 if attr["type"].contents == _MESSAGE_DIGEST:
                     wanted = attr["values"][0].native
-            content = next((c for c in candidates if digest(digest_alg, c) == wanted), None)
+            content = next((c for c, d in digests.of(digest_alg) if d == wanted), None)
             if content is None:
                 raise IntegrityCheckFailed(
                     f"content does not match the signed {digest_alg} digest (altered in transit?)"
                 )
             # the signature covers the DER of the attributes as a SET (tag 0x31)
             signed_bytes = b"\x31" + attrs.dump()[1:]
-            to_verify = [(content, signed_bytes)]
+            to_verify = [(content, signed_bytes, hash_alg)]
         else:
+            # the signature covers the content itself: verified against its digest, so
+            # that neither another signer nor another certificate hashes it again
             content = wanted = None
-            to_verify = [(c, c) for c in candidates]
-        pad, hash_alg = _signature_padding(signer_info, digest_alg)
+            prehashed = Prehashed(hash_alg)
+            to_verify = [(c, d, prehashed) for c, d in digests.of(hash_alg.name)]
         signature = signer_info["signature"].native
         # the certificate the signer info names first (with one, nothing to order)
         ordered = (
@@ -410,14 +469,34 @@ def _verify_signed_data(
             public_key = cert.public_key()
             if not isinstance(public_key, rsa.RSAPublicKey):
                 continue
-            for matched, data in to_verify:
+            for matched, data, algorithm in to_verify:
                 try:
-                    public_key.verify(signature, data, pad, hash_alg)
+                    public_key.verify(signature, data, pad, algorithm)
                 except (InvalidSignature, ValueError):
                     continue
                 return VerifiedSignature(cert, digest_alg, matched, wanted)
         failures.append("signature does not verify with any valid partner certificate")
     raise AuthenticationFailed("; ".join(failures))
+
+
+class _Digests:
+    """Digests of the candidate contents, each made at most once per algorithm: several
+    signers (or certificates) over the same content must not hash it again each."""
+
+    __slots__ = ("_candidates", "_made")
+
+    def __init__(self, candidates: Iterable[bytes]) -> None:
+        self._candidates = candidates
+        self._made: dict[tuple[str, int], bytes] = {}
+
+    def of(self, name: str) -> Iterator[tuple[bytes, bytes]]:
+        """Each candidate (in order, made as needed) with its ``name`` digest."""
+        made = self._made
+        for index, content in enumerate(self._candidates):
+            value = made.get((name, index))
+            if value is None:
+                value = made[name, index] = hashlib.new(name, content).digest()
+            yield content, value
 
 
 # ------------------------------------------------------------------------ encryption
@@ -530,8 +609,11 @@ def _unwrap_key(ktri: cms.KeyTransRecipientInfo, key: rsa.RSAPrivateKey) -> byte
         hash_name = params["hash_algorithm"]["algorithm"].native
         mgf_hash = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
         label = params["p_source_algorithm"]["parameters"].native or None
+        # a digest we do not support is a decryption problem, not an authentication one
         pad: asym_padding.AsymmetricPadding = asym_padding.OAEP(
-            mgf=asym_padding.MGF1(_hash(mgf_hash)), algorithm=_hash(hash_name), label=label
+            mgf=asym_padding.MGF1(_hash(mgf_hash, DecryptionFailed)),
+            algorithm=_hash(hash_name, DecryptionFailed),
+            label=label,
         )
     elif name in ("rsaes_pkcs1v15", "rsa"):
         pad = asym_padding.PKCS1v15()
@@ -571,18 +653,29 @@ def _decrypt(der: bytes, keys: Sequence[KeyPair]) -> bytes:
     if not isinstance(ciphertext, bytes):
         raise DecryptionFailed("enveloped-data without encrypted content")
     iv = algo["parameters"].native
+    recipient_infos = enveloped["recipient_infos"]
+    if len(recipient_infos) > MAX_RECIPIENT_INFOS:
+        raise DecryptionFailed(
+            f"enveloped-data has {len(recipient_infos)} recipients; more than "
+            f"{MAX_RECIPIENT_INFOS} are refused unread"
+        )
     # Only keys whose certificate the recipient info names are tried: with RSA PKCS#1
     # v1.5 "implicit rejection" a wrong key yields a random content key instead of an
-    # error, and its garbage would pass the padding check one time in 256.
+    # error, and its garbage would pass the padding check one time in 256. Each key is
+    # tried once, with the first recipient info naming it: copies naming the same
+    # certificate would each cost a private-key operation.
     attempts: list[tuple[cms.KeyTransRecipientInfo, KeyPair]] = []
+    untried = list(keys)
     named: list[str] = []
-    for recipient in enveloped["recipient_infos"]:
+    for recipient in recipient_infos:
         if recipient.name != "ktri":
             named.append(f"unsupported recipient type {recipient.name}")
             continue
         ktri = recipient.chosen
         named.append(_describe_rid(ktri["rid"]))
-        attempts.extend((ktri, pair) for pair in keys if _matches(ktri["rid"], pair.certificate))
+        for pair in [p for p in untried if _matches(ktri["rid"], p.certificate)]:
+            attempts.append((ktri, pair))
+            untried.remove(pair)
     if not attempts:
         raise DecryptionFailed(
             "the message is encrypted for a certificate we hold no key for: " + "; ".join(named)

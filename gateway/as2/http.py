@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import itertools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -37,6 +38,12 @@ T = TypeVar("T")
 # a request waits here while earlier ones are unpacked (the memory budget bounds what
 # the running ones hold); as many threads as anyio's default pool had for it
 MAX_THREADS = 40
+#: request headers, names and values together. AS2 sends a dozen short ones (about 1 KiB);
+#: the HTTP servers read header values of megabytes, so more is refused with 431 before
+#: anything parses or remembers them
+MAX_REQUEST_HEADER_BYTES = 64 * 1024
+#: what a refused request's record keeps of its headers
+_REFUSED_HEADERS, _REFUSED_NAME, _REFUSED_VALUE = 64, 128, 512
 
 
 class As2Endpoint:
@@ -47,7 +54,8 @@ class As2Endpoint:
     (:mod:`gateway.as2.listener`, several such processes side by side): there a message
     has nothing to stall but the next message of the same process, and without the pool
     no thread hands the GIL to another whenever the crypto library releases it.
-    ``extra_headers`` go on every answer.
+    ``extra_headers`` go on every answer. Requests whose headers together pass
+    ``max_header_bytes`` are answered 431, unread.
     """
 
     def __init__(
@@ -57,9 +65,11 @@ class As2Endpoint:
         *,
         inline: bool = False,
         extra_headers: Sequence[tuple[bytes, bytes]] = (),
+        max_header_bytes: int = MAX_REQUEST_HEADER_BYTES,
     ) -> None:
         self.get_receiver = get_receiver
         self.max_body_bytes = max_body_bytes
+        self.max_header_bytes = max_header_bytes
         self.inline = inline
         self.extra_headers = list(extra_headers)
         self._pool: ThreadPoolExecutor | None = None
@@ -110,8 +120,20 @@ class As2Endpoint:
 
     async def _respond(self, scope: Scope, receive: Receive) -> _Answer:
         receiver = self.get_receiver()
+        raw_headers = scope["headers"]
+        size = 0
+        for name, value in raw_headers:
+            size += len(name) + len(value)
+        if size > self.max_header_bytes:
+            await self._in_thread(
+                receiver.refuse_oversized_headers,
+                _cut_headers(raw_headers),
+                size,
+                self.max_header_bytes,
+            )
+            return _plain(431, f"request headers exceed {self.max_header_bytes} bytes", close=True)
         # built once, here, for the size check and the receiver alike
-        headers = Headers.from_asgi(scope["headers"])
+        headers = Headers.from_asgi(raw_headers)
         limit = min(self.max_body_bytes, receiver.body_limit(headers))
         declared = headers.get("content-length")
         if declared is not None:
@@ -224,6 +246,14 @@ def _raw_headers(status: int, headers: Mapping[str, str], length: int) -> list[t
     if status >= 200 and status not in (204, 304) and all(n != b"content-length" for n, _ in raw):
         raw.append((b"content-length", str(length).encode("latin-1")))
     return raw
+
+
+def _cut_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """The first of a refused request's headers, each cut short, for its record."""
+    return Headers.from_asgi(
+        (name[:_REFUSED_NAME], value[:_REFUSED_VALUE])
+        for name, value in itertools.islice(raw, _REFUSED_HEADERS)
+    )
 
 
 def _plain(status: int, text: str, *, close: bool = False) -> _Answer:

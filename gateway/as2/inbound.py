@@ -8,7 +8,9 @@ certificates are passed in, already filtered for validity by the caller.
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +26,7 @@ from gateway.as2.errors import (
     MalformedMessage,
 )
 from gateway.as2.mime import (
+    MAX_CACHED_VALUE,
     Entity,
     Headers,
     decode_body,
@@ -80,10 +83,15 @@ class InboundMessage:
         return f"{self.mic}, {cms.micalg_name(self.mic_algorithm)}"
 
 
-@functools.lru_cache(maxsize=64)  # a partner sends the same options with every message
 def requested_mic_algorithm(options: str | None) -> cms.DigestName | None:
     """The first supported algorithm of ``signed-receipt-micalg`` in
     Disposition-Notification-Options, or None when none is asked for."""
+    if options is not None and len(options) > MAX_CACHED_VALUE:
+        return _requested_mic_algorithm(options)
+    return _cached_mic_algorithm(options)
+
+
+def _requested_mic_algorithm(options: str | None) -> cms.DigestName | None:
     for algs in _dno_values(options or "", "signed-receipt-micalg"):
         try:
             return cms.digest_name(algs)
@@ -92,13 +100,23 @@ def requested_mic_algorithm(options: str | None) -> cms.DigestName | None:
     return None
 
 
-@functools.lru_cache(maxsize=64)
 def signed_receipt_requested(options: str | None) -> bool:
     """Whether Disposition-Notification-Options asks for a pkcs7-signature receipt."""
+    if options is not None and len(options) > MAX_CACHED_VALUE:
+        return _signed_receipt_requested(options)
+    return _cached_signed_receipt(options)
+
+
+def _signed_receipt_requested(options: str | None) -> bool:
     return any(
         v.lower() == "pkcs7-signature"
         for v in _dno_values(options or "", "signed-receipt-protocol")
     )
+
+
+# a partner sends the same options with every message (long ones are not remembered)
+_cached_mic_algorithm = functools.lru_cache(maxsize=64)(_requested_mic_algorithm)
+_cached_signed_receipt = functools.lru_cache(maxsize=64)(_signed_receipt_requested)
 
 
 def _dno_values(options: str, name: str) -> list[str]:
@@ -250,8 +268,10 @@ def _check_before_inflating(
 
     Encryption is always the outermost layer, so a compressed layer reached without it
     fails a profile that requires encryption. When a signature is required and none was
-    seen yet, the compressed content must itself be signed (compress-then-sign is
-    RFC 5402's other order): only its first headers are inflated to find out.
+    verified yet (sign-then-compress, one of RFC 5402's two orders), the compressed
+    content must itself be a signed layer: only its first :data:`HEAD_BYTES` are
+    inflated to find out, and they are judged by their structure, not by what their
+    headers claim (see :func:`_begins_signed_layer`).
     """
     if policy.require_encryption and not encrypted:
         raise InsufficientSecurity(
@@ -260,15 +280,45 @@ def _check_before_inflating(
         )
     if not policy.require_signature or signed:
         return
-    head = cms.decompress_head(der, HEAD_BYTES)
-    media, params = ("", {}) if (inner := _looks_like_mime(head)) is None else inner.content_type
-    smime = params.get("smime-type", "").lower()
-    if media == "multipart/signed" or (media in _CMS_TYPES and smime != "enveloped-data"):
-        return  # signed (or a further CMS layer whose kind is checked in turn)
-    raise InsufficientSecurity(
-        "partner profile requires a signature; the compressed content is not signed "
-        "(refused before decompressing it whole)"
-    )
+    if not _begins_signed_layer(cms.decompress_head(der, HEAD_BYTES)):
+        raise InsufficientSecurity(
+            "partner profile requires a signature; the compressed content is not signed "
+            "(refused before decompressing it whole)"
+        )
+
+
+def _begins_signed_layer(head: bytes) -> bool:
+    """Whether ``head``, the start of inflated content, starts a signed layer.
+
+    Headers alone are not believed (a bomb can claim anything): a multipart/signed must
+    go on with its first boundary delimiter, an S/MIME entity with a SignedData's DER.
+    Another compressed layer (or an encrypted one) is not a signed layer: a compressed
+    layer directly in an unverified one is refused rather than inflated whole.
+    """
+    inner = _looks_like_mime(head)
+    if inner is None:
+        return False
+    media, params = inner.content_type
+    if media == "multipart/signed":
+        delimiter = b"--" + params.get("boundary", "").encode("latin-1")
+        body = inner.body
+        return len(delimiter) > 2 and (body.startswith(delimiter) or b"\n" + delimiter in body)
+    if media in _CMS_TYPES and params.get("smime-type", "signed-data").lower() == "signed-data":
+        return cms.begins_signed_data(_decoded_start(inner))
+    return False
+
+
+def _decoded_start(entity: Entity) -> bytes:
+    """The first bytes (a few kilobytes at most) of a body whose end may be cut off."""
+    cte = entity.headers.get("content-transfer-encoding", "binary").strip().lower()
+    start = entity.body[:4096]
+    if cte != "base64":
+        return start
+    text = re.sub(rb"\s+", b"", start)
+    try:
+        return base64.b64decode(text[: len(text) // 4 * 4], validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 def _filename(entity: Entity) -> str | None:

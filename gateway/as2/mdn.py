@@ -20,6 +20,7 @@ from gateway.as2 import cms
 from gateway.as2.errors import As2Error, MdnError
 from gateway.as2.inbound import entity_from_http
 from gateway.as2.mime import (
+    MAX_CACHED_VALUE,
     Entity,
     Headers,
     build_entity,
@@ -67,12 +68,16 @@ def new_message_id(as2_id: str, token: str | None = None) -> str:
     """A unique ``<...>`` Message-ID naming our AS2 id (``token``: 16 random hex digits
     the caller already drew)."""
     token = token or secrets.token_hex(8)
-    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{token}@{_id_part(as2_id)}>"
+    part = _cached_id_part(as2_id) if len(as2_id) <= MAX_CACHED_VALUE else _id_part(as2_id)
+    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{token}@{part}>"
 
 
-@functools.lru_cache(maxsize=64)  # our few AS2 ids
 def _id_part(as2_id: str) -> str:
     return "".join(ch for ch in as2_id if ch.isalnum() or ch in "-._") or "edi-gateway"
+
+
+# our few AS2 ids; an unknown partner's AS2-To comes here too, so long ones are not kept
+_cached_id_part = functools.lru_cache(maxsize=64)(_id_part)
 
 
 def quote_as2_id(as2_id: str) -> str:

@@ -23,6 +23,10 @@ from gateway.as2.errors import MalformedMessage
 
 MAX_HEADER_BYTES = 64 * 1024  # headers of one entity; a longer block is not a header block
 MAX_PARTS = 64  # parts of one multipart entity; AS2 uses two or three
+#: header values up to this length are parsed once and remembered; longer ones (no real
+#: message has them) are parsed every time, so that a sender cannot park megabytes of
+#: header in a module's cache for the life of the process
+MAX_CACHED_VALUE = 1024
 
 _TOKEN_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)', re.DOTALL)
 _T = TypeVar("_T")
@@ -97,11 +101,11 @@ class Entity:
 
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     """Split ``type/sub; a=b; c="d"`` into ``("type/sub", {"a": "b", "c": "d"})``."""
-    media, params = _parse_content_type(value)
+    parse = _cached_content_type if len(value) <= MAX_CACHED_VALUE else _parse_content_type
+    media, params = parse(value)
     return media, dict(params)  # the caller's own copy: the parse is shared
 
 
-@functools.lru_cache(maxsize=256)  # one message asks for the same header several times
 def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
@@ -115,6 +119,10 @@ def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
             raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
         params[name] = raw
     return media.strip().lower(), params
+
+
+# one message asks for the same header several times
+_cached_content_type = functools.lru_cache(maxsize=256)(_parse_content_type)
 
 
 def parse_header_block(block: bytes) -> Headers:

@@ -153,6 +153,21 @@ class As2Receiver:
             size=size,
         )
 
+    def refuse_oversized_headers(self, headers: Mapping[str, str], size: int, limit: int) -> None:
+        """Record a request refused for the size of its headers (HTTP 431), body unread.
+
+        ``headers`` are what the HTTP layer kept of them (each cut short); no partner is
+        looked up with values that may have been megabytes long.
+        """
+        h = Headers.of(headers)
+        reason = f"request headers of {size} bytes exceed the limit of {limit}"
+        self.intake.record_event(
+            "as2.refused",
+            f"{unquote_id(h.get('message-id'))[:200]}: {reason}; answered 431",
+            data={"header_bytes": size, "limit": limit},
+        )
+        self._refused(h, None, b"", None, reason)
+
     def _refused(
         self,
         h: Headers,
