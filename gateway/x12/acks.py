@@ -247,7 +247,9 @@ def _set_segments(
     out: list[list[str]] = []
     set_id = _set_id(tx, functional_id)
     control = _clean(tx.control_number, d, 9).replace(" ", "")
-    ak2 = ["AK2", set_id, control.ljust(4, "0")]
+    # AK202 is AN 4-9: a short ST02 is padded on the left, so '12' stays 12 ('0012'); on
+    # the right it would read '1200', another set's number
+    ak2 = ["AK2", set_id, control.rjust(4, "0")]
     if is999 and tx.implementation_reference:
         ak2.append(tx.implementation_reference[:35])
     out.append(ak2)
@@ -426,6 +428,25 @@ def needs_ta1(
     raise ValueError(f"unknown TA1 policy {policy!r}")
 
 
+def _ta1_date(value: str) -> str:
+    """TA102: ISA09 when it is a calendar date YYMMDD, else 000101 (an invalid one echoed
+    would make the TA1 itself invalid)."""
+    if len(value) == 6 and value.isascii() and value.isdigit():
+        try:
+            # the century only matters for 29 February: 00 is 2000 (a leap year), as in pyx12
+            datetime(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
+        except ValueError:
+            return "000101"
+        return value
+    return "000101"
+
+
+def _ta1_time(value: str) -> str:
+    """TA103: ISA10 when it is a time HHMM (00-23, 00-59), else 0000."""
+    ok = len(value) == 4 and value.isascii() and value.isdigit()
+    return value if ok and value[:2] <= "23" and value[2:] <= "59" else "0000"
+
+
 def build_ta1(
     interchange: EdiInterchange,
     *,
@@ -456,18 +477,8 @@ def build_ta1(
         if (control.isascii() and control.isdigit()) and len(control) <= 9
         else "000000000"
     )
-    date = (
-        interchange.date.strip()
-        if len(interchange.date.strip()) == 6
-        and (interchange.date.strip().isascii() and interchange.date.strip().isdigit())
-        else "000101"
-    )
-    time = (
-        interchange.time.strip()
-        if len(interchange.time.strip()) == 4
-        and (interchange.time.strip().isascii() and interchange.time.strip().isdigit())
-        else "0000"
-    )
+    date = _ta1_date(interchange.date.strip())
+    time = _ta1_time(interchange.time.strip())
     built = builder.build()
     env = envelope_of(built)
 

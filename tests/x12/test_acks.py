@@ -260,3 +260,65 @@ def test_two_groups_of_two_versions_get_one_997_group_each_in_its_version(
     ]
     assert parsed.version == "00501"
     assert pyx12_validator.errors(ack.data) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "isa12", "gs08"), [("997", "00401", "004010"), ("999", "00501", "005010")]
+)
+def test_short_st02_is_padded_on_the_left_in_ak202(kind: str, isa12: str, gs08: str) -> None:
+    # given a rejected set with a too-short ST02 '12' beside an accepted set '1200'
+    data = build(sets=2, version=isa12, gs_version=gs08)
+    data = data.replace(b"*0001~", b"*12~").replace(b"*0002~", b"*1200~")
+    _ix, ack = _ack(data, kind)
+    assert ack is not None
+    segs = _segments(ack.data)
+    # then set 12 is answered as 0012 (its value kept), not as a second 1200
+    answered = [(s[2], next(t for t in segs[segs.index(s) :] if t[0] in ("AK5", "IK5"))[1])
+                for s in segs if s[0] == "AK2"]  # fmt: skip
+    assert answered == [("0012", "R"), ("1200", "A")]
+    assert only_interchange(ack.data).transactions[0].issues == []
+
+
+@pytest.mark.parametrize(
+    ("isa09", "isa10", "ta102", "ta103"),
+    [
+        ("241301", "0930", "000101", "0930"),  # month 13
+        ("240230", "0930", "000101", "0930"),  # 30 February
+        ("230229", "0930", "000101", "0930"),  # 29 February of a common year
+        ("240229", "0930", "240229", "0930"),  # 29 February of a leap year is echoed
+        ("000229", "0930", "000229", "0930"),  # 2000 was a leap year
+        ("240301", "2590", "240301", "0000"),  # hour 25
+        ("240301", "2360", "240301", "0000"),  # minute 60
+        ("240301", "2359", "240301", "2359"),
+    ],
+)
+def test_ta1_echoes_only_a_real_isa09_date_and_isa10_time(
+    isa09: str, isa10: str, ta102: str, ta103: str, pyx12_validator: Pyx12Validator
+) -> None:
+    # given an interchange whose ISA09/ISA10 may not be a real date or time
+    data = build().replace(b"*240301*0930*", f"*{isa09}*{isa10}*".encode(), 1)
+    ta1 = x12.build_ta1(only_interchange(data), ours=OURS, numbers=NUMBERS, now=NOW)
+    # then TA102/TA103 echo them only when valid, so the TA1 itself stays valid
+    (segment,) = only_interchange(ta1.data).envelope.service  # type: ignore[union-attr]
+    assert segment.parts[1:4] == ["000000001", ta102, ta103]
+    # pyx12's maps always want a GS loop, though ISA-TA1-IEA is how a TA1 travels alone
+    assert [e for e in pyx12_validator.errors(ta1.data) if "GS_LOOP" not in e] == []
+
+
+@pytest.mark.parametrize("kind", ["997", "999"])
+def test_acks_to_control_character_separators_are_written(kind: str) -> None:
+    # given a partner using FS / US / GS (0x1C / 0x1F / 0x1D) as separators, and one
+    # using a bare line feed as terminator, with an element error to echo
+    base = build(sets=2, version="00501", gs_version="005010").replace(
+        b"BEG*00*SA*PO-1001**20240301", b"BEG*00*SA*PO-1001**2024031X", 1
+    )
+    for data in (
+        base.replace(b"*", b"\x1c").replace(b">~", b"\x1f~").replace(b"~\n", b"\x1d"),
+        base.replace(b"~\n", b"\n"),
+    ):
+        _ix, ack = _ack(data, kind)
+        # then the acknowledgement answers with them, and reads back without a finding
+        assert ack is not None and ack.status == "partially_accepted"
+        parsed = only_interchange(ack.data)
+        assert parsed.issues == [] and all(t.issues == [] for t in parsed.transactions)
+        assert x12.envelope_of(parsed).delimiters == x12.envelope_of(_ix).delimiters
