@@ -6,11 +6,17 @@ back (byte offsets aside when the original was indented). :class:`DocumentBuilde
 assembles new interchanges (the demo and tests build 850/856/810 with it; the
 acknowledgement writer uses it too). A value that cannot be written (it contains a
 delimiter) raises :class:`~gateway.x12.errors.X12BuildError`: that is our bug, never
-the partner's.
+the partner's. The builder also refuses control characters in the values it is given
+(CR, LF, anything else below 0x20, DEL: none is in the X12 basic or extended character
+set, and a line break in a value breaks an interchange written with a line suffix).
+Separators that are control characters themselves (0x1C, 0x1D, 0x1F, a bare line feed
+as terminator) stay usable. :func:`write_interchange` does not apply that check: a
+received interchange is written back as it was read, damage included.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +50,24 @@ def segment_text(parts: Sequence[str], delims: Delimiters) -> str:
                     f"{parts[0]}{n:02d} contains the delimiter {ch!r}", segment=parts[0], element=n
                 )
     return delims.element.join(parts)
+
+
+# C0 controls and DEL, which the X12 basic and extended character sets leave out
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def refuse_control_characters(parts: Sequence[str], delims: Delimiters) -> None:
+    """Refuse a value holding a control character other than the component/repetition
+    separator (legitimate structure inside an element, even when it is a control)."""
+    structure = (delims.component, delims.repetition)
+    for n, value in enumerate(parts):
+        for match in _CONTROL.finditer(value):
+            if match.group() not in structure:
+                raise X12BuildError(
+                    f"{parts[0]}{n:02d} contains the control character {match.group()!r}",
+                    segment=parts[0],
+                    element=n,
+                )
 
 
 def write_interchange(interchange: EdiInterchange, *, encoding: str = "latin-1") -> bytes:
@@ -170,6 +194,8 @@ class DocumentBuilder:
                     segment="ISA",
                     element=n,
                 )
+        # ISA11 is the repetition separator from 00402 on; ISA16 the component separator
+        refuse_control_characters(("ISA", *values[:10], "", *values[11:15]), self.delimiters)
         self._groups: list[_GroupDraft] = []
 
     @property
@@ -186,20 +212,18 @@ class DocumentBuilder:
         version: str = "004010",
     ) -> DocumentBuilder:
         """Open a functional group (GS); following transactions go into it."""
-        self._groups.append(
-            _GroupDraft(
-                gs=(
-                    functional_id,
-                    sender,
-                    receiver,
-                    self._now.strftime("%Y%m%d"),
-                    self._now.strftime("%H%M"),
-                    str(control_number),
-                    "X",
-                    version,
-                )
-            )
+        gs = (
+            functional_id,
+            sender,
+            receiver,
+            self._now.strftime("%Y%m%d"),
+            self._now.strftime("%H%M"),
+            str(control_number),
+            "X",
+            version,
         )
+        refuse_control_characters(("GS", *gs), self.delimiters)
+        self._groups.append(_GroupDraft(gs=gs))
         return self
 
     def transaction(
@@ -219,10 +243,13 @@ class DocumentBuilder:
             if not parts or not parts[0]:
                 raise X12BuildError("empty segment")
             segment_text(parts, self.delimiters)  # refuse a delimiter inside a value now
+            refuse_control_characters(parts, self.delimiters)
             rows.append(parts)
         st = ["ST", set_id, control_number]
         if implementation_reference:
             st.append(implementation_reference)
+        segment_text(st, self.delimiters)
+        refuse_control_characters(st, self.delimiters)
         body = [st, *rows, ["SE", str(len(rows) + 2), control_number]]
         self._groups[-1].transactions.append((set_id, control_number, body))
         return self

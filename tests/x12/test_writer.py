@@ -84,6 +84,56 @@ def test_transaction_before_group_is_refused() -> None:
         builder.transaction("850", "0001", ["BEG*00"])
 
 
+@pytest.mark.parametrize("bad", ["\r\n", "\n", "\r", "\t", "\x00", "\x1c", "\x7f"])
+def test_value_containing_a_control_character_is_our_error(bad: str) -> None:
+    # CR, LF and the other C0 controls and DEL are outside the X12 character sets: a CR LF
+    # in a note broke the segment in two for a translator that reads line by line
+    builder = x12.DocumentBuilder(
+        sender=("ZZ", "A"), receiver=("ZZ", "B"), control_number=1, now=NOW
+    )
+    builder.group("PO", "A", "B", 1)
+    with pytest.raises(x12.X12BuildError, match="control character") as err:
+        builder.transaction("850", "0001", [["N1", "BY", f"ACME{bad}HOSPITAL"]])
+    assert err.value.segment == "N1" and err.value.element == 2
+
+
+def test_isa_value_containing_a_control_character_is_our_error() -> None:
+    with pytest.raises(x12.X12BuildError) as err:
+        x12.DocumentBuilder(sender=("ZZ", "A\nB"), receiver=("ZZ", "B"), control_number=1)
+    assert err.value.segment == "ISA" and err.value.element == 6
+
+
+def test_control_characters_as_separators_are_still_written() -> None:
+    # FS / GS / US (0x1C / 0x1D / 0x1F) and a bare line feed are usable delimiters; only
+    # the values between them are checked, and the component separator inside a
+    # composite is structure
+    for delimiters in (
+        x12.Delimiters("\x1c", "\x1f", "\x1d", None, ""),
+        x12.Delimiters("*", "\x1f", "\n", None, ""),
+    ):
+        builder = x12.DocumentBuilder(
+            sender=("ZZ", "A"),
+            receiver=("ZZ", "B"),
+            control_number=1,
+            delimiters=delimiters,
+            now=NOW,
+        )
+        builder.group("PO", "A", "B", 1).transaction(
+            "850",
+            "0001",
+            [
+                ["BEG", "00", "SA", "PO-1", "", "20240301"],
+                ["PO1", "1", "1", "EA", "1", "", "VP", "V1"],
+                ["PID", "F", "", "", "", "Gloves"],
+                ["MEA", "PD", "WT", "10", f"LB{delimiters.component}1"],
+                ["CTT", "1"],
+            ],
+        )
+        ix = only_interchange(builder.to_bytes())
+        assert ix.issues == [] and ix.envelope is not None
+        assert ix.transactions[0].segments[4].parts[4] == f"LB{delimiters.component}1"
+
+
 def test_a_received_interchange_is_written_back_as_read() -> None:
     # the control-character check is the builder's: write_interchange reproduces what a
     # partner sent, a line break inside a value included (parse(write(x)) == x)
