@@ -43,6 +43,10 @@ from gateway.edifact.tokenizer import Data
 from gateway.x12 import stored as x12_stored
 
 Element = str | tuple[str, ...]  # a simple element, or a composite's components
+
+#: What :meth:`SyntaxEngine.write` raises for a value its syntax or character set cannot
+#: carry (a delimiter inside an X12 element, a '€' under UNOC): our side's fault.
+WRITE_ERRORS: tuple[type[Exception], ...] = (x12.X12BuildError, edifact.EdifactWriteError)
 Ta1Policy = Literal["never", "on_error", "when_requested", "always"]
 
 
@@ -209,7 +213,8 @@ class SyntaxEngine(Protocol):
         ...
 
     def write(self, document: OutgoingDocument, envelope: OutboundEnvelope) -> bytes:
-        """One interchange holding ``document``."""
+        """One interchange holding ``document``; raises one of :data:`WRITE_ERRORS` when a
+        value cannot be written in this syntax."""
         ...
 
     def stored_controls(self, envelope: OutboundEnvelope) -> StoredControls:

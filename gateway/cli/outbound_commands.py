@@ -175,8 +175,8 @@ def translate_outbound(path: Path, partner: str | None, explain: bool, as_json: 
     syntax, _, map_name = outbound_map_name(profile, change=change)
     map_ = OutboundLibrary.load(settings.map_dirs()).get(map_name)
     ident = load_identities(settings.identities_file).get(profile.our_identity)
-    rendered = render(map_, document)
     try:
+        rendered = render(map_, document)
         written = write(map_, rendered, envelope_for(ident, profile, syntax, lambda *_a, **_k: 1))
     except OutboundInvalid as exc:
         for finding in exc.findings:

@@ -6,32 +6,34 @@ body in, bytes out. Every interchange is parsed back and validated by the same e
 that checks inbound documents before it is returned; a finding raises
 :class:`OutboundInvalid`, which names the segment, the element and the canonical fields
 the segment was made from - a document that fails our own validation is never sent.
+A value the engine cannot write at all (a delimiter inside an X12 element, a character
+the partner's character set cannot carry) is refused the same way, located by writing
+the body one segment, then one element, at a time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from gateway.edi.model import EdiPayload, Issue, Syntax
+from gateway.edi.model import EdiPayload, Issue, Level, Syntax
 from gateway.engines import (
     FUNCTIONAL_IDS,
+    WRITE_ERRORS,
+    Element,
     OutboundEnvelope,
     OutgoingDocument,
+    SyntaxEngine,
     engine_for,
     parse_payload,
 )
-from gateway.outbound.render import Rendered
+from gateway.outbound.render import OutboundInvalid, Rendered
 from gateway.outbound.template import OutboundMap
 
 __all__ = ["FUNCTIONAL_IDS", "OutboundEnvelope", "OutboundInvalid", "Written", "write"]
 
-
-class OutboundInvalid(Exception):
-    """What we were about to send fails our own validator."""
-
-    def __init__(self, findings: list[str]) -> None:
-        self.findings = findings
-        super().__init__("; ".join(findings))
+# the code on a finding the engine could not write (not a code any partner is sent)
+_UNWRITABLE = "unwritable"
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,62 @@ def _describe(issue: Issue, rendered: Rendered, header: int) -> str:
     return text
 
 
+def _writes(engine: SyntaxEngine, document: OutgoingDocument, env: OutboundEnvelope) -> bool:
+    try:
+        engine.write(document, env)
+    except WRITE_ERRORS:
+        return False
+    return True
+
+
+def _unwritable(
+    engine: SyntaxEngine, document: OutgoingDocument, env: OutboundEnvelope, error: Exception
+) -> Issue:
+    """Where in the body the engine refused ``error``: the first segment it cannot write
+    alone, and in it the first element it cannot write alone (the others left empty).
+    Found with the engine's own rules, so neither syntax's are repeated here; an error
+    no body segment reproduces (an envelope value) is reported without a position."""
+    if not _writes(engine, replace(document, segments=[]), env):
+        return Issue(Level.INTERCHANGE, _UNWRITABLE, str(error))
+    for position, (tag, elements) in enumerate(document.segments, 1):
+        alone = replace(document, segments=[(tag, elements)])
+        if _writes(engine, alone, env):
+            continue
+        element = next(
+            (
+                n
+                for n in range(1, len(elements) + 1)
+                if not _writes(engine, replace(alone, segments=[(tag, _only(elements, n))]), env)
+            ),
+            None,
+        )
+        return Issue(
+            Level.ELEMENT if element else Level.SEGMENT,
+            _UNWRITABLE,
+            str(error),
+            segment_tag=tag,
+            segment_position=position + 1,  # after ST / UNH, as the validator counts
+            element_position=element,
+        )
+    return Issue(Level.INTERCHANGE, _UNWRITABLE, str(error))
+
+
+def _only(elements: Sequence[Element], n: int) -> list[Element]:
+    """``elements`` with every one but the ``n``-th (1-based) left empty."""
+    return [element if k == n else "" for k, element in enumerate(elements, 1)]
+
+
 def write(map_: OutboundMap, rendered: Rendered, env: OutboundEnvelope) -> Written:
-    """Envelope, serialize and validate; raises :class:`OutboundInvalid` on any finding."""
+    """Envelope, serialize and validate; raises :class:`OutboundInvalid` on any finding,
+    and when a value cannot be written in the map's syntax at all."""
     expected = Syntax(map_.syntax)
-    data = engine_for(expected).write(outgoing(map_, rendered), env)
+    engine = engine_for(expected)
+    document = outgoing(map_, rendered)
+    try:
+        data = engine.write(document, env)
+    except WRITE_ERRORS as exc:
+        issue = _unwritable(engine, document, env, exc)
+        raise OutboundInvalid([_describe(issue, rendered, 1)]) from exc
     payload = parse_payload(data)
     problems = [_describe(i, rendered, 1) for i in _errors(payload)]
     if payload.syntax is not expected or len(payload.interchanges) != 1:

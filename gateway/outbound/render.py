@@ -4,11 +4,15 @@ Pure: a canonical model and an :class:`~gateway.outbound.template.OutboundMap` i
 :class:`Rendered` out (segment values without envelope, plus one :class:`SegmentTrace`
 per segment for ``translate --outbound --explain`` and for naming the canonical field
 behind a segment our own validator refuses). A value that cannot be rendered (a path
-that does not exist in the model) is :class:`RenderError`: a broken map is our bug.
+that does not exist in the model) is :class:`RenderError`: a broken map is our bug. A
+value of the document a filter refuses (a fraction for ``int``) is
+:class:`OutboundInvalid`, naming the segment, element and canonical field: the document
+cannot be sent as it is, which an operator must see.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gateway.edi.model import Issue, Level
 from gateway.outbound.template import (
     PLACEHOLDER,
     Composites,
@@ -37,6 +42,27 @@ Element = str | tuple[str, ...]  # a simple element or an EDIFACT composite
 
 class RenderError(Exception):
     """The map asks for something the document model does not have (our bug)."""
+
+
+class OutboundInvalid(Exception):
+    """What we were about to send fails our own validator, or cannot be written at all."""
+
+    def __init__(self, findings: list[str]) -> None:
+        self.findings = findings
+        super().__init__("; ".join(findings))
+
+
+class _Refused(ValueError):
+    """A filter cannot turn this value into what the map asks for (the document's fault)."""
+
+
+class _Members(list[Any]):
+    """A group's items (``group_by``), each with its index in the list they came from."""
+
+    def __init__(self, indexed: Iterable[tuple[int, Any]]) -> None:
+        pairs = list(indexed)
+        super().__init__(item for _, item in pairs)
+        self.indices = [index for index, _ in pairs]
 
 
 @dataclass(frozen=True)
@@ -72,9 +98,21 @@ class _Scope:
         self.variables = dict(variables)
         self.paths = dict(paths)  # loop variable -> the canonical path it stands for
 
-    def child(self, name: str, value: Any, path: str, **extra: Any) -> _Scope:
+    def child(
+        self,
+        name: str,
+        value: Any,
+        path: str,
+        attributes: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> _Scope:
+        """A scope with ``name`` bound to ``value`` (found at ``path``); ``attributes``
+        gives the paths of some of its attributes where they are not under ``path``."""
         variables = {**self.variables, name: value, **extra}
-        return _Scope(self.document, variables, {**self.paths, name: path})
+        paths = {k: v for k, v in self.paths.items() if not k.startswith(f"{name}.")}
+        paths[name] = path
+        paths.update({f"{name}.{attr}": where for attr, where in (attributes or {}).items()})
+        return _Scope(self.document, variables, paths)
 
     def lookup(self, path: str) -> tuple[Any, str]:
         """The value at ``path`` and the canonical path it names (for traces)."""
@@ -82,6 +120,10 @@ class _Scope:
         if head in self.variables:
             value: Any = self.variables[head]
             base = self.paths.get(head, head)
+            first, _, after = rest.partition(".")
+            if rest and f"{head}.{first}" in self.paths:
+                value = _attribute(value, first, path)
+                base, rest = self.paths[f"{head}.{first}"], after
         else:
             value, base, rest = self.document, "", path
         for part in rest.split(".") if rest else ():
@@ -133,6 +175,8 @@ class Renderer:
         self.out = Rendered(map_.name)
         self._fields: list[str] = []
         self._hl = 0
+        self._at = Issue(Level.SEGMENT, "", "")  # the segment and element being rendered
+        self._rule = ""
 
     def render(self) -> Rendered:
         """Walk the map's segments over the document."""
@@ -163,20 +207,41 @@ class Renderer:
             return
         if not isinstance(items, list | tuple):
             raise RenderError(f"{loc}: each: {rule.each} is not a list")
+        # each item keeps its index in the document's list, for the paths traces name
+        indexed = list(zip(getattr(items, "indices", range(len(items))), items, strict=True))
         if rule.match is not None:
             wanted = {attr: self._template(t, scope) for attr, t in rule.match.items()}
-            items = [
-                item
-                for item in items
+            indexed = [
+                (n, item)
+                for n, item in indexed
                 if all(
                     _text(_attribute(item, attr, f"{loc}: match")) == value
                     for attr, value in wanted.items()
                 )
             ]
         if rule.group_by is not None:
-            items = _grouped(items, rule.group_by, f"{loc}: group_by")
-        for index, item in enumerate(items, 1):
-            inner = scope.child(rule.as_, item, f"{path}[{index - 1}]", index=index)
+            self._groups(rule, indexed, scope, path, loc)
+            return
+        for index, (original, item) in enumerate(indexed, 1):
+            inner = scope.child(rule.as_, item, f"{path}[{original}]", index=index)
+            self._rules(rule.segments, inner, f"{loc}.segments")
+
+    def _groups(
+        self,
+        rule: LoopRule,
+        indexed: Sequence[tuple[int, Any]],
+        scope: _Scope,
+        path: str,
+        loc: str,
+    ) -> None:
+        """One iteration per group: ``{key, items}``, the key read from (and its path
+        naming) the group's first item, the items named by their own indices."""
+        attribute = rule.group_by or ""
+        for index, members in enumerate(_grouped(indexed, attribute, f"{loc}: group_by"), 1):
+            first = f"{path}[{members.indices[0]}]"
+            group = {"key": _attribute(members[0], attribute, loc), "items": members}
+            where = {"key": f"{first}.{attribute}", "items": path}
+            inner = scope.child(rule.as_, group, first, where, index=index)
             self._rules(rule.segments, inner, f"{loc}.segments")
 
     def _segment(self, rule: SegmentRule, scope: _Scope, loc: str) -> None:
@@ -189,7 +254,16 @@ class Renderer:
             scope.variables["hl_parent"] = scope.variables.get("hl", "")
             scope.variables["hl"] = self._hl
         elements: list[Element] = []
+        self._rule = loc
         for value in rule.elements:
+            self._at = Issue(
+                Level.ELEMENT,
+                "",
+                "",
+                segment_tag=rule.tag,
+                segment_position=len(self.out.segments) + 2,  # after ST / UNH
+                element_position=len(elements) + 1,
+            )
             elements.extend(self._element(value, scope))
         while elements and elements[-1] in ("", ()):
             elements.pop()
@@ -254,8 +328,16 @@ class Renderer:
         if path not in ("index", "role", "hl", "hl_parent"):
             self._fields.append(canonical)
         for spec in filters:
-            value = self._filter(spec, value)
+            try:
+                value = self._filter(spec, value)
+            except _Refused as exc:
+                raise OutboundInvalid([self._refusal(spec, str(exc), canonical)]) from exc
         return _text(value)
+
+    def _refusal(self, spec: str, reason: str, canonical: str) -> str:
+        """A filter's refusal as the validator words its findings: where, why, from what."""
+        issue = dataclasses.replace(self._at, code=spec, message=reason)
+        return f"{issue.describe()} (from {canonical}; map {self.map.name} {self._rule})"
 
     def _filter(self, spec: str, value: Any) -> Any:
         name, _, arg = spec.partition(":")
@@ -270,25 +352,32 @@ class Renderer:
         if name == "decimal":
             return _decimal(Decimal(str(value)))
         if name == "int":
-            return str(int(Decimal(str(value))))
+            number = Decimal(str(value))
+            if number != number.to_integral_value():
+                raise _Refused(f"{_text(value)} is not a whole number")
+            return str(int(number))
         if name == "cents":  # X12 N2: implied two decimals (TDS01, SAC05, ITD08)
             amount = (Decimal(str(value)) * 100).quantize(Decimal(1))
             return str(int(amount))
         if name == "upper":
             return _text(value).upper()
-        if name == "max":
+        if name == "max":  # free text only: a cut key or code is a different one
             return _text(value)[: int(arg)]
+        if name == "fits":  # a limit of the release stricter than our validator's
+            if len(_text(value)) > int(arg):
+                raise _Refused(f"{_text(value)!r} is longer than {arg}")
+            return value
         if name == "table":
             return self.map.tables[arg].get(_text(value), _text(value))
         raise RenderError(f"unknown filter {name!r}")  # pragma: no cover - checked at load
 
 
-def _grouped(items: Sequence[Any], attribute: str, loc: str) -> list[dict[str, Any]]:
-    """Items grouped by one attribute, groups in the order their first item came."""
-    groups: dict[Any, list[Any]] = {}
-    for item in items:
-        groups.setdefault(_attribute(item, attribute, loc), []).append(item)
-    return [{"key": key, "items": members} for key, members in groups.items()]
+def _grouped(indexed: Sequence[tuple[int, Any]], attribute: str, loc: str) -> list[_Members]:
+    """Indexed items grouped by one attribute, groups in the order their first item came."""
+    groups: dict[Any, list[tuple[int, Any]]] = {}
+    for index, item in indexed:
+        groups.setdefault(_attribute(item, attribute, loc), []).append((index, item))
+    return [_Members(members) for members in groups.values()]
 
 
 def _present(condition: Condition, scope: _Scope) -> bool:

@@ -12,7 +12,8 @@ Element values (see ``maps/outbound/README.md`` for the full language):
 * ``"SA"`` - a literal;
 * ``"{po_number}"``, ``"{line.item.gtin}"``, ``"{order_date|date}"`` - a canonical path
   with filters (``date``, ``time``, ``decimal``, ``int``, ``upper``, ``table:NAME``,
-  ``max:N``, ``count`` - the length of a list);
+  ``max:N`` - cut free text, ``fits:N`` - refuse a longer value, ``count`` - the
+  length of a list);
 * ``["{party.gln}", "", "9"]`` - an EDIFACT composite (components);
 * ``{when: PATH, value: ..., otherwise: ...}`` - the value only when PATH is not empty
   (else ``otherwise``, or nothing);
@@ -56,7 +57,7 @@ from gateway.partners.loader import (
 OUTBOUND_DIR = "outbound"
 MAX_EXTENDS_DEPTH = 8
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-FILTERS = ("date", "time", "decimal", "upper", "table", "max", "int", "count", "cents")
+FILTERS = ("date", "time", "decimal", "upper", "table", "max", "fits", "int", "count", "cents")
 
 
 class OutboundMapError(Exception):
@@ -195,8 +196,8 @@ def _check_filters(map_: OutboundMap) -> list[tuple[tuple[str | int, ...], str]]
                             problems.append(((*here, "elements", k), f"unknown filter {name!r}"))
                         elif name == "table" and arg not in map_.tables:
                             problems.append(((*here, "elements", k), f"no table {arg!r}"))
-                        elif name == "max" and not arg.isdigit():
-                            problems.append(((*here, "elements", k), "max needs a number"))
+                        elif name in ("max", "fits") and not arg.isdigit():
+                            problems.append(((*here, "elements", k), f"{name} needs a number"))
 
     walk(map_.segments, ("segments",))
     return problems

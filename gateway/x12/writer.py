@@ -98,7 +98,8 @@ def write_interchange(interchange: EdiInterchange, *, encoding: str = "latin-1")
     try:
         return text.encode(encoding)
     except UnicodeEncodeError as exc:
-        raise X12BuildError(f"text cannot be encoded as {encoding}: {exc}") from exc
+        bad = exc.object[exc.start : exc.end]
+        raise X12BuildError(f"text cannot be encoded as {encoding}: {bad!r}") from exc
 
 
 def write_payload(payload: EdiPayload) -> bytes:

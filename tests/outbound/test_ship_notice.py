@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.canonical import Party, ShipNotice
+from gateway.canonical import ItemIds, Party, ShipNotice, ShipNoticeLine, ShipNoticeOrder
 from gateway.engines import parse_payload
 from gateway.identifiers import gtin_check_digit, is_sscc, make_sscc
 from gateway.mapping import MapLibrary, translate
-from gateway.outbound import OutboundEnvelope, OutboundLibrary, render, write
+from gateway.outbound import OutboundEnvelope, OutboundInvalid, OutboundLibrary, render, write
 from gateway.outbound.ship_notice import DeliveryState, NotShippable, ShippedUnit, ship_notice
 from gateway.partners.profile import PartnerProfile
 from tests.outbound.test_order_acknowledgement import WHEN, asked
@@ -117,6 +117,34 @@ def test_the_856_nests_packs_and_items_and_reads_back_the_same(version: str) -> 
     theirs = back.model_dump(exclude={"source"}, exclude_none=True)
     theirs.pop("dates", None)
     assert theirs == ours
+
+
+def _packed(n: int, sscc: str | None = None, lot: str | None = None) -> ShipNoticeLine:
+    return ShipNoticeLine(po_line_number=str(n), quantity=Decimal(1), uom="EA",
+                          item=ItemIds(vendor_part=f"V{n}"), sscc=sscc, lot_number=lot)  # fmt: skip
+
+
+def test_a_refusal_inside_a_pack_names_the_line_by_its_own_index() -> None:
+    # given lines packed out of order: lines[0] and lines[2..3] in two packs, lines[1] in
+    # none, and a lot on lines[3] that X12 cannot carry (the component separator)
+    second = "000000000000000024"
+    lines = [_packed(1, "000000000000000017"), _packed(2), _packed(3, second),
+             _packed(4, second, "LOT>4")]  # fmt: skip
+    notice = ShipNotice(shipment_id="WH/OUT/00012", ship_date=dt.date(2026, 1, 5),
+                        orders=[ShipNoticeOrder(po_number="PO-A", lines=lines)])  # fmt: skip
+    map_ = OUTBOUND.get("x12/004010/856")
+    # when it is rendered, then each pack's key and item is traced to the line it came from
+    rendered = render(map_, notice)
+    mans = [t.fields for t in rendered.traces if t.tag == "MAN"]
+    assert mans == [("orders[0].lines[0].sscc",), ("orders[0].lines[2].sscc",)]
+    lins = [t.fields[0] for t in rendered.traces if t.tag == "LIN"]
+    assert lins == [f"orders[0].lines[{n}].po_line_number" for n in range(4)]
+    # and the refusal names orders[0].lines[3], not the pack's index and position in it
+    env = OutboundEnvelope(sender_id="MERIDIAN", receiver_id="MERCY", interchange_control=5)
+    with pytest.raises(OutboundInvalid) as caught:
+        write(map_, rendered, env)
+    (finding,) = caught.value.findings
+    assert "(from orders[0].lines[3].lot_number;" in finding
 
 
 @pytest.mark.parametrize("directory", ["D96A", "D01B"])

@@ -181,6 +181,36 @@ def test_a_product_without_any_identifier_fails_our_own_validation() -> None:
         write(map_, render(map_, doc), env)
 
 
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_a_fractional_pack_size_is_refused_by_the_832_not_cut(version: str) -> None:
+    # given a catalog line sold in packs of 2.5 (PO401 is a whole number, N0)
+    doc = catalog()
+    doc.lines[0].pack_size = Decimal("2.5")
+    map_ = OUTBOUND.get(f"x12/{version}/832")
+    env = OutboundEnvelope(sender_id="MERIDIAN", receiver_id="MERCY", interchange_control=8)
+    # when it is rendered, then it is refused naming the element and the canonical field
+    with pytest.raises(OutboundInvalid) as caught:
+        write(map_, render(map_, doc), env)
+    (finding,) = caught.value.findings
+    assert "(PO4), element 1: 2.5 is not a whole number [int]" in finding
+    assert "from lines[0].pack_size" in finding
+
+
+@pytest.mark.parametrize(("syntax", "version", "_a", "catalog_set"), MAPS)
+def test_a_whole_pack_size_with_trailing_zeros_is_written_as_a_whole_number(
+    syntax: str, version: str, _a: str, catalog_set: str
+) -> None:
+    # given a pack size Odoo keeps with decimals (100.000000)
+    doc = catalog()
+    doc.lines[0].pack_size = Decimal("100.000000")
+    # when it is written, then it is the whole number, and the EDIFACT QTY keeps fractions
+    text, _ = _round_trip(syntax, version, catalog_set, doc)
+    assert ("PO4*100*1*EA~" if syntax == "x12" else "QTY+52:100:EA'") in text
+    if syntax == "edifact":
+        doc.lines[0].pack_size = Decimal("2.5")
+        assert "QTY+52:2.5:EA'" in _round_trip(syntax, version, catalog_set, doc)[0]
+
+
 def test_a_partner_override_map_replaces_the_codes(tmp_path: Path) -> None:
     # given a partner whose guide wants QTY 33 only (no on-hand figure) as their override
     override = tmp_path / "outbound" / "overrides" / "mercy"
