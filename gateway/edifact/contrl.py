@@ -44,31 +44,52 @@ from gateway.edifact.writer import write_interchange
 _MAX_UCS = 999
 
 
-def _error_elements(issue: Issue | None) -> tuple[str, ...]:
-    """0085, 0013 (segment tag) and S011 (element position) for UCI/UCF/UCM."""
-    if issue is None:
+def _s011(issue: Issue) -> tuple[str, ...]:
+    """S011 for an issue: 0098 and, when known, 0104; empty without an element position.
+
+    ``Issue.element_position`` counts the data elements after the tag from 1 (as
+    messages and the console show them); 0098 gives the segment tag position 1, so the
+    first data element is 2 (ISO 9735, EANCOM's ``UCD+12+4:4``).
+    """
+    if issue.element_position is None:
         return ()
-    s011: tuple[str, ...] = ()
-    if issue.element_position is not None:
-        s011 = (str(issue.element_position),)
-        if issue.component_position is not None:
-            s011 = (*s011, str(issue.component_position))
-    return (issue.code, issue.segment_tag or "", *((":".join(s011),) if s011 else ()))
+    s011: tuple[str, ...] = (str(issue.element_position + 1),)
+    if issue.component_position is not None:
+        s011 = (*s011, str(issue.component_position))
+    return s011
+
+
+def _error_elements(issue: Issue | None) -> list[ElementInput]:
+    """0085, 0013 (segment tag) and S011 (element position) for UCI/UCM."""
+    if issue is None:
+        return []
+    s011 = _s011(issue)
+    return [issue.code, issue.segment_tag or "", *((s011,) if s011 else ())]
 
 
 def _first_fatal(issues: Sequence[Issue]) -> Issue | None:
     return next((i for i in issues if i.fatal), None) or next(iter(issues), None)
 
 
-def _message_id(tx: EdiTransaction) -> tuple[str, ...]:
+#: S009 component limits: 0065, 0052, 0054, 0051, 0057 (syntax 3; 0051 is an..2), and
+#: in syntax 4 0051 an..3 followed by 0110 and 0113.
+_S009_LIMITS = (6, 3, 3, 2, 6)
+_S009_LIMITS_4 = (6, 3, 3, 3, 6, 6, 6)
+
+
+def _message_id(tx: EdiTransaction, syntax_version: str) -> tuple[str, ...]:
+    """The message's S009 for its UCM, cut to what each component can carry."""
     if tx.segments and tx.segments[0].tag == "UNH":
-        return tuple(c for c in tx.segments[0].components(2))
-    version, release = (tx.version[:1], tx.version[1:]) if tx.version else ("", "")
-    ident = (tx.set_id, version, release, "UN")
-    return (*ident, tx.association_code) if tx.association_code else ident
+        ident = tuple(tx.segments[0].components(2))
+    else:
+        version, release = (tx.version[:1], tx.version[1:]) if tx.version else ("", "")
+        ident = (tx.set_id, version, release, "UN")
+        ident = (*ident, tx.association_code) if tx.association_code else ident
+    limits = _S009_LIMITS_4 if syntax_version >= "4" else _S009_LIMITS
+    return tuple(_an(c, n) for c, n in zip(ident, limits, strict=False))
 
 
-def _ucm(tx: EdiTransaction) -> list[EdifactSegment]:
+def _ucm(tx: EdiTransaction, syntax_version: str) -> list[EdifactSegment]:
     envelope_issues = [i for i in tx.issues if i.level is Level.TRANSACTION]
     rejected = tx.status is TransactionStatus.REJECTED
     action = codes.ACTION_REJECTED if rejected else codes.ACTION_ACKNOWLEDGED
@@ -82,12 +103,12 @@ def _ucm(tx: EdiTransaction) -> list[EdifactSegment]:
             message="message rejected",
             segment_tag="UNH",
         )
-    ucm_elements: list[ElementInput] = [tx.control_number, _message_id(tx), action]
-    if head is not None:
-        code, tag, *s011 = _error_elements(head)
-        ucm_elements += [code, tag]
-        if s011:
-            ucm_elements.append(tuple(s011[0].split(":")))
+    ucm_elements: list[ElementInput] = [
+        _an(tx.control_number, 14) or "0",
+        _message_id(tx, syntax_version),
+        action,
+        *_error_elements(head),
+    ]
     out = [make_segment("UCM", *ucm_elements)]
     by_segment: dict[int, list[Issue]] = defaultdict(list)
     for issue in tx.issues:
@@ -102,10 +123,7 @@ def _ucm(tx: EdiTransaction) -> list[EdifactSegment]:
         out.append(make_segment("UCS", *ucs))
         for issue in found:
             if issue.level is Level.ELEMENT and issue.element_position is not None:
-                ucd_s011: tuple[str, ...] = (str(issue.element_position),)
-                if issue.component_position is not None:
-                    ucd_s011 = (*ucd_s011, str(issue.component_position))
-                out.append(make_segment("UCD", issue.code, ucd_s011))
+                out.append(make_segment("UCD", issue.code, _s011(issue)))
     return out
 
 
@@ -156,15 +174,10 @@ def build_contrl(
         their_recipient,
         action,
     ]
-    head = _first_fatal(interchange.issues)
-    if head is not None:
-        code, tag, *s011 = _error_elements(head)
-        uci += [code, tag]
-        if s011:
-            uci.append(tuple(s011[0].split(":")))
+    uci += _error_elements(_first_fatal(interchange.issues))
     body = [make_segment("UCI", *uci)]
     if not rejected:
-        body += _group_reports(interchange)
+        body += _group_reports(interchange, version)
 
     ref = str(numbers.transaction)
     msg_version = ("4", "1") if version == "4" else ("D", "3")
@@ -199,7 +212,7 @@ def build_contrl(
     )
 
 
-def _group_reports(interchange: EdiInterchange) -> list[EdifactSegment]:
+def _group_reports(interchange: EdiInterchange, syntax_version: str) -> list[EdifactSegment]:
     """A UCF per group (when the interchange has groups) and a UCM per message; the
     messages of a refused group are not reported one by one."""
     body: list[EdifactSegment] = []
@@ -219,7 +232,7 @@ def _group_reports(interchange: EdiInterchange) -> list[EdifactSegment]:
             if g_rejected:
                 continue
         for tx in group.transactions:
-            body.extend(_ucm(tx))
+            body.extend(_ucm(tx, syntax_version))
     return body
 
 

@@ -2,7 +2,7 @@
 lists' own rules: 0083 action codes per level, 0096 segment positions, 0085 syntax error
 codes, 0098/0104 element and component positions. Existing tests in
 ``tests/edifact/test_contrl.py`` cover a missing BGM (UCS+1+13), a bad character in QTY
-(UCS+8 UCD+37+1:2), UCI 4 for a refused interchange, UCF 4 and UCI 7 under a message
+(UCS+8 UCD+37+2:2), UCI 4 for a refused interchange, UCF 4 and UCI 7 under a message
 rejection; these add the cases they do not, and every CONTRL written here must pass
 ``rule_violations`` (the code-combination rules) as well.
 """
@@ -63,11 +63,12 @@ def test_missing_segment_is_reported_at_the_last_position_processed(
 
 def test_element_too_long_is_ucs_at_its_segment_and_ucd_39_with_the_component() -> None:
     # BGM C106 1004 is an..35: 40 characters are 0085 39 "data element too long";
-    # UCS 0096 = BGM's own position (2), UCD S011 0098 = element 2, 0104 = component 1
+    # UCS 0096 = BGM's own position (2); UCD S011 0098 = 3: "the segment tag has
+    # position number 1", so C002 is 2 and C106 3; 0104 = component 1
     body = [
         s if not s.startswith("BGM") else "BGM+220+" + "P" * 40 + "+9" for s in VALID_ORDERS_BODY
     ]
-    assert _report(*body)[1:] == ["UCM+M1+ORDERS:D:96A:UN:EAN008+4", "UCS+2", "UCD+39+2:1"]
+    assert _report(*body)[1:] == ["UCM+M1+ORDERS:D:96A:UN:EAN008+4", "UCS+2", "UCD+39+3:1"]
 
 
 def test_segment_not_in_the_message_is_ucs_15_at_its_own_position() -> None:

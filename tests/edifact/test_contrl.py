@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from pydifact.segmentcollection import Interchange
 
 from gateway.edi import AckControlNumbers, OwnIdentity
@@ -68,7 +69,8 @@ def test_element_errors_become_ucs_and_ucd_with_positions() -> None:
     assert texts[0][0] == "UCI" and tx.segments[1].value(4) == "7"
     assert ("UCM", ((("M1",),), (("ORDERS", "D", "96A", "UN", "EAN008"),), (("4",),))) in texts
     assert ("UCS", ((("8",),),)) in texts
-    assert ("UCD", ((("37",),), (("1", "2"),))) in texts
+    # S011 0098: the tag is position 1, so C186 (the first data element) is 2
+    assert ("UCD", ((("37",),), (("2", "2"),))) in texts
     inbound = read_contrl(tx)
     assert inbound is not None
     assert (inbound.status, inbound.transactions, inbound.codes) == (
@@ -77,7 +79,7 @@ def test_element_errors_become_ucs_and_ucd_with_positions() -> None:
         ("37",),
     )
     py = _pydifact_segments(ack.data)
-    assert ["UCD", ["37", ["1", "2"]]] in [[t, e] for t, e in py]
+    assert ["UCD", ["37", ["2", "2"]]] in [[t, e] for t, e in py]
 
 
 def test_envelope_error_rejects_at_uci_with_code() -> None:
@@ -85,7 +87,8 @@ def test_envelope_error_rejects_at_uci_with_code() -> None:
     ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
     tx = parse_payload(ack.data).interchanges[0].transactions[0]
     uci = tx.segments[1]
-    assert (uci.value(4), uci.value(5), uci.value(6), uci.value(7)) == ("4", "29", "UNZ", "1")
+    # UNZ 0036 is the first data element: 0098 2 (the tag is 1)
+    assert (uci.value(4), uci.value(5), uci.value(6), uci.value(7)) == ("4", "29", "UNZ", "2")
     assert [s.tag for s in tx.segments] == ["UNH", "UCI", "UNT"]
     assert read_contrl(tx).status == "rejected"  # type: ignore[union-attr]
 
@@ -96,6 +99,31 @@ def test_unt_error_is_reported_on_ucm() -> None:
     tx = parse_payload(ack.data).interchanges[0].transactions[0]
     ucm = next(s for s in tx.segments if s.tag == "UCM")
     assert (ucm.value(3), ucm.value(4), ucm.value(5)) == ("4", "29", "UNT")
+
+
+@pytest.mark.parametrize(
+    ("ref", "mtype", "syntax", "ucm_ref", "s009"),
+    [
+        # UCM 0062 is an..14 like UNH 0062; an oversized reference is cut
+        ("M" * 40, "ORDERS:D:96A:UN:EAN008", "UNOC:3", "M" * 14, "ORDERS:D:96A:UN:EAN008"),
+        # 0062 is mandatory: an empty one becomes "0", as UCI 0020 does
+        ("", "ORDERS:D:96A:UN:EAN008", "UNOC:3", "0", "ORDERS:D:96A:UN:EAN008"),
+        # S009: 0065 an..6, 0052/0054 an..3, 0051 an..2 (an..3 in syntax 4), 0057 an..6
+        ("M1", "ORDERSXXXX:DDDD:96AA:UNUN:" + "E" * 40, "UNOC:3", "M1", "ORDERS:DDD:96A:UN:EEEEEE"),
+        ("M1", "ORDERS:D:96A:UNUN:EAN008", "UNOC:4", "M1", "ORDERS:D:96A:UNU:EAN008"),
+    ],
+    ids=["long-ref", "empty-ref", "long-s009", "syntax-4-agency"],
+)
+def test_ucm_cuts_the_message_reference_and_identifier_to_their_lengths(
+    ref: str, mtype: str, syntax: str, ucm_ref: str, s009: str
+) -> None:
+    data = interchange(message(ref, *VALID_ORDERS_BODY, mtype=mtype), syntax=syntax)
+    ix = parse_payload(data).interchanges[0]
+    back = parse_payload(build_contrl(ix, ours=OURS, numbers=NUMBERS).data).interchanges[0]
+    (tx,) = back.transactions
+    assert tx.issues == [] and back.issues == [] and rule_violations(tx) == []
+    ucm = next(s for s in tx.segments if s.tag == "UCM")
+    assert (ucm.value(1), ":".join(ucm.components(2))) == (ucm_ref, s009)
 
 
 def test_contrl_uses_partner_service_characters_and_groups() -> None:
