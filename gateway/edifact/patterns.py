@@ -55,10 +55,11 @@ def _component(cs: ComponentSpec, value: str) -> str:
         return _alternatives(cs.codes)
     if cs.kind == "n":
         digits = f"[0-9]{{{cs.min_length},{cs.max_length}}}"
-        if cs.min_length > 1:
-            return f"-?{digits}"
-        # with a decimal mark the run of digits and mark is at most max_length + 1 long
-        return f"-?(?:{digits}|(?=[0-9.,]{{2,{cs.max_length + 1}}}(?![0-9.,]))[0-9]*[.,][0-9]+)"
+        if cs.min_length > 1 or cs.max_length < 2:
+            return f"-?{digits}"  # (n1 cannot hold a digit, a mark and a digit)
+        # with a decimal mark the run of digits and mark is at most max_length + 1 long,
+        # and a digit comes before the mark (.5 is the checker's code 38)
+        return f"-?(?:{digits}|(?=[0-9.,]{{3,{cs.max_length + 1}}}(?![0-9.,]))[0-9]+[.,][0-9]+)"
     return f"{value}{{{cs.min_length},{cs.max_length}}}"
 
 

@@ -8,7 +8,8 @@ Severity policy:
 
 * structure (missing mandatory segment 13, too many repetitions 35/36, segment not
   supported in this position 15), element counts (16) and formats (missing 13, wrong
-  type of character 37, too long 39, too short 40, bad decimal notation 19) are fatal;
+  type of character 37, too long 39, too short 40, bad decimal notation 19, no digit
+  before the decimal mark 38) are fatal;
 * a value outside the code lists the gateway maps is a warning (12, not fatal): the
   lists are EANCOM subsets and other UN codes are legitimate;
 * a trailing separator is a warning (45);
@@ -548,6 +549,19 @@ class MessageValidator:
                 ci,
                 codes.INVALID_DECIMAL_NOTATION,
                 f"{seg.tag} {ref} has an invalid decimal notation: {val!r}",
+                fatal=True,
+                ref=ref,
+                value=val,
+            )
+            return -1
+        if body[0] in ".,":
+            # ISO 9735: a decimal mark is preceded by at least one digit (0.5, not .5)
+            self._add_el(
+                seg,
+                ei,
+                ci,
+                codes.MISSING_DIGIT_BEFORE_DECIMAL,
+                f"{seg.tag} {ref} has no digit in front of its decimal mark: {val!r}",
                 fatal=True,
                 ref=ref,
                 value=val,

@@ -21,6 +21,7 @@ from gateway.edi.model import EdiInterchange, EdiTransaction, Issue
 from gateway.edifact import read_payload
 from gateway.edifact.validate import MessageValidator
 from tests.conftest import REPO
+from tests.edifact.helpers import VALID_ORDERS_BODY, interchange, message
 
 sys.path.insert(0, str(REPO / "bench"))
 from edifact_generate import KINDS, generate
@@ -75,6 +76,29 @@ def test_generated_varied_files_give_identical_findings(
 ) -> None:
     found = assert_same(generate(kind, 150_000, seed=11), monkeypatch)
     assert not _has_issues(found)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "found"),
+    [
+        ("0.5", []),
+        ("-1,5", []),
+        # ISO 9735: a decimal mark needs a digit in front of it (0085 38)
+        (".5", ["38"]),
+        ("-.5", ["38"]),
+        (",5", ["38"]),
+        ("5.", ["19"]),
+        ("1.000,5", ["19"]),
+    ],
+)
+def test_decimal_marks_are_checked_alike_on_both_paths(
+    quantity: str, found: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = [f"QTY+21:{quantity}:PCE" if s.startswith("QTY+") else s for s in VALID_ORDERS_BODY]
+    findings = assert_same(interchange(message("M1", *body)), monkeypatch)
+    (tx,) = [x for x in findings if isinstance(x, tuple)]
+    assert [i.code for i in tx[3]] == found
+    assert all(i.element_position == 1 and i.component_position == 2 for i in tx[3])
 
 
 _BASES = {kind: generate(kind, 3_000, seed=5) for kind in KINDS}
