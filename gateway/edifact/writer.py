@@ -116,6 +116,11 @@ def write_interchange(
         raise EdifactWriteError(f"unknown syntax identifier {syntax_id!r}")
     if syntax_version < "4" and chars.repetition is not None:
         chars = chars.with_repetition(None)
+    write_una = una or chars != DEFAULT_CHARS
+    if syntax_version >= "4" and not write_una:
+        # without UNA a syntax 4 reader applies the default repetition separator '*'
+        # (see effective_chars): release it in data, or it splits the value
+        chars = chars.with_repetition("*")
     when = when or _dt.datetime.now(_dt.UTC)
     date = when.strftime("%Y%m%d" if syntax_version >= "4" else "%y%m%d")
     unb = make_segment(
@@ -134,7 +139,7 @@ def write_interchange(
     )
     nl = "\r\n" if line_breaks and not chars.newline_terminated else ""
     out: list[str] = []
-    if una or chars != DEFAULT_CHARS:
+    if write_una:
         out.append(chars.una() + nl)
     out.append(write_segment(unb, chars) + nl)
     for message in messages:

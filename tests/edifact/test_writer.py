@@ -67,6 +67,38 @@ def test_writer_refuses_bad_tags_and_repeats_before_syntax_4() -> None:
         )
 
 
+def test_syntax_4_without_una_releases_the_default_repetition_separator() -> None:
+    # without UNA a syntax 4 reader splits on '*' (the default repetition separator)
+    m = MessageBuilder("ZZZZZZ", "M1")
+    m.add("FTX", "AAI", "", "", "x*y")
+    m.add("RFF", [("ON", "1"), ("VN", "2")])
+    data = write_interchange(
+        [m],
+        sender="A",
+        recipient="B",
+        control_reference="1",
+        syntax_version="4",
+        una=False,
+        when=WHEN,
+    )
+    assert not data.startswith(b"UNA") and b"FTX+AAI+++x?*y'" in data
+    assert b"RFF+ON:1*VN:2'" in data
+    (ix,) = parse_payload(data).interchanges
+    assert not ix.issues and list(ix.transactions[0].segments) == m.segments()
+    # with UNA and no repetition separator in it, '*' is data and stays as it is
+    m.body.pop()
+    data = write_interchange(
+        [m],
+        sender="A",
+        recipient="B",
+        control_reference="1",
+        syntax_version="4",
+        when=WHEN,
+    )
+    assert data.startswith(b"UNA:+.? '") and b"FTX+AAI+++x*y'" in data
+    assert parse_payload(data).interchanges[0].transactions[0].segments[1].value(4) == "x*y"
+
+
 # -- property: parse(write(x)) == x ----------------------------------------------------
 
 _text = st.text(
