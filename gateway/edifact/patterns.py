@@ -102,10 +102,9 @@ def _compiled(
         # a released character is one character of data, as the checker counts it
         value = f"(?:{value}|{re.escape(chars.release)}[\\s\\S])"
     elems = [_element(spec, value, chars.component) for spec in layout]
-    last_mandatory = max(
-        (i for i, e in enumerate(layout) if e.mandatory and any(c.mandatory for c in e.components)),
-        default=-1,
-    )
+    # a mandatory element must be there even when none of its components is mandatory
+    # (PIA C212): the checker reports it missing (13) when the segment ends before it
+    last_mandatory = max((i for i, e in enumerate(layout) if e.mandatory), default=-1)
     sep = re.escape(chars.element)
     head = re.escape(tag) + "".join(sep + e for e in elems[: last_mandatory + 1])
     tail = ""

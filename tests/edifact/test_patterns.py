@@ -94,5 +94,6 @@ def test_fast_path_accepts_typical_segments() -> None:
         "FTX+AAI+++it?'s fine",
     ):
         assert validator.fast_ok(text[:3], text), text
-    for text in ("QTY+21:4X", "QTY+21:48:", "DTM+137:2024+", "BGM+220+1+9+1+1"):
+    # PIA+1: C212 is mandatory though none of its components is; the checker reports 13
+    for text in ("QTY+21:4X", "QTY+21:48:", "DTM+137:2024+", "BGM+220+1+9+1+1", "PIA+1"):
         assert not validator.fast_ok(text[:3], text), text
