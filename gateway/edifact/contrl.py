@@ -19,6 +19,7 @@ partner's when read). docs/acknowledgements.md lists every code we send and when
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -64,7 +65,7 @@ def _error_elements(issue: Issue | None) -> list[ElementInput]:
     if issue is None:
         return []
     s011 = _s011(issue)
-    return [issue.code, issue.segment_tag or "", *((s011,) if s011 else ())]
+    return [issue.code, _an(issue.segment_tag, 3), *((s011,) if s011 else ())]
 
 
 def _first_fatal(issues: Sequence[Issue]) -> Issue | None:
@@ -127,9 +128,13 @@ def _ucm(tx: EdiTransaction, syntax_version: str) -> list[EdifactSegment]:
     return out
 
 
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _an(value: str | None, limit: int) -> str:
-    """A value the partner sent, cut to what its CONTRL element can carry."""
-    return (value or "").strip()[:limit]
+    """A value the partner sent, cut to what its CONTRL element can carry; control
+    characters (which no character set allows in data) are left out."""
+    return _CONTROLS.sub("", value or "").strip()[:limit]
 
 
 def _party(party: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -184,9 +189,11 @@ def build_contrl(
     unh = make_segment("UNH", ref, ("CONTRL", *msg_version, "UN"))
     unt = make_segment("UNT", str(len(body) + 2), ref)
     data = b""
-    # The partner's character set first; what it cannot carry (a byte outside UNOA
-    # that the partner sent and we echo back in UCI) falls back to UNOC, then UTF-8.
-    for charset in dict.fromkeys((syntax_id, "UNOC", "UNOW")):
+    # The partner's character set first; what it cannot carry (lower case or a byte
+    # outside UNOA that the partner sent and we echo back in UCI) falls back to UNOB
+    # (from UNOA), UNOC, then UTF-8.
+    fallback = ("UNOB",) if syntax_id == "UNOA" else ()
+    for charset in dict.fromkeys((syntax_id, *fallback, "UNOC", "UNOW")):
         try:
             data = write_interchange(
                 [[unh, *body, unt]],
@@ -227,7 +234,7 @@ def _group_reports(interchange: EdiInterchange, syntax_version: str) -> list[Edi
             ]
             g_head = _first_fatal(group.issues)
             if g_head is not None:
-                ucf += [g_head.code, g_head.segment_tag or ""]
+                ucf += [g_head.code, _an(g_head.segment_tag, 3)]
             body.append(make_segment("UCF", *ucf))
             if g_rejected:
                 continue

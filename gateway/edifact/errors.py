@@ -8,7 +8,8 @@
     callers of :func:`gateway.edifact.parse_payload`; findings become ``Issue`` objects.
 ``EdifactWriteError`` (our fault)
     we were asked to write something EDIFACT cannot express (a service character
-    inside a tag, an unknown character set, a value the charset cannot encode). An
+    inside a tag, an unknown character set, a value the charset cannot encode, a
+    character outside the UNOA/UNOB repertoire or a control character in data). An
     operator alert, never a reject sent to a partner.
 """
 

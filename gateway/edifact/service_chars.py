@@ -6,6 +6,8 @@ so the tokenizer, the envelope reader and the writer all agree on them.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 
 from gateway.edifact.errors import EdifactDataError
@@ -132,3 +134,28 @@ CHARSETS: dict[str, str] = {
 def codec_for(syntax_id: str) -> str | None:
     """Return the codec for a syntax identifier, or None when we do not know it."""
     return CHARSETS.get(syntax_id.upper())
+
+
+#: ISO 9735 syntax level A (UNOA): upper-case letters, digits, space and these marks;
+#: level B (UNOB) adds the lower-case letters. Syntax 4 defines both as the basic code
+#: table of ISO 646 without its national and alternative allocations, which also has
+#: the low line ``_``. No level has control characters (C0, DEL, C1) in data.
+_LEVEL_A = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-()/='+:?!\"%&*;<>"
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+@functools.lru_cache(maxsize=32)
+def invalid_data_chars(syntax_id: str, syntax_version: str) -> re.Pattern[str]:
+    """A pattern that finds the first character data cannot hold in this character set.
+
+    UNOA and UNOB allow their repertoire only; every other set allows all it can
+    encode except control characters (a line break in data is lost when read back).
+    """
+    level = syntax_id.upper()
+    if level not in ("UNOA", "UNOB"):
+        return _CONTROLS
+    allowed = _LEVEL_A + (_LOWER if level == "UNOB" else "")
+    if syntax_version >= "4":
+        allowed += "_"
+    return re.compile("[^" + re.escape(allowed) + "]")

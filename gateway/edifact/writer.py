@@ -4,17 +4,26 @@ The writer is the inverse of the reader: ``parse_payload(write_interchange(...))
 gives back the same segments. Values are released (escaped) as needed, and the text
 is encoded in the character set the syntax identifier names; a value that charset
 cannot represent is our fault (:class:`EdifactWriteError`), never sent half-written.
+So is a character outside the syntax level's repertoire (lower case or ``@`` under
+UNOA, ``{`` under UNOB) and a control character under any syntax identifier: a line
+break or tab in data is not EDIFACT, and the reader drops line breaks as formatting.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gateway.edifact.errors import EdifactWriteError
 from gateway.edifact.segment import EdifactSegment, Element, make_segment
-from gateway.edifact.service_chars import DEFAULT_CHARS, ServiceChars, codec_for
+from gateway.edifact.service_chars import (
+    DEFAULT_CHARS,
+    ServiceChars,
+    codec_for,
+    invalid_data_chars,
+)
 from gateway.edifact.tokenizer import escape
 
 
@@ -53,6 +62,20 @@ def write_segment(
         )
     term = "\n" if chars.newline_terminated else chars.terminator
     return chars.element.join(parts) + term
+
+
+def _refuse_invalid(seg: EdifactSegment, invalid: re.Pattern[str], syntax_id: str) -> None:
+    """Raise :class:`EdifactWriteError` naming the first value with a character that
+    ``invalid`` finds (elements count from 1 after the tag, as in issues)."""
+    for ei, element in enumerate(seg.elements, 1):
+        for rep in element:
+            for ci, value in enumerate(rep, 1):
+                found = invalid.search(value)
+                if found is not None:
+                    where = f"{seg.tag} element {ei}" + (f" component {ci}" if len(rep) > 1 else "")
+                    raise EdifactWriteError(
+                        f"{where}: {found.group()!r} is not in the {syntax_id} character repertoire"
+                    )
 
 
 @dataclass
@@ -138,16 +161,20 @@ def write_interchange(
         "1" if test else "",
     )
     nl = "\r\n" if line_breaks and not chars.newline_terminated else ""
+    invalid = invalid_data_chars(syntax_id, syntax_version)
+
+    def line(seg: EdifactSegment) -> str:
+        _refuse_invalid(seg, invalid, syntax_id)
+        return write_segment(seg, chars) + nl
+
     out: list[str] = []
     if write_una:
         out.append(chars.una() + nl)
-    out.append(write_segment(unb, chars) + nl)
+    out.append(line(unb))
     for message in messages:
         segs = message.segments() if isinstance(message, MessageBuilder) else message
-        for seg in segs:
-            out.append(write_segment(seg, chars) + nl)
-    unz = make_segment("UNZ", str(len(messages)), control_reference)
-    out.append(write_segment(unz, chars) + nl)
+        out.extend(line(seg) for seg in segs)
+    out.append(line(make_segment("UNZ", str(len(messages)), control_reference)))
     text = "".join(out)
     try:
         return text.encode(codec)

@@ -126,6 +126,30 @@ def test_ucm_cuts_the_message_reference_and_identifier_to_their_lengths(
     assert (ucm.value(1), ":".join(ucm.components(2))) == (ucm_ref, s009)
 
 
+def test_contrl_to_unoa_keeps_unoa_and_moves_to_unob_for_lower_case() -> None:
+    # the CONTRL is written in the partner's character set when what it echoes fits
+    ix = parse_payload(interchange(message("M1", *VALID_ORDERS_BODY), syntax="UNOA:3"))
+    assert build_contrl(ix.interchanges[0], ours=OURS, numbers=NUMBERS).data.startswith(
+        b"UNB+UNOA:3+"
+    )
+    # lower case is outside UNOA: the nearest level that has it is UNOB
+    data = interchange(message("m1", *VALID_ORDERS_BODY), syntax="UNOA:3", unb_ref="ref1")
+    ack = build_contrl(parse_payload(data).interchanges[0], ours=OURS, numbers=NUMBERS)
+    assert ack.data.startswith(b"UNB+UNOB:3+")
+    tx = parse_payload(ack.data).interchanges[0].transactions[0]
+    assert [(s.tag, s.value(1)) for s in tx.segments[1:3]] == [("UCI", "ref1"), ("UCM", "m1")]
+
+
+def test_control_characters_the_partner_sent_are_left_out_of_the_echo() -> None:
+    # the writer refuses control characters under every character set; the CONTRL
+    # still answers, with them left out of the references it echoes
+    data = interchange(message("M\x011", *VALID_ORDERS_BODY), unb_ref="REF\x07\t1")
+    ix = parse_payload(data).interchanges[0]
+    ack = build_contrl(ix, ours=OURS, numbers=NUMBERS)
+    tx = parse_payload(ack.data).interchanges[0].transactions[0]
+    assert [(s.tag, s.value(1)) for s in tx.segments[1:3]] == [("UCI", "REF1"), ("UCM", "M1")]
+
+
 def test_contrl_uses_partner_service_characters_and_groups() -> None:
     text = (
         "UNA|*.? ~UNB*UNOC|3*S|14*R|14*240115|1200*A~UNG*ORDERS*S*R*240115|1200*G1*UN*D|96A~"

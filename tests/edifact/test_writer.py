@@ -67,6 +67,77 @@ def test_writer_refuses_bad_tags_and_repeats_before_syntax_4() -> None:
         )
 
 
+def _ftx(value: str, syntax_id: str, syntax_version: str = "3") -> bytes:
+    m = MessageBuilder("ZZZZZZ", "M1")
+    m.add("FTX", "AAI", "", "", ("X", value))
+    return write_interchange(
+        [m],
+        sender="A",
+        recipient="B",
+        control_reference="1",
+        syntax_id=syntax_id,
+        syntax_version=syntax_version,
+        when=WHEN,
+    )
+
+
+_LEVEL_A = "ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789.,-()/=!\"%&*;<>'+:?"
+
+
+@pytest.mark.parametrize(
+    ("syntax_id", "version", "value", "refused"),
+    [
+        # ISO 9735 level A: upper case, digits, space and . , - ( ) / = ! " % & * ; < >
+        # (and ' + : ?, released); level B adds lower case
+        ("UNOA", "3", _LEVEL_A, None),
+        ("UNOA", "3", "ACME gmbh", "g"),
+        ("UNOA", "3", "A@B", "@"),
+        ("UNOA", "3", "KÖLN", "Ö"),
+        ("UNOB", "3", _LEVEL_A + "abcdefghijklmnopqrstuvwxyz", None),
+        ("UNOB", "3", "price {net}", "{"),
+        ("UNOB", "3", "5 $", "$"),
+        ("UNOB", "3", "a_b", "_"),
+        # syntax 4: the ISO 646 invariant set, which has the low line too
+        ("UNOB", "4", "a_b", None),
+        ("UNOA", "4", "A_B", None),
+        ("UNOA", "4", "A~B", "~"),
+        ("UNOC", "3", "Müller {x} ~ @ # $", None),
+    ],
+)
+def test_writer_refuses_characters_outside_the_syntax_level_repertoire(
+    syntax_id: str, version: str, value: str, refused: str | None
+) -> None:
+    if refused is None:
+        data = _ftx(value, syntax_id, version)
+        tx = parse_payload(data).interchanges[0].transactions[0]
+        assert tx.segments[1].value(4, 2) == value
+        return
+    with pytest.raises(EdifactWriteError) as err:
+        _ftx(value, syntax_id, version)
+    assert str(err.value) == (
+        f"FTX element 4 component 2: {refused!r} is not in the {syntax_id} character repertoire"
+    )
+
+
+@pytest.mark.parametrize("syntax_id", ["UNOA", "UNOB", "UNOC", "UNOE", "UNOW", "UNOY"])
+@pytest.mark.parametrize("control", ["\n", "\r", "\t", "\x00", "\x1c", "\x7f", "\x85"])
+def test_writer_refuses_control_characters_under_every_syntax_identifier(
+    syntax_id: str, control: str
+) -> None:
+    # a line break written raw is dropped by the reader as formatting: the value would
+    # come back changed, so it is refused like any other control character
+    with pytest.raises(EdifactWriteError, match="FTX element 4 component 2"):
+        _ftx(f"LINE 1{control}LINE 2", syntax_id, "4" if syntax_id == "UNOY" else "3")
+
+
+def test_writer_refuses_repertoire_errors_in_the_envelope_too() -> None:
+    m = MessageBuilder("ZZZZZZ", "M1")
+    with pytest.raises(EdifactWriteError, match="UNB element 2 component 1: 'c'"):
+        write_interchange(
+            [m], sender=("Acme", "ZZ"), recipient="B", control_reference="1", syntax_id="UNOA"
+        )
+
+
 def test_syntax_4_without_una_releases_the_default_repetition_separator() -> None:
     # without UNA a syntax 4 reader splits on '*' (the default repetition separator)
     m = MessageBuilder("ZZZZZZ", "M1")
@@ -102,7 +173,8 @@ def test_syntax_4_without_una_releases_the_default_repetition_separator() -> Non
 # -- property: parse(write(x)) == x ----------------------------------------------------
 
 _text = st.text(
-    alphabet=st.characters(min_codepoint=32, max_codepoint=255, exclude_characters="\x7f"),
+    # Latin-1 without control characters (C0, DEL, C1), which the writer refuses
+    alphabet=st.characters(min_codepoint=32, max_codepoint=255, exclude_categories=["Cc"]),
     min_size=1,
     max_size=12,
 )
