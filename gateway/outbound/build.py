@@ -8,7 +8,8 @@ that checks inbound documents before it is returned; a finding raises
 the segment was made from - a document that fails our own validation is never sent.
 A value the engine cannot write at all (a delimiter inside an X12 element, a character
 the partner's character set cannot carry) is refused the same way, located by writing
-the body one segment, then one element, at a time.
+the body one segment, then one element, at a time. For a partner whose EDIFACT syntax
+identifier is UNOA (upper case only) every value is written in capitals first.
 """
 
 from __future__ import annotations
@@ -123,12 +124,25 @@ def _only(elements: Sequence[Element], n: int) -> list[Element]:
     return [element if k == n else "" for k, element in enumerate(elements, 1)]
 
 
+def _upper_case(
+    segments: Sequence[tuple[str, Sequence[Element]]],
+) -> list[tuple[str, Sequence[Element]]]:
+    """Every value in capitals: level A (UNOA) has no lower case, and a partner that
+    declares it expects Odoo's mixed-case names and notes written so, not refused."""
+    return [
+        (tag, [e.upper() if isinstance(e, str) else tuple(c.upper() for c in e) for e in elements])
+        for tag, elements in segments
+    ]
+
+
 def write(map_: OutboundMap, rendered: Rendered, env: OutboundEnvelope) -> Written:
     """Envelope, serialize and validate; raises :class:`OutboundInvalid` on any finding,
     and when a value cannot be written in the map's syntax at all."""
     expected = Syntax(map_.syntax)
     engine = engine_for(expected)
     document = outgoing(map_, rendered)
+    if expected is Syntax.EDIFACT and env.edifact_syntax == "UNOA":
+        document = replace(document, segments=_upper_case(document.segments))
     try:
         data = engine.write(document, env)
     except WRITE_ERRORS as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -156,6 +157,16 @@ def _text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.strftime("%Y%m%d")
     return str(value)
+
+
+_LINE_BREAKS = re.compile(r"[\r\n\t]+")
+
+
+def _one_line(text: str) -> str:
+    """Line breaks and tabs (a multi-line note typed in Odoo) as one space each run:
+    no EDI syntax carries them inside a value, and every reader would drop or choke on
+    them; other control characters are left for the writer to refuse."""
+    return _LINE_BREAKS.sub(" ", text) if _LINE_BREAKS.search(text) else text
 
 
 def _decimal(value: Decimal) -> str:
@@ -332,7 +343,7 @@ class Renderer:
                 value = self._filter(spec, value)
             except _Refused as exc:
                 raise OutboundInvalid([self._refusal(spec, str(exc), canonical)]) from exc
-        return _text(value)
+        return _one_line(_text(value))
 
     def _refusal(self, spec: str, reason: str, canonical: str) -> str:
         """A filter's refusal as the validator words its findings: where, why, from what."""

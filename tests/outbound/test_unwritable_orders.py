@@ -78,7 +78,12 @@ def _order(description: str) -> PurchaseOrder:
     ("map_name", "syntax", "description", "finding"),
     [
         ("x12/004010/850", "UNOC", "Gauze 😀", "(PID), element 5: text cannot be encoded"),
-        ("edifact/D96A/ORDERS", "UNOA", "Mull Köln", "(IMD), element 3: text cannot be written"),
+        (
+            "edifact/D96A/ORDERS",
+            "UNOA",
+            "Mull Köln",
+            "(IMD), element 3: IMD element 3 component 4: 'Ö' is not in the UNOA",
+        ),
     ],
 )
 def test_a_character_the_charset_cannot_carry_is_a_finding_not_a_crash(
@@ -104,3 +109,29 @@ def test_an_envelope_value_that_cannot_be_written_is_named_without_a_body_positi
         write(map_, render(map_, _order("Gauze")), env)
     (text,) = caught.value.findings
     assert text.startswith("interchange: ISA06 ") and "segment" not in text
+
+
+@pytest.mark.parametrize("map_name", ["x12/004010/850", "edifact/D96A/ORDERS"])
+def test_line_breaks_and_tabs_in_odoo_text_are_written_as_spaces(map_name: str) -> None:
+    # given a line description typed over several lines in Odoo
+    map_ = OUTBOUND.get(map_name)
+    env = OutboundEnvelope(sender_id="OURS", receiver_id="THEM", interchange_control=7)
+    order = _order("Swabs\r\n4x4 in,\n\nsterile\tbox")
+    # when it is written, then each run of breaks and tabs is one space, and it validates
+    written = write(map_, render(map_, order), env)
+    assert b"Swabs 4x4 in, sterile box" in written.data
+    assert b"\r" not in written.data and b"\t" not in written.data
+
+
+def test_a_unoa_partner_gets_capitals_not_a_refusal() -> None:
+    # given a partner whose syntax identifier is UNOA (no lower case) and Odoo's
+    # mixed-case text
+    map_ = OUTBOUND.get("edifact/D96A/ORDERS")
+    env = OutboundEnvelope(sender_id="OURS", receiver_id="THEM", interchange_control=7,
+                           edifact_syntax="UNOA")  # fmt: skip
+    # when the order is written
+    written = write(map_, render(map_, _order("Mull-Kompresse steril (10 St.)")), env)
+    # then it goes out in capitals, declared UNOA, and parses back clean
+    assert b"UNB+UNOA:3" in written.data
+    assert b"MULL-KOMPRESSE STERIL (10 ST.)" in written.data
+    assert not any(c.islower() for c in written.data.decode("ascii"))
