@@ -86,6 +86,24 @@ MAX_SIGNER_INFOS = 4
 #: certificates (ours, old and new, and their own archive's); every one naming our
 #: certificate could cost a private-key operation before anything is authenticated.
 MAX_RECIPIENT_INFOS = 16
+#: The longest object identifier read, in bytes (registered ones are under 40; a UUID
+#: arc, 2.25.<128 bits>, takes 20). asn1crypto turns an identifier into text with
+#: arithmetic that grows with the square of its length (a 100 KB "identifier" in a
+#: stranger's CMS took 3 s), so a longer one is refused as malformed before that.
+MAX_OID_BYTES = 64
+_ASN1_DOTTED = core.ObjectIdentifier.dotted.fget
+
+
+def _bounded_dotted(self: core.ObjectIdentifier) -> str:
+    """asn1crypto's ``ObjectIdentifier.dotted``, refusing identifiers over the bound."""
+    if self._dotted is None and len(self.contents or b"") > MAX_OID_BYTES:
+        raise ValueError(f"object identifier of {len(self.contents)} bytes")
+    return str(_ASN1_DOTTED(self))
+
+
+# every identifier asn1crypto reads in this process goes through ``dotted`` (``native``
+# and the named lookups use it): bounded once, here, for every CMS structure we parse
+core.ObjectIdentifier.dotted = property(_bounded_dotted)
 
 
 def digest_name(name: str) -> DigestName:

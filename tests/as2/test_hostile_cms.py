@@ -390,3 +390,39 @@ def test_oaep_naming_a_digest_we_do_not_support_is_a_decryption_failure(world: W
     )  # fmt: skip
     with pytest.raises(DecryptionFailed, match="md5"):
         cms.decrypt(info.dump(force=True), [pair(world.ours)])
+
+
+# ---- object identifiers ---------------------------------------------------------------------
+def _content_info_with_oid(length: int) -> bytes:
+    """A ContentInfo whose content type is one object identifier ``length`` bytes long
+    (a single arc of continuation bytes: asn1crypto's text conversion of it grows with
+    the square of its length)."""
+    arcs = b"\x2a" + b"\x81" * (length - 2) + b"\x01"
+    oid = b"\x06\x83" + len(arcs).to_bytes(3, "big") + arcs
+    inner = oid + b"\xa0\x02\x05\x00"
+    return b"\x30\x83" + len(inner).to_bytes(3, "big") + inner
+
+
+@pytest.mark.parametrize(
+    ("smime_type", "expected"),
+    [("enveloped-data", "decryption-failed"), ("signed-data", "integrity-check-failed")],
+)
+def test_an_object_identifier_of_100_kb_is_malformed_not_seconds_of_cpu(
+    world: World, smime_type: str, expected: str
+) -> None:
+    # given a stranger's CMS whose content type is a 100 KB "identifier" (3 s of CPU on
+    # the listener's event loop before the bound; minutes at a megabyte)
+    body = _content_info_with_oid(100_000)
+    with pytest.raises(cms.MalformedMessage, match="object identifier of 100000 bytes"):
+        cms.content_kind(body)
+    receiver, intake = make_receiver(world)
+    headers = {**as2_headers("ACME"),
+               "Content-Type": f"application/pkcs7-mime; smime-type={smime_type}"}  # fmt: skip
+    # when it arrives, then it is the layer's failure, with an event naming the identifier
+    response = receiver.handle(headers, body)
+    assert modifier(response) == f"processed/Error: {expected}"
+    [(kind, detail, _)] = intake.events
+    assert kind == "as2.rejected" and "object identifier of 100000 bytes" in detail
+    # and identifiers up to the bound still read
+    signed = acms.ContentType.load(b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02")
+    assert signed.native == "signed_data"
