@@ -40,6 +40,9 @@ class PollSettings(StrictModel):
     after_fetch: Literal["delete", "move"] = "delete"
     archive_path: str | None = None  # remote directory when after_fetch == "move"
     temp_suffix: str = ".part"
+    # a file is taken only when its size and mtime stayed the same for this long (from
+    # the listing to a stat after reading it): partners writing in place are not cut short
+    settle_seconds: float = Field(default=2.0, ge=0, le=300)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     retries: int = Field(default=3, ge=0, le=20)
     max_file_bytes: int = Field(default=100 * 1024 * 1024, gt=0)

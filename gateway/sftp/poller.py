@@ -3,11 +3,15 @@
 For each partner with an ``sftp.poll`` section: connect (host key pinned), list the
 inbound folder, and for every finished file read it, hand it to the intake with its
 name, size, mtime and SHA-256, and only then delete it or move it to the archive
-folder. A crash between storing and removing fetches the file again next time; the
-intake's duplicate check (``dedupe_key``: path, mtime and content hash) keeps that from
-being a second delivery. Transient failures are retried with exponential backoff;
-wrong host keys and refused logins are not. :func:`poll_all` isolates partners from
-each other; Celery beat runs :func:`poll_partner` per partner (see :func:`beat_schedule`).
+folder. A file is finished when it has no temporary or hidden name and is stable: its
+size and mtime are the same in the listing and in a stat after the read, at least
+``settle_seconds`` later, and the bytes read are that size; a file still being written
+in place is left for the next poll. A crash between storing and removing fetches the
+file again next time; the intake's duplicate check (``dedupe_key``: path, mtime and
+content hash) keeps that from being a second delivery. Transient failures are retried
+with exponential backoff; wrong host keys and refused logins are not. :func:`poll_all`
+isolates partners from each other; Celery beat runs :func:`poll_partner` per partner
+(see :func:`beat_schedule`).
 """
 
 from __future__ import annotations
@@ -65,6 +69,19 @@ class _IntakeFailed(Exception):
     """The intake raised: stop this poll, leave the file on the server."""
 
 
+class _NotStable(Exception):
+    """The file changed while we looked at it: leave it for the next poll."""
+
+    def __init__(self, listed: RemoteFile, now: RemoteFile, read: int) -> None:
+        super().__init__(
+            f"{listed.path} is still being written (listed {listed.size} bytes, "
+            f"mtime {listed.mtime}; read {read} bytes; now {now.size} bytes, mtime {now.mtime})"
+        )
+        self.listed = listed
+        self.now = now
+        self.read = read
+
+
 def _settings(profile: PartnerProfile) -> PollSettings | None:
     return profile.sftp.poll if profile.sftp is not None else None
 
@@ -77,6 +94,11 @@ def _fetch_one(
     intake: Intake,
 ) -> FetchedFile:
     data = remote.read(remote_file.path, settings.max_file_bytes)
+    # the partner may still be writing under the final name: take the bytes only when
+    # nothing moved between the listing and now (settle_seconds apart at least)
+    now = remote.stat(remote_file.path)
+    if (now.size, now.mtime) != (remote_file.size, remote_file.mtime) or len(data) != now.size:
+        raise _NotStable(remote_file, now, len(data))
     sha256 = hashlib.sha256(data).hexdigest()
     payload = ReceivedPayload(
         data,
@@ -145,6 +167,7 @@ def _poll_once(
     max_seconds: float,
 ) -> None:
     with connect(settings, base_dir, max_seconds=max_seconds) as remote:
+        listed_at = time.monotonic()
         for remote_file in remote.list_files(settings.inbound_path):
             if remote_file.name.startswith(".") or (
                 settings.temp_suffix and remote_file.name.endswith(settings.temp_suffix)
@@ -158,6 +181,10 @@ def _poll_once(
             try:
                 if remote_file.size > settings.max_file_bytes:
                     raise FileTooLarge(remote_file.path, settings.max_file_bytes)
+                # one wait per poll: files further down the listing have settled meanwhile
+                settle = listed_at + settings.settle_seconds - time.monotonic()
+                if settle > 0:
+                    time.sleep(settle)
                 result.fetched.append(_fetch_one(remote, remote_file, settings, profile, intake))
             except FileTooLarge as exc:
                 result.skipped.append(remote_file.path)
@@ -167,7 +194,29 @@ def _poll_once(
                     str(exc),
                     partner_id=profile.id,
                     actor=ACTOR,
-                    data={"path": remote_file.path, "size": remote_file.size},
+                    data={
+                        "path": remote_file.path,
+                        "size": remote_file.size,
+                        "reason": "too large",
+                    },
+                )
+            except _NotStable as exc:
+                result.skipped.append(remote_file.path)
+                record(
+                    intake,
+                    "sftp.poll.skipped",
+                    str(exc),
+                    partner_id=profile.id,
+                    actor=ACTOR,
+                    data={
+                        "path": remote_file.path,
+                        "reason": "still being written",
+                        "size": remote_file.size,
+                        "mtime": remote_file.mtime,
+                        "read": exc.read,
+                        "size_now": exc.now.size,
+                        "mtime_now": exc.now.mtime,
+                    },
                 )
 
 

@@ -108,6 +108,18 @@ class RemoteFolder:
         ]
         return sorted(files, key=lambda f: (f.mtime, f.name))
 
+    def stat(self, path: str) -> RemoteFile:
+        """Size and modification time of one remote file, as the listing gives them."""
+        try:
+            attrs = self.sftp.stat(path)
+        except OSError as exc:
+            raise _io_error("stat", path, exc) from exc
+        except (paramiko.SSHException, EOFError) as exc:
+            raise ConnectFailed(f"{self.host}: connection lost on stat {path}: {exc}") from exc
+        return RemoteFile(
+            path, posixpath.basename(path), attrs.st_size or 0, int(attrs.st_mtime or 0)
+        )
+
     def read(self, path: str, limit: int) -> bytes:
         """The whole file, refusing more than ``limit`` bytes (it may grow while read)."""
         chunks: list[bytes] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 
 import paramiko
@@ -217,3 +218,95 @@ def test_poll_stops_at_its_time_limit_and_leaves_the_rest(clean_sshd, intake) ->
     assert not result.ok and "time limit" in (result.error or "")
     assert result.attempts == 1 and intake.payloads == []
     assert os.listdir(clean_sshd.chroot / "outbound") == ["a.x12"]
+
+
+def test_file_grown_after_the_listing_is_left_for_the_next_poll(
+    clean_sshd, intake, monkeypatch
+) -> None:
+    from gateway.sftp.remote import RemoteFile, RemoteFolder
+
+    # given a partner writing po.x12 in place: more bytes arrive after our listing
+    path = clean_sshd.put("po.x12", b"ISA*first half")
+    listed = RemoteFolder.list_files
+
+    def list_then_write(self: RemoteFolder, folder: str) -> list[RemoteFile]:
+        files = listed(self, folder)
+        path.write_bytes(b"ISA*first half, second half~")
+        return files
+
+    monkeypatch.setattr(RemoteFolder, "list_files", list_then_write)
+    # when we poll (no settling time: the listing and the read disagree)
+    result = poll_partner(clean_sshd.profile(settle_seconds=0.0), intake)
+    # then nothing was taken: the file stays for the next poll, with an event saying why
+    assert result.ok, result.error
+    assert intake.payloads == [] and result.fetched == []
+    assert result.skipped == ["/outbound/po.x12"]
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["po.x12"]
+    [skipped] = intake.of_kind("sftp.poll.skipped")
+    assert skipped.data is not None and skipped.data["reason"] == "still being written"
+    assert skipped.data["size"] == 14 and skipped.data["size_now"] == 28
+    # and once the partner has finished, the next poll takes the whole file
+    monkeypatch.setattr(RemoteFolder, "list_files", listed)
+    second = poll_partner(clean_sshd.profile(settle_seconds=0.0), intake)
+    assert second.ok and [p.data for p in intake.payloads] == [b"ISA*first half, second half~"]
+    assert os.listdir(clean_sshd.chroot / "outbound") == []
+
+
+@pytest.mark.parametrize("change", ["append", "touch"])
+def test_file_changed_while_read_is_not_taken(clean_sshd, intake, monkeypatch, change) -> None:
+    from gateway.sftp.remote import RemoteFolder
+
+    # given a file that changes just after we read it (more bytes, or only a new mtime)
+    path = clean_sshd.put("inv.x12", b"ISA*810~")
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    read = RemoteFolder.read
+
+    def read_then_change(self: RemoteFolder, remote_path: str, limit: int) -> bytes:
+        data = read(self, remote_path, limit)
+        if change == "append":
+            with path.open("ab") as handle:
+                handle.write(b"GS*more~")
+        else:
+            os.utime(path, (1_700_000_100, 1_700_000_100))
+        return data
+
+    monkeypatch.setattr(RemoteFolder, "read", read_then_change)
+    # when we poll without any settling time
+    result = poll_partner(clean_sshd.profile(settle_seconds=0.0), intake)
+    # then the re-stat after the read catches it and the file stays
+    assert result.ok, result.error
+    assert intake.payloads == [] and result.skipped == ["/outbound/inv.x12"]
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["inv.x12"]
+    assert intake.of_kind("sftp.poll.skipped")[0].data["reason"] == "still being written"
+
+
+def test_partner_writing_in_place_is_never_cut_short(clean_sshd, intake) -> None:
+    # given a partner writing po.x12 in place, slowly, with the default settling time
+    path = clean_sshd.chroot / "outbound" / "po.x12"
+    full = b"ISA*" + b"A" * 4000 + b"~IEA*1*000000001~"
+    handle = path.open("wb")
+    handle.write(full[:500])
+    handle.flush()
+
+    def write_the_rest() -> None:
+        for start in range(500, len(full), 250):
+            time.sleep(0.25)
+            handle.write(full[start : start + 250])
+            handle.flush()
+        handle.close()
+
+    writer = threading.Thread(target=write_the_rest)
+    writer.start()
+    try:
+        # when we poll while it writes
+        result = poll_partner(clean_sshd.profile(), intake)
+    finally:
+        writer.join()
+    # then the half-written file was left alone
+    assert result.ok, result.error
+    assert intake.payloads == [] and result.skipped == ["/outbound/po.x12"]
+    assert path.read_bytes() == full
+    # and the next poll, after the partner finished, takes all of it
+    second = poll_partner(clean_sshd.profile(), intake)
+    assert second.ok and [p.data for p in intake.payloads] == [full]
+    assert os.listdir(clean_sshd.chroot / "outbound") == []
