@@ -6,7 +6,9 @@ name, size, mtime and SHA-256, and only then delete it or move it to the archive
 folder. A file is finished when it has no temporary or hidden name and is stable: its
 size and mtime are the same in the listing and in a stat after the read, at least
 ``settle_seconds`` later, and the bytes read are that size; a file still being written
-in place is left for the next poll. A crash between storing and removing fetches the
+in place is left for the next poll. A file that cannot be read (permission denied) or
+is gone by the time we read it is recorded and passed over; the poll goes on with the
+next one, and only a broken session ends it. A crash between storing and removing fetches the
 file again next time; the intake's duplicate check (``dedupe_key``: path, mtime and
 content hash) keeps that from being a second delivery. Transient failures are retried
 with exponential backoff; wrong host keys and refused logins are not. :func:`poll_all`
@@ -29,7 +31,7 @@ from gateway.partners.profile import PartnerProfile
 from gateway.partners.sftp import PollSettings
 from gateway.sftp.errors import FileTooLarge, HostKeyRefused, RemoteError, SftpError
 from gateway.sftp.events import log, record
-from gateway.sftp.remote import RemoteFile, RemoteFolder, connect
+from gateway.sftp.remote import RemoteFile, RemoteFileUnavailable, RemoteFolder, connect
 
 POLL_TASK = "gateway.sftp.poll"
 ACTOR = "system:sftp-poll"
@@ -216,6 +218,25 @@ def _poll_once(
                         "read": exc.read,
                         "size_now": exc.now.size,
                         "mtime_now": exc.now.mtime,
+                    },
+                )
+            except RemoteFileUnavailable as exc:
+                # this file only (unreadable, or taken by someone else since the listing):
+                # the files after it, oldest first, must not wait behind it for ever.
+                # Recorded once per poll: result.skipped keeps a retry from reading it again
+                result.skipped.append(remote_file.path)
+                record(
+                    intake,
+                    "sftp.poll.skipped",
+                    f"{exc}; left there, the poll goes on",
+                    partner_id=profile.id,
+                    actor=ACTOR,
+                    data={
+                        "path": remote_file.path,
+                        "reason": "gone" if exc.missing else "unreadable",
+                        "error": str(exc),
+                        "size": remote_file.size,
+                        "mtime": remote_file.mtime,
                     },
                 )
 

@@ -63,11 +63,27 @@ class RemoteFile:
     mtime: int
 
 
+class RemoteFileUnavailable(RemoteFileError):
+    """One remote path is gone (no such file) or may not be read (permission denied).
+
+    Permanent, and about that path only: the session is fine, so the poller records it
+    and goes on with the next file. A :class:`RemoteFileError` of the package's tree,
+    defined beside :func:`_io_error`, the one place that raises it.
+    """
+
+    def __init__(self, message: str, *, path: str, missing: bool) -> None:
+        super().__init__(message, transient=False)
+        self.path = path
+        self.missing = missing  # True: no such file; False: permission denied
+
+
 def _io_error(action: str, path: str, exc: OSError) -> RemoteFileError:
-    # ENOENT/EACCES from the server will not change on retry; anything else may
-    transient = not isinstance(exc, FileNotFoundError | PermissionError)
     reason = exc.strerror or str(exc) or type(exc).__name__
-    return RemoteFileError(f"{action} {path}: {reason}", transient=transient)
+    if isinstance(exc, FileNotFoundError | PermissionError):
+        # ENOENT/EACCES from the server will not change on retry; anything else may
+        missing = isinstance(exc, FileNotFoundError)
+        return RemoteFileUnavailable(f"{action} {path}: {reason}", path=path, missing=missing)
+    return RemoteFileError(f"{action} {path}: {reason}", transient=True)
 
 
 class RemoteFolder:

@@ -310,3 +310,79 @@ def test_partner_writing_in_place_is_never_cut_short(clean_sshd, intake) -> None
     second = poll_partner(clean_sshd.profile(), intake)
     assert second.ok and [p.data for p in intake.payloads] == [full]
     assert os.listdir(clean_sshd.chroot / "outbound") == []
+
+
+def test_unreadable_file_is_reported_and_the_poll_goes_on(clean_sshd, intake) -> None:
+    # given the oldest file unreadable to the poller's login (root's, mode 000)
+    bad = clean_sshd.put("a-old.x12", b"ISA*unreadable~")
+    os.utime(bad, (1_600_000_000, 1_600_000_000))
+    bad.chmod(0o000)
+    clean_sshd.put("b.x12", b"ISA*b~")
+    clean_sshd.put("c.x12", b"ISA*c~")
+    # when we poll twice
+    first = poll_partner(clean_sshd.profile(settle_seconds=0.0, retries=2), intake)
+    second = poll_partner(clean_sshd.profile(settle_seconds=0.0, retries=2), intake)
+    # then the other files were taken by the first poll, and the poll did not fail
+    assert first.ok and second.ok, (first.error, second.error)
+    assert first.attempts == 1
+    assert [p.filename for p in intake.payloads] == ["b.x12", "c.x12"]
+    assert first.skipped == second.skipped == ["/outbound/a-old.x12"]
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["a-old.x12"]
+    # and the unreadable file is reported once per poll, by name and error
+    events = intake.of_kind("sftp.poll.skipped")
+    assert len(events) == 2 and not intake.of_kind("sftp.poll.failed")
+    assert events[0].data is not None and events[0].data["reason"] == "unreadable"
+    assert events[0].data["path"] == "/outbound/a-old.x12"
+    assert "ermission denied" in str(events[0].data["error"])
+
+
+def test_file_gone_between_listing_and_read_is_passed_over(clean_sshd, intake, monkeypatch) -> None:
+    from gateway.sftp.remote import RemoteFile, RemoteFolder
+
+    # given a file another consumer takes right after our listing
+    gone = clean_sshd.put("a.x12", b"ISA*a~")
+    os.utime(gone, (1_600_000_000, 1_600_000_000))
+    clean_sshd.put("b.x12", b"ISA*b~")
+    listed = RemoteFolder.list_files
+
+    def list_then_vanish(self: RemoteFolder, folder: str) -> list[RemoteFile]:
+        files = listed(self, folder)
+        gone.unlink()
+        return files
+
+    monkeypatch.setattr(RemoteFolder, "list_files", list_then_vanish)
+    # when we poll
+    result = poll_partner(clean_sshd.profile(settle_seconds=0.0), intake)
+    # then the vanished file is recorded and the next one is taken
+    assert result.ok, result.error
+    assert [p.filename for p in intake.payloads] == ["b.x12"]
+    assert result.skipped == ["/outbound/a.x12"]
+    [event] = intake.of_kind("sftp.poll.skipped")
+    assert event.data is not None and event.data["reason"] == "gone"
+    assert os.listdir(clean_sshd.chroot / "outbound") == []
+
+
+def test_broken_session_mid_poll_still_ends_the_poll(clean_sshd, intake, monkeypatch) -> None:
+    from gateway.sftp.remote import RemoteFolder
+
+    # given a session that breaks when the first file is read
+    clean_sshd.put("a.x12", b"ISA*a~")
+    read = RemoteFolder.read
+    broken: list[str] = []
+
+    def break_once(self: RemoteFolder, path: str, limit: int) -> bytes:
+        if not broken:
+            broken.append(path)
+            self.sftp.get_channel().close()  # type: ignore[union-attr]
+        return read(self, path, limit)
+
+    monkeypatch.setattr(RemoteFolder, "read", break_once)
+    slept: list[float] = []
+    # when we poll with one retry
+    result = poll_partner(
+        clean_sshd.profile(settle_seconds=0.0, retries=1), intake, sleep=slept.append
+    )
+    # then that attempt ended (not passed over as one bad file) and the retry took the file
+    assert result.attempts == 2 and slept == [1.0]
+    assert result.skipped == [] and [p.filename for p in intake.payloads] == ["a.x12"]
+    assert not intake.of_kind("sftp.poll.skipped")
