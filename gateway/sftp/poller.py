@@ -265,6 +265,7 @@ def poll_partner(
     delay = 1.0
     while True:
         result.attempts += 1
+        result.error = None  # a retry that runs to the end is a poll that worked
         try:
             _poll_once(settings, profile, intake, base_dir, result, max_files, max_seconds)
             return result

@@ -383,6 +383,7 @@ def test_broken_session_mid_poll_still_ends_the_poll(clean_sshd, intake, monkeyp
         clean_sshd.profile(settle_seconds=0.0, retries=1), intake, sleep=slept.append
     )
     # then that attempt ended (not passed over as one bad file) and the retry took the file
+    assert result.ok, result.error
     assert result.attempts == 2 and slept == [1.0]
     assert result.skipped == [] and [p.filename for p in intake.payloads] == ["a.x12"]
     assert not intake.of_kind("sftp.poll.skipped")
