@@ -11,6 +11,7 @@
         ├── HostKeyRefused         the server's key is not the pinned one (permanent, alert)
         ├── AuthenticationFailed   our key/password was refused (permanent)
         └── RemoteFileError        an SFTP operation on the remote side failed
+            └── RemoteFileUnavailable  one remote file gone or unreadable (skipped)
 
 paramiko, socket and OS errors are mapped into this tree once, where they happen
 (:mod:`gateway.sftp.remote` for the client side, :mod:`gateway.sftp.session` for the
@@ -79,3 +80,16 @@ class RemoteFileError(RemoteError):
     def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+
+
+class RemoteFileUnavailable(RemoteFileError):
+    """One remote path is gone (no such file) or may not be read (permission denied).
+
+    Permanent, and about that path only: the session is fine, so the poller records it
+    and goes on with the next file (raised by :mod:`gateway.sftp.remote`).
+    """
+
+    def __init__(self, message: str, *, path: str, missing: bool) -> None:
+        super().__init__(message, transient=False)
+        self.path = path
+        self.missing = missing  # True: no such file; False: permission denied

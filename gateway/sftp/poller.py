@@ -29,9 +29,15 @@ from typing import Any
 from gateway.intake import Intake, ReceivedPayload
 from gateway.partners.profile import PartnerProfile
 from gateway.partners.sftp import PollSettings
-from gateway.sftp.errors import FileTooLarge, HostKeyRefused, RemoteError, SftpError
+from gateway.sftp.errors import (
+    FileTooLarge,
+    HostKeyRefused,
+    RemoteError,
+    RemoteFileUnavailable,
+    SftpError,
+)
 from gateway.sftp.events import log, record
-from gateway.sftp.remote import RemoteFile, RemoteFileUnavailable, RemoteFolder, connect
+from gateway.sftp.remote import RemoteFile, RemoteFolder, connect
 
 POLL_TASK = "gateway.sftp.poll"
 ACTOR = "system:sftp-poll"

@@ -28,6 +28,7 @@ from gateway.sftp.errors import (
     HostKeyRefused,
     RemoteError,
     RemoteFileError,
+    RemoteFileUnavailable,
     SftpConfigError,
 )
 from gateway.sftp.keys import PinnedHostKey, key_fingerprint, load_private_key
@@ -61,20 +62,6 @@ class RemoteFile:
     name: str
     size: int
     mtime: int
-
-
-class RemoteFileUnavailable(RemoteFileError):
-    """One remote path is gone (no such file) or may not be read (permission denied).
-
-    Permanent, and about that path only: the session is fine, so the poller records it
-    and goes on with the next file. A :class:`RemoteFileError` of the package's tree,
-    defined beside :func:`_io_error`, the one place that raises it.
-    """
-
-    def __init__(self, message: str, *, path: str, missing: bool) -> None:
-        super().__init__(message, transient=False)
-        self.path = path
-        self.missing = missing  # True: no such file; False: permission denied
 
 
 def _io_error(action: str, path: str, exc: OSError) -> RemoteFileError:
