@@ -59,6 +59,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def refuse_control_characters(parts: Sequence[str], delims: Delimiters) -> None:
     """Refuse a value holding a control character other than the component/repetition
     separator (legitimate structure inside an element, even when it is a control)."""
+    if _CONTROL.search("".join(parts)) is None:  # the usual case: one scan per segment
+        return
     structure = (delims.component, delims.repetition)
     for n, value in enumerate(parts):
         for match in _CONTROL.finditer(value):
