@@ -67,6 +67,11 @@ def write_segment(
 def _refuse_invalid(seg: EdifactSegment, invalid: re.Pattern[str], syntax_id: str) -> None:
     """Raise :class:`EdifactWriteError` naming the first value with a character that
     ``invalid`` finds (elements count from 1 after the tag, as in issues)."""
+    if (
+        invalid.search("".join(v for element in seg.elements for rep in element for v in rep))
+        is None
+    ):
+        return  # the usual case: one scan per segment
     for ei, element in enumerate(seg.elements, 1):
         for rep in element:
             for ci, value in enumerate(rep, 1):
