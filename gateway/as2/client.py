@@ -134,6 +134,7 @@ class As2Sender:
             mdn=settings.mdn,
             mdn_signed=settings.mdn_signed,
             mdn_url=str(settings.mdn_url) if settings.mdn_url else None,
+            message_id=mdn.content_message_id(identity.as2_id, settings.as2_id, data),
             now=now,
         )
         return message, profile

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,27 @@ def new_message_id(as2_id: str, token: str | None = None) -> str:
     token = token or secrets.token_hex(8)
     part = _cached_id_part(as2_id) if len(as2_id) <= MAX_CACHED_VALUE else _id_part(as2_id)
     return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{token}@{part}>"
+
+
+def content_message_id(as2_from: str, as2_to: str, payload: bytes) -> str:
+    """The ``<hex.hex@our-id>`` Message-ID of ``payload`` sent from ``as2_from`` to ``as2_to``.
+
+    Derived, not drawn: a SHA-256 over both AS2 ids and the payload bytes. Every retry of
+    the same bytes to the same partner carries the same Message-ID, so a partner that
+    stored an attempt we saw fail (a proxy's 502, a read timeout after it took the
+    message) recognises the retry as the message it already has instead of booking a
+    second purchase order; different bytes (another interchange, another control number)
+    give another id. An operator's deliberate resend of the identical interchange is the
+    same message too, and the partner may answer it with a duplicate-document MDN.
+    The ids are length-prefixed so no (from, to) pair can run into the payload.
+    """
+    digest = hashlib.sha256()
+    for as2_id in (as2_from.encode(), as2_to.encode()):
+        digest.update(len(as2_id).to_bytes(4, "big") + as2_id)
+    digest.update(payload)
+    hexed = digest.hexdigest()
+    part = _cached_id_part(as2_from) if len(as2_from) <= MAX_CACHED_VALUE else _id_part(as2_from)
+    return f"<{hexed[:32]}.{hexed[32:48]}@{part}>"
 
 
 def _id_part(as2_id: str) -> str:
