@@ -16,6 +16,7 @@ from typing import Literal
 import httpx
 
 from gateway.as2 import certs, mdn
+from gateway.as2.async_mdn import ResponseTooLarge, post_bounded
 from gateway.as2.errors import As2Error, MdnError
 from gateway.as2.outbound import EncryptOptions, OutboundMessage, SignOptions, build_message
 from gateway.as2.receiver import ReceivedMdn
@@ -142,8 +143,14 @@ class As2Sender:
     def send(self, partner_id: str, filename: str, data: bytes, *, kind: str) -> str:
         """Send and check the MDN; return the AS2 Message-ID.
 
-        Raises TransientSendError (network, timeout, 5xx, missing sync MDN) or
-        PermanentSendError (refused, negative or mismatching MDN, configuration).
+        The whole exchange is held to the profile's ``timeout_seconds`` as a total
+        deadline and the answer to :data:`~gateway.as2.async_mdn.MAX_RESPONSE_BYTES`.
+        The Message-ID is derived from what is sent (:func:`mdn.content_message_id`),
+        so a retry of the same bytes carries the same id. Only a 2xx answer is success.
+
+        Raises TransientSendError (network, timeout or deadline, 5xx, missing sync MDN) or
+        PermanentSendError (refused or redirected, an oversized answer, a negative or
+        mismatching MDN, configuration).
         """
         message, profile = self.build(partner_id, filename, data)
         settings = profile.as2
@@ -151,27 +158,38 @@ class As2Sender:
             raise PermanentSendError(f"partner {partner_id} has no AS2 URL to send to")
         mid = message.message_id
         try:
-            response = self.http.post(
+            response = post_bounded(
+                self.http,
                 str(settings.url),
                 headers={**message.headers, "Subject": f"{kind}: {filename}"},
                 content=message.body,
-                timeout=settings.timeout_seconds,
+                total_seconds=settings.timeout_seconds,
             )
         except httpx.HTTPError as exc:
             self._record(partner_id, mid, "transient-error", f"{type(exc).__name__}: {exc}")
             raise TransientSendError(f"AS2 POST to {settings.url} failed: {exc}") from exc
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            detail = f"HTTP {response.status_code}"
+        except ResponseTooLarge as exc:
+            # a partner answering a POST with more than an MDN's worth is broken: retrying
+            # would only read the same flood again
+            self._record(partner_id, mid, "permanent-error", f"answer too large: {exc}")
+            raise PermanentSendError(f"partner {partner_id} answered too much: {exc}") from exc
+        status = response.status_code
+        if status >= 500 or status in (408, 429):
+            detail = f"HTTP {status}"
             self._record(partner_id, mid, "transient-error", detail)
             raise TransientSendError(f"partner {partner_id} answered {detail}")
-        if response.status_code >= 400:
-            detail = f"HTTP {response.status_code}: {response.text[:200]}"
+        if status >= 400:
+            detail = f"HTTP {status}: {response.text[:200]}"
             self._record(partner_id, mid, "permanent-error", detail)
             raise PermanentSendError(f"partner {partner_id} refused the message: {detail}")
+        if not 200 <= status < 300:
+            # a redirect is not a delivery, and is not followed (it could point anywhere)
+            location = response.headers.get("location", "?")
+            detail = f"HTTP {status} redirect to {location!r} (not followed)"
+            self._record(partner_id, mid, "permanent-error", detail)
+            raise PermanentSendError(f"partner {partner_id} answered {detail}")
         if settings.mdn == "none":
-            self._record(
-                partner_id, mid, "delivered", f"HTTP {response.status_code}, no MDN requested"
-            )
+            self._record(partner_id, mid, "delivered", f"HTTP {status}, no MDN requested")
             return mid
         if settings.mdn == "async":
             if self.on_pending_mdn is not None:
@@ -179,7 +197,7 @@ class As2Sender:
                     PendingMdn(partner_id, mid, message.mic, message.mic_algorithm,
                                settings.mdn_signed, self.clock())
                 )  # fmt: skip
-            self._record(partner_id, mid, "pending-mdn", f"HTTP {response.status_code}")
+            self._record(partner_id, mid, "pending-mdn", f"HTTP {status}")
             return mid
         if not response.content:
             self._record(partner_id, mid, "transient-error", "no MDN in the response")
