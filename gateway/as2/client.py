@@ -54,9 +54,13 @@ def check_mdn(received: mdn.Mdn, *, message_id: str, mic: str, require_signature
     """Raise PermanentSendError unless the MDN positively acknowledges our message."""
     if require_signature and not received.signed:
         raise PermanentSendError(f"MDN for {message_id} is not signed (signed receipt requested)")
-    if received.original_message_id and received.original_message_id.strip(
-        "<>"
-    ) != message_id.strip("<>"):
+    # The ABNF (RFC 3798 section 3.1, reused by RFC 4130 section 7.4.3) marks
+    # Original-Message-ID optional, but RFC 3798 section 3.2.5 makes it a MUST whenever
+    # the original carried a Message-ID, which every AS2 message does: a receipt without
+    # it cannot be tied to our message, so it proves nothing.
+    if not received.original_message_id:
+        raise PermanentSendError(f"MDN for {message_id} names no Original-Message-ID")
+    if received.original_message_id.strip().strip("<>") != message_id.strip("<>"):
         raise PermanentSendError(
             f"MDN names message {received.original_message_id}, expected {message_id}"
         )
