@@ -124,7 +124,7 @@ def test_a_redirect_is_not_a_delivery(world: World, mode: str) -> None:
         **extra,
     )
     sender.on_pending_mdn = pending.append
-    with pytest.raises(PermanentSendError, match="169.254.169.254"):
+    with pytest.raises(PermanentSendError, match=r"169\.254\.169\.254"):
         sender.send("hostile", "po.x12", PAYLOAD, kind="850")
     assert [a.outcome for a in attempts] == ["permanent-error"]
     assert not pending
@@ -158,7 +158,7 @@ def test_posting_an_async_mdn_is_bounded_too() -> None:
             client=client(lambda r: httpx.Response(200, content=endless())),
         )  # fmt: skip
     assert not flood.value.transient
-    with pytest.raises(MdnPostError, match="redirect to 'https://elsewhere'") as moved:
+    with pytest.raises(MdnPostError, match=r"redirect to 'https://elsewhere'") as moved:
         post_async_mdn(
             "https://partner.invalid/mdn", {}, b"mdn",
             client=client(lambda r: httpx.Response(301, headers={"Location": "https://elsewhere"})),
