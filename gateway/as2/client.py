@@ -25,6 +25,9 @@ from gateway.intake import PermanentSendError, TransientSendError
 from gateway.partners.profile import PartnerProfile
 
 Outcome = Literal["delivered", "pending-mdn", "transient-error", "permanent-error"]
+# what an asynchronous MDN did to the message it names ("ignored": nothing, see
+# As2Sender.settle_async_mdn)
+Settlement = Literal["delivered", "failed", "ignored"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,35 +230,43 @@ class As2Sender:
         self._record(partner_id, mid, "delivered", detail)
         return mid
 
-    def settle_async_mdn(self, event: ReceivedMdn, pending: PendingMdn | None) -> bool:
+    def settle_async_mdn(self, event: ReceivedMdn, pending: PendingMdn | None) -> Settlement:
         """Check an asynchronous MDN against the message it answers; record the outcome.
 
         ``pending`` is what ``on_pending_mdn`` stored for its Original-Message-ID (None
-        when we sent no such message). Returns True when the message is delivered.
+        when we sent no such message). Only an authentic MDN settles the message: from
+        the partner it was sent to, and verified when we asked for a signed receipt.
+        Anything else is ``"ignored"`` (recorded, the message stays pending), so nobody
+        who merely knows a Message-ID can cancel a delivery. Otherwise ``"delivered"``
+        or ``"failed"`` (negative, mismatching MIC, unsigned when signing was asked).
         """
         mid = event.mdn.original_message_id or "?"
+        said = event.mdn.disposition
         if pending is None:
             self._record(
                 event.partner_id, mid, "permanent-error", "MDN for a message we did not send"
             )
-            return False
+            return "ignored"
         if event.partner_id != pending.partner_id:
-            detail = f"MDN came from partner {event.partner_id}, not {pending.partner_id}"
-            self._record(pending.partner_id, pending.message_id, "permanent-error", detail)
-            return False
-        if event.error:
-            self._record(
-                pending.partner_id, pending.message_id, "permanent-error", f"MDN: {event.error}"
+            detail = (
+                f"MDN ({said}) from partner {event.partner_id} ignored: the message went to "
+                f"{pending.partner_id}; still waiting for its MDN"
             )
-            return False
+            self._record(pending.partner_id, pending.message_id, "pending-mdn", detail)
+            return "ignored"
+        if event.error or (pending.mdn_signed and not event.verified):
+            why = event.error or "not signed"
+            detail = f"unverified MDN ({said}) ignored: {why}; still waiting for a verified one"
+            self._record(pending.partner_id, pending.message_id, "pending-mdn", detail)
+            return "ignored"
         try:
             check_mdn(event.mdn, message_id=pending.message_id, mic=pending.mic,
                       require_signature=pending.mdn_signed)  # fmt: skip
         except PermanentSendError as exc:
             self._record(pending.partner_id, pending.message_id, "permanent-error", str(exc))
-            return False
-        self._record(pending.partner_id, pending.message_id, "delivered", event.mdn.disposition)
-        return True
+            return "failed"
+        self._record(pending.partner_id, pending.message_id, "delivered", said)
+        return "delivered"
 
 
 def async_mdn_handler(

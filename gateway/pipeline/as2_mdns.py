@@ -167,15 +167,19 @@ def record_received_mdn(runtime: Runtime, received: ReceivedMdn) -> None:
 def settle_async_mdn(runtime: Runtime, received: ReceivedMdn, sender: As2Sender | None) -> None:
     """An asynchronous MDN for something we sent: record it, check it against the message
     it answers (``sender`` checks MIC and signature; None when AS2 sending is not set up)
-    and settle the pending row and the acknowledgements sent under that Message-ID."""
+    and settle the pending row and the acknowledgements sent under that Message-ID.
+
+    Only an authentic MDN settles (``sender`` decides: the partner the message went to,
+    verified when signed receipts were asked); another partner's MDN or an unverified
+    one is recorded as events and leaves the message pending."""
     record_received_mdn(runtime, received)
     if sender is None:
         return
     original = (received.mdn.original_message_id or "").strip().strip("<>")
     pending = find_pending_mdn(runtime, original)
-    delivered = sender.settle_async_mdn(received, pending)
-    if pending is not None:
-        settle_pending_mdn(runtime, received, pending, delivered)
+    settlement = sender.settle_async_mdn(received, pending)
+    if pending is not None and settlement != "ignored":
+        settle_pending_mdn(runtime, received, pending, settlement == "delivered")
 
 
 def store_pending_mdn(runtime: Runtime, pending: ClientPending) -> None:

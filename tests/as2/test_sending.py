@@ -234,8 +234,9 @@ def test_async_mdn_is_delivered_matched_and_settled(
     async_mdn_handler(sender, pending.get)(event)
     assert attempts[-1].outcome == "delivered" and attempts[-1].message_id == message_id
     # the same MDN claimed by another partner, or for a message we never sent, is refused
-    assert not sender.settle_async_mdn(replace(event, partner_id="acme"), pending[message_id])
-    assert not sender.settle_async_mdn(event, None)
+    claimed = replace(event, partner_id="acme")
+    assert sender.settle_async_mdn(claimed, pending[message_id]) == "ignored"
+    assert sender.settle_async_mdn(event, None) == "ignored"
     assert len(endpoint.intake.payloads) == 1  # the MDN itself is not a payload
 
 

@@ -1,0 +1,124 @@
+"""Asynchronous MDNs for messages we sent, through gateway.pipeline.as2_mdns (what /as2
+calls): who may settle a pending message, and what settling does to what was sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.as2 import mdn as mdnmod
+from gateway.as2.certs import KeyCache
+from gateway.as2.client import As2Sender
+from gateway.as2.client import PendingMdn as ClientPending
+from gateway.as2.receiver import ReceivedMdn
+from gateway.pipeline import as2_mdns
+from gateway.pipeline.runtime import Runtime
+from gateway.states import AckState
+from gateway.store.models import Acknowledgement, Event, PendingMdn
+
+MID = "20260101000000.0123456789abcdef@GATEWAY"
+MIC = "q1w2e3="
+
+
+def the_mdn(*, positive: bool = True, signed: bool = True) -> mdnmod.Mdn:
+    disposition = "automatic-action/MDN-sent-automatically; " + (
+        "processed" if positive else "failed/Failure: unexpected-processing-error"
+    )
+    status, modifier = mdnmod.parse_disposition(disposition)
+    return mdnmod.Mdn(
+        f"<{MID}>", disposition, status, modifier, MIC, "sha256", signed, None, "", "<m@x>",
+        "SUMMITMED", "GATEWAY",
+    )  # fmt: skip
+
+
+def sender(runtime: Runtime) -> As2Sender:
+    def no_partner(partner_id: str) -> Any:
+        raise KeyError(partner_id)
+
+    return As2Sender(
+        get_partner=no_partner,
+        keys=KeyCache(runtime.identities),
+        record_attempt=lambda attempt: as2_mdns.record_send_attempt(runtime, attempt),
+    )
+
+
+def sent_ack(runtime: Runtime) -> None:
+    as2_mdns.store_pending_mdn(
+        runtime, ClientPending("summit", f"<{MID}>", MIC, "sha256", True, datetime.now(UTC))
+    )
+    with runtime.sessions.begin() as session:
+        session.add(
+            Acknowledgement(
+                direction="out", kind="997", partner_id="summit", status="accepted",
+                state=AckState.SENT, transport="as2", transport_ref=f"<{MID}>",
+            )
+        )  # fmt: skip
+
+
+def state(runtime: Runtime) -> tuple[str | None, AckState, list[str]]:
+    with runtime.sessions() as session:
+        pending = session.get(PendingMdn, MID)
+        assert pending is not None
+        ack = session.scalars(select(Acknowledgement)).one()
+        details = [
+            e.detail
+            for e in session.scalars(select(Event).order_by(Event.id))
+            if e.kind == "as2_send"
+        ]
+        return pending.outcome, ack.state, details
+
+
+def test_another_partners_mdn_leaves_the_message_pending(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    # given: a 997 sent to summit, waiting for its MDN
+    runtime = make_runtime()
+    sent_ack(runtime)
+    # when: acme (known, verified) posts a negative MDN naming summit's Message-ID
+    as2_mdns.settle_async_mdn(
+        runtime, ReceivedMdn("acme", the_mdn(positive=False), True), sender(runtime)
+    )
+    # then: nothing is settled, and the event says who sent what
+    outcome, ack_state, details = state(runtime)
+    assert (outcome, ack_state) == (None, AckState.SENT)
+    assert "from partner acme ignored" in details[-1] and "went to summit" in details[-1]
+    # and summit's genuine positive MDN still settles it
+    as2_mdns.settle_async_mdn(runtime, ReceivedMdn("summit", the_mdn(), True), sender(runtime))
+    outcome, ack_state, _ = state(runtime)
+    assert (outcome, ack_state) == ("delivered", AckState.SENT)
+
+
+def test_an_unverified_mdn_leaves_the_message_pending(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = make_runtime()
+    sent_ack(runtime)
+    # when: anyone posts to /as2 as summit; the signature does not verify
+    forged = ReceivedMdn(
+        "summit", the_mdn(positive=False, signed=False), False, "signature does not verify"
+    )
+    as2_mdns.settle_async_mdn(runtime, forged, sender(runtime))
+    # or an unsigned one where a signed receipt was asked
+    unsigned = ReceivedMdn("summit", the_mdn(positive=False, signed=False), False)
+    as2_mdns.settle_async_mdn(runtime, unsigned, sender(runtime))
+    outcome, ack_state, details = state(runtime)
+    assert (outcome, ack_state) == (None, AckState.SENT)
+    assert "signature does not verify" in details[-2] and "not signed" in details[-1]
+    # then the genuine MDN settles it
+    as2_mdns.settle_async_mdn(runtime, ReceivedMdn("summit", the_mdn(), True), sender(runtime))
+    assert state(runtime)[0] == "delivered"
+
+
+def test_summits_verified_negative_mdn_fails_the_acknowledgement(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = make_runtime()
+    sent_ack(runtime)
+    as2_mdns.settle_async_mdn(
+        runtime, ReceivedMdn("summit", the_mdn(positive=False), True), sender(runtime)
+    )
+    outcome, ack_state, _ = state(runtime)
+    assert (outcome, ack_state) == ("failed", AckState.FAILED)
