@@ -7,8 +7,8 @@ every POST the URL is checked again, now with its addresses resolved (a partner'
 that starts pointing at a private address is refused then).
 
 Incoming asynchronous MDNs for messages we sent settle :class:`PendingMdn` rows and
-the acknowledgement rows sent under that Message-ID. Every AS2 send attempt and every
-MDN received is an event row.
+the acknowledgements, purchase orders and change orders sent under that Message-ID.
+Every AS2 send attempt and every MDN received is an event row.
 """
 
 from __future__ import annotations
@@ -27,11 +27,19 @@ from gateway.as2.receiver import AsyncMdnJob, ReceivedMdn
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.intake import StoreIntake
+from gateway.pipeline.outbound_records import move_order, raise_order_exception
 from gateway.pipeline.runtime import Runtime
-from gateway.states import ACKNOWLEDGEMENTS, ASYNC_MDNS, AckState, AsyncMdnState
+from gateway.states import ACKNOWLEDGEMENTS, ASYNC_MDNS, AckState, AsyncMdnState, OrderCycle
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
-from gateway.store.models import Acknowledgement, AsyncMdn, PendingMdn, utcnow
+from gateway.store.models import (
+    Acknowledgement,
+    AsyncMdn,
+    OutboundChange,
+    OutboundOrder,
+    PendingMdn,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 POST_TIMEOUT = 30.0  # seconds per attempt; retries come from the runner
@@ -216,7 +224,8 @@ def find_pending_mdn(runtime: Runtime, message_id: str) -> ClientPending | None:
 def settle_pending_mdn(
     runtime: Runtime, received: ReceivedMdn, pending: ClientPending, delivered: bool
 ) -> None:
-    """Record the outcome of an async MDN on the pending row and the acknowledgements."""
+    """Record the outcome of an async MDN on the pending row and on what was sent under
+    that Message-ID: acknowledgements, purchase orders and change orders."""
     original = pending.message_id
     with session_scope(runtime.sessions) as session:
         row = session.get(PendingMdn, pending.message_id)
@@ -240,3 +249,60 @@ def settle_pending_mdn(
                 partner_id=ack.partner_id,
                 interchange_id=ack.interchange_id,
             )
+        refs = [original, f"<{original}>"]
+        why = f"negative or unverifiable async MDN: {received.mdn.disposition}"
+        for order in session.scalars(
+            select(OutboundOrder).where(OutboundOrder.transport_ref.in_(refs))
+        ):
+            _settle_order(session, order, delivered, why)
+        for change in session.scalars(
+            select(OutboundChange).where(OutboundChange.transport_ref.in_(refs))
+        ):
+            _settle_change(session, change, delivered, why)
+
+
+def _settle_order(session: Session, order: OutboundOrder, delivered: bool, why: str) -> None:
+    """An order (850/ORDERS) the MDN answers: delivered, or failed as a refused sync MDN
+    fails it (``fail_order``). Only a ``sent`` order moves: a 997 or 855 that came
+    before the MDN has said more than the MDN can."""
+    if order.state != OrderCycle.SENT:
+        add_event(
+            session,
+            "order_mdn",
+            f"purchase order {order.business_key}: async MDN "
+            + ("confirms delivery" if delivered else f"refused ({why})")
+            + f", order already {order.state}",
+            partner_id=order.partner_id,
+            correlation_id=order.correlation_id,
+        )
+        return
+    if delivered:
+        move_order(session, order, OrderCycle.DELIVERED, "the partner's MDN confirms receipt")
+        return
+    order.error = why
+    move_order(session, order, OrderCycle.FAILED, f"not delivered: {why}")
+
+
+def _settle_change(session: Session, change: OutboundChange, delivered: bool, why: str) -> None:
+    """A change order (860/ORDCHG) the MDN answers. Its cycle has no move from ``sent``
+    to ``failed`` (gateway/states.py), so a refusal is the error and the business
+    exception ``fail_change`` raises, the change staying ``sent``."""
+    order = session.get(OutboundOrder, change.outbound_order_id)
+    if delivered or order is None:
+        add_event(
+            session,
+            "order_mdn",
+            f"{change.set_id} {change.interchange_control}: async MDN "
+            + ("confirms delivery" if delivered else f"refused ({why})"),
+            partner_id=change.partner_id,
+        )
+        return
+    change.error = why
+    raise_order_exception(
+        session,
+        order,
+        "order_change_not_sent",
+        f"the {change.set_id} {change.interchange_control} for {order.business_key} was "
+        f"refused by the partner's MDN: {why}. The partner was NOT told of: "
+        + "; ".join(change.summary or []),
+    )

@@ -16,8 +16,8 @@ from gateway.as2.client import PendingMdn as ClientPending
 from gateway.as2.receiver import ReceivedMdn
 from gateway.pipeline import as2_mdns
 from gateway.pipeline.runtime import Runtime
-from gateway.states import AckState
-from gateway.store.models import Acknowledgement, Event, PendingMdn
+from gateway.states import AckState, OrderCycle
+from gateway.store.models import Acknowledgement, Event, OutboundOrder, PendingMdn
 
 MID = "20260101000000.0123456789abcdef@GATEWAY"
 MIC = "q1w2e3="
@@ -122,3 +122,57 @@ def test_summits_verified_negative_mdn_fails_the_acknowledgement(
     )
     outcome, ack_state, _ = state(runtime)
     assert (outcome, ack_state) == ("failed", AckState.FAILED)
+
+
+def sent_order(runtime: Runtime, state: OrderCycle = OrderCycle.SENT) -> int:
+    as2_mdns.store_pending_mdn(
+        runtime, ClientPending("summit", f"<{MID}>", MIC, "sha256", True, datetime.now(UTC))
+    )
+    with runtime.sessions.begin() as session:
+        order = OutboundOrder(
+            partner_id="summit", odoo_id=1, business_key="PO1", state=state, syntax="x12",
+            set_id="850", map_name="m", transport="as2", correlation_id="c",
+            transport_ref=f"<{MID}>",
+        )  # fmt: skip
+        session.add(order)
+        session.flush()
+        return order.id
+
+
+def order_state(runtime: Runtime, order_id: int) -> tuple[OrderCycle, str | None]:
+    with runtime.sessions() as session:
+        order = session.get(OutboundOrder, order_id)
+        assert order is not None
+        return OrderCycle(order.state), order.error
+
+
+def test_a_negative_async_mdn_fails_the_purchase_order(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = make_runtime()
+    order_id = sent_order(runtime)
+    as2_mdns.settle_async_mdn(
+        runtime, ReceivedMdn("summit", the_mdn(positive=False), True), sender(runtime)
+    )
+    reached, error = order_state(runtime, order_id)
+    assert reached is OrderCycle.FAILED and error and "unexpected-processing-error" in error
+
+
+def test_a_positive_async_mdn_makes_the_order_delivered(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    runtime = make_runtime()
+    order_id = sent_order(runtime)
+    as2_mdns.settle_async_mdn(runtime, ReceivedMdn("summit", the_mdn(), True), sender(runtime))
+    assert order_state(runtime, order_id)[0] is OrderCycle.DELIVERED
+
+
+def test_an_order_acknowledged_before_its_mdn_stays_acknowledged(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    later = make_runtime()
+    acked = sent_order(later, OrderCycle.ACKNOWLEDGED)
+    as2_mdns.settle_async_mdn(
+        later, ReceivedMdn("summit", the_mdn(positive=False), True), sender(later)
+    )
+    assert order_state(later, acked) == (OrderCycle.ACKNOWLEDGED, None)
