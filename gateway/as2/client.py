@@ -164,6 +164,14 @@ class As2Sender:
         if settings is None or settings.url is None:  # build() refused these already
             raise PermanentSendError(f"partner {partner_id} has no AS2 URL to send to")
         mid = message.message_id
+        if settings.mdn == "async" and self.on_pending_mdn is not None:
+            # stored before the POST: a partner may post its MDN before our POST returns.
+            # A failed attempt leaves it; the retry carries the same Message-ID, so it is
+            # the same row, and an MDN for an attempt we saw fail still tells the truth.
+            self.on_pending_mdn(
+                PendingMdn(partner_id, mid, message.mic, message.mic_algorithm,
+                           settings.mdn_signed, self.clock())
+            )  # fmt: skip
         try:
             response = post_bounded(
                 self.http,
@@ -199,11 +207,6 @@ class As2Sender:
             self._record(partner_id, mid, "delivered", f"HTTP {status}, no MDN requested")
             return mid
         if settings.mdn == "async":
-            if self.on_pending_mdn is not None:
-                self.on_pending_mdn(
-                    PendingMdn(partner_id, mid, message.mic, message.mic_algorithm,
-                               settings.mdn_signed, self.clock())
-                )  # fmt: skip
             self._record(partner_id, mid, "pending-mdn", f"HTTP {status}")
             return mid
         if not response.content:

@@ -127,7 +127,7 @@ def test_a_redirect_is_not_a_delivery(world: World, mode: str) -> None:
     with pytest.raises(PermanentSendError, match=r"169\.254\.169\.254"):
         sender.send("hostile", "po.x12", PAYLOAD, kind="850")
     assert [a.outcome for a in attempts] == ["permanent-error"]
-    assert not pending
+    assert len(pending) == (mode == "async")  # stored before the POST, never settled
 
 
 def test_an_mdn_without_original_message_id_proves_nothing() -> None:
@@ -164,3 +164,22 @@ def test_posting_an_async_mdn_is_bounded_too() -> None:
             client=client(lambda r: httpx.Response(301, headers={"Location": "https://elsewhere"})),
         )  # fmt: skip
     assert not moved.value.transient
+
+
+def test_the_pending_mdn_is_stored_before_the_post(world: World) -> None:
+    # a partner may post its asynchronous MDN before our POST has its answer
+    pending: dict[str, object] = {}
+    seen_at_post: list[bool] = []
+
+    def partner(request: httpx.Request) -> httpx.Response:
+        seen_at_post.append(request.headers["message-id"] in pending)
+        return httpx.Response(502 if len(seen_at_post) == 1 else 200)
+
+    sender, attempts, _ = hostile(world, partner, mdn="async", mdn_url="https://gw.example/as2")
+    sender.on_pending_mdn = lambda p: pending.__setitem__(p.message_id, p)
+    with pytest.raises(TransientSendError):
+        sender.send("hostile", "po.x12", PAYLOAD, kind="850")
+    mid = sender.send("hostile", "po.x12", PAYLOAD, kind="850")
+    # the retry is the same message: one pending row, present at both POSTs
+    assert seen_at_post == [True, True] and list(pending) == [mid]
+    assert [a.outcome for a in attempts] == ["transient-error", "pending-mdn"]
