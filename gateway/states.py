@@ -372,6 +372,8 @@ OUTBOUND_CHANGES: Machine[OrderCycle] = Machine(
     initial=frozenset({OrderCycle.QUEUED}),
     moves=_table(
         ([OrderCycle.QUEUED], [OrderCycle.SENT, OrderCycle.FAILED], P),
+        # a negative asynchronous MDN: the partner's server did not take it after all
+        ([OrderCycle.SENT], [OrderCycle.FAILED], P),
         # the partner's 997/999/CONTRL; a later one replaces an earlier answer
         ([OrderCycle.SENT, OrderCycle.REJECTED], [OrderCycle.ACCEPTED], P),
         ([OrderCycle.SENT, OrderCycle.ACCEPTED], [OrderCycle.REJECTED], P),

@@ -29,7 +29,14 @@ from gateway.pipeline.errors import TransientError
 from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.outbound_records import move_order, raise_order_exception
 from gateway.pipeline.runtime import Runtime
-from gateway.states import ACKNOWLEDGEMENTS, ASYNC_MDNS, AckState, AsyncMdnState, OrderCycle
+from gateway.states import (
+    ACKNOWLEDGEMENTS,
+    ASYNC_MDNS,
+    OUTBOUND_CHANGES,
+    AckState,
+    AsyncMdnState,
+    OrderCycle,
+)
 from gateway.store.audit import add_event
 from gateway.store.db import session_scope
 from gateway.store.models import (
@@ -284,11 +291,12 @@ def _settle_order(session: Session, order: OutboundOrder, delivered: bool, why: 
 
 
 def _settle_change(session: Session, change: OutboundChange, delivered: bool, why: str) -> None:
-    """A change order (860/ORDCHG) the MDN answers. Its cycle has no move from ``sent``
-    to ``failed`` (gateway/states.py), so a refusal is the error and the business
-    exception ``fail_change`` raises, the change staying ``sent``."""
+    """A change order (860/ORDCHG) the MDN answers: a refusal fails a ``sent`` change
+    with the business exception ``fail_change`` raises (the buyer must know the supplier
+    was not told); a confirmation, or an MDN for a change already answered by a 997,
+    is an event."""
     order = session.get(OutboundOrder, change.outbound_order_id)
-    if delivered or order is None:
+    if delivered or order is None or change.state != OrderCycle.SENT:
         add_event(
             session,
             "order_mdn",
@@ -298,6 +306,7 @@ def _settle_change(session: Session, change: OutboundChange, delivered: bool, wh
         )
         return
     change.error = why
+    OUTBOUND_CHANGES.move(change, OrderCycle.FAILED)
     raise_order_exception(
         session,
         order,

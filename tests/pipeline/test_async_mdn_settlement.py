@@ -17,7 +17,14 @@ from gateway.as2.receiver import ReceivedMdn
 from gateway.pipeline import as2_mdns
 from gateway.pipeline.runtime import Runtime
 from gateway.states import AckState, OrderCycle
-from gateway.store.models import Acknowledgement, Event, OutboundOrder, PendingMdn
+from gateway.store.models import (
+    Acknowledgement,
+    BusinessException,
+    Event,
+    OutboundChange,
+    OutboundOrder,
+    PendingMdn,
+)
 
 MID = "20260101000000.0123456789abcdef@GATEWAY"
 MIC = "q1w2e3="
@@ -176,3 +183,35 @@ def test_an_order_acknowledged_before_its_mdn_stays_acknowledged(
         later, ReceivedMdn("summit", the_mdn(positive=False), True), sender(later)
     )
     assert order_state(later, acked) == (OrderCycle.ACKNOWLEDGED, None)
+
+
+def test_a_negative_async_mdn_fails_a_sent_change_order_with_an_exception(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    # given an 860 sent for an acknowledged order, its MDN pending
+    runtime = make_runtime()
+    order_id = sent_order(runtime, OrderCycle.ACKNOWLEDGED)
+    with runtime.sessions.begin() as session:
+        session.query(OutboundOrder).filter_by(id=order_id).update({"transport_ref": "<other@x>"})
+        change = OutboundChange(
+            outbound_order_id=order_id, partner_id="summit", revision=1, purpose="change",
+            state=OrderCycle.SENT, syntax="x12", set_id="860", map_name="m",
+            interchange_control="42", transport_ref=f"<{MID}>", summary=["line 1: 5 -> 3"],
+        )  # fmt: skip
+        session.add(change)
+        session.flush()
+        change_id = change.id
+    # when the partner's verified MDN says it was not processed
+    as2_mdns.settle_async_mdn(
+        runtime, ReceivedMdn("summit", the_mdn(positive=False), True), sender(runtime)
+    )
+    # then the change failed, the buyer has an exception saying the supplier was not
+    # told, and the order itself is untouched
+    with runtime.sessions() as session:
+        failed = session.get(OutboundChange, change_id)
+        assert failed is not None and failed.state is OrderCycle.FAILED
+        assert failed.error and "unexpected-processing-error" in failed.error
+        (exception,) = session.scalars(select(BusinessException)).all()
+        assert exception.kind == "order_change_not_sent"
+        assert "NOT told of: line 1: 5 -> 3" in exception.message
+    assert order_state(runtime, order_id)[0] is OrderCycle.ACKNOWLEDGED
