@@ -20,10 +20,18 @@ from gateway.x12.specs.segments import SEGMENTS
 from gateway.x12.specs.syntax_notes import NOTES, Note
 
 _DIGIT = "[0-9]"
+# month and day, 29 February apart: it needs a leap year (validate._leap)
 _MMDD = (
     "(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])"
     "|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)"
-    "|02(?:0[1-9]|[12][0-9]))"
+    "|02(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP_YY = "(?:[02468][048]|[13579][26])"  # a multiple of 4 (YYMMDD: 20YY)
+# CCYY: a multiple of 4 that is not a century, or a century that is a multiple of 400
+_LEAP_CCYY = f"(?:{_DIGIT}{{2}}(?:0[48]|[2468][048]|[13579][26])|{_LEAP_YY}00)"
+_DATE = (
+    f"(?:{_DIGIT}{{4}}{_MMDD}|{_LEAP_CCYY}0229"  # CCYYMMDD
+    f"|{_DIGIT}{{2}}{_MMDD}|{_LEAP_YY}0229)"  # YYMMDD
 )
 _TIME = "(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9][0-9]{0,2})?"
 
@@ -49,7 +57,7 @@ def _value_pattern(eid: str, end: str, plain: str, stop: str = "$") -> str:
             rf"(?:{_DIGIT}+\.?{_DIGIT}*|\.{_DIGIT}+)"
         )
     if kind == "DT":
-        return f"{_DIGIT}{{2}}(?:{_DIGIT}{{2}})?{_MMDD}"
+        return _DATE
     if kind == "TM":
         return _TIME
     return f"{plain}+"  # types the checker does not check

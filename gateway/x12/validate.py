@@ -846,7 +846,25 @@ _WHY = {
     "8": "invalid date",
     "9": "invalid time",
 }
-_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _leap(year: int) -> bool:
+    """Gregorian leap year. A YYMMDD date is read as 20YY, so its 29 February is valid
+    when YY is a multiple of 4 (00 included: 2000 was a leap year), as in pyx12."""
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _calendar_date(raw: str) -> bool:
+    """CCYYMMDD or YYMMDD naming a day of the calendar (29 February in leap years only)."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) not in (6, 8):
+        return False
+    month, day = int(raw[-4:-2]), int(raw[-2:])
+    if not (1 <= month <= 12 and day >= 1):
+        return False
+    if month == 2 and day == 29:
+        return _leap(int(raw[:-4]) + (2000 if len(raw) == 6 else 0))
+    return day <= _MONTH_DAYS[month - 1]
 
 
 def _check_value(raw: str, kind: str, low: int, high: int) -> str | None:
@@ -869,12 +887,7 @@ def _check_value(raw: str, kind: str, low: int, high: int) -> str | None:
             return "6"
         size = len(plain)
     elif kind == "DT":
-        if not (raw.isascii() and raw.isdigit()) or len(raw) not in (6, 8):
-            return "8"
-        month, day = int(raw[-4:-2]), int(raw[-2:])
-        if not (1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1]):
-            return "8"
-        return None
+        return None if _calendar_date(raw) else "8"
     elif kind == "TM":
         if not (raw.isascii() and raw.isdigit()) or len(raw) not in (4, 6, 7, 8):
             return "9"

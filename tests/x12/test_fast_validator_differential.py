@@ -141,6 +141,30 @@ def test_mutants_give_identical_findings(data: bytes) -> None:
     assert_same(data)
 
 
+@pytest.mark.parametrize(
+    ("date", "valid"),
+    [
+        ("20270229", False),  # a common year: 29 February does not exist
+        ("20280229", True),
+        ("20000229", True),  # divisible by 400
+        ("21000229", False),  # a century not divisible by 400
+        ("20270228", True),
+        ("20280230", False),
+        ("270229", False),  # YYMMDD: 2027
+        ("280229", True),
+        ("000229", True),  # 2000
+    ],
+)
+def test_29_february_is_valid_only_in_a_leap_year_on_both_paths(date: str, valid: bool) -> None:
+    # a lot expiry (DTM*036) as a partner sends it: both paths, the same finding
+    text = _BASES["856"].decode("latin-1")
+    start = text.index("DTM*036*") + len("DTM*036*")
+    end = start + text[start:].index("~")
+    found = assert_same((text[:start] + date + text[end:]).encode("latin-1"))
+    bad = [i for i in _issues(found) if i.segment_tag == "DTM" and i.code == "8"]
+    assert (not bad) == valid, bad
+
+
 def test_a_set_longer_than_the_buffer_is_checked_one_by_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
