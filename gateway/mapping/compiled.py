@@ -161,6 +161,7 @@ def _build(source: str, names: dict[str, Any]) -> Any:
         "missing": missing_value,
         "to_date": convert.to_date,
         "to_edifact_date": convert.to_edifact_date,
+        "to_x12_date": convert.to_x12_date,
         "to_decimal": convert.to_decimal,
         "to_implied": convert.to_implied,
         "to_int": convert.to_int,
@@ -496,6 +497,13 @@ def _convert_lines(rule: Rule, suffix: str, path: str, indent: str, elements: bo
             nxt = f'comps[{component:d}] if len(comps) > {component:d} else ""'
             layout = f"({layout} if comps is None else {nxt})"
         expression = f'to_edifact_date(text, {layout} or "")'
+    elif kind == "x12_date":
+        # the 1250 format qualifier is the element before (DTM05 for DTM06)
+        element = rule.element if rule.element is not None else 0
+        layout = f"seg.value({element - 1:d}, 1, 1)" if element > 1 else '""'
+        if rule.format is not None:
+            layout = f"{rule.format!r}"
+        expression = f'to_x12_date(text, {layout} or "")'
     elif kind == "decimal":
         expression = "to_decimal(text)"
     elif kind.startswith("implied"):

@@ -8,6 +8,7 @@ segment: the engine adds the position.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -43,7 +44,14 @@ EDIFACT_FORMATS = {
     "201": "YYMMDDHHMM",
     "203": "CCYYMMDDHHMM",
     "204": "CCYYMMDDHHMMSS",
+    "610": "CCYYMM",  # a month: its last day (see to_date)
     "718": "CCYYMMDD",  # period CCYYMMDD-CCYYMMDD: the start date is taken
+}
+
+# X12 1250 date/time period format qualifiers we accept (DTM05, with the value in DTM06)
+X12_FORMATS = {
+    "D8": "CCYYMMDD",
+    "CM": "CCYYMM",  # a month: its last day (see to_date)
 }
 
 
@@ -55,11 +63,22 @@ _LAYOUT_BY_LENGTH = {8: "CCYYMMDD", 6: "YYMMDD", 12: "CCYYMMDDHHMM", 14: "CCYYMM
 def to_date(raw: str, layout: str | None = None) -> dt.date:
     """A date from CCYYMMDD or YYMMDD (by length when no layout is given).
 
+    ``CCYYMM`` (a month only, named explicitly: EDIFACT 610, X12 CM) is the LAST day of
+    that month: a lot labelled with a year and month of expiry may be used until the
+    end of that month (the GS1 / pharmaceutical convention), never beyond it.
+
     Remembered per text and layout (a date is immutable; a ship notice names the same
     few expiry and ship dates hundreds of times); a refusal is raised every time."""
     text = raw.strip()
     if layout is None:
         layout = _LAYOUT_BY_LENGTH.get(len(text), "")
+    if layout == "CCYYMM":
+        if not (len(text) == 6 and text.isascii() and text.isdigit()):
+            raise BadValue(f"{raw!r} is not a valid CCYYMM month", code="8")
+        year, month = int(text[:4]), int(text[4:])
+        if not (year >= 1 and 1 <= month <= 12):
+            raise BadValue(f"{raw!r} is not a valid CCYYMM month", code="8")
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
     if layout == "CCYYMMDD" and len(text) == 17 and text[8] == "-":
         text = text[:8]
     if len(text) == 8 and layout == "CCYYMMDD" and text.isascii() and text.isdigit():
@@ -83,6 +102,18 @@ def to_edifact_date(raw: str, format_code: str) -> dt.date:
     layout = EDIFACT_FORMATS.get(code)
     if layout is None:
         raise BadValue(f"date format qualifier {format_code!r} is not supported", code="8")
+    return to_date(raw, layout)
+
+
+def to_x12_date(raw: str, format_code: str) -> dt.date:
+    """A date from an X12 DTM06 value and its DTM05 format qualifier (1250: D8, CM)."""
+    layout = X12_FORMATS.get(format_code.strip().upper())
+    if layout is None:
+        raise BadValue(
+            f"date format qualifier {format_code!r} is not supported "
+            f"(expected one of {', '.join(X12_FORMATS)})",
+            code="8",
+        )
     return to_date(raw, layout)
 
 

@@ -189,6 +189,12 @@ class RuleReader:
             if fmt is None and seg is not None and rule.element is not None:
                 fmt = seg.value(rule.element, rule.component + 1, rule.repetition)
             return convert.to_edifact_date(text, fmt or "")
+        if kind == "x12_date":
+            # the 1250 format qualifier is the element before (DTM05 for DTM06)
+            fmt = rule.format
+            if fmt is None and seg is not None and rule.element is not None and rule.element > 1:
+                fmt = seg.value(rule.element - 1, 1, 1)
+            return convert.to_x12_date(text, fmt or "")
         if kind == "decimal":
             return convert.to_decimal(text)
         if kind.startswith("implied"):

@@ -31,6 +31,7 @@ Convert = Literal[
     "upper",
     "date",
     "edifact_date",
+    "x12_date",
     "decimal",
     "implied2",
     "implied3",

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 
 
 FLUSH_EVERY = 500  # transactions translated between two writes of their rows
+MAX_WARNINGS = 50  # ignored values kept with a translated event
 
 
 _DOCUMENTS = cast(Table, Document.__table__)
@@ -261,7 +262,11 @@ def _translate_rows(
             Move(
                 row,
                 TransactionState.TRANSLATED,
-                f"{document.document_type} {key}",
+                f"{document.document_type} {key}"
+                + (f" ({len(result.warnings)} values ignored)" if result.warnings else ""),
+                # values an optional field could not take (on_bad: warn), kept with the
+                # event so "why is this field empty?" has an answer
+                data={"warnings": result.warnings[:MAX_WARNINGS]} if result.warnings else None,
                 values={"business_key": key, "document_type": document.document_type},
             )
         )

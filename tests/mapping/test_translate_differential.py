@@ -110,7 +110,9 @@ def translate_digest_text(kind: str) -> str:
 CORPUS_DIGEST = "2dfc436f33e3eb133ae51b6dc7abfbe4ad2de88e9229f228cb806b454a6ff87b"
 MUTANT_DIGESTS = {
     "850": "b9040c5beca978e3a5d3103b3884004edc3837fc0185c24f4840580166482c7d",
-    "856": "08acf03152eb79310a553e4b8b318014e7ea76d66b8eab602bcf82634d689d1d",
+    # re-recorded when a lot expiry that does not convert became a refusal (on_bad: error)
+    # instead of a warning: the only change is five mutants' "(ignored)" -> "refused"
+    "856": "f258d6082007af802b1604ebdc7b2d264ab3c3086e4e8e1ab7afc62fc20bcae2",
     "810": "af49c9e3cb085936a693b941cfdea72fb70d09ac1662678f852c928d24c21309",
     "ORDERS": "cfa0b30cbf8e5d335412897037da9f0c4b6f6bf6619aa659674e1480b1de3760",
     "DESADV": "4bbbac8a64d4666a0e1309485c5bf8f33a84169e6fdd3591b62c05089a399d95",
