@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+
 from gateway.canonical import ItemIds, Lot, PurchaseOrderLine, ShipNoticeLine
 from gateway.odoo.client import OdooClient
 from gateway.odoo.delivery import deliver
@@ -480,11 +482,58 @@ def test_several_batches_of_one_line_are_received_lot_by_lot(
     assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 20.0]
 
 
-def test_batches_that_do_not_add_up_fall_back_to_the_line_lot(
+@pytest.mark.parametrize(
+    ("second", "why"),
+    [
+        (Lot(lot_number="LOT-B", quantity=Decimal("5")), "they add up to 17"),
+        (Lot(lot_number="LOT-B"), "batch 2 (lot LOT-B) has no quantity"),
+        (Lot(quantity=Decimal("8")), "batch 2 has no lot number"),
+    ],
+)
+def test_batches_that_do_not_add_up_are_an_exception_not_the_first_lot(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World, second: Lot, why: str
+) -> None:
+    # given a line of 20 in two batches whose lots or quantities do not make the 20
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        lots=[Lot(lot_number="LOT-A", quantity=Decimal("12")), second],
+    )
+    # when it is delivered
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    # then it is a business exception naming why, and nothing is received under any lot
+    [issue] = outcome.exceptions
+    assert issue.kind == "lot_quantity_mismatch" and issue.line_number == "2"
+    assert why in issue.message and "quantity of 20" in issue.message
+    assert odoo_double.records("stock.lot") == []
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 0.0]
+
+
+def test_a_lot_without_expiry_for_a_product_with_expiration_dates_is_an_exception(
     odoo_double: OdooDouble, odoo_client: OdooClient, world: World
 ) -> None:
-    # batches whose quantities do not make the line's are not trusted: the line's own
-    # lot number takes the whole quantity, as for a line with one batch
+    # given the syringes (lot-tracked, use_expiration_date) shipped in a lot with no expiry
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2", quantity=Decimal("20"), uom="EA", item=SYRINGE, lot_number="LOT-A"
+    )
+    # when it is delivered
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    # then missing_expiry names the lot, and no lot is created without its expiry
+    [issue] = outcome.exceptions
+    assert issue.kind == "missing_expiry" and issue.line_number == "2"
+    assert "LOT-A" in issue.message and issue.received == "LOT-A"
+    assert odoo_double.records("stock.lot") == []
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 0.0]
+
+
+def test_a_batch_without_expiry_is_an_exception_even_when_another_has_one(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
     deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
     line = ShipNoticeLine(
         po_line_number="2",
@@ -493,12 +542,13 @@ def test_batches_that_do_not_add_up_fall_back_to_the_line_lot(
         item=SYRINGE,
         lot_number="LOT-A",
         lots=[
-            Lot(lot_number="LOT-A", quantity=Decimal("12")),
-            Lot(lot_number="LOT-B", quantity=Decimal("5")),
+            Lot(lot_number="LOT-A", quantity=Decimal("12"), expiry_date=dt.date(2028, 6, 30)),
+            Lot(lot_number="LOT-B", quantity=Decimal("8")),
         ],
     )
-    deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
-    assert [lot["name"] for lot in odoo_double.records("stock.lot")] == ["LOT-A"]
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    assert [(i.kind, i.received) for i in outcome.exceptions] == [("missing_expiry", "LOT-B")]
+    assert odoo_double.records("stock.lot") == []
 
 
 def test_a_product_found_by_its_identifier_is_read_by_the_search_itself(

@@ -17,6 +17,8 @@ IssueKind = Literal[
     "over_shipment",
     "unexpected_item",
     "missing_lot",
+    "missing_expiry",
+    "lot_quantity_mismatch",
     "rejected_line",
     "rejected_order",
     "changed_line",

@@ -2,7 +2,9 @@
 
 Per order in the notice: every shipped line is matched to a move (item not on the order
 → ``unexpected_item``; more than ordered beyond the profile's tolerance →
-``over_shipment``; a lot-tracked item without a lot → ``missing_lot``) and the fields the
+``over_shipment``; a lot-tracked item without a lot → ``missing_lot``; several batches
+of a line that do not add up to it → ``lot_quantity_mismatch``; a lot without an expiry
+for a product received with expiration dates → ``missing_expiry``) and the fields the
 receipt needs are checked (``fields_get``) before anything is written, so a problem never
 leaves a half-received picking. Then each move gets its received quantity — lot-tracked
 moves one move line per lot with ``lot_name`` and ``expiration_date`` — the picking is
@@ -46,6 +48,15 @@ class _Receipt:
     quantity: Decimal = Decimal("0")
     lots: list[tuple[str, Decimal, str | None]] = field(default_factory=list)  # name, qty, expiry
     lines: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One batch of a line that lists several: its lot, quantity and expiry."""
+
+    lot_number: str
+    quantity: Decimal
+    expiry_date: dt.date | None
 
 
 def shipment_marker(shipment_id: str) -> str:
@@ -214,15 +225,57 @@ def _note_lines(document: ShipNotice, receipts: list[_Receipt]) -> list[str]:
     return lines
 
 
-def _batches(line: ShipNoticeLine) -> list[tuple[str, Decimal, dt.date | None]]:
-    """The line's batches when it lists several, each with a number and a quantity, that
-    add up to the line's quantity; else nothing (the line's own lot number is used)."""
-    lots = line.lots
-    if len(lots) < 2 or any(not lot.lot_number or lot.quantity is None for lot in lots):
+def _batches(line: ShipNoticeLine, label: str) -> list[_Batch] | BusinessIssue:
+    """The line's batches (DESADV PCI groups) when it lists several; nothing when it
+    lists one or none (the line's own lot number is used).
+
+    Several batches must each name a lot and a quantity and add up to the line's
+    quantity: anything else is ``lot_quantity_mismatch``, never the whole line under
+    one lot. A group with neither a lot nor a quantity (a marking, not a batch) is not
+    counted."""
+    lots = [lot for lot in line.lots if lot.lot_number or lot.quantity is not None]
+    if len(lots) < 2:
         return []
-    if sum((lot.quantity or Decimal(0) for lot in lots), Decimal(0)) != line.quantity:
-        return []
-    return [(lot.lot_number or "", lot.quantity or Decimal(0), lot.expiry_date) for lot in lots]
+    incomplete = [
+        f"batch {n} "
+        + (f"(lot {lot.lot_number}) has no quantity" if lot.lot_number else "has no lot number")
+        for n, lot in enumerate(lots, start=1)
+        if not lot.lot_number or lot.quantity is None
+    ]
+    total = sum((lot.quantity or Decimal(0) for lot in lots), Decimal(0))
+    if incomplete or total != line.quantity:
+        why = ", ".join(incomplete) if incomplete else f"they add up to {_number(total)}"
+        return BusinessIssue(
+            kind="lot_quantity_mismatch",
+            message=f"{label}: {len(lots)} batches for a quantity of {_number(line.quantity)}, "
+            f"but {why}: which lot the goods belong to is not known",
+            line_number=line.po_line_number,
+            expected=str(line.quantity),
+            received=str(total),
+            identifiers=line.item.identifiers(),
+        )
+    return [
+        _Batch(lot.lot_number or "", lot.quantity or Decimal(0), lot.expiry_date) for lot in lots
+    ]
+
+
+def _number(value: Decimal) -> str:
+    """150, not 1.5E+2."""
+    return format(value.normalize(), "f")
+
+
+def _missing_expiry(
+    label: str, line: ShipNoticeLine, product: Product, lots: list[str]
+) -> BusinessIssue:
+    named = ", ".join(lots[:5]) + (f" and {len(lots) - 5} more" if len(lots) > 5 else "")
+    return BusinessIssue(
+        kind="missing_expiry",
+        message=f"{label}: {product.name} is received with expiration dates but the "
+        f"shipment gives no expiry date for {'lots' if len(lots) > 1 else 'lot'} {named}",
+        line_number=line.po_line_number,
+        received=named,
+        identifiers=line.item.identifiers(),
+    )
 
 
 def _plan(
@@ -279,49 +332,16 @@ def _plan(
             continue
         receipt.quantity += quantity
         receipt.lines.append(label)
-        tracking = product.tracking if isinstance(product, Product) else "none"
-        expiry = odoo_datetime(line.expiry_date) if line.expiry_date else None
-        if tracking == "serial" and line.serial_numbers:
-            # one move line per serial number, quantity 1 each
-            receipt.lots.extend((serial, Decimal("1"), expiry) for serial in line.serial_numbers)
-            if len(line.serial_numbers) != line.quantity:
-                issues.append(
-                    BusinessIssue(
-                        kind="quantity_mismatch",
-                        message=f"{label}: {len(line.serial_numbers)} serial numbers for a "
-                        f"quantity of {line.quantity}",
-                        line_number=line.po_line_number,
-                        expected=str(line.quantity),
-                        received=str(len(line.serial_numbers)),
-                        identifiers=ids,
-                    )
-                )
-        elif tracking in ("lot", "serial") and (batches := _batches(line)):
-            # several batches of one line (DESADV PCI groups): one move line per batch,
-            # each with its own quantity and expiry date
-            for lot_number, lot_quantity, lot_expiry in batches:
-                converted = resolver.convert(
-                    lot_quantity, line.uom, m2o_id(move.get("product_uom")), line.po_line_number
-                )
-                if isinstance(converted, BusinessIssue):  # the line's unit converted above
-                    issues.append(converted.model_copy(update={"identifiers": ids}))
-                    continue
-                receipt.lots.append(
-                    (lot_number, converted, odoo_datetime(lot_expiry) if lot_expiry else expiry)
-                )
-        elif tracking in ("lot", "serial") and line.lot_number:
-            receipt.lots.append((line.lot_number, quantity, expiry))
-        elif tracking in ("lot", "serial"):
-            issues.append(
-                BusinessIssue(
-                    kind="missing_lot",
-                    message=f"{label}: {product.name if isinstance(product, Product) else ''} "
-                    f"is {tracking}-tracked but the shipment gives no "
-                    f"{'serial numbers' if tracking == 'serial' else 'lot number'}",
-                    line_number=line.po_line_number,
-                    identifiers=ids,
-                )
-            )
+        lots, problems = _lots(
+            line,
+            label,
+            product if isinstance(product, Product) else None,
+            quantity,
+            uom_id=m2o_id(move.get("product_uom")),
+            resolver=resolver,
+        )
+        receipt.lots.extend(lots)
+        issues.extend(problems)
         # untracked in Odoo: the quantity is enough (a lot number would have nowhere to go)
     for receipt in receipts.values():
         demand = decimal(receipt.move.get("product_uom_qty"))
@@ -340,6 +360,74 @@ def _plan(
                 )
             )
     return list(receipts.values()), issues
+
+
+def _lots(
+    line: ShipNoticeLine,
+    label: str,
+    product: Product | None,
+    quantity: Decimal,
+    *,
+    uom_id: int | None,
+    resolver: Resolver,
+) -> tuple[list[tuple[str, Decimal, str | None]], list[BusinessIssue]]:
+    """The move lines (lot or serial, quantity in the move's unit, expiry) one shipped
+    line brings to a tracked product, and what keeps them from being received."""
+    tracking = product.tracking if product is not None else "none"
+    if tracking not in ("lot", "serial") or product is None:
+        return [], []  # untracked in Odoo: the quantity is enough
+    ids = line.item.identifiers()
+    expiry = odoo_datetime(line.expiry_date) if line.expiry_date else None
+    lots: list[tuple[str, Decimal, str | None]] = []
+    issues: list[BusinessIssue] = []
+    serials = tracking == "serial" and bool(line.serial_numbers)
+    batches = [] if serials else _batches(line, label)
+    if isinstance(batches, BusinessIssue):
+        return [], [batches]
+    if serials:
+        # one move line per serial number, quantity 1 each
+        lots = [(serial, Decimal("1"), expiry) for serial in line.serial_numbers]
+        if len(line.serial_numbers) != line.quantity:
+            issues.append(
+                BusinessIssue(
+                    kind="quantity_mismatch",
+                    message=f"{label}: {len(line.serial_numbers)} serial numbers for a "
+                    f"quantity of {line.quantity}",
+                    line_number=line.po_line_number,
+                    expected=str(line.quantity),
+                    received=str(len(line.serial_numbers)),
+                    identifiers=ids,
+                )
+            )
+    elif batches:
+        # several batches of one line (DESADV PCI groups): one move line per batch,
+        # each with its own quantity and expiry date
+        for batch in batches:
+            converted = resolver.convert(batch.quantity, line.uom, uom_id, line.po_line_number)
+            if isinstance(converted, BusinessIssue):  # the line's unit converted before
+                issues.append(converted.model_copy(update={"identifiers": ids}))
+                continue
+            lot_expiry = odoo_datetime(batch.expiry_date) if batch.expiry_date else expiry
+            lots.append((batch.lot_number, converted, lot_expiry))
+    elif line.lot_number:
+        lots = [(line.lot_number, quantity, expiry)]
+    else:
+        issues.append(
+            BusinessIssue(
+                kind="missing_lot",
+                message=f"{label}: {product.name} is {tracking}-tracked but the shipment "
+                f"gives no {'serial numbers' if tracking == 'serial' else 'lot number'}",
+                line_number=line.po_line_number,
+                identifiers=ids,
+            )
+        )
+    if product.expires:
+        # a product received with expiration dates (product_expiry) never gets a lot
+        # without one: Odoo would keep it as if it never expired
+        undated = [lot for lot, _, exp in lots if not exp]
+        if undated:
+            issues.append(_missing_expiry(label, line, product, undated))
+    return lots, issues
 
 
 def _label(line: ShipNoticeLine) -> str:

@@ -60,6 +60,8 @@ class Product:
     purchase_uom_id: int | None
     tracking: str
     found_by: str  # "vendor_part=VP-1" ...
+    # product_expiry's use_expiration_date: its lots must be received with an expiry
+    expires: bool = False
 
 
 @dataclass
@@ -250,6 +252,9 @@ class Resolver:
         fields = ["id", "display_name", "uom_id", "tracking"]
         if purchase_uom:
             fields.append(purchase_uom)
+        expires = self.odoo.dialect.name_or_none("product.product", "use_expiration_date")
+        if expires:  # product_expiry installed
+            fields.append(expires)
         return fields
 
     def _product_record(self, product_id: int, found_by: str) -> Product:
@@ -268,6 +273,7 @@ class Resolver:
             purchase_uom_id=m2o_id(row.get(purchase_uom)) if purchase_uom else uom_id,
             tracking=str(row.get("tracking") or "none"),
             found_by=found_by,
+            expires=bool(row.get("use_expiration_date")),  # absent without product_expiry
         )
 
     # ---- units -----------------------------------------------------------------------

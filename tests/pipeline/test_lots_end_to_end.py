@@ -1,0 +1,180 @@
+"""Lots and expiry dates from file to Odoo (the HTTP double): a lot is received with its
+expiry or not at all, and batches that do not add up are an exception."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.odoo.client import OdooClient
+from gateway.pipeline.runtime import Runtime
+from tests.conftest import REPO
+from tests.pipeline.conftest import fixture_bytes
+from tests.pipeline.test_odoo_end_to_end import exceptions, ingest, m2o, seed_master_data
+from tests.support.odoo_double import OdooDouble, start_odoo_double
+
+KEYSTONE_850 = fixture_bytes("keystone-pharma", "850_purchase_order.edi")
+KEYSTONE_856 = fixture_bytes("keystone-pharma", "856_ship_notice.edi")
+NORDLICHT_DESADV = fixture_bytes("nordlicht-medtech", "DESADV_despatch_advice.edi")
+
+
+@pytest.fixture
+def odoo() -> Iterator[OdooDouble]:
+    double = start_odoo_double(17)
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def runtime(make_runtime: Callable[..., Runtime], odoo: OdooDouble, tmp_path: Path) -> Runtime:
+    site = tmp_path / "site"
+    site.mkdir()
+    profile = yaml.safe_load((REPO / "partner_profiles" / "keystone-pharma.yaml").read_text())
+    profile["odoo"]["purchase_order_state"] = "confirmed"  # receipts can follow
+    (site / "keystone-pharma.yaml").write_text(yaml.safe_dump(profile))
+    rt = make_runtime(
+        odoo_factory=lambda: OdooClient(odoo.url, odoo.db, odoo.user, password=odoo.password),
+        profiles_dir=str(site),
+        task_backoff_seconds=0.3,
+        task_max_retries=6,
+    )
+    seed_master_data(odoo, rt)
+    return rt
+
+
+def _lots(odoo: OdooDouble) -> dict[str, object]:
+    return {lot["name"]: lot.get("expiration_date") for lot in odoo.records("stock.lot")}
+
+
+def test_keystone_856_lot_expiry_as_a_month_or_d8_reaches_odoo(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    # given lot expiries in DTM05/DTM06: CM (year and month only) and D8
+    assert ingest(runtime, KEYSTONE_850, "850.edi").state == "delivered"
+    data = KEYSTONE_856.replace(b"DTM*036*20280228", b"DTM*036****CM*202802").replace(
+        b"DTM*036*20280430", b"DTM*036****D8*20280430"
+    )
+    asn = ingest(runtime, data, "856.edi")
+    # then every lot is received with its expiry; a month is its last day
+    assert asn.state == "delivered", (asn.error, exceptions(runtime, asn))
+    lots = _lots(odoo)
+    assert lots["P412087"] == "2028-02-29 00:00:00"
+    assert lots["P412233"] == "2028-04-30 00:00:00"
+    assert all(lots.values())
+
+
+def test_keystone_856_29_february_of_a_common_year_is_rejected_not_dropped(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    ingest(runtime, KEYSTONE_850, "850.edi")
+    asn = ingest(runtime, KEYSTONE_856.replace(b"DTM*036*20280228", b"DTM*036*20270229"), "856")
+    # the validator refuses the date (AK4 code 8): nothing is received
+    assert asn.state == "rejected" and "DTM02" in (asn.error or "")
+    assert odoo.records("stock.lot") == []
+
+
+def test_keystone_856_expiry_in_an_unreadable_format_refuses_the_transaction(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    ingest(runtime, KEYSTONE_850, "850.edi")
+    data = KEYSTONE_856.replace(b"DTM*036*20280228", b"DTM*036****CM*202813")
+    asn = ingest(runtime, data, "856.edi")
+    assert asn.state == "rejected"
+    [issue] = exceptions(runtime, asn)
+    assert issue.kind == "invalid_value" and "'202813'" in issue.message
+    assert "expiry_date" in issue.message
+    assert odoo.records("stock.lot") == []
+
+
+def test_keystone_856_lot_without_expiry_is_missing_expiry(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    # given the NDC is received with expiration dates in Odoo, and one lot has no DTM*036
+    ingest(runtime, KEYSTONE_850, "850.edi")
+    data = KEYSTONE_856.replace(b"DTM*036*20280228~\n", b"").replace(b"SE*24*", b"SE*23*")
+    assert data != KEYSTONE_856
+    asn = ingest(runtime, data, "856.edi")
+    # then a business exception names the lot, and nothing of the notice is received
+    assert asn.state == "business_exception", asn.error
+    assert [(e.kind, "P412087" in e.message) for e in exceptions(runtime, asn)] == [
+        ("missing_expiry", True)
+    ]
+    assert odoo.records("stock.lot") == []
+
+
+def _desadv_with_batches(second_qty: str) -> bytes:
+    """Nordlicht's LIN of 150 IS24 sets in two PCI batches: 100, then ``second_qty``."""
+    text = NORDLICHT_DESADV.decode().replace("\n", "")
+    old = "PCI+36E'DTM+36:20280930:102'GIN+BX+IS24-880'"
+    assert old in text
+    new = (
+        "PCI+36E'DTM+36:20280930:102'QTY+12:100:PCE'GIN+BX+IS24-880'"
+        f"PCI+36E'DTM+36:20290131:102'{second_qty}GIN+BX+IS24-999'"
+    )
+    segments = text.replace(old, new).split("'")
+    unh = next(i for i, s in enumerate(segments) if s.startswith("UNH"))
+    unt = next(i for i, s in enumerate(segments) if s.startswith("UNT"))
+    segments[unt] = f"UNT+{unt - unh + 1}+1"
+    return "'".join(segments).encode()
+
+
+@pytest.mark.parametrize(
+    ("second_qty", "why"),
+    [("QTY+12:40:PCE'", "they add up to 140"), ("", "(lot IS24-999) has no quantity")],
+)
+def test_desadv_batches_that_do_not_add_up_are_lot_quantity_mismatch(
+    runtime: Runtime, odoo: OdooDouble, second_qty: str, why: str
+) -> None:
+    from gateway.demo import seed_our_orders
+
+    seed_our_orders(runtime)
+    desadv = ingest(runtime, _desadv_with_batches(second_qty), "desadv.edi")
+    assert desadv.state == "business_exception", desadv.error
+    [issue] = exceptions(runtime, desadv)
+    assert issue.kind == "lot_quantity_mismatch" and why in issue.message
+    # nothing of the notice reaches Odoo: no lot, no move line with a lot
+    assert odoo.records("stock.lot") == []
+    assert not [ml for ml in odoo.records("stock.move.line") if ml.get("lot_id")]
+
+
+def test_desadv_batches_that_add_up_are_received_lot_by_lot(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    from gateway.demo import seed_our_orders
+
+    seed_our_orders(runtime)
+    desadv = ingest(runtime, _desadv_with_batches("QTY+12:50:PCE'"), "desadv.edi")
+    assert desadv.state == "delivered", (desadv.error, exceptions(runtime, desadv))
+    lots = {lot["id"]: lot["name"] for lot in odoo.records("stock.lot")}
+    by_lot = {
+        lots[m2o(ml["lot_id"])]: ml.get("quantity")
+        for ml in odoo.records("stock.move.line")
+        if ml.get("lot_id")
+    }
+    assert (by_lot["IS24-880"], by_lot["IS24-999"]) == (100.0, 50.0)
+    assert _lots(odoo)["IS24-999"] == "2029-01-31 00:00:00"
+
+
+@pytest.mark.parametrize(
+    ("dtm", "expected"),
+    [(b"DTM+36:202903:610", "2029-03-31 00:00:00"), (b"DTM+36:20290230:102", None)],
+)
+def test_desadv_610_expiry_is_received_and_a_bad_one_refused(
+    runtime: Runtime, odoo: OdooDouble, dtm: bytes, expected: str | None
+) -> None:
+    from gateway.demo import seed_our_orders
+
+    seed_our_orders(runtime)
+    data = NORDLICHT_DESADV.replace(b"DTM+36:20290331:102", dtm)
+    assert data != NORDLICHT_DESADV
+    desadv = ingest(runtime, data, "desadv.edi")
+    if expected is None:
+        assert desadv.state == "rejected"
+        assert [e.kind for e in exceptions(runtime, desadv)] == ["invalid_value"]
+        assert odoo.records("stock.lot") == []
+    else:
+        assert desadv.state == "delivered", (desadv.error, exceptions(runtime, desadv))
+        assert _lots(odoo)["WV24-117"] == expected
