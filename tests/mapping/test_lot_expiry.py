@@ -148,6 +148,18 @@ def test_override_reads_dtm_208_in_dtm06_and_refuses_a_bad_one(library: MapLibra
         _run(library, _asn(*item, "DTM*208*20300230"), profile=profile)
 
 
+def test_856_pack_size_is_never_the_po_line_number(library: MapLibrary) -> None:
+    # PO401 is units per pack; without LIN01 or REF*LI the line number is unknown
+    doc = _run(
+        library,
+        _asn("LIN**VP*A", "SN1**30*CA", "PO4*12*1*BX", "REF*LT*LOT-A", "DTM*036*20290630"),
+    ).document
+    assert isinstance(doc, ShipNotice)
+    assert doc.orders[0].lines[0].po_line_number is None
+    ref_li = _run(library, _asn("LIN**VP*A", "SN1**30*CA", "PO4*12*1*BX", "REF*LI*3")).document
+    assert isinstance(ref_li, ShipNotice) and ref_li.orders[0].lines[0].po_line_number == "3"
+
+
 # -- EDIFACT DESADV ---------------------------------------------------------------------
 
 

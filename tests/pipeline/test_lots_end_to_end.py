@@ -1,5 +1,6 @@
 """Lots and expiry dates from file to Odoo (the HTTP double): a lot is received with its
-expiry or not at all, and batches that do not add up are an exception."""
+expiry or not at all, batches that do not add up are an exception, and a pack size is
+never a purchase-order line number."""
 
 from __future__ import annotations
 
@@ -103,6 +104,37 @@ def test_keystone_856_lot_without_expiry_is_missing_expiry(
         ("missing_expiry", True)
     ]
     assert odoo.records("stock.lot") == []
+
+
+def test_keystone_856_pack_size_does_not_pick_the_po_line(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    # given the same NDC ordered on line 1 (96) and line 2 (48)
+    po850 = KEYSTONE_850.replace(
+        b"PO1*2*48*EA*2.87**N4*00264780000*VP*KPW-264780",
+        b"PO1*2*48*EA*2.41**N4*00338004904*VP*KPW-338049",
+    )
+    assert ingest(runtime, po850, "850.edi").state == "delivered"
+    # when 40 ship as an item without LIN01 or REF*LI, with PO4*2 (2 per inner pack)
+    asn = (
+        KEYSTONE_856.replace(b"~\n", b"~")
+        .replace(
+            b"LIN*1*N4*00338004904*VP*KPW-338049*LT*P412087~SN1**60*EA~",
+            b"LIN**N4*00338004904*VP*KPW-338049*LT*P412087~SN1**40*EA~PO4*2~",
+        )
+        .replace(
+            b"HL*4*2*I~LIN*1*N4*00338004904*VP*KPW-338049*LT*P412233~SN1**36*EA~DTM*036*20280430~",
+            b"",
+        )
+        .replace(b"CTT*5~SE*24*", b"CTT*4~SE*21*")
+    )
+    assert b"PO4*2~" in asn and b"SE*21*" in asn
+    ingest(runtime, asn, "856.edi")
+    # then nothing is received against line 2 (PO401 is not a line number)
+    received = {
+        line["sequence"]: line.get("qty_received") for line in odoo.records("purchase.order.line")
+    }
+    assert (received.get(1), received.get(2)) == (40.0, 0.0)
 
 
 def _desadv_with_batches(second_qty: str) -> bytes:
