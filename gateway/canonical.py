@@ -187,6 +187,13 @@ class PurchaseOrderLine(_Model):
     quantity: Decimal
     uom: str | None = None
     unit_price: Decimal | None = None
+    # the partner's price was for ``price_basis`` units (X12 PO105/IT105/POC07 HP = 100,
+    # EDIFACT PRI C509 5284): translation divides, so ``unit_price`` is always per one
+    # unit and ``quoted_price`` keeps the price as written; ``price_basis_uom`` is the
+    # basis unit (PRI 6411), the line's own unit or the line is refused. None: per unit
+    price_basis: Decimal | None = None
+    price_basis_uom: str | None = None
+    quoted_price: Decimal | None = None
     item: ItemIds = Field(default_factory=ItemIds)
     requested_date: dt.date | None = None
     schedules: list[ScheduleLine] = Field(default_factory=list)  # every SCH / SCC
@@ -257,6 +264,13 @@ class OrderAcknowledgementLine(_Model):
     quantity: Decimal | None = None
     uom: str | None = None
     unit_price: Decimal | None = None
+    # the partner's price was for ``price_basis`` units (X12 PO105/IT105/POC07 HP = 100,
+    # EDIFACT PRI C509 5284): translation divides, so ``unit_price`` is always per one
+    # unit and ``quoted_price`` keeps the price as written; ``price_basis_uom`` is the
+    # basis unit (PRI 6411), the line's own unit or the line is refused. None: per unit
+    price_basis: Decimal | None = None
+    price_basis_uom: str | None = None
+    quoted_price: Decimal | None = None
     scheduled_date: dt.date | None = None
     item: ItemIds = Field(default_factory=ItemIds)
     # every ACK of the line: "20 accepted for one date, 10 backordered to a later one";
@@ -378,6 +392,13 @@ class InvoiceLine(_Model):
     quantity: Decimal
     uom: str | None = None
     unit_price: Decimal
+    # the partner's price was for ``price_basis`` units (X12 PO105/IT105/POC07 HP = 100,
+    # EDIFACT PRI C509 5284): translation divides, so ``unit_price`` is always per one
+    # unit and ``quoted_price`` keeps the price as written; ``price_basis_uom`` is the
+    # basis unit (PRI 6411), the line's own unit or the line is refused. None: per unit
+    price_basis: Decimal | None = None
+    price_basis_uom: str | None = None
+    quoted_price: Decimal | None = None
     item: ItemIds = Field(default_factory=ItemIds)
     amount: Decimal | None = None
 

@@ -23,6 +23,7 @@ from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentL
 from gateway.edifact.segment import forget_elements, split_elements
 from gateway.mapping.compiled import Section
 from gateway.mapping.errors import DocumentError, MappingError
+from gateway.mapping.prices import per_unit_prices
 from gateway.mapping.resolve import FieldTrace, RuleReader, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
 from gateway.mapping.scope import (
@@ -341,6 +342,7 @@ def _lines(r: RuleReader, parts: Regions, data: dict[str, Any]) -> None:
         return
     scopes = _base_scopes(parts)
     lines = _loop_items(r, loop, "lines", scopes)
+    per_unit_prices(lines, loop.fields)  # a price per 100 becomes one per unit
     if loop.allowances_charges is not None or loop.taxes is not None:
         # line-level allowances/taxes: re-cut each line group and tag with its number
         groups = [g for s in loop.scope for g in loop_groups(scopes.get(s, ()), loop)]

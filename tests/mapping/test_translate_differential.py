@@ -47,14 +47,16 @@ import x12_generate
 
 SIZE = 40_000
 
-# sha256 of translate_digest_text(kind) with the engine before this change (da8b75a)
+# sha256 of translate_digest_text(kind) with the engine before this change (da8b75a);
+# re-recorded when lines gained price_basis/price_basis_uom/quoted_price (differences
+# reviewed: the new fields, and refusals of a price basis that cannot be divided by)
 DIGESTS = {
-    "850": "b062affbde37abcae8471c9bade8373101c9702966cf4bdc9f5c9a1cc8d1327c",
+    "850": "57a330025455d73611a07c7e269463239aea66a86b2203953bc635cd56596c12",
     "856": "e0d26101e91735c45bbde8c7cd1e2a973fb20cb635c753c16b08e06f6b0ec43a",
-    "810": "6e159a1c08753ed1cbbd43006f07f8d2e0b31368164320a100f0dceeb02953ae",
-    "ORDERS": "7c89c086973a01ec8d4a38884c6d1527e97c5ff3b4e84bf674c89075f4381326",
+    "810": "c7f93846c73c3597214ccbf97c5db9c624a5e8e5c82ba32379bbfa901facb6d2",
+    "ORDERS": "62038f8ada80d2713dc2ac77eb7dccf08c1d7b2f3b70ed9dbb41d0567ad9db9a",
     "DESADV": "e41e15e177fb4adea2129eea5306e5688e151e6588fafb5960b6b672163f22b2",
-    "INVOIC": "382e2039c1923c2765325712d91ec41beeb75a80af1461a50d9ac32f76f82c78",
+    "INVOIC": "220610da055fec2910c09c913717f180ff7c2730003cce03f373095c7a61b481",
 }
 PROFILE = PartnerProfile.model_validate(
     {
@@ -106,18 +108,19 @@ def translate_digest_text(kind: str) -> str:
     return "\n".join(out)
 
 
-# sha256 of corpus_digest_text() / mutant_digest_text(kind) with the engine at 26f01cc
-CORPUS_DIGEST = "2dfc436f33e3eb133ae51b6dc7abfbe4ad2de88e9229f228cb806b454a6ff87b"
+# sha256 of corpus_digest_text() / mutant_digest_text(kind) with the engine at 26f01cc;
+# re-recorded for the price basis as DIGESTS above
+CORPUS_DIGEST = "b70963ac066795ea81efb3a5e0d2e7acec3f93eb706e6a14550f1f8297da12b6"
 MUTANT_DIGESTS = {
-    "850": "b9040c5beca978e3a5d3103b3884004edc3837fc0185c24f4840580166482c7d",
+    "850": "9457a7dae76b6abaaf47b0a49aa24af24a81e06cedb7d244e9b164ea0d8ba0aa",
     # re-recorded when a lot expiry that does not convert became a refusal (on_bad: error)
     # instead of a warning: the only change is five mutants' "(ignored)" -> "refused"
     "856": "f258d6082007af802b1604ebdc7b2d264ab3c3086e4e8e1ab7afc62fc20bcae2",
-    "810": "af49c9e3cb085936a693b941cfdea72fb70d09ac1662678f852c928d24c21309",
-    "ORDERS": "cfa0b30cbf8e5d335412897037da9f0c4b6f6bf6619aa659674e1480b1de3760",
+    "810": "1551640fcd057a75dc2bb9e220bc24acc28c65fdc83cc6808a4c93403e416c58",
+    "ORDERS": "1bd7dffd73f8f25cac9928721244c7b2ec2f70cdef6ba887ff3787b360fbb15d",
     "DESADV": "4bbbac8a64d4666a0e1309485c5bf8f33a84169e6fdd3591b62c05089a399d95",
-    "INVOIC": "8915c0cef2d158f9f5f694b3d46783e23ae54f6bcddd90b6879a4686f064f2e9",
-    "corpus": "348c43ae98af2d8b1fca58efbfae8df18b94f323f2a88449cba69bc5bf5e1795",
+    "INVOIC": "c290289be8f546731d49c933e5ebb853f171aa50c1fa4f452d2b2e097e38a211",
+    "corpus": "b9d42b8fc68a026b96c72185791afaa226b13414b6fa23a5d0a4de5909dfdc3e",
 }
 # what a mutated element becomes: empty, letters, a bad date, a bad number, too long
 BAD_VALUES = ("", "ABC", "20241340", "-1.2.3", "9" * 30, "?")

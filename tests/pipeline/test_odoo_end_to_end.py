@@ -239,6 +239,84 @@ def test_edifact_orders_become_a_purchase_order(runtime: Runtime, odoo: OdooDoub
     assert [p["partner_ref"] for p in odoo.records("purchase.order")] == [txn.business_key]
 
 
+def test_a_price_per_hundred_is_ordered_and_billed_per_unit(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    # given an 850 and its 810 whose line 3 is priced 64.00 per hundred (639 HP), not 0.64
+    order = fixture_bytes("keystone-pharma", "850_purchase_order.edi").replace(
+        b"PO1*3*200*EA*0.64**N4", b"PO1*3*200*EA*64*HP*N4"
+    )
+    invoice = fixture_bytes("keystone-pharma", "810_invoice.edi").replace(
+        b"IT1*3*200*EA*0.64**N4", b"IT1*3*200*EA*64*HP*N4"
+    )
+    assert order != fixture_bytes("keystone-pharma", "850_purchase_order.edi")
+    assert invoice != fixture_bytes("keystone-pharma", "810_invoice.edi")
+    # when both go through the pipeline to Odoo
+    po = ingest(runtime, order, "850.edi")
+    assert po.state == "delivered", (po.error, exceptions(runtime, po))
+    # then the confirmed purchase order line costs 0.64 each, as the bill does
+    prices = {
+        line["product_qty"]: line["price_unit"] for line in odoo.records("purchase.order.line")
+    }
+    assert prices[200.0] == pytest.approx(0.64)
+    ingest(runtime, fixture_bytes("keystone-pharma", "856_ship_notice.edi"), "856.edi")
+    bill = ingest(runtime, invoice, "810.edi")
+    assert bill.state == "delivered", (bill.error, exceptions(runtime, bill))
+
+
+def test_orders_priced_per_hundred_pieces_become_a_price_per_piece(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    data = (
+        fixture_bytes("nordlicht-medtech", "ORDERS_purchase_order.edi")
+        .replace(b"+5412345000006:14+4045678000002:14+", b"+4045678000002:14+5412345000006:14+")
+        .replace(b"PRI+AAA:0.85'", b"PRI+AAA:85:::100:PCE'")
+    )
+    assert b"PRI+AAA:85:::100:PCE'" in data
+    txn = ingest(runtime, data, "orders.edi")
+    assert txn.state == "delivered", (txn.error, exceptions(runtime, txn))
+    prices = {
+        line["product_qty"]: line["price_unit"] for line in odoo.records("purchase.order.line")
+    }
+    assert prices[200.0] == pytest.approx(0.85)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # retail price (639 RE): not what the hospital pays
+        (b"PO1*3*200*EA*0.64**N4", b"PO1*3*200*EA*64*RE*N4"),
+        # a price per hundred kilograms on a line ordered in each
+        (b"PO1*3*200*EA*0.64**N4", b"PO1*3*200*EA*64*PK*N4"),
+    ],
+)
+def test_an_unsupported_price_basis_creates_no_order(
+    runtime: Runtime, odoo: OdooDouble, old: bytes, new: bytes
+) -> None:
+    data = fixture_bytes("keystone-pharma", "850_purchase_order.edi").replace(old, new)
+    assert new in data
+    txn = ingest(runtime, data, "850.edi")
+    assert txn.state == "rejected"
+    assert "price_basis" in (txn.error or "") and new.split(b"*")[5].decode() in (txn.error or "")
+    assert odoo.records("purchase.order") == []
+
+
+def test_ordrsp_priced_per_hundred_pieces_is_no_price_change(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    from gateway.demo import seed_our_orders
+
+    seed_our_orders(runtime)
+    data = fixture_bytes("nordlicht-medtech", "ORDRSP_order_response.edi").replace(
+        b"PRI+AAA:0,85'", b"PRI+AAA:85:::100:PCE'"
+    )
+    assert b"PRI+AAA:85:::100:PCE'" in data
+    rsp = ingest(runtime, data, "ordrsp.edi")
+    # only the quantity change of line 3 the fixture carries, no price change on line 1
+    assert [e.kind for e in exceptions(runtime, rsp)] == ["changed_line"]
+    assert all("price" not in e.message for e in exceptions(runtime, rsp))
+
+
 def test_price_mismatch_leaves_the_bill_in_draft(runtime: Runtime, odoo: OdooDouble) -> None:
     from gateway.demo import seed_our_orders
 
