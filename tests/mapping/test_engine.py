@@ -163,8 +163,11 @@ def test_855_status_codes_and_dates(library: MapLibrary) -> None:
 
 
 def test_unknown_status_code_is_a_document_error_without_default(library: MapLibrary) -> None:
-    # the BAK02 rule has a default, so an odd header code becomes "accepted"
-    doc = run(library, ["ST*855*1", "BAK*00*Q9*PO-1*20261102", "SE*3*1"]).document
+    # an odd BAK02 code is refused, never read as "accepted" (no default in the rule)
+    with pytest.raises(DocumentError, match="'Q9'"):
+        run(library, ["ST*855*1", "BAK*00*Q9*PO-1*20261102", "SE*3*1"])
+    # no BAK02 at all: as ordered
+    doc = run(library, ["ST*855*1", "BAK*00**PO-1*20261102", "SE*3*1"]).document
     assert isinstance(doc, OrderAcknowledgement) and doc.ack_type == "accepted"
 
 

@@ -317,6 +317,24 @@ def test_ordrsp_priced_per_hundred_pieces_is_no_price_change(
     assert all("price" not in e.message for e in exceptions(runtime, rsp))
 
 
+@pytest.mark.parametrize("code", ["IB", "BP"])
+def test_a_backordered_855_line_is_raised_to_the_buyer(
+    runtime: Runtime, odoo: OdooDouble, code: str
+) -> None:
+    # BP (accepted, partial shipment, balance backordered) is a backorder as IB is, not
+    # "accepted"
+    from gateway.demo import seed_our_orders
+
+    seed_our_orders(runtime)
+    data = fixture_bytes("summit-medical", "855_po_ack.edi").replace(
+        b"ACK*IA*50*BX*068*20261118", b"ACK*" + code.encode() + b"*50*BX"
+    )
+    assert b"ACK*" + code.encode() + b"*50*BX" in data
+    ack = ingest(runtime, data, "855.edi")
+    messages = [e.message for e in exceptions(runtime, ack) if e.kind == "changed_line"]
+    assert "line 1: the vendor marked the line backordered" in messages
+
+
 def test_price_mismatch_leaves_the_bill_in_draft(runtime: Runtime, odoo: OdooDouble) -> None:
     from gateway.demo import seed_our_orders
 
