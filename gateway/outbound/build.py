@@ -141,7 +141,7 @@ def write(map_: OutboundMap, rendered: Rendered, env: OutboundEnvelope) -> Writt
     expected = Syntax(map_.syntax)
     engine = engine_for(expected)
     document = outgoing(map_, rendered)
-    if expected is Syntax.EDIFACT and env.edifact_syntax == "UNOA":
+    if env.edifact_syntax == "UNOA":  # an EDIFACT partner's level A (X12's never is)
         document = replace(document, segments=_upper_case(document.segments))
     try:
         data = engine.write(document, env)
