@@ -174,6 +174,13 @@ def _poll_once(
     max_files: int,
     max_seconds: float,
 ) -> None:
+    def skip(remote_file: RemoteFile, detail: str, **data: object) -> None:
+        """Leave one file on the server this poll: ``sftp.poll.skipped`` says why."""
+        result.skipped.append(remote_file.path)
+        record(intake, "sftp.poll.skipped", detail, partner_id=profile.id, actor=ACTOR,
+               data={"path": remote_file.path, "size": remote_file.size,
+                     "mtime": remote_file.mtime, **data})  # fmt: skip
+
     with connect(settings, base_dir, max_seconds=max_seconds) as remote:
         listed_at = time.monotonic()
         for remote_file in remote.list_files(settings.inbound_path):
@@ -195,56 +202,16 @@ def _poll_once(
                     time.sleep(settle)
                 result.fetched.append(_fetch_one(remote, remote_file, settings, profile, intake))
             except FileTooLarge as exc:
-                result.skipped.append(remote_file.path)
-                record(
-                    intake,
-                    "sftp.poll.skipped",
-                    str(exc),
-                    partner_id=profile.id,
-                    actor=ACTOR,
-                    data={
-                        "path": remote_file.path,
-                        "size": remote_file.size,
-                        "reason": "too large",
-                    },
-                )
+                skip(remote_file, str(exc), reason="too large")
             except _NotStable as exc:
-                result.skipped.append(remote_file.path)
-                record(
-                    intake,
-                    "sftp.poll.skipped",
-                    str(exc),
-                    partner_id=profile.id,
-                    actor=ACTOR,
-                    data={
-                        "path": remote_file.path,
-                        "reason": "still being written",
-                        "size": remote_file.size,
-                        "mtime": remote_file.mtime,
-                        "read": exc.read,
-                        "size_now": exc.now.size,
-                        "mtime_now": exc.now.mtime,
-                    },
-                )
+                skip(remote_file, str(exc), reason="still being written", read=exc.read,
+                     size_now=exc.now.size, mtime_now=exc.now.mtime)  # fmt: skip
             except RemoteFileUnavailable as exc:
                 # this file only (unreadable, or taken by someone else since the listing):
                 # the files after it, oldest first, must not wait behind it for ever.
                 # Recorded once per poll: result.skipped keeps a retry from reading it again
-                result.skipped.append(remote_file.path)
-                record(
-                    intake,
-                    "sftp.poll.skipped",
-                    f"{exc}; left there, the poll goes on",
-                    partner_id=profile.id,
-                    actor=ACTOR,
-                    data={
-                        "path": remote_file.path,
-                        "reason": "gone" if exc.missing else "unreadable",
-                        "error": str(exc),
-                        "size": remote_file.size,
-                        "mtime": remote_file.mtime,
-                    },
-                )
+                skip(remote_file, f"{exc}; left there, the poll goes on",
+                     reason="gone" if exc.missing else "unreadable", error=str(exc))  # fmt: skip
 
 
 def poll_partner(
