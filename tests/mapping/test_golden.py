@@ -58,11 +58,11 @@ CORPUS_EDIFACT = {
     "ORDERS_INVOIC_D96A_edifabric_UNG_groups_mixed.edi": ("D96A", False),
 }
 # corpus files with a transaction refused on purpose: the golden file records the refusal
-# in the document's place. Both price a line per kilogram (PRI C509 6411 KGM) whose
-# quantity has no unit (ORDERS QTY+21:48; INVOIC QTY+46:5, read before QTY+47:12.65:KGM):
-# no price per unit of the line can be worked out (gateway/mapping/prices.py)
+# in the document's place. The ORDERS prices a line per kilogram (PRI C509 6411 KGM) whose
+# quantity has no unit (QTY+21:48): no price per unit of the line can be worked out
+# (gateway/mapping/prices.py). (The INVOICs, D96A beside it and D01B, read their invoiced
+# QTY+47:12.65:KGM, not the QTY+46:5 before it, and translate.)
 CORPUS_REFUSALS = {
-    "INVOIC_D01B_EAN011_edifabric.edi",
     "ORDERS_INVOIC_D96A_edifabric_UNG_groups_mixed.edi",
 }
 PARTNER_FILES = sorted(

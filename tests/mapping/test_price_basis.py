@@ -216,3 +216,22 @@ def test_edifact_basis_that_is_not_a_positive_quantity_is_refused(
     with pytest.raises(DocumentError) as caught:
         run(library, _edifact("ORDERS", f"PRI+AAA:85:::{basis}"), syntax="edifact", version="D96A")
     assert caught.value.field == "lines[0].price_basis"
+
+
+@pytest.mark.parametrize("version", ["D96A", "D01B"])
+def test_an_invoic_line_bills_its_invoiced_quantity_wherever_it_stands(
+    library: MapLibrary, version: str
+) -> None:
+    # given an INVOIC line giving the delivered quantity (46) before the invoiced one (47),
+    # as EANCOM's own example does
+    lines = _edifact("INVOIC", "PRI+AAA:2:::1:KGM", qty="QTY+46:5")
+    lines.insert(lines.index("QTY+46:5") + 1, "QTY+47:12.65:KGM")
+    lines[-1] = f"UNT+{len(lines)}+1"
+    lines[0] = lines[0].replace(":96A:", f":{version[1:]}:")
+    # when it is translated
+    doc = run(library, lines, syntax="edifact", version=version,
+              profile=_edifact_profile(version)).document  # type: ignore[arg-type]  # fmt: skip
+    # then the line bills the invoiced 12.65 kg (it read the delivered 5, without a unit)
+    assert isinstance(doc, Invoice)
+    (line,) = doc.lines
+    assert (line.quantity, line.uom, line.unit_price) == (Decimal("12.65"), "KG", Decimal("2"))
