@@ -252,10 +252,14 @@ class Resolver:
         fields = ["id", "display_name", "uom_id", "tracking"]
         if purchase_uom:
             fields.append(purchase_uom)
-        expires = self.odoo.dialect.name_or_none("product.product", "use_expiration_date")
-        if expires:  # product_expiry installed
+        if expires := self._expires_field():
             fields.append(expires)
         return fields
+
+    def _expires_field(self) -> str | None:
+        """product_expiry's ``use_expiration_date`` as this server names it (None when
+        the module is not installed)."""
+        return self.odoo.dialect.name_or_none("product.product", "use_expiration_date")
 
     def _product_record(self, product_id: int, found_by: str) -> Product:
         purchase_uom = self.odoo.dialect.product_purchase_uom_field
@@ -273,7 +277,7 @@ class Resolver:
             purchase_uom_id=m2o_id(row.get(purchase_uom)) if purchase_uom else uom_id,
             tracking=str(row.get("tracking") or "none"),
             found_by=found_by,
-            expires=bool(row.get("use_expiration_date")),  # absent without product_expiry
+            expires=bool((expires := self._expires_field()) and row.get(expires)),
         )
 
     # ---- units -----------------------------------------------------------------------
