@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,12 +25,12 @@ from gateway.as2.errors import (
     MalformedMessage,
 )
 from gateway.as2.mime import (
-    MAX_CACHED_VALUE,
     Entity,
     Headers,
     decode_body,
     parse_content_type,
     parse_entity,
+    short_value_cache,
     signed_content_candidates,
     split_multipart,
 )
@@ -83,15 +82,11 @@ class InboundMessage:
         return f"{self.mic}, {cms.micalg_name(self.mic_algorithm)}"
 
 
+# a partner sends the same options with every message (long ones are not remembered)
+@short_value_cache(64)
 def requested_mic_algorithm(options: str | None) -> cms.DigestName | None:
     """The first supported algorithm of ``signed-receipt-micalg`` in
     Disposition-Notification-Options, or None when none is asked for."""
-    if options is not None and len(options) > MAX_CACHED_VALUE:
-        return _requested_mic_algorithm(options)
-    return _cached_mic_algorithm(options)
-
-
-def _requested_mic_algorithm(options: str | None) -> cms.DigestName | None:
     for algs in _dno_values(options or "", "signed-receipt-micalg"):
         try:
             return cms.digest_name(algs)
@@ -100,23 +95,13 @@ def _requested_mic_algorithm(options: str | None) -> cms.DigestName | None:
     return None
 
 
+@short_value_cache(64)
 def signed_receipt_requested(options: str | None) -> bool:
     """Whether Disposition-Notification-Options asks for a pkcs7-signature receipt."""
-    if options is not None and len(options) > MAX_CACHED_VALUE:
-        return _signed_receipt_requested(options)
-    return _cached_signed_receipt(options)
-
-
-def _signed_receipt_requested(options: str | None) -> bool:
     return any(
         v.lower() == "pkcs7-signature"
         for v in _dno_values(options or "", "signed-receipt-protocol")
     )
-
-
-# a partner sends the same options with every message (long ones are not remembered)
-_cached_mic_algorithm = functools.lru_cache(maxsize=64)(_requested_mic_algorithm)
-_cached_signed_receipt = functools.lru_cache(maxsize=64)(_signed_receipt_requested)
 
 
 def _dno_values(options: str, name: str) -> list[str]:

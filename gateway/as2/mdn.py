@@ -7,7 +7,6 @@ partner's valid certificates and returns an :class:`Mdn`.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -21,7 +20,6 @@ from gateway.as2 import cms
 from gateway.as2.errors import As2Error, MdnError
 from gateway.as2.inbound import entity_from_http
 from gateway.as2.mime import (
-    MAX_CACHED_VALUE,
     Entity,
     Headers,
     build_entity,
@@ -30,6 +28,7 @@ from gateway.as2.mime import (
     parse_content_type,
     parse_entity,
     parse_header_block,
+    short_value_cache,
     signed_content_candidates,
     split_multipart,
 )
@@ -69,8 +68,7 @@ def new_message_id(as2_id: str, token: str | None = None) -> str:
     """A unique ``<...>`` Message-ID naming our AS2 id (``token``: 16 random hex digits
     the caller already drew)."""
     token = token or secrets.token_hex(8)
-    part = _cached_id_part(as2_id) if len(as2_id) <= MAX_CACHED_VALUE else _id_part(as2_id)
-    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{token}@{part}>"
+    return f"<{datetime.now(UTC):%Y%m%d%H%M%S}.{token}@{_id_part(as2_id)}>"
 
 
 def content_message_id(as2_from: str, as2_to: str, payload: bytes) -> str:
@@ -90,16 +88,13 @@ def content_message_id(as2_from: str, as2_to: str, payload: bytes) -> str:
         digest.update(len(as2_id).to_bytes(4, "big") + as2_id)
     digest.update(payload)
     hexed = digest.hexdigest()
-    part = _cached_id_part(as2_from) if len(as2_from) <= MAX_CACHED_VALUE else _id_part(as2_from)
-    return f"<{hexed[:32]}.{hexed[32:48]}@{part}>"
-
-
-def _id_part(as2_id: str) -> str:
-    return "".join(ch for ch in as2_id if ch.isalnum() or ch in "-._") or "edi-gateway"
+    return f"<{hexed[:32]}.{hexed[32:48]}@{_id_part(as2_from)}>"
 
 
 # our few AS2 ids; an unknown partner's AS2-To comes here too, so long ones are not kept
-_cached_id_part = functools.lru_cache(maxsize=64)(_id_part)
+@short_value_cache(64)
+def _id_part(as2_id: str) -> str:
+    return "".join(ch for ch in as2_id if ch.isalnum() or ch in "-._") or "edi-gateway"
 
 
 def quote_as2_id(as2_id: str) -> str:

@@ -14,10 +14,10 @@ import email.utils
 import functools
 import quopri
 import re
-from collections.abc import ItemsView, Iterable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from gateway.as2.errors import MalformedMessage
 
@@ -27,6 +27,29 @@ MAX_PARTS = 64  # parts of one multipart entity; AS2 uses two or three
 #: message has them) are parsed every time, so that a sender cannot park megabytes of
 #: header in a module's cache for the life of the process
 MAX_CACHED_VALUE = 1024
+
+_R = TypeVar("_R")
+
+
+class ShortValueCache(Generic[_R]):
+    """A function of one header value (or None), remembered for values up to
+    :data:`MAX_CACHED_VALUE` characters in an LRU cache (``cache``) of ``maxsize``."""
+
+    def __init__(self, function: Callable[[str | None], _R], maxsize: int) -> None:
+        self.function = function
+        self.cache = functools.lru_cache(maxsize=maxsize)(function)
+        functools.update_wrapper(self, function)
+
+    def __call__(self, value: str | None) -> _R:
+        if value is not None and len(value) > MAX_CACHED_VALUE:
+            return self.function(value)
+        return self.cache(value)
+
+
+def short_value_cache(maxsize: int) -> Callable[[Callable[[Any], _R]], ShortValueCache[_R]]:
+    """Decorate a parser of one header value with a :class:`ShortValueCache`."""
+    return lambda function: ShortValueCache(function, maxsize)
+
 
 _TOKEN_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)', re.DOTALL)
 _T = TypeVar("_T")
@@ -101,11 +124,11 @@ class Entity:
 
 def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     """Split ``type/sub; a=b; c="d"`` into ``("type/sub", {"a": "b", "c": "d"})``."""
-    parse = _cached_content_type if len(value) <= MAX_CACHED_VALUE else _parse_content_type
-    media, params = parse(value)
+    media, params = _parse_content_type(value)
     return media, dict(params)  # the caller's own copy: the parse is shared
 
 
+@short_value_cache(256)  # one message asks for the same header several times
 def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
@@ -119,10 +142,6 @@ def _parse_content_type(value: str) -> tuple[str, dict[str, str]]:
             raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
         params[name] = raw
     return media.strip().lower(), params
-
-
-# one message asks for the same header several times
-_cached_content_type = functools.lru_cache(maxsize=256)(_parse_content_type)
 
 
 def parse_header_block(block: bytes) -> Headers:

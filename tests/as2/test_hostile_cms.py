@@ -233,10 +233,10 @@ def test_long_header_values_are_parsed_but_not_remembered() -> None:
     long_options = "signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg" \
         "=optional, sha-384; pad=" + "b" * 5000  # fmt: skip
     caches: list[Callable[[], Any]] = [
-        mime._cached_content_type.cache_info,
-        inbound._cached_mic_algorithm.cache_info,
-        inbound._cached_signed_receipt.cache_info,
-        mdn._cached_id_part.cache_info,
+        mime._parse_content_type.cache.cache_info,
+        inbound.requested_mic_algorithm.cache.cache_info,
+        inbound.signed_receipt_requested.cache.cache_info,
+        mdn._id_part.cache.cache_info,
     ]
     before = [info() for info in caches]
     # when long values are parsed: the same answers as ever
@@ -251,7 +251,7 @@ def test_long_header_values_are_parsed_but_not_remembered() -> None:
     assert [info() for info in caches] == before
     # while short values still are remembered
     mime.parse_content_type(f"text/plain; n={os.urandom(4).hex()}")
-    assert mime._cached_content_type.cache_info().misses == before[0].misses + 1
+    assert mime._parse_content_type.cache.cache_info().misses == before[0].misses + 1
     # and an object identifier of a hundred bytes is not remembered by name
     long_oid = core.ObjectIdentifier("1.2." + ".".join(["200"] * 60))
     cms._oid_name(long_oid)
