@@ -27,12 +27,12 @@ from gateway.as2.receiver import AsyncMdnJob, ReceivedMdn
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.intake import StoreIntake
-from gateway.pipeline.outbound_records import move_order, raise_order_exception
+from gateway.pipeline.outbound_changes import mark_change_failed
+from gateway.pipeline.outbound_records import move_order
 from gateway.pipeline.runtime import Runtime
 from gateway.states import (
     ACKNOWLEDGEMENTS,
     ASYNC_MDNS,
-    OUTBOUND_CHANGES,
     AckState,
     AsyncMdnState,
     OrderCycle,
@@ -292,9 +292,8 @@ def _settle_order(session: Session, order: OutboundOrder, delivered: bool, why: 
 
 def _settle_change(session: Session, change: OutboundChange, delivered: bool, why: str) -> None:
     """A change order (860/ORDCHG) the MDN answers: a refusal fails a ``sent`` change
-    with the business exception ``fail_change`` raises (the buyer must know the supplier
-    was not told); a confirmation, or an MDN for a change already answered by a 997,
-    is an event."""
+    as ``fail_change`` fails one (the buyer must know the supplier was not told); a
+    confirmation, or an MDN for a change already answered by a 997, is an event."""
     order = session.get(OutboundOrder, change.outbound_order_id)
     if delivered or order is None or change.state != OrderCycle.SENT:
         add_event(
@@ -305,13 +304,4 @@ def _settle_change(session: Session, change: OutboundChange, delivered: bool, wh
             partner_id=change.partner_id,
         )
         return
-    change.error = why
-    OUTBOUND_CHANGES.move(change, OrderCycle.FAILED)
-    raise_order_exception(
-        session,
-        order,
-        "order_change_not_sent",
-        f"the {change.set_id} {change.interchange_control} for {order.business_key} was "
-        f"refused by the partner's MDN: {why}. The partner was NOT told of: "
-        + "; ".join(change.summary or []),
-    )
+    mark_change_failed(session, change, order, f"was refused by the partner's MDN ({why})")

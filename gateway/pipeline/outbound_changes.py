@@ -274,17 +274,25 @@ def fail_change(runtime: Runtime, change_id: int, error: str) -> None:
         order = session.get(OutboundOrder, change.outbound_order_id) if change else None
         if change is None or order is None:
             return
-        _set(change, OrderCycle.FAILED)
-        change.error = error
-        what = "cancellation" if change.purpose == Purpose.CANCEL else f"change {change.revision}"
-        raise_order_exception(
-            session,
-            order,
-            "order_change_not_sent",
-            f"the {what} of {_label(order)} {order.business_key} ({change.set_id} "
-            f"{change.interchange_control}) could not be sent: {error}. The {_partner(order)} "
-            f"was NOT told of: {'; '.join(change.summary or [])}",
-        )
+        mark_change_failed(session, change, order, f"could not be sent: {error}")
+
+
+def mark_change_failed(
+    session: Session, change: OutboundChange, order: OutboundOrder, why: str
+) -> None:
+    """Fail a change with the ``order_change_not_sent`` exception naming ``why`` (it
+    could not be sent; the partner's MDN refused it) and what the partner was not told."""
+    _set(change, OrderCycle.FAILED)
+    change.error = why
+    what = "cancellation" if change.purpose == Purpose.CANCEL else f"change {change.revision}"
+    raise_order_exception(
+        session,
+        order,
+        "order_change_not_sent",
+        f"the {what} of {_label(order)} {order.business_key} ({change.set_id} "
+        f"{change.interchange_control}) {why}. The {_partner(order)} "
+        f"was NOT told of: {'; '.join(change.summary or [])}",
+    )
 
 
 def record_change_ack(
