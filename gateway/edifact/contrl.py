@@ -19,7 +19,6 @@ partner's when read). docs/acknowledgements.md lists every code we send and when
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -39,7 +38,7 @@ from gateway.edifact import codes
 from gateway.edifact.envelope import EdifactEnvelope
 from gateway.edifact.errors import EdifactWriteError
 from gateway.edifact.segment import EdifactSegment, ElementInput, make_segment
-from gateway.edifact.service_chars import DEFAULT_CHARS, codec_for
+from gateway.edifact.service_chars import CONTROLS, DEFAULT_CHARS, codec_for
 from gateway.edifact.writer import write_interchange
 
 _MAX_UCS = 999
@@ -128,13 +127,10 @@ def _ucm(tx: EdiTransaction, syntax_version: str) -> list[EdifactSegment]:
     return out
 
 
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 def _an(value: str | None, limit: int) -> str:
     """A value the partner sent, cut to what its CONTRL element can carry; control
     characters (which no character set allows in data) are left out."""
-    return _CONTROLS.sub("", value or "").strip()[:limit]
+    return CONTROLS.sub("", value or "").strip()[:limit]
 
 
 def _party(party: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -142,7 +142,8 @@ def codec_for(syntax_id: str) -> str | None:
 #: the low line ``_``. No level has control characters (C0, DEL, C1) in data.
 _LEVEL_A = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-()/='+:?!\"%&*;<>"
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: control characters (C0, DEL, C1): no syntax identifier allows them in data
+CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @functools.lru_cache(maxsize=32)
@@ -154,7 +155,7 @@ def invalid_data_chars(syntax_id: str, syntax_version: str) -> re.Pattern[str]:
     """
     level = syntax_id.upper()
     if level not in ("UNOA", "UNOB"):
-        return _CONTROLS
+        return CONTROLS
     allowed = _LEVEL_A + (_LOWER if level == "UNOB" else "")
     if syntax_version >= "4":
         allowed += "_"
