@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# No per-example deadline anywhere: on a loaded 2-core CI host one slow example is
+# Hypothesis's DeadlineExceeded, a failure that says nothing about the code under test.
+# Property tests still run every example; a slow codec is caught by bench/, not here.
+hypothesis_settings.register_profile("gateway", deadline=None)
+hypothesis_settings.load_profile("gateway")
 
 REPO = Path(__file__).resolve().parent.parent
 # The CLI's rich consoles are made when their module is imported and take their width
