@@ -228,9 +228,8 @@ def _group_reports(interchange: EdiInterchange, syntax_version: str) -> list[Edi
                 _an(group.receiver_id, 35),
                 codes.ACTION_REJECTED if g_rejected else codes.ACTION_ACKNOWLEDGED,
             ]
-            g_head = _first_fatal(group.issues)
-            if g_head is not None:
-                ucf += [g_head.code, _an(g_head.segment_tag, 3)]
+            # 0085, 0013 and S011 as in UCI: which UNG/UNE element is wrong
+            ucf += _error_elements(_first_fatal(group.issues))
             body.append(make_segment("UCF", *ucf))
             if g_rejected:
                 continue

@@ -10,7 +10,9 @@ Envelope checks (CONTRL 0085 codes): UNA service characters (20), UNB syntax
 identifier and version (2, 46), mandatory UNB data (13), UNT segment count (29) and
 reference (28), UNE and UNZ counts (29) and references (28), missing UNT/UNE/UNZ
 (13), duplicate message references (26), groups and bare messages mixed (30), empty
-interchange (32), data outside a message (33), declared character set violated (21).
+interchange (32), data outside a message (33), declared character set violated (21),
+service element sizes of UNB/UNG/UNE/UNH/UNT/UNZ (39/40) and UNB/UNG dates and times
+that name no day or time (12, a warning) (:mod:`gateway.edifact.service_segments`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from gateway.edifact.service_chars import (
     effective_chars,
     parse_una,
 )
+from gateway.edifact.service_segments import date_time_findings, size_findings
 from gateway.edifact.specs.model import find_message_spec
 from gateway.edifact.tokenizer import CHUNK, Data, scan_segments, split_segment
 from gateway.edifact.validate import MessageValidator
@@ -157,6 +160,7 @@ class _InterchangeReader:
         self.damaged_tag = damaged_tag
         self.next_offset = len(data)
         self.issues: list[Issue] = []
+        self.syntax_version = "3"  # UNB S001 0002, once read: the service layouts' version
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -170,6 +174,42 @@ class _InterchangeReader:
             tag="UNE",
             target=group.issues,
         )
+
+    def _service(
+        self,
+        seg: EdifactSegment,
+        *,
+        level: Level,
+        target: list[Issue],
+        dates: bool = False,
+    ) -> None:
+        """Check a service segment's element sizes (39/40, fatal) and, for UNB/UNG
+        (``dates``), its S004 date and time (12, a warning as the date has always been).
+
+        Issues of a UNH/UNT (``level`` ELEMENT) carry the segment's position in the
+        message, as the spec validator's do, so that CONTRL names them in UCS/UCD.
+        """
+        found = size_findings(seg, self.syntax_version)
+        if dates:
+            found += date_time_findings(seg, 4)
+        for f in found:
+            if len(target) >= _MAX_ENVELOPE_ISSUES:
+                return
+            target.append(
+                Issue(
+                    level=level,
+                    code=f.code,
+                    message=f.message,
+                    fatal=f.code != codes.INVALID_VALUE,
+                    segment_tag=seg.tag,
+                    segment_position=seg.position if level is Level.ELEMENT else None,
+                    element_position=f.element,
+                    component_position=f.component,
+                    element_reference=f.ref,
+                    byte_offset=seg.offset,
+                    bad_value=f.value[:35],
+                )
+            )
 
     def _issue(
         self,
@@ -313,24 +353,9 @@ class _InterchangeReader:
                     codes.MISSING, f"UNB {name} is missing", offset=off, tag="UNB", element=element
                 )
         reference = unb.value(5)
-        if len(reference) > 14:
-            self._issue(
-                codes.DATA_ELEMENT_TOO_LONG,
-                f"UNB control reference {reference!r} longer than 14",
-                offset=off,
-                tag="UNB",
-                element=5,
-            )
+        self.syntax_version = version
+        self._service(unb, level=Level.INTERCHANGE, target=self.issues, dates=True)
         date, time = unb.value(4, 1), unb.value(4, 2)
-        if (date and not (date.isdigit() and len(date) in (6, 8))) or (time and not time.isdigit()):
-            self._issue(
-                codes.INVALID_VALUE,
-                f"UNB date/time {date}:{time} is not valid",
-                offset=off,
-                tag="UNB",
-                element=4,
-                fatal=False,
-            )
         envelope = EdifactEnvelope(
             chars=chars,
             una=una,
@@ -500,6 +525,8 @@ class _InterchangeReader:
                     segs.append(seg)
                 if validator is not None:
                     validator.feed(seg)
+                else:  # the spec's UNT layout checks it when there is one
+                    self._service(seg, level=Level.ELEMENT, target=tx.issues)
                 self._check_unt(tx, seg, position)
                 tx.end = end
                 yield self._close_tx(tx, validator, segs, (seg.tag, seg.position, seg.offset))
@@ -539,6 +566,7 @@ class _InterchangeReader:
                         tag="UNE",
                     )
                 else:
+                    self._service(seg, level=Level.GROUP, target=group.issues)
                     self._check_trailer(
                         seg,
                         "UNE",
@@ -558,6 +586,7 @@ class _InterchangeReader:
                     self._une_missing(group, off)
                     group = None
                 expected = group_count if explicit_groups else message_count
+                self._service(seg, level=Level.INTERCHANGE, target=self.issues)
                 self._check_trailer(
                     seg, "UNZ", expected, ix.control_number, self.issues, Level.INTERCHANGE
                 )
@@ -713,6 +742,10 @@ class _InterchangeReader:
                 target=tx.issues,
             )
         spec, exact = find_message_spec(mtype, mrelease)
+        if spec is None or not self.validate:
+            # no spec to check the UNH against (an unknown or damaged message type):
+            # its element sizes are still the envelope's
+            self._service(unh, level=Level.ELEMENT, target=tx.issues)
         if spec is None:
             return tx, None
         if mversion != "D":
@@ -763,6 +796,7 @@ class _InterchangeReader:
             date=ung.value(4, 1),
             time=ung.value(4, 2),
         )
+        self._service(ung, level=Level.GROUP, target=group.issues, dates=True)
         if not group.control_number:
             self._issue(
                 codes.MISSING,

@@ -27,7 +27,8 @@ from gateway.edi.model import (
     OwnIdentity,
     TransactionStatus,
 )
-from gateway.x12.codes import code_for_997_element, code_for_997_group
+from gateway.x12.codes import ak905_codes, code_for_997_element
+from gateway.x12.dates import calendar_date, clock_time
 from gateway.x12.envelope import envelope_of
 from gateway.x12.isa import KNOWN_VERSIONS, Delimiters
 from gateway.x12.segment import X12Segment
@@ -369,9 +370,10 @@ def build_acknowledgement(
         accepted = sum(1 for t in group.transactions if t.status is not TransactionStatus.REJECTED)
         if letter == "R":
             accepted = 0
-        group_codes = [i.code for i in group.issues if i.fatal or letter != "A"][:5]
-        if group_kind == "997" and gs08 < "005010":
-            group_codes = [code_for_997_group(c) for c in group_codes]
+        group_codes = ak905_codes(
+            [i.code for i in group.issues if i.fatal or letter != "A"],
+            "005010" if group_kind == "999" else gs08,
+        )
         body.append(
             [
                 "AK9",
@@ -431,20 +433,12 @@ def needs_ta1(
 def _ta1_date(value: str) -> str:
     """TA102: ISA09 when it is a calendar date YYMMDD, else 000101 (an invalid one echoed
     would make the TA1 itself invalid)."""
-    if len(value) == 6 and value.isascii() and value.isdigit():
-        try:
-            # the century only matters for 29 February: 00 is 2000 (a leap year), as in pyx12
-            datetime(2000 + int(value[:2]), int(value[2:4]), int(value[4:]))
-        except ValueError:
-            return "000101"
-        return value
-    return "000101"
+    return value if calendar_date(value, (6,)) else "000101"
 
 
 def _ta1_time(value: str) -> str:
     """TA103: ISA10 when it is a time HHMM (00-23, 00-59), else 0000."""
-    ok = len(value) == 4 and value.isascii() and value.isdigit()
-    return value if ok and value[:2] <= "23" and value[2:] <= "59" else "0000"
+    return value if clock_time(value, (4,)) else "0000"
 
 
 def build_ta1(

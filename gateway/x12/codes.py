@@ -51,7 +51,14 @@ GROUP_CODES: dict[str, str] = {
     "6": "group control number violates syntax",
     "19": "functional group control number not unique within interchange",
     "23": "transaction set control number not unique within the functional group",
+    # 30 and 31 came to code list 716 after 005010 (006050 lists them). They name a GS04
+    # / GS05 that is no date or time; the 997/999 we write (004010-005010) cannot carry
+    # them, so there the group says only E (see ak905_codes).
+    "30": "invalid group date",
+    "31": "invalid group time",
 }
+# the codes the 716 list of 005010 does not have
+GROUP_CODES_AFTER_5010 = frozenset({"30", "31"})
 
 # AK502 / IK502 transaction set syntax error codes (718).
 SET_CODES: dict[str, str] = {
@@ -123,6 +130,19 @@ ELEMENT_CODES_997 = frozenset({str(n) for n in range(1, 11)})
 def code_for_997_group(code: str) -> str:
     """Map a group code to one valid in a 004010 997 (19 did not exist before 005010)."""
     return code if code in GROUP_CODES_997 else "6"
+
+
+def ak905_codes(codes: list[str], release: str) -> list[str]:
+    """AK905-AK909 (IK905-IK909) for group findings, in an acknowledgement of ``release``.
+
+    A code the release's list 716 does not have is left out rather than replaced by
+    another one that would tell the partner something false: 30/31 (invalid group date
+    or time, after 005010) are dropped, and 19 is 6 before 005010. At most five.
+    """
+    kept = [c for c in codes if c not in GROUP_CODES_AFTER_5010]
+    if release < "005010":
+        kept = [code_for_997_group(c) for c in kept]
+    return kept[:5]
 
 
 def code_for_997_element(code: str) -> str:

@@ -25,6 +25,7 @@ from gateway.edi.model import (
 )
 from gateway.edi.numbers import bounded_int, is_digits, same_number
 from gateway.x12.bulk import MAX_BUFFERED, BulkSet
+from gateway.x12.dates import calendar_date, clock_time
 from gateway.x12.isa import Delimiters, IsaHeader
 from gateway.x12.segment import X12Segment
 from gateway.x12.tokenizer import Garbage, InterchangeStart, Token
@@ -91,6 +92,7 @@ def _gx(
     *,
     tag: str,
     fatal: bool = True,
+    element: int | None = None,
     value: str | None = None,
 ) -> Issue:
     return Issue(
@@ -99,6 +101,7 @@ def _gx(
         message=message,
         fatal=fatal,
         segment_tag=tag,
+        element_position=element,
         byte_offset=offset,
         bad_value=value,
     )
@@ -122,6 +125,43 @@ def _tx(
         byte_offset=offset,
         bad_value=value,
     )
+
+
+def _gs_date_time(parts: list[str], offset: int) -> list[Issue]:
+    """GS04 / GS05 that name no day or time (20240231, 2561): warnings, AK901 E.
+
+    X12 gave these their own AK905 codes (30, 31) only after 005010; the 997/999 we
+    answer in cannot carry them (:func:`gateway.x12.codes.ak905_codes`). The group's
+    sets are still read and answered: the group date is a control stamp nothing here
+    depends on, and its sets are as readable as with a good one. CCYYMMDD (004010 on)
+    and YYMMDD (earlier releases) are both dates.
+    """
+    issues: list[Issue] = []
+    if len(parts) > 4 and not calendar_date(parts[4].strip()):
+        issues.append(
+            _gx(
+                "30",
+                f"GS04 {parts[4]!r} is not a date CCYYMMDD",
+                offset,
+                tag="GS",
+                fatal=False,
+                element=4,
+                value=parts[4][:35],
+            )
+        )
+    if len(parts) > 5 and not clock_time(parts[5].strip()):
+        issues.append(
+            _gx(
+                "31",
+                f"GS05 {parts[5]!r} is not a time HHMM[SS[d[d]]]",
+                offset,
+                tag="GS",
+                fatal=False,
+                element=5,
+                value=parts[5][:35],
+            )
+        )
+    return issues
 
 
 def _count(raw: str) -> int | None:
@@ -401,6 +441,7 @@ class EnvelopeReader:
             group.issues.append(
                 _gx("6", f"GS has {len(parts) - 1} elements, 8 required", offset, tag="GS")
             )
+        group.issues.extend(_gs_date_time(parts, offset))
         if not (
             (group.control_number.isascii() and group.control_number.isdigit())
             and len(group.control_number) <= 9

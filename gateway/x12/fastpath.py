@@ -20,7 +20,7 @@ from gateway.x12.specs.segments import SEGMENTS
 from gateway.x12.specs.syntax_notes import NOTES, Note
 
 _DIGIT = "[0-9]"
-# month and day, 29 February apart: it needs a leap year (validate._leap)
+# month and day, 29 February apart: it needs a leap year (dates.leap)
 _MMDD = (
     "(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])"
     "|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)"

@@ -14,6 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from gateway.edi.model import Issue, Level
+from gateway.x12.dates import calendar_date, clock_time
 
 # Fixed widths of ISA01..ISA16 (X12.5).
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
@@ -361,22 +362,25 @@ def check_isa_values(values: list[str], where: int) -> list[Issue]:
             )
         )
     date, time, version = values[8].strip(), values[9].strip(), values[11]
-    if not (
-        len(date) == 6
-        and (date.isascii() and date.isdigit())
-        and "01" <= date[2:4] <= "12"
-        and "01" <= date[4:6] <= "31"
-    ):
+    # YYMMDD naming a day of the calendar (240231 is not one) and HHMM with hours 00-23
+    # and minutes 00-59: pyx12 and the common translators reject the interchange for
+    # either (TA1 R 014 / 015), and so do we
+    if not calendar_date(date, (6,)):
         issues.append(
-            _issue("014", "ISA09 is not a date YYMMDD", where, element=9, value=values[8])
+            _issue(
+                "014",
+                f"ISA09 {values[8]!r} is not a date YYMMDD",
+                where,
+                element=9,
+                value=values[8],
+            )
         )
-    if not (
-        len(time) == 4
-        and (time.isascii() and time.isdigit())
-        and time[:2] <= "23"
-        and time[2:] <= "59"
-    ):
-        issues.append(_issue("015", "ISA10 is not a time HHMM", where, element=10, value=values[9]))
+    if not clock_time(time, (4,)):
+        issues.append(
+            _issue(
+                "015", f"ISA10 {values[9]!r} is not a time HHMM", where, element=10, value=values[9]
+            )
+        )
     if version not in KNOWN_VERSIONS:
         issues.append(
             _issue(

@@ -26,6 +26,7 @@ from typing import cast
 
 from gateway.edi.model import Issue, Level
 from gateway.edi.numbers import equals_count, is_digits
+from gateway.x12.dates import calendar_date, clock_time
 from gateway.x12.fastpath import segment_patterns
 from gateway.x12.segment import X12Segment
 from gateway.x12.specs.codes import CODE_LISTS
@@ -846,25 +847,6 @@ _WHY = {
     "8": "invalid date",
     "9": "invalid time",
 }
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def _leap(year: int) -> bool:
-    """Gregorian leap year. A YYMMDD date is read as 20YY, so its 29 February is valid
-    when YY is a multiple of 4 (00 included: 2000 was a leap year), as in pyx12."""
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def _calendar_date(raw: str) -> bool:
-    """CCYYMMDD or YYMMDD naming a day of the calendar (29 February in leap years only)."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) not in (6, 8):
-        return False
-    month, day = int(raw[-4:-2]), int(raw[-2:])
-    if not (1 <= month <= 12 and day >= 1):
-        return False
-    if month == 2 and day == 29:
-        return _leap(int(raw[:-4]) + (2000 if len(raw) == 6 else 0))
-    return day <= _MONTH_DAYS[month - 1]
 
 
 def _check_value(raw: str, kind: str, low: int, high: int) -> str | None:
@@ -887,13 +869,9 @@ def _check_value(raw: str, kind: str, low: int, high: int) -> str | None:
             return "6"
         size = len(plain)
     elif kind == "DT":
-        return None if _calendar_date(raw) else "8"
+        return None if calendar_date(raw) else "8"
     elif kind == "TM":
-        if not (raw.isascii() and raw.isdigit()) or len(raw) not in (4, 6, 7, 8):
-            return "9"
-        if int(raw[:2]) > 23 or int(raw[2:4]) > 59 or (len(raw) >= 6 and int(raw[4:6]) > 59):
-            return "9"
-        return None
+        return None if clock_time(raw) else "9"
     else:
         return None
     if size < low:

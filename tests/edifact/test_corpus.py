@@ -141,6 +141,13 @@ def test_line_break_inside_segment_is_formatting(parsed: dict[str, EdiPayload]) 
         "DUE TO INTERVENTION OF CUSTOMS.",
     )
     assert codes_of(tx) == {"29"}  # UNT says 10, the message has 7
+    # its UNB stamp 999818:999 (a placeholder in phpedifact's sample) is no date and no
+    # time: warnings, the interchange is still acknowledged
+    ix = parsed["IFTMBC_D00B_phpedifact_line_break_inside_segment.edi"].interchanges[0]
+    assert [(i.code, i.component_position, i.fatal) for i in ix.issues] == [
+        ("12", 1, False),
+        ("12", 2, False),
+    ]
 
 
 def test_release_character_rules(parsed: dict[str, EdiPayload]) -> None:
@@ -260,6 +267,9 @@ def test_groups(parsed: dict[str, EdiPayload]) -> None:
     assert tx.version == "D96B" and tx.association_code == "EAN008B"
     # 'EAN008B' is longer than 0057 an..6, and UNT says 21 for 18 segments
     assert fatal_codes(tx.issues) == {"39", "29"}
+    # and the UNG's own S008 0057 'EAN008A' is too: the group is refused
+    assert [(i.code, i.segment_tag, i.element_position, i.component_position) for i in
+            group.issues] == [("39", "UNG", 7, 3)]  # fmt: skip
 
 
 def test_clean_documents_are_accepted(parsed: dict[str, EdiPayload]) -> None:

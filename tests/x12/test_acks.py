@@ -6,6 +6,7 @@ import pytest
 
 from gateway import x12
 from gateway.edi import AckControlNumbers, OwnIdentity
+from gateway.x12.codes import ak905_codes
 from gateway.x12.specs.sets import VERSIONS
 from tests.x12.helpers import NOW, NUMBERS, OURS, Pyx12Validator, build, only_interchange
 
@@ -85,6 +86,48 @@ def test_997_maps_5010_only_codes() -> None:
     _ix, ack = _ack(head + group + group + b"IEA*2*000000001~\n")
     segs = _segments(ack.data) if ack else []
     assert ["AK9", "R", "1", "1", "0", "6"] in segs  # 19 does not exist in 004010
+
+
+@pytest.mark.parametrize(
+    ("kind", "isa12", "gs08"), [("997", "00401", "004010"), ("999", "00501", "005010")]
+)
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [(b"*20240301*0930*", b"*20240231*0930*"), (b"*20240301*0930*", b"*20240301*2561*")],
+)
+def test_impossible_gs04_gs05_is_answered_accepted_with_errors(
+    kind: str, isa12: str, gs08: str, old: bytes, new: bytes, pyx12_validator: Pyx12Validator
+) -> None:
+    # given a group dated 31 February (or timed 25:61) around a valid set
+    data = build(version=isa12, gs_version=gs08).replace(old, new, 1)
+    _ix, ack = _ack(data, kind)
+    # then the set is accepted and the group is E with no AK905: code list 716 has
+    # invalid group date/time (30/31) only after 005010, and no other code says it
+    assert ack is not None and ack.status == "accepted_with_errors"
+    segs = _segments(ack.data)
+    assert ["AK9", "E", "1", "1", "1"] in segs
+    assert ["IK5" if kind == "999" else "AK5", "A"] in segs
+    # and pyx12 reads the acknowledgement as valid
+    assert pyx12_validator.errors(ack.data) == []
+
+
+def test_ak905_leaves_out_codes_the_release_does_not_have() -> None:
+    # given group findings 30/31 (after 005010) and 19 (from 005010)
+    # then a 004010 997 drops 30/31 and says 6 for 19; a 005010 one keeps 19
+    assert ak905_codes(["30", "19", "31", "4"], "004010") == ["6", "4"]
+    assert ak905_codes(["30", "19", "31", "4"], "005010") == ["19", "4"]
+
+
+def test_ta1_rejects_an_impossible_isa09_with_note_014(pyx12_validator: Pyx12Validator) -> None:
+    # given an interchange dated 31 February
+    ix = only_interchange(build().replace(b"*240301*0930*", b"*240231*0930*", 1))
+    # when answered with a TA1
+    ta1 = x12.build_ta1(ix, ours=OURS, numbers=NUMBERS, now=NOW)
+    # then it is rejected with note 014, without echoing the impossible date
+    assert x12.build_acknowledgement(ix, kind="997", ours=OURS, numbers=NUMBERS) is None
+    (segment,) = only_interchange(ta1.data).envelope.service  # type: ignore[union-attr]
+    assert segment.parts[1:6] == ["000000001", "000101", "0930", "R", "014"]
+    assert [e for e in pyx12_validator.errors(ta1.data) if "GS_LOOP" not in e] == []
 
 
 def test_no_ack_for_an_interchange_rejected_at_the_envelope() -> None:

@@ -109,7 +109,12 @@ def test_non_numeric_group_control_number_is_ak9_6() -> None:
     ("field", "old", "new", "code"),
     [
         ("ISA09", "*240301*", "*241301*", "014"),
+        ("ISA09", "*240301*", "*240231*", "014"),  # 31 February: no such day
+        ("ISA09", "*240301*", "*230229*", "014"),  # 29 February of a common year
+        ("ISA09", "*240301*", "*240431*", "014"),  # 31 April
         ("ISA10", "*0930*", "*2599*", "015"),
+        ("ISA10", "*0930*", "*2561*", "015"),
+        ("ISA10", "*0930*", "*0960*", "015"),
         ("ISA12", "*00401*", "*00999*", "017"),
         ("ISA13", "*000000001*0*", "*00000000X*0*", "018"),
         ("ISA14", "*000000001*0*", "*000000001*7*", "019"),
@@ -197,3 +202,66 @@ def test_missing_iea_before_the_next_isa_keeps_both_interchanges() -> None:
     assert _codes(payload.interchanges[0].issues) == ["023"]
     assert payload.interchanges[1].issues == []
     assert [len(ix.transactions) for ix in payload.interchanges] == [1, 1]
+
+
+@pytest.mark.parametrize("isa09", ["240229", "000229", "991231"])
+def test_real_isa09_dates_are_accepted(isa09: str) -> None:
+    # given an ISA09 that is a day of the calendar (29 February of leap years; 00 is 2000)
+    ix = only_interchange(build().replace(b"*240301*0930*", f"*{isa09}*0930*".encode(), 1))
+    # then the interchange carries no finding
+    assert ix.issues == [] and not ix.rejected
+
+
+def test_impossible_isa09_names_the_value_in_its_finding() -> None:
+    # given an interchange dated 31 February
+    ix = only_interchange(build().replace(b"*240301*0930*", b"*240231*0930*", 1))
+    # then TA1 note 014 rejects it, and the finding says which field and what it held
+    (issue,) = ix.issues
+    assert (issue.code, issue.fatal, issue.element_position) == ("014", True, 9)
+    assert issue.message == "ISA09 '240231' is not a date YYMMDD"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "message"),
+    [
+        (b"*20240301*0930*", b"*20240231*0930*", "30", "GS04 '20240231' is not a date CCYYMMDD"),
+        (b"*20240301*0930*", b"*20230229*0930*", "30", "GS04 '20230229' is not a date CCYYMMDD"),
+        (b"*20240301*0930*", b"*2024031*0930*", "30", "GS04 '2024031' is not a date CCYYMMDD"),
+        (
+            b"*20240301*0930*",
+            b"*20240301*2561*",
+            "31",
+            "GS05 '2561' is not a time HHMM[SS[d[d]]]",
+        ),
+        (
+            b"*20240301*0930*",
+            b"*20240301*093060*",
+            "31",
+            "GS05 '093060' is not a time HHMM[SS[d[d]]]",
+        ),
+    ],
+)
+def test_impossible_gs04_gs05_is_a_group_warning(
+    old: bytes, new: bytes, code: str, message: str
+) -> None:
+    # given a group whose GS04/GS05 names no day or no time
+    ix = only_interchange(build().replace(old, new, 1))
+    # then the group carries a warning naming the element and the value; its set is
+    # still read and accepted, and the interchange is not touched
+    (issue,) = ix.groups[0].issues
+    assert (issue.code, issue.fatal, issue.segment_tag) == (code, False, "GS")
+    assert issue.element_position == (4 if code == "30" else 5)
+    assert issue.message == message
+    assert ix.issues == []
+    assert [t.status for t in ix.transactions] == [TransactionStatus.ACCEPTED]
+
+
+@pytest.mark.parametrize(
+    ("gs04", "gs05"),
+    [("20240229", "0930"), ("240301", "0930"), ("20240301", "093015"), ("20240301", "09301599")],
+)
+def test_real_gs04_gs05_pass(gs04: str, gs05: str) -> None:
+    # given GS04 as CCYYMMDD or (releases before 004010) YYMMDD, GS05 with seconds
+    ix = only_interchange(build().replace(b"*20240301*0930*", f"*{gs04}*{gs05}*".encode(), 1))
+    # then the group has no finding
+    assert ix.groups[0].issues == []

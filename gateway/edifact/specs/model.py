@@ -95,7 +95,9 @@ def _component(text: str) -> ComponentSpec:
     )
 
 
-def _segment_layout(text: str) -> tuple[ElementSpec, ...]:
+def segment_layout(text: str) -> tuple[ElementSpec, ...]:
+    """Compile one segment's layout in the notation of :mod:`.segments` (also used for
+    the service segments, :mod:`gateway.edifact.service_segments`)."""
     elements: list[ElementSpec] = []
     for part in text.split(";"):
         raw = part.strip()
@@ -113,7 +115,7 @@ def _segment_layout(text: str) -> tuple[ElementSpec, ...]:
 @functools.cache
 def segment_layouts(directory: str) -> dict[str, tuple[ElementSpec, ...]]:
     """Return the compiled segment dictionary of a directory (D96A or D01B)."""
-    return {tag: _segment_layout(text) for tag, text in SEGMENT_TEXT[directory].items()}
+    return {tag: segment_layout(text) for tag, text in SEGMENT_TEXT[directory].items()}
 
 
 def _node(node: Node) -> SegmentNode | GroupNode:
