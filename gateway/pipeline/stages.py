@@ -375,8 +375,13 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
         # columns, no ORM objects: the moves and the findings are written with Core
         txns: Sequence[Any] = session.execute(_VALIDATE_TXNS, {"ic_id": ic.id}).all()
         accepted = 0
-        if not fatal and engine_for(ic.syntax).checks_group_version:
-            _group_versions(session, ic, profile, txns)
+        rejected_groups = (
+            {}
+            if fatal
+            else _rejected_groups(
+                session, ic, profile, txns, engine_for(ic.syntax).checks_group_version
+            )
+        )
         moves: list[Move] = []
         findings: list[dict[str, Any]] = []
         for txn in txns:
@@ -391,11 +396,17 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
             if txn_added:
                 issues = [*issues, *issues_to_json(txn_added, source=GATEWAY)]
                 findings.append({"k_id": txn.id, "k_issues": issues})
+            group_why = rejected_groups.get(txn.group_id)
             if any(d.get("fatal", True) for d in issues):
                 why = summarize(issues)
                 moves.append(
                     Move(txn, TransactionState.REJECTED, why, why, data={"issues": issues})
                 )
+            elif group_why is not None:
+                # the acknowledgement rejects the whole group (AK9 R, UCF 4): the partner
+                # sends it again, so none of its sets may be delivered now
+                why = "group rejected: " + group_why
+                moves.append(Move(txn, TransactionState.REJECTED, why, why))
             else:
                 accepted += 1
                 warn = f" with {len(issues)} warning(s)" if issues else ""
@@ -477,19 +488,35 @@ _SET_GROUP_ISSUES = (
 )
 
 
-def _group_versions(
-    session: Session, ic: Any, profile: PartnerProfile | None, txns: Sequence[Any]
-) -> None:
-    """Mark each group whose release the profile lists for none of its sets (AK905 2)."""
+def _rejected_groups(
+    session: Session,
+    ic: Any,
+    profile: PartnerProfile | None,
+    txns: Sequence[Any],
+    check_version: bool,
+) -> dict[int, str]:
+    """The groups the acknowledgement will reject, each with its findings in words.
+
+    A group is rejected by a fatal finding of its own (a GE/UNE count or number that does
+    not match, a GS06 that is no number, an over-long UNG element ...). With
+    ``check_version`` (X12) each group whose release the profile lists for none of its
+    sets is first marked with AK905 2."""
     marked = []
+    rejected: dict[int, str] = {}
     for group in session.execute(_VALIDATE_GROUPS, {"ic_id": ic.id}):
-        sets = [t.set_id for t in txns if t.group_id == group.id]
-        issue = envelope_rules.group_version_issue(profile, sets, group.version)
-        if issue is not None:
-            issues = [*group.issues, *issues_to_json([issue], source=GATEWAY)]
-            marked.append({"k_id": group.id, "k_issues": issues})
+        issues = list(group.issues or [])
+        if check_version:
+            sets = [t.set_id for t in txns if t.group_id == group.id]
+            issue = envelope_rules.group_version_issue(profile, sets, group.version)
+            if issue is not None:
+                issues = [*issues, *issues_to_json([issue], source=GATEWAY)]
+                marked.append({"k_id": group.id, "k_issues": issues})
+        fatal = [d for d in issues if d.get("fatal", True)]
+        if fatal:
+            rejected[group.id] = summarize(fatal)
     if marked:
         session.execute(_SET_GROUP_ISSUES, marked)
+    return rejected
 
 
 # ---------------------------------------------------------------------------------------
