@@ -427,10 +427,15 @@ def validate(runtime: Runtime, interchange_id: int) -> list[Next]:
                 else InterchangeState.REJECTED,
             )
             # a rejected interchange may be sent again with its number: no dedupe key
-            session.execute(_IC_REJECTED, {"ic_id": ic.id, "state": state, "issues": ic_issues})
+            session.execute(
+                _IC_NOTHING_TAKEN, {"ic_id": ic.id, "state": state, "issues": ic_issues}
+            )
         else:
             state = INTERCHANGES.check(ic.state, InterchangeState.VALIDATED)
-            session.execute(_IC_VALIDATED, {"ic_id": ic.id, "state": state, "issues": ic_issues})
+            # so may one whose every set was rejected (its groups or its sets): nothing in
+            # it was taken, and the corrected resend must not be dropped as a duplicate
+            statement = _IC_VALIDATED if accepted or not txns else _IC_NOTHING_TAKEN
+            session.execute(statement, {"ic_id": ic.id, "state": state, "issues": ic_issues})
         validated = {
             "kind": "validated",
             "detail": f"{accepted} of {len(txns)} transaction(s) accepted"
@@ -457,7 +462,7 @@ _IC_VALIDATED = (
     .where(_ICS.c.id == bindparam("ic_id"))
     .values(state=bindparam("state"), issues=bindparam("issues"))
 )
-_IC_REJECTED = _IC_VALIDATED.values(dedupe_key=None)
+_IC_NOTHING_TAKEN = _IC_VALIDATED.values(dedupe_key=None)
 _VALIDATE_TXNS = (
     select(
         _TRANSACTIONS.c.id,

@@ -121,3 +121,20 @@ def test_the_same_message_in_a_sound_group_is_translated(
     (txn,) = _ingest(runtime, _ordrsp_in_group("1"))
     assert txn.state != "rejected", txn.error
     assert len(_documents(runtime)) == 1
+
+
+def test_a_corrected_resend_under_the_same_number_is_taken(
+    make_runtime: Callable[..., Runtime],
+) -> None:
+    # given summit's 855 rejected for its group's count: nothing of it was taken
+    runtime = make_runtime()
+    good = fixture_bytes("summit-medical", "855_po_ack.edi")
+    (first,) = _ingest(runtime, good.replace(b"GE*1*5101~", b"GE*2*5101~"))
+    assert first.state == "rejected"
+    # when the partner sends the corrected interchange again under the same ISA13
+    (again,) = _ingest(runtime, good)
+    # then it is read as new, not dropped as a duplicate, and translated
+    assert again.state != "rejected", again.error
+    assert len(_documents(runtime)) == 1
+    # while the same interchange sent a third time, now that it was taken, is a duplicate
+    assert _ingest(runtime, good) == []
