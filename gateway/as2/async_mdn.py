@@ -7,7 +7,8 @@ no retry loop here.
 
 :func:`post_bounded` is the one way the gateway POSTs to a partner over AS2 (messages
 from :mod:`gateway.as2.client` and MDNs from here): the answer is streamed, its body
-capped at :data:`MAX_RESPONSE_BYTES`, and the whole exchange held to a total deadline,
+capped at :data:`MAX_RESPONSE_BYTES`, and the whole exchange (connect, request,
+response headers and body) held to a total deadline (:mod:`gateway.as2.deadline`),
 because httpx's timeouts are per read and a partner trickling a byte at a time would
 otherwise hold a worker for ever.
 """
@@ -18,6 +19,8 @@ import time
 from dataclasses import dataclass
 
 import httpx
+
+from gateway.as2.deadline import deadline_client, deadline_within
 
 # What we read of a partner's answer: an MDN is a few KiB, a refusal page a few more.
 MAX_RESPONSE_BYTES = 1 << 20
@@ -61,13 +64,39 @@ def post_bounded(
 ) -> BoundedResponse:
     """POST and read the answer, all within ``total_seconds`` (monotonic clock).
 
+    With a client from :func:`~gateway.as2.deadline.deadline_client` (the gateway's own
+    always are) every socket operation, the connect and the response headers included,
+    waits at most what is left of the deadline, so a partner trickling its headers is cut
+    off too; with another client (a test's ``MockTransport``) only between body chunks.
     Raises :class:`DeadlineExceeded` (an ``httpx.TimeoutException``, so callers treat it
-    as the timeout it is) once the deadline passes while the body is still arriving,
-    :class:`ResponseTooLarge` past ``max_body`` (declared or read), and ``httpx.HTTPError``
-    as httpx does. Each connect, write and read also waits at most ``total_seconds``;
-    the response headers are bounded by that per-read wait and h11's header size limit.
+    as the timeout it is) once the deadline has passed, :class:`ResponseTooLarge` past
+    ``max_body`` (declared or read), and ``httpx.HTTPError`` as httpx does.
     """
-    deadline = time.monotonic() + total_seconds
+    with deadline_within(total_seconds) as deadline:
+        try:
+            return _post(http, url, headers, content, total_seconds, deadline, max_body)
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, DeadlineExceeded) or time.monotonic() < deadline:
+                raise
+            try:
+                request: httpx.Request | None = exc.request
+            except RuntimeError:  # raised before httpx attached the request
+                request = None
+            raise DeadlineExceeded(
+                f"no complete answer within {total_seconds:g} s ({exc or type(exc).__name__})",
+                request=request,
+            ) from exc
+
+
+def _post(
+    http: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    content: bytes,
+    total_seconds: float,
+    deadline: float,
+    max_body: int,
+) -> BoundedResponse:
     with http.stream(
         "POST", url, headers=headers, content=content, timeout=httpx.Timeout(total_seconds)
     ) as response:
@@ -115,7 +144,7 @@ def post_async_mdn(
     if not url.lower().startswith(("http://", "https://")):
         raise MdnPostError(f"unsupported URL {url!r}", transient=False)
     own = client is None
-    http = client or httpx.Client(timeout=timeout, follow_redirects=False)
+    http = client or deadline_client(timeout=timeout, follow_redirects=False)
     try:
         try:
             response = post_bounded(http, url, headers=headers, content=body, total_seconds=timeout)

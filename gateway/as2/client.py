@@ -17,6 +17,7 @@ import httpx
 
 from gateway.as2 import certs, mdn
 from gateway.as2.async_mdn import ResponseTooLarge, post_bounded
+from gateway.as2.deadline import deadline_client
 from gateway.as2.errors import As2Error, MdnError
 from gateway.as2.outbound import EncryptOptions, OutboundMessage, SignOptions, build_message
 from gateway.as2.receiver import ReceivedMdn
@@ -94,7 +95,7 @@ class As2Sender:
         self.keys = keys
         self.record_attempt = record_attempt
         self.on_pending_mdn = on_pending_mdn
-        self.http = http or httpx.Client()
+        self.http = http or deadline_client()
         self.clock = clock
 
     def _record(self, partner_id: str, message_id: str, outcome: Outcome, detail: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -21,8 +23,10 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def hostile(
-    world: World, handler: Handler, **as2: object
+    world: World, handler: Handler | None, **as2: object
 ) -> tuple[As2Sender, list[SendAttempt], list[httpx.Request]]:
+    """A sender to partner ``hostile``: answered by ``handler`` in memory, or over the
+    network at the profile's ``url`` when ``handler`` is None."""
     world.profiles["hostile"] = make_profile(
         "hostile",
         {
@@ -43,9 +47,47 @@ def hostile(
         get_partner=world.get_partner,
         keys=KeyCache(world.identities),
         record_attempt=attempts.append,
-        http=httpx.Client(transport=httpx.MockTransport(recording)),
+        http=httpx.Client(transport=httpx.MockTransport(recording)) if handler else None,
     )
     return sender, attempts, requests
+
+
+@pytest.fixture
+def header_trickler() -> Iterator[str]:
+    """A real HTTP server that reads the request, then sends its status line and headers
+    one byte every 0.25 s (about 8 s in all, each byte well within any read timeout);
+    its URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    answer = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"s" * 10 + b"\r\nContent-Length: 0\r\n\r\n"
+
+    def serve_one(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                conn.recv(1 << 20)  # the request (its size does not matter here)
+                for byte in answer:
+                    if stop.wait(0.25):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                return  # the client hung up: what the deadline is for
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/as2"
+    stop.set()
+    thread.join(5)
+    listener.close()
 
 
 def trickle(pause: float) -> Iterator[bytes]:
@@ -95,6 +137,34 @@ def test_a_trickling_answer_is_cut_at_the_total_deadline(world: World) -> None:
     assert time.monotonic() - started < 3
     assert attempts[-1].outcome == "transient-error"
     assert attempts[-1].detail.startswith("DeadlineExceeded")
+
+
+def test_trickled_response_headers_are_cut_at_the_total_deadline(
+    world: World, header_trickler: str
+) -> None:
+    # given: a partner (a real socket) that sends its status line and headers one byte
+    # every 0.25 s, and our own HTTP client (the one production uses)
+    sender, attempts, _ = hostile(world, None, url=header_trickler, mdn="none", timeout_seconds=1)
+    # when: we send to it with a total deadline of 1 s
+    started = time.monotonic()
+    with pytest.raises(TransientSendError, match="within 1 s"):
+        sender.send("hostile", "po.x12", PAYLOAD, kind="850")
+    # then: the attempt ends at the deadline, not when the headers are complete (~8 s)
+    assert time.monotonic() - started < 1.8
+    assert attempts[-1].outcome == "transient-error"
+    assert attempts[-1].detail.startswith("DeadlineExceeded")
+
+
+def test_an_async_mdn_post_to_a_header_trickler_is_cut_at_the_deadline(
+    header_trickler: str,
+) -> None:
+    # given the same partner, and the MDN poster's own client
+    started = time.monotonic()
+    # when an MDN is posted with a 1 s deadline
+    with pytest.raises(MdnPostError, match="within 1 s") as slow:
+        post_async_mdn(header_trickler, {}, b"mdn", timeout=1.0)
+    # then it fails as a transient error (retried by the runner) at the deadline
+    assert slow.value.transient and time.monotonic() - started < 1.8
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
