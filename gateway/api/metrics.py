@@ -51,7 +51,29 @@ SECURITY_EVENT_KINDS = (
     "sftp.sessions_full",
     "sftp.quarantined",
     "dedupe_key_reused",
+    "as2.refused",
+    "sftp.refused",
 )
+# the ``reason`` label of edigw_security_events_total: for these kinds the event's
+# ``data`` field named here, when it is one of the values listed (else ``other``), so
+# the label stays a short fixed list whatever an event holds; ``""`` for other kinds
+REFUSAL_REASONS: dict[str, tuple[str, frozenset[str]]] = {
+    # gateway/as2/receiver.py: why a request was refused before any payload existed
+    "as2.refused": (
+        "reason",
+        frozenset({"headers_too_large", "no_as2_ids", "no_message_id"}),
+    ),
+    # gateway/sftp/session.py: the operation that was refused
+    "sftp.refused": (
+        "operation",
+        frozenset(
+            {
+                "open", "write", "upload", "remove", "rename", "mkdir", "rmdir", "symlink",
+                "readlink", "realpath", "list", "stat", "setstat",
+            }
+        ),
+    ),
+}  # fmt: skip
 
 
 def queue_depth(runtime: Runtime) -> float | None:
@@ -105,6 +127,36 @@ class StoreCollector:
             family.add_metric([partner or "", kind.removeprefix("overdue_")], n)
         return family
 
+    @staticmethod
+    def _security(session: Any) -> Metric:
+        """Security events by kind and, for refusals, their reason (bounded)."""
+        security = CounterMetricFamily(
+            "edigw_security_events",
+            "Security events by kind (unsigned MDNs, SFTP lockouts and refusals, refused "
+            "AS2 requests, refused async MDN URLs, quarantined uploads, busy AS2 answers) "
+            "and, for as2.refused / sftp.refused, reason; alert on increase.",
+            labels=["kind", "reason"],
+        )
+        plain = [kind for kind in SECURITY_EVENT_KINDS if kind not in REFUSAL_REASONS]
+        counts: dict[tuple[str, str], int] = {(kind, ""): 0 for kind in plain}
+        for kind, n in session.execute(
+            select(Event.kind, func.count()).where(Event.kind.in_(plain)).group_by(Event.kind)
+        ):
+            counts[(kind, "")] = n
+        for kind, (field, allowed) in REFUSAL_REASONS.items():
+            for reason in sorted(allowed):
+                counts[(kind, reason)] = 0
+            counts[(kind, "other")] = 0
+            value = Event.data[field].as_string()
+            for reason, n in session.execute(
+                select(value, func.count()).where(Event.kind == kind).group_by(value)
+            ):
+                label = reason if reason in allowed else "other"
+                counts[(kind, label)] += n
+        for (kind, reason), n in counts.items():
+            security.add_metric([kind, reason], n)
+        return security
+
     def collect(self) -> Iterator[Metric]:
         """Called by prometheus_client on each scrape."""
         now = utcnow()
@@ -144,22 +196,7 @@ class StoreCollector:
 
             yield from self._latency(session, now)
 
-            security = CounterMetricFamily(
-                "edigw_security_events",
-                "Security events by kind (unsigned MDNs, SFTP lockouts and refusals, refused "
-                "async MDN URLs, quarantined uploads, busy AS2 answers); alert on increase.",
-                labels=["kind"],
-            )
-            counts = dict.fromkeys(SECURITY_EVENT_KINDS, 0)
-            for kind, n in session.execute(
-                select(Event.kind, func.count())
-                .where(Event.kind.in_(SECURITY_EVENT_KINDS))
-                .group_by(Event.kind)
-            ):
-                counts[kind] = n
-            for kind, n in counts.items():
-                security.add_metric([kind], n)
-            yield security
+            yield self._security(session)
 
             retries = CounterMetricFamily(
                 "edigw_stage_retries",

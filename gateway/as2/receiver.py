@@ -164,7 +164,7 @@ class As2Receiver:
         self.intake.record_event(
             "as2.refused",
             f"{unquote_id(h.get('message-id'))[:200]}: {reason}; answered 431",
-            data={"header_bytes": size, "limit": limit},
+            data={"reason": "headers_too_large", "header_bytes": size, "limit": limit},
         )
         self._refused(h, None, b"", None, reason)
 
@@ -221,13 +221,19 @@ class As2Receiver:
         as2_from, as2_to = unquote_id(h.get("as2-from")), unquote_id(h.get("as2-to"))
         message_id = unquote_id(h.get("message-id"))
         if not as2_from or not as2_to:
-            self.intake.record_event("as2.refused", "request without AS2-From/AS2-To")
+            self.intake.record_event(
+                "as2.refused", "request without AS2-From/AS2-To", data={"reason": "no_as2_ids"}
+            )
             self._refused(h, None, body, raw_sha256, "request without AS2-From/AS2-To")
             return _text(400, "AS2-From and AS2-To headers are required")
         if mdn.is_mdn(h, body):
             return self._handle_mdn(h, body, raw_sha256)
         if not message_id:
-            self.intake.record_event("as2.refused", f"message from {as2_from} without Message-ID")
+            self.intake.record_event(
+                "as2.refused",
+                f"message from {as2_from} without Message-ID",
+                data={"reason": "no_message_id"},
+            )
             self._refused(h, None, body, raw_sha256, "message without Message-ID")
             return _text(400, "Message-ID header is required")
 

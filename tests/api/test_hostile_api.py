@@ -19,7 +19,7 @@ from gateway.api.auth import SESSION_COOKIE
 from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import CeleryDispatcher
 from gateway.store.models import Event, Message, MessageState
-from tests.api.world import World, make_settings, purchase_order
+from tests.api.world import World, make_settings, make_world, purchase_order
 
 FOREIGN = "https://evil.example"
 
@@ -195,8 +195,8 @@ def test_12_security_events_are_a_metric_and_refused_messages_show_in_the_consol
     StoreIntake(fresh.runtime).record_event("as2.mdn_unsigned", "MDN sent UNSIGNED")
     StoreIntake(fresh.runtime).record_event("sftp.lockout", "user:x locked out")
     body = fresh_client.get("/metrics", headers=fresh.headers("viewer")).text
-    assert 'edigw_security_events_total{kind="as2.mdn_unsigned"} 1.0' in body
-    assert 'edigw_security_events_total{kind="sftp.lockout"} 1.0' in body
+    assert 'edigw_security_events_total{kind="as2.mdn_unsigned",reason=""} 1.0' in body
+    assert 'edigw_security_events_total{kind="sftp.lockout",reason=""} 1.0' in body
     # a refused upload is a message in the console's tracker, filterable by its state
     fresh_client.post(
         "/api/v1/messages", files={"file": ("empty-upload.edi", b"", "text/plain")},
@@ -205,3 +205,57 @@ def test_12_security_events_are_a_metric_and_refused_messages_show_in_the_consol
     login(fresh_client, fresh, "viewer")
     page = fresh_client.get("/messages?view=files&state=refused")
     assert page.status_code == 200 and "empty-upload.edi" in page.text
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_refused_as2_requests_and_sftp_operations_count_as_security_events(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # the reason is read from the events' JSON data: both databases' dialects
+    database = request.getfixturevalue("postgres_url") if store == "postgresql" else None
+    fresh = make_world(tmp_path / "world", documents=False, database_url=database)
+    try:
+        with TestClient(create_app(fresh.runtime)) as fresh_client:
+            _count_refusals(fresh, fresh_client, tmp_path / "sftp")
+    finally:
+        fresh.runtime.engine.dispose()
+
+
+def _count_refusals(fresh: World, fresh_client: TestClient, tmp_path: Path) -> None:
+    from gateway.partners.sftp import HostedAccount
+    from gateway.pipeline.intake import StoreIntake
+    from gateway.sftp.session import SessionContext
+
+    # given: no refusal yet, every reason is exported at 0 (rate() needs the series)
+    body = fresh_client.get("/metrics", headers=fresh.headers("viewer")).text
+    assert 'edigw_security_events_total{kind="as2.refused",reason="no_as2_ids"} 0.0' in body
+    assert 'edigw_security_events_total{kind="sftp.refused",reason="mkdir"} 0.0' in body
+    # when: strangers post to /as2 without AS2 ids (twice) and with 80 KiB of headers
+    for _ in range(2):
+        assert fresh_client.post("/as2", content=b"x").status_code == 400
+    big = {f"x-pad-{n}": "p" * 1000 for n in range(80)}
+    assert fresh_client.post("/as2", content=b"x", headers=big).status_code == 431
+    # and a partner's SFTP session is refused a mkdir and a path outside its root, as the
+    # hosted server records them, plus an event of an operation the metric does not know
+    ctx = SessionContext(
+        "acme", "acme", HostedAccount(username="acme"), tmp_path, StoreIntake(fresh.runtime)
+    )
+    ctx.refused("mkdir", "/inbox/sub", "folders are fixed")
+    ctx.refused("open", "/../etc/passwd", "outside the partner's folders")
+    ctx.refused("teleport" * 50, "/x", "unknown")
+    # then: /metrics counts each by kind and a reason from a short fixed list
+    body = fresh_client.get("/metrics", headers=fresh.headers("viewer")).text
+    counted = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.startswith("edigw_security_events_total{")
+    }
+    prefix = "edigw_security_events_total"
+    assert counted[f'{prefix}{{kind="as2.refused",reason="no_as2_ids"}}'] == 2
+    assert counted[f'{prefix}{{kind="as2.refused",reason="headers_too_large"}}'] == 1
+    assert counted[f'{prefix}{{kind="sftp.refused",reason="mkdir"}}'] == 1
+    assert counted[f'{prefix}{{kind="sftp.refused",reason="open"}}'] == 1
+    assert counted[f'{prefix}{{kind="sftp.refused",reason="other"}}'] == 1
+    # and the label values stay the fixed list whatever the events held
+    reasons = {key.split('reason="')[1].rstrip('"}') for key in counted}
+    assert "teleport" * 50 not in reasons and len(counted) < 40
