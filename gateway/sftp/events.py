@@ -11,9 +11,10 @@ Event kinds written by this package (``detail`` is a human sentence, ``data`` th
 ``sftp.upload_aborted``     a connection ended with a file still open for writing
 ``sftp.download``           a partner downloaded a file
 ``sftp.remove``             a partner removed a file from its outbox
-``sftp.refused``            a path or operation was refused (escape, size, area)
+``sftp.refused``            a path or operation was refused (escape, size, area, empty)
 ``sftp.poll.fetched``       the poller stored a remote file
 ``sftp.poll.skipped``       the poller left a remote file (too large, ...)
+``sftp.poll.refused``       the poller refused an empty remote file (then removed it)
 ``sftp.poll.failed``        a poll of one partner failed
 ``sftp.poll.host_key_mismatch``  alert: the partner server's key is not the pinned one
 ``sftp.sent``               a file was uploaded to a partner-hosted server

@@ -8,9 +8,13 @@ size and mtime are the same in the listing and in a stat after the read, at leas
 ``settle_seconds`` later, and the bytes read are that size; a file still being written
 in place is left for the next poll. A file that cannot be read (permission denied) or
 is gone by the time we read it is recorded and passed over; the poll goes on with the
-next one, and only a broken session ends it. A crash between storing and removing fetches the
-file again next time; the intake's duplicate check (``dedupe_key``: path, mtime and
-content hash) keeps that from being a second delivery. Transient failures are retried
+next one, and only a broken session ends it. A finished file that is empty is refused,
+as the API and the hosted server refuse an empty upload: a ``refused`` message names it,
+and it is then deleted or moved like a fetched file (``after_fetch``), with an
+``sftp.poll.refused`` event saying so, so it is reported once rather than at every poll.
+A crash between storing and removing fetches the file again next time; the intake's
+duplicate check (``dedupe_key``: path, mtime and content hash) keeps that from being a
+second delivery. Transient failures are retried
 with exponential backoff; wrong host keys and refused logins are not. :func:`poll_all`
 isolates partners from each other; Celery beat runs :func:`poll_partner` per partner
 (see :func:`beat_schedule`).
@@ -64,6 +68,7 @@ class PollResult:
     partner_id: str
     fetched: list[FetchedFile] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # remote paths left there, with reason
+    refused: list[str] = field(default_factory=list)  # remote paths refused (empty files)
     error: str | None = None
     attempts: int = 0
 
@@ -90,6 +95,14 @@ class _NotStable(Exception):
         self.read = read
 
 
+class _Empty(Exception):
+    """The file is finished (stable) and has no bytes: refuse it."""
+
+
+#: why an empty remote file is refused (the API's words for the same refusal)
+EMPTY = "the file is empty"
+
+
 def _settings(profile: PartnerProfile) -> PollSettings | None:
     return profile.sftp.poll if profile.sftp is not None else None
 
@@ -107,6 +120,8 @@ def _fetch_one(
     now = remote.stat(remote_file.path)
     if (now.size, now.mtime) != (remote_file.size, remote_file.mtime) or len(data) != now.size:
         raise _NotStable(remote_file, now, len(data))
+    if not data:
+        raise _Empty(remote_file.path)
     sha256 = hashlib.sha256(data).hexdigest()
     payload = ReceivedPayload(
         data,
@@ -128,14 +143,7 @@ def _fetch_one(
     except Exception as exc:
         raise _IntakeFailed(f"{type(exc).__name__}: {exc}") from exc
     # stored: only now may the remote copy go
-    try:
-        if settings.after_fetch == "move" and settings.archive_path:
-            disposal = f"moved to {remote.move(remote_file.path, settings.archive_path)}"
-        else:
-            remote.remove(remote_file.path)
-            disposal = "deleted"
-    except RemoteError as exc:
-        disposal = f"left: {exc}"  # fetched again next time; the dedupe key stops it
+    disposal = _dispose(remote, remote_file, settings)
     fetched = FetchedFile(
         remote_file.path,
         len(data),
@@ -165,6 +173,66 @@ def _fetch_one(
     return fetched
 
 
+def _dispose(remote: RemoteFolder, remote_file: RemoteFile, settings: PollSettings) -> str:
+    """Delete or archive a remote file we have recorded; what became of it."""
+    try:
+        if settings.after_fetch == "move" and settings.archive_path:
+            return f"moved to {remote.move(remote_file.path, settings.archive_path)}"
+        remote.remove(remote_file.path)
+        return "deleted"
+    except RemoteError as exc:
+        return f"left: {exc}"  # fetched again next time; the dedupe key stops it
+
+
+def _refuse_empty(
+    remote: RemoteFolder,
+    remote_file: RemoteFile,
+    settings: PollSettings,
+    profile: PartnerProfile,
+    intake: Intake,
+) -> str:
+    """An empty finished file: a ``refused`` message, then deleted or moved as a fetched
+    file would be (it holds no bytes to lose), and an event naming file, partner and
+    what became of it; its remote path."""
+    try:
+        receipt = intake.receive(
+            ReceivedPayload(
+                b"",
+                transport="sftp-poll",
+                partner_id=profile.id,
+                filename=remote_file.name,
+                metadata={
+                    "host": settings.host,
+                    "path": remote_file.path,
+                    "size": "0",
+                    "mtime": str(remote_file.mtime),
+                },
+                actor=ACTOR,
+                refused=EMPTY,
+            )
+        )
+    except Exception as exc:  # as for a fetched file: it stays on the server
+        raise _IntakeFailed(f"{type(exc).__name__}: {exc}") from exc
+    disposal = _dispose(remote, remote_file, settings)
+    record(
+        intake,
+        "sftp.poll.refused",
+        f"{remote_file.path} on {settings.host} refused: {EMPTY} (0 bytes), not processed; "
+        f"{disposal}",
+        partner_id=profile.id,
+        actor=ACTOR,
+        message_id=receipt.message_id,
+        data={
+            "host": settings.host,
+            "path": remote_file.path,
+            "mtime": remote_file.mtime,
+            "reason": EMPTY,
+            "disposal": disposal,
+        },
+    )
+    return remote_file.path
+
+
 def _poll_once(
     settings: PollSettings,
     profile: PartnerProfile,
@@ -188,7 +256,7 @@ def _poll_once(
                 settings.temp_suffix and remote_file.name.endswith(settings.temp_suffix)
             ):
                 continue  # still being written by the partner (temporary or hidden name)
-            if remote_file.path in result.skipped:
+            if remote_file.path in result.skipped or remote_file.path in result.refused:
                 continue
             if len(result.fetched) >= max_files:
                 break  # the rest next time: one poll must not run for hours
@@ -201,6 +269,8 @@ def _poll_once(
                 if settle > 0:
                     time.sleep(settle)
                 result.fetched.append(_fetch_one(remote, remote_file, settings, profile, intake))
+            except _Empty:
+                result.refused.append(_refuse_empty(remote, remote_file, settings, profile, intake))
             except FileTooLarge as exc:
                 skip(remote_file, str(exc), reason="too large")
             except _NotStable as exc:

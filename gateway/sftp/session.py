@@ -199,6 +199,7 @@ class GatewayHandle(paramiko.SFTPHandle):
         self.writing = writing
         self.reading = reading
         self.failed = False
+        self.refused: str | None = None  # why the finished upload was refused (empty)
         self.marked = False  # an upload marker says this file is not finished yet
         self.claimed = writing  # the name is ours (OpenWrites) until released
         self.bytes_read = 0
@@ -296,7 +297,9 @@ class GatewayHandle(paramiko.SFTPHandle):
                         size=self.bytes_written,
                     )
                 elif not ctx.is_temporary(name):
-                    ctx.take(self.resolved)
+                    taken = ctx.take(self.resolved)
+                    if taken is not None and taken.refused is not None:
+                        self.refused = taken.refused  # the CLOSE fails with it
             elif self.reading and not self.writing and was_open:
                 ctx.event(
                     "sftp.download",
@@ -459,7 +462,9 @@ class JailedSftp(paramiko.SFTPServerInterface):
             except OSError as exc:
                 return _status(exc)
             if not self.ctx.is_temporary(new.real.name):
-                self.ctx.take(new)
+                taken = self.ctx.take(new)
+                if taken is not None and taken.refused is not None:
+                    return SFTP_FAILURE  # renamed into place, then refused (empty)
             return SFTP_OK
         finally:
             self.ctx.open_writes.release(*names)
@@ -505,16 +510,22 @@ class GatewaySftpServer(paramiko.SFTPServer):
 
     def _process(self, t: int, request_number: int, msg: paramiko.Message) -> None:
         if t == CMD_CLOSE:
-            # paramiko answers every CLOSE with OK; an upload dropped for its size must
-            # fail there too, or clients that pipeline writes (put) report success
+            # paramiko answers every CLOSE with OK; an upload dropped for its size, or
+            # refused when closed (empty), must fail there too, or clients that
+            # pipeline writes (put) report success
             raw = msg.get_binary()
             handle = self.file_table.get(raw)
-            if isinstance(handle, GatewayHandle) and handle.failed:
+            if isinstance(handle, GatewayHandle):
+                too_large = handle.failed
                 handle.close()
                 del self.file_table[raw]
-                self._send_status(  # type: ignore[attr-defined]
-                    request_number, SFTP_FAILURE, "upload refused: file too large"
-                )
+                if too_large or handle.refused is not None:
+                    why = "file too large" if too_large else handle.refused
+                    self._send_status(  # type: ignore[attr-defined]
+                        request_number, SFTP_FAILURE, f"upload refused: {why}"
+                    )
+                else:
+                    self._send_status(request_number, SFTP_OK)  # type: ignore[attr-defined]
                 return
             msg = paramiko.Message()  # the handle again, for paramiko's own CLOSE
             msg.add_string(raw)

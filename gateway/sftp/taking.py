@@ -5,11 +5,14 @@ so a second close, a sweep, or a partner overwriting the same name cannot hand o
 the same bytes twice or mix two uploads. Only after :meth:`Intake.receive` returned
 (the bytes are stored) is the file linked into ``archive/``; when the intake raises,
 the file goes back to ``inbox/`` and the error is recorded, so nothing is lost and
-:func:`take_pending` retries it later.
+:func:`take_pending` retries it later. An empty file is refused, as the API refuses an
+empty upload: a ``refused`` message and an ``sftp.refused`` event name it, and the file
+(no bytes to keep) is removed from the inbox.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -21,6 +24,9 @@ from gateway.intake import Intake, Receipt, ReceivedPayload
 from gateway.sftp.events import log, record
 from gateway.sftp.jail import QUARANTINE, TAKING, UPLOADING
 
+#: why an empty upload is refused (the API's words for the same refusal)
+EMPTY = "the uploaded file is empty"
+
 
 @dataclass(frozen=True, slots=True)
 class TakeResult:
@@ -30,11 +36,12 @@ class TakeResult:
     receipt: Receipt | None = None
     archived_as: Path | None = None
     error: str | None = None
+    refused: str | None = None  # why the file was refused (its ``refused`` message)
 
     @property
     def ok(self) -> bool:
-        """True when the intake stored the file."""
-        return self.receipt is not None
+        """True when the intake stored the file for processing."""
+        return self.receipt is not None and self.refused is None
 
 
 def link_unique(source: Path, directory: Path, name: str) -> Path:
@@ -94,6 +101,9 @@ def take_file(
     actor = f"partner:{partner_id}"
     try:
         size = claimed.stat().st_size
+        if size == 0:
+            return _refuse_empty(claimed, partner_id, virtual=virtual, username=username,
+                                 intake=intake)  # fmt: skip
         if size > max_bytes:
             raise ValueError(f"{size} bytes is over the limit of {max_bytes}")
         data = claimed.read_bytes()
@@ -158,6 +168,41 @@ def take_file(
         },
     )
     return TakeResult(name, receipt=receipt, archived_as=archived, error=error_text)
+
+
+def _refuse_empty(
+    claimed: Path, partner_id: str, *, virtual: str, username: str, intake: Intake
+) -> TakeResult:
+    """Refuse a claimed empty file: a ``refused`` message, an event, the file removed.
+
+    The refused message is stored first; if that raises, the caller's error path puts
+    the file back for the sweep, like any intake failure.
+    """
+    actor = f"partner:{partner_id}"
+    receipt = intake.receive(
+        ReceivedPayload(
+            b"",
+            transport="sftp",
+            partner_id=partner_id,
+            filename=claimed.name,
+            metadata={"path": virtual, "username": username, "size": "0"},
+            actor=actor,
+            refused=EMPTY,
+        )
+    )
+    claimed.unlink(missing_ok=True)  # zero bytes: nothing is lost
+    with contextlib.suppress(OSError):
+        claimed.parent.rmdir()
+    record(
+        intake,
+        "sftp.refused",
+        f"upload {virtual!r} refused: {EMPTY} (0 bytes); not processed, removed",
+        partner_id=partner_id,
+        actor=actor,
+        message_id=receipt.message_id,
+        data={"username": username, "operation": "upload", "path": virtual, "reason": EMPTY},
+    )
+    return TakeResult(claimed.name, receipt=receipt, error=EMPTY, refused=EMPTY)
 
 
 def upload_marker(base: Path, name: str) -> Path:

@@ -201,6 +201,44 @@ def test_oversized_upload_is_refused_and_removed(hosted, tmp_path: Path) -> None
     assert [len(p.data) for p in hosted.intake.payloads] == [1000]
 
 
+def test_empty_upload_is_refused_like_the_apis(hosted, tmp_path: Path) -> None:
+    # given an empty file on the partner's machine, and a good one
+    (tmp_path / "empty.edi").write_bytes(b"")
+    (tmp_path / "po.x12").write_bytes(X12_850)
+    # when the partner uploads the empty file under its name, then under a temporary
+    # name renamed into place, then the good one
+    first = hosted.sftp("acme", "acme", ["put empty.edi inbox/empty.edi"], cwd=tmp_path)
+    second = hosted.sftp(
+        "acme", "acme",
+        ["put empty.edi inbox/later.edi.part", "rename inbox/later.edi.part inbox/later.edi"],
+        cwd=tmp_path,
+    )  # fmt: skip
+    third = hosted.sftp("acme", "acme", ["put po.x12 inbox/po.x12"], cwd=tmp_path)
+    # then the client is told each empty upload failed; nothing empty reached the
+    # pipeline, and the good file did
+    assert first.returncode != 0 and "close remote: Failure" in first.stderr
+    assert second.returncode != 0 and "rename" in second.stderr
+    assert third.returncode == 0, third.stderr
+    hosted.intake.wait_for(1)
+    assert [p.filename for p in hosted.intake.payloads] == ["po.x12"]
+    # and each refusal is a refused message (as the API's "the uploaded file is empty")
+    # and an sftp.refused event naming the file and the partner
+    assert [(r.filename, r.refused, r.partner_id) for r in hosted.intake.refused] == [
+        ("empty.edi", "the uploaded file is empty", "acme"),
+        ("later.edi", "the uploaded file is empty", "acme"),
+    ]
+    events = hosted.intake.of_kind("sftp.refused")
+    assert [(e.partner_id, e.data["path"], e.data["operation"]) for e in events] == [
+        ("acme", "/inbox/empty.edi", "upload"),
+        ("acme", "/inbox/later.edi", "upload"),
+    ]
+    assert "empty" in events[0].detail and "/inbox/empty.edi" in events[0].detail
+    # and no empty file is left in the inbox or the archive, nor waits for the sweep
+    assert list(hosted.inbox("acme").iterdir()) == []
+    assert [p.name.split("-", 1)[1] for p in hosted.archive("acme").iterdir()] == ["po.x12"]
+    assert hosted.server.sweep() == []
+
+
 def test_two_partners_upload_at_once_and_see_only_their_root(hosted, tmp_path: Path) -> None:
     # given five files for each of two partners
     for partner in ("acme", "beta"):

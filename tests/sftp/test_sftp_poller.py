@@ -118,6 +118,61 @@ def test_oversized_remote_file_is_left_with_an_event(clean_sshd, intake) -> None
     assert intake.of_kind("sftp.poll.skipped")
 
 
+@pytest.mark.parametrize("after_fetch", ["delete", "move"])
+def test_empty_remote_file_is_refused_once_and_not_dropped_silently(
+    clean_sshd, intake, after_fetch: str
+) -> None:
+    # given an empty finished file beside a real one on the partner's server
+    clean_sshd.put("empty.x12", b"")
+    clean_sshd.put("po.x12", b"ISA*po~")
+    extra = {"archive_path": "/archive"} if after_fetch == "move" else {}
+    profile = clean_sshd.profile(after_fetch=after_fetch, **extra)
+    # when we poll twice
+    first = poll_partner(profile, intake)
+    second = poll_partner(profile, intake)
+    # then only the real file went to the pipeline
+    assert first.ok and second.ok, (first.error, second.error)
+    assert [p.filename for p in intake.payloads] == ["po.x12"]
+    # and the empty one is a refused message (as the API's) and one event naming file,
+    # partner, host and what became of it: reported once, not at every poll
+    assert [(r.filename, r.refused, r.partner_id) for r in intake.refused] == [
+        ("empty.x12", "the file is empty", "medsupply")
+    ]
+    assert first.refused == ["/outbound/empty.x12"] and second.refused == []
+    [event] = intake.of_kind("sftp.poll.refused")
+    assert event.partner_id == "medsupply" and event.data["path"] == "/outbound/empty.x12"
+    assert "/outbound/empty.x12" in event.detail and "empty" in event.detail
+    assert os.listdir(clean_sshd.chroot / "outbound") == []
+    if after_fetch == "move":
+        assert event.data["disposal"] == "moved to /archive/empty.x12"
+        assert (clean_sshd.chroot / "archive" / "empty.x12").read_bytes() == b""
+    else:
+        assert event.data["disposal"] == "deleted" and "deleted" in event.detail
+
+
+def test_empty_file_still_being_created_is_left_for_the_next_poll(
+    clean_sshd, intake, monkeypatch
+) -> None:
+    # given a file created empty that the partner fills in place after our listing
+    path = clean_sshd.put("growing.x12", b"")
+    from gateway.sftp import remote as remote_module
+
+    real_read = remote_module.RemoteFolder.read
+
+    def read_then_partner_writes(self, remote_path, max_bytes):  # type: ignore[no-untyped-def]
+        data = real_read(self, remote_path, max_bytes)
+        path.write_bytes(b"ISA*now complete~")
+        return data
+
+    monkeypatch.setattr(remote_module.RemoteFolder, "read", read_then_partner_writes)
+    # when we poll
+    result = poll_partner(clean_sshd.profile(settle_seconds=0), intake)
+    # then it is neither refused nor taken: it is left to settle
+    assert result.ok and result.refused == [] and intake.refused == []
+    assert result.skipped == ["/outbound/growing.x12"]
+    assert os.listdir(clean_sshd.chroot / "outbound") == ["growing.x12"]
+
+
 def test_sender_uploads_ack_under_temp_name_then_renames(clean_sshd, intake) -> None:
     # given the sender for a partner-hosted server
     profile = clean_sshd.profile()
