@@ -51,6 +51,8 @@ SEVERITY: dict[str, Severity] = {
     "unknown_ship_to": "high",
     "customer_price_mismatch": "medium",
     "customer_changed_order": "medium",
+    # an AS2 message whose asynchronous MDN never came: the partner may not have it
+    "mdn_overdue": "high",
 }
 DEFAULT_SEVERITY: Severity = "medium"
 
@@ -132,5 +134,7 @@ DEFAULT_ROUTES: dict[str, str] = {
     "unknown_ship_to": "sales",
     "customer_price_mismatch": "sales",
     "customer_changed_order": "sales",
+    # a transport matter first: someone who can call the partner's EDI contact
+    "mdn_overdue": "operations",
 }
 DEFAULT_GROUP = "operations"

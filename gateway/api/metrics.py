@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from gateway.api.metrics_business import BusinessCollector
 from gateway.api.onboarding import certificate_status, partner_profiles
+from gateway.pipeline.as2_mdn_overdue import OVERDUE
 from gateway.pipeline.runtime import Runtime
 from gateway.states import AckState, ExceptionState, TransactionState
 from gateway.store.db import session_scope
@@ -31,6 +32,7 @@ from gateway.store.models import (
     BusinessException,
     Event,
     Message,
+    PendingMdn,
     StageAttempt,
     Transaction,
     utcnow,
@@ -125,6 +127,23 @@ class StoreCollector:
             .group_by(BusinessException.partner_id, BusinessException.kind)
         ):
             family.add_metric([partner or "", kind.removeprefix("overdue_")], n)
+        return family
+
+    @staticmethod
+    def _mdns_overdue(session: Any) -> Metric:
+        """AS2 messages still waiting for an asynchronous MDN past the partner's wait."""
+        family = GaugeMetricFamily(
+            "edigw_async_mdns_overdue",
+            "AS2 messages sent with an asynchronous MDN that has not come within the "
+            "partner's as2.mdn_wait_seconds (a late MDN still settles them).",
+            labels=["partner"],
+        )
+        for partner, n in session.execute(
+            select(PendingMdn.partner_id, func.count())
+            .where(PendingMdn.settled_at.is_(None), PendingMdn.outcome == OVERDUE)
+            .group_by(PendingMdn.partner_id)
+        ):
+            family.add_metric([partner or ""], n)
         return family
 
     @staticmethod
@@ -236,6 +255,7 @@ class StoreCollector:
             )
             yield dead
             yield self._overdue(session)
+            yield self._mdns_overdue(session)
 
             overdue = GaugeMetricFamily(
                 "edigw_acknowledgements_overdue",

@@ -15,6 +15,10 @@ EncryptionAlgorithm = Literal["tripledes-cbc", "aes128-cbc", "aes192-cbc", "aes2
 
 CertificateUse = Literal["signature", "encryption"]
 
+#: how long a message sent with ``mdn: async`` waits for its MDN before it is an
+#: exception (``as2.mdn_wait_seconds``; gateway/pipeline/as2_mdn_overdue.py)
+DEFAULT_MDN_WAIT_SECONDS = 3600.0
+
 
 def _both_uses() -> list[CertificateUse]:
     return ["signature", "encryption"]
@@ -43,6 +47,9 @@ class As2Settings(StrictModel):
     mdn: Literal["sync", "async", "none"] = "sync"
     mdn_signed: bool = True
     mdn_url: HttpUrl | None = None  # our async MDN URL when mdn == "async"
+    # how long an async MDN may take before the message is an ``mdn_overdue`` exception
+    # (a later MDN still settles it); not timeout_seconds, which bounds one POST
+    mdn_wait_seconds: float = Field(default=DEFAULT_MDN_WAIT_SECONDS, ge=60, le=7 * 86400)
     # what we require when receiving
     require_signature: bool = True
     require_encryption: bool = True

@@ -24,6 +24,7 @@ from gateway.as2.client import As2Sender, SendAttempt
 from gateway.as2.client import PendingMdn as ClientPending
 from gateway.as2.limits import async_mdn_url_refusal, resolve_host
 from gateway.as2.receiver import AsyncMdnJob, ReceivedMdn
+from gateway.pipeline.as2_mdn_overdue import OVERDUE, resolve_overdue
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import TransientError
 from gateway.pipeline.intake import StoreIntake
@@ -237,6 +238,8 @@ def settle_pending_mdn(
     with session_scope(runtime.sessions) as session:
         row = session.get(PendingMdn, pending.message_id)
         if row is not None:
+            if row.outcome == OVERDUE:  # late, but it settles as any MDN does
+                resolve_overdue(session, row.partner_id, original, received.mdn.disposition or "?")
             row.settled_at = utcnow()
             row.outcome = "delivered" if delivered else "failed"
         for ack in session.scalars(

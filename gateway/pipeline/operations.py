@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from gateway.intake import ReceivedPayload
+from gateway.pipeline.as2_mdn_overdue import check_overdue_mdns
 from gateway.pipeline.as2_mdns import stalled_mdns
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.intake import StoreIntake
@@ -141,6 +142,8 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
 
     The store is the source of truth: anything not final and untouched for a while gets
     its stage queued again. Stages are idempotent, so a spurious re-queue does nothing.
+    Messages whose asynchronous MDN is past the partner's wait become ``mdn_overdue``
+    exceptions here too (:func:`check_overdue_mdns`, not counted in the result).
     """
     # a zero timedelta means "everything" (tests, an operator's sweep), not the default
     age = (
@@ -226,6 +229,8 @@ def recover_stalled(runtime: Runtime, *, older_than: dt.timedelta | None = None)
         follow.extend(route_unrouted(runtime, session, utcnow()))
     if follow:
         runtime.dispatcher.dispatch(follow)
+    # asynchronous MDNs that never came: an exception each, once (notified by itself)
+    check_overdue_mdns(runtime)
     return len(follow)
 
 
