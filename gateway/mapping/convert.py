@@ -45,7 +45,8 @@ EDIFACT_FORMATS = {
     "203": "CCYYMMDDHHMM",
     "204": "CCYYMMDDHHMMSS",
     "610": "CCYYMM",  # a month: its last day (see to_date)
-    "718": "CCYYMMDD",  # period CCYYMMDD-CCYYMMDD: the start date is taken
+    "616": "CCYYWW",  # an ISO 8601 week: its last day, the Sunday (see to_date)
+    "718": "CCYYMMDD-CCYYMMDD",  # a period: the start date is taken (see to_date)
 }
 
 # X12 1250 date/time period format qualifiers we accept (DTM05, with the value in DTM06)
@@ -67,18 +68,17 @@ def to_date(raw: str, layout: str | None = None) -> dt.date:
     that month: a lot labelled with a year and month of expiry may be used until the
     end of that month (the GS1 / pharmaceutical convention), never beyond it.
 
+    ``CCYYWW`` (a year and ISO 8601 week, EDIFACT 616) is likewise the LAST day of that
+    week, its Sunday; week 00, and a week 53 in a year that has 52, do not exist.
+
     Remembered per text and layout (a date is immutable; a ship notice names the same
     few expiry and ship dates hundreds of times); a refusal is raised every time."""
     text = raw.strip()
     if layout is None:
         layout = _LAYOUT_BY_LENGTH.get(len(text), "")
-    if layout == "CCYYMM":
-        if not (len(text) == 6 and text.isascii() and text.isdigit()):
-            raise BadValue(f"{raw!r} is not a valid CCYYMM month", code="8")
-        year, month = int(text[:4]), int(text[4:])
-        if not (year >= 1 and 1 <= month <= 12):
-            raise BadValue(f"{raw!r} is not a valid CCYYMM month", code="8")
-        return dt.date(year, month, calendar.monthrange(year, month)[1])
+    special = _SPECIAL_LAYOUTS.get(layout)
+    if special is not None:
+        return special(raw, text)
     if layout == "CCYYMMDD" and len(text) == 17 and text[8] == "-":
         text = text[:8]
     if len(text) == 8 and layout == "CCYYMMDD" and text.isascii() and text.isdigit():
@@ -88,12 +88,54 @@ def to_date(raw: str, layout: str | None = None) -> dt.date:
         except ValueError as exc:
             raise BadValue(f"{raw!r} is not a valid {layout} date", code="8") from exc
     fmt = _LAYOUTS.get(layout)
-    if fmt is None or not text.isdigit():
+    if fmt is None or not (text.isascii() and text.isdigit()):
         raise BadValue(f"{raw!r} is not a date (expected CCYYMMDD or YYMMDD)", code="8")
+    if len(text) != len(layout):
+        # strptime would read "2026031" as 2026-03-01: a digit short is not a date
+        raise BadValue(f"{raw!r} is not a valid {layout} date ({len(layout)} digits)", code="8")
     try:
         return dt.datetime.strptime(text, fmt).date()
     except ValueError as exc:
         raise BadValue(f"{raw!r} is not a valid {layout} date", code="8") from exc
+
+
+def _month(raw: str, text: str) -> dt.date:
+    """CCYYMM: the last day of the month."""
+    if not (len(text) == 6 and text.isascii() and text.isdigit()):
+        raise BadValue(f"{raw!r} is not a valid CCYYMM month", code="8")
+    year, month = int(text[:4]), int(text[4:])
+    if not (year >= 1 and 1 <= month <= 12):
+        raise BadValue(f"{raw!r} is not a valid CCYYMM month", code="8")
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _week(raw: str, text: str) -> dt.date:
+    """CCYYWW: the Sunday (last day) of the ISO 8601 week."""
+    if not (len(text) == 6 and text.isascii() and text.isdigit() and int(text[:4]) >= 1):
+        raise BadValue(f"{raw!r} is not a valid CCYYWW week", code="8")
+    try:
+        return dt.date.fromisocalendar(int(text[:4]), int(text[4:]), 7)
+    except ValueError as exc:
+        raise BadValue(
+            f"{raw!r} is not a valid CCYYWW week (ISO weeks are 01-52, and 53 only in "
+            "a year that has one)",
+            code="8",
+        ) from exc
+
+
+def _period(raw: str, text: str) -> dt.date:
+    """CCYYMMDD-CCYYMMDD: the start date, when both ends are dates in that order."""
+    start, dash, end = text.partition("-")
+    if not dash:
+        return to_date(text, "CCYYMMDD")  # a single date where a period was named
+    first, last = to_date(start, "CCYYMMDD"), to_date(end, "CCYYMMDD")
+    if last < first:
+        raise BadValue(f"{raw!r} is not a valid period (it ends before it starts)", code="8")
+    return first
+
+
+# layouts that are not one strptime format: (raw, stripped text) -> the date
+_SPECIAL_LAYOUTS = {"CCYYMM": _month, "CCYYWW": _week, "CCYYMMDD-CCYYMMDD": _period}
 
 
 def to_edifact_date(raw: str, format_code: str) -> dt.date:

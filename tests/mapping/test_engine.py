@@ -440,10 +440,18 @@ def test_orders_edifact_dates_decimal_comma_units_and_pia(library: MapLibrary) -
 
 def test_unsupported_edifact_date_format_is_reported(library: MapLibrary) -> None:
     lines = [*ORDERS]
+    lines[2] = "DTM+137:202611-202612:716"
+    result = run(library, lines, syntax="edifact", version="D96A")
+    assert isinstance(result.document, PurchaseOrder) and result.document.order_date is None
+    assert any("716" in w for w in result.warnings)
+    # a week (616) is read: its Sunday; one written with a W is not CCYYWW
+    lines[2] = "DTM+137:202647:616"
+    week = run(library, lines, syntax="edifact", version="D96A").document
+    assert isinstance(week, PurchaseOrder) and week.order_date == dt.date(2026, 11, 22)
     lines[2] = "DTM+137:2026W47:616"
     result = run(library, lines, syntax="edifact", version="D96A")
     assert isinstance(result.document, PurchaseOrder) and result.document.order_date is None
-    assert any("616" in w for w in result.warnings)
+    assert any("'2026W47' is not a valid CCYYWW week" in w for w in result.warnings)
 
 
 def test_desadv_batches_expiry_sscc_per_pack(library: MapLibrary) -> None:
