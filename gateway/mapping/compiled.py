@@ -14,8 +14,9 @@ element and converts it. :func:`field_reader` does the same for one field's rule
 The generated code answers exactly what the rule interpreter answered before (values,
 ``--explain`` traces, warnings and the text of every :class:`DocumentError`):
 ``tests/mapping/test_translate_differential.py`` checks it against digests taken with
-the engine before. Rules joining components (``to_component``) call the reader's
-general path, :meth:`RuleReader.read_rule`. Only literals the code builds itself (ints, and repr()
+the engine before. Rules joining components (``to_component``), multiplying (``times``) or
+checking that one value is meant (``unique``) call the reader's general path,
+:meth:`RuleReader.read_rule`. Only literals the code builds itself (ints, and repr()
 of names and codes) go into the source; rules and tables are passed as objects.
 """
 
@@ -51,9 +52,14 @@ FieldReader = Callable[["RuleReader", "Scopes", str, "int | None", "SegmentLike 
 
 
 def _general(rule: Rule) -> bool:
-    """Whether a segment rule needs the reader's general path (``to_component``, or a
-    conversion this module does not know)."""
-    return rule.to_component is not None or rule.convert not in _CONVERSIONS
+    """Whether a segment rule needs the reader's general path (``to_component``,
+    ``times``, ``unique``, or a conversion this module does not know)."""
+    return (
+        rule.to_component is not None
+        or rule.times is not None
+        or rule.unique
+        or rule.convert not in _CONVERSIONS
+    )
 
 
 #: the conversions the compiled code inlines: every one a rule may name (schema.Convert)

@@ -11,6 +11,7 @@ canonical pydantic model; a mandatory field the partner left out is a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -221,13 +222,17 @@ def _loop_items(
         segments = scopes.get(scope_name, ())
         if _cannot_start(r, segments, loop):
             continue
-        for group in loop_groups(segments, loop):
+        groups = loop_groups(segments, loop)
+        contexts = _contexts(segments, loop.context, groups) if loop.context is not None else None
+        for group in groups:
             if fields is None:
                 fields = r.section(loop.fields, ["group"])
             index = offset + len(out)
             mark = len(r.traces)
             item: dict[str, Any] = {} if extra is None else dict(extra)
             local = {**scopes, "group": group}
+            if contexts is not None:
+                local["context"] = contexts.get(id(group[0]), _NONE)
             path = f"{prefix}[{index}]."
             fields(r, local, item, path, index + 1, group[0])
             r.ids(path, loop.ids, group, item)
@@ -245,6 +250,25 @@ def _loop_items(
                 del r.traces[mark:]
                 continue
             out.append(item)
+    return out
+
+
+def _contexts(segments: Segments, context: Loop, groups: list[Segments]) -> dict[int, Segments]:
+    """Each group's ``context`` scope by the id of its start segment: the group of the
+    ``context`` loop (cut from the same segments) that holds that start, when it holds
+    no other group's start. A CLD naming two lots gives neither its quantity: which lot
+    got how many is not known, and a lot without a quantity is a mismatch at receipt."""
+    holder: dict[int, int] = {}  # id(segment) -> index of the context group holding it
+    outer = loop_groups(segments, context)
+    for n, around in enumerate(outer):
+        for seg in around:
+            holder[id(seg)] = n
+    held = [holder.get(id(group[0])) for group in groups]
+    counts = Counter(held)
+    out: dict[int, Segments] = {}
+    for group, at in zip(groups, held, strict=True):
+        if at is not None and counts[at] == 1:
+            out[id(group[0])] = outer[at]
     return out
 
 

@@ -22,6 +22,7 @@ from gateway.mapping.compiled import (
     FieldReader,
     Section,
     compile_section,
+    describe,
     field_reader,
 )
 from gateway.mapping.errors import DocumentError, MappingError
@@ -109,33 +110,88 @@ class RuleReader:
             if segments is None:
                 continue  # e.g. "pack" outside a ship notice: nothing to look in
             seen = 0
-            for seg in self.matching(segments, rule.segment, rule.where):
+            found = self.matching(segments, rule.segment, rule.where)
+            for seg in found:
                 seen += 1
                 if not rule.all and seen < rule.occurrence:
                     continue
-                raw = seg.value(rule.element, rule.component, rule.repetition)
-                if rule.to_component is not None:
-                    raw = " ".join(
-                        part
-                        for n in range(rule.component, rule.to_component + 1)
-                        if (part := seg.value(rule.element, n, rule.repetition).strip())
-                    )
+                raw = self._raw(rule, seg)
                 if not raw.strip():
                     if rule.all:
                         continue
                     break  # the segment is there but the element is empty: try the next rule
-                value = self.convert_text(path, rule, raw, seg)
+                value = self._converted(path, rule, raw, seg)
                 if value is NOTHING:
                     if rule.all:
                         continue
                     break
                 self.trace(path, seg, rule, raw)
                 if not rule.all:
+                    if rule.unique:
+                        self._one_value(path, rule, found, seg, raw, value)
                     return value
                 collected.append(value)
             if collected:
                 return collected
         return NOTHING
+
+    @staticmethod
+    def _raw(rule: Rule, seg: SegmentLike) -> str:
+        """The text a segment rule reads from ``seg`` (components joined for
+        ``to_component``)."""
+        if rule.element is None:
+            return ""  # a rule without an element reads no segment
+        if rule.to_component is None:
+            return seg.value(rule.element, rule.component, rule.repetition)
+        return " ".join(
+            part
+            for n in range(rule.component, rule.to_component + 1)
+            if (part := seg.value(rule.element, n, rule.repetition).strip())
+        )
+
+    def _converted(self, path: str, rule: Rule, raw: str, seg: SegmentLike) -> Any:
+        """:meth:`convert_text`, then times the factor element for ``times``."""
+        value = self.convert_text(path, rule, raw, seg)
+        if rule.times is None or value is NOTHING:
+            return value
+        factor = seg.value(rule.times).strip()
+        try:
+            return value * convert.to_decimal(factor)
+        except convert.BadValue as exc:
+            reason = f"{rule.segment}{rule.times:02d} {exc.reason} (it multiplies {raw.strip()!r})"
+            return self.refuse(path, rule, seg, convert.BadValue(reason, exc.code))
+
+    def _one_value(
+        self,
+        path: str,
+        rule: Rule,
+        found: Sequence[SegmentLike],
+        chosen: SegmentLike,
+        raw: str,
+        value: Any,
+    ) -> None:
+        """For a ``unique`` rule: refuse when another matching segment of the scope gives
+        another value (an empty element there is no value)."""
+        for seg in found:
+            if seg is chosen:
+                continue
+            other_raw = self._raw(rule, seg)
+            if not other_raw.strip():
+                continue
+            other = self._converted(path, rule, other_raw, seg)
+            if other is NOTHING or other == value:
+                continue
+            raise DocumentError(
+                f"{describe(rule)} is there twice with different values "
+                f"({raw.strip()!r} in segment {chosen.position}, {other_raw.strip()!r} in "
+                f"segment {seg.position}): one is expected here and which one is meant "
+                "is not known",
+                field=path,
+                segment_tag=seg.tag,
+                segment_position=seg.position,
+                element=rule.element,
+                code="7",
+            )
 
     def convert_text(self, path: str, rule: Rule, raw: str, seg: SegmentLike | None) -> Any:
         """Table lookup then conversion; a bad value is an error or a warning."""

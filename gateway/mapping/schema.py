@@ -9,7 +9,9 @@ from. Building blocks:
 * a **matcher** picks segments: a tag (``PO1``) or ``{segment: HL, where: {3: [O, I]}}``.
 * a **loop** cuts a scope into groups that begin with its ``start`` segment and run
   while the tags are ``members`` (or until the next start or an ``end`` matcher);
-  with ``within`` it cuts only inside the groups of another loop (QTY-DTM pairs of SCC).
+  with ``within`` it cuts only inside the groups of another loop (QTY-DTM pairs of SCC);
+  with ``context`` each group may read the group of another loop that encloses it
+  (the CLD load detail around a REF*LT lot).
 * an **ids** rule reads every qualifier/identifier pair of a segment (PO1, LIN, PIA,
   N1, NAD) and files each identifier under the canonical field its qualifier names.
 
@@ -42,8 +44,20 @@ Convert = Literal[
 
 # Where a rule may look: the transaction's regions, the loop group it is evaluated in,
 # and for ship notices the item's pack, order and shipment levels.
+# ``context``: the group of a loop's ``context:`` loop that holds the group (a CLD load
+# detail around a REF*LT lot).
 ScopeName = Literal[
-    "header", "summary", "body", "all", "group", "line", "item", "pack", "order", "shipment"
+    "header",
+    "summary",
+    "body",
+    "all",
+    "group",
+    "line",
+    "item",
+    "pack",
+    "order",
+    "shipment",
+    "context",
 ]
 RegionName = Literal["header", "summary", "body", "all"]
 
@@ -56,6 +70,7 @@ def _header() -> list[RegionName]:
     return ["header"]
 
 
+_NUMERIC = frozenset({"decimal", "int", "implied2", "implied3", "implied4"})
 _SHORT = re.compile(r"^([A-Z][A-Z0-9]{1,2})(\d{2})(?:\.(\d{1,2}))?$")
 _WHERE_KEY = re.compile(r"^\d{1,2}(?:\.\d{1,2})?$")
 
@@ -118,6 +133,13 @@ class Rule(MapModel):
     scope: list[ScopeName] | None = None  # where to look (default: the section's own)
     on_bad: Literal["error", "warn"] | None = None  # bad value: default error if required
     sequence: bool = False  # when absent, use the 1-based index of the loop group
+    # multiply the number read by the number in this element of the same segment
+    # (X12 CLD: CLD01 loads x CLD02 units per load); a factor that is not a number is
+    # a bad value like the number itself
+    times: int | None = Field(default=None, ge=1, le=99)
+    # the scope must give this rule one value: another matching segment with another
+    # value refuses the transaction (two expiry dates after one lot: which is meant?)
+    unique: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -148,6 +170,10 @@ class Rule(MapModel):
             and (self.segment is None or self.element is None)
         ) and self.default is None:
             raise ValueError("a rule needs segment and element, const, or sequence")
+        if self.times is not None and self.convert not in _NUMERIC:
+            raise ValueError("times: needs a number: convert decimal, int or implied2/3/4")
+        if self.unique and (self.all or self.occurrence != 1):
+            raise ValueError("unique: reads one value; it cannot go with all or occurrence")
         return self
 
 
@@ -236,6 +262,11 @@ class Loop(MapModel):
     # cut this loop's groups only from inside the groups of ``within``: the QTY-DTM pairs
     # of EDIFACT SCC groups (SCC-FTX-RFF-SG(QTY-DTM)), not the line's own QTY and DTM
     within: Loop | None = None
+    # another loop cut from the same segments whose group holding a group's start is
+    # that group's rule scope ``context``, when it holds no other group of this loop:
+    # a REF*LT lot's quantity is that of the CLD load detail it is in, unless the CLD
+    # names several lots (which lot got how many is then not known)
+    context: Loop | None = None
 
     @field_validator("fields", mode="before")
     @classmethod

@@ -199,3 +199,22 @@ def test_scope_typo_and_misplaced_map_are_refused(tmp_path: Path) -> None:
     with pytest.raises(MapLoadError) as info:
         MapLibrary.load([tmp_path])
     assert "x12/004010/850" in info.value.reason and info.value.field == "set"
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ("{segment: PO1, element: 2, times: 4}", "times: needs a number"),
+        ("{segment: PO1, element: 2, convert: decimal, unique: true, all: true}", "unique:"),
+        ("{segment: PO1, element: 2, convert: decimal, unique: true, occurrence: 2}", "unique:"),
+    ],
+)
+def test_times_without_a_number_and_unique_with_several_values_are_refused(
+    tmp_path: Path, rule: str, reason: str
+) -> None:
+    # given a rule that multiplies text, or asks for one value while collecting several
+    write(tmp_path, "x12/004010/850", BASE_850.replace("quantity: PO102", f"quantity: {rule}"))
+    # when the map is loaded, then it is refused at the rule's line, naming why
+    with pytest.raises(MapLoadError) as info:
+        MapLibrary.load([tmp_path])
+    assert info.value.line == 10 and reason in info.value.reason

@@ -52,7 +52,9 @@ SIZE = 40_000
 # reviewed: the new fields, and refusals of a price basis that cannot be divided by)
 DIGESTS = {
     "850": "57a330025455d73611a07c7e269463239aea66a86b2203953bc635cd56596c12",
-    "856": "e0d26101e91735c45bbde8c7cd1e2a973fb20cb635c753c16b08e06f6b0ec43a",
+    # re-recorded when every REF*LT of an 856 item became a lot (lines[].lots): the only
+    # change is each item's lots list and its --explain traces
+    "856": "657374f28a0cff6718d4b08467553389c9276fb0a75c659dff3c334d760ab04c",
     "810": "c7f93846c73c3597214ccbf97c5db9c624a5e8e5c82ba32379bbfa901facb6d2",
     "ORDERS": "62038f8ada80d2713dc2ac77eb7dccf08c1d7b2f3b70ed9dbb41d0567ad9db9a",
     "DESADV": "e41e15e177fb4adea2129eea5306e5688e151e6588fafb5960b6b672163f22b2",
@@ -118,7 +120,9 @@ MUTANT_DIGESTS = {
     "850": "9457a7dae76b6abaaf47b0a49aa24af24a81e06cedb7d244e9b164ea0d8ba0aa",
     # re-recorded when a lot expiry that does not convert became a refusal (on_bad: error)
     # instead of a warning: the only change is five mutants' "(ignored)" -> "refused"
-    "856": "f258d6082007af802b1604ebdc7b2d264ab3c3086e4e8e1ab7afc62fc20bcae2",
+    # and when every REF*LT became a lot: only lots lists and their traces change (four
+    # mutants whose dropped HL joins two items now keep both lots, not the first only)
+    "856": "2d96403355a591c13868bce961564f4b1d016e982ebc0cf09a24b12bbda6d4f9",
     "810": "1551640fcd057a75dc2bb9e220bc24acc28c65fdc83cc6808a4c93403e416c58",
     "ORDERS": "1bd7dffd73f8f25cac9928721244c7b2ec2f70cdef6ba887ff3787b360fbb15d",
     "DESADV": "4bbbac8a64d4666a0e1309485c5bf8f33a84169e6fdd3591b62c05089a399d95",

@@ -551,6 +551,130 @@ def test_a_batch_without_expiry_is_an_exception_even_when_another_has_one(
     assert odoo_double.records("stock.lot") == []
 
 
+def test_lots_listed_without_quantities_are_a_mismatch_not_the_first_lot(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given an 856 item of 20 syringes listing two REF*LT lots and no per-lot quantities
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        expiry_date=dt.date(2028, 6, 30),
+        lots=[
+            Lot(lot_number="LOT-A", expiry_date=dt.date(2028, 6, 30)),
+            Lot(lot_number="LOT-B", expiry_date=dt.date(2028, 9, 30)),
+        ],
+    )
+    # when it is delivered
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    # then lot_quantity_mismatch names both lots; nothing is received under LOT-A
+    [issue] = outcome.exceptions
+    assert issue.kind == "lot_quantity_mismatch" and issue.line_number == "2"
+    assert issue.message == (
+        "line 2: 2 batches for a quantity of 20, but batch 1 (lot LOT-A) has no quantity, "
+        "batch 2 (lot LOT-B) has no quantity: which lot the goods belong to is not known"
+    )
+    assert odoo_double.records("stock.lot") == []
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 0.0]
+
+
+def test_one_lot_for_part_of_the_line_is_a_mismatch(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given a line of 20 whose only lot (a CLD of 12) leaves 8 of no known lot
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        expiry_date=dt.date(2028, 6, 30),
+        lots=[Lot(lot_number="LOT-A", quantity=Decimal("12"), expiry_date=dt.date(2028, 6, 30))],
+    )
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    [issue] = outcome.exceptions
+    assert issue.kind == "lot_quantity_mismatch"
+    assert "1 batch for a quantity of 20, but it is for 12" in issue.message
+    assert odoo_double.records("stock.lot") == []
+
+
+def test_a_batch_never_takes_another_batchs_expiry_from_the_line(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given the line's expiry read from the first lot (as the maps do), and LOT-B without
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        expiry_date=dt.date(2028, 6, 30),
+        lots=[
+            Lot(lot_number="LOT-A", quantity=Decimal("12"), expiry_date=dt.date(2028, 6, 30)),
+            Lot(lot_number="LOT-B", quantity=Decimal("8")),
+        ],
+    )
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    # then LOT-B is missing its expiry: LOT-A's is not put on it
+    assert [(i.kind, i.received) for i in outcome.exceptions] == [("missing_expiry", "LOT-B")]
+    assert odoo_double.records("stock.lot") == []
+
+
+def test_batches_without_own_expiry_share_the_items_expiry(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given an item-level expiry and two lots (with quantities) that give none of their own
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        expiry_date=dt.date(2028, 6, 30),
+        lots=[
+            Lot(lot_number="LOT-A", quantity=Decimal("12")),
+            Lot(lot_number="LOT-B", quantity=Decimal("8")),
+        ],
+    )
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    assert outcome.exceptions == []
+    assert {lot["name"]: lot["expiration_date"] for lot in odoo_double.records("stock.lot")} == {
+        "LOT-A": "2028-06-30 00:00:00",
+        "LOT-B": "2028-06-30 00:00:00",
+    }
+
+
+def test_one_lot_sent_twice_is_one_batch_with_its_own_expiry(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given one batch named in REF*BT and again in REF*LT with its DTM, after an item DTM
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        expiry_date=dt.date(2027, 1, 31),
+        lots=[
+            Lot(lot_number="LOT-A"),
+            Lot(lot_number="LOT-A", expiry_date=dt.date(2028, 6, 30)),
+        ],
+    )
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    # then the whole line is that lot, with the expiry given for the lot itself
+    assert outcome.exceptions == []
+    [lot] = odoo_double.records("stock.lot")
+    assert (lot["name"], lot["expiration_date"]) == ("LOT-A", "2028-06-30 00:00:00")
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 20.0]
+
+
 def test_a_product_found_by_its_identifier_is_read_by_the_search_itself(
     odoo_double: OdooDouble, odoo_client: OdooClient, world: World
 ) -> None:

@@ -210,3 +210,67 @@ def test_desadv_610_expiry_is_received_and_a_bad_one_refused(
     else:
         assert desadv.state == "delivered", (desadv.error, exceptions(runtime, desadv))
         assert _lots(odoo)["WV24-117"] == expected
+
+
+def _keystone_856_two_lots(*lots: str) -> bytes:
+    """Keystone's 856 with its first item (60 of the NDC) listing ``lots`` segments in
+    place of the LIN's one lot, SE01 recounted."""
+    old = "LIN*1*N4*00338004904*VP*KPW-338049*LT*P412087~\nSN1**60*EA~\nDTM*036*20280228~\n"
+    text = KEYSTONE_856.decode()
+    assert old in text
+    new = "LIN*1*N4*00338004904*VP*KPW-338049~\nSN1**60*EA~\n" + "".join(f"{s}~\n" for s in lots)
+    segments = text.replace(old, new).split("~\n")
+    st = next(i for i, s in enumerate(segments) if s.startswith("ST*"))
+    se = next(i for i, s in enumerate(segments) if s.startswith("SE*"))
+    segments[se] = f"SE*{se - st + 1}*0001"
+    return "~\n".join(segments).encode()
+
+
+def _received_by_lot(odoo: OdooDouble) -> dict[str, object]:
+    lots = {lot["id"]: lot["name"] for lot in odoo.records("stock.lot")}
+    return {
+        lots[m2o(ml["lot_id"])]: ml.get("quantity")
+        for ml in odoo.records("stock.move.line")
+        if ml.get("lot_id")
+    }
+
+
+def test_keystone_856_item_with_two_lots_in_cld_loops_is_received_lot_by_lot(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    # given an item of 60 shipped as 1 x 40 of lot P412087 and 2 x 10 of lot P412999
+    assert ingest(runtime, KEYSTONE_850, "850.edi").state == "delivered"
+    data = _keystone_856_two_lots(
+        "CLD*1*40",
+        "REF*LT*P412087",
+        "DTP*036*D8*20280228",
+        "CLD*2*10",
+        "REF*LT*P412999",
+        "DTP*036*D8*20290131",
+    )
+    # when the 856 goes through the pipeline
+    asn = ingest(runtime, data, "856.edi")
+    # then both lots reach Odoo, each with its quantity and its own expiry
+    assert asn.state == "delivered", (asn.error, exceptions(runtime, asn))
+    received = _received_by_lot(odoo)
+    assert (received["P412087"], received["P412999"]) == (40.0, 20.0)
+    lots = _lots(odoo)
+    assert (lots["P412087"], lots["P412999"]) == ("2028-02-28 00:00:00", "2029-01-31 00:00:00")
+
+
+def test_keystone_856_item_listing_two_lots_without_quantities_is_an_exception(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    # given an item of 60 naming two lots (each with its expiry) and no per-lot quantity
+    ingest(runtime, KEYSTONE_850, "850.edi")
+    data = _keystone_856_two_lots(
+        "REF*LT*P412087", "DTM*036*20280228", "REF*LT*P412999", "DTM*036*20290131"
+    )
+    asn = ingest(runtime, data, "856.edi")
+    # then lot_quantity_mismatch names both lots, and nothing of the notice is received
+    assert asn.state == "business_exception", asn.error
+    [issue] = exceptions(runtime, asn)
+    assert issue.kind == "lot_quantity_mismatch"
+    assert "(lot P412087) has no quantity" in issue.message
+    assert "(lot P412999) has no quantity" in issue.message
+    assert odoo.records("stock.lot") == []

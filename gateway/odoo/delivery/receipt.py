@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from gateway.canonical import ShipNotice, ShipNoticeLine, ShipNoticeOrder
+from gateway.canonical import Lot, ShipNotice, ShipNoticeLine, ShipNoticeOrder
 from gateway.odoo.api import OdooApi, m2o_id
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import (
@@ -226,16 +226,25 @@ def _note_lines(document: ShipNotice, receipts: list[_Receipt]) -> list[str]:
 
 
 def _batches(line: ShipNoticeLine, label: str) -> list[_Batch] | BusinessIssue:
-    """The line's batches (DESADV PCI groups) when it lists several; nothing when it
-    lists one or none (the line's own lot number is used).
+    """The line's batches (DESADV PCI groups, X12 REF*LT lots); nothing when it lists
+    none (the line's own lot number is used).
 
     Several batches must each name a lot and a quantity and add up to the line's
-    quantity: anything else is ``lot_quantity_mismatch``, never the whole line under
-    one lot. A group with neither a lot nor a quantity (a marking, not a batch) is not
-    counted."""
-    lots = [lot for lot in line.lots if lot.lot_number or lot.quantity is not None]
-    if len(lots) < 2:
+    quantity, and one batch with a quantity must be the whole line: anything else is
+    ``lot_quantity_mismatch``, never the whole line under one lot. A group with neither
+    a lot nor a quantity (a marking, not a batch) is not counted, nor are groups of
+    which none names a lot (load details: they say nothing about lots); the same lot
+    named twice without a quantity (REF*BT and REF*LT for one batch) is one batch."""
+    lots = _merged([lot for lot in line.lots if lot.lot_number or lot.quantity is not None])
+    if not any(lot.lot_number for lot in lots):
         return []
+    if len(lots) == 1 and (lots[0].quantity is None or lots[0].quantity == line.quantity):
+        # the whole line is this lot, with its own expiry where it has one (an item's
+        # DTM*036 may come before the lot's REF*LT and its own DTM*036)
+        only = lots[0]
+        if not only.lot_number:
+            return []
+        return [_Batch(only.lot_number, line.quantity, only.expiry_date or line.expiry_date)]
     incomplete = [
         f"batch {n} "
         + (f"(lot {lot.lot_number}) has no quantity" if lot.lot_number else "has no lot number")
@@ -244,19 +253,63 @@ def _batches(line: ShipNoticeLine, label: str) -> list[_Batch] | BusinessIssue:
     ]
     total = sum((lot.quantity or Decimal(0) for lot in lots), Decimal(0))
     if incomplete or total != line.quantity:
-        why = ", ".join(incomplete) if incomplete else f"they add up to {_number(total)}"
+        several = len(lots) > 1
+        why = (
+            ", ".join(incomplete)
+            if incomplete
+            else f"{'they add up to' if several else 'it is for'} {_number(total)}"
+        )
+        count = f"{len(lots)} batches" if several else "1 batch"
         return BusinessIssue(
             kind="lot_quantity_mismatch",
-            message=f"{label}: {len(lots)} batches for a quantity of {_number(line.quantity)}, "
+            message=f"{label}: {count} for a quantity of {_number(line.quantity)}, "
             f"but {why}: which lot the goods belong to is not known",
             line_number=line.po_line_number,
             expected=str(line.quantity),
             received=str(total),
             identifiers=line.item.identifiers(),
         )
+    # a batch without its own expiry takes the line's only when no batch has one: the
+    # line's expiry is then the item's (or pack's), never another batch's
+    shared = None if any(lot.expiry_date for lot in lots) else line.expiry_date
     return [
-        _Batch(lot.lot_number or "", lot.quantity or Decimal(0), lot.expiry_date) for lot in lots
+        _Batch(lot.lot_number or "", lot.quantity or Decimal(0), lot.expiry_date or shared)
+        for lot in lots
     ]
+
+
+def _merged(lots: list[Lot]) -> list[Lot]:
+    """The lots with a repeat of an earlier lot number folded into it when neither has a
+    quantity and their dates do not disagree (one batch sent as REF*BT and REF*LT)."""
+    out: list[Lot] = []
+    for lot in lots:
+        same = next(
+            (
+                n
+                for n, seen in enumerate(out)
+                if lot.quantity is None
+                and seen.quantity is None
+                and seen.lot_number == lot.lot_number
+                and _agree(seen.expiry_date, lot.expiry_date)
+                and _agree(seen.production_date, lot.production_date)
+            ),
+            None,
+        )
+        if same is None:
+            out.append(lot)
+            continue
+        seen = out[same]
+        out[same] = seen.model_copy(
+            update={
+                "expiry_date": seen.expiry_date or lot.expiry_date,
+                "production_date": seen.production_date or lot.production_date,
+            }
+        )
+    return out
+
+
+def _agree(first: dt.date | None, second: dt.date | None) -> bool:
+    return first is None or second is None or first == second
 
 
 def _number(value: Decimal) -> str:
@@ -400,14 +453,14 @@ def _lots(
                 )
             )
     elif batches:
-        # several batches of one line (DESADV PCI groups): one move line per batch,
-        # each with its own quantity and expiry date
+        # several batches of one line (DESADV PCI groups, X12 REF*LT lots): one move
+        # line per batch, each with its own quantity and expiry date (_batches)
         for batch in batches:
             converted = resolver.convert(batch.quantity, line.uom, uom_id, line.po_line_number)
             if isinstance(converted, BusinessIssue):  # the line's unit converted before
                 issues.append(converted.model_copy(update={"identifiers": ids}))
                 continue
-            lot_expiry = odoo_datetime(batch.expiry_date) if batch.expiry_date else expiry
+            lot_expiry = odoo_datetime(batch.expiry_date) if batch.expiry_date else None
             lots.append((batch.lot_number, converted, lot_expiry))
     elif line.lot_number:
         lots = [(line.lot_number, quantity, expiry)]
