@@ -63,7 +63,7 @@ REFUSAL_REASONS: dict[str, tuple[str, frozenset[str]]] = {
     # gateway/as2/receiver.py: why a request was refused before any payload existed
     "as2.refused": (
         "reason",
-        frozenset({"headers_too_large", "no_as2_ids", "no_message_id"}),
+        frozenset({"body_too_large", "headers_too_large", "no_as2_ids", "no_message_id"}),
     ),
     # gateway/sftp/session.py: the operation that was refused
     "sftp.refused": (

@@ -144,14 +144,35 @@ class As2Receiver:
         """Record a request refused for its size before it was read (HTTP 413)."""
         h = Headers.of(headers)
         found = self._find(h)
-        self._refused(
+        self._too_large(
             h,
             found[0] if found else None,
-            b"",
             None,
             f"request body of {size} or more bytes exceeds the limit of {limit}",
             size=size,
+            limit=limit,
         )
+
+    def _too_large(
+        self,
+        h: Headers,
+        profile: PartnerProfile | None,
+        raw_sha256: str | None,
+        reason: str,
+        *,
+        size: int,
+        limit: int,
+    ) -> As2Response:
+        """A body over the limit (ours or the partner's): an ``as2.refused`` event the
+        security metric counts, a ``refused`` message without its bytes, and the 413."""
+        self.intake.record_event(
+            "as2.refused",
+            f"{unquote_id(h.get('message-id'))[:200]}: {reason}; answered 413",
+            partner_id=profile.id if profile else None,
+            data={"reason": "body_too_large", "body_bytes": size, "limit": limit},
+        )
+        self._refused(h, profile, b"", raw_sha256, reason, size=size)
+        return _text(413, f"request body exceeds {limit} bytes")
 
     def refuse_oversized_headers(self, headers: Mapping[str, str], size: int, limit: int) -> None:
         """Record a request refused for the size of its headers (HTTP 431), body unread.
@@ -200,9 +221,8 @@ class As2Receiver:
         """Process one request; never raises for anything the partner sent."""
         h = Headers.of(headers)
         if len(body) > self.max_body_bytes:
-            self._refused(h, None, b"", None, f"body exceeds {self.max_body_bytes} bytes",
-                          size=len(body))  # fmt: skip
-            return _text(413, f"request body exceeds {self.max_body_bytes} bytes")
+            return self._too_large(h, None, None, f"body exceeds {self.max_body_bytes} bytes",
+                                   size=len(body), limit=self.max_body_bytes)  # fmt: skip
         try:
             with self.memory.request() as reservation:
                 reservation.take(BODY_FACTOR * len(body))
@@ -260,10 +280,10 @@ class As2Receiver:
             return self._answer(h, None, None, None, "processed/error",
                                 PartnerNotFound.disposition_modifier, None)  # fmt: skip
         if len(body) > profile.as2.max_body_bytes:
-            self._refused(h, profile, b"", raw_sha256,
-                          f"body exceeds the partner's {profile.as2.max_body_bytes} bytes",
-                          size=len(body))  # fmt: skip
-            return _text(413, f"request body exceeds {profile.as2.max_body_bytes} bytes")
+            limit = profile.as2.max_body_bytes
+            return self._too_large(h, profile, raw_sha256,
+                                   f"body exceeds the partner's {limit} bytes",
+                                   size=len(body), limit=limit)  # fmt: skip
         now = self.clock()
         message: InboundMessage | None = None
         try:

@@ -213,7 +213,9 @@ def test_refused_as2_requests_and_sftp_operations_count_as_security_events(
 ) -> None:
     # the reason is read from the events' JSON data: both databases' dialects
     database = request.getfixturevalue("postgres_url") if store == "postgresql" else None
-    fresh = make_world(tmp_path / "world", documents=False, database_url=database)
+    fresh = make_world(
+        tmp_path / "world", documents=False, database_url=database, max_payload_bytes=4096
+    )
     try:
         with TestClient(create_app(fresh.runtime)) as fresh_client:
             _count_refusals(fresh, fresh_client, tmp_path / "sftp")
@@ -235,6 +237,10 @@ def _count_refusals(fresh: World, fresh_client: TestClient, tmp_path: Path) -> N
         assert fresh_client.post("/as2", content=b"x").status_code == 400
     big = {f"x-pad-{n}": "p" * 1000 for n in range(80)}
     assert fresh_client.post("/as2", content=b"x", headers=big).status_code == 431
+    # and a body over the payload limit
+    limit = fresh.runtime.settings.max_payload_bytes
+    oversized = fresh_client.post("/as2", content=b"x" * (limit + 1))
+    assert oversized.status_code == 413
     # and a partner's SFTP session is refused a mkdir and a path outside its root, as the
     # hosted server records them, plus an event of an operation the metric does not know
     ctx = SessionContext(
@@ -253,6 +259,7 @@ def _count_refusals(fresh: World, fresh_client: TestClient, tmp_path: Path) -> N
     prefix = "edigw_security_events_total"
     assert counted[f'{prefix}{{kind="as2.refused",reason="no_as2_ids"}}'] == 2
     assert counted[f'{prefix}{{kind="as2.refused",reason="headers_too_large"}}'] == 1
+    assert counted[f'{prefix}{{kind="as2.refused",reason="body_too_large"}}'] == 1
     assert counted[f'{prefix}{{kind="sftp.refused",reason="mkdir"}}'] == 1
     assert counted[f'{prefix}{{kind="sftp.refused",reason="open"}}'] == 1
     assert counted[f'{prefix}{{kind="sftp.refused",reason="other"}}'] == 1
