@@ -42,7 +42,6 @@ LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 
 LATENCY_WINDOW = dt.timedelta(days=1)
 MAX_ATTEMPTS_SCANNED = 100_000
 ACK_OVERDUE_AFTER = dt.timedelta(minutes=30)
-QUEUE_NAME = "gateway"
 # events counted by edigw_security_events_total (docs/security.md says what each means)
 SECURITY_EVENT_KINDS = (
     "as2.mdn_unsigned",
@@ -79,14 +78,15 @@ REFUSAL_REASONS: dict[str, tuple[str, frozenset[str]]] = {
 
 
 def queue_depth(runtime: Runtime) -> float | None:
-    """Messages waiting in the broker's ``gateway`` queue (None when it cannot be read)."""
+    """Messages waiting in the pipeline's broker queue (``queue_name``, ``gateway`` unless
+    set; None when it cannot be read)."""
     url = runtime.settings.resolved_broker_url
     if url.startswith(("redis://", "rediss://")):
         import redis
 
         try:
             client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-            return float(client.llen(QUEUE_NAME))
+            return float(client.llen(runtime.settings.queue_name))
         except redis.RedisError:
             return None
     if url.startswith("filesystem"):
@@ -280,7 +280,7 @@ class StoreCollector:
             queue = GaugeMetricFamily(
                 "edigw_queue_depth", "Tasks waiting in the broker queue.", labels=["queue"]
             )
-            queue.add_metric([QUEUE_NAME], depth)
+            queue.add_metric([self.runtime.settings.queue_name], depth)
             yield queue
 
         yield self._certificates(now)

@@ -13,20 +13,16 @@ from gateway.api.app import create_app
 from tests.api.world import PARTNER, make_world
 
 
-def make_url_redis(url: str, *, db: int) -> str:
-    """The same Redis server with another database number."""
-    base, _, tail = url.rpartition("/")
-    return f"{base}/{db}" if tail.isdigit() else f"{url.rstrip('/')}/{db}"
-
-
-def test_console_on_postgresql_and_redis(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
-    # given the store on PostgreSQL, Redis as broker with two tasks waiting; the broker
-    # uses its own database number, since other suites flush and fill the shared test one
-    redis_url = make_url_redis(redis_url, db=13)
-    world = make_world(tmp_path, database_url=postgres_url, broker_url=redis_url)
+def test_console_on_postgresql_and_redis(
+    tmp_path: Path, postgres_url: str, redis_url: str, queue_name: str
+) -> None:
+    # given the store on PostgreSQL, Redis as broker with two tasks waiting; the queue is
+    # this test's own, so other suites and other runs on the same Redis never touch it
+    world = make_world(
+        tmp_path, database_url=postgres_url, broker_url=redis_url, queue_name=queue_name
+    )
     queue = redis.Redis.from_url(redis_url)
-    queue.delete("gateway")
-    queue.lpush("gateway", "task-1", "task-2")
+    queue.lpush(queue_name, "task-1", "task-2")
     try:
         with TestClient(create_app(world.runtime)) as c:
             h = world.headers("viewer")
@@ -38,20 +34,21 @@ def test_console_on_postgresql_and_redis(tmp_path: Path, postgres_url: str, redi
             ).json()
             files = c.get("/api/v1/messages", params={"document_type": "invoice"}, headers=h).json()
     finally:
-        queue.delete("gateway")
+        queue.delete(queue_name)
         world.runtime.engine.dispose()
     # then readiness checks PostgreSQL and Redis for real
     assert ready["ready"] is True
     assert ready["checks"]["database"]["detail"] == "postgresql"
     assert ready["checks"]["broker"]["detail"] == "redis"
     # the queue depth is Redis' length of the gateway queue
+    # - the queue the gateway is set to use, not a fixed "gateway"
     depth = [
-        s.value
+        (s.labels["queue"], s.value)
         for f in text_string_to_metric_families(metrics)
         for s in f.samples
         if s.name == "edigw_queue_depth"
     ]
-    assert depth == [2.0]
+    assert depth == [(queue_name, 2.0)]
     # and the dashboard's per-day grouping and the finders work on PostgreSQL
     assert dashboard["volume"]["days"][-1] == dt.datetime.now(dt.UTC).date().isoformat()
     assert dashboard["volume"]["partners"] == {PARTNER: [0, 2]}
