@@ -22,7 +22,7 @@ from tests.conftest import REPO, missing
 RULES = REPO / "deploy" / "prometheus" / "alerts.yml"
 RULE_TESTS = REPO / "deploy" / "prometheus" / "alerts_test.yml"
 DASHBOARD = REPO / "deploy" / "grafana" / "edi-gateway.json"
-METRIC = re.compile(r"\b(edigw_[a-z_]+)")
+METRIC = re.compile(r"\b(edigw_[a-z0-9_]+)")
 REQUIRED_ALERTS = {
     "EdiDeadLetters",
     "EdiBusinessExceptionsOverSlo",
@@ -44,7 +44,7 @@ def exported_metrics() -> set[str]:
     """Every metric family name the gateway's collectors create (with their suffixes)."""
     names: set[str] = set()
     for source in (REPO / "gateway" / "api").glob("metrics*.py"):
-        for name in re.findall(r'"(edigw_[a-z_]+)"', source.read_text()):
+        for name in re.findall(r'"(edigw_[a-z0-9_]+)"', source.read_text()):
             names |= {name, f"{name}_bucket", f"{name}_count", f"{name}_sum", f"{name}_total"}
     return names
 
@@ -85,6 +85,8 @@ def test_dashboard_is_valid_grafana_json_about_exported_metrics() -> None:
         "edigw_off_contract_lines_total",
         "edigw_dead_letters",
         "edigw_our_certificate_days_left",
+        "edigw_async_mdns_overdue",
+        "edigw_security_events_total",
     ):
         assert needed in used
 
