@@ -21,14 +21,13 @@ order failed) is recorded by :mod:`gateway.pipeline.as2_mdns` as usual.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.partners.as2 import DEFAULT_MDN_WAIT_SECONDS
 from gateway.pipeline.dispatch import Next
-from gateway.pipeline.outbound_records import raise_order_exception
+from gateway.pipeline.outbound_records import raise_order_exception, route_order_exceptions
 from gateway.pipeline.routing import route_new_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.states import EXCEPTIONS, ExceptionState
@@ -150,7 +149,7 @@ def _raise(
             "partner may not have it: ask the partner",
             detail=detail,
         )
-        follow += _route(runtime, session, order, [exc])
+        follow += route_order_exceptions(runtime, session, order, [exc])
     for change in changes:
         parent = session.get(OutboundOrder, change.outbound_order_id)
         if parent is None:
@@ -163,7 +162,7 @@ def _raise(
             f"{parent.business_key}: {late}; the partner may not know of the change",
             detail={**detail, "outbound_change_id": change.id},
         )
-        follow += _route(runtime, session, parent, [exc])
+        follow += route_order_exceptions(runtime, session, parent, [exc])
     for ack in acks:
         add_event(
             session,
@@ -198,19 +197,6 @@ def _raise(
             target=runtime.odoo_target(False),
         )
     return follow
-
-
-def _route(
-    runtime: Runtime, session: Session, order: OutboundOrder, rows: Sequence[BusinessException]
-) -> list[Next]:
-    return route_new_exceptions(
-        runtime,
-        session,
-        rows,
-        partner_id=order.partner_id,
-        target=runtime.odoo_target(bool(order.test)),
-        correlation_id=order.correlation_id,
-    )
 
 
 def resolve_overdue(session: Session, partner_id: str, message_id: str, outcome: str) -> int:

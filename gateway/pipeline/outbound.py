@@ -75,11 +75,11 @@ from gateway.pipeline.outbound_records import (
     outbound_library,
     raise_order_exception,
     record_sent,
+    route_order_exceptions,
     store_written,
     write_date_settled,
 )
 from gateway.pipeline.reacknowledge import reacknowledge
-from gateway.pipeline.routing import route_new_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.queries import contains
 from gateway.states import OUTBOUND_ORDERS
@@ -337,22 +337,7 @@ def _changed_after_sending(
         )
         order.document_hash = digest
         # dispatched by poll() once this session has committed
-        out.follow += _route(runtime, session, order, [changed])
-
-
-def _route(
-    runtime: Runtime, session: Session, order: OutboundOrder, rows: Sequence[BusinessException]
-) -> list[Next]:
-    """Route exceptions about ``order`` like a document's (owner group, assignee, due time,
-    notifications); the notify stages to dispatch after commit."""
-    return route_new_exceptions(
-        runtime,
-        session,
-        rows,
-        partner_id=order.partner_id,
-        target=runtime.odoo_target(bool(order.test)),
-        correlation_id=order.correlation_id,
-    )
+        out.follow += route_order_exceptions(runtime, session, order, [changed])
 
 
 def queue_order(
@@ -424,7 +409,7 @@ def queue_order(
         unsendable = raise_order_exception(
             session, order, "order_not_sendable", problem or "cannot be written"
         )
-        follow = _route(runtime, session, order, [unsendable])
+        follow = route_order_exceptions(runtime, session, order, [unsendable])
         failed = _detached(session, order)
     runtime.dispatcher.dispatch(follow)
     return failed
@@ -641,7 +626,7 @@ def check_overdue(runtime: Runtime, now: dt.datetime | None = None) -> list[tupl
                 done.add(item.awaited.value)
                 raised.append((order.business_key, item.awaited.value))
             order.overdue_raised = sorted(done)
-            follow += _route(runtime, session, order, new)
+            follow += route_order_exceptions(runtime, session, order, new)
     if follow:
         runtime.dispatcher.dispatch(follow)
     return raised

@@ -54,7 +54,7 @@ from gateway.partners.outbound import InventoryAdviceSettings, PriceCatalogSetti
 from gateway.partners.profile import PartnerProfile
 from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
-from gateway.pipeline.outbound import _detached, _route, outbound_partners
+from gateway.pipeline.outbound import _detached, outbound_partners
 from gateway.pipeline.outbound_kinds import (
     INVENTORY_ADVICES,
     PRICE_CATALOGS,
@@ -66,6 +66,7 @@ from gateway.pipeline.outbound_records import (
     order_envelope,
     outbound_library,
     raise_order_exception,
+    route_order_exceptions,
     store_written,
     write_date_settled,
 )
@@ -363,7 +364,7 @@ def _queue(
                 "publication_not_writable",
                 f"{kind.label} {key} for {profile.name} was not sent: {problem}",
             )
-            follow += _route(runtime, session, row, [unwritable])
+            follow += route_order_exceptions(runtime, session, row, [unwritable])
             out.failed.append(key)
         _move_cursor(session, profile.id, *cursor)
         stored = _detached(session, row)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -29,8 +29,10 @@ from gateway.outbound.ack_codes import describe
 from gateway.outbound.cycle import OrderCycle, advance
 from gateway.outbound.template import OutboundLibrary
 from gateway.partners.profile import PartnerProfile
+from gateway.pipeline.dispatch import Next
 from gateway.pipeline.errors import PermanentError
 from gateway.pipeline.outbound_kinds import PURCHASE_ORDERS, OutboundKind, kind_of
+from gateway.pipeline.routing import route_new_exceptions
 from gateway.pipeline.runtime import Runtime
 from gateway.states import OUTBOUND_ORDERS, MessageState
 from gateway.store.audit import add_event, next_counter
@@ -75,6 +77,21 @@ def raise_order_exception(
         data={"outbound_order_id": order.id, "kind": kind},
     )
     return row
+
+
+def route_order_exceptions(
+    runtime: Runtime, session: Session, order: OutboundOrder, rows: Sequence[BusinessException]
+) -> list[Next]:
+    """Route exceptions about ``order`` like a document's (owner group, assignee, due time,
+    notifications); the notify stages to dispatch after commit."""
+    return route_new_exceptions(
+        runtime,
+        session,
+        rows,
+        partner_id=order.partner_id,
+        target=runtime.odoo_target(bool(order.test)),
+        correlation_id=order.correlation_id,
+    )
 
 
 def order_envelope(
