@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from gateway.intake import ReceivedPayload
 from gateway.pipeline.build import build_runtime
 from gateway.pipeline.dispatch import InlineDispatcher
+from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
 from gateway.settings import Settings
+from gateway.store.models import Acknowledgement, Transaction
 from tests.conftest import REPO
 from tests.support.notify_receivers import Mailbox, Receiver, smtp_server, webhook_receiver
 
@@ -21,6 +25,34 @@ FIXTURES = REPO / "tests" / "fixtures" / "partners"
 def fixture_bytes(partner: str, name: str) -> bytes:
     """A sample partner's EDI file."""
     return (FIXTURES / partner / name).read_bytes()
+
+
+def ingest(runtime: Runtime, data: bytes) -> list[Transaction]:
+    """Receive ``data`` as a CLI file, run the inline pipeline to its end, and return
+    the transactions of that message in order."""
+    receipt = StoreIntake(runtime).receive(
+        ReceivedPayload(data=data, transport="cli", filename="in.edi", actor="test")
+    )
+    runtime.dispatcher.drain()  # type: ignore[attr-defined]
+    with runtime.sessions() as s:
+        return list(
+            s.scalars(
+                select(Transaction)
+                .where(Transaction.message_id == receipt.message_id)
+                .order_by(Transaction.id)
+            )
+        )
+
+
+def acks_sent(runtime: Runtime) -> list[bytes]:
+    """The bytes of every acknowledgement we wrote, oldest first."""
+    with runtime.sessions() as s:
+        rows = s.scalars(
+            select(Acknowledgement)
+            .where(Acknowledgement.direction == "out")
+            .order_by(Acknowledgement.id)
+        ).all()
+        return [runtime.payloads.get(s, r.payload_sha256 or "") for r in rows]
 
 
 @pytest.fixture

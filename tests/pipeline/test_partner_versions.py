@@ -13,12 +13,10 @@ import yaml
 from sqlalchemy import select
 
 from gateway import x12
-from gateway.intake import ReceivedPayload
-from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
-from gateway.store.models import Acknowledgement, Document, Transaction
+from gateway.store.models import Document
 from tests.conftest import REPO
-from tests.pipeline.conftest import fixture_bytes
+from tests.pipeline.conftest import acks_sent, fixture_bytes, ingest
 from tests.x12.helpers import Pyx12Validator
 
 
@@ -46,31 +44,6 @@ def _site(tmp_path: Path, versions: Any) -> Path:
     return site
 
 
-def _ingest(runtime: Runtime, data: bytes) -> list[Transaction]:
-    receipt = StoreIntake(runtime).receive(
-        ReceivedPayload(data=data, transport="cli", filename="in.edi", actor="test")
-    )
-    runtime.dispatcher.drain()  # type: ignore[attr-defined]
-    with runtime.sessions() as s:
-        return list(
-            s.scalars(
-                select(Transaction)
-                .where(Transaction.message_id == receipt.message_id)
-                .order_by(Transaction.id)
-            )
-        )
-
-
-def _acks(runtime: Runtime) -> list[bytes]:
-    with runtime.sessions() as s:
-        rows = s.scalars(
-            select(Acknowledgement)
-            .where(Acknowledgement.direction == "out")
-            .order_by(Acknowledgement.id)
-        ).all()
-        return [runtime.payloads.get(s, r.payload_sha256 or "") for r in rows]
-
-
 @pytest.fixture(scope="module")
 def pyx12_validator() -> Pyx12Validator:
     return Pyx12Validator()
@@ -87,7 +60,7 @@ def test_one_partner_sends_4010_855s_and_5010_856s(
     ack_855 = _as_migrating(fixture_bytes("summit-medical", "855_po_ack.edi"), b"SUMMITMED")
     asn_856 = _as_migrating(fixture_bytes("keystone-pharma", "856_ship_notice.edi"), b"KEYSTONERX")
     # when both arrive in one file
-    txns = _ingest(runtime, ack_855 + asn_856)
+    txns = ingest(runtime, ack_855 + asn_856)
     # then both are the same partner's, accepted, and translated through their own maps
     assert [(t.partner_id, t.set_id, t.version) for t in txns] == [
         ("migrating-dist", "855", "004010"),
@@ -105,7 +78,7 @@ def test_one_partner_sends_4010_855s_and_5010_856s(
     }
     # and each interchange is acknowledged in its version: a 997 004010 for the 4010
     # group (the 999 does not exist there) and a 999 005010X231A1 for the 5010 one
-    acks = _acks(runtime)
+    acks = acks_sent(runtime)
     answered = [x12.parse_payload(a).interchanges[0].groups[0] for a in acks]
     assert [(g.version, g.transactions[0].set_id) for g in answered] == [
         ("004010", "997"),
@@ -123,7 +96,7 @@ def test_a_set_in_a_release_the_profile_does_not_list_is_rejected_in_the_ack(
     runtime = make_runtime(profiles_dir=str(site))
     # when a 5010 855 arrives (the keystone sample's 855, under the partner's ids)
     data = _as_migrating(fixture_bytes("keystone-pharma", "855_po_ack.edi"), b"KEYSTONERX")
-    (txn,) = _ingest(runtime, data)
+    (txn,) = ingest(runtime, data)
     # then it is rejected at validation, never translated
     assert (txn.set_id, txn.version, txn.state) == ("855", "005010", "rejected")
     assert "set up for X12 004010 for 855" in (txn.error or "")
@@ -131,7 +104,7 @@ def test_a_set_in_a_release_the_profile_does_not_list_is_rejected_in_the_ack(
         assert s.scalars(select(Document)).all() == []
     # and the 999 says so: IK5 R with code 1 (transaction set not supported) and AK9 R
     # with AK905 2 (functional group version not supported)
-    (ack,) = _acks(runtime)
+    (ack,) = acks_sent(runtime)
     assert pyx12_validator.errors(ack) == []
     segments = [
         list(seg.parts)

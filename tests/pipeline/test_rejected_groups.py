@@ -13,32 +13,14 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from gateway import edifact, x12
-from gateway.intake import ReceivedPayload
-from gateway.pipeline.intake import StoreIntake
 from gateway.pipeline.runtime import Runtime
-from gateway.store.models import Acknowledgement, Document, Transaction
-from tests.pipeline.conftest import fixture_bytes
+from gateway.store.models import Document
+from tests.pipeline.conftest import acks_sent, fixture_bytes, ingest
 
 
-def _ingest(runtime: Runtime, data: bytes) -> list[Transaction]:
-    receipt = StoreIntake(runtime).receive(
-        ReceivedPayload(data=data, transport="cli", filename="in.edi", actor="test")
-    )
-    runtime.dispatcher.drain()  # type: ignore[attr-defined]
-    with runtime.sessions() as s:
-        return list(
-            s.scalars(
-                select(Transaction)
-                .where(Transaction.message_id == receipt.message_id)
-                .order_by(Transaction.id)
-            )
-        )
-
-
-def _ack(runtime: Runtime) -> bytes:
-    with runtime.sessions() as s:
-        (row,) = s.scalars(select(Acknowledgement).where(Acknowledgement.direction == "out"))
-        return runtime.payloads.get(s, row.payload_sha256 or "")
+def _only_ack(runtime: Runtime) -> bytes:
+    (ack,) = acks_sent(runtime)
+    return ack
 
 
 def _documents(runtime: Runtime) -> list[Document]:
@@ -54,7 +36,7 @@ def test_an_x12_group_with_a_wrong_set_count_is_rejected_whole(
     good = fixture_bytes("summit-medical", "855_po_ack.edi")
     assert b"GE*1*5101~" in good
     # when it arrives with that count, and as sent
-    (txn,) = _ingest(runtime, good.replace(b"GE*1*5101~", b"GE*2*5101~"))
+    (txn,) = ingest(runtime, good.replace(b"GE*1*5101~", b"GE*2*5101~"))
     # then the set is rejected for its group's fault and nothing is translated
     assert txn.state == "rejected", (txn.state, txn.error)
     assert "group rejected" in (txn.error or "") and "GE" in (txn.error or "")
@@ -62,7 +44,7 @@ def test_an_x12_group_with_a_wrong_set_count_is_rejected_whole(
     # and the 997 rejects the group (AK9 R with AK905 5: the set count does not match)
     segments = [
         list(seg.parts)
-        for t in x12.parse_payload(_ack(runtime)).interchanges[0].transactions
+        for t in x12.parse_payload(_only_ack(runtime)).interchanges[0].transactions
         for seg in t.segments
     ]
     (ak9,) = [s for s in segments if s[0] == "AK9"]
@@ -74,7 +56,7 @@ def test_the_same_set_in_a_sound_group_is_translated(
 ) -> None:
     # the control for the test above: the set itself is fine
     runtime = make_runtime()
-    (txn,) = _ingest(runtime, fixture_bytes("summit-medical", "855_po_ack.edi"))
+    (txn,) = ingest(runtime, fixture_bytes("summit-medical", "855_po_ack.edi"))
     assert txn.state != "rejected", txn.error
     assert len(_documents(runtime)) == 1
 
@@ -101,13 +83,13 @@ def test_an_edifact_group_with_a_wrong_message_count_is_rejected_whole(
     # given nordlicht's valid ORDRSP in a group whose UNE counts two messages
     runtime = make_runtime()
     # when it arrives
-    (txn,) = _ingest(runtime, _ordrsp_in_group("2"))
+    (txn,) = ingest(runtime, _ordrsp_in_group("2"))
     # then the message is rejected for its group's fault and nothing is translated
     assert txn.state == "rejected", (txn.state, txn.error)
     assert "group rejected" in (txn.error or "")
     assert _documents(runtime) == []
     # and the CONTRL refuses the group (UCF ... 4)
-    ack = _ack(runtime)
+    ack = _only_ack(runtime)
     (contrl,) = edifact.parse_payload(ack).interchanges[0].transactions
     (ucf,) = [seg for seg in contrl.segments if seg.tag == "UCF"]
     assert (ucf.value(1), ucf.value(4)) == ("77", "4"), ack
@@ -118,7 +100,7 @@ def test_the_same_message_in_a_sound_group_is_translated(
 ) -> None:
     # the control for the test above: the message and its group are fine
     runtime = make_runtime()
-    (txn,) = _ingest(runtime, _ordrsp_in_group("1"))
+    (txn,) = ingest(runtime, _ordrsp_in_group("1"))
     assert txn.state != "rejected", txn.error
     assert len(_documents(runtime)) == 1
 
@@ -129,12 +111,12 @@ def test_a_corrected_resend_under_the_same_number_is_taken(
     # given summit's 855 rejected for its group's count: nothing of it was taken
     runtime = make_runtime()
     good = fixture_bytes("summit-medical", "855_po_ack.edi")
-    (first,) = _ingest(runtime, good.replace(b"GE*1*5101~", b"GE*2*5101~"))
+    (first,) = ingest(runtime, good.replace(b"GE*1*5101~", b"GE*2*5101~"))
     assert first.state == "rejected"
     # when the partner sends the corrected interchange again under the same ISA13
-    (again,) = _ingest(runtime, good)
+    (again,) = ingest(runtime, good)
     # then it is read as new, not dropped as a duplicate, and translated
     assert again.state != "rejected", again.error
     assert len(_documents(runtime)) == 1
     # while the same interchange sent a third time, now that it was taken, is a duplicate
-    assert _ingest(runtime, good) == []
+    assert ingest(runtime, good) == []
