@@ -14,10 +14,11 @@ element and converts it. :func:`field_reader` does the same for one field's rule
 The generated code answers exactly what the rule interpreter answered before (values,
 ``--explain`` traces, warnings and the text of every :class:`DocumentError`):
 ``tests/mapping/test_translate_differential.py`` checks it against digests taken with
-the engine before. Rules joining components (``to_component``), multiplying (``times``) or
-checking that one value is meant (``unique``) call the reader's general path,
-:meth:`RuleReader.read_rule`. Only literals the code builds itself (ints, and repr()
-of names and codes) go into the source; rules and tables are passed as objects.
+the engine before. Rules joining components (``to_component``) call the reader's general
+path, :meth:`RuleReader.read_rule`; multiplying (``times``) and checking that one value is
+meant (``unique``) call :meth:`RuleReader.multiplied` / :meth:`RuleReader.one_value`.
+Only literals the code builds itself (ints, and repr() of names and codes) go into the
+source; rules and tables are passed as objects.
 """
 
 from __future__ import annotations
@@ -52,14 +53,9 @@ FieldReader = Callable[["RuleReader", "Scopes", str, "int | None", "SegmentLike 
 
 
 def _general(rule: Rule) -> bool:
-    """Whether a segment rule needs the reader's general path (``to_component``,
-    ``times``, ``unique``, or a conversion this module does not know)."""
-    return (
-        rule.to_component is not None
-        or rule.times is not None
-        or rule.unique
-        or rule.convert not in _CONVERSIONS
-    )
+    """Whether a segment rule needs the reader's general path (``to_component``, or a
+    conversion this module does not know)."""
+    return rule.to_component is not None or rule.convert not in _CONVERSIONS
 
 
 #: the conversions the compiled code inlines: every one a rule may name (schema.Convert)
@@ -421,9 +417,25 @@ def _rule_lines(
         "                    text = raw.strip()",
         "                    if text:",
         *_convert_lines(rule, suffix, path, "                        ", elements),
+        *(
+            [  # a number times another element of the segment (CLD01 x CLD02)
+                "                        if v is not NOTHING:",
+                f"                            v = r.multiplied({path}, R{suffix}, seg, raw, v)",
+            ]
+            if rule.times is not None
+            else []
+        ),
         "                        if v is not NOTHING:",
         "                            if explain:",
         f"                                r.trace({path}, seg, R{suffix}, raw)",
+        *(
+            [  # another matching segment must not give another value
+                "                            if len(f) > 1:",
+                f"                                r.one_value({path}, R{suffix}, f, seg, raw, v)",
+            ]
+            if rule.unique
+            else []
+        ),
         "                            break",
     ]
 

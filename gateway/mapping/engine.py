@@ -223,7 +223,12 @@ def _loop_items(
         if _cannot_start(r, segments, loop):
             continue
         groups = loop_groups(segments, loop)
-        contexts = _contexts(segments, loop.context, groups) if loop.context is not None else None
+        contexts: dict[int, Segments] | None = None
+        if loop.context is not None:
+            # no group of the context loop can start here (most items have no CLD): every
+            # group's context is empty, without cutting the segments a second time
+            no_context = _cannot_start(r, segments, loop.context)
+            contexts = {} if no_context else _contexts(segments, loop.context, groups)
         for group in groups:
             if fields is None:
                 fields = r.section(loop.fields, ["group"])

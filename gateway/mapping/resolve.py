@@ -128,7 +128,7 @@ class RuleReader:
                 self.trace(path, seg, rule, raw)
                 if not rule.all:
                     if rule.unique:
-                        self._one_value(path, rule, found, seg, raw, value)
+                        self.one_value(path, rule, found, seg, raw, value)
                     return value
                 collected.append(value)
             if collected:
@@ -154,6 +154,13 @@ class RuleReader:
         value = self.convert_text(path, rule, raw, seg)
         if rule.times is None or value is NOTHING:
             return value
+        return self.multiplied(path, rule, seg, raw, value)
+
+    def multiplied(self, path: str, rule: Rule, seg: SegmentLike, raw: str, value: Any) -> Any:
+        """``value`` (read from ``raw``) times the number in element ``rule.times`` of
+        ``seg``; a factor that is no number is a bad value like the number itself."""
+        if rule.times is None:
+            return value
         factor = seg.value(rule.times).strip()
         try:
             return value * convert.to_decimal(factor)
@@ -161,7 +168,7 @@ class RuleReader:
             reason = f"{rule.segment}{rule.times:02d} {exc.reason} (it multiplies {raw.strip()!r})"
             return self.refuse(path, rule, seg, convert.BadValue(reason, exc.code))
 
-    def _one_value(
+    def one_value(
         self,
         path: str,
         rule: Rule,
