@@ -17,8 +17,8 @@ import pytest
 
 from gateway import x12
 from gateway.pipeline.runtime import Runtime
-from tests.pipeline.conftest import fixture_bytes, make_runtime  # noqa: F401 (fixture)
-from tests.pipeline.test_partner_versions import _acks, _as_migrating, _ingest, _site
+from tests.pipeline.conftest import acks_sent, fixture_bytes, ingest, make_runtime  # noqa: F401 (fixture)
+from tests.pipeline.test_partner_versions import _as_migrating, _site
 from tests.x12.helpers import Pyx12Validator
 
 
@@ -50,10 +50,10 @@ def test_unlisted_4010_family_release_gets_a_997_in_its_release_with_ak5_1_and_a
     runtime = make_runtime(profiles_dir=str(site))
     sample = _as_migrating(fixture_bytes("summit-medical", "855_po_ack.edi"), b"SUMMITMED")
     # when the same 855 arrives as 004030 (ISA12 00403, GS08 004030)
-    (txn,) = _ingest(runtime, _in_release(sample, b"00403", b"004030"))
+    (txn,) = ingest(runtime, _in_release(sample, b"00403", b"004030"))
     assert (txn.set_id, txn.version, txn.state) == ("855", "004030", "rejected")
     # then the answer is a 997 (4010 family) in 004030 that rejects the set and the group
-    (ack,) = _acks(runtime)
+    (ack,) = acks_sent(runtime)
     version, segments = _segments(ack)
     assert version == "004030"
     assert next(s for s in segments if s[0] == "ST")[1] == "997"
@@ -71,10 +71,10 @@ def test_the_listed_release_of_the_same_partner_is_accepted_in_a_997(
     site = _site(tmp_path, {"855": ["004010", "004030"], "856": ["005010"]})
     runtime = make_runtime(profiles_dir=str(site))
     sample = _as_migrating(fixture_bytes("summit-medical", "855_po_ack.edi"), b"SUMMITMED")
-    (txn,) = _ingest(runtime, _in_release(sample, b"00403", b"004030"))
+    (txn,) = ingest(runtime, _in_release(sample, b"00403", b"004030"))
     assert (txn.set_id, txn.version) == ("855", "004030")
     assert txn.state != "rejected", txn.error
-    (ack,) = _acks(runtime)
+    (ack,) = acks_sent(runtime)
     version, segments = _segments(ack)
     assert version == "004030"
     assert ["AK5", "A"] in segments
@@ -95,9 +95,9 @@ def test_a_release_after_005010_is_not_supported_and_says_so_in_the_999(
     sample = _as_migrating(fixture_bytes("keystone-pharma", "855_po_ack.edi"), b"KEYSTONERX")
     data = sample.replace(b"*00501*", b"*00602*", 1).replace(b"*X*005010~", b"*X*006020~", 1)
     data = data.replace(b"ST*855*0001*005010~", b"ST*855*0001*006020~", 1)
-    (txn,) = _ingest(runtime, data)
+    (txn,) = ingest(runtime, data)
     assert (txn.set_id, txn.version, txn.state) == ("855", "006020", "rejected")
-    (ack,) = _acks(runtime)
+    (ack,) = acks_sent(runtime)
     version, segments = _segments(ack)
     assert version == "005010X231A1"
     assert ["IK5", "R", "1"] in segments
