@@ -14,8 +14,9 @@ element and converts it. :func:`field_reader` does the same for one field's rule
 The generated code answers exactly what the rule interpreter answered before (values,
 ``--explain`` traces, warnings and the text of every :class:`DocumentError`):
 ``tests/mapping/test_translate_differential.py`` checks it against digests taken with
-the engine before. Rules joining components (``to_component``) call the reader's general
-path, :meth:`RuleReader.read_rule`; multiplying (``times``) and checking that one value is
+the engine before. Rules joining components (``to_component``), reading several elements
+(``to_element``) or refusing what they find (``refuse``) call the reader's general path,
+:meth:`RuleReader.read_rule`; multiplying (``times``) and checking that one value is
 meant (``unique``) call :meth:`RuleReader.multiplied` / :meth:`RuleReader.one_value`.
 Only literals the code builds itself (ints, and repr() of names and codes) go into the
 source; rules and tables are passed as objects.
@@ -53,9 +54,14 @@ FieldReader = Callable[["RuleReader", "Scopes", str, "int | None", "SegmentLike 
 
 
 def _general(rule: Rule) -> bool:
-    """Whether a segment rule needs the reader's general path (``to_component``, or a
-    conversion this module does not know)."""
-    return rule.to_component is not None or rule.convert not in _CONVERSIONS
+    """Whether a segment rule needs the reader's general path (``to_component``,
+    ``to_element``, ``refuse``, or a conversion this module does not know)."""
+    return (
+        rule.to_component is not None
+        or rule.to_element is not None
+        or rule.refuse is not None
+        or rule.convert not in _CONVERSIONS
+    )
 
 
 #: the conversions the compiled code inlines: every one a rule may name (schema.Convert)

@@ -24,6 +24,7 @@ from gateway.edi.model import EdiGroup, EdiInterchange, EdiTransaction, SegmentL
 from gateway.edifact.segment import forget_elements, split_elements
 from gateway.mapping.compiled import Section
 from gateway.mapping.errors import DocumentError, MappingError
+from gateway.mapping.lots import settle_lots
 from gateway.mapping.prices import per_unit_prices
 from gateway.mapping.resolve import FieldTrace, RuleReader, Scopes, get_path
 from gateway.mapping.schema import Loop, Map
@@ -558,8 +559,18 @@ def _collect_orders(
         o_index = numbers[po]
         path = f"orders[{o_index}].lines[{len(order['lines'])}]."
         line: dict[str, Any] = {}
+        line_mark = len(r.traces)
         item_fields(r, local, line, path, len(order["lines"]) + 1, anchor)
-        r.ids(path, loop.ids, local["group"], line)
+        every: dict[str, list[FieldTrace]] = {}
+        r.ids(path, loop.ids, local["group"], line, every=every)
         _sub_lists(r, loop, path, local, local["group"], line)
+        # every lot the line names (lots list, lot_number field, LIN LT pairs) in lots
+        settle_lots(
+            line,
+            path,
+            named=every.get("lot_number", ()),
+            traces=r.traces if r.explain else None,
+            mark=line_mark,
+        )
         order["lines"].append(line)
     data["orders"] = list(orders.values())

@@ -104,6 +104,8 @@ class RuleReader:
         the converted value, a list for ``all``, or NOTHING."""
         if rule.segment is None or rule.element is None:
             return NOTHING  # a rule without segment and element reads no segment
+        if rule.to_element is not None or rule.refuse is not None:
+            return self._read_elements(path, rule, scopes, default_scope)
         collected: list[Any] = []
         for scope_name in rule.scope or default_scope:
             segments = scopes.get(scope_name)
@@ -134,6 +136,62 @@ class RuleReader:
             if collected:
                 return collected
         return NOTHING
+
+    def _read_elements(
+        self, path: str, rule: Rule, scopes: Scopes, default_scope: Sequence[str]
+    ) -> Any:
+        """:meth:`read_rule` for ``to_element`` and ``refuse`` rules: the values of the
+        elements (a list for ``all``, else the first segment's first), or NOTHING."""
+        collected: list[Any] = []
+        if rule.segment is None:
+            return NOTHING
+        for scope_name in rule.scope or default_scope:
+            segments = scopes.get(scope_name)
+            if segments is None:
+                continue
+            found = self.matching(segments, rule.segment, rule.where)
+            for seen, seg in enumerate(found, start=1):
+                if not rule.all and seen < rule.occurrence:
+                    continue
+                values = self._elements(path, rule, seg)
+                if rule.all:
+                    collected += values
+                    continue
+                if values:
+                    return values[0]
+                break  # nothing in the segment's elements: try the next rule
+            if collected:
+                return collected
+        return NOTHING
+
+    def _elements(self, path: str, rule: Rule, seg: SegmentLike) -> list[Any]:
+        """The converted values of ``element`` .. ``to_element`` of one segment (each
+        its ``component``), empty ones skipped; for a ``refuse`` rule the first value
+        found refuses the transaction instead, naming segment, element and contents."""
+        values: list[Any] = []
+        if rule.element is None:
+            return values  # a rule without an element reads no segment
+        for element in range(rule.element, (rule.to_element or rule.element) + 1):
+            raw = seg.value(element, rule.component, rule.repetition)
+            if not raw.strip():
+                continue
+            if rule.refuse is not None:
+                held = ":".join(seg.components(element, rule.repetition)).rstrip(":")
+                raise DocumentError(
+                    f"{rule.segment}{element:02d} is {held!r}: {rule.refuse}",
+                    field=path,
+                    segment_tag=seg.tag,
+                    segment_position=seg.position,
+                    element=element,
+                    code="7",
+                )
+            at = rule if element == rule.element else rule.model_copy(update={"element": element})
+            value = self._converted(path, at, raw, seg)
+            if value is NOTHING:
+                continue
+            self.trace(path, seg, at, raw)
+            values.append(value)
+        return values
 
     @staticmethod
     def _raw(rule: Rule, seg: SegmentLike) -> str:
@@ -299,9 +357,18 @@ class RuleReader:
         section(self, scopes, target, prefix, index, anchor)
 
     def ids(
-        self, prefix: str, rules: Sequence[IdsRule], segments: Segments, target: dict[str, Any]
+        self,
+        prefix: str,
+        rules: Sequence[IdsRule],
+        segments: Segments,
+        target: dict[str, Any],
+        *,
+        every: dict[str, list[FieldTrace]] | None = None,
     ) -> None:
-        """File every qualifier/identifier pair of matching segments under its field."""
+        """File every qualifier/identifier pair of matching segments under its field (the
+        first of a kind wins); ``every``, when given, receives each identifier by the
+        field it is filed under, the later ones of a kind too (two LIN ``LT`` lots), as
+        the trace of where it was read (``raw_value`` is the identifier)."""
         if not rules:
             return
         cached = self.by_tag.get(id(segments))
@@ -323,6 +390,17 @@ class RuleReader:
                             continue
                         filed = _filed(f"{rule.other}.{key}", key)
                     name, parents, last, ndc = filed
+                    if every is not None:
+                        every.setdefault(name, []).append(
+                            FieldTrace(
+                                f"{prefix}{name}",
+                                seg.tag,
+                                seg.position,
+                                element,
+                                rule.id_component if rule.layout == "composites" else 1,
+                                convert.item_id(name, key, ident) if ndc else ident,
+                            )
+                        )
                     node = target  # down to the field's dict, made on the way (it is set)
                     for part in parents:
                         child = node.get(part)

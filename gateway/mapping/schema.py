@@ -140,6 +140,14 @@ class Rule(MapModel):
     # the scope must give this rule one value: another matching segment with another
     # value refuses the transaction (two expiry dates after one lot: which is meant?)
     unique: bool = False
+    # read every element from ``element`` to this one (the rule's component of each):
+    # with ``all`` each non-empty one is a value, without it the first (EDIFACT GIN
+    # C208 identity numbers 2..6: several batch numbers in one segment)
+    to_element: int | None = Field(default=None, ge=1, le=99)
+    # a value found here refuses the transaction with this reason, naming the segment,
+    # element and what it holds: the rule never gives the field a value (a C208 range
+    # end: a batch number range cannot be received lot by lot)
+    refuse: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -174,6 +182,19 @@ class Rule(MapModel):
             raise ValueError("times: needs a number: convert decimal, int or implied2/3/4")
         if self.unique and (self.all or self.occurrence != 1):
             raise ValueError("unique: reads one value; it cannot go with all or occurrence")
+        if self.to_element is not None:
+            if self.element is None or self.to_element < self.element:
+                raise ValueError("to_element: must not be before element")
+            if self.unique or self.times is not None or self.to_component is not None:
+                raise ValueError("to_element: cannot go with unique, times or to_component")
+        if self.refuse is not None and (
+            self.required or self.default is not None or self.const is not None or self.sequence
+        ):
+            raise ValueError(
+                "refuse: gives no value; it cannot go with required, default, const or sequence"
+            )
+        if self.refuse is not None and (self.segment is None or self.element is None):
+            raise ValueError("refuse: needs segment and element")
         return self
 
 

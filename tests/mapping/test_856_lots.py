@@ -223,3 +223,112 @@ def test_summit_override_reads_cld_quantities_and_refuses_two_dates_for_one_lot(
     two_dates = ["LIN*1*VP*A", "SN1**20*BX", "REF*BT*B1", "DTM*208*20290630", "DTM*208*20290731"]
     with pytest.raises(DocumentError, match=r"'20290630' in segment .*'20290731'"):
         _lines(library, two_dates, profile=SUMMIT)
+
+
+# -- LIN LT qualifier pairs --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_two_lt_pairs_in_one_lin_are_two_lots(library: MapLibrary, version: str) -> None:
+    # given an item whose LIN names two lots in LT qualifier pairs, no REF*LT
+    item = ["LIN**VP*ABC*LT*LOT-A*LT*LOT-B", "SN1**100*EA"]
+    # when it is translated
+    [line] = _lines(library, item, version=version)
+    # then both lots are in lots, without quantities (none given): the receipt refuses them
+    assert _lots(line) == [("LOT-A", None, None), ("LOT-B", None, None)]
+    # and the line's own lot stays the first, the LT pairs are not left in item.other
+    assert line.lot_number == "LOT-A" and "LT" not in line.item.other
+
+
+def test_one_lt_pair_is_the_items_one_lot(library: MapLibrary) -> None:
+    # given an item whose only lot is a LIN LT pair, with the item's expiry
+    item = ["LIN**VP*ABC*LT*LOT-A", "SN1**100*EA", "DTM*036*20280131"]
+    [line] = _lines(library, item)
+    # then that lot is the line's lot and its only entry in lots
+    assert line.lot_number == "LOT-A" and _lots(line) == [("LOT-A", None, None)]
+    assert line.expiry_date == dt.date(2028, 1, 31)
+
+
+def test_a_lin_lot_and_another_ref_lt_lot_are_both_kept(library: MapLibrary) -> None:
+    # given a LIN naming lot A and a REF*LT naming lot B
+    item = ["LIN**VP*ABC*LT*LOT-A", "SN1**100*EA", "REF*LT*LOT-B", "DTM*036*20290228"]
+    [line] = _lines(library, item)
+    # then both are lots: B as REF*LT read it (with its expiry), then A
+    assert _lots(line) == [("LOT-B", None, dt.date(2029, 2, 28)), ("LOT-A", None, None)]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_lot_named_in_lin_and_ref_lt_counts_once_with_the_ref_quantity(
+    library: MapLibrary, version: str
+) -> None:
+    # given a LIN naming lots A and B, and CLD loops giving A 60 and B 40 with A's expiry
+    item = [
+        "LIN**VP*ABC*LT*LOT-A*LT*LOT-B",
+        "SN1**100*EA",
+        "CLD*1*60",
+        "REF*LT*LOT-A",
+        "DTP*036*D8*20280131",
+        "CLD*1*40",
+        "REF*LT*LOT-B",
+    ]
+    [line] = _lines(library, item, version=version)
+    # then each lot is listed once, with what its CLD loop says
+    assert _lots(line) == [
+        ("LOT-A", Decimal(60), dt.date(2028, 1, 31)),
+        ("LOT-B", Decimal(40), None),
+    ]
+
+
+def test_the_same_lt_pair_twice_is_one_lot(library: MapLibrary) -> None:
+    [line] = _lines(library, ["LIN**VP*ABC*LT*LOT-A*LT*LOT-A", "SN1**100*EA"])
+    assert _lots(line) == [("LOT-A", None, None)]
+
+
+def test_summit_override_keeps_lin_lots_beside_ref_bt(library: MapLibrary) -> None:
+    # given the summit override: a LIN lot, a REF*BT lot and a REF*LT naming the LIN lot
+    item = [
+        "LIN**VP*A*LT*NG24K01",
+        "SN1**20*BX",
+        "REF*BT*NG24K07",
+        "DTM*208*20290630",
+        "REF*LT*NG24K01",
+        "DTM*208*20290731",
+    ]
+    [line] = _lines(library, item, profile=SUMMIT)
+    # then the LIN lot is the REF*LT one (once, with its date) beside the REF*BT lot
+    assert _lots(line) == [
+        ("NG24K07", None, dt.date(2029, 6, 30)),
+        ("NG24K01", None, dt.date(2029, 7, 31)),
+    ]
+
+
+def test_explain_names_the_lin_element_of_each_lot(library: MapLibrary) -> None:
+    # given two LIN lots and one REF*LT lot, translated with --explain
+    tx = x12_tx(
+        _asn(["LIN**VP*ABC*LT*LOT-A*LT*LOT-B", "SN1**100*EA", "REF*LT*LOT-C"]),
+        version="004010",
+    )
+    interchange, group = envelope(Syntax.X12)
+    result = translate(
+        tx,
+        interchange=interchange,
+        group=group,
+        map=library.get("x12/004010/856"),
+        profile=make_profile(),
+        explain=True,
+    )
+    traces = {t.field_path: t for t in result.explain}
+    path = "orders[0].lines[0].lots"
+    # then each lot's trace points at the element it was read from
+    assert (
+        traces[f"{path}[0].lot_number"].segment_tag,
+        traces[f"{path}[0].lot_number"].element,
+    ) == ("REF", 2)
+    assert (traces[f"{path}[1].lot_number"].raw_value, traces[f"{path}[1].lot_number"].element) == (
+        "LOT-A",
+        5,
+    )
+    assert (traces[f"{path}[2].lot_number"].raw_value, traces[f"{path}[2].lot_number"].element) == (
+        "LOT-B",
+        7,
+    )

@@ -675,6 +675,58 @@ def test_one_lot_sent_twice_is_one_batch_with_its_own_expiry(
     assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 20.0]
 
 
+def test_a_lines_own_lot_no_lot_of_it_names_is_one_batch_more(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+) -> None:
+    # given a line whose lot_number (LOT-A) is not among its lots (LOT-B with the whole
+    # quantity): a document not settled by the maps, e.g. translated by an older gateway
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number="LOT-A",
+        expiry_date=dt.date(2028, 6, 30),
+        lots=[Lot(lot_number="LOT-B", quantity=Decimal("20"), expiry_date=dt.date(2028, 6, 30))],
+    )
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    # then LOT-A is not dropped: which lot the 20 belong to is not known
+    [issue] = outcome.exceptions
+    assert issue.kind == "lot_quantity_mismatch"
+    assert "batch 2 (lot LOT-A) has no quantity" in issue.message
+    assert odoo_double.records("stock.lot") == []
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [["LOT-A", "LOT-B"], ["GIN-1", "GIN-2", "GIN-3"]],
+    ids=["two LIN LT pairs", "one GIN+BX with three batches"],
+)
+def test_several_lots_named_without_quantities_are_a_mismatch(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World, numbers: list[str]
+) -> None:
+    # given the lots the maps list for two LIN LT pairs, or for one PCI group's GIN+BX
+    # naming three batches (each with the group's expiry, none with its quantity)
+    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
+    line = ShipNoticeLine(
+        po_line_number="2",
+        quantity=Decimal("20"),
+        uom="EA",
+        item=SYRINGE,
+        lot_number=numbers[0],
+        expiry_date=dt.date(2028, 6, 30),
+        lots=[Lot(lot_number=n, expiry_date=dt.date(2028, 6, 30)) for n in numbers],
+    )
+    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
+    # then nothing is received under the first: lot_quantity_mismatch names every lot
+    [issue] = outcome.exceptions
+    assert issue.kind == "lot_quantity_mismatch"
+    assert all(f"(lot {n}) has no quantity" in issue.message for n in numbers)
+    assert odoo_double.records("stock.lot") == []
+    assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 0.0]
+
+
 def test_a_product_found_by_its_identifier_is_read_by_the_search_itself(
     odoo_double: OdooDouble, odoo_client: OdooClient, world: World
 ) -> None:

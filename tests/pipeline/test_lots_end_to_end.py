@@ -274,3 +274,121 @@ def test_keystone_856_item_listing_two_lots_without_quantities_is_an_exception(
     assert "(lot P412087) has no quantity" in issue.message
     assert "(lot P412999) has no quantity" in issue.message
     assert odoo.records("stock.lot") == []
+
+
+# -- every lot an item names: LIN LT pairs, GIN+BX batch numbers --------------------------
+
+
+def _keystone_856_first_item(lin: str, *segments: str) -> bytes:
+    """Keystone's 856 with its first item (60 of the NDC) as ``lin`` and ``segments``
+    after its SN1, SE01 recounted."""
+    old = "LIN*1*N4*00338004904*VP*KPW-338049*LT*P412087~\nSN1**60*EA~\nDTM*036*20280228~\n"
+    text = KEYSTONE_856.decode()
+    assert old in text
+    new = f"{lin}~\nSN1**60*EA~\n" + "".join(f"{s}~\n" for s in segments)
+    parts = text.replace(old, new).split("~\n")
+    st = next(i for i, s in enumerate(parts) if s.startswith("ST*"))
+    se = next(i for i, s in enumerate(parts) if s.startswith("SE*"))
+    parts[se] = f"SE*{se - st + 1}*0001"
+    return "~\n".join(parts).encode()
+
+
+@pytest.mark.parametrize(
+    ("lin", "segments"),
+    [
+        ("LIN*1*N4*00338004904*VP*KPW-338049*LT*P412087*LT*P412999", ["DTM*036*20280228"]),
+        (
+            "LIN*1*N4*00338004904*VP*KPW-338049*LT*P412087",
+            ["REF*LT*P412999", "DTM*036*20280228"],
+        ),
+    ],
+    ids=["two LT pairs in LIN", "LIN lot and another REF*LT lot"],
+)
+def test_keystone_856_lin_lots_without_quantities_are_an_exception_not_the_first_lot(
+    runtime: Runtime, odoo: OdooDouble, lin: str, segments: list[str]
+) -> None:
+    # given an item of 60 naming two lots, at least one in a LIN LT pair, no quantities
+    assert ingest(runtime, KEYSTONE_850, "850.edi").state == "delivered"
+    asn = ingest(runtime, _keystone_856_first_item(lin, *segments), "856.edi")
+    # then lot_quantity_mismatch names both lots, and nothing of the notice is received
+    assert asn.state == "business_exception", asn.error
+    [issue] = exceptions(runtime, asn)
+    assert issue.kind == "lot_quantity_mismatch"
+    assert "(lot P412087) has no quantity" in issue.message
+    assert "(lot P412999) has no quantity" in issue.message
+    assert odoo.records("stock.lot") == []
+
+
+def test_keystone_856_lot_in_lin_and_cld_loops_is_received_once_lot_by_lot(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    # given the LIN naming lot P412087 that a CLD loop also names (40), beside P412999 (20)
+    assert ingest(runtime, KEYSTONE_850, "850.edi").state == "delivered"
+    data = _keystone_856_first_item(
+        "LIN*1*N4*00338004904*VP*KPW-338049*LT*P412087",
+        "CLD*1*40",
+        "REF*LT*P412087",
+        "DTP*036*D8*20280228",
+        "CLD*2*10",
+        "REF*LT*P412999",
+        "DTP*036*D8*20290131",
+    )
+    asn = ingest(runtime, data, "856.edi")
+    # then P412087 counts once: both lots are received with their CLD quantities
+    assert asn.state == "delivered", (asn.error, exceptions(runtime, asn))
+    received = _received_by_lot(odoo)
+    assert (received["P412087"], received["P412999"]) == (40.0, 20.0)
+
+
+def _nordlicht_gin(gin: str) -> bytes:
+    """Nordlicht's DESADV with the first LIN's PCI group (120 of WV24-117, with its
+    QTY) naming its batches as ``gin``."""
+    old = b"PCI+36E'\nDTM+36:20290331:102'\nGIN+BX+WV24-117'"
+    assert old in NORDLICHT_DESADV
+    new = b"PCI+36E'\nDTM+36:20290331:102'\nQTY+12:120:PCE'\n" + gin.encode() + b"'"
+    data = NORDLICHT_DESADV.replace(old, new)
+    return data
+
+
+def _recount(data: bytes) -> bytes:
+    text = data.decode().replace("\n", "")
+    segments = text.split("'")
+    unh = next(i for i, s in enumerate(segments) if s.startswith("UNH"))
+    unt = next(i for i, s in enumerate(segments) if s.startswith("UNT"))
+    segments[unt] = f"UNT+{unt - unh + 1}+1"
+    return "'".join(segments).encode()
+
+
+def test_desadv_gin_naming_three_batches_is_a_mismatch_not_the_first_batch(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    from gateway.demo import seed_our_orders
+
+    # given a PCI group of 120 whose GIN+BX names three batch numbers
+    seed_our_orders(runtime)
+    data = _recount(_nordlicht_gin("GIN+BX+WV24-117+WV24-118+WV24-119"))
+    desadv = ingest(runtime, data, "desadv.edi")
+    # then the group's 120 is not received under WV24-117: every batch is named
+    assert desadv.state == "business_exception", desadv.error
+    [issue] = exceptions(runtime, desadv)
+    assert issue.kind == "lot_quantity_mismatch"
+    assert all(
+        f"(lot {n}) has no quantity" in issue.message for n in ("WV24-117", "WV24-118", "WV24-119")
+    )
+    assert odoo.records("stock.lot") == []
+
+
+def test_desadv_batch_number_range_is_rejected_naming_the_range(
+    runtime: Runtime, odoo: OdooDouble
+) -> None:
+    from gateway.demo import seed_our_orders
+
+    # given a PCI group naming its batches as a range first:last
+    seed_our_orders(runtime)
+    desadv = ingest(runtime, _recount(_nordlicht_gin("GIN+BX+WV24-117:WV24-119")), "desadv.edi")
+    # then the message is refused, naming the GIN and the range; nothing is received
+    assert desadv.state == "rejected"
+    [issue] = exceptions(runtime, desadv)
+    assert issue.kind == "invalid_value"
+    assert "GIN02 is 'WV24-117:WV24-119'" in issue.message and "range" in issue.message
+    assert odoo.records("stock.lot") == []

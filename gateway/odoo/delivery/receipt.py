@@ -226,8 +226,10 @@ def _note_lines(document: ShipNotice, receipts: list[_Receipt]) -> list[str]:
 
 
 def _batches(line: ShipNoticeLine, label: str) -> list[_Batch] | BusinessIssue:
-    """The line's batches (DESADV PCI groups, X12 REF*LT lots); nothing when it lists
-    none (the line's own lot number is used).
+    """The line's batches (DESADV PCI groups and every GIN+BX batch number, X12 REF*LT
+    lots and LIN LT pairs); nothing when it lists none (the line's own lot number is used).
+    A line's own lot number that none of its lots names is one batch more (the maps list
+    it; a document from elsewhere may not): it is never left out unseen.
 
     Several batches must each name a lot and a quantity and add up to the line's
     quantity, and one batch with a quantity must be the whole line: anything else is
@@ -238,6 +240,8 @@ def _batches(line: ShipNoticeLine, label: str) -> list[_Batch] | BusinessIssue:
     lots = _merged([lot for lot in line.lots if lot.lot_number or lot.quantity is not None])
     if not any(lot.lot_number for lot in lots):
         return []
+    if line.lot_number and all(lot.lot_number != line.lot_number for lot in lots):
+        lots.append(Lot(lot_number=line.lot_number))
     if len(lots) == 1 and (lots[0].quantity is None or lots[0].quantity == line.quantity):
         # the whole line is this lot, with its own expiry where it has one (an item's
         # DTM*036 may come before the lot's REF*LT and its own DTM*036)
