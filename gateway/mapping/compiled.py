@@ -54,14 +54,10 @@ FieldReader = Callable[["RuleReader", "Scopes", str, "int | None", "SegmentLike 
 
 
 def _general(rule: Rule) -> bool:
-    """Whether a segment rule needs the reader's general path (``to_component``,
-    ``to_element``, ``refuse``, or a conversion this module does not know)."""
-    return (
-        rule.to_component is not None
-        or rule.to_element is not None
-        or rule.refuse is not None
-        or rule.convert not in _CONVERSIONS
-    )
+    """Whether a segment rule needs the reader's general path (``to_component``, or a
+    conversion this module does not know). ``to_element`` and ``refuse`` rules are
+    compiled up to the segments they read, then :meth:`RuleReader.element_values`."""
+    return rule.to_component is not None or rule.convert not in _CONVERSIONS
 
 
 #: the conversions the compiled code inlines: every one a rule may name (schema.Convert)
@@ -391,6 +387,16 @@ def _rule_lines(
     elif where:
         names[f"W{suffix}"] = where
         lines.append(f"                f = r.matching(s{n}, {tag!r}, W{suffix})")
+    if rule.to_element is not None or rule.refuse is not None:
+        # several elements of a segment (GIN+BX's five batch numbers), or a rule that
+        # refuses what it finds: the reader reads them from the segments found here
+        return [
+            *lines,
+            f"                vs = r.element_values({path}, R{suffix}, f)",
+            "                if vs:",
+            f"                    v = vs{'' if rule.all else '[0]'}",
+            "                    break",
+        ]
     if rule.all:
         # every matching segment of this scope; the first scope with values wins
         return [

@@ -46,6 +46,14 @@ def settle_lots(
     reader's trace list, whose items from ``mark`` on are this line's.
     """
     own = line.get("lot_number")
+    entries_in = line.get("lots") or []
+    if (
+        not named
+        and not isinstance(own, list)
+        and not any(isinstance(entry.get("lot_number"), list) for entry in entries_in)
+        and (own is None or any(entry.get("lot_number") == own for entry in entries_in))
+    ):
+        return  # every number is listed once already (a lot per item, as most send)
     first_values = own if isinstance(own, list) else ([own] if own is not None else [])
     if isinstance(own, list):
         if own:

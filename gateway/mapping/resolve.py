@@ -44,6 +44,23 @@ class FieldTrace:
     raw_value: str
 
 
+# A to_element rule as the rule of each element it reads (what its traces name), made
+# once: (id(rule), element) -> (the rule, the copy); the rule is held so its id is not
+# reused while cached.
+_AT_ELEMENT: dict[tuple[int, int], tuple[Rule, Rule]] = {}
+
+
+def _at_element(rule: Rule, element: int) -> Rule:
+    cached = _AT_ELEMENT.get((id(rule), element))
+    if cached is not None and cached[0] is rule:
+        return cached[1]
+    if len(_AT_ELEMENT) >= 4096:
+        _AT_ELEMENT.clear()
+    copy = rule.model_copy(update={"element": element})
+    _AT_ELEMENT[(id(rule), element)] = (rule, copy)
+    return copy
+
+
 class RuleReader:
     """Applies a map's rules to segments for one transaction."""
 
@@ -142,27 +159,31 @@ class RuleReader:
     ) -> Any:
         """:meth:`read_rule` for ``to_element`` and ``refuse`` rules: the values of the
         elements (a list for ``all``, else the first segment's first), or NOTHING."""
-        collected: list[Any] = []
         if rule.segment is None:
             return NOTHING
         for scope_name in rule.scope or default_scope:
             segments = scopes.get(scope_name)
             if segments is None:
                 continue
-            found = self.matching(segments, rule.segment, rule.where)
-            for seen, seg in enumerate(found, start=1):
-                if not rule.all and seen < rule.occurrence:
-                    continue
-                values = self._elements(path, rule, seg)
-                if rule.all:
-                    collected += values
-                    continue
-                if values:
-                    return values[0]
-                break  # nothing in the segment's elements: try the next rule
-            if collected:
-                return collected
+            values = self.element_values(
+                path, rule, self.matching(segments, rule.segment, rule.where)
+            )
+            if values:
+                return values if rule.all else values[0]
         return NOTHING
+
+    def element_values(self, path: str, rule: Rule, found: Sequence[SegmentLike]) -> list[Any]:
+        """A ``to_element`` / ``refuse`` rule over the segments of one scope that match
+        it: with ``all`` the values of every one, else those of its ``occurrence``-th
+        (empty when that one has none: the next scope or rule is tried)."""
+        if rule.all:
+            collected: list[Any] = []
+            for seg in found:
+                collected += self._elements(path, rule, seg)
+            return collected
+        if len(found) < rule.occurrence:
+            return []
+        return self._elements(path, rule, found[rule.occurrence - 1])
 
     def _elements(self, path: str, rule: Rule, seg: SegmentLike) -> list[Any]:
         """The converted values of ``element`` .. ``to_element`` of one segment (each
@@ -171,7 +192,10 @@ class RuleReader:
         values: list[Any] = []
         if rule.element is None:
             return values  # a rule without an element reads no segment
-        for element in range(rule.element, (rule.to_element or rule.element) + 1):
+        # elements past the segment's last read as empty: not read at all (a GIN+BX
+        # names one batch far more often than five)
+        last = min(rule.to_element or rule.element, seg.element_count())
+        for element in range(rule.element, last + 1):
             raw = seg.value(element, rule.component, rule.repetition)
             if not raw.strip():
                 continue
@@ -185,7 +209,7 @@ class RuleReader:
                     element=element,
                     code="7",
                 )
-            at = rule if element == rule.element else rule.model_copy(update={"element": element})
+            at = rule if element == rule.element else _at_element(rule, element)
             value = self._converted(path, at, raw, seg)
             if value is NOTHING:
                 continue
