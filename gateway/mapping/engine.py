@@ -561,7 +561,7 @@ def _collect_orders(
         line: dict[str, Any] = {}
         line_mark = len(r.traces)
         item_fields(r, local, line, path, len(order["lines"]) + 1, anchor)
-        every: dict[str, list[FieldTrace]] = {}
+        every: dict[str, list[FieldTrace]] = {"lot_number": []}
         r.ids(path, loop.ids, local["group"], line, every=every)
         _sub_lists(r, loop, path, local, local["group"], line)
         # every lot the line names (lots list, lot_number field, LIN LT pairs) in lots

@@ -390,9 +390,10 @@ class RuleReader:
         every: dict[str, list[FieldTrace]] | None = None,
     ) -> None:
         """File every qualifier/identifier pair of matching segments under its field (the
-        first of a kind wins); ``every``, when given, receives each identifier by the
-        field it is filed under, the later ones of a kind too (two LIN ``LT`` lots), as
-        the trace of where it was read (``raw_value`` is the identifier)."""
+        first of a kind wins); ``every``, when given, receives each identifier filed
+        under one of its keys (``{"lot_number": []}``), the later ones of a kind too (two
+        LIN ``LT`` lots), as the trace of where it was read (``raw_value`` is the
+        identifier)."""
         if not rules:
             return
         cached = self.by_tag.get(id(segments))
@@ -414,8 +415,8 @@ class RuleReader:
                             continue
                         filed = _filed(f"{rule.other}.{key}", key)
                     name, parents, last, ndc = filed
-                    if every is not None:
-                        every.setdefault(name, []).append(
+                    if every is not None and name in every:
+                        every[name].append(
                             FieldTrace(
                                 f"{prefix}{name}",
                                 seg.tag,
