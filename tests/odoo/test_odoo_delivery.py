@@ -531,26 +531,6 @@ def test_a_lot_without_expiry_for_a_product_with_expiration_dates_is_an_exceptio
     assert [x["qty_received"] for x in _order_lines(odoo_double)] == [0.0, 0.0]
 
 
-def test_a_batch_without_expiry_is_an_exception_even_when_another_has_one(
-    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
-) -> None:
-    deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
-    line = ShipNoticeLine(
-        po_line_number="2",
-        quantity=Decimal("20"),
-        uom="EA",
-        item=SYRINGE,
-        lot_number="LOT-A",
-        lots=[
-            Lot(lot_number="LOT-A", quantity=Decimal("12"), expiry_date=dt.date(2028, 6, 30)),
-            Lot(lot_number="LOT-B", quantity=Decimal("8")),
-        ],
-    )
-    outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
-    assert [(i.kind, i.received) for i in outcome.exceptions] == [("missing_expiry", "LOT-B")]
-    assert odoo_double.records("stock.lot") == []
-
-
 def test_lots_listed_without_quantities_are_a_mismatch_not_the_first_lot(
     odoo_double: OdooDouble, odoo_client: OdooClient, world: World
 ) -> None:
@@ -602,10 +582,16 @@ def test_one_lot_for_part_of_the_line_is_a_mismatch(
     assert odoo_double.records("stock.lot") == []
 
 
-def test_a_batch_never_takes_another_batchs_expiry_from_the_line(
-    odoo_double: OdooDouble, odoo_client: OdooClient, world: World
+@pytest.mark.parametrize(
+    "line_expiry",
+    [None, dt.date(2028, 6, 30)],
+    ids=["line-without-expiry", "line-expiry-read-from-the-first-lot"],
+)
+def test_a_batch_without_expiry_never_takes_another_batchs(
+    odoo_double: OdooDouble, odoo_client: OdooClient, world: World, line_expiry: dt.date | None
 ) -> None:
-    # given the line's expiry read from the first lot (as the maps do), and LOT-B without
+    # given LOT-A with an expiry and LOT-B without, the line's expiry absent or read from
+    # the first lot (as the maps do)
     deliver(purchase_order(), profile=PROFILE, odoo=odoo_client)
     line = ShipNoticeLine(
         po_line_number="2",
@@ -613,14 +599,14 @@ def test_a_batch_never_takes_another_batchs_expiry_from_the_line(
         uom="EA",
         item=SYRINGE,
         lot_number="LOT-A",
-        expiry_date=dt.date(2028, 6, 30),
+        expiry_date=line_expiry,
         lots=[
             Lot(lot_number="LOT-A", quantity=Decimal("12"), expiry_date=dt.date(2028, 6, 30)),
             Lot(lot_number="LOT-B", quantity=Decimal("8")),
         ],
     )
     outcome = deliver(ship_notice(lines=[line]), profile=PROFILE, odoo=odoo_client)
-    # then LOT-B is missing its expiry: LOT-A's is not put on it
+    # then LOT-B is missing its expiry: LOT-A's is not put on it, and nothing is received
     assert [(i.kind, i.received) for i in outcome.exceptions] == [("missing_expiry", "LOT-B")]
     assert odoo_double.records("stock.lot") == []
 
