@@ -3,10 +3,13 @@
 Counts and control numbers (IEA01/IEA02, GE01/GE02, SE01, HL01, UNT01, UNZ01 ...) come
 from the partner and may hold any number of digits: Python refuses to convert strings
 of more than 4300 digits, and a big conversion costs CPU. Comparing the digits as text
-answers the same question for every length.
+answers the same question for every length. :func:`plain` writes a quantity back as
+text people read (in exception messages and notes).
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 
 def is_digits(text: str) -> bool:
@@ -35,3 +38,8 @@ def bounded_int(text: str, max_digits: int = 18) -> int | None:
         return None
     canonical = _canonical(text)
     return int(canonical) if len(canonical) <= max_digits else None
+
+
+def plain(value: Decimal) -> str:
+    """A quantity as people write it: ``150``, not ``1.5E+2``; ``2.5``, not ``2.50``."""
+    return format(value.normalize(), "f")

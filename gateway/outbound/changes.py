@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from gateway.canonical import LineChange, PurchaseOrder, PurchaseOrderLine, Purpose
+from gateway.edi.numbers import plain
 
 # Header fields that are not "what the supplier was told" (or are handled on their own).
 _NOT_COMPARED = {"lines", "source", "purpose", "document_type"}
@@ -57,9 +58,7 @@ def _label(line: PurchaseOrderLine) -> str:
 
 
 def _number(value: Decimal | None) -> str:
-    if value is None:
-        return "-"
-    return format(value.normalize(), "f")
+    return "-" if value is None else plain(value)
 
 
 def _line_change(

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.canonical import Lot, ShipNotice, ShipNoticeLine, ShipNoticeOrder
+from gateway.edi.numbers import plain
 from gateway.odoo.api import OdooApi, m2o_id
 from gateway.odoo.delivery.outcome import BusinessIssue, OdooRecordRef
 from gateway.odoo.delivery.plan import (
@@ -261,12 +262,12 @@ def _batches(line: ShipNoticeLine, label: str) -> list[_Batch] | BusinessIssue:
         why = (
             ", ".join(incomplete)
             if incomplete
-            else f"{'they add up to' if several else 'it is for'} {_number(total)}"
+            else f"{'they add up to' if several else 'it is for'} {plain(total)}"
         )
         count = f"{len(lots)} batches" if several else "1 batch"
         return BusinessIssue(
             kind="lot_quantity_mismatch",
-            message=f"{label}: {count} for a quantity of {_number(line.quantity)}, "
+            message=f"{label}: {count} for a quantity of {plain(line.quantity)}, "
             f"but {why}: which lot the goods belong to is not known",
             line_number=line.po_line_number,
             expected=str(line.quantity),
@@ -314,11 +315,6 @@ def _merged(lots: list[Lot]) -> list[Lot]:
 
 def _agree(first: dt.date | None, second: dt.date | None) -> bool:
     return first is None or second is None or first == second
-
-
-def _number(value: Decimal) -> str:
-    """150, not 1.5E+2."""
-    return format(value.normalize(), "f")
 
 
 def _missing_expiry(
