@@ -180,6 +180,9 @@ class Rule(MapModel):
             raise ValueError("a rule needs segment and element, const, or sequence")
         if self.times is not None and self.convert not in _NUMERIC:
             raise ValueError("times: needs a number: convert decimal, int or implied2/3/4")
+        if self.times is not None and self.all:
+            # one quantity per lot or line; the compiled code multiplies single values only
+            raise ValueError("times: reads one number; it cannot go with all")
         if self.unique and (self.all or self.occurrence != 1):
             raise ValueError("unique: reads one value; it cannot go with all or occurrence")
         if self.to_element is not None:

@@ -205,6 +205,7 @@ def test_scope_typo_and_misplaced_map_are_refused(tmp_path: Path) -> None:
     ("rule", "reason"),
     [
         ("{segment: PO1, element: 2, times: 4}", "times: needs a number"),
+        ("{segment: PO1, element: 2, convert: decimal, times: 4, all: true}", "times: reads one"),
         ("{segment: PO1, element: 2, convert: decimal, unique: true, all: true}", "unique:"),
         ("{segment: PO1, element: 2, convert: decimal, unique: true, occurrence: 2}", "unique:"),
     ],
