@@ -14,6 +14,9 @@ from typing import Literal, Protocol
 
 Transport = Literal["as2", "sftp", "sftp-poll", "api", "cli", "replay"]
 
+#: why an empty file is refused, whichever transport brought it (a ``refused`` message)
+EMPTY_FILE = "the uploaded file is empty"
+
 
 @dataclass(frozen=True, slots=True)
 class ReceivedPayload:

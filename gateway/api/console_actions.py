@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway.edi.model import EdiInterchange, EdiPayload, Issue, SegmentLike
 from gateway.engines import parse_payload
-from gateway.intake import Receipt, ReceivedPayload
+from gateway.intake import EMPTY_FILE, Receipt, ReceivedPayload
 from gateway.pipeline.dispatch import InlineDispatcher
 from gateway.pipeline.intake import PayloadTooLarge, StoreIntake
 from gateway.pipeline.operations import OperationError
@@ -76,8 +76,8 @@ def ingest_upload(
     """
     if not data:
         refuse_upload(runtime, filename=filename, partner_id=partner_id, actor=actor,
-                      reason="the uploaded file is empty", size=0)  # fmt: skip
-        raise ConsoleError(422, "the uploaded file is empty")
+                      reason=EMPTY_FILE, size=0)  # fmt: skip
+        raise ConsoleError(422, EMPTY_FILE)
     try:
         receipt = StoreIntake(runtime).receive(
             ReceivedPayload(

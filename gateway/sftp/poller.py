@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.intake import Intake, ReceivedPayload
+from gateway.intake import EMPTY_FILE, Intake, ReceivedPayload
 from gateway.partners.profile import PartnerProfile
 from gateway.partners.sftp import PollSettings
 from gateway.sftp.errors import (
@@ -97,10 +97,6 @@ class _NotStable(Exception):
 
 class _Empty(Exception):
     """The file is finished (stable) and has no bytes: refuse it."""
-
-
-#: why an empty remote file is refused (the API's words for the same refusal)
-EMPTY = "the file is empty"
 
 
 def _settings(profile: PartnerProfile) -> PollSettings | None:
@@ -208,7 +204,7 @@ def _refuse_empty(
                     "mtime": str(remote_file.mtime),
                 },
                 actor=ACTOR,
-                refused=EMPTY,
+                refused=EMPTY_FILE,
             )
         )
     except Exception as exc:  # as for a fetched file: it stays on the server
@@ -217,7 +213,7 @@ def _refuse_empty(
     record(
         intake,
         "sftp.poll.refused",
-        f"{remote_file.path} on {settings.host} refused: {EMPTY} (0 bytes), not processed; "
+        f"{remote_file.path} on {settings.host} refused: {EMPTY_FILE} (0 bytes), not processed; "
         f"{disposal}",
         partner_id=profile.id,
         actor=ACTOR,
@@ -226,7 +222,7 @@ def _refuse_empty(
             "host": settings.host,
             "path": remote_file.path,
             "mtime": remote_file.mtime,
-            "reason": EMPTY,
+            "reason": EMPTY_FILE,
             "disposal": disposal,
         },
     )

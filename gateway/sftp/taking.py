@@ -20,12 +20,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.intake import Intake, Receipt, ReceivedPayload
+from gateway.intake import EMPTY_FILE, Intake, Receipt, ReceivedPayload
 from gateway.sftp.events import log, record
 from gateway.sftp.jail import QUARANTINE, TAKING, UPLOADING
-
-#: why an empty upload is refused (the API's words for the same refusal)
-EMPTY = "the uploaded file is empty"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +184,7 @@ def _refuse_empty(
             filename=claimed.name,
             metadata={"path": virtual, "username": username, "size": "0"},
             actor=actor,
-            refused=EMPTY,
+            refused=EMPTY_FILE,
         )
     )
     claimed.unlink(missing_ok=True)  # zero bytes: nothing is lost
@@ -196,13 +193,13 @@ def _refuse_empty(
     record(
         intake,
         "sftp.refused",
-        f"upload {virtual!r} refused: {EMPTY} (0 bytes); not processed, removed",
+        f"upload {virtual!r} refused: {EMPTY_FILE} (0 bytes); not processed, removed",
         partner_id=partner_id,
         actor=actor,
         message_id=receipt.message_id,
-        data={"username": username, "operation": "upload", "path": virtual, "reason": EMPTY},
+        data={"username": username, "operation": "upload", "path": virtual, "reason": EMPTY_FILE},
     )
-    return TakeResult(claimed.name, receipt=receipt, error=EMPTY, refused=EMPTY)
+    return TakeResult(claimed.name, receipt=receipt, error=EMPTY_FILE, refused=EMPTY_FILE)
 
 
 def upload_marker(base: Path, name: str) -> Path:

@@ -136,7 +136,7 @@ def test_empty_remote_file_is_refused_once_and_not_dropped_silently(
     # and the empty one is a refused message (as the API's) and one event naming file,
     # partner, host and what became of it: reported once, not at every poll
     assert [(r.filename, r.refused, r.partner_id) for r in intake.refused] == [
-        ("empty.x12", "the file is empty", "medsupply")
+        ("empty.x12", "the uploaded file is empty", "medsupply")
     ]
     assert first.refused == ["/outbound/empty.x12"] and second.refused == []
     [event] = intake.of_kind("sftp.poll.refused")
