@@ -568,7 +568,7 @@ def _collect_orders(
         settle_lots(
             line,
             path,
-            named=every.get("lot_number", ()),
+            named=every["lot_number"],
             traces=r.traces if r.explain else None,
             mark=line_mark,
         )

@@ -63,7 +63,7 @@ def settle_lots(
     entries: list[dict[str, Any]] = []
     # old entry index -> {lot number (or None for every field): new entry indexes}
     moved: dict[int, dict[str | None, list[int]]] = {}
-    for old, entry in enumerate(line.get("lots") or []):
+    for old, entry in enumerate(entries_in):
         numbers = entry.get("lot_number")
         if not isinstance(numbers, list):
             moved[old] = {None: [len(entries)]}

@@ -417,14 +417,7 @@ class RuleReader:
                     name, parents, last, ndc = filed
                     if every is not None and name in every:
                         every[name].append(
-                            FieldTrace(
-                                f"{prefix}{name}",
-                                seg.tag,
-                                seg.position,
-                                element,
-                                rule.id_component if rule.layout == "composites" else 1,
-                                convert.item_id(name, key, ident) if ndc else ident,
-                            )
+                            self._id_trace(prefix, name, seg, element, rule, key, ident, ndc)
                         )
                     node = target  # down to the field's dict, made on the way (it is set)
                     for part in parents:
@@ -434,18 +427,32 @@ class RuleReader:
                         node = child
                     if node.get(last) is not None:
                         continue  # the first identifier of a kind wins
-                    value = node[last] = convert.item_id(name, key, ident) if ndc else ident
+                    node[last] = convert.item_id(name, key, ident) if ndc else ident
                     if self.explain:
                         self.traces.append(
-                            FieldTrace(
-                                f"{prefix}{name}",
-                                seg.tag,
-                                seg.position,
-                                element,
-                                rule.id_component if rule.layout == "composites" else 1,
-                                value,
-                            )
+                            self._id_trace(prefix, name, seg, element, rule, key, ident, ndc)
                         )
+
+    @staticmethod
+    def _id_trace(
+        prefix: str,
+        name: str,
+        seg: SegmentLike,
+        element: int,
+        rule: IdsRule,
+        key: str,
+        ident: str,
+        ndc: bool,
+    ) -> FieldTrace:
+        """Where an ids rule read one identifier, with the value it filed."""
+        return FieldTrace(
+            f"{prefix}{name}",
+            seg.tag,
+            seg.position,
+            element,
+            rule.id_component if rule.layout == "composites" else 1,
+            convert.item_id(name, key, ident) if ndc else ident,
+        )
 
     def tagged(self, segments: Segments) -> dict[str, list[SegmentLike]]:
         """The segments of a list by tag, each tag's in document order (built once per

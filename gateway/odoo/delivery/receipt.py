@@ -247,9 +247,7 @@ def _batches(line: ShipNoticeLine, label: str) -> list[_Batch] | BusinessIssue:
         # the whole line is this lot, with its own expiry where it has one (an item's
         # DTM*036 may come before the lot's REF*LT and its own DTM*036)
         only = lots[0]
-        if not only.lot_number:
-            return []
-        return [_Batch(only.lot_number, line.quantity, only.expiry_date or line.expiry_date)]
+        return [_Batch(only.lot_number or "", line.quantity, only.expiry_date or line.expiry_date)]
     incomplete = [
         f"batch {n} "
         + (f"(lot {lot.lot_number}) has no quantity" if lot.lot_number else "has no lot number")
