@@ -7,16 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gateway.api.app import create_app
 from gateway.api.auth import create_key
-from gateway.as2 import mdn as mdnmod
-from gateway.as2.certs import KeyCache
-from gateway.as2.client import As2Sender
 from gateway.as2.client import PendingMdn as ClientPending
 from gateway.as2.receiver import ReceivedMdn
 from gateway.pipeline import as2_mdns
@@ -32,30 +28,9 @@ from gateway.store.models import (
     utcnow,
 )
 from tests.conftest import REPO
+from tests.pipeline.test_async_mdn_settlement import MIC, MID, sender, the_mdn
 
 PARTNER = "summit-medical"
-MID = "20260101000000.0123456789abcdef@GATEWAY"
-MIC = "q1w2e3="
-
-
-def the_mdn() -> mdnmod.Mdn:
-    disposition = "automatic-action/MDN-sent-automatically; processed"
-    status, modifier = mdnmod.parse_disposition(disposition)
-    return mdnmod.Mdn(
-        f"<{MID}>", disposition, status, modifier, MIC, "sha256", True, None, "", "<m@x>",
-        "SUMMITMED", "GATEWAY",
-    )  # fmt: skip
-
-
-def sender(runtime: Runtime) -> As2Sender:
-    def no_partner(partner_id: str) -> Any:
-        raise KeyError(partner_id)
-
-    return As2Sender(
-        get_partner=no_partner,
-        keys=KeyCache(runtime.identities),
-        record_attempt=lambda attempt: as2_mdns.record_send_attempt(runtime, attempt),
-    )
 
 
 def sent_order(runtime: Runtime, sent_ago: dt.timedelta) -> int:
