@@ -208,32 +208,17 @@ def test_scope_typo_and_misplaced_map_are_refused(tmp_path: Path) -> None:
         ("{segment: PO1, element: 2, convert: decimal, times: 4, all: true}", "times: reads one"),
         ("{segment: PO1, element: 2, convert: decimal, unique: true, all: true}", "unique:"),
         ("{segment: PO1, element: 2, convert: decimal, unique: true, occurrence: 2}", "unique:"),
-    ],
-)
-def test_times_without_a_number_and_unique_with_several_values_are_refused(
-    tmp_path: Path, rule: str, reason: str
-) -> None:
-    # given a rule that multiplies text, or asks for one value while collecting several
-    write(tmp_path, "x12/004010/850", BASE_850.replace("quantity: PO102", f"quantity: {rule}"))
-    # when the map is loaded, then it is refused at the rule's line, naming why
-    with pytest.raises(MapLoadError) as info:
-        MapLibrary.load([tmp_path])
-    assert info.value.line == 10 and reason in info.value.reason
-
-
-@pytest.mark.parametrize(
-    ("rule", "reason"),
-    [
         ("{segment: PO1, element: 4, to_element: 2}", "to_element: must not be before"),
         ("{segment: PO1, element: 2, to_element: 4, unique: true}", "to_element: cannot go"),
         ("{segment: PO1, element: 2, refuse: no, required: true}", "refuse: gives no value"),
         ("{segment: PO1, element: 2, refuse: no, default: '1'}", "refuse: gives no value"),
     ],
 )
-def test_to_element_backwards_and_refuse_with_a_value_are_refused(
+def test_rules_that_cannot_mean_what_they_say_are_refused(
     tmp_path: Path, rule: str, reason: str
 ) -> None:
-    # given a rule reading elements backwards, or refusing while promising a value
+    # given a rule that multiplies text or a list, asks for one value while collecting
+    # several, reads elements backwards, or refuses while promising a value
     write(tmp_path, "x12/004010/850", BASE_850.replace("quantity: PO102", f"quantity: {rule}"))
     # when the map is loaded, then it is refused at the rule's line, naming why
     with pytest.raises(MapLoadError) as info:
