@@ -212,18 +212,21 @@ def test_desadv_610_expiry_is_received_and_a_bad_one_refused(
         assert _lots(odoo)["WV24-117"] == expected
 
 
-def _keystone_856_two_lots(*lots: str) -> bytes:
-    """Keystone's 856 with its first item (60 of the NDC) listing ``lots`` segments in
-    place of the LIN's one lot, SE01 recounted."""
+PLAIN_LIN = "LIN*1*N4*00338004904*VP*KPW-338049"  # the first item's LIN without its lot
+
+
+def _keystone_856_first_item(lin: str, *segments: str) -> bytes:
+    """Keystone's 856 with its first item (60 of the NDC) as ``lin`` and ``segments``
+    after its SN1, SE01 recounted."""
     old = "LIN*1*N4*00338004904*VP*KPW-338049*LT*P412087~\nSN1**60*EA~\nDTM*036*20280228~\n"
     text = KEYSTONE_856.decode()
     assert old in text
-    new = "LIN*1*N4*00338004904*VP*KPW-338049~\nSN1**60*EA~\n" + "".join(f"{s}~\n" for s in lots)
-    segments = text.replace(old, new).split("~\n")
-    st = next(i for i, s in enumerate(segments) if s.startswith("ST*"))
-    se = next(i for i, s in enumerate(segments) if s.startswith("SE*"))
-    segments[se] = f"SE*{se - st + 1}*0001"
-    return "~\n".join(segments).encode()
+    new = f"{lin}~\nSN1**60*EA~\n" + "".join(f"{s}~\n" for s in segments)
+    parts = text.replace(old, new).split("~\n")
+    st = next(i for i, s in enumerate(parts) if s.startswith("ST*"))
+    se = next(i for i, s in enumerate(parts) if s.startswith("SE*"))
+    parts[se] = f"SE*{se - st + 1}*0001"
+    return "~\n".join(parts).encode()
 
 
 def _received_by_lot(odoo: OdooDouble) -> dict[str, object]:
@@ -240,7 +243,8 @@ def test_keystone_856_item_with_two_lots_in_cld_loops_is_received_lot_by_lot(
 ) -> None:
     # given an item of 60 shipped as 1 x 40 of lot P412087 and 2 x 10 of lot P412999
     assert ingest(runtime, KEYSTONE_850, "850.edi").state == "delivered"
-    data = _keystone_856_two_lots(
+    data = _keystone_856_first_item(
+        PLAIN_LIN,
         "CLD*1*40",
         "REF*LT*P412087",
         "DTP*036*D8*20280228",
@@ -263,8 +267,8 @@ def test_keystone_856_item_listing_two_lots_without_quantities_is_an_exception(
 ) -> None:
     # given an item of 60 naming two lots (each with its expiry) and no per-lot quantity
     ingest(runtime, KEYSTONE_850, "850.edi")
-    data = _keystone_856_two_lots(
-        "REF*LT*P412087", "DTM*036*20280228", "REF*LT*P412999", "DTM*036*20290131"
+    data = _keystone_856_first_item(
+        PLAIN_LIN, "REF*LT*P412087", "DTM*036*20280228", "REF*LT*P412999", "DTM*036*20290131"
     )
     asn = ingest(runtime, data, "856.edi")
     # then lot_quantity_mismatch names both lots, and nothing of the notice is received
@@ -277,20 +281,6 @@ def test_keystone_856_item_listing_two_lots_without_quantities_is_an_exception(
 
 
 # -- every lot an item names: LIN LT pairs, GIN+BX batch numbers --------------------------
-
-
-def _keystone_856_first_item(lin: str, *segments: str) -> bytes:
-    """Keystone's 856 with its first item (60 of the NDC) as ``lin`` and ``segments``
-    after its SN1, SE01 recounted."""
-    old = "LIN*1*N4*00338004904*VP*KPW-338049*LT*P412087~\nSN1**60*EA~\nDTM*036*20280228~\n"
-    text = KEYSTONE_856.decode()
-    assert old in text
-    new = f"{lin}~\nSN1**60*EA~\n" + "".join(f"{s}~\n" for s in segments)
-    parts = text.replace(old, new).split("~\n")
-    st = next(i for i, s in enumerate(parts) if s.startswith("ST*"))
-    se = next(i for i, s in enumerate(parts) if s.startswith("SE*"))
-    parts[se] = f"SE*{se - st + 1}*0001"
-    return "~\n".join(parts).encode()
 
 
 @pytest.mark.parametrize(
